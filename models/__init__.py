@@ -1,0 +1,37 @@
+"""The procurement model of ``../shared/spec/model.md`` in Pyomo, one module per concern.
+
+``build_model`` reads like the table of contents of model.md: each concern adds
+its sets, variables, constraints and cost terms; the objective sums the cost
+terms the concerns registered. Nothing here touches files.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from models.funding import add_funding
+from models.inventory import add_inventory
+from models.mix_and_risk import add_mix_and_risk
+from models.objective import add_objective
+from models.ordering import add_ordering
+from optimizer.data import PlanningData
+
+
+def build_model(data: PlanningData, elastic: bool = False) -> pyo.ConcreteModel:
+    """The mixed-integer model of a workbook.
+
+    ``elastic=True`` builds the infeasibility-analysis variant: every hard limit
+    that commitments can break (funding, budgets, storage, mix caps) gets a
+    non-negative slack, and the objective is the total slack, so a positive
+    slack names a limit that cannot be met.
+    """
+    model = pyo.ConcreteModel(name="critical_minerals_procurement")
+    model.elastic = elastic
+    model.cost_terms = {}  # name -> expression, registered by each concern
+    model.slack_terms = {}  # constraint name -> slack Var, elastic models only
+    add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
+    add_inventory(model, data)  # stock balance per scenario, targets, storage
+    add_funding(model, data)  # who pays each order, amounts and budgets
+    add_mix_and_risk(model, data)  # country and supplier shares, average risk
+    add_objective(model, data)  # the sum of the registered cost terms
+    return model

@@ -1,0 +1,125 @@
+"""Inventory: stock, unmet demand and shortfall below target, per scenario (model.md 5-6).
+
+Symbols
+    SCENARIOS          k: base and every Scenarios name
+    STOCK_INDEX        (scenario, mineral, period)
+    Stock[k,m,t]       I: stock at the end of period t                     unit    0..max_stock
+    Unmet[k,m,t]       u: demand not served                                 unit    0..demand
+    Shortfall[k,m,t]   e: stock below min_stock                             unit    >= 0
+    probability[k]     pi: Scenarios.probability, base = 1 - the others
+    loss[k,c,t]        Scenarios.supply_loss of country c in period t (0 outside windows and in base)
+    arrivals: orders placed lead_time earlier plus Pipeline, from every supplier
+
+Unmet and Shortfall exist only where demand or a target is positive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from models.elastic import add_slack, slack_of
+from optimizer.data import PlanningData
+
+
+def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    scenarios = data.all_scenarios
+    periods = list(data.periods)
+    minerals = list(data.minerals)
+    model.SCENARIOS = pyo.Set(initialize=[k.name for k in scenarios], ordered=True)
+    model.STOCK_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
+        (k.name, m, t) for k in scenarios for m in minerals for t in periods])
+    model.UNMET_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
+        i for i in model.STOCK_INDEX if data.demand.get(i[1:], 0.0) > 0])
+    model.SHORTFALL_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
+        i for i in model.STOCK_INDEX if data.targets.get(i[1:], 0.0) > 0])
+    model.probability = {k.name: k.probability for k in scenarios}
+
+    def stock_bounds(m, scenario, mineral, period):
+        # The elastic model states storage as con_max_stock, with a slack.
+        return (0, None if model.elastic else data.minerals[mineral].max_stock)
+
+    model.Stock = pyo.Var(model.STOCK_INDEX, within=pyo.NonNegativeReals, bounds=stock_bounds)
+    model.Unmet = pyo.Var(model.UNMET_INDEX, within=pyo.NonNegativeReals,
+                          bounds=lambda m, k, mineral, t: (0, data.demand[mineral, t]))
+    # e <= min_stock loses nothing (I >= 0) and keeps e meaningful where pi[k] = 0.
+    model.Shortfall = pyo.Var(model.SHORTFALL_INDEX, within=pyo.NonNegativeReals,
+                              bounds=lambda m, k, mineral, t: (0, data.targets[mineral, t]))
+
+    arrivals = _arrival_terms(model, data)
+    _add_stock_balance(model, data, arrivals)
+    _add_targets(model, data)
+    if model.elastic:
+        _add_elastic_storage(model, data)
+    _add_inventory_costs(model, data)
+
+
+def _arrival_terms(model, data: PlanningData) -> dict[tuple[str, int], list[tuple[str, object]]]:
+    """(mineral, arrival period) -> [(country, quantity arriving before losses)]: orders and pipeline."""
+    arrivals: dict[tuple[str, int], list[tuple[str, object]]] = defaultdict(list)
+    for supplier, mineral, period in model.ORDER_SLOTS:
+        lead_time = data.offers[supplier, mineral].lead_time
+        arrivals[mineral, period + lead_time].append(
+            (data.country(supplier), model.Order[supplier, mineral, period]))
+    for (supplier, mineral, period), quantity in data.pipeline.items():
+        arrivals[mineral, period].append((data.country(supplier), quantity))
+    return arrivals
+
+
+def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
+    scenario_by_name = {k.name: k for k in data.all_scenarios}
+
+    def con_stock_balance(m, scenario, mineral, period):
+        """Stock carries over, plus what arrives and is not lost, minus demand served.
+
+        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,c(s),t]) * (x[(s,m),t-L] + a[m,s,t])
+                   - demand[m,t] + u[k,m,t],   with I[k,m,0] = initial_stock
+        """
+        previous = (data.minerals[mineral].initial_stock if period == 1
+                    else m.Stock[scenario, mineral, period - 1])
+        losses = scenario_by_name[scenario]
+        arrived = sum((1.0 - losses.loss(country, period)) * quantity
+                      for country, quantity in arrivals.get((mineral, period), ()))
+        demand = data.demand.get((mineral, period), 0.0)
+        unmet = m.Unmet[scenario, mineral, period] if demand > 0 else 0.0
+        return m.Stock[scenario, mineral, period] == previous + arrived - demand + unmet
+
+    model.con_stock_balance = pyo.Constraint(model.STOCK_INDEX, rule=con_stock_balance)
+
+
+def _add_targets(model, data: PlanningData) -> None:
+    def con_target(m, scenario, mineral, period):
+        """Stock below target is a shortfall: e[k,m,t] >= min_stock[m,t] - I[k,m,t]."""
+        return (m.Shortfall[scenario, mineral, period]
+                >= data.targets[mineral, period] - m.Stock[scenario, mineral, period])
+
+    model.con_target = pyo.Constraint(model.SHORTFALL_INDEX, rule=con_target)
+
+
+def _add_elastic_storage(model, data: PlanningData) -> None:
+    limited = [i for i in model.STOCK_INDEX if data.minerals[i[1]].max_stock is not None]
+    model.MAX_STOCK_INDEX = pyo.Set(dimen=3, ordered=True, initialize=limited)
+    slack = add_slack(model, "con_max_stock", model.MAX_STOCK_INDEX)
+
+    def con_max_stock(m, scenario, mineral, period):
+        """Storage capacity: I[k,m,t] <= max_stock (+ slack in the elastic model)."""
+        index = (scenario, mineral, period)
+        return m.Stock[index] <= data.minerals[mineral].max_stock + slack_of(slack, index)
+
+    model.con_max_stock = pyo.Constraint(model.MAX_STOCK_INDEX, rule=con_max_stock)
+
+
+def _add_inventory_costs(model, data: PlanningData) -> None:
+    """Expected holding and penalty costs over the scenarios (pi[k] weights)."""
+    probability = model.probability
+    model.cost_terms["holding_cost"] = sum(
+        probability[k] * data.minerals[m].holding_cost * model.Stock[k, m, t]
+        for k, m, t in model.STOCK_INDEX
+        if probability[k] > 0 and data.minerals[m].holding_cost > 0)
+    model.cost_terms["penalty_cost"] = sum(
+        probability[k] * data.minerals[m].shortfall_penalty * model.Unmet[k, m, t]
+        for k, m, t in model.UNMET_INDEX if probability[k] > 0
+    ) + sum(
+        probability[k] * data.minerals[m].shortfall_penalty * model.Shortfall[k, m, t]
+        for k, m, t in model.SHORTFALL_INDEX if probability[k] > 0)

@@ -1,0 +1,94 @@
+"""Mix and risk: country and supplier concentration, average supplier risk (model.md 8).
+
+Symbols
+    X[o]                  total quantity ordered from offer o over the horizon: sum over t of x[o,t]
+    max_share[c]          Countries.max_share
+    max_supplier_share[m] Minerals.max_supplier_share
+    max_avg_risk[m]       Minerals.max_avg_risk
+    risk_score[s]         Suppliers.risk_score
+
+A cap that no plan can break (a share of 1, a risk cap at or above every
+offer's risk) is left out: it would only add rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from models.elastic import add_slack, slack_of
+from optimizer.data import PlanningData
+
+
+def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    slots_of_offer: dict[tuple[str, str], list] = defaultdict(list)
+    for slot in model.ORDER_SLOTS:
+        slots_of_offer[slot[:2]].append(slot)
+    offers_of_mineral: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for offer in slots_of_offer:
+        offers_of_mineral[offer[1]].append(offer)
+
+    model.OfferTotal = pyo.Expression(list(slots_of_offer), rule=lambda m, s, mi: sum(
+        m.Order[slot] for slot in slots_of_offer[s, mi]))
+    model.MineralTotal = pyo.Expression(list(offers_of_mineral), rule=lambda m, mi: sum(
+        m.OfferTotal[o] for o in offers_of_mineral[mi]))
+
+    _add_country_share(model, data, offers_of_mineral)
+    _add_supplier_share(model, data, offers_of_mineral)
+    _add_average_risk(model, data, offers_of_mineral)
+
+
+def _add_country_share(model, data: PlanningData, offers_of_mineral) -> None:
+    index = sorted({
+        (mineral, data.country(supplier))
+        for mineral, offers in offers_of_mineral.items() for supplier, _ in offers
+        if data.country_max_share.get(data.country(supplier), 1.0) < 1.0
+    })
+    model.COUNTRY_SHARE_INDEX = pyo.Set(dimen=2, initialize=index, ordered=True)
+    slack = add_slack(model, "con_country_share", model.COUNTRY_SHARE_INDEX)
+
+    def con_country_share(m, mineral, country):
+        """A country supplies at most max_share of a mineral's orders:
+        sum of X[o] over offers of m from c <= max_share[c] * sum of X[o] over offers of m."""
+        from_country = sum(m.OfferTotal[o] for o in offers_of_mineral[mineral] if data.country(o[0]) == country)
+        return (from_country <= data.country_max_share[country] * m.MineralTotal[mineral]
+                + slack_of(slack, (mineral, country)))
+
+    model.con_country_share = pyo.Constraint(model.COUNTRY_SHARE_INDEX, rule=con_country_share)
+
+
+def _add_supplier_share(model, data: PlanningData, offers_of_mineral) -> None:
+    index = sorted(
+        offer for mineral, offers in offers_of_mineral.items() for offer in offers
+        if data.minerals[mineral].max_supplier_share < 1.0
+    )
+    model.SUPPLIER_SHARE_INDEX = pyo.Set(dimen=2, initialize=index, ordered=True)
+    slack = add_slack(model, "con_supplier_share", model.SUPPLIER_SHARE_INDEX)
+
+    def con_supplier_share(m, supplier, mineral):
+        """No supplier provides more than max_supplier_share of a mineral's orders:
+        X[o] <= max_supplier_share[m] * sum of X[o'] over offers o' of m."""
+        share = data.minerals[mineral].max_supplier_share
+        return (m.OfferTotal[supplier, mineral] <= share * m.MineralTotal[mineral]
+                + slack_of(slack, (supplier, mineral)))
+
+    model.con_supplier_share = pyo.Constraint(model.SUPPLIER_SHARE_INDEX, rule=con_supplier_share)
+
+
+def _add_average_risk(model, data: PlanningData, offers_of_mineral) -> None:
+    index = sorted(
+        mineral for mineral, offers in offers_of_mineral.items()
+        if max(data.risk_score(s) for s, _ in offers) > data.minerals[mineral].max_avg_risk
+    )
+    model.AVERAGE_RISK_INDEX = pyo.Set(initialize=index, ordered=True)
+    slack = add_slack(model, "con_average_risk", model.AVERAGE_RISK_INDEX)
+
+    def con_average_risk(m, mineral):
+        """The quantity-weighted average risk of a mineral's orders stays within max_avg_risk:
+        sum of risk_score[s(o)] * X[o] <= max_avg_risk[m] * sum of X[o], sums over offers of m."""
+        weighted = sum(data.risk_score(o[0]) * m.OfferTotal[o] for o in offers_of_mineral[mineral])
+        return (weighted <= data.minerals[mineral].max_avg_risk * m.MineralTotal[mineral]
+                + slack_of(slack, mineral))
+
+    model.con_average_risk = pyo.Constraint(model.AVERAGE_RISK_INDEX, rule=con_average_risk)

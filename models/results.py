@@ -1,0 +1,159 @@
+"""Read a solved model back into plain tables, and name the limits an elastic model had to relax.
+
+This is the only place outside the concern modules that knows the model's
+component names; the application receives a ``Plan`` of DataFrames.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from models.objective import COST_TERMS
+from optimizer.data import PlanningData
+from optimizer.plan import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+
+_ZERO = 1e-9
+
+
+def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
+    variables = list(model.component_data_objects(pyo.Var, active=True))
+    return {
+        "variables": len(variables),
+        "binaries": sum(1 for v in variables if v.is_binary()),
+        "constraints": sum(1 for _ in model.component_data_objects(pyo.Constraint, active=True)),
+    }
+
+
+def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResult) -> Plan:
+    orders = _orders(model, data)
+    funding = _funding(model)
+    stock = _stock(model, data)
+    costs = {name: _clean(pyo.value(model.Cost[name])) for name in COST_TERMS}
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+
+
+def _clean(value: float | None) -> float:
+    """Solver round-off: tiny magnitudes become exactly 0."""
+    value = float(value or 0.0)
+    return 0.0 if abs(value) < _ZERO else value
+
+
+def _orders(model, data: PlanningData) -> pd.DataFrame:
+    rows = []
+    for slot in model.ORDER_SLOTS:
+        supplier, mineral, period = slot
+        offer = data.offers[supplier, mineral]
+        quantity = max(0.0, _clean(pyo.value(model.Order[slot])))
+        placed = pyo.value(model.IsOrdered[slot]) > 0.5
+        # An order "placed" for nothing at no cost is no order; one that costs is shown.
+        if not placed or (quantity <= 0 and offer.order_cost == 0 and slot not in data.commitments):
+            continue
+        discount = _segment_discount(model, slot)
+        unit_price = offer.price(period) * (1.0 - discount)
+        rows.append({
+            "supplier": supplier, "mineral": mineral, "country": data.country(supplier), "period": period,
+            "arrival_period": period + offer.lead_time, "quantity": quantity, "unit_price": unit_price,
+            "cost": quantity * unit_price + offer.order_cost, "list_price": offer.price(period),
+            "discount": discount, "order_cost": offer.order_cost, "committed": slot in data.commitments,
+        })
+    return pd.DataFrame(rows, columns=ORDER_COLUMNS)
+
+
+def _segment_discount(model, slot) -> float:
+    segments = model.price_segments[slot]
+    if len(segments) == 1:
+        return 0.0
+    chosen = max(range(len(segments)), key=lambda j: pyo.value(model.InTier[slot + (j,)]))
+    return segments[chosen].discount
+
+
+def _funding(model) -> pd.DataFrame:
+    rows = [
+        {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
+        for (f, s, m, t) in model.FUNDING_SLOTS
+        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]))) > 1e-6
+    ]
+    return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+
+
+def _stock(model, data: PlanningData) -> pd.DataFrame:
+    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
+    before_losses: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for supplier, mineral, period in model.ORDER_SLOTS:
+        arrival = period + data.offers[supplier, mineral].lead_time
+        quantity = max(0.0, _clean(pyo.value(model.Order[supplier, mineral, period])))
+        before_losses[mineral, arrival][data.country(supplier)] += quantity
+    for (supplier, mineral, period), quantity in data.pipeline.items():
+        before_losses[mineral, period][data.country(supplier)] += quantity
+    scenarios = {k.name: k for k in data.all_scenarios}
+    rows = []
+    for scenario, mineral, period in model.STOCK_INDEX:
+        index = (scenario, mineral, period)
+        by_country = before_losses.get((mineral, period), {})
+        arrivals = sum((1.0 - scenarios[scenario].loss(country, period)) * quantity
+                       for country, quantity in by_country.items())
+        stock = max(0.0, _clean(pyo.value(model.Stock[index])))
+        target = data.targets.get((mineral, period), 0.0)
+        shortfall = max(0.0, target - stock)
+        if index in model.Shortfall and model.probability[scenario] > 0:
+            shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
+        rows.append({
+            "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
+            "demand": data.demand.get((mineral, period), 0.0),
+            "unmet_demand": _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0,
+            "stock": stock, "target": target, "shortfall": shortfall,
+        })
+    return pd.DataFrame(rows, columns=STOCK_COLUMNS)
+
+
+def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str]:
+    """Sentences naming every hard limit the elastic model had to relax, largest first."""
+    currency = data.settings.currency
+    found: list[tuple[float, str]] = []
+    storage: dict[tuple[str, int], float] = defaultdict(float)
+    for name, slack in model.slack_terms.items():
+        for index, var in slack.items():
+            amount = _clean(pyo.value(var))
+            if amount <= 1e-6:
+                continue
+            if name == "con_max_stock":
+                scenario, mineral, period = index
+                storage[mineral, period] = max(storage[mineral, period], amount)
+                continue
+            found.append((amount, _conflict_sentence(name, index, amount, data, currency)))
+    for (mineral, period), amount in storage.items():
+        found.append((amount, f"storage: the stock of {mineral} in period {period} would exceed max_stock "
+                              f"{data.minerals[mineral].max_stock:g} by {amount:,.6g} {data.minerals[mineral].unit}"))
+    commitments = ", ".join(f"{q:g} {data.minerals[m].unit} of {m} from {s} in period {t}"
+                            for (s, m, t), q in data.commitments.items())
+    sentences = [text for _, text in sorted(found, key=lambda item: -item[0])]
+    if commitments and sentences:
+        sentences.append(f"the commitments that force these orders: {commitments}")
+    return sentences
+
+
+def _conflict_sentence(name: str, index, amount: float, data: PlanningData, currency: str) -> str:
+    if name == "con_order_funded":
+        supplier, mineral, period = index
+        return (f"funding: {amount:,.2f} {currency} of the committed order of {mineral} from {supplier} in period "
+                f"{period} cannot be paid by any eligible source (windows, excluded countries, minerals, amounts)")
+    if name == "con_source_amount":
+        return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
+    if name == "con_period_budget":
+        source, period = index
+        return f"budget: source '{source}' would need {amount:,.2f} {currency} more than its budget in period {period}"
+    if name == "con_country_share":
+        mineral, country = index
+        return (f"country cap: orders of {mineral} from {country} would exceed max_share "
+                f"{data.country_max_share[country]:g} by {amount:,.6g} {data.minerals[mineral].unit}")
+    if name == "con_supplier_share":
+        supplier, mineral = index
+        return (f"supplier cap: orders of {mineral} from {supplier} would exceed max_supplier_share "
+                f"{data.minerals[mineral].max_supplier_share:g} by {amount:,.6g} {data.minerals[mineral].unit}")
+    if name == "con_average_risk":
+        return (f"risk cap: the average risk of {index}'s orders would exceed max_avg_risk "
+                f"{data.minerals[index].max_avg_risk:g}")
+    return f"{name}[{index}] relaxed by {amount:g}"

@@ -1,0 +1,532 @@
+"""Independent plan checker: does a result workbook meet the model it claims to solve?
+
+Everything is recomputed from the result workbook's contract sheets (``Summary``,
+``Orders``, ``Funding``, ``Stock``) and the validated ``PlanningData``; nothing
+here imports Pyomo or the model, so an error in the model's encoding cannot hide
+itself. Each check group below follows a section of ``model.md``.
+
+Comparisons allow ``abs_tol + rel_tol * magnitude``: the solver's answers are
+exact only to about 1e-6 relative, while a real error (a unit of stock missing, a
+wrong price, a budget overspent by 0.1%) is far larger.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import openpyxl
+
+from optimizer.data import Offer, PlanningData, Scenario
+
+SHEETS = {  # normalised sheet name -> (title as in the contract, required columns)
+    "summary": ("Summary", ("key", "value")),
+    "orders": ("Orders", ("supplier", "mineral", "country", "period", "arrival_period",
+                          "quantity", "unit_price", "cost")),
+    "funding": ("Funding", ("source", "supplier", "mineral", "period", "amount")),
+    "stock": ("Stock", ("scenario", "mineral", "period", "arrivals", "demand",
+                        "unmet_demand", "stock", "target", "shortfall")),
+}
+COST_KEYS = ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
+             "risk_cost", "holding_cost", "penalty_cost")
+SUMMARY_KEYS = ("status", "objective") + COST_KEYS + ("mip_gap", "solve_seconds", "input_sha256")
+PLAN_STATUSES = ("optimal", "feasible")
+
+Slot = tuple[str, str, int]  # (supplier, mineral, period)
+StockKey = tuple[str, str, int]  # (scenario, mineral, period)
+Cell = tuple[int, dict[str, object]]  # (Excel row number, normalised header -> value)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``a`` and ``b`` agree when ``|a - b| <= abs_tol + rel_tol * max(|a|, |b|, scale)``."""
+
+    rel_tol: float
+    abs_tol: float
+
+    def slack(self, *magnitudes: float) -> float:
+        return self.abs_tol + self.rel_tol * max((abs(v) for v in magnitudes), default=0.0)
+
+    def close(self, a: float, b: float, scale: float = 0.0) -> bool:
+        return abs(a - b) <= self.slack(a, b, scale)
+
+    def at_most(self, a: float, b: float, scale: float = 0.0) -> bool:
+        return a <= b + self.slack(a, b, scale)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    row: int
+    supplier: str
+    mineral: str
+    country: str
+    period: int
+    arrival_period: int
+    quantity: float
+    unit_price: float
+    cost: float
+
+    @property
+    def slot(self) -> Slot:
+        return (self.supplier, self.mineral, self.period)
+
+
+@dataclass(frozen=True)
+class FundingRow:
+    row: int
+    source: str
+    supplier: str
+    mineral: str
+    period: int
+    amount: float
+
+    @property
+    def slot(self) -> Slot:
+        return (self.supplier, self.mineral, self.period)
+
+
+@dataclass(frozen=True)
+class StockRow:
+    row: int
+    scenario: str
+    mineral: str
+    period: int
+    arrivals: float
+    demand: float
+    unmet_demand: float
+    stock: float
+    target: float
+    shortfall: float
+
+    @property
+    def key(self) -> StockKey:
+        return (self.scenario, self.mineral, self.period)
+
+
+def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-6) -> list[str]:
+    """Every way the result workbook at ``path`` breaks the model for ``data``; empty when valid.
+
+    ``tolerance`` is the relative tolerance; the absolute one is 100 times it
+    (1e-4 by default), for quantities and money alike.
+    """
+    tol = Tolerance(rel_tol=tolerance, abs_tol=100 * tolerance)
+    sheets, problems = read_contract_sheets(Path(path))
+    if problems:
+        return problems
+    summary = _parse_summary(sheets["summary"], problems)
+    orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
+    funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
+    stock = _index_stock(_parse_rows(sheets["stock"], "Stock", StockRow, problems), data, problems)
+    problems += check_orders(orders, data, tol)
+    problems += check_commitments(orders, data, tol)
+    problems += check_funding(funding, orders, data, tol)
+    problems += check_stock(stock, orders, data, tol)
+    problems += check_mix(orders, data, tol)
+    problems += check_summary(summary, orders, funding, stock, data, tol)
+    return problems
+
+
+def summary_line(problems: list[str]) -> str:
+    """One line for a log: ``plan is valid`` or the count and the first violation."""
+    if not problems:
+        return "plan is valid"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{len(problems)} violation(s): {problems[0]}{more}"
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _normalise(name: object) -> str:
+    return str(name).strip().lower()
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
+    """The contract sheets' rows by normalised sheet name, and any structural problems."""
+    try:
+        workbook = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
+        return {}, [f"cannot open result workbook {path}: {exc}"]
+    worksheets = {_normalise(ws.title): ws for ws in workbook.worksheets}
+    sheets: dict[str, list[Cell]] = {}
+    problems: list[str] = []
+    for key, (title, columns) in SHEETS.items():
+        if key not in worksheets:
+            problems.append(f"sheet {title} is missing")
+            continue
+        rows = [(n, values) for n, values in enumerate(worksheets[key].iter_rows(values_only=True), 1)
+                if not all(_blank(v) for v in values)]
+        header = [_normalise(v) if not _blank(v) else "" for v in rows[0][1]] if rows else []
+        missing = [c for c in columns if c not in header]
+        if missing:
+            problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
+            continue
+        index = {c: header.index(c) for c in columns}
+        sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
+                       for n, values in rows[1:]]
+    return sheets, problems
+
+
+def _convert(value: object, kind: type) -> object:
+    """``value`` as ``kind`` (str, int or float); raises ValueError when it is not one."""
+    if _blank(value):
+        raise ValueError("is blank")
+    if kind is str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    if kind is int:
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    return number
+
+
+def _parse_rows(cells: list[Cell], title: str, cls: type, problems: list[str]) -> list:
+    """One ``cls`` per row whose cells all convert; the others are reported and dropped."""
+    parsed = []
+    columns = [f for f in fields(cls) if f.name != "row"]
+    kinds = {"str": str, "int": int, "float": float}
+    for row, values in cells:
+        converted: dict[str, object] = {}
+        for column in columns:
+            try:
+                converted[column.name] = _convert(values[column.name], kinds[column.type])
+            except ValueError as exc:
+                problems.append(f"{title} row {row}: {column.name} {exc}")
+        if len(converted) == len(columns):
+            parsed.append(cls(row=row, **converted))
+    return parsed
+
+
+def _parse_summary(cells: list[Cell], problems: list[str]) -> dict[str, object]:
+    """Summary values by normalised key; duplicate keys are reported."""
+    summary: dict[str, object] = {}
+    for row, values in cells:
+        if _blank(values["key"]):
+            problems.append(f"Summary row {row}: key is blank")
+            continue
+        key = _normalise(values["key"])
+        if key in summary:
+            problems.append(f"Summary row {row}: key {key} appears more than once")
+            continue
+        summary[key] = values["value"]
+    return summary
+
+
+def _index_stock(rows: list[StockRow], data: PlanningData, problems: list[str]) -> dict[StockKey, StockRow]:
+    """Stock rows by (scenario, mineral, period); unknown keys and duplicates are reported."""
+    scenarios = {k.name for k in data.all_scenarios}
+    index: dict[StockKey, StockRow] = {}
+    for r in rows:
+        where = f"Stock row {r.row}"
+        if r.scenario not in scenarios:
+            problems.append(f"{where}: scenario {r.scenario!r} is not base or a Scenarios name")
+        elif r.mineral not in data.minerals:
+            problems.append(f"{where}: mineral {r.mineral!r} is not in Minerals")
+        elif r.period not in data.periods:
+            problems.append(f"{where}: period {r.period} is outside 1..{data.settings.num_periods}")
+        elif r.key in index:
+            problems.append(f"{where}: duplicates row {index[r.key].row} "
+                            f"({r.scenario}, {r.mineral}, period {r.period})")
+        else:
+            index[r.key] = r
+    return index
+
+
+# --- checks ----------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _known_orders(orders: list[OrderRow], data: PlanningData) -> list[OrderRow]:
+    return [r for r in orders if (r.supplier, r.mineral) in data.offers]
+
+
+def _ordered(orders: list[OrderRow], data: PlanningData) -> dict[Slot, float]:
+    """x[o,t] by (supplier, mineral, period), from the order rows of existing offers."""
+    quantities: dict[Slot, float] = defaultdict(float)
+    for r in _known_orders(orders, data):
+        quantities[r.slot] += r.quantity
+    return quantities
+
+
+def check_orders(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Constraints 1 and 4 and the offer window: each order row is an order the offer allows."""
+    problems: list[str] = []
+    num_periods = data.settings.num_periods
+    seen: dict[Slot, int] = {}
+    for r in orders:
+        where = f"Orders row {r.row} ({r.supplier}, {r.mineral}, period {r.period})"
+        offer = data.offers.get((r.supplier, r.mineral))
+        if offer is None:
+            problems.append(f"{where}: ({r.supplier}, {r.mineral}) is not an offer")
+            continue
+        if r.slot in seen:
+            problems.append(f"{where}: duplicate order, also in row {seen[r.slot]}")
+        seen.setdefault(r.slot, r.row)
+        if r.period not in offer.orderable_periods(num_periods):
+            problems.append(f"{where}: period {r.period} is not orderable (offer periods "
+                            f"{offer.first_period}..{offer.last_period}, lead time {offer.lead_time}, "
+                            f"horizon {num_periods})")
+        if r.arrival_period != r.period + offer.lead_time:
+            problems.append(f"{where}: arrival_period {r.arrival_period} != period + lead time "
+                            f"{r.period + offer.lead_time}")
+        if r.country != data.country(r.supplier):
+            problems.append(f"{where}: country {r.country!r} != supplier's country {data.country(r.supplier)!r}")
+        problems += _check_order_size(r, offer, where, tol)
+        discount = offer.discount_for(r.quantity)  # reached within 1e-6 of a tier's min_quantity
+        expected = offer.price(r.period) * (1 - discount)
+        if not tol.close(r.unit_price, expected):
+            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != price {_fmt(offer.price(r.period))} "
+                            f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}")
+        expected_cost = r.quantity * r.unit_price + offer.order_cost
+        if not tol.close(r.cost, expected_cost):
+            problems.append(f"{where}: cost {_fmt(r.cost)} != quantity x unit_price + order_cost "
+                            f"{_fmt(expected_cost)}")
+    return problems
+
+
+def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> list[str]:
+    """Constraint 1: 0 <= min_order <= quantity <= max_per_period."""
+    problems = []
+    if not tol.at_most(0.0, r.quantity):
+        problems.append(f"{where}: quantity {_fmt(r.quantity)} is negative")
+    if not tol.at_most(offer.min_order, r.quantity):
+        problems.append(f"{where}: quantity {_fmt(r.quantity)} is below min_order {_fmt(offer.min_order)}")
+    if offer.max_per_period is not None and not tol.at_most(r.quantity, offer.max_per_period):
+        problems.append(f"{where}: quantity {_fmt(r.quantity)} is above max_per_period "
+                        f"{_fmt(offer.max_per_period)}")
+    return problems
+
+
+def check_commitments(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Constraint 2: every commitment is an order row of exactly its quantity."""
+    problems = []
+    ordered = _ordered(orders, data)
+    for (s, m, t), quantity in sorted(data.commitments.items()):
+        if (s, m, t) not in ordered:
+            problems.append(f"commitment ({s}, {m}, period {t}) of {_fmt(quantity)} has no order row")
+        elif not tol.close(ordered[(s, m, t)], quantity):
+            problems.append(f"commitment ({s}, {m}, period {t}) of {_fmt(quantity)} is ordered as "
+                            f"{_fmt(ordered[(s, m, t)])}")
+    return problems
+
+
+def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
+    """Why ``r.source`` may not pay the order ``r`` funds (constraint 7), or None when it may."""
+    source = data.funding[r.source]
+    country = data.country(r.supplier)
+    if source.can_pay(country, r.mineral, r.period):
+        return None
+    if not source.first_period <= r.period <= source.last_period:
+        return f"period {r.period} is outside its periods {source.first_period}..{source.last_period}"
+    if country in source.excluded_countries:
+        return f"country {country} is excluded"
+    if source.minerals is not None and r.mineral not in source.minerals:
+        return f"mineral {r.mineral} is not among its minerals"
+    return f"its amount or period {r.period} budget is 0"
+
+
+def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
+                  tol: Tolerance) -> list[str]:
+    """Constraint 7: each order is paid in full, by sources allowed to pay it, within amounts and budgets."""
+    problems: list[str] = []
+    costs: dict[Slot, float] = defaultdict(float)
+    for r in _known_orders(orders, data):
+        costs[r.slot] += r.cost
+    paid: dict[Slot, float] = defaultdict(float)
+    by_source: dict[str, float] = defaultdict(float)
+    by_source_period: dict[tuple[str, int], float] = defaultdict(float)
+    for r in funding:
+        where = f"Funding row {r.row} ({r.source}: {r.supplier}, {r.mineral}, period {r.period})"
+        if r.source not in data.funding:
+            problems.append(f"{where}: source {r.source!r} is not in Funding")
+            continue
+        if not tol.at_most(0.0, r.amount):
+            problems.append(f"{where}: amount {_fmt(r.amount)} is negative")
+        if r.supplier not in data.suppliers:
+            problems.append(f"{where}: supplier {r.supplier!r} is not in Suppliers")
+            continue
+        if r.amount > tol.abs_tol:
+            if r.slot not in costs:
+                problems.append(f"{where}: pays {_fmt(r.amount)} for no order")
+            reason = _why_source_cannot_pay(data, r)
+            if reason:
+                problems.append(f"{where}: source may not pay this order: {reason}")
+        paid[r.slot] += r.amount
+        by_source[r.source] += r.amount
+        by_source_period[(r.source, r.period)] += r.amount
+    for (s, m, t), cost in sorted(costs.items()):
+        if not tol.close(paid[(s, m, t)], cost):
+            problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
+                            f"its cost is {_fmt(cost)}")
+    for name, total in sorted(by_source.items()):
+        if not tol.at_most(total, data.funding[name].amount):
+            problems.append(f"source {name}: pays {_fmt(total)} in total, above its amount "
+                            f"{_fmt(data.funding[name].amount)}")
+    for (name, t), total in sorted(by_source_period.items()):
+        budget = data.funding[name].budgets.get(t)
+        if budget is not None and not tol.at_most(total, budget):
+            problems.append(f"source {name}: pays {_fmt(total)} in period {t}, above its budget {_fmt(budget)}")
+    return problems
+
+
+def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: dict[Slot, float],
+                       data: PlanningData) -> float:
+    """sum over s of (1 - loss[k,c(s),t]) * (x[(s,m),t-L] + a[m,s,t])."""
+    total = 0.0
+    for name, supplier in data.suppliers.items():
+        offer = data.offers.get((name, mineral))
+        amount = data.pipeline.get((name, mineral, period), 0.0)
+        if offer is not None:
+            amount += ordered.get((name, mineral, period - offer.lead_time), 0.0)
+        if amount:
+            total += (1 - scenario.loss(supplier.country, period)) * amount
+    return total
+
+
+def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
+                tol: Tolerance) -> list[str]:
+    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
+    problems: list[str] = []
+    ordered = _ordered(orders, data)
+    for scenario in data.all_scenarios:
+        for m, mineral in data.minerals.items():
+            previous: float | None = mineral.initial_stock
+            for t in data.periods:
+                r = stock.get((scenario.name, m, t))
+                if r is None:
+                    problems.append(f"Stock: row missing for scenario {scenario.name}, mineral {m}, period {t}")
+                    previous = None
+                    continue
+                arrivals = _expected_arrivals(scenario, m, t, ordered, data)
+                problems += _check_stock_row(r, previous, arrivals, data, tol)
+                previous = r.stock
+    return problems
+
+
+def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data: PlanningData,
+                     tol: Tolerance) -> list[str]:
+    """One Stock row against the recomputed arrivals, the data's demand, target and storage."""
+    where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
+    mineral = data.minerals[r.mineral]
+    demand = data.demand.get((r.mineral, r.period), 0.0)
+    target = data.targets.get((r.mineral, r.period), 0.0)
+    problems = []
+    if not tol.close(r.arrivals, arrivals):
+        problems.append(f"{where}: arrivals {_fmt(r.arrivals)} != recomputed {_fmt(arrivals)}")
+    if not tol.close(r.demand, demand):
+        problems.append(f"{where}: demand {_fmt(r.demand)} != input demand {_fmt(demand)}")
+    if not (tol.at_most(0.0, r.unmet_demand) and tol.at_most(r.unmet_demand, demand)):
+        problems.append(f"{where}: unmet_demand {_fmt(r.unmet_demand)} is outside 0..demand {_fmt(demand)}")
+    if previous is not None:
+        expected = previous + arrivals - demand + r.unmet_demand
+        scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand))
+        if not tol.close(r.stock, expected, scale):
+            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != previous {_fmt(previous)} "
+                            f"+ arrivals {_fmt(arrivals)} - demand {_fmt(demand)} + unmet_demand "
+                            f"{_fmt(r.unmet_demand)} = {_fmt(expected)}")
+    if not tol.at_most(0.0, r.stock):
+        problems.append(f"{where}: stock {_fmt(r.stock)} is negative")
+    if mineral.max_stock is not None and not tol.at_most(r.stock, mineral.max_stock):
+        problems.append(f"{where}: stock {_fmt(r.stock)} is above max_stock {_fmt(mineral.max_stock)}")
+    if not tol.close(r.target, target):
+        problems.append(f"{where}: target {_fmt(r.target)} != input target {_fmt(target)}")
+    if not (tol.at_most(0.0, r.shortfall) and tol.at_most(target - r.stock, r.shortfall, r.stock)):
+        problems.append(f"{where}: shortfall {_fmt(r.shortfall)} is below max(0, target {_fmt(target)} "
+                        f"- stock {_fmt(r.stock)})")
+    return problems
+
+
+def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Constraint 8: country shares, supplier shares and average risk of each mineral's total order."""
+    problems: list[str] = []
+    totals: dict[tuple[str, str], float] = defaultdict(float)  # X[o] by (supplier, mineral)
+    for (s, m, _t), quantity in _ordered(orders, data).items():
+        totals[(s, m)] += quantity
+    for m, mineral in data.minerals.items():
+        by_supplier = {s: q for (s, mm), q in totals.items() if mm == m}
+        total = sum(by_supplier.values())
+        by_country: dict[str, float] = defaultdict(float)
+        for s, q in by_supplier.items():
+            by_country[data.country(s)] += q
+        for country, share in sorted(data.country_max_share.items()):
+            if not tol.at_most(by_country[country], share * total, total):
+                problems.append(f"mineral {m}: country {country} share broken: {_fmt(by_country[country])} of "
+                                f"{_fmt(total)} ordered, above max_share {_fmt(share)}")
+        for s, q in sorted(by_supplier.items()):
+            if not tol.at_most(q, mineral.max_supplier_share * total, total):
+                problems.append(f"mineral {m}: supplier {s} share broken: {_fmt(q)} of {_fmt(total)} ordered, "
+                                f"above max_supplier_share {_fmt(mineral.max_supplier_share)}")
+        risk = sum(data.risk_score(s) * q for s, q in by_supplier.items())
+        if not tol.at_most(risk, mineral.max_avg_risk * total, total):
+            average = risk / total if total else math.nan
+            problems.append(f"mineral {m}: average risk broken: {_fmt(average)} above max_avg_risk "
+                            f"{_fmt(mineral.max_avg_risk)}")
+    return problems
+
+
+def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
+                    data: PlanningData) -> dict[str, tuple[float, float]]:
+    """The seven cost terms of the objective, each as (value, sum of the terms' magnitudes)."""
+    terms: dict[str, list[float]] = {key: [] for key in COST_KEYS}
+    known = _known_orders(orders, data)
+    for r in known:
+        spend = r.quantity * r.unit_price
+        terms["purchase_cost"].append(spend)
+        terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
+        terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
+    terms["onboarding_cost"] = [data.suppliers[s].onboarding_cost for s in {r.supplier for r in known}]
+    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount for r in funding if r.source in data.funding]
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    for r in stock.values():
+        mineral = data.minerals[r.mineral]
+        terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
+        terms["penalty_cost"].append(probability[r.scenario] * mineral.shortfall_penalty
+                                     * (r.unmet_demand + r.shortfall))
+    return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
+
+
+def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
+                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
+    problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
+    status = summary.get("status")
+    if "status" in summary and _normalise(status) not in PLAN_STATUSES:
+        problems.append(f"Summary: status {status!r} is not a plan's ({' or '.join(PLAN_STATUSES)})")
+    sha = "" if _blank(summary.get("input_sha256")) else str(summary["input_sha256"]).strip()
+    if data.input_sha256 and "input_sha256" in summary and sha != data.input_sha256:
+        problems.append(f"Summary: input_sha256 {sha!r} is not the input's {data.input_sha256!r}")
+    reported: dict[str, float] = {}
+    for key in ("objective",) + COST_KEYS:
+        if key in summary:
+            try:
+                reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
+            except ValueError as exc:
+                problems.append(f"Summary: {key} {exc}")
+    for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
+        if key in reported and not tol.close(reported[key], expected, scale):
+            problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
+    if "objective" in reported and all(key in reported for key in COST_KEYS):
+        total = math.fsum(reported[key] for key in COST_KEYS)
+        scale = math.fsum(abs(reported[key]) for key in COST_KEYS)
+        if not tol.close(reported["objective"], total, scale):
+            problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
+    return problems

@@ -1,0 +1,112 @@
+"""The ``optimize`` command line: thin wrappers around ``optimizer.pipeline``.
+
+Exit status: 0 a plan was written, 2 the input was refused (nothing written),
+3 no plan exists (infeasible, with the reason), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from optimizer import __version__
+from optimizer.pipeline import RunResult, load, run
+from optimizer.plan import INFEASIBLE
+from optimizer.problems import InputRefused, Problem
+from optimizer.report import summary_frame
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _report_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _refused(refusal: InputRefused) -> None:
+    _report_problems(refusal.problems)
+    errors = sum(1 for p in refusal.problems if p.severity == "error")
+    click.echo(f"input refused: {errors} error(s); nothing was written", err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="optimize")
+def main() -> None:
+    """Plan critical-mineral purchases from planning workbooks."""
+
+
+@main.command("run")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Result workbook to write (default: outputs/<input>_plan_<time>.xlsx).")
+@click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Folder for results when --output is not given.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Summary as one JSON object on standard output.")
+def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool) -> None:
+    """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
+    try:
+        result = run(input_path, output_path, outputs_dir, progress=_progress)
+    except InputRefused as refusal:
+        _refused(refusal)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    _report_problems(result.warnings)
+    _print_outcome(result)
+    if as_json:
+        summary = summary_frame(result.plan, result.data, result.timings)
+        click.echo(json.dumps(dict(zip(summary["key"], summary["value"])), default=str))
+    sys.exit(result.exit_code)
+
+
+def _print_outcome(result: RunResult) -> None:
+    plan = result.plan
+    currency = result.data.settings.currency
+    if plan.status == INFEASIBLE:
+        click.echo("infeasible: no plan meets every hard limit. What conflicts:", err=True)
+        for conflict in plan.conflicts:
+            click.echo(f"  - {conflict}", err=True)
+        return
+    if result.output is None:
+        click.echo(f"{plan.status}: {plan.solve.message}", err=True)
+        return
+    gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.3g}%)"
+    click.echo(f"{plan.status}{gap}: objective {plan.objective:,.0f} {currency}", err=True)
+    for name, value in plan.costs.items():
+        if value:
+            click.echo(f"  {name:<16} {value:>20,.0f}", err=True)
+    largest = plan.orders.sort_values("cost", ascending=False).head(5)
+    for order in largest.itertuples():
+        click.echo(f"  order: {order.quantity:,.4g} {result.data.minerals[order.mineral].unit} of {order.mineral} "
+                   f"from {order.supplier} in period {order.period}, {order.cost:,.0f} {currency}", err=True)
+    click.echo(f"plan written to {result.output}", err=True)
+
+
+@main.command("validate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+def validate_command(input_path: Path) -> None:
+    """Check INPUT against the workbook contract without solving."""
+    try:
+        data, warnings = load(input_path, progress=_progress)
+    except InputRefused as refusal:
+        _refused(refusal)
+    except Exception as exc:
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    _report_problems(warnings)
+    click.echo(f"valid: {len(data.minerals)} minerals, {len(data.suppliers)} suppliers, {len(data.offers)} offers, "
+               f"{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
+               f"{data.settings.num_periods} periods", err=True)
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

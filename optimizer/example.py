@@ -1,0 +1,317 @@
+"""Write the example planning workbook (``inputs/example.xlsx``).
+
+The workbook follows the input contract in ``workbook.md`` exactly: one sheet per
+contract sheet, lower-case headers in row 1, plain values (no formulas) from row
+2. Prices are the approximate 2024 figures of the USGS Mineral Commodity
+Summaries 2025; programme amounts are the public Project Vault and National
+Defense Stockpile figures. Everything else (suppliers, capacities, lead times,
+consumption, targets, risk scores, scenarios) is illustrative. Every figure is
+explained in ``docs/example.md``.
+
+Run ``python -m optimizer.example`` (or this file) to regenerate the workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from typing import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+NUM_PERIODS = 12
+CHINA = "China"
+
+SETTINGS = [
+    ("num_periods", NUM_PERIODS),
+    ("period_unit", "quarter"),
+    ("start_date", dt.date(2027, 1, 1)),
+    ("currency", "USD"),
+    ("risk_weight", 0.05),
+    ("mip_gap", 0.001),
+    ("time_limit_s", 120),
+]
+
+# mineral -> unit, reference price per unit (USGS MCS 2025, 2024 approx.),
+# US consumption per year in units (illustrative), stockpile target in days of
+# consumption (illustrative), initial stock (illustrative), shortfall penalty
+# per unit (None: the contract default, 10 x the highest offer price),
+# max_supplier_share, max_avg_risk.
+MINERALS = {
+    #                     unit     ref price  use/yr  days  init  penalty     share  risk
+    "gallium":           ("t",       500_000,     20,   90,  0.5, 10_000_000, 0.6, 0.45),
+    "germanium":         ("t",     2_100_000,     30,   90,    3, None,       0.6, 0.45),
+    "antimony":          ("t",        21_000, 24_000,   60,  500, None,       0.6, 0.50),
+    "NdPr oxide":        ("t",        60_000,  2_000,   60,    0, None,       0.6, 0.50),
+    "natural graphite":  ("t",         1_070, 75_000,   60,    0, 5_000,      0.6, 0.50),
+    "cobalt":            ("t",        37_500,  8_000,   60,  150, None,       0.6, 0.55),
+    "lithium carbonate": ("t",        14_000, 16_000,   60,    0, None,       0.6, 0.50),
+    "tungsten APT":      ("t WO3",    25_000, 12_000,   60,  300, None,       0.6, 0.50),
+    "ferroniobium":      ("t",        26_000, 12_000,   60,    0, None,       0.8, 0.50),
+    "indium":            ("t",       340_000,    150,   60,    0, None,       0.6, 0.50),
+}
+HOLDING_RATE = 0.025  # share of the reference price per quarter (illustrative)
+STORAGE_FACTOR = 2.0  # max_stock = this x the final target (illustrative)
+RAMP_PERIODS = 8  # targets rise linearly to their full days by this period
+RELEASE_DAYS = 5  # releases per quarter, in days of consumption (illustrative)
+RELEASE_FROM = 3  # first period with releases
+
+# supplier -> country, risk_score, onboarding_cost (all illustrative)
+SUPPLIERS = {
+    "CN Minor Metals Refiner":    (CHINA,        0.85,         0),
+    "CN Antimony Smelter":        (CHINA,        0.85,         0),
+    "CN Rare Earths Separator":   (CHINA,        0.90,         0),
+    "CN Battery Materials Group": (CHINA,        0.80,         0),
+    "CN Tungsten Producer":       (CHINA,        0.85,         0),
+    "JP Gallium Recycler":        ("Japan",      0.10, 1_000_000),
+    "DE Gallium Refiner":         ("Germany",    0.15, 2_000_000),
+    "BE Specialty Metals Refiner": ("Belgium",   0.15,   500_000),
+    "CA Metals Refiner":          ("Canada",     0.10, 1_000_000),
+    "TJ Antimony Producer":       ("Tajikistan", 0.60,   750_000),
+    "US Antimony Project":        ("USA",        0.05, 3_000_000),
+    "MY Rare Earths Separator":   ("Malaysia",   0.25, 1_000_000),
+    "EE Rare Earths Separator":   ("Estonia",    0.20, 1_500_000),
+    "US Rare Earths Separator":   ("USA",        0.05, 5_000_000),
+    "MZ Graphite Miner":          ("Mozambique", 0.45,   750_000),
+    "CA Graphite Producer":       ("Canada",     0.10, 2_000_000),
+    "CD Cobalt Producer":         ("DRC",        0.65,   500_000),
+    "ID Nickel-Cobalt Producer":  ("Indonesia",  0.50,   750_000),
+    "CL Lithium Producer":        ("Chile",      0.20, 1_000_000),
+    "AU Lithium Refiner":         ("Australia",  0.10, 2_500_000),
+    "VN Tungsten Producer":       ("Vietnam",    0.40, 1_000_000),
+    "KR Tungsten Producer":       ("South Korea", 0.15, 2_000_000),
+    "KR Zinc Smelter":            ("South Korea", 0.15,   500_000),
+    "BR Niobium Producer":        ("Brazil",     0.25,   500_000),
+    "CA Niobium Producer":        ("Canada",     0.10, 1_000_000),
+}
+
+# (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
+#  order_cost, first_period, last_period); None leaves the cell blank.
+OFFERS = [
+    ("CN Minor Metals Refiner", "gallium", 380_000, 1, 0.5, 3, 75_000, None, None),
+    ("JP Gallium Recycler", "gallium", 560_000, 1, 0.2, 1.5, 50_000, None, None),
+    ("DE Gallium Refiner", "gallium", 600_000, 2, 0.5, 2, 50_000, 5, None),
+    ("CN Minor Metals Refiner", "germanium", 1_900_000, 1, 0.5, 3, 75_000, None, None),
+    ("BE Specialty Metals Refiner", "germanium", 2_300_000, 1, 0.5, 2, 50_000, None, None),
+    ("CA Metals Refiner", "germanium", 2_250_000, 2, 0.5, 1.5, 50_000, None, None),
+    ("CN Antimony Smelter", "antimony", 21_000, 1, 100, 800, 100_000, None, None),
+    ("TJ Antimony Producer", "antimony", 22_500, 2, 100, 500, 150_000, None, None),
+    ("US Antimony Project", "antimony", 26_000, 1, 100, 400, 100_000, 6, None),
+    ("CN Rare Earths Separator", "NdPr oxide", 55_000, 1, 20, 150, 100_000, None, None),
+    ("MY Rare Earths Separator", "NdPr oxide", 62_000, 1, 20, 80, 100_000, None, None),
+    ("EE Rare Earths Separator", "NdPr oxide", 65_000, 2, 10, 40, 75_000, None, None),
+    ("US Rare Earths Separator", "NdPr oxide", 70_000, 2, 20, 60, 100_000, 5, None),
+    ("CN Battery Materials Group", "natural graphite", 950, 1, 500, 5_000, 50_000, None, None),
+    ("MZ Graphite Miner", "natural graphite", 1_070, 2, 500, 3_000, 100_000, None, None),
+    ("CA Graphite Producer", "natural graphite", 1_250, 1, 500, 2_000, 75_000, 5, None),
+    ("CN Battery Materials Group", "cobalt", 35_500, 1, 50, 500, 100_000, None, None),
+    ("CD Cobalt Producer", "cobalt", 36_500, 2, 50, 400, 150_000, None, None),
+    ("ID Nickel-Cobalt Producer", "cobalt", 37_000, 2, 50, 300, 150_000, None, None),
+    ("BE Specialty Metals Refiner", "cobalt", 39_500, 1, 25, 250, 75_000, None, None),
+    ("CN Battery Materials Group", "lithium carbonate", 13_000, 1, 200, 1_500, 100_000, None, None),
+    ("CL Lithium Producer", "lithium carbonate", 14_000, 2, 200, 1_200, 150_000, None, None),
+    ("AU Lithium Refiner", "lithium carbonate", 15_000, 1, 200, 800, 100_000, 3, None),
+    ("CN Tungsten Producer", "tungsten APT", 23_500, 1, 50, 600, 100_000, None, None),
+    ("VN Tungsten Producer", "tungsten APT", 25_500, 1, 50, 250, 75_000, None, None),
+    ("KR Tungsten Producer", "tungsten APT", 27_000, 1, 50, 300, 75_000, 4, None),
+    ("BR Niobium Producer", "ferroniobium", 26_000, 2, 100, 800, 150_000, None, None),
+    ("CA Niobium Producer", "ferroniobium", 27_500, 2, 100, 400, 100_000, None, None),
+    ("CN Minor Metals Refiner", "indium", 320_000, 1, 1, 12, 50_000, None, None),
+    ("KR Zinc Smelter", "indium", 345_000, 1, 1, 8, 50_000, None, None),
+    ("CA Metals Refiner", "indium", 355_000, 2, 1, 6, 50_000, None, 10),
+]
+
+# Price updates: (supplier, mineral, periods, unit_price).
+PRICE_UPDATES = [
+    # antimony spike, at the November 2024 price of $17.50/lb (USGS MCS 2025)
+    ("CN Antimony Smelter", "antimony", range(3, 7), 38_600),
+    ("TJ Antimony Producer", "antimony", range(4, 6), 40_000),
+    # tighter Chinese gallium controls raise the ex-China price (illustrative)
+    ("CN Minor Metals Refiner", "gallium", range(5, 13), 650_000),
+]
+
+# All-units volume discounts: (supplier, mineral, min_quantity, discount).
+DISCOUNTS = [
+    ("CN Battery Materials Group", "natural graphite", 4_000, 0.05),
+    ("CL Lithium Producer", "lithium carbonate", 1_000, 0.04),
+    ("BR Niobium Producer", "ferroniobium", 500, 0.03),
+    ("BR Niobium Producer", "ferroniobium", 700, 0.06),
+    ("MY Rare Earths Separator", "NdPr oxide", 60, 0.04),
+    ("CN Tungsten Producer", "tungsten APT", 500, 0.08),
+]
+
+# Arrivals already paid for: (supplier, mineral, period, quantity).
+PIPELINE = [
+    ("BE Specialty Metals Refiner", "germanium", 1, 1.0),
+    ("VN Tungsten Producer", "tungsten APT", 1, 150),
+    ("CN Antimony Smelter", "antimony", 2, 300),
+    ("MY Rare Earths Separator", "NdPr oxide", 2, 40),
+    ("CD Cobalt Producer", "cobalt", 2, 100),
+]
+
+# Orders already decided: (supplier, mineral, period, quantity).
+COMMITMENTS = [
+    ("AU Lithium Refiner", "lithium carbonate", 3, 500),
+    ("US Rare Earths Separator", "NdPr oxide", 5, 40),
+]
+
+# (source, amount, first_period, last_period, cost_rate, excluded_countries, minerals)
+FUNDING = [
+    ("Ex-Im loan", 10_000_000_000, None, None, 0.04, CHINA, None),
+    ("Private capital", 1_670_000_000, None, None, 0.08, None, None),
+    ("NDS fund", 2_000_000_000, None, None, 0.0, CHINA,
+     "gallium, germanium, antimony, tungsten APT, NdPr oxide"),
+]
+
+# Per-period caps of what this ten-mineral portfolio may draw (illustrative):
+# source -> amount per period, a later step up from STEP_UP_PERIOD.
+BUDGET_CAPS = {
+    "Ex-Im loan": (30_000_000, 45_000_000),
+    "Private capital": (10_000_000, 10_000_000),
+    "NDS fund": (10_000_000, 10_000_000),
+}
+STEP_UP_PERIOD = 5
+
+COUNTRIES = [
+    (CHINA, 0.65),  # EU Critical Raw Materials Act: at most 65% from one third country
+    ("Russia", 0.0),  # illustrative: no Russian material
+]
+
+# (scenario, probability, country, first_period, last_period, supply_loss)
+SCENARIOS = [
+    ("China ban 2028", 0.2, CHINA, 5, 12, 1.0),
+    ("China partial restriction", 0.3, CHINA, 3, 8, 0.5),
+    ("DRC cobalt disruption", 0.1, "DRC", 6, 9, 0.7),
+]
+
+
+def _round(value: float) -> float | int:
+    """Round a quantity sensibly: whole units above 100, two decimals below."""
+    if value >= 100:
+        return int(round(value))
+    return round(value, 2)
+
+
+def _daily_use(mineral: str) -> float:
+    return MINERALS[mineral][2] / 365.0
+
+
+def minerals_rows() -> list[tuple]:
+    rows = []
+    for mineral, (unit, price, _use, days, init, penalty, share, risk) in MINERALS.items():
+        final_target = days * _daily_use(mineral)
+        rows.append((
+            mineral,
+            unit,
+            init,
+            _round(HOLDING_RATE * price),
+            penalty,
+            _round(STORAGE_FACTOR * final_target),
+            share,
+            risk,
+        ))
+    return rows
+
+
+def demand_rows() -> list[tuple]:
+    return [
+        (mineral, t, _round(RELEASE_DAYS * _daily_use(mineral)))
+        for mineral in MINERALS
+        for t in range(RELEASE_FROM, NUM_PERIODS + 1)
+    ]
+
+
+def targets_rows() -> list[tuple]:
+    rows = []
+    for mineral, spec in MINERALS.items():
+        days = spec[3]
+        for t in range(1, NUM_PERIODS + 1):
+            share = min(t, RAMP_PERIODS) / RAMP_PERIODS
+            rows.append((mineral, t, _round(share * days * _daily_use(mineral))))
+    return rows
+
+
+def prices_rows() -> list[tuple]:
+    return [
+        (supplier, mineral, t, price)
+        for supplier, mineral, periods, price in PRICE_UPDATES
+        for t in periods
+    ]
+
+
+def budgets_rows() -> list[tuple]:
+    return [
+        (source, t, early if t < STEP_UP_PERIOD else late)
+        for source, (early, late) in BUDGET_CAPS.items()
+        for t in range(1, NUM_PERIODS + 1)
+    ]
+
+
+def write_sheet(wb: Workbook, name: str, headers: Sequence[str],
+                rows: Iterable[Sequence]) -> None:
+    """Append a sheet: bold header row 1, data from row 2, blank for None."""
+    ws = wb.create_sheet(name)
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(h) for h in headers]
+    for row in rows:
+        if len(row) != len(headers):
+            raise ValueError(f"{name}: row {row!r} does not match {headers!r}")
+        ws.append(list(row))
+        for i, value in enumerate(row):
+            if isinstance(value, dt.date):
+                ws.cell(ws.max_row, i + 1).number_format = "yyyy-mm-dd"
+                text = value.isoformat()
+            elif isinstance(value, float) or isinstance(value, int):
+                text = f"{value:,}"
+            else:
+                text = "" if value is None else str(value)
+            widths[i] = max(widths[i], len(text))
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)
+    ws.freeze_panes = "A2"
+
+
+def write_example_workbook(path: pathlib.Path) -> None:
+    """Write the example planning workbook to ``path`` (parents are created)."""
+    path = pathlib.Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    write_sheet(wb, "Settings", ["key", "value"], SETTINGS)
+    write_sheet(wb, "Minerals", ["mineral", "unit", "initial_stock", "holding_cost",
+                                 "shortfall_penalty", "max_stock",
+                                 "max_supplier_share", "max_avg_risk"],
+                minerals_rows())
+    write_sheet(wb, "Suppliers", ["supplier", "country", "risk_score", "onboarding_cost"],
+                [(name, *spec) for name, spec in SUPPLIERS.items()])
+    write_sheet(wb, "Offers", ["supplier", "mineral", "unit_price", "lead_time",
+                               "min_order", "max_per_period", "order_cost",
+                               "first_period", "last_period"], OFFERS)
+    write_sheet(wb, "Prices", ["supplier", "mineral", "period", "unit_price"],
+                prices_rows())
+    write_sheet(wb, "Discounts", ["supplier", "mineral", "min_quantity", "discount"],
+                DISCOUNTS)
+    write_sheet(wb, "Demand", ["mineral", "period", "quantity"], demand_rows())
+    write_sheet(wb, "Targets", ["mineral", "period", "min_stock"], targets_rows())
+    write_sheet(wb, "Pipeline", ["supplier", "mineral", "period", "quantity"], PIPELINE)
+    write_sheet(wb, "Commitments", ["supplier", "mineral", "period", "quantity"],
+                COMMITMENTS)
+    write_sheet(wb, "Funding", ["source", "amount", "first_period", "last_period",
+                                "cost_rate", "excluded_countries", "minerals"], FUNDING)
+    write_sheet(wb, "Budgets", ["source", "period", "amount"], budgets_rows())
+    write_sheet(wb, "Countries", ["country", "max_share"], COUNTRIES)
+    write_sheet(wb, "Scenarios", ["scenario", "probability", "country", "first_period",
+                                  "last_period", "supply_loss"], SCENARIOS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    out = pathlib.Path(__file__).resolve().parents[1] / "inputs" / "example.xlsx"
+    write_example_workbook(out)
+    print(out)

@@ -1,0 +1,156 @@
+"""The pipeline, one stage at a time: read -> validate -> build -> solve -> report.
+
+Each stage is timed; progress goes to a callback (the CLI prints it to
+standard error). The functions here are what the CLI, the tests and later
+commands (watch, sweep) call: no logic lives in the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+from models import build_model
+from models.results import describe_conflicts, extract_plan, model_size
+from optimizer.checker import check_result_workbook
+from optimizer.data import PlanningData
+from optimizer.plan import ERROR, INFEASIBLE, Plan
+from optimizer.problems import InputRefused, Problem
+from optimizer.reader import read_input
+from optimizer.report import write_result_workbook
+from optimizer.solve import solve_model
+from optimizer.validate import validate
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    data: PlanningData
+    output: Path | None
+    warnings: list[Problem]
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def exit_code(self) -> int:
+        """0 a plan was written, 3 no plan exists, 1 anything else (2 is raised as InputRefused)."""
+        if self.output is not None:
+            return 0
+        return 3 if self.plan.status == INFEASIBLE else 1
+
+
+class _Stages:
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - started
+        self.progress(f"{name:<9} {self.timings[name]:8.2f} s")
+
+
+def load(input_path: Path, progress: Progress = _quiet,
+         stages: _Stages | None = None) -> tuple[PlanningData, list[Problem]]:
+    """Read and validate INPUT; raises InputRefused with every problem when it breaks the contract."""
+    stages = stages or _Stages(progress)
+    with stages.stage("read"):
+        raw, read_problems = read_input(input_path)
+    with stages.stage("validate"):
+        data, problems = validate(raw) if not read_problems.errors else (None, read_problems)
+        if problems is not read_problems:
+            problems.items[:0] = read_problems.items
+    if data is None:
+        raise InputRefused(problems.items)
+    return data, problems.warnings
+
+
+def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | None = None) -> Path:
+    """outputs/<input name>_<run time>.xlsx: one new file per run, never over another."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stem = input_path.stem if input_path.is_file() else input_path.resolve().name
+    candidate = outputs_dir / f"{stem}_plan_{stamp}.xlsx"
+    counter = 1
+    while candidate.exists():
+        counter += 1
+        candidate = outputs_dir / f"{stem}_plan_{stamp}_{counter}.xlsx"
+    return candidate
+
+
+def plan_from_data(data: PlanningData, stages: _Stages) -> Plan:
+    """Build, solve and read back the plan; an infeasible model is analysed for its conflicts."""
+    settings = data.settings
+    with stages.stage("build"):
+        model = build_model(data)
+    with stages.stage("solve"):
+        result = solve_model(model, settings.mip_gap, settings.time_limit_s)
+    if result.status == INFEASIBLE:
+        with stages.stage("diagnose"):
+            plan = Plan.empty(INFEASIBLE, result, _conflicts(data, settings))
+        plan.model_size = model_size(model)
+        return plan
+    if result.status == ERROR:
+        return Plan.empty(ERROR, result)
+    return extract_plan(model, data, result)
+
+
+def _conflicts(data: PlanningData, settings) -> list[str]:
+    elastic = build_model(data, elastic=True)
+    result = solve_model(elastic, 0.0, settings.time_limit_s)
+    if result.objective is None:
+        return ["the limits that conflict could not be identified: " + result.message]
+    return describe_conflicts(elastic, data) or ["the commitments cannot all be met"]
+
+
+def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
+        progress: Progress = _quiet) -> RunResult:
+    """The main job: plan purchases for INPUT and write the result workbook (atomically)."""
+    stages = _Stages(progress)
+    data, warnings = load(input_path, progress, stages)
+    output = output_path or default_output_path(input_path, outputs_dir)
+    _refuse_overwriting_input(output, data)
+    plan = plan_from_data(data, stages)
+    written = None
+    if plan.status not in (INFEASIBLE, ERROR):
+        with stages.stage("write"):
+            try:
+                write_result_workbook(output, plan, data, warnings, stages.timings,
+                                      verify=lambda written: _verify(written, data))
+                written = output
+            except PlanCheckFailed as failure:
+                plan.status = ERROR
+                plan.solve.message = "the plan failed the independent check, so it was not written: " + \
+                    "; ".join(failure.violations[:5])
+    return RunResult(plan, data, written, warnings, stages.timings)
+
+
+class PlanCheckFailed(Exception):
+    def __init__(self, violations: list[str]):
+        super().__init__("; ".join(violations))
+        self.violations = violations
+
+
+def _verify(written: Path, data: PlanningData) -> None:
+    """Every plan is checked against the input by the independent checker before it is published."""
+    violations = check_result_workbook(written, data)
+    if violations:
+        raise PlanCheckFailed(violations)
+
+
+def _refuse_overwriting_input(output: Path, data: PlanningData) -> None:
+    resolved = output.resolve()
+    for input_file in data.input_files:
+        if Path(input_file.path).resolve() == resolved:
+            raise InputRefused([Problem("error", "the output would overwrite an input; expected another --output",
+                                        file=str(output))])

@@ -1,0 +1,71 @@
+"""Solve stage: hand a built model to HiGHS and say what came back.
+
+This is the one module that knows which Pyomo interface to HiGHS is used: the
+persistent highspy interface of ``pyomo.contrib.solver`` (no files on disk).
+It never prints; success is judged by the termination condition.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
+
+_INFEASIBLE = {
+    TerminationCondition.provenInfeasible,
+    TerminationCondition.locallyInfeasible,
+    TerminationCondition.infeasibleOrUnbounded,
+}
+_HAS_PLAN = {SolutionStatus.optimal, SolutionStatus.feasible}
+
+
+def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
+                threads: int | None = None) -> SolveResult:
+    """Solve ``model`` in place; variable values are loaded when a plan exists."""
+    solver = SolverFactory("highs")
+    started = time.perf_counter()
+    try:
+        results = solver.solve(
+            model, rel_gap=mip_gap, time_limit=time_limit_s, threads=threads, load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            solver_options={"output_flag": False, "mip_feasibility_tolerance": 1e-7},
+        )
+    except Exception as exc:  # a solver crash is reported, never raised through the CLI
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - started
+    termination = results.termination_condition
+    has_plan = results.solution_status in _HAS_PLAN
+    if has_plan:
+        results.solution_loader.load_vars()
+    objective = results.incumbent_objective
+    bound = results.objective_bound
+    gap = _relative_gap(objective, bound)
+    if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
+        status = OPTIMAL
+        message = "optimal within the gap"
+    elif has_plan:
+        status = FEASIBLE
+        message = f"the solver stopped ({termination.name}) with a plan {_percent(gap)} from the best bound"
+    elif termination in _INFEASIBLE:
+        status = INFEASIBLE
+        message = "no plan meets every hard limit"
+    else:
+        status = ERROR
+        message = f"the solver stopped ({termination.name}) without a plan"
+    return SolveResult(status, termination.name, objective, bound, gap, seconds, message)
+
+
+def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(1e-9, abs(objective))
+
+
+def _percent(gap: float | None) -> str:
+    return "an unknown distance" if gap is None else f"{100 * gap:.3g}%"
