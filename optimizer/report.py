@@ -10,6 +10,7 @@ written as text, never as a formula.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,7 +194,9 @@ def _write_table(book, spec: TableSpec) -> None:
         table.tableColumns = [TableColumn(id=i, name=str(c)) for i, c in enumerate(columns, start=1)]
         table.autoFilter = AutoFilter(ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-        sheet.add_table(table)
+        with warnings.catch_warnings():  # openpyxl warns on every write-only table; the columns are set
+            warnings.simplefilter("ignore", UserWarning)
+            sheet.add_table(table)
 
 
 def _cell(sheet, value: object, number_format: str | None):

@@ -97,7 +97,7 @@ SETTINGS = Sheet(
     "Settings",
     required=True,
     key_value=True,
-    meaning="Two columns key, value: the horizon and solver settings.",
+    meaning="The horizon and solver settings.",
     columns=(
         _period("num_periods", "length of the planning horizon T", required=True),
         Column("period_unit", CHOICE, "length of one period (labels, reports)",
