@@ -18,11 +18,18 @@ COST_TERMS = (
     "risk_cost", "holding_cost", "penalty_cost",
 )
 
+# Elastic objective weights. A currency unit an eligible source cannot pay costs at most
+# two slacks if blamed on the source (its amount and its period budget), so weighting the
+# order's own "unfunded" slack above 2 blames the source's limits whenever some source
+# may pay the order, and the order only when none may (otherwise the two tie).
+SLACK_WEIGHTS = {"con_order_funded": 3.0}
+
 
 def add_objective(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.Cost = pyo.Expression(list(COST_TERMS), rule=lambda m, name: m.cost_terms.get(name, 0.0))
     if model.elastic:
         model.objective = pyo.Objective(
-            expr=sum(sum(slack.values()) for slack in model.slack_terms.values()), sense=pyo.minimize)
+            expr=sum(SLACK_WEIGHTS.get(name, 1.0) * sum(slack.values())
+                     for name, slack in model.slack_terms.items()), sense=pyo.minimize)
     else:
         model.objective = pyo.Objective(expr=sum(model.Cost[name] for name in COST_TERMS), sense=pyo.minimize)

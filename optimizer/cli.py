@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from optimizer import __version__
+from optimizer.generate import SIZES, Size, write_generated_workbook
 from optimizer.pipeline import RunResult, load, run
 from optimizer.plan import INFEASIBLE
 from optimizer.problems import InputRefused, Problem
@@ -106,6 +107,22 @@ def validate_command(input_path: Path) -> None:
                f"{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
                f"{data.settings.num_periods} periods", err=True)
     sys.exit(EXIT_OK)
+
+
+@main.command("generate")
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--size", type=click.Choice(sorted(SIZES)), help="A benchmark size (S, M, L, XL).")
+@click.option("--minerals", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--suppliers", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
+@click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
+                     scenarios: int, seed: int) -> None:
+    """Write a synthetic planning workbook that uses every sheet of the contract."""
+    chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
+    write_generated_workbook(output_path, chosen, seed)
+    click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
 
 
 if __name__ == "__main__":

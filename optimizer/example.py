@@ -58,68 +58,71 @@ RAMP_PERIODS = 8  # targets rise linearly to their full days by this period
 RELEASE_DAYS = 5  # releases per quarter, in days of consumption (illustrative)
 RELEASE_FROM = 3  # first period with releases
 
-# supplier -> country, risk_score, onboarding_cost (all illustrative)
+# supplier -> country, risk_score, onboarding_cost (all illustrative). Only new
+# suppliers, with no contract yet, carry an onboarding cost.
 SUPPLIERS = {
-    "CN Minor Metals Refiner":    (CHINA,        0.85,         0),
-    "CN Antimony Smelter":        (CHINA,        0.85,         0),
-    "CN Rare Earths Separator":   (CHINA,        0.90,         0),
-    "CN Battery Materials Group": (CHINA,        0.80,         0),
-    "CN Tungsten Producer":       (CHINA,        0.85,         0),
-    "JP Gallium Recycler":        ("Japan",      0.10, 1_000_000),
-    "DE Gallium Refiner":         ("Germany",    0.15, 2_000_000),
-    "BE Specialty Metals Refiner": ("Belgium",   0.15,   500_000),
-    "CA Metals Refiner":          ("Canada",     0.10, 1_000_000),
-    "TJ Antimony Producer":       ("Tajikistan", 0.60,   750_000),
-    "US Antimony Project":        ("USA",        0.05, 3_000_000),
-    "MY Rare Earths Separator":   ("Malaysia",   0.25, 1_000_000),
-    "EE Rare Earths Separator":   ("Estonia",    0.20, 1_500_000),
-    "US Rare Earths Separator":   ("USA",        0.05, 5_000_000),
-    "MZ Graphite Miner":          ("Mozambique", 0.45,   750_000),
-    "CA Graphite Producer":       ("Canada",     0.10, 2_000_000),
-    "CD Cobalt Producer":         ("DRC",        0.65,   500_000),
-    "ID Nickel-Cobalt Producer":  ("Indonesia",  0.50,   750_000),
-    "CL Lithium Producer":        ("Chile",      0.20, 1_000_000),
-    "AU Lithium Refiner":         ("Australia",  0.10, 2_500_000),
-    "VN Tungsten Producer":       ("Vietnam",    0.40, 1_000_000),
-    "KR Tungsten Producer":       ("South Korea", 0.15, 2_000_000),
-    "KR Zinc Smelter":            ("South Korea", 0.15,   500_000),
-    "BR Niobium Producer":        ("Brazil",     0.25,   500_000),
-    "CA Niobium Producer":        ("Canada",     0.10, 1_000_000),
+    "CN Minor Metals Refiner":     (CHINA,         0.85,         0),
+    "CN Antimony Smelter":         (CHINA,         0.85,         0),
+    "CN Rare Earths Separator":    (CHINA,         0.90,         0),
+    "CN Battery Materials Group":  (CHINA,         0.80,         0),
+    "CN Tungsten Producer":        (CHINA,         0.85,         0),
+    "JP Gallium Recycler":         ("Japan",       0.10,         0),
+    "DE Gallium Refiner":          ("Germany",     0.15, 2_000_000),
+    "BE Specialty Metals Refiner": ("Belgium",     0.15,         0),
+    "CA Metals Refiner":           ("Canada",      0.10,         0),
+    "TJ Antimony Producer":        ("Tajikistan",  0.60,         0),
+    "US Antimony Project":         ("USA",         0.05, 3_000_000),
+    "MY Rare Earths Separator":    ("Malaysia",    0.25,         0),
+    "EE Rare Earths Separator":    ("Estonia",     0.20, 1_500_000),
+    "US Rare Earths Separator":    ("USA",         0.05, 5_000_000),
+    "MZ Graphite Miner":           ("Mozambique",  0.45,         0),
+    "CA Graphite Producer":        ("Canada",      0.10, 2_000_000),
+    "CD Cobalt Producer":          ("DRC",         0.65,         0),
+    "ID Nickel-Cobalt Producer":   ("Indonesia",   0.50,   750_000),
+    "CL Lithium Producer":         ("Chile",       0.20,         0),
+    "AU Lithium Refiner":          ("Australia",   0.10, 2_500_000),
+    "VN Tungsten Producer":        ("Vietnam",     0.40,         0),
+    "KR Tungsten Producer":        ("South Korea", 0.15, 2_000_000),
+    "KR Zinc Smelter":             ("South Korea", 0.15,         0),
+    "BR Niobium Producer":         ("Brazil",      0.25,         0),
+    "CA Niobium Producer":         ("Canada",      0.10, 1_000_000),
 }
 
 # (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
-#  order_cost, first_period, last_period); None leaves the cell blank.
+#  order_cost, first_period, last_period); None leaves the cell blank (default).
+# Each mineral has one established non-Chinese "spot" offer without minimum
+# order or order cost; new suppliers and bulk shipments carry both.
 OFFERS = [
-    ("CN Minor Metals Refiner", "gallium", 380_000, 1, 0.5, 3, 75_000, None, None),
-    ("JP Gallium Recycler", "gallium", 560_000, 1, 0.2, 1.5, 50_000, None, None),
+    ("CN Minor Metals Refiner", "gallium", 380_000, 1, 0.5, 3, None, None, None),
+    ("JP Gallium Recycler", "gallium", 560_000, 1, None, 1.5, None, None, None),
     ("DE Gallium Refiner", "gallium", 600_000, 2, 0.5, 2, 50_000, 5, None),
-    ("CN Minor Metals Refiner", "germanium", 1_900_000, 1, 0.5, 3, 75_000, None, None),
-    ("BE Specialty Metals Refiner", "germanium", 2_300_000, 1, 0.5, 2, 50_000, None, None),
+    ("CN Minor Metals Refiner", "germanium", 1_900_000, 1, 0.5, 3, None, None, None),
+    ("BE Specialty Metals Refiner", "germanium", 2_300_000, 1, None, 2, None, None, None),
     ("CA Metals Refiner", "germanium", 2_250_000, 2, 0.5, 1.5, 50_000, None, None),
-    ("CN Antimony Smelter", "antimony", 21_000, 1, 100, 800, 100_000, None, None),
-    ("TJ Antimony Producer", "antimony", 22_500, 2, 100, 500, 150_000, None, None),
+    ("CN Antimony Smelter", "antimony", 21_000, 1, 100, 800, None, None, None),
+    ("TJ Antimony Producer", "antimony", 22_500, 2, None, 500, None, None, None),
     ("US Antimony Project", "antimony", 26_000, 1, 100, 400, 100_000, 6, None),
-    ("CN Rare Earths Separator", "NdPr oxide", 55_000, 1, 20, 150, 100_000, None, None),
-    ("MY Rare Earths Separator", "NdPr oxide", 62_000, 1, 20, 80, 100_000, None, None),
+    ("CN Rare Earths Separator", "NdPr oxide", 55_000, 1, 20, 150, None, None, None),
+    ("MY Rare Earths Separator", "NdPr oxide", 62_000, 1, None, 80, None, None, None),
     ("EE Rare Earths Separator", "NdPr oxide", 65_000, 2, 10, 40, 75_000, None, None),
     ("US Rare Earths Separator", "NdPr oxide", 70_000, 2, 20, 60, 100_000, 5, None),
-    ("CN Battery Materials Group", "natural graphite", 950, 1, 500, 5_000, 50_000, None, None),
-    ("MZ Graphite Miner", "natural graphite", 1_070, 2, 500, 3_000, 100_000, None, None),
+    ("CN Battery Materials Group", "natural graphite", 950, 1, 500, 5_000, None, None, None),
+    ("MZ Graphite Miner", "natural graphite", 1_070, 2, None, 3_000, None, None, None),
     ("CA Graphite Producer", "natural graphite", 1_250, 1, 500, 2_000, 75_000, 5, None),
-    ("CN Battery Materials Group", "cobalt", 35_500, 1, 50, 500, 100_000, None, None),
+    ("CN Battery Materials Group", "cobalt", 35_500, 1, 50, 500, None, None, None),
     ("CD Cobalt Producer", "cobalt", 36_500, 2, 50, 400, 150_000, None, None),
     ("ID Nickel-Cobalt Producer", "cobalt", 37_000, 2, 50, 300, 150_000, None, None),
-    ("BE Specialty Metals Refiner", "cobalt", 39_500, 1, 25, 250, 75_000, None, None),
-    ("CN Battery Materials Group", "lithium carbonate", 13_000, 1, 200, 1_500, 100_000, None, None),
-    ("CL Lithium Producer", "lithium carbonate", 14_000, 2, 200, 1_200, 150_000, None, None),
+    ("BE Specialty Metals Refiner", "cobalt", 39_500, 1, None, 250, None, None, None),
+    ("CN Battery Materials Group", "lithium carbonate", 13_000, 1, 200, 1_500, None, None, None),
+    ("CL Lithium Producer", "lithium carbonate", 14_000, 2, None, 1_200, None, None, None),
     ("AU Lithium Refiner", "lithium carbonate", 15_000, 1, 200, 800, 100_000, 3, None),
-    ("CN Tungsten Producer", "tungsten APT", 23_500, 1, 50, 600, 100_000, None, None),
-    ("VN Tungsten Producer", "tungsten APT", 25_500, 1, 50, 250, 75_000, None, None),
+    ("CN Tungsten Producer", "tungsten APT", 23_500, 1, 50, 600, None, None, None),
+    ("VN Tungsten Producer", "tungsten APT", 25_500, 1, None, 250, None, None, None),
     ("KR Tungsten Producer", "tungsten APT", 27_000, 1, 50, 300, 75_000, 4, None),
-    ("BR Niobium Producer", "ferroniobium", 26_000, 2, 100, 800, 150_000, None, None),
+    ("BR Niobium Producer", "ferroniobium", 26_000, 2, None, 800, None, None, None),
     ("CA Niobium Producer", "ferroniobium", 27_500, 2, 100, 400, 100_000, None, None),
-    ("CN Minor Metals Refiner", "indium", 320_000, 1, 1, 12, 50_000, None, None),
-    ("KR Zinc Smelter", "indium", 345_000, 1, 1, 8, 50_000, None, None),
+    ("CN Minor Metals Refiner", "indium", 320_000, 1, 1, 12, None, None, None),
+    ("KR Zinc Smelter", "indium", 345_000, 1, None, 8, None, None, None),
     ("CA Metals Refiner", "indium", 355_000, 2, 1, 6, 50_000, None, 10),
 ]
 
@@ -165,14 +168,13 @@ FUNDING = [
      "gallium, germanium, antimony, tungsten APT, NdPr oxide"),
 ]
 
-# Per-period caps of what this ten-mineral portfolio may draw (illustrative):
-# source -> amount per period, a later step up from STEP_UP_PERIOD.
-BUDGET_CAPS = {
-    "Ex-Im loan": (30_000_000, 45_000_000),
-    "Private capital": (10_000_000, 10_000_000),
-    "NDS fund": (10_000_000, 10_000_000),
+# Per-period caps on what this ten-mineral portfolio may draw from each source,
+# in millions of USD for periods 1..12 (illustrative disbursement schedule).
+BUDGET_CAPS_MUSD = {
+    "Ex-Im loan":      [25, 35, 45, 60, 60, 60, 60, 60, 60, 60, 60, 60],
+    "Private capital": [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
+    "NDS fund":        [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
 }
-STEP_UP_PERIOD = 5
 
 COUNTRIES = [
     (CHINA, 0.65),  # EU Critical Raw Materials Act: at most 65% from one third country
@@ -243,9 +245,9 @@ def prices_rows() -> list[tuple]:
 
 def budgets_rows() -> list[tuple]:
     return [
-        (source, t, early if t < STEP_UP_PERIOD else late)
-        for source, (early, late) in BUDGET_CAPS.items()
-        for t in range(1, NUM_PERIODS + 1)
+        (source, t, amount * 1_000_000)
+        for source, caps in BUDGET_CAPS_MUSD.items()
+        for t, amount in enumerate(caps, start=1)
     ]
 
 

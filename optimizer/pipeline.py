@@ -19,7 +19,7 @@ from models.results import describe_conflicts, extract_plan, model_size
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
 from optimizer.plan import ERROR, INFEASIBLE, Plan
-from optimizer.problems import InputRefused, Problem
+from optimizer.problems import InputRefused, Problem, Problems
 from optimizer.reader import read_input
 from optimizer.report import write_result_workbook
 from optimizer.solve import solve_model
@@ -68,10 +68,11 @@ def load(input_path: Path, progress: Progress = _quiet,
     with stages.stage("read"):
         raw, read_problems = read_input(input_path)
     with stages.stage("validate"):
-        data, problems = validate(raw) if not read_problems.errors else (None, read_problems)
-        if problems is not read_problems:
-            problems.items[:0] = read_problems.items
-    if data is None:
+        # Validate even after reading problems, so every problem is reported in one go
+        # (unless no sheet could be read at all: then "sheet missing" would only add noise).
+        data, problems = validate(raw) if raw.sheets else (None, Problems())
+        problems.items[:0] = read_problems.items
+    if data is None or problems.errors:
         raise InputRefused(problems.items)
     return data, problems.warnings
 

@@ -43,13 +43,15 @@ class RawInput:
     sheets: dict[str, RawSheet]  # normalised sheet name -> sheet
     files: tuple[InputFile, ...]
     sha256: str  # of all input files together
+    path: str = ""  # the INPUT as given: a workbook or a folder (for problems about no one sheet)
 
 
 class FormulaWithoutValue:
     """A formula cell that Excel never calculated: its value is unknown."""
 
-    def __init__(self, formula: str):
-        self.formula = formula
+    def __init__(self, formula: object):
+        text = str(getattr(formula, "text", formula))  # array formulas are objects holding the text
+        self.formula = text if text.startswith("=") else "=" + text
 
 
 def workbook_paths(path: Path) -> list[Path]:
@@ -69,7 +71,7 @@ def read_input(path: Path) -> tuple[RawInput, Problems]:
     files: list[InputFile] = []
     if not path.exists():
         problems.error("the input does not exist; expected a .xlsx workbook or a folder of them", file=str(path))
-        return RawInput({}, (), ""), problems
+        return RawInput({}, (), "", str(path)), problems
     paths = workbook_paths(path)
     if not paths:
         problems.error("the folder holds no .xlsx workbook", file=str(path))
@@ -79,15 +81,23 @@ def read_input(path: Path) -> tuple[RawInput, Problems]:
         for sheet in _read_workbook(workbook, problems):
             key = normalise_name(sheet.title)
             if key in sheets:
-                problems.error(
-                    f"sheet '{sheet.title}' is found in two files: {Path(sheets[key].file).name} and "
-                    f"{workbook.name}; expected each sheet in one file only",
-                    file=str(workbook), sheet=sheet.title,
-                )
+                _report_second_copy(sheets[key], sheet, problems)
                 continue
             sheets[key] = sheet
     combined = hashlib.sha256("".join(f"{Path(f.path).name}:{f.sha256};" for f in files).encode()).hexdigest()
-    return RawInput(sheets, tuple(files), combined), problems
+    return RawInput(sheets, tuple(files), combined, str(path)), problems
+
+
+def _report_second_copy(first: RawSheet, second: RawSheet, problems: Problems) -> None:
+    """A sheet read twice (two files of a folder, or two names differing only in case or spaces)."""
+    if first.file == second.file:
+        problems.error(f"the sheets '{first.title}' and '{second.title}' are the same sheet twice in the "
+                       "workbook (names match ignoring case and spaces); expected each sheet once",
+                       file=second.file, sheet=second.title)
+        return
+    problems.error(f"sheet '{second.title}' is found in two files: {Path(first.file).name} and "
+                   f"{Path(second.file).name}; expected each sheet in one file only",
+                   file=second.file, sheet=second.title)
 
 
 def _read_workbook(path: Path, problems: Problems) -> list[RawSheet]:
@@ -95,7 +105,8 @@ def _read_workbook(path: Path, problems: Problems) -> list[RawSheet]:
         problems.error("not an Excel workbook; expected a .xlsx file", file=str(path))
         return []
     if not zipfile.is_zipfile(path):
-        problems.error("the file is not a valid .xlsx workbook (damaged, or another format renamed)", file=str(path))
+        problems.error("the file is damaged or is not a workbook (another format renamed .xlsx?); "
+                       "expected a valid .xlsx workbook", file=str(path))
         return []
     if path.suffix.lower() == ".xlsm":
         problems.warning("the workbook has macros; they are never run, only cell values are read", file=str(path))
@@ -117,6 +128,7 @@ def _read_sheets(path: Path, problems: Problems) -> list[RawSheet]:
                 problems.warning("this sheet is not part of the contract and is ignored",
                                  file=str(path), sheet=worksheet.title)
                 continue
+            worksheet.reset_dimensions()  # the saved dimension may be wrong and would hide cells
             grid = _read_grid(worksheet, formula_cells.setdefault(worksheet.title, []))
             raw_sheets.append((worksheet.title, grid))
     finally:
@@ -151,7 +163,9 @@ def _fill_formula_values(path: Path, raw_sheets, formula_cells) -> None:
             wanted = set(formula_cells.get(title, ()))
             if not wanted:
                 continue
-            for row_number, cells in enumerate(book[title].iter_rows(values_only=True), start=1):
+            worksheet = book[title]
+            worksheet.reset_dimensions()
+            for row_number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 for column_index, value in enumerate(cells):
                     if (row_number, column_index) in wanted:
                         formula = grid[row_number][column_index]
@@ -169,12 +183,16 @@ def _to_raw_sheet(path: Path, title: str, grid: dict[int, list[object]], problem
     headers: dict[str, str] = {}
     positions: dict[int, str] = {}
     for index, header in enumerate(grid[header_row]):
-        if header is None or isinstance(header, FormulaWithoutValue):
+        if isinstance(header, FormulaWithoutValue):
+            _report_formula(problems, path, title, header_row, get_column_letter(index + 1), header)
+            continue
+        if header is None:
             continue
         key = normalise_name(header)
         if key in headers:
             problems.error(f"column '{header}' appears twice; expected each column once",
-                           file=str(path), sheet=title, row=header_row, column=get_column_letter(index + 1))
+                           file=str(path), sheet=title, row=header_row, column=get_column_letter(index + 1),
+                           value=header)
             continue
         headers[key] = str(header).strip()
         positions[index] = key
@@ -184,11 +202,22 @@ def _to_raw_sheet(path: Path, title: str, grid: dict[int, list[object]], problem
         for index, value in enumerate(grid[row_number]):
             if index not in positions:
                 continue
-            if isinstance(value, FormulaWithoutValue):
-                problems.error(f"the formula {value.formula} has no saved value; expected a value "
-                               "(open and save the workbook in Excel so formulas are calculated)",
-                               file=str(path), sheet=title, row=row_number, column=headers[positions[index]])
+            if isinstance(value, FormulaWithoutValue) and positions[index] in _contract_columns(title):
+                _report_formula(problems, path, title, row_number, headers[positions[index]], value)
             values[positions[index]] = value
         if any(v is not None for v in values.values()):
             rows.append(RawRow(row_number, values))
     return RawSheet(str(path), title, header_row, headers, rows)
+
+
+def _contract_columns(title: str) -> set[str]:
+    """The columns of a sheet whose values are read (a formula elsewhere is ignored with its column)."""
+    sheet = SHEETS_BY_KEY[normalise_name(title)]
+    return {"key", "value"} if sheet.key_value else {c.name for c in sheet.columns}
+
+
+def _report_formula(problems: Problems, path: Path, title: str, row: int, column: str,
+                    cell: FormulaWithoutValue) -> None:
+    problems.error("the formula has no saved value; expected a value "
+                   "(open and save the workbook in Excel so formulas are calculated)",
+                   file=str(path), sheet=title, row=row, column=column, value=cell.formula)

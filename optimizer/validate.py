@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from optimizer import schema
@@ -33,6 +33,7 @@ class Record:
     sheet: RawSheet
     row: int
     values: dict[str, object]
+    cells: dict[str, object] = field(default_factory=dict)  # the cells as read, shown in messages
 
     def __getitem__(self, column: str) -> object:
         return self.values[column]
@@ -45,7 +46,7 @@ class Record:
         where = {"file": self.sheet.file, "sheet": self.sheet.title, "row": self.row}
         if column:
             where["column"] = self.sheet.headers.get(column, column)
-            where["value"] = self.values.get(column)
+            where["value"] = self.cells.get(column, self.values.get(column))
         return where
 
 
@@ -62,27 +63,33 @@ class _Validator:
         self.raw = raw
         self.problems = problems
         self.num_periods: int | None = None
+        self.unreadable = False  # a formula without saved value: reported by the reader, data incomplete
 
     # ----------------------------------------------------------------- cells
-    def convert(self, column: Column, value: object, where: dict) -> object:
-        """A cell's typed value, its default when blank, or _INVALID (reported)."""
+    def convert(self, column: Column, value: object, where: dict, subject: str = "") -> object:
+        """A cell's typed value, its default when blank, or _INVALID (reported).
+
+        ``subject`` names what the cell holds when the column does not (a Settings value).
+        """
         if isinstance(value, FormulaWithoutValue):
-            return _INVALID  # reported by the reader
+            self.unreadable = True
+            return _INVALID
         if column.kind == schema.RAW:
             return value
+        expected = f"expected {subject}{column.expectation()}"
         if value is None:
             if column.required:
-                self.problems.error(f"expected {column.expectation()} (required)", **where, value=None)
+                self.problems.error(f"{expected} (required)", **where, value=None)
                 return _INVALID
             return column.default
         try:
             typed = _CONVERTERS[column.kind](value, column)
         except ValueError as reason:
-            self.problems.error(f"expected {column.expectation()}{reason}", **where, value=value)
+            self.problems.error(f"{expected}{reason}", **where, value=value)
             return _INVALID
         if not _in_range(column, typed) or not self._in_horizon(column, typed):
             horizon = f" (the horizon has {self.num_periods} periods)" if column.name in PERIOD_COLUMNS else ""
-            self.problems.error(f"expected {column.expectation()}{horizon}", **where, value=value)
+            self.problems.error(f"{expected}{horizon}", **where, value=value)
             return _INVALID
         return typed
 
@@ -95,13 +102,13 @@ class _Validator:
         if raw is None:
             if sheet.required:
                 self.problems.error(f"the required sheet '{sheet.name}' is missing; expected a sheet with columns "
-                                    + ", ".join(c.name for c in sheet.columns))
+                                    + ", ".join(c.name for c in sheet.columns), file=self.raw.path or None)
             return []
         if not self._check_headers(sheet, raw):
             return []
         records = []
-        for raw_row in raw.rows:
-            record = Record(raw, raw_row.row, {})
+        for raw_row in self._contract_rows(sheet, raw):
+            record = Record(raw, raw_row.row, {}, raw_row.values)
             for column in sheet.columns:
                 where = {"file": raw.file, "sheet": raw.title, "row": raw_row.row,
                          "column": raw.headers.get(column.name, column.name)}
@@ -112,17 +119,23 @@ class _Validator:
                                 sheet=raw.title)
         return records
 
+    @staticmethod
+    def _contract_rows(sheet: Sheet, raw: RawSheet) -> list:
+        """Rows with a value in some column of the contract; notes in ignored columns make no row."""
+        names = [c.name for c in sheet.columns]
+        return [r for r in raw.rows if any(r.values.get(name) is not None for name in names)]
+
     def _check_headers(self, sheet: Sheet, raw: RawSheet) -> bool:
         known = {c.name for c in sheet.columns}
         where = {"file": raw.file, "sheet": raw.title, "row": raw.header_row or 1}
         for header in raw.headers:
             if header not in known:
                 self.problems.warning(f"column '{raw.headers[header]}' is not part of the contract and is ignored",
-                                      **where)
+                                      **where, column=raw.headers[header])
         missing = [c.name for c in sheet.columns if c.required and c.name not in raw.headers]
         for name in missing:
             self.problems.error(f"the required column '{name}' is missing; expected a header row with "
-                                + ", ".join(c.name for c in sheet.columns), **where)
+                                + ", ".join(c.name for c in sheet.columns), **where, column=name)
         return not missing
 
     # -------------------------------------------------------------- settings
@@ -146,9 +159,12 @@ class _Validator:
                                     "expected each setting once", **record.at("key"))
                 continue
             seen[name] = record.row
+            if not record.valid("value"):
+                values[name] = _INVALID  # a formula without saved value, reported by the reader
+                continue
             where = record.at("value")
             del where["value"]
-            values[name] = self.convert(by_key[name], record["value"], where)
+            values[name] = self.convert(by_key[name], record["value"], where, subject=f"{name} to be ")
         for name, column in by_key.items():
             if name not in values:
                 if column.required and raw is not None:
@@ -187,7 +203,7 @@ class _Validator:
             )
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
-        minerals = self.minerals(mineral_rows, offers)
+        minerals = self.minerals(mineral_rows, offers, offers_rows)
         demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
         targets = self.targets(self.records(schema.TARGETS), mineral_rows)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
@@ -198,7 +214,7 @@ class _Validator:
         countries = self.countries(self.records(schema.COUNTRIES), suppliers)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), suppliers)
         self.warn_unorderable(offers, T)
-        if self.problems.errors or settings is None:
+        if self.problems.errors or settings is None or self.unreadable:
             return None
         return PlanningData(
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
@@ -216,9 +232,10 @@ class _Validator:
                 continue
             key = tuple(record[c] for c in key_columns)
             if key in by_key:
-                label = ", ".join(str(k) for k in key)
+                label = ", ".join(_show(k) for k in key)
+                what = key_columns[0] if len(key_columns) == 1 else f"({', '.join(key_columns)})"
                 self.problems.error(f"({label}) is given twice, in rows {by_key[key].row} and {record.row}; "
-                                    f"expected each {' and '.join(key_columns)} once", **record.at(key_columns[-1]))
+                                    f"expected each {what} once", **record.at(key_columns[-1]))
                 continue
             by_key[key] = record
         return by_key
@@ -281,7 +298,8 @@ class _Validator:
                 tiers[key[:2]].append((key[2], record["discount"]))
         return {key: tuple(sorted(values)) for key, values in tiers.items()}
 
-    def minerals(self, mineral_rows, offers) -> dict[str, Mineral]:
+    def minerals(self, mineral_rows, offers, offer_records) -> dict[str, Mineral]:
+        """Minerals with defaults applied; shortfall_penalty defaults to 10 x the highest offer price."""
         highest_price: dict[str, float] = {}
         for offer in offers.values():
             highest_price[offer.mineral] = max(highest_price.get(offer.mineral, 0.0), offer.unit_price)
@@ -290,7 +308,7 @@ class _Validator:
             penalty = record["shortfall_penalty"]
             if penalty is None:
                 if name not in highest_price:
-                    if any(o_mineral == name for _, o_mineral in offers):
+                    if any(r.valid("mineral") and r["mineral"] == name for r in offer_records):
                         continue  # its offers had errors, reported there
                     self.problems.error("the mineral has no offer, so shortfall_penalty has no default; expected "
                                         "a number >= 0", **record.at("shortfall_penalty"))
@@ -433,7 +451,8 @@ class _Validator:
         if total > 1.0 + 1e-9 and records:
             sheet = records[0].sheet
             self.problems.error(f"the scenario probabilities add up to {total:g}; expected at most 1 "
-                                "(the rest is the base scenario)", file=sheet.file, sheet=sheet.title)
+                                "(the rest is the base scenario)", file=sheet.file, sheet=sheet.title,
+                                column=sheet.headers.get("probability"))
         return tuple(scenarios)
 
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
@@ -528,6 +547,11 @@ def _did_you_mean(value: object, candidates) -> str:
     text = str(value).strip().lower()
     matches = [c for c in candidates if str(c).strip().lower() == text]
     return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def _show(value: object) -> str:
+    """A key value as a person typed it: 50, not 50.0."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _span(periods: range) -> str:

@@ -103,3 +103,17 @@ def stock_of(plan, period: int, scenario: str = "base", mineral: str = "ga", col
 def funded(plan, source: str) -> float:
     f = plan.funding
     return float(f.loc[f["source"] == source, "amount"].sum())
+
+
+def optimum(data) -> float:
+    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check).
+
+    For property tests that compare many variants of one checked instance: building a
+    ``PlanningData`` variant with ``dataclasses.replace`` skips writing and reading workbooks.
+    """
+    from models import build_model
+    from optimizer.solve import solve_model
+
+    result = solve_model(build_model(data), 0.0, 60.0)
+    assert result.status == OPTIMAL, (result.status, result.message)
+    return result.objective

@@ -1,0 +1,110 @@
+"""Synthetic planning workbooks of any size, using every sheet of the contract.
+
+``optimize generate`` writes one, so anyone can reproduce a benchmark; the
+fuzz and scale tests use it too. Values are random but plausible and always
+valid: the same seed gives the same workbook.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+
+COUNTRIES = ("China", "Australia", "Canada", "Japan", "Korea", "Germany", "Brazil", "Chile",
+             "South Africa", "USA", "Indonesia", "DRC")
+
+
+@dataclass(frozen=True)
+class Size:
+    minerals: int
+    suppliers: int
+    periods: int
+    scenarios: int = 0
+
+    def describe(self) -> str:
+        return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
+               f"{self.scenarios} scenarios"
+
+
+SIZES = {
+    "S": Size(10, 5, 12),
+    "M": Size(30, 10, 40),
+    "L": Size(60, 20, 40, 5),
+    "XL": Size(60, 30, 120, 10),
+}
+
+
+def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> dict[str, list]:
+    """Sheets as {name: [header, row, row, ...]} (Settings as key/value rows)."""
+    rng = random.Random(seed)
+    T = size.periods
+    minerals = [f"mineral_{i:02d}" for i in range(1, size.minerals + 1)]
+    suppliers = [f"supplier_{j:02d}" for j in range(1, size.suppliers + 1)]
+    country = {s: COUNTRIES[j % len(COUNTRIES)] for j, s in enumerate(suppliers)}
+    base_price = {m: round(rng.uniform(1_000, 50_000), 2) for m in minerals}
+    demand = {m: round(rng.uniform(10, 200), 1) for m in minerals}
+
+    offers = []
+    for m in minerals:
+        for s in rng.sample(suppliers, min(offers_per_mineral, len(suppliers))):
+            cheap = 0.8 if country[s] == "China" else 1.0
+            first = rng.choice([1, 1, 1, max(1, T // 4)])
+            offers.append([s, m, round(base_price[m] * cheap * rng.uniform(0.9, 1.2), 2), rng.choice([0, 0, 1, 2]),
+                           round(demand[m] * 0.2, 1), round(demand[m] * rng.uniform(1.0, 3.0), 1),
+                           rng.choice([0, 10_000, 50_000]), first, T])
+    total_value = sum(base_price[m] * demand[m] * T for m in minerals)
+    sheets: dict[str, list] = {
+        "Settings": [["key", "value"], ["num_periods", T], ["period_unit", "month"], ["currency", "USD"],
+                     ["risk_weight", 0.05], ["mip_gap", 0.01], ["time_limit_s", 600]],
+        "Minerals": [["mineral", "unit", "initial_stock", "holding_cost", "shortfall_penalty", "max_stock",
+                      "max_supplier_share", "max_avg_risk"]] + [
+            [m, "t", round(demand[m] * 2, 1), round(base_price[m] * 0.01, 2), round(base_price[m] * 3, 2),
+             round(demand[m] * 12, 1), 0.7, 0.6] for m in minerals],
+        "Suppliers": [["supplier", "country", "risk_score", "onboarding_cost"]] + [
+            [s, country[s], 0.85 if country[s] == "China" else round(rng.uniform(0.05, 0.5), 2),
+             rng.choice([0, 100_000, 500_000])] for s in suppliers],
+        "Offers": [["supplier", "mineral", "unit_price", "lead_time", "min_order", "max_per_period", "order_cost",
+                    "first_period", "last_period"]] + offers,
+        "Prices": [["supplier", "mineral", "period", "unit_price"]] + [
+            [o[0], o[1], t, round(o[2] * rng.uniform(0.95, 1.1), 2)]
+            for o in offers for t in range(1, T + 1) if rng.random() < 0.25],
+        "Discounts": [["supplier", "mineral", "min_quantity", "discount"]] + [
+            [o[0], o[1], round(o[5] * 0.6, 1), 0.05] for o in offers if rng.random() < 0.3],
+        "Demand": [["mineral", "period", "quantity"]] + [
+            [m, t, round(demand[m] * rng.uniform(0.7, 1.3), 1)] for m in minerals for t in range(1, T + 1)],
+        "Targets": [["mineral", "period", "min_stock"]] + [
+            [m, t, round(demand[m] * 3 * t / T, 1)] for m in minerals for t in range(T // 2, T + 1)],
+        "Pipeline": [["supplier", "mineral", "period", "quantity"]] + [
+            [o[0], o[1], 1, round(demand[o[1]] * 0.5, 1)] for o in offers[::5]],
+        "Commitments": [["supplier", "mineral", "period", "quantity"]] + [
+            [o[0], o[1], o[7], max(o[4], round(o[5] * 0.5, 1))] for o in offers[:: max(1, len(offers) // 5)]
+            if o[3] + o[7] <= T and country[o[0]] != "China"],
+        "Funding": [["source", "amount", "first_period", "last_period", "cost_rate", "excluded_countries",
+                     "minerals"],
+                    ["Loan", round(total_value * 0.5, 0), 1, T, 0.04, "China", None],
+                    ["Private", round(total_value * 0.2, 0), 1, T, 0.08, None, None],
+                    ["Stockpile fund", round(total_value * 0.2, 0), 1, T, 0.0, None,
+                     ", ".join(minerals[: max(1, len(minerals) // 3)])]],
+        "Budgets": [["source", "period", "amount"]] + [
+            ["Loan", t, round(total_value * 0.5 / T * 1.5, 0)] for t in range(1, T + 1)],
+        "Countries": [["country", "max_share"], ["China", 0.65]],
+        "Scenarios": [["scenario", "probability", "country", "first_period", "last_period", "supply_loss"]] + [
+            [f"disruption_{k}", round(0.5 / max(1, size.scenarios), 4), rng.choice(COUNTRIES[:6]),
+             (start := rng.randint(1, T)), min(T, start + rng.randint(0, T // 3)), rng.choice([0.5, 1.0])]
+            for k in range(1, size.scenarios + 1)],
+    }
+    return sheets
+
+
+def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:
+    book = openpyxl.Workbook(write_only=True)
+    for title, rows in generate_sheets(size, seed).items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
