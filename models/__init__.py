@@ -14,6 +14,7 @@ from models.inventory import add_inventory
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
+from models.scaling import money_unit
 from optimizer.data import PlanningData
 
 
@@ -27,6 +28,7 @@ def build_model(data: PlanningData, elastic: bool = False) -> pyo.ConcreteModel:
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
     model.elastic = elastic
+    model.money_unit = money_unit(data)  # currency units per model money unit (models/scaling.py)
     model.cost_terms = {}  # name -> expression, registered by each concern
     model.slack_terms = {}  # constraint name -> slack Var, elastic models only
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers

@@ -2,7 +2,7 @@
 
 Symbols
     FUNDING_SLOTS      (source, supplier, mineral, period) where the source may pay the order
-    Spend[f,o,t]       v: money source f pays for order (o,t)              currency   >= 0
+    Spend[f,o,t]       v: money source f pays for order (o,t)              money_unit >= 0
     amount[f]          Funding.amount: total over the horizon
     budget[f,t]        Budgets.amount: per-period cap where given
     cost_rate[f]       Funding.cost_rate: financing cost per currency unit drawn
@@ -56,12 +56,14 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
-        return sum(m.Spend[index] for index in spent) <= data.funding[source].amount + slack_of(over_amount, source)
+        amount = data.funding[source].amount / m.money_unit
+        return sum(m.Spend[index] for index in spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
         """A source pays at most its budget in a period: sum over o of v[f,o,t] <= Budgets[f,t]."""
         spent = sum(m.Spend[index] for index in by_source_period[source, period])
-        return spent <= data.funding[source].budgets[period] + slack_of(over_budget, (source, period))
+        budget = data.funding[source].budgets[period] / m.money_unit
+        return spent <= budget + slack_of(over_budget, (source, period))
 
     model.con_order_funded = pyo.Constraint(model.ORDER_SLOTS, rule=con_order_funded)
     model.con_source_amount = pyo.Constraint(model.FUNDING_SOURCES, rule=con_source_amount)

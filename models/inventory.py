@@ -2,11 +2,11 @@
 
 Symbols
     SCENARIOS          k: base and every Scenarios name
-    STOCK_INDEX        (scenario, mineral, period)
+    STOCK_INDEX        (scenario, mineral, period), one scenario per class of equal losses (scenario_classes)
     Stock[k,m,t]       I: stock at the end of period t                     unit    0..max_stock
     Unmet[k,m,t]       u: demand not served                                 unit    0..demand
     Shortfall[k,m,t]   e: stock below min_stock                             unit    >= 0
-    probability[k]     pi: Scenarios.probability, base = 1 - the others
+    probability[k,m]   pi: Scenarios.probability (base = 1 - the others), summed over a class
     loss[k,c,t]        Scenarios.supply_loss of country c in period t (0 outside windows and in base)
     arrivals: orders placed lead_time earlier plus Pipeline, from every supplier
 
@@ -24,17 +24,21 @@ from optimizer.data import PlanningData
 
 
 def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
-    scenarios = data.all_scenarios
     periods = list(data.periods)
-    minerals = list(data.minerals)
-    model.SCENARIOS = pyo.Set(initialize=[k.name for k in scenarios], ordered=True)
+    arrivals = _arrival_terms(model, data)
+    classes = scenario_classes(data, arrivals)
+    model.SCENARIOS = pyo.Set(initialize=[k.name for k in data.all_scenarios], ordered=True)
+    # (scenario, mineral) -> the scenario whose stock variables it shares (see scenario_classes)
+    model.stock_scenario = {(k, m): rep for m, groups in classes.items() for rep, members in groups.items()
+                            for k in members}
+    model.probability = {(rep, m): sum(pi for pi in members.values())
+                         for m, groups in classes.items() for rep, members in groups.items()}
     model.STOCK_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
-        (k.name, m, t) for k in scenarios for m in minerals for t in periods])
+        (rep, m, t) for m, groups in classes.items() for rep in groups for t in periods])
     model.UNMET_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
         i for i in model.STOCK_INDEX if data.demand.get(i[1:], 0.0) > 0])
     model.SHORTFALL_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
         i for i in model.STOCK_INDEX if data.targets.get(i[1:], 0.0) > 0])
-    model.probability = {k.name: k.probability for k in scenarios}
 
     def stock_bounds(m, scenario, mineral, period):
         # The elastic model states storage as con_max_stock, with a slack.
@@ -47,12 +51,35 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.Shortfall = pyo.Var(model.SHORTFALL_INDEX, within=pyo.NonNegativeReals,
                               bounds=lambda m, k, mineral, t: (0, data.targets[mineral, t]))
 
-    arrivals = _arrival_terms(model, data)
     _add_stock_balance(model, data, arrivals)
     _add_targets(model, data)
     if model.elastic:
         _add_elastic_storage(model, data)
     _add_inventory_costs(model, data)
+
+
+def scenario_classes(data: PlanningData, arrivals) -> dict[str, dict[str, dict[str, float]]]:
+    """Per mineral, scenarios grouped by the losses they inflict on it: {mineral: {representative: {k: pi[k]}}}.
+
+    Two scenarios that lose the same share of the same arrivals of a mineral
+    have the same stock balance, so they share one set of stock variables
+    weighted by their summed probability: an exact reformulation (the problem
+    separates by scenario once orders are fixed). A scenario that disrupts
+    no country delivering the mineral joins ``base``.
+    """
+    countries = defaultdict(set)  # mineral -> countries that can deliver it
+    for (mineral, _), terms in arrivals.items():
+        countries[mineral].update(country for country, _ in terms)
+    classes: dict[str, dict[str, dict[str, float]]] = {}
+    for mineral in data.minerals:
+        groups: dict[tuple, dict[str, float]] = {}
+        for scenario in data.all_scenarios:
+            signature = tuple(
+                (t, country, loss) for t in data.periods for country in sorted(countries[mineral])
+                if (loss := scenario.loss(country, t)) > 0)
+            groups.setdefault(signature, {})[scenario.name] = scenario.probability
+        classes[mineral] = {next(iter(members)): members for members in groups.values()}
+    return classes
 
 
 def _arrival_terms(model, data: PlanningData) -> dict[tuple[str, int], list[tuple[str, object]]]:
@@ -113,13 +140,14 @@ def _add_elastic_storage(model, data: PlanningData) -> None:
 def _add_inventory_costs(model, data: PlanningData) -> None:
     """Expected holding and penalty costs over the scenarios (pi[k] weights)."""
     probability = model.probability
+    unit = model.money_unit
     model.cost_terms["holding_cost"] = sum(
-        probability[k] * data.minerals[m].holding_cost * model.Stock[k, m, t]
+        probability[k, m] * data.minerals[m].holding_cost / unit * model.Stock[k, m, t]
         for k, m, t in model.STOCK_INDEX
-        if probability[k] > 0 and data.minerals[m].holding_cost > 0)
+        if probability[k, m] > 0 and data.minerals[m].holding_cost > 0)
     model.cost_terms["penalty_cost"] = sum(
-        probability[k] * data.minerals[m].shortfall_penalty * model.Unmet[k, m, t]
-        for k, m, t in model.UNMET_INDEX if probability[k] > 0
+        probability[k, m] * data.minerals[m].shortfall_penalty / unit * model.Unmet[k, m, t]
+        for k, m, t in model.UNMET_INDEX if probability[k, m] > 0
     ) + sum(
-        probability[k] * data.minerals[m].shortfall_penalty * model.Shortfall[k, m, t]
-        for k, m, t in model.SHORTFALL_INDEX if probability[k] > 0)
+        probability[k, m] * data.minerals[m].shortfall_penalty / unit * model.Shortfall[k, m, t]
+        for k, m, t in model.SHORTFALL_INDEX if probability[k, m] > 0)

@@ -3,6 +3,7 @@
 Symbols
     ORDER_SLOTS        (supplier, mineral, period) where an order can be placed and paid
     TIER_SLOTS         (supplier, mineral, period, tier) price segments of offers with discounts
+    (money enters divided by money_unit, see models/scaling.py)
     Order[o,t]         x: quantity ordered                                  unit        >= 0
     IsOrdered[o,t]     y: 1 when an order is placed                          binary
     UsesSupplier[s]    z: 1 when any order is placed with supplier s        binary
@@ -187,7 +188,7 @@ def _add_order_costs(model, data: PlanningData, tiered) -> None:
     def purchase_cost(m, supplier, mineral, period):
         """price[o,t] * (1 - d) * x[o,t], with d the discount of the order's segment."""
         slot = (supplier, mineral, period)
-        price = data.offers[supplier, mineral].price(period)
+        price = data.offers[supplier, mineral].price(period) / m.money_unit
         if slot not in tiered:
             return price * m.Order[slot]
         return sum(price * (1.0 - segment.discount) * m.TierQuantity[slot + (j,)]
@@ -196,15 +197,16 @@ def _add_order_costs(model, data: PlanningData, tiered) -> None:
     def order_total(m, supplier, mineral, period):
         """The order's cost: purchase cost + order_cost * y[o,t]; what funding must pay."""
         slot = (supplier, mineral, period)
-        return m.PurchaseCost[slot] + data.offers[supplier, mineral].order_cost * m.IsOrdered[slot]
+        return m.PurchaseCost[slot] + data.offers[supplier, mineral].order_cost / m.money_unit * m.IsOrdered[slot]
 
     model.PurchaseCost = pyo.Expression(model.ORDER_SLOTS, rule=purchase_cost)
     model.OrderTotal = pyo.Expression(model.ORDER_SLOTS, rule=order_total)
     slots = list(model.ORDER_SLOTS)
+    unit = model.money_unit
     model.cost_terms["purchase_cost"] = sum(model.PurchaseCost[slot] for slot in slots)
     model.cost_terms["order_cost"] = sum(
-        data.offers[s, m].order_cost * model.IsOrdered[s, m, t] for s, m, t in slots)
+        data.offers[s, m].order_cost / unit * model.IsOrdered[s, m, t] for s, m, t in slots)
     model.cost_terms["onboarding_cost"] = sum(
-        data.suppliers[s].onboarding_cost * model.UsesSupplier[s] for s in model.SUPPLIERS_USED)
+        data.suppliers[s].onboarding_cost / unit * model.UsesSupplier[s] for s in model.SUPPLIERS_USED)
     model.cost_terms["risk_cost"] = data.settings.risk_weight * sum(
         data.risk_score(s) * model.PurchaseCost[s, m, t] for s, m, t in slots)

@@ -7,6 +7,7 @@ component names; the application receives a ``Plan`` of DataFrames.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -16,6 +17,7 @@ from optimizer.data import PlanningData
 from optimizer.plan import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
 _ZERO = 1e-9
+MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -31,8 +33,13 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     orders = _orders(model, data)
     funding = _funding(model)
     stock = _stock(model, data)
-    costs = {name: _clean(pyo.value(model.Cost[name])) for name in COST_TERMS}
+    costs = {name: _clean(pyo.value(model.Cost[name]) * model.money_unit) for name in COST_TERMS}
+    solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+
+
+def _scaled(value: float | None, model) -> float | None:
+    return None if value is None else value * model.money_unit
 
 
 def _clean(value: float | None) -> float:
@@ -74,7 +81,7 @@ def _funding(model) -> pd.DataFrame:
     rows = [
         {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
         for (f, s, m, t) in model.FUNDING_SLOTS
-        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]))) > 1e-6
+        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.money_unit)) > 1e-6
     ]
     return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
 
@@ -90,15 +97,15 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
         before_losses[mineral, period][data.country(supplier)] += quantity
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
-    for scenario, mineral, period in model.STOCK_INDEX:
-        index = (scenario, mineral, period)
+    for scenario, mineral, period in _every_stock_row(model, data):
+        index = (model.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
         by_country = before_losses.get((mineral, period), {})
         arrivals = sum((1.0 - scenarios[scenario].loss(country, period)) * quantity
                        for country, quantity in by_country.items())
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
-        if index in model.Shortfall and model.probability[scenario] > 0:
+        if index in model.Shortfall and model.probability[index[:2]] > 0:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
@@ -107,6 +114,11 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
             "stock": stock, "target": target, "shortfall": shortfall,
         })
     return pd.DataFrame(rows, columns=STOCK_COLUMNS)
+
+
+def _every_stock_row(model, data: PlanningData):
+    """(scenario, mineral, period) for every scenario, base first, as the contract's Stock sheet lists them."""
+    return ((k.name, m, t) for k in data.all_scenarios for m in data.minerals for t in data.periods)
 
 
 def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str]:
@@ -123,6 +135,8 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
                 scenario, mineral, period = index
                 storage[mineral, period] = max(storage[mineral, period], amount)
                 continue
+            if name in MONEY_SLACKS:
+                amount *= model.money_unit
             found.append((amount, _conflict_sentence(name, index, amount, data, currency)))
     for (mineral, period), amount in storage.items():
         found.append((amount, f"storage: the stock of {mineral} in period {period} would exceed max_stock "

@@ -90,40 +90,41 @@ SUPPLIERS = {
 
 # (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
 #  order_cost, first_period, last_period); None leaves the cell blank (default).
-# Each mineral has one established non-Chinese "spot" offer without minimum
-# order or order cost; new suppliers and bulk shipments carry both.
+# Established suppliers sell spot lots through traders (no minimum, no order
+# cost); new suppliers and bulk shipments from far away take a minimum lot and a
+# fixed cost per order.
 OFFERS = [
-    ("CN Minor Metals Refiner", "gallium", 380_000, 1, 0.5, 3, None, None, None),
-    ("JP Gallium Recycler", "gallium", 560_000, 1, None, 1.5, None, None, None),
+    ("CN Minor Metals Refiner", "gallium", 380_000, 1, None, 3, None, None, None),
+    ("JP Gallium Recycler", "gallium", 560_000, 0, None, 1.5, None, None, None),
     ("DE Gallium Refiner", "gallium", 600_000, 2, 0.5, 2, 50_000, 5, None),
-    ("CN Minor Metals Refiner", "germanium", 1_900_000, 1, 0.5, 3, None, None, None),
+    ("CN Minor Metals Refiner", "germanium", 1_900_000, 1, None, 3, None, None, None),
     ("BE Specialty Metals Refiner", "germanium", 2_300_000, 1, None, 2, None, None, None),
-    ("CA Metals Refiner", "germanium", 2_250_000, 2, 0.5, 1.5, 50_000, None, None),
-    ("CN Antimony Smelter", "antimony", 21_000, 1, 100, 800, None, None, None),
+    ("CA Metals Refiner", "germanium", 2_250_000, 2, None, 1.5, None, None, None),
+    ("CN Antimony Smelter", "antimony", 21_000, 1, None, 800, None, None, None),
     ("TJ Antimony Producer", "antimony", 22_500, 2, None, 500, None, None, None),
     ("US Antimony Project", "antimony", 26_000, 1, 100, 400, 100_000, 6, None),
-    ("CN Rare Earths Separator", "NdPr oxide", 55_000, 1, 20, 150, None, None, None),
+    ("CN Rare Earths Separator", "NdPr oxide", 55_000, 1, None, 150, None, None, None),
     ("MY Rare Earths Separator", "NdPr oxide", 62_000, 1, None, 80, None, None, None),
-    ("EE Rare Earths Separator", "NdPr oxide", 65_000, 2, 10, 40, 75_000, None, None),
+    ("EE Rare Earths Separator", "NdPr oxide", 65_000, 2, None, 40, None, None, None),
     ("US Rare Earths Separator", "NdPr oxide", 70_000, 2, 20, 60, 100_000, 5, None),
-    ("CN Battery Materials Group", "natural graphite", 950, 1, 500, 5_000, None, None, None),
-    ("MZ Graphite Miner", "natural graphite", 1_070, 2, None, 3_000, None, None, None),
+    ("CN Battery Materials Group", "natural graphite", 950, 1, None, 5_000, None, None, None),
+    ("MZ Graphite Miner", "natural graphite", 1_070, 3, None, 3_000, None, None, None),
     ("CA Graphite Producer", "natural graphite", 1_250, 1, 500, 2_000, 75_000, 5, None),
-    ("CN Battery Materials Group", "cobalt", 35_500, 1, 50, 500, None, None, None),
-    ("CD Cobalt Producer", "cobalt", 36_500, 2, 50, 400, 150_000, None, None),
-    ("ID Nickel-Cobalt Producer", "cobalt", 37_000, 2, 50, 300, 150_000, None, None),
+    ("CN Battery Materials Group", "cobalt", 35_500, 1, None, 500, None, None, None),
+    ("CD Cobalt Producer", "cobalt", 36_500, 2, 50, 400, 250_000, None, None),
+    ("ID Nickel-Cobalt Producer", "cobalt", 37_000, 2, None, 300, None, None, None),
     ("BE Specialty Metals Refiner", "cobalt", 39_500, 1, None, 250, None, None, None),
-    ("CN Battery Materials Group", "lithium carbonate", 13_000, 1, 200, 1_500, None, None, None),
+    ("CN Battery Materials Group", "lithium carbonate", 13_000, 1, None, 1_500, None, None, None),
     ("CL Lithium Producer", "lithium carbonate", 14_000, 2, None, 1_200, None, None, None),
     ("AU Lithium Refiner", "lithium carbonate", 15_000, 1, 200, 800, 100_000, 3, None),
-    ("CN Tungsten Producer", "tungsten APT", 23_500, 1, 50, 600, None, None, None),
+    ("CN Tungsten Producer", "tungsten APT", 23_500, 1, None, 600, None, None, None),
     ("VN Tungsten Producer", "tungsten APT", 25_500, 1, None, 250, None, None, None),
-    ("KR Tungsten Producer", "tungsten APT", 27_000, 1, 50, 300, 75_000, 4, None),
+    ("KR Tungsten Producer", "tungsten APT", 27_000, 1, None, 300, None, 4, None),
     ("BR Niobium Producer", "ferroniobium", 26_000, 2, None, 800, None, None, None),
     ("CA Niobium Producer", "ferroniobium", 27_500, 2, 100, 400, 100_000, None, None),
-    ("CN Minor Metals Refiner", "indium", 320_000, 1, 1, 12, None, None, None),
-    ("KR Zinc Smelter", "indium", 345_000, 1, None, 8, None, None, None),
-    ("CA Metals Refiner", "indium", 355_000, 2, 1, 6, 50_000, None, 10),
+    ("CN Minor Metals Refiner", "indium", 320_000, 1, None, 12, None, None, None),
+    ("KR Zinc Smelter", "indium", 345_000, 0, None, 8, None, None, None),
+    ("CA Metals Refiner", "indium", 355_000, 2, None, 6, None, None, 10),
 ]
 
 # Price updates: (supplier, mineral, periods, unit_price).
@@ -141,8 +142,6 @@ DISCOUNTS = [
     ("CL Lithium Producer", "lithium carbonate", 1_000, 0.04),
     ("BR Niobium Producer", "ferroniobium", 500, 0.03),
     ("BR Niobium Producer", "ferroniobium", 700, 0.06),
-    ("MY Rare Earths Separator", "NdPr oxide", 60, 0.04),
-    ("CN Tungsten Producer", "tungsten APT", 500, 0.08),
 ]
 
 # Arrivals already paid for: (supplier, mineral, period, quantity).
@@ -171,7 +170,7 @@ FUNDING = [
 # Per-period caps on what this ten-mineral portfolio may draw from each source,
 # in millions of USD for periods 1..12 (illustrative disbursement schedule).
 BUDGET_CAPS_MUSD = {
-    "Ex-Im loan":      [25, 35, 45, 60, 60, 60, 60, 60, 60, 60, 60, 60],
+    "Ex-Im loan":      [40, 60, 80, 100, 150, 150, 150, 150, 150, 150, 150, 150],
     "Private capital": [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
     "NDS fund":        [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
 }

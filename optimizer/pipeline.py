@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from models import build_model
 from models.results import describe_conflicts, extract_plan, model_size
+from models.start import commitments_only_start
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
 from optimizer.plan import ERROR, INFEASIBLE, Plan
@@ -94,8 +95,9 @@ def plan_from_data(data: PlanningData, stages: _Stages) -> Plan:
     settings = data.settings
     with stages.stage("build"):
         model = build_model(data)
+        start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
     with stages.stage("solve"):
-        result = solve_model(model, settings.mip_gap, settings.time_limit_s)
+        result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
     if result.status == INFEASIBLE:
         with stages.stage("diagnose"):
             plan = Plan.empty(INFEASIBLE, result, _conflicts(data, settings))

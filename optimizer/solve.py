@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -25,11 +26,18 @@ _HAS_PLAN = {SolutionStatus.optimal, SolutionStatus.feasible}
 
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-                threads: int | None = None) -> SolveResult:
-    """Solve ``model`` in place; variable values are loaded when a plan exists."""
+                threads: int | None = None, start: dict | None = None) -> SolveResult:
+    """Solve ``model`` in place; variable values are loaded when a plan exists.
+
+    ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
+    feasible one guarantees a plan even when the time limit stops the search.
+    """
     solver = SolverFactory("highs")
     started = time.perf_counter()
     try:
+        if start:
+            solver.set_instance(model)
+            _set_start(solver, start)
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=time_limit_s, threads=threads, load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
@@ -59,6 +67,20 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message)
+
+
+def _set_start(solver, start: dict) -> None:
+    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
+    column_of = solver._pyomo_var_to_solver_var_map
+    values = [0.0] * highs.getNumCol()
+    for var, value in start.items():
+        column = column_of.get(id(var))
+        if column is not None:
+            values[column] = float(value)
+    solution = highspy.HighsSolution()
+    solution.col_value = values
+    solution.value_valid = True
+    highs.setSolution(solution)
 
 
 def _relative_gap(objective: float | None, bound: float | None) -> float | None:
