@@ -29,14 +29,39 @@ def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     for offer in slots_of_offer:
         offers_of_mineral[offer[1]].append(offer)
 
-    model.OfferTotal = pyo.Expression(list(slots_of_offer), rule=lambda m, s, mi: sum(
-        m.Order[slot] for slot in slots_of_offer[s, mi]))
-    model.MineralTotal = pyo.Expression(list(offers_of_mineral), rule=lambda m, mi: sum(
-        m.OfferTotal[o] for o in offers_of_mineral[mi]))
+    capped = _capped_minerals(data, offers_of_mineral)
+    model.CAPPED_OFFERS = pyo.Set(dimen=2, ordered=True, initialize=[
+        o for mineral in capped for o in offers_of_mineral[mineral]])
+    model.CAPPED_MINERALS = pyo.Set(ordered=True, initialize=capped)
+    # Totals are variables, not expressions: each cap row then has a few entries
+    # instead of every order of the mineral, which keeps the LP sparse.
+    model.OfferTotal = pyo.Var(model.CAPPED_OFFERS, within=pyo.NonNegativeReals)
+    model.MineralTotal = pyo.Var(model.CAPPED_MINERALS, within=pyo.NonNegativeReals)
+
+    def con_offer_total(m, supplier, mineral):
+        """X[o] = sum over t of x[o,t]."""
+        return m.OfferTotal[supplier, mineral] == sum(m.Order[slot] for slot in slots_of_offer[supplier, mineral])
+
+    def con_mineral_total(m, mineral):
+        """The mineral's total orders: sum of X[o] over offers of m."""
+        return m.MineralTotal[mineral] == sum(m.OfferTotal[o] for o in offers_of_mineral[mineral])
+
+    model.con_offer_total = pyo.Constraint(model.CAPPED_OFFERS, rule=con_offer_total)
+    model.con_mineral_total = pyo.Constraint(model.CAPPED_MINERALS, rule=con_mineral_total)
 
     _add_country_share(model, data, offers_of_mineral)
     _add_supplier_share(model, data, offers_of_mineral)
     _add_average_risk(model, data, offers_of_mineral)
+
+
+def _capped_minerals(data: PlanningData, offers_of_mineral) -> list[str]:
+    """Minerals with at least one cap that some plan could break."""
+    return sorted(
+        mineral for mineral, offers in offers_of_mineral.items()
+        if data.minerals[mineral].max_supplier_share < 1.0
+        or max(data.risk_score(s) for s, _ in offers) > data.minerals[mineral].max_avg_risk
+        or any(data.country_max_share.get(data.country(s), 1.0) < 1.0 for s, _ in offers)
+    )
 
 
 def _add_country_share(model, data: PlanningData, offers_of_mineral) -> None:

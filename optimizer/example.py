@@ -54,7 +54,8 @@ MINERALS = {
 }
 HOLDING_RATE = 0.025  # share of the reference price per quarter (illustrative)
 STORAGE_FACTOR = 2.0  # max_stock = this x the final target (illustrative)
-RAMP_PERIODS = 8  # targets rise linearly to their full days by this period
+TARGET_FROM = 2  # first period with a target (nothing can arrive in time before)
+TARGET_FULL = 8  # targets rise linearly to their full days by this period
 RELEASE_DAYS = 5  # releases per quarter, in days of consumption (illustrative)
 RELEASE_FROM = 3  # first period with releases
 
@@ -228,8 +229,9 @@ def targets_rows() -> list[tuple]:
     rows = []
     for mineral, spec in MINERALS.items():
         days = spec[3]
-        for t in range(1, NUM_PERIODS + 1):
-            share = min(t, RAMP_PERIODS) / RAMP_PERIODS
+        for t in range(TARGET_FROM, NUM_PERIODS + 1):
+            share = min(t - TARGET_FROM + 1, TARGET_FULL - TARGET_FROM + 1) / (
+                TARGET_FULL - TARGET_FROM + 1)
             rows.append((mineral, t, _round(share * days * _daily_use(mineral))))
     return rows
 

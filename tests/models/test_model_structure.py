@@ -63,6 +63,8 @@ def test_model_size_counted_by_hand(tmp_path):
         + 6   # Unmet u: 2 scenarios x 3 periods with demand
         + 2   # Shortfall e: 2 scenarios x period 3, the one target
         + 5   # Spend v: (S1,1) F1 F2, (S1,2) F1 F2, (S2,2) F2 only (F1 excludes China)
+        + 2   # OfferTotal X: S1 and S2's offers of ga (ga has a country cap)
+        + 1   # MineralTotal: ga
     )
     binaries = 3 + 2 + 2
     constraints = (
@@ -78,10 +80,12 @@ def test_model_size_counted_by_hand(tmp_path):
         + 3   # con_order_funded: one per slot
         + 2   # con_source_amount: F1, F2
         + 1   # con_period_budget: F1 in period 1
+        + 2   # con_offer_total: X[o] = sum of x[o,t], S1 and S2
+        + 1   # con_mineral_total: ga's total
         + 1   # con_country_share: (ga, China); Canada's share is 1, no row
         + 0   # con_supplier_share, con_average_risk: caps of 1 bind nothing, no rows
     )
-    assert (variables, binaries, constraints) == (31, 7, 27)
+    assert (variables, binaries, constraints) == (34, 7, 30)
     assert model_size(model) == {"variables": variables, "binaries": binaries, "constraints": constraints}
 
 
