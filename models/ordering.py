@@ -27,6 +27,9 @@ import pyomo.environ as pyo
 from optimizer.data import Offer, PlanningData, Slot
 
 
+TIER_GAP = 1e-5
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of order quantity with one effective discount (all-units tiers)."""
@@ -110,7 +113,10 @@ def price_segments(offer: Offer, upper: float) -> list[Segment]:
     for min_quantity, discount in offer.discounts:  # sorted by min_quantity
         if discount > starts[-1][1] and min_quantity <= upper:
             starts.append((min_quantity, discount))
-    ends = [start for start, _ in starts[1:]] + [upper]
+    # A segment stops just short of the next tier: an order exactly at a threshold is then
+    # always priced at the higher discount, as the contract says, even in a plan the solver
+    # did not prove optimal. Orders within TIER_GAP (relative) below a threshold are excluded.
+    ends = [start * (1.0 - TIER_GAP) for start, _ in starts[1:]] + [upper]
     return [Segment(lower, end, discount) for (lower, discount), end in zip(starts, ends)]
 
 

@@ -16,6 +16,7 @@ from optimizer import __version__
 from optimizer.generate import SIZES, Size, write_generated_workbook
 from optimizer.pipeline import RunResult, load, run
 from optimizer.plan import INFEASIBLE
+from optimizer.files import CannotWrite
 from optimizer.problems import InputRefused, Problem
 from optimizer.report import summary_frame
 
@@ -57,6 +58,9 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
         result = run(input_path, output_path, outputs_dir, progress=_progress)
     except InputRefused as refusal:
         _refused(refusal)
+    except CannotWrite as exc:  # checked before solving: nothing was solved or written
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
     except Exception as exc:  # the last line of defence: a message, never a traceback
         click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_FAILED)

@@ -141,6 +141,7 @@ class PlanningData:
     funding: dict[str, FundingSource]
     demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period)
     targets: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period)
+    target_cover: dict[tuple[str, int], float] = field(default_factory=dict)  # Targets.cover_periods as given
     pipeline: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
     commitments: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
     country_max_share: dict[str, float] = field(default_factory=dict)

@@ -24,6 +24,28 @@ from openpyxl.utils import get_column_letter
 NUM_PERIODS = 12
 CHINA = "China"
 
+# Sheet name -> column headers, in the order of workbook.md.
+HEADERS = {
+    "Settings": ["key", "value"],
+    "Minerals": ["mineral", "unit", "initial_stock", "holding_cost", "shortfall_penalty",
+                 "max_stock", "max_supplier_share", "max_avg_risk"],
+    "Suppliers": ["supplier", "country", "risk_score", "onboarding_cost"],
+    "Offers": ["supplier", "mineral", "unit_price", "lead_time", "min_order",
+               "max_per_period", "order_cost", "first_period", "last_period"],
+    "Prices": ["supplier", "mineral", "period", "unit_price"],
+    "Discounts": ["supplier", "mineral", "min_quantity", "discount"],
+    "Demand": ["mineral", "period", "quantity"],
+    "Targets": ["mineral", "period", "min_stock"],
+    "Pipeline": ["supplier", "mineral", "period", "quantity"],
+    "Commitments": ["supplier", "mineral", "period", "quantity"],
+    "Funding": ["source", "amount", "first_period", "last_period", "cost_rate",
+                "excluded_countries", "minerals"],
+    "Budgets": ["source", "period", "amount"],
+    "Countries": ["country", "max_share"],
+    "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
+                  "supply_loss"],
+}
+
 SETTINGS = [
     ("num_periods", NUM_PERIODS),
     ("period_unit", "quarter"),
@@ -178,7 +200,6 @@ BUDGET_CAPS_MUSD = {
 
 COUNTRIES = [
     (CHINA, 0.65),  # EU Critical Raw Materials Act: at most 65% from one third country
-    ("Russia", 0.0),  # illustrative: no Russian material
 ]
 
 # (scenario, probability, country, first_period, last_period, supply_loss)
@@ -268,7 +289,7 @@ def write_sheet(wb: Workbook, name: str, headers: Sequence[str],
             if isinstance(value, dt.date):
                 ws.cell(ws.max_row, i + 1).number_format = "yyyy-mm-dd"
                 text = value.isoformat()
-            elif isinstance(value, float) or isinstance(value, int):
+            elif isinstance(value, (int, float)):
                 text = f"{value:,}"
             else:
                 text = "" if value is None else str(value)
@@ -278,38 +299,36 @@ def write_sheet(wb: Workbook, name: str, headers: Sequence[str],
     ws.freeze_panes = "A2"
 
 
+def sheet_rows() -> dict[str, list[Sequence]]:
+    """The data rows of every sheet, keyed like ``HEADERS``."""
+    return {
+        "Settings": SETTINGS,
+        "Minerals": minerals_rows(),
+        "Suppliers": [(name, *spec) for name, spec in SUPPLIERS.items()],
+        "Offers": OFFERS,
+        "Prices": prices_rows(),
+        "Discounts": DISCOUNTS,
+        "Demand": demand_rows(),
+        "Targets": targets_rows(),
+        "Pipeline": PIPELINE,
+        "Commitments": COMMITMENTS,
+        "Funding": FUNDING,
+        "Budgets": budgets_rows(),
+        "Countries": COUNTRIES,
+        "Scenarios": SCENARIOS,
+    }
+
+
 def write_example_workbook(path: pathlib.Path) -> None:
     """Write the example planning workbook to ``path`` (parents are created)."""
     path = pathlib.Path(path)
     wb = Workbook()
     wb.remove(wb.active)
-    write_sheet(wb, "Settings", ["key", "value"], SETTINGS)
-    write_sheet(wb, "Minerals", ["mineral", "unit", "initial_stock", "holding_cost",
-                                 "shortfall_penalty", "max_stock",
-                                 "max_supplier_share", "max_avg_risk"],
-                minerals_rows())
-    write_sheet(wb, "Suppliers", ["supplier", "country", "risk_score", "onboarding_cost"],
-                [(name, *spec) for name, spec in SUPPLIERS.items()])
-    write_sheet(wb, "Offers", ["supplier", "mineral", "unit_price", "lead_time",
-                               "min_order", "max_per_period", "order_cost",
-                               "first_period", "last_period"], OFFERS)
-    write_sheet(wb, "Prices", ["supplier", "mineral", "period", "unit_price"],
-                prices_rows())
-    write_sheet(wb, "Discounts", ["supplier", "mineral", "min_quantity", "discount"],
-                DISCOUNTS)
-    write_sheet(wb, "Demand", ["mineral", "period", "quantity"], demand_rows())
-    write_sheet(wb, "Targets", ["mineral", "period", "min_stock"], targets_rows())
-    write_sheet(wb, "Pipeline", ["supplier", "mineral", "period", "quantity"], PIPELINE)
-    write_sheet(wb, "Commitments", ["supplier", "mineral", "period", "quantity"],
-                COMMITMENTS)
-    write_sheet(wb, "Funding", ["source", "amount", "first_period", "last_period",
-                                "cost_rate", "excluded_countries", "minerals"], FUNDING)
-    write_sheet(wb, "Budgets", ["source", "period", "amount"], budgets_rows())
-    write_sheet(wb, "Countries", ["country", "max_share"], COUNTRIES)
-    write_sheet(wb, "Scenarios", ["scenario", "probability", "country", "first_period",
-                                  "last_period", "supply_loss"], SCENARIOS)
+    rows = sheet_rows()
+    for name, headers in HEADERS.items():
+        write_sheet(wb, name, headers, rows[name])
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp")  # no half-written workbook
     wb.save(tmp)
     tmp.replace(path)
 

@@ -1,4 +1,12 @@
-"""Atomic file writes: a result is published whole or not at all."""
+"""Atomic file writes: a result is published whole or not at all.
+
+A result is written to a hidden temporary file beside it, ``.<name>.<pid>.<random>.tmp.xlsx``,
+flushed to disk, then renamed over the target in one step. A run killed part way
+(SIGKILL, power loss) leaves the old file untouched and at most its temporary
+file, which the next write into that folder removes once the process that made
+it is gone. A folder that cannot be written gives ``CannotWrite`` with the
+reason, before any work when ``check_writable`` is asked first.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +16,47 @@ from pathlib import Path
 from typing import Callable
 
 
+TEMPORARY_SUFFIX = ".tmp.xlsx"
+
+
+class CannotWrite(Exception):
+    """The result cannot be written where asked (a missing or read-only folder, a full disk...)."""
+
+    def __init__(self, path: Path, reason: OSError):
+        super().__init__(f"cannot write {path} ({reason.strerror or reason}); no file was changed")
+        self.path = path
+        self.reason = reason
+
+
+def check_writable(path: Path) -> None:
+    """Raise ``CannotWrite`` unless a file can be created beside ``path`` (asked before long work)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX,
+                                         dir=path.parent)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as reason:
+        raise CannotWrite(path, reason) from reason
+
+
 def write_atomically(path: Path, write: Callable[[Path], None],
                      verify: Callable[[Path], None] | None = None) -> None:
     """Write ``path`` through a temporary file in the same folder, then rename it into place.
 
     ``write`` fills the temporary file; ``verify`` may inspect it and raise to
     abandon it. A crash at any point leaves either the old file or the new one,
-    never half a file.
+    never half a file. Any OSError (a full disk, a read-only folder) becomes
+    ``CannotWrite``, with the old file untouched and no temporary file left.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
-    os.close(handle)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX,
+                                             dir=path.parent)
+        os.close(handle)
+    except OSError as reason:
+        raise CannotWrite(path, reason) from reason
     temporary_path = Path(temporary)
     try:
         write(temporary_path)
@@ -27,5 +65,51 @@ def write_atomically(path: Path, write: Callable[[Path], None],
         if verify is not None:
             verify(temporary_path)
         os.replace(temporary_path, path)
+        _sync_folder(path.parent)
+    except OSError as reason:
+        raise CannotWrite(path, reason) from reason
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files that killed runs left in ``folder``; those of live processes stay."""
+    removed = []
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return removed
+    for candidate in folder.glob(f".*{TEMPORARY_SUFFIX}"):
+        parts = candidate.name[: -len(TEMPORARY_SUFFIX)].rsplit(".", 2)  # ".<name>", "<pid>", "<random>"
+        if len(parts) != 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
+            pass  # another run cleaned it, or the folder is read-only: harmless
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process (or a number no process has): leave its file alone
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the rename to disk (POSIX), so a power loss keeps the new file, not an empty name."""
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself is still atomic
+    finally:
+        os.close(descriptor)

@@ -17,8 +17,10 @@ from typing import Callable, Iterator
 from models import build_model
 from models.results import describe_conflicts, extract_plan, model_size
 from models.start import commitments_only_start
+from optimizer.analysis import analyse
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
+from optimizer.files import CannotWrite, check_writable
 from optimizer.plan import ERROR, INFEASIBLE, Plan
 from optimizer.problems import InputRefused, Problem, Problems
 from optimizer.reader import read_input
@@ -117,20 +119,29 @@ def _conflicts(data: PlanningData, settings) -> list[str]:
 
 
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet) -> RunResult:
-    """The main job: plan purchases for INPUT and write the result workbook (atomically)."""
+        progress: Progress = _quiet, explain: bool | None = None) -> RunResult:
+    """The main job: plan purchases for INPUT and write the result workbook (atomically).
+
+    ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
+    """
     stages = _Stages(progress)
     data, warnings = load(input_path, progress, stages)
     output = output_path or default_output_path(input_path, outputs_dir)
     _refuse_overwriting_input(output, data)
+    check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
     plan = plan_from_data(data, stages)
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
+        with stages.stage("analyse"):
+            plan.analysis = analyse(data, plan, explain)
         with stages.stage("write"):
             try:
                 write_result_workbook(output, plan, data, warnings, stages.timings,
                                       verify=lambda written: _verify(written, data))
                 written = output
+            except CannotWrite as failure:  # a full disk, a folder made read-only meanwhile
+                plan.status = ERROR
+                plan.solve.message = f"the plan could not be written: {failure}"
             except PlanCheckFailed as failure:
                 plan.status = ERROR
                 plan.solve.message = "the plan failed the independent check, so it was not written: " + \

@@ -24,8 +24,9 @@ class SolveResult:
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # HiGHS's own work
     message: str = ""
+    handover_seconds: float = 0.0  # passing the Pyomo model to HiGHS
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Plan:
     model_size: dict[str, int] = field(default_factory=dict)
     # Why no plan exists (infeasible): one sentence per limit that cannot be met.
     conflicts: list[str] = field(default_factory=list)
+    # Marginal values and shortfall causes (optimizer/analysis.py), filled by the analysis stage.
+    analysis: object | None = None
 
     @staticmethod
     def empty(status: str, solve: SolveResult, conflicts: list[str] | None = None) -> "Plan":

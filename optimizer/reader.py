@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from optimizer import archive
 from optimizer.data import InputFile
 from optimizer.problems import Problems
 from optimizer.schema import SHEETS_BY_KEY, normalise_name
@@ -75,15 +76,15 @@ def read_input(path: Path) -> tuple[RawInput, Problems]:
     paths = workbook_paths(path)
     if not paths:
         problems.error("the folder holds no .xlsx workbook", file=str(path))
+    budget = archive.Budget()  # the size limits hold for all files of a folder together
     for workbook in paths:
-        content = workbook.read_bytes()
-        files.append(InputFile(str(workbook), hashlib.sha256(content).hexdigest()))
-        for sheet in _read_workbook(workbook, problems):
+        for sheet in _read_workbook(workbook, problems, budget):
             key = normalise_name(sheet.title)
             if key in sheets:
                 _report_second_copy(sheets[key], sheet, problems)
                 continue
             sheets[key] = sheet
+        files.append(InputFile(str(workbook), _sha256(workbook)))
     combined = hashlib.sha256("".join(f"{Path(f.path).name}:{f.sha256};" for f in files).encode()).hexdigest()
     return RawInput(sheets, tuple(files), combined, str(path)), problems
 
@@ -100,22 +101,60 @@ def _report_second_copy(first: RawSheet, second: RawSheet, problems: Problems) -
                    file=second.file, sheet=second.title)
 
 
-def _read_workbook(path: Path, problems: Problems) -> list[RawSheet]:
+def _sha256(path: Path) -> str:
+    """The file's hash, read a chunk at a time; "" for a file refused as too large (never read whole)."""
+    try:
+        if not path.is_file() or path.stat().st_size > archive.MAX_FILE_BYTES:
+            return ""
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return ""  # reported by _read_workbook
+
+
+def _read_workbook(path: Path, problems: Problems, budget: archive.Budget | None = None) -> list[RawSheet]:
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         problems.error("not an Excel workbook; expected a .xlsx file", file=str(path))
         return []
-    if not zipfile.is_zipfile(path):
-        problems.error("the file is damaged or is not a workbook (another format renamed .xlsx?); "
-                       "expected a valid .xlsx workbook", file=str(path))
+    if not path.is_file():  # a device, a pipe or a folder named .xlsx: reading it could never end
+        problems.error("not a regular file; expected a .xlsx workbook", file=str(path))
+        return []
+    try:
+        if not zipfile.is_zipfile(path):
+            problems.error("the file is damaged or is not a workbook (another format renamed .xlsx?); "
+                           "expected a valid .xlsx workbook", file=str(path))
+            return []
+        archive.check_workbook(path, budget)  # limits and hostile XML, before openpyxl opens the file
+    except archive.Refused as refusal:
+        problems.error(str(refusal), file=str(path), sheet=refusal.sheet)
+        return []
+    except OSError as exc:
+        problems.error(f"the file cannot be read ({exc.strerror or exc}); expected a readable .xlsx workbook",
+                       file=str(path))
         return []
     if path.suffix.lower() == ".xlsm":
         problems.warning("the workbook has macros; they are never run, only cell values are read", file=str(path))
     try:
         return _read_sheets(path, problems)
     except Exception as exc:  # openpyxl raises many types on damaged files
-        problems.error(f"the workbook cannot be read ({type(exc).__name__}: {exc}); "
-                       "expected a valid .xlsx workbook", file=str(path))
+        problems.error(_unreadable(exc), file=str(path))
         return []
+
+
+def _unreadable(exc: Exception) -> str:
+    """What openpyxl's failure means; defusedxml's refusals (wrapped by openpyxl) are named as such."""
+    cause: BaseException | None = exc
+    for _ in range(20):  # the chain of causes, bounded in case it loops
+        if cause is None:
+            break
+        if type(cause).__module__.startswith("defusedxml"):
+            return (f"the workbook's XML declares entities or a document type ({type(cause).__name__}), which no "
+                    "workbook needs and an entity-expansion bomb uses; expected plain workbook XML")
+        cause = cause.__cause__ or cause.__context__
+    return f"the workbook cannot be read ({type(exc).__name__}: {exc}); expected a valid .xlsx workbook"
 
 
 def _read_sheets(path: Path, problems: Problems) -> list[RawSheet]:

@@ -84,7 +84,8 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
     rows += [(name, plan.costs.get(name, 0.0)) for name in COST_TERMS]
     rows += [
-        ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)), ("input_sha256", data.input_sha256),
+        ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
+        ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
         ("message", solve.message), ("best_bound", solve.bound), ("currency", data.settings.currency),
         ("num_periods", data.settings.num_periods), ("period_unit", data.settings.period_unit),
         ("start_date", data.settings.start_date.isoformat() if data.settings.start_date else None),

@@ -196,7 +196,14 @@ DEMAND = Sheet(
 TARGETS = Sheet(
     "Targets",
     meaning="The stock wanted at the end of a period; stock below it costs shortfall_penalty per unit.",
-    columns=(MINERAL, PERIOD, _amount("min_stock", "stock wanted at the end of the period", required=True, unit="unit")),
+    columns=(
+        MINERAL, PERIOD,
+        _amount("min_stock", "stock wanted at the end of the period (this, cover_periods, or both: the larger)",
+                default_text="none", unit="unit"),
+        _amount("cover_periods", "stock wanted as periods of the mineral's demand ahead: the demand of the next "
+                "cover_periods periods (beyond the horizon: its average demand per period)",
+                default_text="none", unit="periods"),
+    ),
 )
 
 PIPELINE = Sheet(

@@ -23,6 +23,11 @@ _INFEASIBLE = {
     TerminationCondition.infeasibleOrUnbounded,
 }
 _HAS_PLAN = {SolutionStatus.optimal, SolutionStatus.feasible}
+# The model is handed over once with set_instance; nothing changes before the solve.
+_NO_UPDATES = {key: False for key in (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
+    "update_named_expressions", "update_objective")}
 
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
@@ -35,12 +40,14 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     solver = SolverFactory("highs")
     started = time.perf_counter()
     try:
+        solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
+        handover = time.perf_counter() - started
         if start:
-            solver.set_instance(model)
             _set_start(solver, start)
+        started = time.perf_counter()
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=time_limit_s, threads=threads, load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
+            raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
             solver_options={"output_flag": False, "mip_feasibility_tolerance": 1e-7},
         )
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
@@ -51,6 +58,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
         results.solution_loader.load_vars()
+        _load_duals(model, results)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = _relative_gap(objective, bound)
@@ -66,7 +74,19 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     else:
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
-    return SolveResult(status, termination.name, objective, bound, gap, seconds, message)
+    return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover)
+
+
+def _load_duals(model: pyo.ConcreteModel, results) -> None:
+    """A model that declares a ``dual`` Suffix (an LP: models/sensitivity.py) gets every row's dual.
+
+    HiGHS's dual of a row is d objective / d (the row's active bound).
+    """
+    suffix = model.component("dual")
+    if suffix is None:
+        return
+    for row, value in results.solution_loader.get_duals().items():
+        suffix[row] = value
 
 
 def _set_start(solver, start: dict) -> None:

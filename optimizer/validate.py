@@ -18,6 +18,7 @@ from optimizer import schema
 from optimizer.data import (
     BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
 )
+from optimizer.cover import cover_stock
 from optimizer.problems import Problems
 from optimizer.reader import FormulaWithoutValue, RawInput, RawSheet
 from optimizer.schema import Column, Sheet
@@ -205,7 +206,7 @@ class _Validator:
         }
         minerals = self.minerals(mineral_rows, offers, offers_rows)
         demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
-        targets = self.targets(self.records(schema.TARGETS), mineral_rows)
+        targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
                                "quantity", supplier_rows)
         commitments = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
@@ -218,7 +219,7 @@ class _Validator:
             return None
         return PlanningData(
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
-            demand=demand, targets=targets, pipeline=pipeline, commitments=commitments,
+            demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             country_max_share=countries, scenarios=scenarios, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
@@ -333,10 +334,27 @@ class _Validator:
                 totals[tuple(record[c] for c in key_columns)] += record[column]
         return dict(totals)
 
-    def targets(self, records, mineral_rows) -> dict[tuple[str, int], float]:
+    def targets(self, records, mineral_rows, demand, T) -> tuple[dict[tuple[str, int], float], dict]:
+        """Stock wanted per (mineral, period): min_stock, cover_periods of demand ahead
+        (``optimizer.cover``), or the larger of both; and the cover_periods as given."""
         known = [r for r in records if self.reference(r, "mineral", mineral_rows, "Minerals")]
-        return {key: r["min_stock"] for key, r in self.unique(known, ("mineral", "period")).items()
-                if r.valid("min_stock")}
+        targets, cover = {}, {}
+        for key, r in self.unique(known, ("mineral", "period")).items():
+            if not r.valid("min_stock", "cover_periods"):
+                continue
+            if r["min_stock"] is None and r["cover_periods"] is None:
+                self.problems.error("the row gives no target; expected min_stock or cover_periods (or both)",
+                                    **r.at("min_stock"))
+                continue
+            wanted = [] if r["min_stock"] is None else [r["min_stock"]]
+            if r["cover_periods"] is not None and T is not None:
+                cover[key] = r["cover_periods"]
+                wanted.append(cover_stock(demand, key[0], key[1], r["cover_periods"], T))
+                if not any(q > 0 for (m, _), q in demand.items() if m == key[0]):
+                    self.problems.warning("the mineral has no demand, so cover_periods asks for no stock",
+                                          **r.at("cover_periods"))
+            targets[key] = max(wanted, default=0.0)
+        return targets, cover
 
     def commitments(self, records, offers, offer_rows, T) -> dict[tuple[str, str, int], float]:
         """Orders already decided; each must fit its offer's window, lead time, capacity and minimum."""

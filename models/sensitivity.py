@@ -1,0 +1,216 @@
+"""Sensitivities: the plan's binaries fixed, the LP that remains, and its duals.
+
+With every yes/no decision fixed at the plan's value (which orders are placed,
+in which discount tier, which suppliers are onboarded) the model is a linear
+programme whose optimum is the plan's expected cost. Its duals y are the
+marginal values of the limits, by the envelope theorem (valid while the same
+limits bind):
+
+    d cost / d amount[f]               = y[con_source_amount[f]]                 (per currency unit)
+    d cost / d Budgets[f,t]            = y[con_period_budget[f,t]]               (per currency unit)
+    d cost / d max_per_period[o] at t  = y[con_capacity[o,t]] * money_unit       (per unit of the mineral)
+    d cost / d min_stock[m,t]          = -sum over k of y[con_target[k,m,t]] * money_unit   (per unit)
+
+Money rows are stated in model money units on both sides, so their duals are
+already per currency unit; quantity rows need the factor money_unit. The sign
+of each row is read from the row itself (``_slope``), so no convention of the
+solver interface leaks into the formulas.
+
+Derived big-M bounds (``order_upper_bounds``: what funding or storage could
+pay or hold) are implied by the funding and stock rows. In the LP they would
+take the duals that belong to those rows, so the LP drops them and states the
+one physical limit left, the offer's capacity, as ``con_capacity``:
+
+    con_capacity[o,t]:  x[o,t] <= max_per_period[o]   for placed, uncommitted orders
+
+The second half of this module serves the shortfall explanations: one
+mineral's decisions stay free while every other mineral's orders are held at
+the plan, and ``expected_shortfall`` reads what is left short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
+
+from optimizer.data import PlanningData
+
+_BINARIES = ("IsOrdered", "InTier", "UsesSupplier")
+_ZERO = 1e-9
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """d expected cost / d limit: negative when raising the limit saves money.
+
+    kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
+    (supplier, mineral, period) or ``target`` (mineral, period). ``value`` is in
+    currency per currency unit (amount, budget) or per unit of the mineral.
+    ``slack`` is how far the plan is from the limit (0: the limit is reached).
+    """
+
+    kind: str
+    key: tuple
+    value: float
+    slack: float
+
+
+def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[float, float]]:
+    """(supplier, mineral, period) -> (quantity, discount) of every order in the plan's Orders table."""
+    return {(r.supplier, r.mineral, int(r.period)): (float(r.quantity), float(r.discount))
+            for r in orders.itertuples()}
+
+
+def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> None:
+    """Fix y, the discount tiers and z at the plan's values and make them continuous (an LP).
+
+    An order slot absent from ``orders`` is not placed (y = 0); a placed order
+    sits in the segment whose discount the plan shows; a supplier is
+    onboarded when some order is placed with it.
+    """
+    placed = placed_orders(orders)
+    for slot in model.ORDER_SLOTS:
+        _fix(model.IsOrdered[slot], 1.0 if slot in placed else 0.0)
+        segments = model.price_segments[slot]
+        if len(segments) > 1:
+            chosen = _segment_of(segments, placed[slot][1]) if slot in placed else None
+            for j in range(len(segments)):
+                _fix(model.InTier[slot + (j,)], 1.0 if j == chosen else 0.0)
+    used = {supplier for supplier, _, _ in placed}
+    for supplier in model.SUPPLIERS_USED:
+        _fix(model.UsesSupplier[supplier], 1.0 if supplier in used else 0.0)
+
+
+def _fix(var, value: float) -> None:
+    var.fix(value)
+    var.domain = pyo.Reals  # a fixed continuous variable: HiGHS sees an LP and returns duals
+
+
+def _segment_of(segments, discount: float) -> int:
+    return min(range(len(segments)), key=lambda j: abs(segments[j].discount - discount))
+
+
+def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Drop the derived order bounds of placed orders; state the capacity x[o,t] <= max_per_period instead."""
+    capacity_slots = []
+    for slot in model.ORDER_SLOTS:
+        if pyo.value(model.IsOrdered[slot]) < 0.5:
+            continue  # con_max_order (or the tier rows) keep x = 0
+        model.Order[slot].setub(None)
+        segments = model.price_segments[slot]
+        if len(segments) == 1:
+            model.con_max_order[slot].deactivate()
+        else:
+            last = (slot + (len(segments) - 1,))
+            if pyo.value(model.InTier[last]) > 0.5:  # an order in a lower tier stays below the next tier
+                model.con_tier_upper[last].deactivate()
+                model.TierQuantity[last].setub(None)
+        offer = data.offers[slot[:2]]
+        if offer.max_per_period is not None and slot not in data.commitments:
+            capacity_slots.append(slot)
+    model.CAPACITY_SLOTS = pyo.Set(dimen=3, initialize=capacity_slots, ordered=True)
+
+    def con_capacity(m, supplier, mineral, period):
+        """The offer's capacity: x[o,t] <= max_per_period."""
+        return m.Order[supplier, mineral, period] <= data.offers[supplier, mineral].max_per_period
+
+    model.con_capacity = pyo.Constraint(model.CAPACITY_SLOTS, rule=con_capacity)
+
+
+def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> pyo.ConcreteModel:
+    """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
+    fix_binaries(model, data, orders)
+    restate_capacity(model, data)
+    model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solve fills it for an LP
+    return model
+
+
+def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Marginal]:
+    """The marginal value of every funding amount, budget, capacity and target of the solved LP."""
+    unit = model.money_unit
+    marginals = []
+    for source in model.FUNDING_SOURCES:
+        row = model.con_source_amount[source] if source in model.con_source_amount else None
+        if row is not None and row.active:
+            amount = data.funding[source].amount
+            marginals.append(Marginal("amount", (source,), _slope(model, row, amount / unit),
+                                      _slack(row) * unit))
+    for source, period in model.BUDGET_INDEX:
+        row = model.con_period_budget[source, period]
+        budget = data.funding[source].budgets[period]
+        marginals.append(Marginal("budget", (source, period), _slope(model, row, budget / unit),
+                                  _slack(row) * unit))
+    for slot in model.CAPACITY_SLOTS:
+        row = model.con_capacity[slot]
+        capacity = data.offers[slot[:2]].max_per_period
+        marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row)))
+    marginals += _target_marginals(model, data)
+    return marginals
+
+
+def _target_marginals(model, data: PlanningData) -> list[Marginal]:
+    """Per (mineral, period): the sum over scenario classes of the target rows' slopes."""
+    by_target: dict[tuple[str, int], list[float]] = {}
+    for scenario, mineral, period in model.SHORTFALL_INDEX:
+        row = model.con_target[scenario, mineral, period]
+        target = data.targets[mineral, period]
+        by_target.setdefault((mineral, period), []).append(_slope(model, row, target) * model.money_unit)
+    return [Marginal("target", key, sum(values), 0.0) for key, values in sorted(by_target.items())]
+
+
+def _slope(model, row, parameter: float) -> float:
+    """d objective / d parameter for a row whose only constant term is ``parameter``.
+
+    The solver's dual y is d objective / d (the row's active bound), where the
+    bound is stated after moving the body's constant across: bound - constant.
+    That effective bound is +parameter or -parameter, so the slope is
+    y * (effective bound / parameter).
+    """
+    dual = model.dual.get(row, 0.0) or 0.0
+    if abs(parameter) < _ZERO:
+        return 0.0
+    constant = generate_standard_repn(row.body, compute_values=True).constant
+    bound = row.upper if row.has_ub() else row.lower
+    return dual * (pyo.value(bound) - constant) / parameter
+
+
+def _slack(row) -> float:
+    """How far the row's body is from its bound (>= 0 for a feasible plan)."""
+    body = pyo.value(row.body)
+    if row.has_ub():
+        return max(0.0, pyo.value(row.upper) - body)
+    return max(0.0, body - pyo.value(row.lower))
+
+
+# --- one mineral at a time (shortfall explanations) --------------------------------------
+
+
+def hold_other_minerals(model: pyo.ConcreteModel, mineral: str, orders: pd.DataFrame) -> None:
+    """Fix every order of every other mineral at the plan (x and y); ``mineral`` stays free.
+
+    Money, budgets and onboarding stay shared, so a relaxed limit can move
+    funding between minerals; only the other minerals' purchases are held.
+    """
+    placed = placed_orders(orders)
+    for slot in model.ORDER_SLOTS:
+        if slot[1] == mineral or model.Order[slot].fixed:
+            continue
+        quantity, _ = placed.get(slot, (0.0, 0.0))
+        upper = model.Order[slot].ub
+        model.Order[slot].fix(min(quantity, upper) if upper is not None else quantity)
+        model.IsOrdered[slot].fix(1 if slot in placed else 0)
+
+
+def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:
+    """sum over k, t of pi[k] * (u[k,m,t] + e[k,m,t]) for one mineral: expected units short, summed over periods."""
+    total = 0.0
+    for index in model.UNMET_INDEX:
+        if index[1] == mineral:
+            total += model.probability[index[:2]] * max(0.0, pyo.value(model.Unmet[index]))
+    for index in model.SHORTFALL_INDEX:
+        if index[1] == mineral:
+            total += model.probability[index[:2]] * max(0.0, pyo.value(model.Shortfall[index]))
+    return total

@@ -1,0 +1,167 @@
+"""Benchmark the pipeline stage by stage on generated workbooks (sizes S, M, L, XL).
+
+    python scripts/benchmark.py                 # S M L, each in its own process
+    python scripts/benchmark.py --sizes XL --time-limit 60
+    python scripts/benchmark.py --markdown docs/performance-table.md
+
+For each size it reports seconds per stage (read, validate, build, hand-over
+to HiGHS, solve, write and check) and the peak resident memory of the
+process, then the floor: the same matrix handed straight to highspy from
+numpy arrays and solved, so the modelling overhead is a measured ratio.
+Each size runs in a fresh process so peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> dict:
+    """Run one size through every stage in this process and return the figures."""
+    import dataclasses
+
+    import highspy
+    import numpy as np
+
+    from models import build_model
+    from models.results import extract_plan, model_size
+    from models.start import commitments_only_start
+    from optimizer.checker import check_result_workbook
+    from optimizer.generate import SIZES, write_generated_workbook
+    from optimizer.reader import read_input
+    from optimizer.report import write_result_workbook
+    from optimizer.solve import solve_model
+    from optimizer.validate import validate
+
+    seconds: dict[str, float] = {}
+    folder = Path(tempfile.mkdtemp(prefix=f"bench_{size_name}_"))
+    workbook = write_generated_workbook(folder / f"{size_name}.xlsx", SIZES[size_name], seed)
+
+    def timed(stage, call):
+        started = time.perf_counter()
+        value = call()
+        seconds[stage] = time.perf_counter() - started
+        return value
+
+    raw, _ = timed("read", lambda: read_input(workbook))
+    data, problems = timed("validate", lambda: validate(raw))
+    assert data is not None, [str(p) for p in problems.errors]
+    settings = dataclasses.replace(data.settings, time_limit_s=time_limit,
+                                   mip_gap=data.settings.mip_gap if gap is None else gap)
+    data = dataclasses.replace(data, settings=settings)
+    model = timed("build", lambda: build_model(data))
+    start = timed("start", lambda: commitments_only_start(model, data))
+    result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
+    seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
+    plan = extract_plan(model, data, result)
+    output = folder / "plan.xlsx"
+    timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
+    violations = timed("check", lambda: check_result_workbook(output, data))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    floor = _highspy_floor(model, settings, np, highspy)
+    overhead = sum(seconds[s] for s in ("read", "validate", "build", "start", "handover", "write", "check"))
+    return {
+        "size": size_name, "dimensions": SIZES[size_name].describe(), **model_size(model),
+        "status": plan.status, "gap": result.gap, "objective": plan.objective,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
+        "not_solve_share": overhead / (overhead + seconds["solve"]),
+        "floor": floor, "violations": len(violations),
+    }
+
+
+def _highspy_floor(model, settings, np, highspy) -> dict:
+    """The same matrix passed to highspy from numpy arrays: the cost of handing over with no modelling layer."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    solver = SolverFactory("highs")
+    solver.set_instance(model)
+    lp = solver._solver_model.getLp()
+    arrays = {
+        "col_cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_),
+        "col_upper": np.array(lp.col_upper_), "row_lower": np.array(lp.row_lower_),
+        "row_upper": np.array(lp.row_upper_), "start": np.array(lp.a_matrix_.start_, dtype=np.int32),
+        "index": np.array(lp.a_matrix_.index_, dtype=np.int32), "value": np.array(lp.a_matrix_.value_),
+        "integrality": np.array([int(i) for i in lp.integrality_], dtype=np.int32),
+    }
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    started = time.perf_counter()
+    highs.passModel(_copy_lp(highspy, lp, arrays))
+    handover = time.perf_counter() - started
+    highs.setOptionValue("mip_rel_gap", settings.mip_gap)
+    highs.setOptionValue("time_limit", settings.time_limit_s)
+    started = time.perf_counter()
+    highs.run()
+    solve = time.perf_counter() - started
+    return {"handover": round(handover, 4), "solve": round(solve, 3),
+            "status": highs.modelStatusToString(highs.getModelStatus())}
+
+
+def _copy_lp(highspy, lp, arrays):
+    copy = highspy.HighsLp()
+    copy.num_col_, copy.num_row_ = lp.num_col_, lp.num_row_
+    copy.col_cost_, copy.col_lower_, copy.col_upper_ = arrays["col_cost"], arrays["col_lower"], arrays["col_upper"]
+    copy.row_lower_, copy.row_upper_ = arrays["row_lower"], arrays["row_upper"]
+    copy.a_matrix_.format_ = lp.a_matrix_.format_
+    copy.a_matrix_.start_, copy.a_matrix_.index_ = arrays["start"], arrays["index"]
+    copy.a_matrix_.value_ = arrays["value"]
+    copy.offset_ = lp.offset_
+    copy.integrality_ = [highspy.HighsVarType(int(i)) for i in arrays["integrality"]]
+    return copy
+
+
+def markdown(rows: list[dict]) -> str:
+    stages = ("read", "validate", "build", "start", "handover", "solve", "write", "check")
+    lines = [
+        "| size | model (vars / binaries / rows) | " + " | ".join(stages) + " | peak MB | status, gap | "
+        "not-solve share | highspy floor: hand-over, solve |",
+        "| --- | --- | " + " | ".join("---:" for _ in stages) + " | ---: | --- | ---: | --- |",
+    ]
+    for row in rows:
+        gap = "n/a" if row["gap"] is None else f"{100 * row['gap']:.2f}%"
+        lines.append(
+            f"| {row['size']} ({row['dimensions']}) | {row['variables']:,} / {row['binaries']:,} / "
+            f"{row['constraints']:,} | " + " | ".join(f"{row['seconds'][s]:.2f}" for s in stages)
+            + f" | {row['peak_mb']:,} | {row['status']}, {gap} | {100 * row['not_solve_share']:.1f}% | "
+            f"{row['floor']['handover']:.3f} s, {row['floor']['solve']:.1f} s |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=["S", "M", "L"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--gap", type=float, default=None, help="override the workbook's mip_gap")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.seed, args.time_limit, args.gap)))
+        return
+    rows = []
+    for size in args.sizes:
+        command = [sys.executable, __file__, "--one", size, "--seed", str(args.seed),
+                   "--time-limit", str(args.time_limit)] + (["--gap", str(args.gap)] if args.gap else [])
+        completed = subprocess.run(command, capture_output=True, text=True, check=True)
+        rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    table = markdown(rows)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
