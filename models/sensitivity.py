@@ -23,9 +23,8 @@ one physical limit left, the offer's capacity, as ``con_capacity``:
 
     con_capacity[o,t]:  x[o,t] <= max_per_period[o]   for placed, uncommitted orders
 
-The second half of this module serves the shortfall explanations: one
-mineral's decisions stay free while every other mineral's orders are held at
-the plan, and ``expected_shortfall`` reads what is left short.
+``expected_shortfall`` serves the shortfall explanations: what a solved
+model leaves one mineral short.
 """
 
 from __future__ import annotations
@@ -185,23 +184,7 @@ def _slack(row) -> float:
     return max(0.0, body - pyo.value(row.lower))
 
 
-# --- one mineral at a time (shortfall explanations) --------------------------------------
-
-
-def hold_other_minerals(model: pyo.ConcreteModel, mineral: str, orders: pd.DataFrame) -> None:
-    """Fix every order of every other mineral at the plan (x and y); ``mineral`` stays free.
-
-    Money, budgets and onboarding stay shared, so a relaxed limit can move
-    funding between minerals; only the other minerals' purchases are held.
-    """
-    placed = placed_orders(orders)
-    for slot in model.ORDER_SLOTS:
-        if slot[1] == mineral or model.Order[slot].fixed:
-            continue
-        quantity, _ = placed.get(slot, (0.0, 0.0))
-        upper = model.Order[slot].ub
-        model.Order[slot].fix(min(quantity, upper) if upper is not None else quantity)
-        model.IsOrdered[slot].fix(1 if slot in placed else 0)
+# --- shortfall explanations ---------------------------------------------------------------
 
 
 def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:

@@ -8,10 +8,10 @@ Two measurements on top of a solved plan, both by re-solving small models:
   one more unit of each target.
 - **causes**: for each mineral short of demand or target, each limit that
   touches it (``optimizer/relax.py``) is lifted alone and the model re-solved
-  with every other mineral's orders held at the plan; the shortfall that goes
-  away is what that limit costs. One more re-solve lifts them all together.
-  Re-solves: (number of limits + 2) per mineral short, each of one mineral's
-  decisions only.
+  for that mineral alone, every other mineral's orders and funding held at the
+  plan (``relax.one_mineral``); the shortfall that goes away is what that limit
+  costs. One more re-solve lifts them all together. Re-solves: (number of
+  limits + 2) per mineral short, each a model of one mineral.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from models import build_model
-from models.sensitivity import Marginal, expected_shortfall, hold_other_minerals, read_marginals, sensitivity_model
+from models.sensitivity import Marginal, expected_shortfall, read_marginals, sensitivity_model
 from optimizer.data import PlanningData
 from optimizer.plan import FEASIBLE, OPTIMAL, Plan
-from optimizer.relax import PENALTY, limits_touching, relax_all
+from optimizer.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solve import solve_model
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per re-solve: each holds one mineral's decisions only
@@ -88,24 +88,23 @@ def shortfall_causes(data: PlanningData, plan: Plan) -> list[Cause]:
     causes = []
     for mineral in minerals_short(data, plan):
         limits = limits_touching(data, mineral)
-        baseline = _measure(data, mineral, plan)
+        alone = one_mineral(data, plan.orders, plan.funding, mineral)
+        baseline = _measure(alone, mineral)
         if baseline is None:
             continue
         for limit in limits:
-            causes.append(Cause(mineral, limit.name, limit.what, baseline, _measure(limit.relax(data), mineral, plan)))
+            causes.append(Cause(mineral, limit.name, limit.what, baseline, _measure(limit.relax(alone), mineral)))
         if any(limit.name != PENALTY for limit in limits):
-            everything = relax_all(data, limits)
             causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline,
-                                _measure(everything, mineral, plan)))
+                                _measure(relax_all(alone, limits), mineral)))
         if not any(offer.mineral == mineral for offer in data.offers.values()):
             causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline))
     return causes
 
 
-def _measure(data: PlanningData, mineral: str, plan: Plan) -> float | None:
-    """The mineral's expected shortfall when only its own decisions are re-optimised."""
+def _measure(data: PlanningData, mineral: str) -> float | None:
+    """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data)."""
     model = build_model(data)
-    hold_other_minerals(model, mineral, plan.orders)
     result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if result.status not in (OPTIMAL, FEASIBLE):
         return None

@@ -114,8 +114,8 @@ SUPPLIERS = {
 # (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
 #  order_cost, first_period, last_period); None leaves the cell blank (default).
 # Established suppliers sell spot lots through traders (no minimum, no order
-# cost); new suppliers and bulk shipments from far away take a minimum lot and a
-# fixed cost per order.
+# cost); most new plants and the DRC bulk shipments take a minimum lot and a
+# fixed cost per order. Keeping those few keeps the model quick to solve.
 OFFERS = [
     ("CN Minor Metals Refiner", "gallium", 380_000, 1, None, 3, None, None, None),
     ("JP Gallium Recycler", "gallium", 560_000, 0, None, 1.5, None, None, None),
@@ -193,7 +193,7 @@ FUNDING = [
 # Per-period caps on what this ten-mineral portfolio may draw from each source,
 # in millions of USD for periods 1..12 (illustrative disbursement schedule).
 BUDGET_CAPS_MUSD = {
-    "Ex-Im loan":      [40, 60, 80, 100, 150, 150, 150, 150, 150, 150, 150, 150],
+    "Ex-Im loan":      [40, 60, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80],
     "Private capital": [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
     "NDS fund":        [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
 }

@@ -247,12 +247,15 @@ def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: Pl
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     for row in short.head(count).itertuples():
         where = _largest_country(concentration, row.mineral)
-        text = (f"{row.mineral}: expected shortfall costs {money(row.expected_penalty, currency)} "
-                f"({number(row.expected_unmet_demand)} {row.unit} of demand unmet and "
-                f"{number(row.expected_below_target)} {row.unit} below target, expected over the scenarios)")
-        if row.worst_scenario != "base":
-            text += (f"; in '{row.worst_scenario}' ({percent(row.worst_probability)}) "
-                     f"{number(row.worst_unmet_demand)} {row.unit} of demand go unmet")
+        parts = [f"{number(q)} {row.unit} {what}" for q, what in (
+            (row.expected_unmet_demand, "of demand unmet"), (row.expected_below_target, "below target")) if q > 0]
+        text = (f"{row.mineral}: the expected shortfall ({' and '.join(parts)}, summed over periods) costs "
+                f"{money(row.expected_penalty, currency)}")
+        worst = [f"{number(q)} {row.unit} {what}" for q, what in (
+            (row.worst_unmet_demand, "of demand go unmet"), (row.worst_below_target, "are missing from target"))
+            if q > 0]
+        if row.worst_scenario != "base" and worst:
+            text += f"; in '{row.worst_scenario}' ({percent(row.worst_probability)}) {' and '.join(worst)}"
         risks.append(text + (f"; {where}." if where else "."))
     concentrated = concentration.dropna(subset=["hhi_country_after"]).sort_values("hhi_country_after",
                                                                                    ascending=False)

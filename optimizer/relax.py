@@ -44,6 +44,35 @@ def relax_all(data: PlanningData, limits: list[Limit]) -> PlanningData:
 PENALTY = "penalty below the cost of supply"
 
 
+def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningData:
+    """The planning data of ``mineral`` alone, the rest of the plan held as it is.
+
+    What the plan's ``funding`` pays for the other minerals comes off each
+    source's amount and per-period budgets, and suppliers the plan's ``orders``
+    onboard for other minerals are already paid for. Any plan of this data,
+    put beside the plan's other orders, is a plan of the full data: so the
+    re-solve is small and measures only this mineral's own choices.
+    """
+    others = funding[funding["mineral"] != mineral]
+    spent = others.groupby("source")["amount"].sum()
+    spent_in = others.groupby(["source", "period"])["amount"].sum()
+    sources = {name: replace(
+        source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
+        budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
+        for name, source in data.funding.items()}
+    onboarded = set(orders.loc[orders["mineral"] != mineral, "supplier"])
+    suppliers = {name: replace(s, onboarding_cost=0.0) if name in onboarded else s
+                 for name, s in data.suppliers.items()}
+
+    def mine(table: dict) -> dict:
+        return {key: value for key, value in table.items() if mineral in key}
+    return replace(
+        data, minerals={mineral: data.minerals[mineral]}, suppliers=suppliers, funding=sources,
+        offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
+        demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
+        pipeline=mine(data.pipeline), commitments=mine(data.commitments))
+
+
 # --- who can pay ---------------------------------------------------------------------------
 
 def _sources_for(data: PlanningData, mineral: str) -> list[FundingSource]:

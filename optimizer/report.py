@@ -25,6 +25,10 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from optimizer import __version__
+from optimizer import explain, metrics
+from optimizer.charts import ChartData, write_charts_sheet
+from optimizer.dashboard import write_dashboard
+from optimizer.printing import landscape
 from optimizer.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.plan import Plan
@@ -52,7 +56,7 @@ def write_result_workbook(path: Path, plan: Plan, data: PlanningData, warnings: 
                           timings: dict[str, float], verify: Callable[[Path], None] | None = None) -> None:
     """Write the result workbook to ``path`` atomically (``verify`` may veto the written file)."""
     tables = result_tables(plan, data, warnings, timings)
-    write_atomically(path, lambda temporary: _write_tables(temporary, tables), verify)
+    write_atomically(path, lambda temporary: _write_tables(temporary, tables, plan, data), verify)
 
 
 def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
@@ -74,7 +78,33 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
         TableSpec("Shortfall", shortfall_frame(plan, data), {"probability": SHARE, "unmet_demand": QUANTITY,
                                                              "target_shortfall": QUANTITY, "penalty_cost": MONEY}),
+        *analysis_tables(plan, data),
         TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
+    ]
+
+
+def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """Concentration, Why short, Sensitivities and Cover (optimizer/metrics.py, optimizer/explain.py)."""
+    concentration = metrics.concentration_frame(plan, data)
+    hhi = {c: WHOLE for c in concentration.columns if c.startswith("hhi_")}
+    risk = {c: "0.00" for c in concentration.columns if "risk" in c}
+    analysis = plan.analysis
+    sensitivities = explain.sensitivity_frame(analysis.marginals if analysis else [], data)
+    if analysis is not None and analysis.causes is not None:
+        causes = explain.causes_frame(analysis.causes, data)
+    else:
+        causes = pd.DataFrame({"finding": ["Not measured: run with --explain to measure why shortfalls remain."]})
+    return [
+        TableSpec("Concentration", concentration, {**hhi, **risk, "largest_country_share_after": SHARE,
+                                                   **{c: QUANTITY for c in concentration.columns
+                                                      if c.endswith("_quantity")}}),
+        TableSpec("Why short", causes, {"expected_shortfall": QUANTITY, "shortfall_if_lifted": QUANTITY,
+                                        "removed": QUANTITY, "removed_share": SHARE}),
+        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": "#,##0.####",
+                                                   "effect": MONEY}),
+        TableSpec("Cover", metrics.cover_frame(plan, data), {"period": WHOLE, "stock": QUANTITY, "target": QUANTITY,
+                                                             "cover_periods": "0.00",
+                                                             "target_cover_periods": "0.00"}),
     ]
 
 
@@ -164,15 +194,24 @@ def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                                        "penalty_cost"])
 
 
-def _write_tables(path: Path, tables: list[TableSpec]) -> None:
+def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
+                  data: PlanningData | None = None) -> None:
+    """The Dashboard first (with a plan), then the tables, then the Charts and their data."""
     book = openpyxl.Workbook(write_only=True)
+    charts = ChartData()
+    if plan is not None:
+        write_dashboard(book, plan, data, charts)
     for spec in tables:
         _write_table(book, spec)
+    if plan is not None:
+        write_charts_sheet(book, plan, data, charts)
+        charts.write(book)
     book.save(path)
 
 
 def _write_table(book, spec: TableSpec) -> None:
     sheet = book.create_sheet(spec.title)
+    landscape(sheet)
     frame = spec.frame
     columns = list(frame.columns)
     sheet.freeze_panes = "A2"
@@ -190,7 +229,7 @@ def _write_table(book, spec: TableSpec) -> None:
         sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, formats)])
     if len(frame):
         ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
-        table = Table(displayName=f"{spec.title}Table", ref=ref)
+        table = Table(displayName=spec.title.replace(" ", "") + "Table", ref=ref)
         # Write-only sheets cannot read their header back: name the columns here.
         table.tableColumns = [TableColumn(id=i, name=str(c)) for i, c in enumerate(columns, start=1)]
         table.autoFilter = AutoFilter(ref=ref)

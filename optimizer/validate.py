@@ -19,6 +19,7 @@ from optimizer.data import (
     BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
 )
 from optimizer.cover import cover_stock
+from optimizer.numerics import scaling_warnings
 from optimizer.problems import Problems
 from optimizer.reader import FormulaWithoutValue, RawInput, RawSheet
 from optimizer.schema import Column, Sheet
@@ -56,6 +57,8 @@ def validate(raw: RawInput) -> tuple[PlanningData | None, Problems]:
     problems = Problems()
     checker = _Validator(raw, problems)
     data = checker.run()
+    if data is not None and not problems.errors:
+        scaling_warnings(raw, problems)  # prices or quantities spanning many orders of magnitude
     return (None if problems.errors else data), problems
 
 

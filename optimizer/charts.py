@@ -1,0 +1,293 @@
+"""Native Excel charts of a plan (openpyxl.chart), with their numbers in a ``Chart data`` sheet.
+
+``ChartData`` lays out blocks of numbers (a caption, a header, rows) before
+any sheet is written, so charts on sheets written earlier (the Dashboard) can
+reference rows of the data sheet written last. Charts:
+
+- Dashboard: spending per period by funding source (stacked columns), share
+  of supply value by country before and after the plan, expected shortfall
+  penalty by mineral;
+- Charts sheet: stock against target per mineral over time (base and the
+  mineral's worst scenario), spending per period against budget per funding
+  source, and the country and supplier mix of each mineral's orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.layout import Layout, ManualLayout
+from openpyxl.styles import Font
+
+from optimizer import metrics
+from optimizer.data import BASE, PlanningData
+from optimizer.plan import Plan
+from optimizer.printing import landscape
+
+DATA_SHEET = "Chart data"
+CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
+ROWS_PER_CHART = 16  # 7.5 cm of default rows (0.53 cm) plus a gap
+COLUMNS_PER_CHART = 10  # 16 cm of default columns (1.7 cm)
+STOCK_COLOURS = ("1F3864", "C00000", "7F7F7F")  # base stock, worst-scenario stock, target
+
+
+@dataclass
+class Block:
+    """Rows of the data sheet: header at ``header_row``, ``rows`` data rows below it."""
+
+    header_row: int
+    rows: int
+    columns: int
+
+    def series(self, column: int) -> Reference:
+        """Column ``column`` (1-based) with its header as the series title."""
+        return _reference(column, self.header_row, self.header_row + self.rows)
+
+    def categories(self) -> Reference:
+        return _reference(1, self.header_row + 1, self.header_row + self.rows)
+
+
+def _reference(column: int, first_row: int, last_row: int) -> Reference:
+    letter = _letter(column)
+    return Reference(range_string=f"'{DATA_SHEET}'!${letter}${first_row}:${letter}${last_row}")
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(column)
+
+
+@dataclass
+class ChartData:
+    """The data sheet, laid out in memory first: caption, header and rows per block."""
+
+    lines: list[list] = field(default_factory=list)
+
+    def block(self, caption: str, header: list[str], rows: list[list]) -> Block:
+        self.lines.append([caption])
+        self.lines.append(header)
+        header_row = len(self.lines)
+        self.lines.extend(rows)
+        self.lines.append([])
+        return Block(header_row, len(rows), len(header))
+
+    def write(self, book) -> None:
+        sheet = book.create_sheet(DATA_SHEET)
+        landscape(sheet)
+        sheet.column_dimensions["A"].width = 24
+        for line in self.lines:
+            sheet.append([_text(sheet, v) for v in line])
+
+
+def _text(sheet, value):
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # names from the input are never formulas
+        return cell
+    return value
+
+
+def period_label(data: PlanningData, period: int) -> str:
+    """Q1 2027, Mar 2027, 2027 when the start date is known; P1 otherwise."""
+    start = data.settings.start_date
+    if start is None:
+        return f"P{period}"
+    step = {"month": 1, "quarter": 3, "year": 12}[data.settings.period_unit]
+    months = start.month - 1 + step * (period - 1)
+    first = date(start.year + months // 12, months % 12 + 1, 1)
+    if data.settings.period_unit == "year":
+        return str(first.year)
+    if data.settings.period_unit == "quarter":
+        return f"Q{(first.month - 1) // 3 + 1} {first.year}"
+    return first.strftime("%b %Y")
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+def _size(chart, width: float = CHART_WIDTH_CM, height: float = CHART_HEIGHT_CM) -> None:
+    chart.width, chart.height = width, height
+
+
+def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData) -> LineChart:
+    """Stock against target over time, in base and the mineral's worst scenario."""
+    unit = data.minerals[mineral].unit
+    worst = metrics.worst_scenario(plan, data, mineral)
+    stock = plan.stock[plan.stock["mineral"] == mineral]
+    base = stock[stock["scenario"] == BASE].set_index("period")
+    header = ["period", "stock (base)"] + ([f"stock ({worst})"] if worst != BASE else []) + ["target"]
+    rows = []
+    for t in data.periods:
+        row = [period_label(data, t), float(base.loc[t, "stock"])]
+        if worst != BASE:
+            row.append(float(stock[(stock["scenario"] == worst) & (stock["period"] == t)]["stock"].iloc[0]))
+        rows.append(row + [float(base.loc[t, "target"])])
+    block = charts.block(f"Stock of {mineral} ({unit})", header, rows)
+    chart = LineChart()
+    chart.title = f"{mineral}: stock against target"
+    chart.y_axis.title = unit
+    chart.y_axis.majorGridlines = None
+    for column in range(2, block.columns + 1):
+        chart.add_data(block.series(column), titles_from_data=True)
+    chart.set_categories(block.categories())
+    colours = STOCK_COLOURS if worst != BASE else (STOCK_COLOURS[0], STOCK_COLOURS[2])
+    for series, colour in zip(chart.series, colours):
+        series.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.width = 22000
+        series.smooth = False
+    chart.series[-1].graphicalProperties.line.dashStyle = "dash"
+    _axes_visible(chart)
+    _size(chart)
+    return chart
+
+
+def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartData) -> BarChart:
+    """Spent per period (columns) against the per-period budget (line), for one funding source."""
+    spent = plan.funding[plan.funding["source"] == source].groupby("period")["amount"].sum()
+    budgets = data.funding[source].budgets
+    header = ["period", "spent"] + (["budget"] if budgets else [])
+    rows = [[period_label(data, t), float(spent.get(t, 0.0))] + ([budgets.get(t)] if budgets else [])
+            for t in data.periods]
+    block = charts.block(f"Spending of {source} ({data.settings.currency})", header, rows)
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = f"{source}: spent per period" + (" against budget" if budgets else "")
+    bars.y_axis.title = data.settings.currency
+    bars.y_axis.number_format = '#,##0,,"M"'
+    bars.add_data(block.series(2), titles_from_data=True)
+    bars.set_categories(block.categories())
+    bars.series[0].graphicalProperties.solidFill = "2E75B6"
+    if budgets:
+        line = LineChart()
+        line.add_data(block.series(3), titles_from_data=True)
+        line.series[0].graphicalProperties.line.solidFill = "C00000"
+        line.series[0].graphicalProperties.line.dashStyle = "dash"
+        bars += line
+    _axes_visible(bars)
+    _size(bars)
+    return bars
+
+
+def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> BarChart | None:
+    """Each mineral's ordered quantity split by country or supplier (100% stacked bars)."""
+    orders = plan.orders
+    if orders.empty:
+        return None
+    table = orders.groupby(["mineral", by])["quantity"].sum().unstack(fill_value=0.0)
+    table = table.loc[[m for m in data.minerals if m in table.index]]
+    holders = list(table.sum().sort_values(ascending=False).index)
+    rows = [[mineral] + [float(table.loc[mineral, h]) for h in holders] for mineral in table.index]
+    block = charts.block(f"Ordered quantity by mineral and {by}", ["mineral"] + holders, rows)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "percentStacked"
+    chart.overlap = 100
+    chart.title = f"{by.capitalize()} mix of each mineral's orders"
+    for column in range(2, block.columns + 1):
+        chart.add_data(block.series(column), titles_from_data=True)
+    chart.set_categories(block.categories())
+    chart.x_axis.scaling.orientation = "maxMin"  # minerals top to bottom as in the sheets
+    chart.y_axis.number_format = "0%"
+    chart.legend.position = "r"
+    _axes_visible(chart)
+    _size(chart, height=max(CHART_HEIGHT_CM, 1.0 + 0.7 * len(rows), 0.45 * len(holders)))
+    return chart
+
+
+def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData) -> BarChart:
+    """Dashboard: what each funding source pays per period (stacked columns)."""
+    spent = plan.funding.groupby(["period", "source"])["amount"].sum()
+    sources = list(data.funding)
+    rows = [[period_label(data, t)] + [float(spent.get((t, f), 0.0)) for f in sources] for t in data.periods]
+    block = charts.block(f"Spending per period by source ({data.settings.currency})", ["period"] + sources, rows)
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Spending per period by funding source"
+    chart.y_axis.title = data.settings.currency
+    chart.y_axis.number_format = '#,##0,,"M"'
+    for column in range(2, block.columns + 1):
+        chart.add_data(block.series(column), titles_from_data=True)
+    chart.set_categories(block.categories())
+    chart.legend.position = "b"
+    _axes_visible(chart)
+    _size(chart)
+    return chart
+
+
+def country_share_chart(shares: pd.DataFrame, charts: ChartData) -> BarChart | None:
+    """Dashboard: share of supply value by country, before (pipeline) and after the plan."""
+    if shares.empty:
+        return None
+    rows = [[r.country, float(r.before), float(r.after)] for r in shares.itertuples()]
+    block = charts.block("Share of supply value by country", ["country", "before (pipeline)",
+                                                             "after (pipeline + plan)"], rows)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Share of supply value by country"
+    chart.add_data(block.series(2), titles_from_data=True)
+    chart.add_data(block.series(3), titles_from_data=True)
+    chart.set_categories(block.categories())
+    chart.series[0].graphicalProperties.solidFill = "A5A5A5"
+    chart.series[1].graphicalProperties.solidFill = "1F3864"
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.number_format = "0%"
+    chart.legend.position = "b"
+    _axes_visible(chart)
+    _size(chart, height=max(CHART_HEIGHT_CM, 2.0 + 0.6 * len(rows)))
+    return chart
+
+
+def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData) -> BarChart | None:
+    """Dashboard: expected shortfall penalty by mineral, largest first."""
+    short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
+    if short.empty:
+        return None
+    rows = [[r.mineral, float(r.expected_penalty)] for r in short.itertuples()]
+    block = charts.block(f"Expected shortfall penalty ({data.settings.currency})", ["mineral",
+                                                                                    "expected penalty"], rows)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Expected shortfall penalty by mineral"
+    chart.add_data(block.series(2), titles_from_data=True)
+    chart.set_categories(block.categories())
+    chart.series[0].graphicalProperties.solidFill = "C00000"
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.number_format = '#,##0,,"M"'
+    chart.legend = None
+    _axes_visible(chart)
+    _size(chart, height=max(CHART_HEIGHT_CM, 2.0 + 0.6 * len(rows)))
+    return chart
+
+
+def _axes_visible(chart) -> None:
+    """openpyxl 3.1 writes axes as deleted unless told otherwise; LibreOffice and Excel then hide them."""
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+
+
+# --- the Charts sheet --------------------------------------------------------------------------
+
+def write_charts_sheet(book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
+    """Stock per mineral, spending per source, then the mix charts, two to a row."""
+    sheet = book.create_sheet("Charts")
+    landscape(sheet)
+    title = WriteOnlyCell(sheet, value="Charts: stock against target per mineral (base and worst scenario), "
+                                       "spending against budget per source, country and supplier mix")
+    title.font = Font(bold=True, size=12)
+    sheet.append([title])
+    figures = [stock_chart(data, plan, m, charts) for m in data.minerals]
+    figures += [spending_chart(data, plan, f, charts) for f in data.funding]
+    figures += [c for c in (mix_chart(plan, data, "country", charts), mix_chart(plan, data, "supplier", charts)) if c]
+    row = 3
+    for index, chart in enumerate(figures):
+        column = 1 if index % 2 == 0 else 1 + COLUMNS_PER_CHART
+        sheet.add_chart(chart, f"{_letter(column)}{row}")
+        if index % 2 == 1 or index == len(figures) - 1:
+            tallest = max(figures[index - (index % 2)].height, chart.height)
+            row += max(ROWS_PER_CHART, int(tallest / 0.5) + 2)

@@ -1,0 +1,212 @@
+"""Faults in unattended runs: killed mid-write, unwritable or full folders, the time limit, no plan.
+
+A run may die at any instant, a disk may fill, a folder may be read-only (tests
+run as root, so "unwritable" is a folder path that passes through a file, and a
+full disk is an OSError(ENOSPC) from the writer). Whatever happens, the previous
+plan stays intact and no partial file is left where a plan belongs.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from optimizer import files, pipeline
+from optimizer.checker import check_result_workbook
+from optimizer.cli import main
+from optimizer.files import TEMPORARY_SUFFIX
+from optimizer.generate import SIZES, generate_sheets
+from optimizer.pipeline import load
+from workbooks import base_sheets, write_workbook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def small_input(tmp_path: Path) -> Path:
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
+    return write_workbook(tmp_path / "input" / "plan input.xlsx", sheets)
+
+
+@pytest.fixture
+def old_plan(small_input: Path, tmp_path: Path) -> Path:
+    """A plan already written by an earlier run, at the path the next run writes to."""
+    output = tmp_path / "out" / "plan.xlsx"
+    assert invoke("run", small_input, "--output", output).exit_code == 0
+    return output
+
+
+def temporaries(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f".*{TEMPORARY_SUFFIX}"))
+
+
+# ------------------------------------------------------------ killed runs
+KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+import openpyxl
+
+def half_then_hang(self, filename):
+    with open(filename, "wb") as out:  # half a workbook, then the run is killed
+        out.write(b"PK\\x03\\x04" + b"half a workbook" * 1000)
+    Path(sys.argv[3]).write_text(str(filename))
+    time.sleep(600)
+
+openpyxl.Workbook.save = half_then_hang
+from optimizer.cli import main
+main(["run", sys.argv[1], "--output", sys.argv[2]])
+"""
+
+
+def test_run_killed_while_writing_keeps_the_old_plan_and_the_next_run_cleans_up(small_input, old_plan, tmp_path):
+    before = old_plan.read_bytes()
+    ready = tmp_path / "writing"
+    process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(small_input), str(old_plan), str(ready)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the run never started writing"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stderr.close()
+    # Killed mid-write: the old plan is whole, the half file is a hidden temporary beside it.
+    assert old_plan.read_bytes() == before
+    (stray,) = temporaries(old_plan.parent)
+    assert Path(ready.read_text()) == stray
+    assert check_result_workbook(old_plan, load(small_input)[0]) == []
+    # The next run into that folder removes what the killed run left, and writes its own plan.
+    assert invoke("run", small_input, "--outputs-dir", old_plan.parent).exit_code == 0
+    assert temporaries(old_plan.parent) == []
+    assert old_plan.read_bytes() == before
+
+
+def test_temporaries_of_live_runs_are_left_alone(tmp_path):
+    mine = tmp_path / f".plan.{os.getpid()}.abc123{TEMPORARY_SUFFIX}"
+    dead = tmp_path / f".plan.{_a_finished_pid()}.abc123{TEMPORARY_SUFFIX}"
+    other = tmp_path / ".notes.tmp.xlsx"  # not of our making
+    for path in (mine, dead, other):
+        path.write_bytes(b"partial")
+    assert files.remove_stale_temporaries(tmp_path) == [dead]
+    assert mine.exists() and other.exists() and not dead.exists()
+
+
+def _a_finished_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+# ------------------------------------------------------- unwritable folders
+def test_unwritable_output_folder_fails_before_solving(small_input, tmp_path):
+    """The folder of --output passes through a file: no solve is wasted, nothing is created."""
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    output = blocker / "plans" / "plan.xlsx"
+    result = invoke("run", small_input, "--output", output)
+    assert result.exit_code == 1
+    assert f"error: cannot write {output}" in result.stderr
+    assert "no file was changed" in result.stderr
+    assert "solve " not in result.stderr  # failed before the solve stage
+    assert "Traceback" not in result.output
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("fault", ["disk full while saving", "rename refused"])
+def test_full_disk_while_writing_loses_nothing(small_input, old_plan, monkeypatch, fault):
+    before = old_plan.read_bytes()
+    if fault == "disk full while saving":
+        def save(self, filename):
+            with open(filename, "wb") as out:
+                out.write(b"PK\x03\x04 the first blocks")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(filename))
+        monkeypatch.setattr(openpyxl.Workbook, "save", save)
+    else:
+        def replace(source, target):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(files.os, "replace", replace)
+    result = invoke("run", small_input, "--output", old_plan)
+    assert result.exit_code == 1
+    assert f"error: the plan could not be written: cannot write {old_plan} (No space left on device); " \
+           "no file was changed" in result.stderr
+    assert "Traceback" not in result.output
+    assert old_plan.read_bytes() == before
+    assert temporaries(old_plan.parent) == []
+
+
+# ------------------------------------------------------------- time limit
+@pytest.fixture(scope="module")
+def medium_input(tmp_path_factory) -> Path:
+    """The generated M workbook (30 minerals x 10 suppliers x 40 periods) without commitments, gap 0.
+
+    Without commitments, the commitments-only starting plan (order nothing) meets every limit.
+    """
+    sheets = generate_sheets(SIZES["M"], seed=0)
+    del sheets["Commitments"]
+    sheets["Settings"] = [row for row in sheets["Settings"] if row[0] not in ("mip_gap", "time_limit_s")]
+    sheets["Settings"].append(["mip_gap", 0])
+    path = tmp_path_factory.mktemp("medium") / "medium.xlsx"
+    book = openpyxl.Workbook(write_only=True)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("time_limit_s", [0.001, 1])
+def test_time_limit_returns_the_best_plan_as_feasible_with_its_gap(medium_input, tmp_path, time_limit_s):
+    """0.001 s: the solver stops at once, and the starting plan is the plan; 1 s: a plan and a gap."""
+    source = tmp_path / "medium.xlsx"
+    book = openpyxl.load_workbook(medium_input)
+    book["Settings"].append(["time_limit_s", time_limit_s])
+    book.save(source)
+    output = tmp_path / "plan.xlsx"
+    result = invoke("run", source, "--output", output)
+    assert result.exit_code == 0, result.output
+    summary = dict(openpyxl.load_workbook(output, read_only=True)["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["status"] == "feasible"
+    assert "maxTimeLimit" in summary["message"]
+    if summary["mip_gap"] is None:  # stopped before the solver had a bound
+        assert "an unknown distance from the best bound" in summary["message"]
+        assert time_limit_s < 1 or summary["best_bound"] is None
+    else:
+        assert summary["mip_gap"] > 0
+        assert f"feasible (gap {100 * summary['mip_gap']:.3g}%)" in result.stderr
+    assert check_result_workbook(output, load(source)[0]) == []
+
+
+# -------------------------------------------------------------- no plan
+def test_infeasible_commitments_name_the_commitments_and_the_funding_limit(tmp_path):
+    """A committed order of 200 t at 10 per t costs 2,000; the only source holds 1,000."""
+    sheets = base_sheets()
+    sheets["Funding"][0]["amount"] = 1000
+    sheets["Commitments"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 200}]
+    source = write_workbook(tmp_path / "infeasible.xlsx", sheets)
+    output = tmp_path / "plan.xlsx"
+    result = invoke("run", source, "--output", output)
+    assert result.exit_code == 3
+    assert "infeasible: no plan meets every hard limit" in result.stderr
+    assert "funding: source 'F1' would need 1,000.00 USD more than its amount" in result.stderr
+    assert "the commitments that force these orders: 200 t of ga from S1 in period 1" in result.stderr
+    assert not output.exists() and temporaries(tmp_path) == []
