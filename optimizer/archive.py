@@ -25,7 +25,8 @@ Python's ``zipfile`` never returns more bytes than a part declares (and checks
 its CRC). Every part is then streamed once through expat, a chunk at a time,
 with no tree built: that finds document types, depth, elements, rows and cells
 without holding more than a chunk. Parts that are not XML (images, macros) stop
-expat at once and are left alone. openpyxl itself parses with defusedxml (a
+expat at once and are only read through, so that every part's CRC is checked and
+a damaged file is refused by name. openpyxl itself parses with defusedxml (a
 dependency it uses whenever installed), a second line against entities.
 
 The limits are module constants so a deployment, or a test, can change them.
@@ -262,7 +263,10 @@ def _scan_xml(part: str, stream, budget: Budget, names: _SheetNames) -> None:
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError:
-        pass  # not XML, or damaged XML: openpyxl refuses it if it reads the part, after this much was checked
+        # Not XML (an image, macros) or damaged XML, which openpyxl refuses if it reads the part. Read
+        # on to the end all the same: only then does zipfile check the part's CRC (a damaged file).
+        while stream.read(_CHUNK):
+            pass
     finally:
         budget.xml_elements += counter.elements
 

@@ -20,9 +20,11 @@ from datetime import date
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.chart.label import DataLabelList
-from openpyxl.chart.layout import Layout, ManualLayout
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.styles import Font
+from openpyxl.worksheet.pagebreak import Break
 
 from optimizer import metrics
 from optimizer.data import BASE, PlanningData
@@ -33,6 +35,7 @@ DATA_SHEET = "Chart data"
 CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
 ROWS_PER_CHART = 16  # 7.5 cm of default rows (0.53 cm) plus a gap
 COLUMNS_PER_CHART = 10  # 16 cm of default columns (1.7 cm)
+TITLE_SIZE = 1200
 STOCK_COLOURS = ("1F3864", "C00000", "7F7F7F")  # base stock, worst-scenario stock, target
 
 
@@ -128,7 +131,7 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
         rows.append(row + [float(base.loc[t, "target"])])
     block = charts.block(f"Stock of {mineral} ({unit})", header, rows)
     chart = LineChart()
-    chart.title = f"{mineral}: stock against target"
+    _title(chart, f"{mineral}: stock against target")
     chart.y_axis.title = unit
     chart.y_axis.majorGridlines = None
     for column in range(2, block.columns + 1):
@@ -140,6 +143,9 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
         series.graphicalProperties.line.width = 22000
         series.smooth = False
     chart.series[-1].graphicalProperties.line.dashStyle = "dash"
+    if worst != BASE:  # drawn over base: dotted, so equal stock shows both
+        chart.series[1].graphicalProperties.line.dashStyle = "sysDot"
+    chart.legend.position = "b"
     _axes_visible(chart)
     _size(chart)
     return chart
@@ -155,7 +161,7 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
     block = charts.block(f"Spending of {source} ({data.settings.currency})", header, rows)
     bars = BarChart()
     bars.type = "col"
-    bars.title = f"{source}: spent per period" + (" against budget" if budgets else "")
+    _title(bars, f"{source}: spent per period" + (" against budget" if budgets else ""))
     bars.y_axis.title = data.settings.currency
     bars.y_axis.number_format = '#,##0,,"M"'
     bars.add_data(block.series(2), titles_from_data=True)
@@ -167,6 +173,7 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
         line.series[0].graphicalProperties.line.solidFill = "C00000"
         line.series[0].graphicalProperties.line.dashStyle = "dash"
         bars += line
+    bars.legend.position = "b"
     _axes_visible(bars)
     _size(bars)
     return bars
@@ -186,7 +193,7 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     chart.type = "bar"
     chart.grouping = "percentStacked"
     chart.overlap = 100
-    chart.title = f"{by.capitalize()} mix of each mineral's orders"
+    _title(chart, f"{by.capitalize()} mix of each mineral's orders")
     for column in range(2, block.columns + 1):
         chart.add_data(block.series(column), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -194,11 +201,39 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     chart.y_axis.number_format = "0%"
     chart.legend.position = "r"
     _axes_visible(chart)
-    _size(chart, height=max(CHART_HEIGHT_CM, 1.0 + 0.7 * len(rows), 0.45 * len(holders)))
+    _size(chart, width=2 * CHART_WIDTH_CM, height=max(CHART_HEIGHT_CM, 1.5 + 0.8 * len(rows), 0.5 * len(holders)))
     return chart
 
 
-def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData) -> BarChart:
+def supplier_chart(plan: Plan, data: PlanningData, mineral: str, charts: ChartData) -> BarChart:
+    """One mineral's supply by supplier (and its country): pipeline and the plan's orders."""
+    table = metrics.supply(plan, data)
+    mine = table[table["mineral"] == mineral].sort_values("after", ascending=False)
+    unit = data.minerals[mineral].unit
+    rows = [[f"{r.supplier} ({r.country})", float(r.pipeline), float(r.plan)] for r in mine.itertuples()]
+    if not rows:
+        rows = [["no supply", 0.0, 0.0]]
+    block = charts.block(f"Supply of {mineral} by supplier ({unit})", ["supplier", "pipeline", "plan's orders"], rows)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    _title(chart, f"{mineral}: supply by supplier")
+    chart.add_data(block.series(2), titles_from_data=True)
+    chart.add_data(block.series(3), titles_from_data=True)
+    chart.set_categories(block.categories())
+    chart.series[0].graphicalProperties.solidFill = "A5A5A5"
+    chart.series[1].graphicalProperties.solidFill = "2E75B6"
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.title = unit
+    chart.legend.position = "b"
+    _axes_visible(chart)
+    _size(chart)
+    return chart
+
+
+def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData,
+                             height: float = CHART_HEIGHT_CM) -> BarChart:
     """Dashboard: what each funding source pays per period (stacked columns)."""
     spent = plan.funding.groupby(["period", "source"])["amount"].sum()
     sources = list(data.funding)
@@ -208,7 +243,7 @@ def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData) 
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = "Spending per period by funding source"
+    _title(chart, "Spending per period by funding source")
     chart.y_axis.title = data.settings.currency
     chart.y_axis.number_format = '#,##0,,"M"'
     for column in range(2, block.columns + 1):
@@ -216,11 +251,11 @@ def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData) 
     chart.set_categories(block.categories())
     chart.legend.position = "b"
     _axes_visible(chart)
-    _size(chart)
+    _size(chart, height=height)
     return chart
 
 
-def country_share_chart(shares: pd.DataFrame, charts: ChartData) -> BarChart | None:
+def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float = CHART_HEIGHT_CM) -> BarChart | None:
     """Dashboard: share of supply value by country, before (pipeline) and after the plan."""
     if shares.empty:
         return None
@@ -229,7 +264,7 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData) -> BarChart | N
                                                              "after (pipeline + plan)"], rows)
     chart = BarChart()
     chart.type = "bar"
-    chart.title = "Share of supply value by country"
+    _title(chart, "Share of supply value by country")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.add_data(block.series(3), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -239,11 +274,12 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData) -> BarChart | N
     chart.y_axis.number_format = "0%"
     chart.legend.position = "b"
     _axes_visible(chart)
-    _size(chart, height=max(CHART_HEIGHT_CM, 2.0 + 0.6 * len(rows)))
+    _size(chart, height=height)
     return chart
 
 
-def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData) -> BarChart | None:
+def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData,
+                  height: float = CHART_HEIGHT_CM) -> BarChart | None:
     """Dashboard: expected shortfall penalty by mineral, largest first."""
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     if short.empty:
@@ -253,7 +289,7 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
                                                                                     "expected penalty"], rows)
     chart = BarChart()
     chart.type = "bar"
-    chart.title = "Expected shortfall penalty by mineral"
+    _title(chart, "Expected shortfall penalty by mineral")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.set_categories(block.categories())
     chart.series[0].graphicalProperties.solidFill = "C00000"
@@ -261,33 +297,49 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     chart.y_axis.number_format = '#,##0,,"M"'
     chart.legend = None
     _axes_visible(chart)
-    _size(chart, height=max(CHART_HEIGHT_CM, 2.0 + 0.6 * len(rows)))
+    _size(chart, height=height)
     return chart
+
+
+def _title(chart, text: str, size: int = TITLE_SIZE) -> None:
+    """A chart title in bold at ``size`` hundredths of a point (the default title is too large)."""
+    font = CharacterProperties(sz=size, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    chart.title = Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 def _axes_visible(chart) -> None:
     """openpyxl 3.1 writes axes as deleted unless told otherwise; LibreOffice and Excel then hide them."""
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.x_axis.tickLblSkip = 1  # every category labelled (LibreOffice skips some otherwise)
 
 
 # --- the Charts sheet --------------------------------------------------------------------------
 
 def write_charts_sheet(book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
-    """Stock per mineral, spending per source, then the mix charts, two to a row."""
+    """Per mineral a row: stock against target, supply by supplier; then spending per source; then country mix.
+
+    A page break after every second row of charts keeps each chart whole on paper.
+    """
     sheet = book.create_sheet("Charts")
     landscape(sheet)
-    title = WriteOnlyCell(sheet, value="Charts: stock against target per mineral (base and worst scenario), "
-                                       "spending against budget per source, country and supplier mix")
+    title = WriteOnlyCell(sheet, value="Charts: per mineral, stock against target (base and its worst scenario) "
+                                       "and supply by supplier; spending against budget per funding source; "
+                                       "country mix of each mineral's orders")
     title.font = Font(bold=True, size=12)
     sheet.append([title])
-    figures = [stock_chart(data, plan, m, charts) for m in data.minerals]
-    figures += [spending_chart(data, plan, f, charts) for f in data.funding]
-    figures += [c for c in (mix_chart(plan, data, "country", charts), mix_chart(plan, data, "supplier", charts)) if c]
+    rows_of_charts = [[stock_chart(data, plan, m, charts), supplier_chart(plan, data, m, charts)]
+                      for m in data.minerals]
+    sources = [spending_chart(data, plan, f, charts) for f in data.funding]
+    rows_of_charts += [sources[i:i + 2] for i in range(0, len(sources), 2)]
+    country = mix_chart(plan, data, "country", charts)
+    if country is not None:
+        rows_of_charts.append([country])
     row = 3
-    for index, chart in enumerate(figures):
-        column = 1 if index % 2 == 0 else 1 + COLUMNS_PER_CHART
-        sheet.add_chart(chart, f"{_letter(column)}{row}")
-        if index % 2 == 1 or index == len(figures) - 1:
-            tallest = max(figures[index - (index % 2)].height, chart.height)
-            row += max(ROWS_PER_CHART, int(tallest / 0.5) + 2)
+    for index, figures in enumerate(rows_of_charts):
+        for position, chart in enumerate(figures):
+            sheet.add_chart(chart, f"{_letter(1 + position * COLUMNS_PER_CHART)}{row}")
+        row += max(ROWS_PER_CHART, max(int(c.height / 0.5) + 2 for c in figures))
+        if index % 2 == 1:
+            sheet.row_breaks.append(Break(id=row - 2))

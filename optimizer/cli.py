@@ -19,6 +19,8 @@ from optimizer.plan import INFEASIBLE
 from optimizer.files import CannotWrite
 from optimizer.problems import InputRefused, Problem
 from optimizer.report import summary_frame
+from optimizer.template import write_template
+from optimizer.terminal import summary_lines
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -52,10 +54,14 @@ def main() -> None:
 @click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
               show_default=True, help="Folder for results when --output is not given.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Summary as one JSON object on standard output.")
-def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool) -> None:
+@click.option("--explain/--no-explain", default=None,
+              help="Measure why shortfalls remain by re-solving with each limit lifted "
+                   "(default: when the re-solves are few).")
+def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool,
+                explain: bool | None) -> None:
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
     try:
-        result = run(input_path, output_path, outputs_dir, progress=_progress)
+        result = run(input_path, output_path, outputs_dir, progress=_progress, explain=explain)
     except InputRefused as refusal:
         _refused(refusal)
     except CannotWrite as exc:  # checked before solving: nothing was solved or written
@@ -74,7 +80,6 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
 
 def _print_outcome(result: RunResult) -> None:
     plan = result.plan
-    currency = result.data.settings.currency
     if plan.status == INFEASIBLE:
         click.echo("infeasible: no plan meets every hard limit. What conflicts:", err=True)
         for conflict in plan.conflicts:
@@ -83,16 +88,10 @@ def _print_outcome(result: RunResult) -> None:
     if result.output is None:
         click.echo(f"{plan.status}: {plan.solve.message}", err=True)
         return
-    gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.3g}%)"
-    click.echo(f"{plan.status}{gap}: objective {plan.objective:,.0f} {currency}", err=True)
-    for name, value in plan.costs.items():
-        if value:
-            click.echo(f"  {name:<16} {value:>20,.0f}", err=True)
-    largest = plan.orders.sort_values("cost", ascending=False).head(5)
-    for order in largest.itertuples():
-        click.echo(f"  order: {order.quantity:,.4g} {result.data.minerals[order.mineral].unit} of {order.mineral} "
-                   f"from {order.supplier} in period {order.period}, {order.cost:,.0f} {currency}", err=True)
-    click.echo(f"plan written to {result.output}", err=True)
+    click.echo("", err=True)
+    for line in summary_lines(plan, result.data):
+        click.echo(line, err=True)
+    click.echo(f"\nplan written to {result.output}", err=True)
 
 
 @main.command("validate")
@@ -127,6 +126,21 @@ def generate_command(output_path: Path, size: str | None, minerals: int, supplie
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
     write_generated_workbook(output_path, chosen, seed)
     click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
+
+
+@main.command("template")
+@click.argument("output_path", metavar="[PATH]", required=False, default="planning_template.xlsx",
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--examples/--blank", default=True, show_default=True,
+              help="Fill in a few example rows of a small plan, or leave every sheet blank.")
+def template_command(output_path: Path, examples: bool) -> None:
+    """Write an input workbook to fill in: every sheet and column, notes, validation, examples."""
+    if output_path.exists():
+        click.echo(f"error: {output_path} exists; expected a new file name", err=True)
+        sys.exit(EXIT_FAILED)
+    write_template(output_path, examples)
+    click.echo(f"wrote {output_path}: every sheet of the contract" + (" with example rows" if examples else ""),
+               err=True)
 
 
 if __name__ == "__main__":

@@ -35,9 +35,11 @@ MONEY = "#,##0"
 SHARE = "0.0%"
 QUANTITY = "#,##0.##"
 RISK = "0.00"
-WIDTHS = {"A": 34, "B": 17, "C": 17, "D": 17, "E": 17}
+WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 24}
 TEXT_WIDTH = 100  # characters of a sentence per row, across columns A to E
 CHART_COLUMN = "G"
+COUNTRIES_SHOWN = 8  # the rest summed in one row
+CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
@@ -91,14 +93,14 @@ class _Page:
 
 def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
     sheet = book.create_sheet("Dashboard")
-    landscape(sheet, pages_tall=1)
+    landscape(sheet)
     for column, width in WIDTHS.items():
         sheet.column_dimensions[column].width = width
     page = _Page(sheet)
     currency = data.settings.currency
     shortfall = metrics.shortfall_by_mineral(plan, data)
     concentration = metrics.concentration_frame(plan, data)
-    shares = metrics.country_shares(plan, data)
+    shares = metrics.top_countries(metrics.country_shares(plan, data), COUNTRIES_SHOWN)
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
@@ -120,8 +122,9 @@ def _title(page: _Page, plan: Plan, data: PlanningData) -> None:
     if settings.start_date:
         horizon += f" from {chart_module.period_label(data, 1)}"
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
-    page.add(f"Status {plan.status}{gap}; {horizon}; money in {settings.currency}; quantities in each "
-             "mineral's unit. Expected values weigh every scenario by its probability.", font=NOTE_FONT)
+    page.add(f"Status {plan.status}{gap}; {horizon}; money in {settings.currency}.", font=NOTE_FONT)
+    page.add("Quantities in each mineral's unit; expected values weigh every scenario by its probability.",
+             font=NOTE_FONT)
 
 
 def _costs(page: _Page, plan: Plan, currency: str) -> None:
@@ -159,7 +162,7 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
 
 
 def _countries(page: _Page, shares: pd.DataFrame) -> None:
-    page.section("Supply by country (share of value)", "country", "before (pipeline)", "after (pipeline + plan)")
+    page.section("Supply by country (share of value)", "country", "before (pipeline)", "after (with plan)")
     for row in shares.itertuples():
         page.add(row.country, row.before, row.after, formats=(None, SHARE, SHARE))
     page.add("Each mineral's quantity valued at the average price of its offers.", font=NOTE_FONT)
@@ -167,7 +170,7 @@ def _countries(page: _Page, shares: pd.DataFrame) -> None:
 
 def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
     page.section("Average supplier risk (0 safest, 1 riskiest)", "", "before (pipeline)", "plan's orders",
-                 "after (pipeline + plan)")
+                 "after (with plan)")
     values = [metrics.average_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
     page.add("value-weighted risk_score", *values, formats=(None, RISK, RISK, RISK))
 
@@ -178,7 +181,7 @@ def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:
         return
     table = explain.sensitivity_frame(analysis.marginals, data)
     helps = table[(table["limit"] != "target") & (table["effect"] < 0)]
-    helps = helps.assign(size=-helps["cost_change_per_unit"].abs()).sort_values("effect")
+    helps = helps.sort_values("effect").drop_duplicates("item")  # the best period of each source or offer
     if helps.empty:
         return
     page.section("What more money or capacity would buy (see Sensitivities)")
@@ -197,9 +200,9 @@ def _why_short(page: _Page, plan: Plan, data: PlanningData) -> None:
 
 def _add_charts(sheet, plan: Plan, data: PlanningData, shortfall: pd.DataFrame, shares: pd.DataFrame,
                 charts: ChartData) -> None:
-    figures = [chart_module.spending_by_source_chart(plan, data, charts),
-               chart_module.country_share_chart(shares, charts),
-               chart_module.penalty_chart(shortfall, data, charts)]
+    figures = [chart_module.spending_by_source_chart(plan, data, charts, CHART_HEIGHT_CM),
+               chart_module.country_share_chart(shares, charts, CHART_HEIGHT_CM),
+               chart_module.penalty_chart(shortfall, data, charts, CHART_HEIGHT_CM)]
     row = 2
     for chart in figures:
         if chart is None:

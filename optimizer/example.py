@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import re
+import zipfile
 from typing import Iterable, Sequence
 
 from openpyxl import Workbook
@@ -211,7 +213,7 @@ SCENARIOS = [
 
 
 def _round(value: float) -> float | int:
-    """Round a quantity sensibly: whole units above 100, two decimals below."""
+    """Round a quantity: whole units from 100 up, two decimals below."""
     if value >= 100:
         return int(round(value))
     return round(value, 2)
@@ -330,7 +332,24 @@ def write_example_workbook(path: pathlib.Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")  # no half-written workbook
     wb.save(tmp)
+    _make_reproducible(tmp)
     tmp.replace(path)
+
+
+def _make_reproducible(path: pathlib.Path) -> None:
+    """Pin the zip entry times and document dates openpyxl sets to "now", so
+    that regenerating the workbook gives the same bytes (and input_sha256)."""
+    stamp = "2026-01-01T00:00:00Z"
+    with zipfile.ZipFile(path) as src:
+        entries = [(info.filename, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                              rb"\g<1>" + stamp.encode(), data)
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, data)
 
 
 if __name__ == "__main__":

@@ -228,8 +228,9 @@ def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
         named = sorted((c for c in items if c.limit not in (ALL_LIMITS, NO_OFFER) and shortfall > 0
                         and c.removed / shortfall >= MATTERS), key=lambda c: -c.removed)
         parts = [f"{c.limit} {percent(c.removed / shortfall)}" for c in named[:3]]
-        text = f"{mineral}, {number(shortfall)} {unit} short: "
-        text += ("lifting " + "; ".join(parts) + " of it") if parts else "no single limit removes it"
+        text = f"{mineral} ({number(shortfall)} {unit} short): "
+        text += ("lifting one limit alone removes, of it: " + ", ".join(parts)) if parts else \
+            "no single limit removes it"
         together = next((c for c in items if c.limit == ALL_LIMITS and c.relaxed is not None), None)
         if together is not None and together.relaxed > MATTERS * shortfall:
             text += f"; {number(together.relaxed)} {unit} remain with every limit lifted"

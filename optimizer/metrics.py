@@ -112,7 +112,19 @@ def country_shares(plan: Plan, data: PlanningData) -> pd.DataFrame:
             row[label] = value / totals[view] if totals[view] > 0 else 0.0
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["country", "before", "after"])
-    return frame.sort_values(["after", "before"], ascending=False, ignore_index=True)
+    largest = frame[["before", "after"]].max(axis=1)
+    return frame.assign(_largest=largest).sort_values(["_largest", "after"], ascending=False, ignore_index=True
+                                                      ).drop(columns="_largest")
+
+
+def top_countries(shares: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ``count`` largest rows of ``country_shares``, the rest summed into one row."""
+    if len(shares) <= count + 1:
+        return shares
+    rest = shares.iloc[count:]
+    other = pd.DataFrame([{"country": f"{len(rest)} other countries", "before": float(rest["before"].sum()),
+                           "after": float(rest["after"].sum())}])
+    return pd.concat([shares.iloc[:count], other], ignore_index=True)
 
 
 def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:

@@ -42,6 +42,7 @@ WHOLE = "0"
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 FORMULA_STARTS = ("=", "+", "-", "@")
+WIDEST = 140  # characters: a sentence column
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class TableSpec:
     frame: pd.DataFrame
     formats: dict[str, str]  # column -> number format
     note: str = ""
+    wide: tuple[str, ...] = ()  # columns of sentences: as wide as their text, up to WIDEST
 
 
 def write_result_workbook(path: Path, plan: Plan, data: PlanningData, warnings: list[Problem],
@@ -98,14 +100,20 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         TableSpec("Concentration", concentration, {**hhi, **risk, "largest_country_share_after": SHARE,
                                                    **{c: QUANTITY for c in concentration.columns
                                                       if c.endswith("_quantity")}}),
-        TableSpec("Why short", causes, {"expected_shortfall": QUANTITY, "shortfall_if_lifted": QUANTITY,
-                                        "removed": QUANTITY, "removed_share": SHARE}),
-        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": "#,##0.####",
-                                                   "effect": MONEY}),
+        TableSpec("Why short", _finding_first(causes), {"expected_shortfall": QUANTITY,
+                                                        "shortfall_if_lifted": QUANTITY, "removed": QUANTITY,
+                                                        "removed_share": SHARE}, wide=("finding",)),
+        TableSpec("Sensitivities", _finding_first(sensitivities), {"period": WHOLE, "cost_change_per_unit": MONEY,
+                                                                   "effect": MONEY}, wide=("finding",)),
         TableSpec("Cover", metrics.cover_frame(plan, data), {"period": WHOLE, "stock": QUANTITY, "target": QUANTITY,
                                                              "cover_periods": "0.00",
                                                              "target_cover_periods": "0.00"}),
     ]
+
+
+def _finding_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """The sentence first: it is what a reader reads; the numbers behind it follow."""
+    return frame[["finding"] + [c for c in frame.columns if c != "finding"]]
 
 
 def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> pd.DataFrame:
@@ -216,7 +224,7 @@ def _write_table(book, spec: TableSpec) -> None:
     columns = list(frame.columns)
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(frame, column)
+        sheet.column_dimensions[get_column_letter(index)].width = _width(frame, column, spec.wide)
     header = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=column)
@@ -252,10 +260,10 @@ def _cell(sheet, value: object, number_format: str | None):
     return cell
 
 
-def _width(frame: pd.DataFrame, column: str) -> float:
+def _width(frame: pd.DataFrame, column: str, wide: tuple[str, ...] = ()) -> float:
     sample = frame[column].head(200)
     longest = max([len(str(column))] + [len(_shown(v)) for v in sample])
-    return min(60, max(9, longest + 3))
+    return min(WIDEST if column in wide else 60, max(9, longest + 3))
 
 
 def _shown(value: object) -> str:

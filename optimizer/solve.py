@@ -42,10 +42,11 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     try:
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
         handover = time.perf_counter() - started
-        if start:
-            _set_start(solver, start)
         started = time.perf_counter()
-        time_left = time_limit_s - _lp_guided_start(solver._solver_model, mip_gap, time_limit_s, threads)
+        guided_seconds, guided = _lp_guided_start(solver._solver_model, mip_gap, time_limit_s, threads)
+        if start and not guided:  # set after the guided start's own runs, which would drop it
+            _set_start(solver, start)
+        time_left = time_limit_s - guided_seconds
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
             raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
@@ -96,8 +97,10 @@ GUIDED_START_MIN_BINARIES = 1000
 GUIDED_START_SHARE = 0.25  # of the time limit, at most
 
 
-def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float, threads: int | None) -> float:
-    """Find a good plan fast and hand it to HiGHS as its starting solution; returns the seconds spent.
+def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float,
+                     threads: int | None) -> tuple[float, bool]:
+    """Find a good plan fast and hand it to HiGHS as its starting solution; returns the seconds spent
+    and whether a plan was handed over.
 
     Solve the LP relaxation, fix to 0 every binary that is 0 there, and solve that
     much smaller MIP for a share of the time limit (a relaxation-induced
@@ -108,7 +111,7 @@ def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float, 
     lp = highs.getLp()
     binaries = [j for j, kind in enumerate(lp.integrality_) if kind == highspy.HighsVarType.kInteger]
     if len(binaries) < GUIDED_START_MIN_BINARIES:
-        return 0.0
+        return 0.0, False
     count = len(binaries)
     highs.setOptionValue("output_flag", False)
     if threads:
@@ -119,7 +122,7 @@ def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float, 
     relaxed = highs.getSolution()
     highs.changeColsIntegrality(count, binaries, [highspy.HighsVarType.kInteger] * count)
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return time.perf_counter() - started
+        return time.perf_counter() - started, False
     unused = [j for j in binaries if relaxed.col_value[j] < 1e-6]
     lower, upper = [lp.col_lower_[j] for j in unused], [lp.col_upper_[j] for j in unused]
     highs.changeColsBounds(len(unused), unused, [0.0] * len(unused), [0.0] * len(unused))
@@ -132,7 +135,7 @@ def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float, 
     highs.changeColsBounds(len(unused), unused, lower, upper)
     if has_plan:
         highs.setSolution(found)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, has_plan
 
 
 def _set_start(solver, start: dict) -> None:
