@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import openpyxl
+from python_calamine import CalamineWorkbook
 
 from optimizer.data import Offer, PlanningData, Scenario
 
@@ -150,18 +150,24 @@ def _blank(value: object) -> bool:
 def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
     """The contract sheets' rows by normalised sheet name, and any structural problems."""
     try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
+        # calamine reads cell values fast and opens only the sheets asked for
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = {_normalise(name): name for name in workbook.sheet_names}
+        grids = {key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)
+                 for key in SHEETS if key in names}
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
         return {}, [f"cannot open result workbook {path}: {exc}"]
-    worksheets = {_normalise(ws.title): ws for ws in workbook.worksheets}
+    return _contract_rows(grids)
+
+
+def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
     for key, (title, columns) in SHEETS.items():
-        if key not in worksheets:
+        if key not in grids:
             problems.append(f"sheet {title} is missing")
             continue
-        rows = [(n, values) for n, values in enumerate(worksheets[key].iter_rows(values_only=True), 1)
-                if not all(_blank(v) for v in values)]
+        rows = [(n, values) for n, values in enumerate(grids[key], 1) if not all(_blank(v) for v in values)]
         header = [_normalise(v) if not _blank(v) else "" for v in rows[0][1]] if rows else []
         missing = [c for c in columns if c not in header]
         if missing:
