@@ -15,16 +15,21 @@ from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
 from models.scaling import money_unit
-from optimizer.data import PlanningData
+from models.stability import add_stability
+from optimizer.data import PlanningData, Slot
 
 
-def build_model(data: PlanningData, elastic: bool = False) -> pyo.ConcreteModel:
+def build_model(data: PlanningData, elastic: bool = False,
+                previous_orders: dict[Slot, float] | None = None) -> pyo.ConcreteModel:
     """The mixed-integer model of a workbook.
 
     ``elastic=True`` builds the infeasibility-analysis variant: every hard limit
     that commitments can break (funding, budgets, storage, mix caps) gets a
     non-negative slack, and the objective is the total slack, so a positive
     slack names a limit that cannot be met.
+
+    ``previous_orders`` (the previous plan's order quantities) prices each unit
+    of change against them at Settings.change_penalty (models/stability.py).
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
     model.elastic = elastic
@@ -35,5 +40,6 @@ def build_model(data: PlanningData, elastic: bool = False) -> pyo.ConcreteModel:
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk
+    add_stability(model, data, previous_orders)  # change against the previous plan (optional)
     add_objective(model, data)  # the sum of the registered cost terms
     return model

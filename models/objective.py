@@ -17,6 +17,9 @@ COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
 )
+# Optional terms outside the contract, minimised too when a concern registered them:
+# change_cost (models/stability.py). The optimised total is then objective + these.
+EXTRA_TERMS = ("change_cost",)
 
 # Elastic objective weights. A currency unit an eligible source cannot pay costs at most
 # two slacks if blamed on the source (its amount and its period budget), so weighting the
@@ -32,4 +35,6 @@ def add_objective(model: pyo.ConcreteModel, data: PlanningData) -> None:
             expr=sum(SLACK_WEIGHTS.get(name, 1.0) * sum(slack.values())
                      for name, slack in model.slack_terms.items()), sense=pyo.minimize)
     else:
-        model.objective = pyo.Objective(expr=sum(model.Cost[name] for name in COST_TERMS), sense=pyo.minimize)
+        extra = sum(model.cost_terms[name] for name in EXTRA_TERMS if name in model.cost_terms)
+        model.objective = pyo.Objective(expr=sum(model.Cost[name] for name in COST_TERMS) + extra,
+                                        sense=pyo.minimize)

@@ -34,6 +34,9 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     funding = _funding(model)
     stock = _stock(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.money_unit) for name in COST_TERMS}
+    # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
+    # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
+    costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
 

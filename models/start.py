@@ -5,6 +5,11 @@ commitments (model.md: without commitments it always meets every
 constraint). Funding is assigned greedily and stock simulated per scenario;
 when that simple plan breaks a limit, no start is given and the solver
 searches on its own.
+
+``start_from_orders`` starts a re-solve from the previous plan's orders
+(fitted to the new data's order slots). When that plan meets every limit the
+start is complete; otherwise only its decisions are given (orders, order and
+tier binaries, supplier use) and HiGHS completes the rest itself.
 """
 
 from __future__ import annotations
@@ -14,26 +19,95 @@ from collections import defaultdict
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
-from optimizer.data import PlanningData
+from models.ordering import TIER_GAP
+from optimizer.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
 
 
 def commitments_only_start(model: pyo.ConcreteModel, data: PlanningData) -> Start | None:
+    return _full_start(model, data, dict(data.commitments))
+
+
+def start_from_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> Start:
+    """The previous plan's ``orders`` ((supplier, mineral, period) -> quantity) as a starting solution.
+
+    Complete (funding, stock, mix totals) when those orders meet every limit of
+    ``data``; otherwise only the decisions, for HiGHS to complete.
+    """
+    fitted = fit_orders(model, data, orders)
+    return _full_start(model, data, fitted) or _decisions(model, data, fitted)
+
+
+def fit_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[Slot, float]:
+    """``orders`` that still have an order slot, within the slot's bounds; commitments as committed."""
+    fitted = {}
+    for slot, quantity in orders.items():
+        if slot not in model.order_upper or quantity <= 0:
+            continue
+        offer = data.offers[slot[:2]]
+        fitted[slot] = _snap_to_tier(model, slot, min(max(quantity, offer.min_order), model.order_upper[slot]))
+    fitted.update(data.commitments)
+    return fitted
+
+
+def _snap_to_tier(model, slot, quantity: float) -> float:
+    """A quantity just short of a discount threshold (read back from a workbook) lies in no price
+    segment (models/ordering.py TIER_GAP): it is raised to the threshold."""
+    for segment in model.price_segments[slot][1:]:
+        if segment.lower * (1 - 2 * TIER_GAP) <= quantity < segment.lower <= model.order_upper[slot]:
+            return segment.lower
+    return quantity
+
+
+def _decisions(model, data: PlanningData, orders: dict[Slot, float]) -> Start:
+    """Order quantities and every binary: a partial start that pins down the plan's decisions."""
     start = ComponentMap()
     for slot in model.ORDER_SLOTS:
-        quantity = data.commitments.get(slot, 0.0)
+        quantity = orders.get(slot, 0.0)
         start[model.Order[slot]] = quantity
-        start[model.IsOrdered[slot]] = 1.0 if slot in data.commitments else 0.0
+        start[model.IsOrdered[slot]] = 1.0 if slot in orders else 0.0
         _start_segment(model, slot, quantity, start)
-    used = {s for s, _, _ in data.commitments}
+    used = {s for s, _, _ in orders}
     for supplier in model.SUPPLIERS_USED:
         start[model.UsesSupplier[supplier]] = 1.0 if supplier in used else 0.0
-    if not _start_funding(model, data, start):
-        return None
-    if not _start_stock(model, data, start):
-        return None
     return start
+
+
+def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start | None:
+    """Every variable of the plan that places ``orders``, or None when that plan breaks a limit."""
+    start = _decisions(model, data, orders)
+    if not _start_funding(model, data, start, orders):
+        return None
+    if not _start_stock(model, data, start, orders):
+        return None
+    _start_totals(model, start, orders)
+    _start_changes(model, start)
+    return start
+
+
+def _start_totals(model, start: Start, orders: dict[Slot, float]) -> None:
+    """X[o] and each mineral's total, where the mix caps made them variables (models/mix_and_risk.py)."""
+    offer_total = defaultdict(float)
+    for slot, quantity in orders.items():
+        offer_total[slot[:2]] += quantity
+    mineral_total = defaultdict(float)
+    for offer in model.CAPPED_OFFERS:
+        start[model.OfferTotal[offer]] = offer_total[offer]
+        mineral_total[offer[1]] += offer_total[offer]
+    for mineral in model.CAPPED_MINERALS:
+        start[model.MineralTotal[mineral]] = mineral_total[mineral]
+
+
+def _start_changes(model, start: Start) -> None:
+    """Change against the previous plan (models/stability.py), when the model prices it."""
+    if model.component("ChangeUp") is None:
+        return
+    for slot in model.CHANGE_SLOTS:
+        quantity = start[model.Order[slot]] if slot in model.Order else 0.0
+        change = quantity - model.previous_orders.get(slot, 0.0)
+        start[model.ChangeUp[slot]] = max(0.0, change)
+        start[model.ChangeDown[slot]] = max(0.0, -change)
 
 
 def _start_segment(model, slot, quantity: float, start: Start) -> None:
@@ -48,8 +122,14 @@ def _start_segment(model, slot, quantity: float, start: Start) -> None:
         start[model.TierQuantity[slot + (j,)]] = quantity if inside else 0.0
 
 
-def _start_funding(model, data: PlanningData, start: Start) -> bool:
-    """Pay each commitment from its eligible sources in order, within amounts and budgets."""
+def _segment_discount(model, slot, quantity: float) -> float:
+    """The discount of the price segment ``_start_segment`` puts an order of ``quantity`` in."""
+    segments = model.price_segments[slot]
+    return max((s for s in segments if s.lower <= quantity), key=lambda s: s.lower, default=segments[0]).discount
+
+
+def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
+    """Pay each order from its eligible sources in order, within amounts and budgets."""
     unit = model.money_unit
     left = {f: source.amount / unit for f, source in data.funding.items()}
     left_in_period = defaultdict(lambda: float("inf"))
@@ -60,10 +140,10 @@ def _start_funding(model, data: PlanningData, start: Start) -> bool:
     for index in model.FUNDING_SLOTS:
         sources_of[index[1:]].append(index)
         start[model.Spend[index]] = 0.0
-    for slot in data.commitments:
+    for slot, quantity in orders.items():
         offer = data.offers[slot[:2]]
-        discount = offer.discount_for(data.commitments[slot])
-        due = (offer.price(slot[2]) * (1 - discount) * data.commitments[slot] + offer.order_cost) / unit
+        discount = _segment_discount(model, slot, quantity)
+        due = (offer.price(slot[2]) * (1 - discount) * quantity + offer.order_cost) / unit
         for index in sources_of.get(slot, ()):
             f, period = index[0], index[3]
             paid = min(due, left[f], left_in_period[f, period])
@@ -78,10 +158,10 @@ def _start_funding(model, data: PlanningData, start: Start) -> bool:
     return True
 
 
-def _start_stock(model, data: PlanningData, start: Start) -> bool:
-    """Stock, unmet demand and shortfall per scenario when only commitments and pipeline arrive."""
+def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
+    """Stock, unmet demand and shortfall per scenario when ``orders`` and the pipeline arrive."""
     arriving = defaultdict(lambda: defaultdict(float))
-    for (supplier, mineral, period), quantity in data.commitments.items():
+    for (supplier, mineral, period), quantity in orders.items():
         arriving[mineral, period + data.offers[supplier, mineral].lead_time][data.country(supplier)] += quantity
     for (supplier, mineral, period), quantity in data.pipeline.items():
         arriving[mineral, period][data.country(supplier)] += quantity

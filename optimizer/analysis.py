@@ -29,6 +29,7 @@ from optimizer.solve import solve_model
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per re-solve: each holds one mineral's decisions only
 RESOLVE_GAP = 1e-6
+THREADS = 1  # the re-solves are small: more threads only contend
 # Shortfalls below this share of a mineral's demand and targets are solver round-off.
 SHORT_TOLERANCE = 1e-6
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
@@ -55,7 +56,7 @@ class Cause:
 def plan_marginals(data: PlanningData, plan: Plan) -> list[Marginal]:
     """The duals of the plan's LP; empty when it cannot be solved to optimality."""
     model = sensitivity_model(build_model(data), data, plan.orders)
-    result = solve_model(model, 0.0, max(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
+    result = solve_model(model, 0.0, max(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s), threads=THREADS)
     if result.status != OPTIMAL:
         return []
     return read_marginals(model, data)
@@ -105,7 +106,8 @@ def shortfall_causes(data: PlanningData, plan: Plan) -> list[Cause]:
 def _measure(data: PlanningData, mineral: str) -> float | None:
     """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data)."""
     model = build_model(data)
-    result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
+    result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s),
+                         threads=THREADS)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     return expected_shortfall(model, mineral)

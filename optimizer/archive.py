@@ -220,7 +220,8 @@ class _Counter:
         self.column = self.row_width = 0
         if self.last_row > MAX_ROWS:
             raise Refused(f"the sheet{self._title()} has a row numbered {self.last_row:,} (openpyxl reads every row "
-                          f"up to it); expected at most {MAX_ROWS:,} rows per sheet; {_REFUSED}", self.names.of(self.part))
+                          f"up to it); expected at most {MAX_ROWS:,} rows per sheet; {_REFUSED}",
+                          self.names.of(self.part))
 
     def _cell(self, reference: str | None) -> None:
         if reference:

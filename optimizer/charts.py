@@ -36,6 +36,7 @@ CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
 ROWS_PER_CHART = 16  # 7.5 cm of default rows (0.53 cm) plus a gap
 COLUMNS_PER_CHART = 10  # 16 cm of default columns (1.7 cm)
 TITLE_SIZE = 1200
+LABEL_SIZE = 800
 STOCK_COLOURS = ("1F3864", "C00000", "7F7F7F")  # base stock, worst-scenario stock, target
 
 
@@ -120,15 +121,12 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
     """Stock against target over time, in base and the mineral's worst scenario."""
     unit = data.minerals[mineral].unit
     worst = metrics.worst_scenario(plan, data, mineral)
-    stock = plan.stock[plan.stock["mineral"] == mineral]
-    base = stock[stock["scenario"] == BASE].set_index("period")
+    mine = plan.stock[plan.stock["mineral"] == mineral]
+    stock = {(k, int(t)): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["stock"])}
+    target = {int(t): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["target"]) if k == BASE}
     header = ["period", "stock (base)"] + ([f"stock ({worst})"] if worst != BASE else []) + ["target"]
-    rows = []
-    for t in data.periods:
-        row = [period_label(data, t), float(base.loc[t, "stock"])]
-        if worst != BASE:
-            row.append(float(stock[(stock["scenario"] == worst) & (stock["period"] == t)]["stock"].iloc[0]))
-        rows.append(row + [float(base.loc[t, "target"])])
+    rows = [[period_label(data, t), stock[BASE, t]] + ([stock[worst, t]] if worst != BASE else []) + [target[t]]
+            for t in data.periods]
     block = charts.block(f"Stock of {mineral} ({unit})", header, rows)
     chart = LineChart()
     _title(chart, f"{mineral}: stock against target")
@@ -261,16 +259,15 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
         return None
     rows = [[r.country, float(r.before), float(r.after)] for r in shares.itertuples()]
     block = charts.block("Share of supply value by country", ["country", "before (pipeline)",
-                                                             "after (pipeline + plan)"], rows)
+                                                             "after (with plan)"], rows)
     chart = BarChart()
-    chart.type = "bar"
+    chart.type = "col"  # countries along the bottom: every name shows
     _title(chart, "Share of supply value by country")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.add_data(block.series(3), titles_from_data=True)
     chart.set_categories(block.categories())
     chart.series[0].graphicalProperties.solidFill = "A5A5A5"
     chart.series[1].graphicalProperties.solidFill = "1F3864"
-    chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.number_format = "0%"
     chart.legend.position = "b"
     _axes_visible(chart)
@@ -313,6 +310,14 @@ def _axes_visible(chart) -> None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.x_axis.tickLblSkip = 1  # every category labelled (LibreOffice skips some otherwise)
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = _font(LABEL_SIZE)
+
+
+def _font(size: int) -> RichText:
+    """Axis labels at ``size`` hundredths of a point."""
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=size)), endParaRPr=
+                                 CharacterProperties(sz=size))])
 
 
 # --- the Charts sheet --------------------------------------------------------------------------

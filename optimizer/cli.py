@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from optimizer import __version__
 from optimizer.generate import SIZES, Size, write_generated_workbook
-from optimizer.pipeline import RunResult, load, run
+from optimizer.pipeline import RunResult, load
 from optimizer.plan import INFEASIBLE
 from optimizer.files import CannotWrite
 from optimizer.problems import InputRefused, Problem
 from optimizer.report import summary_frame
 from optimizer.template import write_template
 from optimizer.terminal import summary_lines
+from optimizer import changes as plan_changes
+from optimizer.history import History, as_json as history_json, as_table as history_table, default_url
+from optimizer.replan import Options, Outcome, plan_input
+from optimizer.schedule import Schedule, make_trigger
+from optimizer.watch import Watch
+from optimizer.execution import CannotConnect, Workers, default_workers
+from optimizer.pipeline import default_output_path
+from optimizer.files import check_writable
+from optimizer.stress import MODES, INDEPENDENT, run_stress
+from optimizer.stress_report import WORST_SAMPLES, write_stress_workbook
+from optimizer.studybook import refuse_overwriting
+from optimizer.sweep import run_sweep, variations_from_options
+from optimizer.sweep_report import write_sweep_workbook
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -47,6 +61,33 @@ def main() -> None:
     """Plan critical-mineral purchases from planning workbooks."""
 
 
+def _history_options(command):
+    """--db and --no-history: where runs are recorded (and previous plans found)."""
+    command = click.option("--no-history", is_flag=True,
+                           help="Neither record this run nor compare with the previous plan in the history.")(command)
+    return click.option("--db", metavar="URL", help="Run history: a SQLAlchemy URL (postgresql+psycopg://...) or "
+                        "a SQLite file (default: <outputs-dir>/history.sqlite).")(command)
+
+
+def _freeze_option(command):
+    return click.option("--freeze", type=click.IntRange(0), default=0, show_default=True, metavar="N",
+                        help="Keep the previous plan's orders in its first N periods, as commitments.")(command)
+
+
+def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required: bool = False) -> History | None:
+    """The run history, or None (--no-history, or it cannot be opened: then a warning, unless required)."""
+    if no_history:
+        return None
+    try:
+        return History(db or default_url(outputs_dir))
+    except Exception as exc:
+        click.echo(f"{'error' if required else 'warning'}: the run history cannot be opened "
+                   f"({type(exc).__name__}: {exc}){'' if required else '; runs are not recorded'}", err=True)
+        if required:
+            sys.exit(EXIT_FAILED)
+        return None
+
+
 @main.command("run")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -57,19 +98,23 @@ def main() -> None:
 @click.option("--explain/--no-explain", default=None,
               help="Measure why shortfalls remain by re-solving with each limit lifted "
                    "(default: when the re-solves are few).")
+@_freeze_option
+@click.option("--previous", "previous_plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The previous plan to compare with and freeze from (default: the history's last plan of INPUT).")
+@_history_options
 def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool,
-                explain: bool | None) -> None:
+                explain: bool | None, freeze: int, previous_plan: Path | None, db: str | None,
+                no_history: bool) -> None:
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
-    try:
-        result = run(input_path, output_path, outputs_dir, progress=_progress, explain=explain)
-    except InputRefused as refusal:
-        _refused(refusal)
-    except CannotWrite as exc:  # checked before solving: nothing was solved or written
-        click.echo(f"error: {exc}", err=True)
+    history = _open_history(db, outputs_dir, no_history)
+    options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run")
+    outcome = plan_input(input_path, options, history, progress=_progress)
+    if outcome.refusal is not None:
+        _refused(outcome.refusal)
+    if outcome.error is not None:  # an unwritable folder (nothing solved or written), or anything else
+        click.echo(f"error: {outcome.error}", err=True)
         sys.exit(EXIT_FAILED)
-    except Exception as exc:  # the last line of defence: a message, never a traceback
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+    result = outcome.result
     _report_problems(result.warnings)
     _print_outcome(result)
     if as_json:
@@ -141,6 +186,271 @@ def template_command(output_path: Path, examples: bool) -> None:
     write_template(output_path, examples)
     click.echo(f"wrote {output_path}: every sheet of the contract" + (" with example rows" if examples else ""),
                err=True)
+
+
+# --- what-if sweeps and stress tests (optimizer/sweep.py, optimizer/stress.py, optimizer/execution.py) ---
+
+def _where_options(command):
+    """--workers and --scheduler: local worker processes, or a Dask distributed cluster."""
+    command = click.option("--scheduler", metavar="ADDRESS",
+                           help="Run the tasks on the Dask distributed cluster whose scheduler is at ADDRESS "
+                                "(e.g. tcp://10.0.0.5:8786); needs pip install -e \".[dask]\".")(command)
+    return click.option("--workers", type=click.IntRange(0), default=default_workers(), show_default=True,
+                        help="Local worker processes (0: run in this process).")(command)
+
+
+def _output_options(command):
+    command = click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False),
+                           default=Path("outputs"), show_default=True,
+                           help="Folder for the workbook when --output is not given.")(command)
+    return click.option("--output", "output_path", type=click.Path(path_type=Path, dir_okay=False),
+                        help="Workbook to write (default: in --outputs-dir, named after the input and time).")(command)
+
+
+def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path, kind: str,
+                  *inputs: Path) -> Path:
+    """Where the study's workbook goes; refused over an input, checked writable before any work."""
+    output = output_path or default_output_path(named_after, outputs_dir, kind=kind)
+    refuse_overwriting(output, *inputs)
+    check_writable(output)
+    return output
+
+
+@main.command("sweep")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--funding", multiple=True, metavar='"SOURCE=FROM:TO:N"',
+              help="Vary a funding source's amount (N values from FROM to TO, or a list a,b,c). Repeatable.")
+@click.option("--risk-weight", metavar="FROM:TO:N", help="Vary Settings.risk_weight: the cost-risk frontier.")
+@click.option("--country-share", multiple=True, metavar='"COUNTRY=FROM:TO:N"',
+              help="Vary a country's max_share (0: none from it). Repeatable.")
+@click.option("--price-shock", multiple=True, metavar='"MINERAL=FROM:TO:N"',
+              help="Multiply every price of a mineral by a factor. Repeatable.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+              help="Solver time limit per point in seconds (default: the workbook's time_limit_s).")
+@_where_options
+@_output_options
+def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str | None,
+                  country_share: tuple[str, ...], price_shock: tuple[str, ...], time_limit: float | None,
+                  workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
+    """Solve INPUT over a grid of varied inputs; write the frontiers to one workbook.
+
+    Several options combine as a grid: every combination of their values is solved.
+    """
+    try:
+        variations = variations_from_options(funding, risk_weight, country_share, price_shock)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem)) from None
+    if not variations:
+        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share or --price-shock")
+    try:
+        output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)
+        result = run_sweep(input_path, variations, Workers(workers, scheduler), _progress, time_limit)
+        write_sweep_workbook(output, result)
+    except InputRefused as refusal:
+        _refused(refusal)
+    except (CannotWrite, CannotConnect) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    _report_problems(result.warnings)
+    click.echo(f"\n{len(result.rows)} point(s), {result.failed} failed, in {result.seconds:.1f} s "
+               f"({result.solves_per_minute:.1f} solves per minute) on {result.workers.describe()}", err=True)
+    click.echo(f"sweep written to {output}", err=True)
+    sys.exit(EXIT_OK if result.failed < len(result.rows) else EXIT_FAILED)
+
+
+@main.command("stress")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="The planning workbook (or folder) the plan was made from.")
+@click.option("--samples", type=click.IntRange(1), default=1000, show_default=True,
+              help="Sampled disruptions to simulate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampling: same seed, same samples.")
+@click.option("--sampling", type=click.Choice(MODES), default=INDEPENDENT, show_default=True,
+              help="independent: each scenario occurs with its probability, several may coincide; "
+                   "exclusive: each sample is one scenario (or base).")
+@click.option("--worst", type=click.IntRange(1), default=WORST_SAMPLES, show_default=True,
+              help="Samples listed on the Worst samples sheet.")
+@_where_options
+@_output_options
+def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, sampling: str, worst: int,
+                   workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
+    """Fix PLAN's orders and simulate its stock under sampled disruptions; write the stress workbook."""
+    try:
+        output = _study_output(output_path, outputs_dir, plan_path, "stress", plan_path, input_path)
+        result = run_stress(plan_path, input_path, samples, seed, sampling, Workers(workers, scheduler), _progress)
+        write_stress_workbook(output, result, worst)
+    except InputRefused as refusal:
+        _refused(refusal)
+    except (CannotWrite, CannotConnect) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    _report_problems(result.warnings)
+    penalty = result.penalty
+    if penalty.size:
+        click.echo(f"\nshortfall penalty over {penalty.size:,} samples: mean {penalty.mean():,.0f}, worst "
+                   f"{penalty.max():,.0f} {result.data.settings.currency}", err=True)
+    click.echo(f"stress test written to {output}", err=True)
+    sys.exit(EXIT_OK if not result.failed_chunks else EXIT_FAILED)
+
+
+# --- re-plans: watch, schedule, history, diff (optimizer/replan.py, watch.py, schedule.py, history.py) ---
+
+def _outcome_line(target: Path, outcome: Outcome) -> str:
+    """One line per run of a watch or a schedule: what happened and where the plan went."""
+    stamp = datetime.now().strftime("%H:%M:%S")
+    run_id = f" (run {outcome.run_id})" if outcome.run_id else ""
+    if outcome.refusal is not None:
+        errors = [p for p in outcome.refusal.problems if p.severity == "error"]
+        return f"{stamp} {target.name}: input refused, {len(errors)} error(s){run_id}: {errors[0] if errors else ''}"
+    if outcome.error is not None:
+        return f"{stamp} {target.name}: error{run_id}: {outcome.error}"
+    plan = outcome.result.plan
+    if outcome.output is None:
+        reason = "; ".join(plan.conflicts[:2]) if plan.status == INFEASIBLE else plan.solve.message
+        return f"{stamp} {target.name}: {plan.status}, no plan written{run_id}: {reason}"
+    counts = plan.changes.counts if plan.changes is not None else {}
+    against = f"; vs {plan.changes.previous_label}: " + ", ".join(
+        f"{n} {k.replace('orders_', '').replace('_', ' ')}" for k, n in counts.items() if n) if counts else ""
+    return (f"{stamp} {target.name}: {plan.status}, objective {plan.objective:,.2f} "
+            f"{outcome.result.data.settings.currency}{run_id}{against} -> {outcome.output}")
+
+
+def _report_outcome(target: Path, outcome: Outcome) -> None:
+    if outcome.refusal is not None:
+        _report_problems(outcome.refusal.problems)
+    click.echo(_outcome_line(target, outcome), err=True)
+
+
+@main.command("watch")
+@click.argument("folder", metavar="INPUT_DIR", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--each", is_flag=True, help="Plan every workbook of the folder on its own "
+                                           "(default: the folder is one input, as in `optimize run FOLDER`).")
+@click.option("--debounce", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Seconds a workbook's size and time must stay still before it is read.")
+@click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True,
+              help="Seconds between two looks at the folder.")
+@click.option("--once", is_flag=True, help="Look once, plan what changed, and exit (for cron).")
+@click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Folder for the plans.")
+@_freeze_option
+@_history_options
+def watch_command(folder: Path, each: bool, debounce: float, interval: float, once: bool, outputs_dir: Path,
+                  freeze: int, db: str | None, no_history: bool) -> None:
+    """Re-plan whenever a workbook in INPUT_DIR is added or changed (Ctrl-C stops)."""
+    history = _open_history(db, outputs_dir, no_history)
+    options = Options(outputs_dir, freeze=freeze, command="watch")
+    watch = Watch(folder, lambda target: plan_input(target, options, history, progress=_quiet_progress),
+                  debounce, each, history)
+    if once:
+        outcomes = watch.once(report=_report_outcome)
+        sys.exit(max((o.exit_code for _, o in outcomes), default=EXIT_OK))
+    click.echo(f"watching {folder} (every {interval:g} s, debounce {debounce:g} s); Ctrl-C stops", err=True)
+    try:
+        watch.run(interval, report=_report_outcome)
+    except KeyboardInterrupt:
+        click.echo("watch stopped", err=True)
+
+
+def _quiet_progress(message: str) -> None:
+    if message.startswith("warning"):
+        click.echo(message, err=True)
+
+
+@main.command("schedule")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, exists=True))
+@click.option("--cron", metavar="EXPR", help='A crontab line\'s five fields, e.g. "0 6 * * 1" (Mondays 06:00).')
+@click.option("--every", metavar="INTERVAL", help="A fixed interval: 30m, 6h, 1d, 1w...")
+@click.option("--force", is_flag=True, help="Plan at every time, even when the input has not changed.")
+@click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Folder for the plans.")
+@_freeze_option
+@_history_options
+def schedule_command(input_path: Path, cron: str | None, every: str | None, force: bool, outputs_dir: Path,
+                     freeze: int, db: str | None, no_history: bool) -> None:
+    """Re-plan INPUT on a schedule, in the foreground (Ctrl-C stops)."""
+    try:
+        trigger = make_trigger(cron, every)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    history = _open_history(db, outputs_dir, no_history)
+    options = Options(outputs_dir, freeze=freeze, command="schedule")
+    schedule = Schedule(input_path, trigger, lambda target: plan_input(target, options, history,
+                                                                       progress=_quiet_progress), history, force)
+
+    def report(due, outcome, reason):
+        if outcome is None:
+            click.echo(f"{due:%Y-%m-%d %H:%M} {input_path.name}: {reason}", err=True)
+        else:
+            _report_outcome(input_path, outcome)
+
+    click.echo(f"scheduled {input_path} ({'cron ' + cron if cron else 'every ' + every}); next run "
+               f"{schedule.next_time(None):%Y-%m-%d %H:%M %Z}; Ctrl-C stops", err=True)
+    try:
+        schedule.run(report=report)
+    except KeyboardInterrupt:
+        click.echo("schedule stopped", err=True)
+
+
+@main.command("history")
+@click.option("--input", "input_path", type=click.Path(path_type=Path), help="Only the runs of this input.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON (every recorded field with --full).")
+@click.option("--full", is_flag=True, help="With --json: every field, orders and prices included.")
+@click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Where the default history lives.")
+@click.option("--db", metavar="URL", help="Run history URL or SQLite file (default: <outputs-dir>/history.sqlite).")
+def history_command(input_path: Path | None, limit: int, as_json: bool, full: bool, outputs_dir: Path,
+                    db: str | None) -> None:
+    """List the recorded runs, latest first."""
+    history = _open_history(db, outputs_dir, False, required=True)
+    records = history.runs(limit, input_path)
+    if as_json:
+        click.echo(history_json(records, full))
+        return
+    if not records:
+        click.echo("no runs recorded", err=True)
+        return
+    click.echo(history_table(records))
+
+
+@main.command("diff")
+@click.argument("before", metavar="A")
+@click.argument("after", metavar="B")
+@click.option("--outputs-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True, help="Where the default history lives (for run ids).")
+@click.option("--db", metavar="URL", help="Run history URL or SQLite file, for run ids.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON records.")
+def diff_command(before: str, after: str, outputs_dir: Path, db: str | None, as_json: bool) -> None:
+    """What changed from plan A to plan B (each a result workbook or a run id of the history)."""
+    try:
+        views = [_plan_view(ref, db, outputs_dir) for ref in (before, after)]
+    except (OSError, ValueError, LookupError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    frame = plan_changes.compare(*views)
+    if as_json:
+        click.echo(frame.to_json(orient="records"))
+        return
+    click.echo(plan_changes.render(frame))
+
+
+def _plan_view(reference: str, db: str | None, outputs_dir: Path) -> plan_changes.PlanView:
+    """A plan workbook by path, or a run of the history by its id."""
+    if reference.isdigit() and not Path(reference).exists():
+        record = _open_history(db, outputs_dir, False, required=True).get(int(reference))
+        if record is None:
+            raise LookupError(f"no run {reference} in the history")
+        if not record.has_plan:
+            raise LookupError(f"run {reference} has no plan (status {record.status})")
+        return plan_changes.from_record(record)
+    return plan_changes.read_plan(Path(reference))
 
 
 if __name__ == "__main__":

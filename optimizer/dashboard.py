@@ -31,6 +31,8 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 NOTE_FONT = Font(italic=True, color="595959")
 BOLD = Font(bold=True)
+RIGHT = Alignment(horizontal="right")
+INDENT = Alignment(horizontal="left", indent=1)
 MONEY = "#,##0"
 SHARE = "0.0%"
 QUANTITY = "#,##0.##"
@@ -54,7 +56,7 @@ class _Page:
         self.sheet = sheet
         self.row = 0
 
-    def add(self, *values, font=None, formats=(), fill=None) -> None:
+    def add(self, *values, font=None, formats=(), fill=None, header=False) -> None:
         cells = []
         for index, value in enumerate(values):
             if value is None:
@@ -63,6 +65,8 @@ class _Page:
             cell = WriteOnlyCell(self.sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # names from the input are never formulas
+                if index > 0:  # text beside numbers: headers over right-aligned numbers, names set apart
+                    cell.alignment = RIGHT if header else INDENT
             if font is not None:
                 cell.font = font
             if fill is not None:
@@ -81,7 +85,7 @@ class _Page:
         self.blank()
         self.add(title, font=SECTION_FONT)
         if headers:
-            self.add(*headers, font=HEADER_FONT, fill=HEADER_FILL)
+            self.add(*headers, font=HEADER_FONT, fill=HEADER_FILL, header=True)
 
     def sentences(self, texts: list[str], numbered: bool = True) -> None:
         for number, text in enumerate(texts, 1):

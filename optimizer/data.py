@@ -26,6 +26,7 @@ class Settings:
     risk_weight: float = 0.0
     mip_gap: float = 0.0001
     time_limit_s: float = 600.0
+    change_penalty: float = 0.0  # cost per unit of change against the previous plan (models/stability.py)
 
 
 @dataclass(frozen=True)

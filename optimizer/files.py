@@ -65,11 +65,46 @@ def write_atomically(path: Path, write: Callable[[Path], None],
         if verify is not None:
             verify(temporary_path)
         os.replace(temporary_path, path)
+        release_name(path)  # the name is taken by the file itself now
         _sync_folder(path.parent)
     except OSError as reason:
         raise CannotWrite(path, reason) from reason
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+RESERVED_SUFFIX = ".reserved"
+
+
+def _reservation(path: Path) -> Path:
+    return path.with_name(f".{path.name}{RESERVED_SUFFIX}")
+
+
+def reserve_name(path: Path) -> bool:
+    """Claim the name ``path`` for a file written later (atomic: O_EXCL); False when it is taken.
+
+    Two runs choosing an output name at once can then never pick the same one:
+    the hidden ``.<name>.reserved`` file (holding the claimant's pid) marks it
+    until the file is written (``write_atomically`` releases it) or the run
+    gives up (``release_name``).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(_reservation(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    except OSError:
+        return True  # an unwritable folder: nothing to claim, and writing there fails with CannotWrite
+    with os.fdopen(descriptor, "w") as reservation:
+        reservation.write(str(os.getpid()))
+    if path.exists():  # written and released by another run since the caller looked
+        release_name(path)
+        return False
+    return True
+
+
+def release_name(path: Path) -> None:
+    _reservation(path).unlink(missing_ok=True)
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
@@ -86,6 +121,14 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
             removed.append(candidate)
         except OSError:
             pass  # another run cleaned it, or the folder is read-only: harmless
+    for candidate in folder.glob(f".*{RESERVED_SUFFIX}"):  # names claimed by runs that were killed
+        try:
+            pid = candidate.read_text().strip()
+            if pid.isdigit() and not _alive(int(pid)):
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:
+            pass
     return removed
 
 

@@ -139,55 +139,64 @@ def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
     return float((risk * weights).sum()) / total
 
 
+def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(scenario, mineral) -> (unmet demand, below target, stock) summed over periods."""
+    if plan.stock.empty:
+        return {}
+    sums = plan.stock.groupby(["scenario", "mineral"])[["unmet_demand", "shortfall", "stock"]].sum()
+    return {key: (float(u), float(s), float(k)) for key, u, s, k in zip(
+        sums.index, sums["unmet_demand"], sums["shortfall"], sums["stock"])}
+
+
 def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral: expected unmet demand and stock below target, their penalty, and the worst scenario."""
-    probability = {k.name: k.probability for k in data.all_scenarios}
-    stock = plan.stock
+    totals = _totals(plan)
+    worst = worst_scenarios(plan, data)
     rows = []
     for mineral, spec in data.minerals.items():
-        mine = stock[stock["mineral"] == mineral]
-        weights = mine["scenario"].map(probability)
-        unmet = float((mine["unmet_demand"] * weights).sum())
-        below = float((mine["shortfall"] * weights).sum())
-        worst = worst_scenario(plan, data, mineral)
-        in_worst = mine[mine["scenario"] == worst]
+        unmet = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[0] for k in data.all_scenarios)
+        below = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[1] for k in data.all_scenarios)
+        in_worst = totals.get((worst[mineral], mineral), (0.0, 0.0, 0.0))
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
             "expected_below_target": below, "expected_penalty": spec.shortfall_penalty * (unmet + below),
-            "worst_scenario": worst, "worst_probability": probability[worst],
-            "worst_unmet_demand": float(in_worst["unmet_demand"].sum()),
-            "worst_below_target": float(in_worst["shortfall"].sum()),
+            "worst_scenario": worst[mineral],
+            "worst_probability": next(k.probability for k in data.all_scenarios if k.name == worst[mineral]),
+            "worst_unmet_demand": in_worst[0], "worst_below_target": in_worst[1],
         })
     return pd.DataFrame(rows)
 
 
+def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, str]:
+    """Per mineral, the scenario other than base that leaves it shortest (then with least stock); base if none."""
+    totals = _totals(plan)
+    worst = {}
+    for mineral in data.minerals:
+        scored = [(-(t[0] + t[1]), t[2], k.name) for k in data.scenarios
+                  if (t := totals.get((k.name, mineral))) is not None]
+        worst[mineral] = min(scored)[2] if scored else BASE
+    return worst
+
+
 def worst_scenario(plan: Plan, data: PlanningData, mineral: str) -> str:
-    """The scenario other than base that leaves the mineral shortest (then with least stock); base if none."""
-    if not data.scenarios:
-        return BASE
-    mine = plan.stock[plan.stock["mineral"] == mineral]
-    scored = []
-    for scenario in data.scenarios:
-        rows = mine[mine["scenario"] == scenario.name]
-        short = float((rows["unmet_demand"] + rows["shortfall"]).sum())
-        scored.append((-short, float(rows["stock"].sum()), scenario.name))
-    return min(scored)[2] if scored else BASE
+    return worst_scenarios(plan, data)[mineral]
 
 
 def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and period, in base and the mineral's worst scenario: stock as periods of demand ahead."""
     T = data.settings.num_periods
+    worst = worst_scenarios(plan, data)
     rows = []
-    for mineral in data.minerals:
-        scenarios = dict.fromkeys([BASE, worst_scenario(plan, data, mineral)])
-        for scenario in scenarios:
-            mine = plan.stock[(plan.stock["mineral"] == mineral) & (plan.stock["scenario"] == scenario)]
-            for r in mine.itertuples():
-                rows.append({
-                    "scenario": scenario, "mineral": mineral, "period": int(r.period), "stock": float(r.stock),
-                    "cover_periods": achieved_cover(data.demand, mineral, int(r.period), float(r.stock), T),
-                    "target": float(r.target), "target_cover_periods": data.target_cover.get((mineral, int(r.period))),
-                })
+    for scenario, mineral, period, stock, target in zip(plan.stock["scenario"], plan.stock["mineral"],
+                                                        plan.stock["period"], plan.stock["stock"],
+                                                        plan.stock["target"]):
+        if scenario != BASE and scenario != worst[mineral]:
+            continue
+        rows.append({
+            "scenario": scenario, "mineral": mineral, "period": int(period), "stock": float(stock),
+            "cover_periods": achieved_cover(data.demand, mineral, int(period), float(stock), T),
+            "target": float(target), "target_cover_periods": data.target_cover.get((mineral, int(period))),
+        })
     return pd.DataFrame(rows, columns=["scenario", "mineral", "period", "stock", "cover_periods", "target",
                                        "target_cover_periods"])
 

@@ -11,7 +11,7 @@ the cells, so an analyst can look for a wrong unit ($/kg against $/t) or a typo.
 | --- | --- | --- |
 | price span | ``MAX_PRICE_SPAN`` = 1e6 | largest / smallest nonzero price, all minerals (``currency/unit``) |
 | quantity span | ``MAX_QUANTITY_SPAN`` = 1e6 | largest / smallest nonzero quantity of one mineral (``unit``) |
-| money size | ``MAX_MONEY`` = 1e13 | every money cell (``currency``), and every per-unit cost times the largest quantity of its mineral |
+| money size | ``MAX_MONEY`` = 1e13 | every money cell (``currency``); every per-unit cost times the largest quantity of its mineral |
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class _Cell:
                 "column": self.sheet.headers.get(self.column, self.column), "value": self.shown}
 
     def where(self) -> str:
-        return f"sheet '{self.sheet.title}', row {self.row}, column '{self.sheet.headers.get(self.column, self.column)}'"
+        column = self.sheet.headers.get(self.column, self.column)
+        return f"sheet '{self.sheet.title}', row {self.row}, column '{column}'"
 
 
 def scaling_warnings(raw: RawInput, problems: Problems) -> None:

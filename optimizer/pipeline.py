@@ -16,11 +16,11 @@ from typing import Callable, Iterator
 
 from models import build_model
 from models.results import describe_conflicts, extract_plan, model_size
-from models.start import commitments_only_start
+from models.start import commitments_only_start, start_from_orders
 from optimizer.analysis import analyse
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
-from optimizer.files import CannotWrite, check_writable
+from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
 from optimizer.plan import ERROR, INFEASIBLE, Plan
 from optimizer.problems import InputRefused, Problem, Problems
 from optimizer.reader import read_input
@@ -80,24 +80,32 @@ def load(input_path: Path, progress: Progress = _quiet,
     return data, problems.warnings
 
 
-def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | None = None) -> Path:
-    """outputs/<input name>_<run time>.xlsx: one new file per run, never over another."""
+def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | None = None,
+                        kind: str = "plan") -> Path:
+    """outputs/<input name>_<kind>_<run time>.xlsx: one new file per run, never over another."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     stem = input_path.stem if input_path.is_file() else input_path.resolve().name
-    candidate = outputs_dir / f"{stem}_plan_{stamp}.xlsx"
+    candidate = outputs_dir / f"{stem}_{kind}_{stamp}.xlsx"
     counter = 1
-    while candidate.exists():
+    while candidate.exists() or not reserve_name(candidate):  # claimed atomically: see files.reserve_name
         counter += 1
-        candidate = outputs_dir / f"{stem}_plan_{stamp}_{counter}.xlsx"
+        candidate = outputs_dir / f"{stem}_{kind}_{stamp}_{counter}.xlsx"
     return candidate
 
 
-def plan_from_data(data: PlanningData, stages: _Stages) -> Plan:
-    """Build, solve and read back the plan; an infeasible model is analysed for its conflicts."""
+def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | None = None) -> Plan:
+    """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
+
+    ``previous_orders`` (a re-plan, optimizer/replan.py): the previous plan's orders start
+    the solver and, with Settings change_penalty > 0, each unit of change against them costs.
+    """
     settings = data.settings
     with stages.stage("build"):
-        model = build_model(data)
-        start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
+        model = build_model(data, previous_orders=previous_orders)
+        if previous_orders is None:
+            start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
+        else:
+            start = start_from_orders(model, data, previous_orders)
     with stages.stage("solve"):
         result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
     if result.status == INFEASIBLE:
@@ -119,21 +127,29 @@ def _conflicts(data: PlanningData, settings) -> list[str]:
 
 
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet, explain: bool | None = None) -> RunResult:
+        progress: Progress = _quiet, explain: bool | None = None, replan=None) -> RunResult:
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
     ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
+    ``replan`` (optimizer/replan.py ``Replan``): plan against a previous plan: frozen
+    orders, a warm start, the change cost and the Changes sheet.
     """
     stages = _Stages(progress)
     data, warnings = load(input_path, progress, stages)
+    if replan is not None:
+        data, frozen = replan.prepare(data)  # the previous plan's first periods become commitments
+        warnings = warnings + frozen
     output = output_path or default_output_path(input_path, outputs_dir)
     _refuse_overwriting_input(output, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
-    plan = plan_from_data(data, stages)
+    plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None)
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):
             plan.analysis = analyse(data, plan, explain)
+        if replan is not None:
+            with stages.stage("changes"):
+                plan.changes = replan.changes(plan, data)
         with stages.stage("write"):
             try:
                 write_result_workbook(output, plan, data, warnings, stages.timings,
@@ -146,6 +162,8 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
                 plan.status = ERROR
                 plan.solve.message = "the plan failed the independent check, so it was not written: " + \
                     "; ".join(failure.violations[:5])
+    if written is None and output_path is None:
+        release_name(output)  # the name claimed by default_output_path is free again
     return RunResult(plan, data, written, warnings, stages.timings)
 
 

@@ -43,6 +43,8 @@ class Plan:
     conflicts: list[str] = field(default_factory=list)
     # Marginal values and shortfall causes (optimizer/analysis.py), filled by the analysis stage.
     analysis: object | None = None
+    # Against the previous plan of the same input (optimizer/changes.py PlanChanges), filled by a re-plan.
+    changes: object | None = None
 
     @staticmethod
     def empty(status: str, solve: SolveResult, conflicts: list[str] | None = None) -> "Plan":

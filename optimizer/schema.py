@@ -110,6 +110,10 @@ SETTINGS = Sheet(
                default=0.0001, minimum=0.0),
         Column("time_limit_s", FLOAT, "solver time limit in seconds", default=600.0,
                minimum=0.0, minimum_open=True, unit="s"),
+        Column("change_penalty", FLOAT, "cost per unit of an order changed against the previous plan of the "
+               "same input, so small price moves do not reshuffle every order (0: no such cost; not part of "
+               "objective, reported as change_cost)", default=0.0, minimum=0.0,
+               unit="currency/unit"),
     ),
 )
 

@@ -11,6 +11,7 @@ import math
 import time
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -61,6 +62,12 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     if has_plan:
         results.solution_loader.load_vars()
         _load_duals(model, results)
+        if start and _misvalued(model, results.incumbent_objective):
+            # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
+            # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
+            # plan's own objective disagrees with the solver's; solve again without the start.
+            time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
+            return solve_model(model, mip_gap, time_left, threads, start=None)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = _relative_gap(objective, bound)
@@ -139,17 +146,30 @@ def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float,
 
 
 def _set_start(solver, start: dict) -> None:
+    """A start of every column is handed over whole; a partial one (models/start.py ``_decisions``)
+    sparse, and HiGHS completes it by solving the LP with its discrete values fixed."""
     highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
     column_of = solver._pyomo_var_to_solver_var_map
+    given = {column_of[id(var)]: float(value) for var, value in start.items() if id(var) in column_of}
+    if len(given) < highs.getNumCol():
+        highs.setSolution(len(given), np.fromiter(given, dtype=np.int32, count=len(given)),
+                          np.fromiter(given.values(), dtype=np.float64, count=len(given)))
+        return
     values = [0.0] * highs.getNumCol()
-    for var, value in start.items():
-        column = column_of.get(id(var))
-        if column is not None:
-            values[column] = float(value)
+    for column, value in given.items():
+        values[column] = value
     solution = highspy.HighsSolution()
     solution.col_value = values
     solution.value_valid = True
     highs.setSolution(solution)
+
+
+def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:
+    """Whether the objective of the loaded plan differs from the value the solver reported for it."""
+    if reported is None:
+        return False
+    actual = pyo.value(model.objective)
+    return abs(actual - reported) > 1e-6 * max(1.0, abs(actual), abs(reported))
 
 
 def _relative_gap(objective: float | None, bound: float | None) -> float | None:

@@ -6,6 +6,8 @@ error); the numbers are the result workbook's.
 
 from __future__ import annotations
 
+import re
+
 from models.objective import COST_TERMS
 from optimizer import explain, metrics
 from optimizer.dashboard import COST_LABELS
@@ -13,14 +15,17 @@ from optimizer.data import PlanningData
 from optimizer.plan import Plan
 
 LARGEST_ORDERS = 5
+NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t
 
 
 def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Columns padded to their widest cell; the first column left-aligned, the others right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    """Columns padded to their widest cell: numbers (with a unit or %) right-aligned, text left-aligned."""
+    columns = list(zip(headers, *rows))
+    widths = [max(len(str(cell)) for cell in column) for column in columns]
+    right = [bool(rows) and all(NUMBER.match(str(cell)) for cell in column[1:]) for column in columns]
 
     def line(cells) -> str:
-        parts = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        parts = [str(c).rjust(w) if r else str(c).ljust(w) for c, w, r in zip(cells, widths, right)]
         return (indent + "  ".join(parts)).rstrip()
     return [line(headers), indent + "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 

@@ -58,7 +58,8 @@ def test_result_workbook_has_the_contract_sheets_as_formatted_tables(small_input
     output = tmp_path / "result.xlsx"
     assert invoke("run", small_input, "--output", output).exit_code == 0
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames[:4] == ["Summary", "Orders", "Funding", "Stock"]
+    contract = [name for name in book.sheetnames if name in ("Summary", "Orders", "Funding", "Stock")]
+    assert contract == ["Summary", "Orders", "Funding", "Stock"]
     for name in ("Mix", "Spending", "Shortfall"):
         assert name in book.sheetnames
     orders = book["Orders"]

@@ -180,8 +180,8 @@ def test_time_limit_returns_the_best_plan_as_feasible_with_its_gap(medium_sheets
     output = tmp_path / "plan.xlsx"
     result = pipeline.run(source, output, explain=False)  # no shortfall re-solves: this is about the limit
     assert result.exit_code == 0, result.plan.solve.message
-    summary = {row[0]: row[1] if len(row) > 1 else None  # read-only rows stop at their last value
-               for row in openpyxl.load_workbook(output, read_only=True)["Summary"].iter_rows(min_row=2, values_only=True)}
+    rows = openpyxl.load_workbook(output, read_only=True)["Summary"].iter_rows(min_row=2, values_only=True)
+    summary = {row[0]: row[1] if len(row) > 1 else None for row in rows}  # read-only rows end at their last value
     assert summary["status"] == "feasible"
     assert "maxTimeLimit" in summary["message"]
     if summary["mip_gap"] is None:  # stopped before the solver had a bound

@@ -41,12 +41,16 @@ def parts_of(path: Path) -> dict[str, bytes]:
         return {name: book.read(name) for name in book.namelist()}
 
 
-def write_zip(path: Path, parts: dict[str, bytes | "Filler"]) -> Path:
-    """A zip of ``parts``, deflated; a ``Filler`` part is streamed, so it may unpack to gigabytes."""
+def write_zip(path: Path, parts: dict[str, bytes | "Filler"], wrong_crc: tuple[str, ...] = ()) -> Path:
+    """A zip of ``parts``, deflated; a ``Filler`` part is streamed, so it may unpack to gigabytes.
+
+    The parts named in ``wrong_crc`` get a checksum that does not match their content (a damaged file).
+    """
     entries, offset = [], 0
     with open(path, "wb") as out:
         for name, content in parts.items():
             crc, size, data = content.deflate() if isinstance(content, Filler) else _deflate(content)
+            crc ^= 1 if name in wrong_crc else 0
             encoded = name.encode()
             header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size,
                                  len(encoded), 0)
@@ -265,6 +269,14 @@ def test_damaged_part_is_named(tmp_path, openpyxl_never_opens):
     content[start: start + info.compress_size] = bytes([0xFF]) * info.compress_size
     path.write_bytes(bytes(content))
     refused(invoke("validate", path), path, f"its part '{SUPPLIERS_PART}' cannot be unpacked")
+
+
+def test_damaged_part_that_no_parser_reads_is_found_by_its_checksum(tmp_path, openpyxl_never_opens):
+    """An image whose bytes no longer match their CRC: not XML, never parsed, and still refused."""
+    parts = parts_of(write_workbook(tmp_path / "base.xlsx", base_sheets()))
+    parts["xl/media/image1.png"] = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 800  # larger than a read
+    path = write_zip(tmp_path / "plan.xlsx", parts, wrong_crc=("xl/media/image1.png",))
+    refused(invoke("validate", path), path, "its part 'xl/media/image1.png' cannot be unpacked (BadZipFile")
 
 
 def test_a_pipe_named_xlsx_is_refused_without_waiting(tmp_path):

@@ -1,0 +1,223 @@
+"""Where the tasks of a study (sweep points, stress-test chunks) run: here, local processes, or Dask.
+
+One runner, three places, the same task function:
+
+    workers = 0          in this process, one task after the other (debugging)
+    workers = N          N local worker processes (concurrent.futures.ProcessPoolExecutor)
+    scheduler = ADDRESS  the workers of a Dask distributed cluster (``pip install -e ".[dask]"``)
+
+A task is ``task(shared, item)``: ``shared`` is the one large input every task
+reads (the ``PlanningData``; sent once per worker to a Dask cluster, with each
+task locally), ``item`` what makes the task different (a sweep point). Both are
+plain picklable data: each task rebuilds its model on the worker, never
+receives a Pyomo model. Outcomes stream back as tasks complete. A task that
+raises is submitted once more; a second failure becomes an ``Outcome`` with
+the error's message, never an exception that stops the study.
+
+Local worker processes are started with ``forkserver`` where the platform has
+it (the heavy imports happen once in the server), ``spawn`` elsewhere: never a
+plain ``fork`` of a process that may hold threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_local
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+ATTEMPTS = 2  # a failed task is tried once more, then reported
+PRELOAD = ["optimizer.sweep", "optimizer.stress"]  # imported once by the forkserver
+CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler
+
+Task = Callable[[Any, Any], Any]
+Progress = Callable[[str], None]
+
+
+def default_workers() -> int:
+    """min(2, cores): a laptop stays usable while a sweep runs."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where to run: ``count`` local processes (0: this process), or the Dask cluster at ``scheduler``."""
+
+    count: int = 1
+    scheduler: str | None = None
+
+    def describe(self) -> str:
+        if self.scheduler:
+            return f"Dask cluster at {self.scheduler}"
+        if self.count == 0:
+            return "this process"
+        return f"{self.count} local worker process{'es' if self.count > 1 else ''}"
+
+
+@dataclass
+class Outcome:
+    """What became of one task: its value, or the error of its last attempt."""
+
+    index: int
+    value: Any = None
+    error: str | None = None
+    attempts: int = 1
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+class CannotConnect(Exception):
+    """The Dask scheduler cannot be reached (or Dask is not installed)."""
+
+
+def run_tasks(task: Task, shared: Any, items: Sequence[Any], workers: Workers,
+              progress: Progress | None = None, label: Callable[[int], str] | None = None) -> Iterator[Outcome]:
+    """Run ``task(shared, item)`` for every item where ``workers`` says; yield outcomes as they complete.
+
+    A single task without a scheduler runs in this process: starting a pool for it costs more than it saves.
+    """
+    progress = progress or (lambda message: None)
+    label = label or (lambda index: f"task {index + 1}")
+    if not items:
+        return
+    if workers.scheduler is None and (workers.count == 0 or len(items) == 1):
+        place = _Inline()
+    elif workers.scheduler is None:
+        place = _LocalProcesses(min(workers.count, len(items)))
+    else:
+        place = _DaskCluster(workers.scheduler)
+    with place:
+        yield from _stream(place, task, shared, items, progress, label)
+
+
+def _stream(place, task: Task, shared: Any, items: Sequence[Any], progress: Progress,
+            label: Callable[[int], str]) -> Iterator[Outcome]:
+    """Submit every item, then hand back each outcome as it completes, resubmitting a first failure."""
+    shared = place.share(shared)
+    pending = {place.submit(task, shared, item): (index, 1) for index, item in enumerate(items)}
+    while pending:
+        for future in place.first_completed(list(pending)):
+            index, attempt = pending.pop(future)
+            error = _error_of(future)
+            if error is None:
+                yield Outcome(index, future.result(), attempts=attempt)
+            elif attempt < ATTEMPTS:
+                progress(f"{label(index)} failed ({error}); trying once more")
+                pending[place.submit(task, shared, items[index])] = (index, attempt + 1)
+            else:
+                yield Outcome(index, error=error, attempts=attempt)
+
+
+def _error_of(future) -> str | None:
+    """The task's exception as ``Type: message``, or None when it returned."""
+    try:
+        exception = future.exception()
+    except BaseException as cancelled:  # a cancelled future (a lost worker) counts as a failure
+        exception = cancelled
+    if exception is None:
+        return None
+    return f"{type(exception).__name__}: {exception}"
+
+
+class _Inline:
+    """Run each task at submission, in this process: futures that are already done."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def share(self, shared: Any) -> Any:
+        return shared
+
+    def submit(self, task: Task, shared: Any, item: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(task(shared, item))
+        except Exception as exception:  # noqa: BLE001 - reported through the future, like a worker's
+            future.set_exception(exception)
+        return future
+
+    def first_completed(self, futures: list) -> set:
+        return set(futures)
+
+
+class _LocalProcesses:
+    """A pool of local worker processes; a pool broken by a dying worker is replaced."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self):
+        self.pool = self._new_pool()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            context.set_forkserver_preload(PRELOAD)
+        return ProcessPoolExecutor(max_workers=self.count, mp_context=context)
+
+    def share(self, shared: Any) -> Any:
+        return shared
+
+    def submit(self, task: Task, shared: Any, item: Any) -> Future:
+        try:
+            return self.pool.submit(task, shared, item)
+        except BrokenProcessPool:  # a worker died (killed, out of memory): carry on with a fresh pool
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            return self.pool.submit(task, shared, item)
+
+    def first_completed(self, futures: list) -> set:
+        done, _ = wait_local(futures, return_when=FIRST_COMPLETED)
+        return done
+
+
+class _DaskCluster:
+    """The workers of a Dask distributed cluster, reached through its scheduler's address."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.client = None
+
+    def __enter__(self):
+        try:
+            from distributed import Client
+        except ImportError as missing:
+            raise CannotConnect("--scheduler needs Dask: pip install -e \".[dask]\"") from missing
+        try:
+            self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as failure:
+            raise CannotConnect(f"cannot reach the Dask scheduler at {self.address}: {failure}") from failure
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def share(self, shared: Any) -> Any:
+        """Send the shared input to every worker once; tasks receive a reference to it."""
+        return self.client.scatter(shared, broadcast=True, hash=False)
+
+    def submit(self, task: Task, shared: Any, item: Any):
+        # pure=False: a resubmitted task gets a new key instead of the failed task's result
+        return self.client.submit(task, shared, item, pure=False)
+
+    def first_completed(self, futures: list) -> set:
+        from distributed import wait
+
+        done, _ = wait(futures, return_when="FIRST_COMPLETED")
+        return set(done)

@@ -1,0 +1,116 @@
+"""The stress-test workbook: shortfall per mineral across the samples, the worst samples, the harm of each scenario.
+
+Sheets: ``Summary`` (what was run and the penalty's mean, 95th percentile and
+worst), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
+demand, target shortfall and penalty, how often demand goes unmet), ``Worst
+samples``, ``Scenarios`` (most harmful first), ``Distribution`` (the penalty
+at every percentile), then ``Charts``: the penalty per mineral (mean, 95th
+percentile, worst; in money, so minerals compare) and across the samples.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer import __version__
+from optimizer.charts import ChartData
+from optimizer.report import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
+from optimizer.stress import SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
+from optimizer.studybook import bar_chart, line_chart, write_study_workbook
+
+WORST_SAMPLES = 20
+MILLIONS = '#,##0,,"M"'
+
+
+def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_SAMPLES) -> None:
+    """Write the stress test's workbook to ``path`` atomically."""
+    charts = ChartData()
+    figures = [mineral_penalty_chart(result, charts), penalty_chart(result, charts)]
+    caption = (f"Stress test of {result.plan_path.name}: {result.occurs.shape[0]:,} sampled disruptions "
+               f"({result.mode}, seed {result.seed})")
+    write_study_workbook(path, stress_tables(result, worst), figures, charts, caption)
+
+
+def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[TableSpec]:
+    quantities = {c: QUANTITY for c in ("demand", "mean_unmet_demand", "p95_unmet_demand", "worst_unmet_demand",
+                                        "mean_target_shortfall", "p95_target_shortfall", "worst_target_shortfall",
+                                        "unmet_demand", "target_shortfall")}
+    worst_frame = pd.DataFrame(worst_samples(result, worst),
+                               columns=["rank", "sample", "scenarios", "penalty", "unmet_demand", "target_shortfall",
+                                        *[f"{m} unmet_demand" for m in result.exposure.minerals]])
+    money = result.data.settings.currency
+    return [
+        TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",)),
+        TableSpec("Shortfall", pd.DataFrame(mineral_statistics(result)),
+                  {**quantities, "probability_unmet_demand": SHARE, "mean_penalty": MONEY, "p95_penalty": MONEY,
+                   "worst_penalty": MONEY}),
+        TableSpec("Worst samples", worst_frame,
+                  {"rank": WHOLE, "sample": WHOLE, "penalty": MONEY, **quantities,
+                   **{c: QUANTITY for c in worst_frame.columns if c.endswith(" unmet_demand")}}),
+        TableSpec("Scenarios", pd.DataFrame(scenario_harm(result), columns=[
+            "scenario", "probability", "disruptions", "occurred", "mean_penalty_when_it_occurs",
+            "mean_penalty_otherwise", "added_penalty", "share_of_worst_5pct"]),
+            {"probability": SHARE, "occurred": SHARE, "mean_penalty_when_it_occurs": MONEY,
+             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "share_of_worst_5pct": SHARE}),
+        TableSpec("Distribution", distribution_frame(result), {"percentile": WHOLE, "penalty": MONEY}),
+    ]
+
+
+def summary_frame(result: StressResult) -> pd.DataFrame:
+    penalty = result.penalty
+    simulated = result.occurs.shape[0]
+    rows: list[tuple[str, object]] = [
+        ("plan", str(result.plan_path)), ("input", str(result.input_path)),
+        ("input_sha256", result.data.input_sha256),
+        ("samples", result.samples), ("samples simulated", simulated), ("seed", result.seed),
+        ("sampling", result.mode), ("scenarios", len(result.exposure.scenarios)),
+        ("mean_penalty", float(penalty.mean()) if simulated else None),
+        ("p95_penalty", percentile(penalty, 0.95)), ("worst_penalty", float(penalty.max(initial=0.0))),
+        ("probability of any unmet demand", float((result.unmet.sum(axis=1) > SHORT).mean()) if simulated else None),
+        ("ran on", result.workers.describe()), ("seconds", round(result.seconds, 3)),
+        ("failed chunks", "; ".join(result.failed_chunks) or "none"),
+        ("how a sample is simulated", "the plan's orders and the pipeline arrive, less the sampled losses; demand "
+                                      "is served whenever stock allows (stock may fall below target); the penalty "
+                                      "is shortfall_penalty x (unmet demand + stock below target). The optimiser "
+                                      "may instead hold stock back for a target, so this is not the plan's "
+                                      "penalty_cost"),
+        ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
+        ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("engine_version", __version__),
+    ]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def distribution_frame(result: StressResult) -> pd.DataFrame:
+    """The penalty at percentiles 0, 1, ..., 100 of the samples."""
+    penalty = result.penalty
+    return pd.DataFrame({"percentile": list(range(101)),
+                         "penalty": [percentile(penalty, p / 100) for p in range(101)]})
+
+
+def mineral_penalty_chart(result: StressResult, charts: ChartData):
+    """Per mineral, in money so minerals compare: the penalty's mean, 95th percentile and worst."""
+    rows = [[r["mineral"], r["mean_penalty"], r["p95_penalty"], r["worst_penalty"]]
+            for r in mineral_statistics(result)]
+    money = result.data.settings.currency
+    block = charts.block(f"Shortfall penalty per mineral across the samples ({money})",
+                         ["mineral", "mean", "95th percentile", "worst"], rows)
+    chart = bar_chart(block, "Shortfall penalty per mineral: mean, 95th percentile, worst", f"penalty ({money})")
+    if max((r[3] for r in rows), default=0.0) >= 1e6:
+        chart.y_axis.number_format = MILLIONS
+    return chart
+
+
+def penalty_chart(result: StressResult, charts: ChartData):
+    frame = distribution_frame(result)
+    block = charts.block(f"Shortfall penalty by percentile of the samples ({result.data.settings.currency})",
+                         ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()])
+    money = result.data.settings.currency
+    large = float(result.penalty.max(initial=0.0)) >= 1e6
+    chart = line_chart([block], "Shortfall penalty across the samples", "percentile of samples",
+                       f"penalty ({money})", MILLIONS if large else "#,##0", markers=False)
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, 100
+    return chart
