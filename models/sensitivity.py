@@ -4,12 +4,12 @@ With every yes/no decision fixed at the plan's value (which orders are placed,
 in which discount tier, which suppliers are onboarded) the model is a linear
 programme whose optimum is the plan's expected cost. Its duals y are the
 marginal values of the limits, by the envelope theorem (valid while the same
-limits bind):
+limits bind). With slope(row) = d objective / d (the limit in that row):
 
-    d cost / d amount[f]               = y[con_source_amount[f]]                 (per currency unit)
-    d cost / d Budgets[f,t]            = y[con_period_budget[f,t]]               (per currency unit)
-    d cost / d max_per_period[o] at t  = y[con_capacity[o,t]] * money_unit       (per unit of the mineral)
-    d cost / d min_stock[m,t]          = -sum over k of y[con_target[k,m,t]] * money_unit   (per unit)
+    d cost / d amount[f]               = slope(con_source_amount[f])                    (per currency unit)
+    d cost / d Budgets[f,t]            = slope(con_period_budget[f,t])                  (per currency unit)
+    d cost / d max_per_period[o] at t  = slope(con_capacity[o,t]) * money_unit          (per unit of the mineral)
+    d cost / d min_stock[m,t]          = sum over k of slope(con_target[k,m,t]) * money_unit   (per unit)
 
 Money rows are stated in model money units on both sides, so their duals are
 already per currency unit; quantity rows need the factor money_unit. The sign
@@ -37,7 +37,6 @@ from pyomo.repn import generate_standard_repn
 
 from optimizer.data import PlanningData
 
-_BINARIES = ("IsOrdered", "InTier", "UsesSupplier")
 _ZERO = 1e-9
 
 

@@ -39,6 +39,21 @@ def start_from_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict
     return _full_start(model, data, fitted) or _decisions(model, data, fitted)
 
 
+# A previous plan's start pays off on models HiGHS's own root heuristics struggle with. Measured with
+# scripts/benchmark_resolve.py (docs/performance.md, Re-solves): on a generated M workbook (4,737
+# binaries) it made re-solves about 10 times faster; on the shipped example (about 400 binaries) 1.0 to
+# 1.9 times slower, the root's own heuristics being quicker. Smaller models start as a first run does.
+WARM_START_MIN_BINARIES = 1000
+
+
+def replan_start(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> Start | None:
+    """The start of a re-plan: the previous plan's ``orders`` for a large model, else commitments only."""
+    binaries = len(model.IsOrdered) + len(model.InTier) + len(model.UsesSupplier)
+    if binaries < WARM_START_MIN_BINARIES:
+        return commitments_only_start(model, data)
+    return start_from_orders(model, data, orders)
+
+
 def fit_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[Slot, float]:
     """``orders`` that still have an order slot, within the slot's bounds; commitments as committed."""
     fitted = {}

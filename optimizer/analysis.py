@@ -29,7 +29,6 @@ from optimizer.solve import solve_model
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per re-solve: each holds one mineral's decisions only
 RESOLVE_GAP = 1e-6
-THREADS = 1  # the re-solves are small: more threads only contend
 # Shortfalls below this share of a mineral's demand and targets are solver round-off.
 SHORT_TOLERANCE = 1e-6
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
@@ -56,7 +55,7 @@ class Cause:
 def plan_marginals(data: PlanningData, plan: Plan) -> list[Marginal]:
     """The duals of the plan's LP; empty when it cannot be solved to optimality."""
     model = sensitivity_model(build_model(data), data, plan.orders)
-    result = solve_model(model, 0.0, max(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s), threads=THREADS)
+    result = solve_model(model, 0.0, max(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if result.status != OPTIMAL:
         return []
     return read_marginals(model, data)
@@ -106,8 +105,7 @@ def shortfall_causes(data: PlanningData, plan: Plan) -> list[Cause]:
 def _measure(data: PlanningData, mineral: str) -> float | None:
     """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data)."""
     model = build_model(data)
-    result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s),
-                         threads=THREADS)
+    result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     return expected_shortfall(model, mineral)
@@ -132,10 +130,19 @@ class Analysis:
 
     marginals: list[Marginal]
     causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
+    note: str = ""  # why something was not measured
 
 
 def analyse(data: PlanningData, plan: Plan, explain: bool | None = None) -> Analysis:
-    """Marginals always (one LP); shortfall causes when ``should_explain``."""
-    marginals = plan_marginals(data, plan)
-    causes = shortfall_causes(data, plan) if should_explain(data, plan, explain) else None
-    return Analysis(marginals, causes)
+    """Marginals always (one LP); shortfall causes when ``should_explain``.
+
+    The analysis explains a plan that is already valid: whatever goes wrong in it is
+    noted, never allowed to stop the plan from being written.
+    """
+    try:
+        marginals = plan_marginals(data, plan)
+        causes = shortfall_causes(data, plan) if should_explain(data, plan, explain) else None
+    except Exception as exc:  # noqa: BLE001 - an explanation is never worth losing the plan
+        return Analysis([], None, f"the analysis failed ({type(exc).__name__}: {exc})")
+    note = "" if causes is not None else "run with --explain to measure why shortfalls remain"
+    return Analysis(marginals, causes, note)

@@ -37,7 +37,10 @@ ROWS_PER_CHART = 16  # 7.5 cm of default rows (0.53 cm) plus a gap
 COLUMNS_PER_CHART = 10  # 16 cm of default columns (1.7 cm)
 TITLE_SIZE = 1200
 LABEL_SIZE = 800
-STOCK_COLOURS = ("1F3864", "C00000", "7F7F7F")  # base stock, worst-scenario stock, target
+STOCK_COLOURS = ("1F3864", "C00000", "7F7F7F")
+# Twenty colours that stay apart (Tableau 20): series beyond the default ten would repeat colours.
+PALETTE = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F", "BCBD22", "17BECF",
+           "AEC7E8", "FFBB78", "98DF8A", "FF9896", "C5B0D5", "C49C94", "F7B6D2", "C7C7C7", "DBDB8D", "9EDAE5")  # base stock, worst-scenario stock, target
 
 
 @dataclass
@@ -197,6 +200,8 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     chart.set_categories(block.categories())
     chart.x_axis.scaling.orientation = "maxMin"  # minerals top to bottom as in the sheets
     chart.y_axis.number_format = "0%"
+    chart.gapWidth = 40
+    _colour(chart)
     chart.legend.position = "r"
     _axes_visible(chart)
     _size(chart, width=2 * CHART_WIDTH_CM, height=max(CHART_HEIGHT_CM, 1.5 + 0.8 * len(rows), 0.5 * len(holders)))
@@ -216,14 +221,13 @@ def supplier_chart(plan: Plan, data: PlanningData, mineral: str, charts: ChartDa
     chart.type = "bar"
     chart.grouping = "stacked"
     chart.overlap = 100
-    _title(chart, f"{mineral}: supply by supplier")
+    _title(chart, f"{mineral}: supply by supplier ({unit})")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.add_data(block.series(3), titles_from_data=True)
     chart.set_categories(block.categories())
     chart.series[0].graphicalProperties.solidFill = "A5A5A5"
     chart.series[1].graphicalProperties.solidFill = "2E75B6"
     chart.x_axis.scaling.orientation = "maxMin"
-    chart.y_axis.title = unit
     chart.legend.position = "b"
     _axes_visible(chart)
     _size(chart)
@@ -296,6 +300,13 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     _axes_visible(chart)
     _size(chart, height=height)
     return chart
+
+
+def _colour(chart) -> None:
+    """Each series its own colour from PALETTE, in order."""
+    for index, series in enumerate(chart.series):
+        series.graphicalProperties.solidFill = PALETTE[index % len(PALETTE)]
+        series.graphicalProperties.line.solidFill = PALETTE[index % len(PALETTE)]
 
 
 def _title(chart, text: str, size: int = TITLE_SIZE) -> None:

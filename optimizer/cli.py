@@ -30,10 +30,10 @@ from optimizer.watch import Watch
 from optimizer.execution import CannotConnect, Workers, default_workers
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
-from optimizer.stress import MODES, INDEPENDENT, run_stress
+from optimizer.stress import INDEPENDENT, MODES, prepare_stress, stress_test
 from optimizer.stress_report import WORST_SAMPLES, write_stress_workbook
 from optimizer.studybook import refuse_overwriting
-from optimizer.sweep import run_sweep, variations_from_options
+from optimizer.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.sweep_report import write_sweep_workbook
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
@@ -117,6 +117,7 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
     result = outcome.result
     _report_problems(result.warnings)
     _print_outcome(result)
+    _print_changes(result)
     if as_json:
         summary = summary_frame(result.plan, result.data, result.timings)
         click.echo(json.dumps(dict(zip(summary["key"], summary["value"])), default=str))
@@ -209,7 +210,7 @@ def _output_options(command):
 
 def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path, kind: str,
                   *inputs: Path) -> Path:
-    """Where the study's workbook goes; refused over an input, checked writable before any work."""
+    """Where the study's workbook goes; refused over an input, checked writable before solving."""
     output = output_path or default_output_path(named_after, outputs_dir, kind=kind)
     refuse_overwriting(output, *inputs)
     check_writable(output)
@@ -243,8 +244,9 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
     if not variations:
         raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share or --price-shock")
     try:
+        prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)
-        result = run_sweep(input_path, variations, Workers(workers, scheduler), _progress, time_limit)
+        result = sweep(prepared, Workers(workers, scheduler), _progress)
         write_sweep_workbook(output, result)
     except InputRefused as refusal:
         _refused(refusal)
@@ -279,8 +281,9 @@ def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, s
                    workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
     """Fix PLAN's orders and simulate its stock under sampled disruptions; write the stress workbook."""
     try:
+        prepared = prepare_stress(plan_path, input_path, _progress)
         output = _study_output(output_path, outputs_dir, plan_path, "stress", plan_path, input_path)
-        result = run_stress(plan_path, input_path, samples, seed, sampling, Workers(workers, scheduler), _progress)
+        result = stress_test(prepared, samples, seed, sampling, Workers(workers, scheduler), _progress)
         write_stress_workbook(output, result, worst)
     except InputRefused as refusal:
         _refused(refusal)
@@ -301,6 +304,21 @@ def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, s
 
 # --- re-plans: watch, schedule, history, diff (optimizer/replan.py, watch.py, schedule.py, history.py) ---
 
+def _changes_text(plan) -> str:
+    """"vs run 4: 2 added, 1 changed, 3 prices moved" (empty without a previous plan)."""
+    changes = plan.changes
+    if changes is None or changes.previous_label is None:
+        return ""
+    counts = ", ".join(f"{n} {k.replace('orders_', '').replace('_', ' ')}" for k, n in changes.counts.items() if n)
+    return f"vs {changes.previous_label}: {counts or 'no order changed'}"
+
+
+def _print_changes(result: RunResult) -> None:
+    text = _changes_text(result.plan) if result.output is not None else ""
+    if text:
+        click.echo(f"{text} (sheet Changes)", err=True)
+
+
 def _outcome_line(target: Path, outcome: Outcome) -> str:
     """One line per run of a watch or a schedule: what happened and where the plan went."""
     stamp = datetime.now().strftime("%H:%M:%S")
@@ -314,9 +332,8 @@ def _outcome_line(target: Path, outcome: Outcome) -> str:
     if outcome.output is None:
         reason = "; ".join(plan.conflicts[:2]) if plan.status == INFEASIBLE else plan.solve.message
         return f"{stamp} {target.name}: {plan.status}, no plan written{run_id}: {reason}"
-    counts = plan.changes.counts if plan.changes is not None else {}
-    against = f"; vs {plan.changes.previous_label}: " + ", ".join(
-        f"{n} {k.replace('orders_', '').replace('_', ' ')}" for k, n in counts.items() if n) if counts else ""
+    against = _changes_text(plan)
+    against = f"; {against}" if against else ""
     return (f"{stamp} {target.name}: {plan.status}, objective {plan.objective:,.2f} "
             f"{outcome.result.data.settings.currency}{run_id}{against} -> {outcome.output}")
 

@@ -37,7 +37,8 @@ MONEY = "#,##0"
 SHARE = "0.0%"
 QUANTITY = "#,##0.##"
 RISK = "0.00"
-WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 24}
+COVER = "0.0"
+WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 26}
 TEXT_WIDTH = 100  # characters of a sentence per row, across columns A to E
 CHART_COLUMN = "G"
 COUNTRIES_SHOWN = 8  # the rest summed in one row
@@ -109,6 +110,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _costs(page, plan, currency)
     _funding(page, plan, data)
     _shortfall(page, shortfall)
+    _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
     page.section("Largest risks")
@@ -163,6 +165,19 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
         page.add(f"{row.mineral} ({row.unit})", row.expected_unmet_demand, row.expected_below_target,
                  row.expected_penalty, row.worst_scenario, formats=(None, QUANTITY, QUANTITY, MONEY))
     page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
+
+
+def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Achieved cover per mineral with demand: periods of demand ahead its base-scenario stock would serve."""
+    cover = metrics.cover_summary(plan, data).dropna(subset=["least_cover_periods"])
+    if cover.empty:
+        return
+    asked = cover["target_cover_periods"].notna().any()  # a column only when some target is in cover
+    page.section(f"Stock cover ({data.settings.period_unit}s of demand ahead, base scenario)", "mineral",
+                 "least", "at the end", *(["asked for"] if asked else []))
+    for row in cover.itertuples():
+        page.add(row.mineral, row.least_cover_periods, row.final_cover_periods,
+                 *([row.target_cover_periods] if asked else []), formats=(None, COVER, COVER, COVER))
 
 
 def _countries(page: _Page, shares: pd.DataFrame) -> None:

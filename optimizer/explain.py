@@ -20,10 +20,11 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 BINDING = 1e-6  # relative slack below which a limit counts as reached
 MATTERS = 0.005  # a cause that removes less than this share of the shortfall "does not bind"
 
-SENSITIVITY_COLUMNS = ["limit", "item", "period", "status", "cost_change_per_unit", "per", "change", "effect",
-                       "finding"]
-CAUSE_COLUMNS = ["mineral", "unit", "expected_shortfall", "limit", "lifted", "shortfall_if_lifted", "removed",
-                 "removed_share", "finding"]
+# Short keys first, then the sentence, then the numbers behind it.
+SENSITIVITY_COLUMNS = ["limit", "item", "period", "finding", "cost_change_per_unit", "per", "status", "change",
+                       "effect"]
+CAUSE_COLUMNS = ["mineral", "limit", "finding", "removed", "removed_share", "expected_shortfall",
+                 "shortfall_if_lifted", "unit"]
 
 
 # --- numbers as words --------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def causes_frame(causes: list[Cause], data: PlanningData) -> pd.DataFrame:
         share = cause.removed / cause.shortfall if cause.shortfall > 0 else 0.0
         rows.append({
             "mineral": cause.mineral, "unit": unit, "expected_shortfall": cause.shortfall, "limit": cause.limit,
-            "lifted": cause.what, "shortfall_if_lifted": cause.relaxed, "removed": cause.removed,
+            "shortfall_if_lifted": cause.relaxed, "removed": cause.removed,
             "removed_share": share, "finding": _cause_finding(cause, unit, share, data),
         })
     frame = pd.DataFrame(rows, columns=CAUSE_COLUMNS)

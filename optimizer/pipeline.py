@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from models import build_model
 from models.results import describe_conflicts, extract_plan, model_size
-from models.start import commitments_only_start, start_from_orders
+from models.start import commitments_only_start, replan_start
 from optimizer.analysis import analyse
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
@@ -97,7 +97,8 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
     """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
 
     ``previous_orders`` (a re-plan, optimizer/replan.py): the previous plan's orders start
-    the solver and, with Settings change_penalty > 0, each unit of change against them costs.
+    the solver (large models: models/start.py replan_start) and, with Settings
+    change_penalty > 0, each unit of change against them costs.
     """
     settings = data.settings
     with stages.stage("build"):
@@ -105,7 +106,7 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
         if previous_orders is None:
             start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
         else:
-            start = start_from_orders(model, data, previous_orders)
+            start = replan_start(model, data, previous_orders)  # the previous plan, on large models
     with stages.stage("solve"):
         result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
     if result.status == INFEASIBLE:

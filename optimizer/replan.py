@@ -130,6 +130,8 @@ def plan_input(input_path: Path, options: Options, history: History | None = Non
         outcome = Outcome(EXIT_FAILED, error=f"{type(exc).__name__}: {exc}", previous=previous)
         progress(traceback.format_exc(limit=3))
     outcome.seconds = time.perf_counter() - started
+    if outcome.refusal is not None and options.command == "run":
+        return outcome  # the contract: a refused `optimize run` changes no file (watch and schedule record it)
     if history is not None:
         try:
             outcome.run_id = history.record(run_record(input_path, outcome, options, replan, started_at))

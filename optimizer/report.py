@@ -96,15 +96,16 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     if analysis is not None and analysis.causes is not None:
         causes = explain.causes_frame(analysis.causes, data)
     else:
-        causes = pd.DataFrame({"finding": ["Not measured: run with --explain to measure why shortfalls remain."]})
+        note = analysis.note if analysis is not None else "no analysis was run"
+        causes = pd.DataFrame({"finding": [f"Not measured: {note}."]})
     return [
         TableSpec("Concentration", concentration, {**hhi, **risk, "largest_country_share_after": SHARE,
                                                    **{c: QUANTITY for c in concentration.columns
                                                       if c.endswith("_quantity")}}),
-        TableSpec("Why short", _finding_first(causes), {"expected_shortfall": QUANTITY,
+        TableSpec("Why short", causes, {"expected_shortfall": QUANTITY,
                                                         "shortfall_if_lifted": QUANTITY, "removed": QUANTITY,
                                                         "removed_share": SHARE}, wide=("finding",)),
-        TableSpec("Sensitivities", _finding_first(sensitivities), {"period": WHOLE, "cost_change_per_unit": MONEY,
+        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": MONEY,
                                                                    "effect": MONEY}, wide=("finding",)),
         TableSpec("Cover", metrics.cover_frame(plan, data), {"period": WHOLE, "stock": QUANTITY, "target": QUANTITY,
                                                              "cover_periods": "0.00",

@@ -268,6 +268,9 @@ class Chunk:
     seed: np.random.SeedSequence
     mode: str
 
+    def describe(self) -> str:
+        return f"samples {self.first_sample + 1}-{self.first_sample + self.count}"
+
 
 @dataclass
 class ChunkResult:
@@ -319,35 +322,61 @@ class StressResult:
         return (self.unmet + self.below) @ self.exposure.penalty
 
 
-def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
-               progress: Progress = _quiet) -> StressResult:
-    """Read the input and the plan's orders, then simulate ``samples`` sampled disruptions."""
+@dataclass
+class StressInput:
+    """The validated input and the plan's orders as arrays: ready to sample."""
+
+    plan_path: Path
+    input_path: Path
+    data: PlanningData
+    exposure: Exposure
+    warnings: list[Problem]
+
+
+def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quiet) -> StressInput:
+    """Read and validate the input, then the plan's orders (InputRefused when either fails)."""
     data, warnings = load(input_path, progress)
     plan = read_plan_orders(plan_path, data)
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    fixed = exposure(data, plan.orders)
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings)
+
+
+def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
+               progress: Progress = _quiet) -> StressResult:
+    """Read the input and the plan's orders, then simulate ``samples`` sampled disruptions."""
+    return stress_test(prepare_stress(plan_path, input_path, progress), samples, seed, mode, workers, progress)
+
+
+def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
+                progress: Progress = _quiet) -> StressResult:
+    """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named."""
     tasks = chunks(samples, seed, mode)
     progress(f"stress  {samples} sample(s) in {len(tasks)} chunk(s) on {workers.describe()}")
     started = time.perf_counter()
     results, failed = [], []
-    for outcome in run_tasks(simulate_chunk, fixed, tasks, workers, progress,
-                             lambda i: f"samples {tasks[i].first_sample + 1}-{tasks[i].first_sample + tasks[i].count}"):
+    for outcome in run_tasks(simulate_chunk, prepared.exposure, tasks, workers, progress,
+                             lambda i: tasks[i].describe()):
         if outcome.failed:
-            failed.append(f"samples {tasks[outcome.index].first_sample + 1}-"
-                          f"{tasks[outcome.index].first_sample + tasks[outcome.index].count}: {outcome.error}")
+            failed.append(f"{tasks[outcome.index].describe()}: {outcome.error}")
             progress(f"error: {failed[-1]}")
         else:
             results.append(outcome.value)
-            progress(f"[{len(results) + len(failed)}/{len(tasks)}] simulated {outcome.value.occurs.shape[0]} samples")
-    results.sort(key=lambda r: r.first_sample)
-    empty = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
-    occurs = np.concatenate([empty[0]] + [r.occurs for r in results])
-    unmet = np.concatenate([empty[1]] + [r.unmet for r in results])
-    below = np.concatenate([empty[1]] + [r.below for r in results])
-    return StressResult(plan_path, input_path, data, fixed, samples, seed, mode, occurs, unmet, below, workers,
-                        time.perf_counter() - started, failed, warnings)
+            progress(f"[{len(results) + len(failed)}/{len(tasks)}] {tasks[outcome.index].describe()} simulated")
+    occurs, unmet, below = _in_sample_order(results, prepared.exposure)
+    return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
+                        mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
+                        prepared.warnings)
+
+
+def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chunks' (occurs, unmet, below) stacked by first sample (empty arrays when none came back)."""
+    results = sorted(results, key=lambda r: r.first_sample)
+    none = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
+    return (np.concatenate([none[0]] + [r.occurs for r in results]),
+            np.concatenate([none[1]] + [r.unmet for r in results]),
+            np.concatenate([none[1]] + [r.below for r in results]))
 
 
 # --- statistics ---------------------------------------------------------------------------------

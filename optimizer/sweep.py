@@ -193,31 +193,36 @@ def solve_point(data: PlanningData, point: Point) -> dict:
     varied = data
     for variation, value in point.values:
         varied = variation.apply(varied, value)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with _ONE_SOLVE_AT_A_TIME:
         plan = plan_from_data(varied, _Stages(_quiet))
-    return measure(plan, varied, point.countries) | {"seconds": time.perf_counter() - started}
+    return measure(plan, varied, point.countries) | {"seconds": time.perf_counter() - started,
+                                                     "cpu_seconds": time.process_time() - cpu_started}
 
 
 def measure(plan: Plan, data: PlanningData, countries: tuple[str, ...] = ()) -> dict:
-    """The figures of one plan that a sweep table shows (see the module docstring)."""
-    row: dict[str, object] = {"status": plan.status, "objective": plan.objective}
-    has_plan = plan.objective is not None
-    row.update({name: plan.costs.get(name) if has_plan else None for name in COST_TERMS})
-    row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0) if has_plan else None
-    by_mineral = expected_shortfall(plan, data) if has_plan else {}
-    row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values()) if has_plan else None
-    row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values()) if has_plan else None
-    row["average_risk"] = metrics.average_risk(plan, data, "plan") if has_plan else None
-    shares = _country_shares(plan, data) if has_plan else {}
-    for country in countries:
-        row[f"{country} share"] = shares.get(country, 0.0) if has_plan else None
-    spent = plan.funding.groupby("source")["amount"].sum() if has_plan else {}
-    row["spent"] = float(sum(spent.values)) if has_plan else None
-    for source in data.funding:
-        row[f"{source} spent"] = float(spent.get(source, 0.0)) if has_plan else None
+    """The figures of one plan that a sweep table shows (see the module docstring); status only without a plan."""
+    row: dict[str, object] = {"status": plan.status, "objective": plan.objective, "shortfall_by_mineral": {}}
+    if plan.objective is not None:
+        row.update(_plan_figures(plan, data, countries))
     row.update({"mip_gap": plan.solve.gap, "solve_seconds": plan.solve.seconds,
                 "message": "; ".join(plan.conflicts) or plan.solve.message})
+    return row
+
+
+def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) -> dict:
+    """Cost terms, expected shortfall, average risk, country shares and money drawn of a plan."""
+    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
+    row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
+    by_mineral = expected_shortfall(plan, data)
+    row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
+    row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
+    row["average_risk"] = metrics.average_risk(plan, data, "plan")
+    shares = _country_shares(plan, data)
+    row.update({f"{country} share": shares.get(country, 0.0) for country in countries})
+    spent = plan.funding.groupby("source")["amount"].sum()
+    row["spent"] = float(spent.sum())
+    row.update({f"{source} spent": float(spent.get(source, 0.0)) for source in data.funding})
     row["shortfall_by_mineral"] = {m: u + e for m, (u, e) in by_mineral.items()}
     return row
 
@@ -267,8 +272,18 @@ class SweepResult:
         return sum(1 for row in self.rows if row["status"] == ERROR)
 
 
-def prepare(input_path: Path, variations: list[Variation], time_limit_s: float | None = None,
-            progress: Progress = _quiet) -> tuple[PlanningData, list[Problem]]:
+@dataclass(frozen=True)
+class SweepInput:
+    """A validated input and the variations checked against it: ready to sweep."""
+
+    input_path: Path
+    data: PlanningData
+    variations: list[Variation]
+    warnings: list[Problem]
+
+
+def prepare_sweep(input_path: Path, variations: list[Variation], time_limit_s: float | None = None,
+            progress: Progress = _quiet) -> SweepInput:
     """Load and validate INPUT and check the variations against it (InputRefused when either fails)."""
     data, warnings = load(input_path, progress)
     problems = check_variations(variations, data)
@@ -276,7 +291,7 @@ def prepare(input_path: Path, variations: list[Variation], time_limit_s: float |
         raise InputRefused([Problem("error", message) for message in problems])
     if time_limit_s is not None:
         data = replace(data, settings=replace(data.settings, time_limit_s=time_limit_s))
-    return data, warnings
+    return SweepInput(input_path, data, variations, warnings)
 
 
 def watched_countries(variations: list[Variation], data: PlanningData) -> tuple[str, ...]:
@@ -287,8 +302,13 @@ def watched_countries(variations: list[Variation], data: PlanningData) -> tuple[
 
 def run_sweep(input_path: Path, variations: list[Variation], workers: Workers, progress: Progress = _quiet,
               time_limit_s: float | None = None) -> SweepResult:
-    """Solve INPUT at every point of the variations' grid where ``workers`` says; failed points become rows."""
-    data, warnings = prepare(input_path, variations, time_limit_s, progress)
+    """Validate INPUT and solve it at every point of the variations' grid where ``workers`` says."""
+    return sweep(prepare_sweep(input_path, variations, time_limit_s, progress), workers, progress)
+
+
+def sweep(prepared: SweepInput, workers: Workers, progress: Progress = _quiet) -> SweepResult:
+    """Solve every point of the grid where ``workers`` says; a point that fails becomes a row saying why."""
+    data, variations = prepared.data, prepared.variations
     points = grid(variations, watched_countries(variations, data))
     progress(f"sweep   {len(points)} point(s) on {workers.describe()}")
     rows: list[dict | None] = [None] * len(points)
@@ -298,7 +318,7 @@ def run_sweep(input_path: Path, variations: list[Variation], workers: Workers, p
         rows[outcome.index] = _row(points[outcome.index], outcome)
         progress(f"[{done}/{len(points)}] {points[outcome.index].label()}: {_said(rows[outcome.index], data)}")
     seconds = time.perf_counter() - started
-    return SweepResult(input_path, data, variations, rows, workers, seconds, warnings)
+    return SweepResult(prepared.input_path, data, variations, rows, workers, seconds, prepared.warnings)
 
 
 def _row(point: Point, outcome: Outcome) -> dict:

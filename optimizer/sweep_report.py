@@ -30,7 +30,7 @@ from optimizer.sweep import COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WE
 
 MAX_LINES = 8
 MILLIONS = '#,##0,,"M"'
-_NOT_SHOWN = ("shortfall_by_mineral", "seconds")
+_NOT_SHOWN = ("shortfall_by_mineral", "seconds", "cpu_seconds")
 
 
 def write_sweep_workbook(path: Path, result: SweepResult) -> None:
@@ -73,7 +73,7 @@ def shortfall_frame(result: SweepResult) -> pd.DataFrame:
     """Per point and mineral: expected shortfall (unmet demand + stock below target) in the mineral's unit."""
     rows = []
     for row in result.rows:
-        for mineral, shortfall in row["shortfall_by_mineral"].items():
+        for mineral, shortfall in row.get("shortfall_by_mineral", {}).items():
             rows.append({"point": row["point"], **{v.column: row[v.column] for v in result.variations},
                          "mineral": mineral, "unit": result.data.minerals[mineral].unit,
                          "expected_shortfall": shortfall})
@@ -117,7 +117,7 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
         rows = [row for row in result.rows
                 if all(row[o.column] == value for o, value in zip(others, combination))]
         name = ", ".join(f"{o.column}={value:g}" for o, value in zip(others, combination)) or y_title
-        points = [[row[x_column or variation.column], _y(row, y_column)] for row in rows]
+        points = [[row.get(x_column or variation.column), _y(row, y_column)] for row in rows]
         points = sorted((p for p in points if p[0] is not None), key=lambda p: p[0])
         if points:
             blocks.append(charts.block(f"{title} ({name})", [x_title, name], points))
@@ -130,7 +130,7 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
 def _y(row: dict, column: str) -> float | None:
     """The row's value of ``column``; ``shortfall:<mineral>`` is that mineral's expected shortfall."""
     if column.startswith("shortfall:"):
-        return row["shortfall_by_mineral"].get(column.split(":", 1)[1])
+        return row.get("shortfall_by_mineral", {}).get(column.split(":", 1)[1])
     return row.get(column)
 
 

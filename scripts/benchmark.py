@@ -63,17 +63,22 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> 
     start = timed("start", lambda: commitments_only_start(model, data))
     result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
     seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
-    plan = extract_plan(model, data, result)
-    output = folder / "plan.xlsx"
-    timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
-    violations = timed("check", lambda: check_result_workbook(output, data))
+    violations: list[str] = []
+    objective = None
+    seconds["write"] = seconds["check"] = 0.0
+    if result.status in ("optimal", "feasible"):
+        plan = extract_plan(model, data, result)
+        output = folder / "plan.xlsx"
+        timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
+        violations = timed("check", lambda: check_result_workbook(output, data))
+        objective = plan.objective
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     floor = _highspy_floor(model, settings, np, highspy)
     overhead = sum(seconds[s] for s in ("read", "validate", "build", "start", "handover", "write", "check"))
     return {
         "size": size_name, "dimensions": SIZES[size_name].describe(), **model_size(model),
-        "status": plan.status, "gap": result.gap, "objective": plan.objective,
+        "status": result.status, "gap": result.gap, "objective": objective,
         "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
         "not_solve_share": overhead / (overhead + seconds["solve"]),
         "floor": floor, "violations": len(violations),

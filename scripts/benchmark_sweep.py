@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import sys
+import textwrap
 import time
 from datetime import date
 from pathlib import Path
@@ -37,8 +38,11 @@ def measure(label: str, workers: Workers, args) -> dict:
     result = run_sweep(args.input, variations, workers, time_limit_s=args.time_limit,
                        progress=lambda message: print(f"  {message}", file=sys.stderr))
     solve_seconds = sum(row.get("seconds", 0.0) for row in result.rows)
+    cpu_seconds = sum(row.get("cpu_seconds", 0.0) for row in result.rows)
     return {"label": label, "points": len(result.rows), "wall": result.seconds,
             "per_minute": result.solves_per_minute, "solve_seconds": solve_seconds,
+            "core_share": cpu_seconds / solve_seconds if solve_seconds else 0.0,
+            "cpu_per_solve": cpu_seconds / len(result.rows) if result.rows else 0.0,
             "statuses": sorted({row["status"] for row in result.rows}),
             "objectives": [row.get("objective") for row in result.rows]}
 
@@ -52,26 +56,47 @@ def with_local_cluster(args) -> dict:
 
 
 def markdown(figures: list[dict], args) -> str:
-    lines = [
-        HEADING, "",
-        f"Throughput of `optimize sweep` on the shipped example's budget frontier: `--funding \"{args.funding}\"` "
-        f"({figures[0]['points']} solves of `inputs/example.xlsx`, mip_gap 0.1%"
-        + (f", time limit {args.time_limit:g} s" if args.time_limit else "") + "). "
-        "Measured with `python scripts/benchmark_sweep.py`: wall time from starting the workers to the last "
-        "row back, so it includes worker start-up and sending the data.", "",
-        "| where | solves | wall (s) | solves per minute | sum of task times (s) |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
+    """The "## Sweeps" section: what was measured, the table, and how to read it."""
+    return "\n".join([HEADING, "", _paragraph(_intro(figures, args)), "", *_table(figures), "",
+                      _paragraph(_reading(figures, args)), ""])
+
+
+def _intro(figures: list[dict], args) -> str:
+    limit = f", time limit {args.time_limit:g} s" if args.time_limit else ""
+    return (f"Throughput of `optimize sweep` on the shipped example's budget frontier, `--funding "
+            f"\"{args.funding}\"` ({figures[0]['points']} solves of `inputs/example.xlsx`, mip_gap 0.1%{limit}), "
+            "measured with `python scripts/benchmark_sweep.py`: wall time from starting the workers to the last "
+            "row back, so worker start-up and sending the data are included.")
+
+
+def _table(figures: list[dict]) -> list[str]:
+    lines = ["| where | solves | wall (s) | solves per minute | speed-up | sum of task times (s) "
+             "| CPU per task second | CPU s per solve |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for f in figures:
-        lines.append(f"| {f['label']} | {f['points']} | {f['wall']:.1f} | {f['per_minute']:.2f} | "
-                     f"{f['solve_seconds']:.1f} |")
+        lines.append(f"| {f['label']} | {f['points']} | {f['wall']:.1f} | {f['per_minute']:.2f} "
+                     f"| {f['per_minute'] / figures[0]['per_minute']:.2f}x | {f['solve_seconds']:.1f} "
+                     f"| {f['core_share']:.2f} | {f['cpu_per_solve']:.1f} |")
+    return lines
+
+
+def _reading(figures: list[dict], args) -> str:
+    cpu = figures[0]["cpu_per_solve"]
     load = ", ".join(f"{value:.1f}" for value in args.load)
-    lines += ["", (f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python {platform.python_version()}), "
-                   f"{date.today():%Y-%m-%d}; 1-minute load average {load} (before, after). With a load above "
-                   "the core count other work shared the cores, so the figures are indicative. Solve times of "
-                   "this example vary a lot with the budget (a binding budget takes HiGHS several times longer "
-                   "than an ample one), so the slowest point bounds the wall time of a small sweep."), ""]
-    return "\n".join(lines)
+    return (f"Machine: {os.cpu_count()} cores ({platform.machine()}, Python {platform.python_version()}), "
+            f"{date.today():%Y-%m-%d}; 1-minute load average {load} (before, after). \"CPU per task second\" "
+            "is the CPU time a task's process used per second of the task; a solve of this example keeps about "
+            "one core busy, so it is the share of a core each task got. Near 1, N workers on N free cores run "
+            "about N times as many solves per minute; well below 1, other work shared the cores (a load "
+            "average above the core count) and the figures understate what the workers do on a machine of "
+            f"their own. From the CPU time per solve ({cpu:.1f} s with one worker), N workers on N free cores "
+            f"would run about N x {60 / cpu if cpu else 0:.0f} solves per minute (an estimate, not a "
+            "measurement). Solve times vary a lot with the budget (a binding budget takes HiGHS several times "
+            "longer than an ample one), so the slowest point bounds the wall time of a small sweep.")
+
+
+def _paragraph(text: str) -> str:
+    return textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False)
 
 
 def write_section(path: Path, section: str) -> None:

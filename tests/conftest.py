@@ -7,5 +7,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _private_run_history(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPTIMIZE_HISTORY_DB", str(tmp_path / "history.sqlite"))
+def _private_run_history(tmp_path_factory, monkeypatch):
+    """Beside the test's tmp_path, not in it: tests that snapshot their folder see only their own files."""
+    monkeypatch.setenv("OPTIMIZE_HISTORY_DB", str(tmp_path_factory.mktemp("history") / "history.sqlite"))

@@ -89,7 +89,7 @@ def test_replan_refuses_when_a_frozen_order_no_longer_fits(tmp_path):
     book = sheets()
     book["Offers"][0]["max_per_period"] = 4
     write_workbook(source, book)
-    outcome = plan_input(source, Options(tmp_path / "outputs", freeze=1), history)
+    outcome = plan_input(source, Options(tmp_path / "outputs", freeze=1, command="watch"), history)
     assert outcome.exit_code == 2 and outcome.output is None
     assert "above max_per_period 4" in str(outcome.refusal.problems[0])
     assert history.get(outcome.run_id).status == "refused"

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from optimizer.cli import main
 from optimizer.history import History, RunRecord, content_hash, database_url, default_url, now_utc
 from optimizer.pipeline import load
+from optimizer.replan import Options, plan_input
 from workbooks import base_sheets, write_workbook
 
 
@@ -103,14 +104,20 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def test_optimize_run_records_every_run_and_history_lists_them(small_input, tmp_path):
+def test_optimize_run_records_its_runs_and_history_lists_them(small_input, tmp_path):
     db = tmp_path / "team.sqlite"
     assert invoke("run", small_input, "--outputs-dir", tmp_path / "out", "--db", db).exit_code == 0
     broken = write_workbook(tmp_path / "in" / "broken.xlsx", {"Settings": {"num_periods": 0}})
+    # A refused `optimize run` changes no file (the contract), the history included ...
     assert invoke("run", broken, "--outputs-dir", tmp_path / "out", "--db", db).exit_code == 2
+    assert len(History(str(db)).runs()) == 1
+    # ... while a watch records the refusal, so an unchanged refused input is not read again.
+    refused = plan_input(broken, Options(tmp_path / "out", command="watch"), History(str(db)))
+    assert refused.exit_code == 2 and refused.run_id is not None
     listed = invoke("history", "--db", db, "--json")
     runs = json.loads(listed.stdout)
-    assert [r["status"] for r in runs] == ["refused", "optimal"]
+    assert [(r["status"], r["command"]) for r in runs] == [("refused", "watch"), ("optimal", "run")]
+    assert runs[0]["input_sha256"] == content_hash(broken)[:12]
     full = History(str(db)).get(runs[1]["id"])
     data, _ = load(small_input)
     assert full.input_sha256 == data.input_sha256 == content_hash(small_input)

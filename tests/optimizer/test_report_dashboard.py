@@ -112,12 +112,14 @@ def test_country_shares_weigh_minerals_by_their_offer_prices(result):
 def test_sensitivities_sheet_words_every_source_and_each_binding_limit(book, result):
     rows = list(book["Sensitivities"].iter_rows(values_only=True))
     header, rows = rows[0], rows[1:]
-    assert header[0] == "finding"
+    assert header[:4] == ("limit", "item", "period", "finding")
+    finding = header.index("finding")
     limits = [r[header.index("limit")] for r in rows]
     assert limits.count("funding amount") == 1
     assert "period budget" in limits  # period 1's 100 is spent in full
     budget = next(r for r in rows if r[header.index("limit")] == "period budget")
-    assert budget[0].startswith("Another ") and "of F1's budget in period 1 would lower the expected cost" in budget[0]
+    assert budget[finding].startswith("Another ")
+    assert "of F1's budget in period 1 would lower the expected cost" in budget[finding]
     assert "target" in limits
 
 

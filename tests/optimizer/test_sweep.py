@@ -145,6 +145,21 @@ def test_price_shock_raises_the_shortfall_a_fixed_budget_leaves(tmp_path):
     assert shortfall == pytest.approx({1.0: 0.0, 2.0: 7.5, 3.0: 10.0}, abs=1e-6)
 
 
+def test_an_infeasible_point_is_a_row_with_the_reason_and_the_others_still_chart(tmp_path):
+    """A commitment of 10 t at 10 per t needs 100: an amount of 50 cannot pay it."""
+    sheets = base_sheets()
+    sheets["Commitments"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 10}]
+    source = write_workbook(tmp_path / "committed.xlsx", sheets)
+    output = tmp_path / "committed_sweep.xlsx"
+    result = invoke("sweep", source, "--funding", "F1=50,150", "--workers", 0, "--output", output)
+    assert result.exit_code == 0, result.output
+    infeasible, optimal = table(output)
+    assert infeasible["status"] == "infeasible" and infeasible["objective"] is None and infeasible["message"]
+    assert optimal["status"] == "optimal" and optimal["objective"] == pytest.approx(100.0)
+    [chart] = openpyxl.load_workbook(output)["Charts"]._charts
+    assert len(chart.series) == 1
+
+
 # --- the command and its workbook --------------------------------------------------------------
 
 def test_sweep_command_writes_the_table_and_a_chart_per_frontier(two_supplier_input, tmp_path):
@@ -179,7 +194,7 @@ def test_sweep_command_refuses_bad_options_before_solving(budget_input, tmp_path
     assert invoke("sweep", budget_input, "--funding", "F1=1:2").exit_code == 2
     refused = invoke("sweep", budget_input, "--funding", "Ex-Im=1:2:2", "--outputs-dir", tmp_path / "out")
     assert refused.exit_code == 2 and "no such funding source" in refused.stderr
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.xlsx"))
+    assert not (tmp_path / "out").exists(), "nothing is written, not even the folder"
 
 
 def test_sweep_runs_on_local_worker_processes(budget_input, tmp_path):

@@ -54,3 +54,16 @@ def test_a_warm_start_reaches_the_cold_optimum_even_with_commitments(tmp_path):
     result = solve_model(model, 0.0, 60.0, start=start)
     assert result.status == OPTIMAL
     assert result.objective == pytest.approx(18.5) == pyo.value(model.objective)
+
+
+def test_re_plans_start_from_the_previous_plan_only_on_large_models(tmp_path, monkeypatch):
+    import models.start as start_module
+
+    data = data_of(tmp_path, s1_price=13.0)
+    model = build_model(data)
+    previous = {("S1", "ga", t): 5.0 for t in (1, 2, 3)}
+    small = start_module.replan_start(model, data, previous)  # 7 binaries: HiGHS's own root is quicker
+    assert small[model.Order["S1", "ga", 2]] == 0.0  # the commitments-only start
+    monkeypatch.setattr(start_module, "WARM_START_MIN_BINARIES", 5)
+    large = start_module.replan_start(model, data, previous)
+    assert large[model.Order["S1", "ga", 2]] == 5.0
