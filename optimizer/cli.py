@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -140,17 +142,27 @@ def _print_outcome(result: RunResult) -> None:
     click.echo(f"\nplan written to {result.output}", err=True)
 
 
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Turn every failure into its exit status and a message: refused 2, anything else 1, never a traceback."""
+    try:
+        yield
+    except InputRefused as refusal:
+        _refused(refusal)
+    except (CannotWrite, CannotConnect) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
 @main.command("validate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 def validate_command(input_path: Path) -> None:
     """Check INPUT against the workbook contract without solving."""
-    try:
+    with _guarded():
         data, warnings = load(input_path, progress=_progress)
-    except InputRefused as refusal:
-        _refused(refusal)
-    except Exception as exc:
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
     _report_problems(warnings)
     click.echo(f"valid: {len(data.minerals)} minerals, {len(data.suppliers)} suppliers, {len(data.offers)} offers, "
                f"{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
@@ -243,19 +255,11 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
         raise click.BadParameter(str(problem)) from None
     if not variations:
         raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share or --price-shock")
-    try:
+    with _guarded():
         prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)
         result = sweep(prepared, Workers(workers, scheduler), _progress)
         write_sweep_workbook(output, result)
-    except InputRefused as refusal:
-        _refused(refusal)
-    except (CannotWrite, CannotConnect) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    except Exception as exc:  # the last line of defence: a message, never a traceback
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
     _report_problems(result.warnings)
     click.echo(f"\n{len(result.rows)} point(s), {result.failed} failed, in {result.seconds:.1f} s "
                f"({result.solves_per_minute:.1f} solves per minute) on {result.workers.describe()}", err=True)
@@ -280,19 +284,11 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
 def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, sampling: str, worst: int,
                    workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
     """Fix PLAN's orders and simulate its stock under sampled disruptions; write the stress workbook."""
-    try:
+    with _guarded():
         prepared = prepare_stress(plan_path, input_path, _progress)
         output = _study_output(output_path, outputs_dir, plan_path, "stress", plan_path, input_path)
         result = stress_test(prepared, samples, seed, sampling, Workers(workers, scheduler), _progress)
         write_stress_workbook(output, result, worst)
-    except InputRefused as refusal:
-        _refused(refusal)
-    except (CannotWrite, CannotConnect) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    except Exception as exc:  # the last line of defence: a message, never a traceback
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
     _report_problems(result.warnings)
     penalty = result.penalty
     if penalty.size:
