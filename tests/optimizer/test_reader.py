@@ -16,26 +16,14 @@ import openpyxl
 from optimizer.problems import ERROR, WARNING, Problem
 from optimizer.reader import read_input
 from optimizer.validate import validate
+from inputcheck import errors, only, read_and_validate
 from workbooks import base_sheets, write_workbook
 
 
 # ------------------------------------------------------------------ helpers
 def load(path: Path):
     """Read then validate, as ``optimize validate`` does: (data or None, every problem)."""
-    raw, problems = read_input(path)
-    data, more = validate(raw)
-    return data, problems.items + more.items
-
-
-def only(problems: list[Problem], text: str, severity: str = ERROR) -> Problem:
-    """The single problem of ``severity`` whose message contains ``text``."""
-    found = [p for p in problems if p.severity == severity and text in str(p)]
-    assert len(found) == 1, f"expected one {severity} with {text!r}, got: " + "\n".join(map(str, problems))
-    return found[0]
-
-
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+    return read_and_validate(path)
 
 
 def new_book() -> openpyxl.Workbook:

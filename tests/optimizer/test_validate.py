@@ -21,6 +21,7 @@ from optimizer.cli import main
 from optimizer.problems import ERROR, WARNING, Problem, show_value
 from optimizer.reader import read_input
 from optimizer.validate import validate
+from inputcheck import errors, only, read_and_validate
 from workbooks import base_sheets, write_workbook
 
 OFFER = {"supplier": "S1", "mineral": "ga", "unit_price": 10}
@@ -29,20 +30,7 @@ OFFER = {"supplier": "S1", "mineral": "ga", "unit_price": 10}
 # ------------------------------------------------------------------ helpers
 def check(tmp_path: Path, sheets: dict, name: str = "plan.xlsx"):
     """Write ``sheets``, read and validate them: (data or None, every problem)."""
-    raw, read_problems = read_input(write_workbook(tmp_path / name, sheets))
-    data, problems = validate(raw)
-    return data, read_problems.items + problems.items
-
-
-def only(problems: list[Problem], text: str, severity: str = ERROR) -> Problem:
-    """The single problem of ``severity`` whose message contains ``text``."""
-    found = [p for p in problems if p.severity == severity and text in str(p)]
-    assert len(found) == 1, f"expected one {severity} with {text!r}, got:\n" + "\n".join(map(str, problems))
-    return found[0]
-
-
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+    return read_and_validate(write_workbook(tmp_path / name, sheets))
 
 
 def assert_names(problem: Problem, sheet: str, row: int, column: str, value: object, expected: str,
