@@ -95,20 +95,6 @@ def test_output_over_an_input_is_refused(small_input):
     assert small_input.read_bytes() == before
 
 
-def test_infeasible_commitments_exit_3_with_the_reason(tmp_path):
-    """A committed order of 200 t at 10 per t costs 2,000 but the only source holds 1,000."""
-    sheets = base_sheets()
-    sheets["Funding"][0]["amount"] = 1000
-    sheets["Commitments"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 200}]
-    infeasible = write_workbook(tmp_path / "infeasible.xlsx", sheets)
-    outputs = tmp_path / "outputs"
-    result = invoke("run", infeasible, "--outputs-dir", outputs)
-    assert result.exit_code == 3
-    assert "infeasible" in result.stderr
-    assert "F1" in result.stderr and "1,000.00" in result.stderr  # the source and what it lacks
-    assert not outputs.exists() or not any(outputs.iterdir())
-
-
 def test_validate_reports_a_valid_input(small_input):
     result = invoke("validate", small_input)
     assert result.exit_code == 0

@@ -204,6 +204,10 @@ def test_infeasible_commitments_name_the_commitments_and_the_funding_limit(tmp_p
     result = invoke("run", source, "--output", output)
     assert result.exit_code == 3
     assert "infeasible: no plan meets every hard limit" in result.stderr
+    # without --output, nothing lands in the outputs folder either
+    outputs = tmp_path / "outputs"
+    assert invoke("run", source, "--outputs-dir", outputs).exit_code == 3
+    assert not outputs.exists() or not any(outputs.iterdir())
     assert "funding: source 'F1' would need 1,000.00 USD more than its amount" in result.stderr
     assert "the commitments that force these orders: 200 t of ga from S1 in period 1" in result.stderr
     assert not output.exists() and temporaries(tmp_path) == []
