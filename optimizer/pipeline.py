@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from models import build_model
+from models.blocks import mineral_of
 from models.results import describe_conflicts, extract_plan, model_size
 from models.start import commitments_only_start, replan_start
 from optimizer.analysis import analyse
@@ -108,7 +109,7 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
         else:
             start = replan_start(model, data, previous_orders)  # the previous plan, on large models
     with stages.stage("solve"):
-        result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
+        result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
     if result.status == INFEASIBLE:
         with stages.stage("diagnose"):
             plan = Plan.empty(INFEASIBLE, result, _conflicts(data, settings))

@@ -27,6 +27,7 @@ class SolveResult:
     seconds: float = 0.0  # HiGHS's own work
     message: str = ""
     handover_seconds: float = 0.0  # passing the Pyomo model to HiGHS
+    start: str = ""  # how the search was started (optimizer/solve.py)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models import build_model
+from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
 from models.results import extract_plan
 from models.stability import change_cost
@@ -205,7 +206,7 @@ def _unpenalised_orders(data: PlanningData, plan: Plan) -> dict[Slot, float] | N
     free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
     model = build_model(free)
     result = solve_model(model, free.settings.mip_gap, free.settings.time_limit_s,
-                         start=start_from_orders(model, free, _quantities(plan)))
+                         start=start_from_orders(model, free, _quantities(plan)), blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     return _quantities(extract_plan(model, free, result))

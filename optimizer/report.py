@@ -10,6 +10,7 @@ written as text, never as a formula.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -147,7 +148,8 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
-        ("message", solve.message), ("best_bound", solve.bound), ("currency", data.settings.currency),
+        ("message", solve.message), ("best_bound", solve.bound), ("solver_start", solve.start),
+        ("currency", data.settings.currency),
         ("num_periods", data.settings.num_periods), ("period_unit", data.settings.period_unit),
         ("start_date", data.settings.start_date.isoformat() if data.settings.start_date else None),
         ("input_files", ", ".join(Path(f.path).name for f in data.input_files)),
@@ -238,7 +240,21 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     if plan is not None:
         write_charts_sheet(book, plan, data, charts)
         charts.write(book)
-    book.save(path)
+    try:
+        book.save(path)
+    except BaseException:
+        _close_sheets(book)
+        raise
+
+
+def _close_sheets(book) -> None:
+    """A failed save (a full disk) leaves write-only sheets open. Closed now, quietly: left to the garbage
+    collector, each would print an "Exception ignored" message at some later moment.
+    (openpyxl deletes their temporary files at exit.)"""
+    for sheet in book.worksheets:
+        if not sheet.closed:
+            with contextlib.suppress(Exception):
+                sheet.close()
 
 
 def _write_table(book, spec: TableSpec) -> None:

@@ -8,13 +8,18 @@ It never prints; success is judged by the termination condition.
 from __future__ import annotations
 
 import math
+import os
 import time
+from typing import Callable, Hashable
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.core.base.var import VarData
+
+from optimizer.decompose import BlockStart, block_start, hand_over
 
 from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 
@@ -32,11 +37,15 @@ _NO_UPDATES = {key: False for key in (
 
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-                threads: int | None = None, start: dict | None = None) -> SolveResult:
+                threads: int | None = None, start: dict | None = None,
+                blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a plan exists.
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
     feasible one guarantees a plan even when the time limit stops the search.
+    ``blocks`` (variable -> block name, None for a variable linking blocks; e.g.
+    models/blocks.py ``mineral_of``): on large models, a plan assembled from one
+    MIP per block (optimizer/decompose.py) starts the search instead, when one is found.
     """
     solver = SolverFactory("highs")
     started = time.perf_counter()
@@ -44,10 +53,27 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
         handover = time.perf_counter() - started
         started = time.perf_counter()
-        guided_seconds, guided = _lp_guided_start(solver._solver_model, mip_gap, time_limit_s, threads)
-        if start and not guided:  # set after the guided start's own runs, which would drop it
+        columns = _columns(solver, model)
+        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads) if blocks else None
+        if _accepted(block_plan, mip_gap, model, columns):
+            # The assembled plan is already within the gap of the LP bound: the full search could only
+            # confirm it (after another root LP), so it is the answer.
+            return SolveResult(OPTIMAL, TerminationCondition.convergenceCriteriaSatisfied.name,
+                               block_plan.objective, block_plan.relaxed_objective, block_plan.gap(),
+                               time.perf_counter() - started, "optimal within the gap (the block plan is within "
+                               f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
+                               block_plan.describe())
+        # A complete block plan first, then the caller's start (a known feasible plan keeps a plan in hand
+        # when the time limit hits), then a partial block plan for HiGHS to complete.
+        if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
+            hand_over(solver._solver_model, block_plan)
+            start_note = block_plan.describe()
+        elif start:  # set after the block start's own runs, which would drop it
             _set_start(solver, start)
-        time_left = time_limit_s - guided_seconds
+            start_note = "the given start" + (f"; {block_plan.describe()}" if block_plan else "")
+        else:
+            start_note = block_plan.describe() if block_plan else ""
+        time_left = time_limit_s - (block_plan.seconds if block_plan else 0.0)
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
             raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
@@ -62,12 +88,12 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     if has_plan:
         results.solution_loader.load_vars()
         _load_duals(model, results)
-        if start and _misvalued(model, results.incumbent_objective):
+        if (start or block_plan) and _misvalued(model, results.incumbent_objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            return solve_model(model, mip_gap, time_left, threads, start=None)
+            return solve_model(model, mip_gap, time_left, threads)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = _relative_gap(objective, bound)
@@ -83,7 +109,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     else:
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
-    return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover)
+    return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
 
 
 def _load_duals(model: pyo.ConcreteModel, results) -> None:
@@ -98,51 +124,49 @@ def _load_duals(model: pyo.ConcreteModel, results) -> None:
         suffix[row] = value
 
 
-# The LP-guided start pays off on models HiGHS's own root heuristics struggle with;
-# small models solve faster without it.
-GUIDED_START_MIN_BINARIES = 1000
-GUIDED_START_SHARE = 0.25  # of the time limit, at most
+# The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
+# faster without it (docs/performance.md).
+BLOCK_START_MIN_BINARIES = 1000
+BLOCK_START_SHARE = 0.7  # of the time limit, at most: the full solve then needs only its root
 
 
-def _lp_guided_start(highs: highspy.Highs, mip_gap: float, time_limit_s: float,
-                     threads: int | None) -> tuple[float, bool]:
-    """Find a good plan fast and hand it to HiGHS as its starting solution; returns the seconds spent
-    and whether a plan was handed over.
+def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
+    """Each variable HiGHS holds, with its column."""
+    column_of = solver._pyomo_var_to_solver_var_map
+    return [(var, column_of[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in column_of]
 
-    Solve the LP relaxation, fix to 0 every binary that is 0 there, and solve that
-    much smaller MIP for a share of the time limit (a relaxation-induced
-    neighbourhood). Its plan is feasible for the full model, which then starts
-    from it with every binary free again: the optimum is unchanged, only found sooner.
-    """
-    started = time.perf_counter()
-    lp = highs.getLp()
-    binaries = [j for j, kind in enumerate(lp.integrality_) if kind == highspy.HighsVarType.kInteger]
-    if len(binaries) < GUIDED_START_MIN_BINARIES:
-        return 0.0, False
-    count = len(binaries)
+
+def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
+                 mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
+    """A plan assembled from one small MIP per block (optimizer/decompose.py), for large models."""
+    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
+    if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
+        return None
+    labels: dict[Hashable, int] = {}
+    block_of_column = np.full(highs.getNumCol(), -1, dtype=np.int64)
+    for var, column in columns:
+        label = blocks(var)
+        if label is not None:
+            block_of_column[column] = labels.setdefault(label, len(labels))
+    if len(labels) < 2:
+        return None
     highs.setOptionValue("output_flag", False)
-    if threads:
-        highs.setOptionValue("threads", threads)
-    highs.changeColsIntegrality(count, binaries, [highspy.HighsVarType.kContinuous] * count)
-    highs.setOptionValue("time_limit", GUIDED_START_SHARE * time_limit_s)
-    highs.run()
-    relaxed = highs.getSolution()
-    highs.changeColsIntegrality(count, binaries, [highspy.HighsVarType.kInteger] * count)
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return time.perf_counter() - started, False
-    unused = [j for j in binaries if relaxed.col_value[j] < 1e-6]
-    lower, upper = [lp.col_lower_[j] for j in unused], [lp.col_upper_[j] for j in unused]
-    highs.changeColsBounds(len(unused), unused, [0.0] * len(unused), [0.0] * len(unused))
-    budget = GUIDED_START_SHARE * time_limit_s - (time.perf_counter() - started)
-    highs.setOptionValue("time_limit", max(budget, 1e-3))
-    highs.setOptionValue("mip_rel_gap", max(mip_gap, 1e-3))
-    highs.run()
-    found = highs.getSolution()
-    has_plan = highs.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
-    highs.changeColsBounds(len(unused), unused, lower, upper)
-    if has_plan:
-        highs.setSolution(found)
-    return time.perf_counter() - started, has_plan
+    workers = threads or os.cpu_count() or 1
+    return block_start(highs, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+
+
+def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,
+              columns: list[tuple[VarData, int]]) -> bool:
+    """Load a complete block plan within ``mip_gap`` of the LP bound into the model's variables."""
+    if block_plan is None or block_plan.columns is not None or block_plan.values is None:
+        return False
+    gap = block_plan.gap()
+    if gap is None or gap > mip_gap:
+        return False
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(block_plan.values[column]), skip_validation=True)
+    return not _misvalued(model, block_plan.objective)  # the model's own objective agrees
 
 
 def _set_start(solver, start: dict) -> None:

@@ -34,6 +34,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> 
     import numpy as np
 
     from models import build_model
+    from models.blocks import mineral_of
     from models.results import extract_plan, model_size
     from models.start import commitments_only_start
     from optimizer.checker import check_result_workbook
@@ -61,7 +62,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> 
     data = dataclasses.replace(data, settings=settings)
     model = timed("build", lambda: build_model(data))
     start = timed("start", lambda: commitments_only_start(model, data))
-    result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start)
+    result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
     seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
     violations: list[str] = []
     objective = None

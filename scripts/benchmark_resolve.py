@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import build_model  # noqa: E402
+from models.blocks import mineral_of  # noqa: E402
 from models.results import extract_plan  # noqa: E402
 from models.start import commitments_only_start, start_from_orders  # noqa: E402
 from optimizer.data import PlanningData  # noqa: E402
@@ -51,7 +52,7 @@ def timed_solve(data: PlanningData, previous: dict | None) -> dict:
     started = time.perf_counter()
     model = build_model(data)
     start = commitments_only_start(model, data) if previous is None else start_from_orders(model, data, previous)
-    result = solve_model(model, data.settings.mip_gap, data.settings.time_limit_s, start=start)
+    result = solve_model(model, data.settings.mip_gap, data.settings.time_limit_s, start=start, blocks=mineral_of)
     seconds = time.perf_counter() - started
     plan = extract_plan(model, data, result)
     orders = {(r.supplier, r.mineral, int(r.period)): float(r.quantity) for r in plan.orders.itertuples()}

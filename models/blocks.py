@@ -1,0 +1,31 @@
+"""Which mineral each variable belongs to: the model's block structure.
+
+Minerals are linked only by funding (amounts and budgets: rows) and supplier
+onboarding (``UsesSupplier``: columns shared by every mineral of a supplier).
+Every other variable belongs to exactly one mineral, named at a fixed position
+of its index. optimizer/decompose.py uses this to solve one small model per
+mineral and assemble a starting plan.
+"""
+
+from __future__ import annotations
+
+from pyomo.core.base.var import VarData
+
+# Position of the mineral in each variable's index (models/ordering, inventory, funding, mix_and_risk,
+# stability). A variable not listed (UsesSupplier, elastic slacks) links minerals.
+MINERAL_POSITION = {
+    "Order": 1, "IsOrdered": 1, "TierQuantity": 1, "InTier": 1,  # (supplier, mineral, period[, tier])
+    "Spend": 2,  # (source, supplier, mineral, period)
+    "Stock": 1, "Unmet": 1, "Shortfall": 1,  # (scenario, mineral, period)
+    "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)
+    "ChangeUp": 1, "ChangeDown": 1,  # (supplier, mineral, period)
+}
+
+
+def mineral_of(var: VarData) -> str | None:
+    """The mineral a variable belongs to, or None for a variable that links minerals."""
+    position = MINERAL_POSITION.get(var.parent_component().local_name)
+    if position is None:
+        return None
+    index = var.index()
+    return index if position == 0 and not isinstance(index, tuple) else index[position]
