@@ -208,10 +208,11 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     return chart
 
 
-def supplier_chart(plan: Plan, data: PlanningData, mineral: str, charts: ChartData) -> BarChart:
-    """One mineral's supply by supplier (and its country): pipeline and the plan's orders."""
-    table = metrics.supply(plan, data)
-    mine = table[table["mineral"] == mineral].sort_values("after", ascending=False)
+def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, charts: ChartData) -> BarChart:
+    """One mineral's supply by supplier (and its country): pipeline and the plan's orders.
+
+    ``supply`` is metrics.supply of the plan (computed once for every mineral's chart)."""
+    mine = supply[supply["mineral"] == mineral].sort_values("after", ascending=False)
     unit = data.minerals[mineral].unit
     rows = [[f"{r.supplier} ({r.country})", float(r.pipeline), float(r.plan)] for r in mine.itertuples()]
     if not rows:
@@ -345,7 +346,8 @@ def write_charts_sheet(book, plan: Plan, data: PlanningData, charts: ChartData) 
                                        "country mix of each mineral's orders")
     title.font = Font(bold=True, size=12)
     sheet.append([title])
-    rows_of_charts = [[stock_chart(data, plan, m, charts), supplier_chart(plan, data, m, charts)]
+    supply = metrics.supply(plan, data)
+    rows_of_charts = [[stock_chart(data, plan, m, charts), supplier_chart(data, supply, m, charts)]
                       for m in data.minerals]
     sources = [spending_chart(data, plan, f, charts) for f in data.funding]
     rows_of_charts += [sources[i:i + 2] for i in range(0, len(sources), 2)]

@@ -30,6 +30,7 @@ from optimizer import explain, metrics
 from optimizer.charts import ChartData, write_charts_sheet
 from optimizer.dashboard import write_dashboard
 from optimizer.printing import landscape
+from optimizer.sheetrows import append_rendered
 from optimizer.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.plan import Plan
@@ -273,8 +274,10 @@ def _write_table(book, spec: TableSpec) -> None:
         header.append(cell)
     sheet.append(header)
     formats = [spec.formats.get(column) for column in columns]
-    for values in frame.astype(object).to_numpy().tolist():  # Python values; far quicker than itertuples
-        sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, formats)])
+    rows = frame.astype(object).to_numpy().tolist()  # Python values; far quicker than itertuples
+    if not append_rendered(sheet, rows, formats, first_row=2):
+        for values in rows:
+            sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, formats)])
     if len(frame):
         ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
         table = Table(displayName=spec.title.replace(" ", "") + "Table", ref=ref)
