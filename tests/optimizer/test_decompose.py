@@ -101,14 +101,19 @@ def test_a_row_wise_matrix_is_read_column_by_column():
     assert values.tolist() == [1.0, 3.0, 2.0, 4.0]
 
 
-def test_blocks_without_time_give_a_partial_plan_or_none_and_the_solve_still_finds_the_optimum(tmp_path,
+def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimum_to_the_search(tmp_path,
                                                                                                 monkeypatch):
     data = generated(tmp_path, seed=1, mip_gap=0.0)
     _, highs, blocks = handed_over(data)
-    split = decompose._Split.of(highs.getLp(), blocks, np.ones(highs.getNumCol()))
-    assert split.solve_blocks(0.01, deadline=0.0, workers=1) == [None] * 4  # a deadline already passed
+    lp = highs.getLp()
+    relaxed, _ = decompose._relaxation(highs, lp, 60.0)
+    split = decompose._Split.of(lp, blocks, relaxed)
+    late = split.solve_blocks(0.01, deadline=0.0, workers=1)  # a deadline already passed: first plans only
+    assert all(solution is not None for solution in late)
+    values, given = split.assemble(late)
+    assert given.all() and decompose.feasible(lp, values)
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
-    monkeypatch.setattr(decompose, "_solve_block", lambda lp, gap, seconds: None)  # every block fails
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: None)  # every block fails
     failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
     assert failed.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
