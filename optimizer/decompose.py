@@ -138,6 +138,7 @@ class _Split:
         self.fixed = fixed  # linking columns' values
         self.row_lower, self.row_upper = row_lower, row_upper  # less the linking columns' fixed activity
         self.shares = shares  # (row, block) -> (lower, upper) for linking rows
+        self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
 
     @classmethod
     def of(cls, lp, block: np.ndarray, relaxed: np.ndarray) -> _Split | None:
@@ -185,9 +186,7 @@ class _Split:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = len(columns), len(rows)
         lp.sense_ = self.lp.sense_
-        lp.col_cost_ = np.asarray(self.lp.col_cost_)[columns]
-        lp.col_lower_ = np.asarray(self.lp.col_lower_)[columns]
-        lp.col_upper_ = np.asarray(self.lp.col_upper_)[columns]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost[columns], self.lower[columns], self.upper[columns]
         lp.row_lower_, lp.row_upper_ = row_lower, row_upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(columns), len(rows)
@@ -234,10 +233,9 @@ class _Split:
         """Lower each linking column with a positive cost to its lower bound where every row still holds
         (a supplier no block orders from is not onboarded)."""
         activity = self.activity(values)
-        cost = np.asarray(self.lp.col_cost_)
-        lower = np.asarray(self.lp.col_lower_)
+        lower = self.lower
         row_lower, row_upper = np.asarray(self.lp.row_lower_), np.asarray(self.lp.row_upper_)
-        for j in np.flatnonzero((self.block < 0) & (cost > 0) & (values > lower)):
+        for j in np.flatnonzero((self.block < 0) & (self.cost > 0) & (values > lower)):
             entries = slice(self.start[j], self.start[j + 1])
             rows = self.index[entries]
             changed = activity[rows] + self.value[entries] * (lower[j] - values[j])
