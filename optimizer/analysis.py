@@ -16,6 +16,7 @@ Two measurements on top of a solved plan, both by re-solving small models:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -83,10 +84,14 @@ def resolves_needed(data: PlanningData, plan: Plan) -> int:
     return sum(len(limits_touching(data, m)) + 2 for m in minerals_short(data, plan))
 
 
-def shortfall_causes(data: PlanningData, plan: Plan) -> list[Cause]:
-    """Each limit touching each mineral short, lifted alone, and all of them together."""
-    causes = []
+def shortfall_causes(data: PlanningData, plan: Plan, deadline: float | None = None) -> tuple[list[Cause], list[str]]:
+    """Each limit touching each mineral short, lifted alone, and all of them together; and the minerals
+    short that were not measured because ``deadline`` (time.perf_counter()) had passed."""
+    causes, unmeasured = [], []
     for mineral in minerals_short(data, plan):
+        if deadline is not None and time.perf_counter() > deadline:
+            unmeasured.append(mineral)
+            continue
         limits = limits_touching(data, mineral)
         alone = one_mineral(data, plan.orders, plan.funding, mineral)
         baseline = _measure(alone, mineral)
@@ -99,7 +104,7 @@ def shortfall_causes(data: PlanningData, plan: Plan) -> list[Cause]:
                                 _measure(relax_all(alone, limits), mineral)))
         if not any(offer.mineral == mineral for offer in data.offers.values()):
             causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline))
-    return causes
+    return causes, unmeasured
 
 
 def _measure(data: PlanningData, mineral: str) -> float | None:
@@ -139,10 +144,17 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None) -> Anal
     The analysis explains a plan that is already valid: whatever goes wrong in it is
     noted, never allowed to stop the plan from being written.
     """
+    # The re-solves stop starting once the workbook's time_limit_s has passed: the plan is already made.
+    deadline = time.perf_counter() + data.settings.time_limit_s
     try:
         marginals = plan_marginals(data, plan)
-        causes = shortfall_causes(data, plan) if should_explain(data, plan, explain) else None
+        if not should_explain(data, plan, explain):
+            return Analysis(marginals, None, "run with --explain to measure why shortfalls remain")
+        causes, unmeasured = shortfall_causes(data, plan, deadline)
     except Exception as exc:  # noqa: BLE001 - an explanation is never worth losing the plan
         return Analysis([], None, f"the analysis failed ({type(exc).__name__}: {exc})")
-    note = "" if causes is not None else "run with --explain to measure why shortfalls remain"
+    note = "" if not unmeasured else (
+        f"{len(unmeasured)} of the minerals short ({', '.join(unmeasured[:5])}"
+        f"{', ...' if len(unmeasured) > 5 else ''}) were not measured: the re-solves ran past time_limit_s "
+        f"({data.settings.time_limit_s:g} s); a larger time_limit_s measures them")
     return Analysis(marginals, causes, note)

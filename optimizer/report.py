@@ -97,6 +97,9 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     sensitivities = explain.sensitivity_frame(analysis.marginals if analysis else [], data)
     if analysis is not None and analysis.causes is not None:
         causes = explain.causes_frame(analysis.causes, data)
+        if analysis.note:  # some minerals short were not measured
+            causes = pd.concat([causes, pd.DataFrame({"finding": [f"Not measured: {analysis.note}."]})],
+                               ignore_index=True)
     else:
         note = analysis.note if analysis is not None else "no analysis was run"
         causes = pd.DataFrame({"finding": [f"Not measured: {note}."]})

@@ -178,3 +178,25 @@ def test_money_and_numbers_read_like_a_person_writes_them():
     assert money(450, "CHF") == "450 CHF"
     assert money(-2_500, "USD") == "-$2.5K"
     assert number(1638.2) == "1,638" and number(12.345) == "12.3" and number(0.27) == "0.27"
+
+
+def test_re_solves_stop_starting_when_the_time_limit_has_passed(tmp_path, monkeypatch):
+    """ga and ge are both short; the clock passes time_limit_s after ga is measured, so ge is named as
+    not measured, on the Why short sheet too, and the plan is written as ever."""
+    import itertools
+    import types
+
+    import optimizer.analysis as analysis
+
+    book = sheets(1, Demand=demand(10) + demand(10, mineral="ge"))
+    book["Minerals"].append({"mineral": "ge", "shortfall_penalty": 100})
+    book["Offers"].append({"supplier": "S1", "mineral": "ge", "unit_price": 10, "max_per_period": 6})
+    book["Offers"][0]["max_per_period"] = 6
+    ticks = itertools.chain([0.0, 0.0], itertools.repeat(1e9))  # the deadline is set, ga starts, then late
+    monkeypatch.setattr(analysis, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    result = run_case(tmp_path, book)
+    assert {c.mineral for c in result.plan.analysis.causes} == {"ga"}
+    assert result.plan.analysis.note.startswith("1 of the minerals short (ge) were not measured")
+    rows = list(openpyxl.load_workbook(result.output)["Why short"].iter_rows(values_only=True))
+    findings = [row[rows[0].index("finding")] for row in rows[1:]]
+    assert any(f and f.startswith("Not measured: 1 of the minerals short (ge)") for f in findings)
