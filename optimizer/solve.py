@@ -151,8 +151,15 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     if len(labels) < 2:
         return None
     highs.setOptionValue("output_flag", False)
-    workers = threads or os.cpu_count() or 1
+    workers = threads or _cores()
     return block_start(highs, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+
+
+def _cores() -> int:
+    """The cores this process may use (a container's limit, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,
