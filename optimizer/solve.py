@@ -2,7 +2,9 @@
 
 This is the one module that knows which Pyomo interface to HiGHS is used: the
 persistent highspy interface of ``pyomo.contrib.solver`` (no files on disk).
-It never prints; success is judged by the termination condition.
+Its helper optimizer/decompose.py (the block start of large models) works on
+the highspy arrays it is handed, never on Pyomo objects. It never prints;
+success is judged by the termination condition.
 """
 
 from __future__ import annotations
@@ -63,16 +65,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                                time.perf_counter() - started, "optimal within the gap (the block plan is within "
                                f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
                                block_plan.describe())
-        # A complete block plan first, then the caller's start (a known feasible plan keeps a plan in hand
-        # when the time limit hits), then a partial block plan for HiGHS to complete.
-        if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
-            hand_over(solver._solver_model, block_plan)
-            start_note = block_plan.describe()
-        elif start:  # set after the block start's own runs, which would drop it
-            _set_start(solver, start)
-            start_note = "the given start" + (f"; {block_plan.describe()}" if block_plan else "")
-        else:
-            start_note = block_plan.describe() if block_plan else ""
+        start_note = _hand_over_start(solver, block_plan, start)
         time_left = time_limit_s - (block_plan.seconds if block_plan else 0.0)
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
@@ -110,6 +103,19 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) -> str:
+    """Give HiGHS its starting solution and say which: a complete block plan first, then the caller's
+    start (a known feasible plan keeps a plan in hand when the time limit hits), then a partial block
+    plan for HiGHS to complete. Set after the block start's own runs, which would drop it."""
+    if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
+        hand_over(solver._solver_model, block_plan)
+        return block_plan.describe()
+    if start:
+        _set_start(solver, start)
+        return "the given start" + (f"; {block_plan.describe()}" if block_plan else "")
+    return block_plan.describe() if block_plan else ""
 
 
 def _load_duals(model: pyo.ConcreteModel, results) -> None:
