@@ -75,7 +75,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
-    relaxed, objective = _relaxation(highs, lp, time_limit_s)
+    integer = _integer_columns(lp)
+    relaxed, objective = _relaxation(highs, integer, time_limit_s)
 
     def result(values=None, columns=None, solved=0) -> BlockStart:
         complete = values is not None and columns is None
@@ -84,7 +85,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
 
     if relaxed is None:
         return result()
-    split = _Split.of(lp, block_of_column, relaxed)
+    split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
     budget = time_limit_s - (time.perf_counter() - started)
@@ -96,7 +97,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     if solved < blocks:
         return result(values[given], np.flatnonzero(given), solved)
     split.lower_linking_columns(values)
-    if not feasible(lp, values):
+    if not split.feasible(values):
         return result(solved=solved)
     return result(values, None, solved)
 
@@ -112,9 +113,10 @@ def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
         highs.setSolution(len(start.columns), start.columns.astype(np.int32), start.values.astype(np.float64))
 
 
-def _relaxation(highs: highspy.Highs, lp: highspy.HighsLp, time_limit_s: float):
-    """The LP relaxation's column values and objective (None, None when it is not solved to optimality)."""
-    integer = np.flatnonzero(_integer_columns(lp))
+def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
+    """The LP relaxation's column values and objective (None, None when it is not solved to optimality);
+    ``integer`` marks the integer columns, made continuous for the run only."""
+    integer = np.flatnonzero(integer)
     count = len(integer)
     highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kContinuous] * count)
     highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
@@ -134,14 +136,14 @@ class _Split:
                  shares):
         self.lp, self.block, self.relaxed, self.integer = lp, block, relaxed, integer
         self.start, self.index, self.value = start, index, value
-        self.row_block = row_block  # a row's block, -2 for a linking row, -1 for a row with no entries
+        self.row_block = row_block  # a row's block; -2 a linking row; -1 a row in no block (no block columns)
         self.fixed = fixed  # linking columns' values
         self.row_lower, self.row_upper = row_lower, row_upper  # less the linking columns' fixed activity
         self.shares = shares  # (row, block) -> (lower, upper) for linking rows
         self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
 
     @classmethod
-    def of(cls, lp, block: np.ndarray, relaxed: np.ndarray) -> _Split | None:
+    def of(cls, lp, block: np.ndarray, relaxed: np.ndarray, integer: np.ndarray) -> _Split | None:
         """None when a row holds only linking columns (no block could keep it)."""
         start, index, value = _by_column(lp)
         rows = lp.num_row_
@@ -149,7 +151,6 @@ class _Split:
         entry_block = block[column_of_entry]
         in_block = entry_block >= 0
 
-        integer = _integer_columns(lp)
         fixed = np.where(integer, np.ceil(relaxed - 1e-6), relaxed)
         fixed = np.clip(fixed, np.asarray(lp.col_lower_), np.asarray(lp.col_upper_))
         linking = ~in_block
@@ -246,10 +247,15 @@ class _Split:
     def activity(self, values: np.ndarray) -> np.ndarray:
         return _activity(self.lp, self.start, self.index, self.value, values)
 
+    def feasible(self, values: np.ndarray) -> bool:
+        """``feasible`` on the matrix this split already holds column by column."""
+        return feasible(self.lp, values, matrix=(self.start, self.index, self.value))
 
-def feasible(lp: highspy.HighsLp, values: np.ndarray, tolerance: float = 1e-6) -> bool:
-    """Whether ``values`` meets every row and column bound of ``lp`` (row activity relative tolerance)."""
-    activity = _activity(lp, *_by_column(lp), values)
+
+def feasible(lp: highspy.HighsLp, values: np.ndarray, tolerance: float = 1e-6, matrix=None) -> bool:
+    """Whether ``values`` meets every row and column bound of ``lp`` (row activity relative tolerance);
+    ``matrix`` is ``_by_column(lp)`` when the caller has it already."""
+    activity = _activity(lp, *(matrix or _by_column(lp)), values)
     row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
     slack = tolerance * np.maximum(1.0, np.abs(activity))
     rows_hold = np.all(activity >= row_lower - slack) and np.all(activity <= row_upper + slack)
@@ -279,7 +285,7 @@ def _by_column(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         return start, index, value
     rows = np.repeat(np.arange(lp.num_row_), np.diff(start[: lp.num_row_ + 1]))
     entries = start[lp.num_row_]
-    columns, rows, value = index[:entries], rows, value[:entries]
+    columns, value = index[:entries], value[:entries]
     order = np.lexsort((rows, columns))
     column_start = np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=lp.num_col_))])
     return column_start, rows[order], value[order]

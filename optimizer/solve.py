@@ -22,7 +22,6 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.core.base.var import VarData
 
 from optimizer.decompose import BlockStart, block_start, hand_over
-
 from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 
 _INFEASIBLE = {
@@ -55,7 +54,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
         handover = time.perf_counter() - started
         started = time.perf_counter()
-        columns = _columns(solver, model)
+        columns = _columns(solver, model) if blocks else []  # only the block start needs them
         block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads) if blocks else None
         if _accepted(block_plan, mip_gap, model, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only

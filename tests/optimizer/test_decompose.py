@@ -85,7 +85,7 @@ def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
     lp.row_lower_, lp.row_upper_ = np.array([-np.inf]), np.array([10.0])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 1, 2], [0, 0], [1.0, 1.0]
-    split = decompose._Split.of(lp, np.array([0, 1]), np.array([2.0, 6.0]))
+    split = decompose._Split.of(lp, np.array([0, 1]), np.array([2.0, 6.0]), np.zeros(2, dtype=bool))
     assert split.shares[0, 0] == pytest.approx((-np.inf, 2.5))
     assert split.shares[0, 1] == pytest.approx((-np.inf, 7.5))
 
@@ -106,8 +106,9 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     data = generated(tmp_path, seed=1, mip_gap=0.0)
     _, highs, blocks = handed_over(data)
     lp = highs.getLp()
-    relaxed, _ = decompose._relaxation(highs, lp, 60.0)
-    split = decompose._Split.of(lp, blocks, relaxed)
+    integer = decompose._integer_columns(lp)
+    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
+    split = decompose._Split.of(lp, blocks, relaxed, integer)
     late = split.solve_blocks(0.01, deadline=0.0, workers=1)  # a deadline already passed: first plans only
     assert all(solution is not None for solution in late)
     values, given = split.assemble(late)
