@@ -100,8 +100,13 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:
+    return write_sheets(path, generate_sheets(size, seed))
+
+
+def write_sheets(path: Path, sheets: dict[str, list]) -> Path:
+    """Sheets as {name: [header, row, row, ...]} (lists of cell values) to a workbook at ``path``."""
     book = openpyxl.Workbook(write_only=True)
-    for title, rows in generate_sheets(size, seed).items():
+    for title, rows in sheets.items():
         sheet = book.create_sheet(title)
         for row in rows:
             sheet.append(row)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from optimizer.checker import check_result_workbook, summary_line
 from optimizer.data import (Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings,
                             Supplier)
+from optimizer.generate import write_sheets
 
 # Three periods; Li is bought from A (country AU) and B (country CN); Co has an offer
 # from B but no source may pay for it (Fund excludes CN, Loan pays only Li), so Co runs out.
@@ -140,17 +140,6 @@ def make_tables() -> dict[str, list[list]]:
     }
 
 
-def write(path: Path, tables: dict[str, list[list]]) -> Path:
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in tables.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-    return path
-
-
 def set_cell(tables: dict[str, list[list]], sheet: str, match: dict, column: str, value) -> None:
     """Set ``column`` of the one row of ``sheet`` whose cells equal ``match``."""
     header, *rows = tables[sheet]
@@ -167,7 +156,7 @@ def delete_row(tables: dict[str, list[list]], sheet: str, match: dict) -> None:
 
 
 def check(tmp_path: Path, tables: dict[str, list[list]], data: PlanningData | None = None) -> list[str]:
-    return check_result_workbook(write(tmp_path / "result.xlsx", tables), data or make_data())
+    return check_result_workbook(write_sheets(tmp_path / "result.xlsx", tables), data or make_data())
 
 
 def assert_reported(problems: list[str], *fragments: str) -> None:

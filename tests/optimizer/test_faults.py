@@ -24,7 +24,7 @@ from optimizer import files, pipeline
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
 from optimizer.files import TEMPORARY_SUFFIX
-from optimizer.generate import Size, generate_sheets
+from optimizer.generate import Size, generate_sheets, write_sheets
 from optimizer.pipeline import load
 from workbooks import base_sheets, write_workbook
 
@@ -170,13 +170,8 @@ def medium_sheets() -> dict[str, list]:
 @pytest.mark.parametrize("time_limit_s", [0.001, 1])
 def test_time_limit_returns_the_best_plan_as_feasible_with_its_gap(medium_sheets, tmp_path, time_limit_s):
     """0.001 s: the solver stops at once and the starting plan is the plan; 1 s: a better plan and its gap."""
-    source = tmp_path / "medium.xlsx"
-    book = openpyxl.Workbook(write_only=True)
-    for title, rows in medium_sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows + ([["time_limit_s", time_limit_s]] if title == "Settings" else []):
-            sheet.append(row)
-    book.save(source)
+    source = write_sheets(tmp_path / "medium.xlsx",
+                          {**medium_sheets, "Settings": medium_sheets["Settings"] + [["time_limit_s", time_limit_s]]})
     output = tmp_path / "plan.xlsx"
     result = pipeline.run(source, output, explain=False)  # no shortfall re-solves: this is about the limit
     assert result.exit_code == 0, result.plan.solve.message

@@ -24,7 +24,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pyomo.environ as pyo
 import pytest
 from click.testing import CliRunner
@@ -36,7 +35,7 @@ from optimizer import schema
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
 from optimizer.files import TEMPORARY_SUFFIX
-from optimizer.generate import Size, generate_sheets
+from optimizer.generate import Size, generate_sheets, write_sheets
 from optimizer.pipeline import run
 from optimizer.plan import INFEASIBLE, OPTIMAL
 from optimizer.solve import solve_model
@@ -195,16 +194,6 @@ SPECS = {sheet.name: sheet for sheet in schema.SHEETS}
 TYPED_SETTINGS = ("num_periods", "risk_weight", "mip_gap", "time_limit_s")
 
 
-def write_lists(path: Path, sheets: dict[str, list]) -> Path:
-    book = openpyxl.Workbook(write_only=True)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
-
-
 def _numeric(sheet: str) -> list[schema.Column]:
     return [c for c in SPECS[sheet].columns if c.kind in (schema.FLOAT, schema.INT) and c.name in BASE[sheet][0]]
 
@@ -288,7 +277,7 @@ def _out_of_range(column: schema.Column) -> list:
 def _good_bytes() -> bytes:
     """BASE as a file, made once: openpyxl stamps the time into it, and the strategy must be repeatable."""
     with tempfile.TemporaryDirectory() as folder:
-        return write_lists(Path(folder) / "good.xlsx", BASE).read_bytes()
+        return write_sheets(Path(folder) / "good.xlsx", BASE).read_bytes()
 
 
 def _broken_file(draw, kind: str) -> bytes:
@@ -304,7 +293,7 @@ def _broken_file(draw, kind: str) -> bytes:
 
 
 def test_the_corruption_base_is_valid(tmp_path):
-    result = CliRunner().invoke(main, ["validate", str(write_lists(tmp_path / "base.xlsx", BASE))])
+    result = CliRunner().invoke(main, ["validate", str(write_sheets(tmp_path / "base.xlsx", BASE))])
     assert result.exit_code == 0, result.output
 
 
@@ -318,7 +307,7 @@ def test_every_corruption_is_refused_with_a_message_and_nothing_written(kind, da
         if isinstance(content, bytes):
             source.write_bytes(content)
         else:
-            write_lists(source, content)
+            write_sheets(source, content)
         output = Path(folder) / "out" / "plan.xlsx"
         result = CliRunner().invoke(main, ["run", str(source), "--output", str(output)])
         assert result.exception is None or isinstance(result.exception, SystemExit), (what, result.exception)

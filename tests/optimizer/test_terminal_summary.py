@@ -9,12 +9,16 @@ from optimizer.terminal import table
 from workbooks import base_sheets, write_workbook
 
 
-def test_run_prints_readable_tables_on_standard_error(tmp_path):
+def short_by_capacity(tmp_path):
     """10 t wanted in period 1, 6 t can be bought: 4 t short, and the capacity is why."""
     sheets = base_sheets(1)
     sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 10}]
     sheets["Offers"][0]["max_per_period"] = 6
-    source = write_workbook(tmp_path / "in.xlsx", sheets)
+    return write_workbook(tmp_path / "in.xlsx", sheets)
+
+
+def test_run_prints_readable_tables_on_standard_error(tmp_path):
+    source = short_by_capacity(tmp_path)
     result = CliRunner().invoke(main, ["run", str(source), "--output", str(tmp_path / "out.xlsx"), "--json"])
     assert result.exit_code == 0, result.output
     err = result.stderr
@@ -29,10 +33,7 @@ def test_run_prints_readable_tables_on_standard_error(tmp_path):
 
 
 def test_no_explain_skips_the_causes(tmp_path):
-    sheets = base_sheets(1)
-    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 10}]
-    sheets["Offers"][0]["max_per_period"] = 6
-    source = write_workbook(tmp_path / "in.xlsx", sheets)
+    source = short_by_capacity(tmp_path)
     result = CliRunner().invoke(main, ["run", str(source), "--output", str(tmp_path / "out.xlsx"), "--no-explain"])
     assert result.exit_code == 0
     assert "Why short" not in result.stderr and "Shortfalls" in result.stderr
