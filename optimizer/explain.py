@@ -14,6 +14,7 @@ import pandas as pd
 from models.sensitivity import Marginal
 from optimizer.analysis import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.data import PlanningData
+from optimizer.metrics import EVERY_SCENARIO
 from optimizer.relax import PENALTY
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -256,8 +257,8 @@ def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: Pl
         worst = [f"{number(q)} {row.unit} {what}" for q, what in (
             (row.worst_unmet_demand, "of demand go unmet"), (row.worst_below_target, "are missing from target"))
             if q > 0]
-        if row.worst_scenario != "base" and worst:
-            text += f"; in '{row.worst_scenario}' ({percent(row.worst_probability)}) {' and '.join(worst)}"
+        if row.worst_scenario not in ("", "base") and worst:
+            text += f"; {_where_worst(row)} {' and '.join(worst)}"
         risks.append(text + (f"; {where}." if where else "."))
     concentrated = concentration.dropna(subset=["hhi_country_after"]).sort_values("hhi_country_after",
                                                                                    ascending=False)
@@ -269,6 +270,16 @@ def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: Pl
         risks.append(f"{row.mineral}: {_largest_country(concentration, row.mineral)} "
                      f"(HHI {row.hhi_country_after:,.0f}).")
     return risks
+
+
+def _where_worst(row) -> str:
+    """``in every scenario``, ``in 'China ban' (25%)`` or ``in each of 'A', 'B' (40% together)``."""
+    if row.worst_scenario == EVERY_SCENARIO:
+        return "in every scenario"
+    names = ", ".join(f"'{name}'" for name in row.worst_scenarios)
+    if len(row.worst_scenarios) == 1:
+        return f"in {names} ({percent(row.worst_probability)})"
+    return f"in each of {names} ({percent(row.worst_probability)} together)"
 
 
 def _largest_country(concentration: pd.DataFrame, mineral: str) -> str:
