@@ -14,6 +14,7 @@ import pandas as pd
 from models.sensitivity import Marginal
 from optimizer.analysis import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.data import PlanningData
+from optimizer.charts import period_label
 from optimizer.metrics import EVERY_SCENARIO
 from optimizer.relax import PENALTY
 
@@ -237,6 +238,37 @@ def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
         if together is not None and together.relaxed > MATTERS * shortfall:
             text += f"; {number(together.relaxed)} {unit} remain with every limit lifted"
         sentences[mineral] = text + "."
+    return sentences
+
+
+# --- what each funding source can pay ----------------------------------------------------------------
+
+def funding_limits(use: pd.DataFrame, data: PlanningData) -> list[str]:
+    """Why each source paid what it paid: what its budgets, window and rules let it pay at most.
+
+    ``use`` is ``metrics.funding_use``: "Ex-Im loan: its per-period budgets in the 12 quarters it may
+    pay in (Q1 2027 to Q4 2029) add up to $900M of its $10B; it paid 51% of that; not for suppliers in China."
+    """
+    currency, unit = data.settings.currency, data.settings.period_unit
+    sentences = []
+    for row in use.itertuples():
+        source = data.funding[row.source]
+        rules = ("; only for " + ", ".join(sorted(source.minerals)) if source.minerals is not None else "") + \
+            ("; not for suppliers in " + ", ".join(sorted(source.excluded_countries))
+             if source.excluded_countries else "")
+        if not row.periods:
+            sentences.append(f"{row.source}: no order it may pay can be placed in any period{rules}.")
+            continue
+        first, last = (period_label(data, t) for t in (row.periods[0], row.periods[-1]))
+        span = f"{len(row.periods)} {unit}{'s' if len(row.periods) > 1 else ''} it may pay in ({first}" + \
+            (f" to {last})" if len(row.periods) > 1 else ")")
+        if row.limit == "budgets":
+            text = (f"{row.source}: its per-period budgets in the {span} add up to {money(row.at_most, currency)} "
+                    f"of its {money(row.amount, currency)}")
+        else:
+            text = f"{row.source}: its amount {money(row.amount, currency)} is its limit over the {span}"
+        text += f"; it paid {percent(row.used_of_at_most)} of that" if row.at_most else ""
+        sentences.append(text + rules + ".")
     return sentences
 
 

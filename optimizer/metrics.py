@@ -18,6 +18,7 @@ graphite and kilograms of gallium add up as money.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -138,6 +139,40 @@ def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
         return None
     risk = table["supplier"].map(data.risk_score)
     return float((risk * weights).sum()) / total
+
+
+def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per funding source: what it paid, its amount, and what its rules let it pay at most over the horizon.
+
+    ``at_most`` = min(amount, sum of Budgets[f,t] over the periods t in which the source may pay some
+    order: inside its window, with an offer that can be ordered then from a country it does not exclude,
+    of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
+    which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
+    """
+    spent = plan.funding.groupby("source")["amount"].sum() if not plan.funding.empty else {}
+    rows = []
+    for name, source in data.funding.items():
+        periods = payable_periods(data, source)
+        caps = math.fsum(source.budgets.get(t, math.inf) for t in periods)
+        at_most = min(source.amount, caps)
+        paid = float(spent.get(name, 0.0))
+        rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
+                     "used": paid / source.amount if source.amount else None,
+                     "used_of_at_most": paid / at_most if at_most else None,
+                     "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
+    return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used", "used_of_at_most", "limit",
+                                       "periods"])
+
+
+def payable_periods(data: PlanningData, source) -> list[int]:
+    """The periods in which ``source`` may pay some order (window, budget > 0, countries, minerals, offers)."""
+    periods: set[int] = set()
+    for offer in data.offers.values():
+        country = data.country(offer.supplier)
+        if country in source.excluded_countries or offer.mineral not in (source.minerals or {offer.mineral}):
+            continue  # quicker than asking can_pay period by period
+        periods.update(t for t in data.order_periods(offer) if source.can_pay(country, offer.mineral, t))
+    return sorted(periods)
 
 
 def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
