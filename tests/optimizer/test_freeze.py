@@ -183,3 +183,18 @@ def test_a_later_start_date_shifts_the_frozen_periods(tmp_path):
     """Frozen periods 1..2 of a plan one quarter older are period 1 of the new one."""
     data, _ = load(write(tmp_path / "in.xlsx", start_date=date(2027, 4, 1)))
     assert freeze_orders(data, view({1: 5.0, 2: 6.0}), 2).data.frozen_periods == 1
+
+
+def test_frozen_orders_that_alone_break_a_country_cap_are_named(tmp_path):
+    """The new workbook allows nothing from Canada (max_share 0); S1's frozen 5 t in quarters 1 and 2 are
+    from Canada, so no plan exists, and the country cap's message names both frozen orders."""
+    source, first = _first_plan(tmp_path)
+    book = sheets(s2_price=13.0)
+    book["Countries"] = [{"country": "Canada", "max_share": 0}]
+    write_workbook(source, book)
+    outcome = plan_input(source, Options(tmp_path / "outputs", previous_plan=first.output, freeze=2))
+    assert outcome.exit_code == 3
+    conflicts = outcome.result.plan.conflicts
+    assert any(c.startswith("country cap: orders of ga from Canada would exceed max_share 0 by 10 t")
+               and "frozen order of 5 t of ga from S1 in period 1" in c
+               and "frozen order of 5 t of ga from S1 in period 2" in c for c in conflicts), conflicts
