@@ -81,7 +81,7 @@ def write_atomically(path: Path, write: Callable[[Path], None],
 
 
 def current_umask() -> int:
-    """The process's umask, read without changing it where /proc allows (others threads may be writing)."""
+    """The process's umask, read without changing it where /proc allows (other threads may be writing)."""
     try:
         with open("/proc/self/status") as status:
             for line in status:

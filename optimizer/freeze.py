@@ -4,12 +4,13 @@ An order the previous plan placed in one of its first N periods may already be
 with the supplier; a re-plan must keep it, never cancel it silently. So
 ``freeze_orders`` adds those orders to the workbook's Commitments (a new
 ``PlanningData``), each at the unit price it was placed at, and marks those
-periods decided: the model places no other order in them (``frozen_periods``). When the horizon moved on (a later
-``start_date``), periods are shifted: an order of a period now before the
-horizon is left out with a warning (record it in ``Pipeline`` if it has not
-arrived). A frozen order that no longer fits its offer (window, lead time,
-capacity, minimum order, or the offer is gone) is an input error naming the
-order, so the analyst decides, rather than a plan that quietly drops it.
+periods decided: the model places no other order in them (``frozen_periods``).
+When the horizon moved on (a later ``start_date``), periods are shifted: an
+order of a period now before the horizon is left out with a warning (record
+it in ``Pipeline`` if it has not arrived). A frozen order that no longer fits
+its offer (window, lead time, capacity, minimum order, or the offer is gone)
+is an input error naming the order, so the analyst decides, rather than a
+plan that quietly drops it.
 """
 
 from __future__ import annotations

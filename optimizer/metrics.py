@@ -157,11 +157,9 @@ def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
         at_most = min(source.amount, caps)
         paid = float(spent.get(name, 0.0))
         rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
-                     "used": paid / source.amount if source.amount else None,
                      "used_of_at_most": paid / at_most if at_most else None,
                      "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
-    return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used", "used_of_at_most", "limit",
-                                       "periods"])
+    return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used_of_at_most", "limit", "periods"])
 
 
 def payable_periods(data: PlanningData, source) -> list[int]:
