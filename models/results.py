@@ -63,13 +63,13 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
             continue
         discount = _segment_discount(model, slot)
         unit_price = data.unit_price(slot, discount)
-        # an agreed price is its own list price: Prices and Discounts do not apply to it
-        list_price = unit_price if slot in data.commitment_prices else offer.price(period)
         rows.append({
             "supplier": supplier, "mineral": mineral, "country": data.country(supplier), "period": period,
             "arrival_period": period + offer.lead_time, "quantity": quantity, "unit_price": unit_price,
-            "cost": quantity * unit_price + offer.order_cost, "list_price": list_price,
-            "discount": discount, "order_cost": offer.order_cost, "committed": slot in data.commitments,
+            "cost": quantity * unit_price + offer.order_cost, "list_price": offer.price(period),
+            # an agreed price takes no discount: the cell is left blank beside the period's list price
+            "discount": None if slot in data.commitment_prices else discount,
+            "order_cost": offer.order_cost, "committed": slot in data.commitments,
         })
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 

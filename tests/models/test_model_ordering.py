@@ -8,6 +8,7 @@ shortfall_penalty 100, holding_cost 0, ample funding (base_sheets).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from modelcase import approx, demand, order_map, sheets, solve, stock_of
 
@@ -138,7 +139,8 @@ def test_commitment_at_an_agreed_price_pays_it_without_prices_or_discounts(tmp_p
     assert plan.costs["purchase_cost"] == approx(72) and plan.costs["order_cost"] == approx(3)
     assert plan.costs["risk_cost"] == approx(7.2) and plan.objective == approx(72 + 3 + 6 + 7.2)
     order = plan.orders.iloc[0]
-    assert (order["unit_price"], order["cost"], order["discount"]) == (approx(12), approx(75), 0)
+    assert (order["unit_price"], order["cost"], order["list_price"]) == (approx(12), approx(75), approx(8))
+    assert pd.isna(order["discount"])  # an agreed price takes no discount
 
 
 def test_price_override_moves_the_purchase_to_the_cheap_period(tmp_path):

@@ -124,7 +124,8 @@ def test_after_a_price_move_frozen_orders_keep_their_price_and_no_order_joins_th
     assert frozen.result.plan.objective == pytest.approx(160.0)
     table = frozen.result.plan.orders.set_index("period")
     assert list(table["unit_price"]) == [10.0, 10.0, 12.0] and list(table["cost"]) == [50.0, 50.0, 60.0]
-    assert list(table["list_price"]) == [10.0, 10.0, 12.0]  # an agreed price is its own list price
+    assert list(table["list_price"]) == [12.0, 12.0, 12.0]  # the period's list price, beside the agreed one
+    assert table["discount"].isna().tolist() == [True, True, False]  # an agreed price takes no discount
     assert frozen.result.data.frozen_orders == {("S1", "ga", 1), ("S1", "ga", 2)}
     assert check_result_workbook(frozen.output, frozen.result.data) == []
 
