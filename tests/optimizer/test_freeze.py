@@ -199,3 +199,14 @@ def test_frozen_orders_that_alone_break_a_country_cap_are_named(tmp_path):
     assert any(c.startswith("country cap: orders of ga from Canada would exceed max_share 0 by 10 t")
                and "frozen order of 5 t of ga from S1 in period 1" in c
                and "frozen order of 5 t of ga from S1 in period 2" in c for c in conflicts), conflicts
+
+
+def test_a_frozen_order_without_unit_price_is_priced_at_the_input_with_a_warning(tmp_path):
+    """A hand-made previous plan whose Orders give no unit_price: the order is frozen, its price is the input's."""
+    data, _ = load(write(tmp_path / "in.xlsx"))
+    previous = view({1: 5.0})
+    previous.orders["S1", "ga", 1]["unit_price"] = None
+    frozen = freeze_orders(data, previous, 1)
+    assert frozen.data.commitments == {("S1", "ga", 1): 5.0} and frozen.data.commitment_prices == {}
+    assert [p.severity for p in frozen.problems] == ["warning"]
+    assert "has no unit_price in run 7, so it is priced at the input's prices" in str(frozen.problems[0])
