@@ -13,8 +13,9 @@ Symbols
     min_order, max_per_period, order_cost, lead_time: from Offers; onboarding_cost from Suppliers
 
 An order slot exists only where an order is allowed (first_period <= t <=
-last_period, t + lead_time <= T) and some funding source could pay it, so no
-variable is created that must be zero. Commitments always get their slot.
+last_period, t + lead_time <= T, and with ``--freeze N`` after period N) and
+some funding source could pay it, so no variable is created that must be
+zero. Commitments always get their slot.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Segment:
 
 def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
     upper = order_upper_bounds(data)
-    segments = {slot: price_segments(data.offers[slot[:2]], bound) for slot, bound in upper.items()}
+    segments = {slot: slot_segments(data, slot, bound) for slot, bound in upper.items()}
     tiered = {slot: segs for slot, segs in segments.items() if len(segs) > 1}
 
     model.ORDER_SLOTS = pyo.Set(dimen=3, initialize=sorted(upper), ordered=True)
@@ -76,12 +77,11 @@ def order_upper_bounds(data: PlanningData) -> dict[Slot, float]:
       - storage in the base scenario, where nothing is lost:
         max_stock + demand in the arrival period (stock after arrival is at most max_stock).
     """
-    T = data.settings.num_periods
     upper: dict[Slot, float] = {}
     for (supplier, mineral), offer in data.offers.items():
         max_stock = data.minerals[mineral].max_stock
         best_discount = max((d for _, d in offer.discounts), default=0.0)
-        for period in offer.orderable_periods(T):
+        for period in data.order_periods(offer):  # none in frozen periods but the commitments
             slot = (supplier, mineral, period)
             funds = sum(
                 min(source.amount, source.budgets.get(period, math.inf))
@@ -100,6 +100,13 @@ def order_upper_bounds(data: PlanningData) -> dict[Slot, float]:
             elif bound > 0 and bound >= offer.min_order:
                 upper[slot] = bound
     return upper
+
+
+def slot_segments(data: PlanningData, slot: Slot, upper: float) -> list[Segment]:
+    """The price segments of an order slot: one, without discount, for a commitment at an agreed price."""
+    if slot in data.commitment_prices:
+        return [Segment(0.0, upper, 0.0)]
+    return price_segments(data.offers[slot[:2]], upper)
 
 
 def price_segments(offer: Offer, upper: float) -> list[Segment]:
@@ -192,8 +199,13 @@ def _fix_commitments(model, data: PlanningData) -> None:
 
 def _add_order_costs(model, data: PlanningData, tiered) -> None:
     def purchase_cost(m, supplier, mineral, period):
-        """price[o,t] * (1 - d) * x[o,t], with d the discount of the order's segment."""
+        """price[o,t] * (1 - d) * x[o,t], with d the discount of the order's segment.
+
+        A commitment at an agreed price costs quantity x unit_price, a constant (model.md constraint 2).
+        """
         slot = (supplier, mineral, period)
+        if slot in data.commitment_prices:
+            return data.commitment_prices[slot] * data.commitments[slot] / m.money_unit
         price = data.offers[supplier, mineral].price(period) / m.money_unit
         if slot not in tiered:
             return price * m.Order[slot]

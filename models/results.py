@@ -62,12 +62,14 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
         if not placed or (quantity <= 0 and offer.order_cost == 0 and slot not in data.commitments):
             continue
         discount = _segment_discount(model, slot)
-        unit_price = offer.price(period) * (1.0 - discount)
+        unit_price = data.unit_price(slot, discount)
         rows.append({
             "supplier": supplier, "mineral": mineral, "country": data.country(supplier), "period": period,
             "arrival_period": period + offer.lead_time, "quantity": quantity, "unit_price": unit_price,
             "cost": quantity * unit_price + offer.order_cost, "list_price": offer.price(period),
-            "discount": discount, "order_cost": offer.order_cost, "committed": slot in data.commitments,
+            # an agreed price takes no discount: the cell is left blank beside the period's list price
+            "discount": None if slot in data.commitment_prices else discount,
+            "order_cost": offer.order_cost, "committed": slot in data.commitments,
         })
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 
@@ -140,16 +142,52 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
                 continue
             if name in MONEY_SLACKS:
                 amount *= model.money_unit
-            found.append((amount, _conflict_sentence(name, index, amount, data, currency)))
+            found.append((amount, _conflict_sentence(name, index, amount, data, currency)
+                          + _committed_behind(name, index, data)))
     for (mineral, period), amount in storage.items():
         found.append((amount, f"storage: the stock of {mineral} in period {period} would exceed max_stock "
-                              f"{data.minerals[mineral].max_stock:g} by {amount:,.6g} {data.minerals[mineral].unit}"))
+                              f"{data.minerals[mineral].max_stock:g} by {amount:,.6g} {data.minerals[mineral].unit}"
+                      + _committed_behind("con_max_stock", (mineral, period), data)))
     commitments = ", ".join(f"{q:g} {data.minerals[m].unit} of {m} from {s} in period {t}"
+                            + (" (frozen)" if (s, m, t) in data.frozen_orders else "")
                             for (s, m, t), q in data.commitments.items())
     sentences = [text for _, text in sorted(found, key=lambda item: -item[0])]
     if commitments and sentences:
         sentences.append(f"the commitments that force these orders: {commitments}")
     return sentences
+
+
+def _committed_behind(name: str, index, data: PlanningData) -> str:
+    """The committed orders (frozen ones named so) that a relaxed limit must carry, with their cost, or ""."""
+    def pays(source, slot) -> bool:
+        return source.can_pay(data.country(slot[0]), slot[1], slot[2])
+
+    carried = {
+        "con_order_funded": lambda slot: slot == index,
+        "con_source_amount": lambda slot: pays(data.funding[index], slot),
+        "con_period_budget": lambda slot: slot[2] == index[1] and pays(data.funding[index[0]], slot),
+        "con_country_share": lambda slot: slot[1] == index[0] and data.country(slot[0]) == index[1],
+        "con_supplier_share": lambda slot: slot[:2] == index,
+        "con_average_risk": lambda slot: slot[1] == index,
+        "con_max_stock": lambda slot: slot[1] == index[0]
+        and slot[2] + data.offers[slot[:2]].lead_time <= index[1],
+    }.get(name)
+    slots = [slot for slot in sorted(data.commitments) if carried is not None and carried(slot)]
+    if not slots:
+        return ""
+    return "; committed orders it must carry: " + ", ".join(_committed_order_text(data, slot) for slot in slots)
+
+
+def _committed_order_text(data: PlanningData, slot) -> str:
+    """``frozen order of 5 t of ga from S1 in period 1 (5 x 10 agreed + order cost 0 = 50.00 USD)``."""
+    supplier, mineral, period = slot
+    quantity, unit = data.commitments[slot], data.minerals[mineral].unit
+    price, order_cost = data.unit_price(slot), data.offers[slot[:2]].order_cost
+    kind = "frozen order" if slot in data.frozen_orders else "commitment"
+    basis = "agreed" if slot in data.commitment_prices else "list price"
+    return (f"{kind} of {quantity:g} {unit} of {mineral} from {supplier} in period {period} ({quantity:g} x "
+            f"{price:,.6g} {basis} + order cost {order_cost:,.6g} = {quantity * price + order_cost:,.2f} "
+            f"{data.settings.currency})")
 
 
 def _conflict_sentence(name: str, index, amount: float, data: PlanningData, currency: str) -> str:

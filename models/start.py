@@ -156,9 +156,8 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
         sources_of[index[1:]].append(index)
         start[model.Spend[index]] = 0.0
     for slot, quantity in orders.items():
-        offer = data.offers[slot[:2]]
         discount = _segment_discount(model, slot, quantity)
-        due = (offer.price(slot[2]) * (1 - discount) * quantity + offer.order_cost) / unit
+        due = (data.unit_price(slot, discount) * quantity + data.offers[slot[:2]].order_cost) / unit
         for index in sources_of.get(slot, ()):
             f, period = index[0], index[3]
             paid = min(due, left[f], left_in_period[f, period])

@@ -121,9 +121,9 @@ def _size(chart, width: float = CHART_WIDTH_CM, height: float = CHART_HEIGHT_CM)
 
 
 def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData) -> LineChart:
-    """Stock against target over time, in base and the mineral's worst scenario."""
+    """Stock against target over time, in base and the mineral's worst scenario (none when never short)."""
     unit = data.minerals[mineral].unit
-    worst = metrics.worst_scenario(plan, data, mineral)
+    worst = metrics.worst_scenarios(plan, data)[mineral].shown or BASE
     mine = plan.stock[plan.stock["mineral"] == mineral]
     stock = {(k, int(t)): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["stock"])}
     target = {int(t): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["target"]) if k == BASE}

@@ -297,16 +297,27 @@ def check_orders(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
         if r.country != data.country(r.supplier):
             problems.append(f"{where}: country {r.country!r} != supplier's country {data.country(r.supplier)!r}")
         problems += _check_order_size(r, offer, where, tol)
-        discount = offer.discount_for(r.quantity)  # reached within 1e-6 of a tier's min_quantity
-        expected = offer.price(r.period) * (1 - discount)
-        if not tol.close(r.unit_price, expected):
-            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != price {_fmt(offer.price(r.period))} "
-                            f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}")
+        problems += _check_unit_price(r, offer, data, where, tol)
         expected_cost = r.quantity * r.unit_price + offer.order_cost
         if not tol.close(r.cost, expected_cost):
             problems.append(f"{where}: cost {_fmt(r.cost)} != quantity x unit_price + order_cost "
                             f"{_fmt(expected_cost)}")
     return problems
+
+
+def _check_unit_price(r: OrderRow, offer: Offer, data: PlanningData, where: str, tol: Tolerance) -> list[str]:
+    """Constraints 2 and 4: a commitment's agreed price, else the period's price less the tier's discount."""
+    agreed = data.commitment_prices.get(r.slot)
+    if agreed is not None:
+        if tol.close(r.unit_price, agreed):
+            return []
+        return [f"{where}: unit_price {_fmt(r.unit_price)} != the commitment's agreed unit_price {_fmt(agreed)}"]
+    discount = offer.discount_for(r.quantity)  # reached within 1e-6 of a tier's min_quantity
+    expected = offer.price(r.period) * (1 - discount)
+    if tol.close(r.unit_price, expected):
+        return []
+    return [f"{where}: unit_price {_fmt(r.unit_price)} != price {_fmt(offer.price(r.period))} "
+            f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}"]
 
 
 def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> list[str]:
@@ -323,8 +334,10 @@ def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> 
 
 
 def check_commitments(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
-    """Constraint 2: every commitment is an order row of exactly its quantity."""
-    problems = []
+    """Constraint 2: every commitment is an order row of exactly its quantity; frozen periods hold no other."""
+    problems = [f"Orders row {r.row} ({r.supplier}, {r.mineral}, period {r.period}): an order in frozen period "
+                f"{r.period} (--freeze {data.frozen_periods}) that is not a commitment"
+                for r in orders if r.period <= data.frozen_periods and r.slot not in data.commitments]
     ordered = _ordered(orders, data)
     for (s, m, t), quantity in sorted(data.commitments.items()):
         if (s, m, t) not in ordered:

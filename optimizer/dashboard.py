@@ -146,12 +146,13 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
 
 
 def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
-    page.section("Funding", "source", "spent", "amount", "used")
-    spent = plan.funding.groupby("source")["amount"].sum()
-    for name, source in data.funding.items():
-        paid = float(spent.get(name, 0.0))
-        page.add(name, paid, source.amount, paid / source.amount if source.amount else None,
-                 formats=(None, MONEY, MONEY, SHARE))
+    """What each source paid, beside its amount and what its budgets, window and rules let it pay at most."""
+    page.section("Funding", "source", "spent", "amount", "can pay at most", "spent of that")
+    use = metrics.funding_use(plan, data)
+    for row in use.itertuples():
+        page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
+                 formats=(None, MONEY, MONEY, MONEY, SHARE))
+    page.sentences(explain.funding_limits(use, data), numbered=False)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:

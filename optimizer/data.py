@@ -145,6 +145,10 @@ class PlanningData:
     target_cover: dict[tuple[str, int], float] = field(default_factory=dict)  # Targets.cover_periods as given
     pipeline: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
     commitments: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
+    # Commitments.unit_price: the agreed price of a commitment (purchase money / quantity over its rows)
+    commitment_prices: dict[Slot, float] = field(default_factory=dict)
+    frozen_periods: int = 0  # --freeze N: in periods 1..N no order is placed but the commitments
+    frozen_orders: frozenset[Slot] = frozenset()  # the commitments that are the previous plan's frozen orders
     country_max_share: dict[str, float] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
     input_files: tuple[InputFile, ...] = ()
@@ -159,6 +163,18 @@ class PlanningData:
         """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
         base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
         return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def order_periods(self, offer: Offer) -> list[int]:
+        """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""
+        return [t for t in offer.orderable_periods(self.settings.num_periods)
+                if t > self.frozen_periods or (offer.supplier, offer.mineral, t) in self.commitments]
+
+    def unit_price(self, slot: Slot, discount: float = 0.0) -> float:
+        """What a unit of the order in ``slot`` costs: its commitment's agreed price, else p[o,t] * (1 - d)."""
+        agreed = self.commitment_prices.get(slot)
+        if agreed is not None:
+            return agreed
+        return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
 
     def country(self, supplier: str) -> str:
         return self.suppliers[supplier].country

@@ -14,6 +14,8 @@ import pandas as pd
 from models.sensitivity import Marginal
 from optimizer.analysis import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.data import PlanningData
+from optimizer.charts import period_label
+from optimizer.metrics import EVERY_SCENARIO
 from optimizer.relax import PENALTY
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -239,6 +241,37 @@ def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
     return sentences
 
 
+# --- what each funding source can pay ----------------------------------------------------------------
+
+def funding_limits(use: pd.DataFrame, data: PlanningData) -> list[str]:
+    """Why each source paid what it paid: what its budgets, window and rules let it pay at most.
+
+    ``use`` is ``metrics.funding_use``: "Ex-Im loan: its per-period budgets in the 12 quarters it may
+    pay in (Q1 2027 to Q4 2029) add up to $900M of its $10B; it paid 51% of that; not for suppliers in China."
+    """
+    currency, unit = data.settings.currency, data.settings.period_unit
+    sentences = []
+    for row in use.itertuples():
+        source = data.funding[row.source]
+        rules = ("; only for " + ", ".join(sorted(source.minerals)) if source.minerals is not None else "") + \
+            ("; not for suppliers in " + ", ".join(sorted(source.excluded_countries))
+             if source.excluded_countries else "")
+        if not row.periods:
+            sentences.append(f"{row.source}: no order it may pay can be placed in any period{rules}.")
+            continue
+        first, last = (period_label(data, t) for t in (row.periods[0], row.periods[-1]))
+        span = f"{len(row.periods)} {unit}{'s' if len(row.periods) > 1 else ''} it may pay in ({first}" + \
+            (f" to {last})" if len(row.periods) > 1 else ")")
+        if row.limit == "budgets":
+            text = (f"{row.source}: its per-period budgets in the {span} add up to {money(row.at_most, currency)} "
+                    f"of its {money(row.amount, currency)}")
+        else:
+            text = f"{row.source}: its amount {money(row.amount, currency)} is its limit over the {span}"
+        text += f"; it paid {percent(row.used_of_at_most)} of that" if row.at_most else ""
+        sentences.append(text + rules + ".")
+    return sentences
+
+
 # --- the largest risks ----------------------------------------------------------------------------
 
 def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: PlanningData,
@@ -256,8 +289,8 @@ def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: Pl
         worst = [f"{number(q)} {row.unit} {what}" for q, what in (
             (row.worst_unmet_demand, "of demand go unmet"), (row.worst_below_target, "are missing from target"))
             if q > 0]
-        if row.worst_scenario != "base" and worst:
-            text += f"; in '{row.worst_scenario}' ({percent(row.worst_probability)}) {' and '.join(worst)}"
+        if row.worst_scenario not in ("", "base") and worst:
+            text += f"; {_where_worst(row)} {' and '.join(worst)}"
         risks.append(text + (f"; {where}." if where else "."))
     concentrated = concentration.dropna(subset=["hhi_country_after"]).sort_values("hhi_country_after",
                                                                                    ascending=False)
@@ -269,6 +302,16 @@ def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: Pl
         risks.append(f"{row.mineral}: {_largest_country(concentration, row.mineral)} "
                      f"(HHI {row.hhi_country_after:,.0f}).")
     return risks
+
+
+def _where_worst(row) -> str:
+    """``in every scenario``, ``in 'China ban' (25%)`` or ``in each of 'A', 'B' (40% together)``."""
+    if row.worst_scenario == EVERY_SCENARIO:
+        return "in every scenario"
+    names = ", ".join(f"'{name}'" for name in row.worst_scenarios)
+    if len(row.worst_scenarios) == 1:
+        return f"in {names} ({percent(row.worst_probability)})"
+    return f"in each of {names} ({percent(row.worst_probability)} together)"
 
 
 def _largest_country(concentration: pd.DataFrame, mineral: str) -> str:

@@ -47,7 +47,8 @@ def write_atomically(path: Path, write: Callable[[Path], None],
     ``write`` fills the temporary file; ``verify`` may inspect it and raise to
     abandon it. A crash at any point leaves either the old file or the new one,
     never half a file. Any OSError (a full disk, a read-only folder) becomes
-    ``CannotWrite``, with the old file untouched and no temporary file left.
+    ``CannotWrite``, with the old file untouched and no temporary file left. The
+    file gets the permissions the umask allows, as a file any editor saves.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,12 @@ def write_atomically(path: Path, write: Callable[[Path], None],
     except OSError as reason:
         raise CannotWrite(path, reason) from reason
     temporary_path = Path(temporary)
+    try:
+        # mkstemp makes the file 0600; the published file is anyone's file: what the umask allows (0644 under 022)
+        os.chmod(temporary_path, 0o666 & ~current_umask())
+    except OSError as reason:
+        temporary_path.unlink(missing_ok=True)
+        raise CannotWrite(path, reason) from reason
     try:
         write(temporary_path)
         with open(temporary_path, "rb") as written:
@@ -71,6 +78,20 @@ def write_atomically(path: Path, write: Callable[[Path], None],
         raise CannotWrite(path, reason) from reason
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where /proc allows (other threads may be writing)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
 
 
 RESERVED_SUFFIX = ".reserved"

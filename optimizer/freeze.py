@@ -3,12 +3,14 @@
 An order the previous plan placed in one of its first N periods may already be
 with the supplier; a re-plan must keep it, never cancel it silently. So
 ``freeze_orders`` adds those orders to the workbook's Commitments (a new
-``PlanningData``; the model is unchanged). When the horizon moved on (a later
-``start_date``), periods are shifted: an order of a period now before the
-horizon is left out with a warning (record it in ``Pipeline`` if it has not
-arrived). A frozen order that no longer fits its offer (window, lead time,
-capacity, minimum order, or the offer is gone) is an input error naming the
-order, so the analyst decides, rather than a plan that quietly drops it.
+``PlanningData``), each at the unit price it was placed at, and marks those
+periods decided: the model places no other order in them (``frozen_periods``).
+When the horizon moved on (a later ``start_date``), periods are shifted: an
+order of a period now before the horizon is left out with a warning (record
+it in ``Pipeline`` if it has not arrived). A frozen order that no longer fits
+its offer (window, lead time, capacity, minimum order, or the offer is gone)
+is an input error naming the order, so the analyst decides, rather than a
+plan that quietly drops it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,14 @@ class Frozen:
 
 
 def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Frozen:
-    """Turn ``previous``'s orders in its first ``periods`` periods into commitments of ``data``."""
+    """Turn ``previous``'s orders in its first ``periods`` periods into commitments of ``data``.
+
+    Each is committed at the unit price it was placed at (after discount), and
+    those periods are decided: no other order is placed in them.
+    """
     shift = period_shift(previous, data.settings.start_date, data.settings.period_unit)
     commitments = dict(data.commitments)
+    prices = dict(data.commitment_prices)
     problems: list[Problem] = []
     frozen: set[Slot] = set()
     for (supplier, mineral, period), order in sorted(previous.orders.items()):
@@ -58,7 +65,16 @@ def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Froze
                                         f"{quantity:g}; the workbook's commitment stands", **where))
             continue
         commitments[slot] = quantity
-    return Frozen(replace(data, commitments=commitments), frozen, problems)
+        if order.get("unit_price") is None:
+            problems.append(Problem("warning", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
+                                    f"{slot[2]} has no unit_price in {previous.label}, so it is priced at the "
+                                    "input's prices; expected the unit_price it was placed at", **where))
+        else:
+            prices[slot] = order["unit_price"]
+    decided = replace(data, commitments=commitments, commitment_prices=prices,
+                      frozen_periods=max(0, periods - shift),
+                      frozen_orders=frozenset(frozen - set(data.commitments)))
+    return Frozen(decided, frozen, problems)
 
 
 def misfit(data: PlanningData, slot: Slot, quantity: float) -> str:

@@ -18,7 +18,9 @@ graphite and kilograms of gallium add up as money.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -139,6 +141,38 @@ def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
     return float((risk * weights).sum()) / total
 
 
+def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per funding source: what it paid, its amount, and what its rules let it pay at most over the horizon.
+
+    ``at_most`` = min(amount, sum of Budgets[f,t] over the periods t in which the source may pay some
+    order: inside its window, with an offer that can be ordered then from a country it does not exclude,
+    of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
+    which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
+    """
+    spent = plan.funding.groupby("source")["amount"].sum() if not plan.funding.empty else {}
+    rows = []
+    for name, source in data.funding.items():
+        periods = payable_periods(data, source)
+        caps = math.fsum(source.budgets.get(t, math.inf) for t in periods)
+        at_most = min(source.amount, caps)
+        paid = float(spent.get(name, 0.0))
+        rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
+                     "used_of_at_most": paid / at_most if at_most else None,
+                     "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
+    return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used_of_at_most", "limit", "periods"])
+
+
+def payable_periods(data: PlanningData, source) -> list[int]:
+    """The periods in which ``source`` may pay some order (window, budget > 0, countries, minerals, offers)."""
+    periods: set[int] = set()
+    for offer in data.offers.values():
+        country = data.country(offer.supplier)
+        if country in source.excluded_countries or offer.mineral not in (source.minerals or {offer.mineral}):
+            continue  # quicker than asking can_pay period by period
+        periods.update(t for t in data.order_periods(offer) if source.can_pay(country, offer.mineral, t))
+    return sorted(periods)
+
+
 def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
     """(scenario, mineral) -> (unmet demand, below target, stock) summed over periods."""
     if plan.stock.empty:
@@ -149,48 +183,79 @@ def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
 
 
 def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: expected unmet demand and stock below target, their penalty, and the worst scenario."""
+    """Per mineral: expected unmet demand and stock below target, their penalty, and its worst scenarios.
+
+    ``worst_scenario`` is ``WorstScenario.label`` ("" when never short, "every scenario" when all tie);
+    ``worst_scenarios`` the tied scenarios' names, ``worst_probability`` their probability together.
+    """
     totals = _totals(plan)
     worst = worst_scenarios(plan, data)
     rows = []
     for mineral, spec in data.minerals.items():
         unmet = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[0] for k in data.all_scenarios)
         below = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[1] for k in data.all_scenarios)
-        in_worst = totals.get((worst[mineral], mineral), (0.0, 0.0, 0.0))
+        mine = worst[mineral]
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
             "expected_below_target": below, "expected_penalty": spec.shortfall_penalty * (unmet + below),
-            "worst_scenario": worst[mineral],
-            "worst_probability": next(k.probability for k in data.all_scenarios if k.name == worst[mineral]),
-            "worst_unmet_demand": in_worst[0], "worst_below_target": in_worst[1],
+            "worst_scenario": mine.label, "worst_scenarios": mine.scenarios,
+            "worst_probability": mine.probability,
+            "worst_unmet_demand": mine.unmet_demand, "worst_below_target": mine.below_target,
         })
     return pd.DataFrame(rows)
 
 
-def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, str]:
-    """Per mineral, the scenario other than base that leaves it shortest (then with least stock); base if none."""
+EVERY_SCENARIO = "every scenario"
+TIE_TOLERANCE = 1e-6  # relative: solver round-off is no difference between scenarios
+
+
+@dataclass(frozen=True)
+class WorstScenario:
+    """Where a mineral is shortest: every scenario tied at its largest unmet demand + stock below target.
+
+    No scenario is picked from a tie: ``label`` names them all ("every scenario" when base and every
+    disruption tie), and is "" when the mineral is never short. ``shown`` is the one scenario a chart or
+    the Cover sheet draws beside base: a worst one other than base (of tied ones, the one with least stock),
+    None when base is among the worst or the mineral is never short.
+    """
+
+    scenarios: tuple[str, ...] = ()
+    label: str = ""
+    shown: str | None = None
+    probability: float = 0.0  # of the tied scenarios together
+    unmet_demand: float = 0.0  # in a worst scenario, summed over periods
+    below_target: float = 0.0
+
+
+def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, WorstScenario]:
+    """Per mineral, its ``WorstScenario``: the one place the worst scenario is chosen."""
     totals = _totals(plan)
-    worst = {}
-    for mineral in data.minerals:
-        scored = [(-(t[0] + t[1]), t[2], k.name) for k in data.scenarios
-                  if (t := totals.get((k.name, mineral))) is not None]
-        worst[mineral] = min(scored)[2] if scored else BASE
-    return worst
+    return {mineral: _worst(mineral, totals, data) for mineral in data.minerals}
 
 
-def worst_scenario(plan: Plan, data: PlanningData, mineral: str) -> str:
-    return worst_scenarios(plan, data)[mineral]
+def _worst(mineral: str, totals: dict, data: PlanningData) -> WorstScenario:
+    amounts = {k.name: totals.get((k.name, mineral), (0.0, 0.0, 0.0)) for k in data.all_scenarios}
+    largest = max(u + b for u, b, _ in amounts.values())
+    if largest <= TIE_TOLERANCE:
+        return WorstScenario()
+    tied = tuple(k.name for k in data.all_scenarios
+                 if sum(amounts[k.name][:2]) >= largest - TIE_TOLERANCE * max(1.0, largest))
+    every = len(tied) == len(data.all_scenarios) > 1
+    shown = None if BASE in tied else min(tied, key=lambda name: amounts[name][2])
+    probability = sum(k.probability for k in data.all_scenarios if k.name in tied)
+    first = amounts[tied[0]]
+    return WorstScenario(tied, EVERY_SCENARIO if every else ", ".join(tied), shown, probability, first[0], first[1])
 
 
 def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and period, in base and the mineral's worst scenario: stock as periods of demand ahead."""
     T = data.settings.num_periods
-    worst = worst_scenarios(plan, data)
+    shown = {mineral: worst.shown for mineral, worst in worst_scenarios(plan, data).items()}
     rows = []
     for scenario, mineral, period, stock, target in zip(plan.stock["scenario"], plan.stock["mineral"],
                                                         plan.stock["period"], plan.stock["stock"],
                                                         plan.stock["target"]):
-        if scenario != BASE and scenario != worst[mineral]:
+        if scenario != BASE and scenario != shown[mineral]:
             continue
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": int(period), "stock": float(stock),

@@ -70,7 +70,8 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningDa
         data, minerals={mineral: data.minerals[mineral]}, suppliers=suppliers, funding=sources,
         offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
-        pipeline=mine(data.pipeline), commitments=mine(data.commitments))
+        pipeline=mine(data.pipeline), commitments=mine(data.commitments),
+        commitment_prices=mine(data.commitment_prices))
 
 
 # --- who can pay ---------------------------------------------------------------------------

@@ -222,6 +222,9 @@ COMMITMENTS = Sheet(
     columns=(
         SUPPLIER, MINERAL, PERIOD,
         Column("quantity", FLOAT, "quantity ordered", required=True, minimum=0.0, minimum_open=True, unit="unit"),
+        Column("unit_price", FLOAT, "agreed price of the committed order: it costs quantity x unit_price plus the "
+               "offer's order_cost, Prices and Discounts do not apply (rows of the same order all give it or none)",
+               default_text="priced like any other order", minimum=0.0, minimum_open=True, unit="currency/unit"),
     ),
 )
 

@@ -71,7 +71,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
     "Targets": [{"mineral": "gallium", "period": 4, "min_stock": 2},
                 {"mineral": "germanium", "period": 4, "cover_periods": 2}],
     "Pipeline": [{"supplier": "BE Specialty Metals Refiner", "mineral": "germanium", "period": 1, "quantity": 1}],
-    "Commitments": [{"supplier": "JP Gallium Recycler", "mineral": "gallium", "period": 1, "quantity": 0.5}],
+    "Commitments": [{"supplier": "JP Gallium Recycler", "mineral": "gallium", "period": 1, "quantity": 0.5,
+                     "unit_price": 520_000},  # a contract at an agreed price
+                    {"supplier": "JP Gallium Recycler", "mineral": "gallium", "period": 2, "quantity": 0.3}],
     "Funding": [
         {"source": "Ex-Im loan", "amount": 50_000_000, "cost_rate": 0.04, "excluded_countries": "China"},
         {"source": "Private capital", "amount": 10_000_000, "cost_rate": 0.08},

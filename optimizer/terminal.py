@@ -50,11 +50,10 @@ def _costs(plan: Plan, currency: str) -> list[str]:
 
 
 def _funding(plan: Plan, data: PlanningData) -> list[str]:
-    spent = plan.funding.groupby("source")["amount"].sum()
-    rows = [[name, f"{float(spent.get(name, 0.0)):,.0f}", f"{source.amount:,.0f}",
-             f"{float(spent.get(name, 0.0)) / source.amount:.1%}" if source.amount else ""]
-            for name, source in data.funding.items()]
-    return ["Funding"] + table(["source", "spent", "amount", "used"], rows)
+    use = metrics.funding_use(plan, data)
+    rows = [[r.source, f"{r.spent:,.0f}", f"{r.amount:,.0f}", f"{r.at_most:,.0f}",
+             f"{r.used_of_at_most:.1%}" if r.at_most else ""] for r in use.itertuples()]
+    return ["Funding"] + table(["source", "spent", "amount", "can pay at most", "spent of that"], rows)
 
 
 def _orders(plan: Plan, data: PlanningData) -> list[str]:

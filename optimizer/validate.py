@@ -212,7 +212,7 @@ class _Validator:
         targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
                                "quantity", supplier_rows)
-        commitments = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
+        commitments, commitment_prices = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
         funding = self.funding(self.records(schema.FUNDING), self.records(schema.BUDGETS), mineral_rows,
                                suppliers, T)
         countries = self.countries(self.records(schema.COUNTRIES), suppliers)
@@ -223,6 +223,7 @@ class _Validator:
         return PlanningData(
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
+            commitment_prices=commitment_prices,
             country_max_share=countries, scenarios=scenarios, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
@@ -359,16 +360,36 @@ class _Validator:
             targets[key] = max(wanted, default=0.0)
         return targets, cover
 
-    def commitments(self, records, offers, offer_rows, T) -> dict[tuple[str, str, int], float]:
-        """Orders already decided; each must fit its offer's window, lead time, capacity and minimum."""
+    def commitments(self, records, offers, offer_rows, T) -> tuple[dict[tuple, float], dict[tuple, float]]:
+        """Orders already decided, and the agreed unit_price of those that give one.
+
+        Rows of one order add up, their purchase money too (the agreed price is
+        sum of quantity x unit_price / sum of quantity); either every row of an
+        order gives unit_price or none does. Each order must fit its offer's
+        window, lead time, capacity and minimum.
+        """
         totals: dict[tuple, float] = defaultdict(float)
+        money: dict[tuple, float] = defaultdict(float)
         first_row: dict[tuple, Record] = {}
         for record in records:
-            if not self.offer_exists(record, offer_rows) or not record.valid("period", "quantity"):
+            if not self.offer_exists(record, offer_rows) or not record.valid("period", "quantity", "unit_price"):
                 continue
             key = (record["supplier"], record["mineral"], record["period"])
+            first = first_row.setdefault(key, record)
+            if (record["unit_price"] is None) != (first["unit_price"] is None):
+                given, blank = (record, first) if first["unit_price"] is None else (first, record)
+                self.problems.error(f"row {given.row} of the same commitment ({key[0]}, {key[1]}, period {key[2]}) "
+                                    f"gives a unit_price and row {blank.row} does not; expected a unit_price on "
+                                    "every row of a commitment or on none", **record.at("unit_price"))
+                continue
             totals[key] += record["quantity"]
-            first_row.setdefault(key, record)
+            if record["unit_price"] is not None:
+                money[key] += record["quantity"] * record["unit_price"]
+        self.check_commitments(totals, offers, first_row, T)
+        return dict(totals), {key: money[key] / totals[key] for key in money}
+
+    def check_commitments(self, totals: dict[tuple, float], offers, first_row: dict[tuple, Record], T) -> None:
+        """Each commitment fits its offer's window, lead time, capacity and minimum."""
         for key, quantity in totals.items():
             offer, record = offers.get(key[:2]), first_row[key]
             if offer is None or T is None:
@@ -387,7 +408,6 @@ class _Validator:
                 self.problems.error(f"the committed quantity {quantity:g} is above the offer's max_per_period "
                                     f"{offer.max_per_period:g}; expected at most {offer.max_per_period:g}",
                                     **record.at("quantity"))
-        return dict(totals)
 
     def funding(self, records, budget_records, mineral_rows, suppliers, T) -> dict[str, FundingSource]:
         countries = {s.country for s in suppliers.values()}

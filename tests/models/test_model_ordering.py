@@ -8,6 +8,7 @@ shortfall_penalty 100, holding_cost 0, ample funding (base_sheets).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from modelcase import approx, demand, order_map, sheets, solve, stock_of
 
@@ -119,6 +120,27 @@ def test_commitment_is_ordered_paid_and_held_even_without_demand(tmp_path):
     assert order_map(plan) == {("S1", 1): approx(7)}
     assert plan.orders["committed"].tolist() == [True]
     assert stock_of(plan, 2) == approx(7)
+
+
+def test_commitment_at_an_agreed_price_pays_it_without_prices_or_discounts(tmp_path):
+    """S1 lists 10, a Prices row 8 in period 1 and 20% off from 5 t; the commitment of 6 t in period 1 was
+    agreed at 12 (rows 4 t at 12.5 and 2 t at 11: 50 + 22 = 72) and pays order_cost 3: 75. Demand 6 in
+    period 2 is served by it (6 t held once: 6); risk_weight 0.5 x risk 0.2 charges on its 72: 7.2."""
+    rows = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": q, "unit_price": p}
+            for q, p in ((4, 12.5), (2, 11))]
+    book = sheets(2, Commitments=rows, Demand=demand(0, 6),
+                  Prices=[{"supplier": "S1", "mineral": "ga", "period": 1, "unit_price": 8}],
+                  Discounts=[{"supplier": "S1", "mineral": "ga", "min_quantity": 5, "discount": 0.2}])
+    book["Settings"]["risk_weight"] = 0.5
+    book["Suppliers"][0]["risk_score"] = 0.2
+    book["Offers"][0]["order_cost"] = 3
+    book["Minerals"][0]["holding_cost"] = 1
+    plan = solve(tmp_path, book)
+    assert plan.costs["purchase_cost"] == approx(72) and plan.costs["order_cost"] == approx(3)
+    assert plan.costs["risk_cost"] == approx(7.2) and plan.objective == approx(72 + 3 + 6 + 7.2)
+    order = plan.orders.iloc[0]
+    assert (order["unit_price"], order["cost"], order["list_price"]) == (approx(12), approx(75), approx(8))
+    assert pd.isna(order["discount"])  # an agreed price takes no discount
 
 
 def test_price_override_moves_the_purchase_to_the_cheap_period(tmp_path):

@@ -284,6 +284,24 @@ def test_commitment_with_other_quantity(tmp_path):
     assert_reported(check(tmp_path, make_tables(), data), "commitment (B, Li, period 3) of 16 is ordered as 15")
 
 
+def test_a_commitment_at_an_agreed_price_is_priced_at_it(tmp_path):
+    """The committed 40 t of Li from A were agreed at 90 a t, as the plan shows: valid. Agreed at 95, the
+    plan's 90 (list 100 less the tier's 10%) is wrong: the agreed price replaces Prices and Discounts."""
+    assert check(tmp_path, make_tables(), replace(make_data(), commitment_prices={("A", "Li", 1): 90.0})) == []
+    data = replace(make_data(), commitment_prices={("A", "Li", 1): 95.0})
+    assert_reported(check(tmp_path, make_tables(), data),
+                    "Orders row 2 (A, Li, period 1): unit_price 90 != the commitment's agreed unit_price 95")
+
+
+def test_no_order_but_the_commitments_in_frozen_periods(tmp_path):
+    """--freeze 2: the commitment in period 1 may stand; B's orders in period 2 may not."""
+    problems = check(tmp_path, make_tables(), replace(make_data(), frozen_periods=2))
+    assert_reported(problems, "Orders row 3 (A, Li, period 2): an order in frozen period 2 (--freeze 2) that is "
+                              "not a commitment")
+    assert_reported(problems, "Orders row 4 (B, Li, period 2)")
+    assert not any("period 1)" in p or "period 3)" in p for p in problems), problems
+
+
 def test_bad_cell_is_reported(tmp_path):
     tables = make_tables()
     set_cell(tables, "Orders", {"supplier": "B", "period": 3}, "quantity", "lots")

@@ -68,11 +68,15 @@ def test_the_example_rows_validate_cleanly_and_plan(template, tmp_path):
     data, warnings = load(template)
     assert warnings == []
     assert len(data.minerals) == 2 and data.targets[("germanium", 4)] == pytest.approx(0.5)  # 2 periods of cover
+    assert data.commitment_prices == {("JP Gallium Recycler", "gallium", 1): 520_000}  # one agreed, one not
+    assert ("JP Gallium Recycler", "gallium", 2) in data.commitments
     result = invoke("validate", template)
     assert result.exit_code == 0 and "valid: 2 minerals" in result.stderr
     planned = run(template, tmp_path / "plan.xlsx")
     assert planned.exit_code == 0
     assert check_result_workbook(planned.output, planned.data) == []
+    agreed = planned.plan.orders.set_index(["supplier", "period"]).loc[("JP Gallium Recycler", 1)]
+    assert agreed["unit_price"] == 520_000 and agreed["cost"] == pytest.approx(0.5 * 520_000 + 50_000)
 
 
 def test_blank_template_and_no_overwrite(tmp_path, template):

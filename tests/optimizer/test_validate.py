@@ -431,6 +431,32 @@ def commitment(period: int, quantity: float) -> dict:
     return {"supplier": "S1", "mineral": "ga", "period": period, "quantity": quantity}
 
 
+def test_agreed_prices_of_one_commitment_add_up_as_money(tmp_path):
+    """(S1, ga, 1): 3 t at 10 and 1 t at 14 are 4 t costing 44, an agreed 11 a t; period 2 has no agreed price."""
+    sheets = base_sheets()
+    sheets["Commitments"] = [dict(commitment(1, 3), unit_price=10), commitment(2, 6),
+                             dict(commitment(1, 1), unit_price=14)]
+    data = valid(tmp_path, sheets)
+    assert data.commitments == {("S1", "ga", 1): 4.0, ("S1", "ga", 2): 6.0}
+    assert data.commitment_prices == pytest.approx({("S1", "ga", 1): 11.0})
+
+
+def test_a_commitment_with_and_without_agreed_price_is_an_error(tmp_path):
+    sheets = base_sheets()
+    sheets["Commitments"] = [commitment(1, 3), dict(commitment(1, 2), unit_price=12)]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "unit_price"), "Commitments", 3, "unit_price", 12,
+                 "row 3 of the same commitment (S1, ga, period 1) gives a unit_price and row 2 does not; "
+                 "expected a unit_price on every row of a commitment or on none")
+
+
+def test_an_agreed_price_must_be_positive(tmp_path):
+    sheets = base_sheets()
+    sheets["Commitments"] = [dict(commitment(1, 3), unit_price=0)]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "unit_price"), "Commitments", 2, "unit_price", 0, "expected a number > 0")
+
+
 def test_commitment_outside_the_offer_window(tmp_path):
     sheets = base_sheets(num_periods=4)
     sheets["Offers"][0].update(first_period=2, last_period=3)
