@@ -35,6 +35,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.mix_and_risk import capped_minerals
 from optimizer.data import PlanningData
 from optimizer.problems import ERROR, Problem
 
@@ -57,11 +58,13 @@ def estimate(data: PlanningData) -> ModelEstimate:
     """Upper bounds of the columns and rows of ``build_model(data)``, without building anything per period."""
     T = data.settings.num_periods
     slots = spend = tier_columns = tier_rows = 0
+    offers_of_mineral: dict[str, list[tuple[str, str]]] = {}
     for offer in data.offers.values():
         periods = offer.orderable_periods(T)
         if not periods:
             continue
         slots += len(periods)
+        offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
         country = data.country(offer.supplier)
         spend += sum(_overlap(periods, source.first_period, source.last_period)
                      for source in data.funding.values()
@@ -80,9 +83,10 @@ def estimate(data: PlanningData) -> ModelEstimate:
         unmet += classes * demanded.get(mineral, 0)
         shortfall += classes * targeted.get(mineral, 0)
     change = 2 * slots if data.settings.change_penalty > 0 else 0
-    mix = len(data.offers) + len(data.minerals)  # offer and mineral totals of capped minerals
+    capped = capped_minerals(data, offers_of_mineral)
+    mix = sum(len(offers_of_mineral[mineral]) + 1 for mineral in capped)  # their offer and mineral totals
     columns = 2 * slots + spend + tier_columns + len(data.suppliers) + stock + unmet + shortfall + change + mix
-    mix_rows = mix + len(data.minerals) * (len(data.country_max_share) + 1) + len(data.offers)
+    mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + sum(len(offers_of_mineral[m]) for m in capped)
     rows = 4 * slots + tier_rows + stock + shortfall + change // 2 + len(data.funding) + mix_rows + sum(
         len(source.budgets) for source in data.funding.values())
     return ModelEstimate(columns, rows, slots)
