@@ -15,17 +15,19 @@ slot every orderable period, each eligible source paying it, one stock class
 per distinct set of disruptions touching a mineral); tests check them against
 built models. ``BYTES_PER_COLUMN`` is what a whole run (build, hand-over to
 HiGHS, solve, plan read back, result written and checked) took per column of
-the model, above what the process held once the input was validated, measured
-at the benchmark sizes (``optimize generate --size L`` and ``XL``, seed 0, a
-30 s time limit; peak resident memory, VmHWM, in a fresh process):
+the model, above what the process held once the input was validated (about
+120 MB), measured at the benchmark sizes (``optimize generate --size L`` and
+``XL``, seed 0) as the peak resident memory (VmHWM) of a fresh process:
 
-| size | columns | rows | memory above the validated input | per column |
-| --- | ---: | ---: | ---: | ---: |
-| L  |  50,976 |  43,314 |   284 MB | 5,570 bytes |
-| XL | 180,566 | 147,840 | 1,236 MB | 6,850 bytes |
+| size | columns | rows | run | above the validated input | per column |
+| --- | ---: | ---: | --- | ---: | ---: |
+| L  |  50,976 |  43,314 | whole, 30 s limit, plan written and checked |   416 MB | 8,154 bytes |
+| XL | 180,566 | 147,840 | to a 150 s limit that stopped without a plan (busy machine) | 867 MB | 4,802 bytes |
+| XL | 180,566 | 147,840 | whole, docs/performance.md (peak 1,490 MB) | 1,369 MB | 7,580 bytes |
 
-The constant rounds the larger up; the refusal needs the estimate above what
-``/proc/meminfo`` calls MemAvailable (memory that can be had without swapping).
+``BYTES_PER_COLUMN`` rounds the largest up. The block start's worker processes
+(one mineral's model each) come on top. The refusal needs the estimate above
+what ``/proc/meminfo`` calls MemAvailable (memory to be had without swapping).
 Where that cannot be read, nothing is refused.
 """
 
@@ -39,7 +41,7 @@ from models.mix_and_risk import capped_minerals
 from optimizer.data import PlanningData
 from optimizer.problems import ERROR, Problem
 
-BYTES_PER_COLUMN = 7_000  # measured: see the module's table (XL: 6,850 bytes per column)
+BYTES_PER_COLUMN = 8_500  # measured: the module's table (L: 8,154 bytes per column, whole run)
 GB = 1e9
 
 

@@ -566,7 +566,7 @@ def printed_name(text: str) -> str:
                 name = unicodedata.name(character, "")
                 raise ValueError(f" without invisible characters; character {position} is "
                                  f"U+{ord(character):04X}{' ' + name if name else ''} ({kind}), which prints as "
-                                 "nothing, so two names that look the same would differ: delete it")
+                                 "nothing, so two names that look the same would differ: retype the name without it")
     text = text.strip()
     if len(text) > schema.NAME_LENGTH_LIMIT:
         raise ValueError(f" of at most {schema.NAME_LENGTH_LIMIT} characters (this one has {len(text):,})")

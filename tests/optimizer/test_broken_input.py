@@ -175,7 +175,7 @@ def test_escaped_printable_characters_are_read_as_excel_shows_them(tmp_path):
 def test_a_zero_width_space_is_refused_with_its_code_point(tmp_path):
     _, problems = read_and_validate(write_workbook(tmp_path / "plan.xlsx", with_supplier("S\u200b1", "S1")))
     error = only(problems, "character 2 is U+200B ZERO WIDTH SPACE (an invisible format character), which prints "
-                           "as nothing, so two names that look the same would differ: delete it")
+                           "as nothing, so two names that look the same would differ: retype the name without it")
     assert (error.sheet, error.row, error.column, error.value) == ("Suppliers", 2, "supplier", "S\u200b1")
 
 

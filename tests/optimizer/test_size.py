@@ -71,8 +71,8 @@ def test_the_estimate_is_at_least_the_built_model_and_exact_in_columns_where_not
 
 def test_the_generated_xl_workbook_is_estimated_without_building_and_fits_far_below_24_gb(tmp_path, monkeypatch):
     """XL (60 minerals x 30 suppliers x 120 periods, 10 scenarios) built has 180,566 columns
-    (docs/performance.md): the estimate says as much, needs 180,566 x 7,000 bytes = 1.26 GB, and so
-    is refused on no machine with more than that available (24 GB here: a sixth of it would do)."""
+    (docs/performance.md): the estimate says as much, needs 180,566 x 8,500 bytes = 1.53 GB, and so
+    is refused on no machine with more than that available (24 GB here: a tenth of it would do)."""
     monkeypatch.setattr(pipeline, "build_model", lambda *args, **kwargs: pytest.fail("the model was built"))
     data, _ = load(write_generated_workbook(tmp_path / "XL.xlsx", SIZES["XL"]))
     estimated = estimate(data)
@@ -93,7 +93,7 @@ def ten_million_periods(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_path, monkeypatch, command):
     """Columns: per period an order, its yes/no and one source paying it (3 x 10^7), the stock
-    (10^7), the one unmet demand and the supplier: 40,000,002. At 7,000 bytes each: 280 GB, against
+    (10^7), the one unmet demand and the supplier: 40,000,002. At 8,500 bytes each: 340 GB, against
     16 GB available (patched, so the test means the same on every machine). Exit 2 before any
     model is built, and reading, validating and estimating stay small: under 50 MB at their peak."""
     monkeypatch.setattr(size, "available_memory", lambda: 16 * GB)
@@ -109,7 +109,7 @@ def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_p
     assert result.exit_code == 2, result.output
     assert ("error: long horizon.xlsx: the model would have about 40,000,002 columns and 50,000,001 rows "
             in result.stderr), result.stderr
-    assert "(10,000,000 order slots over 10,000,000 periods), needing about 280.0 GB of memory, and this machine " \
+    assert "(10,000,000 order slots over 10,000,000 periods), needing about 340.0 GB of memory, and this machine " \
            "has 16.0 GB available; expected a model that fits: fewer periods (Settings num_periods)" in result.stderr
     assert "Traceback" not in result.output and not (tmp_path / "plan.xlsx").exists()
     assert peak < 50_000_000
