@@ -34,7 +34,7 @@ Where that cannot be read, nothing is refused.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.mix_and_risk import capped_minerals
@@ -58,40 +58,58 @@ class ModelEstimate:
 
 def estimate(data: PlanningData) -> ModelEstimate:
     """Upper bounds of the columns and rows of ``build_model(data)``, without building anything per period."""
+    orders = _ordering(data)
+    stock = _inventory(data)
+    change = 2 * orders.slots if data.settings.change_penalty > 0 else 0  # models/stability.py
+    capped = capped_minerals(data, orders.offers_of_mineral)
+    capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
+    mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
+    columns = orders.columns + len(data.suppliers) + stock + change + mix
+    mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
+    budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
+    rows = orders.rows + stock + change // 2 + mix_rows + budget_rows
+    return ModelEstimate(columns, rows, orders.slots)
+
+
+@dataclass
+class _Ordering:
+    slots: int = 0
+    columns: int = 0
+    rows: int = 0
+    offers_of_mineral: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # offers with a slot
+
+
+def _ordering(data: PlanningData) -> _Ordering:
+    """Order slots (an order and its yes/no each), the sources paying them, discount segments (models/ordering.py,
+    models/funding.py): per offer, from the lengths of its orderable periods and of the sources' windows."""
     T = data.settings.num_periods
-    slots = spend = tier_columns = tier_rows = 0
-    offers_of_mineral: dict[str, list[tuple[str, str]]] = {}
+    size = _Ordering()
     for offer in data.offers.values():
         periods = offer.orderable_periods(T)
         if not periods:
             continue
-        slots += len(periods)
-        offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
+        size.slots += len(periods)
+        size.offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
         country = data.country(offer.supplier)
-        spend += sum(_overlap(periods, source.first_period, source.last_period)
-                     for source in data.funding.values()
-                     if source.amount > 0 and country not in source.excluded_countries
-                     and (source.minerals is None or offer.mineral in source.minerals))
-        if offer.discounts:  # one segment per tier and the undiscounted one, a quantity and a binary each
-            segments = 1 + len(offer.discounts)
-            tier_columns += 2 * segments * len(periods)
-            tier_rows += (2 + 2 * segments) * len(periods)
-    stock, unmet, shortfall = 0, 0, 0
+        spend = sum(_overlap(periods, source.first_period, source.last_period) for source in data.funding.values()
+                    if source.amount > 0 and country not in source.excluded_countries
+                    and (source.minerals is None or offer.mineral in source.minerals))
+        segments = 1 + len(offer.discounts) if offer.discounts else 0  # with the undiscounted one
+        size.columns += (2 + 2 * segments) * len(periods) + spend
+        size.rows += (4 + 2 + 2 * segments if segments else 4) * len(periods)
+    return size
+
+
+def _inventory(data: PlanningData) -> int:
+    """Stock, unmet demand and shortfall columns (models/inventory.py): per mineral and stock class, every
+    period's stock, and one more per period with demand and per period with a target; as many rows, at most."""
     demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
     delivering = _countries_delivering(data)
+    total = 0
     for mineral in data.minerals:
         classes = _stock_classes(data, delivering.get(mineral, set()))
-        stock += classes * T
-        unmet += classes * demanded.get(mineral, 0)
-        shortfall += classes * targeted.get(mineral, 0)
-    change = 2 * slots if data.settings.change_penalty > 0 else 0
-    capped = capped_minerals(data, offers_of_mineral)
-    mix = sum(len(offers_of_mineral[mineral]) + 1 for mineral in capped)  # their offer and mineral totals
-    columns = 2 * slots + spend + tier_columns + len(data.suppliers) + stock + unmet + shortfall + change + mix
-    mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + sum(len(offers_of_mineral[m]) for m in capped)
-    rows = 4 * slots + tier_rows + stock + shortfall + change // 2 + len(data.funding) + mix_rows + sum(
-        len(source.budgets) for source in data.funding.values())
-    return ModelEstimate(columns, rows, slots)
+        total += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
+    return total
 
 
 def _overlap(periods: range, first: int, last: int) -> int:

@@ -107,7 +107,7 @@ def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_p
     finally:
         tracemalloc.stop()
     assert result.exit_code == 2, result.output
-    assert ("error: long horizon.xlsx: the model would have about 40,000,002 columns and 50,000,001 rows "
+    assert ("error: long horizon.xlsx: the model would have about 40,000,002 columns and 50,000,002 rows "
             in result.stderr), result.stderr
     assert "(10,000,000 order slots over 10,000,000 periods), needing about 340.0 GB of memory, and this machine " \
            "has 16.0 GB available; expected a model that fits: fewer periods (Settings num_periods)" in result.stderr
