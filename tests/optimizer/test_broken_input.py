@@ -89,7 +89,8 @@ def test_a_value_above_the_limit_is_an_error_at_its_cell(tmp_path, sheet, column
 
 
 @pytest.mark.parametrize(("sheet", "column", "value", "limit"), [
-    ("Funding", "amount", 1e308, "1e+15"), ("Funding", "amount", 1e20, "1e+15"), ("Demand", "quantity", 1e308, "1e+12")])
+    ("Funding", "amount", 1e308, "1e+15"), ("Funding", "amount", 1e20, "1e+15"),
+    ("Demand", "quantity", 1e308, "1e+12")])
 def test_the_values_that_failed_the_independent_check_are_refused(tmp_path, sheet, column, value, limit):
     """The issue's three: each solved, then failed the independent check (exit 1). Now exit 2, nothing written."""
     sheets = base_sheets()
