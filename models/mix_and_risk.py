@@ -29,7 +29,7 @@ def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     for offer in slots_of_offer:
         offers_of_mineral[offer[1]].append(offer)
 
-    capped = _capped_minerals(data, offers_of_mineral)
+    capped = capped_minerals(data, offers_of_mineral)
     model.CAPPED_OFFERS = pyo.Set(dimen=2, ordered=True, initialize=[
         o for mineral in capped for o in offers_of_mineral[mineral]])
     model.CAPPED_MINERALS = pyo.Set(ordered=True, initialize=capped)
@@ -54,7 +54,7 @@ def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_average_risk(model, data, offers_of_mineral)
 
 
-def _capped_minerals(data: PlanningData, offers_of_mineral) -> list[str]:
+def capped_minerals(data: PlanningData, offers_of_mineral) -> list[str]:
     """Minerals with at least one cap that some plan could break."""
     return sorted(
         mineral for mineral, offers in offers_of_mineral.items()

@@ -5,6 +5,11 @@ matrix badly scaled for any solver (HiGHS warns above ~10^9). Every money
 figure enters the model divided by ``money_unit``, a power of ten chosen so the
 largest funding amount is at most about 10^5; quantities are unchanged.
 ``models.results`` multiplies back, so reports are in the workbook's currency.
+
+The unit is never so large that the cheapest price falls below 10^-3 money
+units per unit: an amount of 10^15 beside a price of 10 would otherwise make a
+5 t order worth 5e-9 units, below the solver's tolerances, and the plan would
+fail its independent check (issue 18). The amount is then simply a large limit.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 from optimizer.data import PlanningData
 
 LARGEST_SCALED_AMOUNT_DIGITS = 5
+SMALLEST_SCALED_PRICE_DIGITS = -3
 
 
 def money_unit(data: PlanningData) -> float:
@@ -21,4 +27,10 @@ def money_unit(data: PlanningData) -> float:
     largest = max((source.amount for source in data.funding.values()), default=0.0)
     if largest <= 0:
         return 1.0
-    return 10.0 ** max(0, math.floor(math.log10(largest)) - LARGEST_SCALED_AMOUNT_DIGITS)
+    digits = math.floor(math.log10(largest)) - LARGEST_SCALED_AMOUNT_DIGITS
+    prices = [price * (1.0 - max((d for _, d in offer.discounts), default=0.0))
+              for offer in data.offers.values() for price in (offer.unit_price, *offer.prices.values())]
+    cheapest = min((p for p in prices if p > 0), default=None)
+    if cheapest is not None:
+        digits = min(digits, math.floor(math.log10(cheapest)) - SMALLEST_SCALED_PRICE_DIGITS)
+    return 10.0 ** max(0, digits)

@@ -15,6 +15,7 @@ cover is the inverse: how many periods of demand ahead the stock would serve.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 
 
 def _demand_ahead(demand: dict[tuple[str, int], float], mineral: str, num_periods: int):
@@ -24,13 +25,35 @@ def _demand_ahead(demand: dict[tuple[str, int], float], mineral: str, num_period
     return lambda s: within[s - 1] if s <= num_periods else average, average
 
 
+class DemandAhead:
+    """D[m, s] of one mineral, summed over any stretch of periods in time that grows with the
+    ``Demand`` rows, never with the horizon or the cover asked for (a workbook may give
+    num_periods 10,000,000 or cover_periods 1e12: validation must not walk them period by period)."""
+
+    def __init__(self, demand: dict[tuple[str, int], float], mineral: str, num_periods: int):
+        entries = sorted((s, q) for (m, s), q in demand.items() if m == mineral and 1 <= s <= num_periods)
+        self.periods = [s for s, _ in entries]
+        self.quantities = [q for _, q in entries]
+        self.num_periods = num_periods
+        self.average = math.fsum(self.quantities) / num_periods if num_periods else 0.0
+
+    def total(self, first: int, last: int) -> float:
+        """D[m, first] + ... + D[m, last]."""
+        inside = self.quantities[bisect_left(self.periods, first):bisect_right(self.periods, last)]
+        beyond = max(0, last - max(first - 1, self.num_periods))  # periods past the horizon
+        return math.fsum(inside) + beyond * self.average
+
+    def cover_stock(self, period: int, cover_periods: float) -> float:
+        """The stock that covers ``cover_periods`` periods of demand after ``period``."""
+        whole = math.floor(cover_periods)
+        following = period + whole + 1
+        return self.total(period + 1, period + whole) + (cover_periods - whole) * self.total(following, following)
+
+
 def cover_stock(demand: dict[tuple[str, int], float], mineral: str, period: int, cover_periods: float,
                 num_periods: int) -> float:
     """The stock that covers ``cover_periods`` periods of demand after ``period``."""
-    demand_in, _ = _demand_ahead(demand, mineral, num_periods)
-    whole = math.floor(cover_periods)
-    stock = sum(demand_in(period + i) for i in range(1, whole + 1))
-    return stock + (cover_periods - whole) * demand_in(period + whole + 1)
+    return DemandAhead(demand, mineral, num_periods).cover_stock(period, cover_periods)
 
 
 def achieved_cover(demand: dict[tuple[str, int], float], mineral: str, period: int, stock: float,

@@ -6,6 +6,8 @@ adds prices of 0.001 and 10,000, or a stock balance that adds 0.0001 t and
 leaves too few digits of a double for cents. Such inputs are still solved (and
 every plan is still checked before it is written), but validation warns, naming
 the cells, so an analyst can look for a wrong unit ($/kg against $/t) or a typo.
+Past the hard limits of ``optimizer.schema`` (money above ``MONEY_LIMIT`` = 1e15,
+quantities above ``QUANTITY_LIMIT`` = 1e12) a cell is an error, not a warning.
 
 | check | threshold | columns (by their schema unit) |
 | --- | --- | --- |

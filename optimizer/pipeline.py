@@ -26,6 +26,7 @@ from optimizer.plan import ERROR, INFEASIBLE, Plan
 from optimizer.problems import InputRefused, Problem, Problems
 from optimizer.reader import read_input
 from optimizer.report import write_result_workbook
+from optimizer.size import too_large
 from optimizer.solve import solve_model
 from optimizer.validate import validate
 
@@ -67,7 +68,8 @@ class _Stages:
 
 def load(input_path: Path, progress: Progress = _quiet,
          stages: _Stages | None = None) -> tuple[PlanningData, list[Problem]]:
-    """Read and validate INPUT; raises InputRefused with every problem when it breaks the contract."""
+    """Read and validate INPUT; raises InputRefused with every problem when it breaks the contract,
+    or when its model could not fit in this machine's memory (optimizer/size.py, before building)."""
     stages = stages or _Stages(progress)
     with stages.stage("read"):
         raw, read_problems = read_input(input_path)
@@ -76,6 +78,8 @@ def load(input_path: Path, progress: Progress = _quiet,
         # (unless no sheet could be read at all: then "sheet missing" would only add noise).
         data, problems = validate(raw) if raw.sheets else (None, Problems())
         problems.items[:0] = read_problems.items
+        if data is not None and (size_error := too_large(data, input_path)) is not None:
+            problems.items.append(size_error)
     if data is None or problems.errors:
         raise InputRefused(problems.items)
     return data, problems.warnings

@@ -4,11 +4,19 @@ Sheets and headers are matched case-insensitively after trimming spaces; the
 first non-empty row of a sheet is its header; empty rows are dropped. Every
 cell keeps its Excel row number so later messages can point at it. Nothing
 here imports Pyomo or knows what a column means beyond its name.
+
+Text is read as Excel shows it: Excel writes characters XML cannot hold as
+``_xHHHH_`` (``_x0001_``), which openpyxl leaves as written, so they are decoded
+here (validation then refuses the control characters they stand for, by cell).
+Hidden files of a folder (a leading dot: macOS's ``._name.xlsx``, temporary
+files) are skipped like Excel's ``~$`` lock files; hidden sheets are read, with
+a warning, since no one sees them in Excel.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +30,9 @@ from optimizer.problems import Problems
 from optimizer.schema import SHEETS_BY_KEY, normalise_name
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SKIPPED_PREFIXES = ("~$", ".")  # Excel's lock files; hidden files (macOS ._ files, temporary copies)
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # a compound file: an encrypted workbook, or a .xls
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 @dataclass(frozen=True)
@@ -56,13 +67,20 @@ class FormulaWithoutValue:
 
 
 def workbook_paths(path: Path) -> list[Path]:
-    """The workbooks an INPUT names: the file itself, or every workbook in the folder."""
+    """The workbooks an INPUT names: the file itself, or every workbook in the folder but lock and hidden files."""
     if path.is_dir():
         return sorted(
             p for p in path.iterdir()
-            if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith("~$") and p.is_file()
+            if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(SKIPPED_PREFIXES) and p.is_file()
         )
     return [path]
+
+
+def decode_excel_escapes(text: str) -> str:
+    """Text as Excel shows it: ``_xHHHH_`` is the character U+HHHH (``_x005F_`` an underscore, so escapes nest)."""
+    if "_x" not in text:
+        return text
+    return _EXCEL_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 def read_input(path: Path) -> tuple[RawInput, Problems]:
@@ -75,7 +93,10 @@ def read_input(path: Path) -> tuple[RawInput, Problems]:
         return RawInput({}, (), "", str(path)), problems
     paths = workbook_paths(path)
     if not paths:
-        problems.error("the folder holds no .xlsx workbook", file=str(path))
+        hidden = sorted(p.name for p in path.iterdir() if p.name.startswith(".")) if path.is_dir() else []
+        skipped = f" (hidden files are skipped: {', '.join(hidden[:3])}{', ...' if len(hidden) > 3 else ''})" \
+            if hidden else ""
+        problems.error(f"the folder holds no .xlsx workbook{skipped}", file=str(path))
     budget = archive.Budget()  # the size limits hold for all files of a folder together
     for workbook in paths:
         for sheet in _read_workbook(workbook, problems, budget):
@@ -124,8 +145,7 @@ def _read_workbook(path: Path, problems: Problems, budget: archive.Budget | None
         return []
     try:
         if not zipfile.is_zipfile(path):
-            problems.error("the file is damaged or is not a workbook (another format renamed .xlsx?); "
-                           "expected a valid .xlsx workbook", file=str(path))
+            problems.error(_not_a_zip(path), file=str(path))
             return []
         archive.check_workbook(path, budget)  # limits and hostile XML, before openpyxl opens the file
     except archive.Refused as refusal:
@@ -142,6 +162,33 @@ def _read_workbook(path: Path, problems: Problems, budget: archive.Budget | None
     except Exception as exc:  # openpyxl raises many types on damaged files
         problems.error(_unreadable(exc), file=str(path))
         return []
+
+
+def _not_a_zip(path: Path) -> str:
+    """Why a .xlsx is no zip: password-protected (Excel encrypts into a compound file), a .xls, or damaged."""
+    with open(path, "rb") as handle:
+        if handle.read(len(OLE_MAGIC)) == OLE_MAGIC:
+            if _holds_stream(handle, "EncryptionInfo"):
+                return ("the workbook is password-protected (encrypted); expected a workbook saved without a "
+                        "password (in Excel: File > Info > Protect Workbook > Encrypt with Password, clear it)")
+            return ("the file is an Excel 97-2003 workbook (.xls) or another compound file renamed .xlsx; "
+                    "expected a .xlsx workbook (in Excel: Save As > Excel Workbook)")
+    return "the file is damaged or is not a workbook (another format renamed .xlsx?); expected a valid .xlsx workbook"
+
+
+def _holds_stream(handle, name: str) -> bool:
+    """Whether a compound file's directory names the stream (names are UTF-16; read a chunk at a time)."""
+    wanted = name.encode("utf-16-le")
+    handle.seek(0)
+    tail = b""
+    for _ in range(archive.MAX_FILE_BYTES // (1 << 20)):  # bounded: a file is refused above that size
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            return False
+        if wanted in tail + chunk:
+            return True
+        tail = chunk[-len(wanted):]
+    return False
 
 
 def _unreadable(exc: Exception) -> str:
@@ -167,6 +214,12 @@ def _read_sheets(path: Path, problems: Problems) -> list[RawSheet]:
                 problems.warning("this sheet is not part of the contract and is ignored",
                                  file=str(path), sheet=worksheet.title)
                 continue
+            if getattr(worksheet, "sheet_state", "visible") != "visible":
+                state = "very hidden (visible only in the VBA editor)" if worksheet.sheet_state == "veryHidden" \
+                    else "hidden"
+                problems.warning(f"the sheet is {state} in Excel; its rows are read and planned all the same "
+                                 "(unhide it to see what is planned, or delete it)", file=str(path),
+                                 sheet=worksheet.title)
             worksheet.reset_dimensions()  # the saved dimension may be wrong and would hide cells
             grid = _read_grid(worksheet, formula_cells.setdefault(worksheet.title, []))
             raw_sheets.append((worksheet.title, grid))
@@ -187,7 +240,7 @@ def _read_grid(worksheet, formula_cells: list[tuple[int, int]]) -> dict[int, lis
             if getattr(cell, "data_type", None) == "f":
                 formula_cells.append((row_number, column_index))
             elif isinstance(value, str):
-                value = value.strip() or None
+                value = decode_excel_escapes(value).strip() or None
             values.append(value)
         if any(v is not None for v in values):
             grid[row_number] = values
@@ -209,7 +262,7 @@ def _fill_formula_values(path: Path, raw_sheets, formula_cells) -> None:
                     if (row_number, column_index) in wanted:
                         formula = grid[row_number][column_index]
                         if isinstance(value, str):
-                            value = value.strip() or None
+                            value = decode_excel_escapes(value).strip() or None
                         grid[row_number][column_index] = FormulaWithoutValue(formula) if value is None else value
     finally:
         book.close()

@@ -14,6 +14,19 @@ from typing import Any
 TEXT, FLOAT, INT, LIST, DATE, CHOICE = "text", "float", "int", "list", "date", "choice"
 RAW = "raw"  # kept as read (the value column of Settings, typed by its key)
 
+# Input limits, beyond which a value cannot be a plan's figure but a typo or a wrong unit. Money
+# enters the model divided by a power of ten (models/scaling.py) and HiGHS takes 1e20 for infinite:
+# a funding amount of 1e20 becomes "no limit", one of 1e308 overflows, and the plan then fails its
+# independent check. Every money column (unit currency, currency/unit, currency/unit/period) and
+# every quantity column (unit) gets its limit as its maximum; optimizer/numerics.py warns from 1e13.
+MONEY_LIMIT = 1e15
+QUANTITY_LIMIT = 1e12
+UNIT_LIMITS = {"currency": MONEY_LIMIT, "currency/unit": MONEY_LIMIT, "currency/unit/period": MONEY_LIMIT,
+               "unit": QUANTITY_LIMIT}
+# Names (of minerals, suppliers, countries, sources, scenarios; every text cell) longer than this are
+# refused: no real name is, and result cells that quote a name must stay within Excel's 32,767 characters.
+NAME_LENGTH_LIMIT = 200
+
 
 @dataclass(frozen=True)
 class Column:
@@ -31,6 +44,10 @@ class Column:
     maximum_open: bool = False  # True: value must be < maximum, not <=
     choices: tuple[str, ...] = ()
     unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.maximum is None and self.unit in UNIT_LIMITS:  # money and quantities: see UNIT_LIMITS
+            object.__setattr__(self, "maximum", UNIT_LIMITS[self.unit])
 
     def expectation(self) -> str:
         """What a valid value looks like, in words, for error messages."""

@@ -186,7 +186,7 @@ def _number_validation(column: Column) -> DataValidation | None:
         return None
     kind = "whole" if column.kind == schema.INT else "decimal"
     low, high = column.minimum, column.maximum
-    if low is not None and high is not None:
+    if low is not None and high is not None and not column.minimum_open:  # Excel's between includes its ends
         operator, first, second = "between", low, high
     elif low is not None:
         operator, first, second = ("greaterThan" if column.minimum_open else "greaterThanOrEqual"), low, None

@@ -10,6 +10,7 @@ Excel row, column, the value found and what was expected.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from optimizer import schema
 from optimizer.data import (
     BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
 )
-from optimizer.cover import cover_stock
+from optimizer.cover import DemandAhead
 from optimizer.numerics import scaling_warnings
 from optimizer.problems import Problems
 from optimizer.reader import FormulaWithoutValue, RawInput, RawSheet
@@ -92,10 +93,18 @@ class _Validator:
             self.problems.error(f"{expected}{reason}", **where, value=value)
             return _INVALID
         if not _in_range(column, typed) or not self._in_horizon(column, typed):
-            horizon = f" (the horizon has {self.num_periods} periods)" if column.name in PERIOD_COLUMNS else ""
-            self.problems.error(f"{expected}{horizon}", **where, value=value)
+            self.problems.error(f"{expected}{self._why_out_of_range(column, typed)}", **where, value=value)
             return _INVALID
         return typed
+
+    def _why_out_of_range(self, column: Column, value: object) -> str:
+        if column.name in PERIOD_COLUMNS:
+            return f" (the horizon has {self.num_periods} periods)"
+        if column.unit in schema.UNIT_LIMITS and value > column.maximum:
+            what = "money figure" if column.unit.startswith("currency") else "quantity"
+            return (f" (a larger {what} is beyond the solver's precision, which takes 1e20 for infinite: "
+                    "check the units and the decimal point)")
+        return ""
 
     def _in_horizon(self, column: Column, value: object) -> bool:
         return not (column.name in PERIOD_COLUMNS and self.num_periods is not None and value > self.num_periods)
@@ -343,6 +352,7 @@ class _Validator:
         (``optimizer.cover``), or the larger of both; and the cover_periods as given."""
         known = [r for r in records if self.reference(r, "mineral", mineral_rows, "Minerals")]
         targets, cover = {}, {}
+        ahead: dict[str, DemandAhead] = {}  # per mineral, built once
         for key, r in self.unique(known, ("mineral", "period")).items():
             if not r.valid("min_stock", "cover_periods"):
                 continue
@@ -353,7 +363,14 @@ class _Validator:
             wanted = [] if r["min_stock"] is None else [r["min_stock"]]
             if r["cover_periods"] is not None and T is not None:
                 cover[key] = r["cover_periods"]
-                wanted.append(cover_stock(demand, key[0], key[1], r["cover_periods"], T))
+                if key[0] not in ahead:
+                    ahead[key[0]] = DemandAhead(demand, key[0], T)
+                wanted.append(ahead[key[0]].cover_stock(key[1], r["cover_periods"]))
+                if wanted[-1] > schema.QUANTITY_LIMIT:
+                    self.problems.error(f"cover_periods {r['cover_periods']:g} asks for a stock of {wanted[-1]:.3g}; "
+                                        f"expected a target of at most {schema.QUANTITY_LIMIT:g}, the limit of every "
+                                        "quantity", **r.at("cover_periods"))
+                    continue
                 if not any(q > 0 for (m, _), q in demand.items() if m == key[0]):
                     self.problems.warning("the mineral has no demand, so cover_periods asks for no stock",
                                           **r.at("cover_periods"))
@@ -537,15 +554,43 @@ def _to_int(value: object, column: Column) -> int:
 
 
 def _to_text(value: object, column: Column) -> str:
+    return printed_name(_cell_text(value))
+
+
+def _to_list(value: object, column: Column) -> list[str]:
+    return [printed_name(item) for item in _cell_text(value).split(",") if item.strip()]
+
+
+def _cell_text(value: object) -> str:
     if isinstance(value, bool) or isinstance(value, (datetime, date)):
         raise ValueError("")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value)
 
 
-def _to_list(value: object, column: Column) -> list[str]:
-    return [item.strip() for item in _to_text(value, column).split(",") if item.strip()]
+_INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character", "Cs": "half a surrogate pair",
+              "Cn": "an unassigned code point", "Zl": "a line separator", "Zp": "a paragraph separator"}
+
+
+def printed_name(text: str) -> str:
+    """A name as it prints, so names that look the same are the same: Unicode NFC (a composed and a
+    decomposed accent agree), every space a plain space, trimmed. Raises ValueError (the rest of
+    the expectation) for an invisible character, named by its code point, or a name over
+    ``NAME_LENGTH_LIMIT`` characters."""
+    if not (text.isascii() and text.isprintable()):  # the common case needs none of this
+        text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in unicodedata.normalize("NFC", text))
+        for position, character in enumerate(text.strip(), start=1):
+            kind = _INVISIBLE.get(unicodedata.category(character))
+            if kind:
+                name = unicodedata.name(character, "")
+                raise ValueError(f" without invisible characters; character {position} is "
+                                 f"U+{ord(character):04X}{' ' + name if name else ''} ({kind}), which prints as "
+                                 "nothing, so two names that look the same would differ: retype the name without it")
+    text = text.strip()
+    if len(text) > schema.NAME_LENGTH_LIMIT:
+        raise ValueError(f" of at most {schema.NAME_LENGTH_LIMIT} characters (this one has {len(text):,})")
+    return text
 
 
 def _to_date(value: object, column: Column) -> date:

@@ -4,8 +4,10 @@ A polling loop (no file-system events: it works the same on network shares,
 and a test can drive it with its own clock). Each poll looks at the size and
 modification time of every workbook in the folder; a workbook is ready once
 they have not moved for the debounce interval and it opens as a zip (Excel and
-copies write in stages, so a half-written file is neither). ``~$`` lock files
-and hidden temporary files are ignored.
+copies write in stages, so a half-written file is neither). A file that stands
+still for ``BROKEN_AFTER_S`` and still is no zip is not being written: it is
+handed to the run, which refuses it (damaged, password-protected, another
+format), once. ``~$`` lock files and hidden files are ignored, as by ``run``.
 
 The folder is one input (a folder of workbooks, the contract's reading: a
 price workbook dropped in joins the others), or with ``each`` every workbook is
@@ -25,8 +27,9 @@ from pathlib import Path
 from typing import Callable
 
 from optimizer.history import History, content_hash
-from optimizer.reader import WORKBOOK_SUFFIXES
+from optimizer.reader import workbook_paths
 
+BROKEN_AFTER_S = 30.0  # a copy may stall for seconds; half a minute still and no zip: a broken file
 Planner = Callable[[Path], object]  # plans one input, returns its outcome (optimizer/replan.py Outcome)
 Stamp = tuple[int, int]  # (size, mtime_ns)
 
@@ -100,7 +103,8 @@ class Watch:
         return [path for path in files if path in self.seen]
 
     def _ready(self, path: Path) -> bool:
-        return self.clock() - self.since[path] >= self.debounce and opens_as_zip(path)
+        still = self.clock() - self.since[path]
+        return still >= self.debounce and (opens_as_zip(path) or still >= max(BROKEN_AFTER_S, self.debounce))
 
     def _inputs(self, files: list[Path]) -> list[tuple[Path, set[Path]]]:
         if self.each:
@@ -115,12 +119,8 @@ class Watch:
 
 
 def workbooks(folder: Path) -> list[Path]:
-    """The workbooks of ``folder``, without Excel's ``~$`` lock files and hidden temporary files."""
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.iterdir()
-                  if path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
-                  and path.is_file())
+    """The workbooks of ``folder``, without Excel's ``~$`` lock files and hidden files (as ``run`` reads it)."""
+    return workbook_paths(folder) if folder.is_dir() else []
 
 
 def opens_as_zip(path: Path) -> bool:

@@ -267,7 +267,8 @@ def _out_of_range(column: schema.Column) -> list:
     if column.minimum is not None:
         values.append(column.minimum if column.minimum_open else column.minimum - 1)
     if column.maximum is not None:
-        values.append(column.maximum if column.maximum_open else column.maximum + 0.5)
+        # 0.5 above, or 0.1% above the money and quantity limits (1e15 + 0.5 is written as 1e15)
+        values.append(column.maximum if column.maximum_open else column.maximum + max(0.5, column.maximum / 1000))
     if column.name in ("period", "first_period", "last_period"):
         values.append(T + 1)
     return values

@@ -42,7 +42,7 @@ def test_each_header_has_a_note_with_meaning_unit_and_default(template):
     price = book["Offers"]["C1"]
     assert price.value == "unit_price"
     assert "Price per unit" in price.comment.text and "Unit: currency/unit." in price.comment.text
-    assert "Default: required." in price.comment.text and "Valid: a number > 0." in price.comment.text
+    assert "Default: required." in price.comment.text and "Valid: a number > 0 and <= 1e+15." in price.comment.text
     assert "Default: quarter." in book["Settings"]["A3"].comment.text  # period_unit's row
     assert all(cell.comment is not None for cell in book["Funding"][1])
 
