@@ -114,6 +114,11 @@ SETTINGS = Sheet(
                "same input, so small price moves do not reshuffle every order (0: no such cost; not part of "
                "objective, reported as change_cost)", default=0.0, minimum=0.0,
                unit="currency/unit"),
+        Column("analysis_time_s", FLOAT, "solver seconds shared by everything solved after the plan: why-short "
+               "re-solves, marginals, change comparisons, the stability pass", default_text="time_limit_s / 4",
+               minimum=0.0, unit="s"),
+        Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
+               "choose the one closest to it", default="yes", choices=("yes", "no")),
     ),
 )
 

@@ -14,14 +14,13 @@ import os
 import time
 from typing import Callable, Hashable
 
-import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.core.base.var import VarData
 
-from optimizer.decompose import BlockStart, block_start, hand_over
+from optimizer.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 
 _INFEASIBLE = {
@@ -144,6 +143,17 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
                  mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/decompose.py), for large models."""
+    block_of_column = _block_of_column(solver, columns, blocks)
+    if block_of_column is None:
+        return None
+    workers = threads or _cores()
+    return block_start(solver._solver_model, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+
+
+def _block_of_column(solver, columns: list[tuple[VarData, int]],
+                     blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
+    """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
+    (else None: HiGHS is quicker on the whole)."""
     highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
     if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
         return None
@@ -156,8 +166,48 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     if len(labels) < 2:
         return None
     highs.setOptionValue("output_flag", False)
-    workers = threads or _cores()
-    return block_start(highs, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+    return block_of_column
+
+
+def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
+                 blocks: Callable[[VarData], Hashable | None], threads: int | None = None) -> SolveResult:
+    """Solve ``model`` from ``start``, a complete plan that meets every constraint (the stability pass).
+
+    Where the block start plans per block (a large model), each block is solved on its own around
+    ``start`` (optimizer/decompose.py ``blocks_around``): ``status`` is OPTIMAL when every block was
+    solved within ``mip_gap``, FEASIBLE when a block was stopped by the time limit (it keeps its best
+    plan, at worst its part of ``start``); ``bound`` is None. Otherwise the whole model from ``start``.
+    """
+    if sum(var.is_integer() for var in model.component_data_objects(pyo.Var)) < BLOCK_START_MIN_BINARIES:
+        return solve_model(model, mip_gap, time_limit_s, threads, start)
+    solver = SolverFactory("highs")
+    started = time.perf_counter()
+    try:
+        solver.set_instance(model)
+        handover = time.perf_counter() - started
+        started = time.perf_counter()
+        columns = _columns(solver, model)
+        block_of_column = _block_of_column(solver, columns, blocks)
+        if block_of_column is None:  # one block: the whole model
+            return solve_model(model, mip_gap, time_limit_s, threads, start)
+        plan = np.zeros(len(block_of_column))
+        for var, column in columns:
+            plan[column] = start[var] if var in start else (var.value or 0.0)
+        result = blocks_around(solver._solver_model, block_of_column, plan, mip_gap, time_limit_s,
+                               threads or _cores())
+    except Exception as exc:  # a solver crash is reported, never raised through the CLI
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - started
+    if result.values is None:
+        return SolveResult(ERROR, "error", seconds=seconds, handover_seconds=handover,
+                           message="the blocks' plans did not combine into one that meets every limit")
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(result.values[column]), skip_validation=True)
+    every = result.solved == result.blocks
+    return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
+                       f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
 
 
 def _cores() -> int:
@@ -194,10 +244,7 @@ def _set_start(solver, start: dict) -> None:
     values = [0.0] * highs.getNumCol()
     for column, value in given.items():
         values[column] = value
-    solution = highspy.HighsSolution()
-    solution.col_value = values
-    solution.value_valid = True
-    highs.setSolution(solution)
+    set_solution(highs, values)
 
 
 def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from replancase import replan, sheets, write
 from workbooks import write_workbook
 
-from optimizer.changes import PlanView, compare, read_plan, render
+from optimizer.changes import OWN_OFFER, SAME_MINERAL, PlanView, compare, read_plan, render
 from optimizer.cli import main
 from optimizer.history import History
 
@@ -70,9 +70,14 @@ def test_every_plan_gets_a_changes_sheet_against_the_previous_plan_of_its_input(
     _, first, second = two_runs
     assert [r["change"] for r in changes_sheet(first.output)] == ["none"]
     rows = changes_sheet(second.output)
-    assert [r["change"] for r in rows] == ["cost", "cost", "removed", "removed", "removed", "added", "added",
-                                           "added", "price"]
+    assert [r["change"] for r in rows] == ["cost", "cost", "reasons", "removed", "removed", "removed", "added",
+                                           "added", "added", "price"]
     assert rows[0]["finding"].startswith("run 1 -> this plan: objective: 150.00 -> 180.00 USD")
+    # Why: S1's own price rose; S2's orders follow a price of the same mineral.
+    assert {r["reason"] for r in rows if r["change"] == "removed"} == {OWN_OFFER}
+    assert {r["reason"] for r in rows if r["change"] == "added"} == {SAME_MINERAL}
+    assert rows[2]["finding"] == (f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; no other order "
+                                  "changed")
     assert rows[-1]["finding"].startswith("list price of ga from S1 rose 30.0% (10.00 -> 13.00)")
     assert second.result.plan.changes.counts == {"orders_added": 3, "orders_removed": 3, "orders_changed": 0,
                                                  "orders_frozen": 0, "orders_held": 0, "prices_moved": 1}
