@@ -38,6 +38,7 @@ SAME_MINERAL = "a price of the same mineral moved"
 FUNDING = "a budget or funding source it uses binds and another mineral's orders changed"
 WITHIN_GAP = "within the gap"
 NO_OTHER = "no other order changed"
+REASONS = (COMMITMENT, OWN_OFFER, SAME_MINERAL, FUNDING, WITHIN_GAP)
 
 
 @dataclass
@@ -297,7 +298,7 @@ def _reasons_row(reasons: list[str]) -> dict:
     """One sentence: how many orders changed for each reason, and whether any changed with no news."""
     if not reasons:
         return {"change": "reasons", "finding": "no order changed"}
-    counts = pd.Series(reasons).value_counts()
+    counts = {reason: reasons.count(reason) for reason in REASONS if reason in reasons}
     parts = [f"{n} as {reason}" if reason != WITHIN_GAP else f"{n} {reason}" for reason, n in counts.items()]
     tail = NO_OTHER if WITHIN_GAP not in counts else "the orders within the gap moved with no news behind them"
     return {"change": "reasons", "finding": f"{len(reasons)} order(s) changed: " + ", ".join(parts) + f"; {tail}"}

@@ -95,9 +95,9 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
 
 
 def _closer_within(model: pyo.ConcreteModel, before: float) -> bool:
-    """Whether the model holds a plan within its allowance that changes no more than ``before``."""
+    """Whether the model holds a plan within its allowance that changes less than ``before``."""
     within = pyo.value(model.plan_cost) <= model.allowance + _TOLERANCE * max(1.0, abs(model.allowance))
-    return within and pyo.value(model.objective) * model.money_unit <= before * (1 + _TOLERANCE)
+    return within and pyo.value(model.objective) * model.money_unit < before * (1 - _TOLERANCE)
 
 
 def _not_run(data: PlanningData, plan: Plan, previous_orders: dict[Slot, float] | None,
@@ -130,6 +130,7 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
     record.note = (f"change from the previous plan {record.change_before:,.2f} -> {record.change_after:,.2f} "
                    f"{data.settings.currency} of orders at list price, objective {record.first_objective:,.2f} -> "
                    f"{objective * model.money_unit:,.2f} (allowed {record.allowance:,.2f})"
-                   + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else ""))
+                   + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else "")
+                   + f" ({result.message})")
     stable.stability = record
     return stable
