@@ -304,6 +304,18 @@ def _reasons_row(reasons: list[str]) -> dict:
     return {"change": "reasons", "finding": f"{len(reasons)} order(s) changed: " + ", ".join(parts) + f"; {tail}"}
 
 
+def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
+    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why."""
+    lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
+    orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
+    for row in orders.head(limit).itertuples():
+        lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}: "
+                     f"{_qty(row.previous_quantity)} -> {_qty(row.quantity)} ({row.reason})")
+    if len(orders) > limit:
+        lines.append(f"  ... and {len(orders) - limit} more")
+    return lines
+
+
 def no_previous(reason: str) -> pd.DataFrame:
     return pd.DataFrame([{"change": "none", "finding": reason}], columns=CHANGE_COLUMNS)
 

@@ -12,6 +12,8 @@ from datetime import date
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
+from inputcheck import errors, only, read_and_validate
 from replancase import replan
 from workbooks import base_sheets, write_workbook
 
@@ -19,6 +21,7 @@ from optimizer import solve as solve_module
 from optimizer import stability as stability_module
 from optimizer.changes import FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP
 from optimizer.checker import check_result_workbook
+from optimizer.cli import main
 from optimizer.history import History
 from optimizer.plan import FEASIBLE, SolveResult
 from optimizer.replan import Options, plan_input
@@ -125,6 +128,18 @@ def test_a_price_move_on_one_mineral_changes_no_order_of_another(tmp_path, ample
     assert values["change_value_before_stability"] == pytest.approx(195 + 180 + 300)
     assert values["change_value"] == pytest.approx(195 + 180)
     assert values["objective"] == pytest.approx(values["objective_before_stability"])
+
+
+def test_the_terminal_says_why_each_order_changed(tmp_path, ample):
+    sheets, previous, _ = ample
+    source = write_workbook(tmp_path / "in" / "in.xlsx", sheets)
+    result = CliRunner().invoke(main, ["run", str(source), "--previous", str(previous), "--no-history",
+                                       "--outputs-dir", str(tmp_path / "outputs")], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; {NO_OTHER}" in result.stderr
+    assert f"  removed ga from S1 in period 1: 5 -> 0 ({OWN_OFFER})" in result.stderr
+    assert f"  added   ga from S2 in period 3: 0 -> 5 ({SAME_MINERAL})" in result.stderr
+    assert "stability pass ran: change from the previous plan 675.00 -> 375.00 USD" in result.stderr
 
 
 def test_without_the_pass_the_tied_orders_move_within_the_gap(tmp_path, ample):
@@ -245,3 +260,23 @@ def test_no_time_left_for_the_pass(tmp_path, ample):
     sheets["Settings"]["analysis_time_s"] = 0
     outcome = replan(write_workbook(tmp_path / "in" / "in.xlsx", sheets), tmp_path, previous_plan=previous)
     assert summary(outcome.output)["stability_pass"] == "not run: no time left of analysis_time_s (0 s)"
+
+
+# --- Settings stability and analysis_time_s --------------------------------------------------------------
+
+
+def test_the_settings_default_and_refuse_what_they_cannot_mean(tmp_path):
+    data, problems = read_and_validate(write_workbook(tmp_path / "plain.xlsx", base_sheets()))
+    assert not errors(problems)
+    assert data.settings.stability == "yes"
+    assert data.settings.analysis_seconds == 60 / 4  # time_limit_s / 4
+    sheets = base_sheets()
+    sheets["Settings"].update({"stability": "sometimes", "analysis_time_s": -1})  # rows 5 and 6
+    _, problems = read_and_validate(write_workbook(tmp_path / "bad.xlsx", sheets))
+    choice, negative = only(problems, "'sometimes'"), only(problems, "analysis_time_s")
+    assert (choice.sheet, choice.row, str(choice).endswith("expected stability to be one of yes, no")) == \
+        ("Settings", 5, True)
+    assert (negative.row, str(negative).endswith("expected analysis_time_s to be a number >= 0")) == (6, True)
+    sheets["Settings"].update({"stability": "no", "analysis_time_s": 7})
+    data, problems = read_and_validate(write_workbook(tmp_path / "good.xlsx", sheets))
+    assert not errors(problems) and (data.settings.stability, data.settings.analysis_seconds) == ("no", 7)
