@@ -260,7 +260,7 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     2. its own offer's list price moved in a period both plans know, its terms moved, or it is new;
     3. the list price of another offer of the same mineral moved;
     4. a funding source that may pay it binds (funding) and an order of another mineral that the same
-       source may pay changed;
+       source may pay changed (its quantity, or its cost: a kept order whose price moved);
     5. otherwise the plan moved within the gap.
     """
     moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
@@ -268,7 +268,11 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     if before.terms is not None and after.terms is not None:
         moved |= {key for key, terms in after.terms.items() if before.terms.get(key) != terms}
     committed = _commitment_news(before, after, frozen)
-    binding = {slot: funding.binding(slot) for slot in changed}
+    # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
+    repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
+                and slot in before.prices and slot in after.prices
+                and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
+    binding = {slot: funding.binding(slot) for slot in [*changed, *repriced]}
     reasons = {}
     for slot in changed:
         supplier, mineral, _ = slot
@@ -278,7 +282,7 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
             reasons[slot] = OWN_OFFER
         elif any(m == mineral for _, m in moved):
             reasons[slot] = SAME_MINERAL
-        elif any(other[1] != mineral and binding[slot] & binding[other] for other in changed):
+        elif any(other[1] != mineral and binding[slot] & binding[other] for other in binding):
             reasons[slot] = FUNDING
         else:
             reasons[slot] = WITHIN_GAP

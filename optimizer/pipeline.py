@@ -123,7 +123,9 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
     plan = extract_plan(model, data, result)
     budget = TimeBudget(settings.analysis_seconds)  # what is solved after the plan draws on it
     with stages.stage("stability"):
-        return stabilise(model, data, plan, result, previous_orders, budget)
+        plan = stabilise(model, data, plan, result, previous_orders, budget)
+    plan.analysis_budget = budget
+    return plan
 
 
 def _conflicts(data: PlanningData, settings) -> list[str]:

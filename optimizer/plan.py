@@ -48,6 +48,9 @@ class Plan:
     changes: object | None = None
     # The stability pass against the previous plan (optimizer/stability.py StabilityPass), filled after the solve.
     stability: object | None = None
+    # The solver seconds of Settings analysis_time_s (optimizer/budget.py TimeBudget), opened after the solve:
+    # the stability pass, then the change comparisons, draw on it.
+    analysis_budget: object | None = None
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

@@ -199,10 +199,14 @@ def _message(outcome: Outcome) -> str:
 
 
 def _unpenalised_orders(data: PlanningData, plan: Plan) -> dict[Slot, float] | None:
-    """The plan the same data would get without the change penalty (started from this one)."""
+    """The plan the same data would get without the change penalty (started from this one), in the
+    seconds left of analysis_time_s (None when none are left or no plan is found in them)."""
+    seconds = plan.analysis_budget.remaining() if plan.analysis_budget is not None else data.settings.analysis_seconds
+    if seconds <= 0:
+        return None
     free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
     model = build_model(free)
-    result = solve_model(model, free.settings.mip_gap, free.settings.time_limit_s,
+    result = solve_model(model, free.settings.mip_gap, seconds,
                          start=start_from_orders(model, free, plan.order_quantities()), blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
