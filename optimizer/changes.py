@@ -218,7 +218,6 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
             reason = reasons.get((row["supplier"], row["mineral"], row["period"]))
             if reason and row["change"] in ORDER_KINDS:
                 row["reason"] = reason
-                row["finding"] += f"; why: {reason}"
         rows.append(_reasons_row(list(reasons.values())))
     rows += order_rows
     if unpenalised is not None:

@@ -1,7 +1,7 @@
 """Measure the stability pass: a 5% price move on one mineral, re-planned with and without it.
 
-    python scripts/benchmark_stability.py                           # inputs/example.xlsx, niobium
-    python scripts/benchmark_stability.py --sizes M --mineral mineral_01
+    python scripts/benchmark_stability.py --mineral cobalt       # inputs/example.xlsx
+    python scripts/benchmark_stability.py --mineral ferroniobium --sizes M
 
 For each workbook (copied into a temporary folder; inputs/ is never written):
 plan it (the previous plan), raise every price of one mineral's offers by 5%
@@ -95,15 +95,15 @@ def measure(name: str, source: Path, mineral: str, folder: Path, time_limit: flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--example", type=Path, default=ROOT / "inputs" / "example.xlsx")
-    parser.add_argument("--mineral", default="niobium", help="the mineral whose prices move (example)")
+    parser.add_argument("--example", default=str(ROOT / "inputs" / "example.xlsx"), help="'' for none")
+    parser.add_argument("--mineral", default="ferroniobium", help="the mineral whose prices move (example)")
     parser.add_argument("--sizes", nargs="*", default=[], help="generated workbooks (their mineral: mineral_01)")
     parser.add_argument("--time-limit", type=float, default=None, help="override the workbooks' time_limit_s")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="stability_"))
     if args.example:
-        measure(f"{args.example.name}, {args.mineral} +5%", args.example, args.mineral, folder / "example",
-                args.time_limit)
+        example = Path(args.example)
+        measure(f"{example.name}, {args.mineral} +5%", example, args.mineral, folder / "example", args.time_limit)
     for size in args.sizes:
         path = write_generated_workbook(folder / f"{size}.xlsx", SIZES[size], 0)
         measure(f"generated {size} ({SIZES[size].describe()}), mineral_01 +5%", path, "mineral_01",
