@@ -8,6 +8,7 @@ the re-plan would move those orders for no reason (each test checks it does, so 
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import openpyxl
@@ -216,6 +217,28 @@ def test_the_pass_never_raises_the_objective_beyond_the_allowed_gap(tmp_path, mi
     kept_at_s1 = sum(q for (s, _, _), q in plan_of(outcome).items() if s == "S1")
     assert values["best_bound"] == pytest.approx(300.0)
     assert kept_at_s1 == pytest.approx(min(15.0, allowance - 300.0), rel=1e-6)
+    assert check_result_workbook(outcome.output, outcome.result.data) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_on_random_prices_and_previous_plans_the_pass_stays_within_the_allowance(tmp_path, seed):
+    """Properties, whatever the prices and the previous plan: the objective written is within the
+    allowance, the allowance is max(plan found first, bound / (1 - mip_gap)), the change only falls,
+    and the plan passes the independent check."""
+    rng = random.Random(seed)
+    mip_gap = rng.choice([0.005, 0.02, 0.1])
+    sheets = book({"S1": rng.uniform(8, 14), "S2": rng.uniform(8, 14)},
+                  {"T1": rng.uniform(8, 14), "T2": rng.uniform(8, 14)}, mip_gap=mip_gap)
+    previous = previous_plan(tmp_path / "previous.xlsx", {
+        (supplier, mineral, t): (rng.choice([0, 2.5, 5, 8]), 10.0)
+        for supplier, mineral in (("S1", "ga"), ("S2", "ga"), ("T1", "ge"), ("T2", "ge")) for t in (1, 2, 3)})
+    outcome = replan(write_workbook(tmp_path / "in" / "in.xlsx", sheets), tmp_path, previous_plan=previous)
+    values = summary(outcome.output)
+    assert values["stability_pass"].startswith("ran: change from the previous plan")
+    assert values["objective_allowed"] == pytest.approx(
+        max(values["objective_before_stability"], values["best_bound"] / (1 - mip_gap)))
+    assert values["objective"] <= values["objective_allowed"] * (1 + 1e-9)
+    assert values["change_value"] <= values["change_value_before_stability"] * (1 + 1e-9)
     assert check_result_workbook(outcome.output, outcome.result.data) == []
 
 
