@@ -35,6 +35,10 @@ from optimizer.solve import solve_around
 # What the pass did, in the Summary's key stability_pass.
 RAN, CUT_SHORT, NOT_RUN = "ran", "cut short", "not run"
 _TOLERANCE = 1e-6  # relative: solver round-off is no change
+# The pass stops within this relative gap of the least change (or mip_gap, when larger). The objective's
+# bound is a constraint, kept exactly; only how close to the previous plan is approximate. On the shipped
+# example (ferroniobium +5%) 1% found the same plan as 0.1% in 4 s instead of 20 s (docs/performance.md).
+STABILITY_GAP = 0.01
 
 
 @dataclass
@@ -84,7 +88,8 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
     add_stability_pass(model, data, allowance)  # its new variables are valued at the plan found first
     start = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var)
                          if var.value is not None)
-    result = solve_around(model, data.settings.mip_gap, budget.remaining(), start, mineral_of)
+    gap = max(data.settings.mip_gap, STABILITY_GAP)
+    result = solve_around(model, gap, budget.remaining(), start, mineral_of)
     record.seconds = result.seconds + result.handover_seconds
     if result.status not in (OPTIMAL, FEASIBLE) or not _closer_within(model, before):
         record.outcome = CUT_SHORT if result.status != OPTIMAL else RAN
