@@ -20,10 +20,12 @@ from workbooks import base_sheets, write_workbook
 
 from optimizer import solve as solve_module
 from optimizer import stability as stability_module
+from optimizer import sweep
 from optimizer.changes import FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
 from optimizer.history import History
+from optimizer.pipeline import plan_from_data
 from optimizer.plan import FEASIBLE, SolveResult
 from optimizer.replan import Options, plan_input
 
@@ -307,3 +309,16 @@ def test_the_settings_default_and_refuse_what_they_cannot_mean(tmp_path):
     sheets["Settings"].update({"stability": "no", "analysis_time_s": 7})
     data, problems = read_and_validate(write_workbook(tmp_path / "good.xlsx", sheets))
     assert not errors(problems) and (data.settings.stability, data.settings.analysis_seconds) == ("no", 7)
+
+
+def test_sweep_points_have_no_previous_plan_and_run_no_pass(tmp_path, monkeypatch):
+    data, _ = read_and_validate(write_workbook(tmp_path / "in.xlsx", book({"S1": 13, "S2": 12}, {"T1": 10})))
+    plans = []
+
+    def recorded(*args, **kwargs):
+        plans.append(plan_from_data(*args, **kwargs))
+        return plans[-1]
+
+    monkeypatch.setattr(sweep, "plan_from_data", recorded)
+    sweep.solve_point(data, sweep.Point((), ()))
+    assert plans[0].stability.outcome == "not run" and plans[0].objective == pytest.approx(330.0)
