@@ -1,4 +1,5 @@
-"""Plan stability: a cost per unit of change against the previous plan (optional, not in model.md).
+"""Plan stability: a cost per unit of change against the previous plan, and the stability pass
+(optional, not in model.md).
 
 Symbols
     CHANGE_SLOTS       (supplier, mineral, period): every order slot of the model
@@ -18,9 +19,16 @@ workbook without the setting means exactly what the contract says. It is
 registered as ``change_cost``, outside the contract's seven cost terms: the
 Summary's seven still add up to ``objective``, and the optimised total is
 objective + change_cost.
+
+The stability pass (``add_stability_pass``, run by optimizer/stability.py after
+the solve, Settings ``stability``) keeps the solved plan's objective within the
+gap and minimises the change instead, weighted by list price: among equally good
+plans, the one closest to the previous plan.
 """
 
 from __future__ import annotations
+
+import math
 
 import pyomo.environ as pyo
 
@@ -33,9 +41,25 @@ def add_stability(model: pyo.ConcreteModel, data: PlanningData, previous_orders:
     model.previous_orders = dict(previous_orders or {})
     if penalty <= 0 or previous_orders is None or model.elastic:
         return
+    _add_change(model)
+    model.cost_terms["change_cost"] = penalty / model.money_unit * sum(
+        model.ChangeUp[slot] + model.ChangeDown[slot] for slot in model.CHANGE_SLOTS)
+
+
+def _add_change(model: pyo.ConcreteModel) -> None:
+    """ChangeUp and ChangeDown of every order slot, valued at the model's current orders where it has them
+    (a solved model: so the plan it holds is a complete start for the stability pass)."""
     model.CHANGE_SLOTS = pyo.Set(dimen=3, initialize=list(model.ORDER_SLOTS), ordered=True)
-    model.ChangeUp = pyo.Var(model.CHANGE_SLOTS, within=pyo.NonNegativeReals)
-    model.ChangeDown = pyo.Var(model.CHANGE_SLOTS, within=pyo.NonNegativeReals)
+
+    def change(m, supplier, mineral, period):
+        slot = (supplier, mineral, period)
+        quantity = m.Order[slot].value
+        return None if quantity is None else quantity - m.previous_orders.get(slot, 0.0)
+
+    model.ChangeUp = pyo.Var(model.CHANGE_SLOTS, within=pyo.NonNegativeReals,
+                             initialize=lambda m, *slot: _part(change(m, *slot), 1))
+    model.ChangeDown = pyo.Var(model.CHANGE_SLOTS, within=pyo.NonNegativeReals,
+                               initialize=lambda m, *slot: _part(change(m, *slot), -1))
 
     def con_change(m, supplier, mineral, period):
         """The change of an order against the previous plan: x[o,t] - x_prev[o,t] = ChangeUp - ChangeDown."""
@@ -44,8 +68,58 @@ def add_stability(model: pyo.ConcreteModel, data: PlanningData, previous_orders:
         return m.Order[slot] - previous == m.ChangeUp[slot] - m.ChangeDown[slot]
 
     model.con_change = pyo.Constraint(model.CHANGE_SLOTS, rule=con_change)
-    model.cost_terms["change_cost"] = penalty / model.money_unit * sum(
-        model.ChangeUp[slot] + model.ChangeDown[slot] for slot in model.CHANGE_SLOTS)
+
+
+def _part(change: float | None, sign: int) -> float | None:
+    return None if change is None else max(0.0, sign * change)
+
+
+def add_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float) -> None:
+    """Turn a solved model into the stability pass (optimizer/stability.py): the closest plan to the
+    previous one (``model.previous_orders``) among those that cost at most ``allowance`` (currency).
+
+        minimise   change_value = sum over (o,t) in CHANGE_SLOTS of p[o,t] * (ChangeUp[o,t] + ChangeDown[o,t])
+        subject to every constraint of the model, and con_within_gap below
+
+    p[o,t] is the list price, so a tonne of an expensive mineral moved counts for more than a tonne
+    of a cheap one. ChangeUp + ChangeDown >= |x - x_prev| (con_change) and the objective drives it
+    down to exactly |x - x_prev|: linear, no yes/no variable added. The variables' values are the
+    solved plan's, which meets con_within_gap: the pass starts from it.
+    """
+    if model.component("ChangeUp") is None:
+        _add_change(model)
+    model.plan_cost = pyo.Expression(expr=model.objective.expr)  # objective + change_cost, as minimised
+    model.del_component(model.objective)
+    model.allowance = allowance / model.money_unit
+
+    def con_within_gap(m):
+        """The plan stays within the gap: objective + change_cost <= allowance, where (allowed_objective)
+        allowance = bound / (1 - mip_gap) for bound >= 0, bound / (1 + mip_gap) for bound < 0 (that is
+        objective - bound <= mip_gap * |objective|, HiGHS's relative gap), and never below the objective
+        + change_cost of the plan found first."""
+        return m.plan_cost <= m.allowance if math.isfinite(m.allowance) else pyo.Constraint.Skip
+
+    model.con_within_gap = pyo.Constraint(rule=con_within_gap)
+    prices = {slot: data.offers[slot[:2]].price(slot[2]) / model.money_unit for slot in model.CHANGE_SLOTS}
+    model.objective = pyo.Objective(expr=sum(
+        prices[slot] * (model.ChangeUp[slot] + model.ChangeDown[slot]) for slot in model.CHANGE_SLOTS),
+        sense=pyo.minimize)
+
+
+def allowed_objective(objective: float, bound: float, mip_gap: float) -> float:
+    """The largest objective within ``mip_gap`` of the proven ``bound``: objective - bound <= mip_gap x
+    |objective|, and at least ``objective`` (a plan stopped by the time limit may be farther)."""
+    if bound < 0:
+        return max(objective, bound / (1 + mip_gap))
+    return max(objective, bound / (1 - mip_gap) if mip_gap < 1 else math.inf)
+
+
+def change_value(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float],
+                 order_slots) -> float:
+    """sum over the order slots of p[o,t] x |x - x_prev|: what the stability pass minimises, from two plans."""
+    slots = (set(orders) | set(previous_orders)) & set(order_slots)
+    return sum(data.offers[s[:2]].price(s[2]) * abs(orders.get(s, 0.0) - previous_orders.get(s, 0.0))
+               for s in slots)
 
 
 def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None,

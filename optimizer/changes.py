@@ -22,13 +22,23 @@ from models.objective import COST_TERMS
 from optimizer.data import PlanningData, Slot
 from optimizer.plan import Plan
 
-CHANGE_COLUMNS = ["change", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
+CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
                   "cost", "cost_change", "finding"]
 ORDER_KINDS = ("added", "removed", "changed")
 QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
 PRICE_TOLERANCE = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
+BINDING = 1e-6  # relative: a source or budget used to within this share of its amount binds
+
+# Why an order changed, by the first rule that holds (order_reasons).
+COMMITMENT = "a commitment appeared or a frozen period ended"
+OWN_OFFER = "the offer's own price or terms moved"
+SAME_MINERAL = "a price of the same mineral moved"
+FUNDING = "a budget or funding source it uses binds and another mineral's orders changed"
+WITHIN_GAP = "within the gap"
+NO_OTHER = "no other order changed"
+REASONS = (COMMITMENT, OWN_OFFER, SAME_MINERAL, FUNDING, WITHIN_GAP)
 
 
 @dataclass
@@ -43,6 +53,8 @@ class PlanView:
     period_unit: str | None = None
     run_id: int | None = None
     path: Path | None = None
+    # Each offer's terms (offer_terms), when every offer of the input is known (a fresh plan, the history).
+    terms: dict[tuple[str, str], list] | None = None
 
     def quantities(self) -> dict[Slot, float]:
         return {slot: row["quantity"] for slot, row in self.orders.items()}
@@ -64,8 +76,16 @@ class PlanChanges:
 def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanView:
     """The fresh plan, with every list price of its input."""
     costs = {"objective": plan.objective, **plan.costs}
+    terms = {key: offer_terms(offer) for key, offer in data.offers.items()}
     return PlanView(label, _order_rows(plan.orders), costs, input_prices(data), data.settings.start_date,
-                    data.settings.period_unit)
+                    data.settings.period_unit, terms=terms)
+
+
+def offer_terms(offer) -> list:
+    """What an offer asks besides its price (as stored in the history): lead time, minimum, capacity,
+    order cost, discount tiers."""
+    return [offer.lead_time, offer.min_order, offer.max_per_period, offer.order_cost,
+            [list(tier) for tier in offer.discounts]]
 
 
 def input_prices(data: PlanningData) -> dict[Slot, float]:
@@ -79,7 +99,8 @@ def prices_as_records(data: PlanningData) -> list[dict]:
     return [{"supplier": s, "mineral": m, "unit_price": offer.unit_price,
              "prices": {str(t): p for t, p in offer.prices.items()},
              "periods": [offer.orderable_periods(data.settings.num_periods).start,
-                         offer.orderable_periods(data.settings.num_periods).stop - 1]}
+                         offer.orderable_periods(data.settings.num_periods).stop - 1],
+             "terms": offer_terms(offer)}
             for (s, m), offer in data.offers.items()]
 
 
@@ -92,6 +113,7 @@ def from_record(record) -> PlanView:
     """A plan from the run history (optimizer/history.py RunRecord)."""
     orders = {(o["supplier"], o["mineral"], int(o["period"])): _order_values(o) for o in record.orders}
     prices: dict[Slot, float] = {}
+    terms = {(o["supplier"], o["mineral"]): o["terms"] for o in record.prices if "terms" in o} or None
     for offer in record.prices:
         first, last = offer.get("periods") or (1, 0)
         overrides = {int(t): p for t, p in (offer.get("prices") or {}).items()}
@@ -100,7 +122,8 @@ def from_record(record) -> PlanView:
     settings = record.settings or {}
     costs = {"objective": record.objective, **(record.costs or {})}
     return PlanView(f"run {record.id}", orders, costs, prices, _as_date(settings.get("start_date")),
-                    settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None)
+                    settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
+                    terms)
 
 
 def read_plan(path: Path) -> PlanView:
@@ -170,26 +193,130 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
         return view
     move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
     return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
-                    view.period_unit, view.run_id, view.path)
+                    view.period_unit, view.run_id, view.path, view.terms)
 
 
 # --- comparison -----------------------------------------------------------------------------
 
 
-def compare(before: PlanView, after: PlanView, currency: str = "",
-            frozen: set[Slot] | None = None, unpenalised: dict[Slot, float] | None = None) -> pd.DataFrame:
+def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
+            unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None) -> pd.DataFrame:
     """The Changes table: cost change first, then order changes, then price moves.
 
     ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
     without the change penalty) shows the order changes the penalty held back.
+    With ``funding`` (a re-plan: the new plan's sources that bind), each order
+    added, removed or changed says why (order_reasons), and one row sums them up.
     """
     before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
     rows = _cost_rows(before, after, currency)
-    rows += _order_change_rows(before, after, frozen or set())
+    order_rows = _order_change_rows(before, after, frozen or set())
+    if funding is not None:
+        changed = [(r["supplier"], r["mineral"], r["period"]) for r in order_rows if r["change"] in ORDER_KINDS]
+        reasons = order_reasons(before, after, changed, frozen or set(), funding)
+        for row in order_rows:
+            reason = reasons.get((row["supplier"], row["mineral"], row["period"]))
+            if reason and row["change"] in ORDER_KINDS:
+                row["reason"] = reason
+        rows.append(_reasons_row(list(reasons.values())))
+    rows += order_rows
     if unpenalised is not None:
         rows += _held_rows(before, after, unpenalised)
     rows += _price_rows(before, after)
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+class FundingUse:
+    """Which funding sources bind in a plan: a source spent to its amount, or to its budget in a period."""
+
+    def __init__(self, data: PlanningData, funding: pd.DataFrame):
+        self.data = data
+        spent = funding.groupby("source")["amount"].sum() if not funding.empty else pd.Series(dtype=float)
+        by_period = funding.groupby(["source", "period"])["amount"].sum() if not funding.empty else {}
+        self.exhausted = {f for f, source in data.funding.items() if _reaches(spent.get(f, 0.0), source.amount)}
+        self.budget_spent = {(f, int(t)): float(v) for (f, t), v in dict(by_period).items()}
+
+    def binding(self, slot: Slot) -> set[str]:
+        """The sources that may pay an order of ``slot`` and bind: their amount, or their budget of its period."""
+        supplier, mineral, period = slot
+        if supplier not in self.data.suppliers:
+            return set()
+        return {f for f in self.data.eligible_sources(supplier, mineral, period)
+                if f in self.exhausted or _reaches(self.budget_spent.get((f, period), 0.0),
+                                                   self.data.funding[f].budgets.get(period))}
+
+
+def _reaches(spent: float, limit: float | None) -> bool:
+    return limit is not None and spent >= limit * (1 - BINDING) - 1e-9
+
+
+def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen: set[Slot],
+                  funding: FundingUse) -> dict[Slot, str]:
+    """Why each ``changed`` order moved, by the first of these rules that holds:
+
+    1. a commitment of its mineral appeared (not an order frozen from ``before``) or one of ``before``'s
+       ended (a frozen period over);
+    2. its own offer's list price moved in a period both plans know, its terms moved, or it is new;
+    3. the list price of another offer of the same mineral moved;
+    4. a funding source that may pay it binds (funding) and an order of another mineral that the same
+       source may pay changed (its quantity, or its cost: a kept order whose price moved);
+    5. otherwise the plan moved within the gap.
+    """
+    moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
+             if not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)}
+    if before.terms is not None and after.terms is not None:
+        moved |= {key for key, terms in after.terms.items() if before.terms.get(key) != terms}
+    committed = _commitment_news(before, after, frozen)
+    # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
+    repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
+                and slot in before.prices and slot in after.prices
+                and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
+    binding = {slot: funding.binding(slot) for slot in [*changed, *repriced]}
+    reasons = {}
+    for slot in changed:
+        supplier, mineral, _ = slot
+        if mineral in committed:
+            reasons[slot] = COMMITMENT
+        elif (supplier, mineral) in moved:
+            reasons[slot] = OWN_OFFER
+        elif any(m == mineral for _, m in moved):
+            reasons[slot] = SAME_MINERAL
+        elif any(other[1] != mineral and binding[slot] & binding[other] for other in binding):
+            reasons[slot] = FUNDING
+        else:
+            reasons[slot] = WITHIN_GAP
+    return reasons
+
+
+def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> set[str]:
+    """Minerals with a commitment that is new (not frozen from ``before``) or that ``before`` had and ended."""
+    def committed(view: PlanView) -> set[Slot]:
+        return {slot for slot, row in view.orders.items() if row["committed"]}
+
+    old, new = committed(before), committed(after)
+    return {slot[1] for slot in (new - old - frozen) | (old - new)}
+
+
+def _reasons_row(reasons: list[str]) -> dict:
+    """One sentence: how many orders changed for each reason, and whether any changed with no news."""
+    if not reasons:
+        return {"change": "reasons", "finding": "no order changed"}
+    counts = {reason: reasons.count(reason) for reason in REASONS if reason in reasons}
+    parts = [f"{n} as {reason}" if reason != WITHIN_GAP else f"{n} {reason}" for reason, n in counts.items()]
+    tail = NO_OTHER if WITHIN_GAP not in counts else "the orders within the gap moved with no news behind them"
+    return {"change": "reasons", "finding": f"{len(reasons)} order(s) changed: " + ", ".join(parts) + f"; {tail}"}
+
+
+def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
+    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why."""
+    lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
+    orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
+    for row in orders.head(limit).itertuples():
+        lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}: "
+                     f"{_qty(row.previous_quantity)} -> {_qty(row.quantity)} ({row.reason})")
+    if len(orders) > limit:
+        lines.append(f"  ... and {len(orders) - limit} more")
+    return lines
 
 
 def no_previous(reason: str) -> pd.DataFrame:
@@ -307,16 +434,17 @@ def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def render(frame: pd.DataFrame) -> str:
     """For the terminal: the cost change in sentences, then one line per order and price change."""
-    costs = frame[frame["change"].isin(("cost", "none"))]
-    rest = frame[~frame["change"].isin(("cost", "none"))]
+    costs = frame[frame["change"].isin(("cost", "none", "reasons"))]
+    rest = frame[~frame["change"].isin(("cost", "none", "reasons"))]
     lines = [str(text) for text in costs["finding"]]
     if rest.empty:
         return "\n".join(lines + ["no order or price changed"])
     columns = ["change", "supplier", "mineral", "period", "previous_quantity", "quantity", "previous_unit_price",
-               "unit_price", "cost_change"]
+               "unit_price", "cost_change", "reason"]
     shown = rest[columns].astype(object)
     shown["period"] = shown["period"].map(lambda v: "" if _missing(v) else str(int(v)))
-    for column in columns[4:]:
+    shown["reason"] = shown["reason"].map(lambda v: "" if _missing(v) else v)
+    for column in columns[4:-1]:
         shown[column] = shown[column].map(lambda v: "" if _missing(v) else f"{v:,.2f}")
     return "\n".join(lines + ["", shown.fillna("").to_string(index=False)])
 

@@ -313,6 +313,10 @@ def _print_changes(result: RunResult) -> None:
     text = _changes_text(result.plan) if result.output is not None else ""
     if text:
         click.echo(f"{text} (sheet Changes)", err=True)
+        for line in plan_changes.reason_lines(result.plan.changes.frame):
+            click.echo(line, err=True)
+        if result.plan.stability is not None:
+            click.echo(f"stability pass {result.plan.stability.outcome}: {result.plan.stability.note}", err=True)
 
 
 def _outcome_line(target: Path, outcome: Outcome) -> str:

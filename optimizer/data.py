@@ -27,6 +27,13 @@ class Settings:
     mip_gap: float = 0.0001
     time_limit_s: float = 600.0
     change_penalty: float = 0.0  # cost per unit of change against the previous plan (models/stability.py)
+    stability: str = "yes"  # "no": no stability pass against the previous plan (optimizer/stability.py)
+    analysis_time_s: float | None = None  # None: time_limit_s / 4
+
+    @property
+    def analysis_seconds(self) -> float:
+        """Solver seconds shared by everything solved after the plan (the contract's default: time_limit_s / 4)."""
+        return self.time_limit_s / 4 if self.analysis_time_s is None else self.analysis_time_s
 
 
 @dataclass(frozen=True)

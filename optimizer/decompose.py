@@ -105,12 +105,45 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
 def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
     """Give HiGHS the block plan as its starting solution."""
     if start.columns is None:
-        solution = highspy.HighsSolution()
-        solution.col_value = start.values.tolist()
-        solution.value_valid = True
-        highs.setSolution(solution)
+        set_solution(highs, start.values)
     else:
         highs.setSolution(len(start.columns), start.columns.astype(np.int32), start.values.astype(np.float64))
+
+
+def set_solution(highs: highspy.Highs, values) -> None:
+    """A starting solution of every column."""
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(values, dtype=np.float64).tolist()
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
+def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray, mip_gap: float,
+                  time_limit_s: float, workers: int = 2) -> BlockStart:
+    """Re-solve the model in ``highs`` block by block around ``plan``, a complete plan that meets every row
+    (the stability pass of large models, optimizer/stability.py).
+
+    The linking columns stay at the plan's values; each linking row's bounds are split among its blocks
+    as in the block start, by what each block uses in the plan plus a share of the row's slack in
+    proportion to that use. So each block gets its own allowance of every shared limit (funding, the
+    pass's objective bound), the blocks' plans combine into one that meets every row, and each block's
+    part of ``plan`` is feasible for it: the block starts from it and keeps it when it is not solved in
+    time. ``solved`` counts the blocks solved within ``mip_gap``; the result is complete (``values`` of
+    every column) unless the assembled plan fails the final check (``values`` None).
+    """
+    started = time.perf_counter()
+    lp = highs.getLp()
+    blocks = int(block_of_column.max(initial=-1)) + 1
+    split = _Split.of(lp, block_of_column, plan, _integer_columns(lp))
+    if split is None:
+        return BlockStart(None, None, None, blocks, 0, time.perf_counter() - started)
+    solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan)
+    finished = sum(solution is not None and solution[2] for solution in solutions)
+    values, _ = split.assemble(solutions)
+    if not split.feasible(values):
+        return BlockStart(None, None, None, blocks, finished, time.perf_counter() - started)
+    objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
+    return BlockStart(values, None, None, blocks, finished, time.perf_counter() - started, objective)
 
 
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
@@ -198,8 +231,11 @@ class _Split:
                            for i in self.integer[columns]]
         return columns, lp
 
-    def solve_blocks(self, mip_gap: float, deadline: float, workers: int) -> list[tuple | None]:
-        """Each block's (columns, values), or None where no plan was found before the deadline."""
+    def solve_blocks(self, mip_gap: float, deadline: float, workers: int,
+                     start: np.ndarray | None = None) -> list[tuple | None]:
+        """Each block's (columns, values, finished), or None where no plan was found before the deadline;
+        ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan), each block starts from
+        its part of it, and a block reached after the deadline is left as it is there."""
         blocks = int(self.block.max(initial=-1)) + 1
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = BLOCK_TIME_SHARE * max(1, workers) * (deadline - time.perf_counter()) / max(1, blocks)
@@ -207,11 +243,14 @@ class _Split:
         def solve(b: int):
             remaining = deadline - time.perf_counter()
             columns, lp = self.block_lp(b)
+            block_start = None if start is None else start[columns]
             if remaining > 0:
-                values = _solve_block(lp, mip_gap, min(remaining, longest))
+                values, finished = _solve_block(lp, mip_gap, min(remaining, longest), start=block_start)
+            elif start is not None:
+                return None  # out of time: the block keeps its part of the start
             else:  # out of time (a loaded machine): the block's first plan still completes the whole
-                values = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True)
-            return None if values is None else (columns, values)
+                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True)
+            return None if values is None else (columns, values, finished)
 
         # Always in worker threads: each gets its own HiGHS scheduler with threads=1 (HiGHS PR #818),
         # which the calling thread's scheduler, already started with more threads, would refuse.
@@ -224,7 +263,7 @@ class _Split:
         given = self.block < 0
         for solution in solutions:
             if solution is not None:
-                columns, block_values = solution
+                columns, block_values, _ = solution
                 values[columns] = block_values
                 given[columns] = True
         values[self.integer] = np.round(values[self.integer])
@@ -312,8 +351,9 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
     return {(int(r), int(b)): (float(lo), float(up)) for r, b, lo, up in zip(keys[0], keys[1], lower, upper)}
 
 
-def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float,
-                 first_only: bool = False) -> np.ndarray | None:
+def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
+                 start: np.ndarray | None = None) -> tuple[np.ndarray | None, bool]:
+    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
@@ -322,7 +362,9 @@ def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float,
     if first_only:
         highs.setOptionValue("mip_max_improving_sols", 1)
     highs.passModel(lp)
+    if start is not None:
+        set_solution(highs, start)
     highs.run()
     if highs.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
-        return None
-    return np.asarray(highs.getSolution().col_value)
+        return None, False
+    return np.asarray(highs.getSolution().col_value), highs.getModelStatus() == highspy.HighsModelStatus.kOptimal

@@ -19,6 +19,7 @@ from models.blocks import mineral_of
 from models.results import describe_conflicts, extract_plan, model_size
 from models.start import commitments_only_start, replan_start
 from optimizer.analysis import analyse
+from optimizer.budget import TimeBudget
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
@@ -28,6 +29,7 @@ from optimizer.reader import read_input
 from optimizer.report import write_result_workbook
 from optimizer.size import too_large
 from optimizer.solve import solve_model
+from optimizer.stability import stabilise
 from optimizer.validate import validate
 
 Progress = Callable[[str], None]
@@ -102,8 +104,9 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
     """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
 
     ``previous_orders`` (a re-plan, optimizer/replan.py): the previous plan's orders start
-    the solver (large models: models/start.py replan_start) and, with Settings
-    change_penalty > 0, each unit of change against them costs.
+    the solver (large models: models/start.py replan_start), with Settings
+    change_penalty > 0 each unit of change against them costs, and the stability
+    pass (optimizer/stability.py) moves the plan as close to them as the gap allows.
     """
     settings = data.settings
     with stages.stage("build"):
@@ -121,7 +124,12 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
         return plan
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
-    return extract_plan(model, data, result)
+    plan = extract_plan(model, data, result)
+    budget = TimeBudget(settings.analysis_seconds)  # what is solved after the plan draws on it
+    with stages.stage("stability"):
+        plan = stabilise(model, data, plan, result, previous_orders, budget)
+    plan.analysis_budget = budget
+    return plan
 
 
 def _conflicts(data: PlanningData, settings) -> list[str]:

@@ -46,6 +46,15 @@ class Plan:
     analysis: object | None = None
     # Against the previous plan of the same input (optimizer/changes.py PlanChanges), filled by a re-plan.
     changes: object | None = None
+    # The stability pass against the previous plan (optimizer/stability.py StabilityPass), filled after the solve.
+    stability: object | None = None
+    # The solver seconds of Settings analysis_time_s (optimizer/budget.py TimeBudget), opened after the solve:
+    # the stability pass, then the change comparisons, draw on it.
+    analysis_budget: object | None = None
+
+    def order_quantities(self) -> dict[tuple[str, str, int], float]:
+        """(supplier, mineral, period) -> quantity of every order."""
+        return {(r.supplier, r.mineral, int(r.period)): float(r.quantity) for r in self.orders.itertuples()}
 
     @staticmethod
     def empty(status: str, solve: SolveResult, conflicts: list[str] | None = None) -> "Plan":

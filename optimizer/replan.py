@@ -103,11 +103,12 @@ class Replan:
         if self.previous is None:
             frame = changes.no_previous("no previous plan of this input: nothing to compare")
             return PlanChanges(frame, None, None, {})
-        cost = change_cost(data, _quantities(plan), self.previous_quantities, order_upper_bounds(data))
+        cost = change_cost(data, plan.order_quantities(), self.previous_quantities, order_upper_bounds(data))
         unpenalised = _unpenalised_orders(data, plan) if data.settings.change_penalty > 0 else None
         after = changes.from_plan(plan, data)
         after.costs["change_cost"] = cost
-        frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised)
+        frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
+                                changes.FundingUse(data, plan.funding))
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
 
 
@@ -197,16 +198,16 @@ def _message(outcome: Outcome) -> str:
     return plan.solve.message
 
 
-def _quantities(plan: Plan) -> dict[Slot, float]:
-    return {(r.supplier, r.mineral, int(r.period)): float(r.quantity) for r in plan.orders.itertuples()}
-
-
 def _unpenalised_orders(data: PlanningData, plan: Plan) -> dict[Slot, float] | None:
-    """The plan the same data would get without the change penalty (started from this one)."""
+    """The plan the same data would get without the change penalty (started from this one), in the
+    seconds left of analysis_time_s (None when none are left or no plan is found in them)."""
+    seconds = plan.analysis_budget.remaining() if plan.analysis_budget is not None else data.settings.analysis_seconds
+    if seconds <= 0:
+        return None
     free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
     model = build_model(free)
-    result = solve_model(model, free.settings.mip_gap, free.settings.time_limit_s,
-                         start=start_from_orders(model, free, _quantities(plan)), blocks=mineral_of)
+    result = solve_model(model, free.settings.mip_gap, seconds,
+                         start=start_from_orders(model, free, plan.order_quantities()), blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
-    return _quantities(extract_plan(model, free, result))
+    return extract_plan(model, free, result).order_quantities()

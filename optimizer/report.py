@@ -161,6 +161,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
         ("engine_version", __version__),
     ]
     rows += changes_summary(plan)
+    rows += plan.stability.summary() if plan.stability is not None else []  # optimizer/stability.py
     rows += [(f"model_{key}", value) for key, value in plan.model_size.items()]
     rows += [(f"seconds_{stage}", round(seconds, 3)) for stage, seconds in timings.items()]
     return pd.DataFrame(rows, columns=["key", "value"])

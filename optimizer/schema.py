@@ -127,10 +127,15 @@ SETTINGS = Sheet(
                default=0.0001, minimum=0.0),
         Column("time_limit_s", FLOAT, "solver time limit in seconds", default=600.0,
                minimum=0.0, minimum_open=True, unit="s"),
+        Column("analysis_time_s", FLOAT, "solver seconds shared by everything solved after the plan: why-short "
+               "re-solves, marginals, change comparisons, the stability pass", default_text="time_limit_s / 4",
+               minimum=0.0, unit="s"),
         Column("change_penalty", FLOAT, "cost per unit of an order changed against the previous plan of the "
                "same input, so small price moves do not reshuffle every order (0: no such cost; not part of "
                "objective, reported as change_cost)", default=0.0, minimum=0.0,
                unit="currency/unit"),
+        Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
+               "choose the one closest to it", default="yes", choices=("yes", "no")),
     ),
 )
 

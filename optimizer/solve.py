@@ -9,19 +9,20 @@ success is judged by the termination condition.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
 from typing import Callable, Hashable
 
-import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.core.base.var import VarData
 
-from optimizer.decompose import BlockStart, block_start, hand_over
+from optimizer.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 
 _INFEASIBLE = {
@@ -144,6 +145,17 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
                  mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/decompose.py), for large models."""
+    block_of_column = _block_of_column(solver, columns, blocks)
+    if block_of_column is None:
+        return None
+    workers = threads or _cores()
+    return block_start(solver._solver_model, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+
+
+def _block_of_column(solver, columns: list[tuple[VarData, int]],
+                     blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
+    """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
+    (else None: HiGHS is quicker on the whole)."""
     highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
     if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
         return None
@@ -156,8 +168,75 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     if len(labels) < 2:
         return None
     highs.setOptionValue("output_flag", False)
-    workers = threads or _cores()
-    return block_start(highs, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+    return block_of_column
+
+
+def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
+                 blocks: Callable[[VarData], Hashable | None], threads: int | None = None) -> SolveResult:
+    """Solve ``model`` from ``start``, a complete plan that meets every constraint (the stability pass).
+
+    Where the block start plans per block (a large model), each block is first solved on its own around
+    ``start`` (optimizer/decompose.py ``blocks_around``, in at most BLOCK_START_SHARE of the time): a
+    plan that meets every constraint whatever the time, as the block start's is. The whole model then
+    starts from it in the time left, and can only improve on it (it moves funding between blocks,
+    which the blocks alone cannot). ``status`` is OPTIMAL when the last solve that ran finished within
+    ``mip_gap``; ``bound`` is None after the blocks alone. Otherwise the whole model from ``start``.
+    """
+    if sum(var.is_integer() for var in model.component_data_objects(pyo.Var)) < BLOCK_START_MIN_BINARIES:
+        return solve_model(model, mip_gap, time_limit_s, threads, start)
+    started = time.perf_counter()
+    by_blocks = _solve_blocks_around(model, mip_gap, BLOCK_START_SHARE * time_limit_s, start, blocks, threads)
+    if by_blocks is None:  # one block: the whole model
+        return solve_model(model, mip_gap, time_limit_s, threads, start)
+    time_left = time_limit_s - (time.perf_counter() - started)
+    if by_blocks.status == ERROR or time_left <= 0:
+        return by_blocks
+    values = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var) if var.value is not None)
+    whole = solve_model(model, mip_gap, time_left, threads, values)
+    seconds = time.perf_counter() - started
+    if whole.status not in (OPTIMAL, FEASIBLE) or whole.objective > by_blocks.objective:
+        for var, value in values.items():  # the blocks' plan stands
+            var.set_value(value, skip_validation=True)
+        return dataclasses.replace(by_blocks, seconds=seconds, message=by_blocks.message + "; the whole model "
+                                   f"from it found nothing better ({whole.message})")
+    return dataclasses.replace(whole, seconds=seconds, handover_seconds=by_blocks.handover_seconds
+                               + whole.handover_seconds, message=f"{by_blocks.message}, then the whole model "
+                               f"from their plan: {whole.message}")
+
+
+def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
+                         blocks: Callable[[VarData], Hashable | None], threads: int | None) -> SolveResult | None:
+    """Each block solved around ``start``, the plan they combine into loaded into ``model``: OPTIMAL when
+    every block was solved within ``mip_gap``, FEASIBLE when a block was stopped by the time limit (it
+    keeps its best plan, at worst its part of ``start``). None on a model of one block."""
+    solver = SolverFactory("highs")
+    started = time.perf_counter()
+    try:
+        solver.set_instance(model)
+        handover = time.perf_counter() - started
+        started = time.perf_counter()
+        columns = _columns(solver, model)
+        block_of_column = _block_of_column(solver, columns, blocks)
+        if block_of_column is None:
+            return None
+        plan = np.zeros(len(block_of_column))
+        for var, column in columns:
+            plan[column] = start[var] if var in start else (var.value or 0.0)
+        result = blocks_around(solver._solver_model, block_of_column, plan, mip_gap, time_limit_s,
+                               threads or _cores())
+    except Exception as exc:  # a solver crash is reported, never raised through the CLI
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - started
+    if result.values is None:
+        return SolveResult(ERROR, "error", seconds=seconds, handover_seconds=handover,
+                           message="the blocks' plans did not combine into one that meets every limit")
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(result.values[column]), skip_validation=True)
+    every = result.solved == result.blocks
+    return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
+                       f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
 
 
 def _cores() -> int:
@@ -194,10 +273,7 @@ def _set_start(solver, start: dict) -> None:
     values = [0.0] * highs.getNumCol()
     for column, value in given.items():
         values[column] = value
-    solution = highspy.HighsSolution()
-    solution.col_value = values
-    solution.value_valid = True
-    highs.setSolution(solution)
+    set_solution(highs, values)
 
 
 def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:

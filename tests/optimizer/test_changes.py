@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from replancase import replan, sheets, write
 from workbooks import write_workbook
 
-from optimizer.changes import PlanView, compare, read_plan, render
+from optimizer.changes import (COMMITMENT, FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare,
+                               read_plan, render)
 from optimizer.cli import main
 from optimizer.history import History
 
@@ -70,9 +71,14 @@ def test_every_plan_gets_a_changes_sheet_against_the_previous_plan_of_its_input(
     _, first, second = two_runs
     assert [r["change"] for r in changes_sheet(first.output)] == ["none"]
     rows = changes_sheet(second.output)
-    assert [r["change"] for r in rows] == ["cost", "cost", "removed", "removed", "removed", "added", "added",
-                                           "added", "price"]
+    assert [r["change"] for r in rows] == ["cost", "cost", "reasons", "removed", "removed", "removed", "added",
+                                           "added", "added", "price"]
     assert rows[0]["finding"].startswith("run 1 -> this plan: objective: 150.00 -> 180.00 USD")
+    # Why: S1's own price rose; S2's orders follow a price of the same mineral.
+    assert {r["reason"] for r in rows if r["change"] == "removed"} == {OWN_OFFER}
+    assert {r["reason"] for r in rows if r["change"] == "added"} == {SAME_MINERAL}
+    assert rows[2]["finding"] == (f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; no other order "
+                                  "changed")
     assert rows[-1]["finding"].startswith("list price of ga from S1 rose 30.0% (10.00 -> 13.00)")
     assert second.result.plan.changes.counts == {"orders_added": 3, "orders_removed": 3, "orders_changed": 0,
                                                  "orders_frozen": 0, "orders_held": 0, "prices_moved": 1}
@@ -105,3 +111,45 @@ def test_diff_refuses_a_workbook_that_is_not_a_plan(tmp_path):
     source = write_workbook(tmp_path / "in.xlsx", sheets())
     result = CliRunner().invoke(main, ["diff", str(source), str(source)])
     assert result.exit_code == 1 and "is not a plan" in result.stderr
+
+
+class SourcesThatBind:
+    """FundingUse's answer, given: the binding sources that may pay each order (by mineral)."""
+
+    def __init__(self, by_mineral: dict[str, set[str]]):
+        self.by_mineral = by_mineral
+
+    def binding(self, slot) -> set[str]:
+        return self.by_mineral.get(slot[1], set())
+
+
+def test_each_changed_order_gets_the_first_rule_that_holds():
+    """Before: ga from S1 (periods 1, 2), ge from T1 (period 1), in from U1 (period 1), li from L1, each 5 at 10.
+    After: a commitment of ga (period 3) is new; ge's T1 now needs 2 t at least (terms); in's U2 is
+    cheaper (so U1's order moves to U2: U2's price moved, U1's follows a price of its mineral); li is cut by
+    a binding source F it shares with ge; co's order moved with nothing behind it."""
+    def order(q, price=10.0, committed=False):
+        return {"quantity": q, "unit_price": price, "list_price": price, "cost": q * price, "committed": committed}
+
+    before_orders = {("S1", "ga", 1): order(5), ("S1", "ga", 2): order(5), ("T1", "ge", 1): order(5),
+                     ("U1", "in", 1): order(5), ("L1", "li", 1): order(5), ("C1", "co", 1): order(5)}
+    after_orders = {("S1", "ga", 1): order(4), ("S1", "ga", 2): order(5), ("S1", "ga", 3): order(1, committed=True),
+                    ("T1", "ge", 1): order(6), ("U2", "in", 1): order(5, 9.0), ("L1", "li", 1): order(3),
+                    ("C2", "co", 1): order(5)}
+    prices = {slot: 10.0 for slot in [*before_orders, *after_orders]}
+    terms = {slot[:2]: [0, 0.0, None, 0.0, []] for slot in prices}
+    before = PlanView("run 1", before_orders, {"objective": 1.0}, {**prices, ("U2", "in", 1): 10.0},
+                      date(2027, 1, 1), "quarter", terms=terms)
+    after = PlanView("run 2", after_orders, {"objective": 1.0}, {**prices, ("U2", "in", 1): 9.0},
+                     date(2027, 1, 1), "quarter", terms={**terms, ("T1", "ge"): [0, 2.0, None, 0.0, []]})
+    frame = compare(before, after, funding=SourcesThatBind({"ge": {"F"}, "li": {"F"}}))
+    reasons = {(r.supplier, r.mineral, int(r.period)): r.reason for r in frame.itertuples() if r.change in
+               ("added", "removed", "changed")}
+    assert reasons == {("S1", "ga", 1): COMMITMENT, ("S1", "ga", 3): COMMITMENT, ("T1", "ge", 1): OWN_OFFER,
+                       ("U1", "in", 1): SAME_MINERAL, ("U2", "in", 1): OWN_OFFER, ("L1", "li", 1): FUNDING,
+                       ("C1", "co", 1): WITHIN_GAP, ("C2", "co", 1): WITHIN_GAP}
+    sentence = frame.loc[frame["change"] == "reasons", "finding"].item()
+    assert sentence.startswith(f"8 order(s) changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
+                               f"1 as {FUNDING}, 2 {WITHIN_GAP}")
+    assert NO_OTHER not in sentence
+    assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons

@@ -114,7 +114,7 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     values, given = split.assemble(late)
     assert given.all() and decompose.feasible(lp, values)
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
-    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: None)  # every block fails
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False))  # every block fails
     failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
     assert failed.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
