@@ -20,6 +20,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from models.ordering import TIER_GAP
+from models.release import serve_first_stock, stock_values
 from optimizer.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
@@ -174,28 +175,13 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
 
 
 def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
-    """Stock, unmet demand and shortfall per scenario when ``orders`` and the pipeline arrive."""
-    arriving = defaultdict(lambda: defaultdict(float))
-    for (supplier, mineral, period), quantity in orders.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time][data.country(supplier)] += quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period][data.country(supplier)] += quantity
-    for scenario in data.all_scenarios:
-        for mineral, spec in data.minerals.items():
-            if model.stock_scenario[scenario.name, mineral] != scenario.name:
-                continue  # shares the stock variables of an equal scenario
-            stock = spec.initial_stock
-            for period in data.periods:
-                arrivals = sum((1 - scenario.loss(country, period)) * q
-                               for country, q in arriving.get((mineral, period), {}).items())
-                available = stock + arrivals - data.demand.get((mineral, period), 0.0)
-                stock = max(0.0, available)
-                if spec.max_stock is not None and stock > spec.max_stock:
-                    return False
-                index = (scenario.name, mineral, period)
-                start[model.Stock[index]] = stock
-                if index in model.Unmet:
-                    start[model.Unmet[index]] = max(0.0, -available)
-                if index in model.Shortfall:
-                    start[model.Shortfall[index]] = max(0.0, data.targets[mineral, period] - stock)
+    """Stock, unmet demand, shortfall and w per scenario when ``orders`` and the pipeline arrive, demand
+    served first (models/release.py); False when that stock breaks max_stock."""
+    simulated = serve_first_stock(model, data, orders)
+    for (_, mineral, _), (stock, _) in simulated.items():
+        max_stock = data.minerals[mineral].max_stock
+        if max_stock is not None and stock > max_stock:
+            return False
+    for var, value in stock_values(model, data, simulated).items():
+        start[var] = value
     return True
