@@ -149,7 +149,9 @@ def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
 
 
 def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: expected unmet demand and stock below target, their penalty, and the worst scenario."""
+    """Per mineral: expected unmet demand and stock below target, their two penalties apart (demand not served:
+    shortfall_penalty x unmet; stock below target: target_penalty x units below, per period) and their sum,
+    and the worst scenario."""
     totals = _totals(plan)
     worst = worst_scenarios(plan, data)
     rows = []
@@ -159,7 +161,9 @@ def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
         in_worst = totals.get((worst[mineral], mineral), (0.0, 0.0, 0.0))
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
-            "expected_below_target": below, "expected_penalty": spec.shortfall_penalty * (unmet + below),
+            "expected_below_target": below, "unmet_penalty": spec.shortfall_penalty * unmet,
+            "target_penalty": spec.target_penalty * below,
+            "expected_penalty": spec.shortfall_penalty * unmet + spec.target_penalty * below,
             "worst_scenario": worst[mineral],
             "worst_probability": next(k.probability for k in data.all_scenarios if k.name == worst[mineral]),
             "worst_unmet_demand": in_worst[0], "worst_below_target": in_worst[1],
