@@ -77,7 +77,7 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
         ("standard error of mean_penalty", float(penalty.std(ddof=1) / np.sqrt(simulated)) if simulated > 1 else 0.0),
         ("plan penalty_cost", "not in the plan's Summary" if result.plan_penalty_cost is None
          else result.plan_penalty_cost),
-        ("mean_penalty against plan penalty_cost", _against(mean, result.plan_penalty_cost)),
+        ("mean_penalty against plan penalty_cost", against_plan(mean, result.plan_penalty_cost)),
         ("p95_penalty", percentile(penalty, 0.95)), ("worst_penalty", float(penalty.max(initial=0.0))),
         ("probability of any unmet demand", float((result.unmet.sum(axis=1) > SHORT).mean()) if simulated else None),
         ("ran on", result.workers.describe()), ("seconds", round(result.seconds, 3)),
@@ -94,7 +94,7 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
-def _against(mean: float | None, plan: float | None) -> str | None:
+def against_plan(mean: float | None, plan: float | None) -> str | None:
     """The stress mean against the plan's penalty_cost, as a relative difference in words."""
     if mean is None or plan is None:
         return "not compared"
