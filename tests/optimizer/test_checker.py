@@ -417,6 +417,42 @@ def test_shortfall_too_small(tmp_path):
     assert_reported(check(tmp_path, tables), "(CN cut, Li, period 2)", "shortfall 4 is below")
 
 
+def held_while_short(tables: dict[str, list[list]]) -> None:
+    """Co in base holds 1 t in period 2 while 2 t of demand go unmet there: 5 - 3 = 2, then 2 + 0 - 3 + 2 = 1,
+    then 1 + 0 - 3 + 2 = 0. Every balance holds and total unmet demand stays 4 (penalty unchanged); only
+    holding_cost rises, by pi[base] x 1 x 1 = 0.75."""
+    for period, unmet, stock in ((2, 2, 1), (3, 2, 0)):
+        set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": period}, "unmet_demand", unmet)
+        set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": period}, "stock", stock)
+    set_cell(tables, "Summary", {"key": "holding_cost"}, "value", 212.75)
+    set_cell(tables, "Summary", {"key": "objective"}, "value", 11252.25)
+
+
+def test_release_rule_broken(tmp_path):
+    """serve_first (the default): a period that ends with unmet demand and stock held is the one violation."""
+    tables = make_tables()
+    held_while_short(tables)
+    problems = check(tmp_path, tables)
+    assert len(problems) == 1
+    assert_reported(problems, "(base, Co, period 2)", "unmet_demand 2 while stock 1 is held")
+
+
+def test_release_rule_optimal_allows_holding_while_short(tmp_path):
+    tables = make_tables()
+    held_while_short(tables)
+    data = make_data()
+    data = replace(data, settings=replace(data.settings, release_rule="optimal"))
+    assert check(tmp_path, tables, data) == []
+
+
+def test_stock_below_target_is_priced_at_target_penalty(tmp_path):
+    """Li's target_penalty 100 -> 300: CN cut's 5 t below target cost 1,500, not 500; penalty_cost
+    0.75 x 2000 + 0.25 x (1500 + 2000) = 2,375."""
+    data = make_data()
+    data = replace(data, minerals={**data.minerals, "Li": replace(data.minerals["Li"], target_penalty=300)})
+    assert_reported(check(tmp_path, make_tables(), data), "Summary: penalty_cost 2125 != recomputed 2375")
+
+
 def test_missing_stock_row(tmp_path):
     tables = make_tables()
     delete_row(tables, "Stock", {"scenario": "CN cut", "mineral": "Co", "period": 3})
