@@ -123,20 +123,14 @@ def test_required_cell_left_blank(tmp_path):
     assert "found a blank cell" in str(only(problems, "required"))
 
 
-def test_value_not_among_the_choices(tmp_path):
+@pytest.mark.parametrize("key, value, choices", [("period_unit", "week", "month, quarter, year"),
+                                                  ("release_rule", "hold", "serve_first, optimal")])
+def test_value_not_among_the_choices(tmp_path, key, value, choices):
     sheets = base_sheets()
-    sheets["Settings"]["period_unit"] = "week"  # row 5
+    sheets["Settings"][key] = value  # row 5
     _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "'week'"), "Settings", 5, "value", "week",
-                 "expected period_unit to be one of month, quarter, year")
-
-
-def test_release_rule_not_among_the_choices(tmp_path):
-    sheets = base_sheets()
-    sheets["Settings"]["release_rule"] = "hold"  # row 5
-    _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "'hold'"), "Settings", 5, "value", "hold",
-                 "expected release_rule to be one of serve_first, optimal")
+    assert_names(only(problems, f"'{value}'"), "Settings", 5, "value", value,
+                 f"expected {key} to be one of {choices}")
 
 
 def test_release_rule_is_read_in_any_case(tmp_path):
