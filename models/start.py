@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
+from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
 from models.release import serve_first_stock, stock_values
@@ -98,6 +99,8 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)
+    if not _start_mix_holds(model, data, start):
+        return None
     _start_changes(model, start)
     return start
 
@@ -113,6 +116,25 @@ def _start_totals(model, start: Start, orders: dict[Slot, float]) -> None:
         mineral_total[offer[1]] += offer_total[offer]
     for mineral in model.CAPPED_MINERALS:
         start[model.MineralTotal[mineral]] = mineral_total[mineral]
+
+
+def _start_mix_holds(model, data: PlanningData, start: Start) -> bool:
+    """Whether the start's totals meet every share and risk cap (commitments alone can break a supplier
+    share: one committed offer is all of its mineral's orders). Each cap row is checked as stated, with
+    the start's values, to a relative tolerance of 1e-9."""
+    for name in ("con_country_share", "con_supplier_share", "con_average_risk"):
+        for row in model.component(name).values():
+            body = _start_value(row.body, start)
+            if body > pyo.value(row.upper) + 1e-9 * max(1.0, abs(body)):
+                return False
+    return True
+
+
+def _start_value(expression, start: Start) -> float:
+    """A linear expression's value at the start (variables the start does not give count 0)."""
+    repn = generate_standard_repn(expression)
+    return repn.constant + sum(coefficient * start.get(var, 0.0)
+                               for coefficient, var in zip(repn.linear_coefs, repn.linear_vars))
 
 
 def _start_changes(model, start: Start) -> None:
