@@ -62,23 +62,31 @@ def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
 
 def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKey]:
     """The (scenario, mineral, period) of Unmet where, without w, an optimal plan could hold stock while
-    demand goes unmet: where a target lies in period t or later, or holding costs nothing
-    (pi[k] * holding_cost[m] = 0).
+    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), or where a target lies
+    in period t or later and target_penalty[m] >= holding_cost[m].
 
-    Elsewhere every optimal plan serves first anyway. Suppose u[t] > 0 and I[t] > 0 in a scenario of
-    probability pi > 0, holding_cost h > 0 and no target from t on. Let t' be the first period after t
-    with I[t'] = 0 (if any) and eps = min(u[t], I[t..t'-1]) > 0. Serve eps more at t, hold eps less in
-    t..t'-1 and serve eps less at t' (it served at least I[t'-1] >= eps there; without t', hold eps
-    less to T). Balances and bounds still hold, no shortfall below target changes, and the cost falls
-    by pi * h * eps * (t' - t) > 0 (by pi * (shortfall_penalty + h * (T - t + 1)) * eps without t'). So
-    such a plan was not optimal. (The plan read back is simulated anyway, ``apply_serve_first``.)
+    Elsewhere no optimal plan holds stock while demand goes unmet. Suppose u[t] > 0 and I[t] > 0 in a
+    scenario of probability pi > 0 with holding_cost h > 0. Let t' be the first period after t with
+    I[t'] = 0 (if any) and eps = min(u[t], I[t..t'-1]) > 0. Serve eps more at t, hold eps less in
+    t..t'-1 and serve eps less at t' (it served at least I[t'-1] >= eps there; without t', hold eps less
+    to T). Balances, storage and w elsewhere still hold; the stock below target rises by at most eps in
+    the periods from t on that have a target. The cost changes by at most
+    pi * eps * (t' - t) * (target_penalty - h) with a target from t on, by -pi * h * eps * (t' - t)
+    without one (without t': minus pi * shortfall_penalty * eps more). Both are < 0 when no target lies
+    ahead or target_penalty < h: such a plan was not optimal. (The plan read back is the serve-first
+    simulation of its orders anyway, ``apply_serve_first``, which settles ties.)
     """
     last_target = {}
     for (mineral, period), quantity in data.targets.items():
         if quantity > 0:
             last_target[mineral] = max(period, last_target.get(mineral, 0))
-    return [(k, m, t) for k, m, t in model.UNMET_INDEX
-            if t <= last_target.get(m, 0) or model.probability[k, m] * data.minerals[m].holding_cost <= 0]
+
+    def could_pay(scenario: str, mineral: str, period: int) -> bool:
+        spec = data.minerals[mineral]
+        if model.probability[scenario, mineral] * spec.holding_cost <= 0:
+            return True
+        return period <= last_target.get(mineral, 0) and spec.target_penalty >= spec.holding_cost
+    return [index for index in model.UNMET_INDEX if could_pay(*index)]
 
 
 def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], float]:

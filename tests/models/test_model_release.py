@@ -89,6 +89,16 @@ def test_the_yes_no_variable_exists_only_where_holding_could_pay(tmp_path):
     assert _release_index(tmp_path, book) == []
 
 
+def test_no_yes_no_variable_where_holding_costs_more_than_missing_the_target(tmp_path):
+    """Holding 1 t costs 2 a period, one period below target only 1.5 (target_penalty): holding stock while
+    demand goes unmet never pays, so no w; at target_penalty 2 it ties, and w is back up to the target."""
+    book = sheets(6, Demand=demand(*[5] * 6), Targets=[{"mineral": "ga", "period": 4, "min_stock": 3}])
+    book["Minerals"][0].update(holding_cost=2, target_penalty=1.5)
+    assert _release_index(tmp_path, book) == []
+    book["Minerals"][0]["target_penalty"] = 2
+    assert [t for _, _, t in _release_index(tmp_path, book)] == [1, 2, 3, 4]
+
+
 def test_holding_cost_alone_serves_first_without_the_yes_no_variable(tmp_path):
     """No target, holding_cost 1, initial stock 10, demand 8 in periods 1-3, nothing arriving: no w (the
     exchange argument of release_needed), yet the plan serves 8 + 2 and leaves 6 + 8 unmet, never holding

@@ -7,9 +7,10 @@ import dataclasses
 import pyomo.environ as pyo
 import pytest
 from replancase import write
+from workbooks import base_sheets, write_workbook
 
 from models import build_model
-from models.start import start_from_orders
+from models.start import commitments_only_start, start_from_orders
 from optimizer.pipeline import load
 from optimizer.plan import OPTIMAL
 from optimizer.solve import solve_model
@@ -73,9 +74,6 @@ def test_no_commitments_only_start_when_the_commitments_break_a_share_cap(tmp_pa
     """A single commitment of S1 is all of ga's orders: 100% > max_supplier_share 0.6, so ordering only the
     commitments is no plan, and no start is given (HiGHS, or the block start, finds one). Without the cap
     the commitments-only plan is a complete start."""
-    from models.start import commitments_only_start
-    from workbooks import base_sheets, write_workbook
-
     book = base_sheets(2)
     book["Suppliers"].append({"supplier": "S2", "country": "Chile"})
     book["Offers"].append({"supplier": "S2", "mineral": "ga", "unit_price": 12})
