@@ -165,8 +165,9 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
         page.add(f"{row.mineral} ({row.unit})", row.expected_unmet_demand, row.unmet_penalty,
                  row.expected_below_target, row.target_penalty, row.worst_scenario,
                  formats=(None, QUANTITY, MONEY, QUANTITY, MONEY))
-    page.add("Quantities are expected units short, summed over periods: demand not served costs "
-             "shortfall_penalty a unit, stock below target target_penalty a unit and period.", font=NOTE_FONT)
+    page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
+    page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
+             "period.", font=NOTE_FONT)
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
