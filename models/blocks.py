@@ -16,7 +16,7 @@ from pyomo.core.base.var import VarData
 MINERAL_POSITION = {
     "Order": 1, "IsOrdered": 1, "TierQuantity": 1, "InTier": 1,  # (supplier, mineral, period[, tier])
     "Spend": 2,  # (source, supplier, mineral, period)
-    "Stock": 1, "Unmet": 1, "Shortfall": 1,  # (scenario, mineral, period)
+    "Stock": 1, "Unmet": 1, "Shortfall": 1, "Release": 1,  # (scenario, mineral, period)
     "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)
     "ChangeUp": 1, "ChangeDown": 1,  # (supplier, mineral, period)
 }

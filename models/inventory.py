@@ -6,11 +6,14 @@ Symbols
     Stock[k,m,t]       I: stock at the end of period t                     unit    0..max_stock
     Unmet[k,m,t]       u: demand not served                                 unit    0..demand
     Shortfall[k,m,t]   e: stock below min_stock                             unit    >= 0
+    Release[k,m,t]     w: 1 when demand may go unmet (models/release.py)    binary
     probability[k,m]   pi: Scenarios.probability (base = 1 - the others), summed over a class
     loss[k,c,t]        Scenarios.supply_loss of country c in period t (0 outside windows and in base)
     arrivals: orders placed lead_time earlier plus Pipeline, from every supplier
 
-Unmet and Shortfall exist only where demand or a target is positive.
+Unmet and Shortfall exist only where demand or a target is positive. Under
+Settings.release_rule serve_first, models/release.py adds constraint 7 (stock is
+drawn before demand goes unmet).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from models.elastic import add_slack, slack_of
+from models.release import add_release_rule, serves_first
 from optimizer.data import PlanningData
 
 
@@ -53,6 +57,8 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     _add_stock_balance(model, data, arrivals)
     _add_targets(model, data)
+    if serves_first(model, data):
+        add_release_rule(model, data)
     if model.elastic:
         _add_elastic_storage(model, data)
     _add_inventory_costs(model, data)
@@ -138,7 +144,12 @@ def _add_elastic_storage(model, data: PlanningData) -> None:
 
 
 def _add_inventory_costs(model, data: PlanningData) -> None:
-    """Expected holding and penalty costs over the scenarios (pi[k] weights)."""
+    """Expected holding and penalty costs over the scenarios (pi[k] weights).
+
+    holding_cost = sum over k of pi[k] * sum over m,t of holding_cost[m] * I[k,m,t]
+    penalty_cost = sum over k of pi[k] * sum over m,t of (shortfall_penalty[m] * u[k,m,t]
+                                                          + target_penalty[m] * e[k,m,t])
+    """
     probability = model.probability
     unit = model.money_unit
     model.cost_terms["holding_cost"] = sum(
@@ -149,5 +160,5 @@ def _add_inventory_costs(model, data: PlanningData) -> None:
         probability[k, m] * data.minerals[m].shortfall_penalty / unit * model.Unmet[k, m, t]
         for k, m, t in model.UNMET_INDEX if probability[k, m] > 0
     ) + sum(
-        probability[k, m] * data.minerals[m].shortfall_penalty / unit * model.Shortfall[k, m, t]
+        probability[k, m] * data.minerals[m].target_penalty / unit * model.Shortfall[k, m, t]
         for k, m, t in model.SHORTFALL_INDEX if probability[k, m] > 0)

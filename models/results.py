@@ -13,6 +13,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.objective import COST_TERMS
+from models.release import apply_serve_first
 from optimizer.data import PlanningData
 from optimizer.plan import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
@@ -30,6 +31,7 @@ def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
 
 
 def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResult) -> Plan:
+    apply_serve_first(model, data)  # stock follows from the orders exactly (models/release.py)
     orders = _orders(model, data)
     funding = _funding(model)
     stock = _stock(model, data)

@@ -35,6 +35,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
+from models.release import release_pattern
 from optimizer.data import PlanningData
 
 _ZERO = 1e-9
@@ -63,11 +64,13 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
 
 
 def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> None:
-    """Fix y, the discount tiers and z at the plan's values and make them continuous (an LP).
+    """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
+    continuous (an LP).
 
     An order slot absent from ``orders`` is not placed (y = 0); a placed order
     sits in the segment whose discount the plan shows; a supplier is
-    onboarded when some order is placed with it.
+    onboarded when some order is placed with it; demand may go unmet (w = 1)
+    where the plan's serve-first stock leaves it unmet.
     """
     placed = placed_orders(orders)
     for slot in model.ORDER_SLOTS:
@@ -80,6 +83,8 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     used = {supplier for supplier, _, _ in placed}
     for supplier in model.SUPPLIERS_USED:
         _fix(model.UsesSupplier[supplier], 1.0 if supplier in used else 0.0)
+    for index, value in release_pattern(model, data, {slot: q for slot, (q, _) in placed.items()}).items():
+        _fix(model.Release[index], value)
 
 
 def _fix(var, value: float) -> None:

@@ -18,8 +18,10 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
+from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
+from models.release import serve_first_stock, stock_values
 from optimizer.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
@@ -97,6 +99,8 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)
+    if not _start_mix_holds(model, data, start):
+        return None
     _start_changes(model, start)
     return start
 
@@ -112,6 +116,25 @@ def _start_totals(model, start: Start, orders: dict[Slot, float]) -> None:
         mineral_total[offer[1]] += offer_total[offer]
     for mineral in model.CAPPED_MINERALS:
         start[model.MineralTotal[mineral]] = mineral_total[mineral]
+
+
+def _start_mix_holds(model, data: PlanningData, start: Start) -> bool:
+    """Whether the start's totals meet every share and risk cap (commitments alone can break a supplier
+    share: one committed offer is all of its mineral's orders). Each cap row is checked as stated, with
+    the start's values, to a relative tolerance of 1e-9."""
+    for name in ("con_country_share", "con_supplier_share", "con_average_risk"):
+        for row in model.component(name).values():
+            body = _start_value(row.body, start)
+            if body > pyo.value(row.upper) + 1e-9 * max(1.0, abs(body)):
+                return False
+    return True
+
+
+def _start_value(expression, start: Start) -> float:
+    """A linear expression's value at the start (variables the start does not give count 0)."""
+    repn = generate_standard_repn(expression)
+    return repn.constant + sum(coefficient * start.get(var, 0.0)
+                               for coefficient, var in zip(repn.linear_coefs, repn.linear_vars))
 
 
 def _start_changes(model, start: Start) -> None:
@@ -173,28 +196,13 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
 
 
 def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
-    """Stock, unmet demand and shortfall per scenario when ``orders`` and the pipeline arrive."""
-    arriving = defaultdict(lambda: defaultdict(float))
-    for (supplier, mineral, period), quantity in orders.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time][data.country(supplier)] += quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period][data.country(supplier)] += quantity
-    for scenario in data.all_scenarios:
-        for mineral, spec in data.minerals.items():
-            if model.stock_scenario[scenario.name, mineral] != scenario.name:
-                continue  # shares the stock variables of an equal scenario
-            stock = spec.initial_stock
-            for period in data.periods:
-                arrivals = sum((1 - scenario.loss(country, period)) * q
-                               for country, q in arriving.get((mineral, period), {}).items())
-                available = stock + arrivals - data.demand.get((mineral, period), 0.0)
-                stock = max(0.0, available)
-                if spec.max_stock is not None and stock > spec.max_stock:
-                    return False
-                index = (scenario.name, mineral, period)
-                start[model.Stock[index]] = stock
-                if index in model.Unmet:
-                    start[model.Unmet[index]] = max(0.0, -available)
-                if index in model.Shortfall:
-                    start[model.Shortfall[index]] = max(0.0, data.targets[mineral, period] - stock)
+    """Stock, unmet demand, shortfall and w per scenario when ``orders`` and the pipeline arrive, demand
+    served first (models/release.py); False when that stock breaks max_stock."""
+    simulated = serve_first_stock(model, data, orders)
+    for (_, mineral, _), (stock, _) in simulated.items():
+        max_stock = data.minerals[mineral].max_stock
+        if max_stock is not None and stock > max_stock:
+            return False
+    for var, value in stock_values(model, data, simulated).items():
+        start[var] = value
     return True

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from models import build_model
+from models.release import apply_serve_first
 from models.sensitivity import Marginal, expected_shortfall, read_marginals, sensitivity_model
 from optimizer.data import PlanningData
 from optimizer.plan import FEASIBLE, OPTIMAL, Plan
@@ -113,6 +114,7 @@ def _measure(data: PlanningData, mineral: str) -> float | None:
     result = solve_model(model, RESOLVE_GAP, min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
+    apply_serve_first(model, data)
     return expected_shortfall(model, mineral)
 
 

@@ -282,22 +282,25 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
 
 def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData,
                   height: float = CHART_HEIGHT_CM) -> BarChart | None:
-    """Dashboard: expected shortfall penalty by mineral, largest first."""
+    """Dashboard: expected shortfall penalty by mineral, largest first, stacked: demand not served and
+    stock below target."""
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     if short.empty:
         return None
-    rows = [[r.mineral, float(r.expected_penalty)] for r in short.itertuples()]
-    block = charts.block(f"Expected shortfall penalty ({data.settings.currency})", ["mineral",
-                                                                                    "expected penalty"], rows)
+    rows = [[r.mineral, float(r.unmet_penalty), float(r.target_penalty)] for r in short.itertuples()]
+    block = charts.block(f"Expected shortfall penalty ({data.settings.currency})",
+                         ["mineral", "demand not served", "stock below target"], rows)
     chart = BarChart()
     chart.type = "bar"
+    chart.grouping, chart.overlap = "stacked", 100
     _title(chart, "Expected shortfall penalty by mineral")
-    chart.add_data(block.series(2), titles_from_data=True)
+    for column, colour in ((2, "C00000"), (3, "F4B183")):
+        chart.add_data(block.series(column), titles_from_data=True)
+        chart.series[-1].graphicalProperties.solidFill = colour
     chart.set_categories(block.categories())
-    chart.series[0].graphicalProperties.solidFill = "C00000"
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.number_format = '#,##0,,"M"'
-    chart.legend = None
+    chart.legend.position = "b"
     _axes_visible(chart)
     _size(chart, height=height)
     return chart

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from optimizer.data import Offer, PlanningData, Scenario
+from optimizer.data import SERVE_FIRST, Offer, PlanningData, Scenario
 
 SHEETS = {  # normalised sheet name -> (title as in the contract, required columns)
     "summary": ("Summary", ("key", "value")),
@@ -123,6 +123,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_commitments(orders, data, tol)
     problems += check_funding(funding, orders, data, tol)
     problems += check_stock(stock, orders, data, tol)
+    problems += check_release(stock, data, tol)
     problems += check_mix(orders, data, tol)
     problems += check_summary(summary, orders, funding, stock, data, tol)
     return problems
@@ -349,7 +350,7 @@ def check_commitments(orders: list[OrderRow], data: PlanningData, tol: Tolerance
 
 
 def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
-    """Why ``r.source`` may not pay the order ``r`` funds (constraint 7), or None when it may."""
+    """Why ``r.source`` may not pay the order ``r`` funds (constraint 8), or None when it may."""
     source = data.funding[r.source]
     country = data.country(r.supplier)
     if source.can_pay(country, r.mineral, r.period):
@@ -365,7 +366,7 @@ def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
 
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
                   tol: Tolerance) -> list[str]:
-    """Constraint 7: each order is paid in full, by sources allowed to pay it, within amounts and budgets."""
+    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -474,8 +475,20 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
     return problems
 
 
+def check_release(stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Constraint 7 under release_rule serve_first: no period of any scenario ends with demand unmet
+    while stock is left (both above the tolerance)."""
+    if data.settings.release_rule != SERVE_FIRST:
+        return []
+    return [f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period}): unmet_demand "
+            f"{_fmt(r.unmet_demand)} while stock {_fmt(r.stock)} is held (release_rule serve_first: demand is "
+            "served from stock first)"
+            for r in stock.values()
+            if r.unmet_demand > tol.slack(r.demand) and r.stock > tol.slack(r.demand)]
+
+
 def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
-    """Constraint 8: country shares, supplier shares and average risk of each mineral's total order."""
+    """Constraint 9: country shares, supplier shares and average risk of each mineral's total order."""
     problems: list[str] = []
     totals: dict[tuple[str, str], float] = defaultdict(float)  # X[o] by (supplier, mineral)
     for (s, m, _t), quantity in _ordered(orders, data).items():
@@ -518,8 +531,8 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
     for r in stock.values():
         mineral = data.minerals[r.mineral]
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
-        terms["penalty_cost"].append(probability[r.scenario] * mineral.shortfall_penalty
-                                     * (r.unmet_demand + r.shortfall))
+        terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
+                                                                + mineral.target_penalty * r.shortfall))
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 
 

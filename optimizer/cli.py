@@ -33,7 +33,7 @@ from optimizer.execution import CannotConnect, Workers, default_workers
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
 from optimizer.stress import INDEPENDENT, MODES, prepare_stress, stress_test
-from optimizer.stress_report import WORST_SAMPLES, write_stress_workbook
+from optimizer.stress_report import WORST_SAMPLES, against_plan, write_stress_workbook
 from optimizer.studybook import refuse_overwriting
 from optimizer.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.sweep_report import write_sweep_workbook
@@ -294,6 +294,9 @@ def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, s
     if penalty.size:
         click.echo(f"\nshortfall penalty over {penalty.size:,} samples: mean {penalty.mean():,.0f}, worst "
                    f"{penalty.max():,.0f} {result.data.settings.currency}", err=True)
+        if result.plan_penalty_cost is not None:
+            click.echo(f"the plan's penalty_cost: {result.plan_penalty_cost:,.0f} (mean against it: "
+                       f"{against_plan(float(penalty.mean()), result.plan_penalty_cost)})", err=True)
     click.echo(f"stress test written to {output}", err=True)
     sys.exit(EXIT_OK if not result.failed_chunks else EXIT_FAILED)
 

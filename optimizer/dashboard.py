@@ -38,7 +38,7 @@ SHARE = "0.0%"
 QUANTITY = "#,##0.##"
 RISK = "0.00"
 COVER = "0.0"
-WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 26}
+WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 18, "F": 26}
 TEXT_WIDTH = 100  # characters of a sentence per row, across columns A to E
 CHART_COLUMN = "G"
 COUNTRIES_SHOWN = 8  # the rest summed in one row
@@ -157,15 +157,18 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
-    page.section("Expected shortfall", "mineral (unit)", "unmet demand", "below target", "penalty",
-                 "worst scenario")
+    page.section("Expected shortfall", "mineral (unit)", "unmet demand", "its penalty", "below target",
+                 "its penalty", "worst scenario")
     if short.empty:
         page.add("No mineral is short of demand or target in any scenario.", font=NOTE_FONT)
         return
     for row in short.itertuples():
-        page.add(f"{row.mineral} ({row.unit})", row.expected_unmet_demand, row.expected_below_target,
-                 row.expected_penalty, row.worst_scenario, formats=(None, QUANTITY, QUANTITY, MONEY))
+        page.add(f"{row.mineral} ({row.unit})", row.expected_unmet_demand, row.unmet_penalty,
+                 row.expected_below_target, row.target_penalty, row.worst_scenario,
+                 formats=(None, QUANTITY, MONEY, QUANTITY, MONEY))
     page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
+    page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
+             "period.", font=NOTE_FONT)
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:

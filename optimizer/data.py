@@ -15,6 +15,7 @@ OfferKey = tuple[str, str]  # (supplier, mineral)
 Slot = tuple[str, str, int]  # (supplier, mineral, period): an order that can be placed
 
 BASE = "base"
+SERVE_FIRST, OPTIMAL_RELEASE = "serve_first", "optimal"  # Settings.release_rule
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Settings:
     change_penalty: float = 0.0  # cost per unit of change against the previous plan (models/stability.py)
     stability: str = "yes"  # "no": no stability pass against the previous plan (optimizer/stability.py)
     analysis_time_s: float | None = None  # None: time_limit_s / 4
+    release_rule: str = "serve_first"  # serve_first or optimal (model.md constraint 7, models/release.py)
 
     @property
     def analysis_seconds(self) -> float:
@@ -42,7 +44,8 @@ class Mineral:
     unit: str
     initial_stock: float
     holding_cost: float
-    shortfall_penalty: float
+    shortfall_penalty: float  # per unit of demand not served
+    target_penalty: float  # per unit of stock below target, per period
     max_stock: float | None  # None: unlimited
     max_supplier_share: float
     max_avg_risk: float

@@ -211,8 +211,10 @@ def _cause_finding(cause: Cause, unit: str, share: float, data: PlanningData) ->
     if cause.limit == PENALTY:
         if share < MATTERS:
             return f"A tenfold penalty would not change the plan for {cause.mineral}: the limits, not prices, keep it short."
-        return (f"With a tenfold penalty {number(cause.removed)} {unit} more would be bought: at today's penalty "
-                f"({money(data.minerals[cause.mineral].shortfall_penalty, data.settings.currency)} per {unit}) "
+        spec, currency = data.minerals[cause.mineral], data.settings.currency
+        return (f"With tenfold penalties {number(cause.removed)} {unit} more would be bought: at today's penalties "
+                f"({money(spec.shortfall_penalty, currency)} per {unit} of demand not served, "
+                f"{money(spec.target_penalty, currency)} per {unit} and period below target) "
                 "falling short of that is cheaper than buying it.")
     if share < MATTERS:
         return f"Lifting {cause.what} removes nothing: it does not bind."

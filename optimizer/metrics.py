@@ -183,7 +183,9 @@ def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
 
 
 def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: expected unmet demand and stock below target, their penalty, and its worst scenarios.
+    """Per mineral: expected unmet demand and stock below target, their two penalties apart (demand not served:
+    shortfall_penalty x unmet; stock below target: target_penalty x units below, per period) and their sum,
+    and its worst scenarios.
 
     ``worst_scenario`` is ``WorstScenario.label`` ("" when never short, "every scenario" when all tie);
     ``worst_scenarios`` the tied scenarios' names, ``worst_probability`` their probability together.
@@ -197,7 +199,9 @@ def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
         mine = worst[mineral]
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
-            "expected_below_target": below, "expected_penalty": spec.shortfall_penalty * (unmet + below),
+            "expected_below_target": below, "unmet_penalty": spec.shortfall_penalty * unmet,
+            "target_penalty": spec.target_penalty * below,
+            "expected_penalty": spec.shortfall_penalty * unmet + spec.target_penalty * below,
             "worst_scenario": mine.label, "worst_scenarios": mine.scenarios,
             "worst_probability": mine.probability,
             "worst_unmet_demand": mine.unmet_demand, "worst_below_target": mine.below_target,
@@ -211,7 +215,7 @@ TIE_TOLERANCE = 1e-6  # relative: solver round-off is no difference between scen
 
 @dataclass(frozen=True)
 class WorstScenario:
-    """Where a mineral is shortest: every scenario tied at its largest unmet demand + stock below target.
+    """Where a mineral is shortest: every scenario tied at its largest penalty (unmet demand and stock below target).
 
     No scenario is picked from a tie: ``label`` names them all ("every scenario" when base and every
     disruption tie), and is "" when the mineral is never short. ``shown`` is the one scenario a chart or
@@ -235,11 +239,15 @@ def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, WorstScenario]:
 
 def _worst(mineral: str, totals: dict, data: PlanningData) -> WorstScenario:
     amounts = {k.name: totals.get((k.name, mineral), (0.0, 0.0, 0.0)) for k in data.all_scenarios}
-    largest = max(u + b for u, b, _ in amounts.values())
-    if largest <= TIE_TOLERANCE:
+    spec = data.minerals[mineral]
+    # Ranked by penalty: a unit of demand not served and a unit-period below target weigh differently.
+    penalty = {name: spec.shortfall_penalty * u + spec.target_penalty * b for name, (u, b, _) in amounts.items()}
+    shortest = {name: u + b for name, (u, b, _) in amounts.items()}
+    if max(shortest.values()) <= TIE_TOLERANCE:
         return WorstScenario()
+    largest = max(penalty.values())
     tied = tuple(k.name for k in data.all_scenarios
-                 if sum(amounts[k.name][:2]) >= largest - TIE_TOLERANCE * max(1.0, largest))
+                 if penalty[k.name] >= largest - TIE_TOLERANCE * max(1.0, largest))
     every = len(tied) == len(data.all_scenarios) > 1
     shown = None if BASE in tied else min(tied, key=lambda name: amounts[name][2])
     probability = sum(k.probability for k in data.all_scenarios if k.name in tied)

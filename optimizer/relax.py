@@ -29,7 +29,7 @@ def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
                _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _storage,
-               _disruptions, _penalty)
+               _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
 
@@ -245,11 +245,26 @@ def _disruptions(data: PlanningData, mineral: str) -> Limit | None:
     return Limit("supply disruptions", "the losses in " + _names(f"'{k.name}'" for k in hit), relax)
 
 
+def _targets(data: PlanningData, mineral: str) -> Limit | None:
+    """The mineral's targets, removed: how much of the shortfall is stock below target rather than demand
+    not served (and, under release_rule optimal, demand left unmet to hold stock for a target)."""
+    periods = [t for (m, t), q in data.targets.items() if m == mineral and q > 0]
+    if not periods:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, targets={k: q for k, q in d.targets.items() if k[0] != mineral},
+                       target_cover={k: c for k, c in d.target_cover.items() if k[0] != mineral})
+    return Limit("targets", f"the targets (min_stock) of {mineral} in {len(periods)} period(s)", relax)
+
+
 def _penalty(data: PlanningData, mineral: str) -> Limit | None:
-    """Not a limit but a price: with a penalty ten times higher, is buying worth it after all?"""
-    penalty = data.minerals[mineral].shortfall_penalty
-    return Limit(PENALTY, f"shortfall_penalty {penalty:,.6g} raised tenfold",
-                 lambda d: _mineral_changed(d, mineral, shortfall_penalty=10 * max(penalty, 1.0)))
+    """Not a limit but a price: with penalties ten times higher, is buying worth it after all?"""
+    spec = data.minerals[mineral]
+    return Limit(PENALTY, f"shortfall_penalty {spec.shortfall_penalty:,.6g} and target_penalty "
+                          f"{spec.target_penalty:,.6g} raised tenfold",
+                 lambda d: _mineral_changed(d, mineral, shortfall_penalty=10 * max(spec.shortfall_penalty, 1.0),
+                                            target_penalty=10 * max(spec.target_penalty, 1.0)))
 
 
 # --- helpers ---------------------------------------------------------------------------------

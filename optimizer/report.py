@@ -80,8 +80,9 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
         TableSpec("Spending", spending_frame(plan, data), {"period": WHOLE, **{c: MONEY for c in (
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
-        TableSpec("Shortfall", shortfall_frame(plan, data), {"probability": SHARE, "unmet_demand": QUANTITY,
-                                                             "target_shortfall": QUANTITY, "penalty_cost": MONEY}),
+        TableSpec("Shortfall", shortfall_frame(plan, data), {
+            "probability": SHARE, "unmet_demand": QUANTITY, "unmet_penalty": MONEY, "target_shortfall": QUANTITY,
+            "target_penalty": MONEY, "penalty_cost": MONEY}),
         *analysis_tables(plan, data),
         *changes_tables(plan),
         TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
@@ -217,20 +218,25 @@ def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
 
 
 def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral and scenario: demand not served and stock below target over the horizon."""
+    """Per mineral and scenario: demand not served and stock below target over the horizon, each with its
+    penalty (shortfall_penalty x unmet demand; target_penalty x units below target, per period)."""
     probability = {k.name: k.probability for k in data.all_scenarios}
     if plan.stock.empty:
         totals = pd.DataFrame(columns=["scenario", "mineral", "unmet_demand", "shortfall"])
     else:
         totals = plan.stock.groupby(["scenario", "mineral"], sort=False)[["unmet_demand", "shortfall"]].sum()
         totals = totals.reset_index()
-    rows = [{
-        "mineral": row.mineral, "scenario": row.scenario, "probability": probability[row.scenario],
-        "unmet_demand": row.unmet_demand, "target_shortfall": row.shortfall,
-        "penalty_cost": data.minerals[row.mineral].shortfall_penalty * (row.unmet_demand + row.shortfall),
-    } for row in totals.itertuples()]
-    return pd.DataFrame(rows, columns=["mineral", "scenario", "probability", "unmet_demand", "target_shortfall",
-                                       "penalty_cost"])
+    rows = []
+    for row in totals.itertuples():
+        mineral = data.minerals[row.mineral]
+        unmet_penalty = mineral.shortfall_penalty * row.unmet_demand
+        target_penalty = mineral.target_penalty * row.shortfall
+        rows.append({
+            "mineral": row.mineral, "scenario": row.scenario, "probability": probability[row.scenario],
+            "unmet_demand": row.unmet_demand, "unmet_penalty": unmet_penalty, "target_shortfall": row.shortfall,
+            "target_penalty": target_penalty, "penalty_cost": unmet_penalty + target_penalty})
+    return pd.DataFrame(rows, columns=["mineral", "scenario", "probability", "unmet_demand", "unmet_penalty",
+                                       "target_shortfall", "target_penalty", "penalty_cost"])
 
 
 def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,

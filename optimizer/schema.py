@@ -134,6 +134,10 @@ SETTINGS = Sheet(
                "same input, so small price moves do not reshuffle every order (0: no such cost; not part of "
                "objective, reported as change_cost)", default=0.0, minimum=0.0,
                unit="currency/unit"),
+        Column("release_rule", CHOICE, "how stock meets demand in every scenario: serve_first draws stock before "
+               "any demand goes unmet (what a stockpile does, and what the stress test simulates); optimal lets "
+               "the plan, seeing the whole scenario, hold stock while demand goes unmet",
+               default="serve_first", choices=("serve_first", "optimal")),
         Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
                "choose the one closest to it", default="yes", choices=("yes", "no")),
     ),
@@ -149,9 +153,12 @@ MINERALS = Sheet(
         _amount("initial_stock", "stock at the start of period 1", default=0.0, unit="unit"),
         _amount("holding_cost", "cost per unit of stock held at the end of a period", default=0.0,
                 unit="currency/unit/period"),
-        _amount("shortfall_penalty", "cost per unit of demand not served, and per unit of stock below target, per period",
+        _amount("shortfall_penalty", "cost per unit of demand not served",
                 default_text="10 x the highest unit_price in Offers for this mineral (required when it has no offer)",
-                unit="currency/unit/period"),
+                unit="currency/unit"),
+        _amount("target_penalty", "cost per unit of stock below target, per period: a unit below target for the "
+                "whole horizon costs less than a unit of demand not served",
+                default_text="shortfall_penalty / (num_periods + 1)", unit="currency/unit/period"),
         _amount("max_stock", "storage capacity: stock at the end of any period",
                 default_text="unlimited", unit="unit"),
         _share("max_supplier_share", "no supplier may provide more than this share of the mineral's total ordered quantity"),
@@ -221,7 +228,8 @@ DEMAND = Sheet(
 
 TARGETS = Sheet(
     "Targets",
-    meaning="The stock wanted at the end of a period; stock below it costs shortfall_penalty per unit.",
+    meaning="The stock wanted at the end of a period; stock below it costs target_penalty per unit and period. "
+            "Under release_rule serve_first, demand is served from stock before any is held for a target.",
     columns=(
         MINERAL, PERIOD,
         _amount("min_stock", "stock wanted at the end of the period (this, cover_periods, or both: the larger)",

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.mix_and_risk import capped_minerals
-from optimizer.data import PlanningData
+from optimizer.data import SERVE_FIRST, PlanningData
 from optimizer.problems import ERROR, Problem
 
 BYTES_PER_COLUMN = 8_500  # measured: the module's table (L: 8,154 bytes per column, whole run)
@@ -59,15 +59,15 @@ class ModelEstimate:
 def estimate(data: PlanningData) -> ModelEstimate:
     """Upper bounds of the columns and rows of ``build_model(data)``, without building anything per period."""
     orders = _ordering(data)
-    stock = _inventory(data)
+    stock, release = _inventory(data)
     change = 2 * orders.slots if data.settings.change_penalty > 0 else 0  # models/stability.py
     capped = capped_minerals(data, orders.offers_of_mineral)
     capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
     mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
-    columns = orders.columns + len(data.suppliers) + stock + change + mix
+    columns = orders.columns + len(data.suppliers) + stock + release + change + mix
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
-    rows = orders.rows + stock + change // 2 + mix_rows + budget_rows
+    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows
     return ModelEstimate(columns, rows, orders.slots)
 
 
@@ -100,16 +100,19 @@ def _ordering(data: PlanningData) -> _Ordering:
     return size
 
 
-def _inventory(data: PlanningData) -> int:
+def _inventory(data: PlanningData) -> tuple[int, int]:
     """Stock, unmet demand and shortfall columns (models/inventory.py): per mineral and stock class, every
-    period's stock, and one more per period with demand and per period with a target; as many rows, at most."""
+    period's stock, and one more per period with demand and per period with a target; as many rows, at most.
+    Then the release rule's yes/no columns (models/release.py, serve_first only): at most one per stock
+    class and period with demand, each with two rows."""
     demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
     delivering = _countries_delivering(data)
-    total = 0
+    stock = release = 0
     for mineral in data.minerals:
         classes = _stock_classes(data, delivering.get(mineral, set()))
-        total += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
-    return total
+        stock += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
+        release += classes * demanded.get(mineral, 0)
+    return stock, release if data.settings.release_rule == SERVE_FIRST else 0
 
 
 def _overlap(periods: range, first: int, last: int) -> int:

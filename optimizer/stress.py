@@ -10,11 +10,13 @@ per mineral m and period t, starting from ``initial_stock``:
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
 
 vectorised with numpy over samples and minerals. A sample's ``penalty`` is
-sum over m of shortfall_penalty[m] * (unmet demand + target shortfall). Demand
-comes first here: the optimiser may instead hold stock back to protect a target
-(its Stock sheet then shows unmet demand where this shows stock below target),
-so the penalty is that of serving demand first, not the plan's penalty_cost;
-without targets the two policies agree.
+sum over m of (shortfall_penalty[m] * unmet demand + target_penalty[m] * target
+shortfall), the same terms as the plan's penalty_cost. Demand comes first here,
+which is the plan's own rule under ``release_rule: serve_first`` (model.md
+constraint 7): then, under ``exclusive`` sampling, the mean penalty converges to
+the plan's penalty_cost (the Summary states both). Under ``release_rule:
+optimal`` the plan may hold stock back for a target or later demand, so the two
+can differ.
 
 Sampling the disruptions (``loss[c,t]``), from the input's Scenarios sheet:
 
@@ -73,6 +75,7 @@ class PlanOrders:
 
     orders: list[FixedOrder]
     input_sha256: str | None = None
+    penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
 
 
 def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
@@ -97,7 +100,15 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
     orders = _orders(rows, data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
-    return PlanOrders(orders, summary.get("input_sha256"))
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 def _summary(sheet) -> dict[str, object]:
@@ -191,7 +202,8 @@ class Exposure:
     demand: np.ndarray  # [M, T]
     target: np.ndarray  # [M, T]
     initial_stock: np.ndarray  # [M]
-    penalty: np.ndarray  # [M] shortfall_penalty
+    penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
+    target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
     loss: np.ndarray  # [K, C, T] supply_loss of each scenario
 
 
@@ -217,7 +229,8 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         np.array([s.probability for s in data.scenarios], dtype=float), arrivals,
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
-        np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float), loss)
+        np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -315,11 +328,22 @@ class StressResult:
     seconds: float
     failed_chunks: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    plan_penalty_cost: float | None = None  # the plan's Summary penalty_cost
+
+    @property
+    def unmet_penalty(self) -> np.ndarray:
+        """[S, M]: shortfall_penalty * unmet demand."""
+        return self.unmet * self.exposure.penalty
+
+    @property
+    def target_penalty(self) -> np.ndarray:
+        """[S, M]: target_penalty * target shortfall (units below target, summed over periods)."""
+        return self.below * self.exposure.target_penalty
 
     @property
     def penalty(self) -> np.ndarray:
-        """[S]: sum over minerals of shortfall_penalty * (unmet demand + target shortfall)."""
-        return (self.unmet + self.below) @ self.exposure.penalty
+        """[S]: sum over minerals of shortfall_penalty * unmet demand + target_penalty * target shortfall."""
+        return (self.unmet_penalty + self.target_penalty).sum(axis=1)
 
 
 @dataclass
@@ -331,6 +355,7 @@ class StressInput:
     data: PlanningData
     exposure: Exposure
     warnings: list[Problem]
+    plan_penalty_cost: float | None = None
 
 
 def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quiet) -> StressInput:
@@ -340,7 +365,7 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quie
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings)
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
 
 
 def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
@@ -367,7 +392,7 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
     occurs, unmet, below = _in_sample_order(results, prepared.exposure)
     return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
                         mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
-                        prepared.warnings)
+                        prepared.warnings, prepared.plan_penalty_cost)
 
 
 def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -393,7 +418,7 @@ def mineral_statistics(result: StressResult) -> list[dict]:
     rows = []
     for i, mineral in enumerate(result.exposure.minerals):
         unmet, below = result.unmet[:, i], result.below[:, i]
-        penalty = result.exposure.penalty[i] * (unmet + below)
+        penalty = result.unmet_penalty[:, i] + result.target_penalty[:, i]
         rows.append({
             "mineral": mineral, "unit": result.data.minerals[mineral].unit,
             "demand": float(result.exposure.demand[i].sum()),
@@ -402,6 +427,8 @@ def mineral_statistics(result: StressResult) -> list[dict]:
             "probability_unmet_demand": _mean(unmet > SHORT),
             "mean_target_shortfall": _mean(below), "p95_target_shortfall": percentile(below, 0.95),
             "worst_target_shortfall": float(below.max(initial=0.0)),
+            "mean_unmet_penalty": _mean(result.unmet_penalty[:, i]),
+            "mean_target_penalty": _mean(result.target_penalty[:, i]),
             "mean_penalty": _mean(penalty), "p95_penalty": percentile(penalty, 0.95),
             "worst_penalty": float(penalty.max(initial=0.0)),
         })

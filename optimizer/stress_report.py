@@ -1,7 +1,7 @@
 """The stress-test workbook: shortfall per mineral across the samples, the worst samples, the harm of each scenario.
 
-Sheets: ``Summary`` (what was run and the penalty's mean, 95th percentile and
-worst), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
+Sheets: ``Summary`` (what was run; the penalty's mean, its two parts and
+standard error, the plan's penalty_cost beside it; 95th percentile and worst), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
 demand, target shortfall and penalty, how often demand goes unmet), ``Worst
 samples``, ``Scenarios`` (most harmful first), ``Distribution`` (the penalty
 at every percentile), then ``Charts``: the penalty per mineral (mean, 95th
@@ -13,12 +13,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimizer import __version__
 from optimizer.charts import ChartData
 from optimizer.report import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
-from optimizer.stress import SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
+from optimizer.data import SERVE_FIRST
+from optimizer.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
 from optimizer.studybook import bar_chart, line_chart, write_study_workbook
 
 WORST_SAMPLES = 20
@@ -45,7 +47,8 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
     return [
         TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",)),
         TableSpec("Shortfall", pd.DataFrame(mineral_statistics(result)),
-                  {**quantities, "probability_unmet_demand": SHARE, "mean_penalty": MONEY, "p95_penalty": MONEY,
+                  {**quantities, "probability_unmet_demand": SHARE, "mean_unmet_penalty": MONEY,
+                   "mean_target_penalty": MONEY, "mean_penalty": MONEY, "p95_penalty": MONEY,
                    "worst_penalty": MONEY}),
         TableSpec("Worst samples", worst_frame,
                   {"rank": WHOLE, "sample": WHOLE, "penalty": MONEY, **quantities,
@@ -62,26 +65,56 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
 def summary_frame(result: StressResult) -> pd.DataFrame:
     penalty = result.penalty
     simulated = result.occurs.shape[0]
+    mean = float(penalty.mean()) if simulated else None
     rows: list[tuple[str, object]] = [
         ("plan", str(result.plan_path)), ("input", str(result.input_path)),
         ("input_sha256", result.data.input_sha256),
         ("samples", result.samples), ("samples simulated", simulated), ("seed", result.seed),
         ("sampling", result.mode), ("scenarios", len(result.exposure.scenarios)),
-        ("mean_penalty", float(penalty.mean()) if simulated else None),
+        ("mean_penalty", mean),
+        ("mean_penalty: demand not served", float(result.unmet_penalty.sum(axis=1).mean()) if simulated else None),
+        ("mean_penalty: stock below target", float(result.target_penalty.sum(axis=1).mean()) if simulated else None),
+        ("standard error of mean_penalty", float(penalty.std(ddof=1) / np.sqrt(simulated)) if simulated > 1 else 0.0),
+        ("plan penalty_cost", "not in the plan's Summary" if result.plan_penalty_cost is None
+         else result.plan_penalty_cost),
+        ("mean_penalty against plan penalty_cost", against_plan(mean, result.plan_penalty_cost)),
         ("p95_penalty", percentile(penalty, 0.95)), ("worst_penalty", float(penalty.max(initial=0.0))),
         ("probability of any unmet demand", float((result.unmet.sum(axis=1) > SHORT).mean()) if simulated else None),
         ("ran on", result.workers.describe()), ("seconds", round(result.seconds, 3)),
         ("failed chunks", "; ".join(result.failed_chunks) or "none"),
         ("how a sample is simulated", "the plan's orders and the pipeline arrive, less the sampled losses; demand "
                                       "is served whenever stock allows (stock may fall below target); the penalty "
-                                      "is shortfall_penalty x (unmet demand + stock below target). The optimiser "
-                                      "may instead hold stock back for a target, so this is not the plan's "
-                                      "penalty_cost"),
+                                      "is shortfall_penalty x unmet demand + target_penalty x stock below target, "
+                                      "per period"),
+        ("against the plan", _comparison(result)),
         ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
         ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("engine_version", __version__),
     ]
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def against_plan(mean: float | None, plan: float | None) -> str | None:
+    """The stress mean against the plan's penalty_cost, as a relative difference in words."""
+    if mean is None or plan is None:
+        return "not compared"
+    if plan == 0:
+        return "equal (both 0)" if mean == 0 else f"{mean:,.0f} above a plan penalty_cost of 0"
+    return f"{(mean - plan) / plan:+.2%}"
+
+
+def _comparison(result: StressResult) -> str:
+    """When mean_penalty should reproduce the plan's penalty_cost, and why it may not."""
+    rule = result.data.settings.release_rule
+    if rule == SERVE_FIRST and result.mode == EXCLUSIVE:
+        return ("the plan serves demand first (release_rule serve_first) and each sample is one scenario with "
+                "its probability (exclusive): mean_penalty estimates the plan's penalty_cost, within a few "
+                "standard errors")
+    if rule != SERVE_FIRST:
+        return ("the plan may hold stock while demand goes unmet (release_rule optimal); this test serves "
+                "demand first, so mean_penalty may differ from the plan's penalty_cost")
+    return ("scenarios are sampled independently, several at once: mean_penalty is not the plan's "
+            "penalty_cost (--sampling exclusive reproduces it)")
 
 
 def distribution_frame(result: StressResult) -> pd.DataFrame:

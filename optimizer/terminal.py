@@ -72,12 +72,13 @@ def _shortfalls(plan: Plan, data: PlanningData) -> list[str]:
     short = short[short["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     if short.empty:
         return ["Shortfalls: none in any scenario"]
-    rows = [[r.mineral, f"{explain.number(r.expected_unmet_demand)} {r.unit}",
-             f"{explain.number(r.expected_below_target)} {r.unit}", f"{r.expected_penalty:,.0f}", r.worst_scenario]
+    rows = [[r.mineral, f"{explain.number(r.expected_unmet_demand)} {r.unit}", f"{r.unmet_penalty:,.0f}",
+             f"{explain.number(r.expected_below_target)} {r.unit}", f"{r.target_penalty:,.0f}", r.worst_scenario]
             for r in short.itertuples()]
     lines = ["Shortfalls (expected, summed over periods)"]
-    lines += table(["mineral", "unmet demand", "below target", f"penalty {data.settings.currency}",
-                    "worst scenario"], rows)
+    currency = data.settings.currency
+    lines += table(["mineral", "unmet demand", f"its penalty {currency}", "below target",
+                    f"its penalty {currency}", "worst scenario"], rows)
     analysis = plan.analysis
     if analysis is not None and analysis.causes:
         lines += ["", "Why short (one limit lifted at a time)"]

@@ -216,7 +216,7 @@ class _Validator:
             )
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
-        minerals = self.minerals(mineral_rows, offers, offers_rows)
+        minerals = self.minerals(mineral_rows, offers, offers_rows, T)
         demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
         targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
@@ -312,8 +312,9 @@ class _Validator:
                 tiers[key[:2]].append((key[2], record["discount"]))
         return {key: tuple(sorted(values)) for key, values in tiers.items()}
 
-    def minerals(self, mineral_rows, offers, offer_records) -> dict[str, Mineral]:
-        """Minerals with defaults applied; shortfall_penalty defaults to 10 x the highest offer price."""
+    def minerals(self, mineral_rows, offers, offer_records, T) -> dict[str, Mineral]:
+        """Minerals with defaults applied; shortfall_penalty defaults to 10 x the highest offer price,
+        target_penalty to shortfall_penalty / (num_periods + 1)."""
         highest_price: dict[str, float] = {}
         for offer in offers.values():
             highest_price[offer.mineral] = max(highest_price.get(offer.mineral, 0.0), offer.unit_price)
@@ -328,10 +329,16 @@ class _Validator:
                                         "a number >= 0", **record.at("shortfall_penalty"))
                     continue
                 penalty = 10.0 * highest_price[name]
-            if record.valid(*record.values):
+            target_penalty = record["target_penalty"]
+            if not record.valid("shortfall_penalty"):
+                continue  # reported at its cell; no target_penalty default can follow from it
+            if target_penalty is None and T is not None:
+                target_penalty = penalty / (T + 1)
+            if record.valid(*record.values) and target_penalty is not None:
                 minerals[name] = Mineral(
                     name=name, unit=record["unit"], initial_stock=record["initial_stock"],
-                    holding_cost=record["holding_cost"], shortfall_penalty=penalty, max_stock=record["max_stock"],
+                    holding_cost=record["holding_cost"], shortfall_penalty=penalty, target_penalty=target_penalty,
+                    max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
                 )
         return minerals

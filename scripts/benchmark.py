@@ -3,6 +3,7 @@
     python scripts/benchmark.py                 # S M L, each in its own process
     python scripts/benchmark.py --sizes XL --time-limit 60
     python scripts/benchmark.py --markdown docs/performance-table.md
+    python scripts/benchmark.py --sizes M L --release-rule optimal --no-floor
 
 For each size it reports seconds per stage (read, validate, build, hand-over
 to HiGHS, solve, write and check) and the peak resident memory of the
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> dict:
+def measure(size_name: str, seed: int, time_limit: float, gap: float | None, release_rule: str | None = None,
+            floor: bool = True) -> dict:
     """Run one size through every stage in this process and return the figures."""
     import dataclasses
 
@@ -58,7 +60,8 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> 
     data, problems = timed("validate", lambda: validate(raw))
     assert data is not None, [str(p) for p in problems.errors]
     settings = dataclasses.replace(data.settings, time_limit_s=time_limit,
-                                   mip_gap=data.settings.mip_gap if gap is None else gap)
+                                   mip_gap=data.settings.mip_gap if gap is None else gap,
+                                   release_rule=release_rule or data.settings.release_rule)
     data = dataclasses.replace(data, settings=settings)
     model = timed("build", lambda: build_model(data))
     start = timed("start", lambda: commitments_only_start(model, data))
@@ -75,10 +78,12 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None) -> 
         objective = plan.objective
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    floor = _highspy_floor(model, settings, np, highspy)
+    floor = _highspy_floor(model, settings, np, highspy) if floor else {"handover": 0.0, "solve": 0.0,
+                                                                       "status": "not run"}
     overhead = sum(seconds[s] for s in ("read", "validate", "build", "start", "handover", "write", "check"))
     return {
-        "size": size_name, "dimensions": SIZES[size_name].describe(), **model_size(model),
+        "size": size_name, "dimensions": SIZES[size_name].describe(), "release_rule": settings.release_rule,
+        **model_size(model),
         "status": result.status, "gap": result.gap, "objective": objective,
         "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
         "not_solve_share": overhead / (overhead + seconds["solve"]),
@@ -151,15 +156,20 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--gap", type=float, default=None, help="override the workbook's mip_gap")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--release-rule", choices=("serve_first", "optimal"), help="override Settings.release_rule")
+    parser.add_argument("--no-floor", action="store_true", help="skip the plain-highspy floor")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.seed, args.time_limit, args.gap)))
+        print(json.dumps(measure(args.one, args.seed, args.time_limit, args.gap, args.release_rule,
+                                 not args.no_floor)))
         return
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", size, "--seed", str(args.seed),
-                   "--time-limit", str(args.time_limit)] + (["--gap", str(args.gap)] if args.gap else [])
+                   "--time-limit", str(args.time_limit)] + (["--gap", str(args.gap)] if args.gap else []) \
+            + (["--release-rule", args.release_rule] if args.release_rule else []) \
+            + (["--no-floor"] if args.no_floor else [])
         completed = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr)

@@ -38,7 +38,7 @@ def test_holding_cost_counts_the_stock_at_the_end_of_every_period(tmp_path):
 
 def test_target_met_when_missing_it_costs_more_than_buying(tmp_path):
     book = sheets(2, Targets=[{"mineral": "ga", "period": t, "min_stock": 5} for t in (1, 2)])
-    book["Minerals"][0]["shortfall_penalty"] = 8
+    book["Minerals"][0]["target_penalty"] = 8
     plan = solve(tmp_path, book)
     # Missing 5 t in both periods costs 5 x 8 x 2 = 80 > buying 5 t once: 50.
     assert plan.objective == approx(50)
@@ -48,7 +48,7 @@ def test_target_met_when_missing_it_costs_more_than_buying(tmp_path):
 
 def test_target_missed_when_buying_costs_more(tmp_path):
     book = sheets(2, Targets=[{"mineral": "ga", "period": 2, "min_stock": 5}])
-    book["Minerals"][0]["shortfall_penalty"] = 8
+    book["Minerals"][0]["target_penalty"] = 8
     plan = solve(tmp_path, book)
     # One period below target by 5 t: 5 x 8 = 40 < 50 to buy.
     assert plan.objective == approx(40)

@@ -62,11 +62,12 @@ def test_model_size_counted_by_hand(tmp_path):
         + 6   # Stock I: 2 scenarios x 3 periods
         + 6   # Unmet u: 2 scenarios x 3 periods with demand
         + 2   # Shortfall e: 2 scenarios x period 3, the one target
+        + 6   # Release w: 2 scenarios x 3 periods with demand, each up to the target in period 3 (binary)
         + 5   # Spend v: (S1,1) F1 F2, (S1,2) F1 F2, (S2,2) F2 only (F1 excludes China)
         + 2   # OfferTotal X: S1 and S2's offers of ga (ga has a country cap)
         + 1   # MineralTotal: ga
     )
-    binaries = 3 + 2 + 2
+    binaries = 3 + 2 + 2 + 6
     constraints = (
         2     # con_min_order: S1's two slots (S2 has min_order 0)
         + 2   # con_max_order: the untiered slots (S1,1), (S1,2); the tiers bound (S2,2)
@@ -77,6 +78,7 @@ def test_model_size_counted_by_hand(tmp_path):
         + 3   # con_supplier_use: z >= y per slot
         + 6   # con_stock_balance: 2 scenarios x 3 periods
         + 2   # con_target: 2 scenarios x period 3
+        + 12  # con_release_unmet, con_release_stock: one each per w
         + 3   # con_order_funded: one per slot
         + 2   # con_source_amount: F1, F2
         + 1   # con_period_budget: F1 in period 1
@@ -85,7 +87,7 @@ def test_model_size_counted_by_hand(tmp_path):
         + 1   # con_country_share: (ga, China); Canada's share is 1, no row
         + 0   # con_supplier_share, con_average_risk: caps of 1 bind nothing, no rows
     )
-    assert (variables, binaries, constraints) == (34, 7, 30)
+    assert (variables, binaries, constraints) == (40, 13, 42)
     assert model_size(model) == {"variables": variables, "binaries": binaries, "constraints": constraints}
 
 

@@ -22,9 +22,9 @@ from optimizer.generate import write_sheets
 
 def make_data() -> PlanningData:
     minerals = {
-        "Li": Mineral("Li", "t", initial_stock=20, holding_cost=2, shortfall_penalty=1000, max_stock=100,
+        "Li": Mineral("Li", "t", initial_stock=20, holding_cost=2, shortfall_penalty=1000, target_penalty=100, max_stock=100,
                       max_supplier_share=0.8, max_avg_risk=0.5),
-        "Co": Mineral("Co", "t", initial_stock=5, holding_cost=1, shortfall_penalty=500, max_stock=None,
+        "Co": Mineral("Co", "t", initial_stock=5, holding_cost=1, shortfall_penalty=500, target_penalty=50, max_stock=None,
                       max_supplier_share=1.0, max_avg_risk=1.0),
     }
     suppliers = {
@@ -112,8 +112,8 @@ STOCK = [
 
 SUMMARY = [
     ["status", "optimal"],
-    # 12376.5 = 7500 + 100 + 500 + 552.5 + 262 + 212 + 3250
-    ["objective", 12376.5],
+    # 11251.5 = 7500 + 100 + 500 + 552.5 + 262 + 212 + 2125
+    ["objective", 11251.5],
     ["purchase_cost", 7500],  # 40 x 90 + 10 x 110 + 20 x 80 + 15 x 80 = 3600 + 1100 + 1600 + 1200
     ["order_cost", 100],  # two orders with A at 50
     ["onboarding_cost", 500],  # A 500 + B 0
@@ -122,8 +122,9 @@ SUMMARY = [
     # base (p 0.75): 2 x (5 + 55 + 50) + 1 x 2 = 222; CN cut (p 0.25): 2 x (5 + 45 + 40) + 2 = 182;
     # 0.75 x 222 + 0.25 x 182 = 166.5 + 45.5
     ["holding_cost", 212],
-    # base: 500 x (1 + 3) = 2000; CN cut: 1000 x 5 + 2000 = 7000; 0.75 x 2000 + 0.25 x 7000 = 1500 + 1750
-    ["penalty_cost", 3250],
+    # shortfall_penalty x unmet + target_penalty x below target. base: Co 500 x (1 + 3) = 2000;
+    # CN cut: Li 100 x 5 + Co 2000 = 2500; 0.75 x 2000 + 0.25 x 2500 = 1500 + 625
+    ["penalty_cost", 2125],
     ["mip_gap", 0.0],
     ["solve_seconds", 0.1],
     ["input_sha256", "sha-of-input"],  # not checked: make_data() has no input_sha256
@@ -184,7 +185,7 @@ def test_solver_noise_is_tolerated(tmp_path):
     tables = make_tables()
     set_cell(tables, "Stock", {"scenario": "base", "mineral": "Li", "period": 2}, "stock", 55 + 2e-7)
     set_cell(tables, "Orders", {"supplier": "B", "period": 3}, "quantity", 15 - 1e-7)
-    set_cell(tables, "Summary", {"key": "objective"}, "value", 12376.5 * (1 + 5e-7))
+    set_cell(tables, "Summary", {"key": "objective"}, "value", 11251.5 * (1 + 5e-7))
     assert check(tmp_path, tables) == []
 
 
@@ -434,6 +435,42 @@ def test_shortfall_too_small(tmp_path):
     assert_reported(check(tmp_path, tables), "(CN cut, Li, period 2)", "shortfall 4 is below")
 
 
+def held_while_short(tables: dict[str, list[list]]) -> None:
+    """Co in base holds 1 t in period 2 while 2 t of demand go unmet there: 5 - 3 = 2, then 2 + 0 - 3 + 2 = 1,
+    then 1 + 0 - 3 + 2 = 0. Every balance holds and total unmet demand stays 4 (penalty unchanged); only
+    holding_cost rises, by pi[base] x 1 x 1 = 0.75."""
+    for period, unmet, stock in ((2, 2, 1), (3, 2, 0)):
+        set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": period}, "unmet_demand", unmet)
+        set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": period}, "stock", stock)
+    set_cell(tables, "Summary", {"key": "holding_cost"}, "value", 212.75)
+    set_cell(tables, "Summary", {"key": "objective"}, "value", 11252.25)
+
+
+def test_release_rule_broken(tmp_path):
+    """serve_first (the default): a period that ends with unmet demand and stock held is the one violation."""
+    tables = make_tables()
+    held_while_short(tables)
+    problems = check(tmp_path, tables)
+    assert len(problems) == 1
+    assert_reported(problems, "(base, Co, period 2)", "unmet_demand 2 while stock 1 is held")
+
+
+def test_release_rule_optimal_allows_holding_while_short(tmp_path):
+    tables = make_tables()
+    held_while_short(tables)
+    data = make_data()
+    data = replace(data, settings=replace(data.settings, release_rule="optimal"))
+    assert check(tmp_path, tables, data) == []
+
+
+def test_stock_below_target_is_priced_at_target_penalty(tmp_path):
+    """Li's target_penalty 100 -> 300: CN cut's 5 t below target cost 1,500, not 500; penalty_cost
+    0.75 x 2000 + 0.25 x (1500 + 2000) = 2,375."""
+    data = make_data()
+    data = replace(data, minerals={**data.minerals, "Li": replace(data.minerals["Li"], target_penalty=300)})
+    assert_reported(check(tmp_path, make_tables(), data), "Summary: penalty_cost 2125 != recomputed 2375")
+
+
 def test_missing_stock_row(tmp_path):
     tables = make_tables()
     delete_row(tables, "Stock", {"scenario": "CN cut", "mineral": "Co", "period": 3})
@@ -484,7 +521,7 @@ def test_average_risk_broken(tmp_path):
 
 @pytest.mark.parametrize("key, value", [
     ("purchase_cost", 7501), ("order_cost", 50), ("onboarding_cost", 0), ("financing_cost", 552),
-    ("risk_cost", 261.9), ("holding_cost", 213), ("penalty_cost", 3000),
+    ("risk_cost", 261.9), ("holding_cost", 213), ("penalty_cost", 2000),
 ])
 def test_summary_cost_off(tmp_path, key, value):
     tables = make_tables()
@@ -494,8 +531,8 @@ def test_summary_cost_off(tmp_path, key, value):
 
 def test_summary_objective_not_the_sum(tmp_path):
     tables = make_tables()
-    set_cell(tables, "Summary", {"key": "objective"}, "value", 12377.5)
-    assert_reported(check(tmp_path, tables), "objective 12377.5 != sum of the cost keys 12376.5")
+    set_cell(tables, "Summary", {"key": "objective"}, "value", 11252.5)
+    assert_reported(check(tmp_path, tables), "objective 11252.5 != sum of the cost keys 11251.5")
 
 
 def test_risk_cost_uses_risk_weight(tmp_path):

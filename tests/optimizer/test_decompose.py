@@ -144,7 +144,8 @@ def test_a_plan_within_the_gap_of_the_lp_bound_is_the_answer_and_passes_the_chec
 def test_each_variable_names_its_mineral_and_onboarding_links_minerals(tmp_path):
     model = build_model(generated(tmp_path))
     assert mineral_of(model.UsesSupplier[next(iter(model.SUPPLIERS_USED))]) is None
-    for component in (model.Order, model.IsOrdered, model.Spend, model.Stock, model.OfferTotal, model.MineralTotal):
+    for component in (model.Order, model.IsOrdered, model.Spend, model.Stock, model.Release, model.OfferTotal,
+                      model.MineralTotal):
         assert len(component) > 0
         for index, var in component.items():
             parts = index if isinstance(index, tuple) else (index,)

@@ -123,6 +123,17 @@ def test_penalty_below_the_price(tmp_path):
     assert found[ALL_LIMITS] == (pytest.approx(10), pytest.approx(0))
 
 
+def test_targets(tmp_path):
+    """Capacity 6 a period, demand 10 in period 1, target 10 in period 2 (target_penalty 100 / 3 > price 10):
+    4 t of demand unmet in period 1, stock 6 in period 2, 4 t below target: 8 t short. Lifting the targets
+    removes the 4 t below target, lifting the capacity all 8."""
+    book = sheets(2, Demand=demand(10), Targets=[{"mineral": "ga", "period": 2, "min_stock": 10}])
+    book["Offers"][0]["max_per_period"] = 6
+    found = causes(tmp_path, book)
+    assert found["targets"] == (pytest.approx(8), pytest.approx(4))
+    assert removed(found, "capacity") == pytest.approx(8)
+
+
 def test_supply_disruption(tmp_path):
     """All of Canada's arrivals are lost with probability 0.4: 0.4 x 10 = 4 t short, expected."""
     book = sheets(1, Demand=demand(10), Scenarios=[{"scenario": "cut", "probability": 0.4, "country": "Canada",

@@ -3,8 +3,10 @@
 A hand-made plan over base and three disruptions A, B, C (probabilities 0.5, 0.2, 0.2, 0.1), one period:
     nb  282 t unmet in every scenario            -> "every scenario", no line beside base
     ga  never short                               -> no worst scenario at all
-    sb  unmet 10 (base), 30 (A), 25 + 5 below target (B), 20 (C)
-                                                  -> A and B tie at 30: "A, B"; B has less stock, so drawn
+    sb  unmet 10 (base), 30 (A), 25 + 10 below target (B), 20 (C)
+                                                  -> A and B tie at a penalty of 3,000 (shortfall_penalty
+                                                     100 x 30 = 100 x 25 + target_penalty 50 x 10):
+                                                     "A, B"; B has less stock, so drawn
     ge  short only in C                           -> "C"
 
 Then what each funding source can pay at most (metrics.funding_use), against what it paid.
@@ -28,13 +30,13 @@ SCENARIOS = (Scenario("A", 0.2), Scenario("B", 0.2), Scenario("C", 0.1))
 SHORT = {  # mineral -> scenario -> (unmet demand, below target, stock)
     "nb": {name: (282.0, 0.0, 0.0) for name in ("base", "A", "B", "C")},
     "ga": {name: (0.0, 0.0, 5.0) for name in ("base", "A", "B", "C")},
-    "sb": {"base": (10.0, 0.0, 3.0), "A": (30.0, 0.0, 2.0), "B": (25.0, 5.0, 1.0), "C": (20.0, 0.0, 0.0)},
+    "sb": {"base": (10.0, 0.0, 3.0), "A": (30.0, 0.0, 2.0), "B": (25.0, 10.0, 1.0), "C": (20.0, 0.0, 0.0)},
     "ge": {"base": (0.0, 0.0, 1.0), "A": (0.0, 0.0, 1.0), "B": (0.0, 0.0, 1.0), "C": (4.0, 0.0, 0.0)},
 }
 
 
 def make() -> tuple[Plan, PlanningData]:
-    minerals = {m: Mineral(m, "t", 0.0, 0.0, 100.0, None, 1.0, 1.0) for m in SHORT}
+    minerals = {m: Mineral(m, "t", 0.0, 0.0, 100.0, 100.0 / 2, None, 1.0, 1.0) for m in SHORT}
     data = PlanningData(Settings(num_periods=1), minerals, {}, {},
                         {"F": FundingSource("F", 1.0, 1, 1, 0.0, frozenset(), None)}, scenarios=SCENARIOS)
     stock = pd.DataFrame([{"scenario": k, "mineral": m, "period": 1, "arrivals": 0.0, "demand": 300.0,

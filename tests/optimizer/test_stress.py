@@ -25,6 +25,7 @@ from optimizer import stress
 from optimizer.cli import main
 from optimizer.execution import Workers
 from optimizer.pipeline import load, run
+from optimizer.stress_report import summary_frame
 from optimizer.stress import (EXCLUSIVE, INDEPENDENT, exposure, mineral_statistics, read_plan_orders, run_stress,
                               scenario_harm, simulate, worst_samples)
 
@@ -84,6 +85,31 @@ def test_targets_count_the_stock_below_them_after_demand_is_served(tmp_path):
     fixed = exposure(data, read_plan_orders(plan_workbook(tmp_path, ONE_ORDER), data).orders)
     unmet, below = simulate(fixed, np.zeros((1, 0), dtype=bool))
     assert unmet[0, 0] == 0.0 and below[0, 0] == pytest.approx(2.0)
+
+
+def test_the_penalty_prices_unmet_demand_and_stock_below_target_apart(tmp_path):
+    """Target 2 t every period, target_penalty by default 100 / (3 + 1) = 25. No ban: stock 1, 5, 1, 2 t-periods
+    below target, penalty 2 x 25 = 50. Banned (p = 0.3): stock 1, 0, 0, unmet 3 + 4 = 7, below 1 + 2 + 2 = 5:
+    7 x 100 + 5 x 25 = 825. Exclusive sampling estimates 0.7 x 50 + 0.3 x 825 = 282.5, the plan's
+    penalty_cost stated in its Summary: the stress Summary puts the two side by side."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    sheets["Targets"] = [{"mineral": "ga", "period": t, "min_stock": 2} for t in (1, 2, 3)]
+    sheets["Scenarios"] = [ban("ban", 0.3)]
+    source = write_workbook(tmp_path / "targets.xlsx", sheets)
+    plan = write_workbook(tmp_path / "plan.xlsx", {"Orders": ONE_ORDER,
+                                                   "Summary": [{"key": "penalty_cost", "value": 282.5}]})
+    result = run_stress(plan, source, 4000, 3, EXCLUSIVE, Workers(0))
+    banned = result.occurs[:, 0]
+    assert set(result.penalty[banned]) == {825.0} and set(result.penalty[~banned]) == {50.0}
+    assert set(result.unmet_penalty[banned, 0]) == {700.0} and set(result.target_penalty[banned, 0]) == {125.0}
+    summary = dict(summary_frame(result).itertuples(index=False))
+    assert summary["plan penalty_cost"] == 282.5
+    mean = 50 + 775 * banned.mean()
+    assert summary["mean_penalty"] == pytest.approx(mean)
+    assert summary["mean_penalty against plan penalty_cost"] == f"{(mean - 282.5) / 282.5:+.2%}"
+    assert "estimates the plan's penalty_cost" in summary["against the plan"]
 
 
 def test_statistics_of_a_supplier_banned_with_probability_p(tmp_path):

@@ -123,12 +123,37 @@ def test_required_cell_left_blank(tmp_path):
     assert "found a blank cell" in str(only(problems, "required"))
 
 
-def test_value_not_among_the_choices(tmp_path):
+@pytest.mark.parametrize("key, value, choices", [("period_unit", "week", "month, quarter, year"),
+                                                  ("release_rule", "hold", "serve_first, optimal")])
+def test_value_not_among_the_choices(tmp_path, key, value, choices):
     sheets = base_sheets()
-    sheets["Settings"]["period_unit"] = "week"  # row 5
+    sheets["Settings"][key] = value  # row 5
     _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "'week'"), "Settings", 5, "value", "week",
-                 "expected period_unit to be one of month, quarter, year")
+    assert_names(only(problems, f"'{value}'"), "Settings", 5, "value", value,
+                 f"expected {key} to be one of {choices}")
+
+
+def test_release_rule_is_read_in_any_case(tmp_path):
+    sheets = base_sheets()
+    sheets["Settings"]["release_rule"] = " Optimal "
+    assert valid(tmp_path, sheets).settings.release_rule == "optimal"
+
+
+@pytest.mark.parametrize("value, expected", [(-1, "expected a number >= 0"), ("high", "expected a number >= 0")])
+def test_target_penalty_must_be_a_number_at_least_zero(tmp_path, value, expected):
+    sheets = base_sheets()
+    sheets["Minerals"][0]["target_penalty"] = value  # row 2
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "target_penalty"), "Minerals", 2, "target_penalty", value, expected)
+    assert len(errors(problems)) == 1
+
+
+def test_target_penalty_given_and_its_default(tmp_path):
+    """base_sheets: 3 periods, shortfall_penalty 100: the default target_penalty is 100 / (3 + 1) = 25."""
+    sheets = base_sheets()
+    assert valid(tmp_path, sheets).minerals["ga"].target_penalty == 25.0
+    sheets["Minerals"][0]["target_penalty"] = 7
+    assert valid(tmp_path, sheets).minerals["ga"].target_penalty == 7.0
 
 
 def test_numbers_stored_as_text_are_accepted(tmp_path):
@@ -166,12 +191,14 @@ def test_defaults_are_applied_to_blank_and_absent_cells(tmp_path):
     data = valid(tmp_path, sheets)
     settings = data.settings
     assert (settings.period_unit, settings.start_date, settings.currency, settings.risk_weight,
-            settings.mip_gap, settings.time_limit_s) == ("quarter", None, "USD", 0.0, 1e-4, 600.0)
+            settings.mip_gap, settings.time_limit_s, settings.release_rule) == \
+        ("quarter", None, "USD", 0.0, 1e-4, 600.0, "serve_first")
     ga, ge = data.minerals["ga"], data.minerals["ge"]
     assert (ga.unit, ga.initial_stock, ga.holding_cost, ga.max_stock, ga.max_supplier_share, ga.max_avg_risk) == \
         ("t", 0.0, 0.0, None, 1.0, 1.0)
     assert ga.shortfall_penalty == 125.0  # 10 x the highest unit_price of ga (12.5)
     assert (ge.unit, ge.shortfall_penalty) == ("kg", 30.0)
+    assert ga.target_penalty == 25.0 and ge.target_penalty == 6.0  # shortfall_penalty / (4 periods + 1)
     s1 = data.suppliers["S1"]
     assert (s1.risk_score, s1.onboarding_cost) == (0.0, 0.0)
     offer = data.offers[("S1", "ga")]

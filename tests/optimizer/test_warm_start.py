@@ -7,9 +7,10 @@ import dataclasses
 import pyomo.environ as pyo
 import pytest
 from replancase import write
+from workbooks import base_sheets, write_workbook
 
 from models import build_model
-from models.start import start_from_orders
+from models.start import commitments_only_start, start_from_orders
 from optimizer.pipeline import load
 from optimizer.plan import OPTIMAL
 from optimizer.solve import solve_model
@@ -67,3 +68,18 @@ def test_re_plans_start_from_the_previous_plan_only_on_large_models(tmp_path, mo
     monkeypatch.setattr(start_module, "WARM_START_MIN_BINARIES", 5)
     large = start_module.replan_start(model, data, previous)
     assert large[model.Order["S1", "ga", 2]] == 5.0
+
+
+def test_no_commitments_only_start_when_the_commitments_break_a_share_cap(tmp_path):
+    """A single commitment of S1 is all of ga's orders: 100% > max_supplier_share 0.6, so ordering only the
+    commitments is no plan, and no start is given (HiGHS, or the block start, finds one). Without the cap
+    the commitments-only plan is a complete start."""
+    book = base_sheets(2)
+    book["Suppliers"].append({"supplier": "S2", "country": "Chile"})
+    book["Offers"].append({"supplier": "S2", "mineral": "ga", "unit_price": 12})
+    book["Commitments"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 5}]
+    data, _ = load(write_workbook(tmp_path / "free.xlsx", book))
+    assert commitments_only_start(build_model(data), data) is not None
+    book["Minerals"][0]["max_supplier_share"] = 0.6
+    data, _ = load(write_workbook(tmp_path / "capped.xlsx", book))
+    assert commitments_only_start(build_model(data), data) is None

@@ -1,0 +1,174 @@
+"""Release rule: stock is drawn to serve demand before any is held (model.md constraint 7).
+
+Symbols
+    RELEASE_INDEX      (scenario, mineral, period) of Unmet where holding could pay (release_needed)
+    Release[k,m,t]     w: 1 when demand may go unmet in period t           binary
+    cap[m,t]           a bound on I[k,m,t] that some optimal plan respects (stock_cap)
+
+Under ``Settings.release_rule: serve_first`` (the default), in every scenario
+``u[k,m,t] > 0`` only when ``I[k,m,t] = 0``:
+
+    u[k,m,t] <= demand[m,t] * w[k,m,t]          (con_release_unmet)
+    I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])       (con_release_stock)
+
+Given the orders, stock and unmet demand then follow by simulation
+(``serve_first_stock``), exactly what ``optimize stress`` does:
+
+    I[t] = max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+
+``release_rule: optimal`` drops both rows: the plan may, seeing the whole
+scenario, leave demand unmet early and hold stock for later demand or a target.
+The elastic model (which limits conflict) never needs the rule: serve-first
+stock is the smallest stock any policy can have in every period (it serves the
+most demand by every period), so it breaks no storage limit another policy
+keeps.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
+
+from optimizer.data import SERVE_FIRST, PlanningData, Slot
+
+StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
+
+
+def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """The yes/no variable w and its two rows, where holding could pay (``release_needed``)."""
+    model.RELEASE_INDEX = pyo.Set(dimen=3, ordered=True, initialize=release_needed(model, data))
+    model.Release = pyo.Var(model.RELEASE_INDEX, within=pyo.Binary)
+    cap = stock_cap(model, data)
+
+    def con_release_unmet(m, scenario, mineral, period):
+        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[m,t] * w[k,m,t]."""
+        return m.Unmet[scenario, mineral, period] <= data.demand[mineral, period] * m.Release[scenario, mineral, period]
+
+    def con_release_stock(m, scenario, mineral, period):
+        """Where w = 1 no stock is left: I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])."""
+        bound = cap[mineral, period]
+        return m.Stock[scenario, mineral, period] <= bound * (1 - m.Release[scenario, mineral, period])
+
+    model.con_release_unmet = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_unmet)
+    model.con_release_stock = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_stock)
+
+
+def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
+    """Whether the model states the release rule (serve_first, and not the elastic model)."""
+    return data.settings.release_rule == SERVE_FIRST and not model.elastic
+
+
+def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKey]:
+    """The (scenario, mineral, period) of Unmet where, without w, an optimal plan could hold stock while
+    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), or where a target lies
+    in period t or later and target_penalty[m] >= holding_cost[m].
+
+    Elsewhere no optimal plan holds stock while demand goes unmet. Suppose u[t] > 0 and I[t] > 0 in a
+    scenario of probability pi > 0 with holding_cost h > 0. Let t' be the first period after t with
+    I[t'] = 0 (if any) and eps = min(u[t], I[t..t'-1]) > 0. Serve eps more at t, hold eps less in
+    t..t'-1 and serve eps less at t' (it served at least I[t'-1] >= eps there; without t', hold eps less
+    to T). Balances, storage and w elsewhere still hold; the stock below target rises by at most eps in
+    the periods from t on that have a target. The cost changes by at most
+    pi * eps * (t' - t) * (target_penalty - h) with a target from t on, by -pi * h * eps * (t' - t)
+    without one (without t': minus pi * shortfall_penalty * eps more). Both are < 0 when no target lies
+    ahead or target_penalty < h: such a plan was not optimal. (The plan read back is the serve-first
+    simulation of its orders anyway, ``apply_serve_first``, which settles ties.)
+    """
+    last_target = {}
+    for (mineral, period), quantity in data.targets.items():
+        if quantity > 0:
+            last_target[mineral] = max(period, last_target.get(mineral, 0))
+
+    def could_pay(scenario: str, mineral: str, period: int) -> bool:
+        spec = data.minerals[mineral]
+        if model.probability[scenario, mineral] * spec.holding_cost <= 0:
+            return True
+        return period <= last_target.get(mineral, 0) and spec.target_penalty >= spec.holding_cost
+    return [index for index in model.UNMET_INDEX if could_pay(*index)]
+
+
+def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], float]:
+    """cap[m,t]: max_stock when given, else everything that could have arrived by t.
+
+    initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.order_upper``)
+    arriving by t: no plan holds more, since no loss adds to an arrival.
+    """
+    arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
+    for (supplier, mineral, period), upper in model.order_upper.items():
+        arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
+    for (supplier, mineral, period), quantity in data.pipeline.items():
+        arriving[mineral, period] += quantity
+    cap = {}
+    for mineral, spec in data.minerals.items():
+        total = spec.initial_stock
+        for period in data.periods:
+            total += arriving[mineral, period]
+            cap[mineral, period] = total if spec.max_stock is None else min(total, spec.max_stock)
+    return cap
+
+
+def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
+                      orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
+    """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
+    demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
+    with available = I[t-1] + arrivals[t] - demand[t]."""
+    arriving = defaultdict(lambda: defaultdict(float))  # (mineral, period) -> country -> before losses
+    for (supplier, mineral, period), quantity in orders.items():
+        arriving[mineral, period + data.offers[supplier, mineral].lead_time][data.country(supplier)] += quantity
+    for (supplier, mineral, period), quantity in data.pipeline.items():
+        arriving[mineral, period][data.country(supplier)] += quantity
+    scenarios = {k.name: k for k in data.all_scenarios}
+    result = {}
+    stock = {}
+    for scenario, mineral, period in model.STOCK_INDEX:  # ordered by period within (scenario, mineral)
+        losses = scenarios[scenario]
+        previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
+        arrivals = sum((1 - losses.loss(country, period)) * quantity
+                       for country, quantity in arriving.get((mineral, period), {}).items())
+        available = previous + arrivals - data.demand.get((mineral, period), 0.0)
+        stock[scenario, mineral] = max(0.0, available)
+        result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
+    return result
+
+
+def stock_values(model: pyo.ConcreteModel, data: PlanningData,
+                 simulated: dict[StockKey, tuple[float, float]]) -> ComponentMap:
+    """Every inventory variable's value in a simulated plan: I, u, e = max(0, target - I) and w = [u > 0]."""
+    values = ComponentMap()
+    for index, (stock, unmet) in simulated.items():
+        values[model.Stock[index]] = stock
+        if index in model.Unmet:
+            values[model.Unmet[index]] = unmet
+        if index in model.Shortfall:
+            values[model.Shortfall[index]] = max(0.0, data.targets[index[1:]] - stock)
+        if model.component("Release") is not None and index in model.Release:
+            values[model.Release[index]] = 1.0 if unmet > 0 else 0.0
+    return values
+
+
+def solved_orders(model: pyo.ConcreteModel) -> dict[Slot, float]:
+    """x[o,t] of a solved model, round-off below zero removed."""
+    return {slot: max(0.0, pyo.value(model.Order[slot])) for slot in model.ORDER_SLOTS}
+
+
+def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Set a solved serve-first model's stock, unmet demand, shortfall and w to the simulation of its orders.
+
+    The solver meets u <= demand * w and I <= cap * (1 - w) only to its tolerances, and w exists only
+    where holding could pay; the simulation meets the rule exactly and, given the orders, costs no
+    more wherever the solver deviated (the exchange argument of ``release_needed``).
+    """
+    if not serves_first(model, data):
+        return
+    for var, value in stock_values(model, data, serve_first_stock(model, data, solved_orders(model))).items():
+        var.set_value(value, skip_validation=True)
+
+
+def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders``: 1 where demand goes unmet (none without the rule)."""
+    if model.component("Release") is None:
+        return {}
+    simulated = serve_first_stock(model, data, orders)
+    return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}
