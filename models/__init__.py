@@ -36,7 +36,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     model.money_unit = money_unit(data)  # currency units per model money unit (models/scaling.py)
     model.cost_terms = {}  # name -> expression, registered by each concern
     model.slack_terms = {}  # constraint name -> slack Var, elastic models only
-    add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
+    add_ordering(model, data, previous_orders)  # x, y, z, order size, commitments, discount tiers
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk
