@@ -39,9 +39,8 @@ class Segment:
     discount: float
 
 
-def add_ordering(model: pyo.ConcreteModel, data: PlanningData,
-                 previous_orders: dict[Slot, float] | None = None) -> None:
-    upper = order_upper_bounds(data, previous_orders)
+def add_ordering(model: pyo.ConcreteModel, data: PlanningData, upper: dict[Slot, float]) -> None:
+    """Orders on the slots of ``upper`` (order_upper_bounds), each bounded by its value."""
     segments = {slot: price_segments(data.offers[slot[:2]], bound) for slot, bound in upper.items()}
     tiered = {slot: segs for slot, segs in segments.items() if len(segs) > 1}
 
@@ -117,25 +116,27 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
     Every order of such a plan is at most its offer's total <= X* <= dilution x U.
     """
     previous_orders = previous_orders or {}
-    hard = {slot: bound for slot, bound in _hard_limits(data).items()
+    hard = {slot: bound for slot, bound in hard_order_limits(data).items()
             if slot in data.commitments or (bound > 0 and bound >= data.offers[slot[:2]].min_order)}
-    need = {slot: order_need(data, slot) for slot in hard}
+    needs = OrderNeeds(data)
+    need = {slot: needs.of(slot) for slot in hard}
     useful: dict[str, float] = {}
     for slot in hard:
         useful[slot[1]] = useful.get(slot[1], 0.0) + data.commitments.get(slot, need[slot])
+    dilution = {mineral: dilution_factor(data, mineral) for mineral in useful}
     upper: dict[Slot, float] = {}
     for slot, limit in hard.items():
         committed = data.commitments.get(slot)
         if committed is not None:
             upper[slot] = max(limit, committed)
             continue
-        dilution = dilution_factor(data, slot[1])
-        use = need[slot] if dilution == 1.0 else max(need[slot], dilution * useful[slot[1]])
+        factor = dilution[slot[1]]
+        use = need[slot] if factor == 1.0 else max(need[slot], factor * useful[slot[1]])
         upper[slot] = min(limit, max(use, previous_orders.get(slot, 0.0)))
     return upper
 
 
-def _hard_limits(data: PlanningData) -> dict[Slot, float]:
+def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
     """Capacity, money and storage limits of every orderable slot (order_upper_bounds); commitments included."""
     T = data.settings.num_periods
     limits: dict[Slot, float] = {}
@@ -158,23 +159,49 @@ def _hard_limits(data: PlanningData) -> dict[Slot, float]:
 
 
 def order_need(data: PlanningData, slot: Slot) -> float:
+    """b[o,t] of one slot (OrderNeeds)."""
+    return OrderNeeds(data).of(slot)
+
+
+class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
     (demand from the arrival a on + the largest target from a on) / (1 - loss), with the
     largest loss below 1 that any scenario inflicts on the supplier's country at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
-    least min_order and the largest discount threshold.
+    least min_order and the largest discount threshold. Sums from each period on are
+    computed once per mineral.
     """
-    supplier, mineral, period = slot
-    offer = data.offers[supplier, mineral]
-    arrival = period + offer.lead_time
-    later = range(arrival, data.settings.num_periods + 1)
-    demand = sum(data.demand.get((mineral, t), 0.0) for t in later)
-    target = max((data.targets.get((mineral, t), 0.0) for t in later), default=0.0)
-    country = data.country(supplier)
-    kept = min((1.0 - loss for k in data.all_scenarios if (loss := k.loss(country, arrival)) < 1.0), default=1.0)
-    thresholds = max((q for q, _ in offer.discounts), default=0.0)
-    return max((demand + target) / kept, offer.min_order, thresholds)
+
+    def __init__(self, data: PlanningData):
+        self.data = data
+        T = data.settings.num_periods
+        self.demand_from: dict[tuple[str, int], float] = {}
+        self.target_from: dict[tuple[str, int], float] = {}
+        for mineral in data.minerals:
+            demand, target = 0.0, 0.0
+            for t in range(T, 0, -1):
+                demand += data.demand.get((mineral, t), 0.0)
+                target = max(target, data.targets.get((mineral, t), 0.0))
+                self.demand_from[mineral, t] = demand
+                self.target_from[mineral, t] = target
+        self.kept: dict[tuple[str, int], float] = {}
+
+    def of(self, slot: Slot) -> float:
+        supplier, mineral, period = slot
+        offer = self.data.offers[supplier, mineral]
+        arrival = period + offer.lead_time
+        served = self.demand_from.get((mineral, arrival), 0.0) + self.target_from.get((mineral, arrival), 0.0)
+        thresholds = max((q for q, _ in offer.discounts), default=0.0)
+        return max(served / self._kept(self.data.country(supplier), arrival), offer.min_order, thresholds)
+
+    def _kept(self, country: str, arrival: int) -> float:
+        """The smallest share above 0 of an arrival any scenario delivers (1 - the largest loss below 1)."""
+        key = (country, arrival)
+        if key not in self.kept:
+            self.kept[key] = min((1.0 - loss for k in self.data.all_scenarios
+                                  if (loss := k.loss(country, arrival)) < 1.0), default=1.0)
+        return self.kept[key]
 
 
 def dilution_factor(data: PlanningData, mineral: str) -> float:
