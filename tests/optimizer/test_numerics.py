@@ -133,6 +133,7 @@ def corrupted_plans(monkeypatch):
 def test_a_plan_the_checker_rejects_is_never_written(tmp_path, corrupted_plans):
     sheets = base_sheets()
     sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
+    sheets["Minerals"][0]["holding_cost"] = 1  # one optimal plan: 5 t ordered in each period
     source = write_workbook(tmp_path / "plan input.xlsx", sheets)
     output = tmp_path / "out" / "plan.xlsx"
     output.parent.mkdir()
