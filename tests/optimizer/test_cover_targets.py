@@ -72,8 +72,11 @@ def test_cover_of_a_mineral_without_demand_warns(tmp_path):
 
 
 def test_the_plan_meets_a_cover_target_and_reports_its_cover(tmp_path):
-    """Cover of 1.5 periods at the end of period 2: 5 t; the plan holds it and the Cover sheet says 1.5."""
-    result = run_case(tmp_path, _book(cover_periods=1.5))
+    """Cover of 1.5 periods at the end of period 2: 5 t; the plan holds it and the Cover sheet says 1.5.
+    A holding cost makes holding exactly the target the one optimum."""
+    book = _book(cover_periods=1.5)
+    book["Minerals"][0]["holding_cost"] = 1
+    result = run_case(tmp_path, book)
     stock = result.plan.stock
     row = stock[(stock["scenario"] == "base") & (stock["period"] == 2)].iloc[0]
     assert row["target"] == pytest.approx(5) and row["stock"] == pytest.approx(5)
