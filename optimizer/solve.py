@@ -128,7 +128,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
 
 
 def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip_gap: float, time_left: float,
-            threads: int | None) -> SolveResult:
+                threads: int | None) -> SolveResult:
     """Round the stray orders (placed or dropped), re-solve the LP with every binary fixed; if that LP has
     no plan, solve the MIP again with the strays' big-M cut to their need (and drop any stray left).
 
@@ -156,7 +156,7 @@ def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip
     objective = pyo.value(model.objective)
     gap = _relative_gap(objective, result.bound)
     status = OPTIMAL if gap is not None and gap <= max(mip_gap, 1e-7) else FEASIBLE
-    message = f"{'optimal within the gap' if status == OPTIMAL else f'a plan {_percent(gap)} from the best bound'}"
+    message = "optimal within the gap" if status == OPTIMAL else f"a plan {_percent(gap)} from the best bound"
     return SolveResult(status, result.termination, objective, result.bound, gap, seconds,
                        f"{message} ({note})", result.handover_seconds, result.start)
 

@@ -193,6 +193,7 @@ def test_a_big_m_above_a_million_times_the_smallest_quantity_is_warned_and_reach
 def test_bounded_orders_do_not_warn(tmp_path):
     """The same workbook with demand 1 t in period 1: 2,001 t is 2,001 times the smallest quantity."""
     sheets = base_sheets(2)
-    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 1}, {"mineral": "ga", "period": 2, "quantity": 2_000}]
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 1},
+                        {"mineral": "ga", "period": 2, "quantity": 2_000}]
     data, _ = load(write_workbook(tmp_path / "fine.xlsx", sheets))
     assert order_bound_warnings(data) == []
