@@ -13,7 +13,7 @@ from models.funding import add_funding
 from models.inventory import add_inventory
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
-from models.ordering import add_ordering
+from models.ordering import add_ordering, order_upper_bounds
 from models.scaling import money_unit
 from models.stability import add_stability
 from optimizer.data import PlanningData, Slot
@@ -33,10 +33,12 @@ def build_model(data: PlanningData, elastic: bool = False,
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
     model.elastic = elastic
-    model.money_unit = money_unit(data)  # currency units per model money unit (models/scaling.py)
+    model.planning_data = data  # what the plan's repair (models/repair.py) reads: min_order, funding
+    upper = order_upper_bounds(data, previous_orders)  # each order's big-M (models/ordering.py)
+    model.money_unit = money_unit(data, upper)  # currency units per model money unit (models/scaling.py)
     model.cost_terms = {}  # name -> expression, registered by each concern
     model.slack_terms = {}  # constraint name -> slack Var, elastic models only
-    add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
+    add_ordering(model, data, upper)  # x, y, z, order size, commitments, discount tiers
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk

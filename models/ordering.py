@@ -40,8 +40,8 @@ class Segment:
     discount: float
 
 
-def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
-    upper = order_upper_bounds(data)
+def add_ordering(model: pyo.ConcreteModel, data: PlanningData, upper: dict[Slot, float]) -> None:
+    """Orders on the slots of ``upper`` (order_upper_bounds), each bounded by its value."""
     segments = {slot: slot_segments(data, slot, bound) for slot, bound in upper.items()}
     tiered = {slot: segs for slot, segs in segments.items() if len(segs) > 1}
 
@@ -66,40 +66,162 @@ def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_order_costs(model, data, tiered)
 
 
-def order_upper_bounds(data: PlanningData) -> dict[Slot, float]:
-    """The largest quantity each order slot can hold; slots that can hold nothing are left out.
+def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | None = None) -> dict[Slot, float]:
+    """The largest quantity each order slot needs: the big-M of con_max_order; slots that can hold nothing are left out.
 
-    The bound is the smallest of three limits that any plan must respect, so it
-    cuts off no feasible plan (it is the big-M of con_max_order):
-      - max_per_period (the offer's capacity);
-      - what the eligible funding can pay in that period:
-        (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
-      - storage in the base scenario, where nothing is lost:
-        max_stock + demand in the arrival period (stock after arrival is at most max_stock).
+    The bound of slot (o,t) is min(hard limit, use) where
+      hard limit = the smallest of three limits EVERY plan respects:
+        - max_per_period (the offer's capacity);
+        - what the eligible funding can pay in that period:
+          (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
+        - storage in the base scenario, where nothing is lost:
+          max_stock + demand in the arrival period (stock after arrival is at most max_stock);
+      use = what SOME optimal plan orders at most (model.md, last property; order_need and
+        dilution_factor), raised to the previous plan's order (change_penalty) and to a commitment.
+    An optimal plan that respects ``use`` respects the hard limits too, so the minimum of
+    both cuts off no optimal plan; "what the money could buy" alone would, as a big-M of
+    1e11, let HiGHS place an order with y ~ 1e-9 and skip its order_cost.
+
+    Why ``use`` is valid. Take an optimal plan P and call an uncommitted order's need
+    b[o,t] (order_need): at least min_order and the largest discount threshold, and enough
+    that (1 - loss) x b covers all demand from its arrival a on plus the largest target
+    from a on, in every scenario whose loss at a is below 1. Lowering an order x > b to
+    any x' in [b, x] (and its funding v in proportion) keeps P feasible and no dearer:
+      - y, the discount tier and min_order are unchanged (x' >= b >= min_order, thresholds);
+      - in a scenario that loses all of the order at a, nothing changes; in any other,
+        stock at t >= a stays >= (1 - loss) x b - demand(a..t) >= target(t) >= 0 (given
+        stock >= 0 before a, by induction over the lowered orders), with the same unmet
+        demand, so shortfall stays 0 there and storage and serve-first hold (stock only falls);
+      - purchase, risk, financing and holding costs only fall; funding only loosens; the
+        change cost falls while x' stays >= the previous plan's order (hence the raise).
+    So without mix caps some optimal plan has every uncommitted order <= b. With mix caps,
+    lowering orders can break a cap; split each order of P into useful part min(x, b) and
+    excess, U = sum of useful parts and commitments of the mineral (<= ``useful`` below)
+    and X_P = P's total. Country and supplier shares together: some choice of excess
+    D <= P's excess with total X* - U, X* = max(U, U_c / max_share_c, U_o / max_supplier_share)
+    <= U / min(max_share, max_supplier_share), meets every share cap. Proof: a flow from the
+    offers' excess (capacity min(E_o, share x X* - U_o)) through their countries (capacity
+    max_share_c x X* - U_c) reaches X* - U when X* < X_P, since a cut minus (X* - U) is
+    the sum of U_o + E_o = X_P[o] over the offers it cuts at their excess plus
+    (sum of a_G - 1) x X* over the groups G (countries, offers) it cuts at their share a_G,
+    and P's caps X_P[G] <= a_G x X_P make that >= (X_P - X*) (1 - sum of a_G) >= 0
+    (or >= 0 at once when sum of a_G >= 1).
+    Risk cap alone: dropping the excess of offers with risk >= max_avg_risk and taking
+    a share of the rest meets the cap with a total <= U (1 + (r_max - max_avg_risk) /
+    (max_avg_risk - r_low)), r_low the largest risk below max_avg_risk (only excess P
+    holds can dilute, and the weakest diluter P may hold is r_low, not r_min: the
+    contract's (r_max - r_min) / (max_avg_risk - r_min) would cut off a plan that
+    dilutes with the r_low offer when the r_min one is dear). With share and risk caps
+    together the factors are multiplied, as the contract does; that product is not
+    proven here but checked by tests/models/test_model_order_bounds.py's property test.
+    Every order of such a plan is at most its offer's total <= X* <= dilution x U.
     """
+    previous_orders = previous_orders or {}
+    hard = {slot: bound for slot, bound in hard_order_limits(data).items()
+            if slot in data.commitments or (bound > 0 and bound >= data.offers[slot[:2]].min_order)}
+    needs = OrderNeeds(data)
+    need = {slot: needs.of(slot) for slot in hard}
+    useful: dict[str, float] = {}
+    for slot in hard:
+        useful[slot[1]] = useful.get(slot[1], 0.0) + data.commitments.get(slot, need[slot])
+    dilution = {mineral: dilution_factor(data, mineral) for mineral in useful}
     upper: dict[Slot, float] = {}
+    for slot, limit in hard.items():
+        committed = data.commitments.get(slot)
+        if committed is not None:
+            upper[slot] = max(limit, committed)
+            continue
+        factor = dilution[slot[1]]
+        use = need[slot] if factor == 1.0 else max(need[slot], factor * useful[slot[1]])
+        upper[slot] = min(limit, max(use, previous_orders.get(slot, 0.0)))
+    return upper
+
+
+def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
+    """Capacity, money and storage limits of every orderable slot (order_upper_bounds); commitments included."""
+    limits: dict[Slot, float] = {}
     for (supplier, mineral), offer in data.offers.items():
         max_stock = data.minerals[mineral].max_stock
         best_discount = max((d for _, d in offer.discounts), default=0.0)
         for period in data.order_periods(offer):  # none in frozen periods but the commitments
-            slot = (supplier, mineral, period)
             funds = sum(
                 min(source.amount, source.budgets.get(period, math.inf))
                 for source in data.funding.values()
                 if source.can_pay(data.country(supplier), mineral, period)
             )
-            unit_cost = offer.price(period) * (1.0 - best_discount)
-            bound = (funds - offer.order_cost) / unit_cost
+            bound = (funds - offer.order_cost) / (offer.price(period) * (1.0 - best_discount))
             if offer.max_per_period is not None:
                 bound = min(bound, offer.max_per_period)
             if max_stock is not None:
                 bound = min(bound, max_stock + data.demand.get((mineral, period + offer.lead_time), 0.0))
-            committed = data.commitments.get(slot)
-            if committed is not None:
-                upper[slot] = max(bound, committed)
-            elif bound > 0 and bound >= offer.min_order:
-                upper[slot] = bound
-    return upper
+            limits[supplier, mineral, period] = bound
+    return limits
+
+
+def order_need(data: PlanningData, slot: Slot) -> float:
+    """b[o,t] of one slot (OrderNeeds)."""
+    return OrderNeeds(data).of(slot)
+
+
+class OrderNeeds:
+    """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
+
+    (demand from the arrival a on + the largest target from a on) / (1 - loss), with the
+    largest loss below 1 that any scenario inflicts on the supplier's country at a (a
+    loss of 1 delivers nothing, so lowering the order changes nothing there); then at
+    least min_order and the largest discount threshold. Sums from each period on are
+    computed once per mineral.
+    """
+
+    def __init__(self, data: PlanningData):
+        self.data = data
+        T = data.settings.num_periods
+        self.demand_from: dict[tuple[str, int], float] = {}
+        self.target_from: dict[tuple[str, int], float] = {}
+        for mineral in data.minerals:
+            demand, target = 0.0, 0.0
+            for t in range(T, 0, -1):
+                demand += data.demand.get((mineral, t), 0.0)
+                target = max(target, data.targets.get((mineral, t), 0.0))
+                self.demand_from[mineral, t] = demand
+                self.target_from[mineral, t] = target
+        self.kept: dict[tuple[str, int], float] = {}
+
+    def of(self, slot: Slot) -> float:
+        supplier, mineral, period = slot
+        offer = self.data.offers[supplier, mineral]
+        arrival = period + offer.lead_time
+        served = self.demand_from.get((mineral, arrival), 0.0) + self.target_from.get((mineral, arrival), 0.0)
+        thresholds = max((q for q, _ in offer.discounts), default=0.0)
+        return max(served / self._kept(self.data.country(supplier), arrival), offer.min_order, thresholds)
+
+    def _kept(self, country: str, arrival: int) -> float:
+        """The smallest share above 0 of an arrival any scenario delivers (1 - the largest loss below 1)."""
+        key = (country, arrival)
+        if key not in self.kept:
+            self.kept[key] = min((1.0 - loss for k in self.data.all_scenarios
+                                  if (loss := k.loss(country, arrival)) < 1.0), default=1.0)
+        return self.kept[key]
+
+
+def dilution_factor(data: PlanningData, mineral: str) -> float:
+    """How many times the useful quantity of ``mineral`` its share and risk caps can make an optimal plan buy.
+
+    1 / min(max_share, max_supplier_share) over the countries delivering the mineral
+    with a share cap in (0, 1), times 1 + (r_max - max_avg_risk) / (max_avg_risk - r_low)
+    when some supplier's risk is above max_avg_risk (r_low: the largest risk below it;
+    none: nothing can dilute, so 1). See order_upper_bounds for why.
+    """
+    spec = data.minerals[mineral]
+    suppliers = [s for s, m in data.offers if m == mineral]
+    shares = [data.country_max_share.get(data.country(s), 1.0) for s in suppliers] + [spec.max_supplier_share]
+    smallest = min((share for share in shares if share > 0.0), default=1.0)
+    risks = [data.risk_score(s) for s in suppliers]
+    below = [r for r in risks if r < spec.max_avg_risk]
+    risk = 1.0
+    if risks and max(risks) > spec.max_avg_risk and below:
+        risk = 1.0 + (max(risks) - spec.max_avg_risk) / (spec.max_avg_risk - max(below))
+    return risk / smallest
 
 
 def slot_segments(data: PlanningData, slot: Slot, upper: float) -> list[Segment]:

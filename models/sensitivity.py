@@ -17,9 +17,10 @@ of each row is read from the row itself (``_slope``), so no convention of the
 solver interface leaks into the formulas.
 
 Derived big-M bounds (``order_upper_bounds``: what funding or storage could
-pay or hold) are implied by the funding and stock rows. In the LP they would
-take the duals that belong to those rows, so the LP drops them and states the
-one physical limit left, the offer's capacity, as ``con_capacity``:
+pay or hold, what some optimal plan can use) are implied by the funding and
+stock rows or cut off no optimal plan. In the LP they would take the duals that
+belong to those rows (or a zero-cost bound's), so the LP drops them and states
+the one physical limit left, the offer's capacity, as ``con_capacity``:
 
     con_capacity[o,t]:  x[o,t] <= max_per_period[o]   for placed, uncommitted orders
 

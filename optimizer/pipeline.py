@@ -23,6 +23,7 @@ from optimizer.budget import TimeBudget
 from optimizer.checker import check_result_workbook
 from optimizer.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
+from optimizer.numerics import order_bound_warnings
 from optimizer.plan import ERROR, INFEASIBLE, Plan
 from optimizer.problems import InputRefused, Problem, Problems
 from optimizer.reader import read_input
@@ -153,6 +154,7 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
     if replan is not None:
         data, frozen = replan.prepare(data)  # the previous plan's first periods become commitments
         warnings = warnings + frozen
+    warnings = warnings + order_bound_warnings(data)  # big-M values the solver's tolerances cannot honour
     output = output_path or default_output_path(input_path, outputs_dir)
     _refuse_overwriting_input(output, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve

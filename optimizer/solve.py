@@ -3,8 +3,10 @@
 This is the one module that knows which Pyomo interface to HiGHS is used: the
 persistent highspy interface of ``pyomo.contrib.solver`` (no files on disk).
 Its helper optimizer/decompose.py (the block start of large models) works on
-the highspy arrays it is handed, never on Pyomo objects. It never prints;
-success is judged by the termination condition.
+the highspy arrays it is handed, never on Pyomo objects. A plan with orders
+the solver left half-placed (within its integrality tolerance) is repaired
+here, by the rounding of models/repair.py and an LP (or MIP) solve again. It
+never prints; success is judged by the termination condition.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.core.base.var import VarData
 
+from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from optimizer.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.plan import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 
@@ -31,6 +34,8 @@ _INFEASIBLE = {
     TerminationCondition.infeasibleOrUnbounded,
 }
 _HAS_PLAN = {SolutionStatus.optimal, SolutionStatus.feasible}
+# HiGHS's integrality and row tolerance in a MIP: a binary within it of 0 counts as 0 (models/repair.py).
+MIP_FEASIBILITY_TOLERANCE = 1e-7
 # The model is handed over once with set_instance; nothing changes before the solve.
 _NO_UPDATES = {key: False for key in (
     "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
@@ -42,6 +47,30 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                 threads: int | None = None, start: dict | None = None,
                 blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a plan exists.
+
+    A plan with stray orders (a quantity, its yes/no variable below 0.5: models/repair.py)
+    is repaired before it is returned, with its true objective and gap (``repair_plan``).
+    """
+    started = time.perf_counter()
+    result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+    return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
+
+
+def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: float, time_left: float,
+                    threads: int | None) -> SolveResult:
+    """``result``, or its plan repaired (``repair_plan``) when it has stray orders."""
+    if result.status not in (OPTIMAL, FEASIBLE) or model.component("IsOrdered") is None:
+        return result
+    strays = stray_orders(model)
+    if not strays:
+        return result
+    return repair_plan(model, result, strays, mip_gap, time_left, threads)
+
+
+def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
+           threads: int | None = None, start: dict | None = None,
+           blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+    """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
     feasible one guarantees a plan even when the time limit stops the search.
@@ -70,7 +99,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
             raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-            solver_options={"output_flag": False, "mip_feasibility_tolerance": 1e-7},
+            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE},
         )
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
@@ -86,7 +115,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            return solve_model(model, mip_gap, time_left, threads)
+            return _solve(model, mip_gap, time_left, threads)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = _relative_gap(objective, bound)
@@ -103,6 +132,54 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip_gap: float, time_left: float,
+                threads: int | None) -> SolveResult:
+    """Round the stray orders (placed or dropped), re-solve the LP with every binary fixed; if that LP has
+    no plan, solve the MIP again with the strays' big-M cut to their need (and drop any stray left).
+
+    The plan keeps the first solve's bound, valid for the true problem, so its gap is honest.
+    """
+    started = time.perf_counter()
+    data = model.planning_data
+    placed, dropped = round_strays(model, data, strays)
+    note = (f"{len(strays)} order(s) came back with a quantity but a yes/no variable below 0.5 "
+            f"({_slots(strays)}): {len(placed)} placed, {len(dropped)} dropped, the LP solved with every "
+            "yes/no variable fixed")
+    repaired = _solve_fixed(model, time_left, threads)
+    if repaired.status != OPTIMAL:
+        cut_to_need(model, data, strays)
+        repaired = _solve(model, mip_gap, max(1.0, time_left - (time.perf_counter() - started)), threads)
+        note += "; that LP had no plan, so the MIP was solved again with their bounds cut to their need"
+        left = stray_orders(model) if repaired.status in (OPTIMAL, FEASIBLE) else []
+        if left:
+            round_strays(model, data, left, drop_all=True)
+            repaired = _solve_fixed(model, max(1.0, time_left - (time.perf_counter() - started)), threads)
+    seconds = result.seconds + time.perf_counter() - started
+    if repaired.status not in (OPTIMAL, FEASIBLE):
+        return SolveResult(ERROR, repaired.termination, seconds=seconds, handover_seconds=result.handover_seconds,
+                           message=f"{note}; no repaired plan was found: {repaired.message}")
+    objective = pyo.value(model.objective)
+    gap = _relative_gap(objective, result.bound)
+    status = OPTIMAL if gap is not None and gap <= max(mip_gap, 1e-7) else FEASIBLE
+    message = "optimal within the gap" if status == OPTIMAL else f"a plan {_percent(gap)} from the best bound"
+    return SolveResult(status, result.termination, objective, result.bound, gap, seconds,
+                       f"{message} ({note})", result.handover_seconds, result.start)
+
+
+def _solve_fixed(model: pyo.ConcreteModel, time_limit_s: float, threads: int | None) -> SolveResult:
+    """The LP of ``model`` with every binary fixed at its rounded value (released afterwards)."""
+    fixed = fix_binaries(model)
+    try:
+        return _solve(model, 0.0, max(1.0, time_limit_s), threads)
+    finally:
+        release(fixed)
+
+
+def _slots(slots: list) -> str:
+    shown = ", ".join(f"{s} {m} period {t}" for s, m, t in slots[:3])
+    return shown + (f" and {len(slots) - 3} more" if len(slots) > 3 else "")
 
 
 def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) -> str:
@@ -190,15 +267,16 @@ def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, 
         return solve_model(model, mip_gap, time_limit_s, threads, start)
     time_left = time_limit_s - (time.perf_counter() - started)
     if by_blocks.status == ERROR or time_left <= 0:
-        return by_blocks
+        return _without_strays(model, by_blocks, mip_gap, time_left, threads)
     values = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var) if var.value is not None)
     whole = solve_model(model, mip_gap, time_left, threads, values)
     seconds = time.perf_counter() - started
     if whole.status not in (OPTIMAL, FEASIBLE) or whole.objective > by_blocks.objective:
         for var, value in values.items():  # the blocks' plan stands
             var.set_value(value, skip_validation=True)
-        return dataclasses.replace(by_blocks, seconds=seconds, message=by_blocks.message + "; the whole model "
-                                   f"from it found nothing better ({whole.message})")
+        return _without_strays(model, dataclasses.replace(
+            by_blocks, seconds=seconds, message=f"{by_blocks.message}; the whole model from it found nothing "
+            f"better ({whole.message})"), mip_gap, time_limit_s - seconds, threads)
     return dataclasses.replace(whole, seconds=seconds, handover_seconds=by_blocks.handover_seconds
                                + whole.handover_seconds, message=f"{by_blocks.message}, then the whole model "
                                f"from their plan: {whole.message}")

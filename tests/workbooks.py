@@ -42,3 +42,21 @@ def base_sheets(num_periods: int = 3) -> dict:
         "Offers": [{"supplier": "S1", "mineral": "ga", "unit_price": 10}],
         "Funding": [{"source": "F1", "amount": 1_000_000}],
     })
+
+
+BIG_LOAN_DEMAND = (50, 60, 0, 80, 20, 70, 40, 90, 30, 60)
+
+
+def big_loan_sheets(unit_price: float = 10, amount: float = 1e12, order_cost: float = 900,
+                    holding_cost: float = 1) -> dict:
+    """Issue 11's workbook: one mineral, one supplier with an order_cost and no max_per_period,
+    holding costs, demand over 10 periods (BIG_LOAN_DEMAND) and one loan of ``amount``, no budgets.
+
+    The shortfall penalty (100 x the price + 10,000) makes serving every demand worth it.
+    """
+    book = base_sheets(len(BIG_LOAN_DEMAND))
+    book["Offers"][0].update(unit_price=unit_price, order_cost=order_cost)
+    book["Minerals"][0].update(holding_cost=holding_cost, shortfall_penalty=100 * unit_price + 10_000)
+    book["Funding"][0]["amount"] = amount
+    book["Demand"] = [{"mineral": "ga", "period": t, "quantity": q} for t, q in enumerate(BIG_LOAN_DEMAND, 1) if q]
+    return book

@@ -13,23 +13,28 @@ from modelcase import approx, demand, sheets, solve
 PRICE = 10  # base_sheets' unit_price
 
 
-def wagner_whitin(d: list[float], K: float, h: float) -> float:
-    """Least ordering + holding cost to meet every demand d[1..T] with zero lead time.
+def wagner_whitin(d: list[float], K: float, h: float, price: float = PRICE) -> float:
+    """Least ordering + holding cost to meet every demand d[1..T] with zero lead time, every unit bought at ``price``."""
+    return wagner_whitin_plan(d, K, h, price)[0]
+
+
+def wagner_whitin_plan(d: list[float], K: float, h: float, price: float = PRICE) -> tuple[float, int]:
+    """(least cost, fewest orders of a least-cost plan) to meet every demand d[1..T] with zero lead time.
 
     f[j] = cost of meeting periods 1..j ending with no stock; an order in period i covers
     periods i..j, holding each unit for period u at the ends of periods i..u-1:
     f[j] = min over i <= j of f[i-1] + K + h x sum over u = i..j of (u - i) d[u],
-    or f[j-1] when d[j] = 0 (no order needed).
+    or f[j-1] when d[j] = 0 (no order needed). Ties in cost go to fewer orders.
     """
     T = len(d)
-    f = [0.0] + [float("inf")] * T
+    f = [(0.0, 0)] + [(float("inf"), 0)] * T
     for j in range(1, T + 1):
         if d[j - 1] == 0:
             f[j] = f[j - 1]
         for i in range(1, j + 1):
             holding = h * sum((u - i) * d[u - 1] for u in range(i, j + 1))
-            f[j] = min(f[j], f[i - 1] + K + holding)
-    return f[T] + PRICE * sum(d)  # every unit is bought once, at 10
+            f[j] = min(f[j], (f[i - 1][0] + K + holding, f[i - 1][1] + 1))
+    return f[T][0] + price * sum(d), f[T][1]
 
 
 def test_wagner_whitin_by_hand():

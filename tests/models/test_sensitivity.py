@@ -93,13 +93,14 @@ def test_capacity_dual_matches_more_capacity(tmp_path):
 
 
 def test_capacity_dual_is_per_currency_unit_when_money_is_scaled(tmp_path):
-    """Prices of 1e6 and an amount of 5e9 make money_unit 1e4: the dual is still currency per t (9e6)."""
+    """Prices of 1e6 and an amount of 5e9 make money_unit 10 (the 6 t an order can hold cost 6e6 at most):
+    the dual is still currency per t (9e6)."""
     book = sheets(1, Demand=demand(10))
     book["Offers"][0].update(unit_price=1_000_000, max_per_period=6)
     book["Minerals"][0]["shortfall_penalty"] = 10_000_000
     book["Funding"][0]["amount"] = 5_000_000_000
     result = run_case(tmp_path, book)
-    assert build_model(result.data).money_unit == 1e4
+    assert build_model(result.data).money_unit == 10
     dual = marginal(result, "capacity", ("S1", "ga", 1))
     assert dual == pytest.approx(-9_000_000.0)
     offer = result.data.offers["S1", "ga"]

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from optimizer import pipeline
 from optimizer.cli import main
 from optimizer.generate import SIZES, write_generated_workbook
+from optimizer.numerics import order_bound_warnings
 from optimizer.pipeline import load
 from optimizer.problems import WARNING
 from workbooks import base_sheets, write_workbook
@@ -113,6 +114,7 @@ def test_well_scaled_workbooks_do_not_warn(tmp_path):
     for path in (ROOT / "inputs" / "example.xlsx", write_generated_workbook(tmp_path / "S.xlsx", SIZES["S"])):
         data, warnings = load(path)
         assert data is not None and scaling(warnings) == [], path
+        assert order_bound_warnings(data) == [], path
 
 
 # ------------------------------------------------ the check before writing
@@ -133,6 +135,7 @@ def corrupted_plans(monkeypatch):
 def test_a_plan_the_checker_rejects_is_never_written(tmp_path, corrupted_plans):
     sheets = base_sheets()
     sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
+    sheets["Minerals"][0]["holding_cost"] = 1  # one optimal plan: 5 t ordered in each period
     source = write_workbook(tmp_path / "plan input.xlsx", sheets)
     output = tmp_path / "out" / "plan.xlsx"
     output.parent.mkdir()
@@ -166,3 +169,32 @@ def test_corruption_is_caught_within_the_checker_tolerance(tmp_path, monkeypatch
     assert invoke("run", source, "--output", tmp_path / "wrong.xlsx", "--no-history").exit_code == 1
     assert not (tmp_path / "wrong.xlsx").exists()
     assert isinstance(pd.read_excel(tmp_path / "noisy.xlsx", sheet_name="Orders"), pd.DataFrame)
+
+
+# ------------------------------------------------ order bounds (big-M)
+def test_a_big_m_above_a_million_times_the_smallest_quantity_is_warned_and_reaches_the_workbook(tmp_path):
+    """Demand of 0.001 t in period 1 and 2,000 t in period 2: an order in period 1 may need 2,000.001 t, over
+    1e6 times the smallest quantity of ga (0.001 t). The warning names the offer and both figures, and the
+    result workbook's Warnings sheet carries it. (The quantity span warning fires as well.)"""
+    sheets = base_sheets(2)
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 0.001},
+                        {"mineral": "ga", "period": 2, "quantity": 2_000}]
+    source = write_workbook(tmp_path / "big m.xlsx", sheets)
+    output = tmp_path / "plan.xlsx"
+    run = pipeline.run(source, output_path=output)
+    big_m = [w for w in run.warnings if "can reach" in w.expected]
+    assert len(big_m) == 1
+    assert big_m[0].sheet == "Offers"
+    assert "an order of ga from S1 can reach 2e+03 t" in big_m[0].expected
+    assert "2e+06 times the smallest quantity of ga (0.001 t, demand in period 1)" in big_m[0].expected
+    sheet = pd.read_excel(output, sheet_name="Warnings", engine="openpyxl")
+    assert any("an order of ga from S1 can reach" in text for text in sheet["warning"])
+
+
+def test_bounded_orders_do_not_warn(tmp_path):
+    """The same workbook with demand 1 t in period 1: 2,001 t is 2,001 times the smallest quantity."""
+    sheets = base_sheets(2)
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 1},
+                        {"mineral": "ga", "period": 2, "quantity": 2_000}]
+    data, _ = load(write_workbook(tmp_path / "fine.xlsx", sheets))
+    assert order_bound_warnings(data) == []

@@ -94,7 +94,8 @@ def ten_million_periods(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_path, monkeypatch, command):
     """Columns: per period an order, its yes/no and one source paying it (3 x 10^7), the stock
-    (10^7), the one unmet demand and the supplier: 40,000,002. At 8,500 bytes each: 340 GB, against
+    (10^7), the one unmet demand, its release rule's yes/no (serve_first) and the supplier: 40,000,003.
+    At 8,500 bytes each: 340 GB, against
     16 GB available (patched, so the test means the same on every machine). Exit 2 before any
     model is built, and reading, validating and estimating stay small: under 50 MB at their peak."""
     monkeypatch.setattr(size, "available_memory", lambda: 16 * GB)
@@ -108,7 +109,7 @@ def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_p
     finally:
         tracemalloc.stop()
     assert result.exit_code == 2, result.output
-    assert ("error: long horizon.xlsx: the model would have about 40,000,002 columns and 50,000,002 rows "
+    assert ("error: long horizon.xlsx: the model would have about 40,000,003 columns and 50,000,004 rows "
             in result.stderr), result.stderr
     assert "(10,000,000 order slots over 10,000,000 periods), needing about 340.0 GB of memory, and this machine " \
            "has 16.0 GB available; expected a model that fits: fewer periods (Settings num_periods)" in result.stderr
