@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -74,6 +75,9 @@ def write_atomically(path: Path, write: Callable[[Path], None],
 
 
 RESERVED_SUFFIX = ".reserved"
+# A claim is written with its pid at once; an empty one this old was left by a run that died between the
+# two steps, or by a full disk before versions that withdraw their claim.
+EMPTY_CLAIM_S = 60.0
 
 
 def _reservation(path: Path) -> Path:
@@ -82,6 +86,8 @@ def _reservation(path: Path) -> Path:
 
 def reserve_name(path: Path) -> bool:
     """Claim the name ``path`` for a file written later (atomic: O_EXCL); False when it is taken.
+
+    ``CannotWrite`` (naming ``path``) when the claim cannot be written, a full disk: no claim is left.
 
     Two runs choosing an output name at once can then never pick the same one:
     the hidden ``.<name>.reserved`` file (holding the claimant's pid) marks it
@@ -95,8 +101,12 @@ def reserve_name(path: Path) -> bool:
         return False
     except OSError:
         return True  # an unwritable folder: nothing to claim, and writing there fails with CannotWrite
-    with os.fdopen(descriptor, "w") as reservation:
-        reservation.write(str(os.getpid()))
+    try:
+        with os.fdopen(descriptor, "w") as reservation:
+            reservation.write(str(os.getpid()))
+    except OSError as reason:  # a full disk: the claim is withdrawn, the run told where it could not write
+        release_name(path)
+        raise CannotWrite(path, reason) from reason
     if path.exists():  # written and released by another run since the caller looked
         release_name(path)
         return False
@@ -124,12 +134,16 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     for candidate in folder.glob(f".*{RESERVED_SUFFIX}"):  # names claimed by runs that were killed
         try:
             pid = candidate.read_text().strip()
-            if pid.isdigit() and not _alive(int(pid)):
+            if (pid.isdigit() and not _alive(int(pid))) or (not pid and _older_than(candidate, EMPTY_CLAIM_S)):
                 candidate.unlink()
                 removed.append(candidate)
         except OSError:
             pass
     return removed
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    return time.time() - path.stat().st_mtime > seconds
 
 
 def _alive(pid: int) -> bool:

@@ -30,6 +30,7 @@ from optimizer.solve import solve_model
 from optimizer.validate import validate
 
 Progress = Callable[[str], None]
+OVER_AN_INPUT = "the output would overwrite an input; expected another --output"
 
 
 def _quiet(message: str) -> None:
@@ -129,13 +130,16 @@ def _conflicts(data: PlanningData, settings) -> list[str]:
 
 
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet, explain: bool | None = None, replan=None) -> RunResult:
+        progress: Progress = _quiet, explain: bool | None = None, replan=None, overwrite: bool = False) -> RunResult:
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
     ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
     ``replan`` (optimizer/replan.py ``Replan``): plan against a previous plan: frozen
     orders, a warm start, the change cost and the Changes sheet.
+    ``overwrite``: ``output_path`` may name an existing file (else InputRefused, before any work).
     """
+    if output_path is not None and not overwrite:
+        refuse_existing_output(output_path, input_path)
     stages = _Stages(progress)
     data, warnings = load(input_path, progress, stages)
     if replan is not None:
@@ -182,9 +186,21 @@ def _verify(written: Path, data: PlanningData) -> None:
         raise PlanCheckFailed(violations)
 
 
+def refuse_existing_output(output: Path, input_path: Path) -> None:
+    """A run never writes over another file unless asked to (--overwrite), and never over its input."""
+    if not (output.exists() or output.is_symlink()):
+        return
+    resolved, given = output.resolve(), Path(input_path).resolve()
+    if given in (resolved, resolved.parent):
+        message = OVER_AN_INPUT
+    else:
+        message = ("the file exists and a run never writes over another file; expected a new --output, "
+                   "or --overwrite to replace it")
+    raise InputRefused([Problem("error", message, file=str(output))])
+
+
 def _refuse_overwriting_input(output: Path, data: PlanningData) -> None:
     resolved = output.resolve()
     for input_file in data.input_files:
         if Path(input_file.path).resolve() == resolved:
-            raise InputRefused([Problem("error", "the output would overwrite an input; expected another --output",
-                                        file=str(output))])
+            raise InputRefused([Problem("error", OVER_AN_INPUT, file=str(output))])

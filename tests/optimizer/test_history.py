@@ -190,7 +190,7 @@ def test_postgresql_history_records_and_finds_runs(postgres_url):
     exercise(history)
     assert History(postgres_url).runs(limit=1)[0].id == history.runs(limit=1)[0].id  # tables created once
     with history.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE runs"))
+        connection.execute(sa.text("DROP TABLE optimize_runs"))
     history.dispose()
 
 
@@ -200,5 +200,5 @@ def test_optimize_run_records_into_postgresql(postgres_url, small_input, tmp_pat
     assert runs[0]["status"] == "optimal" and runs[0]["input"] == "small.xlsx"
     history = History(postgres_url)
     with history.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE runs"))
+        connection.execute(sa.text("DROP TABLE optimize_runs"))
     history.dispose()
