@@ -39,6 +39,7 @@ from optimizer.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.sweep_report import write_sweep_workbook
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 def _progress(message: str) -> None:
@@ -55,6 +56,14 @@ def _refused(refusal: InputRefused) -> None:
     errors = sum(1 for p in refusal.problems if p.severity == "error")
     click.echo(f"input refused: {errors} error(s); nothing was written", err=True)
     sys.exit(EXIT_REFUSED)
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> None:
+    """Ctrl-C: one line saying so (and in which stage), exit 130 as a shell expects."""
+    stage = getattr(interrupt, "stage", None)
+    click.echo(f"interrupted (Ctrl-C){f' during {stage}' if stage else ''}: no plan was written and no file "
+               "was changed", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group()
@@ -112,7 +121,10 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
     history = _open_history(db, outputs_dir, no_history)
     options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run", overwrite)
-    outcome = plan_input(input_path, options, history, progress=_progress)
+    try:
+        outcome = plan_input(input_path, options, history, progress=_progress)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt)
     if outcome.refusal is not None:
         _refused(outcome.refusal)
     if outcome.error is not None:  # an unwritable folder (nothing solved or written), or anything else
@@ -151,6 +163,8 @@ def _guarded() -> Iterator[None]:
         yield
     except InputRefused as refusal:
         _refused(refusal)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt)
     except (CannotWrite, CannotConnect) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)

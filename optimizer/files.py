@@ -10,9 +10,12 @@ reason, before any work when ``check_writable`` is asked first.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -69,9 +72,30 @@ def write_atomically(path: Path, write: Callable[[Path], None],
         release_name(path)  # the name is taken by the file itself now
         _sync_folder(path.parent)
     except OSError as reason:
+        _let_go(reason)
         raise CannotWrite(path, reason) from reason
+    except BaseException as failure:  # Ctrl-C while writing, a plan that failed its check
+        _let_go(failure)
+        raise
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+def _let_go(failure: BaseException) -> None:
+    """Finish the objects of a failed write now, quietly.
+
+    The writer's half-written zip and sheet streams stay alive in the frames of
+    the failure's traceback; collected later, each says again that its file is
+    full or closed ("Exception ignored in ..."), a dozen lines after the one
+    message that matters. Their frames are cleared here, with those messages muted.
+    """
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(failure.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 RESERVED_SUFFIX = ".reserved"

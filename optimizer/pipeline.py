@@ -53,6 +53,14 @@ class RunResult:
         return 3 if self.plan.status == INFEASIBLE else 1
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped the run; ``stage`` is the stage it stopped."""
+
+    def __init__(self, stage: str):
+        super().__init__(stage)
+        self.stage = stage
+
+
 class _Stages:
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -61,7 +69,10 @@ class _Stages:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        except KeyboardInterrupt as interrupt:
+            raise interrupt if isinstance(interrupt, Interrupted) else Interrupted(name) from None
         self.timings[name] = time.perf_counter() - started
         self.progress(f"{name:<9} {self.timings[name]:8.2f} s")
 
@@ -146,6 +157,15 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
         data, frozen = replan.prepare(data)  # the previous plan's first periods become commitments
         warnings = warnings + frozen
     output = output_path or default_output_path(input_path, outputs_dir)
+    try:
+        return _plan_and_write(data, warnings, output, stages, explain, replan)
+    finally:
+        if output_path is None and not output.exists():
+            release_name(output)  # the name claimed by default_output_path is free again
+
+
+def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, stages: _Stages,
+                    explain: bool | None, replan) -> RunResult:
     _refuse_overwriting_input(output, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
     plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None)
@@ -168,8 +188,6 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
                 plan.status = ERROR
                 plan.solve.message = "the plan failed the independent check, so it was not written: " + \
                     "; ".join(failure.violations[:5])
-    if written is None and output_path is None:
-        release_name(output)  # the name claimed by default_output_path is free again
     return RunResult(plan, data, written, warnings, stages.timings)
 
 

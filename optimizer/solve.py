@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
-from typing import Callable, Hashable
+from contextlib import contextmanager
+from typing import Callable, Hashable, Iterator
 
 import highspy
 import numpy as np
@@ -48,6 +51,39 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     models/blocks.py ``mineral_of``): on large models, a plan assembled from one
     MIP per block (optimizer/decompose.py) starts the search instead, when one is found.
     """
+    with _raising_interrupts():
+        return _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+
+
+@contextmanager
+def _raising_interrupts() -> Iterator[None]:
+    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve.
+
+    highspy catches KeyboardInterrupt itself to stop HiGHS cleanly, and Pyomo then
+    reports the stopped solve as an error: the interrupt is noted here and raised
+    once the solver has returned. Only the main thread receives signals.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield  # not the main thread, or Ctrl-C is ignored or left to the system here
+        return
+    noted: list[int] = []
+
+    def note(number, frame) -> None:
+        noted.append(number)
+        previous(number, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if noted:
+        raise KeyboardInterrupt
+
+
+def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None, start: dict | None,
+           blocks: Callable[[VarData], Hashable | None] | None) -> SolveResult:
     solver = SolverFactory("highs")
     started = time.perf_counter()
     try:
@@ -85,7 +121,7 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            return solve_model(model, mip_gap, time_left, threads)
+            return _solve(model, mip_gap, time_left, threads, None, None)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = _relative_gap(objective, bound)
