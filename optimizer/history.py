@@ -49,6 +49,7 @@ PLAN_STATUSES = ("optimal", "feasible")
 
 TABLE = "optimize_runs"
 EARLIER_TABLE = "runs"  # the table of histories written before the table had a name of its own
+REPLACED_NOTE = "[plan file replaced by run"  # said in the message of a run whose plan file was written over
 DAMAGED = ("malformed", "not a database", "file is encrypted", "disk image")  # SQLite's words for a damaged file
 T = TypeVar("T")
 
@@ -213,12 +214,13 @@ class History:
 
     def note_replaced(self, output_path: Path, by_run_id: int) -> int:
         """Say in the rows of earlier plans at ``output_path`` that run ``by_run_id`` wrote over the file."""
-        note = f" [plan file replaced by run {by_run_id} (--overwrite)]"
+        note = f" {REPLACED_NOTE} {by_run_id} (--overwrite)]"
         with self._using("written") as table, self.engine.begin() as connection:
+            message = sa.func.coalesce(table.c.message, "")
             result = connection.execute(
                 table.update().where(table.c.output_path == str(Path(output_path).resolve()),
-                                     table.c.id != by_run_id)
-                .values(message=sa.func.coalesce(table.c.message, "") + note))
+                                     table.c.id != by_run_id, sa.not_(message.contains(REPLACED_NOTE)))
+                .values(message=message + note))
             return result.rowcount
 
     def safely(self, call: Callable[[], T], fallback: T, warn: Callable[[str], None]) -> T:

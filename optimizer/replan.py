@@ -140,11 +140,20 @@ def plan_input(input_path: Path, options: Options, history: History | None = Non
     if outcome.refusal is not None and options.command == "run":
         return outcome  # the contract: a refused `optimize run` changes no file (watch and schedule record it)
     if history is not None:  # a history that fails never costs the plan: a warning, the run not recorded
-        record = run_record(input_path, outcome, options, replan, started_at)
-        outcome.run_id = history.safely(lambda: history.record(record), None, progress)
-        if outcome.run_id is not None and options.overwrite and outcome.output is not None:
-            history.safely(lambda: history.note_replaced(outcome.output, outcome.run_id), 0, progress)
+        _record_run(history, input_path, outcome, options, replan, started_at, progress)
     return outcome
+
+
+def _record_run(history: History, input_path: Path, outcome: Outcome, options: Options, replan: Replan,
+                started_at: str, progress: Progress) -> None:
+    try:
+        record = run_record(input_path, outcome, options, replan, started_at)
+    except Exception as exc:  # an outcome the record cannot describe: the plan stands all the same
+        progress(f"warning: the run could not be recorded in the history: {type(exc).__name__}: {exc}")
+        return
+    outcome.run_id = history.safely(lambda: history.record(record), None, progress)
+    if outcome.run_id is not None and options.overwrite and outcome.output is not None:
+        history.safely(lambda: history.note_replaced(outcome.output, outcome.run_id), 0, progress)
 
 
 def _previous(input_path: Path, options: Options, history: History | None, progress: Progress) -> PlanView | None:

@@ -42,3 +42,10 @@ def base_sheets(num_periods: int = 3) -> dict:
         "Offers": [{"supplier": "S1", "mineral": "ga", "unit_price": 10}],
         "Funding": [{"source": "F1", "amount": 1_000_000}],
     })
+
+
+def small_plan_input(path: Path) -> Path:
+    """The base workbook with 5 t of ga demanded in each of its 3 periods at 10 per t: objective 150."""
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
+    return write_workbook(path, sheets)

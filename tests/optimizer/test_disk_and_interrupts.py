@@ -15,32 +15,25 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+
+from clirun import invoke
+from workbooks import small_plan_input
 
 from optimizer import solve
-from optimizer.cli import main
-from optimizer.files import RESERVED_SUFFIX, TEMPORARY_SUFFIX
+from optimizer.files import RESERVED_SUFFIX
 from optimizer.generate import Size, generate_sheets, write_sheets
 from optimizer.plan import ERROR, SolveResult
-from workbooks import base_sheets, write_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 600  # generous: a loaded machine is slow, never wrong
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
 @pytest.fixture
 def small_input(tmp_path: Path) -> Path:
-    sheets = base_sheets()
-    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
-    return write_workbook(tmp_path / "input" / "small.xlsx", sheets)
+    return small_plan_input(tmp_path / "input" / "small.xlsx")
 
 
 # ------------------------------------------------------------------ a full disk

@@ -15,25 +15,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from optimizer.cli import main
+from clirun import invoke
+from workbooks import small_plan_input
+
 from optimizer.history import EARLIER_TABLE, TABLE, History, RunRecord, now_utc, runs_table
-from workbooks import base_sheets, write_workbook
 
 PAGE = 4096  # SQLite's default page size
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
 @pytest.fixture
 def small_input(tmp_path: Path) -> Path:
-    """5 t of ga in each of 3 periods at 10 per t: objective 150."""
-    sheets = base_sheets()
-    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
-    return write_workbook(tmp_path / "in" / "small.xlsx", sheets)
+    return small_plan_input(tmp_path / "in" / "small.xlsx")
 
 
 def record(input_path: Path, **values) -> RunRecord:
@@ -161,6 +154,10 @@ def test_output_over_an_existing_plan_is_refused_unless_overwrite(small_input, t
     assert older.message.endswith(f"[plan file replaced by run {newer.id} (--overwrite)]")
     assert "replaced" not in newer.message
     assert newer.output_path == older.output_path == str(output.resolve())
+    assert invoke("run", small_input, "--output", output, "--db", db, "--overwrite").exit_code == 0
+    third, second, first = History(str(db)).runs()
+    assert first.message == older.message  # said once, by the run that replaced its file
+    assert second.message.endswith(f"[plan file replaced by run {third.id} (--overwrite)]")
 
 
 # --- plans given as arguments that are not plans ----------------------------------------------------
