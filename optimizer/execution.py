@@ -35,6 +35,7 @@ ATTEMPTS = 2  # a failed task is tried once more, then reported
 PRELOAD = ["optimizer.sweep", "optimizer.stress"]  # imported once by the forkserver
 CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler (and to reach it again after losing it)
 CLIENT_LOG = logging.getLogger("distributed.client")
+NO_WORKER_S = 600  # a cluster without any worker to hold the shared input this long is gone
 
 Task = Callable[[Any, Any], Any]
 Progress = Callable[[str], None]
@@ -221,8 +222,9 @@ class _DaskCluster:
 
     The shared input lives on the workers: when the worker holding it is lost (a
     worker killed and restarted by its nanny), it is scattered again before the
-    next task. When the scheduler itself is gone, ``ClusterGone`` ends the
-    stream, and the tasks not finished become failures saying so.
+    next task. When the scheduler itself is gone, or no worker has been left
+    for ``NO_WORKER_S``, ``ClusterGone`` ends the stream, and the tasks not
+    finished become failures saying so.
     """
 
     def __init__(self, address: str):
@@ -268,7 +270,12 @@ class _DaskCluster:
     def _scattered(self):
         """The shared input on the workers: scattered anew when the worker that held it was lost."""
         if self.scattered is None or self.scattered.status != "finished":
-            self.scattered = self.client.scatter(self.shared, broadcast=True, hash=False)
+            try:
+                self.scattered = self.client.scatter(self.shared, broadcast=True, hash=False, timeout=NO_WORKER_S)
+            except TimeoutError as failure:
+                if self.client.status != "running":
+                    raise  # the scheduler is gone: said by submit
+                raise ClusterGone(self._without_workers()) from failure  # no worker came (back) to hold it
         return self.scattered
 
     def first_completed(self, futures: list) -> set:
@@ -283,6 +290,9 @@ class _DaskCluster:
             return {future for future in futures if future.done()}
         except Exception as failure:  # noqa: BLE001 - the connection to the scheduler is lost
             raise ClusterGone(self._gone(failure)) from failure
+
+    def _without_workers(self) -> str:
+        return f"the Dask cluster at {self.address} is gone (no worker for {NO_WORKER_S:g} s)"
 
     def _gone(self, failure: BaseException) -> str:
         reason = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__

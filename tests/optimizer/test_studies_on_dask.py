@@ -145,6 +145,11 @@ class Cluster:
         os.kill(int(running.read_text()), signal.SIGKILL)
         self.held.unlink()
 
+    def kill_all_workers(self) -> None:
+        """The worker and its nanny: no worker is left to finish the sweep."""
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(WAIT_S)
+
     def kill_scheduler(self) -> None:
         os.killpg(self.scheduler.pid, signal.SIGKILL)
         self.scheduler.wait(WAIT_S)
@@ -198,3 +203,14 @@ def test_a_scheduler_killed_mid_sweep_keeps_the_finished_point_and_reports_the_r
                                                              (150, "error")]
     assert rows[0]["objective"] == pytest.approx(1500.0)
     assert all(f"the Dask cluster at {cluster.address} is gone" in r["message"] for r in rows[1:])
+
+
+def test_a_cluster_left_without_workers_keeps_the_finished_point_and_reports_the_rest(cluster, budget, tmp_path,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(execution, "NO_WORKER_S", 3)  # how long the shared input waits for a worker to hold it
+    rows = sweep_and(cluster.kill_all_workers, budget, cluster.address, tmp_path / "frontier.xlsx")
+    assert [(r["F1 amount"], r["status"]) for r in rows] == [(0, "optimal"), (50, "error"), (100, "error"),
+                                                             (150, "error")]
+    assert rows[0]["objective"] == pytest.approx(1500.0)
+    assert all(f"the Dask cluster at {cluster.address} is gone (no worker for 3 s)" in r["message"]
+               for r in rows[1:])
