@@ -39,7 +39,6 @@ from optimizer.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.sweep_report import write_sweep_workbook
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 def _progress(message: str) -> None:
@@ -59,11 +58,11 @@ def _refused(refusal: InputRefused) -> None:
 
 
 def _interrupted(interrupt: KeyboardInterrupt) -> None:
-    """Ctrl-C: one line saying so (and in which stage), exit 130 as a shell expects."""
+    """Ctrl-C: one line saying so (and in which stage); exit 1, the contract's "anything else"."""
     stage = getattr(interrupt, "stage", None)
     click.echo(f"interrupted (Ctrl-C){f' during {stage}' if stage else ''}: no plan was written and no file "
                "was changed", err=True)
-    sys.exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_FAILED)
 
 
 @click.group()
