@@ -19,6 +19,7 @@ import openpyxl
 import pandas as pd
 
 from models.objective import COST_TERMS
+from optimizer import archive
 from optimizer.data import PlanningData, Slot
 from optimizer.plan import Plan
 
@@ -126,13 +127,36 @@ def from_record(record) -> PlanView:
                     terms)
 
 
+class NotAPlan(ValueError):
+    """A file given as a plan (``--previous``, ``optimize diff``) is not a readable result workbook."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{reason}; expected a plan written by optimize run")
+        self.path = path
+
+
 def read_plan(path: Path) -> PlanView:
-    """A plan from its result workbook (Summary and Orders sheets)."""
+    """A plan from its result workbook (Summary and Orders sheets); ``NotAPlan`` says why a file is none."""
+    try:
+        archive.check_workbook(Path(path))  # the same limits as any input, before openpyxl opens it
+        return _read_plan(Path(path))
+    except NotAPlan:
+        raise
+    except archive.Refused as refusal:
+        raise NotAPlan(path, str(refusal)) from None
+    except OSError as failure:
+        raise NotAPlan(path, f"the file cannot be read ({failure.strerror or failure})") from None
+    except Exception as failure:  # openpyxl and the cells of a damaged or hand-made workbook raise many types
+        raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
+
+
+def _read_plan(path: Path) -> PlanView:
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
         if "orders" not in sheets or "summary" not in sheets:
-            raise ValueError(f"{path} is not a plan: expected the sheets Summary and Orders")
+            raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
+                                 f"{', '.join(book.sheetnames)})")
         summary = {str(r["key"]).strip().lower(): r.get("value") for r in _records(sheets["summary"])
                    if r.get("key") is not None}
         orders = {}

@@ -25,7 +25,7 @@ from optimizer.report import summary_frame
 from optimizer.template import write_template
 from optimizer.terminal import summary_lines
 from optimizer import changes as plan_changes
-from optimizer.history import History, as_json as history_json, as_table as history_table, default_url
+from optimizer.history import History, HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
 from optimizer.replan import Options, Outcome, plan_input
 from optimizer.schedule import Schedule, make_trigger
 from optimizer.watch import Watch
@@ -55,6 +55,14 @@ def _refused(refusal: InputRefused) -> None:
     errors = sum(1 for p in refusal.problems if p.severity == "error")
     click.echo(f"input refused: {errors} error(s); nothing was written", err=True)
     sys.exit(EXIT_REFUSED)
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> None:
+    """Ctrl-C: one line saying so (and in which stage); exit 1, the contract's "anything else"."""
+    stage = getattr(interrupt, "stage", None)
+    click.echo(f"interrupted (Ctrl-C){f' during {stage}' if stage else ''}: no plan was written and no file "
+               "was changed", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 @click.group()
@@ -101,16 +109,21 @@ def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required:
               help="Measure why shortfalls remain by re-solving with each limit lifted "
                    "(default: when the re-solves are few).")
 @_freeze_option
+@click.option("--overwrite", is_flag=True,
+              help="Let --output replace an existing file (its history row then says it was replaced).")
 @click.option("--previous", "previous_plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The previous plan to compare with and freeze from (default: the history's last plan of INPUT).")
 @_history_options
 def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool,
-                explain: bool | None, freeze: int, previous_plan: Path | None, db: str | None,
+                explain: bool | None, overwrite: bool, freeze: int, previous_plan: Path | None, db: str | None,
                 no_history: bool) -> None:
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
     history = _open_history(db, outputs_dir, no_history)
-    options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run")
-    outcome = plan_input(input_path, options, history, progress=_progress)
+    options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run", overwrite)
+    try:
+        outcome = plan_input(input_path, options, history, progress=_progress)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt)
     if outcome.refusal is not None:
         _refused(outcome.refusal)
     if outcome.error is not None:  # an unwritable folder (nothing solved or written), or anything else
@@ -149,6 +162,8 @@ def _guarded() -> Iterator[None]:
         yield
     except InputRefused as refusal:
         _refused(refusal)
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt)
     except (CannotWrite, CannotConnect) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
@@ -366,7 +381,7 @@ def watch_command(folder: Path, each: bool, debounce: float, interval: float, on
     history = _open_history(db, outputs_dir, no_history)
     options = Options(outputs_dir, freeze=freeze, command="watch")
     watch = Watch(folder, lambda target: plan_input(target, options, history, progress=_quiet_progress),
-                  debounce, each, history)
+                  debounce, each, history, warn=_progress)
     if once:
         outcomes = watch.once(report=_report_outcome)
         sys.exit(max((o.exit_code for _, o in outcomes), default=EXIT_OK))
@@ -378,7 +393,7 @@ def watch_command(folder: Path, each: bool, debounce: float, interval: float, on
 
 
 def _quiet_progress(message: str) -> None:
-    if message.startswith("warning"):
+    if message.startswith(("warning", "note")):
         click.echo(message, err=True)
 
 
@@ -402,7 +417,8 @@ def schedule_command(input_path: Path, cron: str | None, every: str | None, forc
     history = _open_history(db, outputs_dir, no_history)
     options = Options(outputs_dir, freeze=freeze, command="schedule")
     schedule = Schedule(input_path, trigger, lambda target: plan_input(target, options, history,
-                                                                       progress=_quiet_progress), history, force)
+                                                                       progress=_quiet_progress), history, force,
+                        warn=_progress)
 
     def report(due, outcome, reason):
         if outcome is None:
@@ -430,7 +446,11 @@ def history_command(input_path: Path | None, limit: int, as_json: bool, full: bo
                     db: str | None) -> None:
     """List the recorded runs, latest first."""
     history = _open_history(db, outputs_dir, False, required=True)
-    records = history.runs(limit, input_path)
+    try:
+        records = history.runs(limit, input_path)
+    except HistoryUnavailable as failure:
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(EXIT_FAILED)
     if as_json:
         click.echo(history_json(records, full))
         return
@@ -451,7 +471,13 @@ def diff_command(before: str, after: str, outputs_dir: Path, db: str | None, as_
     """What changed from plan A to plan B (each a result workbook or a run id of the history)."""
     try:
         views = [_plan_view(ref, db, outputs_dir) for ref in (before, after)]
-    except (OSError, ValueError, LookupError) as exc:
+    except plan_changes.NotAPlan as exc:  # A or B is not a plan: the input is wrong
+        click.echo(f"error: {exc.path}: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    except LookupError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    except HistoryUnavailable as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     frame = plan_changes.compare(*views)

@@ -21,9 +21,11 @@ plain ``fork`` of a process that may hold threads.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_local
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,7 +33,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 ATTEMPTS = 2  # a failed task is tried once more, then reported
 PRELOAD = ["optimizer.sweep", "optimizer.stress"]  # imported once by the forkserver
-CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler
+CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler (and to reach it again after losing it)
+CLIENT_LOG = logging.getLogger("distributed.client")
+NO_WORKER_S = 600  # a cluster without any worker to hold the shared input this long is gone
 
 Task = Callable[[Any, Any], Any]
 Progress = Callable[[str], None]
@@ -75,6 +79,10 @@ class CannotConnect(Exception):
     """The Dask scheduler cannot be reached (or Dask is not installed)."""
 
 
+class ClusterGone(Exception):
+    """The Dask scheduler went away during the study: the tasks not finished cannot be run."""
+
+
 def run_tasks(task: Task, shared: Any, items: Sequence[Any], workers: Workers,
               progress: Progress | None = None, label: Callable[[int], str] | None = None) -> Iterator[Outcome]:
     """Run ``task(shared, item)`` for every item where ``workers`` says; yield outcomes as they complete.
@@ -97,26 +105,49 @@ def run_tasks(task: Task, shared: Any, items: Sequence[Any], workers: Workers,
 
 def _stream(place, task: Task, shared: Any, items: Sequence[Any], progress: Progress,
             label: Callable[[int], str]) -> Iterator[Outcome]:
-    """Submit every item, then hand back each outcome as it completes, resubmitting a first failure."""
+    """Submit every item, then hand back each outcome as it completes, resubmitting a first failure.
+
+    When the place is gone altogether (``ClusterGone``), every task not finished is a failure saying so:
+    the outcomes already handed back are never lost.
+    """
     shared = place.share(shared)
-    pending = {place.submit(task, shared, item): (index, 1) for index, item in enumerate(items)}
-    while pending:
-        for future in place.first_completed(list(pending)):
-            index, attempt = pending.pop(future)
-            error = _error_of(future)
-            if error is None:
-                yield Outcome(index, future.result(), attempts=attempt)
-            elif attempt < ATTEMPTS:
-                progress(f"{label(index)} failed ({error}); trying once more")
-                pending[place.submit(task, shared, items[index])] = (index, attempt + 1)
-            else:
-                yield Outcome(index, error=error, attempts=attempt)
+    attempts = [0] * len(items)  # per item: how often submitted
+    finished: set[int] = set()
+    pending: dict = {}
+
+    def submit(index: int) -> None:
+        attempts[index] += 1
+        pending[place.submit(task, shared, items[index])] = index
+
+    try:
+        for index in range(len(items)):
+            submit(index)
+        while pending:
+            for future in place.first_completed(list(pending)):
+                index = pending.pop(future)
+                error = _error_of(future)
+                if error is not None and attempts[index] < ATTEMPTS:
+                    progress(f"{label(index)} failed ({error}); trying once more")
+                    submit(index)
+                    continue
+                finished.add(index)
+                if error is None:
+                    yield Outcome(index, future.result(), attempts=attempts[index])
+                else:
+                    yield Outcome(index, error=error, attempts=attempts[index])
+    except ClusterGone as gone:
+        left = [index for index in range(len(items)) if index not in finished]
+        progress(f"{gone}: the {len(left)} task(s) not finished are reported as failed")
+        for index in left:
+            yield Outcome(index, error=str(gone), attempts=max(1, attempts[index]))
 
 
 def _error_of(future) -> str | None:
     """The task's exception as ``Type: message``, or None when it returned."""
     try:
         exception = future.exception()
+        if exception is None and future.cancelled():  # Dask: no exception, the task was dropped
+            exception = CancelledError("the task was cancelled: its worker, or the input it needed, was lost")
     except BaseException as cancelled:  # a cancelled future (a lost worker) counts as a failure
         exception = cancelled
     if exception is None:
@@ -187,11 +218,20 @@ class _LocalProcesses:
 
 
 class _DaskCluster:
-    """The workers of a Dask distributed cluster, reached through its scheduler's address."""
+    """The workers of a Dask distributed cluster, reached through its scheduler's address.
+
+    The shared input lives on the workers: when the worker holding it is lost (a
+    worker killed and restarted by its nanny), it is scattered again before the
+    next task. When the scheduler itself is gone, or no worker has been left
+    for ``NO_WORKER_S``, ``ClusterGone`` ends the stream, and the tasks not
+    finished become failures saying so.
+    """
 
     def __init__(self, address: str):
         self.address = address
         self.client = None
+        self.shared: Any = None
+        self.scattered = None
 
     def __enter__(self):
         try:
@@ -202,22 +242,58 @@ class _DaskCluster:
             self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as failure:
             raise CannotConnect(f"cannot reach the Dask scheduler at {self.address}: {failure}") from failure
+        # A lost scheduler is reported once, by ClusterGone, not by the client's tracebacks as it gives up.
+        self.client_log_level = CLIENT_LOG.level
+        CLIENT_LOG.setLevel(logging.CRITICAL)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
-            self.client.close()
+            with contextlib.suppress(Exception):  # a scheduler already gone: nothing to close politely
+                self.client.close(timeout=CONNECT_TIMEOUT_S)
+            CLIENT_LOG.setLevel(self.client_log_level)
 
     def share(self, shared: Any) -> Any:
-        """Send the shared input to every worker once; tasks receive a reference to it."""
-        return self.client.scatter(shared, broadcast=True, hash=False)
+        """Keep the shared input; it is sent to every worker once, before the first task needs it."""
+        self.shared = shared
+        return shared
 
     def submit(self, task: Task, shared: Any, item: Any):
         # pure=False: a resubmitted task gets a new key instead of the failed task's result
-        return self.client.submit(task, shared, item, pure=False)
+        try:
+            return self.client.submit(task, self._scattered(), item, pure=False)
+        except Exception as failure:  # noqa: BLE001 - the client cannot reach the scheduler any more
+            if isinstance(failure, (OSError, TimeoutError)) or self.client.status != "running":
+                raise ClusterGone(self._gone(failure)) from failure
+            raise
+
+    def _scattered(self):
+        """The shared input on the workers: scattered anew when the worker that held it was lost."""
+        if self.scattered is None or self.scattered.status != "finished":
+            try:
+                self.scattered = self.client.scatter(self.shared, broadcast=True, hash=False, timeout=NO_WORKER_S)
+            except TimeoutError as failure:
+                if self.client.status != "running":
+                    raise  # the scheduler is gone: said by submit
+                raise ClusterGone(self._without_workers()) from failure  # no worker came (back) to hold it
+        return self.scattered
 
     def first_completed(self, futures: list) -> set:
         from distributed import wait
 
-        done, _ = wait(futures, return_when="FIRST_COMPLETED")
-        return set(done)
+        try:
+            done, _ = wait(futures, return_when="FIRST_COMPLETED")
+            return set(done)
+        except CancelledError as cancelled:  # tasks whose input was lost with a worker: failures to retry
+            if self.client.status not in ("running", "connecting"):
+                raise ClusterGone(self._gone(cancelled)) from cancelled
+            return {future for future in futures if future.done()}
+        except Exception as failure:  # noqa: BLE001 - the connection to the scheduler is lost
+            raise ClusterGone(self._gone(failure)) from failure
+
+    def _without_workers(self) -> str:
+        return f"the Dask cluster at {self.address} is gone (no worker for {NO_WORKER_S:g} s)"
+
+    def _gone(self, failure: BaseException) -> str:
+        reason = str(failure).strip().splitlines()[0] if str(failure).strip() else type(failure).__name__
+        return f"the Dask cluster at {self.address} is gone ({reason})"

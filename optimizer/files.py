@@ -10,8 +10,12 @@ reason, before any work when ``check_writable`` is asked first.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -75,7 +79,11 @@ def write_atomically(path: Path, write: Callable[[Path], None],
         release_name(path)  # the name is taken by the file itself now
         _sync_folder(path.parent)
     except OSError as reason:
+        _let_go(reason)
         raise CannotWrite(path, reason) from reason
+    except BaseException as failure:  # Ctrl-C while writing, a plan that failed its check
+        _let_go(failure)
+        raise
     finally:
         temporary_path.unlink(missing_ok=True)
 
@@ -94,7 +102,27 @@ def current_umask() -> int:
     return mask
 
 
+def _let_go(failure: BaseException) -> None:
+    """Finish the objects of a failed write now, quietly.
+
+    The writer's half-written zip and sheet streams stay alive in the frames of
+    the failure's traceback; collected later, each says again that its file is
+    full or closed ("Exception ignored in ..."), a dozen lines after the one
+    message that matters. Their frames are cleared here, with those messages muted.
+    """
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(failure.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+
+
 RESERVED_SUFFIX = ".reserved"
+# A claim is written with its pid at once; an empty one this old was left by a run that died between the
+# two steps, or by a full disk before versions that withdraw their claim.
+EMPTY_CLAIM_S = 60.0
 
 
 def _reservation(path: Path) -> Path:
@@ -103,6 +131,8 @@ def _reservation(path: Path) -> Path:
 
 def reserve_name(path: Path) -> bool:
     """Claim the name ``path`` for a file written later (atomic: O_EXCL); False when it is taken.
+
+    ``CannotWrite`` (naming ``path``) when the claim cannot be written, a full disk: no claim is left.
 
     Two runs choosing an output name at once can then never pick the same one:
     the hidden ``.<name>.reserved`` file (holding the claimant's pid) marks it
@@ -116,8 +146,12 @@ def reserve_name(path: Path) -> bool:
         return False
     except OSError:
         return True  # an unwritable folder: nothing to claim, and writing there fails with CannotWrite
-    with os.fdopen(descriptor, "w") as reservation:
-        reservation.write(str(os.getpid()))
+    try:
+        with os.fdopen(descriptor, "w") as reservation:
+            reservation.write(str(os.getpid()))
+    except OSError as reason:  # a full disk: the claim is withdrawn, the run told where it could not write
+        release_name(path)
+        raise CannotWrite(path, reason) from reason
     if path.exists():  # written and released by another run since the caller looked
         release_name(path)
         return False
@@ -145,12 +179,16 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     for candidate in folder.glob(f".*{RESERVED_SUFFIX}"):  # names claimed by runs that were killed
         try:
             pid = candidate.read_text().strip()
-            if pid.isdigit() and not _alive(int(pid)):
+            if (pid.isdigit() and not _alive(int(pid))) or (not pid and _older_than(candidate, EMPTY_CLAIM_S)):
                 candidate.unlink()
                 removed.append(candidate)
         except OSError:
             pass
     return removed
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    return time.time() - path.stat().st_mtime > seconds
 
 
 def _alive(pid: int) -> bool:

@@ -34,6 +34,7 @@ from optimizer.stability import stabilise
 from optimizer.validate import validate
 
 Progress = Callable[[str], None]
+OVER_AN_INPUT = "the output would overwrite an input; expected another --output"
 
 
 def _quiet(message: str) -> None:
@@ -56,6 +57,14 @@ class RunResult:
         return 3 if self.plan.status == INFEASIBLE else 1
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped the run; ``stage`` is the stage it stopped."""
+
+    def __init__(self, stage: str):
+        super().__init__(stage)
+        self.stage = stage
+
+
 class _Stages:
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -64,7 +73,10 @@ class _Stages:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        except KeyboardInterrupt as interrupt:
+            raise interrupt if isinstance(interrupt, Interrupted) else Interrupted(name) from None
         self.timings[name] = time.perf_counter() - started
         self.progress(f"{name:<9} {self.timings[name]:8.2f} s")
 
@@ -142,13 +154,16 @@ def _conflicts(data: PlanningData, settings) -> list[str]:
 
 
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet, explain: bool | None = None, replan=None) -> RunResult:
+        progress: Progress = _quiet, explain: bool | None = None, replan=None, overwrite: bool = False) -> RunResult:
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
     ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
     ``replan`` (optimizer/replan.py ``Replan``): plan against a previous plan: frozen
     orders, a warm start, the change cost and the Changes sheet.
+    ``overwrite``: ``output_path`` may name an existing file (else InputRefused, before any work).
     """
+    if output_path is not None and not overwrite:
+        refuse_existing_output(output_path, input_path)
     stages = _Stages(progress)
     data, warnings = load(input_path, progress, stages)
     if replan is not None:
@@ -156,6 +171,15 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
         warnings = warnings + frozen
     warnings = warnings + order_bound_warnings(data)  # big-M values the solver's tolerances cannot honour
     output = output_path or default_output_path(input_path, outputs_dir)
+    try:
+        return _plan_and_write(data, warnings, output, stages, explain, replan)
+    finally:
+        if output_path is None and not output.exists():
+            release_name(output)  # the name claimed by default_output_path is free again
+
+
+def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, stages: _Stages,
+                    explain: bool | None, replan) -> RunResult:
     _refuse_overwriting_input(output, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
     plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None)
@@ -178,8 +202,6 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
                 plan.status = ERROR
                 plan.solve.message = "the plan failed the independent check, so it was not written: " + \
                     "; ".join(failure.violations[:5])
-    if written is None and output_path is None:
-        release_name(output)  # the name claimed by default_output_path is free again
     return RunResult(plan, data, written, warnings, stages.timings)
 
 
@@ -196,9 +218,21 @@ def _verify(written: Path, data: PlanningData) -> None:
         raise PlanCheckFailed(violations)
 
 
+def refuse_existing_output(output: Path, input_path: Path) -> None:
+    """A run never writes over another file unless asked to (--overwrite), and never over its input."""
+    if not (output.exists() or output.is_symlink()):
+        return
+    resolved, given = output.resolve(), Path(input_path).resolve()
+    if given in (resolved, resolved.parent):
+        message = OVER_AN_INPUT
+    else:
+        message = ("the file exists and a run never writes over another file; expected a new --output, "
+                   "or --overwrite to replace it")
+    raise InputRefused([Problem("error", message, file=str(output))])
+
+
 def _refuse_overwriting_input(output: Path, data: PlanningData) -> None:
     resolved = output.resolve()
     for input_file in data.input_files:
         if Path(input_file.path).resolve() == resolved:
-            raise InputRefused([Problem("error", "the output would overwrite an input; expected another --output",
-                                        file=str(output))])
+            raise InputRefused([Problem("error", OVER_AN_INPUT, file=str(output))])

@@ -27,7 +27,7 @@ from models.results import extract_plan
 from models.stability import change_cost
 from models.start import start_from_orders
 from optimizer import changes
-from optimizer.changes import PlanChanges, PlanView
+from optimizer.changes import NotAPlan, PlanChanges, PlanView
 from optimizer.data import PlanningData, Slot
 from optimizer.files import CannotWrite
 from optimizer.freeze import freeze_orders
@@ -51,6 +51,7 @@ class Options:
     previous_plan: Path | None = None  # a plan workbook; default: the history's previous plan of the input
     explain: bool | None = None
     command: str = "run"
+    overwrite: bool = False  # --output may name an existing file (the history row of the plan there says so)
 
 
 @dataclass
@@ -116,13 +117,18 @@ def plan_input(input_path: Path, options: Options, history: History | None = Non
                progress: Progress = _quiet) -> Outcome:
     """Plan ``input_path`` against its previous plan and record the run; never raises for a bad input."""
     started_at, started = now_utc(), time.perf_counter()
-    previous = _previous(input_path, options, history)
+    try:
+        previous = _previous(input_path, options, history, progress)
+    except NotAPlan as refusal:  # --previous names a file that is not a plan: an input error
+        return Outcome(EXIT_REFUSED, refusal=InputRefused([Problem("error", str(refusal),
+                                                                   file=str(options.previous_plan))]))
     replan = Replan(previous, options.freeze)
     if previous is not None:
         progress(f"previous  {previous.label}" + (f" (freezing its first {options.freeze} period(s))"
                                                   if options.freeze else ""))
     try:
-        result = run(input_path, options.output_path, options.outputs_dir, progress, options.explain, replan=replan)
+        result = run(input_path, options.output_path, options.outputs_dir, progress, options.explain, replan=replan,
+                     overwrite=options.overwrite)
         outcome = Outcome(result.exit_code, result, previous=previous)
     except InputRefused as refusal:
         outcome = Outcome(EXIT_REFUSED, refusal=refusal, previous=previous)
@@ -134,20 +140,29 @@ def plan_input(input_path: Path, options: Options, history: History | None = Non
     outcome.seconds = time.perf_counter() - started
     if outcome.refusal is not None and options.command == "run":
         return outcome  # the contract: a refused `optimize run` changes no file (watch and schedule record it)
-    if history is not None:
-        try:
-            outcome.run_id = history.record(run_record(input_path, outcome, options, replan, started_at))
-        except Exception as exc:  # a history that is down never costs the plan
-            progress(f"warning: the run could not be recorded in the history: {type(exc).__name__}: {exc}")
+    if history is not None:  # a history that fails never costs the plan: a warning, the run not recorded
+        _record_run(history, input_path, outcome, options, replan, started_at, progress)
     return outcome
 
 
-def _previous(input_path: Path, options: Options, history: History | None) -> PlanView | None:
+def _record_run(history: History, input_path: Path, outcome: Outcome, options: Options, replan: Replan,
+                started_at: str, progress: Progress) -> None:
+    try:
+        record = run_record(input_path, outcome, options, replan, started_at)
+    except Exception as exc:  # an outcome the record cannot describe: the plan stands all the same
+        progress(f"warning: the run could not be recorded in the history: {type(exc).__name__}: {exc}")
+        return
+    outcome.run_id = history.safely(lambda: history.record(record), None, progress)
+    if outcome.run_id is not None and options.overwrite and outcome.output is not None:
+        history.safely(lambda: history.note_replaced(outcome.output, outcome.run_id), 0, progress)
+
+
+def _previous(input_path: Path, options: Options, history: History | None, progress: Progress) -> PlanView | None:
     if options.previous_plan is not None:
         return changes.read_plan(options.previous_plan)
     if history is None:
         return None
-    record = history.previous_plan(input_path)
+    record = history.safely(lambda: history.previous_plan(input_path), None, progress)
     return changes.from_record(record) if record else None
 
 

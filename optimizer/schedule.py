@@ -99,7 +99,8 @@ class Schedule:
     force: bool = False
     now: Callable[[], datetime] = field(default_factory=lambda: (lambda: datetime.now(local_zone())))
     sleep: Callable[[float], None] = time.sleep
-    last_hash: str | None = None  # of the last planned input, when there is no history
+    last_hash: str | None = None  # of the last planned input, when there is no history (or it fails)
+    warn: Callable[[str], None] = lambda message: None  # the history's warnings (it failing, it back)
 
     def next_time(self, previous: datetime | None) -> datetime | None:
         """The next run after ``previous``; a time missed while solving is made up now (coalesced)."""
@@ -136,8 +137,11 @@ class Schedule:
 
     def _last_planned_hash(self) -> str | None:
         if self.history is not None:
-            record = self.history.previous_plan(self.input_path)
-            return record.input_sha256 if record else None
+            unavailable = object()
+            record = self.history.safely(lambda: self.history.previous_plan(self.input_path), unavailable,
+                                         self.warn)
+            if record is not unavailable:
+                return record.input_sha256 if record else None
         return self.last_hash
 
     def _wait_until(self, due: datetime, stop: Callable[[], bool]) -> bool:

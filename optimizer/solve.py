@@ -14,8 +14,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import signal
+import threading
 import time
-from typing import Callable, Hashable
+from contextlib import contextmanager
+from typing import Callable, Hashable, Iterator
 
 import numpy as np
 import pyomo.environ as pyo
@@ -52,8 +55,9 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     is repaired before it is returned, with its true objective and gap (``repair_plan``).
     """
     started = time.perf_counter()
-    result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
-    return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
+    with _raising_interrupts():
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+        return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
 
 
 def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: float, time_left: float,
@@ -67,9 +71,35 @@ def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: floa
     return repair_plan(model, result, strays, mip_gap, time_left, threads)
 
 
-def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-           threads: int | None = None, start: dict | None = None,
-           blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+@contextmanager
+def _raising_interrupts() -> Iterator[None]:
+    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve.
+
+    highspy catches KeyboardInterrupt itself to stop HiGHS cleanly, and Pyomo then
+    reports the stopped solve as an error: the interrupt is noted here and raised
+    once the solver has returned. Only the main thread receives signals.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield  # not the main thread, or Ctrl-C is ignored or left to the system here
+        return
+    noted: list[int] = []
+
+    def note(number, frame) -> None:
+        noted.append(number)
+        previous(number, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if noted:
+        raise KeyboardInterrupt
+
+
+def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
+           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
     """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a

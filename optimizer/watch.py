@@ -15,7 +15,9 @@ an input of its own. An input is planned when its content hash differs from
 the one last planned (in this watch, or in the run history when the watch
 starts), so touching a file without changing it plans nothing, and a watch
 restarted over an unchanged folder does not plan it again. A failed run
-(refused, infeasible, an error) is reported and the watch goes on.
+(refused, infeasible, an error) is reported and the watch goes on; so does a
+history that fails (a server that stops): the watch plans without it, warns
+once, and records again when the database answers.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Watch:
     each: bool = False
     history: History | None = None
     clock: Callable[[], float] = time.monotonic
+    warn: Callable[[str], None] = lambda message: None  # the history's warnings (it failing, it back)
     seen: dict[Path, Stamp] = field(default_factory=dict)  # last size and mtime of each workbook
     since: dict[Path, float] = field(default_factory=dict)  # when that stamp was first seen
     planned: dict[Path, str] = field(default_factory=dict)  # input -> content hash last planned
@@ -113,7 +116,9 @@ class Watch:
 
     def _last_hash(self, target: Path) -> str | None:
         if target not in self.planned and self.history is not None:
-            last = self.history.runs(limit=1, input_path=target)
+            last = self.history.safely(lambda: self.history.runs(limit=1, input_path=target), None, self.warn)
+            if last is None:  # the history fails: plan, and it is asked again after a restart
+                return None
             self.planned[target] = last[0].input_sha256 if last else None
         return self.planned.get(target)
 

@@ -60,3 +60,10 @@ def big_loan_sheets(unit_price: float = 10, amount: float = 1e12, order_cost: fl
     book["Funding"][0]["amount"] = amount
     book["Demand"] = [{"mineral": "ga", "period": t, "quantity": q} for t, q in enumerate(BIG_LOAN_DEMAND, 1) if q]
     return book
+
+
+def small_plan_input(path: Path) -> Path:
+    """The base workbook with 5 t of ga demanded in each of its 3 periods at 10 per t: objective 150."""
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 5} for t in (1, 2, 3)]
+    return write_workbook(path, sheets)

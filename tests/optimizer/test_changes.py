@@ -97,7 +97,7 @@ def test_optimize_diff_between_two_plan_workbooks_and_two_runs(two_runs, tmp_pat
     # From the history every list price of the input is known, not only those of ordered offers.
     assert "list price of ga from S2" not in by_id.stdout and "price" in by_id.stdout
     missing = runner.invoke(main, ["diff", "1", "99", "--db", history.url])
-    assert missing.exit_code == 1 and "no run 99 in the history" in missing.stderr
+    assert missing.exit_code == 2 and "no run 99 in the history" in missing.stderr
 
 
 def test_read_plan_reads_a_result_workbook(two_runs):
@@ -110,7 +110,7 @@ def test_read_plan_reads_a_result_workbook(two_runs):
 def test_diff_refuses_a_workbook_that_is_not_a_plan(tmp_path):
     source = write_workbook(tmp_path / "in.xlsx", sheets())
     result = CliRunner().invoke(main, ["diff", str(source), str(source)])
-    assert result.exit_code == 1 and "is not a plan" in result.stderr
+    assert result.exit_code == 2 and "is not a plan" in result.stderr
 
 
 class SourcesThatBind:

@@ -68,7 +68,7 @@ def half_then_hang(self, filename):
 
 openpyxl.Workbook.save = half_then_hang
 from optimizer.cli import main
-main(["run", sys.argv[1], "--output", sys.argv[2]])
+main(["run", sys.argv[1], "--output", sys.argv[2], "--overwrite"])
 """
 
 
@@ -144,7 +144,7 @@ def test_full_disk_while_writing_loses_nothing(small_input, old_plan, monkeypatc
         def replace(source, target):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         monkeypatch.setattr(files.os, "replace", replace)
-    result = invoke("run", small_input, "--output", old_plan)
+    result = invoke("run", small_input, "--output", old_plan, "--overwrite")
     assert result.exit_code == 1
     assert f"error: the plan could not be written: cannot write {old_plan} (No space left on device); " \
            "no file was changed" in result.stderr

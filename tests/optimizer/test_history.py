@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -20,6 +14,7 @@ from optimizer.cli import main
 from optimizer.history import History, RunRecord, content_hash, database_url, default_url, now_utc
 from optimizer.pipeline import load
 from optimizer.replan import Options, plan_input
+from pgserver import PostgresServer
 from workbooks import base_sheets, write_workbook
 
 
@@ -138,51 +133,12 @@ def test_no_history_records_nothing(small_input, tmp_path):
 # --- PostgreSQL: a throwaway cluster on loopback --------------------------------------------------
 
 
-def _postgres_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(versions[-1]).parent if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url():
-    """Start a PostgreSQL cluster in a temporary folder (as the postgres user when run as root)."""
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[test]')")
-    binaries = _postgres_bin()
-    if binaries is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None or subprocess.run(["id", "postgres"], capture_output=True).returncode:
-            pytest.skip("running as root without a postgres user to start the server as")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="history-pg-"))
-    if as_user:
-        shutil.chown(folder, "postgres")
-    cluster, port = folder / "cluster", _free_port()
-
-    def run(*command: str) -> None:
-        subprocess.run(as_user + list(command), check=True, capture_output=True, timeout=120)
-
-    try:
-        run(str(binaries / "initdb"), "-D", str(cluster), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(str(binaries / "pg_ctl"), "-D", str(cluster), "-l", str(folder / "log"), "-w", "-t", "60", "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"a throwaway PostgreSQL server could not be started: {exc}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    subprocess.run(as_user + [str(binaries / "pg_ctl"), "-D", str(cluster), "-m", "immediate", "stop"],
-                   capture_output=True, timeout=60)
-    shutil.rmtree(folder, ignore_errors=True)
+    """A PostgreSQL cluster in a temporary folder (tests/pgserver.py)."""
+    server = PostgresServer()
+    yield server.url
+    server.remove()
 
 
 def test_postgresql_history_records_and_finds_runs(postgres_url):
@@ -190,7 +146,7 @@ def test_postgresql_history_records_and_finds_runs(postgres_url):
     exercise(history)
     assert History(postgres_url).runs(limit=1)[0].id == history.runs(limit=1)[0].id  # tables created once
     with history.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE runs"))
+        connection.execute(sa.text("DROP TABLE optimize_runs"))
     history.dispose()
 
 
@@ -200,5 +156,5 @@ def test_optimize_run_records_into_postgresql(postgres_url, small_input, tmp_pat
     assert runs[0]["status"] == "optimal" and runs[0]["input"] == "small.xlsx"
     history = History(postgres_url)
     with history.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE runs"))
+        connection.execute(sa.text("DROP TABLE optimize_runs"))
     history.dispose()

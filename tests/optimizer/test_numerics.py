@@ -140,7 +140,7 @@ def test_a_plan_the_checker_rejects_is_never_written(tmp_path, corrupted_plans):
     output = tmp_path / "out" / "plan.xlsx"
     output.parent.mkdir()
     output.write_bytes(b"the previous plan")
-    result = invoke("run", source, "--output", output)
+    result = invoke("run", source, "--output", output, "--overwrite")
     assert result.exit_code == 1
     assert "error: the plan failed the independent check, so it was not written: " in result.stderr
     # The violations, named: 6 t ordered in period 1 where the costs and the stock balance say 5.

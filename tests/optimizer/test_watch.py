@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
+from pgserver import PostgresServer
 from replancase import sheets
 from workbooks import write_workbook
 
@@ -159,3 +160,39 @@ def test_watch_once_plans_what_changed_and_is_quiet_on_the_next_pass(tmp_path):
     second = CliRunner().invoke(main, args, catch_exceptions=False)
     assert second.exit_code == 0 and "optimal" not in second.stderr  # unchanged since its run in the history
     assert len(History(str(tmp_path / "history.sqlite")).runs()) == 1
+
+
+def test_a_watch_goes_on_while_the_history_server_is_down_and_records_again_when_it_is_back(tmp_path):
+    """A real PostgreSQL server, stopped and started again between polls: every change is planned; one
+    warning while the server is down, a note when it answers, and the runs after that are recorded."""
+    server = PostgresServer()
+    try:
+        inputs, outputs, said = tmp_path / "inputs", tmp_path / "outputs", []
+        history = History(server.url)
+        options = Options(outputs, command="watch")
+        watch = Watch(inputs, lambda target: plan_input(target, options, history, progress=said.append),
+                      debounce=0.0, history=history, warn=said.append)
+
+        def change_and_poll(demand: float):
+            base = sheets()
+            base["Demand"] = [{"mineral": "ga", "period": t, "quantity": demand} for t in (1, 2, 3)]
+            write_workbook(inputs / "base.xlsx", base)
+            ((_, outcome),) = watch.poll()
+            assert outcome.exit_code == 0 and outcome.output.exists(), outcome.error
+            return outcome
+
+        assert change_and_poll(5).run_id is not None
+        server.stop()
+        assert [change_and_poll(demand).run_id for demand in (6, 7)] == [None, None]  # planned, not recorded
+        (warning,) = [line for line in said if line.startswith("warning")]  # once, however many runs
+        assert warning.startswith(f"warning: the run history {history.where} cannot be ")
+        assert "check that the database server is running and reachable" in warning and "password" not in warning
+        server.start()
+        assert change_and_poll(8).run_id is not None  # (an immediate stop may skip ids: no number asserted)
+        assert [line for line in said if line.startswith("note")] == [
+            f"note: the run history {history.where} answers again; runs are recorded again"]
+        assert [run.objective for run in history.runs()] == [240.0, 150.0]
+        assert len(list(outputs.glob("*.xlsx"))) == 4
+        history.dispose()
+    finally:
+        server.remove()
