@@ -148,7 +148,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             return _solve(model, mip_gap, time_left, threads)
     objective = results.incumbent_objective
     bound = results.objective_bound
-    gap = _relative_gap(objective, bound)
+    gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
         status = OPTIMAL
         message = "optimal within the gap"
@@ -191,7 +191,7 @@ def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip
         return SolveResult(ERROR, repaired.termination, seconds=seconds, handover_seconds=result.handover_seconds,
                            message=f"{note}; no repaired plan was found: {repaired.message}")
     objective = pyo.value(model.objective)
-    gap = _relative_gap(objective, result.bound)
+    gap = relative_gap(objective, result.bound)
     status = OPTIMAL if gap is not None and gap <= max(mip_gap, 1e-7) else FEASIBLE
     message = "optimal within the gap" if status == OPTIMAL else f"a plan {_percent(gap)} from the best bound"
     return SolveResult(status, result.termination, objective, result.bound, gap, seconds,
@@ -392,10 +392,12 @@ def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:
     return abs(actual - reported) > 1e-6 * max(1.0, abs(actual), abs(reported))
 
 
-def _relative_gap(objective: float | None, bound: float | None) -> float | None:
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|objective - bound| / |objective|, HiGHS's relative gap; round-off (1e-12 relative) is 0."""
     if objective is None or bound is None or not math.isfinite(bound):
         return None
-    return abs(objective - bound) / max(1e-9, abs(objective))
+    gap = abs(objective - bound) / max(1e-9, abs(objective))
+    return 0.0 if gap < 1e-12 else gap
 
 
 def _percent(gap: float | None) -> str:

@@ -30,7 +30,7 @@ from models.stability import add_stability_pass, allowed_objective, change_value
 from optimizer.budget import TimeBudget
 from optimizer.data import PlanningData, Slot
 from optimizer.plan import FEASIBLE, OPTIMAL, Plan, SolveResult
-from optimizer.solve import solve_around
+from optimizer.solve import relative_gap, solve_around
 
 # What the pass did, in the Summary's key stability_pass.
 RAN, CUT_SHORT, NOT_RUN = "ran", "cut short", "not run"
@@ -123,7 +123,7 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
                  record: StabilityPass) -> Plan:
     """The pass's plan, with the first solve's bound and the gap it now has."""
     objective = pyo.value(model.plan_cost)
-    gap = max(0.0, objective - solved.bound) / max(1e-9, abs(objective))
+    gap = relative_gap(max(objective, solved.bound), solved.bound)  # the bound is below any plan
     cut = result.status != OPTIMAL
     record.outcome = CUT_SHORT if cut else RAN
     message = f"{solved.message}; stability pass: the closest plan to the previous one within the gap"
