@@ -16,7 +16,7 @@ from models.objective import add_objective
 from models.ordering import add_ordering, order_upper_bounds
 from models.scaling import money_unit
 from models.stability import add_stability
-from optimizer.data import PlanningData, Slot
+from optimizer.contract.data import PlanningData, Slot
 
 
 def build_model(data: PlanningData, elastic: bool = False,

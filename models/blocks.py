@@ -3,7 +3,7 @@
 Minerals are linked only by funding (amounts and budgets: rows) and supplier
 onboarding (``UsesSupplier``: columns shared by every mineral of a supplier).
 Every other variable belongs to exactly one mineral, named at a fixed position
-of its index. optimizer/decompose.py uses this to solve one small model per
+of its index. optimizer/solving/decompose.py uses this to solve one small model per
 mineral and assemble a starting plan.
 """
 

@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 
 from models.elastic import add_slack, slack_of
 from models.release import add_release_rule, serves_first
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 
 
 def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from models.elastic import add_slack, slack_of
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 
 
 def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:

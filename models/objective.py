@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",

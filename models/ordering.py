@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from optimizer.data import Offer, PlanningData, Slot
+from optimizer.contract.data import Offer, PlanningData, Slot
 
 
 TIER_GAP = 1e-5

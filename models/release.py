@@ -31,7 +31,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
-from optimizer.data import SERVE_FIRST, PlanningData, Slot
+from optimizer.contract.data import SERVE_FIRST, PlanningData, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
 

@@ -7,7 +7,7 @@ models/ordering.py keep M small, but a plan is checked anyway: a *stray* order
 has a quantity above ``STRAY_QUANTITY`` with its yes/no variable (IsOrdered,
 or InTier of the segment holding the quantity) below 0.5.
 
-Repair (optimizer/solve.py runs the solves):
+Repair (optimizer/solving/highs.py runs the solves):
     1. round: a stray order is placed (y = 1, the segment holding its quantity)
        where its quantity meets min_order and its order_cost fits the headroom of
        its funding; otherwise it is dropped (y = 0, so x = 0);
@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
 from models.ordering import order_need
-from optimizer.data import PlanningData, Slot
+from optimizer.contract.data import PlanningData, Slot
 
 STRAY_QUANTITY = 1e-6  # units: larger than the solver's primal feasibility tolerance on x <= M y with y = 0
 ROUND_TOLERANCE = 1e-6  # relative: a quantity this close below min_order meets it

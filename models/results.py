@@ -14,8 +14,8 @@ import pyomo.environ as pyo
 
 from models.objective import COST_TERMS
 from models.release import apply_serve_first
-from optimizer.data import PlanningData
-from optimizer.plan import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+from optimizer.contract.data import PlanningData
+from optimizer.contract.results import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
 _ZERO = 1e-9
 MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}

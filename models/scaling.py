@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from optimizer.data import PlanningData, Slot
+from optimizer.contract.data import PlanningData, Slot
 
 LARGEST_SCALED_AMOUNT_DIGITS = 5
 SMALLEST_SCALED_PRICE_DIGITS = -3

@@ -37,7 +37,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from models.release import release_pattern
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 
 _ZERO = 1e-9
 
@@ -128,7 +128,7 @@ def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.D
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
     fix_binaries(model, data, orders)
     restate_capacity(model, data)
-    model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solve fills it for an LP
+    model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model
 
 

@@ -20,7 +20,7 @@ registered as ``change_cost``, outside the contract's seven cost terms: the
 Summary's seven still add up to ``objective``, and the optimised total is
 objective + change_cost.
 
-The stability pass (``add_stability_pass``, run by optimizer/stability.py after
+The stability pass (``add_stability_pass``, run by optimizer/solving/stability.py after
 the solve, Settings ``stability``) keeps the solved plan's objective within the
 gap and minimises the change instead, weighted by list price: among equally good
 plans, the one closest to the previous plan.
@@ -32,7 +32,7 @@ import math
 
 import pyomo.environ as pyo
 
-from optimizer.data import PlanningData, Slot
+from optimizer.contract.data import PlanningData, Slot
 
 
 def add_stability(model: pyo.ConcreteModel, data: PlanningData, previous_orders: dict[Slot, float] | None) -> None:
@@ -75,7 +75,7 @@ def _part(change: float | None, sign: int) -> float | None:
 
 
 def add_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float) -> None:
-    """Turn a solved model into the stability pass (optimizer/stability.py): the closest plan to the
+    """Turn a solved model into the stability pass (optimizer/solving/stability.py): the closest plan to the
     previous one (``model.previous_orders``) among those that cost at most ``allowance`` (currency).
 
         minimise   change_value = sum over (o,t) in CHANGE_SLOTS of p[o,t] * (ChangeUp[o,t] + ChangeDown[o,t])

@@ -22,7 +22,7 @@ from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
 from models.release import serve_first_stock, stock_values
-from optimizer.data import PlanningData, Slot
+from optimizer.contract.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
 

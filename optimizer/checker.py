@@ -19,7 +19,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from optimizer.data import SERVE_FIRST, Offer, PlanningData, Scenario
+from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
 
 SHEETS = {  # normalised sheet name -> (title as in the contract, required columns)
     "summary": ("Summary", ("key", "value")),

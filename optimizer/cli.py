@@ -16,27 +16,27 @@ from typing import Iterator
 import click
 
 from optimizer import __version__
-from optimizer.generate import SIZES, Size, write_generated_workbook
+from optimizer.intake.generate import SIZES, Size, write_generated_workbook
 from optimizer.pipeline import RunResult, load
-from optimizer.plan import INFEASIBLE
+from optimizer.contract.results import INFEASIBLE
 from optimizer.files import CannotWrite
-from optimizer.problems import InputRefused, Problem
-from optimizer.report import summary_frame
-from optimizer.template import write_template
-from optimizer.terminal import summary_lines
-from optimizer import changes as plan_changes
-from optimizer.history import History, HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
-from optimizer.replan import Options, Outcome, plan_input
-from optimizer.schedule import Schedule, make_trigger
-from optimizer.watch import Watch
-from optimizer.execution import CannotConnect, Workers, default_workers
+from optimizer.contract.problems import InputRefused, Problem
+from optimizer.reporting.workbook import summary_frame
+from optimizer.intake.template import write_template
+from optimizer.reporting.terminal import summary_lines
+from optimizer.replan import changes as plan_changes
+from optimizer.replan.history import History, HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
+from optimizer.replan.replan import Options, Outcome, plan_input
+from optimizer.replan.schedule import Schedule, make_trigger
+from optimizer.replan.watch import Watch
+from optimizer.studies.execution import CannotConnect, Workers, default_workers
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
-from optimizer.stress import INDEPENDENT, MODES, prepare_stress, stress_test
-from optimizer.stress_report import WORST_SAMPLES, against_plan, write_stress_workbook
-from optimizer.studybook import refuse_overwriting
-from optimizer.sweep import prepare_sweep, sweep, variations_from_options
-from optimizer.sweep_report import write_sweep_workbook
+from optimizer.studies.stress import INDEPENDENT, MODES, prepare_stress, stress_test
+from optimizer.studies.stress_report import WORST_SAMPLES, against_plan, write_stress_workbook
+from optimizer.reporting.studybook import refuse_overwriting
+from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
+from optimizer.studies.sweep_report import write_sweep_workbook
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -216,7 +216,7 @@ def template_command(output_path: Path, examples: bool) -> None:
                err=True)
 
 
-# --- what-if sweeps and stress tests (optimizer/sweep.py, optimizer/stress.py, optimizer/execution.py) ---
+# --- what-if sweeps and stress tests (optimizer/studies/sweep.py, optimizer/studies/stress.py, optimizer/studies/execution.py) ---
 
 def _where_options(command):
     """--workers and --scheduler: local worker processes, or a Dask distributed cluster."""
@@ -316,7 +316,7 @@ def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, s
     sys.exit(EXIT_OK if not result.failed_chunks else EXIT_FAILED)
 
 
-# --- re-plans: watch, schedule, history, diff (optimizer/replan.py, watch.py, schedule.py, history.py) ---
+# --- re-plans: watch, schedule, history, diff (optimizer/replan/replan.py, watch.py, schedule.py, history.py) ---
 
 def _changes_text(plan) -> str:
     """"vs run 4: 2 added, 1 changed, 3 prices moved" (empty without a previous plan)."""

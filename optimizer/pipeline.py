@@ -18,20 +18,20 @@ from models import build_model
 from models.blocks import mineral_of
 from models.results import describe_conflicts, extract_plan, model_size
 from models.start import commitments_only_start, replan_start
-from optimizer.analysis import analyse
-from optimizer.budget import TimeBudget
+from optimizer.analysis.analyse import analyse
+from optimizer.solving.budget import TimeBudget
 from optimizer.checker import check_result_workbook
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
-from optimizer.numerics import order_bound_warnings
-from optimizer.plan import ERROR, INFEASIBLE, Plan
-from optimizer.problems import InputRefused, Problem, Problems
-from optimizer.reader import read_input
-from optimizer.report import write_result_workbook
-from optimizer.size import too_large
-from optimizer.solve import solve_model
-from optimizer.stability import stabilise
-from optimizer.validate import validate
+from optimizer.intake.numerics import order_bound_warnings
+from optimizer.contract.results import ERROR, INFEASIBLE, Plan
+from optimizer.contract.problems import InputRefused, Problem, Problems
+from optimizer.intake.reader import read_input
+from optimizer.reporting.workbook import write_result_workbook
+from optimizer.solving.size import too_large
+from optimizer.solving.highs import solve_model
+from optimizer.solving.stability import stabilise
+from optimizer.intake.validate import validate
 
 Progress = Callable[[str], None]
 OVER_AN_INPUT = "the output would overwrite an input; expected another --output"
@@ -84,7 +84,7 @@ class _Stages:
 def load(input_path: Path, progress: Progress = _quiet,
          stages: _Stages | None = None) -> tuple[PlanningData, list[Problem]]:
     """Read and validate INPUT; raises InputRefused with every problem when it breaks the contract,
-    or when its model could not fit in this machine's memory (optimizer/size.py, before building)."""
+    or when its model could not fit in this machine's memory (optimizer/solving/size.py, before building)."""
     stages = stages or _Stages(progress)
     with stages.stage("read"):
         raw, read_problems = read_input(input_path)
@@ -116,10 +116,10 @@ def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | Non
 def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | None = None) -> Plan:
     """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
 
-    ``previous_orders`` (a re-plan, optimizer/replan.py): the previous plan's orders start
+    ``previous_orders`` (a re-plan, optimizer/replan/replan.py): the previous plan's orders start
     the solver (large models: models/start.py replan_start), with Settings
     change_penalty > 0 each unit of change against them costs, and the stability
-    pass (optimizer/stability.py) moves the plan as close to them as the gap allows.
+    pass (optimizer/solving/stability.py) moves the plan as close to them as the gap allows.
     """
     settings = data.settings
     with stages.stage("build"):
@@ -158,7 +158,7 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
     ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
-    ``replan`` (optimizer/replan.py ``Replan``): plan against a previous plan: frozen
+    ``replan`` (optimizer/replan/replan.py ``Replan``): plan against a previous plan: frozen
     orders, a warm start, the change cost and the Changes sheet.
     ``overwrite``: ``output_path`` may name an existing file (else InputRefused, before any work).
     """

@@ -40,11 +40,11 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     from models.results import extract_plan, model_size
     from models.start import commitments_only_start
     from optimizer.checker import check_result_workbook
-    from optimizer.generate import SIZES, write_generated_workbook
-    from optimizer.reader import read_input
-    from optimizer.report import write_result_workbook
-    from optimizer.solve import solve_model
-    from optimizer.validate import validate
+    from optimizer.intake.generate import SIZES, write_generated_workbook
+    from optimizer.intake.reader import read_input
+    from optimizer.reporting.workbook import write_result_workbook
+    from optimizer.solving.highs import solve_model
+    from optimizer.intake.validate import validate
 
     seconds: dict[str, float] = {}
     folder = Path(tempfile.mkdtemp(prefix=f"bench_{size_name}_"))

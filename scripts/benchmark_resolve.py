@@ -30,10 +30,10 @@ from models import build_model  # noqa: E402
 from models.blocks import mineral_of  # noqa: E402
 from models.results import extract_plan  # noqa: E402
 from models.start import commitments_only_start, start_from_orders  # noqa: E402
-from optimizer.data import PlanningData  # noqa: E402
-from optimizer.generate import SIZES, write_generated_workbook  # noqa: E402
+from optimizer.contract.data import PlanningData  # noqa: E402
+from optimizer.intake.generate import SIZES, write_generated_workbook  # noqa: E402
 from optimizer.pipeline import load  # noqa: E402
-from optimizer.solve import solve_model  # noqa: E402
+from optimizer.solving.highs import solve_model  # noqa: E402
 
 
 def moved_prices(data: PlanningData, seed: int, move: float = 0.05) -> PlanningData:

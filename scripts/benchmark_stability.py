@@ -26,8 +26,8 @@ import openpyxl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer.generate import SIZES, write_generated_workbook  # noqa: E402
-from optimizer.replan import Options, plan_input  # noqa: E402
+from optimizer.intake.generate import SIZES, write_generated_workbook  # noqa: E402
+from optimizer.replan.replan import Options, plan_input  # noqa: E402
 
 ORDER_KINDS = ("added", "removed", "changed")
 

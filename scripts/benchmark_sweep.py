@@ -4,7 +4,7 @@
     python scripts/benchmark_sweep.py --write docs/performance.md      # and put it under "## Sweeps"
     python scripts/benchmark_sweep.py --funding "NDS fund=0:2e9:6" --time-limit 60
 
-Each configuration runs the same sweep end to end (``optimizer.sweep.run_sweep``:
+Each configuration runs the same sweep end to end (``optimizer.studies.sweep.run_sweep``:
 starting the workers, sending the data, every solve, collecting the rows) and
 reports wall time and solves per minute. The LocalCluster runs worker
 processes (one thread each), as a real cluster would. ``--write`` replaces
@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer.execution import Workers  # noqa: E402
-from optimizer.sweep import run_sweep, variations_from_options  # noqa: E402
+from optimizer.studies.execution import Workers  # noqa: E402
+from optimizer.studies.sweep import run_sweep, variations_from_options  # noqa: E402
 
 HEADING = "## Sweeps"
 

@@ -1,4 +1,4 @@
-"""Every test gets its own run history (optimizer/history.py), so no test reads another's runs
+"""Every test gets its own run history (optimizer/replan/history.py), so no test reads another's runs
 and none writes into the project's outputs/ folder."""
 
 from __future__ import annotations

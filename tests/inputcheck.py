@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimizer.problems import ERROR, Problem
-from optimizer.reader import read_input
-from optimizer.validate import validate
+from optimizer.contract.problems import ERROR, Problem
+from optimizer.intake.reader import read_input
+from optimizer.intake.validate import validate
 
 
 def read_and_validate(path: Path):

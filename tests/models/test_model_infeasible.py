@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from modelcase import approx, demand, run_case, sheets, solve
 
-from optimizer.plan import INFEASIBLE
+from optimizer.contract.results import INFEASIBLE
 
 
 def commit(supplier="S1", period=1, quantity=10):

@@ -14,11 +14,11 @@ from workbooks import BIG_LOAN_DEMAND, big_loan_sheets, write_workbook
 
 import models
 import models.ordering as ordering
-import optimizer.solve as solve_module
+import optimizer.solving.highs as solve_module
 from models import build_model
-from optimizer.data import PlanningData
+from optimizer.contract.data import PlanningData
 from optimizer.pipeline import load
-from optimizer.solve import solve_model
+from optimizer.solving.highs import solve_model
 
 K, H = 900, 1  # big_loan_sheets' order_cost and holding_cost
 

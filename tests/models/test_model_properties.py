@@ -24,8 +24,8 @@ import pytest
 from modelcase import optimum, run_case, solve
 from workbooks import base_sheets
 
-from optimizer.data import PlanningData
-from optimizer.plan import OPTIMAL
+from optimizer.contract.data import PlanningData
+from optimizer.contract.results import OPTIMAL
 
 SEEDS = range(10)
 T = 3

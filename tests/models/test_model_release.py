@@ -17,12 +17,12 @@ from modelcase import approx, demand, sheets, solve
 
 from models import build_model
 from optimizer.checker import check_result_workbook
-from optimizer.generate import Size, generate_sheets, write_sheets
+from optimizer.intake.generate import Size, generate_sheets, write_sheets
 from optimizer.pipeline import load, run
-from optimizer.plan import OPTIMAL
-from optimizer.execution import Workers
-from optimizer.stress import EXCLUSIVE, exposure, prepare_stress, read_plan_orders, simulate, stress_test
-from optimizer.stress_report import summary_frame
+from optimizer.contract.results import OPTIMAL
+from optimizer.studies.execution import Workers
+from optimizer.studies.stress import EXCLUSIVE, exposure, prepare_stress, read_plan_orders, simulate, stress_test
+from optimizer.studies.stress_report import summary_frame
 from workbooks import write_workbook
 
 P = 210.0  # shortfall_penalty of the counterexample; target_penalty default P / 21 = 10

@@ -1,7 +1,7 @@
 """Discount segments: an order at a tier's threshold is always priced at that tier."""
 
 from models.ordering import TIER_GAP, price_segments
-from optimizer.data import Offer
+from optimizer.contract.data import Offer
 
 
 def offer(discounts):

@@ -18,8 +18,8 @@ import pyomo.environ as pyo
 
 from models import build_model
 from models.sensitivity import sensitivity_model
-from optimizer.plan import OPTIMAL
-from optimizer.solve import solve_model
+from optimizer.contract.results import OPTIMAL
+from optimizer.solving.highs import solve_model
 
 STEP = 0.5  # small enough that the same limits bind
 

@@ -1,0 +1,1 @@
+"""What the plan's limits are worth and why a shortfall remains, in figures and plain words."""

@@ -1,0 +1,324 @@
+"""Plain words for the analysis: sensitivities, why a shortfall remains, the largest risks.
+
+The numbers come from ``optimizer.analysis.analyse`` (duals of the plan's LP, measured
+re-solves) and ``optimizer.analysis.metrics``; this module only words them. Money reads
+like "$100M" (USD) or "100M EUR"; quantities carry the mineral's unit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from models.sensitivity import Marginal
+from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
+from optimizer.contract.data import PlanningData
+from optimizer.reporting.charts import period_label
+from optimizer.analysis.metrics import EVERY_SCENARIO
+from optimizer.analysis.relax import PENALTY
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+BINDING = 1e-6  # relative slack below which a limit counts as reached
+MATTERS = 0.005  # a cause that removes less than this share of the shortfall "does not bind"
+
+# Short keys first, then the sentence, then the numbers behind it.
+SENSITIVITY_COLUMNS = ["limit", "item", "period", "finding", "cost_change_per_unit", "per", "status", "change",
+                       "effect"]
+CAUSE_COLUMNS = ["mineral", "limit", "finding", "removed", "removed_share", "expected_shortfall",
+                 "shortfall_if_lifted", "unit"]
+
+
+# --- numbers as words --------------------------------------------------------------------------
+
+def money(amount: float, currency: str) -> str:
+    """3 significant digits with K/M/B: $1.23M, 450K EUR."""
+    text = _short(abs(amount))
+    sign = "-" if amount < 0 and text != "0" else ""
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def _short(value: float) -> str:
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if value >= threshold * 0.9995:
+            return f"{value / threshold:.3g}{suffix}"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}" if value >= 0.01 else f"{value:.2g}"
+
+
+def number(value: float) -> str:
+    """A quantity for a sentence: 1,638 / 12.3 / 0.27."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) < 1e-9:
+        return "0"
+    return f"{value:.3g}"
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%" if share >= 0.01 or share == 0 else f"{100 * share:.1g}%"
+
+
+def _step(amount: float) -> float:
+    """A round amount of about 1-10% of ``amount`` to price a change by: 10B -> 100M, 30M -> 100K... at least 1."""
+    if amount <= 0:
+        return 1.0
+    return max(1.0, 10.0 ** (math.floor(math.log10(amount)) - 2))
+
+
+# --- sensitivities -----------------------------------------------------------------------------
+
+def sensitivity_frame(marginals: list[Marginal], data: PlanningData) -> pd.DataFrame:
+    """One row per funding source, per budget and capacity that binds, and per mineral's target."""
+    rows = []
+    for marginal in marginals:
+        if marginal.kind == "amount":
+            rows.append(_amount_row(marginal, data))
+        elif marginal.kind == "budget" and _binds(marginal, data.funding[marginal.key[0]].budgets[marginal.key[1]]):
+            rows.append(_budget_row(marginal, data))
+        elif marginal.kind == "capacity" and _binds(marginal, data.offers[marginal.key[:2]].max_per_period):
+            rows.append(_capacity_row(marginal, data))
+    rows += _target_rows([m for m in marginals if m.kind == "target"], data)
+    frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "target": 3}
+    frame["_group"] = frame["limit"].map(order)
+    frame["_size"] = -frame["cost_change_per_unit"].abs()
+    return frame.sort_values(["_group", "_size"], kind="stable").drop(columns=["_group", "_size"]).reset_index(
+        drop=True)
+
+
+def _binds(marginal: Marginal, limit: float) -> bool:
+    return marginal.slack <= BINDING * max(1.0, abs(limit)) or abs(marginal.value) > 1e-9
+
+
+def _amount_row(marginal: Marginal, data: PlanningData) -> dict:
+    source = marginal.key[0]
+    amount = data.funding[source].amount
+    currency = data.settings.currency
+    step = _step(amount)
+    saving = -marginal.value * step
+    if marginal.slack > BINDING * max(1.0, amount):
+        status = f"{money(marginal.slack, currency)} unused"
+        finding = (f"{source} has {money(marginal.slack, currency)} of its {money(amount, currency)} unused: "
+                   "more of it is worth nothing at the margin.")
+    elif saving > 1e-9:
+        status = "fully used"
+        finding = (f"Another {money(step, currency)} of {source} would lower the expected cost by about "
+                   f"{money(saving, currency)} (each extra {money(1, currency)} saves "
+                   f"{money(-marginal.value, currency)}).")
+    else:
+        status = "fully used"
+        finding = f"{source} is fully used, but more of it would not lower the expected cost: another limit binds first."
+    return _row("funding amount", source, None, status, marginal.value, f"per {currency}",
+                f"+{money(step, currency)}", -saving, finding)
+
+
+def _budget_row(marginal: Marginal, data: PlanningData) -> dict:
+    source, period = marginal.key
+    budget = data.funding[source].budgets[period]
+    currency = data.settings.currency
+    step = _step(budget)
+    saving = -marginal.value * step
+    if saving > 1e-9:
+        finding = (f"Another {money(step, currency)} of {source}'s budget in period {period} would lower the "
+                   f"expected cost by about {money(saving, currency)} (each extra {money(1, currency)} saves "
+                   f"{money(-marginal.value, currency)}).")
+    else:
+        finding = (f"{source}'s budget in period {period} ({money(budget, currency)}) is fully used, but more "
+                   "would not lower the expected cost.")
+    return _row("period budget", source, period, "fully used", marginal.value, f"per {currency}",
+                f"+{money(step, currency)}", -saving, finding)
+
+
+def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
+    supplier, mineral, period = marginal.key
+    unit = data.minerals[mineral].unit
+    capacity = data.offers[supplier, mineral].max_per_period
+    currency = data.settings.currency
+    saving = -marginal.value
+    if saving > 1e-9:
+        finding = (f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {number(capacity)} "
+                   f"{unit}) would lower the expected cost by about {money(saving, currency)}.")
+    else:
+        finding = (f"{supplier}'s {mineral} capacity in period {period} ({number(capacity)} {unit}) is used in "
+                   "full, but more would not lower the expected cost.")
+    return _row("capacity", f"{supplier}: {mineral}", period, "fully used", marginal.value, f"per {unit}",
+                f"+1 {unit}", -saving, finding)
+
+
+def _target_rows(marginals: list[Marginal], data: PlanningData) -> list[dict]:
+    """Per mineral: raising its target by one unit in every period that has one."""
+    currency = data.settings.currency
+    by_mineral: dict[str, list[Marginal]] = {}
+    for marginal in marginals:
+        by_mineral.setdefault(marginal.key[0], []).append(marginal)
+    rows = []
+    for mineral, items in by_mineral.items():
+        unit = data.minerals[mineral].unit
+        total = sum(m.value for m in items)
+        dearest = max(items, key=lambda m: m.value)
+        if total > 1e-9:
+            finding = (f"Raising the {mineral} target by 1 {unit} in each of its {len(items)} target periods would "
+                       f"raise the expected cost by about {money(total, currency)}; the dearest is period "
+                       f"{dearest.key[1]} ({money(dearest.value, currency)} per {unit}).")
+        else:
+            finding = f"The {mineral} target costs nothing more at the margin: the plan keeps stock above it."
+        rows.append(_row("target", mineral, None, f"{len(items)} periods", total, f"per {unit} in every period",
+                         f"+1 {unit}", total, finding))
+    return rows
+
+
+def _row(limit, item, period, status, value, per, change, effect, finding) -> dict:
+    return {"limit": limit, "item": item, "period": period, "status": status, "cost_change_per_unit": value,
+            "per": per, "change": change, "effect": effect, "finding": finding}
+
+
+# --- why a shortfall remains ----------------------------------------------------------------------
+
+def causes_frame(causes: list[Cause], data: PlanningData) -> pd.DataFrame:
+    """One row per measured limit per mineral, the limits that remove most first, all limits last."""
+    rows = []
+    for cause in causes:
+        unit = data.minerals[cause.mineral].unit
+        share = cause.removed / cause.shortfall if cause.shortfall > 0 else 0.0
+        rows.append({
+            "mineral": cause.mineral, "unit": unit, "expected_shortfall": cause.shortfall, "limit": cause.limit,
+            "shortfall_if_lifted": cause.relaxed, "removed": cause.removed,
+            "removed_share": share, "finding": _cause_finding(cause, unit, share, data),
+        })
+    frame = pd.DataFrame(rows, columns=CAUSE_COLUMNS)
+    if frame.empty:
+        return frame
+    frame["_last"] = frame["limit"].isin([ALL_LIMITS, NO_OFFER])
+    frame["_first"] = frame.groupby("mineral", sort=False).ngroup()
+    frame = frame.sort_values(["_first", "_last", "removed"], ascending=[True, True, False], kind="stable")
+    return frame.drop(columns=["_last", "_first"]).reset_index(drop=True)
+
+
+def _cause_finding(cause: Cause, unit: str, share: float, data: PlanningData) -> str:
+    short = f"{number(cause.shortfall)} {unit}"
+    if cause.limit == NO_OFFER:
+        return f"No supplier offers {cause.mineral}: only its stock and pipeline can serve it."
+    if cause.relaxed is None:
+        return f"Not measured: the re-solve with {cause.what} lifted found no plan in time."
+    if cause.limit == ALL_LIMITS:
+        if cause.relaxed <= MATTERS * cause.shortfall:
+            return f"With every limit lifted at once, the {short} short would all be bought."
+        return (f"With every limit lifted at once, {number(cause.relaxed)} {unit} of the {short} remain short: "
+                "buying that much costs more than the shortfall penalty.")
+    if cause.limit == PENALTY:
+        if share < MATTERS:
+            return f"A tenfold penalty would not change the plan for {cause.mineral}: the limits, not prices, keep it short."
+        spec, currency = data.minerals[cause.mineral], data.settings.currency
+        return (f"With tenfold penalties {number(cause.removed)} {unit} more would be bought: at today's penalties "
+                f"({money(spec.shortfall_penalty, currency)} per {unit} of demand not served, "
+                f"{money(spec.target_penalty, currency)} per {unit} and period below target) "
+                "falling short of that is cheaper than buying it.")
+    if share < MATTERS:
+        return f"Lifting {cause.what} removes nothing: it does not bind."
+    return f"Lifting {cause.what} removes {number(cause.removed)} of the {short} short ({percent(share)})."
+
+
+def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
+    """Per mineral, one sentence: which limits remove most of its shortfall."""
+    by_mineral: dict[str, list[Cause]] = {}
+    for cause in causes:
+        by_mineral.setdefault(cause.mineral, []).append(cause)
+    sentences = {}
+    for mineral, items in by_mineral.items():
+        unit = data.minerals[mineral].unit
+        shortfall = items[0].shortfall
+        named = sorted((c for c in items if c.limit not in (ALL_LIMITS, NO_OFFER) and shortfall > 0
+                        and c.removed / shortfall >= MATTERS), key=lambda c: -c.removed)
+        parts = [f"{c.limit} {percent(c.removed / shortfall)}" for c in named[:3]]
+        text = f"{mineral} ({number(shortfall)} {unit} short): "
+        text += ("lifting one limit alone removes, of it: " + ", ".join(parts)) if parts else \
+            "no single limit removes it"
+        together = next((c for c in items if c.limit == ALL_LIMITS and c.relaxed is not None), None)
+        if together is not None and together.relaxed > MATTERS * shortfall:
+            text += f"; {number(together.relaxed)} {unit} remain with every limit lifted"
+        sentences[mineral] = text + "."
+    return sentences
+
+
+# --- what each funding source can pay ----------------------------------------------------------------
+
+def funding_limits(use: pd.DataFrame, data: PlanningData) -> list[str]:
+    """Why each source paid what it paid: what its budgets, window and rules let it pay at most.
+
+    ``use`` is ``metrics.funding_use``: "Ex-Im loan: its per-period budgets in the 12 quarters it may
+    pay in (Q1 2027 to Q4 2029) add up to $900M of its $10B; it paid 51% of that; not for suppliers in China."
+    """
+    currency, unit = data.settings.currency, data.settings.period_unit
+    sentences = []
+    for row in use.itertuples():
+        source = data.funding[row.source]
+        rules = ("; only for " + ", ".join(sorted(source.minerals)) if source.minerals is not None else "") + \
+            ("; not for suppliers in " + ", ".join(sorted(source.excluded_countries))
+             if source.excluded_countries else "")
+        if not row.periods:
+            sentences.append(f"{row.source}: no order it may pay can be placed in any period{rules}.")
+            continue
+        first, last = (period_label(data, t) for t in (row.periods[0], row.periods[-1]))
+        span = f"{len(row.periods)} {unit}{'s' if len(row.periods) > 1 else ''} it may pay in ({first}" + \
+            (f" to {last})" if len(row.periods) > 1 else ")")
+        if row.limit == "budgets":
+            text = (f"{row.source}: its per-period budgets in the {span} add up to {money(row.at_most, currency)} "
+                    f"of its {money(row.amount, currency)}")
+        else:
+            text = f"{row.source}: its amount {money(row.amount, currency)} is its limit over the {span}"
+        text += f"; it paid {percent(row.used_of_at_most)} of that" if row.at_most else ""
+        sentences.append(text + rules + ".")
+    return sentences
+
+
+# --- the largest risks ----------------------------------------------------------------------------
+
+def largest_risks(shortfall: pd.DataFrame, concentration: pd.DataFrame, data: PlanningData,
+                  count: int = 3) -> list[str]:
+    """The minerals with the largest expected penalty, in words; then concentration if fewer are short."""
+    currency = data.settings.currency
+    risks = []
+    short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
+    for row in short.head(count).itertuples():
+        where = _largest_country(concentration, row.mineral)
+        parts = [f"{number(q)} {row.unit} {what}" for q, what in (
+            (row.expected_unmet_demand, "of demand unmet"), (row.expected_below_target, "below target")) if q > 0]
+        text = (f"{row.mineral}: the expected shortfall ({' and '.join(parts)}, summed over periods) costs "
+                f"{money(row.expected_penalty, currency)}")
+        worst = [f"{number(q)} {row.unit} {what}" for q, what in (
+            (row.worst_unmet_demand, "of demand go unmet"), (row.worst_below_target, "are missing from target"))
+            if q > 0]
+        if row.worst_scenario not in ("", "base") and worst:
+            text += f"; {_where_worst(row)} {' and '.join(worst)}"
+        risks.append(text + (f"; {where}." if where else "."))
+    concentrated = concentration.dropna(subset=["hhi_country_after"]).sort_values("hhi_country_after",
+                                                                                   ascending=False)
+    for row in concentrated.itertuples():
+        if len(risks) >= count or row.hhi_country_after <= 1000:
+            break
+        if any(r.startswith(f"{row.mineral}:") for r in risks):
+            continue
+        risks.append(f"{row.mineral}: {_largest_country(concentration, row.mineral)} "
+                     f"(HHI {row.hhi_country_after:,.0f}).")
+    return risks
+
+
+def _where_worst(row) -> str:
+    """``in every scenario``, ``in 'China ban' (25%)`` or ``in each of 'A', 'B' (40% together)``."""
+    if row.worst_scenario == EVERY_SCENARIO:
+        return "in every scenario"
+    names = ", ".join(f"'{name}'" for name in row.worst_scenarios)
+    if len(row.worst_scenarios) == 1:
+        return f"in {names} ({percent(row.worst_probability)})"
+    return f"in each of {names} ({percent(row.worst_probability)} together)"
+
+
+def _largest_country(concentration: pd.DataFrame, mineral: str) -> str:
+    row = concentration[concentration["mineral"] == mineral]
+    if row.empty or pd.isna(row["largest_country_after"].iloc[0]):
+        return ""
+    return (f"{percent(float(row['largest_country_share_after'].iloc[0]))} of its supply comes from "
+            f"{row['largest_country_after'].iloc[0]}")

@@ -1,0 +1,290 @@
+"""Figures an analyst reads off a plan: concentration, country shares, supplier risk, cover, shortfall.
+
+Everything is computed from the plan's tables and the planning data (no
+Pyomo). Three views of supply per mineral recur:
+
+    pipeline  arrivals already paid for (before the plan)
+    plan      the plan's orders
+    after     pipeline + plan: what the mineral's supply is once the plan is carried out
+
+Herfindahl-Hirschman index of a mineral's supply: HHI = sum over holders i of
+(100 * share_i)^2, from 0 (spread thin) to 10,000 (one holder). The 2023 US
+Merger Guidelines call a market above 1,800 highly concentrated.
+
+Country shares over all minerals weigh each mineral's quantity by its
+reference price, the average ``unit_price`` of its offers, so tonnes of
+graphite and kilograms of gallium add up as money.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.contract.cover import achieved_cover
+from optimizer.contract.data import BASE, PlanningData
+from optimizer.contract.results import Plan
+
+HIGHLY_CONCENTRATED = 1800
+VIEWS = ("pipeline", "plan", "after")
+
+
+def supply(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral and supplier: pipeline, ordered, and after (their sum) quantities."""
+    quantities: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for (supplier, mineral, _), quantity in data.pipeline.items():
+        quantities[mineral, supplier][0] += quantity
+    for row in plan.orders.itertuples():
+        quantities[row.mineral, row.supplier][1] += float(row.quantity)
+    rows = [{"mineral": m, "supplier": s, "country": data.country(s), "pipeline": q[0], "plan": q[1],
+             "after": q[0] + q[1]} for (m, s), q in sorted(quantities.items())]
+    return pd.DataFrame(rows, columns=["mineral", "supplier", "country", *VIEWS])
+
+
+def hhi(quantities) -> float | None:
+    """sum of (100 * share)^2 over holders; None when there is nothing to share."""
+    values = [float(q) for q in quantities if q > 0]
+    total = sum(values)
+    if total <= 0:
+        return None
+    return sum((100.0 * q / total) ** 2 for q in values)
+
+
+def concentration_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral: HHI by country and by supplier for pipeline, plan and after; the largest country after."""
+    table = supply(plan, data)
+    rows = []
+    for mineral in data.minerals:
+        mine = table[table["mineral"] == mineral]
+        row: dict[str, object] = {"mineral": mineral, "unit": data.minerals[mineral].unit}
+        for view in VIEWS:
+            row[f"{view}_quantity"] = float(mine[view].sum())
+        for view in VIEWS:
+            row[f"hhi_country_{view}"] = hhi(mine.groupby("country")[view].sum())
+        for view in VIEWS:
+            row[f"hhi_supplier_{view}"] = hhi(mine[view])
+        by_country = mine.groupby("country")["after"].sum()
+        total = float(by_country.sum())
+        row["largest_country_after"] = by_country.idxmax() if total > 0 else None
+        row["largest_country_share_after"] = float(by_country.max()) / total if total > 0 else None
+        for view in ("pipeline", "plan"):
+            row[f"average_risk_{view}"] = _average_risk(mine, view, data)
+        row["max_avg_risk"] = data.minerals[mineral].max_avg_risk
+        hhi_after = row["hhi_country_after"]
+        row["concentration_after"] = None if hhi_after is None else _level(hhi_after)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _level(value: float) -> str:
+    if value > HIGHLY_CONCENTRATED:
+        return "high"
+    return "moderate" if value >= 1000 else "low"
+
+
+def _average_risk(rows: pd.DataFrame, view: str, data: PlanningData) -> float | None:
+    total = float(rows[view].sum())
+    if total <= 0:
+        return None
+    return sum(data.risk_score(r.supplier) * getattr(r, view) for r in rows.itertuples()) / total
+
+
+def reference_price(data: PlanningData) -> dict[str, float]:
+    """Average offer unit_price of each mineral that has an offer."""
+    prices: dict[str, list[float]] = defaultdict(list)
+    for offer in data.offers.values():
+        prices[offer.mineral].append(offer.unit_price)
+    return {m: sum(p) / len(p) for m, p in prices.items()}
+
+
+def country_shares(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Share of supply value from each country, before (pipeline) and after (pipeline + plan)."""
+    table = supply(plan, data)
+    price = reference_price(data)
+    table = table.assign(weight=table["mineral"].map(price).fillna(0.0))
+    rows = []
+    totals = {view: float((table[view] * table["weight"]).sum()) for view in ("pipeline", "after")}
+    for country, group in table.groupby("country"):
+        row = {"country": country}
+        for view, label in (("pipeline", "before"), ("after", "after")):
+            value = float((group[view] * group["weight"]).sum())
+            row[label] = value / totals[view] if totals[view] > 0 else 0.0
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["country", "before", "after"])
+    largest = frame[["before", "after"]].max(axis=1)
+    return frame.assign(_largest=largest).sort_values(["_largest", "after"], ascending=False, ignore_index=True
+                                                      ).drop(columns="_largest")
+
+
+def top_countries(shares: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ``count`` largest rows of ``country_shares``, the rest summed into one row."""
+    if len(shares) <= count + 1:
+        return shares
+    rest = shares.iloc[count:]
+    other = pd.DataFrame([{"country": f"{len(rest)} other countries", "before": float(rest["before"].sum()),
+                           "after": float(rest["after"].sum())}])
+    return pd.concat([shares.iloc[:count], other], ignore_index=True)
+
+
+def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
+    """Value-weighted average supplier risk_score over every mineral's supply in ``view``."""
+    table = supply(plan, data)
+    price = reference_price(data)
+    weights = table[view] * table["mineral"].map(price).fillna(0.0)
+    total = float(weights.sum())
+    if total <= 0:
+        return None
+    risk = table["supplier"].map(data.risk_score)
+    return float((risk * weights).sum()) / total
+
+
+def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per funding source: what it paid, its amount, and what its rules let it pay at most over the horizon.
+
+    ``at_most`` = min(amount, sum of Budgets[f,t] over the periods t in which the source may pay some
+    order: inside its window, with an offer that can be ordered then from a country it does not exclude,
+    of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
+    which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
+    """
+    spent = plan.funding.groupby("source")["amount"].sum() if not plan.funding.empty else {}
+    rows = []
+    for name, source in data.funding.items():
+        periods = payable_periods(data, source)
+        caps = math.fsum(source.budgets.get(t, math.inf) for t in periods)
+        at_most = min(source.amount, caps)
+        paid = float(spent.get(name, 0.0))
+        rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
+                     "used_of_at_most": paid / at_most if at_most else None,
+                     "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
+    return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used_of_at_most", "limit", "periods"])
+
+
+def payable_periods(data: PlanningData, source) -> list[int]:
+    """The periods in which ``source`` may pay some order (window, budget > 0, countries, minerals, offers)."""
+    periods: set[int] = set()
+    for offer in data.offers.values():
+        country = data.country(offer.supplier)
+        if country in source.excluded_countries or offer.mineral not in (source.minerals or {offer.mineral}):
+            continue  # quicker than asking can_pay period by period
+        periods.update(t for t in data.order_periods(offer) if source.can_pay(country, offer.mineral, t))
+    return sorted(periods)
+
+
+def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(scenario, mineral) -> (unmet demand, below target, stock) summed over periods."""
+    if plan.stock.empty:
+        return {}
+    sums = plan.stock.groupby(["scenario", "mineral"])[["unmet_demand", "shortfall", "stock"]].sum()
+    return {key: (float(u), float(s), float(k)) for key, u, s, k in zip(
+        sums.index, sums["unmet_demand"], sums["shortfall"], sums["stock"])}
+
+
+def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral: expected unmet demand and stock below target, their two penalties apart (demand not served:
+    shortfall_penalty x unmet; stock below target: target_penalty x units below, per period) and their sum,
+    and its worst scenarios.
+
+    ``worst_scenario`` is ``WorstScenario.label`` ("" when never short, "every scenario" when all tie);
+    ``worst_scenarios`` the tied scenarios' names, ``worst_probability`` their probability together.
+    """
+    totals = _totals(plan)
+    worst = worst_scenarios(plan, data)
+    rows = []
+    for mineral, spec in data.minerals.items():
+        unmet = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[0] for k in data.all_scenarios)
+        below = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[1] for k in data.all_scenarios)
+        mine = worst[mineral]
+        rows.append({
+            "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
+            "expected_below_target": below, "unmet_penalty": spec.shortfall_penalty * unmet,
+            "target_penalty": spec.target_penalty * below,
+            "expected_penalty": spec.shortfall_penalty * unmet + spec.target_penalty * below,
+            "worst_scenario": mine.label, "worst_scenarios": mine.scenarios,
+            "worst_probability": mine.probability,
+            "worst_unmet_demand": mine.unmet_demand, "worst_below_target": mine.below_target,
+        })
+    return pd.DataFrame(rows)
+
+
+EVERY_SCENARIO = "every scenario"
+TIE_TOLERANCE = 1e-6  # relative: solver round-off is no difference between scenarios
+
+
+@dataclass(frozen=True)
+class WorstScenario:
+    """Where a mineral is shortest: every scenario tied at its largest penalty (unmet demand and stock below target).
+
+    No scenario is picked from a tie: ``label`` names them all ("every scenario" when base and every
+    disruption tie), and is "" when the mineral is never short. ``shown`` is the one scenario a chart or
+    the Cover sheet draws beside base: a worst one other than base (of tied ones, the one with least stock),
+    None when base is among the worst or the mineral is never short.
+    """
+
+    scenarios: tuple[str, ...] = ()
+    label: str = ""
+    shown: str | None = None
+    probability: float = 0.0  # of the tied scenarios together
+    unmet_demand: float = 0.0  # in a worst scenario, summed over periods
+    below_target: float = 0.0
+
+
+def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, WorstScenario]:
+    """Per mineral, its ``WorstScenario``: the one place the worst scenario is chosen."""
+    totals = _totals(plan)
+    return {mineral: _worst(mineral, totals, data) for mineral in data.minerals}
+
+
+def _worst(mineral: str, totals: dict, data: PlanningData) -> WorstScenario:
+    amounts = {k.name: totals.get((k.name, mineral), (0.0, 0.0, 0.0)) for k in data.all_scenarios}
+    spec = data.minerals[mineral]
+    # Ranked by penalty: a unit of demand not served and a unit-period below target weigh differently.
+    penalty = {name: spec.shortfall_penalty * u + spec.target_penalty * b for name, (u, b, _) in amounts.items()}
+    shortest = {name: u + b for name, (u, b, _) in amounts.items()}
+    if max(shortest.values()) <= TIE_TOLERANCE:
+        return WorstScenario()
+    largest = max(penalty.values())
+    tied = tuple(k.name for k in data.all_scenarios
+                 if penalty[k.name] >= largest - TIE_TOLERANCE * max(1.0, largest))
+    every = len(tied) == len(data.all_scenarios) > 1
+    shown = None if BASE in tied else min(tied, key=lambda name: amounts[name][2])
+    probability = sum(k.probability for k in data.all_scenarios if k.name in tied)
+    first = amounts[tied[0]]
+    return WorstScenario(tied, EVERY_SCENARIO if every else ", ".join(tied), shown, probability, first[0], first[1])
+
+
+def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral and period, in base and the mineral's worst scenario: stock as periods of demand ahead."""
+    T = data.settings.num_periods
+    shown = {mineral: worst.shown for mineral, worst in worst_scenarios(plan, data).items()}
+    rows = []
+    for scenario, mineral, period, stock, target in zip(plan.stock["scenario"], plan.stock["mineral"],
+                                                        plan.stock["period"], plan.stock["stock"],
+                                                        plan.stock["target"]):
+        if scenario != BASE and scenario != shown[mineral]:
+            continue
+        rows.append({
+            "scenario": scenario, "mineral": mineral, "period": int(period), "stock": float(stock),
+            "cover_periods": achieved_cover(data.demand, mineral, int(period), float(stock), T),
+            "target": float(target), "target_cover_periods": data.target_cover.get((mineral, int(period))),
+        })
+    return pd.DataFrame(rows, columns=["scenario", "mineral", "period", "stock", "cover_periods", "target",
+                                       "target_cover_periods"])
+
+
+def cover_summary(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral: the least cover over the horizon (base), the cover at its end, and the cover asked for."""
+    cover = cover_frame(plan, data)
+    base = cover[cover["scenario"] == BASE]
+    rows = []
+    for mineral in data.minerals:
+        mine = base[base["mineral"] == mineral]
+        values = mine["cover_periods"].dropna()
+        asked = mine["target_cover_periods"].dropna()
+        rows.append({"mineral": mineral, "least_cover_periods": float(values.min()) if len(values) else None,
+                     "final_cover_periods": mine["cover_periods"].iloc[-1] if len(mine) else None,
+                     "target_cover_periods": float(asked.max()) if len(asked) else None})
+    return pd.DataFrame(rows, columns=["mineral", "least_cover_periods", "final_cover_periods",
+                                       "target_cover_periods"])

@@ -1,0 +1,296 @@
+"""The limits that can keep a mineral short, each with the planning data that relaxes it.
+
+A ``Limit`` names one kind of limit as it touches one mineral (its budget, its
+offers' capacity, a country cap...) and knows the ``PlanningData`` in which
+that limit alone is lifted. ``optimizer.analysis.analyse`` re-solves with it and
+measures how much of the mineral's shortfall goes away, so a cause is found by
+measurement, never guessed. ``limits_touching`` lists only the limits that can
+touch the mineral, which keeps the number of re-solves small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from optimizer.contract.data import FundingSource, PlanningData, Scenario
+
+Relax = Callable[[PlanningData], PlanningData]
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str  # the kind: budget, capacity, lead time...
+    what: str  # which rows, in words
+    relax: Relax
+
+
+def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
+    """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
+    finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
+               _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _storage,
+               _disruptions, _targets, _penalty)
+    return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
+
+
+def relax_all(data: PlanningData, limits: list[Limit]) -> PlanningData:
+    """Every limit in ``limits`` lifted at once (the penalty is a price, not a limit, and stays)."""
+    for limit in limits:
+        if limit.name != PENALTY:
+            data = limit.relax(data)
+    return data
+
+
+PENALTY = "penalty below the cost of supply"
+
+
+def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningData:
+    """The planning data of ``mineral`` alone, the rest of the plan held as it is.
+
+    What the plan's ``funding`` pays for the other minerals comes off each
+    source's amount and per-period budgets, and suppliers the plan's ``orders``
+    onboard for other minerals are already paid for. Any plan of this data,
+    put beside the plan's other orders, is a plan of the full data: so the
+    re-solve is small and measures only this mineral's own choices.
+    """
+    others = funding[funding["mineral"] != mineral]
+    spent = others.groupby("source")["amount"].sum()
+    spent_in = others.groupby(["source", "period"])["amount"].sum()
+    sources = {name: replace(
+        source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
+        budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
+        for name, source in data.funding.items()}
+    onboarded = set(orders.loc[orders["mineral"] != mineral, "supplier"])
+    suppliers = {name: replace(s, onboarding_cost=0.0) if name in onboarded else s
+                 for name, s in data.suppliers.items()}
+
+    def mine(table: dict) -> dict:
+        return {key: value for key, value in table.items() if mineral in key}
+    return replace(
+        data, minerals={mineral: data.minerals[mineral]}, suppliers=suppliers, funding=sources,
+        offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
+        demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
+        pipeline=mine(data.pipeline), commitments=mine(data.commitments),
+        commitment_prices=mine(data.commitment_prices))
+
+
+# --- who can pay ---------------------------------------------------------------------------
+
+def _sources_for(data: PlanningData, mineral: str) -> list[FundingSource]:
+    """Sources that may pay for some offer of ``mineral`` in some period (rules permitting)."""
+    countries = _offer_countries(data, mineral)
+    return [f for f in data.funding.values()
+            if (f.minerals is None or mineral in f.minerals) and countries - f.excluded_countries and f.amount > 0]
+
+
+def _with_sources(data: PlanningData, changed: dict[str, FundingSource]) -> PlanningData:
+    return replace(data, funding={**data.funding, **changed})
+
+
+def _amounts(data: PlanningData, mineral: str) -> Limit | None:
+    """The amounts of the sources that may pay for the mineral, raised by more than it could ever cost."""
+    sources = _sources_for(data, mineral)
+    if not sources:
+        return None
+    extra = _ample_money(data, mineral)
+
+    def relax(d: PlanningData) -> PlanningData:
+        return _with_sources(d, {f.name: replace(d.funding[f.name], amount=d.funding[f.name].amount + extra)
+                                 for f in sources})
+    return Limit("budget", "the amount of " + _names(f.name for f in sources), relax)
+
+
+def _budgets(data: PlanningData, mineral: str) -> Limit | None:
+    """Per-period budgets of the sources that may pay for the mineral, removed."""
+    sources = [f for f in _sources_for(data, mineral) if f.budgets]
+    if not sources:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return _with_sources(d, {f.name: replace(d.funding[f.name], budgets={}) for f in sources})
+    return Limit("per-period budgets", "the per-period budgets of " + _names(f.name for f in sources), relax)
+
+
+def _excluded_countries(data: PlanningData, mineral: str) -> Limit | None:
+    """Exclusions of the mineral's supplier countries, lifted."""
+    countries = _offer_countries(data, mineral)
+    sources = [f for f in data.funding.values() if f.excluded_countries & countries]
+    if not sources:
+        return None
+    excluded = sorted(set().union(*(f.excluded_countries & countries for f in sources)))
+
+    def relax(d: PlanningData) -> PlanningData:
+        return _with_sources(d, {f.name: replace(d.funding[f.name], excluded_countries=frozenset())
+                                 for f in sources})
+    return Limit("funding rule: excluded countries",
+                 f"the exclusion of {_names(excluded)} by {_names(f.name for f in sources)}", relax)
+
+
+def _mineral_lists(data: PlanningData, mineral: str) -> Limit | None:
+    """Sources whose mineral list leaves this mineral out, allowed to pay for it."""
+    sources = [f for f in data.funding.values() if f.minerals is not None and mineral not in f.minerals]
+    if not sources:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return _with_sources(d, {f.name: replace(d.funding[f.name], minerals=d.funding[f.name].minerals | {mineral})
+                                 for f in sources})
+    return Limit("funding rule: mineral lists", f"the mineral lists of {_names(f.name for f in sources)}", relax)
+
+
+def _funding_windows(data: PlanningData, mineral: str) -> Limit | None:
+    """Sources that may pay only in some periods, opened to the whole horizon."""
+    T = data.settings.num_periods
+    sources = [f for f in _sources_for(data, mineral) if f.first_period > 1 or f.last_period < T]
+    if not sources:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return _with_sources(d, {f.name: replace(d.funding[f.name], first_period=1, last_period=T)
+                                 for f in sources})
+    return Limit("funding rule: periods", f"the payment periods of {_names(f.name for f in sources)}", relax)
+
+
+# --- what can be bought, and when ------------------------------------------------------------
+
+def _offers_of(data: PlanningData, mineral: str):
+    return [offer for offer in data.offers.values() if offer.mineral == mineral]
+
+
+def _with_offers(data: PlanningData, mineral: str, change) -> PlanningData:
+    offers = dict(data.offers)
+    for offer in _offers_of(data, mineral):
+        changed = change(offer)
+        if changed is not None:
+            offers[offer.key] = changed
+    return replace(data, offers=offers)
+
+
+def _capacity(data: PlanningData, mineral: str) -> Limit | None:
+    limited = [o for o in _offers_of(data, mineral) if o.max_per_period is not None]
+    if not limited:
+        return None
+    return Limit("capacity", "max_per_period of " + _names(o.supplier for o in limited), lambda d: _with_offers(
+        d, mineral, lambda o: replace(o, max_per_period=None) if o.max_per_period is not None else None))
+
+
+def _lead_time(data: PlanningData, mineral: str) -> Limit | None:
+    slow = [o for o in _offers_of(data, mineral) if o.lead_time > 0]
+    if not slow:
+        return None
+    return Limit("lead time", "lead times of " + _names(f"{o.supplier} ({o.lead_time})" for o in slow),
+                 lambda d: _with_offers(d, mineral, lambda o: replace(o, lead_time=0) if o.lead_time else None))
+
+
+def _order_windows(data: PlanningData, mineral: str) -> Limit | None:
+    T = data.settings.num_periods
+    narrow = [o for o in _offers_of(data, mineral) if o.first_period > 1 or o.last_period < T]
+    if not narrow:
+        return None
+    return Limit("order windows", "the order periods of " + _names(o.supplier for o in narrow), lambda d: _with_offers(
+        d, mineral, lambda o: replace(o, first_period=1, last_period=T)))
+
+
+# --- mix, risk, storage ----------------------------------------------------------------------
+
+def _mineral_changed(data: PlanningData, mineral: str, **changes) -> PlanningData:
+    return replace(data, minerals={**data.minerals, mineral: replace(data.minerals[mineral], **changes)})
+
+
+def _country_cap(data: PlanningData, mineral: str) -> Limit | None:
+    capped = sorted(c for c in _offer_countries(data, mineral) if data.country_max_share.get(c, 1.0) < 1.0)
+    if not capped:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, country_max_share={c: s for c, s in d.country_max_share.items() if c not in capped})
+    caps = _names(f"{c} {data.country_max_share[c]:.0%}" for c in capped)
+    return Limit("country cap", f"the country caps of {caps}", relax)
+
+
+def _supplier_cap(data: PlanningData, mineral: str) -> Limit | None:
+    share = data.minerals[mineral].max_supplier_share
+    if share >= 1.0:
+        return None
+    return Limit("supplier share cap", f"max_supplier_share {share:.0%}",
+                 lambda d: _mineral_changed(d, mineral, max_supplier_share=1.0))
+
+
+def _risk_cap(data: PlanningData, mineral: str) -> Limit | None:
+    cap = data.minerals[mineral].max_avg_risk
+    if all(data.risk_score(o.supplier) <= cap for o in _offers_of(data, mineral)):
+        return None
+    return Limit("risk cap", f"max_avg_risk {cap:g}", lambda d: _mineral_changed(d, mineral, max_avg_risk=1.0))
+
+
+def _storage(data: PlanningData, mineral: str) -> Limit | None:
+    max_stock = data.minerals[mineral].max_stock
+    if max_stock is None:
+        return None
+    return Limit("storage", f"max_stock {max_stock:g} {data.minerals[mineral].unit}",
+                 lambda d: _mineral_changed(d, mineral, max_stock=None))
+
+
+def _disruptions(data: PlanningData, mineral: str) -> Limit | None:
+    """Scenario losses in the countries that deliver the mineral (offers and pipeline), lifted."""
+    countries = _offer_countries(data, mineral) | {data.country(s) for s, m, _ in data.pipeline if m == mineral}
+    hit = [k for k in data.scenarios if any(x.country in countries and x.supply_loss > 0 for x in k.disruptions)]
+    if not hit:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        scenarios = tuple(Scenario(k.name, k.probability, tuple(x for x in k.disruptions if x.country not in countries))
+                          for k in d.scenarios)
+        return replace(d, scenarios=scenarios)
+    return Limit("supply disruptions", "the losses in " + _names(f"'{k.name}'" for k in hit), relax)
+
+
+def _targets(data: PlanningData, mineral: str) -> Limit | None:
+    """The mineral's targets, removed: how much of the shortfall is stock below target rather than demand
+    not served (and, under release_rule optimal, demand left unmet to hold stock for a target)."""
+    periods = [t for (m, t), q in data.targets.items() if m == mineral and q > 0]
+    if not periods:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, targets={k: q for k, q in d.targets.items() if k[0] != mineral},
+                       target_cover={k: c for k, c in d.target_cover.items() if k[0] != mineral})
+    return Limit("targets", f"the targets (min_stock) of {mineral} in {len(periods)} period(s)", relax)
+
+
+def _penalty(data: PlanningData, mineral: str) -> Limit | None:
+    """Not a limit but a price: with penalties ten times higher, is buying worth it after all?"""
+    spec = data.minerals[mineral]
+    return Limit(PENALTY, f"shortfall_penalty {spec.shortfall_penalty:,.6g} and target_penalty "
+                          f"{spec.target_penalty:,.6g} raised tenfold",
+                 lambda d: _mineral_changed(d, mineral, shortfall_penalty=10 * max(spec.shortfall_penalty, 1.0),
+                                            target_penalty=10 * max(spec.target_penalty, 1.0)))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _offer_countries(data: PlanningData, mineral: str) -> set[str]:
+    return {data.country(o.supplier) for o in _offers_of(data, mineral)}
+
+
+def _ample_money(data: PlanningData, mineral: str) -> float:
+    """More than any plan could spend on ``mineral``: every offer at full need, in every period, twice.
+
+    need = total demand + the largest target (+ 1 unit); each offer could sell it at its dearest
+    price in every period, with its order cost and its supplier's onboarding.
+    """
+    need = 1.0 + sum(q for (m, _), q in data.demand.items() if m == mineral) + max(
+        (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
+    T = data.settings.num_periods
+    total = 0.0
+    for offer in _offers_of(data, mineral):
+        dearest = max([offer.unit_price, *offer.prices.values()])
+        total += need * dearest + T * offer.order_cost + data.suppliers[offer.supplier].onboarding_cost
+    return 2.0 * total
+
+
+def _names(items) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

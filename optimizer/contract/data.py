@@ -1,0 +1,198 @@
+"""The validated planning data: the one object passed from validation to the model.
+
+Everything here is plain Python (no Pyomo, no file I/O) and frozen, with every
+default of the contract already applied. Keys follow the contract's index
+order: mineral, supplier, period; an offer is keyed ``(supplier, mineral)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+OfferKey = tuple[str, str]  # (supplier, mineral)
+Slot = tuple[str, str, int]  # (supplier, mineral, period): an order that can be placed
+
+BASE = "base"
+SERVE_FIRST, OPTIMAL_RELEASE = "serve_first", "optimal"  # Settings.release_rule
+
+
+@dataclass(frozen=True)
+class Settings:
+    num_periods: int
+    period_unit: str = "quarter"
+    start_date: date | None = None
+    currency: str = "USD"
+    risk_weight: float = 0.0
+    mip_gap: float = 0.0001
+    time_limit_s: float = 600.0
+    change_penalty: float = 0.0  # cost per unit of change against the previous plan (models/stability.py)
+    stability: str = "yes"  # "no": no stability pass against the previous plan (optimizer/solving/stability.py)
+    analysis_time_s: float | None = None  # None: time_limit_s / 4
+    release_rule: str = "serve_first"  # serve_first or optimal (model.md constraint 7, models/release.py)
+
+    @property
+    def analysis_seconds(self) -> float:
+        """Solver seconds shared by everything solved after the plan (the contract's default: time_limit_s / 4)."""
+        return self.time_limit_s / 4 if self.analysis_time_s is None else self.analysis_time_s
+
+
+@dataclass(frozen=True)
+class Mineral:
+    name: str
+    unit: str
+    initial_stock: float
+    holding_cost: float
+    shortfall_penalty: float  # per unit of demand not served
+    target_penalty: float  # per unit of stock below target, per period
+    max_stock: float | None  # None: unlimited
+    max_supplier_share: float
+    max_avg_risk: float
+
+
+@dataclass(frozen=True)
+class Supplier:
+    name: str
+    country: str
+    risk_score: float
+    onboarding_cost: float
+
+
+@dataclass(frozen=True)
+class Offer:
+    supplier: str
+    mineral: str
+    unit_price: float
+    lead_time: int
+    min_order: float
+    max_per_period: float | None  # None: unlimited
+    order_cost: float
+    first_period: int
+    last_period: int
+    prices: dict[int, float] = field(default_factory=dict)  # period -> Prices override
+    # All-units tiers (min_quantity, discount), sorted by min_quantity.
+    discounts: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def key(self) -> OfferKey:
+        return (self.supplier, self.mineral)
+
+    def price(self, period: int) -> float:
+        """p[o,t]: the Prices override or the offer's unit_price."""
+        return self.prices.get(period, self.unit_price)
+
+    def discount_for(self, quantity: float, tolerance: float = 1e-6) -> float:
+        """The largest discount among the tiers an order of ``quantity`` reaches."""
+        reached = [d for q, d in self.discounts if quantity >= q - tolerance * max(1.0, q)]
+        return max(reached, default=0.0)
+
+    def orderable_periods(self, num_periods: int) -> range:
+        """Periods t with first_period <= t <= last_period and t + lead_time <= T."""
+        return range(self.first_period, min(self.last_period, num_periods - self.lead_time) + 1)
+
+
+@dataclass(frozen=True)
+class FundingSource:
+    name: str
+    amount: float
+    first_period: int
+    last_period: int
+    cost_rate: float
+    excluded_countries: frozenset[str]
+    minerals: frozenset[str] | None  # None: all minerals
+    budgets: dict[int, float] = field(default_factory=dict)  # period -> per-period cap
+
+    def can_pay(self, country: str, mineral: str, period: int) -> bool:
+        """Whether v[f,o,t] may be non-zero for an order of ``mineral`` from ``country`` in ``period``."""
+        return (
+            self.first_period <= period <= self.last_period
+            and country not in self.excluded_countries
+            and (self.minerals is None or mineral in self.minerals)
+            and self.budgets.get(period, 1.0) > 0.0
+            and self.amount > 0.0
+        )
+
+
+@dataclass(frozen=True)
+class Disruption:
+    country: str
+    first_period: int
+    last_period: int
+    supply_loss: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    probability: float
+    disruptions: tuple[Disruption, ...] = ()
+
+    def loss(self, country: str, period: int) -> float:
+        """loss[k,c,t]; overlapping rows for one country take the largest loss."""
+        return max(
+            (d.supply_loss for d in self.disruptions
+             if d.country == country and d.first_period <= period <= d.last_period),
+            default=0.0,
+        )
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PlanningData:
+    settings: Settings
+    minerals: dict[str, Mineral]
+    suppliers: dict[str, Supplier]
+    offers: dict[OfferKey, Offer]
+    funding: dict[str, FundingSource]
+    demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period)
+    targets: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period)
+    target_cover: dict[tuple[str, int], float] = field(default_factory=dict)  # Targets.cover_periods as given
+    pipeline: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
+    commitments: dict[Slot, float] = field(default_factory=dict)  # (supplier, mineral, period)
+    # Commitments.unit_price: the agreed price of a commitment (purchase money / quantity over its rows)
+    commitment_prices: dict[Slot, float] = field(default_factory=dict)
+    frozen_periods: int = 0  # --freeze N: in periods 1..N no order is placed but the commitments
+    frozen_orders: frozenset[Slot] = frozenset()  # the commitments that are the previous plan's frozen orders
+    country_max_share: dict[str, float] = field(default_factory=dict)
+    scenarios: tuple[Scenario, ...] = ()  # without base
+    input_files: tuple[InputFile, ...] = ()
+    input_sha256: str = ""
+
+    @property
+    def periods(self) -> range:
+        return range(1, self.settings.num_periods + 1)
+
+    @cached_property
+    def all_scenarios(self) -> tuple[Scenario, ...]:
+        """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
+        base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
+        return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def order_periods(self, offer: Offer) -> list[int]:
+        """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""
+        return [t for t in offer.orderable_periods(self.settings.num_periods)
+                if t > self.frozen_periods or (offer.supplier, offer.mineral, t) in self.commitments]
+
+    def unit_price(self, slot: Slot, discount: float = 0.0) -> float:
+        """What a unit of the order in ``slot`` costs: its commitment's agreed price, else p[o,t] * (1 - d)."""
+        agreed = self.commitment_prices.get(slot)
+        if agreed is not None:
+            return agreed
+        return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
+
+    def country(self, supplier: str) -> str:
+        return self.suppliers[supplier].country
+
+    def risk_score(self, supplier: str) -> float:
+        return self.suppliers[supplier].risk_score
+
+    def eligible_sources(self, supplier: str, mineral: str, period: int) -> list[str]:
+        """Funding sources allowed to pay an order of ``mineral`` from ``supplier`` placed in ``period``."""
+        country = self.country(supplier)
+        return [f.name for f in self.funding.values() if f.can_pay(country, mineral, period)]

@@ -1,0 +1,62 @@
+"""The plan: what the solved model says, as plain tables (no Pyomo), for reports and checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
+
+ORDER_COLUMNS = ["supplier", "mineral", "country", "period", "arrival_period", "quantity",
+                 "unit_price", "cost", "list_price", "discount", "order_cost", "committed"]
+FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
+STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
+                 "stock", "target", "shortfall"]
+
+
+@dataclass
+class SolveResult:
+    """What the solver said: status in the contract's words, bound, gap and time."""
+
+    status: str
+    termination: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    seconds: float = 0.0  # HiGHS's own work
+    message: str = ""
+    handover_seconds: float = 0.0  # passing the Pyomo model to HiGHS
+    start: str = ""  # how the search was started (optimizer/solving/highs.py)
+
+
+@dataclass
+class Plan:
+    status: str
+    objective: float | None
+    costs: dict[str, float]
+    orders: pd.DataFrame
+    funding: pd.DataFrame
+    stock: pd.DataFrame
+    solve: SolveResult
+    model_size: dict[str, int] = field(default_factory=dict)
+    # Why no plan exists (infeasible): one sentence per limit that cannot be met.
+    conflicts: list[str] = field(default_factory=list)
+    # Marginal values and shortfall causes (optimizer/analysis/analyse.py), filled by the analysis stage.
+    analysis: object | None = None
+    # Against the previous plan of the same input (optimizer/replan/changes.py PlanChanges), filled by a re-plan.
+    changes: object | None = None
+    # The stability pass against the previous plan (optimizer/solving/stability.py StabilityPass), filled after the solve.
+    stability: object | None = None
+    # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
+    # the stability pass, then the change comparisons, draw on it.
+    analysis_budget: object | None = None
+
+    def order_quantities(self) -> dict[tuple[str, str, int], float]:
+        """(supplier, mineral, period) -> quantity of every order."""
+        return {(r.supplier, r.mineral, int(r.period)): float(r.quantity) for r in self.orders.itertuples()}
+
+    @staticmethod
+    def empty(status: str, solve: SolveResult, conflicts: list[str] | None = None) -> "Plan":
+        return Plan(status, None, {}, pd.DataFrame(columns=ORDER_COLUMNS), pd.DataFrame(columns=FUNDING_COLUMNS),
+                    pd.DataFrame(columns=STOCK_COLUMNS), solve, conflicts=conflicts or [])

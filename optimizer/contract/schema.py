@@ -1,0 +1,317 @@
+"""The input contract in one place: one record per sheet and per column.
+
+The reader, the validator, the template workbook and the README's column
+tables all come from these records (``../shared/spec/workbook.md``), so they
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Column kinds understood by the validator.
+TEXT, FLOAT, INT, LIST, DATE, CHOICE = "text", "float", "int", "list", "date", "choice"
+RAW = "raw"  # kept as read (the value column of Settings, typed by its key)
+
+# Input limits, beyond which a value cannot be a plan's figure but a typo or a wrong unit. Money
+# enters the model divided by a power of ten (models/scaling.py) and HiGHS takes 1e20 for infinite:
+# a funding amount of 1e20 becomes "no limit", one of 1e308 overflows, and the plan then fails its
+# independent check. Every money column (unit currency, currency/unit, currency/unit/period) and
+# every quantity column (unit) gets its limit as its maximum; optimizer/intake/numerics.py warns from 1e13.
+MONEY_LIMIT = 1e15
+QUANTITY_LIMIT = 1e12
+UNIT_LIMITS = {"currency": MONEY_LIMIT, "currency/unit": MONEY_LIMIT, "currency/unit/period": MONEY_LIMIT,
+               "unit": QUANTITY_LIMIT}
+# Names (of minerals, suppliers, countries, sources, scenarios; every text cell) longer than this are
+# refused: no real name is, and result cells that quote a name must stay within Excel's 32,767 characters.
+NAME_LENGTH_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet (or one key of the key/value ``Settings`` sheet)."""
+
+    name: str
+    kind: str
+    meaning: str
+    required: bool = False
+    default: Any = None
+    default_text: str = ""  # how the default reads to a person, when it is not a constant
+    minimum: float | None = None
+    maximum: float | None = None
+    minimum_open: bool = False  # True: value must be > minimum, not >=
+    maximum_open: bool = False  # True: value must be < maximum, not <=
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.maximum is None and self.unit in UNIT_LIMITS:  # money and quantities: see UNIT_LIMITS
+            object.__setattr__(self, "maximum", UNIT_LIMITS[self.unit])
+
+    def expectation(self) -> str:
+        """What a valid value looks like, in words, for error messages."""
+        if self.kind == CHOICE:
+            return "one of " + ", ".join(self.choices)
+        noun = {
+            RAW: "a value",
+            TEXT: "a text",
+            FLOAT: "a number",
+            INT: "a whole number",
+            LIST: "a comma-separated list",
+            DATE: "a date",
+        }[self.kind]
+        bounds = []
+        if self.minimum is not None:
+            bounds.append(f"{'>' if self.minimum_open else '>='} {_num(self.minimum)}")
+        if self.maximum is not None:
+            bounds.append(f"{'<' if self.maximum_open else '<='} {_num(self.maximum)}")
+        return noun + (" " + " and ".join(bounds) if bounds else "")
+
+    def describe_default(self) -> str:
+        if self.required:
+            return "required"
+        if self.default_text:
+            return self.default_text
+        return "blank" if self.default is None else str(self.default)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of the contract."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    key_value: bool = False  # Settings: rows of (key, value) rather than a table
+    meaning: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _period(name: str, meaning: str, **kw: Any) -> Column:
+    return Column(name, INT, meaning, minimum=1, **kw)
+
+
+def _share(name: str, meaning: str, default: float | None = 1.0, **kw: Any) -> Column:
+    return Column(name, FLOAT, meaning, default=default, minimum=0.0, maximum=1.0, **kw)
+
+
+def _amount(name: str, meaning: str, **kw: Any) -> Column:
+    return Column(name, FLOAT, meaning, minimum=0.0, **kw)
+
+
+SUPPLIER = Column("supplier", TEXT, "supplier, as named in Suppliers", required=True)
+MINERAL = Column("mineral", TEXT, "mineral, as named in Minerals", required=True)
+PERIOD = _period("period", "period 1..num_periods", required=True)
+
+SETTINGS = Sheet(
+    "Settings",
+    required=True,
+    key_value=True,
+    meaning="The horizon and solver settings.",
+    columns=(
+        _period("num_periods", "length of the planning horizon T", required=True),
+        Column("period_unit", CHOICE, "length of one period (labels, reports)",
+               default="quarter", choices=("month", "quarter", "year")),
+        Column("start_date", DATE, "first day of period 1 (labels, reports)"),
+        Column("currency", TEXT, "money unit of every price and amount", default="USD"),
+        Column("risk_weight", FLOAT, "cost added per currency unit spent, per unit of supplier risk score",
+               default=0.0, minimum=0.0),
+        Column("mip_gap", FLOAT, "relative optimality gap at which the solver may stop",
+               default=0.0001, minimum=0.0),
+        Column("time_limit_s", FLOAT, "solver time limit in seconds", default=600.0,
+               minimum=0.0, minimum_open=True, unit="s"),
+        Column("analysis_time_s", FLOAT, "solver seconds shared by everything solved after the plan: why-short "
+               "re-solves, marginals, change comparisons, the stability pass", default_text="time_limit_s / 4",
+               minimum=0.0, unit="s"),
+        Column("change_penalty", FLOAT, "cost per unit of an order changed against the previous plan of the "
+               "same input, so small price moves do not reshuffle every order (0: no such cost; not part of "
+               "objective, reported as change_cost)", default=0.0, minimum=0.0,
+               unit="currency/unit"),
+        Column("release_rule", CHOICE, "how stock meets demand in every scenario: serve_first draws stock before "
+               "any demand goes unmet (what a stockpile does, and what the stress test simulates); optimal lets "
+               "the plan, seeing the whole scenario, hold stock while demand goes unmet",
+               default="serve_first", choices=("serve_first", "optimal")),
+        Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
+               "choose the one closest to it", default="yes", choices=("yes", "no")),
+    ),
+)
+
+MINERALS = Sheet(
+    "Minerals",
+    required=True,
+    meaning="One row per mineral.",
+    columns=(
+        Column("mineral", TEXT, "identifier", required=True),
+        Column("unit", TEXT, "physical unit of every quantity of this mineral", default="t"),
+        _amount("initial_stock", "stock at the start of period 1", default=0.0, unit="unit"),
+        _amount("holding_cost", "cost per unit of stock held at the end of a period", default=0.0,
+                unit="currency/unit/period"),
+        _amount("shortfall_penalty", "cost per unit of demand not served",
+                default_text="10 x the highest unit_price in Offers for this mineral (required when it has no offer)",
+                unit="currency/unit"),
+        _amount("target_penalty", "cost per unit of stock below target, per period: a unit below target for the "
+                "whole horizon costs less than a unit of demand not served",
+                default_text="shortfall_penalty / (num_periods + 1)", unit="currency/unit/period"),
+        _amount("max_stock", "storage capacity: stock at the end of any period",
+                default_text="unlimited", unit="unit"),
+        _share("max_supplier_share", "no supplier may provide more than this share of the mineral's total ordered quantity"),
+        _share("max_avg_risk", "quantity-weighted average risk_score of all orders of the mineral may not exceed this"),
+    ),
+)
+
+SUPPLIERS = Sheet(
+    "Suppliers",
+    required=True,
+    meaning="One row per supplier.",
+    columns=(
+        Column("supplier", TEXT, "identifier", required=True),
+        Column("country", TEXT, "country of origin of the supplier's material", required=True),
+        _share("risk_score", "analyst's risk rating (0 safest)", default=0.0),
+        _amount("onboarding_cost", "one-off cost incurred if any order is placed with this supplier",
+                default=0.0, unit="currency"),
+    ),
+)
+
+OFFERS = Sheet(
+    "Offers",
+    required=True,
+    meaning="One row per supplier and mineral it can sell.",
+    columns=(
+        SUPPLIER,
+        MINERAL,
+        Column("unit_price", FLOAT, "price per unit, every period, unless Prices overrides it",
+               required=True, minimum=0.0, minimum_open=True, unit="currency/unit"),
+        Column("lead_time", INT, "periods between ordering and arrival", default=0, minimum=0, unit="periods"),
+        _amount("min_order", "smallest quantity of an order that is placed (per period)", default=0.0, unit="unit"),
+        _amount("max_per_period", "largest quantity that can be ordered in one period",
+                default_text="unlimited", unit="unit"),
+        _amount("order_cost", "fixed cost of placing an order in a period", default=0.0, unit="currency"),
+        _period("first_period", "first period an order can be placed", default=1),
+        _period("last_period", "last period an order can be placed", default_text="num_periods"),
+    ),
+)
+
+PRICES = Sheet(
+    "Prices",
+    meaning="Price updates: overrides the offer's unit_price in that period.",
+    columns=(
+        SUPPLIER, MINERAL, PERIOD,
+        Column("unit_price", FLOAT, "price per unit in that period", required=True,
+               minimum=0.0, minimum_open=True, unit="currency/unit"),
+    ),
+)
+
+DISCOUNTS = Sheet(
+    "Discounts",
+    meaning="All-units volume discounts: an order of at least min_quantity pays price x (1 - discount) on every unit.",
+    columns=(
+        SUPPLIER, MINERAL,
+        Column("min_quantity", FLOAT, "smallest order that earns the discount", required=True,
+               minimum=0.0, minimum_open=True, unit="unit"),
+        Column("discount", FLOAT, "fraction off the period's price", required=True,
+               minimum=0.0, maximum=1.0, maximum_open=True),
+    ),
+)
+
+DEMAND = Sheet(
+    "Demand",
+    meaning="Consumption drawn from the stock in that period.",
+    columns=(MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit")),
+)
+
+TARGETS = Sheet(
+    "Targets",
+    meaning="The stock wanted at the end of a period; stock below it costs target_penalty per unit and period. "
+            "Under release_rule serve_first, demand is served from stock before any is held for a target.",
+    columns=(
+        MINERAL, PERIOD,
+        _amount("min_stock", "stock wanted at the end of the period (this, cover_periods, or both: the larger)",
+                default_text="none", unit="unit"),
+        _amount("cover_periods", "stock wanted as periods of the mineral's demand ahead: the demand of the next "
+                "cover_periods periods (beyond the horizon: its average demand per period)",
+                default_text="none", unit="periods"),
+    ),
+)
+
+PIPELINE = Sheet(
+    "Pipeline",
+    meaning="Arrivals already ordered and paid before the horizon: no cost.",
+    columns=(SUPPLIER, MINERAL, PERIOD, _amount("quantity", "quantity arriving", required=True, unit="unit")),
+)
+
+COMMITMENTS = Sheet(
+    "Commitments",
+    meaning="Orders already decided: placed in that period whatever else the plan does.",
+    columns=(
+        SUPPLIER, MINERAL, PERIOD,
+        Column("quantity", FLOAT, "quantity ordered", required=True, minimum=0.0, minimum_open=True, unit="unit"),
+        Column("unit_price", FLOAT, "agreed price of the committed order: it costs quantity x unit_price plus the "
+               "offer's order_cost, Prices and Discounts do not apply (rows of the same order all give it or none)",
+               default_text="priced like any other order", minimum=0.0, minimum_open=True, unit="currency/unit"),
+    ),
+)
+
+FUNDING = Sheet(
+    "Funding",
+    required=True,
+    meaning="Where the money comes from.",
+    columns=(
+        Column("source", TEXT, "identifier, e.g. Ex-Im loan", required=True),
+        _amount("amount", "total that can be spent over the horizon", required=True, unit="currency"),
+        _period("first_period", "first period the source can pay", default=1),
+        _period("last_period", "last period the source can pay", default_text="num_periods"),
+        _amount("cost_rate", "financing cost per currency unit drawn", default=0.0),
+        Column("excluded_countries", LIST, "the source may not pay suppliers of these countries", default_text="none"),
+        Column("minerals", LIST, "the source may pay only for these minerals", default_text="all"),
+    ),
+)
+
+BUDGETS = Sheet(
+    "Budgets",
+    meaning="Per-period spending caps of a funding source.",
+    columns=(
+        Column("source", TEXT, "funding source, as named in Funding", required=True),
+        PERIOD,
+        _amount("amount", "the most the source may pay in that period", required=True, unit="currency"),
+    ),
+)
+
+COUNTRIES = Sheet(
+    "Countries",
+    meaning="Country concentration caps, for every mineral over the horizon.",
+    columns=(
+        Column("country", TEXT, "country", required=True),
+        _share("max_share", "largest share of a mineral's total ordered quantity from this country"),
+    ),
+)
+
+SCENARIOS = Sheet(
+    "Scenarios",
+    meaning="Supply disruptions: a share of arrivals from a country is lost in a window of periods.",
+    columns=(
+        Column("scenario", TEXT, "scenario name (several rows may share it)", required=True),
+        _share("probability", "probability of the scenario (same on all its rows)", default=None, required=True),
+        Column("country", TEXT, "country whose arrivals are disrupted", required=True),
+        _period("first_period", "first period of the disruption", required=True),
+        _period("last_period", "last period of the disruption", required=True),
+        _share("supply_loss", "fraction of arrivals that never arrives"),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (
+    SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, SCENARIOS,
+)
+SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
+
+
+def normalise_name(name: object) -> str:
+    """Sheet names and headers match case-insensitively after trimming spaces."""
+    return str(name).strip().lower()

@@ -1,0 +1,1 @@
+"""Workbook in: archive checks, reading, validation, numerics warnings, template, reference page."""

@@ -1,0 +1,563 @@
+"""What changed between two plans: orders added, removed and changed, the cost change, the price moves.
+
+A plan is seen here as a ``PlanView``: its orders, its costs, the list prices it
+was made with (all of them when the run history stored them, else those of its
+own orders) and its calendar (start_date, period_unit). Views come from a
+result workbook (``read_plan``), a history record (``from_record``) or a fresh
+plan (``from_plan``). ``compare(before, after)`` gives the ``Changes`` sheet;
+``optimize diff`` prints the same table. No Pyomo here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from models.objective import COST_TERMS
+from optimizer.intake import archive
+from optimizer.contract.data import PlanningData, Slot
+from optimizer.contract.results import Plan
+
+CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
+                  "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
+                  "cost", "cost_change", "finding"]
+ORDER_KINDS = ("added", "removed", "changed")
+QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
+PRICE_TOLERANCE = 1e-9
+MONTHS = {"month": 1, "quarter": 3, "year": 12}
+BINDING = 1e-6  # relative: a source or budget used to within this share of its amount binds
+
+# Why an order changed, by the first rule that holds (order_reasons).
+COMMITMENT = "a commitment appeared or a frozen period ended"
+OWN_OFFER = "the offer's own price or terms moved"
+SAME_MINERAL = "a price of the same mineral moved"
+FUNDING = "a budget or funding source it uses binds and another mineral's orders changed"
+WITHIN_GAP = "within the gap"
+NO_OTHER = "no other order changed"
+REASONS = (COMMITMENT, OWN_OFFER, SAME_MINERAL, FUNDING, WITHIN_GAP)
+
+
+@dataclass
+class PlanView:
+    """One plan as the comparison needs it."""
+
+    label: str
+    orders: dict[Slot, dict]  # slot -> {"quantity", "unit_price", "list_price", "cost", "committed"}
+    costs: dict[str, float | None]  # objective and the cost terms
+    prices: dict[Slot, float] = field(default_factory=dict)  # list price of each (offer, period) known
+    start_date: date | None = None
+    period_unit: str | None = None
+    run_id: int | None = None
+    path: Path | None = None
+    # Each offer's terms (offer_terms), when every offer of the input is known (a fresh plan, the history).
+    terms: dict[tuple[str, str], list] | None = None
+
+    def quantities(self) -> dict[Slot, float]:
+        return {slot: row["quantity"] for slot, row in self.orders.items()}
+
+
+@dataclass
+class PlanChanges:
+    """The Changes sheet and the figures the Summary reports with it."""
+
+    frame: pd.DataFrame
+    previous_label: str | None
+    change_cost: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanView:
+    """The fresh plan, with every list price of its input."""
+    costs = {"objective": plan.objective, **plan.costs}
+    terms = {key: offer_terms(offer) for key, offer in data.offers.items()}
+    return PlanView(label, _order_rows(plan.orders), costs, input_prices(data), data.settings.start_date,
+                    data.settings.period_unit, terms=terms)
+
+
+def offer_terms(offer) -> list:
+    """What an offer asks besides its price (as stored in the history): lead time, minimum, capacity,
+    order cost, discount tiers."""
+    return [offer.lead_time, offer.min_order, offer.max_per_period, offer.order_cost,
+            [list(tier) for tier in offer.discounts]]
+
+
+def input_prices(data: PlanningData) -> dict[Slot, float]:
+    """p[o,t] of every offer in every period it can be ordered."""
+    T = data.settings.num_periods
+    return {(s, m, t): offer.price(t) for (s, m), offer in data.offers.items() for t in offer.orderable_periods(T)}
+
+
+def prices_as_records(data: PlanningData) -> list[dict]:
+    """The input's prices in a compact form for the run history."""
+    return [{"supplier": s, "mineral": m, "unit_price": offer.unit_price,
+             "prices": {str(t): p for t, p in offer.prices.items()},
+             "periods": [offer.orderable_periods(data.settings.num_periods).start,
+                         offer.orderable_periods(data.settings.num_periods).stop - 1],
+             "terms": offer_terms(offer)}
+            for (s, m), offer in data.offers.items()]
+
+
+def orders_as_records(plan: Plan) -> list[dict]:
+    columns = ["supplier", "mineral", "period", "quantity", "unit_price", "list_price", "cost", "committed"]
+    return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")]
+
+
+def from_record(record) -> PlanView:
+    """A plan from the run history (optimizer/replan/history.py RunRecord)."""
+    orders = {(o["supplier"], o["mineral"], int(o["period"])): _order_values(o) for o in record.orders}
+    prices: dict[Slot, float] = {}
+    terms = {(o["supplier"], o["mineral"]): o["terms"] for o in record.prices if "terms" in o} or None
+    for offer in record.prices:
+        first, last = offer.get("periods") or (1, 0)
+        overrides = {int(t): p for t, p in (offer.get("prices") or {}).items()}
+        for t in range(first, last + 1):
+            prices[offer["supplier"], offer["mineral"], t] = overrides.get(t, offer["unit_price"])
+    settings = record.settings or {}
+    costs = {"objective": record.objective, **(record.costs or {})}
+    return PlanView(f"run {record.id}", orders, costs, prices, _as_date(settings.get("start_date")),
+                    settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
+                    terms)
+
+
+class NotAPlan(ValueError):
+    """A file given as a plan (``--previous``, ``optimize diff``) is not a readable result workbook."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{reason}; expected a plan written by optimize run")
+        self.path = path
+
+
+def read_plan(path: Path) -> PlanView:
+    """A plan from its result workbook (Summary and Orders sheets); ``NotAPlan`` says why a file is none."""
+    try:
+        archive.check_workbook(Path(path))  # the same limits as any input, before openpyxl opens it
+        return _read_plan(Path(path))
+    except NotAPlan:
+        raise
+    except archive.Refused as refusal:
+        raise NotAPlan(path, str(refusal)) from None
+    except OSError as failure:
+        raise NotAPlan(path, f"the file cannot be read ({failure.strerror or failure})") from None
+    except Exception as failure:  # openpyxl and the cells of a damaged or hand-made workbook raise many types
+        raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
+
+
+def _read_plan(path: Path) -> PlanView:
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
+        if "orders" not in sheets or "summary" not in sheets:
+            raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
+                                 f"{', '.join(book.sheetnames)})")
+        summary = {str(r["key"]).strip().lower(): r.get("value") for r in _records(sheets["summary"])
+                   if r.get("key") is not None}
+        orders = {}
+        for row in _records(sheets["orders"]):
+            slot = (str(row["supplier"]), str(row["mineral"]), int(row["period"]))
+            orders[slot] = _order_values(row)
+    finally:
+        book.close()
+    costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, "change_cost")}
+    prices = {slot: row["list_price"] for slot, row in orders.items() if row["list_price"] is not None}
+    return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
+                    summary.get("period_unit"), path=Path(path))
+
+
+def _records(sheet) -> list[dict]:
+    """The rows of a sheet as dicts by lower-case header."""
+    sheet.reset_dimensions()  # a workbook written in write-only mode may not record its size
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
+    return [dict(zip(header, values)) for values in rows if any(v is not None for v in values)]
+
+
+def _order_rows(orders: pd.DataFrame) -> dict[Slot, dict]:
+    return {(row["supplier"], row["mineral"], int(row["period"])): _order_values(row)
+            for row in orders.to_dict("records")}
+
+
+def _order_values(row: dict) -> dict:
+    committed = row.get("committed")
+    return {"quantity": float(row["quantity"]), "unit_price": _number(row.get("unit_price")),
+            "list_price": _number(row.get("list_price", row.get("unit_price"))), "cost": _number(row.get("cost")),
+            "committed": committed in (True, "yes")}
+
+
+# --- calendars ------------------------------------------------------------------------------
+
+
+def period_shift(before: PlanView, start_date: date | None, period_unit: str | None) -> int:
+    """How many periods the horizon moved on since ``before`` (0 when either has no start_date).
+
+    Period t of ``before`` is period t - shift of a plan starting ``shift`` periods later.
+    """
+    if before.start_date is None or start_date is None or before.period_unit != period_unit:
+        return 0
+    months = (start_date.year - before.start_date.year) * 12 + start_date.month - before.start_date.month
+    step = MONTHS.get(period_unit or "", 0)
+    return months // step if step and months % step == 0 else 0
+
+
+def aligned_quantities(before: PlanView, start_date: date | None, period_unit: str | None) -> dict[Slot, float]:
+    """``before``'s order quantities in the periods of a plan starting at ``start_date``; past orders dropped."""
+    shift = period_shift(before, start_date, period_unit)
+    return {(s, m, t - shift): q for (s, m, t), q in before.quantities().items() if t - shift >= 1}
+
+
+def _aligned(view: PlanView, shift: int) -> PlanView:
+    if not shift:
+        return view
+    move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
+    return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
+                    view.period_unit, view.run_id, view.path, view.terms)
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+
+def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
+            unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None) -> pd.DataFrame:
+    """The Changes table: cost change first, then order changes, then price moves.
+
+    ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
+    without the change penalty) shows the order changes the penalty held back.
+    With ``funding`` (a re-plan: the new plan's sources that bind), each order
+    added, removed or changed says why (order_reasons), and one row sums them up.
+    """
+    before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
+    rows = _cost_rows(before, after, currency)
+    order_rows = _order_change_rows(before, after, frozen or set())
+    if funding is not None:
+        changed = [(r["supplier"], r["mineral"], r["period"]) for r in order_rows if r["change"] in ORDER_KINDS]
+        reasons = order_reasons(before, after, changed, frozen or set(), funding)
+        for row in order_rows:
+            reason = reasons.get((row["supplier"], row["mineral"], row["period"]))
+            if reason and row["change"] in ORDER_KINDS:
+                row["reason"] = reason
+        rows.append(_reasons_row(list(reasons.values())))
+    rows += order_rows
+    if unpenalised is not None:
+        rows += _held_rows(before, after, unpenalised)
+    rows += _price_rows(before, after)
+    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+
+
+class FundingUse:
+    """Which funding sources bind in a plan: a source spent to its amount, or to its budget in a period."""
+
+    def __init__(self, data: PlanningData, funding: pd.DataFrame):
+        self.data = data
+        spent = funding.groupby("source")["amount"].sum() if not funding.empty else pd.Series(dtype=float)
+        by_period = funding.groupby(["source", "period"])["amount"].sum() if not funding.empty else {}
+        self.exhausted = {f for f, source in data.funding.items() if _reaches(spent.get(f, 0.0), source.amount)}
+        self.budget_spent = {(f, int(t)): float(v) for (f, t), v in dict(by_period).items()}
+
+    def binding(self, slot: Slot) -> set[str]:
+        """The sources that may pay an order of ``slot`` and bind: their amount, or their budget of its period."""
+        supplier, mineral, period = slot
+        if supplier not in self.data.suppliers:
+            return set()
+        return {f for f in self.data.eligible_sources(supplier, mineral, period)
+                if f in self.exhausted or _reaches(self.budget_spent.get((f, period), 0.0),
+                                                   self.data.funding[f].budgets.get(period))}
+
+
+def _reaches(spent: float, limit: float | None) -> bool:
+    return limit is not None and spent >= limit * (1 - BINDING) - 1e-9
+
+
+def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen: set[Slot],
+                  funding: FundingUse) -> dict[Slot, str]:
+    """Why each ``changed`` order moved, by the first of these rules that holds:
+
+    1. a commitment of its mineral appeared (not an order frozen from ``before``) or one of ``before``'s
+       ended (a frozen period over);
+    2. its own offer's list price moved in a period both plans know, its terms moved, or it is new;
+    3. the list price of another offer of the same mineral moved;
+    4. a funding source that may pay it binds (funding) and an order of another mineral that the same
+       source may pay changed (its quantity, or its cost: a kept order whose price moved);
+    5. otherwise the plan moved within the gap.
+    """
+    moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
+             if not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)}
+    if before.terms is not None and after.terms is not None:
+        moved |= {key for key, terms in after.terms.items() if before.terms.get(key) != terms}
+    committed = _commitment_news(before, after, frozen)
+    # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
+    repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
+                and slot in before.prices and slot in after.prices
+                and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
+    binding = {slot: funding.binding(slot) for slot in [*changed, *repriced]}
+    reasons = {}
+    for slot in changed:
+        supplier, mineral, _ = slot
+        if mineral in committed:
+            reasons[slot] = COMMITMENT
+        elif (supplier, mineral) in moved:
+            reasons[slot] = OWN_OFFER
+        elif any(m == mineral for _, m in moved):
+            reasons[slot] = SAME_MINERAL
+        elif any(other[1] != mineral and binding[slot] & binding[other] for other in binding):
+            reasons[slot] = FUNDING
+        else:
+            reasons[slot] = WITHIN_GAP
+    return reasons
+
+
+def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> set[str]:
+    """Minerals with a commitment that is new (not frozen from ``before``) or that ``before`` had and ended."""
+    def committed(view: PlanView) -> set[Slot]:
+        return {slot for slot, row in view.orders.items() if row["committed"]}
+
+    old, new = committed(before), committed(after)
+    return {slot[1] for slot in (new - old - frozen) | (old - new)}
+
+
+def _reasons_row(reasons: list[str]) -> dict:
+    """One sentence: how many orders changed for each reason, and whether any changed with no news."""
+    if not reasons:
+        return {"change": "reasons", "finding": "no order changed"}
+    counts = {reason: reasons.count(reason) for reason in REASONS if reason in reasons}
+    parts = [f"{n} as {reason}" if reason != WITHIN_GAP else f"{n} {reason}" for reason, n in counts.items()]
+    tail = NO_OTHER if WITHIN_GAP not in counts else "the orders within the gap moved with no news behind them"
+    return {"change": "reasons", "finding": f"{len(reasons)} order(s) changed: " + ", ".join(parts) + f"; {tail}"}
+
+
+def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
+    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why."""
+    lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
+    orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
+    for row in orders.head(limit).itertuples():
+        lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}: "
+                     f"{_qty(row.previous_quantity)} -> {_qty(row.quantity)} ({row.reason})")
+    if len(orders) > limit:
+        lines.append(f"  ... and {len(orders) - limit} more")
+    return lines
+
+
+def no_previous(reason: str) -> pd.DataFrame:
+    return pd.DataFrame([{"change": "none", "finding": reason}], columns=CHANGE_COLUMNS)
+
+
+def _cost_rows(before: PlanView, after: PlanView, currency: str) -> list[dict]:
+    rows = []
+    for key in ("objective", *COST_TERMS, "change_cost"):
+        old, new = before.costs.get(key), after.costs.get(key)
+        if old is None and new is None:
+            continue
+        if key != "objective" and _same(old or 0.0, new or 0.0, 1e-9):
+            continue
+        delta = (new or 0.0) - (old or 0.0)
+        rows.append({"change": "cost", "previous_cost": old, "cost": new, "cost_change": delta,
+                     "finding": f"{key}: {_money(old)} -> {_money(new)} {currency}".rstrip()
+                                + f" ({_signed(delta)}{_percent_of(delta, old)})"})
+    if rows:
+        rows[0]["finding"] = f"{before.label} -> {after.label}: " + rows[0]["finding"]
+    return rows
+
+
+def _order_change_rows(before: PlanView, after: PlanView, frozen: set[Slot]) -> list[dict]:
+    rows = []
+    for slot in sorted(set(before.orders) | set(after.orders), key=_slot_order):
+        old, new = before.orders.get(slot), after.orders.get(slot)
+        old_q, new_q = (old or {}).get("quantity", 0.0), (new or {}).get("quantity", 0.0)
+        if slot in frozen:
+            kind = "frozen"
+        elif old is None or old_q <= 0 < new_q:
+            kind = "added"
+        elif new is None or new_q <= 0 < old_q:
+            kind = "removed"
+        elif not _same(old_q, new_q, QUANTITY_TOLERANCE):
+            kind = "changed"
+        else:
+            continue
+        rows.append(_order_row(kind, slot, old, new, before, after))
+    return rows
+
+
+def _order_row(kind: str, slot: Slot, old: dict | None, new: dict | None, before: PlanView,
+               after: PlanView) -> dict:
+    old_q, new_q = (old or {}).get("quantity", 0.0), (new or {}).get("quantity", 0.0)
+    old_price = (old or {}).get("unit_price") or before.prices.get(slot)
+    new_price = (new or {}).get("unit_price") or after.prices.get(slot)
+    old_cost, new_cost = (old or {}).get("cost") or 0.0, (new or {}).get("cost") or 0.0
+    supplier, mineral, period = slot
+    what = f"{mineral} from {supplier} in period {period}"
+    finding = {
+        "added": f"new order: {_qty(new_q)} of {what}",
+        "removed": f"order dropped: {_qty(old_q)} of {what}",
+        "changed": f"order of {what} {'raised' if new_q > old_q else 'cut'} from {_qty(old_q)} to {_qty(new_q)}",
+        "frozen": f"frozen: {_qty(new_q)} of {what} kept from the previous plan as a commitment",
+    }[kind]
+    move = _price_move(before.prices.get(slot), after.prices.get(slot))
+    if move and kind != "frozen":
+        finding += f"; list price {move}"
+    return {"change": kind, "supplier": supplier, "mineral": mineral, "period": period, "previous_quantity": old_q,
+            "quantity": new_q, "quantity_change": _round_off(new_q - old_q), "previous_unit_price": old_price,
+            "unit_price": new_price, "price_change": _ratio(old_price, new_price), "previous_cost": old_cost,
+            "cost": new_cost, "cost_change": _round_off(new_cost - old_cost), "finding": finding}
+
+
+def _held_rows(before: PlanView, after: PlanView, unpenalised: dict[Slot, float]) -> list[dict]:
+    """Orders where the plan without the change penalty differs: what the penalty held back."""
+    rows = []
+    kept = after.quantities()
+    for slot in sorted(set(kept) | set(unpenalised), key=_slot_order):
+        quantity, free = kept.get(slot, 0.0), unpenalised.get(slot, 0.0)
+        if _same(quantity, free, QUANTITY_TOLERANCE):
+            continue
+        supplier, mineral, period = slot
+        previous = before.orders.get(slot, {}).get("quantity", 0.0)
+        rows.append({"change": "held", "supplier": supplier, "mineral": mineral, "period": period,
+                     "previous_quantity": previous, "quantity": quantity, "quantity_change": quantity - previous,
+                     "without_change_penalty": free,
+                     "finding": f"the change penalty keeps {_qty(quantity)} of {mineral} from {supplier} in period "
+                                f"{period} (previous plan {_qty(previous)}); without it the plan would order "
+                                f"{_qty(free)}"})
+    return rows
+
+
+def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
+    """One row per offer whose list price moved, over the periods both plans know."""
+    moved: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
+    for slot in sorted(set(before.prices) & set(after.prices), key=_slot_order):
+        old, new = before.prices[slot], after.prices[slot]
+        if old is not None and new is not None and not _same(old, new, PRICE_TOLERANCE):
+            moved.setdefault(slot[:2], []).append((slot[2], old, new))
+    rows = []
+    for (supplier, mineral), moves in moved.items():
+        old = sum(m[1] for m in moves) / len(moves)
+        new = sum(m[2] for m in moves) / len(moves)
+        periods = _span([m[0] for m in moves])
+        ratios = [m[2] / m[1] - 1 for m in moves if m[1]]
+        spread = f" (from {_pct(min(ratios))} to {_pct(max(ratios))})" if ratios and max(ratios) - min(ratios) > 1e-9 else ""
+        rows.append({"change": "price", "supplier": supplier, "mineral": mineral, "period": moves[0][0],
+                     "previous_unit_price": old, "unit_price": new, "price_change": _ratio(old, new),
+                     "finding": f"list price of {mineral} from {supplier} {_price_move(old, new)} on average in "
+                                f"period(s) {periods}{spread}"})
+    return rows
+
+
+def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Summary keys: orders added, removed, changed, frozen and held back; offers whose price moved."""
+    counts = frame["change"].value_counts()
+    names = {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
+    return {name: int(counts.get(kind, 0)) for kind, name in names.items()}
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def render(frame: pd.DataFrame) -> str:
+    """For the terminal: the cost change in sentences, then one line per order and price change."""
+    costs = frame[frame["change"].isin(("cost", "none", "reasons"))]
+    rest = frame[~frame["change"].isin(("cost", "none", "reasons"))]
+    lines = [str(text) for text in costs["finding"]]
+    if rest.empty:
+        return "\n".join(lines + ["no order or price changed"])
+    columns = ["change", "supplier", "mineral", "period", "previous_quantity", "quantity", "previous_unit_price",
+               "unit_price", "cost_change", "reason"]
+    shown = rest[columns].astype(object)
+    shown["period"] = shown["period"].map(lambda v: "" if _missing(v) else str(int(v)))
+    shown["reason"] = shown["reason"].map(lambda v: "" if _missing(v) else v)
+    for column in columns[4:-1]:
+        shown[column] = shown[column].map(lambda v: "" if _missing(v) else f"{v:,.2f}")
+    return "\n".join(lines + ["", shown.fillna("").to_string(index=False)])
+
+
+def _round_off(value: float) -> float:
+    return 0.0 if abs(value) < 1e-6 else value
+
+
+def _slot_order(slot: Slot) -> tuple:
+    return (slot[1], slot[0], slot[2])  # mineral, supplier, period
+
+
+def _same(a: float, b: float, tolerance: float) -> bool:
+    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+
+def _ratio(old: float | None, new: float | None) -> float | None:
+    if old in (None, 0) or new is None:
+        return None
+    return new / old - 1
+
+
+def _price_move(old: float | None, new: float | None) -> str:
+    if old is None or new is None or _same(old, new, PRICE_TOLERANCE):
+        return ""
+    return f"{'rose' if new > old else 'fell'} {100 * abs(new / old - 1):.1f}% ({old:,.2f} -> {new:,.2f})"
+
+
+def _span(periods: list[int]) -> str:
+    periods = sorted(periods)
+    parts, first, last = [], periods[0], periods[0]
+    for p in periods[1:] + [None]:
+        if p is not None and p == last + 1:
+            last = p
+            continue
+        parts.append(str(first) if first == last else f"{first}-{last}")
+        if p is not None:
+            first = last = p
+    return ", ".join(parts)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:+.1f}%" if value < 0 or value > 0 else "0.0%"
+
+
+def _percent_of(delta: float, base: float | None) -> str:
+    return f", {_pct(delta / base)}" if base else ""
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.2f}"
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _qty(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def _number(value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,94 @@
+"""Frozen orders (rolling horizon): the previous plan's first periods become commitments.
+
+An order the previous plan placed in one of its first N periods may already be
+with the supplier; a re-plan must keep it, never cancel it silently. So
+``freeze_orders`` adds those orders to the workbook's Commitments (a new
+``PlanningData``), each at the unit price it was placed at, and marks those
+periods decided: the model places no other order in them (``frozen_periods``).
+When the horizon moved on (a later ``start_date``), periods are shifted: an
+order of a period now before the horizon is left out with a warning (record
+it in ``Pipeline`` if it has not arrived). A frozen order that no longer fits
+its offer (window, lead time, capacity, minimum order, or the offer is gone)
+is an input error naming the order, so the analyst decides, rather than a
+plan that quietly drops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from optimizer.replan.changes import PlanView, period_shift
+from optimizer.contract.data import PlanningData, Slot
+from optimizer.contract.problems import Problem
+
+
+@dataclass
+class Frozen:
+    data: PlanningData  # with the frozen orders among its commitments
+    slots: set[Slot]  # the frozen orders, in the new plan's periods
+    problems: list[Problem]  # errors: orders that no longer fit; warnings: past orders, disagreeing commitments
+
+
+def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Frozen:
+    """Turn ``previous``'s orders in its first ``periods`` periods into commitments of ``data``.
+
+    Each is committed at the unit price it was placed at (after discount), and
+    those periods are decided: no other order is placed in them.
+    """
+    shift = period_shift(previous, data.settings.start_date, data.settings.period_unit)
+    commitments = dict(data.commitments)
+    prices = dict(data.commitment_prices)
+    problems: list[Problem] = []
+    frozen: set[Slot] = set()
+    for (supplier, mineral, period), order in sorted(previous.orders.items()):
+        quantity = order["quantity"]
+        if period > periods or quantity <= 0:
+            continue
+        slot = (supplier, mineral, period - shift)
+        where = {"file": str(previous.path or previous.label), "sheet": "Orders"}
+        if slot[2] < 1:
+            problems.append(Problem("warning", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
+                                    f"{period} of {previous.label} lies before the new horizon and is left out; "
+                                    "expected it in Pipeline if it has not arrived", **where))
+            continue
+        unfit = misfit(data, slot, quantity)
+        if unfit:
+            problems.append(Problem("error", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
+                                    f"{slot[2]} (from {previous.label}) no longer fits its offer: {unfit}; expected "
+                                    "an offer that can still deliver it, or a smaller --freeze", **where))
+            continue
+        frozen.add(slot)
+        if slot in commitments:
+            if abs(commitments[slot] - quantity) > 1e-6 * max(1.0, quantity):
+                problems.append(Problem("warning", f"the workbook commits {commitments[slot]:g} {mineral} from "
+                                        f"{supplier} in period {slot[2]} where {previous.label} ordered "
+                                        f"{quantity:g}; the workbook's commitment stands", **where))
+            continue
+        commitments[slot] = quantity
+        if order.get("unit_price") is None:
+            problems.append(Problem("warning", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
+                                    f"{slot[2]} has no unit_price in {previous.label}, so it is priced at the "
+                                    "input's prices; expected the unit_price it was placed at", **where))
+        else:
+            prices[slot] = order["unit_price"]
+    decided = replace(data, commitments=commitments, commitment_prices=prices,
+                      frozen_periods=max(0, periods - shift),
+                      frozen_orders=frozenset(frozen - set(data.commitments)))
+    return Frozen(decided, frozen, problems)
+
+
+def misfit(data: PlanningData, slot: Slot, quantity: float) -> str:
+    """Why an order of ``quantity`` in ``slot`` breaks its offer, or "" when it fits."""
+    supplier, mineral, period = slot
+    offer = data.offers.get((supplier, mineral))
+    if offer is None:
+        return f"there is no offer of {mineral} from {supplier} any more"
+    orderable = offer.orderable_periods(data.settings.num_periods)
+    if period not in orderable:
+        return (f"it can be ordered only in periods {orderable.start}-{orderable.stop - 1} (first_period "
+                f"{offer.first_period}, last_period {offer.last_period}, lead_time {offer.lead_time})")
+    if quantity < offer.min_order * (1 - 1e-9):
+        return f"below min_order {offer.min_order:g}"
+    if offer.max_per_period is not None and quantity > offer.max_per_period * (1 + 1e-9):
+        return f"above max_per_period {offer.max_per_period:g}"
+    return ""

@@ -1,0 +1,1 @@
+"""Result workbooks and the terminal summary, formatted for people."""

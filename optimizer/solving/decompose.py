@@ -1,0 +1,370 @@
+"""A starting plan assembled block by block: one small MIP per mineral.
+
+On large models HiGHS can spend its whole time limit in root cut rounds
+without finding a plan (the generated L workbook: no plan in 60 s), although
+the LP bound is within 0.1% of the optimum. The model is nearly separable:
+minerals are linked only by a few rows (funding amounts and budgets) and a few
+columns (supplier onboarding). So:
+
+1. solve the LP relaxation of the whole model;
+2. fix the linking columns (those of no block) at their relaxed value, rounded
+   up for integers (a supplier the relaxation uses at all is onboarded);
+3. split each linking row's bounds among its blocks: each gets what it used in
+   the relaxation plus a share of the slack in proportion to that use, so the
+   blocks' shares add up to the row's bound and any combination of block
+   plans meets the row;
+4. solve each block's MIP on its own (in worker threads, each with its own
+   HiGHS scheduler; blocks reached after the time is up get their first plan
+   only), assemble the full plan and lower the linking columns that no block
+   needs.
+
+The assembled plan meets every row by construction. It is only a start: the
+full solve that follows keeps every binary free, so the optimum is unchanged,
+only found sooner. Works on highspy's arrays, never on Pyomo objects: the
+caller says which block each column is in.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+# Blocks solve at half the requested gap, so the assembled plan usually lands within the gap.
+BLOCK_GAP_SHARE = 0.5
+# A block may take up to this many times its even share of the time (its plan so far is kept).
+BLOCK_TIME_SHARE = 4.0
+# Blocks reached after the time is up get their first plan only (about 0.05 s each at L, 10-20% dearer):
+# a complete plan, however rough, keeps a plan in hand; the full search then improves on it.
+FIRST_PLAN_SECONDS = 2.0
+_TOLERANCE = 1e-7
+
+
+@dataclass
+class BlockStart:
+    """What the block heuristic produced: a full column vector (``columns`` None) or a partial one."""
+
+    values: np.ndarray | None  # None: no plan
+    columns: np.ndarray | None  # the columns ``values`` gives; None when every column is given
+    relaxed_objective: float | None  # the LP relaxation's objective: a bound on the optimum
+    blocks: int
+    solved: int
+    seconds: float
+    objective: float | None = None  # of a complete plan
+
+    def gap(self) -> float | None:
+        """The complete plan's relative distance from the LP bound (which it cannot be below)."""
+        if self.objective is None or self.relaxed_objective is None:
+            return None
+        return max(0.0, self.objective - self.relaxed_objective) / max(1e-9, abs(self.objective))
+
+    def describe(self) -> str:
+        if self.values is None:
+            return f"no block plan ({self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s)"
+        whole = "complete" if self.columns is None else "partial"
+        return f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s"
+
+
+def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
+                workers: int = 2) -> BlockStart:
+    """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
+    block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``."""
+    started = time.perf_counter()
+    lp = highs.getLp()
+    blocks = int(block_of_column.max(initial=-1)) + 1
+    integer = _integer_columns(lp)
+    relaxed, objective = _relaxation(highs, integer, time_limit_s)
+
+    def result(values=None, columns=None, solved=0) -> BlockStart:
+        complete = values is not None and columns is None
+        plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
+        return BlockStart(values, columns, objective, blocks, solved, time.perf_counter() - started, plan_objective)
+
+    if relaxed is None:
+        return result()
+    split = _Split.of(lp, block_of_column, relaxed, integer)
+    if split is None:
+        return result()
+    budget = time_limit_s - (time.perf_counter() - started)
+    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + budget, workers)
+    solved = sum(solution is not None for solution in solutions)
+    values, given = split.assemble(solutions)
+    if solved == 0:
+        return result(solved=0)
+    if solved < blocks:
+        return result(values[given], np.flatnonzero(given), solved)
+    split.lower_linking_columns(values)
+    if not split.feasible(values):
+        return result(solved=solved)
+    return result(values, None, solved)
+
+
+def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
+    """Give HiGHS the block plan as its starting solution."""
+    if start.columns is None:
+        set_solution(highs, start.values)
+    else:
+        highs.setSolution(len(start.columns), start.columns.astype(np.int32), start.values.astype(np.float64))
+
+
+def set_solution(highs: highspy.Highs, values) -> None:
+    """A starting solution of every column."""
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(values, dtype=np.float64).tolist()
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
+def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray, mip_gap: float,
+                  time_limit_s: float, workers: int = 2) -> BlockStart:
+    """Re-solve the model in ``highs`` block by block around ``plan``, a complete plan that meets every row
+    (the stability pass of large models, optimizer/solving/stability.py).
+
+    The linking columns stay at the plan's values; each linking row's bounds are split among its blocks
+    as in the block start, by what each block uses in the plan plus a share of the row's slack in
+    proportion to that use. So each block gets its own allowance of every shared limit (funding, the
+    pass's objective bound), the blocks' plans combine into one that meets every row, and each block's
+    part of ``plan`` is feasible for it: the block starts from it and keeps it when it is not solved in
+    time. ``solved`` counts the blocks solved within ``mip_gap``; the result is complete (``values`` of
+    every column) unless the assembled plan fails the final check (``values`` None).
+    """
+    started = time.perf_counter()
+    lp = highs.getLp()
+    blocks = int(block_of_column.max(initial=-1)) + 1
+    split = _Split.of(lp, block_of_column, plan, _integer_columns(lp))
+    if split is None:
+        return BlockStart(None, None, None, blocks, 0, time.perf_counter() - started)
+    solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan)
+    finished = sum(solution is not None and solution[2] for solution in solutions)
+    values, _ = split.assemble(solutions)
+    if not split.feasible(values):
+        return BlockStart(None, None, None, blocks, finished, time.perf_counter() - started)
+    objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
+    return BlockStart(values, None, None, blocks, finished, time.perf_counter() - started, objective)
+
+
+def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
+    """The LP relaxation's column values and objective (None, None when it is not solved to optimality);
+    ``integer`` marks the integer columns, made continuous for the run only."""
+    integer = np.flatnonzero(integer)
+    count = len(integer)
+    highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kContinuous] * count)
+    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
+    try:
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, None
+        return np.asarray(highs.getSolution().col_value), highs.getInfo().objective_function_value
+    finally:
+        highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kInteger] * count)
+
+
+class _Split:
+    """The model cut into blocks: the matrix by column, each row's block, linking rows' shares."""
+
+    def __init__(self, lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper,
+                 shares):
+        self.lp, self.block, self.relaxed, self.integer = lp, block, relaxed, integer
+        self.start, self.index, self.value = start, index, value
+        self.row_block = row_block  # a row's block; -2 a linking row; -1 a row in no block (no block columns)
+        self.fixed = fixed  # linking columns' values
+        self.row_lower, self.row_upper = row_lower, row_upper  # less the linking columns' fixed activity
+        self.shares = shares  # (row, block) -> (lower, upper) for linking rows
+        self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
+
+    @classmethod
+    def of(cls, lp, block: np.ndarray, relaxed: np.ndarray, integer: np.ndarray) -> _Split | None:
+        """None when a row holds only linking columns (no block could keep it)."""
+        start, index, value = _by_column(lp)
+        rows = lp.num_row_
+        column_of_entry = np.repeat(np.arange(lp.num_col_), np.diff(start))
+        entry_block = block[column_of_entry]
+        in_block = entry_block >= 0
+
+        fixed = np.where(integer, np.ceil(relaxed - 1e-6), relaxed)
+        fixed = np.clip(fixed, np.asarray(lp.col_lower_), np.asarray(lp.col_upper_))
+        linking = ~in_block
+        fixed_activity = np.bincount(index[linking], weights=value[linking] * fixed[column_of_entry[linking]],
+                                     minlength=rows)
+        row_lower = np.asarray(lp.row_lower_) - fixed_activity
+        row_upper = np.asarray(lp.row_upper_) - fixed_activity
+
+        pairs = np.unique(np.stack([index[in_block], entry_block[in_block]]), axis=1)
+        blocks_in_row = np.bincount(pairs[0], minlength=rows)
+        # A row of linking columns alone (z >= 1 for a commitment's supplier) must hold at their fixed values.
+        alone = blocks_in_row == 0
+        if np.any(alone & ((row_lower > _TOLERANCE) | (row_upper < -_TOLERANCE))):
+            return None
+        row_block = np.full(rows, -1, dtype=np.int64)
+        single = blocks_in_row[pairs[0]] == 1
+        row_block[pairs[0][single]] = pairs[1][single]
+        row_block[blocks_in_row >= 2] = -2
+        shares = _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
+                                 row_lower, row_upper)
+        return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
+
+    def block_lp(self, b: int) -> tuple[np.ndarray, highspy.HighsLp]:
+        """Block b's own model: its columns, the rows they are in (linking rows with b's share)."""
+        columns = np.flatnonzero(self.block == b)
+        lengths = self.start[columns + 1] - self.start[columns]
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        entries = np.repeat(self.start[columns] - starts[:-1], lengths) + np.arange(starts[-1])
+        rows, local_row = np.unique(self.index[entries], return_inverse=True)
+        row_lower, row_upper = self.row_lower[rows].copy(), self.row_upper[rows].copy()
+        for position in np.flatnonzero(self.row_block[rows] == -2):
+            row_lower[position], row_upper[position] = self.shares[int(rows[position]), b]
+
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(columns), len(rows)
+        lp.sense_ = self.lp.sense_
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost[columns], self.lower[columns], self.upper[columns]
+        lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(columns), len(rows)
+        lp.a_matrix_.start_ = starts.astype(np.int32)
+        lp.a_matrix_.index_ = local_row.astype(np.int32)
+        lp.a_matrix_.value_ = self.value[entries]
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in self.integer[columns]]
+        return columns, lp
+
+    def solve_blocks(self, mip_gap: float, deadline: float, workers: int,
+                     start: np.ndarray | None = None) -> list[tuple | None]:
+        """Each block's (columns, values, finished), or None where no plan was found before the deadline;
+        ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan), each block starts from
+        its part of it, and a block reached after the deadline is left as it is there."""
+        blocks = int(self.block.max(initial=-1)) + 1
+        # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
+        longest = BLOCK_TIME_SHARE * max(1, workers) * (deadline - time.perf_counter()) / max(1, blocks)
+
+        def solve(b: int):
+            remaining = deadline - time.perf_counter()
+            columns, lp = self.block_lp(b)
+            block_start = None if start is None else start[columns]
+            if remaining > 0:
+                values, finished = _solve_block(lp, mip_gap, min(remaining, longest), start=block_start)
+            elif start is not None:
+                return None  # out of time: the block keeps its part of the start
+            else:  # out of time (a loaded machine): the block's first plan still completes the whole
+                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True)
+            return None if values is None else (columns, values, finished)
+
+        # Always in worker threads: each gets its own HiGHS scheduler with threads=1 (HiGHS PR #818),
+        # which the calling thread's scheduler, already started with more threads, would refuse.
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(solve, range(blocks)))
+
+    def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
+        """The full column vector and which columns it gives (linking columns and solved blocks)."""
+        values = np.where(self.block < 0, self.fixed, self.relaxed)
+        given = self.block < 0
+        for solution in solutions:
+            if solution is not None:
+                columns, block_values, _ = solution
+                values[columns] = block_values
+                given[columns] = True
+        values[self.integer] = np.round(values[self.integer])
+        return values, given
+
+    def lower_linking_columns(self, values: np.ndarray) -> None:
+        """Lower each linking column with a positive cost to its lower bound where every row still holds
+        (a supplier no block orders from is not onboarded)."""
+        activity = self.activity(values)
+        lower = self.lower
+        row_lower, row_upper = np.asarray(self.lp.row_lower_), np.asarray(self.lp.row_upper_)
+        for j in np.flatnonzero((self.block < 0) & (self.cost > 0) & (values > lower)):
+            entries = slice(self.start[j], self.start[j + 1])
+            rows = self.index[entries]
+            changed = activity[rows] + self.value[entries] * (lower[j] - values[j])
+            if np.all(changed >= row_lower[rows] - _TOLERANCE) and np.all(changed <= row_upper[rows] + _TOLERANCE):
+                activity[rows] = changed
+                values[j] = lower[j]
+
+    def activity(self, values: np.ndarray) -> np.ndarray:
+        return _activity(self.lp, self.start, self.index, self.value, values)
+
+    def feasible(self, values: np.ndarray) -> bool:
+        """``feasible`` on the matrix this split already holds column by column."""
+        return feasible(self.lp, values, matrix=(self.start, self.index, self.value))
+
+
+def feasible(lp: highspy.HighsLp, values: np.ndarray, tolerance: float = 1e-6, matrix=None) -> bool:
+    """Whether ``values`` meets every row and column bound of ``lp`` (row activity relative tolerance);
+    ``matrix`` is ``_by_column(lp)`` when the caller has it already."""
+    activity = _activity(lp, *(matrix or _by_column(lp)), values)
+    row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    slack = tolerance * np.maximum(1.0, np.abs(activity))
+    rows_hold = np.all(activity >= row_lower - slack) and np.all(activity <= row_upper + slack)
+    col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    columns_hold = np.all(values >= col_lower - tolerance) and np.all(values <= col_upper + tolerance)
+    return bool(rows_hold and columns_hold)
+
+
+def _activity(lp, start, index, value, values: np.ndarray) -> np.ndarray:
+    column_of_entry = np.repeat(np.arange(lp.num_col_), np.diff(start))
+    return np.bincount(index, weights=value * values[column_of_entry], minlength=lp.num_row_)
+
+
+def _integer_columns(lp: highspy.HighsLp) -> np.ndarray:
+    if not len(lp.integrality_):
+        return np.zeros(lp.num_col_, dtype=bool)
+    return np.array([kind == highspy.HighsVarType.kInteger for kind in lp.integrality_])
+
+
+def _by_column(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The constraint matrix column by column: (start, row index, value), whichever way HiGHS holds it."""
+    matrix = lp.a_matrix_
+    start = np.asarray(matrix.start_, dtype=np.int64)
+    index = np.asarray(matrix.index_, dtype=np.int64)
+    value = np.asarray(matrix.value_, dtype=np.float64)
+    if matrix.format_ == highspy.MatrixFormat.kColwise:
+        return start, index, value
+    rows = np.repeat(np.arange(lp.num_row_), np.diff(start[: lp.num_row_ + 1]))
+    entries = start[lp.num_row_]
+    columns, value = index[:entries], value[:entries]
+    order = np.lexsort((rows, columns))
+    column_start = np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=lp.num_col_))])
+    return column_start, rows[order], value[order]
+
+
+def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
+                    row_lower, row_upper) -> dict[tuple[int, int], tuple[float, float]]:
+    """(row, block) -> bounds for block's part of each linking row: what the block used in the
+    relaxation, plus the row's slack in proportion to that use (evenly when no block used any)."""
+    linking_entries = in_block & (row_block[index] == -2)
+    rows, blocks = index[linking_entries], entry_block[linking_entries]
+    keys, position = np.unique(np.stack([rows, blocks]), axis=1, return_inverse=True)
+    position = position.ravel()
+    used = np.bincount(position, weights=value[linking_entries] * relaxed[column_of_entry[linking_entries]],
+                       minlength=keys.shape[1])
+    key_rows = keys[0]
+    total = np.bincount(key_rows, weights=used, minlength=len(row_lower))[key_rows]
+    magnitude = np.bincount(key_rows, weights=np.abs(used), minlength=len(row_lower))[key_rows]
+    count = np.bincount(key_rows, minlength=len(row_lower))[key_rows]
+    weight = np.where(magnitude > 0, np.abs(used) / np.where(magnitude > 0, magnitude, 1.0), 1.0 / count)
+    with np.errstate(invalid="ignore"):  # infinite bounds stay infinite
+        upper = np.where(np.isfinite(row_upper[key_rows]), used + (row_upper[key_rows] - total) * weight, np.inf)
+        lower = np.where(np.isfinite(row_lower[key_rows]), used - (total - row_lower[key_rows]) * weight, -np.inf)
+    return {(int(r), int(b)): (float(lo), float(up)) for r, b, lo, up in zip(keys[0], keys[1], lower, upper)}
+
+
+def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
+                 start: np.ndarray | None = None) -> tuple[np.ndarray | None, bool]:
+    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("mip_rel_gap", mip_gap)
+    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
+    if first_only:
+        highs.setOptionValue("mip_max_improving_sols", 1)
+    highs.passModel(lp)
+    if start is not None:
+        set_solution(highs, start)
+    highs.run()
+    if highs.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None, False
+    return np.asarray(highs.getSolution().col_value), highs.getModelStatus() == highspy.HighsModelStatus.kOptimal

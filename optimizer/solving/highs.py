@@ -1,0 +1,404 @@
+"""Solve stage: hand a built model to HiGHS and say what came back.
+
+This is the one module that knows which Pyomo interface to HiGHS is used: the
+persistent highspy interface of ``pyomo.contrib.solver`` (no files on disk).
+Its helper optimizer/solving/decompose.py (the block start of large models) works on
+the highspy arrays it is handed, never on Pyomo objects. A plan with orders
+the solver left half-placed (within its integrality tolerance) is repaired
+here, by the rounding of models/repair.py and an LP (or MIP) solve again. It
+never prints; success is judged by the termination condition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Hashable, Iterator
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.core.base.var import VarData
+
+from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
+from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
+from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
+
+_INFEASIBLE = {
+    TerminationCondition.provenInfeasible,
+    TerminationCondition.locallyInfeasible,
+    TerminationCondition.infeasibleOrUnbounded,
+}
+_HAS_PLAN = {SolutionStatus.optimal, SolutionStatus.feasible}
+# HiGHS's integrality and row tolerance in a MIP: a binary within it of 0 counts as 0 (models/repair.py).
+MIP_FEASIBILITY_TOLERANCE = 1e-7
+# The model is handed over once with set_instance; nothing changes before the solve.
+_NO_UPDATES = {key: False for key in (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
+    "update_named_expressions", "update_objective")}
+
+
+def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
+                threads: int | None = None, start: dict | None = None,
+                blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+    """Solve ``model`` in place; variable values are loaded when a plan exists.
+
+    A plan with stray orders (a quantity, its yes/no variable below 0.5: models/repair.py)
+    is repaired before it is returned, with its true objective and gap (``repair_plan``).
+    """
+    started = time.perf_counter()
+    with _raising_interrupts():
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+        return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
+
+
+def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: float, time_left: float,
+                    threads: int | None) -> SolveResult:
+    """``result``, or its plan repaired (``repair_plan``) when it has stray orders."""
+    if result.status not in (OPTIMAL, FEASIBLE) or model.component("IsOrdered") is None:
+        return result
+    strays = stray_orders(model)
+    if not strays:
+        return result
+    return repair_plan(model, result, strays, mip_gap, time_left, threads)
+
+
+@contextmanager
+def _raising_interrupts() -> Iterator[None]:
+    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve.
+
+    highspy catches KeyboardInterrupt itself to stop HiGHS cleanly, and Pyomo then
+    reports the stopped solve as an error: the interrupt is noted here and raised
+    once the solver has returned. Only the main thread receives signals.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield  # not the main thread, or Ctrl-C is ignored or left to the system here
+        return
+    noted: list[int] = []
+
+    def note(number, frame) -> None:
+        noted.append(number)
+        previous(number, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if noted:
+        raise KeyboardInterrupt
+
+
+def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
+           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+    """One solve of ``model`` as it stands (solve_model without the repair).
+
+    ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
+    feasible one guarantees a plan even when the time limit stops the search.
+    ``blocks`` (variable -> block name, None for a variable linking blocks; e.g.
+    models/blocks.py ``mineral_of``): on large models, a plan assembled from one
+    MIP per block (optimizer/solving/decompose.py) starts the search instead, when one is found.
+    """
+    solver = SolverFactory("highs")
+    started = time.perf_counter()
+    try:
+        solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
+        handover = time.perf_counter() - started
+        started = time.perf_counter()
+        columns = _columns(solver, model) if blocks else []  # only the block start needs them
+        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads) if blocks else None
+        if _accepted(block_plan, mip_gap, model, columns):
+            # The assembled plan is already within the gap of the LP bound: the full search could only
+            # confirm it (after another root LP), so it is the answer.
+            return SolveResult(OPTIMAL, TerminationCondition.convergenceCriteriaSatisfied.name,
+                               block_plan.objective, block_plan.relaxed_objective, block_plan.gap(),
+                               time.perf_counter() - started, "optimal within the gap (the block plan is within "
+                               f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
+                               block_plan.describe())
+        start_note = _hand_over_start(solver, block_plan, start)
+        time_left = time_limit_s - (block_plan.seconds if block_plan else 0.0)
+        results = solver.solve(
+            model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
+            raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
+            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE},
+        )
+    except Exception as exc:  # a solver crash is reported, never raised through the CLI
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - started
+    termination = results.termination_condition
+    has_plan = results.solution_status in _HAS_PLAN
+    if has_plan:
+        results.solution_loader.load_vars()
+        _load_duals(model, results)
+        if (start or block_plan) and _misvalued(model, results.incumbent_objective):
+            # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
+            # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
+            # plan's own objective disagrees with the solver's; solve again without the start.
+            time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
+            return _solve(model, mip_gap, time_left, threads)
+    objective = results.incumbent_objective
+    bound = results.objective_bound
+    gap = relative_gap(objective, bound)
+    if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
+        status = OPTIMAL
+        message = "optimal within the gap"
+    elif has_plan:
+        status = FEASIBLE
+        message = f"the solver stopped ({termination.name}) with a plan {_percent(gap)} from the best bound"
+    elif termination in _INFEASIBLE:
+        status = INFEASIBLE
+        message = "no plan meets every hard limit"
+    else:
+        status = ERROR
+        message = f"the solver stopped ({termination.name}) without a plan"
+    return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip_gap: float, time_left: float,
+                threads: int | None) -> SolveResult:
+    """Round the stray orders (placed or dropped), re-solve the LP with every binary fixed; if that LP has
+    no plan, solve the MIP again with the strays' big-M cut to their need (and drop any stray left).
+
+    The plan keeps the first solve's bound, valid for the true problem, so its gap is honest.
+    """
+    started = time.perf_counter()
+    data = model.planning_data
+    placed, dropped = round_strays(model, data, strays)
+    note = (f"{len(strays)} order(s) came back with a quantity but a yes/no variable below 0.5 "
+            f"({_slots(strays)}): {len(placed)} placed, {len(dropped)} dropped, the LP solved with every "
+            "yes/no variable fixed")
+    repaired = _solve_fixed(model, time_left, threads)
+    if repaired.status != OPTIMAL:
+        cut_to_need(model, data, strays)
+        repaired = _solve(model, mip_gap, max(1.0, time_left - (time.perf_counter() - started)), threads)
+        note += "; that LP had no plan, so the MIP was solved again with their bounds cut to their need"
+        left = stray_orders(model) if repaired.status in (OPTIMAL, FEASIBLE) else []
+        if left:
+            round_strays(model, data, left, drop_all=True)
+            repaired = _solve_fixed(model, max(1.0, time_left - (time.perf_counter() - started)), threads)
+    seconds = result.seconds + time.perf_counter() - started
+    if repaired.status not in (OPTIMAL, FEASIBLE):
+        return SolveResult(ERROR, repaired.termination, seconds=seconds, handover_seconds=result.handover_seconds,
+                           message=f"{note}; no repaired plan was found: {repaired.message}")
+    objective = pyo.value(model.objective)
+    gap = relative_gap(objective, result.bound)
+    status = OPTIMAL if gap is not None and gap <= max(mip_gap, 1e-7) else FEASIBLE
+    message = "optimal within the gap" if status == OPTIMAL else f"a plan {_percent(gap)} from the best bound"
+    return SolveResult(status, result.termination, objective, result.bound, gap, seconds,
+                       f"{message} ({note})", result.handover_seconds, result.start)
+
+
+def _solve_fixed(model: pyo.ConcreteModel, time_limit_s: float, threads: int | None) -> SolveResult:
+    """The LP of ``model`` with every binary fixed at its rounded value (released afterwards)."""
+    fixed = fix_binaries(model)
+    try:
+        return _solve(model, 0.0, max(1.0, time_limit_s), threads)
+    finally:
+        release(fixed)
+
+
+def _slots(slots: list) -> str:
+    shown = ", ".join(f"{s} {m} period {t}" for s, m, t in slots[:3])
+    return shown + (f" and {len(slots) - 3} more" if len(slots) > 3 else "")
+
+
+def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) -> str:
+    """Give HiGHS its starting solution and say which: a complete block plan first, then the caller's
+    start (a known feasible plan keeps a plan in hand when the time limit hits), then a partial block
+    plan for HiGHS to complete. Set after the block start's own runs, which would drop it."""
+    if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
+        hand_over(solver._solver_model, block_plan)
+        return block_plan.describe()
+    if start:
+        _set_start(solver, start)
+        return "the given start" + (f"; {block_plan.describe()}" if block_plan else "")
+    return block_plan.describe() if block_plan else ""
+
+
+def _load_duals(model: pyo.ConcreteModel, results) -> None:
+    """A model that declares a ``dual`` Suffix (an LP: models/sensitivity.py) gets every row's dual.
+
+    HiGHS's dual of a row is d objective / d (the row's active bound).
+    """
+    suffix = model.component("dual")
+    if suffix is None:
+        return
+    for row, value in results.solution_loader.get_duals().items():
+        suffix[row] = value
+
+
+# The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
+# faster without it (docs/performance.md).
+BLOCK_START_MIN_BINARIES = 1000
+BLOCK_START_SHARE = 0.7  # of the time limit, at most: the full solve then needs only its root
+
+
+def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
+    """Each variable HiGHS holds, with its column."""
+    column_of = solver._pyomo_var_to_solver_var_map
+    return [(var, column_of[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in column_of]
+
+
+def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
+                 mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
+    """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models."""
+    block_of_column = _block_of_column(solver, columns, blocks)
+    if block_of_column is None:
+        return None
+    workers = threads or _cores()
+    return block_start(solver._solver_model, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+
+
+def _block_of_column(solver, columns: list[tuple[VarData, int]],
+                     blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
+    """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
+    (else None: HiGHS is quicker on the whole)."""
+    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
+    if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
+        return None
+    labels: dict[Hashable, int] = {}
+    block_of_column = np.full(highs.getNumCol(), -1, dtype=np.int64)
+    for var, column in columns:
+        label = blocks(var)
+        if label is not None:
+            block_of_column[column] = labels.setdefault(label, len(labels))
+    if len(labels) < 2:
+        return None
+    highs.setOptionValue("output_flag", False)
+    return block_of_column
+
+
+def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
+                 blocks: Callable[[VarData], Hashable | None], threads: int | None = None) -> SolveResult:
+    """Solve ``model`` from ``start``, a complete plan that meets every constraint (the stability pass).
+
+    Where the block start plans per block (a large model), each block is first solved on its own around
+    ``start`` (optimizer/solving/decompose.py ``blocks_around``, in at most BLOCK_START_SHARE of the time): a
+    plan that meets every constraint whatever the time, as the block start's is. The whole model then
+    starts from it in the time left, and can only improve on it (it moves funding between blocks,
+    which the blocks alone cannot). ``status`` is OPTIMAL when the last solve that ran finished within
+    ``mip_gap``; ``bound`` is None after the blocks alone. Otherwise the whole model from ``start``.
+    """
+    if sum(var.is_integer() for var in model.component_data_objects(pyo.Var)) < BLOCK_START_MIN_BINARIES:
+        return solve_model(model, mip_gap, time_limit_s, threads, start)
+    started = time.perf_counter()
+    by_blocks = _solve_blocks_around(model, mip_gap, BLOCK_START_SHARE * time_limit_s, start, blocks, threads)
+    if by_blocks is None:  # one block: the whole model
+        return solve_model(model, mip_gap, time_limit_s, threads, start)
+    time_left = time_limit_s - (time.perf_counter() - started)
+    if by_blocks.status == ERROR or time_left <= 0:
+        return _without_strays(model, by_blocks, mip_gap, time_left, threads)
+    values = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var) if var.value is not None)
+    whole = solve_model(model, mip_gap, time_left, threads, values)
+    seconds = time.perf_counter() - started
+    if whole.status not in (OPTIMAL, FEASIBLE) or whole.objective > by_blocks.objective:
+        for var, value in values.items():  # the blocks' plan stands
+            var.set_value(value, skip_validation=True)
+        return _without_strays(model, dataclasses.replace(
+            by_blocks, seconds=seconds, message=f"{by_blocks.message}; the whole model from it found nothing "
+            f"better ({whole.message})"), mip_gap, time_limit_s - seconds, threads)
+    return dataclasses.replace(whole, seconds=seconds, handover_seconds=by_blocks.handover_seconds
+                               + whole.handover_seconds, message=f"{by_blocks.message}, then the whole model "
+                               f"from their plan: {whole.message}")
+
+
+def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
+                         blocks: Callable[[VarData], Hashable | None], threads: int | None) -> SolveResult | None:
+    """Each block solved around ``start``, the plan they combine into loaded into ``model``: OPTIMAL when
+    every block was solved within ``mip_gap``, FEASIBLE when a block was stopped by the time limit (it
+    keeps its best plan, at worst its part of ``start``). None on a model of one block."""
+    solver = SolverFactory("highs")
+    started = time.perf_counter()
+    try:
+        solver.set_instance(model)
+        handover = time.perf_counter() - started
+        started = time.perf_counter()
+        columns = _columns(solver, model)
+        block_of_column = _block_of_column(solver, columns, blocks)
+        if block_of_column is None:
+            return None
+        plan = np.zeros(len(block_of_column))
+        for var, column in columns:
+            plan[column] = start[var] if var in start else (var.value or 0.0)
+        result = blocks_around(solver._solver_model, block_of_column, plan, mip_gap, time_limit_s,
+                               threads or _cores())
+    except Exception as exc:  # a solver crash is reported, never raised through the CLI
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - started
+    if result.values is None:
+        return SolveResult(ERROR, "error", seconds=seconds, handover_seconds=handover,
+                           message="the blocks' plans did not combine into one that meets every limit")
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(result.values[column]), skip_validation=True)
+    every = result.solved == result.blocks
+    return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
+                       f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
+
+
+def _cores() -> int:
+    """The cores this process may use (a container's limit, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,
+              columns: list[tuple[VarData, int]]) -> bool:
+    """Load a complete block plan within ``mip_gap`` of the LP bound into the model's variables."""
+    if block_plan is None or block_plan.columns is not None or block_plan.values is None:
+        return False
+    gap = block_plan.gap()
+    if gap is None or gap > mip_gap:
+        return False
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(block_plan.values[column]), skip_validation=True)
+    return not _misvalued(model, block_plan.objective)  # the model's own objective agrees
+
+
+def _set_start(solver, start: dict) -> None:
+    """A start of every column is handed over whole; a partial one (models/start.py ``_decisions``)
+    sparse, and HiGHS completes it by solving the LP with its discrete values fixed."""
+    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
+    column_of = solver._pyomo_var_to_solver_var_map
+    given = {column_of[id(var)]: float(value) for var, value in start.items() if id(var) in column_of}
+    if len(given) < highs.getNumCol():
+        highs.setSolution(len(given), np.fromiter(given, dtype=np.int32, count=len(given)),
+                          np.fromiter(given.values(), dtype=np.float64, count=len(given)))
+        return
+    values = [0.0] * highs.getNumCol()
+    for column, value in given.items():
+        values[column] = value
+    set_solution(highs, values)
+
+
+def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:
+    """Whether the objective of the loaded plan differs from the value the solver reported for it."""
+    if reported is None:
+        return False
+    actual = pyo.value(model.objective)
+    return abs(actual - reported) > 1e-6 * max(1.0, abs(actual), abs(reported))
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|objective - bound| / |objective|, HiGHS's relative gap; round-off (1e-12 relative) is 0."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    gap = abs(objective - bound) / max(1e-9, abs(objective))
+    return 0.0 if gap < 1e-12 else gap
+
+
+def _percent(gap: float | None) -> str:
+    return "an unknown distance" if gap is None else f"{100 * gap:.3g}%"

@@ -1,0 +1,174 @@
+"""The model's size, estimated from the data before it is built: a model that cannot fit is refused.
+
+A workbook with ``num_periods`` 10,000,000 is valid cell by cell, but its model
+has tens of millions of columns: built, it grows until the machine runs out of
+memory, minutes later (a MemoryError after 96 s and 2.8 GB in the report that
+led here). So before building, ``estimate`` counts the columns and rows the
+model would have from the data alone, in time that grows with the number of
+offers, sources, minerals and scenarios, never with the periods, and
+``too_large`` is the error that refuses the input (exit 2, through
+``optimizer.pipeline.load``) when the memory they would take is more than the
+machine has available, with both figures.
+
+The counts are upper bounds of what ``models.build_model`` creates (an order
+slot every orderable period, each eligible source paying it, one stock class
+per distinct set of disruptions touching a mineral); tests check them against
+built models. ``BYTES_PER_COLUMN`` is what a whole run (build, hand-over to
+HiGHS, solve, plan read back, result written and checked) took per column of
+the model, above what the process held once the input was validated (about
+120 MB), measured at the benchmark sizes (``optimize generate --size L`` and
+``XL``, seed 0) as the peak resident memory (VmHWM) of a fresh process:
+
+| size | columns | rows | run | above the validated input | per column |
+| --- | ---: | ---: | --- | ---: | ---: |
+| L  |  50,976 |  43,314 | whole, 30 s limit, plan written and checked |   416 MB | 8,154 bytes |
+| XL | 180,566 | 147,840 | to a 150 s limit that stopped without a plan (busy machine) | 867 MB | 4,802 bytes |
+| XL | 180,566 | 147,840 | whole, docs/performance.md (peak 1,490 MB) | 1,369 MB | 7,580 bytes |
+
+``BYTES_PER_COLUMN`` rounds the largest up. The block start's worker processes
+(one mineral's model each) come on top. The refusal needs the estimate above
+what ``/proc/meminfo`` calls MemAvailable (memory to be had without swapping).
+Where that cannot be read, nothing is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.mix_and_risk import capped_minerals
+from optimizer.contract.data import SERVE_FIRST, PlanningData
+from optimizer.contract.problems import ERROR, Problem
+
+BYTES_PER_COLUMN = 8_500  # measured: the module's table (L: 8,154 bytes per column, whole run)
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class ModelEstimate:
+    columns: int
+    rows: int
+    order_slots: int
+
+    @property
+    def memory_bytes(self) -> float:
+        return BYTES_PER_COLUMN * self.columns
+
+
+def estimate(data: PlanningData) -> ModelEstimate:
+    """Upper bounds of the columns and rows of ``build_model(data)``, without building anything per period."""
+    orders = _ordering(data)
+    stock, release = _inventory(data)
+    change = 2 * orders.slots if data.settings.change_penalty > 0 else 0  # models/stability.py
+    capped = capped_minerals(data, orders.offers_of_mineral)
+    capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
+    mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
+    columns = orders.columns + len(data.suppliers) + stock + release + change + mix
+    mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
+    budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
+    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows
+    return ModelEstimate(columns, rows, orders.slots)
+
+
+@dataclass
+class _Ordering:
+    slots: int = 0
+    columns: int = 0
+    rows: int = 0
+    offers_of_mineral: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # offers with a slot
+
+
+def _ordering(data: PlanningData) -> _Ordering:
+    """Order slots (an order and its yes/no each), the sources paying them, discount segments (models/ordering.py,
+    models/funding.py): per offer, from the lengths of its orderable periods and of the sources' windows."""
+    T = data.settings.num_periods
+    size = _Ordering()
+    for offer in data.offers.values():
+        periods = offer.orderable_periods(T)
+        if not periods:
+            continue
+        size.slots += len(periods)
+        size.offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
+        country = data.country(offer.supplier)
+        spend = sum(_overlap(periods, source.first_period, source.last_period) for source in data.funding.values()
+                    if source.amount > 0 and country not in source.excluded_countries
+                    and (source.minerals is None or offer.mineral in source.minerals))
+        segments = 1 + len(offer.discounts) if offer.discounts else 0  # with the undiscounted one
+        size.columns += (2 + 2 * segments) * len(periods) + spend
+        size.rows += (4 + 2 + 2 * segments if segments else 4) * len(periods)
+    return size
+
+
+def _inventory(data: PlanningData) -> tuple[int, int]:
+    """Stock, unmet demand and shortfall columns (models/inventory.py): per mineral and stock class, every
+    period's stock, and one more per period with demand and per period with a target; as many rows, at most.
+    Then the release rule's yes/no columns (models/release.py, serve_first only): at most one per stock
+    class and period with demand, each with two rows."""
+    demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
+    delivering = _countries_delivering(data)
+    stock = release = 0
+    for mineral in data.minerals:
+        classes = _stock_classes(data, delivering.get(mineral, set()))
+        stock += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
+        release += classes * demanded.get(mineral, 0)
+    return stock, release if data.settings.release_rule == SERVE_FIRST else 0
+
+
+def _overlap(periods: range, first: int, last: int) -> int:
+    return max(0, min(periods.stop - 1, last) - max(periods.start, first) + 1)
+
+
+def _periods_with(values: dict[tuple[str, int], float]) -> dict[str, int]:
+    """Per mineral, the number of periods with a positive value (Demand, Targets)."""
+    counts: dict[str, int] = {}
+    for (mineral, _), value in values.items():
+        if value > 0:
+            counts[mineral] = counts.get(mineral, 0) + 1
+    return counts
+
+
+def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
+    """Per mineral, the countries of the suppliers that offer or ship it."""
+    countries: dict[str, set[str]] = {}
+    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline]:
+        countries.setdefault(mineral, set()).add(data.country(supplier))
+    return countries
+
+
+def _stock_classes(data: PlanningData, countries: set[str]) -> int:
+    """At most how many scenarios of distinct losses a mineral delivered from ``countries`` has
+    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries."""
+    signatures = {
+        frozenset((d.country, d.first_period, d.last_period, d.supply_loss) for d in scenario.disruptions
+                  if d.country in countries and d.supply_loss > 0 and d.first_period <= data.settings.num_periods)
+        for scenario in data.scenarios}
+    return 1 + len(signatures - {frozenset()})
+
+
+def available_memory() -> float | None:
+    """Bytes of memory this machine can give without swapping (MemAvailable); None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def too_large(data: PlanningData, input_path: Path) -> Problem | None:
+    """The error when the model would need more memory than the machine has available, else None."""
+    size = estimate(data)
+    available = available_memory()
+    if available is None or size.memory_bytes <= available:
+        return None
+    return Problem(
+        ERROR, f"the model would have about {size.columns:,} columns and {size.rows:,} rows "
+        f"({size.order_slots:,} order slots over {data.settings.num_periods:,} periods), needing about "
+        f"{size.memory_bytes / GB:,.1f} GB of memory, and this machine has {available / GB:,.1f} GB available; "
+        "expected a model that fits: fewer periods (Settings num_periods), offers or scenarios, or a machine "
+        "with more memory", file=str(input_path))

@@ -1,0 +1,485 @@
+"""Stress test: a plan's orders fixed, its stock simulated under many sampled disruptions.
+
+No solver: with the orders fixed, each sample's stock follows in closed form,
+per mineral m and period t, starting from ``initial_stock``:
+
+    arrivals[m,t] = sum over countries c of (1 - loss[c,t]) * (orders + pipeline of m from c arriving in t)
+    available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
+    unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
+    stock[m,t]        = max(0, available)
+    target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
+
+vectorised with numpy over samples and minerals. A sample's ``penalty`` is
+sum over m of (shortfall_penalty[m] * unmet demand + target_penalty[m] * target
+shortfall), the same terms as the plan's penalty_cost. Demand comes first here,
+which is the plan's own rule under ``release_rule: serve_first`` (model.md
+constraint 7): then, under ``exclusive`` sampling, the mean penalty converges to
+the plan's penalty_cost (the Summary states both). Under ``release_rule:
+optimal`` the plan may hold stock back for a target or later demand, so the two
+can differ.
+
+Sampling the disruptions (``loss[c,t]``), from the input's Scenarios sheet:
+
+- ``independent`` (default): each scenario (all its rows) occurs in a sample
+  independently, with its probability. Several may occur together; where two
+  hit the same country in the same period the larger supply_loss applies (as
+  two rows of one scenario do).
+- ``exclusive``: each sample is exactly one scenario, or ``base`` with
+  pi[base] = 1 - the sum of the others: the distribution the plan was
+  optimised against.
+
+Samples are drawn in chunks of ``CHUNK_SAMPLES`` from one seeded
+``numpy.random.SeedSequence``, each chunk a task (``optimizer.studies.execution``), so
+the result depends on the seed, never on how many workers ran it. The 95th
+percentile is the smallest value that at least 95% of samples do not exceed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+
+from optimizer.contract.data import BASE, PlanningData
+from optimizer.studies.execution import Progress, Workers, run_tasks
+from optimizer.pipeline import load
+from optimizer.contract.problems import InputRefused, Problem, Problems
+
+INDEPENDENT, EXCLUSIVE = "independent", "exclusive"
+MODES = (INDEPENDENT, EXCLUSIVE)
+CHUNK_SAMPLES = 20_000  # samples per task: about 50 MB of arrays for 10 minerals, 20 countries, 12 periods
+ORDER_COLUMNS = ("supplier", "mineral", "quantity")
+SHORT = 1e-9  # a quantity below this is no shortfall (round-off of the plan's quantities)
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+# --- the plan's orders ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FixedOrder:
+    supplier: str
+    mineral: str
+    arrival_period: int
+    quantity: float
+
+
+@dataclass
+class PlanOrders:
+    """The orders read from a plan workbook's Orders sheet, and the input_sha256 its Summary names (if any)."""
+
+    orders: list[FixedOrder]
+    input_sha256: str | None = None
+    penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
+
+
+def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
+    """The orders of the plan at ``path``: its Orders sheet (a result workbook, or any workbook with that sheet).
+
+    Columns: supplier, mineral, quantity, and arrival_period (or period, plus the offer's lead_time).
+    Raises InputRefused naming file, sheet, row and column of every problem.
+    """
+    problems = Problems()
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one problem
+        raise InputRefused([Problem("error", f"cannot open the plan: {exc}", file=str(path))]) from exc
+    try:
+        sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
+        if "orders" not in sheets:
+            raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
+        rows = [row for row in sheets["orders"].iter_rows(values_only=True) if any(v is not None for v in row)]
+        summary = _summary(sheets.get("summary"))
+    finally:
+        book.close()
+    orders = _orders(rows, data, problems, str(path))
+    if problems.errors:
+        raise InputRefused(problems.items)
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _summary(sheet) -> dict[str, object]:
+    if sheet is None:
+        return {}
+    return {str(row[0]).strip().lower(): row[1] for row in sheet.iter_rows(min_row=2, values_only=True)
+            if len(row) >= 2 and row[0] is not None}
+
+
+def _orders(rows: list[tuple], data: PlanningData, problems: Problems, file: str) -> list[FixedOrder]:
+    header = [str(v).strip().lower() if v is not None else "" for v in rows[0]] if rows else []
+    missing = [c for c in ORDER_COLUMNS if c not in header]
+    if "arrival_period" not in header and "period" not in header:
+        missing.append("arrival_period (or period)")
+    if missing:
+        problems.error(f"expected the column(s) {', '.join(missing)}", file=file, sheet="Orders", row=1)
+        return []
+    orders = []
+    for number, values in enumerate(rows[1:], start=2):
+        cells = dict(zip(header, values))
+        order = _order(cells, data, problems, dict(file=file, sheet="Orders", row=number))
+        if order is not None:
+            orders.append(order)
+    return orders
+
+
+def _order(cells: dict, data: PlanningData, problems: Problems, where: dict) -> FixedOrder | None:
+    """One order row, or None (with the problem recorded) when it names nothing known or is not a number."""
+    supplier, mineral = str(cells["supplier"] or "").strip(), str(cells["mineral"] or "").strip()
+    if supplier not in data.suppliers:
+        problems.error("expected a supplier of the input's Suppliers sheet", column="supplier", value=supplier, **where)
+        return None
+    if mineral not in data.minerals:
+        problems.error("expected a mineral of the input's Minerals sheet", column="mineral", value=mineral, **where)
+        return None
+    quantity = _number(cells, "quantity", problems, where)
+    arrival = _arrival(cells, supplier, mineral, data, problems, where)
+    if quantity is None or arrival is None:
+        return None
+    if quantity < 0:
+        problems.error("expected a quantity >= 0", column="quantity", value=quantity, **where)
+        return None
+    return FixedOrder(supplier, mineral, arrival, quantity)
+
+
+def _arrival(cells: dict, supplier: str, mineral: str, data: PlanningData, problems: Problems,
+             where: dict) -> int | None:
+    if cells.get("arrival_period") is not None:
+        arrival = _number(cells, "arrival_period", problems, where)
+    else:
+        offer = data.offers.get((supplier, mineral))
+        if offer is None:
+            problems.error(f"expected an arrival_period (the input has no offer of {mineral} from {supplier} to take a "
+                           "lead time from)", column="period", value=cells.get("period"), **where)
+            return None
+        period = _number(cells, "period", problems, where)
+        arrival = None if period is None else period + offer.lead_time
+    if arrival is None:
+        return None
+    if not float(arrival).is_integer() or not 1 <= arrival <= data.settings.num_periods:
+        problems.error(f"expected a whole arrival period in 1..{data.settings.num_periods}", column="arrival_period",
+                       value=arrival, **where)
+        return None
+    return int(arrival)
+
+
+def _number(cells: dict, column: str, problems: Problems, where: dict) -> float | None:
+    value = cells.get(column)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        problems.error("expected a number", column=column, value=value, **where)
+        return None
+    if not np.isfinite(number):
+        problems.error("expected a finite number", column=column, value=value, **where)
+        return None
+    return number
+
+
+# --- the exposure: everything the simulation needs, as arrays -------------------------------------
+
+@dataclass(frozen=True)
+class Exposure:
+    """Supply, demand and disruptions as arrays (minerals M, countries C, periods T, scenarios K)."""
+
+    minerals: tuple[str, ...]
+    countries: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    probability: np.ndarray  # [K]
+    arrivals: np.ndarray  # [M, C, T] orders + pipeline arriving, before losses
+    demand: np.ndarray  # [M, T]
+    target: np.ndarray  # [M, T]
+    initial_stock: np.ndarray  # [M]
+    penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
+    target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
+    loss: np.ndarray  # [K, C, T] supply_loss of each scenario
+
+
+def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
+    """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
+    minerals = tuple(data.minerals)
+    countries = tuple(sorted({s.country for s in data.suppliers.values()}))
+    m_index = {m: i for i, m in enumerate(minerals)}
+    c_index = {c: i for i, c in enumerate(countries)}
+    periods = data.settings.num_periods
+    arrivals = np.zeros((len(minerals), len(countries), periods))
+    for order in orders:
+        arrivals[m_index[order.mineral], c_index[data.country(order.supplier)], order.arrival_period - 1] += \
+            order.quantity
+    for (supplier, mineral, period), quantity in data.pipeline.items():
+        arrivals[m_index[mineral], c_index[data.country(supplier)], period - 1] += quantity
+    loss = np.zeros((len(data.scenarios), len(countries), periods))
+    for k, scenario in enumerate(data.scenarios):
+        for c, country in enumerate(countries):
+            loss[k, c] = [scenario.loss(country, t) for t in data.periods]
+    return Exposure(
+        minerals, countries, tuple(s.name for s in data.scenarios),
+        np.array([s.probability for s in data.scenarios], dtype=float), arrivals,
+        _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
+        np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
+        np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
+
+
+def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
+    table = np.zeros((len(minerals), periods))
+    for i, mineral in enumerate(minerals):
+        for t in range(1, periods + 1):
+            table[i, t - 1] = values.get((mineral, t), 0.0)
+    return table
+
+
+# --- sampling and simulation ------------------------------------------------------------------------
+
+def sample_scenarios(exposure: Exposure, rng: np.random.Generator, count: int, mode: str) -> np.ndarray:
+    """occurs[s, k]: whether scenario k hits sample s (``independent`` or ``exclusive``, see the docstring)."""
+    scenarios = len(exposure.scenarios)
+    if mode == INDEPENDENT:
+        return rng.random((count, scenarios)) < exposure.probability
+    base = max(0.0, 1.0 - float(exposure.probability.sum()))
+    weights = np.concatenate([[base], exposure.probability])
+    drawn = rng.choice(scenarios + 1, size=count, p=weights / weights.sum())
+    return drawn[:, None] == np.arange(1, scenarios + 1)[None, :]
+
+
+def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unmet_demand, target_shortfall), each [samples, minerals] summed over the periods."""
+    count = occurs.shape[0]
+    loss = np.zeros((count,) + exposure.loss.shape[1:])  # [S, C, T]
+    for k in range(occurs.shape[1]):  # overlapping scenarios: the larger loss applies
+        np.maximum(loss, occurs[:, k, None, None] * exposure.loss[k], out=loss)
+    arrivals = np.einsum("sct,mct->smt", 1.0 - loss, exposure.arrivals)  # [S, M, T]
+    stock = np.broadcast_to(exposure.initial_stock, (count, len(exposure.minerals))).copy()
+    unmet = np.zeros_like(stock)
+    below = np.zeros_like(stock)
+    for t in range(exposure.demand.shape[1]):
+        available = stock + arrivals[:, :, t] - exposure.demand[:, t]
+        unmet += np.maximum(0.0, -available)
+        stock = np.maximum(0.0, available)
+        below += np.maximum(0.0, exposure.target[:, t] - stock)
+    return unmet, below
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One task: ``count`` samples from its own seed sequence."""
+
+    first_sample: int
+    count: int
+    seed: np.random.SeedSequence
+    mode: str
+
+    def describe(self) -> str:
+        return f"samples {self.first_sample + 1}-{self.first_sample + self.count}"
+
+
+@dataclass
+class ChunkResult:
+    first_sample: int
+    occurs: np.ndarray  # [S, K] bool
+    unmet: np.ndarray  # [S, M]
+    below: np.ndarray  # [S, M]
+
+
+def simulate_chunk(exposure: Exposure, chunk: Chunk) -> ChunkResult:
+    """The task a worker runs: draw the chunk's samples and simulate them."""
+    occurs = sample_scenarios(exposure, np.random.default_rng(chunk.seed), chunk.count, chunk.mode)
+    unmet, below = simulate(exposure, occurs)
+    return ChunkResult(chunk.first_sample, occurs, unmet, below)
+
+
+def chunks(samples: int, seed: int, mode: str) -> list[Chunk]:
+    """The samples split into tasks of ``CHUNK_SAMPLES``, each with its child of the seed's sequence."""
+    count = max(1, -(-samples // CHUNK_SAMPLES))
+    children = np.random.SeedSequence(seed).spawn(count)
+    return [Chunk(i * CHUNK_SAMPLES, min(CHUNK_SAMPLES, samples - i * CHUNK_SAMPLES), child, mode)
+            for i, child in enumerate(children)]
+
+
+# --- the stress test ---------------------------------------------------------------------------
+
+@dataclass
+class StressResult:
+    """Every sample's scenarios and shortfalls (in sample order), and how the test was run."""
+
+    plan_path: Path
+    input_path: Path
+    data: PlanningData
+    exposure: Exposure
+    samples: int
+    seed: int
+    mode: str
+    occurs: np.ndarray  # [S, K]
+    unmet: np.ndarray  # [S, M]
+    below: np.ndarray  # [S, M]
+    workers: Workers
+    seconds: float
+    failed_chunks: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    plan_penalty_cost: float | None = None  # the plan's Summary penalty_cost
+
+    @property
+    def unmet_penalty(self) -> np.ndarray:
+        """[S, M]: shortfall_penalty * unmet demand."""
+        return self.unmet * self.exposure.penalty
+
+    @property
+    def target_penalty(self) -> np.ndarray:
+        """[S, M]: target_penalty * target shortfall (units below target, summed over periods)."""
+        return self.below * self.exposure.target_penalty
+
+    @property
+    def penalty(self) -> np.ndarray:
+        """[S]: sum over minerals of shortfall_penalty * unmet demand + target_penalty * target shortfall."""
+        return (self.unmet_penalty + self.target_penalty).sum(axis=1)
+
+
+@dataclass
+class StressInput:
+    """The validated input and the plan's orders as arrays: ready to sample."""
+
+    plan_path: Path
+    input_path: Path
+    data: PlanningData
+    exposure: Exposure
+    warnings: list[Problem]
+    plan_penalty_cost: float | None = None
+
+
+def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quiet) -> StressInput:
+    """Read and validate the input, then the plan's orders (InputRefused when either fails)."""
+    data, warnings = load(input_path, progress)
+    plan = read_plan_orders(plan_path, data)
+    if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
+        warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
+                                                  "(its Summary's input_sha256 differs)", file=str(plan_path))]
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
+
+
+def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
+               progress: Progress = _quiet) -> StressResult:
+    """Read the input and the plan's orders, then simulate ``samples`` sampled disruptions."""
+    return stress_test(prepare_stress(plan_path, input_path, progress), samples, seed, mode, workers, progress)
+
+
+def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
+                progress: Progress = _quiet) -> StressResult:
+    """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named."""
+    tasks = chunks(samples, seed, mode)
+    progress(f"stress  {samples} sample(s) in {len(tasks)} chunk(s) on {workers.describe()}")
+    started = time.perf_counter()
+    results, failed = [], []
+    for outcome in run_tasks(simulate_chunk, prepared.exposure, tasks, workers, progress,
+                             lambda i: tasks[i].describe()):
+        if outcome.failed:
+            failed.append(f"{tasks[outcome.index].describe()}: {outcome.error}")
+            progress(f"error: {failed[-1]}")
+        else:
+            results.append(outcome.value)
+            progress(f"[{len(results) + len(failed)}/{len(tasks)}] {tasks[outcome.index].describe()} simulated")
+    occurs, unmet, below = _in_sample_order(results, prepared.exposure)
+    return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
+                        mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
+                        prepared.warnings, prepared.plan_penalty_cost)
+
+
+def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chunks' (occurs, unmet, below) stacked by first sample (empty arrays when none came back)."""
+    results = sorted(results, key=lambda r: r.first_sample)
+    none = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
+    return (np.concatenate([none[0]] + [r.occurs for r in results]),
+            np.concatenate([none[1]] + [r.unmet for r in results]),
+            np.concatenate([none[1]] + [r.below for r in results]))
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+def percentile(values: np.ndarray, share: float) -> float:
+    """The smallest value that at least ``share`` of the samples do not exceed (0 without samples)."""
+    if values.size == 0:
+        return 0.0
+    return float(np.quantile(values, share, method="inverted_cdf"))
+
+
+def mineral_statistics(result: StressResult) -> list[dict]:
+    """Per mineral: mean, 95th percentile and worst unmet demand, target shortfall and penalty; how often short."""
+    rows = []
+    for i, mineral in enumerate(result.exposure.minerals):
+        unmet, below = result.unmet[:, i], result.below[:, i]
+        penalty = result.unmet_penalty[:, i] + result.target_penalty[:, i]
+        rows.append({
+            "mineral": mineral, "unit": result.data.minerals[mineral].unit,
+            "demand": float(result.exposure.demand[i].sum()),
+            "mean_unmet_demand": _mean(unmet), "p95_unmet_demand": percentile(unmet, 0.95),
+            "worst_unmet_demand": float(unmet.max(initial=0.0)),
+            "probability_unmet_demand": _mean(unmet > SHORT),
+            "mean_target_shortfall": _mean(below), "p95_target_shortfall": percentile(below, 0.95),
+            "worst_target_shortfall": float(below.max(initial=0.0)),
+            "mean_unmet_penalty": _mean(result.unmet_penalty[:, i]),
+            "mean_target_penalty": _mean(result.target_penalty[:, i]),
+            "mean_penalty": _mean(penalty), "p95_penalty": percentile(penalty, 0.95),
+            "worst_penalty": float(penalty.max(initial=0.0)),
+        })
+    return rows
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else 0.0
+
+
+def scenario_names(result: StressResult, sample: int) -> str:
+    """The scenarios that hit a sample, or ``base`` when none did."""
+    hit = [name for name, occurred in zip(result.exposure.scenarios, result.occurs[sample]) if occurred]
+    return ", ".join(hit) or BASE
+
+
+def worst_samples(result: StressResult, count: int) -> list[dict]:
+    """The ``count`` samples with the largest penalty (of those with any), worst first."""
+    penalty = result.penalty
+    order = np.lexsort((np.arange(penalty.size), -penalty))[:count]
+    rows = []
+    for rank, sample in enumerate((s for s in order if penalty[s] > 0), start=1):
+        row = {"rank": rank, "sample": int(sample) + 1, "scenarios": scenario_names(result, sample),
+               "penalty": float(penalty[sample]), "unmet_demand": float(result.unmet[sample].sum()),
+               "target_shortfall": float(result.below[sample].sum())}
+        row.update({f"{m} unmet_demand": float(result.unmet[sample, i])
+                    for i, m in enumerate(result.exposure.minerals)})
+        rows.append(row)
+    return rows
+
+
+def scenario_harm(result: StressResult) -> list[dict]:
+    """Per scenario: how often it occurred and the penalty with it and without it, most harmful first."""
+    penalty = result.penalty
+    worst = penalty >= percentile(penalty, 0.95) if penalty.size else np.zeros(0, dtype=bool)
+    worst &= penalty > 0
+    rows = []
+    for k, name in enumerate(result.exposure.scenarios):
+        occurred = result.occurs[:, k]
+        with_it, without = penalty[occurred], penalty[~occurred]
+        rows.append({
+            "scenario": name, "probability": float(result.exposure.probability[k]),
+            "disruptions": _disruptions(result.data, name), "occurred": _mean(occurred),
+            "mean_penalty_when_it_occurs": _mean(with_it), "mean_penalty_otherwise": _mean(without),
+            "added_penalty": _mean(with_it) - _mean(without) if with_it.size and without.size else None,
+            "share_of_worst_5pct": _mean(occurred[worst]) if worst.any() else None,
+        })
+    return sorted(rows, key=lambda r: -(r["added_penalty"] or 0.0))
+
+
+def _disruptions(data: PlanningData, name: str) -> str:
+    scenario = next(s for s in data.scenarios if s.name == name)
+    return "; ".join(f"{d.country} periods {d.first_period}-{d.last_period} ({d.supply_loss:.0%} lost)"
+                     for d in scenario.disruptions)

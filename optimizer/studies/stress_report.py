@@ -1,0 +1,149 @@
+"""The stress-test workbook: shortfall per mineral across the samples, the worst samples, the harm of each scenario.
+
+Sheets: ``Summary`` (what was run; the penalty's mean, its two parts and
+standard error, the plan's penalty_cost beside it; 95th percentile and worst), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
+demand, target shortfall and penalty, how often demand goes unmet), ``Worst
+samples``, ``Scenarios`` (most harmful first), ``Distribution`` (the penalty
+at every percentile), then ``Charts``: the penalty per mineral (mean, 95th
+percentile, worst; in money, so minerals compare) and across the samples.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer import __version__
+from optimizer.reporting.charts import ChartData
+from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
+from optimizer.contract.data import SERVE_FIRST
+from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
+from optimizer.reporting.studybook import bar_chart, line_chart, write_study_workbook
+
+WORST_SAMPLES = 20
+MILLIONS = '#,##0,,"M"'
+
+
+def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_SAMPLES) -> None:
+    """Write the stress test's workbook to ``path`` atomically."""
+    charts = ChartData()
+    figures = [mineral_penalty_chart(result, charts), penalty_chart(result, charts)]
+    caption = (f"Stress test of {result.plan_path.name}: {result.occurs.shape[0]:,} sampled disruptions "
+               f"({result.mode}, seed {result.seed})")
+    write_study_workbook(path, stress_tables(result, worst), figures, charts, caption)
+
+
+def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[TableSpec]:
+    quantities = {c: QUANTITY for c in ("demand", "mean_unmet_demand", "p95_unmet_demand", "worst_unmet_demand",
+                                        "mean_target_shortfall", "p95_target_shortfall", "worst_target_shortfall",
+                                        "unmet_demand", "target_shortfall")}
+    worst_frame = pd.DataFrame(worst_samples(result, worst),
+                               columns=["rank", "sample", "scenarios", "penalty", "unmet_demand", "target_shortfall",
+                                        *[f"{m} unmet_demand" for m in result.exposure.minerals]])
+    money = result.data.settings.currency
+    return [
+        TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",)),
+        TableSpec("Shortfall", pd.DataFrame(mineral_statistics(result)),
+                  {**quantities, "probability_unmet_demand": SHARE, "mean_unmet_penalty": MONEY,
+                   "mean_target_penalty": MONEY, "mean_penalty": MONEY, "p95_penalty": MONEY,
+                   "worst_penalty": MONEY}),
+        TableSpec("Worst samples", worst_frame,
+                  {"rank": WHOLE, "sample": WHOLE, "penalty": MONEY, **quantities,
+                   **{c: QUANTITY for c in worst_frame.columns if c.endswith(" unmet_demand")}}),
+        TableSpec("Scenarios", pd.DataFrame(scenario_harm(result), columns=[
+            "scenario", "probability", "disruptions", "occurred", "mean_penalty_when_it_occurs",
+            "mean_penalty_otherwise", "added_penalty", "share_of_worst_5pct"]),
+            {"probability": SHARE, "occurred": SHARE, "mean_penalty_when_it_occurs": MONEY,
+             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "share_of_worst_5pct": SHARE}),
+        TableSpec("Distribution", distribution_frame(result), {"percentile": WHOLE, "penalty": MONEY}),
+    ]
+
+
+def summary_frame(result: StressResult) -> pd.DataFrame:
+    penalty = result.penalty
+    simulated = result.occurs.shape[0]
+    mean = float(penalty.mean()) if simulated else None
+    rows: list[tuple[str, object]] = [
+        ("plan", str(result.plan_path)), ("input", str(result.input_path)),
+        ("input_sha256", result.data.input_sha256),
+        ("samples", result.samples), ("samples simulated", simulated), ("seed", result.seed),
+        ("sampling", result.mode), ("scenarios", len(result.exposure.scenarios)),
+        ("mean_penalty", mean),
+        ("mean_penalty: demand not served", float(result.unmet_penalty.sum(axis=1).mean()) if simulated else None),
+        ("mean_penalty: stock below target", float(result.target_penalty.sum(axis=1).mean()) if simulated else None),
+        ("standard error of mean_penalty", float(penalty.std(ddof=1) / np.sqrt(simulated)) if simulated > 1 else 0.0),
+        ("plan penalty_cost", "not in the plan's Summary" if result.plan_penalty_cost is None
+         else result.plan_penalty_cost),
+        ("mean_penalty against plan penalty_cost", against_plan(mean, result.plan_penalty_cost)),
+        ("p95_penalty", percentile(penalty, 0.95)), ("worst_penalty", float(penalty.max(initial=0.0))),
+        ("probability of any unmet demand", float((result.unmet.sum(axis=1) > SHORT).mean()) if simulated else None),
+        ("ran on", result.workers.describe()), ("seconds", round(result.seconds, 3)),
+        ("failed chunks", "; ".join(result.failed_chunks) or "none"),
+        ("how a sample is simulated", "the plan's orders and the pipeline arrive, less the sampled losses; demand "
+                                      "is served whenever stock allows (stock may fall below target); the penalty "
+                                      "is shortfall_penalty x unmet demand + target_penalty x stock below target, "
+                                      "per period"),
+        ("against the plan", _comparison(result)),
+        ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
+        ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("engine_version", __version__),
+    ]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def against_plan(mean: float | None, plan: float | None) -> str | None:
+    """The stress mean against the plan's penalty_cost, as a relative difference in words."""
+    if mean is None or plan is None:
+        return "not compared"
+    if plan == 0:
+        return "equal (both 0)" if mean == 0 else f"{mean:,.0f} above a plan penalty_cost of 0"
+    return f"{(mean - plan) / plan:+.2%}"
+
+
+def _comparison(result: StressResult) -> str:
+    """When mean_penalty should reproduce the plan's penalty_cost, and why it may not."""
+    rule = result.data.settings.release_rule
+    if rule == SERVE_FIRST and result.mode == EXCLUSIVE:
+        return ("the plan serves demand first (release_rule serve_first) and each sample is one scenario with "
+                "its probability (exclusive): mean_penalty estimates the plan's penalty_cost, within a few "
+                "standard errors")
+    if rule != SERVE_FIRST:
+        return ("the plan may hold stock while demand goes unmet (release_rule optimal); this test serves "
+                "demand first, so mean_penalty may differ from the plan's penalty_cost")
+    return ("scenarios are sampled independently, several at once: mean_penalty is not the plan's "
+            "penalty_cost (--sampling exclusive reproduces it)")
+
+
+def distribution_frame(result: StressResult) -> pd.DataFrame:
+    """The penalty at percentiles 0, 1, ..., 100 of the samples."""
+    penalty = result.penalty
+    return pd.DataFrame({"percentile": list(range(101)),
+                         "penalty": [percentile(penalty, p / 100) for p in range(101)]})
+
+
+def mineral_penalty_chart(result: StressResult, charts: ChartData):
+    """Per mineral, in money so minerals compare: the penalty's mean, 95th percentile and worst."""
+    rows = [[r["mineral"], r["mean_penalty"], r["p95_penalty"], r["worst_penalty"]]
+            for r in mineral_statistics(result)]
+    money = result.data.settings.currency
+    block = charts.block(f"Shortfall penalty per mineral across the samples ({money})",
+                         ["mineral", "mean", "95th percentile", "worst"], rows)
+    chart = bar_chart(block, "Shortfall penalty per mineral: mean, 95th percentile, worst", f"penalty ({money})")
+    if max((r[3] for r in rows), default=0.0) >= 1e6:
+        chart.y_axis.number_format = MILLIONS
+    return chart
+
+
+def penalty_chart(result: StressResult, charts: ChartData):
+    frame = distribution_frame(result)
+    block = charts.block(f"Shortfall penalty by percentile of the samples ({result.data.settings.currency})",
+                         ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()])
+    money = result.data.settings.currency
+    large = float(result.penalty.max(initial=0.0)) >= 1e6
+    chart = line_chart([block], "Shortfall penalty across the samples", "percentile of samples",
+                       f"penalty ({money})", MILLIONS if large else "#,##0", markers=False)
+    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, 100
+    return chart

@@ -1,0 +1,355 @@
+"""What-if sweeps: the same workbook solved over a grid of varied inputs, one plan per point.
+
+Four inputs can vary (each a command-line option taking ``FROM:TO:N``, N evenly
+spaced values from FROM to TO, or a list ``a,b,c``):
+
+    funding        a source's amount                 --funding "Ex-Im loan=5e9:15e9:5"
+    risk_weight    Settings.risk_weight              --risk-weight 0:0.5:6
+    country_share  a country's Countries.max_share   --country-share "China=0:0.65:5"
+    price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
+                                                     --price-shock "gallium=1.0:2.0:5"
+
+Several variations combine as a grid: every combination of their values is a
+point (2 variations of 5 values: 25 solves), so each frontier can be read at
+every level of the others. A price shock leaves ``shortfall_penalty`` as the
+workbook gives it (or as its default was set from the unshocked prices).
+
+Each point is one task (``optimizer.studies.execution``): ``solve_point`` receives the
+validated ``PlanningData`` and the point, applies the point with
+``dataclasses.replace``, builds, solves and measures the plan on the worker,
+and returns plain numbers. Measures per point: status, objective and its seven
+cost terms, ``cost_excluding_risk`` (objective - risk_cost: what the plan
+costs in money), expected unmet demand and expected shortfall (unmet demand +
+stock below target, probability-weighted over the scenarios, summed over
+periods and minerals in their own units), ``average_risk`` (value-weighted
+supplier risk_score of the plan's orders, as on the Concentration sheet),
+each watched country's share of the plan's ordered value, and the money drawn.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from models.objective import COST_TERMS
+from optimizer.analysis import metrics
+from optimizer.contract.data import PlanningData
+from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
+from optimizer.pipeline import _Stages, load, plan_from_data
+from optimizer.contract.results import ERROR, Plan
+from optimizer.contract.problems import InputRefused, Problem
+
+FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
+OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
+          PRICE_SHOCK: "--price-shock"}
+MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
+# Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
+# included) while it hands over and solves a model, so two solves in threads of one process would
+# tangle their output: a worker process runs one solve at a time (give Dask workers one thread).
+_ONE_SOLVE_AT_A_TIME = threading.Lock()
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+# --- the varied inputs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variation:
+    """One varied input: its kind, what it names (a source, country, mineral; None for risk_weight), its values."""
+
+    kind: str
+    name: str | None
+    values: tuple[float, ...]
+
+    @property
+    def column(self) -> str:
+        """The column of the sweep table holding this variation's value."""
+        return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
+                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
+
+    def apply(self, data: PlanningData, value: float) -> PlanningData:
+        """``data`` with this input set to ``value``."""
+        if self.kind == FUNDING:
+            source = replace(data.funding[self.name], amount=value)
+            return replace(data, funding={**data.funding, self.name: source})
+        if self.kind == RISK_WEIGHT:
+            return replace(data, settings=replace(data.settings, risk_weight=value))
+        if self.kind == COUNTRY_SHARE:
+            return replace(data, country_max_share={**data.country_max_share, self.name: value})
+        return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
+                                     for key, offer in data.offers.items()})
+
+
+def _shocked(offer, factor: float):
+    """The offer with its unit_price and every Prices override multiplied by ``factor``."""
+    return replace(offer, unit_price=offer.unit_price * factor,
+                   prices={t: price * factor for t, price in offer.prices.items()})
+
+
+def parse_values(text: str) -> tuple[float, ...]:
+    """``FROM:TO:N`` (N evenly spaced values, both ends included), ``a,b,c``, or one number."""
+    text = text.strip()
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"{text!r}: expected FROM:TO:N")
+        start, stop, count = _number(parts[0]), _number(parts[1]), _number(parts[2])
+        if count < 1 or not float(count).is_integer():
+            raise ValueError(f"{text!r}: N must be a whole number >= 1")
+        return tuple(float(v) for v in np.linspace(start, stop, int(count)))
+    return tuple(_number(part) for part in text.split(","))
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text.strip()!r} is not a number") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is not a finite number")
+    return value
+
+
+def parse_variation(kind: str, text: str) -> Variation:
+    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight."""
+    if kind == RISK_WEIGHT:
+        return Variation(kind, None, parse_values(text))
+    name, equals, values = text.partition("=")
+    if not equals or not name.strip():
+        raise ValueError(f"{text!r}: expected NAME=FROM:TO:N")
+    return Variation(kind, name.strip(), parse_values(values))
+
+
+def check_variations(variations: list[Variation], data: PlanningData) -> list[str]:
+    """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
+    problems = []
+    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
+             COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
+    lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
+              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0")}
+    for variation in variations:
+        option = OPTION[variation.kind]
+        if variation.kind in known and variation.name not in known[variation.kind]:
+            problems.append(f"{option} {variation.name!r}: no such {_noun(variation.kind)}"
+                            f"{_did_you_mean(variation.name, known[variation.kind])}")
+        low, expected = lowest[variation.kind]
+        high = 1.0 if variation.kind == COUNTRY_SHARE else float("inf")
+        wrong = [v for v in variation.values if not low <= v <= high]
+        if wrong:
+            problems.append(f"{option} {variation.column}: found {wrong[0]:g}; expected {expected}")
+    columns = [v.column for v in variations]
+    problems += [f"{column} is varied twice; expected one option per input"
+                 for column in sorted({c for c in columns if columns.count(c) > 1})]
+    if variations and grid_size(variations) > MAX_POINTS:
+        problems.append(f"the grid has {grid_size(variations):,} points; expected at most {MAX_POINTS:,}")
+    return problems
+
+
+def _noun(kind: str) -> str:
+    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    if close:
+        return f"; did you mean {lowered[close[0]]!r}?"
+    return f"; expected one of {', '.join(known)}" if len(known) <= 12 else ""
+
+
+def grid_size(variations: list[Variation]) -> int:
+    return int(np.prod([len(v.values) for v in variations]))
+
+
+# --- one point: the task ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of values, and the countries whose shares to measure."""
+
+    values: tuple[tuple[Variation, float], ...]
+    countries: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        return ", ".join(f"{v.column}={value:g}" for v, value in self.values) or "as given"
+
+
+def grid(variations: list[Variation], countries: tuple[str, ...] = ()) -> list[Point]:
+    """Every combination of the variations' values, the last variation changing fastest."""
+    combinations = itertools.product(*[v.values for v in variations])
+    return [Point(tuple(zip(variations, values)), countries) for values in combinations]
+
+
+def solve_point(data: PlanningData, point: Point) -> dict:
+    """The task a worker runs: apply the point, build, solve and measure the plan (plain numbers back)."""
+    varied = data
+    for variation, value in point.values:
+        varied = variation.apply(varied, value)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with _ONE_SOLVE_AT_A_TIME:
+        plan = plan_from_data(varied, _Stages(_quiet))
+    return measure(plan, varied, point.countries) | {"seconds": time.perf_counter() - started,
+                                                     "cpu_seconds": time.process_time() - cpu_started}
+
+
+def measure(plan: Plan, data: PlanningData, countries: tuple[str, ...] = ()) -> dict:
+    """The figures of one plan that a sweep table shows (see the module docstring); status only without a plan."""
+    row: dict[str, object] = {"status": plan.status, "objective": plan.objective, "shortfall_by_mineral": {}}
+    if plan.objective is not None:
+        row.update(_plan_figures(plan, data, countries))
+    row.update({"mip_gap": plan.solve.gap, "solve_seconds": plan.solve.seconds,
+                "message": "; ".join(plan.conflicts) or plan.solve.message})
+    return row
+
+
+def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) -> dict:
+    """Cost terms, expected shortfall, average risk, country shares and money drawn of a plan."""
+    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
+    row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
+    by_mineral = expected_shortfall(plan, data)
+    row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
+    row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
+    row["average_risk"] = metrics.average_risk(plan, data, "plan")
+    shares = _country_shares(plan, data)
+    row.update({f"{country} share": shares.get(country, 0.0) for country in countries})
+    spent = plan.funding.groupby("source")["amount"].sum()
+    row["spent"] = float(spent.sum())
+    row.update({f"{source} spent": float(spent.get(source, 0.0)) for source in data.funding})
+    row["shortfall_by_mineral"] = {m: u + e for m, (u, e) in by_mineral.items()}
+    return row
+
+
+def expected_shortfall(plan: Plan, data: PlanningData) -> dict[str, tuple[float, float]]:
+    """Per mineral: (expected unmet demand, expected stock below target), summed over periods."""
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    stock = plan.stock.assign(weight=plan.stock["scenario"].map(probability))
+    result = {}
+    for mineral in data.minerals:
+        rows = stock[stock["mineral"] == mineral]
+        result[mineral] = (float((rows["unmet_demand"] * rows["weight"]).sum()),
+                           float((rows["shortfall"] * rows["weight"]).sum()))
+    return result
+
+
+def _country_shares(plan: Plan, data: PlanningData) -> dict[str, float]:
+    """Each country's share of the plan's ordered value (quantities at each mineral's reference price)."""
+    table = metrics.supply(plan, data)
+    value = table["plan"] * table["mineral"].map(metrics.reference_price(data)).fillna(0.0)
+    total = float(value.sum())
+    if total <= 0:
+        return {}
+    return {country: float(v) / total for country, v in value.groupby(table["country"]).sum().items()}
+
+
+# --- the sweep -------------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """The sweep's table (one row per point, in grid order), its inputs and how long it took."""
+
+    input_path: Path
+    data: PlanningData
+    variations: list[Variation]
+    rows: list[dict]
+    workers: Workers
+    seconds: float
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def solves_per_minute(self) -> float:
+        return 60.0 * len(self.rows) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for row in self.rows if row["status"] == ERROR)
+
+
+@dataclass(frozen=True)
+class SweepInput:
+    """A validated input and the variations checked against it: ready to sweep."""
+
+    input_path: Path
+    data: PlanningData
+    variations: list[Variation]
+    warnings: list[Problem]
+
+
+def prepare_sweep(input_path: Path, variations: list[Variation], time_limit_s: float | None = None,
+            progress: Progress = _quiet) -> SweepInput:
+    """Load and validate INPUT and check the variations against it (InputRefused when either fails)."""
+    data, warnings = load(input_path, progress)
+    problems = check_variations(variations, data)
+    if problems:
+        raise InputRefused([Problem("error", message) for message in problems])
+    if time_limit_s is not None:
+        data = replace(data, settings=replace(data.settings, time_limit_s=time_limit_s))
+    return SweepInput(input_path, data, variations, warnings)
+
+
+def watched_countries(variations: list[Variation], data: PlanningData) -> tuple[str, ...]:
+    """The countries whose share a sweep reports: the varied ones, else those the Countries sheet caps."""
+    varied = tuple(v.name for v in variations if v.kind == COUNTRY_SHARE)
+    return varied or tuple(data.country_max_share)
+
+
+def run_sweep(input_path: Path, variations: list[Variation], workers: Workers, progress: Progress = _quiet,
+              time_limit_s: float | None = None) -> SweepResult:
+    """Validate INPUT and solve it at every point of the variations' grid where ``workers`` says."""
+    return sweep(prepare_sweep(input_path, variations, time_limit_s, progress), workers, progress)
+
+
+def sweep(prepared: SweepInput, workers: Workers, progress: Progress = _quiet) -> SweepResult:
+    """Solve every point of the grid where ``workers`` says; a point that fails becomes a row saying why."""
+    data, variations = prepared.data, prepared.variations
+    points = grid(variations, watched_countries(variations, data))
+    progress(f"sweep   {len(points)} point(s) on {workers.describe()}")
+    rows: list[dict | None] = [None] * len(points)
+    started = time.perf_counter()
+    outcomes = run_tasks(solve_point, data, points, workers, progress, lambda i: f"point {points[i].label()}")
+    for done, outcome in enumerate(outcomes, start=1):
+        rows[outcome.index] = _row(points[outcome.index], outcome)
+        progress(f"[{done}/{len(points)}] {points[outcome.index].label()}: {_said(rows[outcome.index], data)}")
+    seconds = time.perf_counter() - started
+    return SweepResult(prepared.input_path, data, variations, rows, workers, seconds, prepared.warnings)
+
+
+def _row(point: Point, outcome: Outcome) -> dict:
+    """The table row of a point: its number, varied values, then the measures (or the error after the retry)."""
+    row: dict[str, object] = {"point": outcome.index + 1}
+    row.update({variation.column: value for variation, value in point.values})
+    if outcome.failed:
+        row.update({"status": ERROR, "message": f"failed {outcome.attempts} times: {outcome.error}",
+                    "shortfall_by_mineral": {}})
+    else:
+        row.update(outcome.value)
+    row["attempts"] = outcome.attempts
+    return row
+
+
+def _said(row: dict, data: PlanningData) -> str:
+    if row.get("objective") is None:
+        return f"{row['status']} ({row.get('message', '')})"
+    return (f"{row['status']}, objective {row['objective']:,.0f} {data.settings.currency} "
+            f"({row.get('seconds', 0.0):.1f} s)")
+
+
+def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
+                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = ()) -> list[Variation]:
+    """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
+    asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
+    asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
+    variations = []
+    for kind, text in asked:
+        try:
+            variations.append(parse_variation(kind, text))
+        except ValueError as problem:
+            raise ValueError(f"{OPTION[kind]} {problem}") from None
+    return variations

@@ -1,0 +1,119 @@
+"""Run a small workbook through the whole pipeline and check its plan independently.
+
+``solve(tmp_path, sheets)`` writes ``sheets`` (see ``workbooks.write_workbook``)
+to a workbook in ``tmp_path``, runs ``optimizer.pipeline.run`` with the result
+workbook in ``tmp_path`` too, and - whenever a plan was written - asserts that
+the independent checker (``optimizer.checker``, no Pyomo) finds nothing wrong
+with it before handing back the ``RunResult``. Every plan the model tests see
+has been through that check.
+
+Helpers for the sheets themselves (``demand``, ``offer``...) keep the tests short.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+# tests/models has no __init__.py: when the project root is not on
+# sys.path (plain ``pytest`` rather than ``python -m pytest``), ``import models``
+# would find tests/models as a namespace package. Any entry holding the real
+# package wins over a namespace portion, so appending the root is enough.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+import pytest  # noqa: E402
+from workbooks import base_sheets, write_workbook  # noqa: E402
+
+from optimizer.checker import check_result_workbook  # noqa: E402
+from optimizer.pipeline import RunResult, run  # noqa: E402
+from optimizer.contract.results import OPTIMAL  # noqa: E402
+
+REL = 1e-6
+_counter = itertools.count()
+
+
+def approx(value: float) -> object:
+    return pytest.approx(value, rel=REL, abs=1e-6)
+
+
+def run_case(tmp_path: Path, sheets: dict) -> RunResult:
+    """Write, run and (when a plan was written) independently check one workbook."""
+    n = next(_counter)
+    source = write_workbook(Path(tmp_path) / f"case{n}.xlsx", sheets)
+    output = Path(tmp_path) / f"case{n}_plan.xlsx"
+    result = run(source, output_path=output, outputs_dir=Path(tmp_path))
+    if result.output is not None:
+        assert result.output == output and output.exists()
+        assert check_result_workbook(output, result.data) == []
+    else:
+        assert not output.exists(), "no plan, yet a result workbook was written"
+    return result
+
+
+def solve(tmp_path: Path, sheets: dict):
+    """The optimal, independently checked plan of ``sheets``."""
+    result = run_case(tmp_path, sheets)
+    plan = result.plan
+    assert plan.status == OPTIMAL, (plan.status, plan.solve.message, plan.conflicts)
+    assert result.exit_code == 0
+    assert result.output is not None
+    return plan
+
+
+def sheets(num_periods: int = 3, **changes) -> dict:
+    """``base_sheets(num_periods)`` with whole sheets replaced or added (``Demand=[...]``)."""
+    book = base_sheets(num_periods)
+    for name, rows in changes.items():
+        book[name] = rows
+    return book
+
+
+def demand(*quantities: float, mineral: str = "ga") -> list[dict]:
+    """Demand rows: quantity q in period t for ``demand(q1, q2, ...)``; zeros are left out."""
+    return [{"mineral": mineral, "period": t, "quantity": q} for t, q in enumerate(quantities, 1) if q]
+
+
+def ordered(plan, supplier: str | None = None, period: int | None = None, mineral: str = "ga") -> float:
+    """Total quantity of the plan's orders matching supplier/period (None: any)."""
+    orders = plan.orders
+    mask = orders["mineral"] == mineral
+    if supplier is not None:
+        mask &= orders["supplier"] == supplier
+    if period is not None:
+        mask &= orders["period"] == period
+    return float(orders.loc[mask, "quantity"].sum())
+
+
+def order_map(plan, mineral: str = "ga") -> dict[tuple[str, int], float]:
+    """{(supplier, period): quantity} of the plan's orders with a positive quantity."""
+    rows = plan.orders[plan.orders["mineral"] == mineral]
+    return {(r.supplier, int(r.period)): float(r.quantity) for r in rows.itertuples() if r.quantity > 1e-7}
+
+
+def stock_of(plan, period: int, scenario: str = "base", mineral: str = "ga", column: str = "stock") -> float:
+    s = plan.stock
+    row = s[(s["scenario"] == scenario) & (s["mineral"] == mineral) & (s["period"] == period)]
+    assert len(row) == 1
+    return float(row[column].iloc[0])
+
+
+def funded(plan, source: str) -> float:
+    f = plan.funding
+    return float(f.loc[f["source"] == source, "amount"].sum())
+
+
+def optimum(data) -> float:
+    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check).
+
+    For property tests that compare many variants of one checked instance: building a
+    ``PlanningData`` variant with ``dataclasses.replace`` skips writing and reading workbooks.
+    """
+    from models import build_model
+    from optimizer.solving.highs import solve_model
+
+    result = solve_model(build_model(data), 0.0, 60.0)
+    assert result.status == OPTIMAL, (result.status, result.message)
+    return result.objective

@@ -1,0 +1,155 @@
+"""What changed: the Changes sheet of every plan and ``optimize diff`` between plans or runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from replancase import replan, sheets, write
+from workbooks import write_workbook
+
+from optimizer.replan.changes import (COMMITMENT, FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare,
+                               read_plan, render)
+from optimizer.cli import main
+from optimizer.replan.history import History
+
+
+def view(label: str, quantities: dict, prices: dict, objective: float, start=date(2027, 1, 1)) -> PlanView:
+    orders = {("S1", "ga", t): {"quantity": q, "unit_price": prices[t], "list_price": prices[t],
+                                "cost": q * prices[t], "committed": False} for t, q in quantities.items()}
+    all_prices = {("S1", "ga", t): p for t, p in prices.items()}
+    return PlanView(label, orders, {"objective": objective, "purchase_cost": objective}, all_prices, start, "quarter")
+
+
+def test_orders_added_removed_changed_the_cost_and_the_prices_behind_them():
+    before = view("run 1", {1: 5.0, 2: 5.0}, {1: 10.0, 2: 10.0, 3: 10.0}, 100.0)
+    after = view("run 2", {2: 8.0, 3: 5.0}, {1: 10.0, 2: 11.0, 3: 11.0}, 143.0)
+    frame = compare(before, after, "USD")
+    kinds = list(frame["change"])
+    assert kinds == ["cost", "cost", "removed", "changed", "added", "price"]
+    objective = frame.iloc[0]
+    assert objective["cost_change"] == pytest.approx(43.0)
+    assert objective["finding"] == "run 1 -> run 2: objective: 100.00 -> 143.00 USD (+43.00, +43.0%)"
+    changed = frame[frame["change"] == "changed"].iloc[0]
+    assert (changed["previous_quantity"], changed["quantity"], changed["quantity_change"]) == (5.0, 8.0, 3.0)
+    assert changed["price_change"] == pytest.approx(0.1)
+    assert "raised from 5 to 8; list price rose 10.0% (10.00 -> 11.00)" in changed["finding"]
+    price = frame[frame["change"] == "price"].iloc[0]
+    assert (price["previous_unit_price"], price["unit_price"]) == (10.0, 11.0)
+    assert "in period(s) 2-3" in price["finding"]
+    text = render(frame)
+    assert "objective: 100.00 -> 143.00" in text and "removed" in text and "added" in text
+
+
+def test_a_moved_horizon_compares_the_same_calendar_quarters():
+    """The new plan starts a quarter later: its period 1 is the old period 2."""
+    before = view("run 1", {1: 5.0, 2: 5.0}, {1: 10.0, 2: 10.0}, 100.0)
+    after = view("run 2", {1: 5.0}, {1: 10.0}, 50.0, start=date(2027, 4, 1))
+    assert [k for k in compare(before, after)["change"] if k != "cost"] == []
+
+
+@pytest.fixture
+def two_runs(tmp_path):
+    """A first plan (S1 at 10), then S1's price rises to 13 and the plan moves to S2 at 12."""
+    history = History(str(tmp_path / "history.sqlite"))
+    source = write(tmp_path / "in" / "prices.xlsx")
+    first = replan(source, tmp_path, history)
+    write(source, s1_price=13.0)
+    return history, first, replan(source, tmp_path, history)
+
+
+def changes_sheet(path) -> list[dict]:
+    sheet = openpyxl.load_workbook(path, read_only=True)["Changes"]
+    sheet.reset_dimensions()
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_every_plan_gets_a_changes_sheet_against_the_previous_plan_of_its_input(two_runs):
+    _, first, second = two_runs
+    assert [r["change"] for r in changes_sheet(first.output)] == ["none"]
+    rows = changes_sheet(second.output)
+    assert [r["change"] for r in rows] == ["cost", "cost", "reasons", "removed", "removed", "removed", "added",
+                                           "added", "added", "price"]
+    assert rows[0]["finding"].startswith("run 1 -> this plan: objective: 150.00 -> 180.00 USD")
+    # Why: S1's own price rose; S2's orders follow a price of the same mineral.
+    assert {r["reason"] for r in rows if r["change"] == "removed"} == {OWN_OFFER}
+    assert {r["reason"] for r in rows if r["change"] == "added"} == {SAME_MINERAL}
+    assert rows[2]["finding"] == (f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; no other order "
+                                  "changed")
+    assert rows[-1]["finding"].startswith("list price of ga from S1 rose 30.0% (10.00 -> 13.00)")
+    assert second.result.plan.changes.counts == {"orders_added": 3, "orders_removed": 3, "orders_changed": 0,
+                                                 "orders_frozen": 0, "orders_held": 0, "prices_moved": 1}
+
+
+def test_optimize_diff_between_two_plan_workbooks_and_two_runs(two_runs, tmp_path):
+    history, first, second = two_runs
+    runner = CliRunner()
+    by_file = runner.invoke(main, ["diff", str(first.output), str(second.output)], catch_exceptions=False)
+    assert by_file.exit_code == 0
+    assert "objective: 150.00 -> 180.00" in by_file.stdout
+    assert by_file.stdout.count("removed") == 3 and by_file.stdout.count("added") == 3
+    by_id = runner.invoke(main, ["diff", str(first.run_id), str(second.run_id), "--db", history.url],
+                          catch_exceptions=False)
+    assert by_id.exit_code == 0 and "run 1 -> run 2" in by_id.stdout
+    # From the history every list price of the input is known, not only those of ordered offers.
+    assert "list price of ga from S2" not in by_id.stdout and "price" in by_id.stdout
+    missing = runner.invoke(main, ["diff", "1", "99", "--db", history.url])
+    assert missing.exit_code == 2 and "no run 99 in the history" in missing.stderr
+
+
+def test_read_plan_reads_a_result_workbook(two_runs):
+    _, first, _ = two_runs
+    plan = read_plan(first.output)
+    assert plan.quantities() == {("S1", "ga", t): pytest.approx(5.0) for t in (1, 2, 3)}
+    assert plan.costs["objective"] == pytest.approx(150.0) and plan.start_date == date(2027, 1, 1)
+
+
+def test_diff_refuses_a_workbook_that_is_not_a_plan(tmp_path):
+    source = write_workbook(tmp_path / "in.xlsx", sheets())
+    result = CliRunner().invoke(main, ["diff", str(source), str(source)])
+    assert result.exit_code == 2 and "is not a plan" in result.stderr
+
+
+class SourcesThatBind:
+    """FundingUse's answer, given: the binding sources that may pay each order (by mineral)."""
+
+    def __init__(self, by_mineral: dict[str, set[str]]):
+        self.by_mineral = by_mineral
+
+    def binding(self, slot) -> set[str]:
+        return self.by_mineral.get(slot[1], set())
+
+
+def test_each_changed_order_gets_the_first_rule_that_holds():
+    """Before: ga from S1 (periods 1, 2), ge from T1 (period 1), in from U1 (period 1), li from L1, each 5 at 10.
+    After: a commitment of ga (period 3) is new; ge's T1 now needs 2 t at least (terms); in's U2 is
+    cheaper (so U1's order moves to U2: U2's price moved, U1's follows a price of its mineral); li is cut by
+    a binding source F it shares with ge; co's order moved with nothing behind it."""
+    def order(q, price=10.0, committed=False):
+        return {"quantity": q, "unit_price": price, "list_price": price, "cost": q * price, "committed": committed}
+
+    before_orders = {("S1", "ga", 1): order(5), ("S1", "ga", 2): order(5), ("T1", "ge", 1): order(5),
+                     ("U1", "in", 1): order(5), ("L1", "li", 1): order(5), ("C1", "co", 1): order(5)}
+    after_orders = {("S1", "ga", 1): order(4), ("S1", "ga", 2): order(5), ("S1", "ga", 3): order(1, committed=True),
+                    ("T1", "ge", 1): order(6), ("U2", "in", 1): order(5, 9.0), ("L1", "li", 1): order(3),
+                    ("C2", "co", 1): order(5)}
+    prices = {slot: 10.0 for slot in [*before_orders, *after_orders]}
+    terms = {slot[:2]: [0, 0.0, None, 0.0, []] for slot in prices}
+    before = PlanView("run 1", before_orders, {"objective": 1.0}, {**prices, ("U2", "in", 1): 10.0},
+                      date(2027, 1, 1), "quarter", terms=terms)
+    after = PlanView("run 2", after_orders, {"objective": 1.0}, {**prices, ("U2", "in", 1): 9.0},
+                     date(2027, 1, 1), "quarter", terms={**terms, ("T1", "ge"): [0, 2.0, None, 0.0, []]})
+    frame = compare(before, after, funding=SourcesThatBind({"ge": {"F"}, "li": {"F"}}))
+    reasons = {(r.supplier, r.mineral, int(r.period)): r.reason for r in frame.itertuples() if r.change in
+               ("added", "removed", "changed")}
+    assert reasons == {("S1", "ga", 1): COMMITMENT, ("S1", "ga", 3): COMMITMENT, ("T1", "ge", 1): OWN_OFFER,
+                       ("U1", "in", 1): SAME_MINERAL, ("U2", "in", 1): OWN_OFFER, ("L1", "li", 1): FUNDING,
+                       ("C1", "co", 1): WITHIN_GAP, ("C2", "co", 1): WITHIN_GAP}
+    sentence = frame.loc[frame["change"] == "reasons", "finding"].item()
+    assert sentence.startswith(f"8 order(s) changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
+                               f"1 as {FUNDING}, 2 {WITHIN_GAP}")
+    assert NO_OTHER not in sentence
+    assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons

@@ -1,0 +1,152 @@
+"""The block start (optimizer/solving/decompose.py): one MIP per mineral, assembled into a plan of the whole model.
+
+The start only changes how fast the optimum is found, never the optimum: the
+tests compare against solves without it, check the assembled plan against every
+row of the model and, through the pipeline, against the independent checker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from pyomo.contrib.solver.common.factory import SolverFactory
+
+import optimizer.solving.highs as solve_module
+from models import build_model
+from models.blocks import mineral_of
+from optimizer.solving import decompose
+from optimizer.checker import check_result_workbook
+from optimizer.intake.generate import Size, write_generated_workbook
+from optimizer.pipeline import load, run
+from optimizer.contract.results import OPTIMAL
+from optimizer.solving.highs import solve_model
+
+
+@pytest.fixture
+def every_model_is_large(monkeypatch):
+    """The block start normally waits for 1,000 binaries; these small workbooks get it too."""
+    monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
+
+
+def generated(tmp_path, size=Size(4, 3, 6, 2), seed=0, **settings):
+    data, _ = load(write_generated_workbook(tmp_path / f"generated_{seed}.xlsx", size, seed))
+    return dataclasses.replace(data, settings=dataclasses.replace(data.settings, **settings))
+
+
+def handed_over(data):
+    """The model in HiGHS, and each column's block (mineral) as an integer, -1 for linking columns."""
+    model = build_model(data)
+    solver = SolverFactory("highs")
+    solver.set_instance(model)
+    column_of = solver._pyomo_var_to_solver_var_map
+    names: dict[str, int] = {}
+    blocks = np.full(solver._solver_model.getNumCol(), -1)
+    for var in model.component_data_objects(pyo.Var):
+        if id(var) in column_of and mineral_of(var) is not None:
+            blocks[column_of[id(var)]] = names.setdefault(mineral_of(var), len(names))
+    solver._solver_model.setOptionValue("output_flag", False)
+    return model, solver._solver_model, blocks
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_optimum_is_the_same_with_and_without_the_block_start(tmp_path, every_model_is_large, seed):
+    data = generated(tmp_path, seed=seed, mip_gap=0.0)
+    plain = solve_model(build_model(data), 0.0, 60.0)
+    blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert plain.status == blocked.status == OPTIMAL
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert "block plan" in blocked.start
+
+
+def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_path):
+    data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
+    _, highs, blocks = handed_over(data)
+    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
+    assert start.columns is None and start.solved == start.blocks == 5  # complete: every mineral solved
+    lp = highs.getLp()
+    assert decompose.feasible(lp, start.values)
+    integer = decompose._integer_columns(lp)
+    assert np.allclose(start.values[integer], np.round(start.values[integer]))
+    assert start.objective >= start.relaxed_objective - 1e-9
+    optimum = solve_model(build_model(data), 0.0, 60.0).objective
+    assert start.relaxed_objective <= optimum + 1e-6 <= start.objective + 2e-6
+
+
+def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
+    """Two blocks (columns 0 and 1) share a budget row x0 + x1 <= 10; the relaxation used 2 and 6.
+    Each block gets its use plus the slack of 2 in proportion to it: 2.5 and 7.5."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([1.0, 1.0]), np.zeros(2), np.full(2, 10.0)
+    lp.row_lower_, lp.row_upper_ = np.array([-np.inf]), np.array([10.0])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 1, 2], [0, 0], [1.0, 1.0]
+    split = decompose._Split.of(lp, np.array([0, 1]), np.array([2.0, 6.0]), np.zeros(2, dtype=bool))
+    assert split.shares[0, 0] == pytest.approx((-np.inf, 2.5))
+    assert split.shares[0, 1] == pytest.approx((-np.inf, 7.5))
+
+
+def test_a_row_wise_matrix_is_read_column_by_column():
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 3, 2
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise  # [[1, 0, 2], [0, 3, 4]]
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 2, 4], [0, 2, 1, 2], [1.0, 2.0, 3.0, 4.0]
+    start, rows, values = decompose._by_column(lp)
+    assert start.tolist() == [0, 1, 2, 4]
+    assert rows.tolist() == [0, 1, 0, 1]
+    assert values.tolist() == [1.0, 3.0, 2.0, 4.0]
+
+
+def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimum_to_the_search(tmp_path,
+                                                                                                monkeypatch):
+    data = generated(tmp_path, seed=1, mip_gap=0.0)
+    _, highs, blocks = handed_over(data)
+    lp = highs.getLp()
+    integer = decompose._integer_columns(lp)
+    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
+    split = decompose._Split.of(lp, blocks, relaxed, integer)
+    late = split.solve_blocks(0.01, deadline=0.0, workers=1)  # a deadline already passed: first plans only
+    assert all(solution is not None for solution in late)
+    values, given = split.assemble(late)
+    assert given.all() and decompose.feasible(lp, values)
+    monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False))  # every block fails
+    failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
+    assert failed.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
+
+
+def test_a_plan_within_the_gap_of_the_lp_bound_is_the_answer_and_passes_the_checker(tmp_path,
+                                                                                    every_model_is_large):
+    """With a 5% gap the block plan is accepted without a full search: the model's variables hold it, the
+    bound is the LP relaxation's, and the written plan passes the independent checker."""
+    source = write_generated_workbook(tmp_path / "in.xlsx", Size(4, 3, 6, 2), seed=2)
+    data, _ = load(source)
+    exact = solve_model(build_model(dataclasses.replace(
+        data, settings=dataclasses.replace(data.settings, mip_gap=0.0))), 0.0, 60.0).objective
+    model = build_model(data)
+    result = solve_model(model, 0.05, 60.0, blocks=mineral_of)
+    assert result.status == OPTIMAL and "LP relaxation" in result.message
+    assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
+    assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
+    assert result.gap <= 0.05
+
+    output = tmp_path / "plan.xlsx"
+    written = run(source, output, explain=False)
+    assert written.exit_code == 0
+    assert check_result_workbook(output, written.data) == []
+
+
+def test_each_variable_names_its_mineral_and_onboarding_links_minerals(tmp_path):
+    model = build_model(generated(tmp_path))
+    assert mineral_of(model.UsesSupplier[next(iter(model.SUPPLIERS_USED))]) is None
+    for component in (model.Order, model.IsOrdered, model.Spend, model.Stock, model.Release, model.OfferTotal,
+                      model.MineralTotal):
+        assert len(component) > 0
+        for index, var in component.items():
+            parts = index if isinstance(index, tuple) else (index,)
+            assert [mineral_of(var)] == [part for part in parts if str(part).startswith("mineral_")]

@@ -1,0 +1,229 @@
+"""Stress test: the closed-form stock simulation against hand-computed cases, the sampling, the workbook.
+
+The hand case (``hand_case``): one mineral ga, initial stock 5 t, demand 4 t in
+each of 3 periods, one supplier S1 in Canada, the plan's one order of 8 t
+arriving in period 2. Canada's export ban hits period 2 with supply_loss L:
+
+    L = 0    t1: 5 - 4 = 1   t2: 1 + 8 - 4 = 5      t3: 5 - 4 = 1      unmet 0
+    L = 0.5  t1: 1           t2: 1 + 4 - 4 = 1      t3: 1 - 4 -> 0     unmet 3
+    L = 1    t1: 1           t2: 1 + 0 - 4 -> 0 (3) t3: 0 - 4 -> 0 (4) unmet 7
+
+With shortfall_penalty 100 a banned sample's penalty is 700 (L = 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from workbooks import base_sheets, write_workbook
+
+from optimizer.studies import stress
+from optimizer.cli import main
+from optimizer.studies.execution import Workers
+from optimizer.pipeline import load, run
+from optimizer.studies.stress_report import summary_frame
+from optimizer.studies.stress import (EXCLUSIVE, INDEPENDENT, exposure, mineral_statistics, read_plan_orders, run_stress,
+                              scenario_harm, simulate, worst_samples)
+
+
+def hand_input(tmp_path: Path, scenarios: list[dict], name: str = "hand.xlsx") -> Path:
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    if scenarios:
+        sheets["Scenarios"] = scenarios
+    return write_workbook(tmp_path / name, sheets)
+
+
+def ban(name: str, probability: float, loss: float = 1.0, country: str = "Canada") -> dict:
+    return {"scenario": name, "probability": probability, "country": country, "first_period": 2, "last_period": 2,
+            "supply_loss": loss}
+
+
+def plan_workbook(tmp_path: Path, orders: list[dict], name: str = "plan.xlsx") -> Path:
+    """A plan as an analyst may hand it over: just an Orders sheet."""
+    return write_workbook(tmp_path / name, {"Orders": orders})
+
+
+ONE_ORDER = [{"supplier": "S1", "mineral": "ga", "country": "Canada", "period": 2, "arrival_period": 2,
+              "quantity": 8}]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    rows = list(openpyxl.load_workbook(path, read_only=True)[sheet].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+# --- the simulation, by hand -----------------------------------------------------------------------
+
+def test_the_stock_trajectory_matches_the_hand_computed_case(tmp_path):
+    source = hand_input(tmp_path, [ban("half", 0.2, loss=0.5), ban("full", 0.1, loss=1.0)])
+    data, _ = load(source)
+    fixed = exposure(data, read_plan_orders(plan_workbook(tmp_path, ONE_ORDER), data).orders)
+    occurs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)  # none, half, full, both
+    unmet, below = simulate(fixed, occurs)
+    # both at once: the larger loss applies (1), not 1 - (1 - 0.5)(1 - 1) compounded differently
+    assert unmet[:, 0].tolist() == pytest.approx([0.0, 3.0, 7.0, 7.0])
+    assert below.sum() == 0.0  # no targets
+
+
+def test_targets_count_the_stock_below_them_after_demand_is_served(tmp_path):
+    """Target 2 t in every period: stock 1, 5, 1 (no ban) is 1 + 0 + 1 = 2 t-periods below it."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    sheets["Targets"] = [{"mineral": "ga", "period": t, "min_stock": 2} for t in (1, 2, 3)]
+    data, _ = load(write_workbook(tmp_path / "targets.xlsx", sheets))
+    fixed = exposure(data, read_plan_orders(plan_workbook(tmp_path, ONE_ORDER), data).orders)
+    unmet, below = simulate(fixed, np.zeros((1, 0), dtype=bool))
+    assert unmet[0, 0] == 0.0 and below[0, 0] == pytest.approx(2.0)
+
+
+def test_the_penalty_prices_unmet_demand_and_stock_below_target_apart(tmp_path):
+    """Target 2 t every period, target_penalty by default 100 / (3 + 1) = 25. No ban: stock 1, 5, 1, 2 t-periods
+    below target, penalty 2 x 25 = 50. Banned (p = 0.3): stock 1, 0, 0, unmet 3 + 4 = 7, below 1 + 2 + 2 = 5:
+    7 x 100 + 5 x 25 = 825. Exclusive sampling estimates 0.7 x 50 + 0.3 x 825 = 282.5, the plan's
+    penalty_cost stated in its Summary: the stress Summary puts the two side by side."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    sheets["Targets"] = [{"mineral": "ga", "period": t, "min_stock": 2} for t in (1, 2, 3)]
+    sheets["Scenarios"] = [ban("ban", 0.3)]
+    source = write_workbook(tmp_path / "targets.xlsx", sheets)
+    plan = write_workbook(tmp_path / "plan.xlsx", {"Orders": ONE_ORDER,
+                                                   "Summary": [{"key": "penalty_cost", "value": 282.5}]})
+    result = run_stress(plan, source, 4000, 3, EXCLUSIVE, Workers(0))
+    banned = result.occurs[:, 0]
+    assert set(result.penalty[banned]) == {825.0} and set(result.penalty[~banned]) == {50.0}
+    assert set(result.unmet_penalty[banned, 0]) == {700.0} and set(result.target_penalty[banned, 0]) == {125.0}
+    summary = dict(summary_frame(result).itertuples(index=False))
+    assert summary["plan penalty_cost"] == 282.5
+    mean = 50 + 775 * banned.mean()
+    assert summary["mean_penalty"] == pytest.approx(mean)
+    assert summary["mean_penalty against plan penalty_cost"] == f"{(mean - 282.5) / 282.5:+.2%}"
+    assert "estimates the plan's penalty_cost" in summary["against the plan"]
+
+
+def test_statistics_of_a_supplier_banned_with_probability_p(tmp_path):
+    """Each sample is banned with p = 0.3: unmet demand is 7 t or 0, so mean = 7 x (share banned)."""
+    source = hand_input(tmp_path, [ban("ban", 0.3)])
+    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 7, INDEPENDENT, Workers(0))
+    banned = result.occurs[:, 0].mean()
+    assert banned == pytest.approx(0.3, abs=0.045)  # 4.4 standard deviations of 2000 draws
+    [ga] = mineral_statistics(result)
+    assert ga["mean_unmet_demand"] == pytest.approx(7 * banned)
+    assert ga["p95_unmet_demand"] == 7.0 and ga["worst_unmet_demand"] == 7.0
+    assert ga["probability_unmet_demand"] == pytest.approx(banned)
+    assert ga["mean_penalty"] == pytest.approx(700 * banned)
+    [harm] = scenario_harm(result)
+    assert harm["occurred"] == pytest.approx(banned)
+    assert harm["mean_penalty_when_it_occurs"] == 700.0 and harm["mean_penalty_otherwise"] == 0.0
+    assert harm["added_penalty"] == 700.0 and harm["share_of_worst_5pct"] == 1.0
+    worst = worst_samples(result, 5)
+    assert [w["penalty"] for w in worst] == [700.0] * 5 and worst[0]["scenarios"] == "ban"
+
+
+def test_a_rare_ban_leaves_the_95th_percentile_at_zero(tmp_path):
+    """p = 0.03: fewer than 5% of samples are short, so the 95th percentile is 0 while the worst is 7."""
+    source = hand_input(tmp_path, [ban("ban", 0.03)])
+    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 7, INDEPENDENT, Workers(0))
+    [ga] = mineral_statistics(result)
+    assert ga["p95_unmet_demand"] == 0.0 and ga["worst_unmet_demand"] == 7.0
+
+
+def test_exclusive_sampling_draws_one_scenario_per_sample(tmp_path):
+    source = hand_input(tmp_path, [ban("half", 0.3, loss=0.5), ban("full", 0.2)])
+    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 3, EXCLUSIVE, Workers(0))
+    assert result.occurs.sum(axis=1).max() == 1, "never two scenarios in one sample"
+    half, full = result.occurs.mean(axis=0)
+    assert half == pytest.approx(0.3, abs=0.045) and full == pytest.approx(0.2, abs=0.04)
+    [ga] = mineral_statistics(result)
+    assert ga["mean_unmet_demand"] == pytest.approx(3 * half + 7 * full)
+
+
+def test_the_simulation_agrees_with_the_solved_plan_in_every_scenario(tmp_path):
+    """Without targets, serving demand first is what the optimiser does: unmet demand matches its Stock sheet."""
+    sheets = base_sheets(num_periods=4)
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 3, "shortfall_penalty": 50,
+                           "holding_cost": 0.5}]
+    sheets["Suppliers"] = [{"supplier": "S1", "country": "Canada"}, {"supplier": "S2", "country": "China"}]
+    sheets["Offers"] = [{"supplier": "S1", "mineral": "ga", "unit_price": 12, "lead_time": 1, "max_per_period": 3},
+                        {"supplier": "S2", "mineral": "ga", "unit_price": 10, "lead_time": 1}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": q} for t, q in ((1, 2), (2, 4), (3, 4), (4, 5))]
+    sheets["Pipeline"] = [{"supplier": "S2", "mineral": "ga", "period": 2, "quantity": 2}]
+    sheets["Scenarios"] = [ban("China ban", 0.3, country="China") | {"last_period": 3},
+                           ban("China half", 0.2, loss=0.5, country="China") | {"first_period": 3,
+                                                                                "last_period": 4}]
+    source = write_workbook(tmp_path / "solved.xlsx", sheets)
+    result = run(source, tmp_path / "solved_plan.xlsx", tmp_path)
+    assert result.output is not None
+    data = result.data
+    fixed = exposure(data, read_plan_orders(result.output, data).orders)
+    unmet, _ = simulate(fixed, np.vstack([np.zeros(2, dtype=bool), np.eye(2, dtype=bool)]))
+    planned = result.plan.stock.groupby("scenario")["unmet_demand"].sum()
+    assert unmet[:, 0] == pytest.approx([planned["base"], planned["China ban"], planned["China half"]], abs=1e-6)
+    assert planned["China ban"] > 0, "the case exercises a shortfall"
+
+
+# --- seeds and chunks (the same samples on a Dask cluster: test_studies_on_dask.py) -------------------
+
+def test_same_seed_same_samples_however_the_samples_are_chunked(tmp_path, monkeypatch):
+    source = hand_input(tmp_path, [ban("half", 0.3, loss=0.5), ban("full", 0.2)])
+    plan = plan_workbook(tmp_path, ONE_ORDER)
+    whole = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
+    again = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
+    other = run_stress(plan, source, 1000, 12, INDEPENDENT, Workers(0))
+    monkeypatch.setattr(stress, "CHUNK_SAMPLES", 300)  # 1000 samples: 4 tasks, each from its own seed
+    chunked = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
+    assert whole.occurs.shape == chunked.occurs.shape == (1000, 2)
+    assert np.array_equal(whole.occurs, again.occurs)
+    assert not np.array_equal(whole.occurs, other.occurs)
+    # another chunking draws other samples (chunk sizes are fixed, never set by the workers)
+    assert chunked.occurs.mean(axis=0) == pytest.approx([0.3, 0.2], abs=0.06)
+
+
+# --- the command and its workbook --------------------------------------------------------------
+
+def test_stress_command_writes_the_tables_and_charts(tmp_path):
+    source = hand_input(tmp_path, [ban("ban", 0.3)])
+    output = tmp_path / "stress.xlsx"
+    result = invoke("stress", plan_workbook(tmp_path, ONE_ORDER), "--input", source, "--samples", 500,
+                    "--seed", 7, "--output", output)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(output)
+    assert book.sheetnames == ["Summary", "Shortfall", "Worst samples", "Scenarios", "Distribution", "Charts",
+                               "Chart data"]
+    [ga] = sheet_rows(output, "Shortfall")
+    assert ga["worst_unmet_demand"] == 7 and ga["p95_unmet_demand"] == 7
+    summary = {r["key"]: r["value"] for r in sheet_rows(output, "Summary")}
+    assert summary["samples"] == 500 and summary["seed"] == 7 and summary["sampling"] == INDEPENDENT
+    assert summary["worst_penalty"] == 700
+    assert sheet_rows(output, "Worst samples")[0]["ga unmet_demand"] == 7
+    assert len(book["Charts"]._charts) == 2
+
+
+def test_stress_reads_a_result_workbook_and_takes_arrival_from_period_and_lead_time(tmp_path):
+    """An Orders sheet without arrival_period: arrival = period + the offer's lead_time (0 here)."""
+    source = hand_input(tmp_path, [ban("ban", 0.5)])
+    data, _ = load(source)
+    orders = [{"supplier": "S1", "mineral": "ga", "period": 2, "quantity": 8}]
+    [order] = read_plan_orders(plan_workbook(tmp_path, orders), data).orders
+    assert (order.arrival_period, order.quantity) == (2, 8.0)
+
+
+def test_stress_refuses_orders_the_input_does_not_know(tmp_path):
+    source = hand_input(tmp_path, [ban("ban", 0.3)])
+    orders = [ONE_ORDER[0] | {"supplier": "S9"}, ONE_ORDER[0] | {"quantity": "lots"}]
+    result = invoke("stress", plan_workbook(tmp_path, orders), "--input", source, "--outputs-dir", tmp_path / "o")
+    assert result.exit_code == 2
+    assert "sheet 'Orders', row 2, column 'supplier': found 'S9'" in result.stderr
+    assert "sheet 'Orders', row 3, column 'quantity': found 'lots'; expected a number" in result.stderr
+    assert not (tmp_path / "o").exists(), "nothing is written, not even the folder"
