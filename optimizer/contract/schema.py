@@ -69,6 +69,7 @@ class Column:
         return noun + (" " + " and ".join(bounds) if bounds else "")
 
     def describe_default(self) -> str:
+        """The default as docs/workbook.md and the template's notes state it: "required", "blank" or the value."""
         if self.required:
             return "required"
         if self.default_text:
@@ -87,6 +88,7 @@ class Sheet:
     meaning: str = ""
 
     def column(self, name: str) -> Column:
+        """The column named ``name``."""
         return next(c for c in self.columns if c.name == name)
 
 

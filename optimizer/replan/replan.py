@@ -69,6 +69,7 @@ class Outcome:
 
     @property
     def output(self) -> Path | None:
+        """The plan workbook written, or None when no plan was written."""
         return self.result.output if self.result else None
 
 
