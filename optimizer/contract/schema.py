@@ -1,6 +1,6 @@
 """The input contract in one place: one record per sheet and per column.
 
-The reader, the validator, the template workbook and the README's column
+The reader, the validator, the template workbook and docs/workbook.md's column
 tables all come from these records (``../shared/spec/workbook.md``), so they
 cannot drift apart.
 """
