@@ -22,6 +22,7 @@ from optimizer.contract.data import PlanningData
 
 
 def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Add Spend: each order paid in full, each source within its amount and per-period budgets."""
     funding_slots = [
         (source, supplier, mineral, period)
         for supplier, mineral, period in model.ORDER_SLOTS

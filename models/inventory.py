@@ -28,6 +28,7 @@ from optimizer.contract.data import PlanningData
 
 
 def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Add stock, unmet demand and shortfall per scenario class, with stock balance, target and storage."""
     periods = list(data.periods)
     arrivals = _arrival_terms(model, data)
     classes = scenario_classes(data, arrivals)

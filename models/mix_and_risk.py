@@ -22,6 +22,7 @@ from optimizer.contract.data import PlanningData
 
 
 def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Add the country share, supplier share and average risk caps that some plan could break."""
     slots_of_offer: dict[tuple[str, str], list] = defaultdict(list)
     for slot in model.ORDER_SLOTS:
         slots_of_offer[slot[:2]].append(slot)

@@ -29,6 +29,7 @@ SLACK_WEIGHTS = {"con_order_funded": 3.0}
 
 
 def add_objective(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Add Cost[term] and the objective: their sum plus extra terms, or the elastic model's total slack."""
     model.Cost = pyo.Expression(list(COST_TERMS), rule=lambda m, name: m.cost_terms.get(name, 0.0))
     if model.elastic:
         model.objective = pyo.Objective(

@@ -188,6 +188,7 @@ class OrderNeeds:
         self.kept: dict[tuple[str, int], float] = {}
 
     def of(self, slot: Slot) -> float:
+        """What an optimal plan can use of the order in ``slot`` (see ``order_upper_bounds``)."""
         supplier, mineral, period = slot
         offer = self.data.offers[supplier, mineral]
         arrival = period + offer.lead_time

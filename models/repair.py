@@ -98,6 +98,7 @@ def fix_binaries(model: pyo.ConcreteModel) -> list[VarData]:
 
 
 def release(variables: list[VarData]) -> None:
+    """Unfix ``variables`` (undoes ``fix_binaries``)."""
     for var in variables:
         var.unfix()
 

@@ -22,6 +22,7 @@ MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
+    """The model's active variables, binaries and constraints, as counted for the Summary."""
     variables = list(model.component_data_objects(pyo.Var, active=True))
     return {
         "variables": len(variables),
@@ -31,6 +32,7 @@ def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
 
 
 def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResult) -> Plan:
+    """Read the solved model back as a Plan: orders, funding, stock (serve-first applied), cost terms in currency."""
     apply_serve_first(model, data)  # stock follows from the orders exactly (models/release.py)
     orders = _orders(model, data)
     funding = _funding(model)

@@ -28,6 +28,7 @@ Start = ComponentMap  # VarData -> value
 
 
 def commitments_only_start(model: pyo.ConcreteModel, data: PlanningData) -> Start | None:
+    """A starting plan that places only the commitments, or None when they alone break a limit."""
     return _full_start(model, data, dict(data.commitments))
 
 

@@ -47,12 +47,15 @@ class Tolerance:
     abs_tol: float
 
     def slack(self, *magnitudes: float) -> float:
+        """The allowed difference at the size of the largest of ``magnitudes``."""
         return self.abs_tol + self.rel_tol * max((abs(v) for v in magnitudes), default=0.0)
 
     def close(self, a: float, b: float, scale: float = 0.0) -> bool:
+        """Whether ``a`` and ``b`` are equal within the tolerance."""
         return abs(a - b) <= self.slack(a, b, scale)
 
     def at_most(self, a: float, b: float, scale: float = 0.0) -> bool:
+        """Whether ``a`` is at most ``b`` within the tolerance."""
         return a <= b + self.slack(a, b, scale)
 
 
@@ -70,6 +73,7 @@ class OrderRow:
 
     @property
     def slot(self) -> Slot:
+        """The order's (supplier, mineral, period)."""
         return (self.supplier, self.mineral, self.period)
 
 
@@ -84,6 +88,7 @@ class FundingRow:
 
     @property
     def slot(self) -> Slot:
+        """The (supplier, mineral, period) of the order this row pays."""
         return (self.supplier, self.mineral, self.period)
 
 
@@ -102,6 +107,7 @@ class StockRow:
 
     @property
     def key(self) -> StockKey:
+        """The row's (scenario, mineral, period)."""
         return (self.scenario, self.mineral, self.period)
 
 

@@ -111,15 +111,17 @@ def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required:
 @_freeze_option
 @click.option("--overwrite", is_flag=True,
               help="Let --output replace an existing file (its history row then says it was replaced).")
+@click.option("--save-lp", "save_lp", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the built model to this file as an LP file (for a reviewer or another solver).")
 @click.option("--previous", "previous_plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The previous plan to compare with and freeze from (default: the history's last plan of INPUT).")
 @_history_options
 def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool,
-                explain: bool | None, overwrite: bool, freeze: int, previous_plan: Path | None, db: str | None,
-                no_history: bool) -> None:
+                explain: bool | None, overwrite: bool, save_lp: Path | None, freeze: int, previous_plan: Path | None,
+                db: str | None, no_history: bool) -> None:
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
     history = _open_history(db, outputs_dir, no_history)
-    options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run", overwrite)
+    options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run", overwrite, save_lp)
     try:
         outcome = plan_input(input_path, options, history, progress=_progress)
     except KeyboardInterrupt as interrupt:

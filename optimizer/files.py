@@ -159,6 +159,7 @@ def reserve_name(path: Path) -> bool:
 
 
 def release_name(path: Path) -> None:
+    """Give up the claim ``reserve_name`` made on ``path`` (nothing when there is none)."""
     _reservation(path).unlink(missing_ok=True)
 
 

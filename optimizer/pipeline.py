@@ -29,7 +29,7 @@ from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.intake.reader import read_input
 from optimizer.reporting.workbook import write_result_workbook
 from optimizer.solving.size import too_large
-from optimizer.solving.highs import solve_model
+from optimizer.solving.highs import solve_model, write_lp
 from optimizer.solving.stability import stabilise
 from optimizer.intake.validate import validate
 
@@ -113,13 +113,15 @@ def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | Non
     return candidate
 
 
-def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | None = None) -> Plan:
+def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | None = None,
+                   save_lp: Path | None = None) -> Plan:
     """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
 
     ``previous_orders`` (a re-plan, optimizer/replan/replan.py): the previous plan's orders start
     the solver (large models: models/start.py replan_start), with Settings
     change_penalty > 0 each unit of change against them costs, and the stability
     pass (optimizer/solving/stability.py) moves the plan as close to them as the gap allows.
+    ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
     """
     settings = data.settings
     with stages.stage("build"):
@@ -128,6 +130,8 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
             start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
         else:
             start = replan_start(model, data, previous_orders)  # the previous plan, on large models
+        if save_lp is not None:
+            write_lp(model, save_lp)
     with stages.stage("solve"):
         result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
     if result.status == INFEASIBLE:
@@ -154,16 +158,19 @@ def _conflicts(data: PlanningData, settings) -> list[str]:
 
 
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet, explain: bool | None = None, replan=None, overwrite: bool = False) -> RunResult:
+        progress: Progress = _quiet, explain: bool | None = None, replan=None, overwrite: bool = False,
+        save_lp: Path | None = None) -> RunResult:
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
     ``explain``: measure why shortfalls remain (re-solves); None decides by their number.
     ``replan`` (optimizer/replan/replan.py ``Replan``): plan against a previous plan: frozen
     orders, a warm start, the change cost and the Changes sheet.
-    ``overwrite``: ``output_path`` may name an existing file (else InputRefused, before any work).
+    ``overwrite``: ``output_path`` and ``save_lp`` may name an existing file (else InputRefused, before any work).
+    ``save_lp``: also write the built model there as an LP file; never over an input.
     """
-    if output_path is not None and not overwrite:
-        refuse_existing_output(output_path, input_path)
+    for given in (output_path, save_lp):
+        if given is not None and not overwrite:
+            refuse_existing_output(given, input_path)
     stages = _Stages(progress)
     data, warnings = load(input_path, progress, stages)
     if replan is not None:
@@ -172,17 +179,18 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
     warnings = warnings + order_bound_warnings(data)  # big-M values the solver's tolerances cannot honour
     output = output_path or default_output_path(input_path, outputs_dir)
     try:
-        return _plan_and_write(data, warnings, output, stages, explain, replan)
+        return _plan_and_write(data, warnings, output, stages, explain, replan, save_lp)
     finally:
         if output_path is None and not output.exists():
             release_name(output)  # the name claimed by default_output_path is free again
 
 
 def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, stages: _Stages,
-                    explain: bool | None, replan) -> RunResult:
-    _refuse_overwriting_input(output, data)
+                    explain: bool | None, replan, save_lp: Path | None = None) -> RunResult:
+    for written in filter(None, (output, save_lp)):
+        _refuse_overwriting_input(written, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
-    plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None)
+    plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None, save_lp)
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):

@@ -133,6 +133,7 @@ def _copy_lp(highspy, lp, arrays):
 
 
 def markdown(rows: list[dict]) -> str:
+    """The benchmark's figures as the Markdown table of docs/performance.md, one row per size."""
     stages = ("read", "validate", "build", "start", "handover", "solve", "write", "check")
     lines = [
         "| size | model (vars / binaries / rows) | " + " | ".join(stages) + " | peak MB | status, gap | "
@@ -150,6 +151,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main() -> None:
+    """Measure each size given on the command line, each in its own process, and print (or write) the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=["S", "M", "L"])
     parser.add_argument("--seed", type=int, default=0)

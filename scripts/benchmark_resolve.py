@@ -61,6 +61,7 @@ def timed_solve(data: PlanningData, previous: dict | None) -> dict:
 
 
 def measure(name: str, path: Path, seeds: list[int], time_limit: float | None) -> list[dict]:
+    """Solve the workbook at ``path``, then for each seed move its prices and solve cold and warm; one row per seed."""
     data, _ = load(path)
     if time_limit:
         data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, time_limit_s=time_limit))
@@ -80,6 +81,7 @@ def measure(name: str, path: Path, seeds: list[int], time_limit: float | None) -
 
 
 def markdown(rows: list[dict], note: str) -> str:
+    """The re-solve figures as the 'Re-solves' section of docs/performance.md."""
     lines = [
         "## Re-solves",
         "",
@@ -101,6 +103,7 @@ def markdown(rows: list[dict], note: str) -> str:
 
 
 def main() -> None:
+    """Measure cold against warm re-solves on the example and the generated sizes, and print (or append) the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--example", type=Path, default=ROOT / "inputs" / "example.xlsx")
     parser.add_argument("--sizes", nargs="*", default=["M"], help="generated workbooks (optimize generate --size)")

@@ -59,6 +59,7 @@ def edited_copy(source: Path, target: Path, mineral: str | None, factor: float, 
 
 
 def replanned(path: Path, previous: Path | None, output: Path) -> dict:
+    """Re-plan ``path`` against ``previous``: objective, gap, seconds, orders changed per mineral."""
     outcome = plan_input(path, Options(output.parent, output, previous_plan=previous, explain=False))
     if outcome.output is None:
         raise SystemExit(f"{path}: no plan ({outcome.error or outcome.result.plan.solve.message})")
@@ -76,6 +77,7 @@ def replanned(path: Path, previous: Path | None, output: Path) -> dict:
 
 
 def measure(name: str, source: Path, mineral: str, folder: Path, time_limit: float | None) -> None:
+    """Plan ``source``, move ``mineral``'s prices by 5%, and print the re-plan with and without the stability pass."""
     settings = {"time_limit_s": time_limit} if time_limit else {}
     first = replanned(edited_copy(source, folder / "first" / "in.xlsx", None, 1.0, settings), None,
                       folder / "first" / "plan.xlsx")
@@ -94,6 +96,7 @@ def measure(name: str, source: Path, mineral: str, folder: Path, time_limit: flo
 
 
 def main() -> None:
+    """Measure the stability pass on the example and the generated sizes given."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--example", default=str(ROOT / "inputs" / "example.xlsx"), help="'' for none")
     parser.add_argument("--mineral", default="ferroniobium", help="the mineral whose prices move (example)")

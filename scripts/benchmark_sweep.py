@@ -48,6 +48,7 @@ def measure(label: str, workers: Workers, args) -> dict:
 
 
 def with_local_cluster(args) -> dict:
+    """The sweep's figures on a Dask LocalCluster of 2 worker processes of 1 thread each."""
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
@@ -112,6 +113,7 @@ def write_section(path: Path, section: str) -> None:
 
 
 def main() -> None:
+    """Measure the sweep's throughput on 1 and 2 local worker processes and on Dask, and print (or write) the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", type=Path, default=ROOT / "inputs" / "example.xlsx")
     parser.add_argument("--funding", default="Ex-Im loan=0:1e9:6")

@@ -224,6 +224,7 @@ def _daily_use(mineral: str) -> float:
 
 
 def minerals_rows() -> list[tuple]:
+    """The Minerals sheet: unit, initial stock, holding cost, penalty, storage, share and risk caps per mineral."""
     rows = []
     for mineral, (unit, price, _use, days, init, penalty, share, risk) in MINERALS.items():
         final_target = days * _daily_use(mineral)
@@ -241,6 +242,7 @@ def minerals_rows() -> list[tuple]:
 
 
 def demand_rows() -> list[tuple]:
+    """The Demand sheet: each mineral's releases from RELEASE_FROM on, RELEASE_DAYS of use a period."""
     return [
         (mineral, t, _round(RELEASE_DAYS * _daily_use(mineral)))
         for mineral in MINERALS
@@ -249,6 +251,7 @@ def demand_rows() -> list[tuple]:
 
 
 def targets_rows() -> list[tuple]:
+    """The Targets sheet: each mineral's target, rising evenly from TARGET_FROM to its full days at TARGET_FULL."""
     rows = []
     for mineral, spec in MINERALS.items():
         days = spec[3]
@@ -260,6 +263,7 @@ def targets_rows() -> list[tuple]:
 
 
 def prices_rows() -> list[tuple]:
+    """The Prices sheet: the price updates of PRICE_UPDATES, one row per period."""
     return [
         (supplier, mineral, t, price)
         for supplier, mineral, periods, price in PRICE_UPDATES
@@ -268,6 +272,7 @@ def prices_rows() -> list[tuple]:
 
 
 def budgets_rows() -> list[tuple]:
+    """The Budgets sheet: each source's per-period caps of BUDGET_CAPS_MUSD, in dollars."""
     return [
         (source, t, amount * 1_000_000)
         for source, caps in BUDGET_CAPS_MUSD.items()

@@ -51,6 +51,7 @@ class Cause:
 
     @property
     def removed(self) -> float:
+        """How much of the mineral's shortfall lifting this limit removes (0 when not measured)."""
         return 0.0 if self.relaxed is None else max(0.0, self.shortfall - self.relaxed)
 
 

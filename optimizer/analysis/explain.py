@@ -58,6 +58,7 @@ def number(value: float) -> str:
 
 
 def percent(share: float) -> str:
+    """``share`` as a percentage for a sentence: whole percents, one significant figure below 1%."""
     return f"{100 * share:.0f}%" if share >= 0.01 or share == 0 else f"{100 * share:.1g}%"
 
 

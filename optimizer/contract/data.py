@@ -76,6 +76,7 @@ class Offer:
 
     @property
     def key(self) -> OfferKey:
+        """The offer's (supplier, mineral)."""
         return (self.supplier, self.mineral)
 
     def price(self, period: int) -> float:
@@ -166,6 +167,7 @@ class PlanningData:
 
     @property
     def periods(self) -> range:
+        """The planning periods 1..num_periods."""
         return range(1, self.settings.num_periods + 1)
 
     @cached_property
@@ -187,9 +189,11 @@ class PlanningData:
         return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
 
     def country(self, supplier: str) -> str:
+        """The country of ``supplier``."""
         return self.suppliers[supplier].country
 
     def risk_score(self, supplier: str) -> float:
+        """The risk score of ``supplier``."""
         return self.suppliers[supplier].risk_score
 
     def eligible_sources(self, supplier: str, mineral: str, period: int) -> list[str]:

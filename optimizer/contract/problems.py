@@ -21,6 +21,7 @@ class Problem:
     has_value: bool = False  # distinguishes "found blank" from "no value to show"
 
     def where(self) -> str:
+        """Where the problem is, as a message starts: "file, sheet 'S', row 7, column 'c'"."""
         parts = []
         if self.file:
             parts.append(Path(self.file).name)
@@ -39,6 +40,7 @@ class Problem:
 
 
 def show_value(value: object) -> str:
+    """A cell value as a message names it: "a blank cell", "the date 2027-01-01", a quoted text cut at 60 characters."""
     if value is None or value == "":
         return "a blank cell"
     if isinstance(value, datetime):
@@ -57,9 +59,11 @@ class Problems:
         self.items: list[Problem] = []
 
     def error(self, expected: str, **where: object) -> None:
+        """Record an error: ``expected`` says what was expected, ``where`` names file, sheet, row, column and value."""
         self._add(ERROR, expected, where)
 
     def warning(self, expected: str, **where: object) -> None:
+        """Record a warning: ``expected`` says what was expected, ``where`` names file, sheet, row, column and value."""
         self._add(WARNING, expected, where)
 
     def _add(self, severity: str, expected: str, where: dict) -> None:
@@ -67,14 +71,17 @@ class Problems:
         self.items.append(Problem(severity, expected, has_value=has_value, **where))
 
     def extend(self, other: "Problems") -> None:
+        """Add the problems of ``other``."""
         self.items.extend(other.items)
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems that refuse the input."""
         return [p for p in self.items if p.severity == ERROR]
 
     @property
     def warnings(self) -> list[Problem]:
+        """The problems that are only warnings."""
         return [p for p in self.items if p.severity == WARNING]
 
 

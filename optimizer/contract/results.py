@@ -58,5 +58,6 @@ class Plan:
 
     @staticmethod
     def empty(status: str, solve: SolveResult, conflicts: list[str] | None = None) -> "Plan":
+        """A plan without orders, for a run that has none (``status`` infeasible or error), with the conflicts found."""
         return Plan(status, None, {}, pd.DataFrame(columns=ORDER_COLUMNS), pd.DataFrame(columns=FUNDING_COLUMNS),
                     pd.DataFrame(columns=STOCK_COLUMNS), solve, conflicts=conflicts or [])

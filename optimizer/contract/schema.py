@@ -1,6 +1,6 @@
 """The input contract in one place: one record per sheet and per column.
 
-The reader, the validator, the template workbook and the README's column
+The reader, the validator, the template workbook and docs/workbook.md's column
 tables all come from these records (``../shared/spec/workbook.md``), so they
 cannot drift apart.
 """
@@ -69,6 +69,7 @@ class Column:
         return noun + (" " + " and ".join(bounds) if bounds else "")
 
     def describe_default(self) -> str:
+        """The default as docs/workbook.md and the template's notes state it: "required", "blank" or the value."""
         if self.required:
             return "required"
         if self.default_text:
@@ -87,6 +88,7 @@ class Sheet:
     meaning: str = ""
 
     def column(self, name: str) -> Column:
+        """The column named ``name``."""
         return next(c for c in self.columns if c.name == name)
 
 

@@ -25,6 +25,7 @@ class Size:
     scenarios: int = 0
 
     def describe(self) -> str:
+        """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios"."""
         return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
                f"{self.scenarios} scenarios"
 
@@ -100,6 +101,7 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:
+    """Write a generated planning workbook of ``size`` (the same ``seed``, the same workbook) to ``path``."""
     return write_sheets(path, generate_sheets(size, seed))
 
 

@@ -14,6 +14,7 @@ REFERENCE_PATH = Path(__file__).resolve().parents[2] / "docs" / "workbook.md"
 
 
 def sheet_markdown(sheet: Sheet) -> str:
+    """One sheet's section of docs/workbook.md: its meaning and a table of its columns."""
     status = "required" if sheet.required else "optional"
     layout = " Two columns `key`, `value`; one row per key below." if sheet.key_value else ""
     lines = [f"## `{sheet.name}` ({status})", "", f"{sheet.meaning}{layout}", "",
@@ -25,6 +26,7 @@ def sheet_markdown(sheet: Sheet) -> str:
 
 
 def reference_markdown() -> str:
+    """The whole of docs/workbook.md, generated from the schema."""
     header = (
         "# Workbook reference\n\n"
         "Generated from `optimizer/contract/schema.py` by `python -m optimizer.intake.reference`; the contract it\n"

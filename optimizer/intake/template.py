@@ -92,6 +92,7 @@ def write_template(path: Path, examples: bool = True) -> None:
 
 
 def template_workbook(examples: bool = True) -> openpyxl.Workbook:
+    """The input template: every sheet and column with notes and checks; example rows if ``examples``."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for sheet in schema.SHEETS:

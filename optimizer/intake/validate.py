@@ -42,6 +42,7 @@ class Record:
         return self.values[column]
 
     def valid(self, *columns: str) -> bool:
+        """Whether every one of ``columns`` holds a valid value in this row."""
         return all(self.values.get(c) is not _INVALID for c in columns)
 
     def at(self, column: str | None = None) -> dict:

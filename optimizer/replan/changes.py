@@ -58,6 +58,7 @@ class PlanView:
     terms: dict[tuple[str, str], list] | None = None
 
     def quantities(self) -> dict[Slot, float]:
+        """The quantity of each order of the plan, by (supplier, mineral, period)."""
         return {slot: row["quantity"] for slot, row in self.orders.items()}
 
 
@@ -106,6 +107,7 @@ def prices_as_records(data: PlanningData) -> list[dict]:
 
 
 def orders_as_records(plan: Plan) -> list[dict]:
+    """The plan's orders as plain records for the run history (the columns a later comparison needs)."""
     columns = ["supplier", "mineral", "period", "quantity", "unit_price", "list_price", "cost", "committed"]
     return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")]
 
@@ -344,6 +346,7 @@ def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
 
 
 def no_previous(reason: str) -> pd.DataFrame:
+    """A Changes sheet with one row saying why there is nothing to compare."""
     return pd.DataFrame([{"change": "none", "finding": reason}], columns=CHANGE_COLUMNS)
 
 

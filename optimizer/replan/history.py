@@ -119,6 +119,7 @@ class RunRecord:
 
     @property
     def has_plan(self) -> bool:
+        """Whether the run wrote a plan that a later run can compare with."""
         return self.status in PLAN_STATUSES and self.output_path is not None
 
     def brief(self) -> dict:
@@ -130,6 +131,7 @@ class RunRecord:
 
 
 def now_utc() -> str:
+    """The current time in UTC, ISO 8601 to the millisecond, as the history stores it."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -185,6 +187,7 @@ class History:
         return record.id
 
     def get(self, run_id: int) -> RunRecord | None:
+        """The run with id ``run_id``, or None when the history has no such run."""
         with self._using("read") as table, self.engine.connect() as connection:
             row = connection.execute(sa.select(table).where(table.c.id == run_id)).mappings().first()
             return _record(row) if row else None
@@ -239,6 +242,7 @@ class History:
         return value
 
     def dispose(self) -> None:
+        """Close the database connections."""
         self.engine.dispose()
 
     @contextmanager
@@ -342,6 +346,7 @@ def _record(row) -> RunRecord:
 
 
 def as_json(records: list[RunRecord], full: bool = False) -> str:
+    """The runs as a JSON list: brief fields, or every field with ``full``."""
     return json.dumps([asdict(r) if full else r.brief() for r in records], default=str)
 
 

@@ -52,6 +52,7 @@ class Options:
     explain: bool | None = None
     command: str = "run"
     overwrite: bool = False  # --output may name an existing file (the history row of the plan there says so)
+    save_lp: Path | None = None  # --save-lp: the built model also written there as an LP file
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Outcome:
 
     @property
     def output(self) -> Path | None:
+        """The plan workbook written, or None when no plan was written."""
         return self.result.output if self.result else None
 
 
@@ -128,7 +130,7 @@ def plan_input(input_path: Path, options: Options, history: History | None = Non
                                                   if options.freeze else ""))
     try:
         result = run(input_path, options.output_path, options.outputs_dir, progress, options.explain, replan=replan,
-                     overwrite=options.overwrite)
+                     overwrite=options.overwrite, save_lp=options.save_lp)
         outcome = Outcome(result.exit_code, result, previous=previous)
     except InputRefused as refusal:
         outcome = Outcome(EXIT_REFUSED, refusal=refusal, previous=previous)

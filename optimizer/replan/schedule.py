@@ -29,6 +29,7 @@ LONGEST_NAP = 60.0  # seconds: a long wait is slept in naps, so Ctrl-C and stop(
 
 
 def local_zone() -> tzinfo:
+    """The machine's local time zone, in which cron times are read."""
     return datetime.now().astimezone().tzinfo
 
 

@@ -56,6 +56,7 @@ class Block:
         return _reference(column, self.header_row, self.header_row + self.rows)
 
     def categories(self) -> Reference:
+        """The block's first column, below its header: the categories of a chart's x axis."""
         return _reference(1, self.header_row + 1, self.header_row + self.rows)
 
 
@@ -76,6 +77,7 @@ class ChartData:
     lines: list[list] = field(default_factory=list)
 
     def block(self, caption: str, header: list[str], rows: list[list]) -> Block:
+        """Add a captioned table of ``rows`` under ``header`` to the Chart data sheet and return where it sits."""
         self.lines.append([caption])
         self.lines.append(header)
         header_row = len(self.lines)
@@ -84,6 +86,7 @@ class ChartData:
         return Block(header_row, len(rows), len(header))
 
     def write(self, book) -> None:
+        """Write the Chart data sheet into ``book``."""
         sheet = book.create_sheet(DATA_SHEET)
         landscape(sheet)
         sheet.column_dimensions["A"].width = 24

@@ -97,6 +97,7 @@ class _Page:
 
 
 def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
+    """Add the Dashboard: cost, funding, shortfall, country mix, risk, what more buys, why short."""
     sheet = book.create_sheet("Dashboard")
     landscape(sheet)
     for column, width in WIDTHS.items():

@@ -31,6 +31,7 @@ def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list
 
 
 def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
+    """The summary printed after a run: status and cost, cost terms, funding, largest orders, shortfalls and why."""
     currency = data.settings.currency
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]

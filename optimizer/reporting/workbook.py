@@ -65,6 +65,7 @@ def write_result_workbook(path: Path, plan: Plan, data: PlanningData, warnings: 
 
 def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                   timings: dict[str, float]) -> list[TableSpec]:
+    """The result workbook's sheets as tables, with their number formats, in workbook order."""
     money = data.settings.currency
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},

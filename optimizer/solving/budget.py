@@ -20,6 +20,7 @@ class TimeBudget:
     opened: float = field(default_factory=time.perf_counter)
 
     def spent(self) -> float:
+        """Seconds since the budget opened."""
         return time.perf_counter() - self.opened
 
     def remaining(self) -> float:

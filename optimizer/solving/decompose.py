@@ -62,6 +62,7 @@ class BlockStart:
         return max(0.0, self.objective - self.relaxed_objective) / max(1e-9, abs(self.objective))
 
     def describe(self) -> str:
+        """The block start in words (Summary solver_start): complete, partial or none, blocks solved, seconds."""
         if self.values is None:
             return f"no block plan ({self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s)"
         whole = "complete" if self.columns is None else "partial"

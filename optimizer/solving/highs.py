@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Hashable, Iterator
 
 import numpy as np
@@ -30,6 +31,7 @@ from pyomo.core.base.var import VarData
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
+from optimizer.files import write_atomically
 
 _INFEASIBLE = {
     TerminationCondition.provenInfeasible,
@@ -44,6 +46,16 @@ _NO_UPDATES = {key: False for key in (
     "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
     "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
     "update_named_expressions", "update_objective")}
+
+
+def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
+    """Write the built model to ``path`` as a CPLEX LP file, named as in models/ (``order[ga,S1,3]``).
+
+    For a reviewer or another solver (``optimize run --save-lp``). The file is
+    written atomically (optimizer/files.py): whole, or not at all.
+    """
+    write_atomically(path, lambda temporary: model.write(
+        str(temporary), format="lp", io_options={"symbolic_solver_labels": True}))
 
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,

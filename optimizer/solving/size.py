@@ -53,6 +53,7 @@ class ModelEstimate:
 
     @property
     def memory_bytes(self) -> float:
+        """The memory a run of this model would take, at BYTES_PER_COLUMN a column."""
         return BYTES_PER_COLUMN * self.columns
 
 

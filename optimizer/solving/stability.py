@@ -55,6 +55,7 @@ class StabilityPass:
     change_after: float | None = None  # ... of the plan written
 
     def summary(self) -> list[tuple[str, object]]:
+        """The pass's Summary rows: what it did; if it ran, seconds, objective, gap and change before and after."""
         rows: list[tuple[str, object]] = [("stability_pass", f"{self.outcome}: {self.note}")]
         if self.outcome != NOT_RUN:
             rows += [("stability_seconds", round(self.seconds, 3)),

@@ -54,6 +54,7 @@ class Workers:
     scheduler: str | None = None
 
     def describe(self) -> str:
+        """Where the tasks run, in words: a Dask cluster, local worker processes or this process."""
         if self.scheduler:
             return f"Dask cluster at {self.scheduler}"
         if self.count == 0:
@@ -72,6 +73,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool:
+        """Whether the task failed (its error is then set)."""
         return self.error is not None
 
 

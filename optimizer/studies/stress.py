@@ -282,6 +282,7 @@ class Chunk:
     mode: str
 
     def describe(self) -> str:
+        """The chunk's samples in words: "samples 1-20000"."""
         return f"samples {self.first_sample + 1}-{self.first_sample + self.count}"
 
 

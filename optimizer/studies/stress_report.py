@@ -37,6 +37,7 @@ def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_S
 
 
 def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[TableSpec]:
+    """The stress workbook's sheets: Summary, Shortfall, the ``worst`` samples, Scenarios, Distribution."""
     quantities = {c: QUANTITY for c in ("demand", "mean_unmet_demand", "p95_unmet_demand", "worst_unmet_demand",
                                         "mean_target_shortfall", "p95_target_shortfall", "worst_target_shortfall",
                                         "unmet_demand", "target_shortfall")}
@@ -63,6 +64,7 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
 
 
 def summary_frame(result: StressResult) -> pd.DataFrame:
+    """The stress Summary: plan, input, sampling, the mean penalty and its parts beside penalty_cost."""
     penalty = result.penalty
     simulated = result.occurs.shape[0]
     mean = float(penalty.mean()) if simulated else None
@@ -138,6 +140,7 @@ def mineral_penalty_chart(result: StressResult, charts: ChartData):
 
 
 def penalty_chart(result: StressResult, charts: ChartData):
+    """A line chart of the shortfall penalty at each percentile of the samples (its data added to ``charts``)."""
     frame = distribution_frame(result)
     block = charts.block(f"Shortfall penalty by percentile of the samples ({result.data.settings.currency})",
                          ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()])

@@ -166,6 +166,7 @@ def _did_you_mean(name: str, known: list[str]) -> str:
 
 
 def grid_size(variations: list[Variation]) -> int:
+    """The number of points of the grid: the product of the numbers of values of each variation."""
     return int(np.prod([len(v.values) for v in variations]))
 
 
@@ -179,6 +180,7 @@ class Point:
     countries: tuple[str, ...] = ()
 
     def label(self) -> str:
+        """The point's varied values in words (column=value, ...), or "as given"."""
         return ", ".join(f"{v.column}={value:g}" for v, value in self.values) or "as given"
 
 
@@ -265,10 +267,12 @@ class SweepResult:
 
     @property
     def solves_per_minute(self) -> float:
+        """Points solved per minute of the sweep's wall time."""
         return 60.0 * len(self.rows) / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def failed(self) -> int:
+        """The number of points whose status is error."""
         return sum(1 for row in self.rows if row["status"] == ERROR)
 
 

@@ -43,6 +43,7 @@ def write_sweep_workbook(path: Path, result: SweepResult) -> None:
 
 
 def sweep_tables(result: SweepResult) -> list[TableSpec]:
+    """The sweep workbook's sheets as tables: Sweep, Shortfall by mineral and About, with their number formats."""
     table = sweep_frame(result)
     formats = {c: MONEY for c in table.columns if c in COST_TERMS or c.endswith(" spent")
                or c in ("objective", "cost_excluding_risk", "spent")}
