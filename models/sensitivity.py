@@ -30,32 +30,15 @@ model leaves one mineral short.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from models.release import release_pattern
 from optimizer.contract.data import PlanningData
+from optimizer.contract.results import Marginal
 
 _ZERO = 1e-9
-
-
-@dataclass(frozen=True)
-class Marginal:
-    """d expected cost / d limit: negative when raising the limit saves money.
-
-    kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period) or ``target`` (mineral, period). ``value`` is in
-    currency per currency unit (amount, budget) or per unit of the mineral.
-    ``slack`` is how far the plan is from the limit (0: the limit is reached).
-    """
-
-    kind: str
-    key: tuple
-    value: float
-    slack: float
 
 
 def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[float, float]]:

@@ -19,13 +19,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import pandas as pd
-
 from models import build_model
 from models.release import apply_serve_first
-from models.sensitivity import Marginal, expected_shortfall, read_marginals, sensitivity_model
+from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import FEASIBLE, OPTIMAL, Plan
+from optimizer.contract.results import FEASIBLE, OPTIMAL, Marginal, Plan
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.highs import solve_model
 
@@ -123,12 +121,6 @@ def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool
     if explain is not None:
         return explain
     return resolves_needed(data, plan) <= AUTO_EXPLAIN_RESOLVES
-
-
-def causes_table(causes: list[Cause]) -> pd.DataFrame:
-    return pd.DataFrame([{"mineral": c.mineral, "limit": c.limit, "what": c.what, "shortfall": c.shortfall,
-                          "relaxed": c.relaxed, "removed": c.removed} for c in causes],
-                        columns=["mineral", "limit", "what", "shortfall", "relaxed", "removed"])
 
 
 @dataclass

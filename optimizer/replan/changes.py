@@ -18,10 +18,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from models.objective import COST_TERMS
 from optimizer.intake import archive
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import Plan
+from optimizer.contract.results import COST_TERMS, Plan
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",

@@ -368,12 +368,6 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quie
     return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
 
 
-def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
-               progress: Progress = _quiet) -> StressResult:
-    """Read the input and the plan's orders, then simulate ``samples`` sampled disruptions."""
-    return stress_test(prepare_stress(plan_path, input_path, progress), samples, seed, mode, workers, progress)
-
-
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
                 progress: Progress = _quiet) -> StressResult:
     """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named."""

@@ -37,12 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.objective import COST_TERMS
 from optimizer.analysis import metrics
 from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import _Stages, load, plan_from_data
-from optimizer.contract.results import ERROR, Plan
+from optimizer.contract.results import COST_TERMS, ERROR, Plan
 from optimizer.contract.problems import InputRefused, Problem
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
@@ -139,7 +138,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
             problems.append(f"{option} {variation.name!r}: no such {_noun(variation.kind)}"
-                            f"{_did_you_mean(variation.name, known[variation.kind])}")
+                            f"{_closest_name(variation.name, known[variation.kind])}")
         low, expected = lowest[variation.kind]
         high = 1.0 if variation.kind == COUNTRY_SHARE else float("inf")
         wrong = [v for v in variation.values if not low <= v <= high]
@@ -157,7 +156,8 @@ def _noun(kind: str) -> str:
     return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
+def _closest_name(name: str, known: list[str]) -> str:
+    """A hint naming the closest known name (difflib), else the known names when they are few."""
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     if close:
