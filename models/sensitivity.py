@@ -25,7 +25,11 @@ the one physical limit left, the offer's capacity, as ``con_capacity``:
     con_capacity[o,t]:  x[o,t] <= max_per_period[o]   for placed, uncommitted orders
 
 ``expected_shortfall`` serves the shortfall explanations: what a solved
-model leaves one mineral short.
+model leaves one mineral short. It reads the solved model's own variables
+(u and e after the serve-first release rule) for the many re-solves of one
+mineral, where no plan is read back; every figure of a written plan comes from
+``optimizer/analysis/metrics.py`` ``expected_shortfall``, the same sum over the
+plan's Stock table.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     """Cost terms, expected shortfall, average risk, country shares and money drawn of a plan."""
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
-    by_mineral = expected_shortfall(plan, data)
+    by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
     row["average_risk"] = metrics.average_risk(plan, data, "plan")
@@ -225,18 +225,6 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     row.update({f"{source} spent": float(spent.get(source, 0.0)) for source in data.funding})
     row["shortfall_by_mineral"] = {m: u + e for m, (u, e) in by_mineral.items()}
     return row
-
-
-def expected_shortfall(plan: Plan, data: PlanningData) -> dict[str, tuple[float, float]]:
-    """Per mineral: (expected unmet demand, expected stock below target), summed over periods."""
-    probability = {k.name: k.probability for k in data.all_scenarios}
-    stock = plan.stock.assign(weight=plan.stock["scenario"].map(probability))
-    result = {}
-    for mineral in data.minerals:
-        rows = stock[stock["mineral"] == mineral]
-        result[mineral] = (float((rows["unmet_demand"] * rows["weight"]).sum()),
-                           float((rows["shortfall"] * rows["weight"]).sum()))
-    return result
 
 
 def _country_shares(plan: Plan, data: PlanningData) -> dict[str, float]:
