@@ -12,14 +12,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer.contract.data import PlanningData
-
-COST_TERMS = (
-    "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost",
-)
-# Optional terms outside the contract, minimised too when a concern registered them:
-# change_cost (models/stability.py). The optimised total is then objective + these.
-EXTRA_TERMS = ("change_cost",)
+from optimizer.contract.results import COST_TERMS, EXTRA_TERMS
 
 # Elastic objective weights. A currency unit an eligible source cannot pay costs at most
 # two slacks if blamed on the source (its amount and its period budget), so weighting the

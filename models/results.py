@@ -12,10 +12,9 @@ from dataclasses import replace
 import pandas as pd
 import pyomo.environ as pyo
 
-from models.objective import COST_TERMS
 from models.release import apply_serve_first
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
 _ZERO = 1e-9
 MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
@@ -65,7 +64,7 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
         # An order "placed" for nothing at no cost is no order; one that costs is shown.
         if not placed or (quantity <= 0 and offer.order_cost == 0 and slot not in data.commitments):
             continue
-        discount = _segment_discount(model, slot)
+        discount = _chosen_discount(model, slot)
         unit_price = data.unit_price(slot, discount)
         rows.append({
             "supplier": supplier, "mineral": mineral, "country": data.country(supplier), "period": period,
@@ -78,7 +77,8 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 
 
-def _segment_discount(model, slot) -> float:
+def _chosen_discount(model, slot) -> float:
+    """The discount of the price segment the solved model put the order in (the largest InTier)."""
     segments = model.price_segments[slot]
     if len(segments) == 1:
         return 0.0

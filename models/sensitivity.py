@@ -25,12 +25,14 @@ the one physical limit left, the offer's capacity, as ``con_capacity``:
     con_capacity[o,t]:  x[o,t] <= max_per_period[o]   for placed, uncommitted orders
 
 ``expected_shortfall`` serves the shortfall explanations: what a solved
-model leaves one mineral short.
+model leaves one mineral short. It reads the solved model's own variables
+(u and e after the serve-first release rule) for the many re-solves of one
+mineral, where no plan is read back; every figure of a written plan comes from
+``optimizer/analysis/metrics.py`` ``expected_shortfall``, the same sum over the
+plan's Stock table.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -38,24 +40,9 @@ from pyomo.repn import generate_standard_repn
 
 from models.release import release_pattern
 from optimizer.contract.data import PlanningData
+from optimizer.contract.results import Marginal
 
 _ZERO = 1e-9
-
-
-@dataclass(frozen=True)
-class Marginal:
-    """d expected cost / d limit: negative when raising the limit saves money.
-
-    kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period) or ``target`` (mineral, period). ``value`` is in
-    currency per currency unit (amount, budget) or per unit of the mineral.
-    ``slack`` is how far the plan is from the limit (0: the limit is reached).
-    """
-
-    kind: str
-    key: tuple
-    value: float
-    slack: float
 
 
 def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[float, float]]:

@@ -161,7 +161,7 @@ def _start_segment(model, slot, quantity: float, start: Start) -> None:
         start[model.TierQuantity[slot + (j,)]] = quantity if inside else 0.0
 
 
-def _segment_discount(model, slot, quantity: float) -> float:
+def _discount_for_quantity(model, slot, quantity: float) -> float:
     """The discount of the price segment ``_start_segment`` puts an order of ``quantity`` in."""
     segments = model.price_segments[slot]
     return max((s for s in segments if s.lower <= quantity), key=lambda s: s.lower, default=segments[0]).discount
@@ -180,7 +180,7 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
         sources_of[index[1:]].append(index)
         start[model.Spend[index]] = 0.0
     for slot, quantity in orders.items():
-        discount = _segment_discount(model, slot, quantity)
+        discount = _discount_for_quantity(model, slot, quantity)
         due = (data.unit_price(slot, discount) * quantity + data.offers[slot[:2]].order_cost) / unit
         for index in sources_of.get(slot, ()):
             f, period = index[0], index[3]

@@ -5,6 +5,11 @@ Everything is recomputed from the result workbook's contract sheets (``Summary``
 here imports Pyomo or the model, so an error in the model's encoding cannot hide
 itself. Each check group below follows a section of ``model.md``.
 
+The checker reads the workbook with its own code (calamine, cell by cell), apart from
+``optimizer/intake/plans.py``, the reader the re-plan and stress commands share: a
+fault in that reader cannot then hide itself from the judge. Only the names of the
+sheets, columns and cost terms come from ``optimizer/contract/results.py``.
+
 Comparisons allow ``abs_tol + rel_tol * magnitude``: the solver's answers are
 exact only to about 1e-6 relative, while a real error (a unit of stock missing, a
 wrong price, a budget overspent by 0.1%) is far larger.
@@ -20,19 +25,12 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
+from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS
 
-SHEETS = {  # normalised sheet name -> (title as in the contract, required columns)
-    "summary": ("Summary", ("key", "value")),
-    "orders": ("Orders", ("supplier", "mineral", "country", "period", "arrival_period",
-                          "quantity", "unit_price", "cost")),
-    "funding": ("Funding", ("source", "supplier", "mineral", "period", "amount")),
-    "stock": ("Stock", ("scenario", "mineral", "period", "arrivals", "demand",
-                        "unmet_demand", "stock", "target", "shortfall")),
-}
-COST_KEYS = ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-             "risk_cost", "holding_cost", "penalty_cost")
-SUMMARY_KEYS = ("status", "objective") + COST_KEYS + ("mip_gap", "solve_seconds", "input_sha256")
-PLAN_STATUSES = ("optimal", "feasible")
+# The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
+# below is this module's own (see the module docstring).
+SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
+PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
 StockKey = tuple[str, str, int]  # (scenario, mineral, period)
@@ -133,14 +131,6 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_mix(orders, data, tol)
     problems += check_summary(summary, orders, funding, stock, data, tol)
     return problems
-
-
-def summary_line(problems: list[str]) -> str:
-    """One line for a log: ``plan is valid`` or the count and the first violation."""
-    if not problems:
-        return "plan is valid"
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{len(problems)} violation(s): {problems[0]}{more}"
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -524,7 +514,7 @@ def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> lis
 def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
                     data: PlanningData) -> dict[str, tuple[float, float]]:
     """The seven cost terms of the objective, each as (value, sum of the terms' magnitudes)."""
-    terms: dict[str, list[float]] = {key: [] for key in COST_KEYS}
+    terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
     known = _known_orders(orders, data)
     for r in known:
         spend = r.quantity * r.unit_price
@@ -553,7 +543,7 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
     if data.input_sha256 and "input_sha256" in summary and sha != data.input_sha256:
         problems.append(f"Summary: input_sha256 {sha!r} is not the input's {data.input_sha256!r}")
     reported: dict[str, float] = {}
-    for key in ("objective",) + COST_KEYS:
+    for key in ("objective", *COST_TERMS):
         if key in summary:
             try:
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
@@ -562,9 +552,9 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
     for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
-    if "objective" in reported and all(key in reported for key in COST_KEYS):
-        total = math.fsum(reported[key] for key in COST_KEYS)
-        scale = math.fsum(abs(reported[key]) for key in COST_KEYS)
+    if "objective" in reported and all(key in reported for key in COST_TERMS):
+        total = math.fsum(reported[key] for key in COST_TERMS)
+        scale = math.fsum(abs(reported[key]) for key in COST_TERMS)
         if not tol.close(reported["objective"], total, scale):
             problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
     return problems

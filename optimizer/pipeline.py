@@ -23,7 +23,7 @@ from optimizer.solving.budget import TimeBudget
 from optimizer.checker import check_result_workbook
 from optimizer.contract.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
-from optimizer.intake.numerics import order_bound_warnings
+from optimizer.solving.bounds import order_bound_warnings
 from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.intake.reader import read_input

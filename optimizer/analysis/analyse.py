@@ -19,20 +19,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import pandas as pd
-
 from models import build_model
 from models.release import apply_serve_first
-from models.sensitivity import Marginal, expected_shortfall, read_marginals, sensitivity_model
+from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import FEASIBLE, OPTIMAL, Plan
+from optimizer.contract.results import FEASIBLE, OPTIMAL, Marginal, Plan
+from optimizer.analysis.metrics import minerals_short
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.highs import solve_model
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per re-solve: each holds one mineral's decisions only
 RESOLVE_GAP = 1e-6
-# Shortfalls below this share of a mineral's demand and targets are solver round-off.
-SHORT_TOLERANCE = 1e-6
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
 AUTO_EXPLAIN_RESOLVES = 160
 ALL_LIMITS = "all limits together"
@@ -64,33 +61,16 @@ def plan_marginals(data: PlanningData, plan: Plan) -> list[Marginal]:
     return read_marginals(model, data)
 
 
-def minerals_short(data: PlanningData, plan: Plan) -> dict[str, float]:
-    """Expected shortfall per mineral, from the plan's Stock table, for minerals that have one."""
-    probability = {k.name: k.probability for k in data.all_scenarios}
-    stock = plan.stock
-    if stock.empty:
-        return {}
-    weights = stock["scenario"].map(probability)
-    short = ((stock["unmet_demand"] + stock["shortfall"]) * weights).groupby(stock["mineral"]).sum()
-    return {m: float(v) for m, v in short.items() if v > SHORT_TOLERANCE * _scale(data, m)}
-
-
-def _scale(data: PlanningData, mineral: str) -> float:
-    demand = sum(q for (m, _), q in data.demand.items() if m == mineral)
-    target = sum(q for (m, _), q in data.targets.items() if m == mineral)
-    return max(1.0, demand + target)
-
-
 def resolves_needed(data: PlanningData, plan: Plan) -> int:
     """How many re-solves ``shortfall_causes`` would make for this plan."""
-    return sum(len(limits_touching(data, m)) + 2 for m in minerals_short(data, plan))
+    return sum(len(limits_touching(data, m)) + 2 for m in minerals_short(plan, data))
 
 
 def shortfall_causes(data: PlanningData, plan: Plan, deadline: float | None = None) -> tuple[list[Cause], list[str]]:
     """Each limit touching each mineral short, lifted alone, and all of them together; and the minerals
     short that were not measured because ``deadline`` (time.perf_counter()) had passed."""
     causes, unmeasured = [], []
-    for mineral in minerals_short(data, plan):
+    for mineral in minerals_short(plan, data):
         if deadline is not None and time.perf_counter() > deadline:
             unmeasured.append(mineral)
             continue
@@ -124,12 +104,6 @@ def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool
     if explain is not None:
         return explain
     return resolves_needed(data, plan) <= AUTO_EXPLAIN_RESOLVES
-
-
-def causes_table(causes: list[Cause]) -> pd.DataFrame:
-    return pd.DataFrame([{"mineral": c.mineral, "limit": c.limit, "what": c.what, "shortfall": c.shortfall,
-                          "relaxed": c.relaxed, "removed": c.removed} for c in causes],
-                        columns=["mineral", "limit", "what", "shortfall", "relaxed", "removed"])
 
 
 @dataclass

@@ -11,7 +11,6 @@ import math
 
 import pandas as pd
 
-from models.sensitivity import Marginal
 from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.contract.data import PlanningData
 from optimizer.reporting.charts import period_label

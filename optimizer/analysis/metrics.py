@@ -182,6 +182,39 @@ def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
         sums.index, sums["unmet_demand"], sums["shortfall"], sums["stock"])}
 
 
+# Shortfalls below this share of a mineral's demand and targets are solver round-off.
+SHORT_TOLERANCE = 1e-6
+
+
+def expected_shortfall(plan: Plan, data: PlanningData) -> dict[str, tuple[float, float]]:
+    """Per mineral of ``data``: (expected unmet demand, expected stock below target), summed over periods.
+
+        unmet[m] = sum over k, t of pi[k] * unmet_demand[k,m,t]      below[m] = sum over k, t of pi[k] * shortfall[k,m,t]
+
+    read off the plan's Stock table. The one expected-shortfall function: the Dashboard, the terminal summary,
+    the sweeps and the analysis's choice of minerals to explain all use it.
+    """
+    totals = _totals(plan)
+    result = {}
+    for mineral in data.minerals:
+        sums = [(k.probability, totals.get((k.name, mineral), (0.0, 0.0, 0.0))) for k in data.all_scenarios]
+        result[mineral] = (sum(p * total[0] for p, total in sums), sum(p * total[1] for p, total in sums))
+    return result
+
+
+def minerals_short(plan: Plan, data: PlanningData) -> dict[str, float]:
+    """Expected shortfall (unmet demand + stock below target) of each mineral short beyond solver round-off,
+    by mineral name."""
+    return {mineral: unmet + below for mineral, (unmet, below) in sorted(expected_shortfall(plan, data).items())
+            if unmet + below > SHORT_TOLERANCE * _scale(data, mineral)}
+
+
+def _scale(data: PlanningData, mineral: str) -> float:
+    demand = sum(q for (m, _), q in data.demand.items() if m == mineral)
+    target = sum(q for (m, _), q in data.targets.items() if m == mineral)
+    return max(1.0, demand + target)
+
+
 def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral: expected unmet demand and stock below target, their two penalties apart (demand not served:
     shortfall_penalty x unmet; stock below target: target_penalty x units below, per period) and their sum,
@@ -190,12 +223,11 @@ def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
     ``worst_scenario`` is ``WorstScenario.label`` ("" when never short, "every scenario" when all tie);
     ``worst_scenarios`` the tied scenarios' names, ``worst_probability`` their probability together.
     """
-    totals = _totals(plan)
+    expected = expected_shortfall(plan, data)
     worst = worst_scenarios(plan, data)
     rows = []
     for mineral, spec in data.minerals.items():
-        unmet = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[0] for k in data.all_scenarios)
-        below = sum(k.probability * totals.get((k.name, mineral), (0.0, 0.0, 0.0))[1] for k in data.all_scenarios)
+        unmet, below = expected[mineral]
         mine = worst[mineral]
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,

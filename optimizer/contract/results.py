@@ -8,11 +8,46 @@ import pandas as pd
 
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
-ORDER_COLUMNS = ["supplier", "mineral", "country", "period", "arrival_period", "quantity",
-                 "unit_price", "cost", "list_price", "discount", "order_cost", "committed"]
+# The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
+COST_TERMS = (
+    "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
+    "risk_cost", "holding_cost", "penalty_cost",
+)
+# Optional terms outside the contract, minimised too when a concern registered them:
+# change_cost (models/stability.py). The optimised total is then objective + these.
+EXTRA_TERMS = ("change_cost",)
+
+# The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
+SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
+                          "unit_price", "cost")
+ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
                  "stock", "target", "shortfall"]
+RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
+    "Summary": ("key", "value"),
+    "Orders": CONTRACT_ORDER_COLUMNS,
+    "Funding": tuple(FUNDING_COLUMNS),
+    "Stock": tuple(STOCK_COLUMNS),
+}
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """d expected cost / d limit: negative when raising the limit saves money.
+
+    kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
+    (supplier, mineral, period) or ``target`` (mineral, period). ``value`` is in
+    currency per currency unit (amount, budget) or per unit of the mineral.
+    ``slack`` is how far the plan is from the limit (0: the limit is reached).
+    Read from the plan's LP by ``models/sensitivity.py``.
+    """
+
+    kind: str
+    key: tuple
+    value: float
+    slack: float
 
 
 @dataclass

@@ -106,8 +106,19 @@ def read_input(path: Path) -> tuple[RawInput, Problems]:
                 continue
             sheets[key] = sheet
         files.append(InputFile(str(workbook), _sha256(workbook)))
-    combined = hashlib.sha256("".join(f"{Path(f.path).name}:{f.sha256};" for f in files).encode()).hexdigest()
+    combined = _combined_sha256((Path(f.path), f.sha256) for f in files)
     return RawInput(sheets, tuple(files), combined, str(path)), problems
+
+
+def input_sha256(path: Path) -> str:
+    """The sha256 ``read_input`` gives INPUT (``PlanningData.input_sha256``), without reading the sheets."""
+    files = workbook_paths(Path(path)) if Path(path).exists() else []
+    return _combined_sha256((file, _sha256(file)) for file in files)
+
+
+def _combined_sha256(files) -> str:
+    """One hash of every (path, file hash): the names count, so renaming a file of a folder changes it."""
+    return hashlib.sha256("".join(f"{path.name}:{sha256};" for path, sha256 in files).encode()).hexdigest()
 
 
 def _report_second_copy(first: RawSheet, second: RawSheet, problems: Problems) -> None:

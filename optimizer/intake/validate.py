@@ -262,7 +262,7 @@ class _Validator:
             return False
         if (value,) in known or value in known:
             return True
-        hint = _did_you_mean(value, [k[0] if isinstance(k, tuple) else k for k in known])
+        hint = _same_but_for_case(value, [k[0] if isinstance(k, tuple) else k for k in known])
         self.problems.error(f"expected a {column} listed in the sheet '{sheet_name}'{hint}", **record.at(column))
         return False
 
@@ -455,7 +455,7 @@ class _Validator:
             if listed is not None and record.valid("minerals"):
                 for mineral in listed:
                     if (mineral,) not in mineral_rows:
-                        hint = _did_you_mean(mineral, [k[0] for k in mineral_rows])
+                        hint = _same_but_for_case(mineral, [k[0] for k in mineral_rows])
                         self.problems.error(f"'{mineral}' is not in the sheet 'Minerals'{hint}; expected a list "
                                             "of minerals listed there", **record.at("minerals"))
             excluded = record["excluded_countries"] or []
@@ -463,7 +463,7 @@ class _Validator:
                 for country in excluded:
                     if country not in countries:
                         self.problems.warning(f"no supplier is in the country '{country}'"
-                                              f"{_did_you_mean(country, countries)}", **record.at("excluded_countries"))
+                                              f"{_same_but_for_case(country, countries)}", **record.at("excluded_countries"))
             if record.valid(*record.values):
                 funding[name] = FundingSource(
                     name=name, amount=record["amount"], first_period=first, last_period=last,
@@ -477,7 +477,7 @@ class _Validator:
         shares = {}
         for (country,), record in self.unique(records, ("country",)).items():
             if country not in known:
-                self.problems.warning(f"no supplier is in this country{_did_you_mean(country, known)}; "
+                self.problems.warning(f"no supplier is in this country{_same_but_for_case(country, known)}; "
                                       "the cap has no effect", **record.at("country"))
             if record.valid("max_share"):
                 shares[country] = record["max_share"]
@@ -499,7 +499,7 @@ class _Validator:
                                     f"{record['first_period']}; expected first_period <= last_period",
                                     **record.at("last_period"))
             if record.valid("country") and record["country"] not in known:
-                self.problems.warning(f"no supplier is in this country{_did_you_mean(record['country'], known)}; "
+                self.problems.warning(f"no supplier is in this country{_same_but_for_case(record['country'], known)}; "
                                       "the disruption has no effect", **record.at("country"))
         scenarios = []
         for name, rows in grouped.items():
@@ -637,7 +637,8 @@ def _in_range(column: Column, value: object) -> bool:
     return True
 
 
-def _did_you_mean(value: object, candidates) -> str:
+def _same_but_for_case(value: object, candidates) -> str:
+    """A hint naming the candidate that differs from ``value`` only in case or surrounding spaces."""
     text = str(value).strip().lower()
     matches = [c for c in candidates if str(c).strip().lower() == text]
     return f" (did you mean '{matches[0]}'?)" if matches else ""

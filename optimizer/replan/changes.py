@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 
-from models.objective import COST_TERMS
-from optimizer.intake import archive
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import Plan
+from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan
+from optimizer.intake.plans import NotAPlan, read_plan_workbook
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
@@ -129,56 +127,23 @@ def from_record(record) -> PlanView:
                     terms)
 
 
-class NotAPlan(ValueError):
-    """A file given as a plan (``--previous``, ``optimize diff``) is not a readable result workbook."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{reason}; expected a plan written by optimize run")
-        self.path = path
-
-
 def read_plan(path: Path) -> PlanView:
-    """A plan from its result workbook (Summary and Orders sheets); ``NotAPlan`` says why a file is none."""
+    """A plan from its result workbook (Summary and Orders sheets, read by ``optimizer/intake/plans.py``);
+    ``NotAPlan`` says why a file is none."""
+    book = read_plan_workbook(Path(path))
+    if book.orders is None or book.summary is None:
+        raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
+                             f"{', '.join(book.sheet_names)})")
     try:
-        archive.check_workbook(Path(path))  # the same limits as any input, before openpyxl opens it
-        return _read_plan(Path(path))
-    except NotAPlan:
-        raise
-    except archive.Refused as refusal:
-        raise NotAPlan(path, str(refusal)) from None
-    except OSError as failure:
-        raise NotAPlan(path, f"the file cannot be read ({failure.strerror or failure})") from None
-    except Exception as failure:  # openpyxl and the cells of a damaged or hand-made workbook raise many types
+        orders = {(str(row["supplier"]), str(row["mineral"]), int(row["period"])): _order_values(row)
+                  for _, row in book.orders}
+    except Exception as failure:  # the cells of a damaged or hand-made workbook raise many types
         raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
-
-
-def _read_plan(path: Path) -> PlanView:
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
-        if "orders" not in sheets or "summary" not in sheets:
-            raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
-                                 f"{', '.join(book.sheetnames)})")
-        summary = {str(r["key"]).strip().lower(): r.get("value") for r in _records(sheets["summary"])
-                   if r.get("key") is not None}
-        orders = {}
-        for row in _records(sheets["orders"]):
-            slot = (str(row["supplier"]), str(row["mineral"]), int(row["period"]))
-            orders[slot] = _order_values(row)
-    finally:
-        book.close()
-    costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, "change_cost")}
+    summary = book.summary
+    costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, *EXTRA_TERMS)}
     prices = {slot: row["list_price"] for slot, row in orders.items() if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
                     summary.get("period_unit"), path=Path(path))
-
-
-def _records(sheet) -> list[dict]:
-    """The rows of a sheet as dicts by lower-case header."""
-    sheet.reset_dimensions()  # a workbook written in write-only mode may not record its size
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(h).strip().lower() if h is not None else "" for h in next(rows, ())]
-    return [dict(zip(header, values)) for values in rows if any(v is not None for v in values)]
 
 
 def _order_rows(orders: pd.DataFrame) -> dict[Slot, dict]:
@@ -352,7 +317,7 @@ def no_previous(reason: str) -> pd.DataFrame:
 
 def _cost_rows(before: PlanView, after: PlanView, currency: str) -> list[dict]:
     rows = []
-    for key in ("objective", *COST_TERMS, "change_cost"):
+    for key in ("objective", *COST_TERMS, *EXTRA_TERMS):
         old, new = before.costs.get(key), after.costs.get(key)
         if old is None and new is None:
             continue

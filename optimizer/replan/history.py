@@ -28,7 +28,6 @@ as it is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -143,10 +142,9 @@ def input_key(input_path: Path) -> tuple[str, str]:
 
 def content_hash(input_path: Path) -> str:
     """The input's sha256 as the reader computes it (``input_sha256``), without reading the sheets."""
-    from optimizer.intake.reader import _sha256, workbook_paths
+    from optimizer.intake.reader import input_sha256
 
-    files = workbook_paths(Path(input_path)) if Path(input_path).exists() else []
-    return hashlib.sha256("".join(f"{p.name}:{_sha256(p)};" for p in files).encode()).hexdigest()
+    return input_sha256(Path(input_path))
 
 
 def default_url(outputs_dir: Path = Path("outputs")) -> str:

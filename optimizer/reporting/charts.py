@@ -119,7 +119,8 @@ def period_label(data: PlanningData, period: int) -> str:
 
 # --- charts ------------------------------------------------------------------------------------
 
-def _size(chart, width: float = CHART_WIDTH_CM, height: float = CHART_HEIGHT_CM) -> None:
+def set_size(chart, width: float = CHART_WIDTH_CM, height: float = CHART_HEIGHT_CM) -> None:
+    """The chart's size in centimetres (the Dashboard's and the study workbooks' default unless told)."""
     chart.width, chart.height = width, height
 
 
@@ -135,7 +136,7 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
             for t in data.periods]
     block = charts.block(f"Stock of {mineral} ({unit})", header, rows)
     chart = LineChart()
-    _title(chart, f"{mineral}: stock against target")
+    set_title(chart, f"{mineral}: stock against target")
     chart.y_axis.title = unit
     chart.y_axis.majorGridlines = None
     for column in range(2, block.columns + 1):
@@ -150,8 +151,8 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
     if worst != BASE:  # drawn over base: dotted, so equal stock shows both
         chart.series[1].graphicalProperties.line.dashStyle = "sysDot"
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart)
+    show_axes(chart)
+    set_size(chart)
     return chart
 
 
@@ -165,7 +166,7 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
     block = charts.block(f"Spending of {source} ({data.settings.currency})", header, rows)
     bars = BarChart()
     bars.type = "col"
-    _title(bars, f"{source}: spent per period" + (" against budget" if budgets else ""))
+    set_title(bars, f"{source}: spent per period" + (" against budget" if budgets else ""))
     bars.y_axis.title = data.settings.currency
     bars.y_axis.number_format = '#,##0,,"M"'
     bars.add_data(block.series(2), titles_from_data=True)
@@ -178,8 +179,8 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
         line.series[0].graphicalProperties.line.dashStyle = "dash"
         bars += line
     bars.legend.position = "b"
-    _axes_visible(bars)
-    _size(bars)
+    show_axes(bars)
+    set_size(bars)
     return bars
 
 
@@ -197,7 +198,7 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     chart.type = "bar"
     chart.grouping = "percentStacked"
     chart.overlap = 100
-    _title(chart, f"{by.capitalize()} mix of each mineral's orders")
+    set_title(chart, f"{by.capitalize()} mix of each mineral's orders")
     for column in range(2, block.columns + 1):
         chart.add_data(block.series(column), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -206,8 +207,8 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData) -> Bar
     chart.gapWidth = 40
     _colour(chart)
     chart.legend.position = "r"
-    _axes_visible(chart)
-    _size(chart, width=2 * CHART_WIDTH_CM, height=max(CHART_HEIGHT_CM, 1.5 + 0.8 * len(rows), 0.5 * len(holders)))
+    show_axes(chart)
+    set_size(chart, width=2 * CHART_WIDTH_CM, height=max(CHART_HEIGHT_CM, 1.5 + 0.8 * len(rows), 0.5 * len(holders)))
     return chart
 
 
@@ -225,7 +226,7 @@ def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, chart
     chart.type = "bar"
     chart.grouping = "stacked"
     chart.overlap = 100
-    _title(chart, f"{mineral}: supply by supplier ({unit})")
+    set_title(chart, f"{mineral}: supply by supplier ({unit})")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.add_data(block.series(3), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -233,8 +234,8 @@ def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, chart
     chart.series[1].graphicalProperties.solidFill = "2E75B6"
     chart.x_axis.scaling.orientation = "maxMin"
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart)
+    show_axes(chart)
+    set_size(chart)
     return chart
 
 
@@ -249,15 +250,15 @@ def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData,
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
-    _title(chart, "Spending per period by funding source")
+    set_title(chart, "Spending per period by funding source")
     chart.y_axis.title = data.settings.currency
     chart.y_axis.number_format = '#,##0,,"M"'
     for column in range(2, block.columns + 1):
         chart.add_data(block.series(column), titles_from_data=True)
     chart.set_categories(block.categories())
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart, height=height)
+    show_axes(chart)
+    set_size(chart, height=height)
     return chart
 
 
@@ -270,7 +271,7 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
                                                              "after (with plan)"], rows)
     chart = BarChart()
     chart.type = "col"  # countries along the bottom: every name shows
-    _title(chart, "Share of supply value by country")
+    set_title(chart, "Share of supply value by country")
     chart.add_data(block.series(2), titles_from_data=True)
     chart.add_data(block.series(3), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -278,8 +279,8 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
     chart.series[1].graphicalProperties.solidFill = "1F3864"
     chart.y_axis.number_format = "0%"
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart, height=height)
+    show_axes(chart)
+    set_size(chart, height=height)
     return chart
 
 
@@ -296,7 +297,7 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     chart = BarChart()
     chart.type = "bar"
     chart.grouping, chart.overlap = "stacked", 100
-    _title(chart, "Expected shortfall penalty by mineral")
+    set_title(chart, "Expected shortfall penalty by mineral")
     for column, colour in ((2, "C00000"), (3, "F4B183")):
         chart.add_data(block.series(column), titles_from_data=True)
         chart.series[-1].graphicalProperties.solidFill = colour
@@ -304,8 +305,8 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.number_format = '#,##0,,"M"'
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart, height=height)
+    show_axes(chart)
+    set_size(chart, height=height)
     return chart
 
 
@@ -316,14 +317,14 @@ def _colour(chart) -> None:
         series.graphicalProperties.line.solidFill = PALETTE[index % len(PALETTE)]
 
 
-def _title(chart, text: str, size: int = TITLE_SIZE) -> None:
+def set_title(chart, text: str, size: int = TITLE_SIZE) -> None:
     """A chart title in bold at ``size`` hundredths of a point (the default title is too large)."""
     font = CharacterProperties(sz=size, b=True)
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
     chart.title = Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
-def _axes_visible(chart) -> None:
+def show_axes(chart) -> None:
     """openpyxl 3.1 writes axes as deleted unless told otherwise; LibreOffice and Excel then hide them."""
     chart.x_axis.delete = False
     chart.y_axis.delete = False

@@ -17,12 +17,11 @@ import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from models.objective import COST_TERMS
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import Plan
+from optimizer.contract.results import COST_TERMS, Plan
 from optimizer.reporting.printing import landscape
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")

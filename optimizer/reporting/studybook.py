@@ -17,11 +17,12 @@ from openpyxl.chart import BarChart, ScatterChart, Series
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from optimizer.reporting.charts import COLUMNS_PER_CHART, ROWS_PER_CHART, Block, ChartData, _axes_visible, _size, _title
+from optimizer.reporting.charts import (COLUMNS_PER_CHART, ROWS_PER_CHART, Block, ChartData, set_size, set_title,
+                                       show_axes)
 from optimizer.files import write_atomically
 from optimizer.reporting.printing import landscape
 from optimizer.contract.problems import InputRefused, Problem
-from optimizer.reporting.workbook import TableSpec, _write_table
+from optimizer.reporting.workbook import TableSpec, write_table
 
 CHARTS_PER_ROW = 2
 COLOURS = ("1F3864", "C00000", "2E75B6", "7F7F7F", "548235", "BF8F00", "7030A0", "F4B183")
@@ -33,7 +34,7 @@ def write_study_workbook(path: Path, tables: list[TableSpec], charts: list, char
     def write(temporary: Path) -> None:
         book = openpyxl.Workbook(write_only=True)
         for spec in tables:
-            _write_table(book, spec)
+            write_table(book, spec)
         if charts:
             _charts_sheet(book, charts, caption)
             chart_data.write(book)
@@ -62,7 +63,7 @@ def line_chart(blocks: list[Block], title: str, x_title: str, y_title: str,
     """
     chart = ScatterChart()
     chart.style = 13
-    _title(chart, title)
+    set_title(chart, title)
     for index, block in enumerate(blocks):
         series = Series(block.series(2), block.categories(), title_from_data=True)
         colour = COLOURS[index % len(COLOURS)]
@@ -87,8 +88,8 @@ def line_chart(blocks: list[Block], title: str, x_title: str, y_title: str,
     chart.legend.position = "b"
     if len(blocks) == 1:
         chart.legend = None
-    _axes_visible(chart)
-    _size(chart)
+    show_axes(chart)
+    set_size(chart)
     return chart
 
 
@@ -110,7 +111,7 @@ def bar_chart(block: Block, title: str, y_title: str) -> BarChart:
     """Clustered columns: categories from the block's first column, one series per further column."""
     chart = BarChart()
     chart.type = "col"
-    _title(chart, title)
+    set_title(chart, title)
     for column in range(2, block.columns + 1):
         chart.add_data(block.series(column), titles_from_data=True)
     chart.set_categories(block.categories())
@@ -118,8 +119,8 @@ def bar_chart(block: Block, title: str, y_title: str) -> BarChart:
         series.graphicalProperties.solidFill = COLOURS[index % len(COLOURS)]
     chart.y_axis.title = y_title
     chart.legend.position = "b"
-    _axes_visible(chart)
-    _size(chart)
+    show_axes(chart)
+    set_size(chart)
     return chart
 
 

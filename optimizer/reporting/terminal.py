@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 
-from models.objective import COST_TERMS
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import Plan
+from optimizer.contract.results import COST_TERMS, Plan
 
 LARGEST_ORDERS = 5
 NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t

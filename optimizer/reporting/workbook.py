@@ -33,9 +33,8 @@ from optimizer.reporting.printing import landscape
 from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
-from optimizer.contract.results import Plan
+from optimizer.contract.results import COST_TERMS, Plan
 from optimizer.contract.problems import Problem
-from models.objective import COST_TERMS
 
 MONEY = "#,##0.00"
 QUANTITY = "#,##0.####"
@@ -248,7 +247,7 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     if plan is not None:
         write_dashboard(book, plan, data, charts)
     for spec in tables:
-        _write_table(book, spec)
+        write_table(book, spec)
     if plan is not None:
         write_charts_sheet(book, plan, data, charts)
         charts.write(book)
@@ -269,7 +268,8 @@ def _close_sheets(book) -> None:
                 sheet.close()
 
 
-def _write_table(book, spec: TableSpec) -> None:
+def write_table(book, spec: TableSpec) -> None:
+    """``spec`` as a new sheet of ``book``: every result and study workbook writes its tables here."""
     sheet = book.create_sheet(spec.title)
     landscape(sheet)
     frame = spec.frame

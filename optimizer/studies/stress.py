@@ -41,17 +41,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 
 from optimizer.contract.data import BASE, PlanningData
+from optimizer.contract.results import CONTRACT_ORDER_COLUMNS
 from optimizer.studies.execution import Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.problems import InputRefused, Problem, Problems
+from optimizer.intake.plans import NotAPlan, Row, read_plan_workbook
 
 INDEPENDENT, EXCLUSIVE = "independent", "exclusive"
 MODES = (INDEPENDENT, EXCLUSIVE)
 CHUNK_SAMPLES = 20_000  # samples per task: about 50 MB of arrays for 10 minerals, 20 countries, 12 periods
-ORDER_COLUMNS = ("supplier", "mineral", "quantity")
+# The Orders columns a stress test needs, as contract/results.py names them; the arrival comes from
+# arrival_period, or period plus the offer's lead_time.
+ORDER_COLUMNS = tuple(column for column in CONTRACT_ORDER_COLUMNS if column in ("supplier", "mineral", "quantity"))
 SHORT = 1e-9  # a quantity below this is no shortfall (round-off of the plan's quantities)
 
 
@@ -86,18 +89,13 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
     """
     problems = Problems()
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is one problem
-        raise InputRefused([Problem("error", f"cannot open the plan: {exc}", file=str(path))]) from exc
-    try:
-        sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
-        if "orders" not in sheets:
-            raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
-        rows = [row for row in sheets["orders"].iter_rows(values_only=True) if any(v is not None for v in row)]
-        summary = _summary(sheets.get("summary"))
-    finally:
-        book.close()
-    orders = _orders(rows, data, problems, str(path))
+        book = read_plan_workbook(Path(path))
+    except NotAPlan as failure:
+        raise InputRefused([Problem("error", f"cannot open the plan: {failure.reason}", file=str(path))]) from None
+    if book.orders is None:
+        raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
+    summary = book.summary or {}
+    orders = _orders(book.orders_header, book.orders, data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
     return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
@@ -111,15 +109,8 @@ def _float_or_none(value: object) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def _summary(sheet) -> dict[str, object]:
-    if sheet is None:
-        return {}
-    return {str(row[0]).strip().lower(): row[1] for row in sheet.iter_rows(min_row=2, values_only=True)
-            if len(row) >= 2 and row[0] is not None}
-
-
-def _orders(rows: list[tuple], data: PlanningData, problems: Problems, file: str) -> list[FixedOrder]:
-    header = [str(v).strip().lower() if v is not None else "" for v in rows[0]] if rows else []
+def _orders(header: tuple[str, ...], rows: list[Row], data: PlanningData, problems: Problems,
+            file: str) -> list[FixedOrder]:
     missing = [c for c in ORDER_COLUMNS if c not in header]
     if "arrival_period" not in header and "period" not in header:
         missing.append("arrival_period (or period)")
@@ -127,8 +118,7 @@ def _orders(rows: list[tuple], data: PlanningData, problems: Problems, file: str
         problems.error(f"expected the column(s) {', '.join(missing)}", file=file, sheet="Orders", row=1)
         return []
     orders = []
-    for number, values in enumerate(rows[1:], start=2):
-        cells = dict(zip(header, values))
+    for number, cells in rows:
         order = _order(cells, data, problems, dict(file=file, sheet="Orders", row=number))
         if order is not None:
             orders.append(order)
@@ -367,12 +357,6 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quie
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
     return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
-
-
-def run_stress(plan_path: Path, input_path: Path, samples: int, seed: int, mode: str, workers: Workers,
-               progress: Progress = _quiet) -> StressResult:
-    """Read the input and the plan's orders, then simulate ``samples`` sampled disruptions."""
-    return stress_test(prepare_stress(plan_path, input_path, progress), samples, seed, mode, workers, progress)
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,

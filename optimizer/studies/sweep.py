@@ -37,12 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.objective import COST_TERMS
 from optimizer.analysis import metrics
 from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import _Stages, load, plan_from_data
-from optimizer.contract.results import ERROR, Plan
+from optimizer.contract.results import COST_TERMS, ERROR, Plan
 from optimizer.contract.problems import InputRefused, Problem
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
@@ -139,7 +138,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
             problems.append(f"{option} {variation.name!r}: no such {_noun(variation.kind)}"
-                            f"{_did_you_mean(variation.name, known[variation.kind])}")
+                            f"{_closest_name(variation.name, known[variation.kind])}")
         low, expected = lowest[variation.kind]
         high = 1.0 if variation.kind == COUNTRY_SHARE else float("inf")
         wrong = [v for v in variation.values if not low <= v <= high]
@@ -157,7 +156,8 @@ def _noun(kind: str) -> str:
     return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
+def _closest_name(name: str, known: list[str]) -> str:
+    """A hint naming the closest known name (difflib), else the known names when they are few."""
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     if close:
@@ -216,7 +216,7 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     """Cost terms, expected shortfall, average risk, country shares and money drawn of a plan."""
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
-    by_mineral = expected_shortfall(plan, data)
+    by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
     row["average_risk"] = metrics.average_risk(plan, data, "plan")
@@ -227,18 +227,6 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     row.update({f"{source} spent": float(spent.get(source, 0.0)) for source in data.funding})
     row["shortfall_by_mineral"] = {m: u + e for m, (u, e) in by_mineral.items()}
     return row
-
-
-def expected_shortfall(plan: Plan, data: PlanningData) -> dict[str, tuple[float, float]]:
-    """Per mineral: (expected unmet demand, expected stock below target), summed over periods."""
-    probability = {k.name: k.probability for k in data.all_scenarios}
-    stock = plan.stock.assign(weight=plan.stock["scenario"].map(probability))
-    result = {}
-    for mineral in data.minerals:
-        rows = stock[stock["mineral"] == mineral]
-        result[mineral] = (float((rows["unmet_demand"] * rows["weight"]).sum()),
-                           float((rows["shortfall"] * rows["weight"]).sum()))
-    return result
 
 
 def _country_shares(plan: Plan, data: PlanningData) -> dict[str, float]:

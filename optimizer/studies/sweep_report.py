@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.objective import COST_TERMS
+from optimizer.contract.results import COST_TERMS
 from optimizer import __version__
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec

@@ -71,6 +71,20 @@ def test_the_shortfall_table_and_the_largest_risks_say_every_scenario_or_each_ti
     assert "; in 'C' (10%) 4 t of demand go unmet." in ge
 
 
+def test_expected_shortfall_weighs_each_scenario_by_its_probability():
+    """pi[base] = 1 - 0.2 - 0.2 - 0.1 = 0.5. sb: unmet 0.5 x 10 + 0.2 x 30 + 0.2 x 25 + 0.1 x 20 = 18, below target
+    0.2 x 10 = 2; nb: 282 in every scenario = 282; ge: 0.1 x 4 = 0.4; ga: 0. The minerals short are those
+    beyond round-off, by name (ga is not)."""
+    plan, data = make()
+    expected = metrics.expected_shortfall(plan, data)
+    assert expected["sb"] == pytest.approx((18.0, 2.0)) and expected["nb"] == pytest.approx((282.0, 0.0))
+    assert expected["ge"] == pytest.approx((0.4, 0.0)) and expected["ga"] == (0.0, 0.0)
+    short = metrics.minerals_short(plan, data)
+    assert list(short) == ["ge", "nb", "sb"] and short["sb"] == pytest.approx(20.0)
+    table = metrics.shortfall_by_mineral(plan, data).set_index("mineral")
+    assert table.loc["sb", ["expected_unmet_demand", "expected_below_target"]].tolist() == pytest.approx([18.0, 2.0])
+
+
 def test_charts_and_cover_draw_a_worst_scenario_only_where_one_is_worse_than_base():
     plan, data = make()
     headers = {}

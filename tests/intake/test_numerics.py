@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from optimizer import pipeline
 from optimizer.cli import main
 from optimizer.intake.generate import SIZES, write_generated_workbook
-from optimizer.intake.numerics import order_bound_warnings
+from optimizer.solving.bounds import order_bound_warnings
 from optimizer.pipeline import load
 from optimizer.contract.problems import WARNING
 from workbooks import base_sheets, write_workbook

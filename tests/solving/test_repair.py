@@ -21,7 +21,7 @@ from models import build_model
 from models.repair import stray_orders
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
-from optimizer.intake.numerics import order_bound_warnings
+from optimizer.solving.bounds import order_bound_warnings
 from optimizer.pipeline import load
 from optimizer.contract.results import OPTIMAL
 from optimizer.solving.highs import repair_plan, solve_model

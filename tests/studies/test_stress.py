@@ -26,8 +26,8 @@ from optimizer.cli import main
 from optimizer.studies.execution import Workers
 from optimizer.pipeline import load, run
 from optimizer.studies.stress_report import summary_frame
-from optimizer.studies.stress import (EXCLUSIVE, INDEPENDENT, exposure, mineral_statistics, read_plan_orders, run_stress,
-                              scenario_harm, simulate, worst_samples)
+from optimizer.studies.stress import (EXCLUSIVE, INDEPENDENT, exposure, mineral_statistics, prepare_stress,
+                                      read_plan_orders, scenario_harm, simulate, stress_test, worst_samples)
 
 
 def hand_input(tmp_path: Path, scenarios: list[dict], name: str = "hand.xlsx") -> Path:
@@ -100,7 +100,7 @@ def test_the_penalty_prices_unmet_demand_and_stock_below_target_apart(tmp_path):
     source = write_workbook(tmp_path / "targets.xlsx", sheets)
     plan = write_workbook(tmp_path / "plan.xlsx", {"Orders": ONE_ORDER,
                                                    "Summary": [{"key": "penalty_cost", "value": 282.5}]})
-    result = run_stress(plan, source, 4000, 3, EXCLUSIVE, Workers(0))
+    result = stress_test(prepare_stress(plan, source), 4000, 3, EXCLUSIVE, Workers(0))
     banned = result.occurs[:, 0]
     assert set(result.penalty[banned]) == {825.0} and set(result.penalty[~banned]) == {50.0}
     assert set(result.unmet_penalty[banned, 0]) == {700.0} and set(result.target_penalty[banned, 0]) == {125.0}
@@ -115,7 +115,7 @@ def test_the_penalty_prices_unmet_demand_and_stock_below_target_apart(tmp_path):
 def test_statistics_of_a_supplier_banned_with_probability_p(tmp_path):
     """Each sample is banned with p = 0.3: unmet demand is 7 t or 0, so mean = 7 x (share banned)."""
     source = hand_input(tmp_path, [ban("ban", 0.3)])
-    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 7, INDEPENDENT, Workers(0))
+    result = stress_test(prepare_stress(plan_workbook(tmp_path, ONE_ORDER), source), 2000, 7, INDEPENDENT, Workers(0))
     banned = result.occurs[:, 0].mean()
     assert banned == pytest.approx(0.3, abs=0.045)  # 4.4 standard deviations of 2000 draws
     [ga] = mineral_statistics(result)
@@ -134,14 +134,14 @@ def test_statistics_of_a_supplier_banned_with_probability_p(tmp_path):
 def test_a_rare_ban_leaves_the_95th_percentile_at_zero(tmp_path):
     """p = 0.03: fewer than 5% of samples are short, so the 95th percentile is 0 while the worst is 7."""
     source = hand_input(tmp_path, [ban("ban", 0.03)])
-    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 7, INDEPENDENT, Workers(0))
+    result = stress_test(prepare_stress(plan_workbook(tmp_path, ONE_ORDER), source), 2000, 7, INDEPENDENT, Workers(0))
     [ga] = mineral_statistics(result)
     assert ga["p95_unmet_demand"] == 0.0 and ga["worst_unmet_demand"] == 7.0
 
 
 def test_exclusive_sampling_draws_one_scenario_per_sample(tmp_path):
     source = hand_input(tmp_path, [ban("half", 0.3, loss=0.5), ban("full", 0.2)])
-    result = run_stress(plan_workbook(tmp_path, ONE_ORDER), source, 2000, 3, EXCLUSIVE, Workers(0))
+    result = stress_test(prepare_stress(plan_workbook(tmp_path, ONE_ORDER), source), 2000, 3, EXCLUSIVE, Workers(0))
     assert result.occurs.sum(axis=1).max() == 1, "never two scenarios in one sample"
     half, full = result.occurs.mean(axis=0)
     assert half == pytest.approx(0.3, abs=0.045) and full == pytest.approx(0.2, abs=0.04)
@@ -178,11 +178,11 @@ def test_the_simulation_agrees_with_the_solved_plan_in_every_scenario(tmp_path):
 def test_same_seed_same_samples_however_the_samples_are_chunked(tmp_path, monkeypatch):
     source = hand_input(tmp_path, [ban("half", 0.3, loss=0.5), ban("full", 0.2)])
     plan = plan_workbook(tmp_path, ONE_ORDER)
-    whole = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
-    again = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
-    other = run_stress(plan, source, 1000, 12, INDEPENDENT, Workers(0))
+    whole = stress_test(prepare_stress(plan, source), 1000, 11, INDEPENDENT, Workers(0))
+    again = stress_test(prepare_stress(plan, source), 1000, 11, INDEPENDENT, Workers(0))
+    other = stress_test(prepare_stress(plan, source), 1000, 12, INDEPENDENT, Workers(0))
     monkeypatch.setattr(stress, "CHUNK_SAMPLES", 300)  # 1000 samples: 4 tasks, each from its own seed
-    chunked = run_stress(plan, source, 1000, 11, INDEPENDENT, Workers(0))
+    chunked = stress_test(prepare_stress(plan, source), 1000, 11, INDEPENDENT, Workers(0))
     assert whole.occurs.shape == chunked.occurs.shape == (1000, 2)
     assert np.array_equal(whole.occurs, again.occurs)
     assert not np.array_equal(whole.occurs, other.occurs)

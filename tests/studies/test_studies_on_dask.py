@@ -32,7 +32,7 @@ from workbooks import base_sheets, write_workbook
 from optimizer.studies import execution, stress
 from optimizer.cli import main
 from optimizer.studies.execution import Workers, run_tasks
-from optimizer.studies.stress import INDEPENDENT, run_stress
+from optimizer.studies.stress import INDEPENDENT, prepare_stress, stress_test
 from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.studies.sweep_report import write_sweep_workbook
 
@@ -79,8 +79,8 @@ def test_stress_samples_on_the_cluster_are_the_samples_drawn_here(tmp_path, sche
     source = write_workbook(tmp_path / "ban.xlsx", sheets)
     plan = write_workbook(tmp_path / "plan.xlsx", {"Orders": [
         {"supplier": "S1", "mineral": "ga", "arrival_period": 2, "quantity": 8}]})
-    here = run_stress(plan, source, 1000, 5, INDEPENDENT, Workers(0))
-    there = run_stress(plan, source, 1000, 5, INDEPENDENT, Workers(scheduler=scheduler))
+    here = stress_test(prepare_stress(plan, source), 1000, 5, INDEPENDENT, Workers(0))
+    there = stress_test(prepare_stress(plan, source), 1000, 5, INDEPENDENT, Workers(scheduler=scheduler))
     assert np.array_equal(here.occurs, there.occurs) and np.array_equal(here.unmet, there.unmet)
     assert set(np.unique(there.unmet)) == {0.0, 7.0}
 
