@@ -15,7 +15,7 @@ from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.contract.data import PlanningData
 from optimizer.reporting.charts import period_label
 from optimizer.analysis.metrics import EVERY_SCENARIO
-from optimizer.analysis.relax import PENALTY
+from optimizer.analysis.relax import PENALTY, TARGETS
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 BINDING = 1e-6  # relative slack below which a limit counts as reached
@@ -222,7 +222,10 @@ def _cause_finding(cause: Cause, unit: str, share: float, data: PlanningData) ->
 
 
 def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
-    """Per mineral, one sentence: which limits remove most of its shortfall."""
+    """Per mineral, one sentence: which limits remove most of its shortfall.
+
+    The targets themselves are left out of the sentence: lifting them removes the stock below target by
+    definition, which the shortfall table already shows; the Why short sheet keeps their row."""
     by_mineral: dict[str, list[Cause]] = {}
     for cause in causes:
         by_mineral.setdefault(cause.mineral, []).append(cause)
@@ -230,7 +233,7 @@ def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
     for mineral, items in by_mineral.items():
         unit = data.minerals[mineral].unit
         shortfall = items[0].shortfall
-        named = sorted((c for c in items if c.limit not in (ALL_LIMITS, NO_OFFER) and shortfall > 0
+        named = sorted((c for c in items if c.limit not in (ALL_LIMITS, NO_OFFER, TARGETS) and shortfall > 0
                         and c.removed / shortfall >= MATTERS), key=lambda c: -c.removed)
         parts = [f"{c.limit} {percent(c.removed / shortfall)}" for c in named[:3]]
         text = f"{mineral} ({number(shortfall)} {unit} short): "

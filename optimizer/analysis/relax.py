@@ -42,6 +42,7 @@ def relax_all(data: PlanningData, limits: list[Limit]) -> PlanningData:
 
 
 PENALTY = "penalty below the cost of supply"
+TARGETS = "targets"
 
 
 def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningData:
@@ -255,7 +256,7 @@ def _targets(data: PlanningData, mineral: str) -> Limit | None:
     def relax(d: PlanningData) -> PlanningData:
         return replace(d, targets={k: q for k, q in d.targets.items() if k[0] != mineral},
                        target_cover={k: c for k, c in d.target_cover.items() if k[0] != mineral})
-    return Limit("targets", f"the targets (min_stock) of {mineral} in {len(periods)} period(s)", relax)
+    return Limit(TARGETS, f"the targets (min_stock) of {mineral} in {len(periods)} period(s)", relax)
 
 
 def _penalty(data: PlanningData, mineral: str) -> Limit | None:

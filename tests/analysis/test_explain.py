@@ -125,9 +125,13 @@ def test_targets(tmp_path):
     removes the 4 t below target, lifting the capacity all 8."""
     book = sheets(2, Demand=demand(10), Targets=[{"mineral": "ga", "period": 2, "min_stock": 10}])
     book["Offers"][0]["max_per_period"] = 6
-    found = causes(tmp_path, book)
+    result = run_case(tmp_path, book)
+    found = {c.limit: (c.shortfall, c.removed) for c in result.plan.analysis.causes if c.mineral == "ga"}
     assert found["targets"] == (pytest.approx(8), pytest.approx(4))
     assert removed(found, "capacity") == pytest.approx(8)
+    # The sentence names the limits behind the shortfall, not the targets that define part of it.
+    (sentence,) = verdicts(result.plan.analysis.causes, result.data).values()
+    assert "capacity 100%" in sentence and "targets" not in sentence
 
 
 def test_supply_disruption(tmp_path):
