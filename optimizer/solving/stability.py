@@ -75,7 +75,7 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
     if reason:
         plan.stability = StabilityPass(NOT_RUN, reason)
         return plan
-    unit = model.money_unit
+    unit = model.facts.money_unit
     first = solved.objective * unit
     allowance = allowed_objective(first, solved.bound * unit, data.settings.mip_gap)
     before = change_value(data, plan.order_quantities(), previous_orders, model.ORDER_SLOTS)
@@ -85,13 +85,14 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
     if before <= 0:
         record.note = "the plan found first is the previous plan: nothing to move back"
         return plan
-    add_stability_pass(model, data, allowance)  # its new variables are valued at the plan found first
+    # the new variables are valued at the plan found first
+    allowance_in_units = add_stability_pass(model, data, allowance)
     start = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var)
                          if var.value is not None)
     gap = max(data.settings.mip_gap, STABILITY_GAP)
     result = solve_around(model, gap, budget.remaining(), start, mineral_of)
     record.seconds = result.seconds + result.handover_seconds
-    if result.status not in (OPTIMAL, FEASIBLE) or not _closer_within(model, before):
+    if result.status not in (OPTIMAL, FEASIBLE) or not _closer_within(model, before, allowance_in_units):
         record.outcome = CUT_SHORT if result.status != OPTIMAL else RAN
         record.note = (f"no plan closer to the previous plan was found in {record.seconds:.1f} s "
                        f"({result.message}); the plan found first stands")
@@ -99,10 +100,10 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
     return _stable_plan(model, data, plan, solved, result, record)
 
 
-def _closer_within(model: pyo.ConcreteModel, before: float) -> bool:
-    """Whether the model holds a plan within its allowance that changes less than ``before``."""
-    within = pyo.value(model.plan_cost) <= model.allowance + _TOLERANCE * max(1.0, abs(model.allowance))
-    return within and pyo.value(model.objective) * model.money_unit < before * (1 - _TOLERANCE)
+def _closer_within(model: pyo.ConcreteModel, before: float, allowance: float) -> bool:
+    """Whether the model holds a plan within ``allowance`` (model money units) that changes less than ``before``."""
+    within = pyo.value(model.plan_cost) <= allowance + _TOLERANCE * max(1.0, abs(allowance))
+    return within and pyo.value(model.objective) * model.facts.money_unit < before * (1 - _TOLERANCE)
 
 
 def _not_run(data: PlanningData, plan: Plan, previous_orders: dict[Slot, float] | None,
@@ -131,10 +132,11 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
         message += f" found in {record.seconds:.1f} s (cut short by analysis_time_s: {result.message})"
     stable = extract_plan(model, data, replace(solved, objective=objective, gap=gap, message=message))
     stable.model_size = plan.model_size
-    record.change_after = change_value(data, stable.order_quantities(), model.previous_orders, model.ORDER_SLOTS)
+    record.change_after = change_value(data, stable.order_quantities(), model.facts.previous_orders or {},
+                                       model.ORDER_SLOTS)
     record.note = (f"change from the previous plan {record.change_before:,.2f} -> {record.change_after:,.2f} "
                    f"{data.settings.currency} of orders at list price, objective {record.first_objective:,.2f} -> "
-                   f"{objective * model.money_unit:,.2f} (allowed {record.allowance:,.2f})"
+                   f"{objective * model.facts.money_unit:,.2f} (allowed {record.allowance:,.2f})"
                    + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else "")
                    + f" ({result.message})")
     stable.stability = record
