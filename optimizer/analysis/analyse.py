@@ -17,7 +17,6 @@ Two measurements on top of a solved plan, both by re-solving small models:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -25,7 +24,7 @@ from models import build_model
 from models.release import apply_serve_first
 from models.sensitivity import Marginal, expected_shortfall, read_marginals, sensitivity_model
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import FEASIBLE, OPTIMAL, Plan
+from optimizer.contract.results import FEASIBLE, OPTIMAL, Analysis, Cause, Plan
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.highs import solve_model
 
@@ -37,21 +36,6 @@ SHORT_TOLERANCE = 1e-6
 AUTO_EXPLAIN_RESOLVES = 160
 ALL_LIMITS = "all limits together"
 NO_OFFER = "no offer"
-
-
-@dataclass(frozen=True)
-class Cause:
-    """One measurement: the mineral's expected shortfall with ``limit`` lifted, against the plan's."""
-
-    mineral: str
-    limit: str
-    what: str
-    shortfall: float  # expected units short (unmet demand + stock below target, summed over periods)
-    relaxed: float | None  # the same with the limit lifted; None when the re-solve found no plan
-
-    @property
-    def removed(self) -> float:
-        return 0.0 if self.relaxed is None else max(0.0, self.shortfall - self.relaxed)
 
 
 def plan_marginals(data: PlanningData, plan: Plan) -> list[Marginal]:
@@ -129,15 +113,6 @@ def causes_table(causes: list[Cause]) -> pd.DataFrame:
     return pd.DataFrame([{"mineral": c.mineral, "limit": c.limit, "what": c.what, "shortfall": c.shortfall,
                           "relaxed": c.relaxed, "removed": c.removed} for c in causes],
                         columns=["mineral", "limit", "what", "shortfall", "relaxed", "removed"])
-
-
-@dataclass
-class Analysis:
-    """What the analysis stage measured: the LP's marginals and, when explained, the shortfall causes."""
-
-    marginals: list[Marginal]
-    causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
-    note: str = ""  # why something was not measured
 
 
 def analyse(data: PlanningData, plan: Plan, explain: bool | None = None) -> Analysis:

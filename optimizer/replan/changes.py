@@ -21,7 +21,7 @@ import pandas as pd
 from models.objective import COST_TERMS
 from optimizer.intake import archive
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import Plan
+from optimizer.contract.results import Plan, PlanChanges
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
@@ -59,16 +59,6 @@ class PlanView:
 
     def quantities(self) -> dict[Slot, float]:
         return {slot: row["quantity"] for slot, row in self.orders.items()}
-
-
-@dataclass
-class PlanChanges:
-    """The Changes sheet and the figures the Summary reports with it."""
-
-    frame: pd.DataFrame
-    previous_label: str | None
-    change_cost: float | None = None
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 # --- views ----------------------------------------------------------------------------------
