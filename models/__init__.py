@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
-from models.ordering import add_ordering, order_upper_bounds
-from models.scaling import money_unit
+from models.ordering import add_ordering
 from models.stability import add_stability
 from optimizer.contract.data import PlanningData, Slot
+
+__all__ = ["ModelFacts", "build_model"]
 
 
 def build_model(data: PlanningData, elastic: bool = False,
@@ -30,18 +32,18 @@ def build_model(data: PlanningData, elastic: bool = False,
 
     ``previous_orders`` (the previous plan's order quantities) prices each unit
     of change against them at Settings.change_penalty (models/stability.py).
+
+    The model's facts beside its components (money unit, big-Ms, price
+    segments, scenario classes, registered cost terms) are ``model.facts``,
+    a ``ModelFacts``.
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
-    model.elastic = elastic
-    model.planning_data = data  # what the plan's repair (models/repair.py) reads: min_order, funding
-    upper = order_upper_bounds(data, previous_orders)  # each order's big-M (models/ordering.py)
-    model.money_unit = money_unit(data, upper)  # currency units per model money unit (models/scaling.py)
-    model.cost_terms = {}  # name -> expression, registered by each concern
-    model.slack_terms = {}  # constraint name -> slack Var, elastic models only
-    add_ordering(model, data, upper)  # x, y, z, order size, commitments, discount tiers
+    # the workbook's facts beside the Pyomo components: big-Ms, money unit, scenario classes (models/facts.py)
+    model.facts = model_facts(data, elastic, previous_orders)
+    add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
-    add_mix_and_risk(model, data)  # country and supplier shares, average risk
-    add_stability(model, data, previous_orders)  # change against the previous plan (optional)
+    add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
+    add_stability(model, data)  # change against the previous plan (optional)
     add_objective(model, data)  # the sum of the registered cost terms
     return model

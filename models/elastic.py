@@ -11,11 +11,11 @@ def add_slack(model: pyo.ConcreteModel, constraint_name: str, index) -> pyo.Var 
     Each concern subtracts the slack from the capacity side of a hard limit:
     ``lhs <= limit + slack``. The elastic objective minimises their sum.
     """
-    if not model.elastic:
+    if not model.facts.elastic:
         return None
     slack = pyo.Var(index, within=pyo.NonNegativeReals)
     model.add_component(f"Slack_{constraint_name}", slack)
-    model.slack_terms[constraint_name] = slack
+    model.facts.slack_terms[constraint_name] = slack
     return slack
 
 

@@ -57,18 +57,18 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
-        amount = data.funding[source].amount / m.money_unit
+        amount = data.funding[source].amount / m.facts.money_unit
         return sum(m.Spend[index] for index in spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
         """A source pays at most its budget in a period: sum over o of v[f,o,t] <= Budgets[f,t]."""
         spent = sum(m.Spend[index] for index in by_source_period[source, period])
-        budget = data.funding[source].budgets[period] / m.money_unit
+        budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))
 
     model.con_order_funded = pyo.Constraint(model.ORDER_SLOTS, rule=con_order_funded)
     model.con_source_amount = pyo.Constraint(model.FUNDING_SOURCES, rule=con_source_amount)
     model.con_period_budget = pyo.Constraint(model.BUDGET_INDEX, rule=con_period_budget)
-    model.cost_terms["financing_cost"] = sum(
+    model.facts.cost_terms["financing_cost"] = sum(
         data.funding[f].cost_rate * model.Spend[f, s, m, t] for f, s, m, t in funding_slots
         if data.funding[f].cost_rate > 0)

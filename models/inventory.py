@@ -31,15 +31,10 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """Add stock, unmet demand and shortfall per scenario class, with stock balance, target and storage."""
     periods = list(data.periods)
     arrivals = _arrival_terms(model, data)
-    classes = scenario_classes(data, arrivals)
     model.SCENARIOS = pyo.Set(initialize=[k.name for k in data.all_scenarios], ordered=True)
-    # (scenario, mineral) -> the scenario whose stock variables it shares (see scenario_classes)
-    model.stock_scenario = {(k, m): rep for m, groups in classes.items() for rep, members in groups.items()
-                            for k in members}
-    model.probability = {(rep, m): sum(pi for pi in members.values())
-                         for m, groups in classes.items() for rep, members in groups.items()}
+    # one scenario per class of equal losses: the representatives of model.facts.probability
     model.STOCK_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
-        (rep, m, t) for m, groups in classes.items() for rep in groups for t in periods])
+        (rep, m, t) for rep, m in model.facts.probability for t in periods])
     model.UNMET_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
         i for i in model.STOCK_INDEX if data.demand.get(i[1:], 0.0) > 0])
     model.SHORTFALL_INDEX = pyo.Set(dimen=3, ordered=True, initialize=[
@@ -47,7 +42,7 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     def stock_bounds(m, scenario, mineral, period):
         # The elastic model states storage as con_max_stock, with a slack.
-        return (0, None if model.elastic else data.minerals[mineral].max_stock)
+        return (0, None if model.facts.elastic else data.minerals[mineral].max_stock)
 
     model.Stock = pyo.Var(model.STOCK_INDEX, within=pyo.NonNegativeReals, bounds=stock_bounds)
     model.Unmet = pyo.Var(model.UNMET_INDEX, within=pyo.NonNegativeReals,
@@ -60,29 +55,27 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_targets(model, data)
     if serves_first(model, data):
         add_release_rule(model, data)
-    if model.elastic:
+    if model.facts.elastic:
         _add_elastic_storage(model, data)
     _add_inventory_costs(model, data)
 
 
-def scenario_classes(data: PlanningData, arrivals) -> dict[str, dict[str, dict[str, float]]]:
+def scenario_classes(data: PlanningData, countries: dict[str, set[str]]) -> dict[str, dict[str, dict[str, float]]]:
     """Per mineral, scenarios grouped by the losses they inflict on it: {mineral: {representative: {k: pi[k]}}}.
 
     Two scenarios that lose the same share of the same arrivals of a mineral
     have the same stock balance, so they share one set of stock variables
     weighted by their summed probability: an exact reformulation (the problem
     separates by scenario once orders are fixed). A scenario that disrupts
-    no country delivering the mineral joins ``base``.
+    no country delivering the mineral (``countries``, models/facts.py delivering_countries)
+    joins ``base``.
     """
-    countries = defaultdict(set)  # mineral -> countries that can deliver it
-    for (mineral, _), terms in arrivals.items():
-        countries[mineral].update(country for country, _ in terms)
     classes: dict[str, dict[str, dict[str, float]]] = {}
     for mineral in data.minerals:
         groups: dict[tuple, dict[str, float]] = {}
         for scenario in data.all_scenarios:
             signature = tuple(
-                (t, country, loss) for t in data.periods for country in sorted(countries[mineral])
+                (t, country, loss) for t in data.periods for country in sorted(countries.get(mineral, ()))
                 if (loss := scenario.loss(country, t)) > 0)
             groups.setdefault(signature, {})[scenario.name] = scenario.probability
         classes[mineral] = {next(iter(members)): members for members in groups.values()}
@@ -151,13 +144,13 @@ def _add_inventory_costs(model, data: PlanningData) -> None:
     penalty_cost = sum over k of pi[k] * sum over m,t of (shortfall_penalty[m] * u[k,m,t]
                                                           + target_penalty[m] * e[k,m,t])
     """
-    probability = model.probability
-    unit = model.money_unit
-    model.cost_terms["holding_cost"] = sum(
+    probability = model.facts.probability
+    unit = model.facts.money_unit
+    model.facts.cost_terms["holding_cost"] = sum(
         probability[k, m] * data.minerals[m].holding_cost / unit * model.Stock[k, m, t]
         for k, m, t in model.STOCK_INDEX
         if probability[k, m] > 0 and data.minerals[m].holding_cost > 0)
-    model.cost_terms["penalty_cost"] = sum(
+    model.facts.cost_terms["penalty_cost"] = sum(
         probability[k, m] * data.minerals[m].shortfall_penalty / unit * model.Unmet[k, m, t]
         for k, m, t in model.UNMET_INDEX if probability[k, m] > 0
     ) + sum(

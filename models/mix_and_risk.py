@@ -6,6 +6,10 @@ Symbols
     max_supplier_share[m] Minerals.max_supplier_share
     max_avg_risk[m]       Minerals.max_avg_risk
     risk_score[s]         Suppliers.risk_score
+    risk_weight           Settings.risk_weight
+
+The cap bounds the quantity-weighted average risk of a mineral's orders; the
+risk cost prices risk in the objective, weighted by what each order costs.
 
 A cap that no plan can break (a share of 1, a risk cap at or above every
 offer's risk) is left out: it would only add rows.
@@ -53,6 +57,7 @@ def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_country_share(model, data, offers_of_mineral)
     _add_supplier_share(model, data, offers_of_mineral)
     _add_average_risk(model, data, offers_of_mineral)
+    _add_risk_cost(model, data)
 
 
 def capped_minerals(data: PlanningData, offers_of_mineral) -> list[str]:
@@ -118,3 +123,9 @@ def _add_average_risk(model, data: PlanningData, offers_of_mineral) -> None:
                 + slack_of(slack, mineral))
 
     model.con_average_risk = pyo.Constraint(model.AVERAGE_RISK_INDEX, rule=con_average_risk)
+
+
+def _add_risk_cost(model, data: PlanningData) -> None:
+    """risk_cost = risk_weight * sum over (o,t) of risk_score[s(o)] * purchase cost[o,t] (model.md, Objective)."""
+    model.facts.cost_terms["risk_cost"] = data.settings.risk_weight * sum(
+        data.risk_score(s) * model.PurchaseCost[s, m, t] for s, m, t in model.ORDER_SLOTS)

@@ -23,12 +23,12 @@ SLACK_WEIGHTS = {"con_order_funded": 3.0}
 
 def add_objective(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """Add Cost[term] and the objective: their sum plus extra terms, or the elastic model's total slack."""
-    model.Cost = pyo.Expression(list(COST_TERMS), rule=lambda m, name: m.cost_terms.get(name, 0.0))
-    if model.elastic:
+    model.Cost = pyo.Expression(list(COST_TERMS), rule=lambda m, name: m.facts.cost_terms.get(name, 0.0))
+    if model.facts.elastic:
         model.objective = pyo.Objective(
             expr=sum(SLACK_WEIGHTS.get(name, 1.0) * sum(slack.values())
-                     for name, slack in model.slack_terms.items()), sense=pyo.minimize)
+                     for name, slack in model.facts.slack_terms.items()), sense=pyo.minimize)
     else:
-        extra = sum(model.cost_terms[name] for name in EXTRA_TERMS if name in model.cost_terms)
+        extra = sum(model.facts.cost_terms[name] for name in EXTRA_TERMS if name in model.facts.cost_terms)
         model.objective = pyo.Objective(expr=sum(model.Cost[name] for name in COST_TERMS) + extra,
                                         sense=pyo.minimize)

@@ -40,17 +40,16 @@ class Segment:
     discount: float
 
 
-def add_ordering(model: pyo.ConcreteModel, data: PlanningData, upper: dict[Slot, float]) -> None:
-    """Orders on the slots of ``upper`` (order_upper_bounds), each bounded by its value."""
-    segments = {slot: slot_segments(data, slot, bound) for slot, bound in upper.items()}
+def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Orders on the slots of ``model.facts.order_upper`` (order_upper_bounds), each bounded by its value."""
+    upper = model.facts.order_upper
+    segments = model.facts.price_segments
     tiered = {slot: segs for slot, segs in segments.items() if len(segs) > 1}
 
     model.ORDER_SLOTS = pyo.Set(dimen=3, initialize=sorted(upper), ordered=True)
     model.TIER_SLOTS = pyo.Set(dimen=4, ordered=True, initialize=[
         slot + (j,) for slot, segs in tiered.items() for j in range(len(segs))])
     model.SUPPLIERS_USED = pyo.Set(initialize=sorted({s for s, _, _ in upper}))
-    model.order_upper = upper
-    model.price_segments = segments
 
     model.Order = pyo.Var(model.ORDER_SLOTS, within=pyo.NonNegativeReals, bounds=lambda m, *slot: (0, upper[slot]))
     model.IsOrdered = pyo.Var(model.ORDER_SLOTS, within=pyo.Binary)
@@ -267,7 +266,7 @@ def _add_order_size(model, data: PlanningData, tiered) -> None:
         slot = (supplier, mineral, period)
         if slot in tiered:
             return pyo.Constraint.Skip
-        return m.Order[slot] <= m.order_upper[slot] * m.IsOrdered[slot]
+        return m.Order[slot] <= m.facts.order_upper[slot] * m.IsOrdered[slot]
 
     model.con_min_order = pyo.Constraint(model.ORDER_SLOTS, rule=con_min_order)
     model.con_max_order = pyo.Constraint(model.ORDER_SLOTS, rule=con_max_order)
@@ -328,8 +327,8 @@ def _add_order_costs(model, data: PlanningData, tiered) -> None:
         """
         slot = (supplier, mineral, period)
         if slot in data.commitment_prices:
-            return data.commitment_prices[slot] * data.commitments[slot] / m.money_unit
-        price = data.offers[supplier, mineral].price(period) / m.money_unit
+            return data.commitment_prices[slot] * data.commitments[slot] / m.facts.money_unit
+        price = data.offers[supplier, mineral].price(period) / m.facts.money_unit
         if slot not in tiered:
             return price * m.Order[slot]
         return sum(price * (1.0 - segment.discount) * m.TierQuantity[slot + (j,)]
@@ -338,16 +337,15 @@ def _add_order_costs(model, data: PlanningData, tiered) -> None:
     def order_total(m, supplier, mineral, period):
         """The order's cost: purchase cost + order_cost * y[o,t]; what funding must pay."""
         slot = (supplier, mineral, period)
-        return m.PurchaseCost[slot] + data.offers[supplier, mineral].order_cost / m.money_unit * m.IsOrdered[slot]
+        order_cost = data.offers[supplier, mineral].order_cost / m.facts.money_unit
+        return m.PurchaseCost[slot] + order_cost * m.IsOrdered[slot]
 
     model.PurchaseCost = pyo.Expression(model.ORDER_SLOTS, rule=purchase_cost)
     model.OrderTotal = pyo.Expression(model.ORDER_SLOTS, rule=order_total)
     slots = list(model.ORDER_SLOTS)
-    unit = model.money_unit
-    model.cost_terms["purchase_cost"] = sum(model.PurchaseCost[slot] for slot in slots)
-    model.cost_terms["order_cost"] = sum(
+    unit = model.facts.money_unit
+    model.facts.cost_terms["purchase_cost"] = sum(model.PurchaseCost[slot] for slot in slots)
+    model.facts.cost_terms["order_cost"] = sum(
         data.offers[s, m].order_cost / unit * model.IsOrdered[s, m, t] for s, m, t in slots)
-    model.cost_terms["onboarding_cost"] = sum(
+    model.facts.cost_terms["onboarding_cost"] = sum(
         data.suppliers[s].onboarding_cost / unit * model.UsesSupplier[s] for s in model.SUPPLIERS_USED)
-    model.cost_terms["risk_cost"] = data.settings.risk_weight * sum(
-        data.risk_score(s) * model.PurchaseCost[s, m, t] for s, m, t in slots)

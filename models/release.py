@@ -57,7 +57,7 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
 def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
     """Whether the model states the release rule (serve_first, and not the elastic model)."""
-    return data.settings.release_rule == SERVE_FIRST and not model.elastic
+    return data.settings.release_rule == SERVE_FIRST and not model.facts.elastic
 
 
 def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKey]:
@@ -83,7 +83,7 @@ def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKe
 
     def could_pay(scenario: str, mineral: str, period: int) -> bool:
         spec = data.minerals[mineral]
-        if model.probability[scenario, mineral] * spec.holding_cost <= 0:
+        if model.facts.probability[scenario, mineral] * spec.holding_cost <= 0:
             return True
         return period <= last_target.get(mineral, 0) and spec.target_penalty >= spec.holding_cost
     return [index for index in model.UNMET_INDEX if could_pay(*index)]
@@ -92,11 +92,11 @@ def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKe
 def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], float]:
     """cap[m,t]: max_stock when given, else everything that could have arrived by t.
 
-    initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.order_upper``)
+    initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.facts.order_upper``)
     arriving by t: no plan holds more, since no loss adds to an arrival.
     """
     arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
-    for (supplier, mineral, period), upper in model.order_upper.items():
+    for (supplier, mineral, period), upper in model.facts.order_upper.items():
         arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
     for (supplier, mineral, period), quantity in data.pipeline.items():
         arriving[mineral, period] += quantity

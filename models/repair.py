@@ -51,7 +51,7 @@ def round_strays(model: pyo.ConcreteModel, data: PlanningData, strays: list[Slot
     for slot in strays:
         quantity = _value(model.Order[slot])
         offer = data.offers[slot[:2]]
-        extra = offer.order_cost / model.money_unit * (1.0 - _value(model.IsOrdered[slot]))
+        extra = offer.order_cost / model.facts.money_unit * (1.0 - _value(model.IsOrdered[slot]))
         if (not drop_all and quantity >= offer.min_order * (1.0 - ROUND_TOLERANCE)
                 and extra <= funding_headroom(model, data, slot) + 1e-9 * max(1.0, extra)):
             _place(model, slot, quantity)
@@ -74,10 +74,10 @@ def funding_headroom(model: pyo.ConcreteModel, data: PlanningData, slot: Slot) -
     headroom = 0.0
     for name in data.eligible_sources(*slot):
         source = data.funding[name]
-        left = source.amount / model.money_unit - spent.get(name, 0.0)
+        left = source.amount / model.facts.money_unit - spent.get(name, 0.0)
         budget = source.budgets.get(slot[2])
         if budget is not None:
-            left = min(left, budget / model.money_unit - spent_in_period.get(name, 0.0))
+            left = min(left, budget / model.facts.money_unit - spent_in_period.get(name, 0.0))
         headroom += max(0.0, left)
     return headroom
 
@@ -109,7 +109,7 @@ def cut_to_need(model: pyo.ConcreteModel, data: PlanningData, slots: list[Slot])
         need = min(order_need(data, slot), model.Order[slot].ub)
         model.Order[slot].setub(need)
         if slot in model.TIERED_SLOTS:
-            last = slot + (len(model.price_segments[slot]) - 1,)
+            last = slot + (len(model.facts.price_segments[slot]) - 1,)
             model.TierQuantity[last].setub(need)
             model.con_tier_upper[last].set_value(model.TierQuantity[last] <= need * model.InTier[last])
         else:
@@ -120,7 +120,7 @@ def _place(model, slot: Slot, quantity: float) -> None:
     model.IsOrdered[slot].set_value(1.0)
     if slot not in model.TIERED_SLOTS:
         return
-    segments = model.price_segments[slot]
+    segments = model.facts.price_segments[slot]
     holding = max(j for j, segment in enumerate(segments) if segment.lower <= quantity * (1.0 + ROUND_TOLERANCE))
     for j in range(len(segments)):
         model.InTier[slot + (j,)].set_value(1.0 if j == holding else 0.0)
@@ -129,7 +129,7 @@ def _place(model, slot: Slot, quantity: float) -> None:
 def _drop(model, slot: Slot) -> None:
     model.IsOrdered[slot].set_value(0.0)
     if slot in model.TIERED_SLOTS:
-        for j in range(len(model.price_segments[slot])):
+        for j in range(len(model.facts.price_segments[slot])):
             model.InTier[slot + (j,)].set_value(0.0)
 
 

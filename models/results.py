@@ -36,7 +36,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     orders = _orders(model, data)
     funding = _funding(model)
     stock = _stock(model, data)
-    costs = {name: _clean(pyo.value(model.Cost[name]) * model.money_unit) for name in COST_TERMS}
+    costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
@@ -45,7 +45,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
 
 
 def _scaled(value: float | None, model) -> float | None:
-    return None if value is None else value * model.money_unit
+    return None if value is None else value * model.facts.money_unit
 
 
 def _clean(value: float | None) -> float:
@@ -79,7 +79,7 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
 
 def _chosen_discount(model, slot) -> float:
     """The discount of the price segment the solved model put the order in (the largest InTier)."""
-    segments = model.price_segments[slot]
+    segments = model.facts.price_segments[slot]
     if len(segments) == 1:
         return 0.0
     chosen = max(range(len(segments)), key=lambda j: pyo.value(model.InTier[slot + (j,)]))
@@ -90,7 +90,7 @@ def _funding(model) -> pd.DataFrame:
     rows = [
         {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
         for (f, s, m, t) in model.FUNDING_SLOTS
-        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.money_unit)) > 1e-6
+        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
     ]
     return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
 
@@ -107,14 +107,14 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
     for scenario, mineral, period in _every_stock_row(model, data):
-        index = (model.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
+        index = (model.facts.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
         by_country = before_losses.get((mineral, period), {})
         arrivals = sum((1.0 - scenarios[scenario].loss(country, period)) * quantity
                        for country, quantity in by_country.items())
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
-        if index in model.Shortfall and model.probability[index[:2]] > 0:
+        if index in model.Shortfall and model.facts.probability[index[:2]] > 0:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
@@ -135,7 +135,7 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
     currency = data.settings.currency
     found: list[tuple[float, str]] = []
     storage: dict[tuple[str, int], float] = defaultdict(float)
-    for name, slack in model.slack_terms.items():
+    for name, slack in model.facts.slack_terms.items():
         for index, var in slack.items():
             amount = _clean(pyo.value(var))
             if amount <= 1e-6:
@@ -145,7 +145,7 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
                 storage[mineral, period] = max(storage[mineral, period], amount)
                 continue
             if name in MONEY_SLACKS:
-                amount *= model.money_unit
+                amount *= model.facts.money_unit
             found.append((amount, _conflict_sentence(name, index, amount, data, currency)
                           + _committed_behind(name, index, data)))
     for (mineral, period), amount in storage.items():

@@ -63,7 +63,7 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     placed = placed_orders(orders)
     for slot in model.ORDER_SLOTS:
         _fix(model.IsOrdered[slot], 1.0 if slot in placed else 0.0)
-        segments = model.price_segments[slot]
+        segments = model.facts.price_segments[slot]
         if len(segments) > 1:
             chosen = _segment_of(segments, placed[slot][1]) if slot in placed else None
             for j in range(len(segments)):
@@ -91,7 +91,7 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
         if pyo.value(model.IsOrdered[slot]) < 0.5:
             continue  # con_max_order (or the tier rows) keep x = 0
         model.Order[slot].setub(None)
-        segments = model.price_segments[slot]
+        segments = model.facts.price_segments[slot]
         if len(segments) == 1:
             model.con_max_order[slot].deactivate()
         else:
@@ -121,7 +121,7 @@ def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.D
 
 def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Marginal]:
     """The marginal value of every funding amount, budget, capacity and target of the solved LP."""
-    unit = model.money_unit
+    unit = model.facts.money_unit
     marginals = []
     for source in model.FUNDING_SOURCES:
         row = model.con_source_amount[source] if source in model.con_source_amount else None
@@ -148,7 +148,7 @@ def _target_marginals(model, data: PlanningData) -> list[Marginal]:
     for scenario, mineral, period in model.SHORTFALL_INDEX:
         row = model.con_target[scenario, mineral, period]
         target = data.targets[mineral, period]
-        by_target.setdefault((mineral, period), []).append(_slope(model, row, target) * model.money_unit)
+        by_target.setdefault((mineral, period), []).append(_slope(model, row, target) * model.facts.money_unit)
     return [Marginal("target", key, sum(values), 0.0) for key, values in sorted(by_target.items())]
 
 
@@ -184,8 +184,8 @@ def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:
     total = 0.0
     for index in model.UNMET_INDEX:
         if index[1] == mineral:
-            total += model.probability[index[:2]] * max(0.0, pyo.value(model.Unmet[index]))
+            total += model.facts.probability[index[:2]] * max(0.0, pyo.value(model.Unmet[index]))
     for index in model.SHORTFALL_INDEX:
         if index[1] == mineral:
-            total += model.probability[index[:2]] * max(0.0, pyo.value(model.Shortfall[index]))
+            total += model.facts.probability[index[:2]] * max(0.0, pyo.value(model.Shortfall[index]))
     return total

@@ -35,14 +35,13 @@ import pyomo.environ as pyo
 from optimizer.contract.data import PlanningData, Slot
 
 
-def add_stability(model: pyo.ConcreteModel, data: PlanningData, previous_orders: dict[Slot, float] | None) -> None:
-    """Price each unit of change against ``previous_orders`` at Settings.change_penalty."""
+def add_stability(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Price each unit of change against ``model.facts.previous_orders`` at Settings.change_penalty."""
     penalty = data.settings.change_penalty
-    model.previous_orders = dict(previous_orders or {})
-    if penalty <= 0 or previous_orders is None or model.elastic:
+    if penalty <= 0 or model.facts.previous_orders is None or model.facts.elastic:
         return
     _add_change(model)
-    model.cost_terms["change_cost"] = penalty / model.money_unit * sum(
+    model.facts.cost_terms["change_cost"] = penalty / model.facts.money_unit * sum(
         model.ChangeUp[slot] + model.ChangeDown[slot] for slot in model.CHANGE_SLOTS)
 
 
@@ -54,7 +53,7 @@ def _add_change(model: pyo.ConcreteModel) -> None:
     def change(m, supplier, mineral, period):
         slot = (supplier, mineral, period)
         quantity = m.Order[slot].value
-        return None if quantity is None else quantity - m.previous_orders.get(slot, 0.0)
+        return None if quantity is None else quantity - m.facts.previous_order(slot)
 
     model.ChangeUp = pyo.Var(model.CHANGE_SLOTS, within=pyo.NonNegativeReals,
                              initialize=lambda m, *slot: _part(change(m, *slot), 1))
@@ -64,7 +63,7 @@ def _add_change(model: pyo.ConcreteModel) -> None:
     def con_change(m, supplier, mineral, period):
         """The change of an order against the previous plan: x[o,t] - x_prev[o,t] = ChangeUp - ChangeDown."""
         slot = (supplier, mineral, period)
-        previous = m.previous_orders.get(slot, 0.0)
+        previous = m.facts.previous_order(slot)
         return m.Order[slot] - previous == m.ChangeUp[slot] - m.ChangeDown[slot]
 
     model.con_change = pyo.Constraint(model.CHANGE_SLOTS, rule=con_change)
@@ -74,9 +73,9 @@ def _part(change: float | None, sign: int) -> float | None:
     return None if change is None else max(0.0, sign * change)
 
 
-def add_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float) -> None:
+def add_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float) -> float:
     """Turn a solved model into the stability pass (optimizer/solving/stability.py): the closest plan to the
-    previous one (``model.previous_orders``) among those that cost at most ``allowance`` (currency).
+    previous one (``model.facts.previous_orders``) among those that cost at most ``allowance`` (currency).
 
         minimise   change_value = sum over (o,t) in CHANGE_SLOTS of p[o,t] * (ChangeUp[o,t] + ChangeDown[o,t])
         subject to every constraint of the model, and con_within_gap below
@@ -85,25 +84,28 @@ def add_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: 
     of a cheap one. ChangeUp + ChangeDown >= |x - x_prev| (con_change) and the objective drives it
     down to exactly |x - x_prev|: linear, no yes/no variable added. The variables' values are the
     solved plan's, which meets con_within_gap: the pass starts from it.
+
+    Returns the allowance in model money units, what con_within_gap holds ``plan_cost`` to.
     """
     if model.component("ChangeUp") is None:
         _add_change(model)
     model.plan_cost = pyo.Expression(expr=model.objective.expr)  # objective + change_cost, as minimised
     model.del_component(model.objective)
-    model.allowance = allowance / model.money_unit
+    allowance = allowance / model.facts.money_unit
 
     def con_within_gap(m):
         """The plan stays within the gap: objective + change_cost <= allowance, where (allowed_objective)
         allowance = bound / (1 - mip_gap) for bound >= 0, bound / (1 + mip_gap) for bound < 0 (that is
         objective - bound <= mip_gap * |objective|, HiGHS's relative gap), and never below the objective
         + change_cost of the plan found first."""
-        return m.plan_cost <= m.allowance if math.isfinite(m.allowance) else pyo.Constraint.Skip
+        return m.plan_cost <= allowance if math.isfinite(allowance) else pyo.Constraint.Skip
 
     model.con_within_gap = pyo.Constraint(rule=con_within_gap)
-    prices = {slot: data.offers[slot[:2]].price(slot[2]) / model.money_unit for slot in model.CHANGE_SLOTS}
+    prices = {slot: data.offers[slot[:2]].price(slot[2]) / model.facts.money_unit for slot in model.CHANGE_SLOTS}
     model.objective = pyo.Objective(expr=sum(
         prices[slot] * (model.ChangeUp[slot] + model.ChangeDown[slot]) for slot in model.CHANGE_SLOTS),
         sense=pyo.minimize)
+    return allowance
 
 
 def allowed_objective(objective: float, bound: float, mip_gap: float) -> float:

@@ -61,10 +61,10 @@ def fit_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, 
     """``orders`` that still have an order slot, within the slot's bounds; commitments as committed."""
     fitted = {}
     for slot, quantity in orders.items():
-        if slot not in model.order_upper or quantity <= 0:
+        if slot not in model.facts.order_upper or quantity <= 0:
             continue
         offer = data.offers[slot[:2]]
-        fitted[slot] = _snap_to_tier(model, slot, min(max(quantity, offer.min_order), model.order_upper[slot]))
+        fitted[slot] = _snap_to_tier(model, slot, min(max(quantity, offer.min_order), model.facts.order_upper[slot]))
     fitted.update(data.commitments)
     return fitted
 
@@ -72,8 +72,8 @@ def fit_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, 
 def _snap_to_tier(model, slot, quantity: float) -> float:
     """A quantity just short of a discount threshold (read back from a workbook) lies in no price
     segment (models/ordering.py TIER_GAP): it is raised to the threshold."""
-    for segment in model.price_segments[slot][1:]:
-        if segment.lower * (1 - 2 * TIER_GAP) <= quantity < segment.lower <= model.order_upper[slot]:
+    for segment in model.facts.price_segments[slot][1:]:
+        if segment.lower * (1 - 2 * TIER_GAP) <= quantity < segment.lower <= model.facts.order_upper[slot]:
             return segment.lower
     return quantity
 
@@ -144,13 +144,13 @@ def _start_changes(model, start: Start) -> None:
         return
     for slot in model.CHANGE_SLOTS:
         quantity = start[model.Order[slot]] if slot in model.Order else 0.0
-        change = quantity - model.previous_orders.get(slot, 0.0)
+        change = quantity - model.facts.previous_order(slot)
         start[model.ChangeUp[slot]] = max(0.0, change)
         start[model.ChangeDown[slot]] = max(0.0, -change)
 
 
 def _start_segment(model, slot, quantity: float, start: Start) -> None:
-    segments = model.price_segments[slot]
+    segments = model.facts.price_segments[slot]
     if len(segments) == 1:
         return
     placed = slot in model.TIERED_SLOTS and quantity > 0
@@ -163,13 +163,13 @@ def _start_segment(model, slot, quantity: float, start: Start) -> None:
 
 def _discount_for_quantity(model, slot, quantity: float) -> float:
     """The discount of the price segment ``_start_segment`` puts an order of ``quantity`` in."""
-    segments = model.price_segments[slot]
+    segments = model.facts.price_segments[slot]
     return max((s for s in segments if s.lower <= quantity), key=lambda s: s.lower, default=segments[0]).discount
 
 
 def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
     """Pay each order from its eligible sources in order, within amounts and budgets."""
-    unit = model.money_unit
+    unit = model.facts.money_unit
     left = {f: source.amount / unit for f, source in data.funding.items()}
     left_in_period = defaultdict(lambda: float("inf"))
     for f, source in data.funding.items():

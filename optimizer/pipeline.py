@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -137,7 +137,7 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
     if result.status == INFEASIBLE:
         with stages.stage("diagnose"):
             plan = Plan.empty(INFEASIBLE, result, _conflicts(data, settings))
-        plan.model_size = model_size(model)
+        plan = replace(plan, model_size=model_size(model))
         return plan
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
@@ -145,7 +145,7 @@ def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | 
     budget = TimeBudget(settings.analysis_seconds)  # what is solved after the plan draws on it
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
-    plan.analysis_budget = budget
+    plan = replace(plan, analysis_budget=budget)
     return plan
 
 
@@ -194,22 +194,20 @@ def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, s
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):
-            plan.analysis = analyse(data, plan, explain)
+            plan = replace(plan, analysis=analyse(data, plan, explain))
         if replan is not None:
             with stages.stage("changes"):
-                plan.changes = replan.changes(plan, data)
+                plan = replace(plan, changes=replan.changes(plan, data))
         with stages.stage("write"):
             try:
                 write_result_workbook(output, plan, data, warnings, stages.timings,
                                       verify=lambda written: _verify(written, data))
                 written = output
             except CannotWrite as failure:  # a full disk, a folder made read-only meanwhile
-                plan.status = ERROR
-                plan.solve.message = f"the plan could not be written: {failure}"
+                plan = replace(plan, status=ERROR, solve=replace(plan.solve, message=f"the plan could not be written: {failure}"))
             except PlanCheckFailed as failure:
-                plan.status = ERROR
-                plan.solve.message = "the plan failed the independent check, so it was not written: " + \
-                    "; ".join(failure.violations[:5])
+                plan = replace(plan, status=ERROR, solve=replace(plan.solve, message="the plan failed the independent check, "
+                               "so it was not written: " + "; ".join(failure.violations[:5])))
     return RunResult(plan, data, written, warnings, stages.timings)
 
 

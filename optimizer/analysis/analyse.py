@@ -17,13 +17,12 @@ Two measurements on top of a solved plan, both by re-solving small models:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from models import build_model
 from models.release import apply_serve_first
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import FEASIBLE, OPTIMAL, Marginal, Plan
+from optimizer.contract.results import FEASIBLE, OPTIMAL, Analysis, Cause, Marginal, Plan
 from optimizer.analysis.metrics import minerals_short
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.highs import solve_model
@@ -34,22 +33,6 @@ RESOLVE_GAP = 1e-6
 AUTO_EXPLAIN_RESOLVES = 160
 ALL_LIMITS = "all limits together"
 NO_OFFER = "no offer"
-
-
-@dataclass(frozen=True)
-class Cause:
-    """One measurement: the mineral's expected shortfall with ``limit`` lifted, against the plan's."""
-
-    mineral: str
-    limit: str
-    what: str
-    shortfall: float  # expected units short (unmet demand + stock below target, summed over periods)
-    relaxed: float | None  # the same with the limit lifted; None when the re-solve found no plan
-
-    @property
-    def removed(self) -> float:
-        """How much of the mineral's shortfall lifting this limit removes (0 when not measured)."""
-        return 0.0 if self.relaxed is None else max(0.0, self.shortfall - self.relaxed)
 
 
 def plan_marginals(data: PlanningData, plan: Plan) -> list[Marginal]:
@@ -106,13 +89,6 @@ def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool
     return resolves_needed(data, plan) <= AUTO_EXPLAIN_RESOLVES
 
 
-@dataclass
-class Analysis:
-    """What the analysis stage measured: the LP's marginals and, when explained, the shortfall causes."""
-
-    marginals: list[Marginal]
-    causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
-    note: str = ""  # why something was not measured
 
 
 def analyse(data: PlanningData, plan: Plan, explain: bool | None = None) -> Analysis:

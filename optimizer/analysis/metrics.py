@@ -86,6 +86,7 @@ def _level(value: float) -> str:
 
 
 def _average_risk(rows: pd.DataFrame, view: str, data: PlanningData) -> float | None:
+    """The quantity-weighted average risk_score of one mineral's supply in ``view``: what max_avg_risk caps."""
     total = float(rows[view].sum())
     if total <= 0:
         return None
@@ -129,8 +130,9 @@ def top_countries(shares: pd.DataFrame, count: int) -> pd.DataFrame:
     return pd.concat([shares.iloc[:count], other], ignore_index=True)
 
 
-def average_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
-    """Value-weighted average supplier risk_score over every mineral's supply in ``view``."""
+def value_weighted_risk(plan: Plan, data: PlanningData, view: str) -> float | None:
+    """Supplier risk_score averaged over every mineral's supply in ``view``, weighted by value at reference
+    prices. Not the quantity-weighted average of one mineral that Minerals.max_avg_risk caps."""
     table = supply(plan, data)
     price = reference_price(data)
     weights = table[view] * table["mineral"].map(price).fillna(0.0)

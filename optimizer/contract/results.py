@@ -50,7 +50,7 @@ class Marginal:
     slack: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class SolveResult:
     """What the solver said: status in the contract's words, bound, gap and time."""
 
@@ -65,8 +65,80 @@ class SolveResult:
     start: str = ""  # how the search was started (optimizer/solving/highs.py)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Cause:
+    """One measurement: the mineral's expected shortfall with ``limit`` lifted, against the plan's."""
+
+    mineral: str
+    limit: str
+    what: str
+    shortfall: float  # expected units short (unmet demand + stock below target, summed over periods)
+    relaxed: float | None  # the same with the limit lifted; None when the re-solve found no plan
+
+    @property
+    def removed(self) -> float:
+        """How much of the mineral's shortfall lifting this limit removes (0 when not measured)."""
+        return 0.0 if self.relaxed is None else max(0.0, self.shortfall - self.relaxed)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the analysis stage (optimizer/analysis/analyse.py) measured: the LP's marginals and, when
+    explained, the shortfall causes."""
+
+    marginals: list[Marginal]
+    causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
+    note: str = ""  # why something was not measured
+
+
+@dataclass(frozen=True)
+class PlanChanges:
+    """Against the previous plan (optimizer/replan/changes.py): the Changes sheet and the Summary's figures."""
+
+    frame: pd.DataFrame
+    previous_label: str | None
+    change_cost: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# What the stability pass did, in the Summary's key stability_pass.
+RAN, CUT_SHORT, NOT_RUN = "ran", "cut short", "not run"
+
+
+@dataclass(frozen=True)
+class StabilityPass:
+    """What the stability pass (optimizer/solving/stability.py) did, for the Summary: the first solve's
+    figures beside the final ones."""
+
+    outcome: str  # RAN, CUT_SHORT or NOT_RUN
+    note: str
+    seconds: float = 0.0
+    first_objective: float | None = None  # objective + change_cost of the plan found first
+    first_gap: float | None = None
+    allowance: float | None = None  # the most objective + change_cost the pass may reach
+    change_before: float | None = None  # sum |x - x_prev| x list price of the plan found first
+    change_after: float | None = None  # ... of the plan written
+
+    def summary(self) -> list[tuple[str, object]]:
+        """The pass's Summary rows: what it did; if it ran, seconds, objective, gap and change before and after."""
+        rows: list[tuple[str, object]] = [("stability_pass", f"{self.outcome}: {self.note}")]
+        if self.outcome != NOT_RUN:
+            rows += [("stability_seconds", round(self.seconds, 3)),
+                     ("objective_before_stability", self.first_objective),
+                     ("mip_gap_before_stability", self.first_gap),
+                     ("objective_allowed", self.allowance),
+                     ("change_value_before_stability", self.change_before),
+                     ("change_value", self.change_after)]
+        return rows
+
+
+@dataclass(frozen=True)
 class Plan:
+    """A plan as read back from the solved model, with what later stages measured on it.
+
+    Immutable: a stage that adds to it returns ``dataclasses.replace(plan, ...)``.
+    """
+
     status: str
     objective: float | None
     costs: dict[str, float]
@@ -77,12 +149,12 @@ class Plan:
     model_size: dict[str, int] = field(default_factory=dict)
     # Why no plan exists (infeasible): one sentence per limit that cannot be met.
     conflicts: list[str] = field(default_factory=list)
-    # Marginal values and shortfall causes (optimizer/analysis/analyse.py), filled by the analysis stage.
-    analysis: object | None = None
-    # Against the previous plan of the same input (optimizer/replan/changes.py PlanChanges), filled by a re-plan.
-    changes: object | None = None
-    # The stability pass against the previous plan (optimizer/solving/stability.py StabilityPass), filled after the solve.
-    stability: object | None = None
+    # Marginal values and shortfall causes, added by the analysis stage.
+    analysis: Analysis | None = None
+    # Against the previous plan of the same input, added by a re-plan.
+    changes: PlanChanges | None = None
+    # The stability pass against the previous plan, added after the solve.
+    stability: StabilityPass | None = None
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, then the change comparisons, draw on it.
     analysis_budget: object | None = None

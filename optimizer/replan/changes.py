@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan
+from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
 from optimizer.intake.plans import NotAPlan, read_plan_workbook
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
@@ -58,16 +58,6 @@ class PlanView:
     def quantities(self) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period)."""
         return {slot: row["quantity"] for slot, row in self.orders.items()}
-
-
-@dataclass
-class PlanChanges:
-    """The Changes sheet and the figures the Summary reports with it."""
-
-    frame: pd.DataFrame
-    previous_label: str | None
-    change_cost: float | None = None
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 # --- views ----------------------------------------------------------------------------------

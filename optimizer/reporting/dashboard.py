@@ -192,9 +192,9 @@ def _countries(page: _Page, shares: pd.DataFrame) -> None:
 
 
 def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
-    page.section("Average supplier risk (0 safest, 1 riskiest)", "", "before (pipeline)", "plan's orders",
+    page.section("Value-weighted supplier risk (0 safest, 1 riskiest)", "", "before (pipeline)", "plan's orders",
                  "after (with plan)")
-    values = [metrics.average_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
+    values = [metrics.value_weighted_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
     page.add("value-weighted risk_score", *values, formats=(None, RISK, RISK, RISK))
 
 

@@ -184,7 +184,7 @@ def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip
     The plan keeps the first solve's bound, valid for the true problem, so its gap is honest.
     """
     started = time.perf_counter()
-    data = model.planning_data
+    data = model.facts.data
     placed, dropped = round_strays(model, data, strays)
     note = (f"{len(strays)} order(s) came back with a quantity but a yes/no variable below 0.5 "
             f"({_slots(strays)}): {len(placed)} placed, {len(dropped)} dropped, the LP solved with every "

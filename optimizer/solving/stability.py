@@ -19,7 +19,7 @@ plan, else the plan found first stands. Either way the Summary says what it did.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
@@ -29,42 +29,15 @@ from models.results import extract_plan
 from models.stability import add_stability_pass, allowed_objective, change_value
 from optimizer.solving.budget import TimeBudget
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import FEASIBLE, OPTIMAL, Plan, SolveResult
+from optimizer.contract.results import (CUT_SHORT, FEASIBLE, NOT_RUN, OPTIMAL, RAN, Plan, SolveResult,
+                                        StabilityPass)
 from optimizer.solving.highs import relative_gap, solve_around
 
-# What the pass did, in the Summary's key stability_pass.
-RAN, CUT_SHORT, NOT_RUN = "ran", "cut short", "not run"
 _TOLERANCE = 1e-6  # relative: solver round-off is no change
 # The pass stops within this relative gap of the least change (or mip_gap, when larger). The objective's
 # bound is a constraint, kept exactly; only how close to the previous plan is approximate. On the shipped
 # example (ferroniobium +5%) 1% found the same plan as 0.1% in 4 s instead of 20 s (docs/performance.md).
 STABILITY_GAP = 0.01
-
-
-@dataclass
-class StabilityPass:
-    """What the pass did, for the Summary: the first solve's figures beside the final ones."""
-
-    outcome: str  # RAN, CUT_SHORT or NOT_RUN
-    note: str
-    seconds: float = 0.0
-    first_objective: float | None = None  # objective + change_cost of the plan found first
-    first_gap: float | None = None
-    allowance: float | None = None  # the most objective + change_cost the pass may reach
-    change_before: float | None = None  # sum |x - x_prev| x list price of the plan found first
-    change_after: float | None = None  # ... of the plan written
-
-    def summary(self) -> list[tuple[str, object]]:
-        """The pass's Summary rows: what it did; if it ran, seconds, objective, gap and change before and after."""
-        rows: list[tuple[str, object]] = [("stability_pass", f"{self.outcome}: {self.note}")]
-        if self.outcome != NOT_RUN:
-            rows += [("stability_seconds", round(self.seconds, 3)),
-                     ("objective_before_stability", self.first_objective),
-                     ("mip_gap_before_stability", self.first_gap),
-                     ("objective_allowed", self.allowance),
-                     ("change_value_before_stability", self.change_before),
-                     ("change_value", self.change_after)]
-        return rows
 
 
 def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: SolveResult,
@@ -74,36 +47,35 @@ def stabilise(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: 
     (``solved``: the solver's figures in model money units); the pass changes it."""
     reason = _not_run(data, plan, previous_orders, budget)
     if reason:
-        plan.stability = StabilityPass(NOT_RUN, reason)
-        return plan
-    unit = model.money_unit
+        return replace(plan, stability=StabilityPass(NOT_RUN, reason))
+    unit = model.facts.money_unit
     first = solved.objective * unit
     allowance = allowed_objective(first, solved.bound * unit, data.settings.mip_gap)
     before = change_value(data, plan.order_quantities(), previous_orders, model.ORDER_SLOTS)
     record = StabilityPass(RAN, "", first_objective=first, first_gap=plan.solve.gap, allowance=allowance,
                            change_before=before, change_after=before)
-    plan.stability = record
     if before <= 0:
-        record.note = "the plan found first is the previous plan: nothing to move back"
-        return plan
-    add_stability_pass(model, data, allowance)  # its new variables are valued at the plan found first
+        return replace(plan, stability=replace(
+            record, note="the plan found first is the previous plan: nothing to move back"))
+    # the new variables are valued at the plan found first
+    allowance_in_units = add_stability_pass(model, data, allowance)
     start = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var)
                          if var.value is not None)
     gap = max(data.settings.mip_gap, STABILITY_GAP)
     result = solve_around(model, gap, budget.remaining(), start, mineral_of)
-    record.seconds = result.seconds + result.handover_seconds
-    if result.status not in (OPTIMAL, FEASIBLE) or not _closer_within(model, before):
-        record.outcome = CUT_SHORT if result.status != OPTIMAL else RAN
-        record.note = (f"no plan closer to the previous plan was found in {record.seconds:.1f} s "
-                       f"({result.message}); the plan found first stands")
-        return plan
+    record = replace(record, seconds=result.seconds + result.handover_seconds)
+    if result.status not in (OPTIMAL, FEASIBLE) or not _closer_within(model, before, allowance_in_units):
+        return replace(plan, stability=replace(
+            record, outcome=CUT_SHORT if result.status != OPTIMAL else RAN,
+            note=(f"no plan closer to the previous plan was found in {record.seconds:.1f} s "
+                  f"({result.message}); the plan found first stands")))
     return _stable_plan(model, data, plan, solved, result, record)
 
 
-def _closer_within(model: pyo.ConcreteModel, before: float) -> bool:
-    """Whether the model holds a plan within its allowance that changes less than ``before``."""
-    within = pyo.value(model.plan_cost) <= model.allowance + _TOLERANCE * max(1.0, abs(model.allowance))
-    return within and pyo.value(model.objective) * model.money_unit < before * (1 - _TOLERANCE)
+def _closer_within(model: pyo.ConcreteModel, before: float, allowance: float) -> bool:
+    """Whether the model holds a plan within ``allowance`` (model money units) that changes less than ``before``."""
+    within = pyo.value(model.plan_cost) <= allowance + _TOLERANCE * max(1.0, abs(allowance))
+    return within and pyo.value(model.objective) * model.facts.money_unit < before * (1 - _TOLERANCE)
 
 
 def _not_run(data: PlanningData, plan: Plan, previous_orders: dict[Slot, float] | None,
@@ -126,17 +98,16 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
     objective = pyo.value(model.plan_cost)
     gap = relative_gap(max(objective, solved.bound), solved.bound)  # the bound is below any plan
     cut = result.status != OPTIMAL
-    record.outcome = CUT_SHORT if cut else RAN
     message = f"{solved.message}; stability pass: the closest plan to the previous one within the gap"
     if cut:
         message += f" found in {record.seconds:.1f} s (cut short by analysis_time_s: {result.message})"
     stable = extract_plan(model, data, replace(solved, objective=objective, gap=gap, message=message))
-    stable.model_size = plan.model_size
-    record.change_after = change_value(data, stable.order_quantities(), model.previous_orders, model.ORDER_SLOTS)
-    record.note = (f"change from the previous plan {record.change_before:,.2f} -> {record.change_after:,.2f} "
-                   f"{data.settings.currency} of orders at list price, objective {record.first_objective:,.2f} -> "
-                   f"{objective * model.money_unit:,.2f} (allowed {record.allowance:,.2f})"
-                   + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else "")
-                   + f" ({result.message})")
-    stable.stability = record
-    return stable
+    change_after = change_value(data, stable.order_quantities(), model.facts.previous_orders or {},
+                                model.ORDER_SLOTS)
+    note = (f"change from the previous plan {record.change_before:,.2f} -> {change_after:,.2f} "
+            f"{data.settings.currency} of orders at list price, objective {record.first_objective:,.2f} -> "
+            f"{objective * model.facts.money_unit:,.2f} (allowed {record.allowance:,.2f})"
+            + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else "")
+            + f" ({result.message})")
+    record = replace(record, outcome=CUT_SHORT if cut else RAN, change_after=change_after, note=note)
+    return replace(stable, model_size=plan.model_size, stability=record)

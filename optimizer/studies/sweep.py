@@ -21,7 +21,7 @@ and returns plain numbers. Measures per point: status, objective and its seven
 cost terms, ``cost_excluding_risk`` (objective - risk_cost: what the plan
 costs in money), expected unmet demand and expected shortfall (unmet demand +
 stock below target, probability-weighted over the scenarios, summed over
-periods and minerals in their own units), ``average_risk`` (value-weighted
+periods and minerals in their own units), ``value_weighted_risk`` (value-weighted
 supplier risk_score of the plan's orders, as on the Concentration sheet),
 each watched country's share of the plan's ordered value, and the money drawn.
 """
@@ -213,13 +213,13 @@ def measure(plan: Plan, data: PlanningData, countries: tuple[str, ...] = ()) -> 
 
 
 def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) -> dict:
-    """Cost terms, expected shortfall, average risk, country shares and money drawn of a plan."""
+    """Cost terms, expected shortfall, value-weighted risk, country shares and money drawn of a plan."""
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
-    row["average_risk"] = metrics.average_risk(plan, data, "plan")
+    row["value_weighted_risk"] = metrics.value_weighted_risk(plan, data, "plan")
     shares = _country_shares(plan, data)
     row.update({f"{country} share": shares.get(country, 0.0) for country in countries})
     spent = plan.funding.groupby("source")["amount"].sum()

@@ -1,14 +1,14 @@
 """The sweep workbook: the table of points, shortfall by mineral, what was run, and a chart per frontier.
 
 Sheets: ``Sweep`` (one row per point: the varied values, status, objective and
-its seven cost terms, expected shortfall, average risk, country shares, money
+its seven cost terms, expected shortfall, value-weighted risk, country shares, money
 drawn), ``Shortfall by mineral``, ``About`` (input, variations, where it ran,
 throughput), ``Charts`` and ``Chart data``. One chart per varied input, read
 at every combination of the other varied inputs (one line each, at most
 ``MAX_LINES``):
 
     funding        expected cost (objective) against the source's amount
-    risk_weight    cost excluding risk_cost against average risk (the cost-risk frontier)
+    risk_weight    cost excluding risk_cost against value-weighted risk (the cost-risk frontier)
     country_share  expected cost against the country's max_share
     price_shock    the mineral's expected shortfall against the price factor
 """
@@ -50,7 +50,7 @@ def sweep_tables(result: SweepResult) -> list[TableSpec]:
     formats.update({c: SHARE for c in table.columns if c.endswith((" share", " max_share"))})
     formats.update({c: MONEY for c in table.columns if c.endswith(" amount")})
     formats.update({"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY,
-                    "average_risk": "0.000", "mip_gap": "0.00%", "solve_seconds": "0.00", "attempts": WHOLE})
+                    "value_weighted_risk": "0.000", "mip_gap": "0.00%", "solve_seconds": "0.00", "attempts": WHOLE})
     money = result.data.settings.currency
     return [
         TableSpec("Sweep", table, formats, f"money in {money}"),
@@ -94,7 +94,7 @@ def about_frame(result: SweepResult) -> pd.DataFrame:
         ("cost_excluding_risk", "objective - risk_cost: what the plan costs in money"),
         ("expected_shortfall", "unmet demand + stock below target, probability-weighted over the scenarios, "
                                "summed over periods and minerals (each in its own unit)"),
-        ("average_risk", "supplier risk_score of the plan's orders, weighted by value at reference prices"),
+        ("value_weighted_risk", "supplier risk_score of the plan's orders, weighted by value at reference prices"),
         ("<country> share", "the country's share of the plan's ordered value (at reference prices)"),
         ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
         ("engine_version", __version__),
@@ -142,8 +142,8 @@ def _axes(result: SweepResult, variation: Variation) -> tuple:
         return (None, "objective", f"Expected cost against the {variation.name} amount",
                 f"{variation.name} amount ({money})", f"expected cost ({money})", MILLIONS, MILLIONS)
     if variation.kind == RISK_WEIGHT:
-        return ("average_risk", "cost_excluding_risk", "Cost-risk frontier (risk_weight varied)",
-                "average supplier risk of the plan's orders", f"cost excluding risk_cost ({money})", MILLIONS,
+        return ("value_weighted_risk", "cost_excluding_risk", "Cost-risk frontier (risk_weight varied)",
+                "value-weighted supplier risk of the plan's orders", f"cost excluding risk_cost ({money})", MILLIONS,
                 "0.000")
     if variation.kind == COUNTRY_SHARE:
         return (None, "objective", f"Expected cost against {variation.name}'s max_share",

@@ -8,6 +8,7 @@ is tested by corrupting the plan the model hands back: it must never be written.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -127,8 +128,7 @@ def corrupted_plans(monkeypatch):
         plan = real(model, data, solve)
         orders = plan.orders.copy()
         orders.loc[orders.index[0], "quantity"] += 1.0
-        plan.orders = orders
-        return plan
+        return dataclasses.replace(plan, orders=orders)
     monkeypatch.setattr(pipeline, "extract_plan", extract_then_corrupt)
 
 
@@ -157,8 +157,7 @@ def test_corruption_is_caught_within_the_checker_tolerance(tmp_path, monkeypatch
 
     def extract_with_noise(model, data, solve):
         plan = real(model, data, solve)
-        plan.orders = plan.orders.assign(quantity=plan.orders["quantity"] + noise["size"])
-        return plan
+        return dataclasses.replace(plan, orders=plan.orders.assign(quantity=plan.orders["quantity"] + noise["size"]))
     monkeypatch.setattr(pipeline, "extract_plan", extract_with_noise)
     sheets = base_sheets()
     sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 5}]

@@ -12,7 +12,7 @@ from modelcase import approx, sheets, solve
 from test_model_wagner_whitin import wagner_whitin_plan
 from workbooks import BIG_LOAN_DEMAND, big_loan_sheets, write_workbook
 
-import models
+import models.facts as facts
 import models.ordering as ordering
 import optimizer.solving.highs as solve_module
 from models import build_model
@@ -34,13 +34,13 @@ def optimum(data: PlanningData) -> tuple[str, float | None]:
     """(status, objective in currency) of ``data`` at mip_gap 0."""
     model = build_model(data)
     result = solve_model(model, 0.0, 60)
-    return result.status, None if result.objective is None else result.objective * model.money_unit
+    return result.status, None if result.objective is None else result.objective * model.facts.money_unit
 
 
 def tight_optimum(data: PlanningData, monkeypatch) -> tuple[str, float | None]:
     """``optimum`` with the old money bound, solved at integrality tolerance 1e-9."""
     with monkeypatch.context() as patch:
-        patch.setattr(models, "order_upper_bounds", money_bound)
+        patch.setattr(facts, "order_upper_bounds", money_bound)
         patch.setattr(solve_module, "MIP_FEASIBILITY_TOLERANCE", 1e-9)
         return optimum(data)
 

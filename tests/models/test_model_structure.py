@@ -14,10 +14,14 @@ The fixture, three periods:
 
 from __future__ import annotations
 
+import dataclasses
+
+import pyomo.environ as pyo
+import pytest
 from modelcase import approx, run_case
 from workbooks import base_sheets, write_workbook
 
-from models import build_model
+from models import ModelFacts, build_model
 from models.results import model_size
 from optimizer.pipeline import load
 
@@ -115,3 +119,24 @@ def test_fixture_plan(tmp_path):
     # Buying 20 + 20 for S2's tier: 40 t of stock to hold, dearer. Total 500 + 180 + 15 = 695.
     assert plan.objective == approx(695)
     assert plan.costs["penalty_cost"] == approx(500)
+
+
+def test_model_facts_are_one_frozen_record_counted_by_hand(tmp_path):
+    """The fixture's facts: slots (S1,1), (S1,2), (S2,2); (S2,2) has S2's two price segments; China
+    delivers ga, so "cut" (China loses everything in period 3) is its own scenario class, base keeps
+    probability 1 - 0.2 = 0.8. The record is the one extra attribute: no fact sits loose on the model."""
+    model, data = fixture_model(tmp_path)
+    facts = model.facts
+    assert isinstance(facts, ModelFacts) and facts.data is data and not facts.elastic
+    assert sorted(facts.order_upper) == [("S1", "ga", 1), ("S1", "ga", 2), ("S2", "ga", 2)]
+    assert [len(facts.price_segments[slot]) for slot in sorted(facts.order_upper)] == [1, 1, 2]
+    assert facts.stock_scenario == {("base", "ga"): "base", ("cut", "ga"): "cut"}
+    assert facts.probability == {("base", "ga"): approx(0.8), ("cut", "ga"): approx(0.2)}
+    assert facts.previous_orders is None and facts.previous_order(("S1", "ga", 1)) == 0.0
+    assert set(facts.cost_terms) == {"purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
+                                     "risk_cost", "holding_cost", "penalty_cost"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.money_unit = 2.0
+    plain = set(vars(pyo.ConcreteModel()))
+    loose = {name for name in vars(model) if name not in plain and model.component(name) is None}
+    assert loose == {"facts"}

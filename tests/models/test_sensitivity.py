@@ -29,7 +29,7 @@ def objective(data) -> float:
     model = build_model(data)
     result = solve_model(model, 0.0, 60.0)
     assert result.status == OPTIMAL, result.message
-    return result.objective * model.money_unit
+    return result.objective * model.facts.money_unit
 
 
 def marginal(result, kind: str, key: tuple) -> float:
@@ -56,7 +56,7 @@ def test_the_plans_lp_costs_what_the_plan_costs(tmp_path):
     model = sensitivity_model(build_model(result.data), result.data, result.plan.orders)
     lp = solve_model(model, 0.0, 60.0)
     assert not any(v.is_integer() for v in model.component_data_objects(pyo.Var))  # an LP, with duals
-    assert lp.objective * model.money_unit == pytest.approx(result.plan.objective, rel=1e-9)
+    assert lp.objective * model.facts.money_unit == pytest.approx(result.plan.objective, rel=1e-9)
 
 
 def test_amount_dual_matches_a_bigger_amount(tmp_path):
@@ -100,7 +100,7 @@ def test_capacity_dual_is_per_currency_unit_when_money_is_scaled(tmp_path):
     book["Minerals"][0]["shortfall_penalty"] = 10_000_000
     book["Funding"][0]["amount"] = 5_000_000_000
     result = run_case(tmp_path, book)
-    assert build_model(result.data).money_unit == 10
+    assert build_model(result.data).facts.money_unit == 10
     dual = marginal(result, "capacity", ("S1", "ga", 1))
     assert dual == pytest.approx(-9_000_000.0)
     offer = result.data.offers["S1", "ga"]

@@ -65,9 +65,9 @@ def test_no_previous_plan_or_no_penalty_adds_nothing_to_the_model(tmp_path):
     data, _ = load(write(tmp_path / "in.xlsx"))
     previous = {("S1", "ga", 1): 5.0}
     for model in (build_model(data), build_model(data, previous_orders=previous)):
-        assert model.component("ChangeUp") is None and "change_cost" not in model.cost_terms
+        assert model.component("ChangeUp") is None and "change_cost" not in model.facts.cost_terms
     penalised, _ = load(write(tmp_path / "in2.xlsx", change_penalty=2.0))
     model = build_model(penalised, previous_orders=previous)
     assert len(model.ChangeUp) == len(model.ORDER_SLOTS) == 6  # two non-negative variables per order slot
-    assert "change_cost" in model.cost_terms and model.component("ChangeUp") is not None
+    assert "change_cost" in model.facts.cost_terms and model.component("ChangeUp") is not None
     assert build_model(penalised).component("ChangeUp") is None  # no previous plan: nothing to stay close to

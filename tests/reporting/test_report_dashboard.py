@@ -51,7 +51,7 @@ def test_dashboard_comes_first_and_the_contract_sheets_keep_their_columns(book):
 def test_dashboard_shows_cost_funding_shortfall_countries_risk_and_the_largest_risks(book, result):
     text = [str(c.value) for row in book["Dashboard"].iter_rows() for c in row if c.value is not None]
     for heading in ("Expected cost", "Funding", "Expected shortfall", "Supply by country (share of value)",
-                    "Average supplier risk (0 safest, 1 riskiest)", "Largest risks"):
+                    "Value-weighted supplier risk (0 safest, 1 riskiest)", "Largest risks"):
         assert heading in text
     cells = {row[0].value: [c.value for c in row[1:]] for row in book["Dashboard"].iter_rows() if row[0].value}
     assert cells["Total expected cost"][0] == pytest.approx(result.plan.objective)

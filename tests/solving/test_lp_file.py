@@ -37,7 +37,7 @@ def test_the_lp_file_holds_the_model_and_solves_to_its_objective(tmp_path):
     assert integers == size["binaries"]
     assert "Order(S1_ga_1)" in (tmp_path / "model.lp").read_text()  # named as in models/, for a reviewer
     highs.run()
-    assert highs.getInfo().objective_function_value * model.money_unit == pytest.approx(150)
+    assert highs.getInfo().objective_function_value * model.facts.money_unit == pytest.approx(150)
 
 
 def test_run_with_save_lp_writes_the_file_and_the_plan(tmp_path):

@@ -39,7 +39,7 @@ def solved(tmp_path: Path, sheets: dict):
 
 
 def currency(model, value: float) -> float:
-    return value * model.money_unit
+    return value * model.facts.money_unit
 
 
 def test_a_stray_order_that_meets_min_order_and_fits_its_funding_is_placed(tmp_path):
@@ -104,7 +104,7 @@ def test_an_lp_without_a_plan_is_solved_again_as_a_mip_with_bounds_cut_to_the_ne
     for slot in (SLOT1, SLOT2):
         model.Order[slot].set_value(100.0)
         model.IsOrdered[slot].set_value(0.0)
-        model.Spend[("F1",) + slot].set_value(1_000 / model.money_unit)
+        model.Spend[("F1",) + slot].set_value(1_000 / model.facts.money_unit)
     repaired = repair_plan(model, result, stray_orders(model), 0.0, 60, None)
     assert "2 placed, 0 dropped" in repaired.message
     assert "solved again with their bounds cut to their need" in repaired.message

@@ -29,7 +29,7 @@ def test_a_feasible_previous_plan_is_a_complete_start(tmp_path):
     assert len(start) == len(variables)  # every variable: funding, stock, totals follow the orders
     for var, value in start.items():
         var.set_value(value)
-    assert pyo.value(model.objective) * model.money_unit == pytest.approx(195)  # 15 t x 13
+    assert pyo.value(model.objective) * model.facts.money_unit == pytest.approx(195)  # 15 t x 13
 
 
 def test_orders_are_fitted_to_the_new_offers(tmp_path):
@@ -55,7 +55,7 @@ def test_a_warm_start_reaches_the_cold_optimum_even_with_commitments(tmp_path):
     result = solve_model(model, 0.0, 60.0, start=start)
     assert result.status == OPTIMAL
     assert result.objective == pytest.approx(pyo.value(model.objective))
-    assert result.objective * model.money_unit == pytest.approx(185)
+    assert result.objective * model.facts.money_unit == pytest.approx(185)
 
 
 def test_re_plans_start_from_the_previous_plan_only_on_large_models(tmp_path, monkeypatch):

@@ -117,13 +117,13 @@ def test_budget_frontier_matches_the_hand_computed_costs_and_never_rises(budget_
     assert [row["F1 spent"] for row in result.rows] == pytest.approx([0.0, 50.0, 100.0, 150.0])
 
 
-def test_risk_frontier_trades_cost_for_lower_average_risk(two_supplier_input):
+def test_risk_frontier_trades_cost_for_lower_value_weighted_risk(two_supplier_input):
     """S2 costs 10 (1 + w) with its risk, S1 12: S2 below w = 0.2, S1 above."""
     result = run_sweep(two_supplier_input, variations_from_options(risk_weight="0,0.1,0.3"), Workers(0))
     rows = {row["risk_weight"]: row for row in result.rows}
-    assert rows[0.0]["average_risk"] == pytest.approx(1.0) and rows[0.0]["cost_excluding_risk"] == pytest.approx(150)
+    assert rows[0.0]["value_weighted_risk"] == pytest.approx(1.0) and rows[0.0]["cost_excluding_risk"] == pytest.approx(150)
     assert rows[0.1]["risk_cost"] == pytest.approx(0.1 * 150)
-    assert rows[0.3]["average_risk"] == pytest.approx(0.0) and rows[0.3]["cost_excluding_risk"] == pytest.approx(180)
+    assert rows[0.3]["value_weighted_risk"] == pytest.approx(0.0) and rows[0.3]["cost_excluding_risk"] == pytest.approx(180)
 
 
 def test_country_share_frontier_prices_going_china_free(two_supplier_input):
@@ -172,7 +172,7 @@ def test_sweep_command_writes_the_table_and_a_chart_per_frontier(two_supplier_in
     assert book.sheetnames == ["Sweep", "Shortfall by mineral", "About", "Charts", "Chart data"]
     rows = table(output)
     assert [(r["F1 amount"], r["China max_share"]) for r in rows] == [(100, 0), (100, 1), (200, 0), (200, 1)]
-    assert {"status", "objective", "purchase_cost", "penalty_cost", "expected_shortfall", "average_risk",
+    assert {"status", "objective", "purchase_cost", "penalty_cost", "expected_shortfall", "value_weighted_risk",
             "China share"} <= set(rows[0])
     # 100 buys 100/12 t China-free, 10 t from China; 200 buys all 15 t either way
     assert [r["objective"] for r in rows] == pytest.approx([100 + 100 * (15 - 100 / 12), 100 + 100 * 5, 180, 150])

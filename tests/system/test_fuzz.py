@@ -161,7 +161,7 @@ def lp_relaxation_bound(data) -> float:
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
     result = solve_model(model, 0.0, 60.0)
     assert result.status == OPTIMAL, result.message
-    return result.objective * model.money_unit
+    return result.objective * model.facts.money_unit
 
 
 @settings(max_examples=30, **FUZZ)
