@@ -96,6 +96,9 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     risk = {c: "0.00" for c in concentration.columns if "risk" in c}
     analysis = plan.analysis
     sensitivities = explain.sensitivity_frame(analysis.marginals if analysis else [], data)
+    if analysis is not None and analysis.marginals_note:  # skipped for lack of time (optimizer/solving/session.py)
+        sensitivities = pd.concat([sensitivities, pd.DataFrame({"finding": [f"Not measured: {analysis.marginals_note}."]})],
+                                  ignore_index=True)
     if analysis is not None and analysis.causes is not None:
         causes = explain.causes_frame(analysis.causes, data)
         if analysis.note:  # some minerals short were not measured
