@@ -166,6 +166,9 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     ]
     rows += changes_summary(plan)
     rows += plan.stability.summary() if plan.stability is not None else []  # optimizer/solving/stability.py
+    if plan.analysis_budget is not None:  # the seconds after the main solve (optimizer/solving/budget.py)
+        rows += [("analysis_time_s", plan.analysis_budget.seconds),
+                 ("analysis_seconds_used", round(min(plan.analysis_budget.spent(), plan.analysis_budget.seconds), 3))]
     rows += [(f"model_{key}", value) for key, value in plan.model_size.items()]
     rows += [(f"seconds_{stage}", round(seconds, 3)) for stage, seconds in timings.items()]
     return pd.DataFrame(rows, columns=["key", "value"])
