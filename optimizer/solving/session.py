@@ -28,7 +28,7 @@ from models.sensitivity import Marginal, expected_shortfall, read_marginals, sen
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Plan
+from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Plan, SolveResult
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import solve_model
 from optimizer.solving.stability import stabilise
@@ -36,6 +36,38 @@ from optimizer.stages import Stages
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per why-short re-solve: each holds one mineral's decisions only
 RESOLVE_GAP = 1e-6
+
+
+def build(data: PlanningData, previous_orders: dict[Slot, float] | None = None):
+    """The Pyomo model of ``data`` (models/); with ``previous_orders`` and change_penalty > 0, with its change cost."""
+    return build_model(data, previous_orders=previous_orders)
+
+
+def first_start(model, data: PlanningData, previous_orders: dict[Slot, float] | None = None,
+                always_previous: bool = False):
+    """The main solve's start (models/start.py): the commitments alone (a plan in hand even if the time
+    limit hits); with ``previous_orders`` the previous plan, on large models (or ``always_previous``)."""
+    if previous_orders is None:
+        return commitments_only_start(model, data)
+    if always_previous:
+        return start_from_orders(model, data, previous_orders)
+    return replan_start(model, data, previous_orders)
+
+
+def solve_main(model, data: PlanningData, start) -> SolveResult:
+    """The main solve: ``time_limit_s`` for the block start (per mineral) and the search, to ``mip_gap``."""
+    settings = data.settings
+    return solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
+
+
+def read_back(model, data: PlanningData, result: SolveResult) -> Plan:
+    """The plan held by a solved model (models/results.py)."""
+    return extract_plan(model, data, result)
+
+
+def size_of(model) -> dict[str, int]:
+    """Variables, binaries and constraints of a built model, for the Summary and the benchmarks."""
+    return model_size(model)
 
 
 def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | None = None,
@@ -49,24 +81,20 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
     when the main solve ends.
     """
-    settings = data.settings
     with stages.stage("build"):
-        model = build_model(data, previous_orders=previous_orders)
-        if previous_orders is None:
-            start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
-        else:
-            start = replan_start(model, data, previous_orders)  # the previous plan, on large models
+        model = build(data, previous_orders)
+        start = first_start(model, data, previous_orders)
     with stages.stage("solve"):
-        result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
-    budget = TimeBudget(settings.analysis_seconds, clock)  # what is solved after the plan draws on it
+        result = solve_main(model, data, start)
+    budget = TimeBudget(data.settings.analysis_seconds, clock)  # what is solved after the plan draws on it
     if result.status == INFEASIBLE:
         with stages.stage("diagnose"):
             plan = Plan.empty(INFEASIBLE, result, conflicts(data, budget))
-        plan.model_size = model_size(model)
+        plan.model_size = size_of(model)
         return plan
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
-    plan = extract_plan(model, data, result)
+    plan = read_back(model, data, result)
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
     plan.analysis_budget = budget
@@ -100,7 +128,7 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
-    model = sensitivity_model(build_model(data), data, plan.orders)
+    model = sensitivity_model(build(data), data, plan.orders)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
@@ -113,7 +141,7 @@ def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) 
     seconds = budget.slice(min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if seconds <= 0:
         return None
-    model = build_model(data)
+    model = build(data)
     result = solve_model(model, RESOLVE_GAP, seconds)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
@@ -127,12 +155,12 @@ def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget)
     if budget.exhausted():
         return None
     free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
-    model = build_model(free)
-    result = solve_model(model, free.settings.mip_gap, budget.remaining(),
-                         start=start_from_orders(model, free, plan.order_quantities()), blocks=mineral_of)
+    model = build(free)
+    start = first_start(model, free, plan.order_quantities(), always_previous=True)
+    result = solve_model(model, free.settings.mip_gap, budget.remaining(), start=start, blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
-    return extract_plan(model, free, result).order_quantities()
+    return read_back(model, free, result).order_quantities()
 
 
 def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None) -> float:
