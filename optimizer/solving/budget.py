@@ -41,8 +41,3 @@ class TimeBudget:
     def slice(self, most: float) -> float:
         """Seconds for one solve that may take at most ``most``: what is left, capped."""
         return min(most, self.remaining())
-
-    @property
-    def deadline(self) -> float:
-        """The clock value at which the budget runs out."""
-        return self.opened + self.seconds

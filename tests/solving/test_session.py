@@ -37,7 +37,6 @@ def test_a_budget_counts_down_on_its_clock_and_never_below_zero():
     assert (budget.spent(), budget.remaining(), budget.slice(2.0)) == (10.0, 5.0, 2.0)
     clock.now += 7.0
     assert (budget.remaining(), budget.slice(30.0), budget.exhausted()) == (0.0, 0.0, True)
-    assert budget.deadline == 115.0
 
 
 def changes_sheet(path) -> list[dict]:
