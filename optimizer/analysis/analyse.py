@@ -142,6 +142,6 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
         return Analysis([], None, f"the analysis failed ({type(exc).__name__}: {exc})")
     note = "" if not unmeasured else (
         f"{len(unmeasured)} of the minerals short ({', '.join(unmeasured[:5])}"
-        f"{', ...' if len(unmeasured) > 5 else ''}) were not measured: the re-solves ran past analysis_time_s "
-        f"({budget.seconds:g} s); a larger analysis_time_s measures them")
+        f"{', ...' if len(unmeasured) > 5 else ''}) were not measured: no time was left of analysis_time_s "
+        f"({budget.seconds:g} s) for their re-solves; a larger analysis_time_s measures them")
     return Analysis(measured or [], causes, note, marginals_note)
