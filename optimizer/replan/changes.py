@@ -464,8 +464,8 @@ def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def render(frame: pd.DataFrame) -> str:
     """For the terminal: the cost change in sentences, then one line per order and price change."""
-    costs = frame[frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))]
-    rest = frame[~frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))]
+    in_sentences = frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))
+    costs, rest = frame[in_sentences], frame[~in_sentences]
     lines = [str(text) for text in costs["finding"]]
     if rest.empty:
         return "\n".join(lines + ["no order or price changed"])

@@ -29,6 +29,7 @@ class TimeBudget:
             self.opened = self.clock()
 
     def spent(self) -> float:
+        """Seconds since the budget was opened."""
         return self.clock() - self.opened
 
     def remaining(self) -> float:
@@ -36,6 +37,7 @@ class TimeBudget:
         return max(0.0, self.seconds - self.spent())
 
     def exhausted(self) -> bool:
+        """Whether no second is left."""
         return self.remaining() <= 0
 
     def slice(self, most: float) -> float:
