@@ -90,15 +90,13 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     if result.status == INFEASIBLE:
         with stages.stage("diagnose"):
             plan = Plan.empty(INFEASIBLE, result, conflicts(data, budget))
-        plan.model_size = size_of(model)
-        return plan
+        return dataclasses.replace(plan, model_size=size_of(model))
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
     plan = read_back(model, data, result)
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
-    plan.analysis_budget = budget
-    return plan
+    return dataclasses.replace(plan, analysis_budget=budget)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
