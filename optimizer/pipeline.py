@@ -1,5 +1,7 @@
 """The pipeline, one stage at a time: read -> validate -> build -> solve -> report.
 
+Build -> solve -> read back is optimizer/solving/session.py's; the stage timer is optimizer/stages.py.
+
 Each stage is timed; progress goes to a callback (the CLI prints it to
 standard error). The functions here are what the CLI, the tests and later
 commands (watch, sweep) call: no logic lives in the CLI.
@@ -7,19 +9,11 @@ commands (watch, sweep) call: no logic lives in the CLI.
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
-from models import build_model
-from models.blocks import mineral_of
-from models.results import describe_conflicts, extract_plan, model_size
-from models.start import commitments_only_start, replan_start
 from optimizer.analysis.analyse import analyse
-from optimizer.solving.budget import TimeBudget
 from optimizer.checker import check_result_workbook
 from optimizer.contract.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
@@ -28,17 +22,12 @@ from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.intake.reader import read_input
 from optimizer.reporting.workbook import write_result_workbook
+from optimizer.solving.session import plan_from_data
 from optimizer.solving.size import too_large
-from optimizer.solving.highs import solve_model, write_lp
-from optimizer.solving.stability import stabilise
 from optimizer.intake.validate import validate
+from optimizer.stages import Progress, Stages, quiet
 
-Progress = Callable[[str], None]
 OVER_AN_INPUT = "the output would overwrite an input; expected another --output"
-
-
-def _quiet(message: str) -> None:
-    pass
 
 
 @dataclass
@@ -57,35 +46,11 @@ class RunResult:
         return 3 if self.plan.status == INFEASIBLE else 1
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) stopped the run; ``stage`` is the stage it stopped."""
-
-    def __init__(self, stage: str):
-        super().__init__(stage)
-        self.stage = stage
-
-
-class _Stages:
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        except KeyboardInterrupt as interrupt:
-            raise interrupt if isinstance(interrupt, Interrupted) else Interrupted(name) from None
-        self.timings[name] = time.perf_counter() - started
-        self.progress(f"{name:<9} {self.timings[name]:8.2f} s")
-
-
-def load(input_path: Path, progress: Progress = _quiet,
-         stages: _Stages | None = None) -> tuple[PlanningData, list[Problem]]:
+def load(input_path: Path, progress: Progress = quiet,
+         stages: Stages | None = None) -> tuple[PlanningData, list[Problem]]:
     """Read and validate INPUT; raises InputRefused with every problem when it breaks the contract,
     or when its model could not fit in this machine's memory (optimizer/solving/size.py, before building)."""
-    stages = stages or _Stages(progress)
+    stages = stages or Stages(progress)
     with stages.stage("read"):
         raw, read_problems = read_input(input_path)
     with stages.stage("validate"):
@@ -113,52 +78,8 @@ def default_output_path(input_path: Path, outputs_dir: Path, now: datetime | Non
     return candidate
 
 
-def plan_from_data(data: PlanningData, stages: _Stages, previous_orders: dict | None = None,
-                   save_lp: Path | None = None) -> Plan:
-    """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
-
-    ``previous_orders`` (a re-plan, optimizer/replan/replan.py): the previous plan's orders start
-    the solver (large models: models/start.py replan_start), with Settings
-    change_penalty > 0 each unit of change against them costs, and the stability
-    pass (optimizer/solving/stability.py) moves the plan as close to them as the gap allows.
-    ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
-    """
-    settings = data.settings
-    with stages.stage("build"):
-        model = build_model(data, previous_orders=previous_orders)
-        if previous_orders is None:
-            start = commitments_only_start(model, data)  # a plan in hand even if the time limit hits
-        else:
-            start = replan_start(model, data, previous_orders)  # the previous plan, on large models
-        if save_lp is not None:
-            write_lp(model, save_lp)
-    with stages.stage("solve"):
-        result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
-    if result.status == INFEASIBLE:
-        with stages.stage("diagnose"):
-            plan = Plan.empty(INFEASIBLE, result, _conflicts(data, settings))
-        plan = replace(plan, model_size=model_size(model))
-        return plan
-    if result.status == ERROR:
-        return Plan.empty(ERROR, result)
-    plan = extract_plan(model, data, result)
-    budget = TimeBudget(settings.analysis_seconds)  # what is solved after the plan draws on it
-    with stages.stage("stability"):
-        plan = stabilise(model, data, plan, result, previous_orders, budget)
-    plan = replace(plan, analysis_budget=budget)
-    return plan
-
-
-def _conflicts(data: PlanningData, settings) -> list[str]:
-    elastic = build_model(data, elastic=True)
-    result = solve_model(elastic, 0.0, settings.time_limit_s)
-    if result.objective is None:
-        return ["the limits that conflict could not be identified: " + result.message]
-    return describe_conflicts(elastic, data) or ["the commitments cannot all be met"]
-
-
 def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = Path("outputs"),
-        progress: Progress = _quiet, explain: bool | None = None, replan=None, overwrite: bool = False,
+        progress: Progress = quiet, explain: bool | None = None, replan=None, overwrite: bool = False,
         save_lp: Path | None = None) -> RunResult:
     """The main job: plan purchases for INPUT and write the result workbook (atomically).
 
@@ -171,7 +92,7 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
     for given in (output_path, save_lp):
         if given is not None and not overwrite:
             refuse_existing_output(given, input_path)
-    stages = _Stages(progress)
+    stages = Stages(progress)
     data, warnings = load(input_path, progress, stages)
     if replan is not None:
         data, frozen = replan.prepare(data)  # the previous plan's first periods become commitments
@@ -185,12 +106,13 @@ def run(input_path: Path, output_path: Path | None = None, outputs_dir: Path = P
             release_name(output)  # the name claimed by default_output_path is free again
 
 
-def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, stages: _Stages,
+def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, stages: Stages,
                     explain: bool | None, replan, save_lp: Path | None = None) -> RunResult:
     for written in filter(None, (output, save_lp)):
         _refuse_overwriting_input(written, data)
     check_writable(output)  # an unwritable folder fails now (CannotWrite), not after a long solve
-    plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None, save_lp)
+    plan = plan_from_data(data, stages, replan.previous_orders() if replan is not None else None,
+                          save_lp=save_lp)
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):

@@ -35,16 +35,12 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     import highspy
     import numpy as np
 
-    from models import build_model
-    from models.blocks import mineral_of
-    from models.results import extract_plan, model_size
-    from models.start import commitments_only_start
     from optimizer.checker import check_result_workbook
     from optimizer.intake.generate import SIZES, write_generated_workbook
     from optimizer.intake.reader import read_input
     from optimizer.reporting.workbook import write_result_workbook
-    from optimizer.solving.highs import solve_model
     from optimizer.intake.validate import validate
+    from optimizer.solving.session import build, first_start, read_back, size_of, solve_main
 
     seconds: dict[str, float] = {}
     folder = Path(tempfile.mkdtemp(prefix=f"bench_{size_name}_"))
@@ -63,15 +59,15 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
                                    mip_gap=data.settings.mip_gap if gap is None else gap,
                                    release_rule=release_rule or data.settings.release_rule)
     data = dataclasses.replace(data, settings=settings)
-    model = timed("build", lambda: build_model(data))
-    start = timed("start", lambda: commitments_only_start(model, data))
-    result = solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
+    model = timed("build", lambda: build(data))
+    start = timed("start", lambda: first_start(model, data))
+    result = solve_main(model, data, start)
     seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
     violations: list[str] = []
     objective = None
     seconds["write"] = seconds["check"] = 0.0
     if result.status in ("optimal", "feasible"):
-        plan = extract_plan(model, data, result)
+        plan = read_back(model, data, result)
         output = folder / "plan.xlsx"
         timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
         violations = timed("check", lambda: check_result_workbook(output, data))
@@ -83,7 +79,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     overhead = sum(seconds[s] for s in ("read", "validate", "build", "start", "handover", "write", "check"))
     return {
         "size": size_name, "dimensions": SIZES[size_name].describe(), "release_rule": settings.release_rule,
-        **model_size(model),
+        **size_of(model),
         "status": result.status, "gap": result.gap, "objective": objective,
         "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
         "not_solve_share": overhead / (overhead + seconds["solve"]),
@@ -95,9 +91,11 @@ def _highspy_floor(model, settings, np, highspy) -> dict:
     """The same matrix passed to highspy from numpy arrays: the cost of handing over with no modelling layer."""
     from pyomo.contrib.solver.common.factory import SolverFactory
 
+    from optimizer.solving.highs import highs_of
+
     solver = SolverFactory("highs")
     solver.set_instance(model)
-    lp = solver._solver_model.getLp()
+    lp = highs_of(solver).getLp()
     arrays = {
         "col_cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_),
         "col_upper": np.array(lp.col_upper_), "row_lower": np.array(lp.row_lower_),

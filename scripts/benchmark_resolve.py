@@ -26,14 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models import build_model  # noqa: E402
-from models.blocks import mineral_of  # noqa: E402
-from models.results import extract_plan  # noqa: E402
-from models.start import commitments_only_start, start_from_orders  # noqa: E402
 from optimizer.contract.data import PlanningData  # noqa: E402
 from optimizer.intake.generate import SIZES, write_generated_workbook  # noqa: E402
 from optimizer.pipeline import load  # noqa: E402
-from optimizer.solving.highs import solve_model  # noqa: E402
+from optimizer.solving.session import build, first_start, read_back, solve_main  # noqa: E402
 
 
 def moved_prices(data: PlanningData, seed: int, move: float = 0.05) -> PlanningData:
@@ -50,11 +46,11 @@ def moved_prices(data: PlanningData, seed: int, move: float = 0.05) -> PlanningD
 def timed_solve(data: PlanningData, previous: dict | None) -> dict:
     """Build, start and solve ``data``; cold without ``previous``, warm from its orders."""
     started = time.perf_counter()
-    model = build_model(data)
-    start = commitments_only_start(model, data) if previous is None else start_from_orders(model, data, previous)
-    result = solve_model(model, data.settings.mip_gap, data.settings.time_limit_s, start=start, blocks=mineral_of)
+    model = build(data)
+    start = first_start(model, data, previous, always_previous=True)
+    result = solve_main(model, data, start)
     seconds = time.perf_counter() - started
-    plan = extract_plan(model, data, result)
+    plan = read_back(model, data, result)
     orders = {(r.supplier, r.mineral, int(r.period)): float(r.quantity) for r in plan.orders.itertuples()}
     return {"seconds": seconds, "solve": result.seconds, "status": result.status, "objective": plan.objective,
             "gap": result.gap, "orders": orders}

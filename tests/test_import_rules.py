@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 WINGS = ("contract", "intake", "solving", "analysis", "reporting", "replan", "studies")
-TOP_LEVEL = {"optimizer", "optimizer.cli", "optimizer.pipeline", "optimizer.checker", "optimizer.files"}
+TOP_LEVEL = {"optimizer", "optimizer.cli", "optimizer.pipeline", "optimizer.checker", "optimizer.files",
+             "optimizer.stages"}
 SOLVER_LIBRARIES = ("pyomo", "highspy")
 CONTRACT = "optimizer.contract"
 
@@ -200,13 +201,6 @@ def test_intake_never_reaches_models_pyomo_or_highspy():
     check(intake_never_reaches_models_or_solvers)
 
 
-# Lift these two marks when solving/session.py (build -> start -> solve -> read back) and the public stage
-# timer are merged: pipeline, analysis/analyse, replan/replan still build and solve themselves, and replan and
-# studies/sweep borrow pipeline._quiet and pipeline._Stages. strict: the test fails once they pass.
-SESSION_PENDING = "issue 12, the session engineer's part: solving/session.py and the public stage timer"
-
-
-@pytest.mark.xfail(strict=True, reason=SESSION_PENDING + " (pipeline, analyse, replan import models/)")
 def test_only_solving_imports_models_pyomo_or_highspy():
     check(only_solving_imports_models_or_solvers)
 
@@ -219,7 +213,6 @@ def test_models_import_only_the_contract():
     check(models_import_only_the_contract)
 
 
-@pytest.mark.xfail(strict=True, reason=SESSION_PENDING + " (replan takes pipeline._quiet, sweep pipeline._Stages)")
 def test_no_module_imports_a_private_name_of_another():
     check(no_private_name_of_another_module)
 

@@ -88,7 +88,8 @@ class Analysis:
 
     marginals: list[Marginal]
     causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
-    note: str = ""  # why something was not measured
+    note: str = ""  # why some causes were not measured (the Why short sheet)
+    marginals_note: str = ""  # why the marginals were not measured (the Sensitivities sheet)
 
 
 @dataclass(frozen=True)

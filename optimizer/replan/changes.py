@@ -25,6 +25,7 @@ CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
                   "cost", "cost_change", "finding"]
 ORDER_KINDS = ("added", "removed", "changed")
+NOT_MEASURED = "not measured"  # a row naming what was skipped for lack of time
 QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
 PRICE_TOLERANCE = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -181,11 +182,13 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
 
 
 def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
-            unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None) -> pd.DataFrame:
+            unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None,
+            held_note: str = "") -> pd.DataFrame:
     """The Changes table: cost change first, then order changes, then price moves.
 
     ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
-    without the change penalty) shows the order changes the penalty held back.
+    without the change penalty) shows the order changes the penalty held back;
+    ``held_note`` says why they are not shown (no time left of analysis_time_s).
     With ``funding`` (a re-plan: the new plan's sources that bind), each order
     added, removed or changed says why (order_reasons), and one row sums them up.
     """
@@ -203,6 +206,9 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     rows += order_rows
     if unpenalised is not None:
         rows += _held_rows(before, after, unpenalised)
+    elif held_note:
+        rows.append({"change": NOT_MEASURED, "finding": f"Orders held back by the change penalty not measured: "
+                                                        f"{held_note}."})
     rows += _price_rows(before, after)
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
@@ -416,8 +422,8 @@ def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def render(frame: pd.DataFrame) -> str:
     """For the terminal: the cost change in sentences, then one line per order and price change."""
-    costs = frame[frame["change"].isin(("cost", "none", "reasons"))]
-    rest = frame[~frame["change"].isin(("cost", "none", "reasons"))]
+    in_sentences = frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))
+    costs, rest = frame[in_sentences], frame[~in_sentences]
     lines = [str(text) for text in costs["finding"]]
     if rest.empty:
         return "\n".join(lines + ["no order or price changed"])

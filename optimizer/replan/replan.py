@@ -20,22 +20,17 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models import build_model
-from models.blocks import mineral_of
-from models.ordering import order_upper_bounds
-from models.results import extract_plan
-from models.stability import change_cost
-from models.start import start_from_orders
 from optimizer.replan import changes
 from optimizer.replan.changes import NotAPlan, PlanChanges, PlanView
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.files import CannotWrite
 from optimizer.replan.freeze import freeze_orders
 from optimizer.replan.history import History, RunRecord, content_hash, input_key, now_utc
-from optimizer.pipeline import Progress, RunResult, _quiet, run
-from optimizer.contract.results import ERROR, INFEASIBLE, OPTIMAL, FEASIBLE, Plan
+from optimizer.pipeline import RunResult, run
+from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem
-from optimizer.solving.highs import solve_model
+from optimizer.solving.session import analysis_budget, change_cost, no_time_left, plan_without_change_cost
+from optimizer.stages import Progress, quiet
 
 REFUSED = "refused"
 EXIT_FAILED, EXIT_REFUSED = 1, 2  # as optimizer/cli.py
@@ -106,17 +101,30 @@ class Replan:
         if self.previous is None:
             frame = changes.no_previous("no previous plan of this input: nothing to compare")
             return PlanChanges(frame, None, None, {})
-        cost = change_cost(data, plan.order_quantities(), self.previous_quantities, order_upper_bounds(data))
-        unpenalised = _unpenalised_orders(data, plan) if data.settings.change_penalty > 0 else None
+        cost = change_cost(data, plan.order_quantities(), self.previous_quantities)
+        unpenalised, held_note = self._unpenalised(data, plan)
         after = changes.from_plan(plan, data)
         after.costs["change_cost"] = cost
         frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
-                                changes.FundingUse(data, plan.funding))
+                                changes.FundingUse(data, plan.funding), held_note)
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
+
+    @staticmethod
+    def _unpenalised(data: PlanningData, plan: Plan) -> tuple[dict[Slot, float] | None, str]:
+        """The orders of the plan without the change penalty (in the seconds left of analysis_time_s), and
+        why they are missing when they are (for the Changes sheet's held rows)."""
+        if data.settings.change_penalty <= 0:
+            return None, ""
+        budget = analysis_budget(data, plan)
+        if budget.exhausted():
+            return None, no_time_left(budget)
+        unpenalised = plan_without_change_cost(data, plan, budget)
+        missing = "no plan without the change penalty was found in the seconds left of analysis_time_s"
+        return unpenalised, "" if unpenalised is not None else missing
 
 
 def plan_input(input_path: Path, options: Options, history: History | None = None,
-               progress: Progress = _quiet) -> Outcome:
+               progress: Progress = quiet) -> Outcome:
     """Plan ``input_path`` against its previous plan and record the run; never raises for a bad input."""
     started_at, started = now_utc(), time.perf_counter()
     try:
@@ -213,18 +221,3 @@ def _message(outcome: Outcome) -> str:
     if plan.status == INFEASIBLE:
         return "; ".join(plan.conflicts[:3])
     return plan.solve.message
-
-
-def _unpenalised_orders(data: PlanningData, plan: Plan) -> dict[Slot, float] | None:
-    """The plan the same data would get without the change penalty (started from this one), in the
-    seconds left of analysis_time_s (None when none are left or no plan is found in them)."""
-    seconds = plan.analysis_budget.remaining() if plan.analysis_budget is not None else data.settings.analysis_seconds
-    if seconds <= 0:
-        return None
-    free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
-    model = build_model(free)
-    result = solve_model(model, free.settings.mip_gap, seconds,
-                         start=start_from_orders(model, free, plan.order_quantities()), blocks=mineral_of)
-    if result.status not in (OPTIMAL, FEASIBLE):
-        return None
-    return extract_plan(model, free, result).order_quantities()

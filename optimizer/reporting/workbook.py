@@ -96,6 +96,9 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     risk = {c: "0.00" for c in concentration.columns if "risk" in c}
     analysis = plan.analysis
     sensitivities = explain.sensitivity_frame(analysis.marginals if analysis else [], data)
+    if analysis is not None and analysis.marginals_note:  # skipped for lack of time (optimizer/solving/session.py)
+        not_measured = pd.DataFrame({"finding": [f"Not measured: {analysis.marginals_note}."]})
+        sensitivities = pd.concat([sensitivities, not_measured], ignore_index=True)
     if analysis is not None and analysis.causes is not None:
         causes = explain.causes_frame(analysis.causes, data)
         if analysis.note:  # some minerals short were not measured
@@ -163,6 +166,10 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     ]
     rows += changes_summary(plan)
     rows += plan.stability.summary() if plan.stability is not None else []  # optimizer/solving/stability.py
+    budget = plan.analysis_budget  # the seconds after the main solve (optimizer/solving/budget.py)
+    if budget is not None:
+        rows += [("analysis_time_s", budget.seconds),
+                 ("analysis_seconds_used", round(min(budget.spent(), budget.seconds), 3))]
     rows += [(f"model_{key}", value) for key, value in plan.model_size.items()]
     rows += [(f"seconds_{stage}", round(seconds, 3)) for stage, seconds in timings.items()]
     return pd.DataFrame(rows, columns=["key", "value"])

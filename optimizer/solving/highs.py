@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Hashable, Iterator
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
@@ -56,6 +57,17 @@ def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
     """
     write_atomically(path, lambda temporary: model.write(
         str(temporary), format="lp", io_options={"symbolic_solver_labels": True}))
+
+
+def highs_of(solver) -> highspy.Highs:
+    """The highspy.Highs object behind Pyomo's persistent interface (a private attribute of Pyomo's:
+    this function and ``column_of`` are the only places that read them)."""
+    return solver._solver_model
+
+
+def column_of(solver) -> dict[int, int]:
+    """id(Pyomo variable) -> its HiGHS column, for the variables the persistent interface holds."""
+    return solver._pyomo_var_to_solver_var_map
 
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
@@ -229,7 +241,7 @@ def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) 
     start (a known feasible plan keeps a plan in hand when the time limit hits), then a partial block
     plan for HiGHS to complete. Set after the block start's own runs, which would drop it."""
     if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
-        hand_over(solver._solver_model, block_plan)
+        hand_over(highs_of(solver), block_plan)
         return block_plan.describe()
     if start:
         _set_start(solver, start)
@@ -257,8 +269,8 @@ BLOCK_START_SHARE = 0.7  # of the time limit, at most: the full solve then needs
 
 def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
     """Each variable HiGHS holds, with its column."""
-    column_of = solver._pyomo_var_to_solver_var_map
-    return [(var, column_of[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in column_of]
+    columns = column_of(solver)
+    return [(var, columns[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in columns]
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
@@ -268,14 +280,14 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     if block_of_column is None:
         return None
     workers = threads or _cores()
-    return block_start(solver._solver_model, block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],
                      blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
     """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
     (else None: HiGHS is quicker on the whole)."""
-    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
+    highs = highs_of(solver)
     if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
         return None
     labels: dict[Hashable, int] = {}
@@ -342,7 +354,7 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
         plan = np.zeros(len(block_of_column))
         for var, column in columns:
             plan[column] = start[var] if var in start else (var.value or 0.0)
-        result = blocks_around(solver._solver_model, block_of_column, plan, mip_gap, time_limit_s,
+        result = blocks_around(highs_of(solver), block_of_column, plan, mip_gap, time_limit_s,
                                threads or _cores())
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
@@ -383,9 +395,8 @@ def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.Concrete
 def _set_start(solver, start: dict) -> None:
     """A start of every column is handed over whole; a partial one (models/start.py ``_decisions``)
     sparse, and HiGHS completes it by solving the LP with its discrete values fixed."""
-    highs = solver._solver_model  # the highspy.Highs object behind Pyomo's persistent interface
-    column_of = solver._pyomo_var_to_solver_var_map
-    given = {column_of[id(var)]: float(value) for var, value in start.items() if id(var) in column_of}
+    highs, columns = highs_of(solver), column_of(solver)
+    given = {columns[id(var)]: float(value) for var, value in start.items() if id(var) in columns}
     if len(given) < highs.getNumCol():
         highs.setSolution(len(given), np.fromiter(given, dtype=np.int32, count=len(given)),
                           np.fromiter(given.values(), dtype=np.float64, count=len(given)))

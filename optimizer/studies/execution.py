@@ -31,6 +31,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
+from optimizer.stages import Progress
+
 ATTEMPTS = 2  # a failed task is tried once more, then reported
 PRELOAD = ["optimizer.studies.sweep", "optimizer.studies.stress"]  # imported once by the forkserver
 CONNECT_TIMEOUT_S = 20  # to reach a Dask scheduler (and to reach it again after losing it)
@@ -38,7 +40,6 @@ CLIENT_LOG = logging.getLogger("distributed.client")
 NO_WORKER_S = 600  # a cluster without any worker to hold the shared input this long is gone
 
 Task = Callable[[Any, Any], Any]
-Progress = Callable[[str], None]
 
 
 def default_workers() -> int:

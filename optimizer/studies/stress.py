@@ -48,6 +48,7 @@ from optimizer.studies.execution import Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.intake.plans import NotAPlan, Row, read_plan_workbook
+from optimizer.stages import quiet
 
 INDEPENDENT, EXCLUSIVE = "independent", "exclusive"
 MODES = (INDEPENDENT, EXCLUSIVE)
@@ -56,10 +57,6 @@ CHUNK_SAMPLES = 20_000  # samples per task: about 50 MB of arrays for 10 mineral
 # arrival_period, or period plus the offer's lead_time.
 ORDER_COLUMNS = tuple(column for column in CONTRACT_ORDER_COLUMNS if column in ("supplier", "mineral", "quantity"))
 SHORT = 1e-9  # a quantity below this is no shortfall (round-off of the plan's quantities)
-
-
-def _quiet(message: str) -> None:
-    pass
 
 
 # --- the plan's orders ----------------------------------------------------------------------------
@@ -349,7 +346,7 @@ class StressInput:
     plan_penalty_cost: float | None = None
 
 
-def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quiet) -> StressInput:
+def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet) -> StressInput:
     """Read and validate the input, then the plan's orders (InputRefused when either fails)."""
     data, warnings = load(input_path, progress)
     plan = read_plan_orders(plan_path, data)
@@ -360,7 +357,7 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = _quie
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
-                progress: Progress = _quiet) -> StressResult:
+                progress: Progress = quiet) -> StressResult:
     """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named."""
     tasks = chunks(samples, seed, mode)
     progress(f"stress  {samples} sample(s) in {len(tasks)} chunk(s) on {workers.describe()}")

@@ -40,9 +40,11 @@ import numpy as np
 from optimizer.analysis import metrics
 from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
-from optimizer.pipeline import _Stages, load, plan_from_data
+from optimizer.pipeline import load
 from optimizer.contract.results import COST_TERMS, ERROR, Plan
 from optimizer.contract.problems import InputRefused, Problem
+from optimizer.solving.session import plan_from_data
+from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
@@ -52,10 +54,6 @@ MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # included) while it hands over and solves a model, so two solves in threads of one process would
 # tangle their output: a worker process runs one solve at a time (give Dask workers one thread).
 _ONE_SOLVE_AT_A_TIME = threading.Lock()
-
-
-def _quiet(message: str) -> None:
-    pass
 
 
 # --- the varied inputs -------------------------------------------------------------------------
@@ -197,7 +195,7 @@ def solve_point(data: PlanningData, point: Point) -> dict:
         varied = variation.apply(varied, value)
     started, cpu_started = time.perf_counter(), time.process_time()
     with _ONE_SOLVE_AT_A_TIME:
-        plan = plan_from_data(varied, _Stages(_quiet))
+        plan = plan_from_data(varied, Stages())
     return measure(plan, varied, point.countries) | {"seconds": time.perf_counter() - started,
                                                      "cpu_seconds": time.process_time() - cpu_started}
 
@@ -275,7 +273,7 @@ class SweepInput:
 
 
 def prepare_sweep(input_path: Path, variations: list[Variation], time_limit_s: float | None = None,
-            progress: Progress = _quiet) -> SweepInput:
+            progress: Progress = quiet) -> SweepInput:
     """Load and validate INPUT and check the variations against it (InputRefused when either fails)."""
     data, warnings = load(input_path, progress)
     problems = check_variations(variations, data)
@@ -292,13 +290,13 @@ def watched_countries(variations: list[Variation], data: PlanningData) -> tuple[
     return varied or tuple(data.country_max_share)
 
 
-def run_sweep(input_path: Path, variations: list[Variation], workers: Workers, progress: Progress = _quiet,
+def run_sweep(input_path: Path, variations: list[Variation], workers: Workers, progress: Progress = quiet,
               time_limit_s: float | None = None) -> SweepResult:
     """Validate INPUT and solve it at every point of the variations' grid where ``workers`` says."""
     return sweep(prepare_sweep(input_path, variations, time_limit_s, progress), workers, progress)
 
 
-def sweep(prepared: SweepInput, workers: Workers, progress: Progress = _quiet) -> SweepResult:
+def sweep(prepared: SweepInput, workers: Workers, progress: Progress = quiet) -> SweepResult:
     """Solve every point of the grid where ``workers`` says; a point that fails becomes a row saying why."""
     data, variations = prepared.data, prepared.variations
     points = grid(variations, watched_countries(variations, data))

@@ -191,23 +191,59 @@ def test_money_and_numbers_read_like_a_person_writes_them():
     assert number(1638.2) == "1,638" and number(12.345) == "12.3" and number(0.27) == "0.27"
 
 
-def test_re_solves_stop_starting_when_the_time_limit_has_passed(tmp_path, monkeypatch):
-    """ga and ge are both short; the clock passes time_limit_s after ga is measured, so ge is named as
-    not measured, on the Why short sheet too, and the plan is written as ever."""
-    import itertools
-    import types
+def test_re_solves_stop_starting_when_analysis_time_s_has_run_out(tmp_path, monkeypatch):
+    """ga and ge are both short. The budget's clock is a fake one that each re-solve moves by 1 s, and
+    analysis_time_s is ga's number of re-solves (its limits + 2): once ga is measured no second is left,
+    so ge is named as not measured, on the Why short sheet too, and the plan is written as ever."""
+    import functools
 
     import optimizer.analysis.analyse as analysis
+    import optimizer.pipeline as pipeline
+    from optimizer.solving.session import plan_from_data
+    from workbooks import write_workbook
 
     book = sheets(1, Demand=demand(10) + demand(10, mineral="ge"))
     book["Minerals"].append({"mineral": "ge", "shortfall_penalty": 100})
     book["Offers"].append({"supplier": "S1", "mineral": "ge", "unit_price": 10, "max_per_period": 6})
     book["Offers"][0]["max_per_period"] = 6
-    ticks = itertools.chain([0.0, 0.0], itertools.repeat(1e9))  # the deadline is set, ga starts, then late
-    monkeypatch.setattr(analysis, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    ga_resolves = len(limits_touching(pipeline.load(write_workbook(tmp_path / "probe.xlsx", book))[0], "ga")) + 2
+    book["Settings"]["analysis_time_s"] = ga_resolves
+    now = [0.0]
+    measured = []
+
+    def one_second_each(data, mineral, budget):
+        measured.append((mineral, budget.remaining()))
+        shortfall = real(data, mineral, budget)
+        now[0] += 1.0
+        return shortfall
+
+    real = analysis.shortfall_when_solved
+    monkeypatch.setattr(analysis, "shortfall_when_solved", one_second_each)
+    monkeypatch.setattr(pipeline, "plan_from_data", functools.partial(plan_from_data, clock=lambda: now[0]))
     result = run_case(tmp_path, book)
+    assert [mineral for mineral, _ in measured] == ["ga"] * ga_resolves  # ge never started
+    assert [left for _, left in measured] == [ga_resolves - i for i in range(ga_resolves)]
     assert {c.mineral for c in result.plan.analysis.causes} == {"ga"}
+    assert all(c.relaxed is not None for c in result.plan.analysis.causes)
     assert result.plan.analysis.note.startswith("1 of the minerals short (ge) were not measured")
     rows = list(openpyxl.load_workbook(result.output)["Why short"].iter_rows(values_only=True))
     findings = [row[rows[0].index("finding")] for row in rows[1:]]
     assert any(f and f.startswith("Not measured: 1 of the minerals short (ge)") for f in findings)
+
+
+def test_no_time_left_names_the_marginals_and_every_mineral_not_measured(tmp_path):
+    """analysis_time_s 0: the plan is written as ever, the Sensitivities sheet says its marginals were not
+    measured and why, and Why short names ga as not measured."""
+    book = sheets(1, Demand=demand(10))
+    book["Funding"][0]["amount"] = 50  # ga 5 t short (test_budget)
+    book["Settings"]["analysis_time_s"] = 0
+    result = run_case(tmp_path, book)
+    analysis = result.plan.analysis
+    assert analysis.marginals == [] and analysis.marginals_note == "no time left of analysis_time_s (0 s)"
+    assert analysis.causes == [] and analysis.note.startswith("1 of the minerals short (ga) were not measured")
+    workbook = openpyxl.load_workbook(result.output)
+    for sheet, expected in (("Sensitivities", "Not measured: no time left of analysis_time_s (0 s)."),
+                            ("Why short", "Not measured: 1 of the minerals short (ga)")):
+        rows = list(workbook[sheet].iter_rows(values_only=True))
+        findings = [row[rows[0].index("finding")] for row in rows[1:]]
+        assert any(f and f.startswith(expected) for f in findings), (sheet, findings)

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from optimizer import pipeline
+from optimizer.solving import session
 from optimizer.cli import main
 from optimizer.intake.generate import SIZES, write_generated_workbook
 from optimizer.solving.bounds import order_bound_warnings
-from optimizer.pipeline import load
+from optimizer.pipeline import load, run
 from optimizer.contract.problems import WARNING
 from workbooks import base_sheets, write_workbook
 
@@ -122,14 +122,14 @@ def test_well_scaled_workbooks_do_not_warn(tmp_path):
 @pytest.fixture
 def corrupted_plans(monkeypatch):
     """The model's plan with its first order 1 t larger: its stock balance and costs no longer add up."""
-    real = pipeline.extract_plan
+    real = session.extract_plan
 
     def extract_then_corrupt(model, data, solve):
         plan = real(model, data, solve)
         orders = plan.orders.copy()
         orders.loc[orders.index[0], "quantity"] += 1.0
         return dataclasses.replace(plan, orders=orders)
-    monkeypatch.setattr(pipeline, "extract_plan", extract_then_corrupt)
+    monkeypatch.setattr(session, "extract_plan", extract_then_corrupt)
 
 
 def test_a_plan_the_checker_rejects_is_never_written(tmp_path, corrupted_plans):
@@ -152,13 +152,13 @@ def test_a_plan_the_checker_rejects_is_never_written(tmp_path, corrupted_plans):
 
 def test_corruption_is_caught_within_the_checker_tolerance(tmp_path, monkeypatch):
     """A plan off by far less than a unit (1e-9 t) is solver noise and is written; one off by 1 t is not."""
-    real = pipeline.extract_plan
+    real = session.extract_plan
     noise = {"size": 1e-9}
 
     def extract_with_noise(model, data, solve):
         plan = real(model, data, solve)
         return dataclasses.replace(plan, orders=plan.orders.assign(quantity=plan.orders["quantity"] + noise["size"]))
-    monkeypatch.setattr(pipeline, "extract_plan", extract_with_noise)
+    monkeypatch.setattr(session, "extract_plan", extract_with_noise)
     sheets = base_sheets()
     sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 5}]
     source = write_workbook(tmp_path / "input.xlsx", sheets)
@@ -180,8 +180,8 @@ def test_a_big_m_above_a_million_times_the_smallest_quantity_is_warned_and_reach
                         {"mineral": "ga", "period": 2, "quantity": 2_000}]
     source = write_workbook(tmp_path / "big m.xlsx", sheets)
     output = tmp_path / "plan.xlsx"
-    run = pipeline.run(source, output_path=output)
-    big_m = [w for w in run.warnings if "can reach" in w.expected]
+    result = run(source, output_path=output)
+    big_m = [w for w in result.warnings if "can reach" in w.expected]
     assert len(big_m) == 1
     assert big_m[0].sheet == "Offers"
     assert "an order of ga from S1 can reach 2e+03 t" in big_m[0].expected

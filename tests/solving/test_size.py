@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from models import build_model
 from models.results import model_size
-from optimizer import pipeline
+from optimizer.solving import session
 from optimizer.solving import size
 from optimizer.cli import main
 from optimizer.intake.generate import SIZES, write_generated_workbook
@@ -75,7 +75,7 @@ def test_the_generated_xl_workbook_is_estimated_without_building_and_fits_far_be
     release rule (docs/performance.md); serve_first adds at most one yes/no per stock class and period with
     demand, 28,920 more: 209,486 x 8,500 bytes = 1.78 GB, refused on no machine with more than that
     available (24 GB here: a tenth of it would do)."""
-    monkeypatch.setattr(pipeline, "build_model", lambda *args, **kwargs: pytest.fail("the model was built"))
+    monkeypatch.setattr(session, "build_model", lambda *args, **kwargs: pytest.fail("the model was built"))
     data, _ = load(write_generated_workbook(tmp_path / "XL.xlsx", SIZES["XL"]))
     estimated = estimate(data)
     assert estimated.columns == 180_566 + 28_920
@@ -100,7 +100,7 @@ def test_ten_million_periods_are_refused_before_building_with_both_figures(tmp_p
     16 GB available (patched, so the test means the same on every machine). Exit 2 before any
     model is built, and reading, validating and estimating stay small: under 50 MB at their peak."""
     monkeypatch.setattr(size, "available_memory", lambda: 16 * GB)
-    monkeypatch.setattr(pipeline, "build_model", lambda *args, **kwargs: pytest.fail("the model was built"))
+    monkeypatch.setattr(session, "build_model", lambda *args, **kwargs: pytest.fail("the model was built"))
     path = ten_million_periods(tmp_path)
     tracemalloc.start()
     try:

@@ -25,7 +25,7 @@ from optimizer.replan.changes import FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL,
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
 from optimizer.replan.history import History
-from optimizer.pipeline import plan_from_data
+from optimizer.solving.session import plan_from_data
 from optimizer.contract.results import FEASIBLE, SolveResult
 from optimizer.replan.replan import Options, plan_input
 

@@ -1,0 +1,169 @@
+"""The one place where a model is built, started, solved and read back, under one time budget.
+
+Every solve of the engine goes through here: the plan (``plan_from_data``, then its
+stability pass), the conflicts of an infeasible input (``conflicts``), the plan's LP
+for the marginals (``marginals``), each why-short re-solve (``shortfall_when_solved``)
+and the change-penalty comparison of a re-plan (``plan_without_change_cost``).
+Callers outside optimizer/solving/ never import models/, pyomo or highspy.
+
+The time budget (optimizer/solving/budget.py): Settings ``time_limit_s`` bounds
+the main solve (block start and search). Everything solved after it draws on one
+``TimeBudget`` of ``analysis_time_s`` seconds, opened when the main solve ends and
+kept on the plan (``plan.analysis_budget``): a part that finds no time left is
+skipped, and its caller names it on the sheet it would have filled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable
+
+from models import build_model
+from models.blocks import mineral_of
+from models.ordering import order_upper_bounds
+from models.release import apply_serve_first
+from models.results import describe_conflicts, extract_plan, model_size
+from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
+from models.stability import change_cost as change_cost_of_orders
+from models.start import commitments_only_start, replan_start, start_from_orders
+from optimizer.contract.data import PlanningData, Slot
+from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, SolveResult
+from optimizer.solving.budget import TimeBudget
+from optimizer.solving.highs import solve_model, write_lp
+from optimizer.solving.stability import stabilise
+from optimizer.stages import Stages
+
+RESOLVE_TIME_LIMIT_S = 30.0  # per why-short re-solve: each holds one mineral's decisions only
+RESOLVE_GAP = 1e-6
+
+
+def build(data: PlanningData, previous_orders: dict[Slot, float] | None = None):
+    """The Pyomo model of ``data`` (models/); with ``previous_orders`` and change_penalty > 0, with its change cost."""
+    return build_model(data, previous_orders=previous_orders)
+
+
+def first_start(model, data: PlanningData, previous_orders: dict[Slot, float] | None = None,
+                always_previous: bool = False):
+    """The main solve's start (models/start.py): the commitments alone (a plan in hand even if the time
+    limit hits); with ``previous_orders`` the previous plan, on large models (or ``always_previous``)."""
+    if previous_orders is None:
+        return commitments_only_start(model, data)
+    if always_previous:
+        return start_from_orders(model, data, previous_orders)
+    return replan_start(model, data, previous_orders)
+
+
+def solve_main(model, data: PlanningData, start) -> SolveResult:
+    """The main solve: ``time_limit_s`` for the block start (per mineral) and the search, to ``mip_gap``."""
+    settings = data.settings
+    return solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
+
+
+def read_back(model, data: PlanningData, result: SolveResult) -> Plan:
+    """The plan held by a solved model (models/results.py)."""
+    return extract_plan(model, data, result)
+
+
+def size_of(model) -> dict[str, int]:
+    """Variables, binaries and constraints of a built model, for the Summary and the benchmarks."""
+    return model_size(model)
+
+
+def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | None = None,
+                   clock: Callable[[], float] = time.perf_counter, save_lp: Path | None = None) -> Plan:
+    """Build, solve and read back the plan; an infeasible model is analysed for its conflicts.
+
+    ``previous_orders`` (a re-plan, optimizer/replan/replan.py): the previous plan's orders start
+    the solver (large models: models/start.py replan_start), with Settings
+    change_penalty > 0 each unit of change against them costs, and the stability
+    pass (optimizer/solving/stability.py) moves the plan as close to them as the gap allows.
+    The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
+    when the main solve ends. ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
+    """
+    with stages.stage("build"):
+        model = build(data, previous_orders)
+        start = first_start(model, data, previous_orders)
+        if save_lp is not None:
+            write_lp(model, save_lp)
+    with stages.stage("solve"):
+        result = solve_main(model, data, start)
+    budget = TimeBudget(data.settings.analysis_seconds, clock)  # what is solved after the plan draws on it
+    if result.status == INFEASIBLE:
+        with stages.stage("diagnose"):
+            plan = Plan.empty(INFEASIBLE, result, conflicts(data, budget))
+        return dataclasses.replace(plan, model_size=size_of(model))
+    if result.status == ERROR:
+        return Plan.empty(ERROR, result)
+    plan = read_back(model, data, result)
+    with stages.stage("stability"):
+        plan = stabilise(model, data, plan, result, previous_orders, budget)
+    return dataclasses.replace(plan, analysis_budget=budget)
+
+
+def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
+    """The plan's budget of analysis_time_s, or a new one for a plan made elsewhere (a test, a script)."""
+    budget = plan.analysis_budget
+    return budget if isinstance(budget, TimeBudget) else TimeBudget(data.settings.analysis_seconds)
+
+
+def no_time_left(budget: TimeBudget) -> str:
+    """How a part skipped for lack of time is named on its sheet."""
+    return f"no time left of analysis_time_s ({budget.seconds:g} s)"
+
+
+def conflicts(data: PlanningData, budget: TimeBudget) -> list[str]:
+    """One sentence per limit that cannot be met, from the elastic model (models/results.py)."""
+    if budget.exhausted():
+        return ["the limits that conflict could not be identified: " + no_time_left(budget)]
+    elastic = build_model(data, elastic=True)
+    result = solve_model(elastic, 0.0, budget.remaining())
+    if result.objective is None:
+        return ["the limits that conflict could not be identified: " + result.message]
+    return describe_conflicts(elastic, data) or ["the commitments cannot all be met"]
+
+
+def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Marginal] | None:
+    """The duals of the plan's LP (its binaries fixed, models/sensitivity.py); empty when the LP is not
+    solved to optimality, None when no time of the budget is left to solve it."""
+    if budget.exhausted():
+        return None
+    model = sensitivity_model(build(data), data, plan.orders)
+    result = solve_model(model, 0.0, budget.remaining())
+    if result.status != OPTIMAL:
+        return []
+    return read_marginals(model, data)
+
+
+def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) -> float | None:
+    """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data); None when no
+    plan is found in the time given (at most RESOLVE_TIME_LIMIT_S of what is left of the budget)."""
+    seconds = budget.slice(min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
+    if seconds <= 0:
+        return None
+    model = build(data)
+    result = solve_model(model, RESOLVE_GAP, seconds)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return None
+    apply_serve_first(model, data)
+    return expected_shortfall(model, mineral)
+
+
+def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget) -> dict[Slot, float] | None:
+    """The orders the same data would get without the change penalty (started from ``plan``), in the
+    seconds left of the budget (None when none are left or no plan is found in them)."""
+    if budget.exhausted():
+        return None
+    free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
+    model = build(free)
+    start = first_start(model, free, plan.order_quantities(), always_previous=True)
+    result = solve_model(model, free.settings.mip_gap, budget.remaining(), start=start, blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return None
+    return read_back(model, free, result).order_quantities()
+
+
+def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None) -> float:
+    """change_penalty * sum of |x - x_prev| over the model's order slots (models/stability.py)."""
+    return change_cost_of_orders(data, orders, previous_orders, order_upper_bounds(data))
