@@ -42,7 +42,7 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tupl
     """Each limit touching each mineral short, lifted alone, and all of them together; and the minerals
     short that were not measured because ``budget`` had run out."""
     causes, unmeasured = [], []
-    for mineral in minerals_short(plan, data):
+    for mineral, in_plan in minerals_short(plan, data).items():
         if budget.exhausted():
             unmeasured.append(mineral)
             continue
@@ -55,12 +55,12 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tupl
             continue
         for limit in limits:
             causes.append(Cause(mineral, limit.name, limit.what, baseline,
-                                shortfall_when_solved(limit.relax(alone), mineral, budget)))
+                                shortfall_when_solved(limit.relax(alone), mineral, budget), in_plan))
         if any(limit.name != PENALTY for limit in limits):
             causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline,
-                                shortfall_when_solved(relax_all(alone, limits), mineral, budget)))
+                                shortfall_when_solved(relax_all(alone, limits), mineral, budget), in_plan))
         if not any(offer.mineral == mineral for offer in data.offers.values()):
-            causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline))
+            causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
     return causes, unmeasured
 
 

@@ -25,7 +25,10 @@ MATTERS = 0.005  # a cause that removes less than this share of the shortfall "d
 SENSITIVITY_COLUMNS = ["limit", "item", "period", "finding", "cost_change_per_unit", "per", "status", "change",
                        "effect"]
 CAUSE_COLUMNS = ["mineral", "limit", "finding", "removed", "removed_share", "expected_shortfall",
-                 "shortfall_if_lifted", "unit"]
+                 "shortfall_if_lifted", "shortfall_in_plan", "unit"]
+# The plan (solved to mip_gap) and the tight re-solve as given may settle on different shortfalls;
+# past this relative difference the sentence names both.
+RESOLVE_DIFFERS = 0.01
 
 
 # --- numbers as words --------------------------------------------------------------------------
@@ -185,7 +188,7 @@ def causes_frame(causes: list[Cause], data: PlanningData) -> pd.DataFrame:
         share = cause.removed / cause.shortfall if cause.shortfall > 0 else 0.0
         rows.append({
             "mineral": cause.mineral, "unit": unit, "expected_shortfall": cause.shortfall, "limit": cause.limit,
-            "shortfall_if_lifted": cause.relaxed, "removed": cause.removed,
+            "shortfall_if_lifted": cause.relaxed, "shortfall_in_plan": cause.in_plan, "removed": cause.removed,
             "removed_share": share, "finding": _cause_finding(cause, unit, share, data),
         })
     frame = pd.DataFrame(rows, columns=CAUSE_COLUMNS)
@@ -236,7 +239,12 @@ def verdicts(causes: list[Cause], data: PlanningData) -> dict[str, str]:
         named = sorted((c for c in items if c.limit not in (ALL_LIMITS, NO_OFFER, TARGETS) and shortfall > 0
                         and c.removed / shortfall >= MATTERS), key=lambda c: -c.removed)
         parts = [f"{c.limit} {percent(c.removed / shortfall)}" for c in named[:3]]
-        text = f"{mineral} ({number(shortfall)} {unit} short): "
+        in_plan = items[0].in_plan
+        if in_plan is None or abs(in_plan - shortfall) <= RESOLVE_DIFFERS * max(in_plan, shortfall):
+            text = f"{mineral} ({number(shortfall)} {unit} short): "
+        else:  # say which figure the shares are of, beside the plan's own
+            text = (f"{mineral} ({number(in_plan)} {unit} short in the plan; {number(shortfall)} {unit} in a "
+                    "re-solve of it alone, within the plan's gap): ")
         text += ("lifting one limit alone removes, of it: " + ", ".join(parts)) if parts else \
             "no single limit removes it"
         together = next((c for c in items if c.limit == ALL_LIMITS and c.relaxed is not None), None)

@@ -67,13 +67,18 @@ class SolveResult:
 
 @dataclass(frozen=True)
 class Cause:
-    """One measurement: the mineral's expected shortfall with ``limit`` lifted, against the plan's."""
+    """One measurement: the mineral's expected shortfall with ``limit`` lifted, against the re-solve as given.
+
+    Both come from re-solves of the mineral alone to a tight gap; the plan itself, solved to the
+    workbook's ``mip_gap``, may differ from the re-solve as given (``in_plan`` is its own figure).
+    """
 
     mineral: str
     limit: str
     what: str
-    shortfall: float  # expected units short (unmet demand + stock below target, summed over periods)
+    shortfall: float  # expected units short in the re-solve as given (unmet demand + stock below target)
     relaxed: float | None  # the same with the limit lifted; None when the re-solve found no plan
+    in_plan: float | None = None  # the plan's own expected shortfall of the mineral
 
     @property
     def removed(self) -> float:

@@ -111,7 +111,7 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         TableSpec("Concentration", concentration, {**hhi, **risk, "largest_country_share_after": SHARE,
                                                    **{c: QUANTITY for c in concentration.columns
                                                       if c.endswith("_quantity")}}),
-        TableSpec("Why short", causes, {"expected_shortfall": QUANTITY,
+        TableSpec("Why short", causes, {"expected_shortfall": QUANTITY, "shortfall_in_plan": QUANTITY,
                                                         "shortfall_if_lifted": QUANTITY, "removed": QUANTITY,
                                                         "removed_share": SHARE}, wide=("finding",)),
         TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": MONEY,
