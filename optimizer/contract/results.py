@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
@@ -97,6 +98,18 @@ class Analysis:
     marginals_note: str = ""  # why the marginals were not measured (the Sensitivities sheet)
 
 
+class SolverSeconds(Protocol):
+    """What a plan knows of its budget of solver seconds (optimizer/solving/budget.py ``TimeBudget`` is one)."""
+
+    seconds: float
+
+    def remaining(self) -> float:
+        """Seconds left, never below 0."""
+
+    def exhausted(self) -> bool:
+        """Whether no second is left."""
+
+
 @dataclass(frozen=True)
 class PlanChanges:
     """Against the previous plan (optimizer/replan/changes.py): the Changes sheet and the Summary's figures."""
@@ -162,8 +175,8 @@ class Plan:
     # The stability pass against the previous plan, added after the solve.
     stability: StabilityPass | None = None
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
-    # the stability pass, then the change comparisons, draw on it.
-    analysis_budget: object | None = None
+    # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
+    analysis_budget: SolverSeconds | None = None
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""
