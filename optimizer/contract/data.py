@@ -161,6 +161,8 @@ class PlanningData:
     frozen_periods: int = 0  # --freeze N: in periods 1..N no order is placed but the commitments
     frozen_orders: frozenset[Slot] = frozenset()  # the commitments that are the previous plan's frozen orders
     country_max_share: dict[str, float] = field(default_factory=dict)
+    # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
+    origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
@@ -191,6 +193,28 @@ class PlanningData:
     def country(self, supplier: str) -> str:
         """The country of ``supplier``."""
         return self.suppliers[supplier].country
+
+    @property
+    def countries(self) -> set[str]:
+        """Every country material can come from: the suppliers' and the Origins sheet's."""
+        return {s.country for s in self.suppliers.values()} | {c for shares in self.origins.values() for c in shares}
+
+    def origin_shares(self, supplier: str, mineral: str) -> dict[str, float]:
+        """share(s,m,c): where ``supplier``'s ``mineral`` comes from, shares adding up to 1.
+
+        The Origins rows of the supplier and mineral, else its rows without a mineral,
+        else none; what they leave comes from the supplier's own country.
+        """
+        given = self.origins.get((supplier, mineral), self.origins.get((supplier, None), {}))
+        own = self.country(supplier)
+        shares = {own: 1.0} if not given else {**given, own: given.get(own, 0.0) + 1.0 - sum(given.values())}
+        return {country: share for country, share in shares.items() if share > 1e-12}
+
+    def arrival_loss(self, scenario: Scenario, supplier: str, mineral: str, period: int) -> float:
+        """The share of an arrival of ``mineral`` from ``supplier`` in ``period`` that ``scenario`` loses:
+        sum over origin countries c of share(s,m,c) * loss[k,c,t]."""
+        return sum(share * scenario.loss(country, period)
+                   for country, share in self.origin_shares(supplier, mineral).items())
 
     def risk_score(self, supplier: str) -> float:
         """The risk score of ``supplier``."""
