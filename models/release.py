@@ -114,14 +114,7 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
     demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
     with available = I[t-1] + arrivals[t] - demand[t]."""
-    arriving = defaultdict(lambda: defaultdict(float))  # (mineral, period) -> origin country -> before losses
-    for (supplier, mineral, period), quantity in orders.items():
-        arrival = period + data.offers[supplier, mineral].lead_time
-        for country, share in data.origin_shares(supplier, mineral).items():
-            arriving[mineral, arrival][country] += share * quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        for country, share in data.origin_shares(supplier, mineral).items():
-            arriving[mineral, period][country] += share * quantity
+    arriving = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> country -> before losses
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}

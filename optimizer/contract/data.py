@@ -210,6 +210,20 @@ class PlanningData:
         shares = {own: 1.0} if not given else {**given, own: given.get(own, 0.0) + 1.0 - sum(given.values())}
         return {country: share for country, share in shares.items() if share > 1e-12}
 
+    def arrivals_of(self, orders: dict[Slot, float]) -> dict[Slot, float]:
+        """``orders`` keyed by the period they arrive in: placed in t, an order of offer o arrives in t + lead_time."""
+        return {(s, m, t + self.offers[s, m].lead_time): q for (s, m, t), q in orders.items()}
+
+    def arriving_by_origin(self, arrivals: dict[Slot, float]) -> dict[tuple[str, int], dict[str, float]]:
+        """(mineral, period) -> origin country -> quantity arriving before losses: ``arrivals`` (keyed by
+        arrival period) and the pipeline, each supplier's quantity split by its origin_shares."""
+        arriving: dict[tuple[str, int], dict[str, float]] = {}
+        for (supplier, mineral, period), quantity in [*arrivals.items(), *self.pipeline.items()]:
+            by_country = arriving.setdefault((mineral, period), {})
+            for country, share in self.origin_shares(supplier, mineral).items():
+                by_country[country] = by_country.get(country, 0.0) + share * quantity
+        return arriving
+
     def arrival_loss(self, scenario: Scenario, supplier: str, mineral: str, period: int) -> float:
         """The share of an arrival of ``mineral`` from ``supplier`` in ``period`` that ``scenario`` loses:
         sum over origin countries c of share(s,m,c) * loss[k,c,t]."""

@@ -37,6 +37,8 @@ percentile is the smallest value that at least 95% of samples do not exceed.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,11 +205,12 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
     c_index = {c: i for i, c in enumerate(countries)}
     periods = data.settings.num_periods
     arrivals = np.zeros((len(minerals), len(countries), periods))
-    arriving = [(o.supplier, o.mineral, o.arrival_period, o.quantity) for o in orders]
-    arriving += [(supplier, mineral, period, quantity) for (supplier, mineral, period), quantity in data.pipeline.items()]
-    for supplier, mineral, period, quantity in arriving:
-        for country, share in data.origin_shares(supplier, mineral).items():  # by origin (Origins)
-            arrivals[m_index[mineral], c_index[country], period - 1] += share * quantity
+    arrived: dict = defaultdict(float)
+    for order in orders:
+        arrived[order.supplier, order.mineral, order.arrival_period] += order.quantity
+    for (mineral, period), by_country in data.arriving_by_origin(arrived).items():  # by origin (Origins)
+        for country, quantity in by_country.items():
+            arrivals[m_index[mineral], c_index[country], period - 1] += quantity
     loss = np.zeros((len(data.scenarios), len(countries), periods))
     for k, scenario in enumerate(data.scenarios):
         for c, country in enumerate(countries):
