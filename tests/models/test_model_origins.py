@@ -16,6 +16,7 @@ from workbooks import write_workbook
 from inputcheck import read_and_validate
 from optimizer.analysis.metrics import concentration_frame
 from optimizer.checker import check_result_workbook
+from optimizer.reporting.workbook import mix_frame
 
 
 def refiner_book(num_periods: int = 1, china: float | None = 0.7, **changes) -> dict:
@@ -85,13 +86,16 @@ def test_a_china_ban_loses_70_percent_of_the_refiners_pipeline(tmp_path):
 
 def test_concentration_counts_the_refiner_by_origin(tmp_path):
     """10 t from R: 7 t Chinese, 3 t Belgian. HHI by country = 70^2 + 30^2 = 5800, by supplier
-    100^2 = 10000; the largest country after is China with 70%."""
+    100^2 = 10000; the largest country after is China with 70%. The Mix sheet's Belgian share of
+    R's row is 3 / 10 = 0.3 (what a Belgium cap would count)."""
     result = run_case(tmp_path, refiner_book(Demand=demand(10)))
     row = concentration_frame(result.plan, result.data).iloc[0]
     assert row["hhi_country_plan"] == approx(5800)
     assert row["hhi_supplier_plan"] == approx(10000)
     assert row["largest_country_after"] == "China"
     assert row["largest_country_share_after"] == approx(0.7)
+    mix = mix_frame(result.plan, result.data).set_index("supplier")
+    assert mix.loc["R", "country"] == "Belgium" and mix.loc["R", "country_share_of_orders"] == approx(0.3)
 
 
 def test_checker_catches_a_plan_that_ignores_origin_shares(tmp_path: Path):
