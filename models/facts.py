@@ -63,8 +63,9 @@ def model_facts(data: PlanningData, elastic: bool = False,
 
 
 def delivering_countries(data: PlanningData, order_slots) -> dict[str, set[str]]:
-    """mineral -> the countries that can deliver it: the suppliers of its order slots and of its pipeline."""
+    """mineral -> the countries that can deliver it: the origins (Origins, else the supplier's country)
+    of the suppliers of its order slots and of its pipeline."""
     countries: dict[str, set[str]] = {}
     for supplier, mineral, _ in (*order_slots, *data.pipeline):
-        countries.setdefault(mineral, set()).add(data.country(supplier))
+        countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries

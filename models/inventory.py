@@ -83,14 +83,13 @@ def scenario_classes(data: PlanningData, countries: dict[str, set[str]]) -> dict
 
 
 def _arrival_terms(model, data: PlanningData) -> dict[tuple[str, int], list[tuple[str, object]]]:
-    """(mineral, arrival period) -> [(country, quantity arriving before losses)]: orders and pipeline."""
+    """(mineral, arrival period) -> [(supplier, quantity arriving before losses)]: orders and pipeline."""
     arrivals: dict[tuple[str, int], list[tuple[str, object]]] = defaultdict(list)
     for supplier, mineral, period in model.ORDER_SLOTS:
         lead_time = data.offers[supplier, mineral].lead_time
-        arrivals[mineral, period + lead_time].append(
-            (data.country(supplier), model.Order[supplier, mineral, period]))
+        arrivals[mineral, period + lead_time].append((supplier, model.Order[supplier, mineral, period]))
     for (supplier, mineral, period), quantity in data.pipeline.items():
-        arrivals[mineral, period].append((data.country(supplier), quantity))
+        arrivals[mineral, period].append((supplier, quantity))
     return arrivals
 
 
@@ -100,14 +99,16 @@ def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
     def con_stock_balance(m, scenario, mineral, period):
         """Stock carries over, plus what arrives and is not lost, minus demand served.
 
-        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,c(s),t]) * (x[(s,m),t-L] + a[m,s,t])
+        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t])
                    - demand[m,t] + u[k,m,t],   with I[k,m,0] = initial_stock
+        loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t] (Origins; without
+        them the supplier's own country: loss[k,c(s),t])
         """
         previous = (data.minerals[mineral].initial_stock if period == 1
                     else m.Stock[scenario, mineral, period - 1])
         losses = scenario_by_name[scenario]
-        arrived = sum((1.0 - losses.loss(country, period)) * quantity
-                      for country, quantity in arrivals.get((mineral, period), ()))
+        arrived = sum((1.0 - data.arrival_loss(losses, supplier, mineral, period)) * quantity
+                      for supplier, quantity in arrivals.get((mineral, period), ()))
         demand = data.demand.get((mineral, period), 0.0)
         unmet = m.Unmet[scenario, mineral, period] if demand > 0 else 0.0
         return m.Stock[scenario, mineral, period] == previous + arrived - demand + unmet

@@ -66,23 +66,26 @@ def capped_minerals(data: PlanningData, offers_of_mineral) -> list[str]:
         mineral for mineral, offers in offers_of_mineral.items()
         if data.minerals[mineral].max_supplier_share < 1.0
         or max(data.risk_score(s) for s, _ in offers) > data.minerals[mineral].max_avg_risk
-        or any(data.country_max_share.get(data.country(s), 1.0) < 1.0 for s, _ in offers)
+        or any(data.country_max_share.get(country, 1.0) < 1.0
+               for s, m in offers for country in data.origin_shares(s, m))
     )
 
 
 def _add_country_share(model, data: PlanningData, offers_of_mineral) -> None:
     index = sorted({
-        (mineral, data.country(supplier))
+        (mineral, country)
         for mineral, offers in offers_of_mineral.items() for supplier, _ in offers
-        if data.country_max_share.get(data.country(supplier), 1.0) < 1.0
+        for country in data.origin_shares(supplier, mineral)
+        if data.country_max_share.get(country, 1.0) < 1.0
     })
     model.COUNTRY_SHARE_INDEX = pyo.Set(dimen=2, initialize=index, ordered=True)
     slack = add_slack(model, "con_country_share", model.COUNTRY_SHARE_INDEX)
 
     def con_country_share(m, mineral, country):
-        """A country supplies at most max_share of a mineral's orders:
-        sum of X[o] over offers of m from c <= max_share[c] * sum of X[o] over offers of m."""
-        from_country = sum(m.OfferTotal[o] for o in offers_of_mineral[mineral] if data.country(o[0]) == country)
+        """A country supplies at most max_share of a mineral's orders, counted by origin (Origins):
+        sum over offers o of m of share(s(o),m,c) * X[o] <= max_share[c] * sum of X[o] over offers of m."""
+        from_country = sum(share * m.OfferTotal[o] for o in offers_of_mineral[mineral]
+                           if (share := data.origin_shares(*o).get(country, 0.0)) > 0.0)
         return (from_country <= data.country_max_share[country] * m.MineralTotal[mineral]
                 + slack_of(slack, (mineral, country)))
 

@@ -166,7 +166,7 @@ class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
     (demand from the arrival a on + the largest target from a on) / (1 - loss), with the
-    largest loss below 1 that any scenario inflicts on the supplier's country at a (a
+    largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
     least min_order and the largest discount threshold. Sums from each period on are
     computed once per mineral.
@@ -184,7 +184,7 @@ class OrderNeeds:
                 target = max(target, data.targets.get((mineral, t), 0.0))
                 self.demand_from[mineral, t] = demand
                 self.target_from[mineral, t] = target
-        self.kept: dict[tuple[str, int], float] = {}
+        self.kept: dict[tuple[str, str, int], float] = {}
 
     def of(self, slot: Slot) -> float:
         """What an optimal plan can use of the order in ``slot`` (see ``order_upper_bounds``)."""
@@ -193,14 +193,16 @@ class OrderNeeds:
         arrival = period + offer.lead_time
         served = self.demand_from.get((mineral, arrival), 0.0) + self.target_from.get((mineral, arrival), 0.0)
         thresholds = max((q for q, _ in offer.discounts), default=0.0)
-        return max(served / self._kept(self.data.country(supplier), arrival), offer.min_order, thresholds)
+        return max(served / self._kept(supplier, mineral, arrival), offer.min_order, thresholds)
 
-    def _kept(self, country: str, arrival: int) -> float:
-        """The smallest share above 0 of an arrival any scenario delivers (1 - the largest loss below 1)."""
-        key = (country, arrival)
+    def _kept(self, supplier: str, mineral: str, arrival: int) -> float:
+        """The smallest share above 0 of an arrival any scenario delivers (1 - the largest loss below 1),
+        the loss counted over the supplier's origin countries (PlanningData.arrival_loss)."""
+        key = (supplier, mineral, arrival)
         if key not in self.kept:
             self.kept[key] = min((1.0 - loss for k in self.data.all_scenarios
-                                  if (loss := k.loss(country, arrival)) < 1.0), default=1.0)
+                                  if (loss := self.data.arrival_loss(k, supplier, mineral, arrival)) < 1.0),
+                                 default=1.0)
         return self.kept[key]
 
 
@@ -214,7 +216,8 @@ def dilution_factor(data: PlanningData, mineral: str) -> float:
     """
     spec = data.minerals[mineral]
     suppliers = [s for s, m in data.offers if m == mineral]
-    shares = [data.country_max_share.get(data.country(s), 1.0) for s in suppliers] + [spec.max_supplier_share]
+    shares = [data.country_max_share.get(country, 1.0)
+              for s in suppliers for country in data.origin_shares(s, mineral)] + [spec.max_supplier_share]
     smallest = min((share for share in shares if share > 0.0), default=1.0)
     risks = [data.risk_score(s) for s in suppliers]
     below = [r for r in risks if r < spec.max_avg_risk]

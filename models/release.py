@@ -114,11 +114,7 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
     demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
     with available = I[t-1] + arrivals[t] - demand[t]."""
-    arriving = defaultdict(lambda: defaultdict(float))  # (mineral, period) -> country -> before losses
-    for (supplier, mineral, period), quantity in orders.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time][data.country(supplier)] += quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period][data.country(supplier)] += quantity
+    arriving = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> country -> before losses
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}

@@ -97,13 +97,8 @@ def _funding(model) -> pd.DataFrame:
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
     """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
-    before_losses: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for supplier, mineral, period in model.ORDER_SLOTS:
-        arrival = period + data.offers[supplier, mineral].lead_time
-        quantity = max(0.0, _clean(pyo.value(model.Order[supplier, mineral, period])))
-        before_losses[mineral, arrival][data.country(supplier)] += quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        before_losses[mineral, period][data.country(supplier)] += quantity
+    orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
+    before_losses = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> origin country -> quantity
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
     for scenario, mineral, period in _every_stock_row(model, data):
@@ -170,7 +165,7 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
         "con_order_funded": lambda slot: slot == index,
         "con_source_amount": lambda slot: pays(data.funding[index], slot),
         "con_period_budget": lambda slot: slot[2] == index[1] and pays(data.funding[index[0]], slot),
-        "con_country_share": lambda slot: slot[1] == index[0] and data.country(slot[0]) == index[1],
+        "con_country_share": lambda slot: slot[1] == index[0] and index[1] in data.origin_shares(*slot[:2]),
         "con_supplier_share": lambda slot: slot[:2] == index,
         "con_average_risk": lambda slot: slot[1] == index,
         "con_max_stock": lambda slot: slot[1] == index[0]

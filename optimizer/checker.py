@@ -406,15 +406,16 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
 
 def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: dict[Slot, float],
                        data: PlanningData) -> float:
-    """sum over s of (1 - loss[k,c(s),t]) * (x[(s,m),t-L] + a[m,s,t])."""
+    """sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t]), with
+    loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t]."""
     total = 0.0
-    for name, supplier in data.suppliers.items():
+    for name in data.suppliers:
         offer = data.offers.get((name, mineral))
         amount = data.pipeline.get((name, mineral, period), 0.0)
         if offer is not None:
             amount += ordered.get((name, mineral, period - offer.lead_time), 0.0)
         if amount:
-            total += (1 - scenario.loss(supplier.country, period)) * amount
+            total += (1 - data.arrival_loss(scenario, name, mineral, period)) * amount
     return total
 
 
@@ -494,7 +495,8 @@ def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> lis
         total = sum(by_supplier.values())
         by_country: dict[str, float] = defaultdict(float)
         for s, q in by_supplier.items():
-            by_country[data.country(s)] += q
+            for country, share in data.origin_shares(s, m).items():
+                by_country[country] += share * q
         for country, share in sorted(data.country_max_share.items()):
             if not tol.at_most(by_country[country], share * total, total):
                 problems.append(f"mineral {m}: country {country} share broken: {_fmt(by_country[country])} of "

@@ -44,6 +44,7 @@ HEADERS = {
                 "excluded_countries", "minerals"],
     "Budgets": ["source", "period", "amount"],
     "Countries": ["country", "max_share"],
+    "Origins": ["supplier", "mineral", "country", "share"],
     "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
                   "supply_loss"],
 }
@@ -204,6 +205,14 @@ COUNTRIES = [
     (CHINA, 0.65),  # EU Critical Raw Materials Act: at most 65% from one third country
 ]
 
+# (supplier, mineral, country, share): upstream origin, all illustrative. The Belgian refiner's
+# germanium is partly refined from Chinese concentrate and zinc-smelter residues; the Japanese
+# recycler's gallium scrap is partly imported from Chinese wafer and LED plants.
+ORIGINS = [
+    ("BE Specialty Metals Refiner", "germanium", CHINA, 0.3),
+    ("JP Gallium Recycler", "gallium", CHINA, 0.2),
+]
+
 # (scenario, probability, country, first_period, last_period, supply_loss)
 SCENARIOS = [
     ("China ban 2028", 0.2, CHINA, 5, 12, 1.0),
@@ -322,6 +331,7 @@ def sheet_rows() -> dict[str, list[Sequence]]:
         "Funding": FUNDING,
         "Budgets": budgets_rows(),
         "Countries": COUNTRIES,
+        "Origins": ORIGINS,
         "Scenarios": SCENARIOS,
     }
 

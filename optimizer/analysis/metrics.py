@@ -44,6 +44,16 @@ def supply(plan: Plan, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mineral", "supplier", "country", *VIEWS])
 
 
+def supply_by_origin(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """``supply`` with each supplier's quantities split over the countries its material comes from
+    (PlanningData.origin_shares): one row per mineral, supplier and origin country."""
+    table = supply(plan, data)
+    rows = [{**row, "country": country, **{view: share * row[view] for view in VIEWS}}
+            for row in table.to_dict("records")
+            for country, share in data.origin_shares(row["supplier"], row["mineral"]).items()]
+    return pd.DataFrame(rows, columns=table.columns)
+
+
 def hhi(quantities) -> float | None:
     """sum of (100 * share)^2 over holders; None when there is nothing to share."""
     values = [float(q) for q in quantities if q > 0]
@@ -54,19 +64,21 @@ def hhi(quantities) -> float | None:
 
 
 def concentration_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: HHI by country and by supplier for pipeline, plan and after; the largest country after."""
-    table = supply(plan, data)
+    """Per mineral: HHI by country (of origin) and by supplier for pipeline, plan and after; the largest
+    country after."""
+    table, by_origin = supply(plan, data), supply_by_origin(plan, data)
     rows = []
     for mineral in data.minerals:
         mine = table[table["mineral"] == mineral]
+        origins = by_origin[by_origin["mineral"] == mineral]
         row: dict[str, object] = {"mineral": mineral, "unit": data.minerals[mineral].unit}
         for view in VIEWS:
             row[f"{view}_quantity"] = float(mine[view].sum())
         for view in VIEWS:
-            row[f"hhi_country_{view}"] = hhi(mine.groupby("country")[view].sum())
+            row[f"hhi_country_{view}"] = hhi(origins.groupby("country")[view].sum())
         for view in VIEWS:
             row[f"hhi_supplier_{view}"] = hhi(mine[view])
-        by_country = mine.groupby("country")["after"].sum()
+        by_country = origins.groupby("country")["after"].sum()
         total = float(by_country.sum())
         row["largest_country_after"] = by_country.idxmax() if total > 0 else None
         row["largest_country_share_after"] = float(by_country.max()) / total if total > 0 else None
@@ -102,8 +114,8 @@ def reference_price(data: PlanningData) -> dict[str, float]:
 
 
 def country_shares(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Share of supply value from each country, before (pipeline) and after (pipeline + plan)."""
-    table = supply(plan, data)
+    """Share of supply value from each country of origin, before (pipeline) and after (pipeline + plan)."""
+    table = supply_by_origin(plan, data)
     price = reference_price(data)
     table = table.assign(weight=table["mineral"].map(price).fillna(0.0))
     rows = []

@@ -199,7 +199,7 @@ def _mineral_changed(data: PlanningData, mineral: str, **changes) -> PlanningDat
 
 
 def _country_cap(data: PlanningData, mineral: str) -> Limit | None:
-    capped = sorted(c for c in _offer_countries(data, mineral) if data.country_max_share.get(c, 1.0) < 1.0)
+    capped = sorted(c for c in _origin_countries(data, mineral) if data.country_max_share.get(c, 1.0) < 1.0)
     if not capped:
         return None
 
@@ -234,7 +234,7 @@ def _storage(data: PlanningData, mineral: str) -> Limit | None:
 
 def _disruptions(data: PlanningData, mineral: str) -> Limit | None:
     """Scenario losses in the countries that deliver the mineral (offers and pipeline), lifted."""
-    countries = _offer_countries(data, mineral) | {data.country(s) for s, m, _ in data.pipeline if m == mineral}
+    countries = _origin_countries(data, mineral)
     hit = [k for k in data.scenarios if any(x.country in countries and x.supply_loss > 0 for x in k.disruptions)]
     if not hit:
         return None
@@ -272,6 +272,12 @@ def _penalty(data: PlanningData, mineral: str) -> Limit | None:
 
 def _offer_countries(data: PlanningData, mineral: str) -> set[str]:
     return {data.country(o.supplier) for o in _offers_of(data, mineral)}
+
+
+def _origin_countries(data: PlanningData, mineral: str) -> set[str]:
+    """The countries the mineral's offers and pipeline deliver from: their suppliers' origins (Origins)."""
+    suppliers = {o.supplier for o in _offers_of(data, mineral)} | {s for s, m, _ in data.pipeline if m == mineral}
+    return {c for s in suppliers for c in data.origin_shares(s, mineral)}
 
 
 def _ample_money(data: PlanningData, mineral: str) -> float:

@@ -161,6 +161,8 @@ class PlanningData:
     frozen_periods: int = 0  # --freeze N: in periods 1..N no order is placed but the commitments
     frozen_orders: frozenset[Slot] = frozenset()  # the commitments that are the previous plan's frozen orders
     country_max_share: dict[str, float] = field(default_factory=dict)
+    # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
+    origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
@@ -191,6 +193,42 @@ class PlanningData:
     def country(self, supplier: str) -> str:
         """The country of ``supplier``."""
         return self.suppliers[supplier].country
+
+    @property
+    def countries(self) -> set[str]:
+        """Every country material can come from: the suppliers' and the Origins sheet's."""
+        return {s.country for s in self.suppliers.values()} | {c for shares in self.origins.values() for c in shares}
+
+    def origin_shares(self, supplier: str, mineral: str) -> dict[str, float]:
+        """share(s,m,c): where ``supplier``'s ``mineral`` comes from, shares adding up to 1.
+
+        The Origins rows of the supplier and mineral, else its rows without a mineral,
+        else none; what they leave comes from the supplier's own country.
+        """
+        given = self.origins.get((supplier, mineral), self.origins.get((supplier, None), {}))
+        own = self.country(supplier)
+        shares = {own: 1.0} if not given else {**given, own: given.get(own, 0.0) + 1.0 - sum(given.values())}
+        return {country: share for country, share in shares.items() if share > 1e-12}
+
+    def arrivals_of(self, orders: dict[Slot, float]) -> dict[Slot, float]:
+        """``orders`` keyed by the period they arrive in: placed in t, an order of offer o arrives in t + lead_time."""
+        return {(s, m, t + self.offers[s, m].lead_time): q for (s, m, t), q in orders.items()}
+
+    def arriving_by_origin(self, arrivals: dict[Slot, float]) -> dict[tuple[str, int], dict[str, float]]:
+        """(mineral, period) -> origin country -> quantity arriving before losses: ``arrivals`` (keyed by
+        arrival period) and the pipeline, each supplier's quantity split by its origin_shares."""
+        arriving: dict[tuple[str, int], dict[str, float]] = {}
+        for (supplier, mineral, period), quantity in [*arrivals.items(), *self.pipeline.items()]:
+            by_country = arriving.setdefault((mineral, period), {})
+            for country, share in self.origin_shares(supplier, mineral).items():
+                by_country[country] = by_country.get(country, 0.0) + share * quantity
+        return arriving
+
+    def arrival_loss(self, scenario: Scenario, supplier: str, mineral: str, period: int) -> float:
+        """The share of an arrival of ``mineral`` from ``supplier`` in ``period`` that ``scenario`` loses:
+        sum over origin countries c of share(s,m,c) * loss[k,c,t]."""
+        return sum(share * scenario.loss(country, period)
+                   for country, share in self.origin_shares(supplier, mineral).items())
 
     def risk_score(self, supplier: str) -> float:
         """The risk score of ``supplier``."""

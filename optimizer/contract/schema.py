@@ -294,6 +294,21 @@ COUNTRIES = Sheet(
     ),
 )
 
+ORIGINS = Sheet(
+    "Origins",
+    meaning="Upstream origin: the share of a supplier's material that comes from another country (a refiner "
+            "fed from mined material abroad); the rest comes from the supplier's own country. Country caps, "
+            "scenario losses and the Concentration sheet count the material by these origins.",
+    columns=(
+        SUPPLIER,
+        Column("mineral", TEXT, "mineral, as named in Minerals; rows with a mineral replace the supplier's "
+               "rows without one for that mineral", default_text="every mineral of the supplier"),
+        Column("country", TEXT, "country the material comes from", required=True),
+        _share("share", "share of the supplier's material (of that mineral) from this country; the shares of "
+               "one supplier (and mineral) add up to at most 1", default=None, required=True),
+    ),
+)
+
 SCENARIOS = Sheet(
     "Scenarios",
     meaning="Supply disruptions: a share of arrivals from a country is lost in a window of periods.",
@@ -309,7 +324,7 @@ SCENARIOS = Sheet(
 
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

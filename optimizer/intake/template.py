@@ -81,6 +81,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
     ],
     "Budgets": [{"source": "Ex-Im loan", "period": 1, "amount": 5_000_000}],
     "Countries": [{"country": "China", "max_share": 0.65}],
+    # a Belgian refiner fed partly with Chinese germanium: that part counts as Chinese in caps and bans
+    "Origins": [{"supplier": "BE Specialty Metals Refiner", "mineral": "germanium", "country": "China",
+                 "share": 0.4}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
 }

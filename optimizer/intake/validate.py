@@ -225,8 +225,10 @@ class _Validator:
         commitments, commitment_prices = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
         funding = self.funding(self.records(schema.FUNDING), self.records(schema.BUDGETS), mineral_rows,
                                suppliers, T)
-        countries = self.countries(self.records(schema.COUNTRIES), suppliers)
-        scenarios = self.scenarios(self.records(schema.SCENARIOS), suppliers)
+        origins = self.origins(self.records(schema.ORIGINS), mineral_rows, supplier_rows)
+        known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
+        countries = self.countries(self.records(schema.COUNTRIES), known)
+        scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -234,7 +236,7 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, scenarios=scenarios, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -472,8 +474,27 @@ class _Validator:
                 )
         return funding
 
-    def countries(self, records, suppliers) -> dict[str, float]:
-        known = {s.country for s in suppliers.values()}
+    def origins(self, records, mineral_rows, supplier_rows) -> dict[tuple[str, str | None], dict[str, float]]:
+        """(supplier, mineral or None) -> {country: share}; the shares of one key add up to at most 1."""
+        referenced = [r for r in records
+                      if self.reference(r, "supplier", supplier_rows, "Suppliers")
+                      & (r["mineral"] is None or self.reference(r, "mineral", mineral_rows, "Minerals"))]
+        grouped: dict[tuple[str, str | None], list[Record]] = defaultdict(list)
+        for (supplier, mineral, _country), record in self.unique(referenced, ("supplier", "mineral", "country")).items():
+            if record.valid("share"):
+                grouped[supplier, mineral].append(record)
+        origins = {}
+        for (supplier, mineral), rows in grouped.items():
+            total = sum(r["share"] for r in rows)
+            if total > 1.0 + 1e-9:
+                what = f"supplier '{supplier}'" + (f", mineral '{mineral}'" if mineral is not None else "")
+                self.problems.error(f"the shares of {what} add up to {total:g} (rows "
+                                    f"{', '.join(str(r.row) for r in rows)}); expected at most 1 (the rest comes "
+                                    "from the supplier's own country)", **rows[-1].at("share"))
+            origins[supplier, mineral] = {r["country"]: r["share"] for r in rows}
+        return origins
+
+    def countries(self, records, known: set[str]) -> dict[str, float]:
         shares = {}
         for (country,), record in self.unique(records, ("country",)).items():
             if country not in known:
@@ -483,8 +504,7 @@ class _Validator:
                 shares[country] = record["max_share"]
         return shares
 
-    def scenarios(self, records, suppliers) -> tuple[Scenario, ...]:
-        known = {s.country for s in suppliers.values()}
+    def scenarios(self, records, known: set[str]) -> tuple[Scenario, ...]:
         grouped: dict[str, list[Record]] = defaultdict(list)
         for record in records:
             if not record.valid("scenario"):

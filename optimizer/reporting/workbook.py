@@ -10,6 +10,8 @@ written as text, never as a formula.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import contextlib
 import warnings
 from dataclasses import dataclass
@@ -176,10 +178,14 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
 
 
 def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral and supplier: pipeline and ordered quantities, shares and the caps that apply."""
+    """Per mineral and supplier: pipeline and ordered quantities, shares and the caps that apply (the
+    country share: of the mineral's orders, the quantity from the supplier's country counted by origin)."""
     ordered = plan.orders.groupby(["mineral", "supplier"])["quantity"].sum()
     mineral_total = plan.orders.groupby("mineral")["quantity"].sum()
-    country_total = plan.orders.groupby(["mineral", "country"])["quantity"].sum()
+    country_total: dict[tuple[str, str], float] = defaultdict(float)  # by origin (Origins), as the cap counts
+    for (mineral, supplier), quantity in ordered.items():
+        for country, share in data.origin_shares(supplier, mineral).items():
+            country_total[mineral, country] += share * float(quantity)
     pipeline: dict[tuple[str, str], float] = {}
     for (supplier, mineral, _), quantity in data.pipeline.items():
         pipeline[mineral, supplier] = pipeline.get((mineral, supplier), 0.0) + quantity

@@ -130,10 +130,10 @@ def _periods_with(values: dict[tuple[str, int], float]) -> dict[str, int]:
 
 
 def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
-    """Per mineral, the countries of the suppliers that offer or ship it."""
+    """Per mineral, the origin countries (Origins) of the suppliers that offer or ship it."""
     countries: dict[str, set[str]] = {}
     for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline]:
-        countries.setdefault(mineral, set()).add(data.country(supplier))
+        countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries
 
 

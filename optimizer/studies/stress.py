@@ -4,6 +4,7 @@ No solver: with the orders fixed, each sample's stock follows in closed form,
 per mineral m and period t, starting from ``initial_stock``:
 
     arrivals[m,t] = sum over countries c of (1 - loss[c,t]) * (orders + pipeline of m from c arriving in t)
+                    (from c: by origin, each supplier's quantity times share(s,m,c) of the Origins sheet)
     available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
     unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
     stock[m,t]        = max(0, available)
@@ -35,6 +36,8 @@ percentile is the smallest value that at least 95% of samples do not exceed.
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 import time
 from dataclasses import dataclass, field
@@ -197,16 +200,17 @@ class Exposure:
 def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
     """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
     minerals = tuple(data.minerals)
-    countries = tuple(sorted({s.country for s in data.suppliers.values()}))
+    countries = tuple(sorted(data.countries))
     m_index = {m: i for i, m in enumerate(minerals)}
     c_index = {c: i for i, c in enumerate(countries)}
     periods = data.settings.num_periods
     arrivals = np.zeros((len(minerals), len(countries), periods))
+    arrived: dict = defaultdict(float)
     for order in orders:
-        arrivals[m_index[order.mineral], c_index[data.country(order.supplier)], order.arrival_period - 1] += \
-            order.quantity
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arrivals[m_index[mineral], c_index[data.country(supplier)], period - 1] += quantity
+        arrived[order.supplier, order.mineral, order.arrival_period] += order.quantity
+    for (mineral, period), by_country in data.arriving_by_origin(arrived).items():  # by origin (Origins)
+        for country, quantity in by_country.items():
+            arrivals[m_index[mineral], c_index[country], period - 1] += quantity
     loss = np.zeros((len(data.scenarios), len(countries), periods))
     for k, scenario in enumerate(data.scenarios):
         for c, country in enumerate(countries):

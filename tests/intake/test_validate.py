@@ -664,3 +664,62 @@ def test_cli_run_refuses_a_bad_workbook_and_writes_no_plan(tmp_path, monkeypatch
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
     assert snapshot(tmp_path) == before
+
+
+# ------------------------------------------------------------------ origins
+def origin(share: float, supplier: str = "S1", country: str = "China", mineral: str | None = None) -> dict:
+    return {"supplier": supplier, "mineral": mineral, "country": country, "share": share}
+
+
+def test_origin_shares_of_a_supplier_above_one_name_the_rows(tmp_path):
+    """0.7 + 0.4 = 1.1 from abroad leaves no room for the supplier's own country."""
+    sheets = base_sheets()
+    sheets["Origins"] = [origin(0.7), origin(0.4, country="Russia")]
+    data, problems = check(tmp_path, sheets)
+    assert data is None
+    assert_names(only(problems, "add up"), "Origins", 3, "share", 0.4,
+                 "the shares of supplier 'S1' add up to 1.1 (rows 2, 3); expected at most 1 (the rest comes "
+                 "from the supplier's own country)")
+
+
+def test_origin_shares_add_up_per_mineral(tmp_path):
+    """A ga row and a blank-mineral row are different keys: 0.7 and 0.6 do not add up."""
+    sheets = base_sheets()
+    sheets["Origins"] = [origin(0.7), origin(0.6, mineral="ga")]
+    data = valid(tmp_path, sheets)
+    assert data.origin_shares("S1", "ga") == {"China": 0.6, "Canada": pytest.approx(0.4)}
+    assert data.origins["S1", None] == {"China": 0.7}
+
+
+def test_origin_of_an_unknown_supplier_or_mineral(tmp_path):
+    sheets = base_sheets()
+    sheets["Origins"] = [origin(0.5, supplier="S9"), origin(0.5, mineral="cobalt")]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "Suppliers"), "Origins", 2, "supplier", "S9",
+                 "expected a supplier listed in the sheet 'Suppliers'")
+    assert_names(only(problems, "Minerals"), "Origins", 3, "mineral", "cobalt",
+                 "expected a mineral listed in the sheet 'Minerals'")
+
+
+def test_origin_share_out_of_range_and_given_twice(tmp_path):
+    sheets = base_sheets()
+    sheets["Origins"] = [origin(1.5), origin(0.2, country="Russia"), origin(0.3, country="Russia")]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "<= 1"), "Origins", 2, "share", 1.5, "expected a number >= 0 and <= 1")
+    assert_names(only(problems, "given twice"), "Origins", 4, "country", "Russia", "rows 3 and 4")
+
+
+def test_origin_country_counts_as_delivering_for_caps_and_scenarios(tmp_path):
+    """No supplier is in China, but S1's material comes from there: no 'no supplier' warning."""
+    sheets = base_sheets()
+    sheets["Origins"] = [origin(0.7)]
+    sheets["Countries"] = [{"country": "China", "max_share": 0.5}]
+    sheets["Scenarios"] = [scenario("ban", 0.1, country="China")]
+    data, problems = check(tmp_path, sheets)
+    assert data is not None and not [p for p in problems if "no supplier" in str(p)]
+    assert data.origin_shares("S1", "ga") == {"China": 0.7, "Canada": pytest.approx(0.3)}
+
+
+def test_without_origins_a_supplier_is_wholly_from_its_own_country(tmp_path):
+    data = valid(tmp_path, base_sheets())
+    assert data.origins == {} and data.origin_shares("S1", "ga") == {"Canada": 1.0}

@@ -227,3 +227,21 @@ def test_stress_refuses_orders_the_input_does_not_know(tmp_path):
     assert "sheet 'Orders', row 2, column 'supplier': found 'S9'" in result.stderr
     assert "sheet 'Orders', row 3, column 'quantity': found 'lots'; expected a number" in result.stderr
     assert not (tmp_path / "o").exists(), "nothing is written, not even the folder"
+
+
+def test_origin_shares_split_arrivals_by_country(tmp_path):
+    """S1 (Canada) is fed 70% from China (Origins): an order of 10 t arriving in period 2 and 4 t of
+    pipeline in period 1 count 7 t and 2.8 t from China, 3 t and 1.2 t from Canada; a full China ban
+    in period 2 keeps 3 of the 10 t."""
+    sheets = base_sheets()
+    sheets["Origins"] = [{"supplier": "S1", "country": "China", "share": 0.7}]
+    sheets["Pipeline"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 4}]
+    sheets["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "China", "first_period": 2,
+                            "last_period": 2, "supply_loss": 1}]
+    data, _ = load(write_workbook(tmp_path / "origins.xlsx", sheets))
+    found = exposure(data, [stress.FixedOrder("S1", "ga", 2, 10)])
+    assert found.countries == ("Canada", "China")
+    assert found.arrivals[0, :, :2].tolist() == [[pytest.approx(1.2), pytest.approx(3)],
+                                                 [pytest.approx(2.8), pytest.approx(7)]]
+    kept = ((1 - found.loss[0]) * found.arrivals[0]).sum(axis=0)
+    assert kept[1] == pytest.approx(3)
