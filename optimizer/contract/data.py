@@ -31,6 +31,7 @@ class Settings:
     stability: str = "yes"  # "no": no stability pass against the previous plan (optimizer/solving/stability.py)
     analysis_time_s: float | None = None  # None: time_limit_s / 4
     release_rule: str = "serve_first"  # serve_first or optimal (model.md constraint 7, models/release.py)
+    max_market_share: float = 1.0  # default for Minerals.max_market_share (models/market.py)
 
     @property
     def analysis_seconds(self) -> float:
@@ -49,6 +50,8 @@ class Mineral:
     max_stock: float | None  # None: unlimited
     max_supplier_share: float
     max_avg_risk: float
+    world_supply: float | None = None  # units per period the world market can sell; None: no market cap
+    max_market_share: float | None = None  # None: Settings.max_market_share
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,15 @@ class PlanningData:
         if agreed is not None:
             return agreed
         return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
+
+    def market_cap(self, mineral: str) -> float | None:
+        """The most of ``mineral`` the plan may order in one period: max_market_share x world_supply
+        (the mineral's share, else Settings.max_market_share); None when the mineral gives no world_supply."""
+        record = self.minerals[mineral]
+        if record.world_supply is None:
+            return None
+        share = self.settings.max_market_share if record.max_market_share is None else record.max_market_share
+        return share * record.world_supply
 
     def country(self, supplier: str) -> str:
         """The country of ``supplier``."""

@@ -341,6 +341,7 @@ class _Validator:
                     holding_cost=record["holding_cost"], shortfall_penalty=penalty, target_penalty=target_penalty,
                     max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
+                    world_supply=record["world_supply"], max_market_share=record["max_market_share"],
                 )
         return minerals
 
