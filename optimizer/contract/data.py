@@ -191,14 +191,17 @@ class PlanningData:
             return agreed
         return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
 
+    def market_share(self, mineral: str) -> float:
+        """The largest share of ``mineral``'s world_supply the plan may order in a period: the mineral's
+        max_market_share, else Settings.max_market_share."""
+        share = self.minerals[mineral].max_market_share
+        return self.settings.max_market_share if share is None else share
+
     def market_cap(self, mineral: str) -> float | None:
-        """The most of ``mineral`` the plan may order in one period: max_market_share x world_supply
-        (the mineral's share, else Settings.max_market_share); None when the mineral gives no world_supply."""
-        record = self.minerals[mineral]
-        if record.world_supply is None:
-            return None
-        share = self.settings.max_market_share if record.max_market_share is None else record.max_market_share
-        return share * record.world_supply
+        """The most of ``mineral`` the plan may order in one period: market_share x world_supply;
+        None when the mineral gives no world_supply."""
+        world_supply = self.minerals[mineral].world_supply
+        return None if world_supply is None else self.market_share(mineral) * world_supply
 
     def country(self, supplier: str) -> str:
         """The country of ``supplier``."""

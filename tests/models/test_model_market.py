@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import openpyxl
+
 from modelcase import approx, demand, optimum, order_map, run_case, sheets, solve
 
 from optimizer.contract.results import INFEASIBLE
@@ -100,3 +102,17 @@ def test_commitments_within_the_cap_count_toward_it(tmp_path):
     plan = solve(tmp_path, book)
     assert order_map(plan) == {("S1", 1): approx(30), ("S2", 1): approx(20)}
     assert plan.objective == approx(5_540)
+
+
+def test_the_market_sheet_shows_orders_against_the_cap(tmp_path):
+    """The Market sheet: ga in periods 1 and 2, 50 t ordered of a 50 t cap in period 1 (100% used),
+    nothing in period 2; a workbook without world_supply has no Market sheet."""
+    book = market(periods=2)
+    result = run_case(tmp_path, book)
+    rows = list(openpyxl.load_workbook(result.output, read_only=True)["Market"].values)
+    assert rows[0] == ("mineral", "period", "ordered_quantity", "world_supply", "max_market_share", "market_cap",
+                       "cap_used")
+    assert [r[:4] for r in rows[1:]] == [("ga", 1, approx(50), 200), ("ga", 2, 0, 200)]
+    assert [r[4:] for r in rows[1:]] == [(0.25, 50, approx(1)), (0.25, 50, 0)]
+    plain = run_case(tmp_path, market(world_supply=None, share=None))
+    assert "Market" not in openpyxl.load_workbook(plain.output, read_only=True).sheetnames
