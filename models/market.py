@@ -6,9 +6,10 @@ Symbols
     max_market_share[m]  Minerals.max_market_share, else Settings.max_market_share
     market_cap[m]        max_market_share[m] * world_supply[m] (PlanningData.market_cap)
 
-Only minerals with a world_supply get the cap, and only in periods where the
-mineral's order slots could together exceed it: any other row could not bind.
-The row holds orders of one mineral only, so it lies in that mineral's block
+Only minerals with a world_supply get the cap, in every period where the
+mineral has an order slot. The order bounds (models/ordering.py) hold the cap
+too, but the sensitivity LP (models/sensitivity.py) drops those bounds, so
+the row is kept even where the bounds alone would meet it. The row holds orders of one mineral only, so it lies in that mineral's block
 (models/blocks.py) and the per-mineral start of optimizer/solving/decompose.py
 keeps it.
 """
@@ -24,14 +25,12 @@ from optimizer.contract.data import PlanningData
 
 
 def market_rows(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], list]:
-    """The order slots of each (mineral, period) whose market cap some plan could break."""
+    """The order slots of each (mineral, period) of a mineral with a world_supply."""
     slots: dict[tuple[str, int], list] = defaultdict(list)
     for slot in model.ORDER_SLOTS:
         if data.market_cap(slot[1]) is not None:
             slots[slot[1], slot[2]].append(slot)
-    upper = model.facts.order_upper
-    return {key: members for key, members in sorted(slots.items())
-            if sum(upper[slot] for slot in members) > data.market_cap(key[0])}
+    return dict(sorted(slots.items()))
 
 
 def add_market(model: pyo.ConcreteModel, data: PlanningData) -> None:

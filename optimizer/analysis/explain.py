@@ -83,9 +83,11 @@ def sensitivity_frame(marginals: list[Marginal], data: PlanningData) -> pd.DataF
             rows.append(_budget_row(marginal, data))
         elif marginal.kind == "capacity" and _binds(marginal, data.offers[marginal.key[:2]].max_per_period):
             rows.append(_capacity_row(marginal, data))
+        elif marginal.kind == "market" and _binds(marginal, data.market_cap(marginal.key[0])):
+            rows.append(_market_row(marginal, data))
     rows += _target_rows([m for m in marginals if m.kind == "target"], data)
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
-    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "target": 3}
+    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "market cap": 3, "target": 4}
     frame["_group"] = frame["limit"].map(order)
     frame["_size"] = -frame["cost_change_per_unit"].abs()
     return frame.sort_values(["_group", "_size"], kind="stable").drop(columns=["_group", "_size"]).reset_index(
@@ -149,6 +151,23 @@ def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
                    "full, but more would not lower the expected cost.")
     return _row("capacity", f"{supplier}: {mineral}", period, "fully used", marginal.value, f"per {unit}",
                 f"+1 {unit}", -saving, finding)
+
+
+def _market_row(marginal: Marginal, data: PlanningData) -> dict:
+    mineral, period = marginal.key
+    unit = data.minerals[mineral].unit
+    cap = data.market_cap(mineral)
+    currency = data.settings.currency
+    saving = -marginal.value
+    if saving > 1e-9:
+        finding = (f"One more {unit} of {mineral} that the market lets the plan buy in period {period} (now "
+                   f"{number(cap)} {unit}: max_market_share x world_supply) would lower the expected cost by about "
+                   f"{money(saving, currency)}.")
+    else:
+        finding = (f"The market cap of {mineral} in period {period} ({number(cap)} {unit}) is used in full, but "
+                   "more would not lower the expected cost.")
+    return _row("market cap", mineral, period, "fully used", marginal.value, f"per {unit}", f"+1 {unit}", -saving,
+                finding)
 
 
 def _target_rows(marginals: list[Marginal], data: PlanningData) -> list[dict]:
