@@ -140,33 +140,32 @@ def _budget_row(marginal: Marginal, data: PlanningData) -> dict:
 def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
     supplier, mineral, period = marginal.key
     unit = data.minerals[mineral].unit
-    capacity = data.offers[supplier, mineral].max_per_period
-    currency = data.settings.currency
-    saving = -marginal.value
-    if saving > 1e-9:
-        finding = (f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {number(capacity)} "
-                   f"{unit}) would lower the expected cost by about {money(saving, currency)}.")
-    else:
-        finding = (f"{supplier}'s {mineral} capacity in period {period} ({number(capacity)} {unit}) is used in "
-                   "full, but more would not lower the expected cost.")
-    return _row("capacity", f"{supplier}: {mineral}", period, "fully used", marginal.value, f"per {unit}",
-                f"+1 {unit}", -saving, finding)
+    capacity = number(data.offers[supplier, mineral].max_per_period)
+    return _per_unit_row("capacity", f"{supplier}: {mineral}", marginal, data, mineral,
+                         f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {capacity} "
+                         f"{unit})", f"{supplier}'s {mineral} capacity in period {period} ({capacity} {unit})")
 
 
 def _market_row(marginal: Marginal, data: PlanningData) -> dict:
     mineral, period = marginal.key
     unit = data.minerals[mineral].unit
-    cap = data.market_cap(mineral)
-    currency = data.settings.currency
+    cap = number(data.market_cap(mineral))
+    return _per_unit_row("market cap", mineral, marginal, data, mineral,
+                         f"One more {unit} of {mineral} that the market lets the plan buy in period {period} (now "
+                         f"{cap} {unit}: max_market_share x world_supply)",
+                         f"The market cap of {mineral} in period {period} ({cap} {unit})")
+
+
+def _per_unit_row(limit: str, name: str, marginal: Marginal, data: PlanningData, mineral: str, one_more: str,
+                  used: str) -> dict:
+    """A limit in units of ``mineral`` that binds in the period ending ``marginal.key``: what one more unit saves."""
+    unit = data.minerals[mineral].unit
     saving = -marginal.value
     if saving > 1e-9:
-        finding = (f"One more {unit} of {mineral} that the market lets the plan buy in period {period} (now "
-                   f"{number(cap)} {unit}: max_market_share x world_supply) would lower the expected cost by about "
-                   f"{money(saving, currency)}.")
+        finding = f"{one_more} would lower the expected cost by about {money(saving, data.settings.currency)}."
     else:
-        finding = (f"The market cap of {mineral} in period {period} ({number(cap)} {unit}) is used in full, but "
-                   "more would not lower the expected cost.")
-    return _row("market cap", mineral, period, "fully used", marginal.value, f"per {unit}", f"+1 {unit}", -saving,
+        finding = f"{used} is used in full, but more would not lower the expected cost."
+    return _row(limit, name, marginal.key[-1], "fully used", marginal.value, f"per {unit}", f"+1 {unit}", -saving,
                 finding)
 
 
