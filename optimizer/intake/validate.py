@@ -335,6 +335,9 @@ class _Validator:
                 continue  # reported at its cell; no target_penalty default can follow from it
             if target_penalty is None and T is not None:
                 target_penalty = penalty / (T + 1)
+            if record["max_market_share"] is not None and record["world_supply"] is None:
+                self.problems.warning("max_market_share has no effect without world_supply: the mineral has no "
+                                      "market cap; expected a world_supply beside it", **record.at("max_market_share"))
             if record.valid(*record.values) and target_penalty is not None:
                 minerals[name] = Mineral(
                     name=name, unit=record["unit"], initial_stock=record["initial_stock"],

@@ -125,6 +125,15 @@ def test_max_market_share_setting_out_of_range_names_the_key(tmp_path):
                  "expected max_market_share to be a number >= 0 and <= 1")
 
 
+def test_max_market_share_without_world_supply_is_a_warning(tmp_path):
+    sheets = base_sheets()
+    sheets["Minerals"][0]["max_market_share"] = 0.3
+    data, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "no effect without world_supply", WARNING), "Minerals", 2, "max_market_share", 0.3,
+                 "expected a world_supply beside it")
+    assert data is not None and data.market_cap("ga") is None
+
+
 def test_required_cell_left_blank(tmp_path):
     sheets = base_sheets()
     sheets["Suppliers"].append({"supplier": "S2", "country": None, "risk_score": 0.5})
