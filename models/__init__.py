@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
+from models.market import add_market
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
@@ -26,7 +27,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     """The mixed-integer model of a workbook.
 
     ``elastic=True`` builds the infeasibility-analysis variant: every hard limit
-    that commitments can break (funding, budgets, storage, mix caps) gets a
+    that commitments can break (funding, budgets, storage, mix caps, market caps) gets a
     non-negative slack, and the objective is the total slack, so a positive
     slack names a limit that cannot be met.
 
@@ -44,6 +45,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
+    add_market(model, data)  # orders per period within a share of world supply (optional)
     add_stability(model, data)  # change against the previous plan (optional)
     add_objective(model, data)  # the sum of the registered cost terms
     return model

@@ -75,6 +75,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
           (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
         - storage in the base scenario, where nothing is lost:
           max_stock + demand in the arrival period (stock after arrival is at most max_stock);
+        - the market cap, max_market_share x world_supply, where the mineral gives a world_supply
+          (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
         dilution_factor), raised to the previous plan's order (change_penalty) and to a commitment.
     An optimal plan that respects ``use`` respects the hard limits too, so the minimum of
@@ -141,6 +143,7 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
     limits: dict[Slot, float] = {}
     for (supplier, mineral), offer in data.offers.items():
         max_stock = data.minerals[mineral].max_stock
+        market_cap = data.market_cap(mineral)
         best_discount = max((d for _, d in offer.discounts), default=0.0)
         for period in data.order_periods(offer):  # none in frozen periods but the commitments
             funds = sum(
@@ -153,6 +156,8 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
                 bound = min(bound, offer.max_per_period)
             if max_stock is not None:
                 bound = min(bound, max_stock + data.demand.get((mineral, period + offer.lead_time), 0.0))
+            if market_cap is not None:
+                bound = min(bound, market_cap)
             limits[supplier, mineral, period] = bound
     return limits
 

@@ -168,6 +168,7 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
         "con_country_share": lambda slot: slot[1] == index[0] and index[1] in data.origin_shares(*slot[:2]),
         "con_supplier_share": lambda slot: slot[:2] == index,
         "con_average_risk": lambda slot: slot[1] == index,
+        "con_market_share": lambda slot: slot[1:] == index,
         "con_max_stock": lambda slot: slot[1] == index[0]
         and slot[2] + data.offers[slot[:2]].lead_time <= index[1],
     }.get(name)
@@ -210,4 +211,10 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
     if name == "con_average_risk":
         return (f"risk cap: the average risk of {index}'s orders would exceed max_avg_risk "
                 f"{data.minerals[index].max_avg_risk:g}")
+    if name == "con_market_share":
+        mineral, period = index
+        record = data.minerals[mineral]
+        return (f"market cap: orders of {mineral} placed in period {period} would exceed "
+                f"{data.market_cap(mineral):,.6g} {record.unit} (max_market_share x world_supply "
+                f"{record.world_supply:,.6g}) by {amount:,.6g} {record.unit}")
     return f"{name}[{index}] relaxed by {amount:g}"

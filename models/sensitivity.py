@@ -9,6 +9,8 @@ limits bind). With slope(row) = d objective / d (the limit in that row):
     d cost / d amount[f]               = slope(con_source_amount[f])                    (per currency unit)
     d cost / d Budgets[f,t]            = slope(con_period_budget[f,t])                  (per currency unit)
     d cost / d max_per_period[o] at t  = slope(con_capacity[o,t]) * money_unit          (per unit of the mineral)
+    d cost / d market cap[m] at t      = slope(con_market_share[m,t]) * money_unit      (per unit of the mineral;
+                                         the cap is max_market_share x world_supply, models/market.py)
     d cost / d min_stock[m,t]          = sum over k of slope(con_target[k,m,t]) * money_unit   (per unit)
 
 Money rows are stated in model money units on both sides, so their duals are
@@ -120,7 +122,7 @@ def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.D
 
 
 def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Marginal]:
-    """The marginal value of every funding amount, budget, capacity and target of the solved LP."""
+    """The marginal value of every funding amount, budget, capacity, market cap and target of the solved LP."""
     unit = model.facts.money_unit
     marginals = []
     for source in model.FUNDING_SOURCES:
@@ -138,6 +140,10 @@ def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Margina
         row = model.con_capacity[slot]
         capacity = data.offers[slot[:2]].max_per_period
         marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row)))
+    for mineral, period in model.MARKET_INDEX:
+        row = model.con_market_share[mineral, period]
+        marginals.append(Marginal("market", (mineral, period), _slope(model, row, data.market_cap(mineral)) * unit,
+                                  _slack(row)))
     marginals += _target_marginals(model, data)
     return marginals
 

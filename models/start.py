@@ -120,10 +120,10 @@ def _start_totals(model, start: Start, orders: dict[Slot, float]) -> None:
 
 
 def _start_mix_holds(model, data: PlanningData, start: Start) -> bool:
-    """Whether the start's totals meet every share and risk cap (commitments alone can break a supplier
-    share: one committed offer is all of its mineral's orders). Each cap row is checked as stated, with
-    the start's values, to a relative tolerance of 1e-9."""
-    for name in ("con_country_share", "con_supplier_share", "con_average_risk"):
+    """Whether the start's totals meet every share, risk and market cap (commitments alone can break a
+    supplier share: one committed offer is all of its mineral's orders; or a market cap). Each cap row is
+    checked as stated, with the start's values, to a relative tolerance of 1e-9."""
+    for name in ("con_country_share", "con_supplier_share", "con_average_risk", "con_market_share"):
         for row in model.component(name).values():
             body = _start_value(row.body, start)
             if body > pyo.value(row.upper) + 1e-9 * max(1.0, abs(body)):

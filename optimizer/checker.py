@@ -129,6 +129,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_stock(stock, orders, data, tol)
     problems += check_release(stock, data, tol)
     problems += check_mix(orders, data, tol)
+    problems += check_market(orders, data, tol)
     problems += check_summary(summary, orders, funding, stock, data, tol)
     return problems
 
@@ -510,6 +511,21 @@ def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> lis
             average = risk / total if total else math.nan
             problems.append(f"mineral {m}: average risk broken: {_fmt(average)} above max_avg_risk "
                             f"{_fmt(mineral.max_avg_risk)}")
+    return problems
+
+
+def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Market size: orders of a mineral placed in a period (commitments included) at most
+    max_market_share x world_supply, where the mineral gives a world_supply."""
+    placed: dict[tuple[str, int], float] = defaultdict(float)  # (mineral, period)
+    for (_s, m, t), quantity in _ordered(orders, data).items():
+        placed[m, t] += quantity
+    problems: list[str] = []
+    for (m, t), quantity in sorted(placed.items()):
+        cap = data.market_cap(m) if m in data.minerals else None
+        if cap is not None and not tol.at_most(quantity, cap, cap):
+            problems.append(f"mineral {m}: market cap broken in period {t}: {_fmt(quantity)} ordered, above "
+                            f"max_market_share x world_supply = {_fmt(cap)}")
     return problems
 
 

@@ -83,9 +83,11 @@ def sensitivity_frame(marginals: list[Marginal], data: PlanningData) -> pd.DataF
             rows.append(_budget_row(marginal, data))
         elif marginal.kind == "capacity" and _binds(marginal, data.offers[marginal.key[:2]].max_per_period):
             rows.append(_capacity_row(marginal, data))
+        elif marginal.kind == "market" and _binds(marginal, data.market_cap(marginal.key[0])):
+            rows.append(_market_row(marginal, data))
     rows += _target_rows([m for m in marginals if m.kind == "target"], data)
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
-    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "target": 3}
+    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "market cap": 3, "target": 4}
     frame["_group"] = frame["limit"].map(order)
     frame["_size"] = -frame["cost_change_per_unit"].abs()
     return frame.sort_values(["_group", "_size"], kind="stable").drop(columns=["_group", "_size"]).reset_index(
@@ -138,17 +140,33 @@ def _budget_row(marginal: Marginal, data: PlanningData) -> dict:
 def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
     supplier, mineral, period = marginal.key
     unit = data.minerals[mineral].unit
-    capacity = data.offers[supplier, mineral].max_per_period
-    currency = data.settings.currency
+    capacity = number(data.offers[supplier, mineral].max_per_period)
+    return _per_unit_row("capacity", f"{supplier}: {mineral}", marginal, data, mineral,
+                         f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {capacity} "
+                         f"{unit})", f"{supplier}'s {mineral} capacity in period {period} ({capacity} {unit})")
+
+
+def _market_row(marginal: Marginal, data: PlanningData) -> dict:
+    mineral, period = marginal.key
+    unit = data.minerals[mineral].unit
+    cap = number(data.market_cap(mineral))
+    return _per_unit_row("market cap", mineral, marginal, data, mineral,
+                         f"One more {unit} of {mineral} that the market lets the plan buy in period {period} (now "
+                         f"{cap} {unit}: max_market_share x world_supply)",
+                         f"The market cap of {mineral} in period {period} ({cap} {unit})")
+
+
+def _per_unit_row(limit: str, name: str, marginal: Marginal, data: PlanningData, mineral: str, one_more: str,
+                  used: str) -> dict:
+    """A limit in units of ``mineral`` that binds in the period ending ``marginal.key``: what one more unit saves."""
+    unit = data.minerals[mineral].unit
     saving = -marginal.value
     if saving > 1e-9:
-        finding = (f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {number(capacity)} "
-                   f"{unit}) would lower the expected cost by about {money(saving, currency)}.")
+        finding = f"{one_more} would lower the expected cost by about {money(saving, data.settings.currency)}."
     else:
-        finding = (f"{supplier}'s {mineral} capacity in period {period} ({number(capacity)} {unit}) is used in "
-                   "full, but more would not lower the expected cost.")
-    return _row("capacity", f"{supplier}: {mineral}", period, "fully used", marginal.value, f"per {unit}",
-                f"+1 {unit}", -saving, finding)
+        finding = f"{used} is used in full, but more would not lower the expected cost."
+    return _row(limit, name, marginal.key[-1], "fully used", marginal.value, f"per {unit}", f"+1 {unit}", -saving,
+                finding)
 
 
 def _target_rows(marginals: list[Marginal], data: PlanningData) -> list[dict]:

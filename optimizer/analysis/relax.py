@@ -28,7 +28,7 @@ class Limit:
 def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
-               _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _storage,
+               _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _market_cap, _storage,
                _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
@@ -222,6 +222,17 @@ def _risk_cap(data: PlanningData, mineral: str) -> Limit | None:
     if all(data.risk_score(o.supplier) <= cap for o in _offers_of(data, mineral)):
         return None
     return Limit("risk cap", f"max_avg_risk {cap:g}", lambda d: _mineral_changed(d, mineral, max_avg_risk=1.0))
+
+
+def _market_cap(data: PlanningData, mineral: str) -> Limit | None:
+    """The market-share cap (max_market_share x world_supply per period), lifted with the world_supply."""
+    cap = data.market_cap(mineral)
+    if cap is None:
+        return None
+    unit = data.minerals[mineral].unit
+    return Limit("market share cap", f"at most {cap:,.6g} {unit} a period (max_market_share of world_supply "
+                                     f"{data.minerals[mineral].world_supply:,.6g} {unit})",
+                 lambda d: _mineral_changed(d, mineral, world_supply=None))
 
 
 def _storage(data: PlanningData, mineral: str) -> Limit | None:

@@ -31,6 +31,7 @@ class Settings:
     stability: str = "yes"  # "no": no stability pass against the previous plan (optimizer/solving/stability.py)
     analysis_time_s: float | None = None  # None: time_limit_s / 4
     release_rule: str = "serve_first"  # serve_first or optimal (model.md constraint 7, models/release.py)
+    max_market_share: float = 1.0  # default for Minerals.max_market_share (models/market.py)
 
     @property
     def analysis_seconds(self) -> float:
@@ -49,6 +50,8 @@ class Mineral:
     max_stock: float | None  # None: unlimited
     max_supplier_share: float
     max_avg_risk: float
+    world_supply: float | None = None  # units per period the world market can sell; None: no market cap
+    max_market_share: float | None = None  # None: Settings.max_market_share
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,18 @@ class PlanningData:
         if agreed is not None:
             return agreed
         return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
+
+    def market_share(self, mineral: str) -> float:
+        """The largest share of ``mineral``'s world_supply the plan may order in a period: the mineral's
+        max_market_share, else Settings.max_market_share."""
+        share = self.minerals[mineral].max_market_share
+        return self.settings.max_market_share if share is None else share
+
+    def market_cap(self, mineral: str) -> float | None:
+        """The most of ``mineral`` the plan may order in one period: market_share x world_supply;
+        None when the mineral gives no world_supply."""
+        world_supply = self.minerals[mineral].world_supply
+        return None if world_supply is None else self.market_share(mineral) * world_supply
 
     def country(self, supplier: str) -> str:
         """The country of ``supplier``."""

@@ -39,7 +39,8 @@ class Marginal:
     """d expected cost / d limit: negative when raising the limit saves money.
 
     kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period) or ``target`` (mineral, period). ``value`` is in
+    (supplier, mineral, period), ``market`` (mineral, period: the market-share cap)
+    or ``target`` (mineral, period). ``value`` is in
     currency per currency unit (amount, budget) or per unit of the mineral.
     ``slack`` is how far the plan is from the limit (0: the limit is reached).
     Read from the plan's LP by ``models/sensitivity.py``.

@@ -140,6 +140,8 @@ SETTINGS = Sheet(
                "any demand goes unmet (what a stockpile does, and what the stress test simulates); optimal lets "
                "the plan, seeing the whole scenario, hold stock while demand goes unmet",
                default="serve_first", choices=("serve_first", "optimal")),
+        _share("max_market_share", "default for Minerals.max_market_share: the largest share of a mineral's "
+               "world_supply the plan may order in one period (1: orders up to the whole market)"),
         Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
                "choose the one closest to it", default="yes", choices=("yes", "no")),
     ),
@@ -165,6 +167,10 @@ MINERALS = Sheet(
                 default_text="unlimited", unit="unit"),
         _share("max_supplier_share", "no supplier may provide more than this share of the mineral's total ordered quantity"),
         _share("max_avg_risk", "quantity-weighted average risk_score of all orders of the mineral may not exceed this"),
+        _amount("world_supply", "what the world market can sell of the mineral in one period (blank: no market "
+                "cap)", unit="unit"),
+        _share("max_market_share", "orders of the mineral placed in a period (commitments included) may not exceed "
+               "this share of world_supply", default=None, default_text="Settings.max_market_share"),
     ),
 )
 

@@ -40,11 +40,12 @@ DEFINES = {"Minerals": "mineral", "Suppliers": "supplier", "Funding": "source"}
 
 EXAMPLES: dict[str, list[dict] | dict] = {
     "Settings": {"num_periods": 4, "period_unit": "quarter", "start_date": date(2027, 1, 1), "currency": "USD",
-                 "risk_weight": 0.1, "mip_gap": 0.0001, "time_limit_s": 60, "release_rule": "serve_first"},
+                 "risk_weight": 0.1, "mip_gap": 0.0001, "time_limit_s": 60, "release_rule": "serve_first",
+                 "max_market_share": 1},
     "Minerals": [
         {"mineral": "gallium", "unit": "t", "initial_stock": 0.5, "holding_cost": 12500,
          "shortfall_penalty": 5_000_000, "target_penalty": 1_000_000, "max_stock": 10, "max_supplier_share": 0.8,
-         "max_avg_risk": 0.6},
+         "max_avg_risk": 0.6, "world_supply": 190, "max_market_share": 0.05},  # about 760 t a year of primary gallium
         {"mineral": "germanium", "unit": "t", "initial_stock": 1, "holding_cost": 50000, "max_stock": 15},
     ],
     "Suppliers": [

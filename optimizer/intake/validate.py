@@ -337,12 +337,16 @@ class _Validator:
                 continue  # reported at its cell; no target_penalty default can follow from it
             if target_penalty is None and T is not None:
                 target_penalty = penalty / (T + 1)
+            if record["max_market_share"] is not None and record["world_supply"] is None:
+                self.problems.warning("max_market_share has no effect without world_supply: the mineral has no "
+                                      "market cap; expected a world_supply beside it", **record.at("max_market_share"))
             if record.valid(*record.values) and target_penalty is not None:
                 minerals[name] = Mineral(
                     name=name, unit=record["unit"], initial_stock=record["initial_stock"],
                     holding_cost=record["holding_cost"], shortfall_penalty=penalty, target_penalty=target_penalty,
                     max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
+                    world_supply=record["world_supply"], max_market_share=record["max_market_share"],
                 )
         return minerals
 

@@ -80,6 +80,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
         TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
+        *market_tables(plan, data),
         TableSpec("Spending", spending_frame(plan, data), {"period": WHOLE, **{c: MONEY for c in (
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
         TableSpec("Shortfall", shortfall_frame(plan, data), {
@@ -208,6 +209,34 @@ def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mineral", "supplier", "country", "pipeline_quantity", "ordered_quantity",
                                        "share_of_orders", "country_share_of_orders", "max_supplier_share",
                                        "country_max_share", "risk_score"])
+
+
+def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Market sheet, when some mineral gives a world_supply: none otherwise."""
+    frame = market_frame(plan, data)
+    if frame.empty:
+        return []
+    return [TableSpec("Market", frame, {"period": WHOLE, "ordered_quantity": QUANTITY, "world_supply": QUANTITY,
+                                        "max_market_share": SHARE, "market_cap": QUANTITY, "cap_used": SHARE},
+                      "orders placed in the period, commitments included, against max_market_share x world_supply")]
+
+
+def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral with a world_supply and period: what the plan orders against its market cap."""
+    placed = plan.orders.groupby(["mineral", "period"])["quantity"].sum()
+    rows = []
+    for name, mineral in data.minerals.items():
+        cap = data.market_cap(name)
+        if cap is None:
+            continue
+        for period in data.periods:
+            ordered = float(placed.get((name, period), 0.0))
+            rows.append({"mineral": name, "period": period, "ordered_quantity": ordered,
+                         "world_supply": mineral.world_supply, "max_market_share": data.market_share(name),
+                         "market_cap": cap,
+                         "cap_used": ordered / cap if cap > 0 else None})
+    return pd.DataFrame(rows, columns=["mineral", "period", "ordered_quantity", "world_supply", "max_market_share",
+                                       "market_cap", "cap_used"])
 
 
 def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:

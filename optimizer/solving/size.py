@@ -68,7 +68,9 @@ def estimate(data: PlanningData) -> ModelEstimate:
     columns = orders.columns + len(data.suppliers) + stock + release + change + mix
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
-    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows
+    # a market cap per period of each mineral with a world_supply (models/market.py)
+    market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
+    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
     return ModelEstimate(columns, rows, orders.slots)
 
 

@@ -112,6 +112,18 @@ def test_risk_cap(tmp_path):
     assert removed(found, "capacity") == pytest.approx(6)  # S1's capacity is the other side of the cap
 
 
+def test_market_share_cap(tmp_path):
+    """ga's world market sells 20 t a period and the plan may take a quarter: 5 t bought, 5 t short;
+    lifting the market cap removes all 5 t, and the sentence names the cap and world_supply."""
+    book = sheets(1, Demand=demand(10))
+    book["Minerals"][0].update(world_supply=20, max_market_share=0.25)
+    result = run_case(tmp_path, book)
+    cause = next(c for c in result.plan.analysis.causes if c.mineral == "ga" and c.limit == "market share cap")
+    assert (cause.shortfall, cause.removed) == (pytest.approx(5), pytest.approx(5))
+    assert "5 t a period" in cause.what and "world_supply 20 t" in cause.what, cause.what
+    assert "capacity" not in {c.limit for c in result.plan.analysis.causes}
+
+
 def test_penalty_below_the_price(tmp_path):
     """A penalty of 5 against a price of 10: falling short is cheaper, no limit is to blame."""
     book = sheets(1, Demand=demand(10))

@@ -515,6 +515,36 @@ def test_average_risk_broken(tmp_path):
     assert_reported(check(tmp_path, make_tables(), data), "mineral Li: average risk broken")
 
 
+def with_market(world_supply=100.0, share=0.4, default=1.0) -> PlanningData:
+    """Li's world market sells ``world_supply`` t a period. Li orders placed per period: t1 40 (A,
+    committed), t2 10 (A) + 20 (B) = 30, t3 15."""
+    data = make_data()
+    li = dataclasses.replace(data.minerals["Li"], world_supply=world_supply, max_market_share=share)
+    return replace(data, minerals={**data.minerals, "Li": li},
+                   settings=dataclasses.replace(data.settings, max_market_share=default))
+
+
+def test_market_cap_met_exactly_passes(tmp_path):
+    """0.4 x 100 = 40 t a period: t1's 40 reaches it, t2's 30 and t3's 15 stay below."""
+    assert check(tmp_path, make_tables(), with_market()) == []
+
+
+def test_market_cap_broken_by_a_bigger_order(tmp_path):
+    """B's period-2 order raised to 40: 10 + 40 = 50 t placed in period 2, above the 40 t cap."""
+    tables = make_tables()
+    set_cell(tables, "Orders", {"supplier": "B", "period": 2}, "quantity", 40)
+    assert_reported(check(tmp_path, tables, with_market()), "mineral Li: market cap broken in period 2: 50 ordered",
+                    "= 40")
+
+
+def test_market_cap_from_the_settings_default(tmp_path):
+    """No Minerals share, Settings.max_market_share 0.35: cap 35 t; period 1's committed 40 breaks it,
+    periods 2 (30) and 3 (15) do not."""
+    problems = check(tmp_path, make_tables(), with_market(share=None, default=0.35))
+    assert [p for p in problems if "market cap" in p] == [
+        "mineral Li: market cap broken in period 1: 40 ordered, above max_market_share x world_supply = 35"]
+
+
 # --- Summary ------------------------------------------------------------------------------
 
 

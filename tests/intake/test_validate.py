@@ -89,6 +89,8 @@ def test_non_whole_number_in_a_whole_number_column(tmp_path):
 @pytest.mark.parametrize("sheet, column, value, expected", [
     ("Minerals", "initial_stock", -1, "expected a number >= 0"),
     ("Minerals", "max_supplier_share", 1.5, "expected a number >= 0 and <= 1"),
+    ("Minerals", "world_supply", -5, "expected a number >= 0"),
+    ("Minerals", "max_market_share", 1.2, "expected a number >= 0 and <= 1"),
     ("Offers", "unit_price", 0, "expected a number > 0"),
     ("Offers", "lead_time", -1, "expected a whole number >= 0"),
     ("Discounts", "discount", 1, "expected a number >= 0 and < 1"),
@@ -113,6 +115,23 @@ def test_setting_out_of_range_names_the_key(tmp_path):
     sheets["Settings"]["time_limit_s"] = 0  # row 4: num_periods, mip_gap, time_limit_s
     _, problems = check(tmp_path, sheets)
     assert_names(only(problems, "time_limit_s"), "Settings", 4, "value", 0, "expected time_limit_s to be a number > 0")
+
+
+def test_max_market_share_setting_out_of_range_names_the_key(tmp_path):
+    sheets = base_sheets()
+    sheets["Settings"]["max_market_share"] = -0.1  # row 5: num_periods, mip_gap, time_limit_s, max_market_share
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "max_market_share"), "Settings", 5, "value", -0.1,
+                 "expected max_market_share to be a number >= 0 and <= 1")
+
+
+def test_max_market_share_without_world_supply_is_a_warning(tmp_path):
+    sheets = base_sheets()
+    sheets["Minerals"][0]["max_market_share"] = 0.3
+    data, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "no effect without world_supply", WARNING), "Minerals", 2, "max_market_share", 0.3,
+                 "expected a world_supply beside it")
+    assert data is not None and data.market_cap("ga") is None
 
 
 def test_required_cell_left_blank(tmp_path):

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 
 from models import build_model
 from models.sensitivity import sensitivity_model
+from optimizer.analysis import explain
 from optimizer.contract.results import OPTIMAL
 from optimizer.solving.highs import solve_model
 
@@ -90,6 +91,22 @@ def test_capacity_dual_matches_more_capacity(tmp_path):
     offer = result.data.offers["S1", "ga"]
     raised = replace(result.data, offers={("S1", "ga"): replace(offer, max_per_period=6 + STEP)})
     assert slope(result.data, raised) == pytest.approx(dual, rel=1e-6)
+
+
+def test_market_cap_dual_matches_a_bigger_world_supply(tmp_path):
+    """Cap 0.25 x 20 = 5 t of 10 wanted: one more t of market saves the penalty less the price, 90;
+    world_supply + STEP / 0.25 raises the cap by STEP."""
+    book = sheets(1, Demand=demand(10))
+    book["Minerals"][0].update(world_supply=20, max_market_share=0.25)
+    result = run_case(tmp_path, book)
+    dual = marginal(result, "market", ("ga", 1))
+    assert dual == pytest.approx(-90.0)
+    mineral = result.data.minerals["ga"]
+    raised = replace(result.data, minerals={"ga": replace(mineral, world_supply=20 + STEP / 0.25)})
+    assert slope(result.data, raised) == pytest.approx(dual, rel=1e-6)
+    sheet = explain.sensitivity_frame(result.plan.analysis.marginals, result.data)
+    row = sheet[sheet["limit"] == "market cap"].iloc[0]
+    assert "market" in row["finding"] and "90" in row["finding"], row["finding"]
 
 
 def test_capacity_dual_is_per_currency_unit_when_money_is_scaled(tmp_path):

@@ -28,10 +28,12 @@ def invoke(*args):
 
 
 def varied_sheets() -> dict:
-    """Every part of the model that adds columns: discounts, two sources (one with a window and budgets),
-    scenarios (two with the same loss, one elsewhere), pipeline, targets, a change penalty."""
+    """Every part of the model that adds columns or rows: discounts, two sources (one with a window and
+    budgets), scenarios (two with the same loss, one elsewhere), pipeline, targets, a change penalty, a
+    market cap (ga)."""
     sheets = base_sheets(num_periods=6)
     sheets["Settings"]["change_penalty"] = 1
+    sheets["Minerals"][0].update(world_supply=40, max_market_share=0.5)
     sheets["Minerals"].append({"mineral": "ge", "shortfall_penalty": 200, "max_supplier_share": 0.7})
     sheets["Suppliers"].append({"supplier": "S2", "country": "China"})
     sheets["Offers"] += [{"supplier": "S2", "mineral": "ga", "unit_price": 8, "lead_time": 1},
