@@ -42,6 +42,9 @@ MONEY = "#,##0.00"
 QUANTITY = "#,##0.####"
 SHARE = "0.0%"
 WHOLE = "0"
+COUNT = "#,##0"
+GAP = "0.000%"
+SECONDS = "0.00"
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -55,6 +58,27 @@ class TableSpec:
     formats: dict[str, str]  # column -> number format
     note: str = ""
     wide: tuple[str, ...] = ()  # columns of sentences: as wide as their text, up to WIDEST
+    # Key/value sheets (columns key, value): the number format of each value, chosen by its key.
+    key_formats: Callable[[str], str | None] | None = None
+
+
+def summary_format(key: str) -> str | None:
+    """The number format of a Summary value by its key: money, gaps, shares, seconds and counts.
+
+    Only the display changes: the cell keeps every digit (the checker reads the values).
+    """
+    if key.startswith("mip_gap"):
+        return GAP
+    if "seconds" in key or key.endswith("_time_s"):
+        return SECONDS
+    if key.startswith("probability"):
+        return SHARE
+    if (key.startswith(("objective", "change_value", "best_bound")) or key.endswith("_cost")
+            or "penalty" in key):
+        return MONEY
+    if key.startswith(("model_", "orders_", "samples", "scenarios")):
+        return COUNT
+    return None
 
 
 def write_result_workbook(path: Path, plan: Plan, data: PlanningData, warnings: list[Problem],
@@ -70,7 +94,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
     money = data.settings.currency
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},
-                  f"money in {money}; costs add up to objective"),
+                  f"money in {money}; costs add up to objective", key_formats=summary_format),
         TableSpec("Orders", plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"})),
                   {"period": WHOLE, "arrival_period": WHOLE, "quantity": QUANTITY, "unit_price": MONEY,
                    "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
@@ -328,7 +352,12 @@ def write_table(book, spec: TableSpec) -> None:
     sheet.append(header)
     formats = [spec.formats.get(column) for column in columns]
     rows = frame.astype(object).to_numpy().tolist()  # Python values; far quicker than itertuples
-    if not append_rendered(sheet, rows, formats, first_row=2):
+    if spec.key_formats is not None:  # a key/value sheet: few rows, each value formatted by its key
+        value_at = columns.index("value")
+        for values in rows:
+            row_formats = formats[:value_at] + [spec.key_formats(str(values[0]))] + formats[value_at + 1:]
+            sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, row_formats)])
+    elif not append_rendered(sheet, rows, formats, first_row=2):
         for values in rows:
             sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, formats)])
     if len(frame):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from optimizer import __version__
 from optimizer.reporting.charts import ChartData
-from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
+from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec, summary_format
 from optimizer.contract.data import SERVE_FIRST
 from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
 from optimizer.reporting.studybook import bar_chart, line_chart, write_study_workbook
@@ -46,7 +46,8 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
                                         *[f"{m} unmet_demand" for m in result.exposure.minerals]])
     money = result.data.settings.currency
     return [
-        TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",)),
+        TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",),
+                  key_formats=summary_format),
         TableSpec("Shortfall", pd.DataFrame(mineral_statistics(result)),
                   {**quantities, "probability_unmet_demand": SHARE, "mean_unmet_penalty": MONEY,
                    "mean_target_penalty": MONEY, "mean_penalty": MONEY, "p95_penalty": MONEY,
