@@ -27,11 +27,12 @@ keeps.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Callable
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
-from optimizer.contract.data import SERVE_FIRST, PlanningData, Slot
+from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
 
@@ -109,20 +110,30 @@ def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, i
     return cap
 
 
+def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Callable[[Scenario, str, int], float]:
+    """(scenario, mineral, period) -> what arrives of ``orders`` and the pipeline, less the scenario's losses:
+    sum over origin countries c of (1 - loss[k,c,t]) x the quantity from c arriving in t."""
+    arriving = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> country -> before losses
+
+    def arrived(scenario: Scenario, mineral: str, period: int) -> float:
+        return sum((1 - scenario.loss(country, period)) * quantity
+                   for country, quantity in arriving.get((mineral, period), {}).items())
+
+    return arrived
+
+
 def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
                       orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
     demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
     with available = I[t-1] + arrivals[t] - demand[t]."""
-    arriving = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> country -> before losses
+    arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}
     for scenario, mineral, period in model.STOCK_INDEX:  # ordered by period within (scenario, mineral)
-        losses = scenarios[scenario]
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
-        arrivals = sum((1 - losses.loss(country, period)) * quantity
-                       for country, quantity in arriving.get((mineral, period), {}).items())
+        arrivals = arrived(scenarios[scenario], mineral, period)
         available = previous + arrivals - data.demand.get((mineral, period), 0.0)
         stock[scenario, mineral] = max(0.0, available)
         result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pandas as pd
 import pyomo.environ as pyo
 
-from models.release import apply_serve_first
+from models.release import apply_serve_first, arrivals_after_losses
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
@@ -98,14 +98,12 @@ def _funding(model) -> pd.DataFrame:
 def _stock(model, data: PlanningData) -> pd.DataFrame:
     """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
-    before_losses = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> origin country -> quantity
+    arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
     for scenario, mineral, period in _every_stock_row(model, data):
         index = (model.facts.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
-        by_country = before_losses.get((mineral, period), {})
-        arrivals = sum((1.0 - scenarios[scenario].loss(country, period)) * quantity
-                       for country, quantity in by_country.items())
+        arrivals = arrived(scenarios[scenario], mineral, period)
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
