@@ -91,6 +91,8 @@ def add_projects(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.PROJECT_OUTPUT_SLOTS = pyo.Set(dimen=3, initialize=output_slots, ordered=True)
     model.con_project_output = pyo.Constraint(model.PROJECT_OUTPUT_SLOTS, rule=con_project_output)
     model.con_capex_funded = pyo.Constraint(model.PAYMENT_INDEX, rule=con_capex_funded)
+    if not slots:
+        return  # no project: nothing registered, the model is the one without projects
     model.facts.cost_terms["capex_cost"] = sum(
         data.projects[p].capex * data.capex_share(data.projects[p], d) / model.facts.money_unit * model.Build[p, d]
         for p, d in slots)

@@ -26,7 +26,9 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
-from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, RESULT_SHEETS, SUMMARY_KEYS
+from optimizer.contract.results import (
+    COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
+)
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
@@ -649,7 +651,8 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
                   stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance, capex: list[CapexRow] = (),
                   decisions: dict[str, int | None] | None = None) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
-    problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
+    required = (*SUMMARY_KEYS, *PROJECT_TERMS) if data.projects else SUMMARY_KEYS
+    problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
         problems.append(f"Summary: status {status!r} is not a plan's ({' or '.join(PLAN_STATUSES)})")
@@ -666,6 +669,8 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
     for key, (expected, scale) in recompute_costs(orders, funding, stock, data, capex, decisions).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
+    for key in PROJECT_TERMS:  # absent from the Summary of an input without projects: 0
+        reported.setdefault(key, 0.0)
     if "objective" in reported and all(key in reported for key in COST_TERMS):
         total = math.fsum(reported[key] for key in COST_TERMS)
         scale = math.fsum(abs(reported[key]) for key in COST_TERMS)

@@ -14,12 +14,22 @@ COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost", "capex_cost",
 )
+# Terms of an input with Projects only (models/projects.py): a Summary without them counts them as 0, so
+# plans of inputs without projects read as before.
+PROJECT_TERMS = ("capex_cost",)
+
+
+def summary_terms(with_projects: bool) -> tuple[str, ...]:
+    """The cost terms a Summary lists: capex_cost only for an input with Projects."""
+    return COST_TERMS if with_projects else tuple(t for t in COST_TERMS if t not in PROJECT_TERMS)
+
+
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *summary_terms(False), "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
