@@ -15,21 +15,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from modelcase import approx, demand, order_map, run_case, sheets, solve
+from modelcase import approx, build_or_buy, demand, order_map, run_case, solve
 
 from optimizer.contract.results import INFEASIBLE
-
-
-def build_or_buy(capex: float, **project) -> dict:
-    """The module docstring's workbook with project P of ``capex`` (keys of ``project`` change the row)."""
-    book = sheets(4, Demand=demand(0, 0, 10, 10))
-    book["Minerals"][0]["shortfall_penalty"] = 1_000
-    book["Offers"][0]["unit_price"] = 100
-    book["Suppliers"].append({"supplier": "Plant", "country": "United States"})
-    book["Offers"].append({"supplier": "Plant", "mineral": "ga", "unit_price": 20, "max_per_period": 10})
-    book["Projects"] = [{"project": "P", "supplier": "Plant", "capex": capex, "build_periods": 2,
-                         "first_period": 1, "last_period": 1, "life_periods": 4, **project}]
-    return book
 
 
 def test_just_below_break_even_the_plant_is_built(tmp_path):
