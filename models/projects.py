@@ -25,6 +25,7 @@ of a project's output keeps y <= built, so the argument for ``use`` is unchanged
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import pyomo.environ as pyo
 
@@ -96,6 +97,22 @@ def add_projects(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.facts.cost_terms["capex_cost"] = sum(
         data.projects[p].capex * data.capex_share(data.projects[p], d) / model.facts.money_unit * model.Build[p, d]
         for p, d in slots)
+
+
+def force_build(model: pyo.ConcreteModel, data: PlanningData, project: str) -> None:
+    """Make the plan fund ``project`` in the period it finds best (the value of a project the plan left):
+    sum over d of Build[p,d] = 1 instead of <= 1."""
+    decisions = sum(model.Build[project, d] for d in data.decision_periods(data.projects[project]))
+    model.con_build_once[project].set_value(decisions == 1)
+
+
+def forbidden(data: PlanningData, project: str) -> PlanningData:
+    """``data`` with ``project`` never decided (the value of a project the plan funds): no decision
+    period, so its output has no order slot."""
+    spec = data.projects[project]
+    after = data.settings.num_periods + 1
+    never = replace(spec, decided=False, first_period=after, last_period=after)
+    return replace(data, projects={**data.projects, project: never})
 
 
 def built(model: pyo.ConcreteModel, data: PlanningData, supplier: str, period: int):

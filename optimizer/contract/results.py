@@ -123,6 +123,7 @@ class Analysis:
     causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
     note: str = ""  # why some causes were not measured (the Why short sheet)
     marginals_note: str = ""  # why the marginals were not measured (the Sensitivities sheet)
+    projects: list[ProjectValue] = field(default_factory=list)  # each project re-solved the other way
 
 
 class SolverSeconds(Protocol):
@@ -208,8 +209,6 @@ class Plan:
     builds: dict[str, int] = field(default_factory=dict)
     # Their capex payments (CAPEX_COLUMNS); None: the plan has none
     capex: pd.DataFrame | None = None
-    # Cost with and without each project (optimizer/analysis/projects.py), added by the analysis stage
-    project_values: list | None = None
 
     def payments(self) -> pd.DataFrame:
         """Every payment of a funding source (source, period, amount): for orders (Funding) and for capex."""

@@ -23,6 +23,7 @@ from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, Plan
 from optimizer.reporting.printing import landscape
+from optimizer.reporting.projects import project_sentences
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")
 SECTION_FONT = Font(bold=True, size=12, color="1F3864")
@@ -109,6 +110,9 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
+    if data.projects:
+        page.section("Projects (build versus buy)")
+        page.sentences(project_sentences(plan, data), numbered=False)
     _shortfall(page, shortfall)
     _cover(page, plan, data)
     _countries(page, shares)

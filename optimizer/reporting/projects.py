@@ -3,7 +3,7 @@
 Projects: one row per project: funded or not, when, its first output period, the capex
 paid in cash within the horizon against capex_cost (the horizon's share the objective
 charges), the output bought from it, and the plan's expected cost with and without it
-(the plan re-solved with the project the other way, ``Plan.project_values``).
+(the plan re-solved with the project the other way, ``Analysis.projects``).
 Capex: who pays each project's capex in which period (the checker reads it).
 """
 
@@ -27,7 +27,7 @@ def capex_frame(plan: Plan) -> pd.DataFrame:
 def projects_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """One row per project: the decision, its cash and its cost, its output, and what it is worth."""
     capex = capex_frame(plan)
-    values = {value.project: value for value in plan.project_values or []}
+    values = {value.project: value for value in (plan.analysis.projects if plan.analysis else [])}
     currency = data.settings.currency
     rows = []
     for name, project in data.projects.items():
@@ -71,3 +71,19 @@ def _value_columns(value: ProjectValue | None, objective: float | None, name: st
     if value.note:
         finding += f" ({value.note})"
     return {"objective_other_way": value.objective, "saving": saving, "finding": finding}
+
+
+def project_sentences(plan: Plan, data: PlanningData) -> list[str]:
+    """One sentence per project for the terminal and the Dashboard: the decision, its cash and cost, and
+    what funding it saves (the Projects sheet's finding)."""
+    currency = data.settings.currency
+    sentences = []
+    for row in projects_frame(plan, data).itertuples():
+        if row.decision_period is None or row.decision_period != row.decision_period:  # None or NaN
+            decision = "not funded"
+        else:
+            decision = (f"{'decided' if row.built == 'decided' else 'funded'} in period {row.decision_period:.0f}, "
+                        f"output from period {row.first_output_period:.0f} ({row.capex_paid:,.0f} {currency} paid, "
+                        f"{row.capex_cost:,.0f} charged to the horizon)")
+        sentences.append(f"{row.project} ({row.supplier}): {decision}. {row.finding}")
+    return sentences

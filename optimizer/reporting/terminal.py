@@ -10,6 +10,7 @@ import re
 
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
+from optimizer.reporting.projects import project_sentences
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan, summary_terms
 
@@ -36,6 +37,8 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
     lines += _costs(plan, currency, bool(data.projects)) + [""]
     lines += _funding(plan, data) + [""]
+    if data.projects:
+        lines += ["Projects (build versus buy)"] + [f"  {text}" for text in project_sentences(plan, data)] + [""]
     lines += _orders(plan, data) + [""]
     lines += _shortfalls(plan, data)
     return lines

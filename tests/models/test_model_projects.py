@@ -21,8 +21,11 @@ from optimizer.contract.results import INFEASIBLE
 
 
 def test_just_below_break_even_the_plant_is_built(tmp_path):
-    """C = 3,000: build 400 + 1,500 = 1,900 < buy 2,000. Capex paid 1,500 in each of periods 1 and 2."""
+    """C = 3,000: build 400 + 1,500 = 1,900 < buy 2,000. Capex paid 1,500 in each of periods 1 and 2.
+    Re-solved with the project forbidden: 2,000, so funding it saves 100."""
     plan = solve(tmp_path, build_or_buy(3_000))
+    [value] = plan.analysis.projects
+    assert (value.project, value.built, value.objective) == ("P", True, approx(2_000))
     assert plan.builds == {"P": 1}
     assert order_map(plan) == {("Plant", 3): approx(10), ("Plant", 4): approx(10)}
     assert plan.costs["capex_cost"] == approx(1_500)
@@ -31,8 +34,11 @@ def test_just_below_break_even_the_plant_is_built(tmp_path):
 
 
 def test_just_above_break_even_the_plan_buys(tmp_path):
-    """C = 3,400: build 400 + 1,700 = 2,100 > buy 2,000: nothing funded, 20 t from S1."""
+    """C = 3,400: build 400 + 1,700 = 2,100 > buy 2,000: nothing funded, 20 t from S1.
+    Re-solved with the project forced: 2,100, decided in period 1 (its only decision period)."""
     plan = solve(tmp_path, build_or_buy(3_400))
+    [value] = plan.analysis.projects
+    assert (value.built, value.objective, value.decision_period) == (False, approx(2_100), 1)
     assert plan.builds == {}
     assert order_map(plan) == {("S1", 3): approx(10), ("S1", 4): approx(10)}
     assert plan.costs["capex_cost"] == 0
