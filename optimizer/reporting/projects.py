@@ -59,9 +59,13 @@ def _value_columns(value: ProjectValue | None, objective: float | None, name: st
         why = value.note if value is not None and value.note else "the plan was not re-solved with it the other way"
         return {"objective_other_way": None, "saving": None, "finding": f"Not measured: {why}."}
     saving = value.objective - objective if value.built else objective - value.objective
-    if value.built:
+    if value.built and saving >= 0:
         finding = (f"Funding {name} saves {saving:,.0f} {currency} in expectation: without it the plan "
                    f"costs {value.objective:,.0f}.")
+    elif value.built:
+        finding = (f"Funding {name} costs {-saving:,.0f} {currency} more in expectation over the horizon than "
+                   f"the plan without it ({value.objective:,.0f}): its capex_cost outweighs what its output "
+                   "saves within the horizon.")
     elif saving >= 0:
         finding = (f"Funding {name} (best in period {value.decision_period}) would save {saving:,.0f} "
                    f"{currency} in expectation, within the plan's mip_gap.")
