@@ -134,7 +134,7 @@ def start_builds(data: PlanningData, orders: dict[Slot, float]) -> dict[str, int
     for supplier, _mineral, _period in orders:
         project = data.project_by_supplier.get(supplier)
         if project is not None and project.name not in builds:
-            builds[project.name] = min(data.decision_periods(project))
+            builds[project.name] = data.decision_periods(project).start
     return builds
 
 

@@ -421,8 +421,9 @@ def check_projects(decisions: dict[str, int | None], capex: list[CapexRow], orde
         if decision is None and project.decided:
             problems.append(f"project {name}: decided in period {project.first_period}, but not built")
         elif decision is not None and decision not in data.decision_periods(project):
+            periods = data.decision_periods(project)
             problems.append(f"project {name}: decision period {decision} is not among its decision periods "
-                            f"{data.decision_periods(project)}")
+                            f"{periods.start}..{periods.stop - 1}")
         for t in [] if decision is None else project.payment_periods(decision):
             due[name, t] += project.capex_part
         start = math.inf if decision is None else decision + project.build_periods

@@ -219,13 +219,13 @@ class PlanningData:
         """supplier -> the project whose output its offers are."""
         return {project.supplier: project for project in self.projects.values()}
 
-    def decision_periods(self, project: Project) -> list[int]:
+    def decision_periods(self, project: Project) -> range:
         """The periods ``project`` may be decided in: first_period when decided; otherwise first_period ..
         last_period, after the frozen periods, with every capex part paid within the horizon."""
         if project.decided:
-            return [project.first_period]
+            return range(project.first_period, project.first_period + 1)
         last = min(project.last_period, self.settings.num_periods - project.build_periods + 1)
-        return [t for t in range(project.first_period, last + 1) if t > self.frozen_periods]
+        return range(max(project.first_period, self.frozen_periods + 1), last + 1)
 
     def output_start(self, supplier: str) -> float | None:
         """The first period the offers of a project's ``supplier`` can be ordered: the earliest decision
@@ -233,7 +233,8 @@ class PlanningData:
         project = self.project_by_supplier.get(supplier)
         if project is None:
             return None
-        return min(self.decision_periods(project), default=math.inf) + project.build_periods
+        decisions = self.decision_periods(project)
+        return (decisions.start if decisions else math.inf) + project.build_periods
 
     def project_minerals(self, project: Project) -> list[str]:
         """The minerals of the project's output: those of its supplier's offers."""

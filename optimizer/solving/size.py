@@ -116,7 +116,7 @@ def _projects(data: PlanningData) -> tuple[int, int]:
     period), a row per project and per payment period."""
     columns = rows = 0
     for project in data.projects.values():
-        decisions = _decision_span(data, project)
+        decisions = data.decision_periods(project)  # a range: no list of periods
         if not decisions:
             continue
         paid = range(decisions.start, decisions.stop - 1 + project.build_periods)
@@ -126,14 +126,6 @@ def _projects(data: PlanningData) -> tuple[int, int]:
         columns += len(decisions) + sum(_overlap(paid, f.first_period, f.last_period) for f in sources)
         rows += 1 + len(paid)
     return columns, rows
-
-
-def _decision_span(data: PlanningData, project) -> range:
-    """PlanningData.decision_periods as a range, without a list of periods."""
-    if project.decided:
-        return range(project.first_period, project.first_period + 1)
-    last = min(project.last_period, data.settings.num_periods - project.build_periods + 1)
-    return range(max(project.first_period, data.frozen_periods + 1), last + 1)
 
 
 def _inventory(data: PlanningData) -> tuple[int, int]:

@@ -61,7 +61,7 @@ def test_a_decision_moved_before_the_output_is_caught(plan):
     path, data = plan
     _edit(path, "Projects", {"project": "P"}, "decision_period", 2)
     problems = check_result_workbook(path, data)
-    assert any("decision period 2 is not among its decision periods [1]" in p for p in problems)
+    assert any("decision period 2 is not among its decision periods 1..1" in p for p in problems)
     assert any("ordered before it is built (from period 4)" in p for p in problems)
     assert any("capex paid in period 3 is 0, due" in p for p in problems)
 

@@ -30,7 +30,7 @@ def test_a_valid_project_becomes_typed_data(tmp_path):
     project = data.projects["P"]
     assert (project.supplier, project.capex, project.build_periods, project.decided, project.life_periods) == (
         "Plant", 3_000, 2, False, 4)
-    assert data.decision_periods(project) == [1]
+    assert list(data.decision_periods(project)) == [1]
     assert data.order_periods(data.offers["Plant", "ga"]) == [3, 4]
     assert data.capex_share(project, 1) == 0.5  # output periods 3, 4 of life 4
 
@@ -105,7 +105,7 @@ def test_a_commitment_of_the_output_before_the_plant_can_be_built(tmp_path):
 def test_a_project_that_can_never_be_decided_is_a_warning(tmp_path):
     """first_period 4, build_periods 2: the capex would be paid in period 5, after the horizon."""
     data, problems = check(tmp_path, build_or_buy(3_000, first_period=4, last_period=4))
-    assert data is not None and data.decision_periods(data.projects["P"]) == []
+    assert data is not None and not data.decision_periods(data.projects["P"])
     assert data.order_periods(data.offers["Plant", "ga"]) == []
     problem = only(problems, "can never be decided", WARNING)
     assert where(problem) == ("plan.xlsx", "Projects", 2, "first_period", 4)
