@@ -6,6 +6,7 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from contextlib import contextmanager
@@ -195,10 +196,13 @@ def validate_command(input_path: Path) -> None:
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--projects", type=click.IntRange(0), default=0, show_default=True,
+              help="Add this many capacity projects (build versus buy), each a new plant.")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int) -> None:
+                     scenarios: int, seed: int, projects: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
+    chosen = dataclasses.replace(chosen, projects=projects)
     write_generated_workbook(output_path, chosen, seed)
     click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
 
