@@ -14,9 +14,10 @@ import pandas as pd
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import CAPEX_COLUMNS, Plan, ProjectValue
 
-PROJECT_COLUMNS = ["project", "supplier", "minerals", "built", "decision_period", "first_output_period",
-                   "capex", "capex_paid", "capex_cost", "life_periods", "output_quantity", "output_cost",
-                   "objective", "objective_other_way", "saving", "finding"]
+# The sentence first, as on the other sheets of findings: it is what a reader reads; the numbers follow.
+PROJECT_COLUMNS = ["project", "finding", "built", "decision_period", "first_output_period", "capex", "capex_paid",
+                   "capex_cost", "saving", "objective", "objective_other_way", "output_quantity", "output_cost",
+                   "supplier", "minerals", "life_periods"]
 
 
 def capex_frame(plan: Plan) -> pd.DataFrame:
