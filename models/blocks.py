@@ -20,12 +20,20 @@ MINERAL_POSITION = {
     "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)
     "ChangeUp": 1, "ChangeDown": 1,  # (supplier, mineral, period)
 }
+# Position of the project in the index of models/projects.py's variables: they belong to the project's
+# mineral when its offers sell one mineral, and link minerals otherwise.
+PROJECT_POSITION = {"Build": 0, "CapexSpend": 1}  # (project, period), (source, project, period)
 
 
 def mineral_of(var: VarData) -> str | None:
     """The mineral a variable belongs to, or None for a variable that links minerals."""
-    position = MINERAL_POSITION.get(var.parent_component().local_name)
+    name = var.parent_component().local_name
+    index = var.index()
+    if name in PROJECT_POSITION:
+        data = var.model().facts.data
+        minerals = data.project_minerals(data.projects[index[PROJECT_POSITION[name]]])
+        return minerals[0] if len(minerals) == 1 else None
+    position = MINERAL_POSITION.get(name)
     if position is None:
         return None
-    index = var.index()
     return index if position == 0 and not isinstance(index, tuple) else index[position]

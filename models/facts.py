@@ -37,6 +37,8 @@ class ModelFacts:
     previous_orders: dict[Slot, float] | None  # the previous plan's orders; None: there is no previous plan
     cost_terms: dict[str, object] = field(default_factory=dict)  # cost name -> expression
     slack_terms: dict[str, pyo.Var] = field(default_factory=dict)  # constraint name -> slack (elastic only)
+    # (source, period) -> what the source pays beyond orders (capex, models/projects.py), for the funding rows
+    other_spending: dict[tuple[str, int], list] = field(default_factory=dict)
 
     def previous_order(self, slot: Slot) -> float:
         """x_prev[o,t]: the previous plan's order of ``slot`` (0 when it had none, or there is no previous plan)."""

@@ -9,6 +9,9 @@ Symbols
 
 Spend exists only where the source may pay (period in its window, country not
 excluded, mineral allowed), so the eligibility rules need no constraint.
+Other concerns register what a source pays beyond orders (a project's capex,
+models/projects.py) in ``model.facts.other_spending``; it counts against the same
+amounts and budgets and bears the same cost_rate.
 """
 
 from __future__ import annotations
@@ -28,19 +31,21 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         for supplier, mineral, period in model.ORDER_SLOTS
         for source in data.eligible_sources(supplier, mineral, period)
     ]
-    by_order: dict[tuple, list] = defaultdict(list)
-    by_source: dict[str, list] = defaultdict(list)
-    by_source_period: dict[tuple[str, int], list] = defaultdict(list)
-    for index in funding_slots:
-        by_order[index[1:]].append(index)
-        by_source[index[0]].append(index)
-        by_source_period[index[0], index[3]].append(index)
-
     model.FUNDING_SLOTS = pyo.Set(dimen=4, initialize=funding_slots, ordered=True)
     model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
+    model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
+    by_order: dict[tuple, list] = defaultdict(list)
+    by_source_period: dict[tuple[str, int], list] = defaultdict(list)  # money terms: orders', then others'
+    for index in funding_slots:
+        by_order[index[1:]].append(index)
+        by_source_period[index[0], index[3]].append(model.Spend[index])
+    for key, terms in model.facts.other_spending.items():
+        by_source_period[key].extend(terms)
+    by_source: dict[str, list] = defaultdict(list)
+    for (source, _), terms in by_source_period.items():
+        by_source[source].extend(terms)
     model.BUDGET_INDEX = pyo.Set(dimen=2, ordered=True, initialize=[
         (f, t) for f, source in data.funding.items() for t in sorted(source.budgets) if (f, t) in by_source_period])
-    model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
 
     unfunded = add_slack(model, "con_order_funded", model.ORDER_SLOTS)
     over_amount = add_slack(model, "con_source_amount", model.FUNDING_SOURCES)
@@ -53,16 +58,17 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return paid + slack_of(unfunded, order) == m.OrderTotal[order]
 
     def con_source_amount(m, source):
-        """A source pays at most its amount: sum over o,t of v[f,o,t] <= amount[f]."""
+        """A source pays at most its amount: sum over o,t of v[f,o,t] + its capex payments <= amount[f]."""
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
         amount = data.funding[source].amount / m.facts.money_unit
-        return sum(m.Spend[index] for index in spent) <= amount + slack_of(over_amount, source)
+        return sum(spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
-        """A source pays at most its budget in a period: sum over o of v[f,o,t] <= Budgets[f,t]."""
-        spent = sum(m.Spend[index] for index in by_source_period[source, period])
+        """A source pays at most its budget in a period: sum over o of v[f,o,t] + its capex payments in t
+        <= Budgets[f,t]."""
+        spent = sum(by_source_period[source, period])
         budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))
 
@@ -70,5 +76,5 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.con_source_amount = pyo.Constraint(model.FUNDING_SOURCES, rule=con_source_amount)
     model.con_period_budget = pyo.Constraint(model.BUDGET_INDEX, rule=con_period_budget)
     model.facts.cost_terms["financing_cost"] = sum(
-        data.funding[f].cost_rate * model.Spend[f, s, m, t] for f, s, m, t in funding_slots
+        data.funding[f].cost_rate * term for (f, _), terms in by_source_period.items() for term in terms
         if data.funding[f].cost_rate > 0)

@@ -63,14 +63,18 @@ def round_strays(model: pyo.ConcreteModel, data: PlanningData, strays: list[Slot
 
 
 def funding_headroom(model: pyo.ConcreteModel, data: PlanningData, slot: Slot) -> float:
-    """Money (model units) the sources eligible for ``slot`` could still pay it: amounts and budgets unused."""
+    """Money (model units) the sources eligible for ``slot`` could still pay it: amounts and budgets unused
+    by orders and capex (models/projects.py)."""
     spent: dict[str, float] = {}
     spent_in_period: dict[str, float] = {}
-    for index in model.FUNDING_SLOTS:
-        value = _value(model.Spend[index])
-        spent[index[0]] = spent.get(index[0], 0.0) + value
-        if index[3] == slot[2]:
-            spent_in_period[index[0]] = spent_in_period.get(index[0], 0.0) + value
+    payments = [(index[0], index[3], model.Spend[index]) for index in model.FUNDING_SLOTS]
+    payments += [(source, period, model.CapexSpend[source, project, period])
+                 for source, project, period in model.CAPEX_SLOTS]
+    for source, period, var in payments:
+        value = _value(var)
+        spent[source] = spent.get(source, 0.0) + value
+        if period == slot[2]:
+            spent_in_period[source] = spent_in_period.get(source, 0.0) + value
     headroom = 0.0
     for name in data.eligible_sources(*slot):
         source = data.funding[name]

@@ -14,10 +14,12 @@ import pyomo.environ as pyo
 
 from models.release import apply_serve_first, arrivals_after_losses
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+from optimizer.contract.results import (
+    CAPEX_COLUMNS, COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
+)
 
 _ZERO = 1e-9
-MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
+MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget", "con_capex_funded"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -41,7 +43,9 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
+                builds=builds, capex=_capex(model, data))
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -93,6 +97,16 @@ def _funding(model) -> pd.DataFrame:
         if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
     ]
     return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+
+
+def _capex(model, data: PlanningData) -> pd.DataFrame:
+    """Who pays each project's capex in which period (CapexSpend), in currency."""
+    rows = [
+        {"project": p, "supplier": data.projects[p].supplier, "source": f, "period": t, "amount": amount}
+        for (f, p, t) in model.CAPEX_SLOTS
+        if (amount := _clean(pyo.value(model.CapexSpend[f, p, t]) * model.facts.money_unit)) > 1e-6
+    ]
+    return pd.DataFrame(rows, columns=CAPEX_COLUMNS)
 
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
@@ -193,6 +207,14 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
         supplier, mineral, period = index
         return (f"funding: {amount:,.2f} {currency} of the committed order of {mineral} from {supplier} in period "
                 f"{period} cannot be paid by any eligible source (windows, excluded countries, minerals, amounts)")
+    if name == "con_capex_funded":
+        project, period = index
+        spec = data.projects[project]
+        return (f"funding: {amount:,.2f} {currency} of the capex of "
+                f"{'decided ' if spec.decided else ''}project '{project}' ({spec.supplier}, "
+                f"{', '.join(data.project_minerals(spec))}) due in period {period} cannot be paid by any eligible "
+                "source (windows, excluded countries, minerals: a source with a minerals list must list every "
+                "mineral of the project's offers, amounts)")
     if name == "con_source_amount":
         return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
     if name == "con_period_budget":

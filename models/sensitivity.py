@@ -53,15 +53,19 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
             for r in orders.itertuples()}
 
 
-def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> None:
+def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
+                 builds: dict[str, int] | None = None) -> None:
     """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
     continuous (an LP).
 
     An order slot absent from ``orders`` is not placed (y = 0); a placed order
     sits in the segment whose discount the plan shows; a supplier is
-    onboarded when some order is placed with it; demand may go unmet (w = 1)
+    onboarded when some order is placed with it; a project is decided where
+    ``builds`` (the plan's decisions) says; demand may go unmet (w = 1)
     where the plan's serve-first stock leaves it unmet.
     """
+    for project, period in model.BUILD_SLOTS:
+        _fix(model.Build[project, period], 1.0 if (builds or {}).get(project) == period else 0.0)
     placed = placed_orders(orders)
     for slot in model.ORDER_SLOTS:
         _fix(model.IsOrdered[slot], 1.0 if slot in placed else 0.0)
@@ -113,9 +117,10 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.con_capacity = pyo.Constraint(model.CAPACITY_SLOTS, rule=con_capacity)
 
 
-def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> pyo.ConcreteModel:
+def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
+                      builds: dict[str, int] | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
-    fix_binaries(model, data, orders)
+    fix_binaries(model, data, orders, builds)
     restate_capacity(model, data)
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model

@@ -21,6 +21,7 @@ from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
+from models.projects import capex_payments, start_builds
 from models.release import serve_first_stock, stock_values
 from optimizer.contract.data import PlanningData, Slot
 
@@ -89,6 +90,9 @@ def _decisions(model, data: PlanningData, orders: dict[Slot, float]) -> Start:
     used = {s for s, _, _ in orders}
     for supplier in model.SUPPLIERS_USED:
         start[model.UsesSupplier[supplier]] = 1.0 if supplier in used else 0.0
+    builds = start_builds(data, orders)  # the projects these orders need, built as early as they can be
+    for project, period in model.BUILD_SLOTS:
+        start[model.Build[project, period]] = 1.0 if builds.get(project) == period else 0.0
     return start
 
 
@@ -168,30 +172,42 @@ def _discount_for_quantity(model, slot, quantity: float) -> float:
 
 
 def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
-    """Pay each order from its eligible sources in order, within amounts and budgets."""
+    """Pay the capex of the projects the orders need (models/projects.py start_builds), then each order,
+    from their eligible sources in order, within amounts and budgets."""
     unit = model.facts.money_unit
     left = {f: source.amount / unit for f, source in data.funding.items()}
     left_in_period = defaultdict(lambda: float("inf"))
     for f, source in data.funding.items():
         for period, budget in source.budgets.items():
             left_in_period[f, period] = budget / unit
+
+    def pay(due: float, payers: list, period: int) -> bool:
+        """Pay ``due`` from ``payers`` ((source, variable) in order); whether it is paid in full."""
+        for f, var in payers:
+            paid = min(due, left[f], left_in_period[f, period])
+            if paid <= 0:
+                continue
+            start[var] = paid
+            left[f] -= paid
+            left_in_period[f, period] -= paid
+            due -= paid
+        return due <= 1e-9
+
+    capex_payers = defaultdict(list)
+    for f, project, period in model.CAPEX_SLOTS:
+        capex_payers[project, period].append((f, model.CapexSpend[f, project, period]))
+        start[model.CapexSpend[f, project, period]] = 0.0
+    for (project, period), due in capex_payments(data, start_builds(data, orders)).items():
+        if not pay(due / unit, capex_payers[project, period], period):
+            return False
     sources_of = defaultdict(list)
     for index in model.FUNDING_SLOTS:
-        sources_of[index[1:]].append(index)
+        sources_of[index[1:]].append((index[0], model.Spend[index]))
         start[model.Spend[index]] = 0.0
     for slot, quantity in orders.items():
         discount = _discount_for_quantity(model, slot, quantity)
         due = (data.unit_price(slot, discount) * quantity + data.offers[slot[:2]].order_cost) / unit
-        for index in sources_of.get(slot, ()):
-            f, period = index[0], index[3]
-            paid = min(due, left[f], left_in_period[f, period])
-            if paid <= 0:
-                continue
-            start[model.Spend[index]] = paid
-            left[f] -= paid
-            left_in_period[f, period] -= paid
-            due -= paid
-        if due > 1e-9:
+        if not pay(due, sources_of.get(slot, []), slot[2]):
             return False
     return True
 

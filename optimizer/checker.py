@@ -1,7 +1,8 @@
 """Independent plan checker: does a result workbook meet the model it claims to solve?
 
 Everything is recomputed from the result workbook's contract sheets (``Summary``,
-``Orders``, ``Funding``, ``Stock``) and the validated ``PlanningData``; nothing
+``Orders``, ``Funding``, ``Stock``; with Projects in the input also ``Projects`` and
+``Capex``) and the validated ``PlanningData``; nothing
 here imports Pyomo or the model, so an error in the model's encoding cannot hide
 itself. Each check group below follows a section of ``model.md``.
 
@@ -25,11 +26,14 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
-from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS
+from optimizer.contract.results import (
+    COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
+)
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
+OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in PROJECT_SHEETS.items()}  # when written
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
@@ -91,6 +95,16 @@ class FundingRow:
 
 
 @dataclass(frozen=True)
+class CapexRow:
+    row: int
+    project: str
+    supplier: str
+    source: str
+    period: int
+    amount: float
+
+
+@dataclass(frozen=True)
 class StockRow:
     row: int
     scenario: str
@@ -123,14 +137,16 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
     funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
     stock = _index_stock(_parse_rows(sheets["stock"], "Stock", StockRow, problems), data, problems)
+    decisions, capex = _project_sheets(sheets, data, problems)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
-    problems += check_funding(funding, orders, data, tol)
+    problems += check_projects(decisions, capex, orders, data, tol)
+    problems += check_funding(funding, orders, data, tol, capex)
     problems += check_stock(stock, orders, data, tol)
     problems += check_release(stock, data, tol)
     problems += check_mix(orders, data, tol)
     problems += check_market(orders, data, tol)
-    problems += check_summary(summary, orders, funding, stock, data, tol)
+    problems += check_summary(summary, orders, funding, stock, data, tol, capex, decisions)
     return problems
 
 
@@ -152,7 +168,7 @@ def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
         workbook = CalamineWorkbook.from_path(str(path))
         names = {_normalise(name): name for name in workbook.sheet_names}
         grids = {key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)
-                 for key in SHEETS if key in names}
+                 for key in (*SHEETS, *OPTIONAL_SHEETS) if key in names}
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
         return {}, [f"cannot open result workbook {path}: {exc}"]
     return _contract_rows(grids)
@@ -161,8 +177,10 @@ def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
 def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
-    for key, (title, columns) in SHEETS.items():
+    for key, (title, columns) in {**SHEETS, **OPTIONAL_SHEETS}.items():
         if key not in grids:
+            if key in OPTIONAL_SHEETS:
+                continue  # required only of a plan with projects (_project_sheets)
             problems.append(f"sheet {title} is missing")
             continue
         rows = [(n, values) for n, values in enumerate(grids[key], 1) if not all(_blank(v) for v in values)]
@@ -250,6 +268,33 @@ def _index_stock(rows: list[StockRow], data: PlanningData, problems: list[str]) 
         else:
             index[r.key] = r
     return index
+
+
+def _project_sheets(sheets: dict[str, list[Cell]], data: PlanningData,
+                    problems: list[str]) -> tuple[dict[str, int | None], list[CapexRow]]:
+    """The Projects sheet's decision per project (None: not funded) and the Capex rows; both sheets are
+    required when the input has projects."""
+    if not data.projects:
+        return {}, []
+    for key, (title, _) in OPTIONAL_SHEETS.items():
+        if key not in sheets:
+            problems.append(f"sheet {title} is missing (the input has Projects)")
+    decisions: dict[str, int | None] = {}
+    for row, values in sheets.get("projects", []):
+        try:
+            name = _convert(values["project"], str)
+            period = None if _blank(values["decision_period"]) else _convert(values["decision_period"], int)
+        except ValueError as exc:
+            problems.append(f"Projects row {row}: {exc}")
+            continue
+        if name not in data.projects:
+            problems.append(f"Projects row {row}: project {name!r} is not in the input's Projects")
+        elif name in decisions:
+            problems.append(f"Projects row {row}: project {name!r} appears more than once")
+        else:
+            decisions[name] = period
+    capex = _parse_rows(sheets.get("capex", []), "Capex", CapexRow, problems)
+    return decisions, capex
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -361,9 +406,53 @@ def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
     return f"its amount or period {r.period} budget is 0"
 
 
+def check_projects(decisions: dict[str, int | None], capex: list[CapexRow], orders: list[OrderRow],
+                   data: PlanningData, tol: Tolerance) -> list[str]:
+    """Projects: each decided in an allowed period at most once (a decided one in its first_period), its
+    capex paid in equal parts over the build periods from the decision period by sources allowed to pay it,
+    and no order of its output placed before decision period + build_periods."""
+    problems: list[str] = []
+    due: dict[tuple[str, int], float] = defaultdict(float)
+    for name, project in data.projects.items():
+        if name not in decisions:
+            problems.append(f"Projects: project {name!r} has no row")
+            continue
+        decision = decisions[name]
+        if decision is None and project.decided:
+            problems.append(f"project {name}: decided in period {project.first_period}, but not built")
+        elif decision is not None and decision not in data.decision_periods(project):
+            periods = data.decision_periods(project)
+            problems.append(f"project {name}: decision period {decision} is not among its decision periods "
+                            f"{periods.start}..{periods.stop - 1}")
+        for t in [] if decision is None else project.payment_periods(decision):
+            due[name, t] += project.capex_part
+        start = math.inf if decision is None else decision + project.build_periods
+        problems += [f"Orders row {r.row} ({r.supplier}, {r.mineral}, period {r.period}): the output of project "
+                     f"{name} ordered before it is built ({'never funded' if decision is None else f'from period {start}'})"
+                     for r in orders if r.supplier == project.supplier and r.period < start]
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for r in capex:
+        where = f"Capex row {r.row} ({r.project}: {r.source}, period {r.period})"
+        if r.project not in data.projects or r.source not in data.funding:
+            problems.append(f"{where}: not a project of the input or not a funding source")
+            continue
+        if not tol.at_most(0.0, r.amount):
+            problems.append(f"{where}: amount {_fmt(r.amount)} is negative")
+        if r.amount > tol.abs_tol and r.source not in data.capex_sources(data.projects[r.project], r.period):
+            problems.append(f"{where}: source may not pay this project (its supplier's country, every mineral of "
+                            "its offers, its periods and amount)")
+        paid[r.project, r.period] += r.amount
+    for key in sorted(set(due) | set(paid)):
+        if not tol.close(paid[key], due[key]):
+            problems.append(f"project {key[0]}: capex paid in period {key[1]} is {_fmt(paid[key])}, due "
+                            f"capex / build_periods = {_fmt(due[key])}")
+    return problems
+
+
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
-                  tol: Tolerance) -> list[str]:
-    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets."""
+                  tol: Tolerance, capex: list[CapexRow] = ()) -> list[str]:
+    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets
+    (which the capex payments draw on too)."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -390,6 +479,10 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         paid[r.slot] += r.amount
         by_source[r.source] += r.amount
         by_source_period[(r.source, r.period)] += r.amount
+    for r in capex:
+        if r.source in data.funding:
+            by_source[r.source] += r.amount
+            by_source_period[(r.source, r.period)] += r.amount
     for (s, m, t), cost in sorted(costs.items()):
         if not tol.close(paid[(s, m, t)], cost):
             problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
@@ -530,8 +623,10 @@ def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
 
 
 def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
-                    data: PlanningData) -> dict[str, tuple[float, float]]:
-    """The seven cost terms of the objective, each as (value, sum of the terms' magnitudes)."""
+                    data: PlanningData, capex: list[CapexRow] = (),
+                    decisions: dict[str, int | None] | None = None) -> dict[str, tuple[float, float]]:
+    """The cost terms of the objective, each as (value, sum of the terms' magnitudes); capex payments bear
+    their source's cost_rate, and capex_cost = capex x min(1, output periods in the horizon / life_periods)."""
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
     known = _known_orders(orders, data)
     for r in known:
@@ -540,7 +635,10 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
         terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
     terms["onboarding_cost"] = [data.suppliers[s].onboarding_cost for s in {r.supplier for r in known}]
-    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount for r in funding if r.source in data.funding]
+    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount for r in [*funding, *capex]
+                               if r.source in data.funding]
+    terms["capex_cost"] = [data.projects[p].capex * data.capex_share(data.projects[p], d)
+                           for p, d in (decisions or {}).items() if d is not None and p in data.projects]
     probability = {k.name: k.probability for k in data.all_scenarios}
     for r in stock.values():
         mineral = data.minerals[r.mineral]
@@ -551,9 +649,11 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
 
 
 def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
-                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance) -> list[str]:
+                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance, capex: list[CapexRow] = (),
+                  decisions: dict[str, int | None] | None = None) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
-    problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
+    required = (*SUMMARY_KEYS, *PROJECT_TERMS) if data.projects else SUMMARY_KEYS
+    problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
         problems.append(f"Summary: status {status!r} is not a plan's ({' or '.join(PLAN_STATUSES)})")
@@ -567,9 +667,11 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
+    for key, (expected, scale) in recompute_costs(orders, funding, stock, data, capex, decisions).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
+    for key in PROJECT_TERMS:  # absent from the Summary of an input without projects: 0
+        reported.setdefault(key, 0.0)
     if "objective" in reported and all(key in reported for key in COST_TERMS):
         total = math.fsum(reported[key] for key in COST_TERMS)
         scale = math.fsum(abs(reported[key]) for key in COST_TERMS)

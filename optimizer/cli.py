@@ -6,6 +6,7 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from contextlib import contextmanager
@@ -195,10 +196,13 @@ def validate_command(input_path: Path) -> None:
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--projects", type=click.IntRange(0), default=0, show_default=True,
+              help="Add this many capacity projects (build versus buy), each a new plant.")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int) -> None:
+                     scenarios: int, seed: int, projects: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
+    chosen = dataclasses.replace(chosen, projects=projects)
     write_generated_workbook(output_path, chosen, seed)
     click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
 
@@ -255,23 +259,27 @@ def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path
               help="Vary a country's max_share (0: none from it). Repeatable.")
 @click.option("--price-shock", multiple=True, metavar='"MINERAL=FROM:TO:N"',
               help="Multiply every price of a mineral by a factor. Repeatable.")
+@click.option("--capex", multiple=True, metavar='"PROJECT=FROM:TO:N"',
+              help="Vary a project's capex: the break-even capex of building against buying. Repeatable.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Solver time limit per point in seconds (default: the workbook's time_limit_s).")
 @_where_options
 @_output_options
 def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str | None,
-                  country_share: tuple[str, ...], price_shock: tuple[str, ...], time_limit: float | None,
-                  workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
+                  country_share: tuple[str, ...], price_shock: tuple[str, ...], capex: tuple[str, ...],
+                  time_limit: float | None, workers: int, scheduler: str | None, output_path: Path | None,
+                  outputs_dir: Path) -> None:
     """Solve INPUT over a grid of varied inputs; write the frontiers to one workbook.
 
     Several options combine as a grid: every combination of their values is solved.
     """
     try:
-        variations = variations_from_options(funding, risk_weight, country_share, price_shock)
+        variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex)
     except ValueError as problem:
         raise click.BadParameter(str(problem)) from None
     if not variations:
-        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share or --price-shock")
+        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share, --price-shock "
+                               "or --capex")
     with _guarded():
         prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)

@@ -4,6 +4,7 @@
     python scripts/benchmark.py --sizes XL --time-limit 60
     python scripts/benchmark.py --markdown docs/performance-table.md
     python scripts/benchmark.py --sizes M L --release-rule optimal --no-floor
+    python scripts/benchmark.py --sizes L --projects 10 --no-floor   # with 10 capacity projects
 
 For each size it reports seconds per stage (read, validate, build, hand-over
 to HiGHS, solve, write and check) and the peak resident memory of the
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def measure(size_name: str, seed: int, time_limit: float, gap: float | None, release_rule: str | None = None,
-            floor: bool = True) -> dict:
+            floor: bool = True, projects: int = 0) -> dict:
     """Run one size through every stage in this process and return the figures."""
     import dataclasses
 
@@ -44,7 +45,8 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
 
     seconds: dict[str, float] = {}
     folder = Path(tempfile.mkdtemp(prefix=f"bench_{size_name}_"))
-    workbook = write_generated_workbook(folder / f"{size_name}.xlsx", SIZES[size_name], seed)
+    size = dataclasses.replace(SIZES[size_name], projects=projects)
+    workbook = write_generated_workbook(folder / f"{size_name}.xlsx", size, seed)
 
     def timed(stage, call):
         started = time.perf_counter()
@@ -64,23 +66,23 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     result = solve_main(model, data, start)
     seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
     violations: list[str] = []
-    objective = None
+    objective, built = None, None
     seconds["write"] = seconds["check"] = 0.0
     if result.status in ("optimal", "feasible"):
         plan = read_back(model, data, result)
         output = folder / "plan.xlsx"
         timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
         violations = timed("check", lambda: check_result_workbook(output, data))
-        objective = plan.objective
+        objective, built = plan.objective, len(plan.builds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     floor = _highspy_floor(model, settings, np, highspy) if floor else {"handover": 0.0, "solve": 0.0,
                                                                        "status": "not run"}
     overhead = sum(seconds[s] for s in ("read", "validate", "build", "start", "handover", "write", "check"))
     return {
-        "size": size_name, "dimensions": SIZES[size_name].describe(), "release_rule": settings.release_rule,
+        "size": size_name, "dimensions": size.describe(), "release_rule": settings.release_rule,
         **size_of(model),
-        "status": result.status, "gap": result.gap, "objective": objective,
+        "status": result.status, "gap": result.gap, "objective": objective, "projects_built": built,
         "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
         "not_solve_share": overhead / (overhead + seconds["solve"]),
         "floor": floor, "violations": len(violations),
@@ -158,18 +160,19 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--release-rule", choices=("serve_first", "optimal"), help="override Settings.release_rule")
     parser.add_argument("--no-floor", action="store_true", help="skip the plain-highspy floor")
+    parser.add_argument("--projects", type=int, default=0, help="capacity projects added to each workbook")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, args.seed, args.time_limit, args.gap, args.release_rule,
-                                 not args.no_floor)))
+                                 not args.no_floor, args.projects)))
         return
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", size, "--seed", str(args.seed),
                    "--time-limit", str(args.time_limit)] + (["--gap", str(args.gap)] if args.gap else []) \
             + (["--release-rule", args.release_rule] if args.release_rule else []) \
-            + (["--no-floor"] if args.no_floor else [])
+            + (["--no-floor"] if args.no_floor else []) + ["--projects", str(args.projects)]
         completed = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr)

@@ -45,6 +45,8 @@ HEADERS = {
     "Budgets": ["source", "period", "amount"],
     "Countries": ["country", "max_share"],
     "Origins": ["supplier", "mineral", "country", "share"],
+    "Projects": ["project", "supplier", "capex", "build_periods", "first_period", "last_period", "decided",
+                 "life_periods"],
     "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
                   "supply_loss"],
 }
@@ -110,6 +112,7 @@ SUPPLIERS = {
     "VN Tungsten Producer":        ("Vietnam",     0.40,         0),
     "KR Tungsten Producer":        ("South Korea", 0.15, 2_000_000),
     "KR Zinc Smelter":             ("South Korea", 0.15,         0),
+    "US Zinc Smelter Tennessee":   ("USA",         0.05,         0),
     "BR Niobium Producer":         ("Brazil",      0.25,         0),
     "CA Niobium Producer":         ("Canada",      0.10, 1_000_000),
 }
@@ -151,6 +154,10 @@ OFFERS = [
     ("CN Minor Metals Refiner", "indium", 320_000, 1, None, 12, None, None, None),
     ("KR Zinc Smelter", "indium", 345_000, 0, None, 8, None, None, None),
     ("CA Metals Refiner", "indium", 355_000, 2, None, 6, None, None, 10),
+    # the Tennessee smelter's output (project below): the programme's 40% share, volumes and prices illustrative
+    ("US Zinc Smelter Tennessee", "antimony", 24_000, 1, None, 250, None, None, None),
+    ("US Zinc Smelter Tennessee", "germanium", 2_200_000, 1, None, 1.5, None, None, None),
+    ("US Zinc Smelter Tennessee", "indium", 340_000, 1, None, 8, None, None, None),
 ]
 
 # Price updates: (supplier, mineral, periods, unit_price).
@@ -191,6 +198,10 @@ FUNDING = [
     ("Private capital", 1_670_000_000, None, None, 0.08, None, None),
     ("NDS fund", 2_000_000_000, None, None, 0.0, CHINA,
      "gallium, germanium, antimony, tungsten APT, NdPr oxide"),
+    # DoD's $760M for 40% of Korea Zinc's Tennessee smelter (Dec 2025), paid over its build periods: money for
+    # the US plant, so it excludes every other country selling the smelter's three metals
+    ("DoD smelter equity", 760_000_000, 1, 8, 0.0, "China, Tajikistan, Belgium, Canada, South Korea",
+     "antimony, germanium, indium"),
 ]
 
 # Per-period caps on what this ten-mineral portfolio may draw from each source,
@@ -211,6 +222,14 @@ COUNTRIES = [
 ORIGINS = [
     ("BE Specialty Metals Refiner", "germanium", CHINA, 0.3),
     ("JP Gallium Recycler", "gallium", CHINA, 0.2),
+]
+
+# (project, supplier, capex, build_periods, first_period, last_period, decided, life_periods): Korea Zinc's
+# Tennessee smelter, decided in December 2025 (DoD pays about $760M for 40% of its ~$6.6B capex), phased
+# operation from 2029: built over the 8 quarters of 2027-2028, output from Q1 2029 (period 9). Its output
+# life of 20 years (80 quarters) is illustrative.
+PROJECTS = [
+    ("Tennessee smelter", "US Zinc Smelter Tennessee", 760_000_000, 8, 1, 1, "yes", 80),
 ]
 
 # (scenario, probability, country, first_period, last_period, supply_loss)
@@ -332,6 +351,7 @@ def sheet_rows() -> dict[str, list[Sequence]]:
         "Budgets": budgets_rows(),
         "Countries": COUNTRIES,
         "Origins": ORIGINS,
+        "Projects": PROJECTS,
         "Scenarios": SCENARIOS,
     }
 

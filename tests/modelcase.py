@@ -117,3 +117,18 @@ def optimum(data) -> float:
     result = solve_model(build_model(data), 0.0, 60.0)
     assert result.status == OPTIMAL, (result.status, result.message)
     return result.objective
+
+
+def build_or_buy(capex: float, **project) -> dict:
+    """Build versus buy (tests/models/test_model_projects.py says why): ga over 4 periods, 10 t demanded in
+    each of periods 3 and 4 (shortfall_penalty 1,000); S1 (Canada) at 100 per t; the plant (Plant, United
+    States) at 20 per t, at most 10 t a period, once project P is built: capex ``capex``, build_periods 2,
+    decided in period 1 (first_period = last_period = 1), life_periods 4. Keys of ``project`` change P's row."""
+    book = sheets(4, Demand=demand(0, 0, 10, 10))
+    book["Minerals"][0]["shortfall_penalty"] = 1_000
+    book["Offers"][0]["unit_price"] = 100
+    book["Suppliers"].append({"supplier": "Plant", "country": "United States"})
+    book["Offers"].append({"supplier": "Plant", "mineral": "ga", "unit_price": 20, "max_per_period": 10})
+    book["Projects"] = [{"project": "P", "supplier": "Plant", "capex": capex, "build_periods": 2,
+                         "first_period": 1, "last_period": 1, "life_periods": 4, **project}]
+    return book

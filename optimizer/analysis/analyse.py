@@ -1,6 +1,6 @@
 """Analysis stage: what the plan's limits are worth, and why a shortfall remains.
 
-Two measurements on top of a solved plan, both by re-solving small models:
+Three measurements on top of a solved plan, all by re-solving models:
 
 - **marginals**: the plan's LP (its binaries fixed, ``models/sensitivity.py``),
   solved once; its duals are the value of one more currency unit of each
@@ -12,6 +12,9 @@ Two measurements on top of a solved plan, both by re-solving small models:
   plan (``relax.one_mineral``); the shortfall that goes away is what that limit
   costs. One more re-solve lifts them all together. Re-solves: (number of
   limits + 2) per mineral short, each a model of one mineral.
+- **projects**: each capacity project, largest capex first, re-solved the other
+  way (forbidden when the plan funds it, forced when it does not): the
+  difference in expected cost is what funding it saves (the Projects sheet).
 
 Every solve goes through optimizer/solving/session.py and draws on the plan's budget
 of Settings ``analysis_time_s`` (optimizer/solving/budget.py): what finds no time
@@ -21,11 +24,13 @@ left is not measured, and the note says so on the sheet it would have filled.
 from __future__ import annotations
 
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import Analysis, Cause, Marginal, Plan
+from optimizer.contract.results import Analysis, Cause, Marginal, Plan, ProjectValue
 from optimizer.analysis.metrics import minerals_short
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.session import analysis_budget, marginals, no_time_left, shortfall_when_solved
+from optimizer.solving.session import (
+    analysis_budget, marginals, no_time_left, project_value, shortfall_when_solved,
+)
 
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
 AUTO_EXPLAIN_RESOLVES = 160
@@ -47,7 +52,7 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tupl
             unmeasured.append(mineral)
             continue
         limits = limits_touching(data, mineral)
-        alone = one_mineral(data, plan.orders, plan.funding, mineral)
+        alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.capex)
         baseline = shortfall_when_solved(alone, mineral, budget)
         if baseline is None:
             if budget.exhausted():
@@ -62,6 +67,13 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tupl
         if not any(offer.mineral == mineral for offer in data.offers.values()):
             causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
     return causes, unmeasured
+
+
+def project_values(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[ProjectValue]:
+    """Each project re-solved the other way, largest capex first; those reached after the budget ran out
+    say so (not measured)."""
+    largest_first = sorted(data.projects, key=lambda name: -data.projects[name].capex)
+    return [project_value(data, plan, name, budget) for name in largest_first]
 
 
 def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool:
@@ -82,8 +94,10 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
     try:
         measured = marginals(data, plan, budget)
         marginals_note = "" if measured is not None else no_time_left(budget)
+        values = project_values(data, plan, budget)
         if not should_explain(data, plan, explain):
-            return Analysis(measured or [], None, "run with --explain to measure why shortfalls remain", marginals_note)
+            return Analysis(measured or [], None, "run with --explain to measure why shortfalls remain", marginals_note,
+                            values)
         causes, unmeasured = shortfall_causes(data, plan, budget)
     except Exception as exc:  # noqa: BLE001 - an explanation is never worth losing the plan
         return Analysis([], None, f"the analysis failed ({type(exc).__name__}: {exc})")
@@ -91,4 +105,4 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
         f"{len(unmeasured)} of the minerals short ({', '.join(unmeasured[:5])}"
         f"{', ...' if len(unmeasured) > 5 else ''}) were not measured: no time was left of analysis_time_s "
         f"({budget.seconds:g} s) for their re-solves; a larger analysis_time_s measures them")
-    return Analysis(measured or [], causes, note, marginals_note)
+    return Analysis(measured or [], causes, note, marginals_note, values)

@@ -163,7 +163,8 @@ def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
     of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
     which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
     """
-    spent = plan.funding.groupby("source")["amount"].sum() if not plan.funding.empty else {}
+    payments = plan.payments()
+    spent = payments.groupby("source")["amount"].sum() if not payments.empty else {}
     rows = []
     for name, source in data.funding.items():
         periods = payable_periods(data, source)
@@ -184,6 +185,9 @@ def payable_periods(data: PlanningData, source) -> list[int]:
         if country in source.excluded_countries or offer.mineral not in (source.minerals or {offer.mineral}):
             continue  # quicker than asking can_pay period by period
         periods.update(t for t in data.order_periods(offer) if source.can_pay(country, offer.mineral, t))
+    for project in data.projects.values():  # capex it may pay (PlanningData.capex_sources)
+        periods.update(t for d in data.decision_periods(project) for t in project.payment_periods(d)
+                       if source.name in data.capex_sources(project, t))
     return sorted(periods)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import pandas as pd
+
 from optimizer.contract.data import FundingSource, PlanningData, Scenario
 
 Relax = Callable[[PlanningData], PlanningData]
@@ -28,7 +30,7 @@ class Limit:
 def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
-               _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _market_cap, _storage,
+               _lead_time, _order_windows, _projects, _country_cap, _supplier_cap, _risk_cap, _market_cap, _storage,
                _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
@@ -43,18 +45,25 @@ def relax_all(data: PlanningData, limits: list[Limit]) -> PlanningData:
 
 PENALTY = "penalty below the cost of supply"
 TARGETS = "targets"
+PROJECTS = "projects not yet built"
 
 
-def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningData:
+def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None) -> PlanningData:
     """The planning data of ``mineral`` alone, the rest of the plan held as it is.
 
     What the plan's ``funding`` pays for the other minerals comes off each
     source's amount and per-period budgets, and suppliers the plan's ``orders``
-    onboard for other minerals are already paid for. Any plan of this data,
-    put beside the plan's other orders, is a plan of the full data: so the
-    re-solve is small and measures only this mineral's own choices.
+    onboard for other minerals are already paid for. Projects whose plant sells
+    the mineral stay open to the re-solve; the plan's ``capex`` (CAPEX_COLUMNS) of
+    the others comes off the sources as the other minerals' funding does. Any plan
+    of this data, put beside the plan's other orders, is a plan of the full data
+    (a plant selling several minerals aside): so the re-solve is small and measures
+    only this mineral's own choices.
     """
-    others = funding[funding["mineral"] != mineral]
+    projects = {name: p for name, p in data.projects.items() if (p.supplier, mineral) in data.offers}
+    others = funding[funding["mineral"] != mineral][["source", "period", "amount"]]
+    if capex is not None and not capex.empty:
+        others = pd.concat([others, capex[~capex["project"].isin(projects)][["source", "period", "amount"]]])
     spent = others.groupby("source")["amount"].sum()
     spent_in = others.groupby(["source", "period"])["amount"].sum()
     sources = {name: replace(
@@ -72,7 +81,7 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningDa
         offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
-        commitment_prices=mine(data.commitment_prices))
+        commitment_prices=mine(data.commitment_prices), projects=projects)
 
 
 # --- who can pay ---------------------------------------------------------------------------
@@ -190,6 +199,19 @@ def _order_windows(data: PlanningData, mineral: str) -> Limit | None:
         return None
     return Limit("order windows", "the order periods of " + _names(o.supplier for o in narrow), lambda d: _with_offers(
         d, mineral, lambda o: replace(o, first_period=1, last_period=T)))
+
+
+def _projects(data: PlanningData, mineral: str) -> Limit | None:
+    """Projects not yet built: their plants' output of the mineral only after funding and build_periods.
+    Lifted, each plant sells from its offer's first period on, without capex (as if built already)."""
+    names = sorted(p.name for p in data.projects.values() if (p.supplier, mineral) in data.offers)
+    if not names:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, projects={n: p for n, p in d.projects.items() if n not in names})
+    return Limit(PROJECTS, "the plants of " + _names(f"'{n}'" for n in names) + " (output only once funded and "
+                 "built)", relax)
 
 
 # --- mix, risk, storage ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+import math
 from functools import cached_property
 
 OfferKey = tuple[str, str]  # (supplier, mineral)
@@ -119,6 +120,29 @@ class FundingSource:
 
 
 @dataclass(frozen=True)
+class Project:
+    """A capacity project (build versus buy): fund a plant, then buy its output, ``supplier``'s offers."""
+
+    name: str
+    supplier: str
+    capex: float  # what the programme pays, in equal parts over build_periods from the decision period
+    build_periods: int  # from the decision until the offers can be ordered
+    first_period: int  # first period the decision may be taken (decided: the decision period)
+    last_period: int  # last period the decision may be taken
+    decided: bool = False  # already funded: decided in first_period
+    life_periods: int | None = None  # the plant's output life; None: the whole capex is charged
+
+    def payment_periods(self, decision: int) -> range:
+        """The periods the capex is paid in when decided in ``decision``: decision .. decision + build_periods - 1."""
+        return range(decision, decision + self.build_periods)
+
+    @property
+    def capex_part(self) -> float:
+        """What is paid in each build period: capex / build_periods."""
+        return self.capex / self.build_periods
+
+
+@dataclass(frozen=True)
 class Disruption:
     country: str
     first_period: int
@@ -167,6 +191,7 @@ class PlanningData:
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
+    projects: dict[str, Project] = field(default_factory=dict)  # capacity projects by name (models/projects.py)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -182,9 +207,53 @@ class PlanningData:
         return (Scenario(BASE, base_probability),) + self.scenarios
 
     def order_periods(self, offer: Offer) -> list[int]:
-        """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""
+        """Periods an order of ``offer`` may be placed in: orderable, in frozen periods only as committed, and
+        for a project's supplier only once the project can be built (output_start)."""
+        start = self.output_start(offer.supplier)
         return [t for t in offer.orderable_periods(self.settings.num_periods)
-                if t > self.frozen_periods or (offer.supplier, offer.mineral, t) in self.commitments]
+                if (t > self.frozen_periods or (offer.supplier, offer.mineral, t) in self.commitments)
+                and (start is None or t >= start)]
+
+    @cached_property
+    def project_by_supplier(self) -> dict[str, Project]:
+        """supplier -> the project whose output its offers are."""
+        return {project.supplier: project for project in self.projects.values()}
+
+    def decision_periods(self, project: Project) -> range:
+        """The periods ``project`` may be decided in: first_period when decided; otherwise first_period ..
+        last_period, after the frozen periods, with every capex part paid within the horizon."""
+        if project.decided:
+            return range(project.first_period, project.first_period + 1)
+        last = min(project.last_period, self.settings.num_periods - project.build_periods + 1)
+        return range(max(project.first_period, self.frozen_periods + 1), last + 1)
+
+    def output_start(self, supplier: str) -> float | None:
+        """The first period the offers of a project's ``supplier`` can be ordered: the earliest decision
+        period + build_periods (infinity when the project can never be decided); None for other suppliers."""
+        project = self.project_by_supplier.get(supplier)
+        if project is None:
+            return None
+        decisions = self.decision_periods(project)
+        return (decisions.start if decisions else math.inf) + project.build_periods
+
+    def project_minerals(self, project: Project) -> list[str]:
+        """The minerals of the project's output: those of its supplier's offers."""
+        return sorted(m for s, m in self.offers if s == project.supplier)
+
+    def capex_sources(self, project: Project, period: int) -> list[str]:
+        """Funding sources allowed to pay ``project``'s capex in ``period``: allowed to pay an order from its
+        supplier's country of every mineral of its offers in that period."""
+        country = self.country(project.supplier)
+        minerals = self.project_minerals(project)
+        return [f.name for f in self.funding.values() if all(f.can_pay(country, m, period) for m in minerals)]
+
+    def capex_share(self, project: Project, decision: int) -> float:
+        """The share of the capex the objective charges when decided in ``decision``:
+        min(1, output periods within the horizon / life_periods), 1 without a life_periods."""
+        if project.life_periods is None:
+            return 1.0
+        output_periods = max(0, self.settings.num_periods - (decision + project.build_periods) + 1)
+        return min(1.0, output_periods / project.life_periods)
 
     def unit_price(self, slot: Slot, discount: float = 0.0) -> float:
         """What a unit of the order in ``slot`` costs: its commitment's agreed price, else p[o,t] * (1 - d)."""

@@ -12,20 +12,34 @@ OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "err
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost",
+    "risk_cost", "holding_cost", "penalty_cost", "capex_cost",
 )
+# Terms of an input with Projects only (models/projects.py): a Summary without them counts them as 0, so
+# plans of inputs without projects read as before.
+PROJECT_TERMS = ("capex_cost",)
+
+
+def summary_terms(with_projects: bool) -> tuple[str, ...]:
+    """The cost terms a Summary lists: capex_cost only for an input with Projects."""
+    return COST_TERMS if with_projects else tuple(t for t in COST_TERMS if t not in PROJECT_TERMS)
+
+
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *summary_terms(False), "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
+CAPEX_COLUMNS = ["project", "supplier", "source", "period", "amount"]  # who pays each project's capex, when
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
                  "stock", "target", "shortfall"]
+# Written when the input has Projects (the checker then requires them): each project's decision, and who
+# pays its capex when.
+PROJECT_SHEETS = {"Projects": ("project", "decision_period"), "Capex": tuple(CAPEX_COLUMNS)}
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
@@ -50,6 +64,18 @@ class Marginal:
     key: tuple
     value: float
     slack: float
+
+
+@dataclass(frozen=True)
+class ProjectValue:
+    """The plan re-solved with one project the other way (optimizer/solving/session.py project_value):
+    forbidden when the plan funds it, forced (in the period the re-solve finds best) when it does not."""
+
+    project: str
+    built: bool  # whether the plan funds it
+    objective: float | None  # the re-solve's objective; None when not measured
+    decision_period: int | None = None  # the forced re-solve's decision period
+    note: str = ""  # why not measured, or how the re-solve stopped
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,7 @@ class Analysis:
     causes: list[Cause] | None  # None: not measured (--no-explain, or too many re-solves for the default)
     note: str = ""  # why some causes were not measured (the Why short sheet)
     marginals_note: str = ""  # why the marginals were not measured (the Sensitivities sheet)
+    projects: list[ProjectValue] = field(default_factory=list)  # each project re-solved the other way
 
 
 class SolverSeconds(Protocol):
@@ -178,6 +205,17 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+    # Capacity projects (models/projects.py): project -> its decision period, for those the plan funds
+    builds: dict[str, int] = field(default_factory=dict)
+    # Their capex payments (CAPEX_COLUMNS); None: the plan has none
+    capex: pd.DataFrame | None = None
+
+    def payments(self) -> pd.DataFrame:
+        """Every payment of a funding source (source, period, amount): for orders (Funding) and for capex."""
+        columns = ["source", "period", "amount"]
+        if self.capex is None or self.capex.empty:
+            return self.funding[columns]
+        return pd.concat([self.funding[columns], self.capex[columns]], ignore_index=True)
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

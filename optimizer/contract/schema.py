@@ -315,6 +315,29 @@ ORIGINS = Sheet(
     ),
 )
 
+PROJECTS = Sheet(
+    "Projects",
+    meaning="Capacity projects (build versus buy): funding a plant whose output is its supplier's offers. At "
+            "most one decision per project; the offers can be ordered only from the decision period + "
+            "build_periods on; the capex is paid in equal parts over the build periods by funding sources "
+            "under the rules of orders, and the objective charges the horizon's share of it (capex_cost).",
+    columns=(
+        Column("project", TEXT, "identifier, e.g. Tennessee smelter", required=True),
+        Column("supplier", TEXT, "supplier, as named in Suppliers, whose offers in Offers are the plant's output "
+               "(each with a max_per_period); one project per supplier", required=True),
+        Column("capex", FLOAT, "what the programme pays for the project, in equal parts over build_periods",
+               required=True, minimum=0.0, minimum_open=True, unit="currency"),
+        _period("build_periods", "periods from the decision until the plant's offers can be ordered; the capex "
+                "is paid over these periods", default=1),
+        _period("first_period", "first period the decision may be taken", default=1),
+        _period("last_period", "last period the decision may be taken", default_text="num_periods"),
+        Column("decided", CHOICE, "yes: already funded, decided in first_period (blank: the plan may fund it)",
+               choices=("yes", "no"), default="no", default_text="no"),
+        _period("life_periods", "the plant's output life: capex_cost charges capex x min(1, output periods "
+                "within the horizon / life_periods)", default_text="the whole capex is charged"),
+    ),
+)
+
 SCENARIOS = Sheet(
     "Scenarios",
     meaning="Supply disruptions: a share of arrivals from a country is lost in a window of periods.",
@@ -330,7 +353,7 @@ SCENARIOS = Sheet(
 
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, SCENARIOS,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

@@ -23,11 +23,12 @@ class Size:
     suppliers: int
     periods: int
     scenarios: int = 0
+    projects: int = 0  # capacity projects, each a new plant (add_projects)
 
     def describe(self) -> str:
-        """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios"."""
+        """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios" (and ", 10 projects")."""
         return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
-               f"{self.scenarios} scenarios"
+               f"{self.scenarios} scenarios" + (f", {self.projects} projects" if self.projects else "")
 
 
 SIZES = {
@@ -97,7 +98,33 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
              (start := rng.randint(1, T)), min(T, start + rng.randint(0, T // 3)), rng.choice([0.5, 1.0])]
             for k in range(1, size.scenarios + 1)],
     }
+    if size.projects:
+        add_projects(sheets, size.projects, base_price, demand, seed)
     return sheets
+
+
+def add_projects(sheets: dict[str, list], count: int, base_price: dict[str, float], demand: dict[str, float],
+                 seed: int) -> None:
+    """``count`` capacity projects, each a new US plant selling one or two minerals at 75% of their base
+    price, up to half their demand a period, once built (2-4 periods); capex near what its output saves
+    over the horizon (0.5 to 1.5 times), so funding it is a real decision. Drawn from their own random
+    numbers, so the rest of the workbook is the one without projects."""
+    rng = random.Random(seed + 1)
+    T = sheets["Settings"][1][1]
+    minerals = list(base_price)
+    sheets["Projects"] = [["project", "supplier", "capex", "build_periods", "first_period", "last_period",
+                           "decided", "life_periods"]]
+    for k in range(1, count + 1):
+        plant = f"plant_{k:02d}"
+        sheets["Suppliers"].append([plant, "USA", 0.05, 0])
+        saving = 0.0
+        for m in rng.sample(minerals, min(len(minerals), rng.choice([1, 1, 2]))):
+            capacity = round(demand[m] * 0.5, 1)
+            sheets["Offers"].append([plant, m, round(base_price[m] * 0.75, 2), 1, 0, capacity, 0, 1, T])
+            saving += 0.25 * base_price[m] * capacity * T
+        build = rng.choice([2, 3, 4])
+        sheets["Projects"].append([f"project_{k:02d}", plant, round(saving * rng.uniform(0.5, 1.5), 0), build, 1,
+                                   max(1, T // 2), None, T])
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:

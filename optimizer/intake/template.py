@@ -53,6 +53,7 @@ EXAMPLES: dict[str, list[dict] | dict] = {
         {"supplier": "CN Minor Metals Refiner", "country": "China", "risk_score": 0.85, "onboarding_cost": 0},
         {"supplier": "BE Specialty Metals Refiner", "country": "Belgium", "risk_score": 0.2,
          "onboarding_cost": 50_000},
+        {"supplier": "US Germanium Plant", "country": "United States", "risk_score": 0.05},
     ],
     "Offers": [
         {"supplier": "JP Gallium Recycler", "mineral": "gallium", "unit_price": 560_000, "lead_time": 1,
@@ -64,6 +65,8 @@ EXAMPLES: dict[str, list[dict] | dict] = {
         {"supplier": "BE Specialty Metals Refiner", "mineral": "germanium", "unit_price": 1_400_000,
          "lead_time": 2, "min_order": 0.5, "max_per_period": 2, "order_cost": 40_000, "first_period": 1,
          "last_period": 2},
+        # the output of the project below: orderable only once the plant is built
+        {"supplier": "US Germanium Plant", "mineral": "germanium", "unit_price": 1_250_000, "max_per_period": 1},
     ],
     "Prices": [{"supplier": "CN Minor Metals Refiner", "mineral": "gallium", "period": 3, "unit_price": 420_000}],
     "Discounts": [{"supplier": "CN Minor Metals Refiner", "mineral": "gallium", "min_quantity": 2,
@@ -85,6 +88,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
     # a Belgian refiner fed partly with Chinese germanium: that part counts as Chinese in caps and bans
     "Origins": [{"supplier": "BE Specialty Metals Refiner", "mineral": "germanium", "country": "China",
                  "share": 0.4}],
+    # build versus buy: fund a germanium plant (paid over 2 periods), then buy its output
+    "Projects": [{"project": "US germanium plant", "supplier": "US Germanium Plant", "capex": 8_000_000,
+                  "build_periods": 2, "first_period": 1, "last_period": 2, "life_periods": 20}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
 }

@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
+    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -70,6 +70,7 @@ class _Validator:
         self.problems = problems
         self.num_periods: int | None = None
         self.unreadable = False  # a formula without saved value: reported by the reader, data incomplete
+        self.commitment_rows: dict[tuple, Record] = {}  # (supplier, mineral, period) -> a commitment's first row
 
     # ----------------------------------------------------------------- cells
     def convert(self, column: Column, value: object, where: dict, subject: str = "") -> object:
@@ -229,6 +230,7 @@ class _Validator:
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
+        projects = self.projects(self.records(schema.PROJECTS), supplier_rows, offer_rows, offers, T)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -236,7 +238,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, projects=projects,
+            input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -417,6 +420,7 @@ class _Validator:
             if record["unit_price"] is not None:
                 money[key] += record["quantity"] * record["unit_price"]
         self.check_commitments(totals, offers, first_row, T)
+        self.commitment_rows = first_row
         return dict(totals), {key: money[key] / totals[key] for key in money}
 
     def check_commitments(self, totals: dict[tuple, float], offers, first_row: dict[tuple, Record], T) -> None:
@@ -497,6 +501,59 @@ class _Validator:
                                     "from the supplier's own country)", **rows[-1].at("share"))
             origins[supplier, mineral] = {r["country"]: r["share"] for r in rows}
         return origins
+
+    def projects(self, records, supplier_rows, offer_rows, offers, T) -> dict[str, Project]:
+        """Capacity projects: a known supplier with offers that each give max_per_period, one project per
+        supplier, first_period <= last_period; a decided project pays its capex within the horizon, and no
+        commitment falls before its output can be ordered."""
+        referenced = [r for r in records if self.reference(r, "supplier", supplier_rows, "Suppliers")]
+        by_supplier = self.unique(self.unique(referenced, ("project",)).values(), ("supplier",))
+        projects = {}
+        for (supplier,), record in by_supplier.items():
+            own_offers = [row for (s, _m), row in offer_rows.items() if s == supplier]
+            if not own_offers:
+                self.problems.error("the supplier has no offer in the sheet 'Offers'; expected a supplier whose "
+                                    "offers are the plant's output", **record.at("supplier"))
+            for row in own_offers:
+                if row.valid("max_per_period") and row["max_per_period"] is None:
+                    self.problems.error(f"the offer is the output of project '{record['project']}', which needs "
+                                        "its capacity; expected a number >= 0 (the plant's output per period)",
+                                        **row.at("max_per_period"))
+            first, last = record["first_period"], record["last_period"] or T
+            if record.valid("first_period", "last_period") and last is not None and first > last:
+                self.problems.error(f"last_period {last} is before first_period {first}; expected "
+                                    "first_period <= last_period", **record.at("last_period"))
+                continue
+            if not record.valid(*record.values) or T is None:
+                continue
+            project = Project(record["project"], supplier, record["capex"], record["build_periods"], first, last,
+                              record["decided"] == "yes", record["life_periods"])
+            self.check_project(project, record, offers, T)
+            projects[project.name] = project
+        return projects
+
+    def check_project(self, project: Project, record: Record, offers, T: int) -> None:
+        """A decided project pays within the horizon; an open one can be decided; commitments of its
+        offers fall after its earliest completion."""
+        paid = project.payment_periods(project.first_period)
+        if project.decided and paid.stop - 1 > T:
+            self.problems.error(f"the decided project is paid in periods {_span(paid)}, beyond the horizon of {T} "
+                                "periods; expected first_period + build_periods - 1 <= num_periods",
+                                **record.at("build_periods"))
+        if not project.decided and min(project.last_period, T - project.build_periods + 1) < project.first_period:
+            self.problems.warning(f"the project can never be decided: with build_periods {project.build_periods} "
+                                  f"its capex would be paid after the horizon of {T} periods; expected a decision "
+                                  f"by period {T - project.build_periods + 1}", **record.at("first_period"))
+        earliest = project.first_period + project.build_periods
+        for (supplier, mineral, period), row in self.commitment_rows.items():
+            if supplier == project.supplier and period < earliest:
+                self.problems.error(f"the offer is the output of project '{project.name}', which cannot be built "
+                                    f"before period {earliest}; expected a period >= {earliest}", **row.at("period"))
+        if not project.decided and all(offer.lead_time + earliest > T for offer in offers.values()
+                                       if offer.supplier == project.supplier):
+            self.problems.warning(f"the project's output cannot arrive within the horizon of {T} periods "
+                                  f"(built at the earliest by period {earliest}); the plan will not fund it",
+                                  **record.at("build_periods"))
 
     def countries(self, records, known: set[str]) -> dict[str, float]:
         shares = {}

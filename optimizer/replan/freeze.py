@@ -10,7 +10,9 @@ order of a period now before the horizon is left out with a warning (record
 it in ``Pipeline`` if it has not arrived). A frozen order that no longer fits
 its offer (window, lead time, capacity, minimum order, or the offer is gone)
 is an input error naming the order, so the analyst decides, rather than a
-plan that quietly drops it.
+plan that quietly drops it. A project's decision is not carried over: a frozen
+order of its output is such an error unless the workbook marks the project
+decided; an open project may be decided only after the frozen periods.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Froze
     those periods are decided: no other order is placed in them.
     """
     shift = period_shift(previous, data.settings.start_date, data.settings.period_unit)
+    after_freeze = replace(data, frozen_periods=max(0, periods - shift))  # projects decided after the frozen periods
     commitments = dict(data.commitments)
     prices = dict(data.commitment_prices)
     problems: list[Problem] = []
@@ -51,7 +54,7 @@ def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Froze
                                     f"{period} of {previous.label} lies before the new horizon and is left out; "
                                     "expected it in Pipeline if it has not arrived", **where))
             continue
-        unfit = misfit(data, slot, quantity)
+        unfit = misfit(after_freeze, slot, quantity)
         if unfit:
             problems.append(Problem("error", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
                                     f"{slot[2]} (from {previous.label}) no longer fits its offer: {unfit}; expected "
@@ -87,6 +90,12 @@ def misfit(data: PlanningData, slot: Slot, quantity: float) -> str:
     if period not in orderable:
         return (f"it can be ordered only in periods {orderable.start}-{orderable.stop - 1} (first_period "
                 f"{offer.first_period}, last_period {offer.last_period}, lead_time {offer.lead_time})")
+    start = data.output_start(supplier)
+    if start is not None and period < start:
+        project = data.project_by_supplier[supplier]
+        return (f"it is the output of project '{project.name}', and --freeze does not carry a decision over: "
+                f"decided after the frozen periods it is built by period {start} at the earliest; expected the "
+                "project marked decided in Projects (first_period its decision period)")
     if quantity < offer.min_order * (1 - 1e-9):
         return f"below min_order {offer.min_order:g}"
     if offer.max_per_period is not None and quantity > offer.max_per_period * (1 + 1e-9):

@@ -157,8 +157,9 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData)
 
 
 def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartData) -> BarChart:
-    """Spent per period (columns) against the per-period budget (line), for one funding source."""
-    spent = plan.funding[plan.funding["source"] == source].groupby("period")["amount"].sum()
+    """Spent per period (columns: orders and capex) against the per-period budget (line), for one funding source."""
+    payments = plan.payments()
+    spent = payments[payments["source"] == source].groupby("period")["amount"].sum()
     budgets = data.funding[source].budgets
     header = ["period", "spent"] + (["budget"] if budgets else [])
     rows = [[period_label(data, t), float(spent.get(t, 0.0))] + ([budgets.get(t)] if budgets else [])
@@ -241,8 +242,8 @@ def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, chart
 
 def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData,
                              height: float = CHART_HEIGHT_CM) -> BarChart:
-    """Dashboard: what each funding source pays per period (stacked columns)."""
-    spent = plan.funding.groupby(["period", "source"])["amount"].sum()
+    """Dashboard: what each funding source pays per period, orders and capex (stacked columns)."""
+    spent = plan.payments().groupby(["period", "source"])["amount"].sum()
     sources = list(data.funding)
     rows = [[period_label(data, t)] + [float(spent.get((t, f), 0.0)) for f in sources] for t in data.periods]
     block = charts.block(f"Spending per period by source ({data.settings.currency})", ["period"] + sources, rows)

@@ -23,6 +23,7 @@ from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, Plan
 from optimizer.reporting.printing import landscape
+from optimizer.reporting.projects import project_sentences
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")
 SECTION_FONT = Font(bold=True, size=12, color="1F3864")
@@ -45,7 +46,7 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "capex_cost": "Projects' capex (horizon's share)",
 }
 
 
@@ -109,6 +110,9 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
+    if data.projects:
+        page.section("Projects (build versus buy)")
+        page.sentences(project_sentences(plan, data), numbered=False)
     _shortfall(page, shortfall)
     _cover(page, plan, data)
     _countries(page, shares)
@@ -139,6 +143,8 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
     for name in COST_TERMS:
         value = plan.costs.get(name, 0.0)
+        if name == "capex_cost" and not value:
+            continue  # no project funded: the line would only say so
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,

@@ -10,8 +10,9 @@ import re
 
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
+from optimizer.reporting.projects import project_sentences
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan, summary_terms
 
 LARGEST_ORDERS = 5
 NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t
@@ -34,17 +35,19 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     currency = data.settings.currency
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
-    lines += _costs(plan, currency) + [""]
+    lines += _costs(plan, currency, bool(data.projects)) + [""]
     lines += _funding(plan, data) + [""]
+    if data.projects:
+        lines += ["Projects (build versus buy)"] + [f"  {text}" for text in project_sentences(plan, data)] + [""]
     lines += _orders(plan, data) + [""]
     lines += _shortfalls(plan, data)
     return lines
 
 
-def _costs(plan: Plan, currency: str) -> list[str]:
+def _costs(plan: Plan, currency: str, with_projects: bool) -> list[str]:
     total = plan.objective or 0.0
     rows = [[COST_LABELS[name], f"{plan.costs.get(name, 0.0):,.0f}",
-             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in COST_TERMS]
+             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in summary_terms(with_projects)]
     rows.append(["Total expected cost", f"{total:,.0f}", "100.0%" if total else ""])
     return ["Cost breakdown"] + table(["term", currency, "share"], rows)
 

@@ -32,10 +32,11 @@ from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData, write_charts_sheet
 from optimizer.reporting.dashboard import write_dashboard
 from optimizer.reporting.printing import landscape
+from optimizer.reporting.projects import capex_frame, projects_frame
 from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan, summary_terms
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -105,6 +106,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
         *market_tables(plan, data),
+        *project_tables(plan, data),
         TableSpec("Spending", spending_frame(plan, data), {"period": WHOLE, **{c: MONEY for c in (
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
         TableSpec("Shortfall", shortfall_frame(plan, data), {
@@ -179,7 +181,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     """The contract's keys first (the seven costs add up to objective), then context."""
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
-    rows += [(name, plan.costs.get(name, 0.0)) for name in COST_TERMS]
+    rows += [(name, plan.costs.get(name, 0.0)) for name in summary_terms(bool(data.projects))]
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
@@ -245,6 +247,19 @@ def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                       "orders placed in the period, commitments included, against max_market_share x world_supply")]
 
 
+def project_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Projects and Capex sheets, when the input has Projects: none otherwise."""
+    if not data.projects:
+        return []
+    money = {c: MONEY for c in ("capex", "capex_paid", "capex_cost", "output_cost", "objective",
+                                "objective_other_way", "saving")}
+    whole = {c: WHOLE for c in ("decision_period", "first_output_period", "life_periods")}
+    return [TableSpec("Projects", projects_frame(plan, data), {**money, **whole},
+                      "capex_paid: cash within the horizon; capex_cost: the horizon's share in objective",
+                      wide=("finding",)),
+            TableSpec("Capex", capex_frame(plan), {"period": WHOLE, "amount": MONEY})]
+
+
 def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral with a world_supply and period: what the plan orders against its market cap."""
     placed = plan.orders.groupby(["mineral", "period"])["quantity"].sum()
@@ -264,8 +279,8 @@ def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
 
 
 def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Each funding source per period: spent, its budget, and what remains of its amount."""
-    spent = plan.funding.groupby(["source", "period"])["amount"].sum()
+    """Each funding source per period: spent (orders and capex), its budget, and what remains of its amount."""
+    spent = plan.payments().groupby(["source", "period"])["amount"].sum()
     rows = []
     for name, source in data.funding.items():
         cumulative = 0.0

@@ -23,13 +23,14 @@ from typing import Callable
 from models import build_model
 from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
+from models.projects import force_build, forbidden
 from models.release import apply_serve_first
 from models.results import describe_conflicts, extract_plan, model_size
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, SolveResult
+from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import solve_model, write_lp
 from optimizer.solving.stability import stabilise
@@ -129,7 +130,7 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
-    model = sensitivity_model(build(data), data, plan.orders)
+    model = sensitivity_model(build(data), data, plan.orders, plan.builds)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
@@ -148,6 +149,27 @@ def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) 
         return None
     apply_serve_first(model, data)
     return expected_shortfall(model, mineral)
+
+
+def project_value(data: PlanningData, plan: Plan, project: str, budget: TimeBudget) -> ProjectValue:
+    """The plan re-solved with ``project`` the other way: forbidden when the plan funds it, forced (in the
+    period the re-solve finds best) when it does not; in the seconds left of the budget, to mip_gap."""
+    built = project in plan.builds
+    if budget.exhausted():
+        return ProjectValue(project, built, None, note=no_time_left(budget))
+    variant = forbidden(data, project) if built else data
+    model = build(variant)
+    if not built:
+        force_build(model, data, project)
+    start = first_start(model, variant) if built else None  # a start without the forced project is no plan
+    result = solve_model(model, data.settings.mip_gap, budget.remaining(), start=start, blocks=mineral_of)
+    if result.status == INFEASIBLE:
+        return ProjectValue(project, built, None, note=f"no plan exists with the project {'forbidden' if built else 'funded'}")
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return ProjectValue(project, built, None, note=result.message)
+    decision = next((d for p, d in model.BUILD_SLOTS if p == project and model.Build[p, d].value > 0.5), None)
+    note = "" if result.status == OPTIMAL else f"the re-solve stopped at a plan {100 * (result.gap or 0):.2g}% from its bound"
+    return ProjectValue(project, built, result.objective * model.facts.money_unit, decision, note)
 
 
 def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget) -> dict[Slot, float] | None:

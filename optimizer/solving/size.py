@@ -65,12 +65,14 @@ def estimate(data: PlanningData) -> ModelEstimate:
     capped = capped_minerals(data, orders.offers_of_mineral)
     capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
     mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
-    columns = orders.columns + len(data.suppliers) + stock + release + change + mix
+    project_columns, project_rows = _projects(data)
+    columns = orders.columns + len(data.suppliers) + stock + release + change + mix + project_columns
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
     # a market cap per period of each mineral with a world_supply (models/market.py)
     market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
-    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
+    rows = (orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
+            + project_rows + orders.project_slots)  # con_project_output: one per slot of a project's output
     return ModelEstimate(columns, rows, orders.slots)
 
 
@@ -80,6 +82,7 @@ class _Ordering:
     columns: int = 0
     rows: int = 0
     offers_of_mineral: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # offers with a slot
+    project_slots: int = 0  # slots of a project's output
 
 
 def _ordering(data: PlanningData) -> _Ordering:
@@ -89,6 +92,10 @@ def _ordering(data: PlanningData) -> _Ordering:
     size = _Ordering()
     for offer in data.offers.values():
         periods = offer.orderable_periods(T)
+        start = data.output_start(offer.supplier)  # a project's output: only once it can be built
+        if start is not None:
+            periods = range(int(min(max(periods.start, start), periods.stop)), periods.stop)
+            size.project_slots += len(periods)
         if not periods:
             continue
         size.slots += len(periods)
@@ -101,6 +108,24 @@ def _ordering(data: PlanningData) -> _Ordering:
         size.columns += (2 + 2 * segments) * len(periods) + spend
         size.rows += (4 + 2 + 2 * segments if segments else 4) * len(periods)
     return size
+
+
+def _projects(data: PlanningData) -> tuple[int, int]:
+    """Columns and rows of models/projects.py: a yes/no per decision period, a capex payment per source and
+    period it may pay in (the sources' rules checked for every mineral of the project, per source not per
+    period), a row per project and per payment period."""
+    columns = rows = 0
+    for project in data.projects.values():
+        decisions = data.decision_periods(project)  # a range: no list of periods
+        if not decisions:
+            continue
+        paid = range(decisions.start, decisions.stop - 1 + project.build_periods)
+        country, minerals = data.country(project.supplier), data.project_minerals(project)
+        sources = [f for f in data.funding.values() if f.amount > 0 and country not in f.excluded_countries
+                   and (f.minerals is None or set(minerals) <= f.minerals)]
+        columns += len(decisions) + sum(_overlap(paid, f.first_period, f.last_period) for f in sources)
+        rows += 1 + len(paid)
+    return columns, rows
 
 
 def _inventory(data: PlanningData) -> tuple[int, int]:

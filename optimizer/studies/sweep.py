@@ -1,6 +1,6 @@
 """What-if sweeps: the same workbook solved over a grid of varied inputs, one plan per point.
 
-Four inputs can vary (each a command-line option taking ``FROM:TO:N``, N evenly
+Five inputs can vary (each a command-line option taking ``FROM:TO:N``, N evenly
 spaced values from FROM to TO, or a list ``a,b,c``):
 
     funding        a source's amount                 --funding "Ex-Im loan=5e9:15e9:5"
@@ -8,6 +8,7 @@ spaced values from FROM to TO, or a list ``a,b,c``):
     country_share  a country's Countries.max_share   --country-share "China=0:0.65:5"
     price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
                                                      --price-shock "gallium=1.0:2.0:5"
+    capex          a project's capex (Projects)      --capex "Tennessee smelter=2e8:1.4e9:7"
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -23,7 +24,8 @@ costs in money), expected unmet demand and expected shortfall (unmet demand +
 stock below target, probability-weighted over the scenarios, summed over
 periods and minerals in their own units), ``value_weighted_risk`` (value-weighted
 supplier risk_score of the plan's orders, as on the Concentration sheet),
-each watched country's share of the plan's ordered value, and the money drawn.
+each watched country's share of the plan's ordered value, the money drawn (orders and
+capex), and per project whether the plan funds it (``<project> built``: 1 or 0).
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
+CAPEX = "capex"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock"}
+          PRICE_SHOCK: "--price-shock", CAPEX: "--capex"}
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -70,7 +73,8 @@ class Variation:
     def column(self) -> str:
         """The column of the sweep table holding this variation's value."""
         return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
-                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
+                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor",
+                CAPEX: f"{self.name} capex"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
@@ -81,6 +85,9 @@ class Variation:
             return replace(data, settings=replace(data.settings, risk_weight=value))
         if self.kind == COUNTRY_SHARE:
             return replace(data, country_max_share={**data.country_max_share, self.name: value})
+        if self.kind == CAPEX:
+            project = replace(data.projects[self.name], capex=value)
+            return replace(data, projects={**data.projects, self.name: project})
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
                                      for key, offer in data.offers.items()})
 
@@ -128,10 +135,11 @@ def parse_variation(kind: str, text: str) -> Variation:
 def check_variations(variations: list[Variation], data: PlanningData) -> list[str]:
     """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
     problems = []
-    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
+    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals), CAPEX: list(data.projects),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
-              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0")}
+              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
+              CAPEX: (1e-12, "a capex > 0")}
     for variation in variations:
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
@@ -151,7 +159,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
 
 
 def _noun(kind: str) -> str:
-    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
+    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral", CAPEX: "project"}[kind]
 
 
 def _closest_name(name: str, known: list[str]) -> str:
@@ -220,9 +228,10 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     row["value_weighted_risk"] = metrics.value_weighted_risk(plan, data, "plan")
     shares = _country_shares(plan, data)
     row.update({f"{country} share": shares.get(country, 0.0) for country in countries})
-    spent = plan.funding.groupby("source")["amount"].sum()
+    spent = plan.payments().groupby("source")["amount"].sum()
     row["spent"] = float(spent.sum())
     row.update({f"{source} spent": float(spent.get(source, 0.0)) for source in data.funding})
+    row.update({f"{project} built": 1.0 if project in plan.builds else 0.0 for project in data.projects})
     row["shortfall_by_mineral"] = {m: u + e for m, (u, e) in by_mineral.items()}
     return row
 
@@ -332,10 +341,12 @@ def _said(row: dict, data: PlanningData) -> str:
 
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
-                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = ()) -> list[Variation]:
+                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
+                            capex: tuple[str, ...] = ()) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
+    asked += [(CAPEX, text) for text in capex]
     variations = []
     for kind, text in asked:
         try:

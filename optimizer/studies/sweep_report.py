@@ -11,6 +11,8 @@ at every combination of the other varied inputs (one line each, at most
     risk_weight    cost excluding risk_cost against value-weighted risk (the cost-risk frontier)
     country_share  expected cost against the country's max_share
     price_shock    the mineral's expected shortfall against the price factor
+    capex          expected cost against the project's capex; the About sheet reads the break-even
+                   capex off this frontier (``break_even``)
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from optimizer import __version__
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
-from optimizer.studies.sweep import COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation
+from optimizer.studies.sweep import (
+    CAPEX, COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation,
+)
 
 MAX_LINES = 8
 MILLIONS = '#,##0,,"M"'
@@ -87,6 +91,7 @@ def about_frame(result: SweepResult) -> pd.DataFrame:
     rows: list[tuple[str, object]] = [
         ("input", str(result.input_path)), ("input_sha256", result.data.input_sha256),
         *[(OPTION[v.kind], _describe(v)) for v in result.variations],
+        *[(f"break-even {v.name} capex", break_even(result, v)) for v in result.variations if v.kind == CAPEX],
         ("points", len(result.rows)), ("points failed", result.failed),
         ("ran on", result.workers.describe()), ("wall seconds", round(result.seconds, 2)),
         ("solves per minute", round(result.solves_per_minute, 2)),
@@ -100,6 +105,30 @@ def about_frame(result: SweepResult) -> pd.DataFrame:
         ("engine_version", __version__),
     ]
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def break_even(result: SweepResult, variation: Variation) -> str:
+    """The capex at which funding the project stops paying, read off the frontier at the first values of
+    the other varied inputs: between the largest capex still built and the smallest not built; where two
+    built points give the slope of the cost line, where that line meets the cost without the project."""
+    others = [v for v in result.variations if v is not variation]
+    rows = sorted((row for row in result.rows if row.get("objective") is not None
+                   and all(row[o.column] == o.values[0] for o in others)), key=lambda row: row[variation.column])
+    built = [(row[variation.column], row["objective"]) for row in rows if row.get(f"{variation.name} built")]
+    left = [(row[variation.column], row["objective"]) for row in rows if not row.get(f"{variation.name} built")]
+    money = result.data.settings.currency
+    if not built:
+        return f"not funded at any capex swept (from {variation.values[0]:,.6g} {money})"
+    if not left:
+        return f"funded at every capex swept (up to {max(variation.values):,.6g} {money})"
+    (low, cost_low), high = built[-1], min(capex for capex, _ in left if capex > built[-1][0])
+    text = f"between {low:,.6g} and {high:,.6g} {money}"
+    if len(built) >= 2 and built[-1][0] > built[-2][0]:
+        slope = (built[-1][1] - built[-2][1]) / (built[-1][0] - built[-2][0])
+        level = next(cost for capex, cost in left if capex == high)
+        if slope > 0:
+            text += f"; about {low + (level - cost_low) / slope:,.6g} {money} where the cost lines meet"
+    return text
 
 
 def _describe(variation: Variation) -> str:
@@ -148,6 +177,9 @@ def _axes(result: SweepResult, variation: Variation) -> tuple:
     if variation.kind == COUNTRY_SHARE:
         return (None, "objective", f"Expected cost against {variation.name}'s max_share",
                 f"{variation.name} max_share", f"expected cost ({money})", MILLIONS, "0%")
+    if variation.kind == CAPEX:
+        return (None, "objective", f"Expected cost against the capex of {variation.name}",
+                f"{variation.name} capex ({money})", f"expected cost ({money})", MILLIONS, MILLIONS)
     assert variation.kind == PRICE_SHOCK
     unit = result.data.minerals[variation.name].unit
     return (None, f"shortfall:{variation.name}", f"Expected shortfall of {variation.name} against its price shock",
