@@ -22,9 +22,18 @@ MINERAL_POSITION = {
 }
 
 
+# Position of the contract in each contract variable's index (models/contracts.py): its mineral is the contract's.
+CONTRACT_POSITION = {"Signed": 0, "Delivery": 0, "Untaken": 0, "UnderMinimum": 0, "ContractSpend": 1}
+
+
 def mineral_of(var: VarData) -> str | None:
     """The mineral a variable belongs to, or None for a variable that links minerals."""
-    position = MINERAL_POSITION.get(var.parent_component().local_name)
+    name = var.parent_component().local_name
+    if name in CONTRACT_POSITION:
+        index = var.index()
+        contract = index if not isinstance(index, tuple) else index[CONTRACT_POSITION[name]]
+        return var.parent_component().model().facts.data.contracts[contract].mineral
+    position = MINERAL_POSITION.get(name)
     if position is None:
         return None
     index = var.index()

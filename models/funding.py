@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.contracts import add_contract_funding
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
@@ -28,19 +29,23 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         for supplier, mineral, period in model.ORDER_SLOTS
         for source in data.eligible_sources(supplier, mineral, period)
     ]
+    model.FUNDING_SLOTS = pyo.Set(dimen=4, initialize=funding_slots, ordered=True)
+    model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
+    model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
+    # the spend terms of each source (and period): orders' v[f,o,t], then contracts' bills (models/contracts.py)
     by_order: dict[tuple, list] = defaultdict(list)
     by_source: dict[str, list] = defaultdict(list)
     by_source_period: dict[tuple[str, int], list] = defaultdict(list)
     for index in funding_slots:
-        by_order[index[1:]].append(index)
-        by_source[index[0]].append(index)
-        by_source_period[index[0], index[3]].append(index)
-
-    model.FUNDING_SLOTS = pyo.Set(dimen=4, initialize=funding_slots, ordered=True)
-    model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
+        by_order[index[1:]].append(model.Spend[index])
+        by_source[index[0]].append(model.Spend[index])
+        by_source_period[index[0], index[3]].append(model.Spend[index])
+    contract_spend = add_contract_funding(model, data)
+    for source, period, spend in contract_spend:
+        by_source[source].append(spend)
+        by_source_period[source, period].append(spend)
     model.BUDGET_INDEX = pyo.Set(dimen=2, ordered=True, initialize=[
         (f, t) for f, source in data.funding.items() for t in sorted(source.budgets) if (f, t) in by_source_period])
-    model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
 
     unfunded = add_slack(model, "con_order_funded", model.ORDER_SLOTS)
     over_amount = add_slack(model, "con_source_amount", model.FUNDING_SOURCES)
@@ -49,20 +54,20 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     def con_order_funded(m, supplier, mineral, period):
         """Every order is paid in full: sum over f of v[f,o,t] = the order's cost."""
         order = (supplier, mineral, period)
-        paid = sum(m.Spend[index] for index in by_order.get(order, ()))
+        paid = sum(by_order.get(order, ()))
         return paid + slack_of(unfunded, order) == m.OrderTotal[order]
 
     def con_source_amount(m, source):
-        """A source pays at most its amount: sum over o,t of v[f,o,t] <= amount[f]."""
+        """A source pays at most its amount: sum over o,t of v[f,o,t] (+ its contract payments) <= amount[f]."""
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
         amount = data.funding[source].amount / m.facts.money_unit
-        return sum(m.Spend[index] for index in spent) <= amount + slack_of(over_amount, source)
+        return sum(spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
-        """A source pays at most its budget in a period: sum over o of v[f,o,t] <= Budgets[f,t]."""
-        spent = sum(m.Spend[index] for index in by_source_period[source, period])
+        """A source pays at most its budget in a period: sum over o of v[f,o,t] (+ contract payments) <= Budgets[f,t]."""
+        spent = sum(by_source_period[source, period])
         budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))
 
@@ -71,4 +76,5 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.con_period_budget = pyo.Constraint(model.BUDGET_INDEX, rule=con_period_budget)
     model.facts.cost_terms["financing_cost"] = sum(
         data.funding[f].cost_rate * model.Spend[f, s, m, t] for f, s, m, t in funding_slots
-        if data.funding[f].cost_rate > 0)
+        if data.funding[f].cost_rate > 0) + sum(
+        data.funding[f].cost_rate * spend for f, _, spend in contract_spend if data.funding[f].cost_rate > 0)

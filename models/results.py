@@ -12,9 +12,12 @@ from dataclasses import replace
 import pandas as pd
 import pyomo.environ as pyo
 
+from models.contracts import solved_deliveries
 from models.release import apply_serve_first, arrivals_after_losses
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+from optimizer.contract.results import (
+    COST_TERMS, CONTRACT_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
+)
 
 _ZERO = 1e-9
 MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
@@ -34,14 +37,16 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     """Read the solved model back as a Plan: orders, funding, stock (serve-first applied), cost terms in currency."""
     apply_serve_first(model, data)  # stock follows from the orders exactly (models/release.py)
     orders = _orders(model, data)
-    funding = _funding(model)
+    funding = _funding(model, data)
     stock = _stock(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    deliveries, contracts = _contract_tables(model, data)
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
+                deliveries=deliveries, contracts=contracts)
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -86,19 +91,66 @@ def _chosen_discount(model, slot) -> float:
     return segments[chosen].discount
 
 
-def _funding(model) -> pd.DataFrame:
+def _funding(model, data: PlanningData) -> pd.DataFrame:
+    """Who pays each order; with contracts, also each contract's bills, naming the contract (column contract)."""
     rows = [
         {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
         for (f, s, m, t) in model.FUNDING_SLOTS
         if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
     ]
-    return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+    if not data.contracts:
+        return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+    rows += [
+        {"source": f, "supplier": data.contracts[c].supplier, "mineral": data.contracts[c].mineral, "period": t,
+         "amount": amount, "contract": c}
+        for (f, c, t) in model.CONTRACT_FUNDING_SLOTS
+        if (amount := _clean(pyo.value(model.ContractSpend[f, c, t]) * model.facts.money_unit)) > 1e-6
+    ]
+    return pd.DataFrame(rows, columns=[*FUNDING_COLUMNS, "contract"])
+
+
+def _contract_tables(model, data: PlanningData) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The deliveries (one row per contract and period ordered) and one row per contract; None without contracts."""
+    if not data.contracts:
+        return None, None
+    deliveries = {slot: q for slot, q in solved_deliveries(model).items() if _clean(q) > 0}
+    rows = []
+    for (name, period), quantity in deliveries.items():
+        contract = data.contracts[name]
+        rows.append({"contract": name, "supplier": contract.supplier, "mineral": contract.mineral,
+                     "country": data.country(contract.supplier), "period": period,
+                     "arrival_period": period + contract.lead_time, "quantity": quantity,
+                     "unit_price": contract.unit_price, "cost": quantity * contract.unit_price})
+    contracts = [_contract_row(model, data, name, deliveries) for name in data.contracts]
+    return pd.DataFrame(rows, columns=DELIVERY_COLUMNS), pd.DataFrame(contracts, columns=CONTRACT_COLUMNS)
+
+
+def _contract_row(model, data: PlanningData, name: str, deliveries: dict[tuple[str, int], float]) -> dict:
+    """Signed or not, taken, take-or-pay (max(0, min_quantity x signed - taken)), signing, unused room."""
+    contract = data.contracts[name]
+    signed = pyo.value(model.Signed[name]) > 0.5
+    taken = sum(q for (c, _), q in deliveries.items() if c == name)
+    short = max(0.0, contract.min_quantity - taken) if signed else 0.0
+    room = sum(model.facts.delivery_upper.get((name, t), 0.0)
+               for t in contract.delivery_periods(data.settings.num_periods))
+    if contract.max_quantity is not None:
+        room = min(room, contract.max_quantity)
+    return {"contract": name, "supplier": contract.supplier, "mineral": contract.mineral,
+            "country": data.country(contract.supplier), "signed": "yes" if signed else "no",
+            "signed_in_input": "yes" if contract.signed else "no (the plan decides)",
+            "first_period": contract.first_period, "last_period": contract.last_period,
+            "unit_price": contract.unit_price, "min_quantity": contract.min_quantity,
+            "max_quantity": contract.max_quantity, "taken": taken, "take_or_pay_quantity": short,
+            "take_or_pay_paid": short * contract.unit_price,
+            "signing_cost_paid": contract.signing_cost if signed else 0.0,
+            "delivery_cost": taken * contract.unit_price,
+            "unused_room": max(0.0, room - taken) if signed else None}
 
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
     """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
-    arrived = arrivals_after_losses(data, orders)
+    arrived = arrivals_after_losses(data, orders, solved_deliveries(model))
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
     for scenario, mineral, period in _every_stock_row(model, data):

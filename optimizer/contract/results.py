@@ -10,19 +10,34 @@ import pandas as pd
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
+# The contract's seven, then the terms of Contracts (models/contracts.py), in the Summary only when the
+# input has contracts (CONTRACT_COST_TERMS).
+CONTRACT_COST_TERMS = ("take_or_pay_cost", "signing_cost")
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost",
+    "risk_cost", "holding_cost", "penalty_cost", *CONTRACT_COST_TERMS,
 )
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *(t for t in COST_TERMS if t not in CONTRACT_COST_TERMS), "mip_gap",
+                "solve_seconds", "input_sha256")
+
+
+def cost_terms_of(has_contracts: bool) -> tuple[str, ...]:
+    """The cost terms a plan's Summary lists: the contract's seven, and the contract terms when there are contracts."""
+    return COST_TERMS if has_contracts else tuple(t for t in COST_TERMS if t not in CONTRACT_COST_TERMS)
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
+# Contract deliveries (models/contracts.py): the Orders sheet lists them after the orders, naming the contract.
+DELIVERY_COLUMNS = ["contract", *CONTRACT_ORDER_COLUMNS]
+# Per contract: signed or not, what it took and paid (the Contracts result sheet).
+CONTRACT_COLUMNS = ["contract", "supplier", "mineral", "country", "signed", "signed_in_input", "first_period",
+                    "last_period", "unit_price", "min_quantity", "max_quantity", "taken", "take_or_pay_quantity",
+                    "take_or_pay_paid", "signing_cost_paid", "delivery_cost", "unused_room"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
                  "stock", "target", "shortfall"]
@@ -175,9 +190,29 @@ class Plan:
     changes: PlanChanges | None = None
     # The stability pass against the previous plan, added after the solve.
     stability: StabilityPass | None = None
+    # Contract deliveries (DELIVERY_COLUMNS) and one row per contract (CONTRACT_COLUMNS); None without contracts.
+    deliveries: pd.DataFrame | None = None
+    contracts: pd.DataFrame | None = None
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+
+    def placed(self) -> pd.DataFrame:
+        """Orders and contract deliveries (supplier, mineral, period, quantity): what the market cap counts."""
+        columns = ["supplier", "mineral", "period", "quantity"]
+        if self.deliveries is None or self.deliveries.empty:
+            return self.orders[columns]
+        return pd.concat([self.orders[columns], self.deliveries[columns]], ignore_index=True)
+
+    def bought(self) -> pd.DataFrame:
+        """``placed`` plus each signed contract's take-or-pay quantity in its last_period: what the country,
+        supplier and risk caps count (models/contracts.py, bought[c])."""
+        if self.contracts is None:
+            return self.placed()
+        paid = self.contracts[self.contracts["take_or_pay_quantity"] > 0]
+        unpaid = pd.DataFrame({"supplier": paid["supplier"], "mineral": paid["mineral"],
+                               "period": paid["last_period"], "quantity": paid["take_or_pay_quantity"]})
+        return pd.concat([self.placed(), unpaid], ignore_index=True) if not unpaid.empty else self.placed()
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

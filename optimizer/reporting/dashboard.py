@@ -45,8 +45,10 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "take_or_pay_cost": "Contracts: take-or-pay",
+    "signing_cost": "Contracts: signing",
 }
+CONTRACT_TERMS = ("take_or_pay_cost", "signing_cost")  # shown only when a contract cost something
 
 
 class _Page:
@@ -109,6 +111,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
+    _contracts_and_market(page, plan, data)
     _shortfall(page, shortfall)
     _cover(page, plan, data)
     _countries(page, shares)
@@ -139,6 +142,8 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
     for name in COST_TERMS:
         value = plan.costs.get(name, 0.0)
+        if name in CONTRACT_TERMS and not value:
+            continue
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
@@ -153,6 +158,18 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
         page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
                  formats=(None, MONEY, MONEY, MONEY, SHARE))
     page.sentences(explain.funding_limits(use, data), numbered=False)
+
+
+def _contracts_and_market(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """A line per contract (Contracts sheet) and per mineral whose market-share cap binds (Market sheet)."""
+    contracts = explain.contract_sentences(plan, data)
+    if contracts:
+        page.section("Contracts (see Contracts)")
+        page.sentences(contracts, numbered=False)
+    market = explain.market_sentences(metrics.market_frame(plan, data), data)
+    if market:
+        page.section("Market-share caps that bind (see Market)")
+        page.sentences(market, numbered=False)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
