@@ -20,7 +20,7 @@ from optimizer.contract.results import (
 )
 
 _ZERO = 1e-9
-MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
+MONEY_SLACKS = {"con_order_funded", "con_contract_funded", "con_source_amount", "con_period_budget"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -192,7 +192,7 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
             if name in MONEY_SLACKS:
                 amount *= model.facts.money_unit
             found.append((amount, _conflict_sentence(name, index, amount, data, currency)
-                          + _committed_behind(name, index, data)))
+                          + _committed_behind(name, index, data) + _contracts_behind(name, index, data)))
     for (mineral, period), amount in storage.items():
         found.append((amount, f"storage: the stock of {mineral} in period {period} would exceed max_stock "
                               f"{data.minerals[mineral].max_stock:g} by {amount:,.6g} {data.minerals[mineral].unit}"
@@ -228,6 +228,31 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
     return "; committed orders it must carry: " + ", ".join(_committed_order_text(data, slot) for slot in slots)
 
 
+def _contracts_behind(name: str, index, data: PlanningData) -> str:
+    """The signed contracts (signed: yes) whose minimum a relaxed limit must carry, or ""."""
+    def pays(source, contract) -> bool:
+        return any(source.can_pay(data.country(contract.supplier), contract.mineral, t)
+                   for t in (contract.first_period, contract.last_period))
+
+    carried = {
+        "con_contract_funded": lambda c: c.name == index[0],
+        "con_source_amount": lambda c: pays(data.funding[index], c),
+        "con_period_budget": lambda c: index[1] in (c.first_period, c.last_period) and pays(data.funding[index[0]], c),
+        "con_country_share": lambda c: c.mineral == index[0] and index[1] in data.origin_shares(c.supplier, c.mineral),
+        "con_supplier_share": lambda c: (c.supplier, c.mineral) == index,
+        "con_average_risk": lambda c: c.mineral == index,
+        "con_market_share": lambda c: c.mineral == index[0] and c.first_period <= index[1] <= c.last_period,
+    }.get(name)
+    signed = [c for c in data.contracts.values()
+              if c.signed and (c.min_quantity > 0 or c.signing_cost > 0) and carried is not None and carried(c)]
+    if not signed:
+        return ""
+    currency = data.settings.currency
+    return "; signed contracts it must carry: " + ", ".join(
+        f"{c.name} (take-or-pay minimum {c.min_quantity:g} {data.minerals[c.mineral].unit} of {c.mineral} from "
+        f"{c.supplier} at {c.unit_price:,.6g} {currency}, signing {c.signing_cost:,.2f} {currency})" for c in signed)
+
+
 def _committed_order_text(data: PlanningData, slot) -> str:
     """``frozen order of 5 t of ga from S1 in period 1 (5 x 10 agreed + order cost 0 = 50.00 USD)``."""
     supplier, mineral, period = slot
@@ -241,6 +266,10 @@ def _committed_order_text(data: PlanningData, slot) -> str:
 
 
 def _conflict_sentence(name: str, index, amount: float, data: PlanningData, currency: str) -> str:
+    if name == "con_contract_funded":
+        contract, period = index
+        return (f"funding: {amount:,.2f} {currency} of contract {contract}'s bill in period {period} cannot be paid "
+                "by any eligible source (windows, excluded countries, minerals, amounts)")
     if name == "con_order_funded":
         supplier, mineral, period = index
         return (f"funding: {amount:,.2f} {currency} of the committed order of {mineral} from {supplier} in period "
