@@ -195,12 +195,14 @@ def validate_command(input_path: Path) -> None:
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--contracts", type=click.IntRange(0), default=0, show_default=True,
+              help="Add this many offtake contracts (the Contracts sheet).")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int) -> None:
+                     scenarios: int, seed: int, contracts: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
-    write_generated_workbook(output_path, chosen, seed)
-    click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
+    write_generated_workbook(output_path, chosen, seed, contracts)
+    click.echo(f"wrote {output_path}: {chosen.describe()}, {contracts} contracts, seed {seed}", err=True)
 
 
 @main.command("template")
