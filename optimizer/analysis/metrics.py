@@ -33,11 +33,11 @@ VIEWS = ("pipeline", "plan", "after")
 
 
 def supply(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral and supplier: pipeline, ordered, and after (their sum) quantities."""
+    """Per mineral and supplier: pipeline, ordered (contract deliveries included), and after (their sum) quantities."""
     quantities: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for (supplier, mineral, _), quantity in data.pipeline.items():
         quantities[mineral, supplier][0] += quantity
-    for row in plan.orders.itertuples():
+    for row in plan.placed().itertuples():  # orders and contract deliveries
         quantities[row.mineral, row.supplier][1] += float(row.quantity)
     rows = [{"mineral": m, "supplier": s, "country": data.country(s), "pipeline": q[0], "plan": q[1],
              "after": q[0] + q[1]} for (m, s), q in sorted(quantities.items())]

@@ -713,10 +713,14 @@ def test_origin_shares_add_up_per_mineral(tmp_path):
 def test_origin_of_an_unknown_supplier_or_mineral(tmp_path):
     sheets = base_sheets()
     sheets["Origins"] = [origin(0.5, supplier="S9"), origin(0.5, mineral="cobalt")]
-    _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "Suppliers"), "Origins", 2, "supplier", "S9",
+    assert_unknown_supplier_then_mineral(check(tmp_path, sheets)[1], "Origins")
+
+
+def assert_unknown_supplier_then_mineral(problems, sheet: str) -> None:
+    """Row 2 names supplier S9, row 3 mineral cobalt: each named at its cell."""
+    assert_names(only(problems, "Suppliers"), sheet, 2, "supplier", "S9",
                  "expected a supplier listed in the sheet 'Suppliers'")
-    assert_names(only(problems, "Minerals"), "Origins", 3, "mineral", "cobalt",
+    assert_names(only(problems, "Minerals"), sheet, 3, "mineral", "cobalt",
                  "expected a mineral listed in the sheet 'Minerals'")
 
 
@@ -764,11 +768,7 @@ def test_a_contract_is_typed_with_its_defaults(tmp_path):
 def test_contract_of_an_unknown_supplier_or_mineral(tmp_path):
     sheets = base_sheets()
     sheets["Contracts"] = [contract_row(supplier="S9"), contract_row(contract="K2", mineral="cobalt")]
-    _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "Suppliers"), "Contracts", 2, "supplier", "S9",
-                 "expected a supplier listed in the sheet 'Suppliers'")
-    assert_names(only(problems, "Minerals"), "Contracts", 3, "mineral", "cobalt",
-                 "expected a mineral listed in the sheet 'Minerals'")
+    assert_unknown_supplier_then_mineral(check(tmp_path, sheets)[1], "Contracts")
 
 
 def test_contract_minimum_above_maximum_and_periods_reversed(tmp_path):
