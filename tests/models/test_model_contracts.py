@@ -201,3 +201,20 @@ def test_a_contract_adds_only_its_own_columns_and_rows(tmp_path):
     signed = build_model(read_and_validate(write_workbook(Path(tmp_path) / "s.xlsx",
                                                           offtake_book(signed="yes")))[0])
     assert signed.Signed["K1"].fixed and pyo.value(signed.Signed["K1"]) == 1
+
+
+def test_take_or_pay_cannot_be_inflated_to_dilute_a_cap(tmp_path):
+    """Demand 30 t in one period; S2 (China) at 5, S1 (Canada) at 10, China at most 50%; K3 (Canada, signed)
+    at 1, at most 10 t, 10 t take-or-pay. K3 takes its 10 t (10); then China <= 0.5 x (10 + china + canada)
+    with china + canada = 20 gives china 15 (75) and canada 5 (50): 135, no take-or-pay.
+    Were the take-or-pay quantity free to exceed what is missing, paying 10 t more for nothing (10) would
+    count as bought, let China supply all 20 t (100) and cost 120: the model must not allow it."""
+    book = sheets(1, Demand=demand(30), Countries=[{"country": "China", "max_share": 0.5}])
+    book["Suppliers"].append({"supplier": "S2", "country": "China"})
+    book["Offers"].append({"supplier": "S2", "mineral": "ga", "unit_price": 5})
+    book["Contracts"] = [{"contract": "K3", "supplier": "S1", "mineral": "ga", "unit_price": 1,
+                          "max_per_period": 10, "min_quantity": 10, "signed": "yes"}]
+    plan = solve(tmp_path, book)
+    assert plan.objective == approx(135)
+    assert plan.costs["take_or_pay_cost"] == approx(0)
+    assert order_map(plan) == {("S2", 1): approx(15), ("S1", 1): approx(5)}
