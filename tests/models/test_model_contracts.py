@@ -218,3 +218,17 @@ def test_take_or_pay_cannot_be_inflated_to_dilute_a_cap(tmp_path):
     assert plan.objective == approx(135)
     assert plan.costs["take_or_pay_cost"] == approx(0)
     assert order_map(plan) == {("S2", 1): approx(15), ("S1", 1): approx(5)}
+
+
+def test_order_bounds_leave_room_to_dilute_a_signed_minimum(tmp_path):
+    """Demand 10 t; K4 (China, signed) buys at least 100 t at 1 (taken or not: 100); China at most 50%, so
+    S1 (Canada, at 10) must sell at least 100 t: 1,000; objective 1,100. Demand alone would bound S1's
+    order at its need x dilution = 10 x 2 = 20 t (models/ordering.py): the contract's 100 t must count
+    as useful, or the bound cuts off every plan."""
+    book = sheets(1, Demand=demand(10), Countries=[{"country": "China", "max_share": 0.5}])
+    book["Suppliers"].append({"supplier": "S2", "country": "China"})
+    book["Contracts"] = [{"contract": "K4", "supplier": "S2", "mineral": "ga", "unit_price": 1,
+                          "min_quantity": 100, "signed": "yes"}]
+    plan = solve(tmp_path, book)
+    assert plan.objective == approx(1_100)
+    assert order_map(plan) == {("S1", 1): approx(100)}
