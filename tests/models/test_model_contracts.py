@@ -232,3 +232,15 @@ def test_order_bounds_leave_room_to_dilute_a_signed_minimum(tmp_path):
     plan = solve(tmp_path, book)
     assert plan.objective == approx(1_100)
     assert order_map(plan) == {("S1", 1): approx(100)}
+
+
+def test_marginals_are_measured_with_the_contract_decisions_fixed(tmp_path):
+    """F1 holds 150: K1 as above (60 + 15 take-or-pay + 5 signing = 80), 7 t from the offer (70), 1 t unmet
+    (100): 250. A dollar more buys 0.1 t at 10 that saves 0.1 x 100: -9 per dollar, read from the plan's LP
+    (Signed and UnderMinimum fixed, so it is an LP with duals)."""
+    book = offtake_book()
+    book["Funding"][0]["amount"] = 150
+    result = run_case(tmp_path, book)
+    assert result.plan.objective == approx(250)
+    amount, = [m for m in result.plan.analysis.marginals if m.kind == "amount"]
+    assert amount.value == approx(-9)
