@@ -217,15 +217,16 @@ def orders_frame(plan: Plan) -> pd.DataFrame:
 
 def contracts_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     """The Contracts sheet, when the workbook has contracts: one row per contract, with what it took in each
-    period (columns taken_in_period_t)."""
+    period it took something (column taken_by_period, "period: quantity" in words, so the sheet stays narrow;
+    the Orders sheet has a row per delivery)."""
     if plan.contracts is None:
         return []
     frame = plan.contracts.copy()
     by_period = plan.deliveries.groupby(["contract", "period"])["quantity"].sum()
-    for period in data.periods:
-        frame[f"taken_in_period_{period}"] = [float(by_period.get((c, period), 0.0)) for c in frame["contract"]]
-    quantities = ["min_quantity", "max_quantity", "taken", "take_or_pay_quantity", "unused_room",
-                  *(f"taken_in_period_{t}" for t in data.periods)]
+    frame.insert(frame.columns.get_loc("taken") + 1, "taken_by_period", [
+        "; ".join(f"{int(t)}: {explain.number(float(q))}" for (c, t), q in by_period.items() if c == name)
+        for name in frame["contract"]])
+    quantities = ["min_quantity", "max_quantity", "taken", "take_or_pay_quantity", "unused_room"]
     return [TableSpec("Contracts", frame, {"first_period": WHOLE, "last_period": WHOLE, "unit_price": MONEY,
                                            **{c: QUANTITY for c in quantities},
                                            **{c: MONEY for c in ("take_or_pay_paid", "signing_cost_paid",
