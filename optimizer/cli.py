@@ -181,8 +181,9 @@ def validate_command(input_path: Path) -> None:
     with _guarded():
         data, warnings = load(input_path, progress=_progress)
     _report_problems(warnings)
+    contracts = f"{len(data.contracts)} contract{'' if len(data.contracts) == 1 else 's'}, " if data.contracts else ""
     click.echo(f"valid: {len(data.minerals)} minerals, {len(data.suppliers)} suppliers, {len(data.offers)} offers, "
-               f"{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
+               f"{contracts}{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
                f"{data.settings.num_periods} periods", err=True)
     sys.exit(EXIT_OK)
 
