@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.contracts import add_contracts
 from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
@@ -44,6 +45,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     model.facts = model_facts(data, elastic, previous_orders)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_projects(model, data)  # build versus buy: decisions, capex and its funding (optional)
+    add_contracts(model, data)  # signed, deliveries, take-or-pay (optional)
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost

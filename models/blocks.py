@@ -25,6 +25,10 @@ MINERAL_POSITION = {
 PROJECT_POSITION = {"Build": 0, "CapexSpend": 1}  # (project, period), (source, project, period)
 
 
+# Position of the contract in each contract variable's index (models/contracts.py): its mineral is the contract's.
+CONTRACT_POSITION = {"Signed": 0, "Delivery": 0, "Untaken": 0, "UnderMinimum": 0, "ContractSpend": 1}
+
+
 def mineral_of(var: VarData) -> str | None:
     """The mineral a variable belongs to, or None for a variable that links minerals."""
     name = var.parent_component().local_name
@@ -33,6 +37,9 @@ def mineral_of(var: VarData) -> str | None:
         data = var.model().facts.data
         minerals = data.project_minerals(data.projects[index[PROJECT_POSITION[name]]])
         return minerals[0] if len(minerals) == 1 else None
+    if name in CONTRACT_POSITION:
+        contract = index if not isinstance(index, tuple) else index[CONTRACT_POSITION[name]]
+        return var.parent_component().model().facts.data.contracts[contract].mineral
     position = MINERAL_POSITION.get(name)
     if position is None:
         return None

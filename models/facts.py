@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from models.contracts import DeliverySlot, delivery_upper_bounds
 from models.inventory import scenario_classes
 from models.ordering import Segment, order_upper_bounds, slot_segments
 from models.scaling import money_unit
@@ -36,6 +37,8 @@ class ModelFacts:
     probability: dict[tuple[str, str], float]  # (representative scenario, mineral) -> its class's summed pi
     previous_orders: dict[Slot, float] | None  # the previous plan's orders; None: there is no previous plan
     cost_terms: dict[str, object] = field(default_factory=dict)  # cost name -> expression
+    # each contract delivery slot's bound (models/contracts.py delivery_upper_bounds); none without contracts
+    delivery_upper: dict[DeliverySlot, float] = field(default_factory=dict)
     slack_terms: dict[str, pyo.Var] = field(default_factory=dict)  # constraint name -> slack (elastic only)
     # (source, period) -> what the source pays beyond orders (capex, models/projects.py), for the funding rows
     other_spending: dict[tuple[str, int], list] = field(default_factory=dict)
@@ -61,13 +64,15 @@ def model_facts(data: PlanningData, elastic: bool = False,
         probability={(rep, m): sum(members.values()) for m, groups in classes.items()
                      for rep, members in groups.items()},
         previous_orders=None if previous_orders is None else dict(previous_orders),
+        delivery_upper=delivery_upper_bounds(data),
     )
 
 
 def delivering_countries(data: PlanningData, order_slots) -> dict[str, set[str]]:
     """mineral -> the countries that can deliver it: the origins (Origins, else the supplier's country)
-    of the suppliers of its order slots and of its pipeline."""
+    of the suppliers of its order slots, its contracts and its pipeline."""
     countries: dict[str, set[str]] = {}
-    for supplier, mineral, _ in (*order_slots, *data.pipeline):
+    contracts = [(c.supplier, c.mineral, c.first_period) for c in data.contracts.values()]
+    for supplier, mineral, _ in (*order_slots, *data.pipeline, *contracts):
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries

@@ -20,6 +20,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.contracts import add_contract_funding
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
@@ -34,13 +35,17 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.FUNDING_SLOTS = pyo.Set(dimen=4, initialize=funding_slots, ordered=True)
     model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
     model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
+    # money terms of each source and period: orders' v[f,o,t], then capex (models/projects.py)
+    # and contracts' bills (models/contracts.py)
     by_order: dict[tuple, list] = defaultdict(list)
-    by_source_period: dict[tuple[str, int], list] = defaultdict(list)  # money terms: orders', then others'
+    by_source_period: dict[tuple[str, int], list] = defaultdict(list)
     for index in funding_slots:
-        by_order[index[1:]].append(index)
+        by_order[index[1:]].append(model.Spend[index])
         by_source_period[index[0], index[3]].append(model.Spend[index])
     for key, terms in model.facts.other_spending.items():
         by_source_period[key].extend(terms)
+    for source, period, spend in add_contract_funding(model, data):
+        by_source_period[source, period].append(spend)
     by_source: dict[str, list] = defaultdict(list)
     for (source, _), terms in by_source_period.items():
         by_source[source].extend(terms)
@@ -54,11 +59,12 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     def con_order_funded(m, supplier, mineral, period):
         """Every order is paid in full: sum over f of v[f,o,t] = the order's cost."""
         order = (supplier, mineral, period)
-        paid = sum(m.Spend[index] for index in by_order.get(order, ()))
+        paid = sum(by_order.get(order, ()))
         return paid + slack_of(unfunded, order) == m.OrderTotal[order]
 
     def con_source_amount(m, source):
-        """A source pays at most its amount: sum over o,t of v[f,o,t] + its capex payments <= amount[f]."""
+        """A source pays at most its amount: sum over o,t of v[f,o,t] + its capex and contract payments
+        <= amount[f]."""
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
@@ -66,8 +72,8 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return sum(spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
-        """A source pays at most its budget in a period: sum over o of v[f,o,t] + its capex payments in t
-        <= Budgets[f,t]."""
+        """A source pays at most its budget in a period: sum over o of v[f,o,t] + its capex and contract
+        payments in t <= Budgets[f,t]."""
         spent = sum(by_source_period[source, period])
         budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))

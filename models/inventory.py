@@ -22,6 +22,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.contracts import delivery_arrivals
 from models.elastic import add_slack, slack_of
 from models.release import add_release_rule, serves_first
 from optimizer.contract.data import PlanningData
@@ -83,11 +84,14 @@ def scenario_classes(data: PlanningData, countries: dict[str, set[str]]) -> dict
 
 
 def _arrival_terms(model, data: PlanningData) -> dict[tuple[str, int], list[tuple[str, object]]]:
-    """(mineral, arrival period) -> [(supplier, quantity arriving before losses)]: orders and pipeline."""
+    """(mineral, arrival period) -> [(supplier, quantity arriving before losses)]: orders, contract deliveries
+    and pipeline."""
     arrivals: dict[tuple[str, int], list[tuple[str, object]]] = defaultdict(list)
     for supplier, mineral, period in model.ORDER_SLOTS:
         lead_time = data.offers[supplier, mineral].lead_time
         arrivals[mineral, period + lead_time].append((supplier, model.Order[supplier, mineral, period]))
+    for supplier, mineral, arrival, quantity in delivery_arrivals(model, data):
+        arrivals[mineral, arrival].append((supplier, quantity))
     for (supplier, mineral, period), quantity in data.pipeline.items():
         arrivals[mineral, period].append((supplier, quantity))
     return arrivals
@@ -99,8 +103,9 @@ def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
     def con_stock_balance(m, scenario, mineral, period):
         """Stock carries over, plus what arrives and is not lost, minus demand served.
 
-        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t])
+        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + d[c,t-L(c)] + a[m,s,t])
                    - demand[m,t] + u[k,m,t],   with I[k,m,0] = initial_stock
+        (d[c,t]: deliveries of the supplier's contracts of m, models/contracts.py)
         loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t] (Origins; without
         them the supplier's own country: loss[k,c(s),t])
         """

@@ -20,16 +20,22 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.contracts import deliveries_of
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
 
 def market_rows(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], list]:
-    """The order slots of each (mineral, period) of a mineral with a world_supply."""
+    """The orders x[o,t] and contract deliveries d[c,t] of each (mineral, period) of a mineral with a world_supply."""
     slots: dict[tuple[str, int], list] = defaultdict(list)
     for slot in model.ORDER_SLOTS:
         if data.market_cap(slot[1]) is not None:
-            slots[slot[1], slot[2]].append(slot)
+            slots[slot[1], slot[2]].append(model.Order[slot])
+    for name, contract_slots in deliveries_of(model).items():
+        mineral = data.contracts[name].mineral
+        if data.market_cap(mineral) is not None:
+            for slot in contract_slots:
+                slots[mineral, slot[1]].append(model.Delivery[slot])
     return dict(sorted(slots.items()))
 
 
@@ -40,9 +46,10 @@ def add_market(model: pyo.ConcreteModel, data: PlanningData) -> None:
     slack = add_slack(model, "con_market_share", model.MARKET_INDEX)
 
     def con_market_share(m, mineral, period):
-        """Orders of a mineral placed in a period stay within its share of the world market:
-        sum over offers o of m of x[o,t] <= max_market_share[m] * world_supply[m]."""
-        return (sum(m.Order[slot] for slot in rows[mineral, period])
+        """Orders and contract deliveries of a mineral placed in a period stay within its share of the world
+        market: sum over offers o of m of x[o,t] + sum over contracts c of m of d[c,t]
+        <= max_market_share[m] * world_supply[m]."""
+        return (sum(rows[mineral, period])
                 <= data.market_cap(mineral) + slack_of(slack, (mineral, period)))
 
     model.con_market_share = pyo.Constraint(model.MARKET_INDEX, rule=con_market_share)

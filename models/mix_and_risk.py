@@ -21,17 +21,21 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.contracts import bought_by_offer, contract_risk_cost
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
 
 def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """Add the country share, supplier share and average risk caps that some plan could break."""
-    slots_of_offer: dict[tuple[str, str], list] = defaultdict(list)
+    # the quantities of each (supplier, mineral): its orders, then what its contracts buy (models/contracts.py)
+    bought_of_offer: dict[tuple[str, str], list] = defaultdict(list)
     for slot in model.ORDER_SLOTS:
-        slots_of_offer[slot[:2]].append(slot)
+        bought_of_offer[slot[:2]].append(model.Order[slot])
+    for offer, terms in bought_by_offer(model, data).items():
+        bought_of_offer[offer] += terms
     offers_of_mineral: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for offer in slots_of_offer:
+    for offer in bought_of_offer:
         offers_of_mineral[offer[1]].append(offer)
 
     capped = capped_minerals(data, offers_of_mineral)
@@ -44,8 +48,8 @@ def add_mix_and_risk(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.MineralTotal = pyo.Var(model.CAPPED_MINERALS, within=pyo.NonNegativeReals)
 
     def con_offer_total(m, supplier, mineral):
-        """X[o] = sum over t of x[o,t]."""
-        return m.OfferTotal[supplier, mineral] == sum(m.Order[slot] for slot in slots_of_offer[supplier, mineral])
+        """X[o] = sum over t of x[o,t] + sum over contracts c of (s,m) of bought[c] (taken + take-or-pay quantity)."""
+        return m.OfferTotal[supplier, mineral] == sum(bought_of_offer[supplier, mineral])
 
     def con_mineral_total(m, mineral):
         """The mineral's total orders: sum of X[o] over offers of m."""
@@ -129,6 +133,8 @@ def _add_average_risk(model, data: PlanningData, offers_of_mineral) -> None:
 
 
 def _add_risk_cost(model, data: PlanningData) -> None:
-    """risk_cost = risk_weight * sum over (o,t) of risk_score[s(o)] * purchase cost[o,t] (model.md, Objective)."""
-    model.facts.cost_terms["risk_cost"] = data.settings.risk_weight * sum(
+    """risk_cost = risk_weight * sum over (o,t) of risk_score[s(o)] * purchase cost[o,t] (model.md, Objective)
+    + risk_weight * sum over contracts c of risk_score[s(c)] * unit_price[c] * bought[c] (models/contracts.py)."""
+    model.facts.cost_terms["risk_cost"] = data.settings.risk_weight * (sum(
         data.risk_score(s) * model.PurchaseCost[s, m, t] for s, m, t in model.ORDER_SLOTS)
+        + contract_risk_cost(model, data))

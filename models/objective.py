@@ -1,7 +1,8 @@
 """Objective: the sum of the cost terms the concerns registered (model.md, Objective).
 
     objective = purchase_cost + order_cost + onboarding_cost + financing_cost
-                + risk_cost + holding_cost + penalty_cost + capex_cost
+                + risk_cost + holding_cost + penalty_cost + capex_cost + take_or_pay_cost + signing_cost
+    (capex_cost from models/projects.py, the last two from models/contracts.py; each 0 without its sheet)
 
 The elastic model minimises the total slack instead: the smallest violation of
 the hard limits, which names the limits that cannot be met.
@@ -18,7 +19,7 @@ from optimizer.contract.results import COST_TERMS, EXTRA_TERMS
 # two slacks if blamed on the source (its amount and its period budget), so weighting the
 # order's own "unfunded" slack above 2 blames the source's limits whenever some source
 # may pay the order, and the order only when none may (otherwise the two tie).
-SLACK_WEIGHTS = {"con_order_funded": 3.0, "con_capex_funded": 3.0}
+SLACK_WEIGHTS = {"con_order_funded": 3.0, "con_capex_funded": 3.0, "con_contract_funded": 3.0}
 
 
 def add_objective(model: pyo.ConcreteModel, data: PlanningData) -> None:

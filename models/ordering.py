@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from optimizer.contract.data import Offer, PlanningData, Slot
+from optimizer.contract.data import Contract, Offer, PlanningData, Slot
 
 
 TIER_GAP = 1e-5
@@ -79,6 +79,12 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
           (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
         dilution_factor), raised to the previous plan's order (change_penalty) and to a commitment.
+    Contracts (models/contracts.py) add to U what some optimal plan buys under them at most,
+    OrderNeeds.of_contract: max(min_quantity, sum over its periods of the deliveries' needs), within
+    max_quantity. Their minimum is bought whether taken or not (it can be forced, like a commitment),
+    and a delivery above its need is lowered like an order (cost and caps' totals only fall while the
+    contract stays at or above its minimum, and below it the take-or-pay quantity keeps bought[c]).
+    Their suppliers' countries and risks enter dilution_factor like the offers'.
     An optimal plan that respects ``use`` respects the hard limits too, so the minimum of
     both cuts off no optimal plan; "what the money could buy" alone would, as a big-M of
     1e11, let HiGHS place an order with y ~ 1e-9 and skip its order_cost.
@@ -125,6 +131,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
     useful: dict[str, float] = {}
     for slot in hard:
         useful[slot[1]] = useful.get(slot[1], 0.0) + data.commitments.get(slot, need[slot])
+    for contract in data.contracts.values():  # a contract's bought quantity counts like a commitment
+        useful[contract.mineral] = useful.get(contract.mineral, 0.0) + needs.of_contract(contract)
     dilution = {mineral: dilution_factor(data, mineral) for mineral in useful}
     upper: dict[Slot, float] = {}
     for slot, limit in hard.items():
@@ -200,6 +208,19 @@ class OrderNeeds:
         thresholds = max((q for q, _ in offer.discounts), default=0.0)
         return max(served / self._kept(supplier, mineral, arrival), offer.min_order, thresholds)
 
+    def of_contract(self, contract: Contract) -> float:
+        """What some optimal plan buys under ``contract`` at most: max(min_quantity, the needs of its
+        deliveries summed), within max_quantity when that is above min_quantity."""
+        total = 0.0
+        for period in contract.delivery_periods(self.data.settings.num_periods):
+            arrival = period + contract.lead_time
+            served = self.demand_from.get((contract.mineral, arrival), 0.0) + self.target_from.get(
+                (contract.mineral, arrival), 0.0)
+            total += served / self._kept(contract.supplier, contract.mineral, arrival)
+        if contract.max_quantity is not None:
+            total = min(total, contract.max_quantity)
+        return max(contract.min_quantity, total)
+
     def _kept(self, supplier: str, mineral: str, arrival: int) -> float:
         """The smallest share above 0 of an arrival any scenario delivers (1 - the largest loss below 1),
         the loss counted over the supplier's origin countries (PlanningData.arrival_loss)."""
@@ -220,7 +241,8 @@ def dilution_factor(data: PlanningData, mineral: str) -> float:
     none: nothing can dilute, so 1). See order_upper_bounds for why.
     """
     spec = data.minerals[mineral]
-    suppliers = [s for s, m in data.offers if m == mineral]
+    suppliers = [s for s, m in data.offers if m == mineral] + [
+        c.supplier for c in data.contracts.values() if c.mineral == mineral]
     shares = [data.country_max_share.get(country, 1.0)
               for s in suppliers for country in data.origin_shares(s, mineral)] + [spec.max_supplier_share]
     smallest = min((share for share in shares if share > 0.0), default=1.0)

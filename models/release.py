@@ -32,6 +32,7 @@ from typing import Callable
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from models.contracts import solved_deliveries
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -93,12 +94,16 @@ def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKe
 def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], float]:
     """cap[m,t]: max_stock when given, else everything that could have arrived by t.
 
-    initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.facts.order_upper``)
-    arriving by t: no plan holds more, since no loss adds to an arrival.
+    initial_stock + pipeline arriving by t + the order slots' and contract delivery slots' upper bounds
+    (``model.facts.order_upper``, ``delivery_upper``) arriving by t: no plan holds more, since no loss adds
+    to an arrival.
     """
     arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
     for (supplier, mineral, period), upper in model.facts.order_upper.items():
         arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
+    for (name, period), upper in model.facts.delivery_upper.items():
+        contract = data.contracts[name]
+        arriving[contract.mineral, period + contract.lead_time] += upper
     for (supplier, mineral, period), quantity in data.pipeline.items():
         arriving[mineral, period] += quantity
     cap = {}
@@ -110,10 +115,12 @@ def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, i
     return cap
 
 
-def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Callable[[Scenario, str, int], float]:
-    """(scenario, mineral, period) -> what arrives of ``orders`` and the pipeline, less the scenario's losses:
-    sum over origin countries c of (1 - loss[k,c,t]) x the quantity from c arriving in t."""
-    arriving = data.arriving_by_origin(data.arrivals_of(orders))  # (mineral, period) -> country -> before losses
+def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float],
+                          deliveries: dict[tuple[str, int], float] | None = None) -> Callable[[Scenario, str, int], float]:
+    """(scenario, mineral, period) -> what arrives of ``orders``, contract ``deliveries`` and the pipeline, less
+    the scenario's losses: sum over origin countries c of (1 - loss[k,c,t]) x the quantity from c arriving in t."""
+    # (mineral, period) -> country -> before losses
+    arriving = data.arriving_by_origin(data.arrivals_of(orders, deliveries))
 
     def arrived(scenario: Scenario, mineral: str, period: int) -> float:
         return sum((1 - scenario.loss(country, period)) * quantity
@@ -122,12 +129,12 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Call
     return arrived
 
 
-def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
-                      orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
-    """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
-    demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
+def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                      deliveries: dict[tuple[str, int], float] | None = None) -> dict[StockKey, tuple[float, float]]:
+    """(stock, unmet demand) of every stock variable when ``orders``, contract ``deliveries`` and the pipeline
+    arrive and demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
     with available = I[t-1] + arrivals[t] - demand[t]."""
-    arrived = arrivals_after_losses(data, orders)
+    arrived = arrivals_after_losses(data, orders, deliveries)
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}
@@ -169,13 +176,16 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """
     if not serves_first(model, data):
         return
-    for var, value in stock_values(model, data, serve_first_stock(model, data, solved_orders(model))).items():
+    simulated = serve_first_stock(model, data, solved_orders(model), solved_deliveries(model))
+    for var, value in stock_values(model, data, simulated).items():
         var.set_value(value, skip_validation=True)
 
 
-def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[StockKey, float]:
-    """w in the serve-first simulation of ``orders``: 1 where demand goes unmet (none without the rule)."""
+def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                    deliveries: dict[tuple[str, int], float] | None = None) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders`` and contract ``deliveries``: 1 where demand goes unmet
+    (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, deliveries)
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

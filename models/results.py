@@ -12,14 +12,17 @@ from dataclasses import replace
 import pandas as pd
 import pyomo.environ as pyo
 
+from models.contracts import solved_deliveries
 from models.release import apply_serve_first, arrivals_after_losses
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import (
-    CAPEX_COLUMNS, COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
+    CAPEX_COLUMNS, COST_TERMS, CONTRACT_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS,
+    Plan, SolveResult,
 )
 
 _ZERO = 1e-9
-MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget", "con_capex_funded"}
+MONEY_SLACKS = {"con_order_funded", "con_contract_funded", "con_source_amount", "con_period_budget",
+                "con_capex_funded"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -36,7 +39,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     """Read the solved model back as a Plan: orders, funding, stock (serve-first applied), cost terms in currency."""
     apply_serve_first(model, data)  # stock follows from the orders exactly (models/release.py)
     orders = _orders(model, data)
-    funding = _funding(model)
+    funding = _funding(model, data)
     stock = _stock(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
@@ -44,8 +47,9 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
+    deliveries, contracts = _contract_tables(model, data)
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
-                builds=builds, capex=_capex(model, data))
+                builds=builds, capex=_capex(model, data), deliveries=deliveries, contracts=contracts)
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -90,13 +94,60 @@ def _chosen_discount(model, slot) -> float:
     return segments[chosen].discount
 
 
-def _funding(model) -> pd.DataFrame:
+def _funding(model, data: PlanningData) -> pd.DataFrame:
+    """Who pays each order; with contracts, also each contract's bills, naming the contract (column contract)."""
     rows = [
         {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
         for (f, s, m, t) in model.FUNDING_SLOTS
         if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
     ]
-    return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+    if not data.contracts:
+        return pd.DataFrame(rows, columns=FUNDING_COLUMNS)
+    rows += [
+        {"source": f, "supplier": data.contracts[c].supplier, "mineral": data.contracts[c].mineral, "period": t,
+         "amount": amount, "contract": c}
+        for (f, c, t) in model.CONTRACT_FUNDING_SLOTS
+        if (amount := _clean(pyo.value(model.ContractSpend[f, c, t]) * model.facts.money_unit)) > 1e-6
+    ]
+    return pd.DataFrame(rows, columns=[*FUNDING_COLUMNS, "contract"])
+
+
+def _contract_tables(model, data: PlanningData) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The deliveries (one row per contract and period ordered) and one row per contract; None without contracts."""
+    if not data.contracts:
+        return None, None
+    deliveries = {slot: q for slot, q in solved_deliveries(model).items() if _clean(q) > 0}
+    rows = []
+    for (name, period), quantity in deliveries.items():
+        contract = data.contracts[name]
+        rows.append({"contract": name, "supplier": contract.supplier, "mineral": contract.mineral,
+                     "country": data.country(contract.supplier), "period": period,
+                     "arrival_period": period + contract.lead_time, "quantity": quantity,
+                     "unit_price": contract.unit_price, "cost": quantity * contract.unit_price})
+    contracts = [_contract_row(model, data, name, deliveries) for name in data.contracts]
+    return pd.DataFrame(rows, columns=DELIVERY_COLUMNS), pd.DataFrame(contracts, columns=CONTRACT_COLUMNS)
+
+
+def _contract_row(model, data: PlanningData, name: str, deliveries: dict[tuple[str, int], float]) -> dict:
+    """Signed or not, taken, take-or-pay (max(0, min_quantity x signed - taken)), signing, unused room."""
+    contract = data.contracts[name]
+    signed = pyo.value(model.Signed[name]) > 0.5
+    taken = sum(q for (c, _), q in deliveries.items() if c == name)
+    short = max(0.0, contract.min_quantity - taken) if signed else 0.0
+    room = sum(model.facts.delivery_upper.get((name, t), 0.0)
+               for t in contract.delivery_periods(data.settings.num_periods))
+    if contract.max_quantity is not None:
+        room = min(room, contract.max_quantity)
+    return {"contract": name, "supplier": contract.supplier, "mineral": contract.mineral,
+            "country": data.country(contract.supplier), "signed": "yes" if signed else "no",
+            "signed_in_input": "yes" if contract.signed else "no (the plan decides)",
+            "first_period": contract.first_period, "last_period": contract.last_period,
+            "unit_price": contract.unit_price, "min_quantity": contract.min_quantity,
+            "max_quantity": contract.max_quantity, "taken": taken, "take_or_pay_quantity": short,
+            "take_or_pay_paid": short * contract.unit_price,
+            "signing_cost_paid": contract.signing_cost if signed else 0.0,
+            "delivery_cost": taken * contract.unit_price,
+            "unused_room": max(0.0, room - taken) if signed else None}
 
 
 def _capex(model, data: PlanningData) -> pd.DataFrame:
@@ -112,7 +163,7 @@ def _capex(model, data: PlanningData) -> pd.DataFrame:
 def _stock(model, data: PlanningData) -> pd.DataFrame:
     """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
-    arrived = arrivals_after_losses(data, orders)
+    arrived = arrivals_after_losses(data, orders, solved_deliveries(model))
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
     for scenario, mineral, period in _every_stock_row(model, data):
@@ -154,7 +205,7 @@ def describe_conflicts(model: pyo.ConcreteModel, data: PlanningData) -> list[str
             if name in MONEY_SLACKS:
                 amount *= model.facts.money_unit
             found.append((amount, _conflict_sentence(name, index, amount, data, currency)
-                          + _committed_behind(name, index, data)))
+                          + _committed_behind(name, index, data) + _contracts_behind(name, index, data)))
     for (mineral, period), amount in storage.items():
         found.append((amount, f"storage: the stock of {mineral} in period {period} would exceed max_stock "
                               f"{data.minerals[mineral].max_stock:g} by {amount:,.6g} {data.minerals[mineral].unit}"
@@ -190,6 +241,31 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
     return "; committed orders it must carry: " + ", ".join(_committed_order_text(data, slot) for slot in slots)
 
 
+def _contracts_behind(name: str, index, data: PlanningData) -> str:
+    """The signed contracts (signed: yes) whose minimum a relaxed limit must carry, or ""."""
+    def pays(source, contract) -> bool:
+        return any(source.can_pay(data.country(contract.supplier), contract.mineral, t)
+                   for t in (contract.first_period, contract.last_period))
+
+    carried = {
+        "con_contract_funded": lambda c: c.name == index[0],
+        "con_source_amount": lambda c: pays(data.funding[index], c),
+        "con_period_budget": lambda c: index[1] in (c.first_period, c.last_period) and pays(data.funding[index[0]], c),
+        "con_country_share": lambda c: c.mineral == index[0] and index[1] in data.origin_shares(c.supplier, c.mineral),
+        "con_supplier_share": lambda c: (c.supplier, c.mineral) == index,
+        "con_average_risk": lambda c: c.mineral == index,
+        "con_market_share": lambda c: c.mineral == index[0] and c.first_period <= index[1] <= c.last_period,
+    }.get(name)
+    signed = [c for c in data.contracts.values()
+              if c.signed and (c.min_quantity > 0 or c.signing_cost > 0) and carried is not None and carried(c)]
+    if not signed:
+        return ""
+    currency = data.settings.currency
+    return "; signed contracts it must carry: " + ", ".join(
+        f"{c.name} (take-or-pay minimum {c.min_quantity:g} {data.minerals[c.mineral].unit} of {c.mineral} from "
+        f"{c.supplier} at {c.unit_price:,.6g} {currency}, signing {c.signing_cost:,.2f} {currency})" for c in signed)
+
+
 def _committed_order_text(data: PlanningData, slot) -> str:
     """``frozen order of 5 t of ga from S1 in period 1 (5 x 10 agreed + order cost 0 = 50.00 USD)``."""
     supplier, mineral, period = slot
@@ -203,6 +279,10 @@ def _committed_order_text(data: PlanningData, slot) -> str:
 
 
 def _conflict_sentence(name: str, index, amount: float, data: PlanningData, currency: str) -> str:
+    if name == "con_contract_funded":
+        contract, period = index
+        return (f"funding: {amount:,.2f} {currency} of contract {contract}'s bill in period {period} cannot be paid "
+                "by any eligible source (windows, excluded countries, minerals, amounts)")
     if name == "con_order_funded":
         supplier, mineral, period = index
         return (f"funding: {amount:,.2f} {currency} of the committed order of {mineral} from {supplier} in period "

@@ -54,7 +54,8 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
 
 
 def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
-                 builds: dict[str, int] | None = None) -> None:
+                 builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
+                 deliveries: pd.DataFrame | None = None) -> None:
     """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
     continuous (an LP).
 
@@ -62,7 +63,8 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     sits in the segment whose discount the plan shows; a supplier is
     onboarded when some order is placed with it; a project is decided where
     ``builds`` (the plan's decisions) says; demand may go unmet (w = 1)
-    where the plan's serve-first stock leaves it unmet.
+    where the plan's serve-first stock leaves it unmet. A contract is signed (s) and below its minimum (b)
+    as the plan's Contracts table says (``contracts``, with its ``deliveries``).
     """
     for project, period in model.BUILD_SLOTS:
         _fix(model.Build[project, period], 1.0 if (builds or {}).get(project) == period else 0.0)
@@ -77,7 +79,14 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     used = {supplier for supplier, _, _ in placed}
     for supplier in model.SUPPLIERS_USED:
         _fix(model.UsesSupplier[supplier], 1.0 if supplier in used else 0.0)
-    for index, value in release_pattern(model, data, {slot: q for slot, (q, _) in placed.items()}).items():
+    taken = {} if deliveries is None else {(r.contract, int(r.period)): float(r.quantity)
+                                           for r in deliveries.itertuples()}
+    for row in ([] if contracts is None else contracts.itertuples()):
+        _fix(model.Signed[row.contract], 1.0 if row.signed == "yes" else 0.0)
+        if row.contract in model.TAKE_OR_PAY:
+            _fix(model.UnderMinimum[row.contract], 1.0 if row.take_or_pay_quantity > 0 else 0.0)
+    orders_placed = {slot: q for slot, (q, _) in placed.items()}
+    for index, value in release_pattern(model, data, orders_placed, taken).items():
         _fix(model.Release[index], value)
 
 
@@ -118,9 +127,10 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
 
 def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
-                      builds: dict[str, int] | None = None) -> pyo.ConcreteModel:
+                      builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
+                      deliveries: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
-    fix_binaries(model, data, orders, builds)
+    fix_binaries(model, data, orders, builds, contracts, deliveries)
     restate_capacity(model, data)
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model

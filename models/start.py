@@ -93,7 +93,20 @@ def _decisions(model, data: PlanningData, orders: dict[Slot, float]) -> Start:
     builds = start_builds(data, orders)  # the projects these orders need, built as early as they can be
     for project, period in model.BUILD_SLOTS:
         start[model.Build[project, period]] = 1.0 if builds.get(project) == period else 0.0
+    contract_decisions(model, data, start)
     return start
+
+
+def contract_decisions(model, data: PlanningData, start: Start) -> None:
+    """Contracts in a start: only the signed ones signed, nothing taken, each signed minimum paid as take-or-pay.
+    Their payments are left to HiGHS (with contracts every start is partial, models/contracts.py)."""
+    for name, contract in data.contracts.items():
+        start[model.Signed[name]] = 1.0 if contract.signed else 0.0
+        if name in model.TAKE_OR_PAY:
+            start[model.UnderMinimum[name]] = 1.0 if contract.signed else 0.0
+            start[model.Untaken[name]] = contract.min_quantity if contract.signed else 0.0
+    for slot in model.DELIVERY_SLOTS:
+        start[model.Delivery[slot]] = 0.0
 
 
 def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start | None:

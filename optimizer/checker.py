@@ -20,20 +20,24 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
 from optimizer.contract.results import (
-    COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
+    COST_TERMS, CONTRACT_COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
 )
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
 OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in PROJECT_SHEETS.items()}  # when written
+# Read where present: the contract a row of Orders or Funding belongs to (blank: an order), and the Contracts
+# sheet's signed column (required when the input has contracts).
+OPTIONAL_COLUMNS = {"orders": ("contract",), "funding": ("contract",)}
+CONTRACTS_SHEET = ("contracts", "Contracts", ("contract", "signed", "take_or_pay_paid"))
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
@@ -80,6 +84,21 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class DeliveryRow(OrderRow):
+    """A row of Orders that names a contract: a delivery under it."""
+
+    contract: str
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    row: int
+    contract: str
+    signed: str
+    take_or_pay_paid: float
+
+
+@dataclass(frozen=True)
 class FundingRow:
     row: int
     source: str
@@ -102,6 +121,13 @@ class CapexRow:
     source: str
     period: int
     amount: float
+
+
+@dataclass(frozen=True)
+class ContractFundingRow(FundingRow):
+    """A row of Funding that names a contract: a payment of that contract's bill in the period."""
+
+    contract: str
 
 
 @dataclass(frozen=True)
@@ -134,19 +160,25 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     if problems:
         return problems
     summary = _parse_summary(sheets["summary"], problems)
-    orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
-    funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
+    order_cells, delivery_cells = _split_contract_rows(sheets["orders"])
+    funding_cells, paid_cells = _split_contract_rows(sheets["funding"])
+    orders = _parse_rows(order_cells, "Orders", OrderRow, problems)
+    funding = _parse_rows(funding_cells, "Funding", FundingRow, problems)
     stock = _index_stock(_parse_rows(sheets["stock"], "Stock", StockRow, problems), data, problems)
     decisions, capex = _project_sheets(sheets, data, problems)
+    supply = Supply(orders, _parse_rows(delivery_cells, "Orders", DeliveryRow, problems),
+                    _parse_rows(paid_cells, "Funding", ContractFundingRow, problems),
+                    _read_contracts(path, data, problems))
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
-    problems += check_funding(funding, orders, data, tol, capex)
-    problems += check_stock(stock, orders, data, tol)
+    problems += check_contracts(supply, data, tol)
+    problems += check_funding(funding, orders, data, tol, capex, supply)
+    problems += check_stock(stock, supply, data, tol)
     problems += check_release(stock, data, tol)
-    problems += check_mix(orders, data, tol)
-    problems += check_market(orders, data, tol)
-    problems += check_summary(summary, orders, funding, stock, data, tol, capex, decisions)
+    problems += check_mix(supply, data, tol)
+    problems += check_market(supply, data, tol)
+    problems += check_summary(summary, supply, funding, stock, data, tol, capex, decisions)
     return problems
 
 
@@ -175,9 +207,13 @@ def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
 
 
 def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
+    return _contract_rows_of(grids, {**SHEETS, **OPTIONAL_SHEETS})
+
+
+def _contract_rows_of(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
-    for key, (title, columns) in {**SHEETS, **OPTIONAL_SHEETS}.items():
+    for key, (title, columns) in wanted.items():
         if key not in grids:
             if key in OPTIONAL_SHEETS:
                 continue  # required only of a plan with projects (_project_sheets)
@@ -189,10 +225,37 @@ def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]],
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in columns}
+        index = {c: header.index(c) for c in (*columns, *OPTIONAL_COLUMNS.get(key, ())) if c in header}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
+
+
+def _split_contract_rows(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
+    """Rows without a contract (orders, their payments) and rows naming one (deliveries, contract payments)."""
+    plain = [cell for cell in cells if _blank(cell[1].get("contract"))]
+    named = [cell for cell in cells if not _blank(cell[1].get("contract"))]
+    return plain, named
+
+
+def _read_contracts(path: Path, data: PlanningData, problems: list[str]) -> dict[str, ContractRow]:
+    """The Contracts sheet's rows by contract (read only when the input has contracts: then it is required)."""
+    if not data.contracts:
+        return {}
+    key, title, columns = CONTRACTS_SHEET
+    workbook = CalamineWorkbook.from_path(str(path))
+    names = {_normalise(name): name for name in workbook.sheet_names}
+    if key not in names:
+        problems.append(f"sheet {title} is missing (the input has contracts)")
+        return {}
+    grids, more = _contract_rows_of({key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)},
+                                    {key: (title, columns)})
+    problems += more
+    rows = {r.contract: r for r in _parse_rows(grids.get(key, []), title, ContractRow, problems)}
+    for name in data.contracts:
+        if name not in rows:
+            problems.append(f"Contracts: contract {name} has no row")
+    return rows
 
 
 def _convert(value: object, kind: type) -> object:
@@ -314,6 +377,123 @@ def _ordered(orders: list[OrderRow], data: PlanningData) -> dict[Slot, float]:
     for r in _known_orders(orders, data):
         quantities[r.slot] += r.quantity
     return quantities
+
+
+@dataclass(frozen=True)
+class Supply:
+    """What the plan buys, as written: orders, contract deliveries, contract payments and the Contracts sheet."""
+
+    orders: list[OrderRow]
+    deliveries: list[DeliveryRow]
+    contract_funding: list[ContractFundingRow]
+    contracts: dict[str, ContractRow]
+
+    def known_deliveries(self, data: PlanningData) -> list[DeliveryRow]:
+        """Delivery rows of contracts of the input."""
+        return [r for r in self.deliveries if r.contract in data.contracts]
+
+    def signed(self, name: str) -> bool:
+        """Whether the Contracts sheet says the contract is signed."""
+        row = self.contracts.get(name)
+        return row is not None and _normalise(row.signed) == "yes"
+
+    def taken(self, data: PlanningData) -> dict[str, float]:
+        """taken[c]: the quantity ordered under each contract of the input (0 when none)."""
+        taken = {name: 0.0 for name in data.contracts}
+        for r in self.known_deliveries(data):
+            taken[r.contract] += r.quantity
+        return taken
+
+    def take_or_pay(self, data: PlanningData) -> dict[str, float]:
+        """The quantity paid for and not taken: max(0, min_quantity x signed - taken) per contract."""
+        return {name: max(0.0, data.contracts[name].min_quantity * self.signed(name) - quantity)
+                for name, quantity in self.taken(data).items()}
+
+    def placed(self, data: PlanningData) -> dict[Slot, float]:
+        """Orders and contract deliveries by (supplier, mineral, period placed): what the market cap counts."""
+        quantities = _ordered(self.orders, data)
+        for r in self.known_deliveries(data):
+            quantities[r.slot] += r.quantity
+        return quantities
+
+    def bought(self, data: PlanningData) -> dict[tuple[str, str], float]:
+        """X by (supplier, mineral): orders, deliveries and take-or-pay quantities, as the caps count them."""
+        totals: dict[tuple[str, str], float] = defaultdict(float)
+        for (s, m, _t), quantity in self.placed(data).items():
+            totals[s, m] += quantity
+        for name, quantity in self.take_or_pay(data).items():
+            totals[data.contracts[name].supplier, data.contracts[name].mineral] += quantity
+        return totals
+
+    def arriving(self, data: PlanningData) -> dict[Slot, float]:
+        """(supplier, mineral, arrival period) -> quantity before losses: orders and contract deliveries."""
+        arriving: dict[Slot, float] = defaultdict(float)
+        for (s, m, t), quantity in _ordered(self.orders, data).items():
+            arriving[s, m, t + data.offers[s, m].lead_time] += quantity
+        for r in self.known_deliveries(data):
+            arriving[r.supplier, r.mineral, r.period + data.contracts[r.contract].lead_time] += r.quantity
+        return arriving
+
+
+def check_contracts(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
+    """Contracts: each delivery lies in its contract's periods at its unit_price, within max_per_period and only
+    under a signed contract; max_quantity over the contract; signed: yes honoured; take_or_pay_paid =
+    unit_price x max(0, min_quantity x signed - taken)."""
+    problems: list[str] = []
+    num_periods = data.settings.num_periods
+    for r in supply.deliveries:
+        where = f"Orders row {r.row} (contract {r.contract}, period {r.period})"
+        contract = data.contracts.get(r.contract)
+        if contract is None:
+            problems.append(f"{where}: contract {r.contract!r} is not in Contracts")
+            continue
+        if (r.supplier, r.mineral) != (contract.supplier, contract.mineral):
+            problems.append(f"{where}: ({r.supplier}, {r.mineral}) is not the contract's ({contract.supplier}, "
+                            f"{contract.mineral})")
+        if r.period not in contract.delivery_periods(num_periods):
+            problems.append(f"{where}: period {r.period} is outside the contract's periods {contract.first_period}.."
+                            f"{contract.last_period} (lead time {contract.lead_time}, horizon {num_periods})")
+        if r.arrival_period != r.period + contract.lead_time:
+            problems.append(f"{where}: arrival_period {r.arrival_period} != period + lead time "
+                            f"{r.period + contract.lead_time}")
+        if not tol.close(r.unit_price, contract.unit_price):
+            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != the contract's {_fmt(contract.unit_price)}")
+        if not tol.close(r.cost, r.quantity * contract.unit_price):
+            problems.append(f"{where}: cost {_fmt(r.cost)} != quantity x unit_price "
+                            f"{_fmt(r.quantity * contract.unit_price)}")
+        if not tol.at_most(0.0, r.quantity):
+            problems.append(f"{where}: quantity {_fmt(r.quantity)} is negative")
+        if contract.max_per_period is not None and not tol.at_most(r.quantity, contract.max_per_period):
+            problems.append(f"{where}: quantity {_fmt(r.quantity)} is above max_per_period "
+                            f"{_fmt(contract.max_per_period)}")
+        if r.quantity > tol.abs_tol and not supply.signed(r.contract):
+            problems.append(f"{where}: a delivery under a contract the Contracts sheet shows as not signed")
+    shortfalls = supply.take_or_pay(data)
+    for name, taken in supply.taken(data).items():
+        contract, row = data.contracts[name], supply.contracts.get(name)
+        if contract.max_quantity is not None and not tol.at_most(taken, contract.max_quantity):
+            problems.append(f"contract {name}: {_fmt(taken)} taken, above max_quantity {_fmt(contract.max_quantity)}")
+        if contract.signed and row is not None and not supply.signed(name):
+            problems.append(f"contract {name}: signed in the input, shown as not signed")
+        expected = contract.unit_price * shortfalls[name]
+        if row is not None and not tol.close(row.take_or_pay_paid, expected):
+            problems.append(f"Contracts row {row.row} ({name}): take_or_pay_paid {_fmt(row.take_or_pay_paid)} != "
+                            f"unit_price x max(0, min_quantity x signed - taken {_fmt(taken)}) = {_fmt(expected)}")
+    return problems
+
+
+def contract_bills(supply: Supply, data: PlanningData) -> dict[tuple[str, int], float]:
+    """(contract, period) -> its bill: deliveries ordered in the period, signing_cost in first_period when
+    signed, take-or-pay in last_period."""
+    bills: dict[tuple[str, int], float] = defaultdict(float)
+    for r in supply.known_deliveries(data):
+        bills[r.contract, r.period] += r.quantity * data.contracts[r.contract].unit_price
+    for name, short in supply.take_or_pay(data).items():
+        contract = data.contracts[name]
+        if supply.signed(name):
+            bills[name, contract.first_period] += contract.signing_cost
+        bills[name, contract.last_period] += contract.unit_price * short
+    return bills
 
 
 def check_orders(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
@@ -450,9 +630,9 @@ def check_projects(decisions: dict[str, int | None], capex: list[CapexRow], orde
 
 
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
-                  tol: Tolerance, capex: list[CapexRow] = ()) -> list[str]:
-    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets
-    (which the capex payments draw on too)."""
+                  tol: Tolerance, capex: list[CapexRow] = (), supply: Supply | None = None) -> list[str]:
+    """Constraint 8: each order (and each contract's bill in a period) is paid in full, by sources allowed to
+    pay it, within amounts and budgets (which the capex payments draw on too)."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -487,6 +667,8 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         if not tol.close(paid[(s, m, t)], cost):
             problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
                             f"its cost is {_fmt(cost)}")
+    if supply is not None:
+        problems += _check_contract_funding(supply, data, tol, by_source, by_source_period)
     for name, total in sorted(by_source.items()):
         if not tol.at_most(total, data.funding[name].amount):
             problems.append(f"source {name}: pays {_fmt(total)} in total, above its amount "
@@ -498,26 +680,49 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
     return problems
 
 
-def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: dict[Slot, float],
+def _check_contract_funding(supply: Supply, data: PlanningData, tol: Tolerance, by_source: dict[str, float],
+                            by_source_period: dict[tuple[str, int], float]) -> list[str]:
+    """Each contract bill paid in full by sources that may pay its supplier's country, mineral and period;
+    the payments added to the sources' totals (``by_source``, ``by_source_period``)."""
+    problems: list[str] = []
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for r in supply.contract_funding:
+        where = f"Funding row {r.row} ({r.source}: contract {r.contract}, period {r.period})"
+        if r.source not in data.funding or r.contract not in data.contracts:
+            problems.append(f"{where}: source or contract is not in the input")
+            continue
+        contract = data.contracts[r.contract]
+        reason = _why_source_cannot_pay(data, replace(r, supplier=contract.supplier, mineral=contract.mineral))
+        if reason and r.amount > tol.abs_tol:
+            problems.append(f"{where}: source may not pay this contract: {reason}")
+        paid[r.contract, r.period] += r.amount
+        by_source[r.source] += r.amount
+        by_source_period[r.source, r.period] += r.amount
+    bills = contract_bills(supply, data)
+    for key in sorted(set(bills) | set(paid)):
+        if not tol.close(paid.get(key, 0.0), bills.get(key, 0.0)):
+            problems.append(f"contract {key[0]}, period {key[1]}: funding adds up to {_fmt(paid.get(key, 0.0))}, "
+                            f"its bill is {_fmt(bills.get(key, 0.0))}")
+    return problems
+
+
+def _expected_arrivals(scenario: Scenario, mineral: str, period: int, arriving: dict[Slot, float],
                        data: PlanningData) -> float:
-    """sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t]), with
-    loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t]."""
+    """sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + d[c,t-L(c)] + a[m,s,t]), with
+    loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t] (d: contract deliveries)."""
     total = 0.0
     for name in data.suppliers:
-        offer = data.offers.get((name, mineral))
-        amount = data.pipeline.get((name, mineral, period), 0.0)
-        if offer is not None:
-            amount += ordered.get((name, mineral, period - offer.lead_time), 0.0)
+        amount = data.pipeline.get((name, mineral, period), 0.0) + arriving.get((name, mineral, period), 0.0)
         if amount:
             total += (1 - data.arrival_loss(scenario, name, mineral, period)) * amount
     return total
 
 
-def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
+def check_stock(stock: dict[StockKey, StockRow], supply: Supply, data: PlanningData,
                 tol: Tolerance) -> list[str]:
     """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
     problems: list[str] = []
-    ordered = _ordered(orders, data)
+    ordered = supply.arriving(data)
     for scenario in data.all_scenarios:
         for m, mineral in data.minerals.items():
             previous: float | None = mineral.initial_stock
@@ -578,12 +783,11 @@ def check_release(stock: dict[StockKey, StockRow], data: PlanningData, tol: Tole
             if r.unmet_demand > tol.slack(r.demand) and r.stock > tol.slack(r.demand)]
 
 
-def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
-    """Constraint 9: country shares, supplier shares and average risk of each mineral's total order."""
+def check_mix(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
+    """Constraint 9: country shares, supplier shares and average risk of each mineral's total order
+    (contract deliveries and take-or-pay quantities included, Supply.bought)."""
     problems: list[str] = []
-    totals: dict[tuple[str, str], float] = defaultdict(float)  # X[o] by (supplier, mineral)
-    for (s, m, _t), quantity in _ordered(orders, data).items():
-        totals[(s, m)] += quantity
+    totals = supply.bought(data)  # X[o] by (supplier, mineral)
     for m, mineral in data.minerals.items():
         by_supplier = {s: q for (s, mm), q in totals.items() if mm == m}
         total = sum(by_supplier.values())
@@ -607,11 +811,11 @@ def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> lis
     return problems
 
 
-def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
-    """Market size: orders of a mineral placed in a period (commitments included) at most
-    max_market_share x world_supply, where the mineral gives a world_supply."""
+def check_market(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
+    """Market size: orders and contract deliveries of a mineral placed in a period (commitments included) at
+    most max_market_share x world_supply, where the mineral gives a world_supply."""
     placed: dict[tuple[str, int], float] = defaultdict(float)  # (mineral, period)
-    for (_s, m, t), quantity in _ordered(orders, data).items():
+    for (_s, m, t), quantity in supply.placed(data).items():
         placed[m, t] += quantity
     problems: list[str] = []
     for (m, t), quantity in sorted(placed.items()):
@@ -622,21 +826,31 @@ def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
     return problems
 
 
-def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
+def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[StockKey, StockRow],
                     data: PlanningData, capex: list[CapexRow] = (),
                     decisions: dict[str, int | None] | None = None) -> dict[str, tuple[float, float]]:
     """The cost terms of the objective, each as (value, sum of the terms' magnitudes); capex payments bear
     their source's cost_rate, and capex_cost = capex x min(1, output periods in the horizon / life_periods)."""
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
-    known = _known_orders(orders, data)
+    known = _known_orders(supply.orders, data)
     for r in known:
         spend = r.quantity * r.unit_price
         terms["purchase_cost"].append(spend)
         terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
+    for r in supply.known_deliveries(data):  # deliveries are purchases at the contract's unit_price
+        spend = r.quantity * data.contracts[r.contract].unit_price
+        terms["purchase_cost"].append(spend)
+        terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
+    for name, short in supply.take_or_pay(data).items():
+        contract = data.contracts[name]
+        terms["take_or_pay_cost"].append(contract.unit_price * short)
+        terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(contract.supplier)
+                                  * contract.unit_price * short)
+        terms["signing_cost"].append(contract.signing_cost if supply.signed(name) else 0.0)
     terms["onboarding_cost"] = [data.suppliers[s].onboarding_cost for s in {r.supplier for r in known}]
-    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount for r in [*funding, *capex]
-                               if r.source in data.funding]
+    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount
+                               for r in [*funding, *capex, *supply.contract_funding] if r.source in data.funding]
     terms["capex_cost"] = [data.projects[p].capex * data.capex_share(data.projects[p], d)
                            for p, d in (decisions or {}).items() if d is not None and p in data.projects]
     probability = {k.name: k.probability for k in data.all_scenarios}
@@ -648,11 +862,12 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 
 
-def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
+def check_summary(summary: dict[str, object], supply: Supply, funding: list[FundingRow],
                   stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance, capex: list[CapexRow] = (),
                   decisions: dict[str, int | None] | None = None) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
-    required = (*SUMMARY_KEYS, *PROJECT_TERMS) if data.projects else SUMMARY_KEYS
+    required = (*SUMMARY_KEYS, *(PROJECT_TERMS if data.projects else ()),
+                *(CONTRACT_COST_TERMS if data.contracts else ()))
     problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
@@ -667,10 +882,10 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(orders, funding, stock, data, capex, decisions).items():
+    for key, (expected, scale) in recompute_costs(supply, funding, stock, data, capex, decisions).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
-    for key in PROJECT_TERMS:  # absent from the Summary of an input without projects: 0
+    for key in (*PROJECT_TERMS, *CONTRACT_COST_TERMS):  # absent from the Summary of an input without them: 0
         reported.setdefault(key, 0.0)
     if "objective" in reported and all(key in reported for key in COST_TERMS):
         total = math.fsum(reported[key] for key in COST_TERMS)

@@ -182,8 +182,9 @@ def validate_command(input_path: Path) -> None:
     with _guarded():
         data, warnings = load(input_path, progress=_progress)
     _report_problems(warnings)
+    contracts = f"{len(data.contracts)} contract{'' if len(data.contracts) == 1 else 's'}, " if data.contracts else ""
     click.echo(f"valid: {len(data.minerals)} minerals, {len(data.suppliers)} suppliers, {len(data.offers)} offers, "
-               f"{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
+               f"{contracts}{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
                f"{data.settings.num_periods} periods", err=True)
     sys.exit(EXIT_OK)
 
@@ -198,13 +199,16 @@ def validate_command(input_path: Path) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--projects", type=click.IntRange(0), default=0, show_default=True,
               help="Add this many capacity projects (build versus buy), each a new plant.")
+@click.option("--contracts", type=click.IntRange(0), default=0, show_default=True,
+              help="Add this many offtake contracts (the Contracts sheet).")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int, projects: int) -> None:
+                     scenarios: int, seed: int, projects: int, contracts: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
     chosen = dataclasses.replace(chosen, projects=projects)
-    write_generated_workbook(output_path, chosen, seed)
-    click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
+    write_generated_workbook(output_path, chosen, seed, contracts)
+    click.echo(f"wrote {output_path}: {chosen.describe()}" + (f", {contracts} contracts" if contracts else "")
+               + f", seed {seed}", err=True)
 
 
 @main.command("template")

@@ -30,7 +30,7 @@ CHINA = "China"
 HEADERS = {
     "Settings": ["key", "value"],
     "Minerals": ["mineral", "unit", "initial_stock", "holding_cost", "shortfall_penalty",
-                 "max_stock", "max_supplier_share", "max_avg_risk"],
+                 "max_stock", "max_supplier_share", "max_avg_risk", "world_supply"],
     "Suppliers": ["supplier", "country", "risk_score", "onboarding_cost"],
     "Offers": ["supplier", "mineral", "unit_price", "lead_time", "min_order",
                "max_per_period", "order_cost", "first_period", "last_period"],
@@ -47,6 +47,8 @@ HEADERS = {
     "Origins": ["supplier", "mineral", "country", "share"],
     "Projects": ["project", "supplier", "capex", "build_periods", "first_period", "last_period", "decided",
                  "life_periods"],
+    "Contracts": ["contract", "supplier", "mineral", "first_period", "last_period", "unit_price", "lead_time",
+                  "max_per_period", "min_quantity", "max_quantity", "signing_cost", "signed"],
     "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
                   "supply_loss"],
 }
@@ -79,6 +81,9 @@ MINERALS = {
     "ferroniobium":      ("t",        26_000, 12_000,   60,    0, None,       0.8, 0.50),
     "indium":            ("t",       340_000,    150,   60,    0, None,       0.6, 0.50),
 }
+# mineral -> what the world market sells in one period (Minerals.world_supply): primary gallium about
+# 760 t a year [context: market size], a quarter of it per period. Other minerals have no market cap.
+WORLD_SUPPLY = {"gallium": 760 / 4}
 HOLDING_RATE = 0.025  # share of the reference price per quarter (illustrative)
 STORAGE_FACTOR = 2.0  # max_stock = this x the final target (illustrative)
 TARGET_FROM = 2  # first period with a target (nothing can arrive in time before)
@@ -115,6 +120,7 @@ SUPPLIERS = {
     "US Zinc Smelter Tennessee":   ("USA",         0.05,         0),
     "BR Niobium Producer":         ("Brazil",      0.25,         0),
     "CA Niobium Producer":         ("Canada",      0.10, 1_000_000),
+    "US MP Materials":             ("USA",         0.05,         0),
 }
 
 # (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
@@ -232,6 +238,15 @@ PROJECTS = [
     ("Tennessee smelter", "US Zinc Smelter Tennessee", 760_000_000, 8, 1, 1, "yes", 80),
 ]
 
+# (contract, supplier, mineral, first_period, last_period, unit_price, lead_time, max_per_period,
+#  min_quantity, max_quantity, signing_cost, signed). DoD's offtake of MP Materials' magnet plant (July 2025,
+# public): 100% of a 10,000 t/yr plant commissioning 2028 (period 5), a $110/kg NdPr price floor, signed.
+# The example buys NdPr oxide, not magnets: the stockpile's part of the plant's NdPr content is
+# illustrative (at most 60 t a quarter, 400 t in all, 240 t take-or-pay), as is the one-quarter lead time.
+CONTRACTS = [
+    ("DoD-MP Materials NdPr offtake", "US MP Materials", "NdPr oxide", 5, 12, 110_000, 1, 60, 240, 400, 0, "yes"),
+]
+
 # (scenario, probability, country, first_period, last_period, supply_loss)
 SCENARIOS = [
     ("China ban 2028", 0.2, CHINA, 5, 12, 1.0),
@@ -265,6 +280,7 @@ def minerals_rows() -> list[tuple]:
             _round(STORAGE_FACTOR * final_target),
             share,
             risk,
+            WORLD_SUPPLY.get(mineral),
         ))
     return rows
 
@@ -352,6 +368,7 @@ def sheet_rows() -> dict[str, list[Sequence]]:
         "Countries": COUNTRIES,
         "Origins": ORIGINS,
         "Projects": PROJECTS,
+        "Contracts": CONTRACTS,
         "Scenarios": SCENARIOS,
     }
 

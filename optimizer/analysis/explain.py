@@ -13,6 +13,7 @@ import pandas as pd
 
 from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.contract.data import PlanningData
+from optimizer.contract.results import Plan
 from optimizer.reporting.charts import period_label
 from optimizer.analysis.metrics import EVERY_SCENARIO
 from optimizer.analysis.relax import PENALTY, TARGETS
@@ -351,3 +352,47 @@ def _largest_country(concentration: pd.DataFrame, mineral: str) -> str:
         return ""
     return (f"{percent(float(row['largest_country_share_after'].iloc[0]))} of its supply comes from "
             f"{row['largest_country_after'].iloc[0]}")
+
+
+def contract_sentences(plan: Plan, data: PlanningData) -> list[str]:
+    """One sentence per contract (Contracts sheet): signed or not, what it took, take-or-pay and room left."""
+    if plan.contracts is None:
+        return []
+    currency = data.settings.currency
+    sentences = []
+    for row in plan.contracts.itertuples():
+        unit = data.minerals[row.mineral].unit
+        who = f"{row.contract} ({row.mineral} from {row.supplier})"
+        if row.signed != "yes":
+            sentences.append(f"{who}: not signed; the plan buys cheaper or needs none of it.")
+            continue
+        how = "signed in the input" if row.signed_in_input == "yes" else "signed by the plan"
+        text = (f"{who}: {how}; takes {number(row.taken)} {unit} for {money(row.delivery_cost, currency)}"
+                f" (minimum {number(row.min_quantity)} {unit}")
+        text += ")" if row.max_quantity is None or pd.isna(row.max_quantity) else \
+            f", maximum {number(row.max_quantity)} {unit})"
+        if row.take_or_pay_paid > 0:
+            text += (f"; pays {money(row.take_or_pay_paid, currency)} take-or-pay for "
+                     f"{number(row.take_or_pay_quantity)} {unit} not taken")
+        if row.signing_cost_paid > 0:
+            text += f"; signing {money(row.signing_cost_paid, currency)}"
+        if row.unused_room is not None and not pd.isna(row.unused_room) and row.unused_room > 1e-9:
+            text += f"; {number(row.unused_room)} {unit} of room unused"
+        sentences.append(text + ".")
+    return sentences
+
+
+def market_sentences(market: pd.DataFrame, data: PlanningData) -> list[str]:
+    """Where a market-share cap binds (the Market sheet's cap_used at 100%): one sentence per mineral."""
+    if market.empty:
+        return []
+    binding = market[market["cap_used"] >= 1 - 1e-6]
+    sentences = []
+    for mineral, rows in binding.groupby("mineral", sort=False):
+        unit = data.minerals[mineral].unit
+        first = rows.iloc[0]
+        periods = ", ".join(str(int(t)) for t in rows["period"])
+        sentences.append(f"The market cap of {mineral} binds in period{'s' if len(rows) > 1 else ''} {periods}: "
+                         f"orders and contract deliveries reach {number(first.market_cap)} {unit} a period, "
+                         f"{percent(first.max_market_share)} of world supply {number(first.world_supply)} {unit}.")
+    return sentences

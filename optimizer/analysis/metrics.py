@@ -33,11 +33,11 @@ VIEWS = ("pipeline", "plan", "after")
 
 
 def supply(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral and supplier: pipeline, ordered, and after (their sum) quantities."""
+    """Per mineral and supplier: pipeline, ordered (contract deliveries included), and after (their sum) quantities."""
     quantities: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for (supplier, mineral, _), quantity in data.pipeline.items():
         quantities[mineral, supplier][0] += quantity
-    for row in plan.orders.itertuples():
+    for row in plan.placed().itertuples():  # orders and contract deliveries
         quantities[row.mineral, row.supplier][1] += float(row.quantity)
     rows = [{"mineral": m, "supplier": s, "country": data.country(s), "pipeline": q[0], "plan": q[1],
              "after": q[0] + q[1]} for (m, s), q in sorted(quantities.items())]
@@ -338,3 +338,21 @@ def cover_summary(plan: Plan, data: PlanningData) -> pd.DataFrame:
                      "target_cover_periods": float(asked.max()) if len(asked) else None})
     return pd.DataFrame(rows, columns=["mineral", "least_cover_periods", "final_cover_periods",
                                        "target_cover_periods"])
+
+
+def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral with a world_supply and period: what the plan orders against its market cap."""
+    placed = plan.placed().groupby(["mineral", "period"])["quantity"].sum()
+    rows = []
+    for name, mineral in data.minerals.items():
+        cap = data.market_cap(name)
+        if cap is None:
+            continue
+        for period in data.periods:
+            ordered = float(placed.get((name, period), 0.0))
+            rows.append({"mineral": name, "period": period, "ordered_quantity": ordered,
+                         "world_supply": mineral.world_supply, "max_market_share": data.market_share(name),
+                         "market_cap": cap,
+                         "cap_used": ordered / cap if cap > 0 else None})
+    return pd.DataFrame(rows, columns=["mineral", "period", "ordered_quantity", "world_supply", "max_market_share",
+                                       "market_cap", "cap_used"])

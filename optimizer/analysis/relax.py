@@ -30,7 +30,8 @@ class Limit:
 def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
-               _lead_time, _order_windows, _projects, _country_cap, _supplier_cap, _risk_cap, _market_cap, _storage,
+               _contract_ceilings, _lead_time, _order_windows, _projects, _country_cap, _supplier_cap, _risk_cap,
+               _market_cap, _storage,
                _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
@@ -81,7 +82,8 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None) -
         offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
-        commitment_prices=mine(data.commitment_prices), projects=projects)
+        commitment_prices=mine(data.commitment_prices), projects=projects,
+        contracts={name: c for name, c in data.contracts.items() if c.mineral == mineral})
 
 
 # --- who can pay ---------------------------------------------------------------------------
@@ -182,6 +184,17 @@ def _capacity(data: PlanningData, mineral: str) -> Limit | None:
         return None
     return Limit("capacity", "max_per_period of " + _names(o.supplier for o in limited), lambda d: _with_offers(
         d, mineral, lambda o: replace(o, max_per_period=None) if o.max_per_period is not None else None))
+
+
+def _contract_ceilings(data: PlanningData, mineral: str) -> Limit | None:
+    """The max_per_period and max_quantity of the mineral's contracts, lifted together."""
+    capped = [c for c in data.contracts.values()
+              if c.mineral == mineral and (c.max_per_period is not None or c.max_quantity is not None)]
+    if not capped:
+        return None
+    lifted = {c.name: replace(c, max_per_period=None, max_quantity=None) for c in capped}
+    return Limit("contract ceilings", "max_per_period and max_quantity of " + _names(c.name for c in capped),
+                 lambda d: replace(d, contracts={**d.contracts, **lifted}))
 
 
 def _lead_time(data: PlanningData, mineral: str) -> Limit | None:

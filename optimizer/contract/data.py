@@ -98,6 +98,28 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class Contract:
+    """An offtake contract (Contracts sheet): deliveries at unit_price, take-or-pay below min_quantity."""
+
+    name: str
+    supplier: str
+    mineral: str
+    first_period: int
+    last_period: int
+    unit_price: float
+    lead_time: int
+    max_per_period: float | None  # None: unlimited
+    min_quantity: float
+    max_quantity: float | None  # None: unlimited
+    signing_cost: float
+    signed: bool  # True: signed, must be honoured; False: the plan may sign it
+
+    def delivery_periods(self, num_periods: int) -> range:
+        """Periods t a delivery may be ordered in: first_period <= t <= last_period and t + lead_time <= T."""
+        return range(self.first_period, min(self.last_period, num_periods - self.lead_time) + 1)
+
+
+@dataclass(frozen=True)
 class FundingSource:
     name: str
     amount: float
@@ -192,6 +214,7 @@ class PlanningData:
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
     projects: dict[str, Project] = field(default_factory=dict)  # capacity projects by name (models/projects.py)
+    contracts: dict[str, Contract] = field(default_factory=dict)  # Contracts, by name (models/contracts.py)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -294,9 +317,16 @@ class PlanningData:
         shares = {own: 1.0} if not given else {**given, own: given.get(own, 0.0) + 1.0 - sum(given.values())}
         return {country: share for country, share in shares.items() if share > 1e-12}
 
-    def arrivals_of(self, orders: dict[Slot, float]) -> dict[Slot, float]:
-        """``orders`` keyed by the period they arrive in: placed in t, an order of offer o arrives in t + lead_time."""
-        return {(s, m, t + self.offers[s, m].lead_time): q for (s, m, t), q in orders.items()}
+    def arrivals_of(self, orders: dict[Slot, float],
+                    deliveries: dict[tuple[str, int], float] | None = None) -> dict[Slot, float]:
+        """``orders`` keyed by the period they arrive in: placed in t, an order of offer o arrives in t + lead_time;
+        contract ``deliveries`` ((contract, period) -> quantity) added under their supplier and mineral."""
+        arrivals = {(s, m, t + self.offers[s, m].lead_time): q for (s, m, t), q in orders.items()}
+        for (name, period), quantity in (deliveries or {}).items():
+            contract = self.contracts[name]
+            key = (contract.supplier, contract.mineral, period + contract.lead_time)
+            arrivals[key] = arrivals.get(key, 0.0) + quantity
+        return arrivals
 
     def arriving_by_origin(self, arrivals: dict[Slot, float]) -> dict[tuple[str, int], dict[str, float]]:
         """(mineral, period) -> origin country -> quantity arriving before losses: ``arrivals`` (keyed by

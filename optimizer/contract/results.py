@@ -10,18 +10,23 @@ import pandas as pd
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
+# The contract's seven, then capex_cost (models/projects.py) and the terms of Contracts (models/contracts.py),
+# each in the Summary only when the input has that sheet (summary_terms).
+CONTRACT_COST_TERMS = ("take_or_pay_cost", "signing_cost")
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost", "capex_cost",
+    "risk_cost", "holding_cost", "penalty_cost", "capex_cost", *CONTRACT_COST_TERMS,
 )
 # Terms of an input with Projects only (models/projects.py): a Summary without them counts them as 0, so
 # plans of inputs without projects read as before.
 PROJECT_TERMS = ("capex_cost",)
 
 
-def summary_terms(with_projects: bool) -> tuple[str, ...]:
-    """The cost terms a Summary lists: capex_cost only for an input with Projects."""
-    return COST_TERMS if with_projects else tuple(t for t in COST_TERMS if t not in PROJECT_TERMS)
+def summary_terms(with_projects: bool = False, with_contracts: bool = False) -> tuple[str, ...]:
+    """The cost terms a Summary lists: the contract's seven, capex_cost only for an input with Projects,
+    the contract terms only for an input with Contracts."""
+    left_out = (() if with_projects else PROJECT_TERMS) + (() if with_contracts else CONTRACT_COST_TERMS)
+    return tuple(t for t in COST_TERMS if t not in left_out)
 
 
 # Optional terms outside the contract, minimised too when a concern registered them:
@@ -29,10 +34,16 @@ def summary_terms(with_projects: bool) -> tuple[str, ...]:
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *summary_terms(False), "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *summary_terms(), "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
+# Contract deliveries (models/contracts.py): the Orders sheet lists them after the orders, naming the contract.
+DELIVERY_COLUMNS = ["contract", *CONTRACT_ORDER_COLUMNS]
+# Per contract: signed or not, what it took and paid (the Contracts result sheet).
+CONTRACT_COLUMNS = ["contract", "supplier", "mineral", "country", "signed", "signed_in_input", "first_period",
+                    "last_period", "unit_price", "min_quantity", "max_quantity", "taken", "take_or_pay_quantity",
+                    "take_or_pay_paid", "signing_cost_paid", "delivery_cost", "unused_room"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 CAPEX_COLUMNS = ["project", "supplier", "source", "period", "amount"]  # who pays each project's capex, when
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
@@ -202,6 +213,9 @@ class Plan:
     changes: PlanChanges | None = None
     # The stability pass against the previous plan, added after the solve.
     stability: StabilityPass | None = None
+    # Contract deliveries (DELIVERY_COLUMNS) and one row per contract (CONTRACT_COLUMNS); None without contracts.
+    deliveries: pd.DataFrame | None = None
+    contracts: pd.DataFrame | None = None
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
@@ -216,6 +230,23 @@ class Plan:
         if self.capex is None or self.capex.empty:
             return self.funding[columns]
         return pd.concat([self.funding[columns], self.capex[columns]], ignore_index=True)
+
+    def placed(self) -> pd.DataFrame:
+        """Orders and contract deliveries (supplier, mineral, period, quantity): what the market cap counts."""
+        columns = ["supplier", "mineral", "period", "quantity"]
+        if self.deliveries is None or self.deliveries.empty:
+            return self.orders[columns]
+        return pd.concat([self.orders[columns], self.deliveries[columns]], ignore_index=True)
+
+    def bought(self) -> pd.DataFrame:
+        """``placed`` plus each signed contract's take-or-pay quantity in its last_period: what the country,
+        supplier and risk caps count (models/contracts.py, bought[c])."""
+        if self.contracts is None:
+            return self.placed()
+        paid = self.contracts[self.contracts["take_or_pay_quantity"] > 0]
+        unpaid = pd.DataFrame({"supplier": paid["supplier"], "mineral": paid["mineral"],
+                               "period": paid["last_period"], "quantity": paid["take_or_pay_quantity"]})
+        return pd.concat([self.placed(), unpaid], ignore_index=True) if not unpaid.empty else self.placed()
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

@@ -338,6 +338,33 @@ PROJECTS = Sheet(
     ),
 )
 
+CONTRACTS = Sheet(
+    "Contracts",
+    meaning="Offtake contracts with a supplier: deliveries at an agreed unit_price (no Prices, Discounts or "
+            "order_cost; no offer needed), within a per-period and a total ceiling; what is taken below "
+            "min_quantity is paid anyway (take-or-pay). Deliveries count like orders in every cap and scenario.",
+    columns=(
+        Column("contract", TEXT, "identifier", required=True),
+        SUPPLIER,
+        MINERAL,
+        _period("first_period", "first period a delivery can be ordered under the contract", default=1),
+        _period("last_period", "last period a delivery can be ordered under the contract",
+                default_text="num_periods"),
+        Column("unit_price", FLOAT, "price per unit delivered, every period", required=True, minimum=0.0,
+               minimum_open=True, unit="currency/unit"),
+        Column("lead_time", INT, "periods between ordering a delivery and its arrival", default=0, minimum=0,
+               unit="periods"),
+        _amount("max_per_period", "largest quantity that can be ordered under the contract in one period",
+                default_text="unlimited", unit="unit"),
+        _amount("min_quantity", "take-or-pay minimum over the contract: what a signed contract takes below it "
+                "is paid anyway at unit_price", default=0.0, unit="unit"),
+        _amount("max_quantity", "largest quantity over the contract", default_text="unlimited", unit="unit"),
+        _amount("signing_cost", "one-off cost of signing, paid in first_period", default=0.0, unit="currency"),
+        Column("signed", CHOICE, "yes: signed, must be honoured; blank: the plan may sign it or not",
+               default_text="blank (the plan decides)", choices=("yes",)),
+    ),
+)
+
 SCENARIOS = Sheet(
     "Scenarios",
     meaning="Supply disruptions: a share of arrivals from a country is lost in a window of periods.",
@@ -353,7 +380,7 @@ SCENARIOS = Sheet(
 
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, CONTRACTS, SCENARIOS,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

@@ -39,8 +39,9 @@ SIZES = {
 }
 
 
-def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> dict[str, list]:
-    """Sheets as {name: [header, row, row, ...]} (Settings as key/value rows)."""
+def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3, contracts: int = 0) -> dict[str, list]:
+    """Sheets as {name: [header, row, row, ...]} (Settings as key/value rows); ``contracts`` > 0 adds a
+    Contracts sheet with that many contracts (the other sheets stay as without it)."""
     rng = random.Random(seed)
     T = size.periods
     minerals = [f"mineral_{i:02d}" for i in range(1, size.minerals + 1)]
@@ -100,6 +101,8 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
     }
     if size.projects:
         add_projects(sheets, size.projects, base_price, demand, seed)
+    if contracts:
+        sheets["Contracts"] = contract_rows(contracts, seed, T, minerals, suppliers, country, base_price, demand)
     return sheets
 
 
@@ -127,9 +130,35 @@ def add_projects(sheets: dict[str, list], count: int, base_price: dict[str, floa
                                    max(1, T // 2), None, T])
 
 
-def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:
-    """Write a generated planning workbook of ``size`` (the same ``seed``, the same workbook) to ``path``."""
-    return write_sheets(path, generate_sheets(size, seed))
+
+def contract_rows(count: int, seed: int, T: int, minerals: list[str], suppliers: list[str], country: dict,
+                  base_price: dict, demand: dict) -> list:
+    """``count`` offtake contracts with suppliers outside China (their own random stream, so the rest of the
+    workbook does not change): near the mineral's price, a quarter to a half of its demand a period, half
+    the horizon long, a take-or-pay minimum; one in four signed (with a smaller minimum)."""
+    rng = random.Random(f"{seed}-contracts")
+    outside = [s for s in suppliers if country[s] != "China"]
+    rows = [["contract", "supplier", "mineral", "first_period", "last_period", "unit_price", "lead_time",
+             "max_per_period", "min_quantity", "max_quantity", "signing_cost", "signed"]]
+    for k in range(1, count + 1):
+        mineral, supplier = rng.choice(minerals), rng.choice(outside)
+        first = rng.randint(1, max(1, T // 2))
+        last = min(T, first + T // 2)
+        lead_time = rng.choice([0, 1, 2])
+        per_period = round(demand[mineral] * rng.uniform(0.25, 0.5), 1)
+        room = per_period * max(1, min(last, T - lead_time) - first + 1)
+        signed = k % 4 == 1
+        rows.append([f"contract_{k:02d}", supplier, mineral, first, last,
+                     round(base_price[mineral] * rng.uniform(0.85, 1.1), 2), lead_time, per_period,
+                     round(room * rng.uniform(0.1, 0.2) if signed else room * rng.uniform(0.2, 0.5), 1),
+                     round(room * 0.8, 1), rng.choice([0, 20_000, 100_000]), "yes" if signed else None])
+    return rows
+
+
+def write_generated_workbook(path: Path, size: Size, seed: int = 0, contracts: int = 0) -> Path:
+    """Write a generated planning workbook of ``size`` (the same ``seed``, the same workbook) to ``path``,
+    with ``contracts`` offtake contracts."""
+    return write_sheets(path, generate_sheets(size, seed, contracts=contracts))
 
 
 def write_sheets(path: Path, sheets: dict[str, list]) -> Path:

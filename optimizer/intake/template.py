@@ -91,6 +91,11 @@ EXAMPLES: dict[str, list[dict] | dict] = {
     # build versus buy: fund a germanium plant (paid over 2 periods), then buy its output
     "Projects": [{"project": "US germanium plant", "supplier": "US Germanium Plant", "capex": 8_000_000,
                   "build_periods": 2, "first_period": 1, "last_period": 2, "life_periods": 20}],
+    # an offtake the plan may sign: up to 0.5 t a period, 1 t over the horizon, 0.6 t paid whether taken or not
+    "Contracts": [{"contract": "JP recycled gallium offtake", "supplier": "JP Gallium Recycler",
+                   "mineral": "gallium", "first_period": 1, "last_period": 4, "unit_price": 500_000,
+                   "lead_time": 1, "max_per_period": 0.5, "min_quantity": 0.6, "max_quantity": 1,
+                   "signing_cost": 20_000}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
 }

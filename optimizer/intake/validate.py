@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, Settings, Supplier,
+    BASE, Contract, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -231,6 +231,7 @@ class _Validator:
         countries = self.countries(self.records(schema.COUNTRIES), known)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
         projects = self.projects(self.records(schema.PROJECTS), supplier_rows, offer_rows, offers, T)
+        contracts = self.contracts(self.records(schema.CONTRACTS), mineral_rows, supplier_rows, T)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -239,7 +240,7 @@ class _Validator:
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
             country_max_share=countries, origins=origins, scenarios=scenarios, projects=projects,
-            input_files=self.raw.files,
+            contracts=contracts, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -554,6 +555,50 @@ class _Validator:
             self.problems.warning(f"the project's output cannot arrive within the horizon of {T} periods "
                                   f"(built at the earliest by period {earliest}); the plan will not fund it",
                                   **record.at("build_periods"))
+
+    def contracts(self, records, mineral_rows, supplier_rows, T) -> dict[str, Contract]:
+        """Contracts by name: a known supplier and mineral, first_period <= last_period, min_quantity at most
+        max_quantity (and at most what max_per_period allows over the contract's periods)."""
+        referenced = [r for r in records
+                      if self.reference(r, "supplier", supplier_rows, "Suppliers")
+                      & self.reference(r, "mineral", mineral_rows, "Minerals")]
+        contracts = {}
+        for (name,), record in self.unique(referenced, ("contract",)).items():
+            first, last = record["first_period"], record["last_period"] or T
+            if record.valid("first_period", "last_period") and last is not None and first > last:
+                self.problems.error(f"last_period {last} is before first_period {first}; expected "
+                                    "first_period <= last_period", **record.at("last_period"))
+                continue
+            low, high = record["min_quantity"], record["max_quantity"]
+            if record.valid("min_quantity", "max_quantity") and high is not None and low > high:
+                self.problems.error(f"min_quantity {low:g} is above max_quantity {high:g}; expected "
+                                    "min_quantity <= max_quantity", **record.at("min_quantity"))
+                continue
+            if not record.valid(*record.values) or T is None:
+                continue
+            contract = Contract(
+                name=name, supplier=record["supplier"], mineral=record["mineral"], first_period=first,
+                last_period=last, unit_price=record["unit_price"], lead_time=record["lead_time"],
+                max_per_period=record["max_per_period"], min_quantity=low, max_quantity=high,
+                signing_cost=record["signing_cost"], signed=record["signed"] == "yes")
+            self.warn_undeliverable(contract, record, T)
+            contracts[name] = contract
+        return contracts
+
+    def warn_undeliverable(self, contract: Contract, record: Record, T: int) -> None:
+        """A contract that can deliver nothing within the horizon, or less than its min_quantity: take-or-pay
+        is then paid on what it cannot deliver (a warning, the plan is still made)."""
+        periods = contract.delivery_periods(T)
+        room = math.inf if contract.max_per_period is None else contract.max_per_period * len(periods)
+        if not periods:
+            self.problems.warning(f"the contract {contract.name} can deliver nothing within the horizon: with "
+                                  f"lead_time {contract.lead_time} a delivery must be ordered by period "
+                                  f"{T - contract.lead_time}", **record.at("last_period"))
+        elif contract.min_quantity > room + 1e-9:
+            self.problems.warning(f"min_quantity {contract.min_quantity:g} is above what the contract can deliver "
+                                  f"within the horizon ({room:g}: max_per_period x {len(periods)} periods); the "
+                                  "rest is paid as take-or-pay if the contract is signed",
+                                  **record.at("min_quantity"))
 
     def countries(self, records, known: set[str]) -> dict[str, float]:
         shares = {}

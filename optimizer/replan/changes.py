@@ -126,8 +126,9 @@ def read_plan(path: Path) -> PlanView:
         raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
                              f"{', '.join(book.sheet_names)})")
     try:
+        # contract deliveries (rows naming a contract) are not orders: not compared, not frozen
         orders = {(str(row["supplier"]), str(row["mineral"]), int(row["period"])): _order_values(row)
-                  for _, row in book.orders}
+                  for _, row in book.orders if row.get("contract") is None}
     except Exception as failure:  # the cells of a damaged or hand-made workbook raise many types
         raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
     summary = book.summary

@@ -47,7 +47,9 @@ COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
     "penalty_cost": "Shortfall penalty (expected)", "capex_cost": "Projects' capex (horizon's share)",
+    "take_or_pay_cost": "Contracts: take-or-pay", "signing_cost": "Contracts: signing",
 }
+CONTRACT_TERMS = ("take_or_pay_cost", "signing_cost")  # shown only when a contract cost something
 
 
 class _Page:
@@ -113,6 +115,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     if data.projects:
         page.section("Projects (build versus buy)")
         page.sentences(project_sentences(plan, data), numbered=False)
+    _contracts_and_market(page, plan, data)
     _shortfall(page, shortfall)
     _cover(page, plan, data)
     _countries(page, shares)
@@ -145,6 +148,8 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
         value = plan.costs.get(name, 0.0)
         if name == "capex_cost" and not value:
             continue  # no project funded: the line would only say so
+        if name in CONTRACT_TERMS and not value:
+            continue
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
@@ -159,6 +164,18 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
         page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
                  formats=(None, MONEY, MONEY, MONEY, SHARE))
     page.sentences(explain.funding_limits(use, data), numbered=False)
+
+
+def _contracts_and_market(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """A line per contract (Contracts sheet) and per mineral whose market-share cap binds (Market sheet)."""
+    contracts = explain.contract_sentences(plan, data)
+    if contracts:
+        page.section("Contracts (see Contracts)")
+        page.sentences(contracts, numbered=False)
+    market = explain.market_sentences(metrics.market_frame(plan, data), data)
+    if market:
+        page.section("Market-share caps that bind (see Market)")
+        page.sentences(market, numbered=False)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:

@@ -40,6 +40,7 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     if data.projects:
         lines += ["Projects (build versus buy)"] + [f"  {text}" for text in project_sentences(plan, data)] + [""]
     lines += _orders(plan, data) + [""]
+    lines += _contracts_and_market(plan, data)
     lines += _shortfalls(plan, data)
     return lines
 
@@ -47,7 +48,8 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
 def _costs(plan: Plan, currency: str, with_projects: bool) -> list[str]:
     total = plan.objective or 0.0
     rows = [[COST_LABELS[name], f"{plan.costs.get(name, 0.0):,.0f}",
-             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in summary_terms(with_projects)]
+             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""]
+            for name in summary_terms(with_projects, plan.contracts is not None)]
     rows.append(["Total expected cost", f"{total:,.0f}", "100.0%" if total else ""])
     return ["Cost breakdown"] + table(["term", currency, "share"], rows)
 
@@ -68,6 +70,15 @@ def _orders(plan: Plan, data: PlanningData) -> list[str]:
             for o in largest.itertuples()]
     title = f"Largest orders ({min(LARGEST_ORDERS, len(plan.orders))} of {len(plan.orders)})"
     return [title] + table(["supplier", "mineral", "period", "quantity", f"cost {data.settings.currency}"], rows)
+
+
+def _contracts_and_market(plan: Plan, data: PlanningData) -> list[str]:
+    """Contracts and binding market-share caps, a line each (the Dashboard's sentences), then a blank line."""
+    contracts = explain.contract_sentences(plan, data)
+    market = explain.market_sentences(metrics.market_frame(plan, data), data)
+    lines = (["Contracts"] + [f"  {text}" for text in contracts] if contracts else [])
+    lines += (["Market-share caps that bind"] + [f"  {text}" for text in market] if market else [])
+    return lines + [""] if lines else []
 
 
 def _shortfalls(plan: Plan, data: PlanningData) -> list[str]:

@@ -96,9 +96,11 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},
                   f"money in {money}; costs add up to objective", key_formats=summary_format),
-        TableSpec("Orders", plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"})),
+        TableSpec("Orders", orders_frame(plan),
                   {"period": WHOLE, "arrival_period": WHOLE, "quantity": QUANTITY, "unit_price": MONEY,
-                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
+                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY},
+                  "" if plan.deliveries is None else "contract deliveries follow the orders, naming their contract"),
+        *contracts_tables(plan, data),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
             "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
@@ -181,7 +183,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     """The contract's keys first (the seven costs add up to objective), then context."""
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
-    rows += [(name, plan.costs.get(name, 0.0)) for name in summary_terms(bool(data.projects))]
+    rows += [(name, plan.costs.get(name, 0.0)) for name in summary_terms(bool(data.projects), bool(data.contracts))]
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
@@ -204,11 +206,43 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
+def orders_frame(plan: Plan) -> pd.DataFrame:
+    """The Orders sheet: the orders, then (with contracts) each contract delivery as a row naming its contract
+    (list_price its unit_price, no discount, no order_cost, not committed)."""
+    orders = plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"}))
+    if plan.deliveries is None:
+        return orders
+    deliveries = plan.deliveries.assign(list_price=plan.deliveries["unit_price"], discount=None, order_cost=0.0,
+                                        committed="no")
+    return pd.concat([orders.assign(contract=None), deliveries[[*orders.columns, "contract"]]], ignore_index=True)
+
+
+def contracts_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Contracts sheet, when the workbook has contracts: one row per contract, with what it took in each
+    period it took something (column taken_by_period, "period: quantity" in words, so the sheet stays narrow;
+    the Orders sheet has a row per delivery)."""
+    if plan.contracts is None:
+        return []
+    frame = plan.contracts.copy()
+    by_period = plan.deliveries.groupby(["contract", "period"])["quantity"].sum()
+    frame.insert(frame.columns.get_loc("taken") + 1, "taken_by_period", [
+        "; ".join(f"{int(t)}: {explain.number(float(q))}" for (c, t), q in by_period.items() if c == name)
+        for name in frame["contract"]])
+    quantities = ["min_quantity", "max_quantity", "taken", "take_or_pay_quantity", "unused_room"]
+    return [TableSpec("Contracts", frame, {"first_period": WHOLE, "last_period": WHOLE, "unit_price": MONEY,
+                                           **{c: QUANTITY for c in quantities},
+                                           **{c: MONEY for c in ("take_or_pay_paid", "signing_cost_paid",
+                                                                 "delivery_cost")}},
+                      "take-or-pay = unit_price x max(0, min_quantity - taken) of a signed contract, paid in its "
+                      "last_period; unused_room = what it could still have taken")]
+
+
 def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and supplier: pipeline and ordered quantities, shares and the caps that apply (the
     country share: of the mineral's orders, the quantity from the supplier's country counted by origin)."""
-    ordered = plan.orders.groupby(["mineral", "supplier"])["quantity"].sum()
-    mineral_total = plan.orders.groupby("mineral")["quantity"].sum()
+    bought = plan.bought()  # orders, contract deliveries and take-or-pay quantities, as the caps count
+    ordered = bought.groupby(["mineral", "supplier"])["quantity"].sum()
+    mineral_total = bought.groupby("mineral")["quantity"].sum()
     country_total: dict[tuple[str, str], float] = defaultdict(float)  # by origin (Origins), as the cap counts
     for (mineral, supplier), quantity in ordered.items():
         for country, share in data.origin_shares(supplier, mineral).items():
@@ -239,7 +273,7 @@ def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
 
 def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     """The Market sheet, when some mineral gives a world_supply: none otherwise."""
-    frame = market_frame(plan, data)
+    frame = metrics.market_frame(plan, data)
     if frame.empty:
         return []
     return [TableSpec("Market", frame, {"period": WHOLE, "ordered_quantity": QUANTITY, "world_supply": QUANTITY,
@@ -258,24 +292,6 @@ def project_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                       "capex_paid: cash within the horizon; capex_cost: the horizon's share in objective",
                       wide=("finding",)),
             TableSpec("Capex", capex_frame(plan), {"period": WHOLE, "amount": MONEY})]
-
-
-def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral with a world_supply and period: what the plan orders against its market cap."""
-    placed = plan.orders.groupby(["mineral", "period"])["quantity"].sum()
-    rows = []
-    for name, mineral in data.minerals.items():
-        cap = data.market_cap(name)
-        if cap is None:
-            continue
-        for period in data.periods:
-            ordered = float(placed.get((name, period), 0.0))
-            rows.append({"mineral": name, "period": period, "ordered_quantity": ordered,
-                         "world_supply": mineral.world_supply, "max_market_share": data.market_share(name),
-                         "market_cap": cap,
-                         "cap_used": ordered / cap if cap > 0 else None})
-    return pd.DataFrame(rows, columns=["mineral", "period", "ordered_quantity", "world_supply", "max_market_share",
-                                       "market_cap", "cap_used"])
 
 
 def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:

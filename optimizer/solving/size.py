@@ -60,19 +60,23 @@ class ModelEstimate:
 def estimate(data: PlanningData) -> ModelEstimate:
     """Upper bounds of the columns and rows of ``build_model(data)``, without building anything per period."""
     orders = _ordering(data)
+    # onboarding yes/no: suppliers with an order slot (a contract alone does not onboard its supplier)
+    suppliers = len({s for offers in orders.offers_of_mineral.values() for s, _ in offers})
+    contract_columns, contract_rows = _contracts(data, orders.offers_of_mineral)
     stock, release = _inventory(data)
     change = 2 * orders.slots if data.settings.change_penalty > 0 else 0  # models/stability.py
     capped = capped_minerals(data, orders.offers_of_mineral)
     capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
     mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
     project_columns, project_rows = _projects(data)
-    columns = orders.columns + len(data.suppliers) + stock + release + change + mix + project_columns
+    columns = orders.columns + suppliers + stock + release + change + mix + project_columns + contract_columns
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
     # a market cap per period of each mineral with a world_supply (models/market.py)
     market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
     rows = (orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
-            + project_rows + orders.project_slots)  # con_project_output: one per slot of a project's output
+            + project_rows + orders.project_slots  # con_project_output: one per slot of a project's output
+            + contract_rows)
     return ModelEstimate(columns, rows, orders.slots)
 
 
@@ -128,6 +132,31 @@ def _projects(data: PlanningData) -> tuple[int, int]:
     return columns, rows
 
 
+def _contracts(data: PlanningData, offers_of_mineral: dict[str, list[tuple[str, str]]]) -> tuple[int, int]:
+    """Contract columns and rows (models/contracts.py): per contract its yes/no, a delivery per period it may
+    deliver in (each with a row), take-or-pay's quantity and yes/no (three rows) where it has a minimum, the
+    total row, and per bill period (deliveries, signing, take-or-pay) a row and a column per eligible source.
+    A contract's (supplier, mineral) joins ``offers_of_mineral``: its bought quantity counts in the caps."""
+    columns = rows = 0
+    for contract in data.contracts.values():
+        periods = contract.delivery_periods(data.settings.num_periods)
+        bills = {*periods, contract.first_period, contract.last_period}
+        if not periods and contract.signing_cost == 0:
+            bills.discard(contract.first_period)
+        if not periods and contract.min_quantity == 0:
+            bills.discard(contract.last_period)
+        country = data.country(contract.supplier)
+        spend = sum(1 for t in bills for source in data.funding.values()
+                    if source.can_pay(country, contract.mineral, t))
+        minimum = 2 if contract.min_quantity > 0 else 0
+        columns += 1 + len(periods) + minimum + spend
+        rows += len(periods) + 1 + (3 if minimum else 0) + len(bills)
+        pairs = offers_of_mineral.setdefault(contract.mineral, [])
+        if (contract.supplier, contract.mineral) not in pairs:
+            pairs.append((contract.supplier, contract.mineral))
+    return columns, rows
+
+
 def _inventory(data: PlanningData) -> tuple[int, int]:
     """Stock, unmet demand and shortfall columns (models/inventory.py): per mineral and stock class, every
     period's stock, and one more per period with demand and per period with a target; as many rows, at most.
@@ -157,9 +186,10 @@ def _periods_with(values: dict[tuple[str, int], float]) -> dict[str, int]:
 
 
 def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
-    """Per mineral, the origin countries (Origins) of the suppliers that offer or ship it."""
+    """Per mineral, the origin countries (Origins) of the suppliers that offer, ship or contract it."""
     countries: dict[str, set[str]] = {}
-    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline]:
+    contracted = [(c.supplier, c.mineral) for c in data.contracts.values()]
+    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline] + contracted:
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries
 

@@ -43,7 +43,7 @@ from optimizer.analysis import metrics
 from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import load
-from optimizer.contract.results import COST_TERMS, ERROR, Plan
+from optimizer.contract.results import ERROR, Plan, summary_terms
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
@@ -220,7 +220,7 @@ def measure(plan: Plan, data: PlanningData, countries: tuple[str, ...] = ()) -> 
 
 def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) -> dict:
     """Cost terms, expected shortfall, value-weighted risk, country shares and money drawn of a plan."""
-    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
+    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in summary_terms(bool(data.projects), bool(data.contracts))}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())

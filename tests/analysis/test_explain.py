@@ -274,3 +274,16 @@ def test_the_sentence_names_the_plans_shortfall_beside_a_resolve_that_differs(tm
                                                "the plan's gap): lifting one limit alone removes, of it: capacity 65%."}
     agreeing = [Cause("ga", "capacity", "the capacity", 474.0, 166.0, in_plan=472.0)]
     assert verdicts(agreeing, data)["ga"].startswith("ga (474 t short): lifting one limit alone removes")
+
+
+def test_contract_ceilings(tmp_path):
+    """ga comes only through K1 (the offer sells in period 2 only, too late for demand 10 t in period 1):
+    K1 delivers at most 4 t a period, so 6 t are short; lifting the contract ceilings removes all 6 t."""
+    book = sheets(2, Demand=demand(10))
+    book["Offers"][0].update(first_period=2)
+    book["Contracts"] = [{"contract": "K1", "supplier": "S1", "mineral": "ga", "unit_price": 10,
+                          "max_per_period": 4, "max_quantity": 8}]
+    result = run_case(tmp_path, book)
+    cause = next(c for c in result.plan.analysis.causes if c.mineral == "ga" and c.limit == "contract ceilings")
+    assert (cause.shortfall, cause.removed) == (pytest.approx(6), pytest.approx(6))
+    assert "K1" in cause.what

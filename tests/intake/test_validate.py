@@ -713,10 +713,14 @@ def test_origin_shares_add_up_per_mineral(tmp_path):
 def test_origin_of_an_unknown_supplier_or_mineral(tmp_path):
     sheets = base_sheets()
     sheets["Origins"] = [origin(0.5, supplier="S9"), origin(0.5, mineral="cobalt")]
-    _, problems = check(tmp_path, sheets)
-    assert_names(only(problems, "Suppliers"), "Origins", 2, "supplier", "S9",
+    assert_unknown_supplier_then_mineral(check(tmp_path, sheets)[1], "Origins")
+
+
+def assert_unknown_supplier_then_mineral(problems, sheet: str) -> None:
+    """Row 2 names supplier S9, row 3 mineral cobalt: each named at its cell."""
+    assert_names(only(problems, "Suppliers"), sheet, 2, "supplier", "S9",
                  "expected a supplier listed in the sheet 'Suppliers'")
-    assert_names(only(problems, "Minerals"), "Origins", 3, "mineral", "cobalt",
+    assert_names(only(problems, "Minerals"), sheet, 3, "mineral", "cobalt",
                  "expected a mineral listed in the sheet 'Minerals'")
 
 
@@ -742,3 +746,64 @@ def test_origin_country_counts_as_delivering_for_caps_and_scenarios(tmp_path):
 def test_without_origins_a_supplier_is_wholly_from_its_own_country(tmp_path):
     data = valid(tmp_path, base_sheets())
     assert data.origins == {} and data.origin_shares("S1", "ga") == {"Canada": 1.0}
+
+
+def contract_row(**changes) -> dict:
+    row = {"contract": "K1", "supplier": "S1", "mineral": "ga", "unit_price": 5, "min_quantity": 2,
+           "max_quantity": 10}
+    row.update(changes)
+    return row
+
+
+def test_a_contract_is_typed_with_its_defaults(tmp_path):
+    """Blank first_period, last_period, lead_time, signing_cost and signed: 1, num_periods, 0, 0, the plan decides."""
+    sheets = base_sheets()
+    sheets["Contracts"] = [contract_row(), contract_row(contract="K2", signed="yes", max_per_period=3)]
+    data = valid(tmp_path, sheets)
+    k1, k2 = data.contracts["K1"], data.contracts["K2"]
+    assert (k1.first_period, k1.last_period, k1.lead_time, k1.signing_cost, k1.signed) == (1, 3, 0, 0.0, False)
+    assert k1.max_per_period is None and k2.signed and k2.max_per_period == 3
+
+
+def test_contract_of_an_unknown_supplier_or_mineral(tmp_path):
+    sheets = base_sheets()
+    sheets["Contracts"] = [contract_row(supplier="S9"), contract_row(contract="K2", mineral="cobalt")]
+    assert_unknown_supplier_then_mineral(check(tmp_path, sheets)[1], "Contracts")
+
+
+def test_contract_minimum_above_maximum_and_periods_reversed(tmp_path):
+    sheets = base_sheets()
+    sheets["Contracts"] = [contract_row(min_quantity=12),
+                           contract_row(contract="K2", first_period=3, last_period=2)]
+    data, problems = check(tmp_path, sheets)
+    assert data is None
+    assert_names(only(problems, "min_quantity 12"), "Contracts", 2, "min_quantity", 12,
+                 "min_quantity 12 is above max_quantity 10; expected min_quantity <= max_quantity")
+    assert_names(only(problems, "before first_period"), "Contracts", 3, "last_period", 2,
+                 "last_period 2 is before first_period 3; expected first_period <= last_period")
+
+
+def test_contract_values_outside_the_horizon_negative_or_not_a_choice(tmp_path):
+    """All problems at once, each at its cell: a period beyond the 3 of the horizon, a negative minimum,
+    a zero price, signed 'no' (only yes or blank), a contract named twice."""
+    sheets = base_sheets()
+    sheets["Contracts"] = [contract_row(last_period=5), contract_row(contract="K2", min_quantity=-1),
+                           contract_row(contract="K3", unit_price=0), contract_row(contract="K4", signed="no"),
+                           contract_row(contract="K4")]
+    data, problems = check(tmp_path, sheets)
+    assert data is None
+    assert_names(only(problems, "horizon has 3"), "Contracts", 2, "last_period", 5, "expected a whole number >= 1")
+    assert_names(only(problems, ">= 0"), "Contracts", 3, "min_quantity", -1, "expected a number >= 0")
+    assert_names(only(problems, "> 0"), "Contracts", 4, "unit_price", 0, "expected a number > 0")
+    assert_names(only(problems, "one of yes"), "Contracts", 5, "signed", "no", "expected one of yes")
+    assert_names(only(problems, "given twice"), "Contracts", 6, "contract", "K4", "rows 5 and 6")
+
+
+def test_a_contract_that_cannot_deliver_its_minimum_is_a_warning(tmp_path):
+    """max_per_period 1 over periods 1..3 delivers at most 3 t: a minimum of 5 t is partly paid for nothing."""
+    sheets = base_sheets()
+    sheets["Contracts"] = [contract_row(min_quantity=5, max_per_period=1)]
+    data, problems = check(tmp_path, sheets)
+    assert data is not None
+    assert_names(only(problems, "above what the contract can deliver", severity="warning"), "Contracts", 2,
+                 "min_quantity", 5, "(3: max_per_period x 3 periods)")

@@ -60,14 +60,17 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Commitments": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
     "Projects": {"project": "P", "supplier": "S1", "capex": 1_000},  # S1's offer then needs a max_per_period
+    "Contracts": {"contract": "K1", "supplier": "S1", "mineral": "ga", "unit_price": 5},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 12 columns (amounts, budgets, prices, agreed prices, costs, two penalties, capex); quantities: 10 columns (world_supply among them)."""
-    assert len(LIMITED) == 22
+    """Money: 14 columns (amounts, budgets, prices, agreed prices, costs, two penalties, capex; a contract's
+    unit_price and signing_cost); quantities: 13 columns (world_supply among them; a contract's max_per_period,
+    min_quantity and max_quantity)."""
+    assert len(LIMITED) == 27
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
