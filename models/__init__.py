@@ -16,6 +16,7 @@ from models.market import add_market
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
+from models.risk_aversion import add_risk_aversion
 from models.stability import add_stability
 from optimizer.contract.data import PlanningData, Slot
 
@@ -47,5 +48,6 @@ def build_model(data: PlanningData, elastic: bool = False,
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
     add_market(model, data)  # orders per period within a share of world supply (optional)
     add_stability(model, data)  # change against the previous plan (optional)
+    add_risk_aversion(model, data)  # cvar_weight x CVaR of the scenario cost (optional)
     add_objective(model, data)  # the sum of the registered cost terms
     return model

@@ -311,11 +311,34 @@ def _check_unit_price(r: OrderRow, offer: Offer, data: PlanningData, where: str,
             return []
         return [f"{where}: unit_price {_fmt(r.unit_price)} != the commitment's agreed unit_price {_fmt(agreed)}"]
     discount = offer.discount_for(r.quantity)  # reached within 1e-6 of a tier's min_quantity
-    expected = offer.price(r.period) * (1 - discount)
+    price = expected_price(r.slot, data)
+    expected = price * (1 - discount)
     if tol.close(r.unit_price, expected):
         return []
-    return [f"{where}: unit_price {_fmt(r.unit_price)} != price {_fmt(offer.price(r.period))} "
+    what = "price" if price == offer.price(r.period) else "expected price over the scenarios"
+    return [f"{where}: unit_price {_fmt(r.unit_price)} != {what} {_fmt(price)} "
             f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}"]
+
+
+def scenario_price(slot: Slot, scenario: str, data: PlanningData) -> float:
+    """One scenario's price of an order before discount: max(floor_price, product of the factors of the
+    ScenarioPrices rows that match its scenario, mineral, supplier's country and period x the period's price)."""
+    supplier, mineral, period = slot
+    offer = data.offers[supplier, mineral]
+    country = data.suppliers[supplier].country
+    price = offer.prices.get(period, offer.unit_price)
+    for row in data.scenario_prices:
+        if (row.scenario == scenario and row.first_period <= period <= row.last_period
+                and row.mineral in (None, mineral) and row.country in (None, country)):
+            price *= row.factor
+    return price if offer.floor_price is None else max(price, offer.floor_price)
+
+
+def expected_price(slot: Slot, data: PlanningData) -> float:
+    """The probability-weighted scenario price (base weighs 1 - the Scenarios' probabilities, at the offer's price)."""
+    base = max(0.0, 1.0 - math.fsum(k.probability for k in data.scenarios))
+    return (base * scenario_price(slot, "base", data)
+            + math.fsum(k.probability * scenario_price(slot, k.name, data) for k in data.scenarios))
 
 
 def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> list[str]:
@@ -547,7 +570,47 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
         terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
+    if data.settings.cvar_weight > 0:
+        paid_first = math.fsum(math.fsum(terms[key]) for key in ("order_cost", "onboarding_cost", "financing_cost",
+                                                                 "risk_cost"))
+        costs = scenario_costs(known, stock, data, paid_first)
+        tail = tail_cost([(k.probability, costs[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
+        terms["cvar_cost"] = [data.settings.cvar_weight * tail]
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
+
+
+def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data: PlanningData,
+                   paid_first: float) -> dict[str, float]:
+    """What the plan costs if each scenario happens: the orders at that scenario's prices (after the
+    discount their quantity reaches; agreed prices as agreed), ``paid_first`` (order, onboarding,
+    financing and risk costs) and the scenario's own holding and penalty costs from the Stock sheet."""
+    costs = {}
+    for scenario in data.all_scenarios:
+        bought = math.fsum(
+            r.quantity * (data.commitment_prices[r.slot] if r.slot in data.commitment_prices else
+                          scenario_price(r.slot, scenario.name, data)
+                          * (1 - data.offers[r.supplier, r.mineral].discount_for(r.quantity)))
+            for r in orders)
+        held = math.fsum(
+            data.minerals[r.mineral].holding_cost * r.stock + data.minerals[r.mineral].shortfall_penalty
+            * r.unmet_demand + data.minerals[r.mineral].target_penalty * r.shortfall
+            for key, r in stock.items() if key[0] == scenario.name)
+        costs[scenario.name] = bought + paid_first + held
+    return costs
+
+
+def tail_cost(costs: list[tuple[float, float]], level: float) -> float:
+    """CVaR at ``level`` of [(probability, cost)]: the probability-weighted mean cost of the dearest
+    scenarios that together hold 1 - level of the probability (the last one taken in part)."""
+    tail = 1.0 - level
+    taken, total = 0.0, 0.0
+    for probability, cost in sorted(costs, key=lambda pc: -pc[1]):
+        part = min(probability, tail - taken)
+        if part <= 0:
+            break
+        taken += part
+        total += part * cost
+    return total / tail
 
 
 def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],

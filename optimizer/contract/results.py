@@ -7,12 +7,15 @@ from typing import Protocol
 
 import pandas as pd
 
+from optimizer.contract.scenario_costs import ScenarioValues
+
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
+    "cvar_cost",  # cvar_weight x CVaR of the scenario cost (models/risk_aversion.py); 0 unless asked for
 )
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
@@ -22,7 +25,7 @@ EXTRA_TERMS = ("change_cost",)
 SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
-ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
+ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed", "floor_cost"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
                  "stock", "target", "shortfall"]
@@ -178,6 +181,13 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+    # Each scenario's cost, WS and EVPI (optimizer/analysis/uncertainty.py); None without Scenarios.
+    scenario_values: ScenarioValues | None = None
+
+    def floor_cost(self) -> float:
+        """The expected payment above the scenario prices that price floors add, within purchase_cost
+        (the Orders' floor_cost summed)."""
+        return float(self.orders["floor_cost"].sum()) if "floor_cost" in self.orders else 0.0
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
+    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, ScenarioPrice, Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -213,7 +213,7 @@ class _Validator:
                 supplier=key[0], mineral=key[1], unit_price=r["unit_price"], lead_time=r["lead_time"],
                 min_order=r["min_order"], max_per_period=r["max_per_period"], order_cost=r["order_cost"],
                 first_period=r["first_period"], last_period=r["last_period"] or T,
-                prices=prices.get(key, {}), discounts=discounts.get(key, ()),
+                prices=prices.get(key, {}), discounts=discounts.get(key, ()), floor_price=r["floor_price"],
             )
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
@@ -229,6 +229,7 @@ class _Validator:
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
+        scenario_prices = self.scenario_prices(self.records(schema.SCENARIO_PRICES), scenarios, mineral_rows, known)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -236,7 +237,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, scenario_prices=scenario_prices,
+            input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -544,6 +546,31 @@ class _Validator:
                                 "(the rest is the base scenario)", file=sheet.file, sheet=sheet.title,
                                 column=sheet.headers.get("probability"))
         return tuple(scenarios)
+
+    def scenario_prices(self, records, scenarios, mineral_rows, known: set[str]) -> tuple[ScenarioPrice, ...]:
+        """ScenarioPrices rows: a scenario of the sheet Scenarios, a known mineral (or blank), a window."""
+        names = {(s.name,) for s in scenarios}
+        rows = []
+        for record in records:
+            if record.valid("scenario") and schema.normalise_name(record["scenario"]) == BASE:
+                self.problems.error("the base scenario has no price moves (its prices are the offers'); expected "
+                                    "a scenario listed in the sheet 'Scenarios'", **record.at("scenario"))
+                continue
+            listed = self.reference(record, "scenario", names, "Scenarios")
+            mineral_known = record["mineral"] is None or self.reference(record, "mineral", mineral_rows, "Minerals")
+            if record.valid("country") and record["country"] is not None and record["country"] not in known:
+                self.problems.warning(f"no supplier is in this country{_same_but_for_case(record['country'], known)}; "
+                                      "the price move has no effect", **record.at("country"))
+            window = record.valid("first_period", "last_period")
+            if window and record["first_period"] > record["last_period"]:
+                self.problems.error(f"last_period {record['last_period']} is before first_period "
+                                    f"{record['first_period']}; expected first_period <= last_period",
+                                    **record.at("last_period"))
+                continue
+            if listed and mineral_known and record.valid(*record.values):
+                rows.append(ScenarioPrice(record["scenario"], record["mineral"], record["country"],
+                                          record["first_period"], record["last_period"], record["factor"]))
+        return tuple(rows)
 
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
         if T is None:

@@ -45,7 +45,7 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "cvar_cost": "Tail risk (cvar_weight x CVaR)",
 }
 
 
@@ -113,6 +113,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
+    _uncertainty(page, plan, data)
     page.section("Largest risks")
     page.sentences(explain.largest_risks(shortfall, concentration, data) or ["No shortfall and no concentrated supply."])
     _what_helps(page, plan, data)
@@ -140,6 +141,10 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     for name in COST_TERMS:
         value = plan.costs.get(name, 0.0)
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
+        floors = plan.floor_cost()
+        if name == "purchase_cost" and floors:
+            page.add("  of which price floors (expected)", floors, floors / total if total else None,
+                     formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
              formats=(None, MONEY, SHARE))
@@ -196,6 +201,23 @@ def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
                  "after (with plan)")
     values = [metrics.value_weighted_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
     page.add("value-weighted risk_score", *values, formats=(None, RISK, RISK, RISK))
+
+
+def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """The scenarios' spread of cost and what perfect foresight would save (the Scenario costs sheet)."""
+    values = plan.scenario_values
+    if values is None:
+        return
+    currency = data.settings.currency
+    costs = values.frame[values.frame["probability"] > 0]
+    cheapest, dearest = costs.loc[costs["cost"].idxmin()], costs.loc[costs["cost"].idxmax()]
+    page.section("What the uncertainty is worth")
+    page.sentences([
+        f"The plan costs from {cheapest['cost']:,.0f} {currency} ({cheapest['scenario']}) to "
+        f"{dearest['cost']:,.0f} {currency} ({dearest['scenario']}), {values.expected_cost:,.0f} in expectation.",
+        "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
+        + " in expectation (EVPI, the Scenario costs sheet).",
+    ], numbered=False)
 
 
 def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:

@@ -36,6 +36,7 @@ from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -74,7 +75,7 @@ def summary_format(key: str) -> str | None:
     if key.startswith("probability"):
         return SHARE
     if (key.startswith(("objective", "change_value", "best_bound")) or key.endswith("_cost")
-            or "penalty" in key):
+            or "penalty" in key or key in ("cvar", "evpi", "evpi_gap", "vss", "wait_and_see")):
         return MONEY
     if key.startswith(("model_", "orders_", "samples", "scenarios")):
         return COUNT
@@ -97,7 +98,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                   f"money in {money}; costs add up to objective", key_formats=summary_format),
         TableSpec("Orders", plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"})),
                   {"period": WHOLE, "arrival_period": WHOLE, "quantity": QUANTITY, "unit_price": MONEY,
-                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
+                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY, "floor_cost": MONEY}),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
             "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
@@ -111,9 +112,41 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
             "probability": SHARE, "unmet_demand": QUANTITY, "unmet_penalty": MONEY, "target_shortfall": QUANTITY,
             "target_penalty": MONEY, "penalty_cost": MONEY}),
         *analysis_tables(plan, data),
+        *scenario_cost_tables(plan, data),
         *changes_tables(plan),
         TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
     ]
+
+
+def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """Scenario costs: each scenario's cost in the plan and solved alone, then RP, WS and EVPI with their gaps."""
+    values = plan.scenario_values
+    if values is None:
+        return []
+    currency = data.settings.currency
+    figures = pd.DataFrame([
+        {"scenario": "RP: the plan", "cost": values.expected_cost, "gap_alone": values.plan_gap,
+         "finding": "the plan's expected cost (objective - cvar_cost); gap: its objective - proven bound"},
+        {"scenario": "WS: each scenario alone", "cost": values.wait_and_see, "gap_alone": values.wait_and_see_gap,
+         "finding": "each scenario solved as if known before any order, weighted by probability"
+                    + (f"; {values.note}" if values.note else "")},
+        {"scenario": "EVPI = RP - WS", "cost": values.evpi, "gap_alone": values.evpi_gap,
+         "finding": "what knowing the scenario before ordering would save: " + values.evpi_text(currency)},
+    ])
+    frame = pd.concat([values.frame.assign(finding=""), figures], ignore_index=True)
+    money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
+                                "cost_alone", "gap_alone")}
+    return [TableSpec("Scenario costs", frame, {"probability": SHARE, **money}, f"money in {currency}",
+                      wide=("finding",))]
+
+
+def uncertainty_summary(plan: Plan) -> list[tuple[str, object]]:
+    """expected_cost (RP), wait_and_see (WS), evpi and evpi_gap, when measured (the Scenario costs sheet)."""
+    values = plan.scenario_values
+    if values is None:
+        return []
+    return [("expected_cost", values.expected_cost), ("wait_and_see", values.wait_and_see),
+            ("evpi", values.evpi), ("evpi_gap", values.evpi_gap)]
 
 
 def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
@@ -159,6 +192,16 @@ def changes_tables(plan: Plan) -> list[TableSpec]:
                       {"period": WHOLE, "price_change": SHARE, **money, **quantities}, wide=("finding",))]
 
 
+def tail_risk_summary(plan: Plan, data: PlanningData) -> list[tuple[str, object]]:
+    """cvar (the CVaR of the plan's scenario costs at cvar_level, whatever its weight), cvar_level, cvar_weight:
+    cvar_cost = cvar_weight x cvar is the objective's eighth term."""
+    if plan.objective is None:
+        return []
+    settings = data.settings
+    return [("cvar", plan_cvar(plan.costs, plan.orders, plan.stock, data)), ("cvar_level", settings.cvar_level),
+            ("cvar_weight", settings.cvar_weight)]
+
+
 def changes_summary(plan: Plan) -> list[tuple[str, object]]:
     """change_cost (outside the seven: the optimised total is objective + change_cost) and the counts."""
     if plan.changes is None:
@@ -180,6 +223,9 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
     rows += [(name, plan.costs.get(name, 0.0)) for name in COST_TERMS]
+    rows += [("floor_cost", plan.floor_cost())]  # within purchase_cost, not a term of its own
+    rows += tail_risk_summary(plan, data)
+    rows += uncertainty_summary(plan)
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),

@@ -150,6 +150,25 @@ def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) 
     return expected_shortfall(model, mineral)
 
 
+def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget) -> tuple[float, float] | None:
+    """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
+    scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
+    of what is left of ``budget``; None when no plan is found in that time."""
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return None
+    alone = dataclasses.replace(
+        data, scenarios=tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario),
+        settings=dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0))
+    model = build(alone)
+    result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:
+        return None
+    plan = read_back(model, alone, result)
+    bound = plan.objective if result.bound is None else min(plan.objective, result.bound * model.facts.money_unit)
+    return plan.objective, bound
+
+
 def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget) -> dict[Slot, float] | None:
     """The orders the same data would get without the change penalty (started from ``plan``), in the
     seconds left of the budget (None when none are left or no plan is found in them)."""

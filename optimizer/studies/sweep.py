@@ -8,6 +8,7 @@ spaced values from FROM to TO, or a list ``a,b,c``):
     country_share  a country's Countries.max_share   --country-share "China=0:0.65:5"
     price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
                                                      --price-shock "gallium=1.0:2.0:5"
+    cvar_weight    Settings.cvar_weight              --cvar-weight 0:2:5
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -19,7 +20,8 @@ validated ``PlanningData`` and the point, applies the point with
 ``dataclasses.replace``, builds, solves and measures the plan on the worker,
 and returns plain numbers. Measures per point: status, objective and its seven
 cost terms, ``cost_excluding_risk`` (objective - risk_cost: what the plan
-costs in money), expected unmet demand and expected shortfall (unmet demand +
+costs in money), ``expected_cost`` (objective - cvar_cost) and ``cvar`` (the CVaR of the
+plan's scenario costs at cvar_level: its tail risk), expected unmet demand and expected shortfall (unmet demand +
 stock below target, probability-weighted over the scenarios, summed over
 periods and minerals in their own units), ``value_weighted_risk`` (value-weighted
 supplier risk_score of the plan's orders, as on the Concentration sheet),
@@ -42,13 +44,16 @@ from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.results import COST_TERMS, ERROR, Plan
+from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
+CVAR_WEIGHT = "cvar_weight"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock"}
+          PRICE_SHOCK: "--price-shock", CVAR_WEIGHT: "--cvar-weight"}
+SETTING_KINDS = (RISK_WEIGHT, CVAR_WEIGHT)  # variations of one Settings value: no NAME=
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -69,16 +74,18 @@ class Variation:
     @property
     def column(self) -> str:
         """The column of the sweep table holding this variation's value."""
-        return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
-                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
+        if self.kind in SETTING_KINDS:
+            return self.kind
+        return {FUNDING: f"{self.name} amount", COUNTRY_SHARE: f"{self.name} max_share",
+                PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
         if self.kind == FUNDING:
             source = replace(data.funding[self.name], amount=value)
             return replace(data, funding={**data.funding, self.name: source})
-        if self.kind == RISK_WEIGHT:
-            return replace(data, settings=replace(data.settings, risk_weight=value))
+        if self.kind in SETTING_KINDS:
+            return replace(data, settings=replace(data.settings, **{self.kind: value}))
         if self.kind == COUNTRY_SHARE:
             return replace(data, country_max_share={**data.country_max_share, self.name: value})
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
@@ -116,8 +123,8 @@ def _number(text: str) -> float:
 
 
 def parse_variation(kind: str, text: str) -> Variation:
-    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight."""
-    if kind == RISK_WEIGHT:
+    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight and cvar_weight."""
+    if kind in SETTING_KINDS:
         return Variation(kind, None, parse_values(text))
     name, equals, values = text.partition("=")
     if not equals or not name.strip():
@@ -131,6 +138,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
     known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
+              CVAR_WEIGHT: (0.0, "a cvar_weight >= 0"),
               COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0")}
     for variation in variations:
         option = OPTION[variation.kind]
@@ -214,6 +222,8 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     """Cost terms, expected shortfall, value-weighted risk, country shares and money drawn of a plan."""
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
+    row["expected_cost"] = plan.objective - plan.costs.get("cvar_cost", 0.0)
+    row["cvar"] = plan_cvar(plan.costs, plan.orders, plan.stock, data)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
@@ -332,10 +342,12 @@ def _said(row: dict, data: PlanningData) -> str:
 
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
-                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = ()) -> list[Variation]:
+                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
+                            cvar_weight: str | None = None) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
+    asked += [(CVAR_WEIGHT, cvar_weight)] if cvar_weight else []
     variations = []
     for kind, text in asked:
         try:

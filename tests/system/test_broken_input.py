@@ -65,8 +65,9 @@ LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 11 columns (amounts, budgets, prices, agreed prices, costs, two penalties); quantities: 10 columns (world_supply among them)."""
-    assert len(LIMITED) == 21
+    """Money: 12 columns (amounts, budgets, prices, agreed prices, floor prices, costs, two penalties); quantities:
+    10 columns (world_supply among them)."""
+    assert len(LIMITED) == 22
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
