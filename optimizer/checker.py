@@ -25,7 +25,9 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
-from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS
+from optimizer.contract.results import (
+    CONTRACT_COST_TERMS, COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS,
+)
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
@@ -633,9 +635,11 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
     for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
-    if "objective" in reported and all(key in reported for key in COST_TERMS):
-        total = math.fsum(reported[key] for key in COST_TERMS)
-        scale = math.fsum(abs(reported[key]) for key in COST_TERMS)
+    if data.settings.cvar_weight > 0 and "cvar_cost" not in summary:
+        problems.append("Summary: key cvar_cost is missing (Settings cvar_weight > 0)")
+    if "objective" in reported and all(key in reported for key in CONTRACT_COST_TERMS):
+        total = math.fsum(reported.get(key, 0.0) for key in COST_TERMS)
+        scale = math.fsum(abs(reported.get(key, 0.0)) for key in COST_TERMS)
         if not tol.close(reported["objective"], total, scale):
             problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
     return problems

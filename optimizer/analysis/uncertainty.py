@@ -44,7 +44,7 @@ def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioVal
             missing.append(scenario.name)
         alone.append(None if solved is None else solved[0])
         gaps.append(None if solved is None else solved[0] - solved[1])
-    frame = frame.assign(cost_alone=alone, gap_alone=gaps)
+    frame = frame.assign(cost_alone=alone, solver_gap=gaps)
     if missing:
         why = no_time_left(budget) if budget.exhausted() else "no plan found in the time given"
         return ScenarioValues(frame, expected, plan_gap, note=f"{', '.join(missing)} not solved alone: {why}")

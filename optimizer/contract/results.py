@@ -12,17 +12,19 @@ from optimizer.contract.scenario_costs import ScenarioValues
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
-COST_TERMS = (
+CONTRACT_COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
-    "cvar_cost",  # cvar_weight x CVaR of the scenario cost (models/risk_aversion.py); 0 unless asked for
 )
+# The contract's seven and cvar_cost: cvar_weight x CVaR of the scenario cost (models/risk_aversion.py),
+# 0 unless Settings.cvar_weight > 0. They add up to objective.
+COST_TERMS = (*CONTRACT_COST_TERMS, "cvar_cost")
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *CONTRACT_COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed", "floor_cost"]
@@ -183,6 +185,10 @@ class Plan:
     analysis_budget: SolverSeconds | None = None
     # Each scenario's cost, WS and EVPI (optimizer/analysis/uncertainty.py); None without Scenarios.
     scenario_values: ScenarioValues | None = None
+
+    def shown_terms(self) -> list[str]:
+        """The cost terms a reader is shown: the contract's seven, and cvar_cost when the plan has one."""
+        return [name for name in COST_TERMS if name in CONTRACT_COST_TERMS or self.costs.get(name)]
 
     def floor_cost(self) -> float:
         """The expected payment above the scenario prices that price floors add, within purchase_cost

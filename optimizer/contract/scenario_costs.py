@@ -72,7 +72,7 @@ class ScenarioValues:
     their bounds. The true EVPI lies within ``evpi`` +- ``evpi_gap``; None where not measured (``note``).
     """
 
-    frame: pd.DataFrame  # SCENARIO_COST_COLUMNS + cost_alone, gap_alone
+    frame: pd.DataFrame  # SCENARIO_COST_COLUMNS + cost_alone, solver_gap
     expected_cost: float
     plan_gap: float
     wait_and_see: float | None = None

@@ -21,7 +21,7 @@ from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 from optimizer.reporting.printing import landscape
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")
@@ -138,7 +138,7 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     total = plan.objective or 0.0
     page.section("Expected cost", "", currency, "share")
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
-    for name in COST_TERMS:
+    for name in plan.shown_terms():
         value = plan.costs.get(name, 0.0)
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
         floors = plan.floor_cost()

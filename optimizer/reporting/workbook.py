@@ -125,17 +125,17 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         return []
     currency = data.settings.currency
     figures = pd.DataFrame([
-        {"scenario": "RP: the plan", "cost": values.expected_cost, "gap_alone": values.plan_gap,
+        {"scenario": "RP: the plan", "cost": values.expected_cost, "solver_gap": values.plan_gap,
          "finding": "the plan's expected cost (objective - cvar_cost); gap: its objective - proven bound"},
-        {"scenario": "WS: each scenario alone", "cost": values.wait_and_see, "gap_alone": values.wait_and_see_gap,
+        {"scenario": "WS: each scenario alone", "cost": values.wait_and_see, "solver_gap": values.wait_and_see_gap,
          "finding": "each scenario solved as if known before any order, weighted by probability"
                     + (f"; {values.note}" if values.note else "")},
-        {"scenario": "EVPI = RP - WS", "cost": values.evpi, "gap_alone": values.evpi_gap,
+        {"scenario": "EVPI = RP - WS", "cost": values.evpi, "solver_gap": values.evpi_gap,
          "finding": "what knowing the scenario before ordering would save: " + values.evpi_text(currency)},
     ])
     frame = pd.concat([values.frame.assign(finding=""), figures], ignore_index=True)
     money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
-                                "cost_alone", "gap_alone")}
+                                "cost_alone", "solver_gap")}
     return [TableSpec("Scenario costs", frame, {"probability": SHARE, **money}, f"money in {currency}",
                       wide=("finding",))]
 
