@@ -65,7 +65,8 @@ def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_order_costs(model, data, tiered)
 
 
-def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | None = None) -> dict[Slot, float]:
+def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | None = None,
+                       hard: dict[Slot, float] | None = None) -> dict[Slot, float]:
     """The largest quantity each order slot needs: the big-M of con_max_order; slots that can hold nothing are left out.
 
     The bound of slot (o,t) is min(hard limit, use) where
@@ -118,7 +119,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
     Every order of such a plan is at most its offer's total <= X* <= dilution x U.
     """
     previous_orders = previous_orders or {}
-    hard = {slot: bound for slot, bound in hard_order_limits(data).items()
+    # ``hard``: another scenario's limits (models/recourse.py: each scenario's prices, every scenario's needs)
+    hard = {slot: bound for slot, bound in (hard or hard_order_limits(data)).items()
             if slot in data.commitments or (bound > 0 and bound >= data.offers[slot[:2]].min_order)}
     needs = OrderNeeds(data)
     need = {slot: needs.of(slot) for slot in hard}

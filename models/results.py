@@ -42,7 +42,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     if data.settings.cvar_weight > 0:  # the plan's own CVaR, from the stock that follows from its orders
-        costs["cvar_cost"] = data.settings.cvar_weight * plan_cvar(costs, orders, stock, data)
+        costs["cvar_cost"] = data.settings.cvar_weight * plan_cvar(orders, funding, stock, data)
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
 

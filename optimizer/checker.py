@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -33,6 +33,8 @@ from optimizer.contract.results import (
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
+# Read when present: the scenario of a recourse order and of its funding (blank: shared by every scenario).
+OPTIONAL_COLUMNS = {"orders": ("scenario",), "funding": ("scenario",)}
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
 StockKey = tuple[str, str, int]  # (scenario, mineral, period)
@@ -125,6 +127,8 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
     funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
     stock = _index_stock(_parse_rows(sheets["stock"], "Stock", StockRow, problems), data, problems)
+    if data.settings.recourse == "yes":
+        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_funding(funding, orders, data, tol)
@@ -173,7 +177,7 @@ def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]],
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in columns}
+        index = {c: header.index(c) for c in (*columns, *[c for c in OPTIONAL_COLUMNS.get(key, ()) if c in header])}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
@@ -446,11 +450,12 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: d
 
 
 def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
-                tol: Tolerance) -> list[str]:
-    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
+                tol: Tolerance, scenarios: tuple[Scenario, ...] | None = None) -> list[str]:
+    """Constraints 5 and 6 for every scenario (or ``scenarios``), mineral and period: one row each, balanced
+    and in bounds."""
     problems: list[str] = []
     ordered = _ordered(orders, data)
-    for scenario in data.all_scenarios:
+    for scenario in data.all_scenarios if scenarios is None else scenarios:
         for m, mineral in data.minerals.items():
             previous: float | None = mineral.initial_stock
             for t in data.periods:
@@ -616,8 +621,10 @@ def tail_cost(costs: list[tuple[float, float]], level: float) -> float:
 
 
 def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
-                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance) -> list[str]:
-    """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
+                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance,
+                  recomputed: dict[str, tuple[float, float]] | None = None) -> list[str]:
+    """The objective: status is a plan's, each cost key matches its recomputation (``recomputed``: (value,
+    scale) by key, default recompute_costs of the tables), and they add up."""
     problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
@@ -632,7 +639,9 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
+    if recomputed is None:
+        recomputed = recompute_costs(orders, funding, stock, data)
+    for key, (expected, scale) in recomputed.items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
     if data.settings.cvar_weight > 0 and "cvar_cost" not in summary:
@@ -643,3 +652,87 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
         if not tol.close(reported["objective"], total, scale):
             problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
     return problems
+
+
+# --- recourse (Settings.recourse yes) ------------------------------------------------------
+
+
+def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], orders: list[OrderRow],
+                   funding: list[FundingRow], stock: dict[StockKey, StockRow], data: PlanningData,
+                   tol: Tolerance) -> list[str]:
+    """A plan with recourse: every scenario's orders (the shared ones, blank, and its own), funding and
+    stock meet the model of that scenario alone; orders placed before two scenarios can be told apart are
+    equal; each Summary cost is the probability-weighted sum of the scenarios' own."""
+    order_scenario = _scenario_column(sheets["orders"])
+    funding_scenario = _scenario_column(sheets["funding"])
+    problems = [f"Orders row {row}: scenario {name!r} is not base or a Scenarios name"
+                for row, name in {**order_scenario, **funding_scenario}.items()
+                if name and name not in {k.name for k in data.all_scenarios}]
+    expected: dict[str, list[float]] = defaultdict(list)
+    placed: dict[str, dict[Slot, float]] = {}
+    for scenario in data.all_scenarios:
+        alone = _alone(data, scenario)
+        own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
+        own_funding = [r for r in funding if funding_scenario.get(r.row, "") in ("", scenario.name)]
+        own_stock = {key: r for key, r in stock.items() if key[0] == scenario.name}
+        found = check_orders(own_orders, alone, tol) + check_commitments(own_orders, alone, tol)
+        found += check_funding(own_funding, own_orders, alone, tol)
+        found += check_stock(own_stock, own_orders, alone, tol, scenarios=alone.scenarios or alone.all_scenarios)
+        found += check_release(own_stock, alone, tol) + check_mix(own_orders, alone, tol)
+        found += check_market(own_orders, alone, tol)
+        problems += [f"scenario {scenario.name}: {problem}" for problem in found]
+        for key, (value, _) in recompute_costs(own_orders, own_funding, own_stock, alone).items():
+            expected[key].append(scenario.probability * value)
+        placed[scenario.name] = _ordered(own_orders, alone)
+    problems += check_non_anticipativity(placed, data, tol)
+    weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
+    return problems + check_summary(summary, orders, funding, stock, data, tol, recomputed=weighted)
+
+
+def _scenario_column(cells: list[Cell]) -> dict[int, str]:
+    """Excel row -> the row's scenario ("" when blank or the column is absent)."""
+    return {row: "" if _blank(values.get("scenario")) else str(values["scenario"]).strip() for row, values in cells}
+
+
+def _alone(data: PlanningData, scenario: Scenario) -> PlanningData:
+    """The workbook with ``scenario`` alone, at probability 1 (base: no scenario), without recourse."""
+    settings = replace(data.settings, recourse="no", cvar_weight=0.0)
+    kept = tuple(replace(k, probability=1.0) for k in data.scenarios if k.name == scenario.name)
+    return replace(data, scenarios=kept, settings=settings)
+
+
+def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: PlanningData,
+                             tol: Tolerance) -> list[str]:
+    """Two scenarios whose data (losses and order-price factors) agree in every period up to t, seen from
+    their known_from on (before it a scenario looks like base), place the same orders in t."""
+    problems = []
+    names = [k.name for k in data.all_scenarios]
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            for slot in sorted(set(placed[first]) | set(placed[second])):
+                a, b = placed[first].get(slot, 0.0), placed[second].get(slot, 0.0)
+                if not tol.close(a, b) and _alike_until(data, first, second, slot[2]):
+                    problems.append(f"order ({slot[0]}, {slot[1]}, period {slot[2]}): {_fmt(a)} in {first} but "
+                                    f"{_fmt(b)} in {second}, which cannot be told apart in period {slot[2]}")
+    return problems
+
+
+def _alike_until(data: PlanningData, first: str, second: str, period: int) -> bool:
+    """Whether nothing known in ``period`` tells the two scenarios apart."""
+    by_name = {k.name: k for k in data.all_scenarios}
+
+    def known(name: str) -> list:
+        k = by_name[name]
+        if k.known_from is not None and period < k.known_from:
+            return [None] * period  # not known yet: it looks like base
+        return [_data_of(data, k, t) for t in range(1, period + 1)]
+
+    return known(first) == known(second)
+
+
+def _data_of(data: PlanningData, k: Scenario, t: int) -> object:
+    """A scenario's losses by country and order-price factors in period t (None when it has neither)."""
+    losses = frozenset((c, k.loss(c, t)) for c in {d.country for d in k.disruptions} if k.loss(c, t) > 0)
+    factors = frozenset((row.mineral, row.country, row.factor) for row in data.scenario_prices
+                        if row.scenario == k.name and row.first_period <= t <= row.last_period)
+    return (losses, factors) if losses or factors else None

@@ -27,13 +27,13 @@ def scenario_values(data: PlanningData, plan: Plan, budget: TimeBudget | None = 
     try:
         return _measured(data, plan, budget)
     except Exception as exc:  # noqa: BLE001 - a measurement is never worth losing the plan
-        frame = scenario_cost_frame(plan.costs, plan.orders, plan.stock, data)
+        frame = scenario_cost_frame(plan.orders, plan.funding, plan.stock, data)
         return ScenarioValues(frame, plan.objective - plan.costs.get("cvar_cost", 0.0), 0.0,
                               note=f"the measurement failed ({type(exc).__name__}: {exc})")
 
 
 def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioValues:
-    frame = scenario_cost_frame(plan.costs, plan.orders, plan.stock, data)
+    frame = scenario_cost_frame(plan.orders, plan.funding, plan.stock, data)
     solve = plan.solve
     plan_gap = 0.0 if solve.objective is None or solve.bound is None else max(0.0, solve.objective - solve.bound)
     expected = plan.objective - plan.costs.get("cvar_cost", 0.0)

@@ -34,6 +34,7 @@ class Settings:
     max_market_share: float = 1.0  # default for Minerals.max_market_share (models/market.py)
     cvar_weight: float = 0.0  # lambda: weight of the CVaR of the scenario cost (models/risk_aversion.py)
     cvar_level: float = 0.95  # alpha: CVaR_alpha is the expected cost of the worst 1 - alpha of probability
+    recourse: str = "no"  # "yes": orders may differ by scenario once it is known (models/recourse.py)
 
     @property
     def analysis_seconds(self) -> float:
@@ -134,6 +135,7 @@ class Scenario:
     name: str
     probability: float
     disruptions: tuple[Disruption, ...] = ()
+    known_from: int | None = None  # Scenarios.known_from: None, from its first period whose data differ
 
     def loss(self, country: str, period: int) -> float:
         """loss[k,c,t]; overlapping rows for one country take the largest loss."""

@@ -7,43 +7,58 @@ written. The independent checker (optimizer/checker.py) recomputes both its own 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from optimizer.contract.data import PlanningData
 
-# The cost terms paid before any scenario is known: the same in every scenario.
+# The cost terms paid when ordering: without recourse the same in every scenario.
 FIRST_STAGE_TERMS = ("order_cost", "onboarding_cost", "financing_cost", "risk_cost")
 SCENARIO_COST_COLUMNS = ["scenario", "probability", "purchase_cost", "first_stage_cost", "holding_cost",
                          "penalty_cost", "cost"]
 
 
-def scenario_cost_frame(costs: dict[str, float], orders: pd.DataFrame, stock: pd.DataFrame,
+def scenario_cost_frame(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.DataFrame,
                         data: PlanningData) -> pd.DataFrame:
     """Each scenario's cost from a plan's tables (currency): one row per scenario, base first.
 
+    A scenario's orders and funding are the rows without a scenario and, with recourse, its own rows.
     Columns scenario, probability, purchase_cost (the orders at the scenario's prices after discount;
-    agreed commitment prices as agreed), first_stage_cost (order, onboarding, financing and risk costs
-    of ``costs``, the same in every scenario), holding_cost, penalty_cost, cost (their sum). The
-    probability-weighted sum of cost is the plan's expected cost (the seven terms).
+    agreed commitment prices as agreed), first_stage_cost (order costs, onboarding of the suppliers
+    ordered from, financing of the funding rows, risk cost on the orders' spend), holding_cost,
+    penalty_cost, cost (their sum). The probability-weighted sum of cost is the plan's expected cost.
     """
-    first_stage = sum(costs.get(name, 0.0) for name in FIRST_STAGE_TERMS)
     rows = []
     for scenario in data.all_scenarios:
+        own = of_scenario(orders, scenario.name)
         purchase = sum(
             r.quantity * (r.unit_price if pd.isna(r.discount) else
                           data.scenario_list_price(scenario.name, (r.supplier, r.mineral, int(r.period)))
                           * (1.0 - r.discount))
-            for r in orders.itertuples())
-        own = stock[stock["scenario"] == scenario.name]
-        holding = sum(data.minerals[r.mineral].holding_cost * r.stock for r in own.itertuples())
+            for r in own.itertuples())
+        paid = of_scenario(funding, scenario.name)
+        first_stage = (float(own["order_cost"].sum())
+                       + sum(data.suppliers[s].onboarding_cost for s in set(own["supplier"]))
+                       + sum(data.funding[r.source].cost_rate * r.amount for r in paid.itertuples())
+                       + data.settings.risk_weight * sum(data.risk_score(r.supplier) * r.quantity * r.unit_price
+                                                         for r in own.itertuples()))
+        held = stock[stock["scenario"] == scenario.name]
+        holding = sum(data.minerals[r.mineral].holding_cost * r.stock for r in held.itertuples())
         penalty = sum(data.minerals[r.mineral].shortfall_penalty * r.unmet_demand
-                      + data.minerals[r.mineral].target_penalty * r.shortfall for r in own.itertuples())
+                      + data.minerals[r.mineral].target_penalty * r.shortfall for r in held.itertuples())
         rows.append({"scenario": scenario.name, "probability": scenario.probability, "purchase_cost": purchase,
                      "first_stage_cost": first_stage, "holding_cost": holding, "penalty_cost": penalty,
                      "cost": purchase + first_stage + holding + penalty})
     return pd.DataFrame(rows, columns=SCENARIO_COST_COLUMNS)
+
+
+def of_scenario(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """The rows of an Orders or Funding table that hold in ``scenario``: all of them without a scenario
+    column, else the shared (blank) rows and the scenario's own."""
+    if "scenario" not in frame:
+        return frame
+    return frame[frame["scenario"].isin(("", scenario))]
 
 
 def conditional_value_at_risk(costs: list[tuple[float, float]], level: float) -> float:
@@ -55,9 +70,9 @@ def conditional_value_at_risk(costs: list[tuple[float, float]], level: float) ->
     return min(eta + sum(p * max(0.0, c - eta) for p, c in weighted) / (1.0 - level) for _, eta in weighted)
 
 
-def plan_cvar(costs: dict[str, float], orders: pd.DataFrame, stock: pd.DataFrame, data: PlanningData) -> float:
+def plan_cvar(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.DataFrame, data: PlanningData) -> float:
     """CVaR at Settings.cvar_level of a plan's scenario costs (scenario_cost_frame)."""
-    frame = scenario_cost_frame(costs, orders, stock, data)
+    frame = scenario_cost_frame(orders, funding, stock, data)
     return conditional_value_at_risk(list(zip(frame["probability"], frame["cost"])), data.settings.cvar_level)
 
 
@@ -100,3 +115,19 @@ class ScenarioValues:
         if self.about_zero(self.evpi, self.evpi_gap):
             return f"about 0 (within the solver gaps of {self.evpi_gap:,.0f} {currency})"
         return f"{self.evpi:,.0f} {currency} (+- {self.evpi_gap:,.0f} from the solver gaps)"
+
+
+def expected_view(plan, data: PlanningData):
+    """A plan with recourse as its expected orders and funding, for the sheets that sum them (Mix, Spending,
+    Concentration, Dashboard...): each scenario's own rows weighted by its probability, shared rows whole.
+    A plan without recourse is returned as it is."""
+    if "scenario" not in plan.orders:
+        return plan
+    probability = {k.name: k.probability for k in data.all_scenarios}
+
+    def weighted(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+        weight = frame["scenario"].map(lambda name: probability.get(name, 1.0) if name else 1.0)
+        return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
+
+    return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
+                   funding=weighted(plan.funding, ("amount",)))

@@ -149,6 +149,9 @@ SETTINGS = Sheet(
                minimum=0.0),
         Column("cvar_level", FLOAT, "alpha of the CVaR: the expected cost of the worst 1 - alpha of probability",
                default=0.95, minimum=0.0, maximum=1.0, maximum_open=True),
+        Column("recourse", CHOICE, "yes: orders may differ by scenario from the period the scenario becomes known "
+               "(its data differ from the others', or Scenarios.known_from); earlier orders are shared",
+               default="no", choices=("yes", "no")),
     ),
 )
 
@@ -333,6 +336,9 @@ SCENARIOS = Sheet(
         _period("first_period", "first period of the disruption", required=True),
         _period("last_period", "last period of the disruption", required=True),
         _share("supply_loss", "fraction of arrivals that never arrives"),
+        _period("known_from", "with Settings.recourse yes: the first period whose orders may react to the scenario "
+                "(same on all its rows; it may delay the branching its data give, never advance it)",
+                default_text="its first period whose data differ"),
     ),
 )
 

@@ -190,6 +190,11 @@ class _Validator:
             self.num_periods = None if num_periods is _INVALID else num_periods
             return None
         self.num_periods = values["num_periods"]
+        if values["recourse"] == "yes" and values["cvar_weight"] > 0:
+            self.problems.error(f"cvar_weight {values['cvar_weight']:g} with recourse yes; expected cvar_weight 0: "
+                                "risk aversion is not combined with recourse yet", file=raw.file, sheet=raw.title,
+                                column="cvar_weight", value=values["cvar_weight"])
+            return None
         return Settings(**values)
 
     # ------------------------------------------------------------------ run
@@ -534,11 +539,17 @@ class _Validator:
                 self.problems.error(f"scenario '{name}' has different probabilities on its rows "
                                     f"({', '.join(f'{p:g}' for p in sorted(probabilities))}); expected the same "
                                     "probability on every row of a scenario", **rows[-1].at("probability"))
+            known_from = {r["known_from"] for r in rows if r.valid("known_from") and r["known_from"] is not None}
+            if len(known_from) > 1:
+                self.problems.error(f"scenario '{name}' has different known_from on its rows "
+                                    f"({', '.join(str(p) for p in sorted(known_from))}); expected the same "
+                                    "known_from on every row that gives one", **rows[-1].at("known_from"))
             disruptions = tuple(
                 Disruption(r["country"], r["first_period"], r["last_period"], r["supply_loss"])
                 for r in rows if r.valid(*r.values)
             )
-            scenarios.append(Scenario(name, min(probabilities, default=0.0), disruptions))
+            scenarios.append(Scenario(name, min(probabilities, default=0.0), disruptions,
+                                      max(known_from) if known_from else None))
         total = sum(s.probability for s in scenarios)
         if total > 1.0 + 1e-9 and records:
             sheet = records[0].sheet

@@ -12,6 +12,7 @@ from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
+from optimizer.contract.scenario_costs import expected_view
 
 LARGEST_ORDERS = 5
 NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t
@@ -32,6 +33,7 @@ def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list
 def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     """The summary printed after a run: status and cost, cost terms, funding, largest orders, shortfalls and why."""
     currency = data.settings.currency
+    plan = expected_view(plan, data)  # with recourse: expected orders and funding
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
     lines += _costs(plan, currency) + [""]

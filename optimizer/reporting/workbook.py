@@ -36,7 +36,7 @@ from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import COST_TERMS, Plan
-from optimizer.contract.scenario_costs import plan_cvar
+from optimizer.contract.scenario_costs import expected_view, plan_cvar
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -93,6 +93,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                   timings: dict[str, float]) -> list[TableSpec]:
     """The result workbook's sheets as tables, with their number formats, in workbook order."""
     money = data.settings.currency
+    view = expected_view(plan, data)  # with recourse: expected orders and funding for the sheets that sum them
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},
                   f"money in {money}; costs add up to objective", key_formats=summary_format),
@@ -102,16 +103,16 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
             "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
-        TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
+        TableSpec("Mix", mix_frame(view, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
-        *market_tables(plan, data),
-        TableSpec("Spending", spending_frame(plan, data), {"period": WHOLE, **{c: MONEY for c in (
+        *market_tables(view, data),
+        TableSpec("Spending", spending_frame(view, data), {"period": WHOLE, **{c: MONEY for c in (
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
         TableSpec("Shortfall", shortfall_frame(plan, data), {
             "probability": SHARE, "unmet_demand": QUANTITY, "unmet_penalty": MONEY, "target_shortfall": QUANTITY,
             "target_penalty": MONEY, "penalty_cost": MONEY}),
-        *analysis_tables(plan, data),
+        *analysis_tables(view, data),
         *scenario_cost_tables(plan, data),
         *changes_tables(plan),
         TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
@@ -198,7 +199,7 @@ def tail_risk_summary(plan: Plan, data: PlanningData) -> list[tuple[str, object]
     if plan.objective is None:
         return []
     settings = data.settings
-    return [("cvar", plan_cvar(plan.costs, plan.orders, plan.stock, data)), ("cvar_level", settings.cvar_level),
+    return [("cvar", plan_cvar(plan.orders, plan.funding, plan.stock, data)), ("cvar_level", settings.cvar_level),
             ("cvar_weight", settings.cvar_weight)]
 
 
@@ -357,7 +358,7 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     book = openpyxl.Workbook(write_only=True)
     charts = ChartData()
     if plan is not None:
-        write_dashboard(book, plan, data, charts)
+        write_dashboard(book, expected_view(plan, data), data, charts)
     for spec in tables:
         write_table(book, spec)
     if plan is not None:

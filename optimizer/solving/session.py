@@ -23,6 +23,7 @@ from typing import Callable
 from models import build_model
 from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
+from models.recourse import build_recourse_model, extract_recourse_plan, scenario_alone, with_recourse
 from models.release import apply_serve_first
 from models.results import describe_conflicts, extract_plan, model_size
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
@@ -82,6 +83,8 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
     when the main solve ends. ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
     """
+    if with_recourse(data):
+        return recourse_plan(data, stages, clock, save_lp)
     with stages.stage("build"):
         model = build(data, previous_orders)
         start = first_start(model, data, previous_orders)
@@ -100,6 +103,24 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
     return dataclasses.replace(plan, analysis_budget=budget)
+
+
+def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float] = time.perf_counter,
+                  save_lp: Path | None = None) -> Plan:
+    """The plan with recourse (models/recourse.py): one copy of the model per scenario, orders shared until
+    the scenario is told apart; no re-plan against a previous plan (the pipeline refuses one)."""
+    with stages.stage("build"):
+        model = build_recourse_model(data)
+        if save_lp is not None:
+            write_lp(model, save_lp)
+    with stages.stage("solve"):
+        result = solve_model(model, data.settings.mip_gap, data.settings.time_limit_s, blocks=mineral_of)
+    budget = TimeBudget(data.settings.analysis_seconds, clock)
+    if result.status == INFEASIBLE:
+        return dataclasses.replace(Plan.empty(INFEASIBLE, result, conflicts(data, budget)), model_size=size_of(model))
+    if result.status == ERROR:
+        return Plan.empty(ERROR, result)
+    return dataclasses.replace(extract_recourse_plan(model, data, result), analysis_budget=budget)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
@@ -157,9 +178,7 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget) -> tuple[f
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return None
-    alone = dataclasses.replace(
-        data, scenarios=tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario),
-        settings=dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0))
+    alone = scenario_alone(data, scenario)
     model = build(alone)
     result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone), blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:

@@ -50,7 +50,7 @@ from optimizer.contract.results import CONTRACT_ORDER_COLUMNS
 from optimizer.studies.execution import Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.problems import InputRefused, Problem, Problems
-from optimizer.intake.plans import NotAPlan, Row, read_plan_workbook
+from optimizer.intake.plans import RECOURSE_NOT_SUPPORTED, NotAPlan, Row, has_recourse_orders, read_plan_workbook
 from optimizer.stages import quiet
 
 INDEPENDENT, EXCLUSIVE = "independent", "exclusive"
@@ -94,6 +94,8 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
         raise InputRefused([Problem("error", f"cannot open the plan: {failure.reason}", file=str(path))]) from None
     if book.orders is None:
         raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
+    if has_recourse_orders(book):
+        raise InputRefused([Problem("error", RECOURSE_NOT_SUPPORTED, file=str(path), sheet="Orders")])
     summary = book.summary or {}
     orders = _orders(book.orders_header, book.orders, data, problems, str(path))
     if problems.errors:

@@ -223,7 +223,7 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in COST_TERMS}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
     row["expected_cost"] = plan.objective - plan.costs.get("cvar_cost", 0.0)
-    row["cvar"] = plan_cvar(plan.costs, plan.orders, plan.stock, data)
+    row["cvar"] = plan_cvar(plan.orders, plan.funding, plan.stock, data)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
