@@ -177,3 +177,41 @@ def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     own = [list(row) + [name] for row, names in rows.items() if len(names) < len(frames) for name in names]
     table = pd.DataFrame(shared + own, columns=[*columns, "scenario"])
     return table.sort_values(["scenario", *columns[:1]], kind="stable").reset_index(drop=True)
+
+
+def expected_value_data(data: PlanningData) -> PlanningData:
+    """The expected-value problem: every random datum replaced by its probability-weighted mean, one
+    scenario 'average' at probability 1 losing sum over k of pi[k] x loss[k,c,t] of each country's
+    arrivals, and every order priced at its expected price (PlanningData.expected_list_price: scenario
+    factors and floors); no recourse, risk-neutral."""
+    scenarios = data.all_scenarios
+    countries = sorted({d.country for k in scenarios for d in k.disruptions})
+    disruptions = tuple(
+        dataclasses.replace(next(d for k in scenarios for d in k.disruptions if d.country == country),
+                            first_period=t, last_period=t, supply_loss=mean)
+        for country in countries for t in data.periods
+        if (mean := sum(k.probability * k.loss(country, t) for k in scenarios)) > 0)
+    offers = {key: dataclasses.replace(offer, floor_price=None, prices={
+        t: data.expected_list_price((offer.supplier, offer.mineral, t)) for t in data.periods})
+        for key, offer in data.offers.items()}
+    settings = dataclasses.replace(data.settings, recourse="no", cvar_weight=0.0, change_penalty=0.0)
+    average = (Scenario("average", 1.0, disruptions),) if disruptions else ()
+    return dataclasses.replace(data, settings=settings, offers=offers, scenarios=average, scenario_prices=())
+
+
+def shared_periods(data: PlanningData) -> int:
+    """N: the periods 1..N whose orders every scenario shares (the first stage)."""
+    groups = information_groups(data)
+    return next((t - 1 for t in data.periods if len(groups[t]) > 1), data.settings.num_periods)
+
+
+def with_first_stage(data: PlanningData, orders: dict[Slot, float]) -> PlanningData:
+    """``data`` with the first stage decided: ``orders`` placed in periods 1..N (shared_periods) become
+    commitments (priced like any other order, but for agreed prices already committed) and no other
+    order is placed then."""
+    first = shared_periods(data)
+    commitments = {slot: q for slot, q in data.commitments.items() if slot[2] > first}
+    commitments.update({slot: q for slot, q in orders.items() if slot[2] <= first and q > 0})
+    prices = {slot: p for slot, p in data.commitment_prices.items() if slot in commitments}
+    return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
+                               frozen_periods=max(first, data.frozen_periods))

@@ -1,10 +1,13 @@
-"""What the uncertainty is worth (issue 15, point 5): each scenario's cost, WS and EVPI.
+"""What the uncertainty is worth (issue 15, point 5): each scenario's cost, WS and EVPI; with recourse, VSS.
 
 RP is the plan's expected cost (objective - cvar_cost). WS ("wait and see") solves each scenario
 alone, as if it were known before any order, and weighs the optima by the scenarios' probabilities;
 EVPI = RP - WS is what perfect foresight would save in expectation, never below 0 but for the solver
 gaps: RP is within the plan's gap of its optimum, each alone-solve within its own. A risk-averse plan
 (cvar_weight > 0) is not the expected-cost optimum, so its EVPI is an upper bound on the risk-neutral one.
+With recourse, EEV is the expected cost of the plan made for the expected-value problem (every loss and
+price replaced by its probability-weighted mean), its first-stage orders fixed and re-solved with
+recourse in every scenario (models/recourse.py); VSS = EEV - RP, never below 0 but for the gaps.
 
 Every solve goes through optimizer/solving/session.py and draws on the plan's budget of
 analysis_time_s; a scenario not solved in time leaves WS and EVPI unmeasured, and the note says so.
@@ -12,11 +15,13 @@ analysis_time_s; a scenario not solved in time leaves WS and EVPI unmeasured, an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
 from optimizer.contract.scenario_costs import ScenarioValues, scenario_cost_frame
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.session import analysis_budget, cost_alone, no_time_left
+from optimizer.solving.session import analysis_budget, cost_alone, expected_value_plan_cost, no_time_left
 
 
 def scenario_values(data: PlanningData, plan: Plan, budget: TimeBudget | None = None) -> ScenarioValues | None:
@@ -49,5 +54,11 @@ def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioVal
         why = no_time_left(budget) if budget.exhausted() else "no plan found in the time given"
         return ScenarioValues(frame, expected, plan_gap, note=f"{', '.join(missing)} not solved alone: {why}")
     weighted = [(k.probability, c, g) for k, c, g in zip(data.all_scenarios, alone, gaps) if k.probability > 0]
-    return ScenarioValues(frame, expected, plan_gap, sum(p * c for p, c, _ in weighted),
-                          sum(p * g for p, _, g in weighted))
+    values = ScenarioValues(frame, expected, plan_gap, sum(p * c for p, c, _ in weighted),
+                            sum(p * g for p, _, g in weighted))
+    if data.settings.recourse != "yes":
+        return values
+    eev = expected_value_plan_cost(data, budget)
+    if isinstance(eev, str):
+        return replace(values, vss_note=eev)
+    return replace(values, expected_value_cost=eev[0], expected_value_gap=eev[0] - eev[1])

@@ -93,6 +93,10 @@ class ScenarioValues:
     wait_and_see: float | None = None
     wait_and_see_gap: float | None = None
     note: str = ""
+    # With recourse: EEV, the expected cost of the expected-value plan's first stage with recourse after it
+    expected_value_cost: float | None = None
+    expected_value_gap: float | None = None
+    vss_note: str = ""  # why VSS is not measured (empty with recourse measured; "" without recourse too)
 
     @property
     def evpi(self) -> float | None:
@@ -104,6 +108,27 @@ class ScenarioValues:
         """How far the true EVPI may lie from ``evpi``: the plan's gap plus the weighted gaps of WS."""
         return None if self.wait_and_see_gap is None else self.plan_gap + self.wait_and_see_gap
 
+    @property
+    def vss(self) -> float | None:
+        """EEV - RP: what planning for the scenarios saves against planning for their average."""
+        return None if self.expected_value_cost is None else self.expected_value_cost - self.expected_cost
+
+    @property
+    def vss_gap(self) -> float | None:
+        """How far the true VSS may lie from ``vss``: the plan's gap plus EEV's."""
+        return None if self.expected_value_gap is None else self.plan_gap + self.expected_value_gap
+
+    def vss_text(self, currency: str) -> str:
+        """VSS in words: "about 0" within the gaps, else the amount and the gap behind it."""
+        if self.vss is None:
+            return "not measured: " + self.vss_note
+        return self._amount_text(self.vss, self.vss_gap, currency)
+
+    def _amount_text(self, value: float, gap: float, currency: str) -> str:
+        if self.about_zero(value, gap):
+            return f"about 0 (within the solver gaps of {gap:,.0f} {currency})"
+        return f"{value:,.0f} {currency} (+- {gap:,.0f} from the solver gaps)"
+
     def about_zero(self, value: float, gap: float) -> bool:
         """Whether ``value`` is within ``gap`` of 0 (and solver round-off: 1e-6 of the expected cost)."""
         return abs(value) <= gap + 1e-6 * max(1.0, abs(self.expected_cost))
@@ -112,9 +137,7 @@ class ScenarioValues:
         """EVPI in words: "about 0" within the gaps, else the amount and the gap behind it."""
         if self.evpi is None:
             return "not measured: " + self.note
-        if self.about_zero(self.evpi, self.evpi_gap):
-            return f"about 0 (within the solver gaps of {self.evpi_gap:,.0f} {currency})"
-        return f"{self.evpi:,.0f} {currency} (+- {self.evpi_gap:,.0f} from the solver gaps)"
+        return self._amount_text(self.evpi, self.evpi_gap, currency)
 
 
 def expected_view(plan, data: PlanningData):

@@ -217,7 +217,9 @@ def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
         f"{dearest['cost']:,.0f} {currency} ({dearest['scenario']}), {values.expected_cost:,.0f} in expectation.",
         "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
         + " in expectation (EVPI, the Scenario costs sheet).",
-    ], numbered=False)
+    ] + ([] if data.settings.recourse != "yes" else [
+        "Planning for the bans instead of for the average saves " + values.vss_text(currency)
+        + " in expectation (VSS)."]), numbered=False)
 
 
 def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:

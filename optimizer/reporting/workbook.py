@@ -75,7 +75,7 @@ def summary_format(key: str) -> str | None:
     if key.startswith("probability"):
         return SHARE
     if (key.startswith(("objective", "change_value", "best_bound")) or key.endswith("_cost")
-            or "penalty" in key or key in ("cvar", "evpi", "evpi_gap", "vss", "wait_and_see")):
+            or "penalty" in key or key in ("cvar", "evpi", "evpi_gap", "vss", "vss_gap", "wait_and_see")):
         return MONEY
     if key.startswith(("model_", "orders_", "samples", "scenarios")):
         return COUNT
@@ -133,7 +133,14 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                     + (f"; {values.note}" if values.note else "")},
         {"scenario": "EVPI = RP - WS", "cost": values.evpi, "solver_gap": values.evpi_gap,
          "finding": "what knowing the scenario before ordering would save: " + values.evpi_text(currency)},
-    ])
+    ] + ([] if data.settings.recourse != "yes" else [
+        {"scenario": "EEV: the average's plan", "cost": values.expected_value_cost,
+         "solver_gap": values.expected_value_gap,
+         "finding": "the plan made for the average (mean losses and prices), its shared orders kept, the rest "
+                    "re-planned in every scenario" + (f"; {values.vss_note}" if values.vss_note else "")},
+        {"scenario": "VSS = EEV - RP", "cost": values.vss, "solver_gap": values.vss_gap,
+         "finding": "what planning for the scenarios saves against planning for their average: "
+                    + values.vss_text(currency)}]))
     frame = pd.concat([values.frame.assign(finding=""), figures], ignore_index=True)
     money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
                                 "cost_alone", "solver_gap")}
@@ -146,8 +153,12 @@ def uncertainty_summary(plan: Plan) -> list[tuple[str, object]]:
     values = plan.scenario_values
     if values is None:
         return []
-    return [("expected_cost", values.expected_cost), ("wait_and_see", values.wait_and_see),
+    rows = [("expected_cost", values.expected_cost), ("wait_and_see", values.wait_and_see),
             ("evpi", values.evpi), ("evpi_gap", values.evpi_gap)]
+    if values.expected_value_cost is not None:
+        rows += [("expected_value_plan_cost", values.expected_value_cost), ("vss", values.vss),
+                 ("vss_gap", values.vss_gap)]
+    return rows
 
 
 def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:

@@ -23,7 +23,9 @@ from typing import Callable
 from models import build_model
 from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
-from models.recourse import build_recourse_model, extract_recourse_plan, scenario_alone, with_recourse
+from models.recourse import (
+    build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
+)
 from models.release import apply_serve_first
 from models.results import describe_conflicts, extract_plan, model_size
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
@@ -186,6 +188,30 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget) -> tuple[f
     plan = read_back(model, alone, result)
     bound = plan.objective if result.bound is None else min(plan.objective, result.bound * model.facts.money_unit)
     return plan.objective, bound
+
+
+def expected_value_plan_cost(data: PlanningData, budget: TimeBudget) -> tuple[float, float] | str:
+    """EEV: the expected cost, with recourse, of the plan made for the expected-value problem (models/recourse.py
+    expected_value_data) with its first-stage orders fixed; (cost, proven bound) in currency, or why not."""
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return no_time_left(budget)
+    average = expected_value_data(data)
+    model = build(average)
+    result = solve_model(model, average.settings.mip_gap, seconds, start=first_start(model, average), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return f"the expected-value problem has no plan ({result.message})"
+    fixed = with_first_stage(data, read_back(model, average, result).order_quantities())
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return no_time_left(budget)
+    model = build_recourse_model(fixed)
+    result = solve_model(model, fixed.settings.mip_gap, seconds, blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return f"the expected-value plan's first stage leaves no plan in some scenario ({result.message})"
+    cost = extract_recourse_plan(model, fixed, result).objective
+    bound = cost if result.bound is None else min(cost, result.bound * model.money_unit)
+    return cost, bound
 
 
 def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget) -> dict[Slot, float] | None:
