@@ -47,6 +47,7 @@ def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dic
 
 
 def main() -> None:
+    """Measure each size asked for, without and with recourse."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["M", "L"])
     parser.add_argument("--time-limit", type=float, default=600.0)
