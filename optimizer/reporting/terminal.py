@@ -33,11 +33,10 @@ def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list
 def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     """The summary printed after a run: status and cost, cost terms, funding, largest orders, shortfalls and why."""
     currency = data.settings.currency
-    plan = expected_view(plan, data)  # with recourse: expected orders and funding
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
     lines += _costs(plan, currency) + [""]
-    lines += _funding(plan, data) + [""]
+    lines += _funding(expected_view(plan, data), data) + [""]  # with recourse: expected money drawn
     lines += _orders(plan, data) + [""]
     lines += _shortfalls(plan, data)
     return lines
@@ -62,11 +61,13 @@ def _orders(plan: Plan, data: PlanningData) -> list[str]:
     if plan.orders.empty:
         return ["Orders: none"]
     largest = plan.orders.sort_values("cost", ascending=False).head(LARGEST_ORDERS)
+    by_scenario = "scenario" in largest  # recourse: an order of one scenario names it ("all": shared)
     rows = [[o.supplier, o.mineral, str(int(o.period)),
              f"{explain.number(float(o.quantity))} {data.minerals[o.mineral].unit}", f"{o.cost:,.0f}"]
-            for o in largest.itertuples()]
+            + ([o.scenario or "all"] if by_scenario else []) for o in largest.itertuples()]
     title = f"Largest orders ({min(LARGEST_ORDERS, len(plan.orders))} of {len(plan.orders)})"
-    return [title] + table(["supplier", "mineral", "period", "quantity", f"cost {data.settings.currency}"], rows)
+    headers = ["supplier", "mineral", "period", "quantity", f"cost {data.settings.currency}"]
+    return [title] + table(headers + (["scenario"] if by_scenario else []), rows)
 
 
 def _shortfalls(plan: Plan, data: PlanningData) -> list[str]:

@@ -136,3 +136,10 @@ def test_risk_aversion_with_recourse_is_refused(tmp_path):
     _, problems = read_and_validate(write_workbook(tmp_path / "both.xlsx", book))
     assert len(errors(problems)) == 1
     assert only(problems, "risk aversion is not combined with recourse yet").column == "cvar_weight"
+
+
+def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
+    book = ban_book(4, known_from=3)
+    book["Scenarios"].append(dict(book["Scenarios"][0], country="Canada", known_from=4))
+    _, problems = read_and_validate(write_workbook(tmp_path / "two.xlsx", book))
+    assert only(problems, "scenario 'ban' has different known_from on its rows (3, 4)").column == "known_from"
