@@ -44,7 +44,12 @@ def scenario_alone(data: PlanningData, scenario: str) -> PlanningData:
     """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse."""
     settings = dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0, recourse="no")
     alone = tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario)
-    return dataclasses.replace(data, scenarios=alone, settings=settings)
+    single = dataclasses.replace(data, scenarios=alone, settings=settings)
+    if alone:
+        # Base, at probability 0 beside it, would only add stock variables that weigh nothing: the
+        # scenario is the workbook's only one (all_scenarios is a cached property of the frozen data).
+        single.__dict__["all_scenarios"] = alone
+    return single
 
 
 def period_data(data: PlanningData, scenario: Scenario, period: int) -> tuple:
