@@ -28,6 +28,7 @@ import dataclasses
 import pandas as pd
 import pyomo.environ as pyo
 
+from models import build_model
 from models.ordering import hard_order_limits, order_upper_bounds
 from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
 from optimizer.contract.results import COST_TERMS, Plan, SolveResult
@@ -88,9 +89,10 @@ def representative(data: PlanningData) -> dict[tuple[str, int], str]:
 
 
 def build_recourse_model(data: PlanningData) -> pyo.ConcreteModel:
-    """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised."""
-    from models import build_model  # models/__init__.py builds each copy
+    """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised.
 
+    Each copy counts money in its own unit (models/scaling.py): its objective enters scaled to the first's.
+    """
     model = pyo.ConcreteModel(name="critical_minerals_procurement_with_recourse")
     names = [k.name for k in data.all_scenarios]
     model.RECOURSE_SCENARIOS = pyo.Set(initialize=names, ordered=True)
@@ -120,9 +122,10 @@ def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> Non
                 pairs.append((k.name, slot))
     model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=[(k,) + slot for k, slot in pairs])
 
-    def order_of(scenario: str, slot: Slot, variable: str, *tier) -> object:
+    def order_of(scenario: str, slot: Slot, variable: str) -> object:
+        """Order or IsOrdered of ``slot`` in the scenario's copy; 0 where the copy has no such slot."""
         block = model.Scenario[scenario]
-        return getattr(block, variable)[slot + tier] if slot in block.ORDER_SLOTS else 0.0
+        return getattr(block, variable)[slot] if slot in block.ORDER_SLOTS else 0.0
 
     def con_shared_order(m, scenario, supplier, mineral, period):
         """Orders placed before the scenario is told apart are its group's: x[k,o,t] = x[r,o,t]."""
@@ -131,7 +134,7 @@ def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> Non
         return order_of(scenario, slot, "Order") == order_of(leader_scenario, slot, "Order")
 
     def con_shared_placing(m, scenario, supplier, mineral, period):
-        """... and so is placing them: y[k,o,t] = y[r,o,t]."""
+        """Placing an order before the scenario is told apart is its group's: y[k,o,t] = y[r,o,t]."""
         slot = (supplier, mineral, period)
         return order_of(scenario, slot, "IsOrdered") == order_of(leader[scenario, period], slot, "IsOrdered")
 
