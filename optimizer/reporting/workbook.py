@@ -141,11 +141,16 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         {"scenario": "VSS = EEV - RP", "cost": values.vss, "solver_gap": values.vss_gap,
          "finding": "what planning for the scenarios saves against planning for their average: "
                     + values.vss_text(currency)}]))
-    frame = pd.concat([values.frame.assign(finding=""), figures], ignore_index=True)
+    frame = values.frame
+    if "scenario" in plan.orders:  # recourse: the orders each scenario places once it is told apart
+        own = plan.orders[plan.orders["scenario"] != ""].groupby("scenario")["cost"]
+        frame = frame.assign(own_orders=frame["scenario"].map(own.count()).fillna(0).astype(int),
+                             own_orders_cost=frame["scenario"].map(own.sum()).fillna(0.0))
+    frame = pd.concat([frame.assign(finding=""), figures], ignore_index=True)
     money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
-                                "cost_alone", "solver_gap")}
-    return [TableSpec("Scenario costs", frame, {"probability": SHARE, **money}, f"money in {currency}",
-                      wide=("finding",))]
+                                "cost_alone", "solver_gap", "own_orders_cost")}
+    formats = {"probability": SHARE, "own_orders": WHOLE, **money}
+    return [TableSpec("Scenario costs", frame, formats, f"money in {currency}", wide=("finding",))]
 
 
 def uncertainty_summary(plan: Plan) -> list[tuple[str, object]]:
