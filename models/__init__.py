@@ -18,6 +18,7 @@ from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
 from models.projects import add_projects
+from models.risk_aversion import add_risk_aversion
 from models.stability import add_stability
 from optimizer.contract.data import PlanningData, Slot
 
@@ -25,7 +26,8 @@ __all__ = ["ModelFacts", "build_model"]
 
 
 def build_model(data: PlanningData, elastic: bool = False,
-                previous_orders: dict[Slot, float] | None = None) -> pyo.ConcreteModel:
+                previous_orders: dict[Slot, float] | None = None,
+                order_upper: dict[Slot, float] | None = None) -> pyo.ConcreteModel:
     """The mixed-integer model of a workbook.
 
     ``elastic=True`` builds the infeasibility-analysis variant: every hard limit
@@ -35,6 +37,7 @@ def build_model(data: PlanningData, elastic: bool = False,
 
     ``previous_orders`` (the previous plan's order quantities) prices each unit
     of change against them at Settings.change_penalty (models/stability.py).
+    ``order_upper`` replaces the order bounds (one scenario's model of models/recourse.py).
 
     The model's facts beside its components (money unit, big-Ms, price
     segments, scenario classes, registered cost terms) are ``model.facts``,
@@ -42,7 +45,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
     # the workbook's facts beside the Pyomo components: big-Ms, money unit, scenario classes (models/facts.py)
-    model.facts = model_facts(data, elastic, previous_orders)
+    model.facts = model_facts(data, elastic, previous_orders, order_upper)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_projects(model, data)  # build versus buy: decisions, capex and its funding (optional)
     add_contracts(model, data)  # signed, deliveries, take-or-pay (optional)
@@ -51,5 +54,6 @@ def build_model(data: PlanningData, elastic: bool = False,
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
     add_market(model, data)  # orders per period within a share of world supply (optional)
     add_stability(model, data)  # change against the previous plan (optional)
+    add_risk_aversion(model, data)  # cvar_weight x CVaR of the scenario cost (optional)
     add_objective(model, data)  # the sum of the registered cost terms
     return model

@@ -48,10 +48,11 @@ class ModelFacts:
         return (self.previous_orders or {}).get(slot, 0.0)
 
 
-def model_facts(data: PlanningData, elastic: bool = False,
-                previous_orders: dict[Slot, float] | None = None) -> ModelFacts:
-    """The facts of ``build_model(data, elastic, previous_orders)``, computed from the workbook alone."""
-    upper = order_upper_bounds(data, previous_orders)
+def model_facts(data: PlanningData, elastic: bool = False, previous_orders: dict[Slot, float] | None = None,
+                order_upper: dict[Slot, float] | None = None) -> ModelFacts:
+    """The facts of ``build_model(data, elastic, previous_orders)``, computed from the workbook alone
+    (``order_upper``: the order bounds, when another workbook's needs set them: models/recourse.py)."""
+    upper = order_upper if order_upper is not None else order_upper_bounds(data, previous_orders)
     classes = scenario_classes(data, delivering_countries(data, upper))
     return ModelFacts(
         data=data,

@@ -65,7 +65,8 @@ def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
     _add_order_costs(model, data, tiered)
 
 
-def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | None = None) -> dict[Slot, float]:
+def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | None = None,
+                       hard: dict[Slot, float] | None = None) -> dict[Slot, float]:
     """The largest quantity each order slot needs: the big-M of con_max_order; slots that can hold nothing are left out.
 
     The bound of slot (o,t) is min(hard limit, use) where
@@ -124,7 +125,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
     Every order of such a plan is at most its offer's total <= X* <= dilution x U.
     """
     previous_orders = previous_orders or {}
-    hard = {slot: bound for slot, bound in hard_order_limits(data).items()
+    # ``hard``: another scenario's limits (models/recourse.py: each scenario's prices, every scenario's needs)
+    hard = {slot: bound for slot, bound in (hard or hard_order_limits(data)).items()
             if slot in data.commitments or (bound > 0 and bound >= data.offers[slot[:2]].min_order)}
     needs = OrderNeeds(data)
     need = {slot: needs.of(slot) for slot in hard}
@@ -159,7 +161,8 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
                 for source in data.funding.values()
                 if source.can_pay(data.country(supplier), mineral, period)
             )
-            bound = (funds - offer.order_cost) / (offer.price(period) * (1.0 - best_discount))
+            price = data.expected_list_price((supplier, mineral, period))  # what funding pays (scenario prices, floor)
+            bound = (funds - offer.order_cost) / (price * (1.0 - best_discount))
             if offer.max_per_period is not None:
                 bound = min(bound, offer.max_per_period)
             if max_stock is not None:
@@ -349,20 +352,31 @@ def _fix_commitments(model, data: PlanningData) -> None:
         model.IsOrdered[slot].fix(1)
 
 
+def purchase_at(model: pyo.ConcreteModel, slot: Slot, list_price: float):
+    """What the order in ``slot`` pays at ``list_price`` before discount, in model money:
+    list_price * (1 - d) * x[o,t], d the discount of the order's segment."""
+    price = list_price / model.facts.money_unit
+    segments = model.facts.price_segments[slot]
+    if len(segments) == 1:
+        return price * model.Order[slot]
+    return sum(price * (1.0 - segment.discount) * model.TierQuantity[slot + (j,)]
+               for j, segment in enumerate(segments))
+
+
 def _add_order_costs(model, data: PlanningData, tiered) -> None:
     def purchase_cost(m, supplier, mineral, period):
         """price[o,t] * (1 - d) * x[o,t], with d the discount of the order's segment.
+
+        price[o,t] is the expected price over the scenarios, sum over k of pi[k] * max(floor_price,
+        f[k,o,t] * p[o,t]) (ScenarioPrices factors f, Offers.floor_price; PlanningData.expected_list_price):
+        p[o,t] itself when neither is given.
 
         A commitment at an agreed price costs quantity x unit_price, a constant (model.md constraint 2).
         """
         slot = (supplier, mineral, period)
         if slot in data.commitment_prices:
             return data.commitment_prices[slot] * data.commitments[slot] / m.facts.money_unit
-        price = data.offers[supplier, mineral].price(period) / m.facts.money_unit
-        if slot not in tiered:
-            return price * m.Order[slot]
-        return sum(price * (1.0 - segment.discount) * m.TierQuantity[slot + (j,)]
-                   for j, segment in enumerate(tiered[slot]))
+        return purchase_at(m, slot, data.expected_list_price(slot))
 
     def order_total(m, supplier, mineral, period):
         """The order's cost: purchase cost + order_cost * y[o,t]; what funding must pay."""

@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 from models.contracts import solved_deliveries
 from models.release import apply_serve_first, arrivals_after_losses
 from optimizer.contract.data import PlanningData
+from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.contract.results import (
     CAPEX_COLUMNS, COST_TERMS, CONTRACT_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS,
     Plan, SolveResult,
@@ -45,6 +46,8 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
+    if data.settings.cvar_weight > 0:  # the plan's own CVaR, from the stock that follows from its orders
+        costs["cvar_cost"] = data.settings.cvar_weight * plan_cvar(orders, funding, stock, data)
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
     deliveries, contracts = _contract_tables(model, data)
@@ -81,6 +84,8 @@ def _orders(model, data: PlanningData) -> pd.DataFrame:
             # an agreed price takes no discount: the cell is left blank beside the period's list price
             "discount": None if slot in data.commitment_prices else discount,
             "order_cost": offer.order_cost, "committed": slot in data.commitments,
+            # the expected payment above the scenario prices that the offer's floor_price adds (within cost)
+            "floor_cost": quantity * data.expected_floor_payment(slot) * (1.0 - discount),
         })
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 

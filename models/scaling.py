@@ -30,7 +30,7 @@ def money_unit(data: PlanningData, order_bounds: dict[Slot, float] | None = None
     """A power of ten (>= 1) of currency units per model money unit."""
     largest = max((source.amount for source in data.funding.values()), default=0.0)
     if order_bounds is not None:
-        spend = sum(bound * data.offers[s, m].price(t) + data.offers[s, m].order_cost
+        spend = sum(bound * data.expected_list_price((s, m, t)) + data.offers[s, m].order_cost
                     for (s, m, t), bound in order_bounds.items())
         largest = min(largest, spend)
     if largest <= 0:

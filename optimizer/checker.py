@@ -27,7 +27,8 @@ from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
 from optimizer.contract.results import (
-    COST_TERMS, CONTRACT_COST_TERMS, FEASIBLE, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
+    COST_TERMS, CONTRACT_COST_TERMS, FEASIBLE, LATER_TERMS, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS,
+    RESULT_SHEETS, SUMMARY_KEYS,
 )
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
@@ -36,9 +37,11 @@ SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.it
 OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in PROJECT_SHEETS.items()}  # when written
 # Read where present: the contract a row of Orders or Funding belongs to (blank: an order), and the Contracts
 # sheet's signed column (required when the input has contracts).
-OPTIONAL_COLUMNS = {"orders": ("contract",), "funding": ("contract",)}
 CONTRACTS_SHEET = ("contracts", "Contracts", ("contract", "signed", "take_or_pay_paid"))
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
+# Read when present: the contract of a delivery and of its payment, the scenario of a recourse order and of
+# its funding (blank: an order, or shared by every scenario).
+OPTIONAL_COLUMNS = {"orders": ("contract", "scenario"), "funding": ("contract", "scenario")}
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
 StockKey = tuple[str, str, int]  # (scenario, mineral, period)
@@ -169,6 +172,8 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     supply = Supply(orders, _parse_rows(delivery_cells, "Orders", DeliveryRow, problems),
                     _parse_rows(paid_cells, "Funding", ContractFundingRow, problems),
                     _read_contracts(path, data, problems))
+    if data.settings.recourse == "yes":
+        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
@@ -225,7 +230,7 @@ def _contract_rows_of(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in (*columns, *OPTIONAL_COLUMNS.get(key, ())) if c in header}
+        index = {c: header.index(c) for c in (*columns, *[c for c in OPTIONAL_COLUMNS.get(key, ()) if c in header])}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
@@ -536,11 +541,34 @@ def _check_unit_price(r: OrderRow, offer: Offer, data: PlanningData, where: str,
             return []
         return [f"{where}: unit_price {_fmt(r.unit_price)} != the commitment's agreed unit_price {_fmt(agreed)}"]
     discount = offer.discount_for(r.quantity)  # reached within 1e-6 of a tier's min_quantity
-    expected = offer.price(r.period) * (1 - discount)
+    price = expected_price(r.slot, data)
+    expected = price * (1 - discount)
     if tol.close(r.unit_price, expected):
         return []
-    return [f"{where}: unit_price {_fmt(r.unit_price)} != price {_fmt(offer.price(r.period))} "
+    what = "price" if price == offer.price(r.period) else "expected price over the scenarios"
+    return [f"{where}: unit_price {_fmt(r.unit_price)} != {what} {_fmt(price)} "
             f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}"]
+
+
+def scenario_price(slot: Slot, scenario: str, data: PlanningData) -> float:
+    """One scenario's price of an order before discount: max(floor_price, product of the factors of the
+    ScenarioPrices rows that match its scenario, mineral, supplier's country and period x the period's price)."""
+    supplier, mineral, period = slot
+    offer = data.offers[supplier, mineral]
+    country = data.suppliers[supplier].country
+    price = offer.prices.get(period, offer.unit_price)
+    for row in data.scenario_prices:
+        if (row.scenario == scenario and row.first_period <= period <= row.last_period
+                and row.mineral in (None, mineral) and row.country in (None, country)):
+            price *= row.factor
+    return price if offer.floor_price is None else max(price, offer.floor_price)
+
+
+def expected_price(slot: Slot, data: PlanningData) -> float:
+    """The probability-weighted scenario price (base weighs 1 - the Scenarios' probabilities, at the offer's price)."""
+    base = max(0.0, 1.0 - math.fsum(k.probability for k in data.scenarios))
+    return (base * scenario_price(slot, "base", data)
+            + math.fsum(k.probability * scenario_price(slot, k.name, data) for k in data.scenarios))
 
 
 def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> list[str]:
@@ -719,11 +747,12 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, arriving: 
 
 
 def check_stock(stock: dict[StockKey, StockRow], supply: Supply, data: PlanningData,
-                tol: Tolerance) -> list[str]:
-    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
+                tol: Tolerance, scenarios: tuple[Scenario, ...] | None = None) -> list[str]:
+    """Constraints 5 and 6 for every scenario (or ``scenarios``), mineral and period: one row each, balanced
+    and in bounds."""
     problems: list[str] = []
     ordered = supply.arriving(data)
-    for scenario in data.all_scenarios:
+    for scenario in data.all_scenarios if scenarios is None else scenarios:
         for m, mineral in data.minerals.items():
             previous: float | None = mineral.initial_stock
             for t in data.periods:
@@ -838,8 +867,10 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
         terms["purchase_cost"].append(spend)
         terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
-    for r in supply.known_deliveries(data):  # deliveries are purchases at the contract's unit_price
+    delivered = []  # deliveries are purchases at the contract's unit_price, the same in every scenario
+    for r in supply.known_deliveries(data):
         spend = r.quantity * data.contracts[r.contract].unit_price
+        delivered.append(spend)
         terms["purchase_cost"].append(spend)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
     for name, short in supply.take_or_pay(data).items():
@@ -859,13 +890,56 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
         terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
+    if data.settings.cvar_weight > 0:
+        paid_first = math.fsum(delivered) + math.fsum(
+            math.fsum(terms[key]) for key in ("order_cost", "onboarding_cost", "financing_cost", "risk_cost",
+                                              *PROJECT_TERMS, *CONTRACT_COST_TERMS))
+        costs = scenario_costs(known, stock, data, paid_first)
+        tail = tail_cost([(k.probability, costs[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
+        terms["cvar_cost"] = [data.settings.cvar_weight * tail]
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
+
+
+def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data: PlanningData,
+                   paid_first: float) -> dict[str, float]:
+    """What the plan costs if each scenario happens: the orders at that scenario's prices (after the
+    discount their quantity reaches; agreed prices as agreed), ``paid_first`` (order, onboarding,
+    financing and risk costs) and the scenario's own holding and penalty costs from the Stock sheet."""
+    costs = {}
+    for scenario in data.all_scenarios:
+        bought = math.fsum(
+            r.quantity * (data.commitment_prices[r.slot] if r.slot in data.commitment_prices else
+                          scenario_price(r.slot, scenario.name, data)
+                          * (1 - data.offers[r.supplier, r.mineral].discount_for(r.quantity)))
+            for r in orders)
+        held = math.fsum(
+            data.minerals[r.mineral].holding_cost * r.stock + data.minerals[r.mineral].shortfall_penalty
+            * r.unmet_demand + data.minerals[r.mineral].target_penalty * r.shortfall
+            for key, r in stock.items() if key[0] == scenario.name)
+        costs[scenario.name] = bought + paid_first + held
+    return costs
+
+
+def tail_cost(costs: list[tuple[float, float]], level: float) -> float:
+    """CVaR at ``level`` of [(probability, cost)]: the probability-weighted mean cost of the dearest
+    scenarios that together hold 1 - level of the probability (the last one taken in part)."""
+    tail = 1.0 - level
+    taken, total = 0.0, 0.0
+    for probability, cost in sorted(costs, key=lambda pc: -pc[1]):
+        part = min(probability, tail - taken)
+        if part <= 0:
+            break
+        taken += part
+        total += part * cost
+    return total / tail
 
 
 def check_summary(summary: dict[str, object], supply: Supply, funding: list[FundingRow],
                   stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance, capex: list[CapexRow] = (),
-                  decisions: dict[str, int | None] | None = None) -> list[str]:
-    """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
+                  decisions: dict[str, int | None] | None = None,
+                  recomputed: dict[str, tuple[float, float]] | None = None) -> list[str]:
+    """The objective: status is a plan's, each cost key matches its recomputation (``recomputed``: (value,
+    scale) by key, default recompute_costs of the tables), and they add up."""
     required = (*SUMMARY_KEYS, *(PROJECT_TERMS if data.projects else ()),
                 *(CONTRACT_COST_TERMS if data.contracts else ()))
     problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
@@ -882,10 +956,14 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(supply, funding, stock, data, capex, decisions).items():
+    if recomputed is None:
+        recomputed = recompute_costs(supply, funding, stock, data, capex, decisions)
+    for key, (expected, scale) in recomputed.items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
-    for key in (*PROJECT_TERMS, *CONTRACT_COST_TERMS):  # absent from the Summary of an input without them: 0
+    if data.settings.cvar_weight > 0 and "cvar_cost" not in summary:
+        problems.append("Summary: key cvar_cost is missing (Settings cvar_weight > 0)")
+    for key in LATER_TERMS:  # absent from the Summary of an input without them (or an older plan): 0
         reported.setdefault(key, 0.0)
     if "objective" in reported and all(key in reported for key in COST_TERMS):
         total = math.fsum(reported[key] for key in COST_TERMS)
@@ -893,3 +971,89 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
         if not tol.close(reported["objective"], total, scale):
             problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
     return problems
+
+
+# --- recourse (Settings.recourse yes) ------------------------------------------------------
+
+
+def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], orders: list[OrderRow],
+                   funding: list[FundingRow], stock: dict[StockKey, StockRow], data: PlanningData,
+                   tol: Tolerance) -> list[str]:
+    """A plan with recourse: every scenario's orders (the shared ones, blank, and its own), funding and
+    stock meet the model of that scenario alone; orders placed before two scenarios can be told apart are
+    equal; each Summary cost is the probability-weighted sum of the scenarios' own."""
+    order_scenario = _scenario_column(sheets["orders"])
+    funding_scenario = _scenario_column(sheets["funding"])
+    problems = [f"Orders row {row}: scenario {name!r} is not base or a Scenarios name"
+                for row, name in {**order_scenario, **funding_scenario}.items()
+                if name and name not in {k.name for k in data.all_scenarios}]
+    expected: dict[str, list[float]] = defaultdict(list)
+    placed: dict[str, dict[Slot, float]] = {}
+    for scenario in data.all_scenarios:
+        alone = _alone(data, scenario)
+        own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
+        own_funding = [r for r in funding if funding_scenario.get(r.row, "") in ("", scenario.name)]
+        own_stock = {key: r for key, r in stock.items() if key[0] == scenario.name}
+        found = check_orders(own_orders, alone, tol) + check_commitments(own_orders, alone, tol)
+        own_supply = Supply(own_orders, [], [], {})  # recourse is refused with Projects or Contracts
+        found += check_funding(own_funding, own_orders, alone, tol)
+        found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios)
+        found += check_release(own_stock, alone, tol) + check_mix(own_supply, alone, tol)
+        found += check_market(own_supply, alone, tol)
+        problems += [f"scenario {scenario.name}: {problem}" for problem in found]
+        for key, (value, _) in recompute_costs(own_supply, own_funding, own_stock, alone).items():
+            expected[key].append(scenario.probability * value)
+        placed[scenario.name] = _ordered(own_orders, alone)
+    problems += check_non_anticipativity(placed, data, tol)
+    weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
+    return problems + check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol,
+                                    recomputed=weighted)
+
+
+def _scenario_column(cells: list[Cell]) -> dict[int, str]:
+    """Excel row -> the row's scenario ("" when blank or the column is absent)."""
+    return {row: "" if _blank(values.get("scenario")) else str(values["scenario"]).strip() for row, values in cells}
+
+
+def _alone(data: PlanningData, scenario: Scenario) -> PlanningData:
+    """The workbook with ``scenario`` alone, at probability 1 (base: no scenario), without recourse."""
+    settings = replace(data.settings, recourse="no", cvar_weight=0.0)
+    kept = tuple(replace(k, probability=1.0) for k in data.scenarios if k.name == scenario.name)
+    return replace(data, scenarios=kept, settings=settings)
+
+
+def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: PlanningData,
+                             tol: Tolerance) -> list[str]:
+    """Two scenarios whose data (losses and order-price factors) agree in every period up to t, seen from
+    their known_from on (before it a scenario looks like base), place the same orders in t."""
+    problems = []
+    names = [k.name for k in data.all_scenarios]
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            for slot in sorted(set(placed[first]) | set(placed[second])):
+                a, b = placed[first].get(slot, 0.0), placed[second].get(slot, 0.0)
+                if not tol.close(a, b) and _alike_until(data, first, second, slot[2]):
+                    problems.append(f"order ({slot[0]}, {slot[1]}, period {slot[2]}): {_fmt(a)} in {first} but "
+                                    f"{_fmt(b)} in {second}, which cannot be told apart in period {slot[2]}")
+    return problems
+
+
+def _alike_until(data: PlanningData, first: str, second: str, period: int) -> bool:
+    """Whether nothing known in ``period`` tells the two scenarios apart."""
+    by_name = {k.name: k for k in data.all_scenarios}
+
+    def known(name: str) -> list:
+        k = by_name[name]
+        if k.known_from is not None and period < k.known_from:
+            return [None] * period  # not known yet: it looks like base
+        return [_data_of(data, k, t) for t in range(1, period + 1)]
+
+    return known(first) == known(second)
+
+
+def _data_of(data: PlanningData, k: Scenario, t: int) -> object:
+    """A scenario's losses by country and order-price factors in period t (None when it has neither)."""
+    losses = frozenset((c, k.loss(c, t)) for c in {d.country for d in k.disruptions} if k.loss(c, t) > 0)
+    factors = frozenset((row.mineral, row.country, row.factor) for row in data.scenario_prices
+                        if row.scenario == k.name and row.first_period <= t <= row.last_period)
+    return (losses, factors) if losses or factors else None

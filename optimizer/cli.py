@@ -265,25 +265,27 @@ def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path
               help="Multiply every price of a mineral by a factor. Repeatable.")
 @click.option("--capex", multiple=True, metavar='"PROJECT=FROM:TO:N"',
               help="Vary a project's capex: the break-even capex of building against buying. Repeatable.")
+@click.option("--cvar-weight", metavar="FROM:TO:N",
+              help="Vary Settings.cvar_weight: expected cost against the CVaR of the scenario cost.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Solver time limit per point in seconds (default: the workbook's time_limit_s).")
 @_where_options
 @_output_options
 def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str | None,
                   country_share: tuple[str, ...], price_shock: tuple[str, ...], capex: tuple[str, ...],
-                  time_limit: float | None, workers: int, scheduler: str | None, output_path: Path | None,
-                  outputs_dir: Path) -> None:
+                  cvar_weight: str | None, time_limit: float | None, workers: int, scheduler: str | None,
+                  output_path: Path | None, outputs_dir: Path) -> None:
     """Solve INPUT over a grid of varied inputs; write the frontiers to one workbook.
 
     Several options combine as a grid: every combination of their values is solved.
     """
     try:
-        variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex)
+        variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex, cvar_weight)
     except ValueError as problem:
         raise click.BadParameter(str(problem)) from None
     if not variations:
-        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share, --price-shock "
-                               "or --capex")
+        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share, --price-shock, "
+                               "--capex or --cvar-weight")
     with _guarded():
         prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)

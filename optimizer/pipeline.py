@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from optimizer.analysis.analyse import analyse
+from optimizer.analysis.uncertainty import scenario_values
 from optimizer.checker import check_result_workbook
 from optimizer.contract.data import PlanningData
 from optimizer.files import CannotWrite, check_writable, release_name, reserve_name
@@ -117,6 +118,7 @@ def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, s
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):
             plan = replace(plan, analysis=analyse(data, plan, explain))
+            plan = replace(plan, scenario_values=scenario_values(data, plan))  # WS and EVPI (Scenario costs)
         if replan is not None:
             with stages.stage("changes"):
                 plan = replace(plan, changes=replan.changes(plan, data))

@@ -33,6 +33,9 @@ class Settings:
     analysis_time_s: float | None = None  # None: time_limit_s / 4
     release_rule: str = "serve_first"  # serve_first or optimal (model.md constraint 7, models/release.py)
     max_market_share: float = 1.0  # default for Minerals.max_market_share (models/market.py)
+    cvar_weight: float = 0.0  # lambda: weight of the CVaR of the scenario cost (models/risk_aversion.py)
+    cvar_level: float = 0.95  # alpha: CVaR_alpha is the expected cost of the worst 1 - alpha of probability
+    recourse: str = "no"  # "yes": orders may differ by scenario once it is known (models/recourse.py)
 
     @property
     def analysis_seconds(self) -> float:
@@ -77,6 +80,7 @@ class Offer:
     prices: dict[int, float] = field(default_factory=dict)  # period -> Prices override
     # All-units tiers (min_quantity, discount), sorted by min_quantity.
     discounts: tuple[tuple[float, float], ...] = ()
+    floor_price: float | None = None  # Offers.floor_price: a delivery costs at least this per unit (before discount)
 
     @property
     def key(self) -> OfferKey:
@@ -177,6 +181,7 @@ class Scenario:
     name: str
     probability: float
     disruptions: tuple[Disruption, ...] = ()
+    known_from: int | None = None  # Scenarios.known_from: None, from its first period whose data differ
 
     def loss(self, country: str, period: int) -> float:
         """loss[k,c,t]; overlapping rows for one country take the largest loss."""
@@ -185,6 +190,26 @@ class Scenario:
              if d.country == country and d.first_period <= period <= d.last_period),
             default=0.0,
         )
+
+
+@dataclass(frozen=True)
+class ScenarioPrice:
+    """A ScenarioPrices row: in ``scenario``, orders placed in first_period..last_period cost factor x price.
+
+    ``mineral`` and ``country`` (the supplier's country) None: every mineral, every country.
+    """
+
+    scenario: str
+    mineral: str | None
+    country: str | None
+    first_period: int
+    last_period: int
+    factor: float
+
+    def applies(self, scenario: str, mineral: str, country: str, period: int) -> bool:
+        """Whether this row prices an order of ``mineral`` from ``country`` placed in ``period`` of ``scenario``."""
+        return (self.scenario == scenario and self.first_period <= period <= self.last_period
+                and self.mineral in (None, mineral) and self.country in (None, country))
 
 
 @dataclass(frozen=True)
@@ -215,6 +240,7 @@ class PlanningData:
     scenarios: tuple[Scenario, ...] = ()  # without base
     projects: dict[str, Project] = field(default_factory=dict)  # capacity projects by name (models/projects.py)
     contracts: dict[str, Contract] = field(default_factory=dict)  # Contracts, by name (models/contracts.py)
+    scenario_prices: tuple[ScenarioPrice, ...] = ()  # ScenarioPrices rows (models/scenario_prices.py)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -279,11 +305,45 @@ class PlanningData:
         return min(1.0, output_periods / project.life_periods)
 
     def unit_price(self, slot: Slot, discount: float = 0.0) -> float:
-        """What a unit of the order in ``slot`` costs: its commitment's agreed price, else p[o,t] * (1 - d)."""
+        """What a unit of the order in ``slot`` costs in expectation: its commitment's agreed price, else
+        expected_list_price * (1 - d)."""
         agreed = self.commitment_prices.get(slot)
         if agreed is not None:
             return agreed
-        return self.offers[slot[:2]].price(slot[2]) * (1.0 - discount)
+        return self.expected_list_price(slot) * (1.0 - discount)
+
+    def price_factor(self, scenario: str, slot: Slot) -> float:
+        """f[k,o,t]: the product of the factors of the ScenarioPrices rows of ``scenario`` that price the
+        order in ``slot`` (1 when none does; always 1 in base)."""
+        supplier, mineral, period = slot
+        factor = 1.0
+        for row in self.scenario_prices:
+            if row.applies(scenario, mineral, self.country(supplier), period):
+                factor *= row.factor
+        return factor
+
+    def scenario_list_price(self, scenario: str, slot: Slot) -> float:
+        """p[k,o,t] = max(floor_price, f[k,o,t] * p[o,t]): the slot's price before discount in ``scenario``."""
+        offer = self.offers[slot[:2]]
+        price = self.price_factor(scenario, slot) * offer.price(slot[2])
+        return price if offer.floor_price is None else max(offer.floor_price, price)
+
+    def expected_list_price(self, slot: Slot) -> float:
+        """sum over k (base included) of pi[k] * p[k,o,t]: what an order pays per unit before discount
+        without recourse. Exactly p[o,t] when no scenario price and no floor applies."""
+        price = self.offers[slot[:2]].price(slot[2])
+        if not self.scenario_prices and self.offers[slot[:2]].floor_price is None:
+            return price
+        return price + sum(k.probability * (self.scenario_list_price(k.name, slot) - price)
+                           for k in self.all_scenarios)
+
+    def expected_floor_payment(self, slot: Slot) -> float:
+        """sum over k of pi[k] * (p[k,o,t] - f[k,o,t] * p[o,t]): what the floor adds per unit before discount."""
+        if self.offers[slot[:2]].floor_price is None or slot in self.commitment_prices:
+            return 0.0
+        price = self.offers[slot[:2]].price(slot[2])
+        return sum(k.probability * (self.scenario_list_price(k.name, slot) - self.price_factor(k.name, slot) * price)
+                   for k in self.all_scenarios)
 
     def market_share(self, mineral: str) -> float:
         """The largest share of ``mineral``'s world_supply the plan may order in a period: the mineral's

@@ -7,19 +7,26 @@ from typing import Protocol
 
 import pandas as pd
 
+from optimizer.contract.scenario_costs import ScenarioValues
+
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
-# The contract's seven, then capex_cost (models/projects.py) and the terms of Contracts (models/contracts.py),
-# each in the Summary only when the input has that sheet (summary_terms).
+# The contract's seven (CORE_COST_TERMS), then capex_cost (models/projects.py), the terms of Contracts
+# (models/contracts.py), each in the Summary only when the input has that sheet (summary_terms), and
+# cvar_cost: cvar_weight x CVaR of the scenario cost (models/risk_aversion.py), 0 unless
+# Settings.cvar_weight > 0. They add up to objective.
 CONTRACT_COST_TERMS = ("take_or_pay_cost", "signing_cost")
-COST_TERMS = (
+CORE_COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost", "capex_cost", *CONTRACT_COST_TERMS,
+    "risk_cost", "holding_cost", "penalty_cost",
 )
 # Terms of an input with Projects only (models/projects.py): a Summary without them counts them as 0, so
 # plans of inputs without projects read as before.
 PROJECT_TERMS = ("capex_cost",)
+COST_TERMS = (*CORE_COST_TERMS, *PROJECT_TERMS, *CONTRACT_COST_TERMS, "cvar_cost")
+# Terms a plan written before them may lack: read as 0.
+LATER_TERMS = (*PROJECT_TERMS, *CONTRACT_COST_TERMS, "cvar_cost")
 
 
 def summary_terms(with_projects: bool = False, with_contracts: bool = False) -> tuple[str, ...]:
@@ -34,10 +41,10 @@ def summary_terms(with_projects: bool = False, with_contracts: bool = False) -> 
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *summary_terms(), "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *CORE_COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
-ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
+ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed", "floor_cost"]
 # Contract deliveries (models/contracts.py): the Orders sheet lists them after the orders, naming the contract.
 DELIVERY_COLUMNS = ["contract", *CONTRACT_ORDER_COLUMNS]
 # Per contract: signed or not, what it took and paid (the Contracts result sheet).
@@ -247,6 +254,18 @@ class Plan:
         unpaid = pd.DataFrame({"supplier": paid["supplier"], "mineral": paid["mineral"],
                                "period": paid["last_period"], "quantity": paid["take_or_pay_quantity"]})
         return pd.concat([self.placed(), unpaid], ignore_index=True) if not unpaid.empty else self.placed()
+    # Each scenario's cost, WS and EVPI (optimizer/analysis/uncertainty.py); None without Scenarios.
+    scenario_values: ScenarioValues | None = None
+
+    def shown_terms(self) -> list[str]:
+        """The cost terms a reader is shown: the contract's seven, and each later term (capex, contracts,
+        cvar) the plan has a value for."""
+        return [name for name in COST_TERMS if name in CORE_COST_TERMS or self.costs.get(name)]
+
+    def floor_cost(self) -> float:
+        """The expected payment above the scenario prices that price floors add, within purchase_cost
+        (the Orders' floor_cost summed)."""
+        return float(self.orders["floor_cost"].sum()) if "floor_cost" in self.orders else 0.0
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

@@ -144,6 +144,14 @@ SETTINGS = Sheet(
                "world_supply the plan may order in one period (1: orders up to the whole market)"),
         Column("stability", CHOICE, "when a previous plan exists, among plans within mip_gap of the proven bound "
                "choose the one closest to it", default="yes", choices=("yes", "no")),
+        Column("cvar_weight", FLOAT, "risk aversion lambda: the plan minimises expected cost + cvar_weight x the "
+               "CVaR of the scenario cost (0: expected cost only; reported as cvar_cost)", default=0.0,
+               minimum=0.0),
+        Column("cvar_level", FLOAT, "alpha of the CVaR: the expected cost of the worst 1 - alpha of probability",
+               default=0.95, minimum=0.0, maximum=1.0, maximum_open=True),
+        Column("recourse", CHOICE, "yes: orders may differ by scenario from the period the scenario becomes known "
+               "(its data differ from the others', or Scenarios.known_from); earlier orders are shared",
+               default="no", choices=("yes", "no")),
     ),
 )
 
@@ -203,6 +211,9 @@ OFFERS = Sheet(
         _amount("order_cost", "fixed cost of placing an order in a period", default=0.0, unit="currency"),
         _period("first_period", "first period an order can be placed", default=1),
         _period("last_period", "last period an order can be placed", default_text="num_periods"),
+        _amount("floor_price", "guaranteed price: in every scenario a delivery costs at least this per unit "
+                "(before discount); the expected payment above the scenario price is reported as floor_cost",
+                default_text="none", unit="currency/unit"),
     ),
 )
 
@@ -375,12 +386,30 @@ SCENARIOS = Sheet(
         _period("first_period", "first period of the disruption", required=True),
         _period("last_period", "last period of the disruption", required=True),
         _share("supply_loss", "fraction of arrivals that never arrives"),
+        _period("known_from", "with Settings.recourse yes: the first period whose orders may react to the scenario "
+                "(same on all its rows; it may delay the branching its data give, never advance it)",
+                default_text="its first period whose data differ"),
+    ),
+)
+
+SCENARIO_PRICES = Sheet(
+    "ScenarioPrices",
+    meaning="Price moves in a scenario: orders placed in those periods cost factor x their price (Prices and "
+            "discounts as usual; agreed commitment prices do not move). Rows that price the same order multiply.",
+    columns=(
+        Column("scenario", TEXT, "scenario, as named in Scenarios", required=True),
+        Column("mineral", TEXT, "mineral, as named in Minerals", default_text="every mineral"),
+        Column("country", TEXT, "the supplier's country", default_text="every country"),
+        _period("first_period", "first period of orders priced so", required=True),
+        _period("last_period", "last period of orders priced so", required=True),
+        Column("factor", FLOAT, "price multiplier (1.4: 40% dearer)", required=True, minimum=0.0,
+               minimum_open=True, maximum=1000.0),
     ),
 )
 
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, CONTRACTS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, CONTRACTS, SCENARIOS, SCENARIO_PRICES,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

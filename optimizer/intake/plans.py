@@ -41,6 +41,16 @@ class PlanWorkbook:
     orders: list[Row] | None  # the non-blank rows below the header
 
 
+RECOURSE_NOT_SUPPORTED = ("the plan's orders differ by scenario (Settings recourse yes): comparing, re-planning "
+                          "against and stress-testing such a plan are not supported yet")
+
+
+def has_recourse_orders(book: PlanWorkbook) -> bool:
+    """Whether the plan's Orders carry a scenario (a plan with recourse)."""
+    return "scenario" in book.orders_header and any(row.get("scenario") not in (None, "")
+                                                    for _, row in book.orders or [])
+
+
 def read_plan_workbook(path: Path) -> PlanWorkbook:
     """The plan at ``path``, as rows; ``NotAPlan`` says why a file cannot be read (too large, damaged, no workbook)."""
     try:

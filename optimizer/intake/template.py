@@ -98,6 +98,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
                    "signing_cost": 20_000}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
+    # outside China, gallium rose more than 40% after China's 2023 licensing
+    "ScenarioPrices": [{"scenario": "China ban", "mineral": "gallium", "country": "Japan", "first_period": 2,
+                        "last_period": 4, "factor": 1.4}],
 }
 
 

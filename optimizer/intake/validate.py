@@ -17,7 +17,8 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Contract, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, Settings, Supplier,
+    BASE, Contract, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, ScenarioPrice,
+    Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -191,6 +192,11 @@ class _Validator:
             self.num_periods = None if num_periods is _INVALID else num_periods
             return None
         self.num_periods = values["num_periods"]
+        if values["recourse"] == "yes" and values["cvar_weight"] > 0:
+            self.problems.error(f"cvar_weight {values['cvar_weight']:g} with recourse yes; expected cvar_weight 0: "
+                                "risk aversion is not combined with recourse yet", file=raw.file, sheet=raw.title,
+                                column="cvar_weight", value=values["cvar_weight"])
+            return None
         return Settings(**values)
 
     # ------------------------------------------------------------------ run
@@ -214,7 +220,7 @@ class _Validator:
                 supplier=key[0], mineral=key[1], unit_price=r["unit_price"], lead_time=r["lead_time"],
                 min_order=r["min_order"], max_per_period=r["max_per_period"], order_cost=r["order_cost"],
                 first_period=r["first_period"], last_period=r["last_period"] or T,
-                prices=prices.get(key, {}), discounts=discounts.get(key, ()),
+                prices=prices.get(key, {}), discounts=discounts.get(key, ()), floor_price=r["floor_price"],
             )
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
@@ -232,7 +238,9 @@ class _Validator:
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
         projects = self.projects(self.records(schema.PROJECTS), supplier_rows, offer_rows, offers, T)
         contracts = self.contracts(self.records(schema.CONTRACTS), mineral_rows, supplier_rows, T)
+        scenario_prices = self.scenario_prices(self.records(schema.SCENARIO_PRICES), scenarios, mineral_rows, known)
         self.warn_unorderable(offers, T)
+        self.refuse_recourse_with_deals(settings, projects, contracts)
         if self.problems.errors or settings is None or self.unreadable:
             return None
         return PlanningData(
@@ -240,9 +248,21 @@ class _Validator:
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
             country_max_share=countries, origins=origins, scenarios=scenarios, projects=projects,
-            contracts=contracts, input_files=self.raw.files,
+            contracts=contracts, scenario_prices=scenario_prices, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
+
+    def refuse_recourse_with_deals(self, settings: Settings | None, projects: dict, contracts: dict) -> None:
+        """Recourse (per-scenario orders) is not combined with Projects or Contracts yet: say so at the
+        setting rather than plan deals as if they could not adapt."""
+        raw = self.raw.sheets.get("settings")
+        if settings is None or settings.recourse != "yes" or raw is None:
+            return
+        for sheet, rows in (("Projects", projects), ("Contracts", contracts)):
+            if rows:
+                self.problems.error(f"recourse yes with a {sheet} sheet; expected recourse no: orders that adapt "
+                                    f"by scenario are not combined with {sheet} yet", file=raw.file,
+                                    sheet=raw.title, column="recourse", value="yes")
 
     # --------------------------------------------------------------- sheets
     def unique(self, records: list[Record], key_columns: tuple[str, ...]) -> dict[tuple, Record]:
@@ -634,11 +654,17 @@ class _Validator:
                 self.problems.error(f"scenario '{name}' has different probabilities on its rows "
                                     f"({', '.join(f'{p:g}' for p in sorted(probabilities))}); expected the same "
                                     "probability on every row of a scenario", **rows[-1].at("probability"))
+            known_from = {r["known_from"] for r in rows if r.valid("known_from") and r["known_from"] is not None}
+            if len(known_from) > 1:
+                self.problems.error(f"scenario '{name}' has different known_from on its rows "
+                                    f"({', '.join(str(p) for p in sorted(known_from))}); expected the same "
+                                    "known_from on every row that gives one", **rows[-1].at("known_from"))
             disruptions = tuple(
                 Disruption(r["country"], r["first_period"], r["last_period"], r["supply_loss"])
                 for r in rows if r.valid(*r.values)
             )
-            scenarios.append(Scenario(name, min(probabilities, default=0.0), disruptions))
+            scenarios.append(Scenario(name, min(probabilities, default=0.0), disruptions,
+                                      max(known_from) if known_from else None))
         total = sum(s.probability for s in scenarios)
         if total > 1.0 + 1e-9 and records:
             sheet = records[0].sheet
@@ -646,6 +672,31 @@ class _Validator:
                                 "(the rest is the base scenario)", file=sheet.file, sheet=sheet.title,
                                 column=sheet.headers.get("probability"))
         return tuple(scenarios)
+
+    def scenario_prices(self, records, scenarios, mineral_rows, known: set[str]) -> tuple[ScenarioPrice, ...]:
+        """ScenarioPrices rows: a scenario of the sheet Scenarios, a known mineral (or blank), a window."""
+        names = {(s.name,) for s in scenarios}
+        rows = []
+        for record in records:
+            if record.valid("scenario") and schema.normalise_name(record["scenario"]) == BASE:
+                self.problems.error("the base scenario has no price moves (its prices are the offers'); expected "
+                                    "a scenario listed in the sheet 'Scenarios'", **record.at("scenario"))
+                continue
+            listed = self.reference(record, "scenario", names, "Scenarios")
+            mineral_known = record["mineral"] is None or self.reference(record, "mineral", mineral_rows, "Minerals")
+            if record.valid("country") and record["country"] is not None and record["country"] not in known:
+                self.problems.warning(f"no supplier is in this country{_same_but_for_case(record['country'], known)}; "
+                                      "the price move has no effect", **record.at("country"))
+            window = record.valid("first_period", "last_period")
+            if window and record["first_period"] > record["last_period"]:
+                self.problems.error(f"last_period {record['last_period']} is before first_period "
+                                    f"{record['first_period']}; expected first_period <= last_period",
+                                    **record.at("last_period"))
+                continue
+            if listed and mineral_known and record.valid(*record.values):
+                rows.append(ScenarioPrice(record["scenario"], record["mineral"], record["country"],
+                                          record["first_period"], record["last_period"], record["factor"]))
+        return tuple(rows)
 
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
         if T is None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
-from optimizer.intake.plans import NotAPlan, read_plan_workbook
+from optimizer.intake.plans import RECOURSE_NOT_SUPPORTED, NotAPlan, has_recourse_orders, read_plan_workbook
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
@@ -96,9 +96,11 @@ def prices_as_records(data: PlanningData) -> list[dict]:
 
 
 def orders_as_records(plan: Plan) -> list[dict]:
-    """The plan's orders as plain records for the run history (the columns a later comparison needs)."""
+    """The plan's orders as plain records for the run history (the columns a later comparison needs); of a plan
+    with recourse, the orders every scenario shares (its scenario-own orders are not recorded)."""
     columns = ["supplier", "mineral", "period", "quantity", "unit_price", "list_price", "cost", "committed"]
-    return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")]
+    return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")
+            if not row.get("scenario")]
 
 
 def from_record(record) -> PlanView:
@@ -125,6 +127,8 @@ def read_plan(path: Path) -> PlanView:
     if book.orders is None or book.summary is None:
         raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
                              f"{', '.join(book.sheet_names)})")
+    if has_recourse_orders(book):
+        raise NotAPlan(path, RECOURSE_NOT_SUPPORTED)
     try:
         # contract deliveries (rows naming a contract) are not orders: not compared, not frozen
         orders = {(str(row["supplier"]), str(row["mineral"]), int(row["period"])): _order_values(row)

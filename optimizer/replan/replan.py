@@ -28,7 +28,7 @@ from optimizer.replan.freeze import freeze_orders
 from optimizer.replan.history import History, RunRecord, content_hash, input_key, now_utc
 from optimizer.pipeline import RunResult, run
 from optimizer.contract.results import ERROR, INFEASIBLE, Plan
-from optimizer.contract.problems import InputRefused, Problem
+from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.solving.session import analysis_budget, change_cost, no_time_left, plan_without_change_cost
 from optimizer.stages import Progress, quiet
 
@@ -78,9 +78,14 @@ class Replan:
     previous_quantities: dict[Slot, float] | None = None
 
     def prepare(self, data: PlanningData) -> tuple[PlanningData, list[Problem]]:
-        """Freeze the previous plan's first periods; raises InputRefused when a frozen order no longer fits."""
+        """Freeze the previous plan's first periods; raises InputRefused when a frozen order no longer fits.
+
+        With Settings.recourse yes a frozen period is refused and the previous plan is not compared
+        (re-planning a plan whose orders differ by scenario is not built yet)."""
         if self.previous is None:
             return data, []
+        if data.settings.recourse == "yes":
+            return self._without_previous(data)
         self.previous_quantities = changes.aligned_quantities(
             self.previous, data.settings.start_date, data.settings.period_unit)
         if self.freeze <= 0:
@@ -91,6 +96,19 @@ class Replan:
             raise InputRefused(frozen.problems)
         self.frozen = frozen.slots
         return frozen.data, frozen.problems
+
+    def _without_previous(self, data: PlanningData) -> tuple[PlanningData, list[Problem]]:
+        problems = Problems()
+        where = {"file": data.input_files[0].path if data.input_files else None, "sheet": "Settings",
+                 "column": "recourse", "value": "yes"}
+        if self.freeze > 0:
+            problems.error(f"--freeze {self.freeze} with recourse: yes; expected no --freeze: freezing and "
+                           "re-planning orders that differ by scenario are not supported yet", **where)
+            raise InputRefused(problems.items)
+        problems.warning(f"the previous plan ({self.previous.label}) is not compared and no change cost or "
+                         "stability pass applies: re-planning a plan with recourse is not supported yet", **where)
+        self.previous = None
+        return data, problems.items
 
     def previous_orders(self) -> dict[Slot, float] | None:
         """The previous plan's quantities in this plan's periods (None without a previous plan)."""

@@ -21,7 +21,7 @@ from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 from optimizer.reporting.printing import landscape
 from optimizer.reporting.projects import project_sentences
 
@@ -48,6 +48,7 @@ COST_LABELS = {
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
     "penalty_cost": "Shortfall penalty (expected)", "capex_cost": "Projects' capex (horizon's share)",
     "take_or_pay_cost": "Contracts: take-or-pay", "signing_cost": "Contracts: signing",
+    "cvar_cost": "Tail risk (cvar_weight x CVaR)",
 }
 CONTRACT_TERMS = ("take_or_pay_cost", "signing_cost")  # shown only when a contract cost something
 
@@ -120,6 +121,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
+    _uncertainty(page, plan, data)
     page.section("Largest risks")
     page.sentences(explain.largest_risks(shortfall, concentration, data) or ["No shortfall and no concentrated supply."])
     _what_helps(page, plan, data)
@@ -144,13 +146,17 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     total = plan.objective or 0.0
     page.section("Expected cost", "", currency, "share")
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
-    for name in COST_TERMS:
+    for name in plan.shown_terms():
         value = plan.costs.get(name, 0.0)
         if name == "capex_cost" and not value:
             continue  # no project funded: the line would only say so
         if name in CONTRACT_TERMS and not value:
             continue
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
+        floors = plan.floor_cost()
+        if name == "purchase_cost" and floors:
+            page.add("  of which price floors (expected)", floors, floors / total if total else None,
+                     formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
              formats=(None, MONEY, SHARE))
@@ -219,6 +225,25 @@ def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
                  "after (with plan)")
     values = [metrics.value_weighted_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
     page.add("value-weighted risk_score", *values, formats=(None, RISK, RISK, RISK))
+
+
+def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """The scenarios' spread of cost and what perfect foresight would save (the Scenario costs sheet)."""
+    values = plan.scenario_values
+    if values is None:
+        return
+    currency = data.settings.currency
+    costs = values.frame[values.frame["probability"] > 0]
+    cheapest, dearest = costs.loc[costs["cost"].idxmin()], costs.loc[costs["cost"].idxmax()]
+    page.section("What the uncertainty is worth")
+    page.sentences([
+        f"The plan costs from {cheapest['cost']:,.0f} {currency} ({cheapest['scenario']}) to "
+        f"{dearest['cost']:,.0f} {currency} ({dearest['scenario']}), {values.expected_cost:,.0f} in expectation.",
+        "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
+        + " in expectation (EVPI, the Scenario costs sheet).",
+    ] + ([] if data.settings.recourse != "yes" else [
+        "Planning for the bans instead of for the average saves " + values.vss_text(currency)
+        + " in expectation (VSS)."]), numbered=False)
 
 
 def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:

@@ -12,7 +12,8 @@ from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
 from optimizer.reporting.projects import project_sentences
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import Plan, summary_terms
+from optimizer.contract.results import Plan
+from optimizer.contract.scenario_costs import expected_view
 
 LARGEST_ORDERS = 5
 NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t
@@ -35,8 +36,8 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     currency = data.settings.currency
     gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
-    lines += _costs(plan, currency, bool(data.projects)) + [""]
-    lines += _funding(plan, data) + [""]
+    lines += _costs(plan, currency) + [""]
+    lines += _funding(expected_view(plan, data), data) + [""]  # with recourse: expected money drawn
     if data.projects:
         lines += ["Projects (build versus buy)"] + [f"  {text}" for text in project_sentences(plan, data)] + [""]
     lines += _orders(plan, data) + [""]
@@ -45,11 +46,10 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     return lines
 
 
-def _costs(plan: Plan, currency: str, with_projects: bool) -> list[str]:
+def _costs(plan: Plan, currency: str) -> list[str]:
     total = plan.objective or 0.0
     rows = [[COST_LABELS[name], f"{plan.costs.get(name, 0.0):,.0f}",
-             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""]
-            for name in summary_terms(with_projects, plan.contracts is not None)]
+             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in plan.shown_terms()]
     rows.append(["Total expected cost", f"{total:,.0f}", "100.0%" if total else ""])
     return ["Cost breakdown"] + table(["term", currency, "share"], rows)
 
@@ -65,11 +65,13 @@ def _orders(plan: Plan, data: PlanningData) -> list[str]:
     if plan.orders.empty:
         return ["Orders: none"]
     largest = plan.orders.sort_values("cost", ascending=False).head(LARGEST_ORDERS)
+    by_scenario = "scenario" in largest  # recourse: an order of one scenario names it ("all": shared)
     rows = [[o.supplier, o.mineral, str(int(o.period)),
              f"{explain.number(float(o.quantity))} {data.minerals[o.mineral].unit}", f"{o.cost:,.0f}"]
-            for o in largest.itertuples()]
+            + ([o.scenario or "all"] if by_scenario else []) for o in largest.itertuples()]
     title = f"Largest orders ({min(LARGEST_ORDERS, len(plan.orders))} of {len(plan.orders)})"
-    return [title] + table(["supplier", "mineral", "period", "quantity", f"cost {data.settings.currency}"], rows)
+    headers = ["supplier", "mineral", "period", "quantity", f"cost {data.settings.currency}"]
+    return [title] + table(headers + (["scenario"] if by_scenario else []), rows)
 
 
 def _contracts_and_market(plan: Plan, data: PlanningData) -> list[str]:

@@ -37,6 +37,7 @@ from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import Plan, summary_terms
+from optimizer.contract.scenario_costs import expected_view, plan_cvar
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -75,7 +76,7 @@ def summary_format(key: str) -> str | None:
     if key.startswith("probability"):
         return SHARE
     if (key.startswith(("objective", "change_value", "best_bound")) or key.endswith("_cost")
-            or "penalty" in key):
+            or "penalty" in key or key in ("cvar", "evpi", "evpi_gap", "vss", "vss_gap", "wait_and_see")):
         return MONEY
     if key.startswith(("model_", "orders_", "samples", "scenarios")):
         return COUNT
@@ -93,31 +94,80 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                   timings: dict[str, float]) -> list[TableSpec]:
     """The result workbook's sheets as tables, with their number formats, in workbook order."""
     money = data.settings.currency
+    view = expected_view(plan, data)  # with recourse: expected orders and funding for the sheets that sum them
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},
                   f"money in {money}; costs add up to objective", key_formats=summary_format),
         TableSpec("Orders", orders_frame(plan),
                   {"period": WHOLE, "arrival_period": WHOLE, "quantity": QUANTITY, "unit_price": MONEY,
-                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY},
+                   "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY, "floor_cost": MONEY},
                   "" if plan.deliveries is None else "contract deliveries follow the orders, naming their contract"),
         *contracts_tables(plan, data),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
             "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
-        TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
+        TableSpec("Mix", mix_frame(view, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
-        *market_tables(plan, data),
+        *market_tables(view, data),
         *project_tables(plan, data),
-        TableSpec("Spending", spending_frame(plan, data), {"period": WHOLE, **{c: MONEY for c in (
+        TableSpec("Spending", spending_frame(view, data), {"period": WHOLE, **{c: MONEY for c in (
             "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
         TableSpec("Shortfall", shortfall_frame(plan, data), {
             "probability": SHARE, "unmet_demand": QUANTITY, "unmet_penalty": MONEY, "target_shortfall": QUANTITY,
             "target_penalty": MONEY, "penalty_cost": MONEY}),
-        *analysis_tables(plan, data),
+        *analysis_tables(view, data),
+        *scenario_cost_tables(plan, data),
         *changes_tables(plan),
         TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
     ]
+
+
+def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """Scenario costs: each scenario's cost in the plan and solved alone, then RP, WS and EVPI with their gaps."""
+    values = plan.scenario_values
+    if values is None:
+        return []
+    currency = data.settings.currency
+    figures = pd.DataFrame([
+        {"scenario": "RP: the plan", "cost": values.expected_cost, "solver_gap": values.plan_gap,
+         "finding": "the plan's expected cost (objective - cvar_cost); gap: its objective - proven bound"},
+        {"scenario": "WS: each scenario alone", "cost": values.wait_and_see, "solver_gap": values.wait_and_see_gap,
+         "finding": "each scenario solved as if known before any order, weighted by probability"
+                    + (f"; {values.note}" if values.note else "")},
+        {"scenario": "EVPI = RP - WS", "cost": values.evpi, "solver_gap": values.evpi_gap,
+         "finding": "what knowing the scenario before ordering would save: " + values.evpi_text(currency)},
+    ] + ([] if data.settings.recourse != "yes" else [
+        {"scenario": "EEV: the average's plan", "cost": values.expected_value_cost,
+         "solver_gap": values.expected_value_gap,
+         "finding": "the plan made for the average (mean losses and prices), its shared orders kept, the rest "
+                    "re-planned in every scenario" + (f"; {values.vss_note}" if values.vss_note else "")},
+        {"scenario": "VSS = EEV - RP", "cost": values.vss, "solver_gap": values.vss_gap,
+         "finding": "what planning for the scenarios saves against planning for their average: "
+                    + values.vss_text(currency)}]))
+    frame = values.frame
+    if "scenario" in plan.orders:  # recourse: the orders each scenario places once it is told apart
+        own = plan.orders[plan.orders["scenario"] != ""].groupby("scenario")["cost"]
+        frame = frame.assign(own_orders=frame["scenario"].map(own.count()).fillna(0).astype(int),
+                             own_orders_cost=frame["scenario"].map(own.sum()).fillna(0.0))
+    frame = pd.concat([frame.assign(finding=""), figures], ignore_index=True)
+    money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
+                                "cost_alone", "solver_gap", "own_orders_cost")}
+    formats = {"probability": SHARE, "own_orders": WHOLE, **money}
+    return [TableSpec("Scenario costs", frame, formats, f"money in {currency}", wide=("finding",))]
+
+
+def uncertainty_summary(plan: Plan) -> list[tuple[str, object]]:
+    """expected_cost (RP), wait_and_see (WS), evpi and evpi_gap, when measured (the Scenario costs sheet)."""
+    values = plan.scenario_values
+    if values is None:
+        return []
+    rows = [("expected_cost", values.expected_cost), ("wait_and_see", values.wait_and_see),
+            ("evpi", values.evpi), ("evpi_gap", values.evpi_gap)]
+    if values.expected_value_cost is not None:
+        rows += [("expected_value_plan_cost", values.expected_value_cost), ("vss", values.vss),
+                 ("vss_gap", values.vss_gap)]
+    return rows
 
 
 def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
@@ -163,6 +213,16 @@ def changes_tables(plan: Plan) -> list[TableSpec]:
                       {"period": WHOLE, "price_change": SHARE, **money, **quantities}, wide=("finding",))]
 
 
+def tail_risk_summary(plan: Plan, data: PlanningData) -> list[tuple[str, object]]:
+    """cvar (the CVaR of the plan's scenario costs at cvar_level, whatever its weight), cvar_level, cvar_weight:
+    cvar_cost = cvar_weight x cvar is the objective's eighth term."""
+    if plan.objective is None:
+        return []
+    settings = data.settings
+    return [("cvar", plan_cvar(plan.orders, plan.funding, plan.stock, data)), ("cvar_level", settings.cvar_level),
+            ("cvar_weight", settings.cvar_weight)]
+
+
 def changes_summary(plan: Plan) -> list[tuple[str, object]]:
     """change_cost (outside the seven: the optimised total is objective + change_cost) and the counts."""
     if plan.changes is None:
@@ -184,6 +244,9 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
     rows += [(name, plan.costs.get(name, 0.0)) for name in summary_terms(bool(data.projects), bool(data.contracts))]
+    rows += [("floor_cost", plan.floor_cost())]  # within purchase_cost, not a term of its own
+    rows += tail_risk_summary(plan, data)
+    rows += uncertainty_summary(plan)
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
@@ -208,12 +271,12 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
 
 def orders_frame(plan: Plan) -> pd.DataFrame:
     """The Orders sheet: the orders, then (with contracts) each contract delivery as a row naming its contract
-    (list_price its unit_price, no discount, no order_cost, not committed)."""
+    (list_price its unit_price, no discount, no order_cost, not committed, no floor_cost)."""
     orders = plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"}))
     if plan.deliveries is None:
         return orders
     deliveries = plan.deliveries.assign(list_price=plan.deliveries["unit_price"], discount=None, order_cost=0.0,
-                                        committed="no")
+                                        committed="no", floor_cost=0.0)
     return pd.concat([orders.assign(contract=None), deliveries[[*orders.columns, "contract"]]], ignore_index=True)
 
 
@@ -342,7 +405,7 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     book = openpyxl.Workbook(write_only=True)
     charts = ChartData()
     if plan is not None:
-        write_dashboard(book, plan, data, charts)
+        write_dashboard(book, expected_view(plan, data), data, charts)
     for spec in tables:
         write_table(book, spec)
     if plan is not None:

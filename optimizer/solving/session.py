@@ -24,6 +24,9 @@ from models import build_model
 from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
 from models.projects import force_build, forbidden
+from models.recourse import (
+    build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
+)
 from models.release import apply_serve_first
 from models.results import describe_conflicts, extract_plan, model_size
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
@@ -83,6 +86,8 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
     when the main solve ends. ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
     """
+    if with_recourse(data):
+        return recourse_plan(data, stages, clock, save_lp)
     with stages.stage("build"):
         model = build(data, previous_orders)
         start = first_start(model, data, previous_orders)
@@ -101,6 +106,24 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
     return dataclasses.replace(plan, analysis_budget=budget)
+
+
+def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float] = time.perf_counter,
+                  save_lp: Path | None = None) -> Plan:
+    """The plan with recourse (models/recourse.py): one copy of the model per scenario, orders shared until
+    the scenario is told apart; no re-plan against a previous plan (the pipeline refuses one)."""
+    with stages.stage("build"):
+        model = build_recourse_model(data)
+        if save_lp is not None:
+            write_lp(model, save_lp)
+    with stages.stage("solve"):
+        result = solve_model(model, data.settings.mip_gap, data.settings.time_limit_s, blocks=mineral_of)
+    budget = TimeBudget(data.settings.analysis_seconds, clock)
+    if result.status == INFEASIBLE:
+        return dataclasses.replace(Plan.empty(INFEASIBLE, result, conflicts(data, budget)), model_size=size_of(model))
+    if result.status == ERROR:
+        return Plan.empty(ERROR, result)
+    return dataclasses.replace(extract_recourse_plan(model, data, result), analysis_budget=budget)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
@@ -170,6 +193,47 @@ def project_value(data: PlanningData, plan: Plan, project: str, budget: TimeBudg
     decision = next((d for p, d in model.BUILD_SLOTS if p == project and model.Build[p, d].value > 0.5), None)
     note = "" if result.status == OPTIMAL else f"the re-solve stopped at a plan {100 * (result.gap or 0):.2g}% from its bound"
     return ProjectValue(project, built, result.objective * model.facts.money_unit, decision, note)
+
+
+def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget) -> tuple[float, float] | None:
+    """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
+    scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
+    of what is left of ``budget``; None when no plan is found in that time."""
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return None
+    alone = scenario_alone(data, scenario)
+    model = build(alone)
+    result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:
+        return None
+    plan = read_back(model, alone, result)
+    bound = plan.objective if result.bound is None else min(plan.objective, result.bound * model.facts.money_unit)
+    return plan.objective, bound
+
+
+def expected_value_plan_cost(data: PlanningData, budget: TimeBudget) -> tuple[float, float] | str:
+    """EEV: the expected cost, with recourse, of the plan made for the expected-value problem (models/recourse.py
+    expected_value_data) with its first-stage orders fixed; (cost, proven bound) in currency, or why not."""
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return no_time_left(budget)
+    average = expected_value_data(data)
+    model = build(average)
+    result = solve_model(model, average.settings.mip_gap, seconds, start=first_start(model, average), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return f"the expected-value problem has no plan ({result.message})"
+    fixed = with_first_stage(data, read_back(model, average, result).order_quantities())
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return no_time_left(budget)
+    model = build_recourse_model(fixed)
+    result = solve_model(model, fixed.settings.mip_gap, seconds, blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return f"the expected-value plan's first stage leaves no plan in some scenario ({result.message})"
+    cost = extract_recourse_plan(model, fixed, result).objective
+    bound = cost if result.bound is None else min(cost, result.bound * model.money_unit)
+    return cost, bound
 
 
 def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget) -> dict[Slot, float] | None:

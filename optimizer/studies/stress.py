@@ -70,6 +70,7 @@ class FixedOrder:
     mineral: str
     arrival_period: int
     quantity: float
+    scenario: str = ""  # a plan with recourse: the scenario whose order it is ("": every scenario's)
 
 
 @dataclass
@@ -111,7 +112,7 @@ def _float_or_none(value: object) -> float | None:
 
 def _orders(header: tuple[str, ...], rows: list[Row], data: PlanningData, problems: Problems,
             file: str) -> list[FixedOrder]:
-    missing = [c for c in ORDER_COLUMNS if c not in header]
+    missing = [c for c in ORDER_COLUMNS if c not in header and c not in LATER_ORDER_COLUMNS]
     if "arrival_period" not in header and "period" not in header:
         missing.append("arrival_period (or period)")
     if missing:
@@ -141,7 +142,12 @@ def _order(cells: dict, data: PlanningData, problems: Problems, where: dict) -> 
     if quantity < 0:
         problems.error("expected a quantity >= 0", column="quantity", value=quantity, **where)
         return None
-    return FixedOrder(supplier, mineral, arrival, quantity)
+    scenario = str(cells.get("scenario") or "").strip()
+    if scenario and scenario not in {k.name for k in data.all_scenarios}:
+        problems.error("expected base or a scenario of the input's Scenarios sheet", column="scenario",
+                       value=scenario, **where)
+        return None
+    return FixedOrder(supplier, mineral, arrival, quantity, scenario)
 
 
 def _arrival(cells: dict, supplier: str, mineral: str, data: PlanningData, problems: Problems,
@@ -195,22 +201,22 @@ class Exposure:
     penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
     target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
     loss: np.ndarray  # [K, C, T] supply_loss of each scenario
+    # A plan with recourse: [K + 1, M, C, T] each scenario's arrivals (base first), its orders and the shared
+    # ones; None when every scenario has the same orders (``arrivals``).
+    scenario_arrivals: np.ndarray | None = None
 
 
 def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
     """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
     minerals = tuple(data.minerals)
     countries = tuple(sorted(data.countries))
-    m_index = {m: i for i, m in enumerate(minerals)}
-    c_index = {c: i for i, c in enumerate(countries)}
+    arrivals = _arrival_array(data, [o for o in orders if not o.scenario], minerals, countries)
+    scenario_arrivals = None
+    if any(o.scenario for o in orders):  # recourse: each scenario's own orders besides the shared ones
+        scenario_arrivals = np.stack([
+            _arrival_array(data, [o for o in orders if o.scenario in ("", k.name)], minerals, countries)
+            for k in data.all_scenarios])
     periods = data.settings.num_periods
-    arrivals = np.zeros((len(minerals), len(countries), periods))
-    arrived: dict = defaultdict(float)
-    for order in orders:
-        arrived[order.supplier, order.mineral, order.arrival_period] += order.quantity
-    for (mineral, period), by_country in data.arriving_by_origin(arrived).items():  # by origin (Origins)
-        for country, quantity in by_country.items():
-            arrivals[m_index[mineral], c_index[country], period - 1] += quantity
     loss = np.zeros((len(data.scenarios), len(countries), periods))
     for k, scenario in enumerate(data.scenarios):
         for c, country in enumerate(countries):
@@ -221,7 +227,22 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
-        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss, scenario_arrivals)
+
+
+def _arrival_array(data: PlanningData, orders: list[FixedOrder], minerals: tuple[str, ...],
+                   countries: tuple[str, ...]) -> np.ndarray:
+    """[M, C, T]: ``orders`` and the pipeline arriving, before losses, by origin country (Origins)."""
+    m_index = {m: i for i, m in enumerate(minerals)}
+    c_index = {c: i for i, c in enumerate(countries)}
+    arrivals = np.zeros((len(minerals), len(countries), data.settings.num_periods))
+    arrived: dict = defaultdict(float)
+    for order in orders:
+        arrived[order.supplier, order.mineral, order.arrival_period] += order.quantity
+    for (mineral, period), by_country in data.arriving_by_origin(arrived).items():
+        for country, quantity in by_country.items():
+            arrivals[m_index[mineral], c_index[country], period - 1] += quantity
+    return arrivals
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -251,7 +272,7 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
     loss = np.zeros((count,) + exposure.loss.shape[1:])  # [S, C, T]
     for k in range(occurs.shape[1]):  # overlapping scenarios: the larger loss applies
         np.maximum(loss, occurs[:, k, None, None] * exposure.loss[k], out=loss)
-    arrivals = np.einsum("sct,mct->smt", 1.0 - loss, exposure.arrivals)  # [S, M, T]
+    arrivals = _arrivals_after_loss(exposure, occurs, 1.0 - loss)  # [S, M, T]
     stock = np.broadcast_to(exposure.initial_stock, (count, len(exposure.minerals))).copy()
     unmet = np.zeros_like(stock)
     below = np.zeros_like(stock)
@@ -261,6 +282,19 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
         stock = np.maximum(0.0, available)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
     return unmet, below
+
+
+def _arrivals_after_loss(exposure: Exposure, occurs: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """[S, M, T] what arrives in each sample: the plan's orders (with recourse, those of the sample's scenario:
+    exclusive sampling) times the share each country's arrivals keep."""
+    if exposure.scenario_arrivals is None:
+        return np.einsum("sct,mct->smt", kept, exposure.arrivals)
+    which = np.where(occurs.any(axis=1), occurs.argmax(axis=1) + 1, 0)  # 0: base
+    arrivals = np.zeros((occurs.shape[0], len(exposure.minerals), kept.shape[2]))
+    for scenario in np.unique(which):
+        chosen = which == scenario
+        arrivals[chosen] = np.einsum("sct,mct->smt", kept[chosen], exposure.scenario_arrivals[scenario])
+    return arrivals
 
 
 @dataclass(frozen=True)
@@ -362,7 +396,14 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
                 progress: Progress = quiet) -> StressResult:
-    """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named."""
+    """Simulate the chunks of samples where ``workers`` says; a chunk that fails twice is left out and named.
+
+    A plan with recourse (orders by scenario) is simulated under ``exclusive`` sampling only: each sample is
+    one scenario, whose orders the plan holds; ``independent`` is refused (InputRefused)."""
+    if prepared.exposure.scenario_arrivals is not None and mode != EXCLUSIVE:
+        raise InputRefused([Problem("error", "the plan's orders differ by scenario (Settings recourse yes), so "
+                                    "each sample must be one scenario; expected --sampling exclusive",
+                                    file=str(prepared.plan_path), sheet="Orders", column="scenario")])
     tasks = chunks(samples, seed, mode)
     progress(f"stress  {samples} sample(s) in {len(tasks)} chunk(s) on {workers.describe()}")
     started = time.perf_counter()

@@ -9,6 +9,7 @@ spaced values from FROM to TO, or a list ``a,b,c``):
     price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
                                                      --price-shock "gallium=1.0:2.0:5"
     capex          a project's capex (Projects)      --capex "Tennessee smelter=2e8:1.4e9:7"
+    cvar_weight    Settings.cvar_weight              --cvar-weight 0:2:5
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -20,7 +21,8 @@ validated ``PlanningData`` and the point, applies the point with
 ``dataclasses.replace``, builds, solves and measures the plan on the worker,
 and returns plain numbers. Measures per point: status, objective and its seven
 cost terms, ``cost_excluding_risk`` (objective - risk_cost: what the plan
-costs in money), expected unmet demand and expected shortfall (unmet demand +
+costs in money), ``expected_cost`` (objective - cvar_cost) and ``cvar`` (the CVaR of the
+plan's scenario costs at cvar_level: its tail risk), expected unmet demand and expected shortfall (unmet demand +
 stock below target, probability-weighted over the scenarios, summed over
 periods and minerals in their own units), ``value_weighted_risk`` (value-weighted
 supplier risk_score of the plan's orders, as on the Concentration sheet),
@@ -44,14 +46,17 @@ from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.results import ERROR, Plan, summary_terms
+from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
 CAPEX = "capex"
+CVAR_WEIGHT = "cvar_weight"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock", CAPEX: "--capex"}
+          PRICE_SHOCK: "--price-shock", CAPEX: "--capex", CVAR_WEIGHT: "--cvar-weight"}
+SETTING_KINDS = (RISK_WEIGHT, CVAR_WEIGHT)  # variations of one Settings value: no NAME=
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -72,17 +77,18 @@ class Variation:
     @property
     def column(self) -> str:
         """The column of the sweep table holding this variation's value."""
-        return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
-                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor",
-                CAPEX: f"{self.name} capex"}[self.kind]
+        if self.kind in SETTING_KINDS:
+            return self.kind
+        return {FUNDING: f"{self.name} amount", COUNTRY_SHARE: f"{self.name} max_share",
+                PRICE_SHOCK: f"{self.name} price factor", CAPEX: f"{self.name} capex"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
         if self.kind == FUNDING:
             source = replace(data.funding[self.name], amount=value)
             return replace(data, funding={**data.funding, self.name: source})
-        if self.kind == RISK_WEIGHT:
-            return replace(data, settings=replace(data.settings, risk_weight=value))
+        if self.kind in SETTING_KINDS:
+            return replace(data, settings=replace(data.settings, **{self.kind: value}))
         if self.kind == COUNTRY_SHARE:
             return replace(data, country_max_share={**data.country_max_share, self.name: value})
         if self.kind == CAPEX:
@@ -123,8 +129,8 @@ def _number(text: str) -> float:
 
 
 def parse_variation(kind: str, text: str) -> Variation:
-    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight."""
-    if kind == RISK_WEIGHT:
+    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight and cvar_weight."""
+    if kind in SETTING_KINDS:
         return Variation(kind, None, parse_values(text))
     name, equals, values = text.partition("=")
     if not equals or not name.strip():
@@ -138,6 +144,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
     known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals), CAPEX: list(data.projects),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
+              CVAR_WEIGHT: (0.0, "a cvar_weight >= 0"),
               COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
               CAPEX: (1e-12, "a capex > 0")}
     for variation in variations:
@@ -150,6 +157,8 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
         wrong = [v for v in variation.values if not low <= v <= high]
         if wrong:
             problems.append(f"{option} {variation.column}: found {wrong[0]:g}; expected {expected}")
+    if data.settings.recourse == "yes" and any(v.kind == CVAR_WEIGHT for v in variations):
+        problems.append("--cvar-weight with Settings recourse yes: risk aversion is not combined with recourse yet")
     columns = [v.column for v in variations]
     problems += [f"{column} is varied twice; expected one option per input"
                  for column in sorted({c for c in columns if columns.count(c) > 1})]
@@ -222,6 +231,8 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     """Cost terms, expected shortfall, value-weighted risk, country shares and money drawn of a plan."""
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in summary_terms(bool(data.projects), bool(data.contracts))}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
+    row["expected_cost"] = plan.objective - plan.costs.get("cvar_cost", 0.0)
+    row["cvar"] = plan_cvar(plan.orders, plan.funding, plan.stock, data)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())
@@ -342,11 +353,12 @@ def _said(row: dict, data: PlanningData) -> str:
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
                             country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
-                            capex: tuple[str, ...] = ()) -> list[Variation]:
+                            capex: tuple[str, ...] = (), cvar_weight: str | None = None) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
     asked += [(CAPEX, text) for text in capex]
+    asked += [(CVAR_WEIGHT, cvar_weight)] if cvar_weight else []
     variations = []
     for kind, text in asked:
         try:

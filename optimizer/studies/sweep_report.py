@@ -9,6 +9,7 @@ at every combination of the other varied inputs (one line each, at most
 
     funding        expected cost (objective) against the source's amount
     risk_weight    cost excluding risk_cost against value-weighted risk (the cost-risk frontier)
+    cvar_weight    expected cost against the CVaR of the scenario cost (the cost against tail risk frontier)
     country_share  expected cost against the country's max_share
     price_shock    the mineral's expected shortfall against the price factor
     capex          expected cost against the project's capex; the About sheet reads the break-even
@@ -29,7 +30,7 @@ from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
 from optimizer.studies.sweep import (
-    CAPEX, COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation,
+    CAPEX, COUNTRY_SHARE, CVAR_WEIGHT, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation,
 )
 
 MAX_LINES = 8
@@ -50,7 +51,7 @@ def sweep_tables(result: SweepResult) -> list[TableSpec]:
     """The sweep workbook's sheets as tables: Sweep, Shortfall by mineral and About, with their number formats."""
     table = sweep_frame(result)
     formats = {c: MONEY for c in table.columns if c in COST_TERMS or c.endswith(" spent")
-               or c in ("objective", "cost_excluding_risk", "spent")}
+               or c in ("objective", "cost_excluding_risk", "expected_cost", "cvar", "spent")}
     formats.update({c: SHARE for c in table.columns if c.endswith((" share", " max_share"))})
     formats.update({c: MONEY for c in table.columns if c.endswith(" amount")})
     formats.update({"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY,
@@ -174,6 +175,9 @@ def _axes(result: SweepResult, variation: Variation) -> tuple:
         return ("value_weighted_risk", "cost_excluding_risk", "Cost-risk frontier (risk_weight varied)",
                 "value-weighted supplier risk of the plan's orders", f"cost excluding risk_cost ({money})", MILLIONS,
                 "0.000")
+    if variation.kind == CVAR_WEIGHT:
+        return ("cvar", "expected_cost", "Cost against tail risk (cvar_weight varied)",
+                f"CVaR of the scenario cost ({money})", f"expected cost ({money})", MILLIONS, MILLIONS)
     if variation.kind == COUNTRY_SHARE:
         return (None, "objective", f"Expected cost against {variation.name}'s max_share",
                 f"{variation.name} max_share", f"expected cost ({money})", MILLIONS, "0%")

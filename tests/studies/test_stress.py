@@ -245,3 +245,33 @@ def test_origin_shares_split_arrivals_by_country(tmp_path):
                                                  [pytest.approx(2.8), pytest.approx(7)]]
     kept = ((1 - found.loss[0]) * found.arrivals[0]).sum(axis=0)
     assert kept[1] == pytest.approx(3)
+
+
+def test_a_plan_with_recourse_is_simulated_scenario_by_scenario_under_exclusive_sampling(tmp_path):
+    """Recourse, 3 periods, demand 4, 4, 4 from stock 5; S1 (Canada) and S2 (China), lead time 1, shortfall_penalty
+    50; 'China ban' (0.3) loses China's arrivals in periods 2-3, known from period 2. The plan's orders differ
+    by scenario from period 2; each scenario's simulated unmet demand is its Stock sheet's, and the independent
+    sampling, which may mix scenarios, is refused."""
+    sheets = base_sheets(num_periods=3)
+    sheets["Settings"]["recourse"] = "yes"
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 50,
+                           "holding_cost": 0.5}]
+    sheets["Suppliers"] = [{"supplier": "S1", "country": "Canada"}, {"supplier": "S2", "country": "China"}]
+    sheets["Offers"] = [{"supplier": "S1", "mineral": "ga", "unit_price": 12, "lead_time": 1, "max_per_period": 3},
+                        {"supplier": "S2", "mineral": "ga", "unit_price": 10, "lead_time": 1}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    sheets["Scenarios"] = [ban("China ban", 0.3, country="China") | {"last_period": 3}]
+    source = write_workbook(tmp_path / "recourse.xlsx", sheets)
+    result = run(source, tmp_path / "recourse_plan.xlsx", tmp_path)
+    assert set(result.plan.orders["scenario"]) > {""}, "the case has orders of one scenario"
+    data = result.data
+    fixed = exposure(data, read_plan_orders(result.output, data).orders)
+    unmet, _ = simulate(fixed, np.array([[False], [True]]))
+    planned = result.plan.stock.groupby("scenario")["unmet_demand"].sum()
+    assert unmet[:, 0] == pytest.approx([planned["base"], planned["China ban"]], abs=1e-6)
+    prepared = prepare_stress(result.output, source)
+    with pytest.raises(stress.InputRefused) as refused:
+        stress_test(prepared, 10, 0, INDEPENDENT, Workers(0))
+    assert "expected --sampling exclusive" in str(refused.value.problems[0])
+    exclusive = stress_test(prepared, 2000, 0, EXCLUSIVE, Workers(0))
+    assert exclusive.penalty.mean() == pytest.approx(result.plan.costs["penalty_cost"], rel=0.2, abs=1.0)

@@ -240,3 +240,25 @@ def test_an_unreachable_scheduler_is_an_error_not_a_traceback(budget_input, tmp_
                                        "tcp://127.0.0.1:9", "--output", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in result.stderr
+
+
+def test_cvar_frontier_trades_expected_cost_for_tail_risk(tmp_path):
+    """One period, 10 t of ga; C (China) at 8, K (Canada) at 12, shortfall_penalty 30; 'ban' (0.1) loses China.
+    cvar_weight 0: all from C, expected 80 + 0.1 x 300 = 110, CVaR_0.95 the ban's 380 (its 0.1 covers the
+    worst 5%). cvar_weight 1: all from K, 120 in every scenario (tests/models/test_model_risk_aversion.py)."""
+    sheets = base_sheets(1)
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 10}]
+    sheets["Minerals"][0]["shortfall_penalty"] = 30
+    sheets["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
+    sheets["Offers"] = [{"supplier": "C", "mineral": "ga", "unit_price": 8},
+                        {"supplier": "K", "mineral": "ga", "unit_price": 12}]
+    sheets["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 1,
+                            "last_period": 1}]
+    source = write_workbook(tmp_path / "tail.xlsx", sheets)
+    output = tmp_path / "tail_sweep.xlsx"
+    result = invoke("sweep", source, "--cvar-weight", "0:1:2", "--workers", 0, "--output", output)
+    assert result.exit_code == 0, result.output
+    rows = {r["cvar_weight"]: r for r in table(output)}
+    assert (rows[0]["expected_cost"], rows[0]["cvar"]) == pytest.approx((110, 380))
+    assert (rows[1]["expected_cost"], rows[1]["cvar"], rows[1]["cvar_cost"]) == pytest.approx((120, 120, 120))
+    assert len(openpyxl.load_workbook(output)["Charts"]._charts) == 1

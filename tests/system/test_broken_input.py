@@ -67,10 +67,10 @@ LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 14 columns (amounts, budgets, prices, agreed prices, costs, two penalties, capex; a contract's
-    unit_price and signing_cost); quantities: 13 columns (world_supply among them; a contract's max_per_period,
-    min_quantity and max_quantity)."""
-    assert len(LIMITED) == 27
+    """Money: 15 columns (amounts, budgets, prices, agreed prices, floor prices, costs, two penalties, capex; a
+    contract's unit_price and signing_cost); quantities: 13 columns (world_supply among them; a contract's
+    max_per_period, min_quantity and max_quantity)."""
+    assert len(LIMITED) == 28
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:

@@ -1,0 +1,225 @@
+"""Recourse (Settings.recourse: yes; issue 15, point 2): orders may differ by scenario once it is known.
+
+The scenario tree comes from the data. A scenario's data in a period are each country's supply_loss
+and each ScenarioPrices factor of orders placed then. What is known in period t if scenario k happens
+is its data in periods 1..t once k is known (from known_from[k], default 1), and base's data (none)
+before. Orders placed in period t are shared by scenarios whose histories agree in t: two scenarios
+share every decision up to the last period in which their data are the same, and known_from may delay
+a scenario's branching, never advance it.
+
+The model is one copy of the model of each scenario alone (``scenario_alone``: the workbook with that
+scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scenario[k]`` of one model:
+
+    minimise  sum over k of pi[k] x (the objective of Scenario[k])
+    x[k,o,t] = x[r,o,t], y[k,o,t] = y[r,o,t] (and the discount segment) for every k of the group of
+    period t whose first member is r (non-anticipativity)
+
+Each copy keeps every constraint of the contract, so funding amounts, budgets, onboarding, mix and
+market caps hold in every scenario, and costs are expected values. The order bounds of each copy are
+its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), so a shared
+order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
+with recourse (refused by the pipeline).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from models import build_model
+from models.ordering import hard_order_limits, order_upper_bounds
+from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
+from optimizer.contract.results import COST_TERMS, Plan, SolveResult
+
+YES = "yes"
+
+
+def with_recourse(data: PlanningData) -> bool:
+    """Whether Settings.recourse asks for orders that may differ by scenario."""
+    return data.settings.recourse == YES
+
+
+def scenario_alone(data: PlanningData, scenario: str) -> PlanningData:
+    """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse."""
+    settings = dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0, recourse="no")
+    alone = tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario)
+    single = dataclasses.replace(data, scenarios=alone, settings=settings)
+    if alone:
+        # Base, at probability 0 beside it, would only add stock variables that weigh nothing: the
+        # scenario is the workbook's only one (all_scenarios is a cached property of the frozen data).
+        single.__dict__["all_scenarios"] = alone
+    return single
+
+
+def period_data(data: PlanningData, scenario: Scenario, period: int) -> tuple:
+    """The scenario's data in ``period``: its losses and the price factors of orders placed then."""
+    losses = tuple(sorted({(d.country, scenario.loss(d.country, period)) for d in scenario.disruptions
+                           if d.first_period <= period <= d.last_period and d.supply_loss > 0}))
+    prices = tuple(sorted((row.mineral or "", row.country or "", row.factor) for row in data.scenario_prices
+                          if row.scenario == scenario.name and row.first_period <= period <= row.last_period))
+    return losses + prices
+
+
+def history(data: PlanningData, scenario: Scenario, period: int) -> tuple:
+    """What is known in ``period`` if ``scenario`` happens: its data in periods 1..period once it is known
+    (from known_from, default 1), else base's (none)."""
+    if period < (scenario.known_from or 1):
+        return tuple(() for _ in range(period))
+    return tuple(period_data(data, scenario, t) for t in range(1, period + 1))
+
+
+def information_groups(data: PlanningData) -> dict[int, list[tuple[str, ...]]]:
+    """period t -> the groups of scenario names whose orders placed in t are shared: those whose histories
+    agree (each group's first member, in the order of data.all_scenarios, is its representative)."""
+    groups: dict[int, list[tuple[str, ...]]] = {}
+    for period in data.periods:
+        by_history: dict[tuple, list[str]] = {}
+        for k in data.all_scenarios:
+            by_history.setdefault(history(data, k, period), []).append(k.name)
+        groups[period] = [tuple(names) for names in by_history.values()]
+    return groups
+
+
+def representative(data: PlanningData) -> dict[tuple[str, int], str]:
+    """(scenario, period) -> the scenario whose order of that period it shares (itself when it leads its group)."""
+    return {(name, period): group[0] for period, period_groups in information_groups(data).items()
+            for group in period_groups for name in group}
+
+
+def build_recourse_model(data: PlanningData) -> pyo.ConcreteModel:
+    """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised.
+
+    Each copy counts money in its own unit (models/scaling.py): its objective enters scaled to the first's.
+    """
+    model = pyo.ConcreteModel(name="critical_minerals_procurement_with_recourse")
+    names = [k.name for k in data.all_scenarios]
+    model.RECOURSE_SCENARIOS = pyo.Set(initialize=names, ordered=True)
+    model.Scenario = pyo.Block(model.RECOURSE_SCENARIOS)
+    unit = None
+    objective = 0.0
+    for k in data.all_scenarios:
+        alone = scenario_alone(data, k.name)
+        copy = build_model(alone, order_upper=order_upper_bounds(data, hard=hard_order_limits(alone)))
+        copy.objective.deactivate()
+        unit = unit or copy.facts.money_unit
+        objective += k.probability * copy.facts.money_unit / unit * copy.objective.expr
+        model.Scenario[k.name].transfer_attributes_from(copy)
+    model.money_unit = unit
+    model.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
+    _add_non_anticipativity(model, data)
+    return model
+
+
+def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    leader = representative(data)
+    pairs = []  # (scenario, slot) whose order must equal its leader's
+    slots = sorted({slot for k in data.all_scenarios for slot in model.Scenario[k.name].ORDER_SLOTS})
+    for k in data.all_scenarios:
+        for slot in slots:
+            if leader[k.name, slot[2]] != k.name:
+                pairs.append((k.name, slot))
+    model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=[(k,) + slot for k, slot in pairs])
+
+    def order_of(scenario: str, slot: Slot, variable: str) -> object:
+        """Order or IsOrdered of ``slot`` in the scenario's copy; 0 where the copy has no such slot."""
+        block = model.Scenario[scenario]
+        return getattr(block, variable)[slot] if slot in block.ORDER_SLOTS else 0.0
+
+    def con_shared_order(m, scenario, supplier, mineral, period):
+        """Orders placed before the scenario is told apart are its group's: x[k,o,t] = x[r,o,t]."""
+        slot = (supplier, mineral, period)
+        leader_scenario = leader[scenario, period]
+        return order_of(scenario, slot, "Order") == order_of(leader_scenario, slot, "Order")
+
+    def con_shared_placing(m, scenario, supplier, mineral, period):
+        """Placing an order before the scenario is told apart is its group's: y[k,o,t] = y[r,o,t]."""
+        slot = (supplier, mineral, period)
+        return order_of(scenario, slot, "IsOrdered") == order_of(leader[scenario, period], slot, "IsOrdered")
+
+    model.con_shared_order = pyo.Constraint(model.SHARED_ORDERS, rule=_skip_trivial(con_shared_order))
+    model.con_shared_placing = pyo.Constraint(model.SHARED_ORDERS, rule=_skip_trivial(con_shared_placing))
+
+
+def _skip_trivial(rule):
+    """A rule whose two sides are both absent (0 == 0) is skipped."""
+    def wrapped(m, *index):
+        relation = rule(m, *index)
+        return pyo.Constraint.Skip if relation is True else relation
+    wrapped.__doc__ = rule.__doc__
+    return wrapped
+
+
+def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: SolveResult) -> Plan:
+    """The plan of a solved recourse model: each scenario's copy read back (models/results.py extract_plan),
+    its orders and funding carrying the scenario (blank where every scenario has the same row), its own
+    Stock rows, and the expected cost terms (sum over k of pi[k] x the copy's)."""
+    from models.results import extract_plan, model_size
+
+    plans = {}
+    for k in data.all_scenarios:
+        alone = scenario_alone(data, k.name)
+        plans[k.name] = extract_plan(model.Scenario[k.name], alone, SolveResult(result.status, result.termination))
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    costs = {name: sum(probability[k] * plan.costs.get(name, 0.0) for k, plan in plans.items())
+             for name in COST_TERMS}
+    orders = _by_scenario({k: plan.orders for k, plan in plans.items()})
+    funding = _by_scenario({k: plan.funding for k, plan in plans.items()})
+    stock = pd.concat([plan.stock[plan.stock["scenario"] == k] for k, plan in plans.items()], ignore_index=True)
+    unit = model.money_unit
+    solve = dataclasses.replace(result, objective=None if result.objective is None else result.objective * unit,
+                                bound=None if result.bound is None else result.bound * unit)
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+
+
+def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The scenarios' rows in one table with a ``scenario`` column: a row every scenario has alike once,
+    blank (a shared order, or its funding), the others once per scenario with its name."""
+    rows: dict[tuple, list[str]] = {}
+    columns = next(iter(frames.values())).columns
+    for scenario, frame in frames.items():
+        for row in frame.itertuples(index=False):
+            rows.setdefault(tuple(row), []).append(scenario)
+    shared = [list(row) + [""] for row, names in rows.items() if len(names) == len(frames)]
+    own = [list(row) + [name] for row, names in rows.items() if len(names) < len(frames) for name in names]
+    table = pd.DataFrame(shared + own, columns=[*columns, "scenario"])
+    return table.sort_values(["scenario", *columns[:1]], kind="stable").reset_index(drop=True)
+
+
+def expected_value_data(data: PlanningData) -> PlanningData:
+    """The expected-value problem: every random datum replaced by its probability-weighted mean, one
+    scenario 'average' at probability 1 losing sum over k of pi[k] x loss[k,c,t] of each country's
+    arrivals, and every order priced at its expected price (PlanningData.expected_list_price: scenario
+    factors and floors); no recourse, risk-neutral."""
+    scenarios = data.all_scenarios
+    countries = sorted({d.country for k in scenarios for d in k.disruptions})
+    disruptions = tuple(
+        dataclasses.replace(next(d for k in scenarios for d in k.disruptions if d.country == country),
+                            first_period=t, last_period=t, supply_loss=mean)
+        for country in countries for t in data.periods
+        if (mean := sum(k.probability * k.loss(country, t) for k in scenarios)) > 0)
+    offers = {key: dataclasses.replace(offer, floor_price=None, prices={
+        t: data.expected_list_price((offer.supplier, offer.mineral, t)) for t in data.periods})
+        for key, offer in data.offers.items()}
+    settings = dataclasses.replace(data.settings, recourse="no", cvar_weight=0.0, change_penalty=0.0)
+    average = (Scenario("average", 1.0, disruptions),) if disruptions else ()
+    return dataclasses.replace(data, settings=settings, offers=offers, scenarios=average, scenario_prices=())
+
+
+def shared_periods(data: PlanningData) -> int:
+    """N: the periods 1..N whose orders every scenario shares (the first stage)."""
+    groups = information_groups(data)
+    return next((t - 1 for t in data.periods if len(groups[t]) > 1), data.settings.num_periods)
+
+
+def with_first_stage(data: PlanningData, orders: dict[Slot, float]) -> PlanningData:
+    """``data`` with the first stage decided: ``orders`` placed in periods 1..N (shared_periods) become
+    commitments (priced like any other order, but for agreed prices already committed) and no other
+    order is placed then."""
+    first = shared_periods(data)
+    commitments = {slot: q for slot, q in data.commitments.items() if slot[2] > first}
+    commitments.update({slot: q for slot, q in orders.items() if slot[2] <= first and q > 0})
+    prices = {slot: p for slot, p in data.commitment_prices.items() if slot in commitments}
+    return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
+                               frozen_periods=max(first, data.frozen_periods))

@@ -1,0 +1,77 @@
+"""Risk aversion: expected cost + cvar_weight x CVaR of the scenario cost (issue 15, point 4).
+
+Symbols
+    k                  a scenario with pi[k] > 0 (base and every Scenarios name)
+    cost[k]            the plan's cost if scenario k happens: purchases at k's prices
+                       (p[k,o,t] = max(floor_price, factor[k,o,t] x p[o,t]), after discount), order,
+                       onboarding, financing and risk costs (paid before any scenario is known, the
+                       same in every k), and k's holding and penalty costs
+    CvarThreshold      eta: free; at the optimum the alpha-quantile of cost (value at risk)
+    CvarExcess[k]      u[k] >= 0: how far cost[k] exceeds eta
+    cvar_weight        lambda (Settings), cvar_level alpha (Settings)
+
+    CVaR_alpha = eta + 1 / (1 - alpha) x sum over k of pi[k] x u[k],  u[k] >= cost[k] - eta, u[k] >= 0
+    cvar_cost  = lambda x CVaR_alpha   (registered as a cost term: the Summary's terms add up)
+
+Since sum over k of pi[k] x cost[k] is the contract's objective (the seven terms), the model
+minimises expected cost + lambda x CVaR. With cvar_weight 0 nothing is added: the model is
+exactly the one without this concern. The CVaR rows link minerals (every mineral's costs enter
+cost[k]); the block start of optimizer/solving/decompose.py treats eta and u as linking columns.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from models.ordering import purchase_at
+from optimizer.contract.data import PlanningData
+from optimizer.contract.scenario_costs import FIRST_STAGE_TERMS
+
+
+def add_risk_aversion(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Add eta, u[k], the excess rows and cvar_cost when Settings.cvar_weight > 0 (else nothing)."""
+    weight = data.settings.cvar_weight
+    if weight <= 0 or model.facts.elastic:
+        return
+    alpha = data.settings.cvar_level
+    scenarios = [k for k in data.all_scenarios if k.probability > 0]
+    model.CVAR_SCENARIOS = pyo.Set(initialize=[k.name for k in scenarios], ordered=True)
+    model.ScenarioCost = pyo.Expression(model.CVAR_SCENARIOS, rule=lambda m, k: scenario_cost(m, data, k))
+    model.CvarThreshold = pyo.Var(within=pyo.Reals)
+    model.CvarExcess = pyo.Var(model.CVAR_SCENARIOS, within=pyo.NonNegativeReals)
+
+    def con_cvar_excess(m, scenario):
+        """u[k] >= cost[k] - eta: the excess of scenario k's cost over the threshold."""
+        return m.CvarExcess[scenario] >= m.ScenarioCost[scenario] - m.CvarThreshold
+
+    model.con_cvar_excess = pyo.Constraint(model.CVAR_SCENARIOS, rule=con_cvar_excess)
+    cvar = model.CvarThreshold + sum(k.probability * model.CvarExcess[k.name] for k in scenarios) / (1.0 - alpha)
+    model.facts.cost_terms["cvar_cost"] = weight * cvar
+
+
+def scenario_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str):
+    """cost[k] in model money: the first-stage terms, purchases at k's prices, k's holding and penalty.
+
+    Purchases at k's prices are the expected purchase cost plus, on every slot whose price in k
+    differs from its expected price, (p[k,o,t] - expected price) x (1 - d) x x[o,t].
+    """
+    terms = model.facts.cost_terms
+    unit = model.facts.money_unit
+    cost = sum(terms.get(name, 0.0) for name in FIRST_STAGE_TERMS) + terms.get("purchase_cost", 0.0)
+    for slot in model.ORDER_SLOTS:
+        if slot in data.commitment_prices:
+            continue
+        difference = data.scenario_list_price(scenario, slot) - data.expected_list_price(slot)
+        if difference != 0.0:
+            cost += purchase_at(model, slot, difference)
+    for mineral, spec in data.minerals.items():
+        representative = model.facts.stock_scenario[scenario, mineral]  # the class sharing k's stock
+        for period in data.periods:
+            index = (representative, mineral, period)
+            cost += spec.holding_cost / unit * model.Stock[index]
+            if index in model.UNMET_INDEX:
+                cost += spec.shortfall_penalty / unit * model.Unmet[index]
+            if index in model.SHORTFALL_INDEX:
+                cost += spec.target_penalty / unit * model.Shortfall[index]
+    return cost
+

@@ -1,0 +1,62 @@
+"""Model size and solve time with and without recourse on generated workbooks (issue 15).
+
+    python scripts/benchmark_recourse.py --sizes M L --time-limit 600
+
+Each size is the generated workbook (optimizer/intake/generate.py) with 5 scenarios, each known from
+mid-horizon (known_from = T / 2 + 1), solved once with Settings recourse no and once with yes, to the
+workbook's mip_gap (1%: the issue's target) within --time-limit seconds. Prints one JSON line per solve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dict:
+    """Build and solve one size with ``recourse`` (yes or no); sizes, seconds, status and gap."""
+    import tempfile
+
+    from optimizer.intake.generate import SIZES, generate_sheets, write_sheets
+    from optimizer.pipeline import load
+    from optimizer.solving.session import plan_from_data
+    from optimizer.stages import Stages
+
+    size = dataclasses.replace(SIZES[size_name], scenarios=5)
+    sheets = generate_sheets(size, seed=0)
+    header, *rows = sheets["Scenarios"]
+    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, size.periods // 2 + 1] for row in rows]
+    path = write_sheets(Path(tempfile.mkdtemp(prefix="recourse_")) / f"{size_name}.xlsx", sheets)
+    data, _ = load(path)
+    settings = dataclasses.replace(data.settings, recourse=recourse, time_limit_s=time_limit, mip_gap=gap)
+    data = dataclasses.replace(data, settings=settings)
+    stages = Stages()
+    started = time.perf_counter()
+    plan = plan_from_data(data, stages)
+    return {"size": size_name, "dimensions": size.describe(), "recourse": recourse, **plan.model_size,
+            "build_s": round(stages.timings.get("build", 0.0), 2), "solve_s": round(stages.timings.get("solve", 0.0), 2),
+            "total_s": round(time.perf_counter() - started, 2), "status": plan.status,
+            "gap": plan.solve.gap, "objective": plan.objective}
+
+
+def main() -> None:
+    """Measure each size asked for, without and with recourse."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["M", "L"])
+    parser.add_argument("--time-limit", type=float, default=600.0)
+    parser.add_argument("--gap", type=float, default=0.01)
+    args = parser.parse_args()
+    for size in args.sizes:
+        for recourse in ("no", "yes"):
+            print(json.dumps(measure(size, recourse, args.time_limit, args.gap)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Recourse (Settings.recourse yes): orders may differ by scenario from the period it is told apart.
+
+Orders placed in period t are shared by scenarios that show the same data (losses, order-price factors;
+from known_from on) in every period up to t; each scenario keeps every limit of the contract; costs
+are expected values. Every plan here passes the independent checker (modelcase.solve), which checks each
+scenario's orders, funding and stock and the non-anticipativity of the orders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from modelcase import approx, demand, run_case, sheets, solve
+from workbooks import write_workbook
+
+from inputcheck import errors, only, read_and_validate
+from models import build_model
+from models.recourse import information_groups
+from models.results import model_size
+from optimizer.checker import check_result_workbook
+
+
+def orders_by_scenario(plan) -> dict[tuple[str, str, int], float]:
+    """{(scenario or "", supplier, period): quantity} of the plan's orders."""
+    return {(r.scenario, r.supplier, int(r.period)): float(r.quantity) for r in plan.orders.itertuples()
+            if r.quantity > 1e-7}
+
+
+def spike_book(holding: float) -> dict:
+    """S (Canada) at 10, 10 t of demand in period 3, holding_cost ``holding``; 'spike' (probability 0.25)
+    doubles the price of orders placed in period 3 (a Scenarios row without loss, ScenarioPrices x2)."""
+    book = sheets(3, Demand=demand(0, 0, 10))
+    book["Settings"]["recourse"] = "yes"
+    book["Minerals"][0]["holding_cost"] = holding
+    book["Scenarios"] = [{"scenario": "spike", "probability": 0.25, "country": "Canada", "first_period": 3,
+                          "last_period": 3, "supply_loss": 0}]
+    book["ScenarioPrices"] = [{"scenario": "spike", "first_period": 3, "last_period": 3, "factor": 2}]
+    return book
+
+
+@pytest.mark.parametrize(("holding", "ahead", "cost"), [(2.0, True, 120.0), (3.0, False, 125.0)])
+def test_a_price_spike_known_from_period_3_buys_ahead_when_spike_x_probability_exceeds_holding(
+        tmp_path, holding, ahead, cost):
+    """Waiting for period 3 costs 10 in base and 20 in 'spike': 10 + 0.25 x 10 = 12.5 a unit in expectation;
+    buying in period 2 (shared: the spike is not known yet) costs 10 + holding. Spike x probability = 2.5:
+    holding 2 buys 10 t ahead in period 2 (120); holding 3 waits, and each scenario buys in period 3 at its
+    own price: 0.75 x 100 + 0.25 x 200 = 125."""
+    plan = solve(tmp_path, spike_book(holding))
+    expected = {("", "S1", 2): approx(10)} if ahead else {("base", "S1", 3): approx(10), ("spike", "S1", 3): approx(10)}
+    assert orders_by_scenario(plan) == expected
+    assert plan.objective == approx(cost)
+
+
+def ban_book(num_periods: int = 3, known_from: int | None = None) -> dict:
+    """C (China) at 10, K (Canada) at 12, 10 t of demand in period 3, holding 3; 'ban' (0.1) loses China's
+    arrivals in period 3; shortfall_penalty 100. Buying ahead from C in period 2 costs 10 + 3 = 13 a unit."""
+    book = sheets(num_periods, Demand=demand(0, 0, 10))
+    book["Settings"]["recourse"] = "yes"
+    book["Minerals"][0]["holding_cost"] = 3
+    book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
+    book["Offers"] = [{"supplier": "C", "mineral": "ga", "unit_price": 10},
+                      {"supplier": "K", "mineral": "ga", "unit_price": 12}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 3,
+                          "last_period": 3, "known_from": known_from}]
+    return book
+
+
+def test_a_ban_known_when_it_bites_gets_no_first_stage_buying(tmp_path):
+    """Told apart in period 3: base buys C (100), ban buys K (120): 0.9 x 100 + 0.1 x 120 = 102, nothing
+    bought in periods 1-2 (C ahead costs 13 a unit against 10.2 in expectation), as base alone would."""
+    plan = solve(tmp_path, ban_book())
+    assert orders_by_scenario(plan) == {("base", "C", 3): approx(10), ("ban", "K", 3): approx(10)}
+    assert plan.objective == approx(102)
+
+
+def test_known_from_delays_the_branching(tmp_path):
+    """Horizon 4, the ban known only from period 4: the period-3 order is shared. C in period 3:
+    100 + 0.1 x 10 x 100 = 200, C in period 2: 130, K in period 3: 120: 10 t from K for both, 120 (not 102)."""
+    plan = solve(tmp_path, ban_book(4, known_from=4))
+    assert orders_by_scenario(plan) == {("", "K", 3): approx(10)}
+    assert plan.objective == approx(120)
+
+
+def test_the_tree_comes_from_the_data_and_known_from(tmp_path):
+    """Two bans of China from period 2 (one also of Canada from period 3), a price-only spike from period 3
+    known from period 4: period 1 shared; in 2 the bans leave base (with the spike); in 3 they part."""
+    book = ban_book(4)
+    book["Scenarios"] = [
+        {"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 2, "last_period": 4},
+        {"scenario": "wider", "probability": 0.1, "country": "China", "first_period": 2, "last_period": 4},
+        {"scenario": "wider", "probability": 0.1, "country": "Canada", "first_period": 3, "last_period": 4},
+        {"scenario": "spike", "probability": 0.1, "country": "China", "first_period": 1, "last_period": 1,
+         "supply_loss": 0, "known_from": 4}]
+    book["ScenarioPrices"] = [{"scenario": "spike", "first_period": 3, "last_period": 4, "factor": 1.5}]
+    data, _ = read_and_validate(write_workbook(tmp_path / "tree.xlsx", book))
+    assert information_groups(data) == {
+        1: [("base", "ban", "wider", "spike")], 2: [("base", "spike"), ("ban", "wider")],
+        3: [("base", "spike"), ("ban",), ("wider",)], 4: [("base",), ("ban",), ("wider",), ("spike",)]}
+
+
+def test_recourse_no_builds_todays_model(tmp_path):
+    """recourse no (the default) with known_from given: the same rows, columns and optimum as without."""
+    book = ban_book(4, known_from=4)
+    book["Settings"]["recourse"] = "no"
+    data, _ = read_and_validate(write_workbook(tmp_path / "no.xlsx", book))
+    plain = replace(data, scenarios=tuple(replace(k, known_from=None) for k in data.scenarios))
+    assert model_size(build_model(data)) == model_size(build_model(plain))
+    assert solve(tmp_path, book).objective == approx(120)
+
+
+def test_the_checker_finds_orders_that_anticipate(tmp_path):
+    """The plan of the ban known in period 3 (its own period-3 orders) checked against the same workbook
+    with known_from 4 (horizon 4): base and ban cannot be told apart in period 3, yet order differently."""
+    result = run_case(tmp_path, ban_book(4))
+    assert result.plan.objective == approx(102)
+    later = replace(result.data, scenarios=tuple(replace(k, known_from=4) for k in result.data.scenarios))
+    problems = check_result_workbook(result.output, later)
+    assert any("cannot be told apart in period 3" in p for p in problems), problems
+
+
+def test_the_checker_recomputes_each_scenarios_funding(tmp_path):
+    """F1 holds 110: base's 100 fits, ban's 120 does not; the plan gives ban what it can (110 / 12 t from K) and
+    the checker, given an amount of 100, finds ban's funding above it."""
+    book = ban_book()
+    book["Funding"][0]["amount"] = 110
+    result = run_case(tmp_path, book)
+    poorer = replace(result.data, funding={"F1": replace(result.data.funding["F1"], amount=100)})
+    problems = check_result_workbook(result.output, poorer)
+    assert any(p.startswith("scenario ban: source F1: pays 110") for p in problems), problems
+
+
+def test_risk_aversion_with_recourse_is_refused(tmp_path):
+    book = ban_book()
+    book["Settings"]["cvar_weight"] = 1
+    _, problems = read_and_validate(write_workbook(tmp_path / "both.xlsx", book))
+    assert len(errors(problems)) == 1
+    assert only(problems, "risk aversion is not combined with recourse yet").column == "cvar_weight"
+
+
+def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
+    book = ban_book(4, known_from=3)
+    book["Scenarios"].append(dict(book["Scenarios"][0], country="Canada", known_from=4))
+    _, problems = read_and_validate(write_workbook(tmp_path / "two.xlsx", book))
+    assert only(problems, "scenario 'ban' has different known_from on its rows (3, 4)").column == "known_from"
