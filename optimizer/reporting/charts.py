@@ -151,10 +151,11 @@ def axis(title: str | None = None, number_format: str | None = None, **options) 
             **({"num_format": number_format} if number_format else {}), "num_font": {"size": 8}, **options}
 
 
-def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData):
-    """Stock against target over time, in base and the mineral's worst scenario (none when never short)."""
+def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData, worst: dict | None = None):
+    """Stock against target over time, in base and the mineral's worst scenario (none when never short);
+    ``worst``: metrics.worst_scenarios of the plan, when already known."""
     unit = data.minerals[mineral].unit
-    worst = metrics.worst_scenarios(plan, data)[mineral].shown or BASE
+    worst = (worst or metrics.worst_scenarios(plan, data))[mineral].shown or BASE
     mine = plan.stock[plan.stock["mineral"] == mineral]
     stock = {(k, int(t)): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["stock"])}
     target = {int(t): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["target"]) if k == BASE}
@@ -304,7 +305,8 @@ def write_charts_sheet(book: Book, plan: Plan, data: PlanningData, charts: Chart
                              "mineral's orders", book.format(bold=True, font_size=12))
     sheet.fit_to_pages(1, 0)
     supply = metrics.supply(plan, data)
-    rows_of_charts = [[stock_chart(data, plan, m, charts), supplier_chart(data, supply, m, charts)]
+    worst = metrics.worst_scenarios(plan, data)
+    rows_of_charts = [[stock_chart(data, plan, m, charts, worst), supplier_chart(data, supply, m, charts)]
                       for m in data.minerals]
     sources = [spending_chart(data, plan, f, charts) for f in data.funding]
     rows_of_charts += [sources[i:i + 2] for i in range(0, len(sources), 2)]

@@ -94,9 +94,10 @@ class _Page:
                 self.add((lead if index == 0 else " " * len(lead)) + line)
 
 
-def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
+def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartData,
+                    concentration: pd.DataFrame | None = None) -> None:
     """Add the Dashboard: cost, funding, shortfall, stock, country mix, risk, what more buys, why short,
-    and what changed since the previous plan."""
+    and what changed since the previous plan (``concentration``: metrics.concentration_frame, if known)."""
     sheet = book.sheet("Dashboard", note="the plan on one page: cost (cash and notional), funding, shortfall, "
                                          "stock against target, countries, risk, what more buys, why short")
     for column, width in enumerate(WIDTHS):
@@ -107,7 +108,8 @@ def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartDat
     page = _Page(book, sheet)
     currency = data.settings.currency
     shortfall = metrics.shortfall_by_mineral(plan, data)
-    concentration = metrics.concentration_frame(plan, data)
+    if concentration is None:
+        concentration = metrics.concentration_frame(plan, data)
     shares = metrics.top_countries(metrics.country_shares(plan, data), COUNTRIES_SHOWN)
     _title(page, plan, data)
     _changes(page, plan)

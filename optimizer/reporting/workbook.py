@@ -308,7 +308,8 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     book = plan_book(path, data) if data is not None else Book(path)
     charts = ChartData(book)
     if plan is not None:
-        write_dashboard(book, plan, data, charts)
+        frames = {spec.title: spec.frame for spec in tables}
+        write_dashboard(book, plan, data, charts, frames.get("Concentration"))
     for spec in tables:
         write_table(book, spec)
     if plan is not None:

@@ -109,7 +109,8 @@ class Book:
 
     def __init__(self, path, currency: str = "", units: dict[str, str] | None = None,
                  period_label: Callable[[int], str] | None = None):
-        self.workbook = xlsxwriter.Workbook(str(path), dict(OPTIONS))
+        # in memory: no temporary file per part (a sheet in constant memory turns this off, see sheet())
+        self.workbook = xlsxwriter.Workbook(str(path), {**OPTIONS, "in_memory": True})
         self.currency = currency
         self.units = units or {}
         self.period_label = period_label
@@ -153,6 +154,7 @@ class Book:
             self.workbook.constant_memory = False
         if large:
             self._large.append(sheet)
+            self.workbook.in_memory = False  # read when the file is closed: its rows are in a temporary file
         sheet.set_landscape()
         sheet.set_paper(9)  # A4
         sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
@@ -181,13 +183,17 @@ class Book:
         if number_format == MONEY:
             return self.number(self.money(2 if column.endswith("price") and _has_cents(frame[column]) else 0))
         if column in PERIOD_COLUMNS and self.period_label is not None and number_format in (WHOLE, None):
-            return [self.number(self.period_format(v)) if _is_number(v) else None for v in frame[column]]
+            made = {}
+            for value in set(frame[column].dropna().tolist()):
+                if _is_number(value):
+                    made[value] = self.number(self.period_format(value))
+            return [made.get(value) for value in frame[column].tolist()]
         if number_format == QUANTITY:
             decimals = decimals_for(frame[column].head(5000).tolist())
             if "mineral" in frame.columns and self.units:
                 made = {unit: self.number(quantity_format(unit, decimals)) for unit in set(self.units.values())}
                 plain = self.number(quantity_format("", decimals))
-                return [made.get(self.units.get(m), plain) for m in frame["mineral"]]
+                return [made.get(self.units.get(m), plain) for m in frame["mineral"].tolist()]
             return self.number(quantity_format("", decimals))
         return self.number(number_format) if number_format else None
 
