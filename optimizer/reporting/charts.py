@@ -146,6 +146,11 @@ def rows_of(chart_height_cm: float) -> int:
     return int(chart_height_cm / ROW_CM) + 2
 
 
+def category_axis(**options) -> dict:
+    """An axis of categories (periods, minerals, countries): every label shown."""
+    return axis(interval_unit=1, **options)
+
+
 def axis(title: str | None = None, number_format: str | None = None, **options) -> dict:
     return {**({"name": title, "name_font": {"size": 9, "bold": False}} if title else {}),
             **({"num_format": number_format} if number_format else {}), "num_font": {"size": 8}, **options}
@@ -162,7 +167,7 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData,
     header = ["period", "stock (base)"] + ([f"stock ({worst})"] if worst != BASE else []) + ["target"]
     rows = [[period_label(data, t), stock[BASE, t]] + ([stock[worst, t]] if worst != BASE else []) + [target[t]]
             for t in data.periods]
-    quantity = quantity_format(unit, 1)
+    quantity = quantity_format(unit)
     block = charts.block(f"Stock of {mineral} ({unit})", header, rows, [None] + [quantity] * (len(header) - 1))
     chart = charts.chart("line")
     colours = STOCK_COLOURS if worst != BASE else (STOCK_COLOURS[0], STOCK_COLOURS[2])
@@ -170,7 +175,7 @@ def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData,
     for column, colour, dash in zip(range(2, block.columns + 1), colours, dashes):
         chart.add_series(block.series(column, line={"color": colour, "width": 1.75, "dash_type": dash},
                                       smooth=False))
-    chart.set_x_axis(axis())
+    chart.set_x_axis(category_axis())
     chart.set_y_axis(axis(unit, "#,##0.#", major_gridlines={"visible": False}))
     finish(chart, f"{mineral}: stock against target")
     return chart
@@ -192,7 +197,7 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
         line.add_series(block.series(3, line={"color": "#C00000", "dash_type": "dash", "width": 1.75},
                                      marker={"type": "none"}, smooth=False))
         bars.combine(line)
-    bars.set_x_axis(axis())
+    bars.set_x_axis(category_axis())
     bars.set_y_axis(axis(data.settings.currency, MILLIONS))
     finish(bars, f"{source}: spent per period" + (" against budget" if budgets else ""))
     return bars
@@ -213,7 +218,7 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData):
     for index, column in enumerate(range(2, block.columns + 1)):
         chart.add_series(block.series(column, fill={"color": PALETTE[index % len(PALETTE)]}, gap=40, overlap=100))
     chart.set_x_axis(axis(number_format="0%"))
-    chart.set_y_axis(axis(reverse=True))  # minerals top to bottom as in the sheets
+    chart.set_y_axis(category_axis(reverse=True))  # minerals top to bottom as in the sheets
     finish(chart, f"{by.capitalize()} mix of each mineral's orders", width=2 * CHART_WIDTH_CM,
            height=max(CHART_HEIGHT_CM, 1.5 + 0.8 * len(rows), 0.5 * len(holders)), legend="right")
     return chart
@@ -228,14 +233,14 @@ def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, chart
     rows = [[f"{r.supplier} ({r.country})", float(r.pipeline), float(r.plan)] for r in mine.itertuples()]
     if not rows:
         rows = [["no supply", 0.0, 0.0]]
-    quantity = quantity_format(unit, 1)
+    quantity = quantity_format(unit)
     block = charts.block(f"Supply of {mineral} by supplier ({unit})", ["supplier", "pipeline", "plan's orders"], rows,
                          [None, quantity, quantity])
     chart = charts.chart("bar", "stacked")
     chart.add_series(block.series(2, fill={"color": "#A5A5A5"}, overlap=100))
     chart.add_series(block.series(3, fill={"color": "#2E75B6"}, overlap=100))
     chart.set_x_axis(axis(unit, "#,##0.#"))
-    chart.set_y_axis(axis(reverse=True))
+    chart.set_y_axis(category_axis(reverse=True))
     finish(chart, f"{mineral}: supply by supplier ({unit})")
     return chart
 
@@ -250,7 +255,7 @@ def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData, 
     chart = charts.chart("column", "stacked")
     for index, column in enumerate(range(2, block.columns + 1)):
         chart.add_series(block.series(column, fill={"color": PALETTE[index % len(PALETTE)]}, overlap=100))
-    chart.set_x_axis(axis())
+    chart.set_x_axis(category_axis())
     chart.set_y_axis(axis(data.settings.currency, MILLIONS))
     finish(chart, "Spending per period by funding source", height=height)
     return chart
@@ -266,7 +271,7 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
     chart = charts.chart("column")  # countries along the bottom: every name shows
     chart.add_series(block.series(2, fill={"color": "#A5A5A5"}))
     chart.add_series(block.series(3, fill={"color": "#1F3864"}))
-    chart.set_x_axis(axis(num_font={"size": 8, "rotation": -30}))
+    chart.set_x_axis(category_axis(num_font={"size": 8, "rotation": -30}))
     chart.set_y_axis(axis(number_format="0%"))
     finish(chart, "Share of supply value by country (after the plan, largest first)", height=height)
     return chart
@@ -286,7 +291,7 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     for column, colour in ((2, "#C00000"), (3, "#F4B183")):
         chart.add_series(block.series(column, fill={"color": colour}, overlap=100))
     chart.set_x_axis(axis(data.settings.currency, MILLIONS))
-    chart.set_y_axis(axis(reverse=True))
+    chart.set_y_axis(category_axis(reverse=True))
     finish(chart, "Expected shortfall penalty by mineral (notional)", height=height)
     return chart
 

@@ -53,7 +53,7 @@ class _Page:
             "section": book.format(bold=True, font_size=12, font_color="#1F3864"),
             "note": book.format(italic=True, font_color="#595959"),
             "bold": book.format(bold=True),
-            "header": book.format(bold=True, font_color="white", bg_color="#1F3864", align="right"),
+            "header": book.format(bold=True, font_color="white", bg_color="#1F3864", align="right", indent=1),
             "header text": book.format(bold=True, font_color="white", bg_color="#1F3864"),
         }
 
@@ -152,7 +152,7 @@ def _title(page: _Page, plan: Plan, data: PlanningData) -> None:
 def _changes(page: _Page, plan: Plan) -> None:
     """A re-plan: what moved since the previous plan (costs, order counts, why), from the Changes sheet."""
     changes = plan.changes
-    if changes is None:
+    if changes is None or changes.previous_label is None:  # a first plan: nothing to compare
         return
     page.section(f"Since the previous plan ({changes.previous_label or 'none found'})")
     frame = changes.frame
@@ -174,13 +174,14 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     formats = (None, money, SHARE)
     page.section("Expected cost", "", currency, "share")
     for title, terms in (("Cash costs (paid or held)", CASH_TERMS),
-                         ("Notional penalties (weights, nobody is paid)", NOTIONAL_TERMS)):
+                         ("Notional (risk, shortfall)", NOTIONAL_TERMS)):
         subtotal = sum(plan.costs.get(name, 0.0) for name in terms)
         page.add(title, subtotal, subtotal / total if total else None, style="bold", formats=formats)
         for name in terms:
             value = plan.costs.get(name, 0.0)
             page.add("   " + COST_LABELS[name], value, value / total if total else None, formats=formats)
-    page.add("Total expected cost (the objective)", total, 1.0 if total else None, style="bold", formats=formats)
+    page.add("Total expected cost (objective)", total, 1.0 if total else None, style="bold", formats=formats)
+    page.add("Notional terms weigh supplier risk and shortfall: nobody is paid them.", style="note")
 
 
 def _stock_lines(page: _Page, plan: Plan, data: PlanningData, charts: ChartData) -> None:
@@ -202,21 +203,21 @@ def _stock_lines(page: _Page, plan: Plan, data: PlanningData, charts: ChartData)
     above_block = charts.block("Stock less target per mineral, base scenario (Dashboard sparklines)",
                                ["mineral"] + periods, [[m] + a for m, _, a, _ in rows])
     page.section(f"Stock against target over {periods[0]} to {periods[-1]} (base scenario)", "mineral", "stock",
-                 "above (below) target", "at the end")
+                 "vs target", "at the end")
     sheet = page.sheet
     for index, (mineral, _, above, last) in enumerate(rows):
         unit = data.minerals[mineral].unit
-        page.add(mineral, None, None, last, formats=(None, None, None, quantity_format(unit, 1)))
+        page.add(mineral, None, None, last, formats=(None, None, None, quantity_format(unit)))
         row = page.row - 1
         for column, block, options in (
-                (1, stock_block, {"type": "line", "markers": False, "series_color": "#1F3864"}),
+                (1, stock_block, {"type": "column", "series_color": "#1F3864"}),
                 (2, above_block, {"type": "column", "negative_points": True, "series_color": "#7F7F7F",
                                   "negative_color": "#C00000"})):
             data_row = block.header_row + index  # 0-based row of this mineral's numbers
             last_column = chart_module.column_letter(block.columns - 1)
             sheet.add_sparkline(row, column, {
                 "range": f"'{chart_module.DATA_SHEET}'!$B${data_row + 1}:${last_column}${data_row + 1}", **options})
-    page.add("Grey columns: periods at or above target; red: below it.", style="note")
+    page.add("Stock per period; against target, grey above it and red below it.", style="note")
 
 
 def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
@@ -239,7 +240,7 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
         return
     money = page.book.money()
     for row in short.itertuples():
-        quantity = quantity_format(row.unit, 1)
+        quantity = quantity_format(row.unit)
         page.add(row.mineral, row.expected_unmet_demand, row.unmet_penalty,
                  row.expected_below_target, row.target_penalty, row.worst_scenario,
                  formats=(None, quantity, money, quantity, money))

@@ -16,7 +16,7 @@ from optimizer.contract.data import PlanningData
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.files import write_atomically
 from optimizer.reporting.about import about_spec
-from optimizer.reporting.charts import Block, ChartData, axis, finish, place_rows
+from optimizer.reporting.charts import Block, ChartData, axis, category_axis, finish, place_rows
 from optimizer.reporting.workbook import TableSpec, plan_book, write_table
 
 CHARTS_PER_ROW = 2
@@ -85,7 +85,7 @@ def bar_chart(charts: ChartData, block: Block, title: str, y_title: str, y_forma
     chart = charts.chart("column")
     for index, column in enumerate(range(2, block.columns + 1)):
         chart.add_series(block.series(column, fill={"color": COLOURS[index % len(COLOURS)]}))
-    chart.set_x_axis(axis())
+    chart.set_x_axis(category_axis())
     chart.set_y_axis(axis(y_title, y_format))
     finish(chart, title)
     return chart

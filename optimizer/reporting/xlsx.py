@@ -78,26 +78,18 @@ def money_format(currency: str, decimals: int = 0) -> str:
     return f'{number}" {_quoted(currency)}"' if currency else number
 
 
-def quantity_format(unit: str, decimals: int) -> str:
-    """A quantity with ``decimals`` decimals and its unit: #,##0.0" t"."""
+def quantity_format(unit: str, decimals: int | None = None) -> str:
+    """A quantity in its unit: with ``decimals`` decimals, or (None) decimals by its size: 1,234 t, 12.3 t,
+    0.25 t (Excel's conditional sections, so every cell shows about three significant figures)."""
+    suffix = f'" {_quoted(unit)}"' if unit else ""
+    if decimals is None:
+        return f"[>=100]#,##0{suffix};[>=1]#,##0.0{suffix};#,##0.00{suffix}"
     number = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return f'{number}" {_quoted(unit)}"' if unit else number
+    return number + suffix
 
 
 def _quoted(text: str) -> str:
     return text.replace('"', "'")
-
-
-def decimals_for(values) -> int:
-    """Decimals that show a column's typical size to about three significant figures (0 to 3)."""
-    sizes = sorted(abs(v) for v in values if isinstance(v, (int, float)) and v == v and v not in (0, True, False)
-                   and math.isfinite(v))
-    if not sizes:
-        return 0
-    typical = sizes[len(sizes) // 2]
-    if all(float(v).is_integer() for v in sizes[:1000]):
-        return 0
-    return 0 if typical >= 100 else 1 if typical >= 10 else 2 if typical >= 0.1 else 3
 
 
 class Book:
@@ -137,9 +129,11 @@ class Book:
         """The format of a text cell: indented one character, so it never touches a number before it."""
         return self.format(indent=1, **properties)
 
-    def header(self):
-        return self.format(bold=True, font_color="white", bg_color=HEADER_COLOUR, align="center",
-                           valign="vcenter", text_wrap=True, border=1)
+    def header(self, numbers: bool = False):
+        """A header cell: white on dark blue, wrapped; over numbers right-aligned, over text indented."""
+        place = {"align": "right"} if numbers else {"indent": 1}
+        return self.format(bold=True, font_color="white", bg_color=HEADER_COLOUR, valign="vcenter",
+                           text_wrap=True, **place)
 
     def money(self, decimals: int = 0) -> str:
         return money_format(self.currency, decimals)
@@ -189,12 +183,11 @@ class Book:
                     made[value] = self.number(self.period_format(value))
             return [made.get(value) for value in frame[column].tolist()]
         if number_format == QUANTITY:
-            decimals = decimals_for(frame[column].head(5000).tolist())
             if "mineral" in frame.columns and self.units:
-                made = {unit: self.number(quantity_format(unit, decimals)) for unit in set(self.units.values())}
-                plain = self.number(quantity_format("", decimals))
+                made = {unit: self.number(quantity_format(unit)) for unit in set(self.units.values())}
+                plain = self.number(quantity_format(""))
                 return [made.get(self.units.get(m), plain) for m in frame["mineral"].tolist()]
-            return self.number(quantity_format("", decimals))
+            return self.number(quantity_format(""))
         return self.number(number_format) if number_format else None
 
     def period_format(self, period) -> str:
@@ -244,7 +237,9 @@ def write_table(book: Book, spec: TableSpec) -> None:
     for index, (column, width) in enumerate(zip(frame.columns, widths)):
         sheet.set_column(index, index, width, wrap_format if column in spec.wide else None)
     sheet.set_row(0, 30 if any(len(c) > w for c, w in zip(columns, widths)) else None)
-    sheet.write_row(0, 0, columns, book.header())
+    headers = [book.header(numbers=_numeric(frame[column])) for column in frame.columns]
+    for index, (column, header) in enumerate(zip(columns, headers)):
+        sheet.write_string(0, index, column, header)
     sheet.freeze_panes(1, 0)
     sheet.repeat_rows(0)
     print_columns(sheet, frame, widths)
@@ -287,7 +282,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
                             book.format(num_format="yyyy-mm-dd", indent=1))
         if tallest > 1:
             sheet.set_row(row_index, 15 * tallest)
-    _as_table(sheet, spec, columns, len(frame), large)
+    _as_table(sheet, spec, columns, headers, len(frame), large)
 
 
 def _key_value_formats(book: Book, frame: pd.DataFrame, spec: TableSpec, columns: list[str]) -> list:
@@ -296,16 +291,19 @@ def _key_value_formats(book: Book, frame: pd.DataFrame, spec: TableSpec, columns
     formats: list = [None] * len(columns)
     per_row = []
     for key in frame[columns[0]]:
-        chosen = spec.key_formats(str(key))
-        if chosen == MONEY:
-            per_row.append(book.number(book.money(2)))
-        else:
-            per_row.append(book.number(chosen) if chosen else None)
+        chosen = spec.key_formats(str(key))  # left-aligned after the key: a column of text and numbers
+        chosen = book.money(2) if chosen == MONEY else chosen
+        per_row.append(book.number(chosen, align="left", indent=1))
     formats[value_at] = per_row
     return formats
 
 
-def _as_table(sheet, spec: TableSpec, columns: list[str], rows: int, large: bool) -> None:
+def _numeric(series: pd.Series) -> bool:
+    """Whether a column holds numbers (its header then sits over them, right-aligned)."""
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _as_table(sheet, spec: TableSpec, columns: list[str], headers: list, rows: int, large: bool) -> None:
     if not columns:
         return
     last_column = len(columns) - 1
@@ -317,7 +315,7 @@ def _as_table(sheet, spec: TableSpec, columns: list[str], rows: int, large: bool
         return
     sheet.add_table(0, 0, rows, last_column, {
         "name": table_name(spec.title), "style": "Table Style Medium 2", "autofilter": True,
-        "columns": [{"header": column, "header_format": None} for column in columns]})
+        "columns": [{"header": column, "header_format": header} for column, header in zip(columns, headers)]})
 
 
 def table_name(title: str) -> str:
@@ -350,7 +348,7 @@ def print_columns(sheet, frame: pd.DataFrame, widths: list[float], keys: int | N
     if keys is None:
         keys = 0
         for column in frame.columns:
-            if frame[column].dtype != object or keys == 3 or sum(widths[:keys + 1]) >= PAGE_WIDTH / 3:
+            if _numeric(frame[column]) or keys == 3 or sum(widths[:keys + 1]) >= PAGE_WIDTH / 3:
                 break
             keys += 1
     if keys:

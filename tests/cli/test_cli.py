@@ -100,7 +100,7 @@ def test_output_over_an_input_is_refused(small_input):
 def test_validate_reports_a_valid_input(small_input):
     result = invoke("validate", small_input)
     assert result.exit_code == 0
-    assert "valid: 1 minerals" in result.stderr
+    assert "valid: 1 mineral," in result.stderr  # singular: "1 scenarios" read badly
 
 
 def test_missing_input_exits_2(tmp_path):

@@ -54,11 +54,11 @@ def test_dashboard_shows_cost_funding_shortfall_countries_risk_and_the_largest_r
                     "Value-weighted supplier risk (0 safest, 1 riskiest)", "Largest risks"):
         assert heading in text
     cells = {row[0].value: [c.value for c in row[1:]] for row in book["Dashboard"].iter_rows() if row[0].value}
-    assert cells["Total expected cost (the objective)"][0] == pytest.approx(result.plan.objective)
+    assert cells["Total expected cost (objective)"][0] == pytest.approx(result.plan.objective)
     costs = result.plan.costs
     cash = sum(costs[k] for k in ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost", "holding_cost"))
     assert cells["Cash costs (paid or held)"][0] == pytest.approx(cash)
-    assert cells["Notional penalties (weights, nobody is paid)"][0] == pytest.approx(costs["risk_cost"]
+    assert cells["Notional (risk, shortfall)"][0] == pytest.approx(costs["risk_cost"]
                                                                                    + costs["penalty_cost"])
     assert cells["F1"][0] == pytest.approx(float(result.plan.funding["amount"].sum()))
     # ge (2.75 kg short at 50) costs more than ga (0.42 t short at 100): it comes first
