@@ -122,8 +122,10 @@ def _comment(ws, row: int, column: int, text: str) -> None:
 
 
 def _width(column: Column) -> int:
+    if column.name in ("unit", "currency", "period_unit"):
+        return len(column.name) + 4
     wide = column.kind in (schema.TEXT, schema.LIST)
-    return max(28 if wide else 12, len(column.name) + 4)
+    return max(26 if wide else 10, len(column.name) + 3)
 
 
 def _table_sheet(book: Book, sheet: Sheet, rows: list[dict]) -> None:
@@ -164,8 +166,9 @@ def _write_value(book: Book, ws, row: int, column: int, value) -> None:
         ws.write_datetime(row, column, datetime(value.year, value.month, value.day), book.format(num_format=DATE))
     elif isinstance(value, str):
         ws.write_string(row, column, value, book.text())
-    else:
-        ws.write_number(row, column, value)
+    else:  # thousands separated (5,000,000), the value as typed
+        ws.write_number(row, column, value, book.number("#,##0") if abs(value) >= 1000 and value == int(value)
+                        else None)
 
 
 def _settings_sheet(book: Book, sheet: Sheet, examples: bool) -> None:

@@ -53,7 +53,8 @@ def provenance(data: PlanningData | None = None) -> list[tuple[str, object]]:
             rows.append(("input_sha256 (all files)", data.input_sha256))
         for field in dataclasses.fields(data.settings):
             value = getattr(data.settings, field.name)
-            rows.append((f"setting {field.name}", value if isinstance(value, (int, float, str)) else str(value)))
+            shown = "not set" if value is None else value if isinstance(value, (int, float, str)) else str(value)
+            rows.append((f"setting {field.name}", shown))
     rows += [
         ("command", command_line()),
         ("engine_version", __version__),
@@ -71,4 +72,4 @@ def about_spec(book: Book, data: PlanningData | None = None, rows: list[tuple[st
     sheets = [(f"sheet {title}", note) for title, note in book.about]
     sheets.append((f"sheet {ABOUT}", ABOUT_NOTE))
     frame = pd.DataFrame([*rows, *provenance(data), *sheets], columns=["key", "value"])
-    return TableSpec(ABOUT, frame, {}, wide=("value",))
+    return TableSpec(ABOUT, frame, {}, wide=("value",), key_formats=lambda key: None)

@@ -43,9 +43,11 @@ SECONDS = "0.00"
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
            "nan_inf_to_errors": False}
 LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; written in constant memory
-WIDEST = 90  # characters: a sentence column wraps beyond this
+WIDEST = 64  # characters: a sentence column wraps beyond this
 NARROWEST = 8
-PAGE_WIDTH = 150  # characters of column width that print on a landscape A4 page at about 90%
+# Characters of column width that print on a landscape A4 page at 90% (LibreOffice's fonts are wider than
+# Calibri: it needs this margin).
+PAGE_WIDTH = 125
 HEADER_COLOUR = "#1F3864"
 PERIOD_COLUMNS = ("period", "arrival_period", "first_period", "last_period")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "AUD": "A$", "CAD": "C$"}
@@ -67,6 +69,9 @@ class TableSpec:
     wide: tuple[str, ...] = ()  # columns of sentences: wrapped at WIDEST characters
     # Key/value sheets (columns key, value): the number format of each value, chosen by its key.
     key_formats: Callable[[str], str | None] | None = None
+    # The identifying columns repeated on every printed page of a sheet too wide for one (None: the
+    # leading text columns).
+    keys: int | None = None
 
 
 def money_format(currency: str, decimals: int = 0) -> str:
@@ -123,11 +128,12 @@ class Book:
         """The format of a number cell: right-aligned with ``number_format`` (General when None)."""
         if number_format:
             properties["num_format"] = number_format
-        return self.format(**properties)
+        return self.format(valign="top", **properties)
 
     def text(self, **properties):
-        """The format of a text cell: indented one character, so it never touches a number before it."""
-        return self.format(indent=1, **properties)
+        """The format of a text cell: indented one character, so it never touches a number before it; at the
+        top of its row, beside a wrapped sentence."""
+        return self.format(indent=1, valign="top", **properties)
 
     def header(self, numbers: bool = False):
         """A header cell: white on dark blue, wrapped; over numbers right-aligned, over text indented."""
@@ -233,7 +239,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
     sheet = book.sheet(spec.title, large=large, note=spec.note)
     widths = [_width(book, frame, column, spec) for column in frame.columns]
     text_format = book.text()
-    wrap_format = book.text(text_wrap=True, valign="top")
+    wrap_format = book.text(text_wrap=True)
     for index, (column, width) in enumerate(zip(frame.columns, widths)):
         sheet.set_column(index, index, width, wrap_format if column in spec.wide else None)
     sheet.set_row(0, 30 if any(len(c) > w for c, w in zip(columns, widths)) else None)
@@ -242,7 +248,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
         sheet.write_string(0, index, column, header)
     sheet.freeze_panes(1, 0)
     sheet.repeat_rows(0)
-    print_columns(sheet, frame, widths)
+    print_columns(sheet, frame, widths, spec.keys)
     rows = frame.astype(object).to_numpy().tolist()
     if spec.key_formats is not None and "value" in columns:
         cell_formats = _key_value_formats(book, frame, spec, columns)
@@ -274,7 +280,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
                     continue
                 if wide[column_index]:
                     write_string(row_index, column_index, value, wrap_format)
-                    tallest = max(tallest, math.ceil(len(value) / max(widths[column_index] - 2, 1)))
+                    tallest = max(tallest, math.ceil(len(value) / max(widths[column_index] - 8, 1)))
                 else:
                     write_string(row_index, column_index, value, text_format)
             else:
@@ -330,8 +336,8 @@ def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
     sample = frame[column].head(500).tolist()
     longest = max([0] + [len(book.shown(v, number_format, str(column))) for v in sample])
     header = len(str(column))
-    if header > max(longest, 12):  # a long header wraps on two lines rather than widen its column
-        header = math.ceil(header / 2) + 1
+    if " " in str(column) and header > max(longest, 12):  # wraps at a space rather than widen its column
+        header = max(math.ceil(header / 2) + 1, max(len(word) for word in str(column).split()))
     if column in spec.wide:
         return min(WIDEST, max(30, longest + 2))
     return min(60, max(NARROWEST, longest + 3, header + 2))

@@ -25,7 +25,7 @@ from optimizer.contract.results import COST_TERMS
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
-from optimizer.studies.sweep import COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation
+from optimizer.studies.sweep import COUNTRY_SHARE, readable, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation
 
 MAX_LINES = 8
 MILLIONS = '#,##0,,"M"'
@@ -51,12 +51,14 @@ def sweep_tables(result: SweepResult) -> list[TableSpec]:
                     "value_weighted_risk": "0.000", "mip_gap": "0.00%", "solve_seconds": "0.00", "attempts": WHOLE})
     money = result.data.settings.currency
     return [
-        TableSpec("Sweep", table, formats, f"one row per point of the grid: the varied inputs, status, the expected "
-                                           f"cost and its terms (money in {money}), shortfall, risk, country shares"),
+        TableSpec("Sweep", table, formats, keys=1 + len(result.variations),
+                  note=f"one row per point of the grid: the varied inputs, status, the expected cost and its terms "
+                       f"(money in {money}), shortfall, risk, country shares"),
         TableSpec("Shortfall by mineral", shortfall_frame(result),
                   {"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY,
                    **{v.column: formats.get(v.column) for v in result.variations}},
-                  "per point and mineral: expected shortfall (unmet demand + stock below target) in its unit"),
+                  "per point and mineral: expected shortfall (unmet demand + stock below target) in its unit",
+                  keys=2 + len(result.variations)),
     ]
 
 
@@ -105,18 +107,6 @@ def _describe(variation: Variation) -> str:
     return target + ", ".join(readable(v) for v in variation.values)
 
 
-def readable(value: float) -> str:
-    """A varied value as a reader writes it: 333.3M, 2.5B, 1,500, 0.65."""
-    size = abs(value)
-    if size >= 1e9:
-        return f"{value / 1e9:,.4g}B"
-    if size >= 1e6:
-        return f"{value / 1e6:,.4g}M"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
 # --- frontier charts ---------------------------------------------------------------------------
 
 def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData):
@@ -140,6 +130,8 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
         title += f" (off the top: {len(above)} point(s), up to {readable(max(above))})"
     blocks = [charts.block(f"{title} ({name})", [x_title, name], points, [x_format, y_format])
               for name, points in lines]
+    if y_format == MILLIONS and max(shown, default=0.0) < 1e8:
+        y_format = '#,##0.0,,"M"' if max(shown, default=0.0) >= 1e7 else '#,##0.00,,"M"'
     return line_chart(charts, blocks, title, x_title, y_title, y_format, x_format,
                       axis_start([y for y in shown if top is None or y <= top]), y_max=top)
 
