@@ -38,6 +38,8 @@ def solve(size: str, plan_path: Path, time_limit: float) -> None:
                                                                   mip_gap=0.05))
     model = build(data)
     result = solve_main(model, data, first_start(model, data))
+    if result.status not in ("optimal", "feasible"):
+        raise SystemExit(f"{size}: no plan within {time_limit:g} s ({result.message}); give a longer --time-limit")
     plan = read_back(model, data, result)
     plan_path.write_bytes(pickle.dumps((plan, data)))
     print(f"{size}: {result.status}, {len(plan.orders):,} orders, {len(plan.stock):,} stock rows")
