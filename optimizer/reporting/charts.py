@@ -292,7 +292,7 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
         chart.add_series(block.series(column, fill={"color": colour}, overlap=100))
     chart.set_x_axis(axis(data.settings.currency, MILLIONS))
     chart.set_y_axis(category_axis(reverse=True))
-    finish(chart, "Expected shortfall penalty by mineral (notional)", height=max(height, 2.5 + 0.45 * len(rows)))
+    finish(chart, "Expected shortfall penalty by mineral (notional)", height=max(height, 2.5 + 0.65 * len(rows)))
     return chart
 
 

@@ -54,18 +54,19 @@ class _Page:
             "note": book.format(italic=True, font_color="#595959"),
             "bold": book.format(bold=True),
             "header": book.format(bold=True, font_color="white", bg_color="#1F3864", align="right", indent=1),
-            "header text": book.format(bold=True, font_color="white", bg_color="#1F3864"),
+            "header text": book.format(bold=True, font_color="white", bg_color="#1F3864", indent=1),
         }
 
-    def add(self, *values, style: str | None = None, formats=(), header: bool = False) -> None:
-        """One row: text indented (never touching a number before it), numbers in ``formats``."""
+    def add(self, *values, style: str | None = None, formats=(), header: bool = False, text_columns=()) -> None:
+        """One row: text indented (never touching a number before it), numbers in ``formats``; a header row
+        right-aligns its titles over numbers, not over the ``text_columns``."""
         bold = style == "bold"
         for column, value in enumerate(values):
             if value is None or (isinstance(value, float) and not math.isfinite(value)):
                 continue  # NaN: nothing to show
             if isinstance(value, str):
                 if header:
-                    chosen = self.styles["header text" if column == 0 else "header"]
+                    chosen = self.styles["header text" if column == 0 or column in text_columns else "header"]
                 elif style is not None:
                     chosen = self.styles[style]
                 else:
@@ -80,11 +81,11 @@ class _Page:
     def blank(self) -> None:
         self.row += 1
 
-    def section(self, title: str, *headers: str) -> None:
+    def section(self, title: str, *headers: str, text_columns=()) -> None:
         self.blank()
         self.add(title, style="section")
         if headers:
-            self.add(*headers, header=True)
+            self.add(*headers, header=True, text_columns=text_columns)
 
     def sentences(self, texts: list[str], numbered: bool = True) -> None:
         for number, text in enumerate(texts, 1):
@@ -234,7 +235,7 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     page.section("Expected shortfall", "mineral", "unmet demand", "its penalty", "below target",
-                 "its penalty", "worst scenario")
+                 "its penalty", "worst scenario", text_columns=(5,))
     if short.empty:
         page.add("No mineral is short of demand or target in any scenario.", style="note")
         return
