@@ -333,8 +333,12 @@ def table_name(title: str) -> str:
 def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
     """Characters: the longest of the header (wrapped on two lines) and the values as shown, plus a gap."""
     number_format = spec.formats.get(column)
-    sample = frame[column].head(500).tolist()
-    longest = max([0] + [len(book.shown(v, number_format, str(column))) for v in sample])
+    values = frame[column]
+    if _numeric(values):  # the first rows and the extremes, as shown
+        sample = values.head(500).tolist() + [values.max(), values.min()] if len(values) else []
+        longest = max([0] + [len(book.shown(v, number_format, str(column))) for v in sample])
+    else:  # every text: a long scenario name may come only in the last rows
+        longest = int(values.dropna().astype(str).str.len().max()) if values.notna().any() else 0
     header = len(str(column))
     if " " in str(column) and header > max(longest, 12):  # wraps at a space rather than widen its column
         header = max(math.ceil(header / 2) + 1, max(len(word) for word in str(column).split()))

@@ -151,7 +151,7 @@ def axis_end(values: list[float]) -> tuple[float | None, list[float]]:
     if not above:
         return None, []
     rest = max(v for v in values if v <= 3 * median)
-    step = 10 ** math.floor(math.log10(rest)) if rest > 0 else 1.0
+    step = 10 ** (math.floor(math.log10(rest)) - 1) if rest > 0 else 1.0
     return step * math.ceil(1.1 * rest / step), above
 
 

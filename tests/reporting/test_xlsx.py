@@ -117,3 +117,28 @@ def test_a_date_is_written_as_a_date(tmp_path):
 @pytest.mark.parametrize("title, name", [("Why short", "WhyshortTable"), ("1 plan", "T1planTable")])
 def test_table_names_from_titles(title, name):
     assert xlsx.table_name(title) == name
+
+
+def test_a_text_column_is_as_wide_as_its_longest_text_even_in_its_last_rows(tmp_path):
+    frame = pd.DataFrame({"scenario": ["base"] * 600 + ["China partial restriction"], "stock": [1.0] * 601})
+    sheet = write(tmp_path / "t.xlsx", TableSpec("Stock", frame, {"stock": QUANTITY}))["Stock"]
+    assert sheet.column_dimensions["A"].width >= len("China partial restriction") + 1
+
+
+def test_line_charts_are_written_straight(tmp_path):
+    """smooth val="0" on every line series: LibreOffice smooths a line that does not say so."""
+    import zipfile
+
+    from optimizer.reporting.charts import ChartData
+
+    book = Book(tmp_path / "c.xlsx")
+    charts = ChartData(book)
+    block = charts.block("numbers", ["period", "stock"], [["P1", 1.0], ["P2", 3.0], ["P3", 2.0]])
+    chart = charts.chart("line")
+    chart.add_series(block.series(2))
+    book.sheet("Charts").insert_chart(0, 0, chart)
+    charts.write()
+    book.close()
+    with zipfile.ZipFile(tmp_path / "c.xlsx") as archive:
+        xml = archive.read("xl/charts/chart1.xml").decode()
+    assert '<c:smooth val="0"/>' in xml and 'val="1"' not in xml.split("<c:smooth")[1][:12]

@@ -240,3 +240,19 @@ def test_an_unreachable_scheduler_is_an_error_not_a_traceback(budget_input, tmp_
                                        "tcp://127.0.0.1:9", "--output", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in result.stderr
+
+
+def test_varied_values_read_as_people_write_them():
+    from optimizer.studies.sweep import readable
+
+    assert [readable(v) for v in (0, 333333333.33, 2.5e9, 1500, 0.65)] == ["0", "333.3M", "2.5B", "1,500", "0.65"]
+
+
+def test_a_point_far_above_the_rest_is_left_off_the_top_of_the_frontier():
+    """A $0 loan costs about $15B (nearly all penalty), the others about $1B: the axis ends just above
+    the others and the $15B point is named in the title instead of squashing them."""
+    from optimizer.studies.sweep_report import axis_end
+
+    top, above = axis_end([15e9, 1.2e9, 1.1e9, 1.05e9, 1.0e9])
+    assert above == [15e9] and 1.2e9 < top <= 1.4e9
+    assert axis_end([1.2e9, 1.1e9, 1.0e9]) == (None, [])
