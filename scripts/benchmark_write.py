@@ -23,8 +23,10 @@ import time
 from pathlib import Path
 
 
-def solve(size: str, plan_path: Path, time_limit: float) -> None:
-    """Generate ``size`` (seed 0), solve it (no analysis) and pickle the plan and its data."""
+def solve(size: str, plan_path: Path, time_limit: float, start_only: bool = False) -> None:
+    """Generate ``size`` (seed 0), solve it (no analysis) and pickle the plan and its data; ``start_only``:
+    the plan of the main solve's start (the commitments alone, or no order; every Stock row filled), no solve, for a
+    size a loaded machine cannot solve in time (its Stock sheet, the bulk of the cells, is full size)."""
     from optimizer.intake.generate import SIZES, write_generated_workbook
     from optimizer.intake.reader import read_input
     from optimizer.intake.validate import validate
@@ -37,7 +39,22 @@ def solve(size: str, plan_path: Path, time_limit: float) -> None:
     data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, time_limit_s=time_limit,
                                                                   mip_gap=0.05))
     model = build(data)
-    result = solve_main(model, data, first_start(model, data))
+    start = first_start(model, data)
+    if start_only:
+        import pyomo.environ as pyo
+
+        from optimizer.contract.results import SolveResult
+
+        for variable, value in (start or {}).items():
+            variable.set_value(value, skip_validation=True)
+        for variable in model.component_data_objects(pyo.Var):  # no order beyond the start's
+            if variable.value is None:
+                variable.set_value(0.0, skip_validation=True)
+        plan = read_back(model, data, SolveResult("feasible", "start", seconds=0.0, message="the start alone"))
+        plan_path.write_bytes(pickle.dumps((plan, data)))
+        print(f"{size} (start only): {len(plan.orders):,} orders, {len(plan.stock):,} stock rows")
+        return
+    result = solve_main(model, data, start)
     if result.status not in ("optimal", "feasible"):
         raise SystemExit(f"{size}: no plan within {time_limit:g} s ({result.message}); give a longer --time-limit")
     plan = read_back(model, data, result)
@@ -71,9 +88,10 @@ def main() -> None:
     parser.add_argument("--plan", type=Path, required=True)
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--start-only", action="store_true", help="solve: the start's plan, no solve")
     options = parser.parse_args()
     if options.action == "solve":
-        solve(options.size, options.plan, options.time_limit)
+        solve(options.size, options.plan, options.time_limit, options.start_only)
     else:
         print(json.dumps(write(options.plan, options.repeat)))
 

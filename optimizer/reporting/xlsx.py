@@ -43,6 +43,9 @@ SECONDS = "0.00"
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
            "nan_inf_to_errors": False}
 LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; written in constant memory
+# Cells of one sheet past which the workbook's parts go through temporary files rather than memory at
+# close (XlsxWriter's in_memory): the XML of such a sheet would double its memory.
+IN_MEMORY_CELLS = 200_000
 WIDEST = 64  # characters: a sentence column wraps beyond this
 NARROWEST = 8
 # Characters of column width that print on a landscape A4 page at 90% (LibreOffice's fonts are wider than
@@ -237,6 +240,8 @@ def write_table(book: Book, spec: TableSpec) -> None:
     columns = [str(c) for c in frame.columns]
     large = len(frame) > LARGE_SHEET
     sheet = book.sheet(spec.title, large=large, note=spec.note)
+    if len(frame) * len(columns) > IN_MEMORY_CELLS:
+        book.workbook.in_memory = False  # read when the file is closed
     widths = [_width(book, frame, column, spec) for column in frame.columns]
     text_format = book.text()
     wrap_format = book.text(text_wrap=True)
@@ -249,14 +254,13 @@ def write_table(book: Book, spec: TableSpec) -> None:
     sheet.freeze_panes(1, 0)
     sheet.repeat_rows(0)
     print_columns(sheet, frame, widths, spec.keys)
-    rows = frame.astype(object).to_numpy().tolist()
     if spec.key_formats is not None and "value" in columns:
         cell_formats = _key_value_formats(book, frame, spec, columns)
     else:
         cell_formats = [book.column_formats(frame, column, spec.formats.get(column)) for column in frame.columns]
     wide = [column in spec.wide for column in frame.columns]
     write_string, write_number, write_boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
-    for row_index, values in enumerate(rows, start=1):
+    for row_index, values in enumerate(_rows(frame), start=1):
         tallest = 1
         for column_index, value in enumerate(values):
             if value is None:
@@ -289,6 +293,12 @@ def write_table(book: Book, spec: TableSpec) -> None:
         if tallest > 1:
             sheet.set_row(row_index, 15 * tallest)
     _as_table(sheet, spec, columns, headers, len(frame), large)
+
+
+def _rows(frame: pd.DataFrame, chunk: int = 10_000):
+    """The frame's rows as lists of plain Python values, a chunk at a time (not the whole table at once)."""
+    for start in range(0, len(frame), chunk):
+        yield from frame.iloc[start:start + chunk].astype(object).to_numpy().tolist()
 
 
 def _key_value_formats(book: Book, frame: pd.DataFrame, spec: TableSpec, columns: list[str]) -> list:
