@@ -30,6 +30,7 @@ from typing import Callable
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name
 
 # The generic number formats of a TableSpec; Book.number_format makes them the workbook's own.
@@ -48,9 +49,8 @@ LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; writte
 IN_MEMORY_CELLS = 200_000
 WIDEST = 64  # characters: a sentence column wraps beyond this
 NARROWEST = 8
-# Characters of column width that print on a landscape A4 page at 90% (LibreOffice's fonts are wider than
-# Calibri: it needs this margin).
-PAGE_WIDTH = 125
+PAGE_WIDTH = 110  # characters of column width on a landscape A4 page at 100% in LibreOffice
+SMALLEST_SCALE = 70  # percent: below this a printed sheet is split, not shrunk
 HEADER_COLOUR = "#1F3864"
 PERIOD_COLUMNS = ("period", "arrival_period", "first_period", "last_period")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "AUD": "A$", "CAD": "C$"}
@@ -169,9 +169,13 @@ class Book:
         return self.workbook.add_chart(options)
 
     def close(self) -> None:
-        """Write the file; the temporary files of constant-memory sheets are closed and removed."""
+        """Write the file; the temporary files of constant-memory sheets are closed and removed. A file that
+        cannot be written raises the OSError behind it (a full disk), as any other writer would."""
         try:
             self.workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as failure:
+            cause = failure.args[0] if failure.args else None
+            raise (cause if isinstance(cause, OSError) else OSError(str(failure))) from None
         finally:
             for sheet in self._large:
                 if not sheet.row_data_fh_closed:
@@ -215,8 +219,10 @@ class Book:
             return f"{value:.1%}"
         if number_format == MONEY:
             return f"{self.currency} {value:,.0f}"
-        if number_format == QUANTITY:
-            return f"{value:,.2f} unit"
+        if number_format == QUANTITY:  # as quantity_format shows it, in the longest unit
+            size = abs(value)
+            digits = f"{value:,.0f}" if size >= 100 else f"{value:,.1f}" if size >= 1 else f"{value:,.2f}"
+            return f"{digits} {max(self.units.values(), key=len, default='')}"
         return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
 
@@ -253,7 +259,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
         sheet.write_string(0, index, column, header)
     sheet.freeze_panes(1, 0)
     sheet.repeat_rows(0)
-    print_columns(sheet, frame, widths, spec.keys)
+    print_columns(sheet, frame, widths, spec.keys, spec.wide)
     if spec.key_formats is not None and "value" in columns:
         cell_formats = _key_value_formats(book, frame, spec, columns)
     else:
@@ -357,12 +363,20 @@ def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
     return min(60, max(NARROWEST, longest + 3, header + 2))
 
 
-def print_columns(sheet, frame: pd.DataFrame, widths: list[float], keys: int | None = None) -> None:
-    """Fit to one page wide when the columns fit at a readable size; otherwise repeat the ``keys``
-    identifying columns (by default the leading text columns, at most 3) on every page and break between
-    columns, each page as wide as a page holds: a wide sheet is split, never shrunk unreadable."""
+def page_width(scale: int) -> float:
+    """Characters of column width a landscape A4 page holds at ``scale`` percent in LibreOffice (whose
+    fonts are wider than Calibri: about 110 at 100%, measured)."""
+    return PAGE_WIDTH * 100 / scale
+
+
+def print_columns(sheet, frame: pd.DataFrame, widths: list[float], keys: int | None = None,
+                  wide: tuple = ()) -> None:
+    """Fit to one page wide when the columns fit at no less than SMALLEST_SCALE; otherwise repeat the
+    ``keys`` identifying columns (by default the leading text columns, at most 3) on every page and break
+    between columns: a wide sheet is split, never shrunk unreadable. The first page holds the keys up to
+    the first sentence column (``wide``) whole, at a smaller scale if it must."""
     total = sum(widths)
-    if total <= PAGE_WIDTH * 1.25:
+    if total <= page_width(SMALLEST_SCALE):
         sheet.fit_to_pages(1, 0)
         return
     if keys is None:
@@ -373,15 +387,21 @@ def print_columns(sheet, frame: pd.DataFrame, widths: list[float], keys: int | N
             keys += 1
     if keys:
         sheet.repeat_columns(0, keys - 1)
+    scale = 90
+    sentence = next((index for index, column in enumerate(frame.columns) if column in wide), None)
+    if sentence is not None:
+        first_page = sum(widths[:sentence + 1])
+        scale = max(SMALLEST_SCALE, min(scale, int(100 * PAGE_WIDTH / first_page)))
+    width = page_width(scale)
     base = sum(widths[:keys])
     breaks, used = [], base
     for index in range(keys, len(widths)):
-        if used + widths[index] > PAGE_WIDTH and used > base:
+        if used + widths[index] > width and used > base:
             breaks.append(index)
             used = base
         used += widths[index]
     sheet.set_v_pagebreaks(breaks)
-    sheet.set_print_scale(90)
+    sheet.set_print_scale(scale)
 
 
 def column_name(index: int) -> str:
