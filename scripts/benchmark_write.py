@@ -82,6 +82,7 @@ def write(plan_path: Path, repeat: int) -> dict:
 
 
 def main() -> None:
+    """solve or write, as the command line says."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("solve", "write"))
     parser.add_argument("--size", default="L")

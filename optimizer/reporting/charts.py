@@ -152,6 +152,7 @@ def category_axis(**options) -> dict:
 
 
 def axis(title: str | None = None, number_format: str | None = None, **options) -> dict:
+    """XlsxWriter's options of an axis: its title at 9 pt, its labels at 8 pt in ``number_format``."""
     return {**({"name": title, "name_font": {"size": 9, "bold": False}} if title else {}),
             **({"num_format": number_format} if number_format else {}), "num_font": {"size": 8}, **options}
 

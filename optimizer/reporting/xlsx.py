@@ -145,6 +145,7 @@ class Book:
                            text_wrap=True, **place)
 
     def money(self, decimals: int = 0) -> str:
+        """The number format of money in this workbook's currency (``money_format``)."""
         return money_format(self.currency, decimals)
 
     # --- sheets --------------------------------------------------------------------------------
@@ -166,6 +167,7 @@ class Book:
         return sheet
 
     def add_chart(self, options: dict):
+        """A new chart of the workbook (XlsxWriter's options: its type and subtype)."""
         return self.workbook.add_chart(options)
 
     def close(self) -> None:
