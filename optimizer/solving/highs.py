@@ -61,8 +61,13 @@ def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
 
 def highs_of(solver) -> highspy.Highs:
     """The highspy.Highs object behind Pyomo's persistent interface (a private attribute of Pyomo's:
-    this function and ``column_of`` are the only places that read them)."""
+    this function, ``row_of`` and ``column_of`` are the only places that read them)."""
     return solver._solver_model
+
+
+def row_of(solver) -> dict:
+    """Pyomo constraint -> its HiGHS row, for the constraints the persistent interface holds."""
+    return solver._pyomo_con_to_solver_con_map
 
 
 def column_of(solver) -> dict[int, int]:
@@ -164,6 +169,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     if has_plan:
         results.solution_loader.load_vars()
         _load_duals(model, results)
+        _load_ranging(model, solver)
         if (start or block_plan) and _misvalued(model, results.incumbent_objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
@@ -259,6 +265,19 @@ def _load_duals(model: pyo.ConcreteModel, results) -> None:
         return
     for row, value in results.solution_loader.get_duals().items():
         suffix[row] = value
+
+
+def _load_ranging(model: pyo.ConcreteModel, solver) -> None:
+    """An LP with a ``dual`` Suffix also gets HiGHS's ranging of its row bounds: ``model.bound_range[row]``
+    = (lowest, highest) value the row's bound (as HiGHS holds it: the constant moved across) may take
+    before the optimal basis changes, i.e. while its dual holds. Nothing when HiGHS has no ranging."""
+    if model.component("dual") is None:
+        return
+    status, ranging = highs_of(solver).getRanging()
+    if status != highspy.HighsStatus.kOk:
+        return
+    down, up = ranging.row_bound_dn.value_, ranging.row_bound_up.value_
+    model.bound_range = {row: (down[index], up[index]) for row, index in row_of(solver).items()}
 
 
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve

@@ -136,6 +136,13 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     return read_marginals(model, data)
 
 
+def plan_lp_objective(data: PlanningData, orders, time_limit_s: float = 60.0) -> float | None:
+    """The expected cost of the plan's LP (its yes/no decisions fixed at ``orders``, models/sensitivity.py) for
+    ``data``: what a sensitivity's step is checked against. None when that LP has no optimum."""
+    result = solve_model(sensitivity_model(build(data), data, orders), 0.0, time_limit_s)
+    return result.objective if result.status == OPTIMAL else None
+
+
 def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) -> float | None:
     """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data); None when no
     plan is found in the time given (at most RESOLVE_TIME_LIMIT_S of what is left of the budget)."""

@@ -91,15 +91,15 @@ CHILD = """
 import signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, whatever the test runner ignores
 if sys.argv[1] == "write":  # hold the write stage half-way, its sheets open, until the signal comes
-    from openpyxl.worksheet import _write_only
-    append, appended = _write_only.WriteOnlyWorksheet.append, [0]
-    def slow_append(self, row):
-        appended[0] += 1
-        if appended[0] == 40:
+    from xlsxwriter.worksheet import Worksheet
+    write_string, written = Worksheet.write_string, [0]
+    def slow_write_string(self, *args, **kwargs):
+        written[0] += 1
+        if written[0] == 40:
             print("writing, half-way", file=sys.stderr, flush=True)
             time.sleep(3600)
-        return append(self, row)
-    _write_only.WriteOnlyWorksheet.append = slow_append
+        return write_string(self, *args, **kwargs)
+    Worksheet.write_string = slow_write_string
 from optimizer.cli import main
 main(["run", *sys.argv[2:], "--no-history"])
 """
