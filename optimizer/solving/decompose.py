@@ -27,11 +27,12 @@ caller says which block each column is in.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
+
+from optimizer.solving.workers import in_workers
 
 # Blocks solve at half the requested gap, so the assembled plan usually lands within the gap.
 BLOCK_GAP_SHARE = 0.5
@@ -253,10 +254,8 @@ class _Split:
                 values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True)
             return None if values is None else (columns, values, finished)
 
-        # Always in worker threads: each gets its own HiGHS scheduler with threads=1 (HiGHS PR #818),
-        # which the calling thread's scheduler, already started with more threads, would refuse.
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(solve, range(blocks)))
+        # Always in worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
+        return in_workers(solve, range(blocks), workers)
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""

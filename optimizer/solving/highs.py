@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import signal
 import threading
 import time
@@ -30,6 +29,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.core.base.var import VarData
 
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
+from optimizer.solving.workers import cores
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
@@ -72,16 +72,73 @@ def column_of(solver) -> dict[int, int]:
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                 threads: int | None = None, start: dict | None = None,
-                blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+                blocks: Callable[[VarData], Hashable | None] | None = None,
+                options: dict | None = None) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a plan exists.
 
     A plan with stray orders (a quantity, its yes/no variable below 0.5: models/repair.py)
     is repaired before it is returned, with its true objective and gap (``repair_plan``).
+    ``options``: more HiGHS options for this solve (e.g. ``SMALL_MIP_OPTIONS``).
     """
     started = time.perf_counter()
     with _raising_interrupts():
-        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options)
         return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
+
+
+# Pyomo's solver interface redirects the process's output (file descriptors 1 and 2) while HiGHS runs, and
+# its model building is not meant for threads: in worker threads, Pyomo's part of a solve takes turns.
+PYOMO_TURN = threading.RLock()
+
+
+def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
+                    options: dict | None = None) -> SolveResult:
+    """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
+    take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
+
+    For small models solved side by side (the why-short re-solves): no start, no block start; a plan
+    with stray orders is repaired as in ``solve_model``."""
+    started = time.perf_counter()
+    with PYOMO_TURN:
+        solver = SolverFactory("highs")
+        solver.set_instance(model)
+        columns = _columns(solver, model)
+    handover = time.perf_counter() - started
+    highs = highs_of(solver)
+    for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
+                        "time_limit": max(time_limit_s, 1e-3),
+                        "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE, **(options or {})}.items():
+        highs.setOptionValue(name, value)
+    started = time.perf_counter()
+    highs.run()
+    result = _result_of(highs, time.perf_counter() - started, handover)
+    with PYOMO_TURN:
+        if result.status in (OPTIMAL, FEASIBLE):
+            values = highs.getSolution().col_value
+            for var, column in columns:
+                if not var.fixed:
+                    var.set_value(values[column], skip_validation=True)
+        return _without_strays(model, result, mip_gap, time_limit_s - result.seconds, 1)
+
+
+def _result_of(highs: highspy.Highs, seconds: float, handover: float) -> SolveResult:
+    """What HiGHS's own report says of its last run, in the contract's words."""
+    status, info = highs.getModelStatus(), highs.getInfo()
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = info.objective_function_value if has_plan else None
+    bound = info.mip_dual_bound if highs.getLp().integrality_ else objective
+    gap = relative_gap(objective, bound)
+    name = highs.modelStatusToString(status)
+    if status == highspy.HighsModelStatus.kOptimal and has_plan:
+        return SolveResult(OPTIMAL, name, objective, bound, gap, seconds, "optimal within the gap", handover)
+    if has_plan:
+        return SolveResult(FEASIBLE, name, objective, bound, gap, seconds,
+                           f"the solver stopped ({name}) with a plan {_percent(gap)} from the best bound", handover)
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return SolveResult(INFEASIBLE, name, seconds=seconds, message="no plan meets every hard limit",
+                           handover_seconds=handover)
+    return SolveResult(ERROR, name, seconds=seconds, message=f"the solver stopped ({name}) without a plan",
+                       handover_seconds=handover)
 
 
 def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: float, time_left: float,
@@ -123,7 +180,8 @@ def _raising_interrupts() -> Iterator[None]:
 
 
 def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
-           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None,
+           options: dict | None = None) -> SolveResult:
     """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
@@ -153,7 +211,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         results = solver.solve(
             model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
             raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE},
+            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                            **(options or {})},
         )
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
@@ -261,6 +320,11 @@ def _load_duals(model: pyo.ConcreteModel, results) -> None:
         suffix[row] = value
 
 
+# Small MIPs (a why-short re-solve of one mineral, a few hundred columns) are proven at the root; HiGHS's
+# RINS and RENS sub-MIPs took 60-70% of their time and found nothing the root did not: the shipped
+# example's 148 re-solves, 40 s to 14-18 s of HiGHS time, every objective the same (docs/performance.md).
+SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).
 BLOCK_START_MIN_BINARIES = 1000
@@ -279,7 +343,7 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
-    workers = threads or _cores()
+    workers = threads or cores()
     return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
 
 
@@ -355,7 +419,7 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
         for var, column in columns:
             plan[column] = start[var] if var in start else (var.value or 0.0)
         result = blocks_around(highs_of(solver), block_of_column, plan, mip_gap, time_limit_s,
-                               threads or _cores())
+                               threads or cores())
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
@@ -369,13 +433,6 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
     every = result.solved == result.blocks
     return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
                        f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
-
-
-def _cores() -> int:
-    """The cores this process may use (a container's limit, not the host's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,
