@@ -12,6 +12,7 @@ never prints; success is judged by the termination condition.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import signal
 import threading
@@ -29,6 +30,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.core.base.var import VarData
 
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
+from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import cores
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
@@ -81,10 +83,15 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     ``options``: more HiGHS options for this solve (e.g. ``SMALL_MIP_OPTIONS``).
     """
     started = time.perf_counter()
-    with _raising_interrupts():
-        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options)
+    with _noting_interrupts() as stop:
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop)
         return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
 
+
+_PYOMO_HIGHS_LOG = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+
+# The clock of every solve's deadline (optimizer/solving/stopping.py); a test may set another.
+solver_clock = time.perf_counter
 
 # Pyomo's solver interface redirects the process's output (file descriptors 1 and 2) while HiGHS runs, and
 # its model building is not meant for threads: in worker threads, Pyomo's part of a solve takes turns.
@@ -121,6 +128,17 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
         return _without_strays(model, result, mip_gap, time_limit_s - result.seconds, 1)
 
 
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """``logger``'s warnings held back for the block (errors still shown)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _result_of(highs: highspy.Highs, seconds: float, handover: float) -> SolveResult:
     """What HiGHS's own report says of its last run, in the contract's words."""
     status, info = highs.getModelStatus(), highs.getInfo()
@@ -153,35 +171,32 @@ def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: floa
 
 
 @contextmanager
-def _raising_interrupts() -> Iterator[None]:
-    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve.
+def _noting_interrupts() -> Iterator[Stop]:
+    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve
+    nor as a traceback.
 
-    highspy catches KeyboardInterrupt itself to stop HiGHS cleanly, and Pyomo then
-    reports the stopped solve as an error: the interrupt is noted here and raised
-    once the solver has returned. Only the main thread receives signals.
+    While the solve runs, Ctrl-C is only noted on the ``Stop`` this yields (optimizer/solving/stopping.py):
+    raised inside Pyomo's set-up of the solver, where it once landed, it could escape as a traceback.
+    HiGHS, watching the stop, returns at its next check; the interrupt is raised at the solving code's
+    own safe points (``Stop.check``) and once the solver has returned. Only the main thread receives
+    signals: elsewhere the stop is never interrupted.
     """
+    stop = Stop(clock=solver_clock)
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield  # not the main thread, or Ctrl-C is ignored or left to the system here
+        yield stop  # not the main thread, or Ctrl-C is ignored or left to the system here
         return
-    noted: list[int] = []
-
-    def note(number, frame) -> None:
-        noted.append(number)
-        previous(number, frame)
-
-    signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGINT, lambda number, frame: stop.interrupt())
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
-    if noted:
-        raise KeyboardInterrupt
+    stop.check()
 
 
 def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
            start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None,
-           options: dict | None = None) -> SolveResult:
+           options: dict | None = None, stop: Stop | None = None) -> SolveResult:
     """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
@@ -189,15 +204,22 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     ``blocks`` (variable -> block name, None for a variable linking blocks; e.g.
     models/blocks.py ``mineral_of``): on large models, a plan assembled from one
     MIP per block (optimizer/solving/decompose.py) starts the search instead, when one is found.
+    ``stop`` (optimizer/solving/stopping.py): HiGHS stops at it, a noted Ctrl-C is raised between steps;
+    its deadline is set here, ``time_limit_s`` after the hand-over.
     """
+    stop = stop or Stop()
     solver = SolverFactory("highs")
     started = time.perf_counter()
     try:
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
         handover = time.perf_counter() - started
+        stop.check()
         started = time.perf_counter()
+        stop.deadline = stop.clock() + time_limit_s  # HiGHS checks its own limit too seldom (stopping.py)
+        stop.watch(highs_of(solver))
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
-        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads) if blocks else None
+        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
+        stop.check()
         if _accepted(block_plan, mip_gap, model, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only
             # confirm it (after another root LP), so it is the answer.
@@ -207,18 +229,22 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
-        time_left = time_limit_s - (block_plan.seconds if block_plan else 0.0)
-        results = solver.solve(
-            model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
-            raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
-                            **(options or {})},
-        )
+        time_left = stop.remaining()
+        with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
+            results = solver.solve(
+                model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
+                raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
+                solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                                **(options or {})},
+            )
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - started
+    stop.check()
     termination = results.termination_condition
+    if termination in (TerminationCondition.interrupted, TerminationCondition.unknown) and stop.due():
+        termination = TerminationCondition.maxTimeLimit  # stopped at the deadline (Pyomo: "unknown")
     has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
         results.solution_loader.load_vars()
@@ -228,7 +254,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            return _solve(model, mip_gap, time_left, threads)
+            return _solve(model, mip_gap, time_left, threads, stop=stop)
     objective = results.incumbent_objective
     bound = results.objective_bound
     gap = relative_gap(objective, bound)
@@ -338,13 +364,13 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
-                 mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
+                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
     workers = threads or cores()
-    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers, stop)
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],
