@@ -75,8 +75,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
                 workers: int = 2, stop: Stop | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``; every block
-    MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), and
-    blocks not begun by then are not begun."""
+    MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
+    first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
@@ -246,8 +246,8 @@ class _Split:
         longest = BLOCK_TIME_SHARE * max(1, workers) * (deadline - time.perf_counter()) / max(1, blocks)
 
         def solve(b: int):
-            if stop is not None and stop.due():
-                return None  # past the whole solve's deadline, or Ctrl-C
+            if stop is not None and stop.interrupted:
+                return None  # Ctrl-C: no block is begun any more
             remaining = deadline - time.perf_counter()
             columns, lp = self.block_lp(b)
             block_start = None if start is None else start[columns]
@@ -256,7 +256,8 @@ class _Split:
             elif start is not None:
                 return None  # out of time: the block keeps its part of the start
             else:  # out of time (a loaded machine): the block's first plan still completes the whole
-                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop)
+                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop,
+                                                until_deadline=False)
             return None if values is None else (columns, values, finished)
 
         # Always in worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
@@ -357,11 +358,13 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
 
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
-                 start: np.ndarray | None = None, stop: Stop | None = None) -> tuple[np.ndarray | None, bool]:
-    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound."""
+                 start: np.ndarray | None = None, stop: Stop | None = None,
+                 until_deadline: bool = True) -> tuple[np.ndarray | None, bool]:
+    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound; it
+    stops at ``stop`` (its deadline too, unless not ``until_deadline``)."""
     highs = highspy.Highs()
     if stop is not None:
-        stop.watch(highs, simplex=False)
+        stop.watch(highs, simplex=False, deadline=until_deadline)
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", mip_gap)

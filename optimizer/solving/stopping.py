@@ -1,16 +1,19 @@
 """When HiGHS must stop: the time limit has passed, or Ctrl-C was pressed.
 
-HiGHS checks its own ``time_limit`` only between steps (a root cut round of the
-generated L workbook took about 15 s under load, so a 60 s limit once ended 8 s
-late). A ``Stop`` is asked from inside HiGHS, through highspy's interrupt
-callbacks (``watch``): in the simplex iterations of an LP and between the
-nodes and cut rounds of a MIP. So a solve ends at its deadline within one
-simplex iteration or one node, wherever it is.
+HiGHS counts its ``time_limit`` from the start of each run, and the solve stage runs
+many: the LP relaxation and one MIP per block (the block start), then the search. Each
+got what was left when it began, and blocks reached late still got their first plan
+(2 s each), so under load the whole overran the limit (by about 8 s at L). A ``Stop``
+holds one deadline for them all, and every run asks it through highspy's interrupt
+callbacks (``watch``): a MIP at each of the checks where HiGHS looks at its own clock
+(nodes, between cut rounds and heuristics; an LP inside a cut round does not call back),
+an LP at each simplex iteration. Only the first plan of a block reached after the time is up
+(about 0.05 s at L) runs past the deadline: a complete plan, however rough, keeps a plan in hand.
 
 A Ctrl-C is noted on the ``Stop`` (``interrupt``) instead of being raised
 wherever Python happens to be: raised inside Pyomo's set-up of the solver it
 once escaped as a traceback. The solving code raises it at its own safe points
-(``check``), and HiGHS, interrupted, returns at once.
+(``check``), and HiGHS, interrupted, returns at its next check.
 """
 
 from __future__ import annotations
@@ -52,12 +55,12 @@ class Stop:
         if self.interrupted:
             raise KeyboardInterrupt
 
-    def watch(self, highs: highspy.Highs, simplex: bool = True) -> None:
+    def watch(self, highs: highspy.Highs, simplex: bool = True, deadline: bool = True) -> None:
         """Make ``highs`` ask this stop at each of its interrupt checks: the MIP's, and the simplex's when
-        ``simplex`` (an LP, or a MIP's LPs; off for the many small block MIPs, whose checks cost more
-        than their short runs can overrun)."""
+        ``simplex`` (an LP; off for the many small block MIPs). Without ``deadline`` it stops on Ctrl-C only
+        (a block's first plan, which keeps a plan in hand)."""
         def ask(event) -> None:
-            if self.due():
+            if self.interrupted or (deadline and self.due()):
                 event.interrupt()
         highs.cbMipInterrupt += ask
         if simplex:
