@@ -256,7 +256,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
             return _solve(model, mip_gap, time_left, threads, stop=stop)
     objective = results.incumbent_objective
-    bound = results.objective_bound
+    bound = best_bound(results.objective_bound, block_plan)
     gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
         status = OPTIMAL
@@ -271,6 +271,15 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def best_bound(bound: float | None, block_plan: BlockStart | None) -> float | None:
+    """The search's bound, or the block start's LP bound when that is higher (the model minimises): a search
+    stopped at the time limit before its root LP ends has only a trivial bound of its own."""
+    relaxed = block_plan.relaxed_objective if block_plan is not None else None
+    if relaxed is None:
+        return bound
+    return relaxed if bound is None or not math.isfinite(bound) or relaxed > bound else bound
 
 
 def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip_gap: float, time_left: float,

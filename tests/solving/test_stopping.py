@@ -19,6 +19,7 @@ from models import build_model
 from optimizer.contract.results import ERROR, FEASIBLE
 from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load
+from optimizer.solving.decompose import BlockStart
 from optimizer.solving.stopping import Stop
 
 
@@ -110,3 +111,15 @@ def test_ctrl_c_in_pyomos_set_up_of_the_solver_is_raised_after_it(model, monkeyp
         solve_module.solve_model(model, 0.0, 60.0)
     assert ran == ["set-up finished"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_search_stopped_early_keeps_the_block_starts_lp_bound():
+    """The model minimises, so the LP relaxation's objective (100) bounds the optimum from below: a search
+    stopped before its root LP ended (bound 5, or none) reports 100; a search that proved more (120) keeps
+    its own; without a block start the search's bound stands."""
+    block_plan = BlockStart(None, None, 100.0, blocks=2, solved=0, seconds=1.0)
+    assert solve_module.best_bound(5.0, block_plan) == 100.0
+    assert solve_module.best_bound(None, block_plan) == 100.0
+    assert solve_module.best_bound(float("-inf"), block_plan) == 100.0
+    assert solve_module.best_bound(120.0, block_plan) == 120.0
+    assert solve_module.best_bound(5.0, None) == 5.0
