@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def timed(call) -> tuple[float, object]:
+    """Seconds ``call`` took, and what it returned."""
     started = time.perf_counter()
     value = call()
     return time.perf_counter() - started, value
@@ -59,6 +60,7 @@ def standard_form(model, highspy, np):
 
 
 def measure(size_name: str, seed: int) -> dict:
+    """Each route's hand-over of the generated ``size_name`` workbook's model, and its ratio to the floor."""
     import highspy
     import numpy as np
     from pyomo.contrib.solver.common.factory import SolverFactory
@@ -93,6 +95,7 @@ def measure(size_name: str, seed: int) -> dict:
 
 
 def main() -> None:
+    """Measure each size given, one after another in this process, one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=["L"])
     parser.add_argument("--seed", type=int, default=0)
