@@ -27,13 +27,15 @@ from optimizer.contract.results import Analysis, Cause, Marginal, Plan
 from optimizer.analysis.metrics import minerals_short
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.session import analysis_budget, marginals, no_time_left, shortfall_when_solved
+from optimizer.solving.session import (analysis_budget, marginals, no_time_left, shortfall_when_solved,
+                                       side_by_side)
 from optimizer.stages import Progress, quiet
 
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
 AUTO_EXPLAIN_RESOLVES = 160
 ALL_LIMITS = "all limits together"
 NO_OFFER = "no offer"
+RESOLVE_WORKERS = None  # side by side on this many workers; None: one per core
 
 
 def resolves_needed(data: PlanningData, plan: Plan) -> int:
@@ -44,7 +46,12 @@ def resolves_needed(data: PlanningData, plan: Plan) -> int:
 def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
                      progress: Progress = quiet) -> tuple[list[Cause], list[str]]:
     """Each limit touching each mineral short, lifted alone, and all of them together; and the minerals
-    short that were not measured because ``budget`` had run out. A line of ``progress`` per mineral."""
+    short that were not measured because ``budget`` had run out. A line of ``progress`` per mineral.
+
+    A mineral's re-solves are independent of each other, so they run side by side on the worker pool
+    (optimizer/solving/session.py ``side_by_side``); the minerals one after another, so a budget that
+    runs out leaves whole minerals unmeasured, the last ones, and each mineral's progress line is printed
+    here, on the calling thread, once its re-solves are back."""
     causes, unmeasured = [], []
     short = minerals_short(plan, data)
     for number, (mineral, in_plan) in enumerate(short.items(), start=1):
@@ -61,20 +68,23 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
 
 def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, budget: TimeBudget,
                causes: list[Cause], unmeasured: list[str]) -> None:
-    """The causes of one mineral's shortfall, added to ``causes`` (or the mineral to ``unmeasured``)."""
+    """The causes of one mineral's shortfall, added to ``causes`` (or the mineral to ``unmeasured``); its
+    re-solves side by side on ``RESOLVE_WORKERS`` workers, returning when all are back."""
     limits = limits_touching(data, mineral)
     alone = one_mineral(data, plan.orders, plan.funding, mineral)
-    baseline = shortfall_when_solved(alone, mineral, budget)
+    together = [relax_all(alone, limits)] if any(limit.name != PENALTY for limit in limits) else []
+    baseline, *relaxed = side_by_side(
+        lambda variant: shortfall_when_solved(variant, mineral, budget),
+        [alone, *(limit.relax(alone) for limit in limits), *together], RESOLVE_WORKERS)
     if baseline is None:
         if budget.exhausted():
             unmeasured.append(mineral)
         return
-    for limit in limits:
-        causes.append(Cause(mineral, limit.name, limit.what, baseline,
-                            shortfall_when_solved(limit.relax(alone), mineral, budget), in_plan))
-    if any(limit.name != PENALTY for limit in limits):
-        causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline,
-                            shortfall_when_solved(relax_all(alone, limits), mineral, budget), in_plan))
+    for limit, shortfall in zip(limits, relaxed):
+        causes.append(Cause(mineral, limit.name, limit.what, baseline, shortfall, in_plan))
+    if together:
+        causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline, relaxed[-1],
+                            in_plan))
     if not any(offer.mineral == mineral for offer in data.offers.values()):
         causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
 
