@@ -145,20 +145,22 @@ def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Margina
         if row is not None and row.active:
             amount = data.funding[source].amount
             marginals.append(Marginal("amount", (source,), _slope(model, row, amount / unit),
-                                      _slack(row) * unit))
+                                      _slack(row) * unit, _room(model, row, amount / unit) * unit))
     for source, period in model.BUDGET_INDEX:
         row = model.con_period_budget[source, period]
         budget = data.funding[source].budgets[period]
         marginals.append(Marginal("budget", (source, period), _slope(model, row, budget / unit),
-                                  _slack(row) * unit))
+                                  _slack(row) * unit, _room(model, row, budget / unit) * unit))
     for slot in model.CAPACITY_SLOTS:
         row = model.con_capacity[slot]
         capacity = data.offers[slot[:2]].max_per_period
-        marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row)))
+        marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row),
+                                  _room(model, row, capacity)))
     for mineral, period in model.MARKET_INDEX:
         row = model.con_market_share[mineral, period]
-        marginals.append(Marginal("market", (mineral, period), _slope(model, row, data.market_cap(mineral)) * unit,
-                                  _slack(row)))
+        cap = data.market_cap(mineral)
+        marginals.append(Marginal("market", (mineral, period), _slope(model, row, cap) * unit, _slack(row),
+                                  _room(model, row, cap)))
     marginals += _target_marginals(model, data)
     return marginals
 
@@ -187,6 +189,27 @@ def _slope(model, row, parameter: float) -> float:
     constant = generate_standard_repn(row.body, compute_values=True).constant
     bound = row.upper if row.has_ub() else row.lower
     return dual * (pyo.value(bound) - constant) / parameter
+
+
+def _room(model, row, parameter: float) -> float:
+    """How much ``parameter`` (the row's only constant, as in ``_slope``) may grow before the LP's optimal
+    basis changes, and with it the row's slope: from HiGHS's ranging of the row's bound (``bound_range``,
+    optimizer/solving/highs.py). The effective bound is ratio x parameter, ratio = +-1 or a scale: growing the
+    parameter moves it up (ratio > 0) or down (ratio < 0). NaN when not ranged.
+
+        room = (highest bound - bound) / ratio    (ratio > 0)
+        room = (lowest bound - bound) / ratio     (ratio < 0)
+    """
+    ranges = getattr(model, "bound_range", None)
+    if not ranges or row not in ranges or abs(parameter) < _ZERO:
+        return float("nan")
+    constant = generate_standard_repn(row.body, compute_values=True).constant
+    bound = pyo.value(row.upper if row.has_ub() else row.lower) - constant
+    ratio = bound / parameter
+    if abs(ratio) < _ZERO:
+        return float("nan")
+    lowest, highest = ranges[row]
+    return max(0.0, ((highest if ratio > 0 else lowest) - bound) / ratio)
 
 
 def _slack(row) -> float:

@@ -175,6 +175,11 @@ def _guarded() -> Iterator[None]:
         sys.exit(EXIT_FAILED)
 
 
+def plural(count: int, noun: str) -> str:
+    """1 scenario, 2 scenarios."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 @main.command("validate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 def validate_command(input_path: Path) -> None:
@@ -182,10 +187,11 @@ def validate_command(input_path: Path) -> None:
     with _guarded():
         data, warnings = load(input_path, progress=_progress)
     _report_problems(warnings)
-    contracts = f"{len(data.contracts)} contract{'' if len(data.contracts) == 1 else 's'}, " if data.contracts else ""
-    click.echo(f"valid: {len(data.minerals)} minerals, {len(data.suppliers)} suppliers, {len(data.offers)} offers, "
-               f"{contracts}{len(data.funding)} funding sources, {len(data.scenarios)} scenarios, "
-               f"{data.settings.num_periods} periods", err=True)
+    counts = ((len(data.minerals), "mineral"), (len(data.suppliers), "supplier"), (len(data.offers), "offer"),
+              (len(data.contracts), "contract"), (len(data.funding), "funding source"),
+              (len(data.scenarios), "scenario"), (data.settings.num_periods, "period"))
+    click.echo("valid: " + ", ".join(plural(count, noun) for count, noun in counts if count or noun != "contract"),
+               err=True)
     sys.exit(EXIT_OK)
 
 

@@ -117,7 +117,7 @@ def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, s
     written = None
     if plan.status not in (INFEASIBLE, ERROR):
         with stages.stage("analyse"):
-            plan = replace(plan, analysis=analyse(data, plan, explain))
+            plan = replace(plan, analysis=analyse(data, plan, explain, progress=stages.progress))
             plan = replace(plan, scenario_values=scenario_values(data, plan))  # WS and EVPI (Scenario costs)
         if replan is not None:
             with stages.stage("changes"):

@@ -5,12 +5,15 @@
     python scripts/benchmark.py --markdown docs/performance-table.md
     python scripts/benchmark.py --sizes M L --release-rule optimal --no-floor
     python scripts/benchmark.py --sizes L --projects 10 --no-floor   # with 10 capacity projects
+    python scripts/benchmark.py --sizes L --example-runs 3   # issue 17's targets beside the floor
 
 For each size it reports seconds per stage (read, validate, build, hand-over
 to HiGHS, solve, write and check) and the peak resident memory of the
 process, then the floor: the same matrix handed straight to highspy from
 numpy arrays and solved, so the modelling overhead is a measured ratio.
-Each size runs in a fresh process so peak memory is its own.
+Each size runs in a fresh process so peak memory is its own. Then the shipped
+example end to end (``--example-runs``), and issue 17's targets, each against
+its figure before the work and the floor of the same run.
 """
 
 from __future__ import annotations
@@ -150,6 +153,70 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# Issue 17's targets and the figures they were set against (measured on main before the work, 2 cores).
+TODAY = {
+    "example": "13.6-16 s end to end (solve 2.1-2.4 s, analysis 8.4-9.4 s)",
+    "handover": "38x the floor at L (4.4 s vs 0.12 s), 17.4 s at XL",
+    "time limit": "the block start overran a 60 s limit by about 8 s under load",
+    "XL": "12.45% from its bound at the 120 s limit, 1,490 MB",
+}
+EXAMPLE_TARGET_S = 5.0
+HANDOVER_TARGET = 4.0  # times the floor
+TIME_LIMIT_SLACK = 0.05  # of the limit
+
+
+def measure_example(runs: int) -> dict:
+    """The shipped example end to end (``optimize run``, analysis included), ``runs`` times in fresh processes:
+    wall and CPU seconds of each run and its stage seconds (the CLI's own report), medians taken."""
+    import statistics
+
+    walls, cpus, stages = [], [], []
+    for _ in range(runs):
+        outputs = Path(tempfile.mkdtemp(prefix="bench_example_"))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        completed = subprocess.run([sys.executable, "-m", "optimizer.cli", "run", str(ROOT / "inputs" / "example.xlsx"),
+                                    "--outputs-dir", str(outputs), "--no-history"], capture_output=True, text=True,
+                                   cwd=ROOT)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        stages.append({line.split()[0]: float(line.split()[1]) for line in completed.stderr.splitlines()
+                       if len(line.split()) == 3 and line.split()[2] == "s" and line.split()[0].isalpha()})
+    names = list(dict.fromkeys(name for run in stages for name in run))
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "runs": runs,
+            "stages": {name: statistics.median(run.get(name, 0.0) for run in stages) for name in names}}
+
+
+def targets(rows: list[dict], example: dict | None, time_limit: float) -> str:
+    """Each target of issue 17: its figure today, the figure of this run beside the floor, met or not."""
+    lines = ["| target | today | this run | highspy floor (same run) | met |", "| --- | --- | --- | --- | --- |"]
+    if example is not None:
+        stages = ", ".join(f"{name} {seconds:.2f}" for name, seconds in example["stages"].items())
+        lines.append(f"| example end to end within {EXAMPLE_TARGET_S:g} s | {TODAY['example']} | median "
+                     f"{example['wall']:.1f} s wall, {example['cpu']:.1f} s CPU of {example['runs']} runs ({stages}) | "
+                     f"- | {'yes' if example['wall'] <= EXAMPLE_TARGET_S else 'no'} |")
+    for row in rows:
+        floor = row["floor"]
+        if floor.get("handover"):
+            ratio = row["seconds"]["handover"] / floor["handover"]
+            lines.append(f"| hand-over at most {HANDOVER_TARGET:g}x the floor at {row['size']} | {TODAY['handover']} | "
+                         f"{row['seconds']['handover']:.2f} s, {ratio:.0f}x | {floor['handover']:.3f} s | "
+                         f"{'yes' if ratio <= HANDOVER_TARGET else 'no'} |")
+        most = time_limit * (1 + TIME_LIMIT_SLACK)
+        lines.append(f"| time limit {time_limit:g} s held at {row['size']} (solver at most {most:.0f} s) | "
+                     f"{TODAY['time limit']} | solver {row['seconds']['solve']:.1f} s, {row['status']} | "
+                     f"{floor.get('solve', 0.0):.1f} s, {floor.get('status')} | "
+                     f"{'yes' if row['seconds']['solve'] <= most else 'no'} |")
+        if row["size"] == "XL":
+            gap = "n/a" if row["gap"] is None else f"{100 * row['gap']:.2f}%"
+            lines.append(f"| XL to 1% in 120 s of solver, 180 s end to end, 2 GB | {TODAY['XL']} | {gap} in "
+                         f"{row['seconds']['solve']:.0f} s, {sum(row['seconds'].values()):.0f} s of stages, "
+                         f"{row['peak_mb']:,} MB | {floor.get('solve', 0.0):.0f} s, {floor.get('status')} | "
+                         f"{'yes' if row['gap'] is not None and row['gap'] <= 0.01 else 'no'} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Measure each size given on the command line, each in its own process, and print (or write) the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -161,6 +228,8 @@ def main() -> None:
     parser.add_argument("--release-rule", choices=("serve_first", "optimal"), help="override Settings.release_rule")
     parser.add_argument("--no-floor", action="store_true", help="skip the plain-highspy floor")
     parser.add_argument("--projects", type=int, default=0, help="capacity projects added to each workbook")
+    parser.add_argument("--example-runs", type=int, default=3,
+                        help="runs of the shipped example end to end (0: none)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
@@ -176,7 +245,8 @@ def main() -> None:
         completed = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr)
-    table = markdown(rows)
+    example = measure_example(args.example_runs) if args.example_runs else None
+    table = markdown(rows) + "\n\nIssue 17's targets:\n\n" + targets(rows, example, args.time_limit)
     print(table)
     if args.markdown:
         args.markdown.write_text(table + "\n", encoding="utf-8")

@@ -23,19 +23,23 @@ left is not measured, and the note says so on the sheet it would have filled.
 
 from __future__ import annotations
 
+import time
+
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Analysis, Cause, Marginal, Plan, ProjectValue
 from optimizer.analysis.metrics import minerals_short
 from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import (
-    analysis_budget, marginals, no_time_left, project_value, shortfall_when_solved,
+    analysis_budget, marginals, no_time_left, project_value, shortfall_when_solved, side_by_side,
 )
+from optimizer.stages import Progress, quiet
 
 # Without --explain/--no-explain, causes are measured when the re-solves are this few.
 AUTO_EXPLAIN_RESOLVES = 160
 ALL_LIMITS = "all limits together"
 NO_OFFER = "no offer"
+RESOLVE_WORKERS = None  # side by side on this many workers; None: one per core
 
 
 def resolves_needed(data: PlanningData, plan: Plan) -> int:
@@ -43,29 +47,26 @@ def resolves_needed(data: PlanningData, plan: Plan) -> int:
     return sum(len(limits_touching(data, m)) + 2 for m in minerals_short(plan, data))
 
 
-def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tuple[list[Cause], list[str]]:
+def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
+                     progress: Progress = quiet) -> tuple[list[Cause], list[str]]:
     """Each limit touching each mineral short, lifted alone, and all of them together; and the minerals
-    short that were not measured because ``budget`` had run out."""
+    short that were not measured because ``budget`` had run out. A line of ``progress`` per mineral.
+
+    A mineral's re-solves are independent of each other, so they run side by side on the worker pool
+    (optimizer/solving/session.py ``side_by_side``); the minerals one after another, so a budget that
+    runs out leaves whole minerals unmeasured, the last ones, and each mineral's progress line is printed
+    here, on the calling thread, once its re-solves are back."""
     causes, unmeasured = [], []
-    for mineral, in_plan in minerals_short(plan, data).items():
+    short = minerals_short(plan, data)
+    for number, (mineral, in_plan) in enumerate(short.items(), start=1):
         if budget.exhausted():
             unmeasured.append(mineral)
+            progress(f"  why short [{number}/{len(short)}] {mineral}: not measured, no analysis time left")
             continue
-        limits = limits_touching(data, mineral)
-        alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.capex)
-        baseline = shortfall_when_solved(alone, mineral, budget)
-        if baseline is None:
-            if budget.exhausted():
-                unmeasured.append(mineral)
-            continue
-        for limit in limits:
-            causes.append(Cause(mineral, limit.name, limit.what, baseline,
-                                shortfall_when_solved(limit.relax(alone), mineral, budget), in_plan))
-        if any(limit.name != PENALTY for limit in limits):
-            causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline,
-                                shortfall_when_solved(relax_all(alone, limits), mineral, budget), in_plan))
-        if not any(offer.mineral == mineral for offer in data.offers.values()):
-            causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
+        started, before = time.perf_counter(), len(causes)
+        _causes_of(data, plan, mineral, in_plan, budget, causes, unmeasured)
+        progress(f"  why short [{number}/{len(short)}] {mineral}: {len(causes) - before} limit(s) measured in "
+                 f"{time.perf_counter() - started:.1f} s, {budget.remaining():.0f} s of analysis time left")
     return causes, unmeasured
 
 
@@ -76,6 +77,29 @@ def project_values(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[P
     return [project_value(data, plan, name, budget) for name in largest_first]
 
 
+def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, budget: TimeBudget,
+               causes: list[Cause], unmeasured: list[str]) -> None:
+    """The causes of one mineral's shortfall, added to ``causes`` (or the mineral to ``unmeasured``); its
+    re-solves side by side on ``RESOLVE_WORKERS`` workers, returning when all are back."""
+    limits = limits_touching(data, mineral)
+    alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.capex)
+    together = [relax_all(alone, limits)] if any(limit.name != PENALTY for limit in limits) else []
+    baseline, *relaxed = side_by_side(
+        lambda variant: shortfall_when_solved(variant, mineral, budget),
+        [alone, *(limit.relax(alone) for limit in limits), *together], RESOLVE_WORKERS)
+    if baseline is None:
+        if budget.exhausted():
+            unmeasured.append(mineral)
+        return
+    for limit, shortfall in zip(limits, relaxed):
+        causes.append(Cause(mineral, limit.name, limit.what, baseline, shortfall, in_plan))
+    if together:
+        causes.append(Cause(mineral, ALL_LIMITS, "every limit above lifted at once", baseline, relaxed[-1],
+                            in_plan))
+    if not any(offer.mineral == mineral for offer in data.offers.values()):
+        causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
+
+
 def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool:
     """``explain`` as asked; when not asked, only if the re-solves are few."""
     if explain is not None:
@@ -83,7 +107,8 @@ def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool
     return resolves_needed(data, plan) <= AUTO_EXPLAIN_RESOLVES
 
 
-def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget: TimeBudget | None = None) -> Analysis:
+def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget: TimeBudget | None = None,
+            progress: Progress = quiet) -> Analysis:
     """Marginals always (one LP); shortfall causes when ``should_explain``; both within ``budget`` (default
     the plan's budget of analysis_time_s, optimizer/solving/session.py).
 
@@ -95,13 +120,20 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
         return Analysis([], None, note, note)
     budget = budget or analysis_budget(data, plan)
     try:
+        started = time.perf_counter()
         measured = marginals(data, plan, budget)
         marginals_note = "" if measured is not None else no_time_left(budget)
         values = project_values(data, plan, budget)
+        progress(f"  sensitivities: {len(measured or [])} limit(s) valued in {time.perf_counter() - started:.1f} s"
+                 if measured is not None else f"  sensitivities: not measured ({marginals_note})")
         if not should_explain(data, plan, explain):
             return Analysis(measured or [], None, "run with --explain to measure why shortfalls remain", marginals_note,
                             values)
-        causes, unmeasured = shortfall_causes(data, plan, budget)
+        short = len(minerals_short(plan, data))
+        if short:
+            progress(f"  why short: {short} mineral(s), {resolves_needed(data, plan)} re-solves within "
+                     f"{budget.remaining():.0f} s")
+        causes, unmeasured = shortfall_causes(data, plan, budget, progress)
     except Exception as exc:  # noqa: BLE001 - an explanation is never worth losing the plan
         return Analysis([], None, f"the analysis failed ({type(exc).__name__}: {exc})")
     note = "" if not unmeasured else (

@@ -24,7 +24,9 @@ MATTERS = 0.005  # a cause that removes less than this share of the shortfall "d
 
 # Short keys first, then the sentence, then the numbers behind it.
 SENSITIVITY_COLUMNS = ["limit", "item", "period", "finding", "cost_change_per_unit", "per", "status", "change",
-                       "effect"]
+                       "effect", "holds_for_up_to"]
+MONEY_SHARE = 0.01  # the step a money limit is priced at: a round 1% ($100M of a $10B loan)
+QUANTITY_SHARE = 0.1  # and a quantity limit: a round 10% of a capacity or market cap
 CAUSE_COLUMNS = ["mineral", "limit", "finding", "removed", "removed_share", "expected_shortfall",
                  "shortfall_if_lifted", "shortfall_in_plan", "unit"]
 # The plan (solved to mip_gap) and the tight re-solve as given may settle on different shortfalls;
@@ -65,11 +67,30 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f}%" if share >= 0.01 or share == 0 else f"{100 * share:.1g}%"
 
 
-def _step(amount: float) -> float:
-    """A round amount of about 1-10% of ``amount`` to price a change by: 10B -> 100M, 30M -> 100K... at least 1."""
-    if amount <= 0:
-        return 1.0
-    return max(1.0, 10.0 ** (math.floor(math.log10(amount)) - 2))
+def round_down(value: float) -> float:
+    """The largest 1, 2 or 5 x 10^k not above ``value`` (> 0): 16.7M -> 10M, 340 -> 200, 0.07 -> 0.05."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return max(p * power for p in (1, 2, 5) if p * power <= value * (1 + 1e-12))
+
+
+def analyst_step(limit: float, share: float, room: float | None) -> float:
+    """The change an analyst would price a limit at: a round ``share`` of it ($100M of a $10B loan), no more
+    than the ``room`` the marginal value holds for (when that room is known and not 0)."""
+    step = round_down(share * limit) if limit > 0 else 1.0
+    if room is not None and room == room and 0 < room < step:
+        step = round_down(room)
+    return step
+
+
+def holds(room: float | None, limit_text) -> str:
+    """The range a marginal value holds over, in words (``limit_text`` writes an amount of the limit)."""
+    if room is None or room != room:
+        return ""
+    if room == math.inf or room > 1e15:
+        return " This holds however much more is added."
+    if room <= 1e-9:
+        return " This holds only at the margin: any more changes which limits bind, so the value per unit falls."
+    return f" This holds for up to {limit_text(room)} more; beyond that another limit binds."
 
 
 # --- sensitivities -----------------------------------------------------------------------------
@@ -103,7 +124,7 @@ def _amount_row(marginal: Marginal, data: PlanningData) -> dict:
     source = marginal.key[0]
     amount = data.funding[source].amount
     currency = data.settings.currency
-    step = _step(amount)
+    step = analyst_step(amount, MONEY_SHARE, marginal.room)
     saving = -marginal.value * step
     if marginal.slack > BINDING * max(1.0, amount):
         status = f"{money(marginal.slack, currency)} unused"
@@ -113,29 +134,29 @@ def _amount_row(marginal: Marginal, data: PlanningData) -> dict:
         status = "fully used"
         finding = (f"Another {money(step, currency)} of {source} would lower the expected cost by about "
                    f"{money(saving, currency)} (each extra {money(1, currency)} saves "
-                   f"{money(-marginal.value, currency)}).")
+                   f"{money(-marginal.value, currency)})." + holds(marginal.room, lambda v: money(v, currency)))
     else:
         status = "fully used"
         finding = f"{source} is fully used, but more of it would not lower the expected cost: another limit binds first."
     return _row("funding amount", source, None, status, marginal.value, f"per {currency}",
-                f"+{money(step, currency)}", -saving, finding)
+                f"+{money(step, currency)}", -saving, finding, marginal.room)
 
 
 def _budget_row(marginal: Marginal, data: PlanningData) -> dict:
     source, period = marginal.key
     budget = data.funding[source].budgets[period]
     currency = data.settings.currency
-    step = _step(budget)
+    step = analyst_step(budget, MONEY_SHARE, marginal.room)
     saving = -marginal.value * step
     if saving > 1e-9:
         finding = (f"Another {money(step, currency)} of {source}'s budget in period {period} would lower the "
                    f"expected cost by about {money(saving, currency)} (each extra {money(1, currency)} saves "
-                   f"{money(-marginal.value, currency)}).")
+                   f"{money(-marginal.value, currency)})." + holds(marginal.room, lambda v: money(v, currency)))
     else:
         finding = (f"{source}'s budget in period {period} ({money(budget, currency)}) is fully used, but more "
                    "would not lower the expected cost.")
     return _row("period budget", source, period, "fully used", marginal.value, f"per {currency}",
-                f"+{money(step, currency)}", -saving, finding)
+                f"+{money(step, currency)}", -saving, finding, marginal.room)
 
 
 def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
@@ -143,31 +164,37 @@ def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
     unit = data.minerals[mineral].unit
     capacity = number(data.offers[supplier, mineral].max_per_period)
     return _per_unit_row("capacity", f"{supplier}: {mineral}", marginal, data, mineral,
-                         f"One more {unit} of {mineral} capacity at {supplier} in period {period} (now {capacity} "
-                         f"{unit})", f"{supplier}'s {mineral} capacity in period {period} ({capacity} {unit})")
+                         data.offers[supplier, mineral].max_per_period,
+                         f"of {mineral} capacity at {supplier} in period {period} (now {capacity} {unit})",
+                         f"{supplier}'s {mineral} capacity in period {period} ({capacity} {unit})")
 
 
 def _market_row(marginal: Marginal, data: PlanningData) -> dict:
     mineral, period = marginal.key
     unit = data.minerals[mineral].unit
     cap = number(data.market_cap(mineral))
-    return _per_unit_row("market cap", mineral, marginal, data, mineral,
-                         f"One more {unit} of {mineral} that the market lets the plan buy in period {period} (now "
+    return _per_unit_row("market cap", mineral, marginal, data, mineral, data.market_cap(mineral),
+                         f"of {mineral} that the market lets the plan buy in period {period} (now "
                          f"{cap} {unit}: max_market_share x world_supply)",
                          f"The market cap of {mineral} in period {period} ({cap} {unit})")
 
 
-def _per_unit_row(limit: str, name: str, marginal: Marginal, data: PlanningData, mineral: str, one_more: str,
-                  used: str) -> dict:
-    """A limit in units of ``mineral`` that binds in the period ending ``marginal.key``: what one more unit saves."""
+def _per_unit_row(limit: str, name: str, marginal: Marginal, data: PlanningData, mineral: str, size: float,
+                  more_of: str, used: str) -> dict:
+    """A limit of ``size`` units of ``mineral`` that binds in the period ending ``marginal.key``: what a round
+    10% more of it saves, and for how much more that holds."""
     unit = data.minerals[mineral].unit
-    saving = -marginal.value
+    currency = data.settings.currency
+    step = analyst_step(size, QUANTITY_SHARE, marginal.room)
+    saving = -marginal.value * step
     if saving > 1e-9:
-        finding = f"{one_more} would lower the expected cost by about {money(saving, data.settings.currency)}."
+        finding = (f"Another {number(step)} {unit} {more_of} would lower the expected cost by about "
+                   f"{money(saving, currency)} ({money(-marginal.value, currency)} per {unit})."
+                   + holds(marginal.room, lambda v: f"{number(v)} {unit}"))
     else:
         finding = f"{used} is used in full, but more would not lower the expected cost."
-    return _row(limit, name, marginal.key[-1], "fully used", marginal.value, f"per {unit}", f"+1 {unit}", -saving,
-                finding)
+    return _row(limit, name, marginal.key[-1], "fully used", marginal.value, f"per {unit}",
+                f"+{number(step)} {unit}", -saving, finding, marginal.room)
 
 
 def _target_rows(marginals: list[Marginal], data: PlanningData) -> list[dict]:
@@ -192,9 +219,11 @@ def _target_rows(marginals: list[Marginal], data: PlanningData) -> list[dict]:
     return rows
 
 
-def _row(limit, item, period, status, value, per, change, effect, finding) -> dict:
+def _row(limit, item, period, status, value, per, change, effect, finding, room=None) -> dict:
+    """``room``: how much more of the limit the value per unit holds for (blank: not measured or unlimited)."""
+    shown_room = room if room is not None and room == room and room < 1e15 else None
     return {"limit": limit, "item": item, "period": period, "status": status, "cost_change_per_unit": value,
-            "per": per, "change": change, "effect": effect, "finding": finding}
+            "per": per, "change": change, "effect": effect, "finding": finding, "holds_for_up_to": shown_room}
 
 
 # --- why a shortfall remains ----------------------------------------------------------------------

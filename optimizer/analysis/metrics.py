@@ -114,7 +114,8 @@ def reference_price(data: PlanningData) -> dict[str, float]:
 
 
 def country_shares(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Share of supply value from each country of origin, before (pipeline) and after (pipeline + plan)."""
+    """Share of supply value from each country of origin, before (pipeline) and after (pipeline + plan);
+    largest after the plan first."""
     table = supply_by_origin(plan, data)
     price = reference_price(data)
     table = table.assign(weight=table["mineral"].map(price).fillna(0.0))
@@ -127,9 +128,7 @@ def country_shares(plan: Plan, data: PlanningData) -> pd.DataFrame:
             row[label] = value / totals[view] if totals[view] > 0 else 0.0
         rows.append(row)
     frame = pd.DataFrame(rows, columns=["country", "before", "after"])
-    largest = frame[["before", "after"]].max(axis=1)
-    return frame.assign(_largest=largest).sort_values(["_largest", "after"], ascending=False, ignore_index=True
-                                                      ).drop(columns="_largest")
+    return frame.sort_values(["after", "before"], ascending=False, ignore_index=True)  # as the plan leaves it
 
 
 def top_countries(shares: pd.DataFrame, count: int) -> pd.DataFrame:

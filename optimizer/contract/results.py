@@ -75,6 +75,8 @@ class Marginal:
     or ``target`` (mineral, period). ``value`` is in
     currency per currency unit (amount, budget) or per unit of the mineral.
     ``slack`` is how far the plan is from the limit (0: the limit is reached).
+    ``room`` is how much more of the limit (in its units) ``value`` holds for: the LP's ranging of the
+    row's bound (inf: without end; NaN: not measured).
     Read from the plan's LP by ``models/sensitivity.py``.
     """
 
@@ -82,6 +84,7 @@ class Marginal:
     key: tuple
     value: float
     slack: float
+    room: float | None = None
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,9 @@ def _unreadable(exc: Exception) -> str:
     return f"the workbook cannot be read ({type(exc).__name__}: {exc}); expected a valid .xlsx workbook"
 
 
+ABOUT_SHEET = "About"  # optimize template's sheet of notes; ignored without a warning
+
+
 def _read_sheets(path: Path, problems: Problems) -> list[RawSheet]:
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
@@ -222,6 +225,8 @@ def _read_sheets(path: Path, problems: Problems) -> list[RawSheet]:
         formula_cells: dict[str, list[tuple[int, int]]] = {}
         for worksheet in book.worksheets:
             if normalise_name(worksheet.title) not in SHEETS_BY_KEY:
+                if worksheet.title == ABOUT_SHEET:  # the template's own notes: read by people, not planned
+                    continue
                 problems.warning("this sheet is not part of the contract and is ignored",
                                  file=str(path), sheet=worksheet.title)
                 continue

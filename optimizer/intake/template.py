@@ -10,22 +10,19 @@ example rows of a small plan that validate cleanly.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+import pandas as pd
 
 from optimizer.contract import schema
 from optimizer.files import write_atomically
 from optimizer.contract.schema import Column, Sheet
+from optimizer.reporting.about import about_spec
+from optimizer.reporting.xlsx import Book, print_columns, write_table
 
 ROWS = 1000  # rows below the header that carry the validation
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+DATE = "yyyy-mm-dd"
 AUTHOR = "optimize template"
 
 # Columns whose values must name a row of another sheet: (sheet, column letter there).
@@ -106,19 +103,22 @@ EXAMPLES: dict[str, list[dict] | dict] = {
 
 def write_template(path: Path, examples: bool = True) -> None:
     """Write the template workbook to ``path`` (atomically)."""
-    write_atomically(Path(path), lambda temporary: template_workbook(examples).save(temporary))
+    write_atomically(Path(path), lambda temporary: template_workbook(temporary, examples))
 
 
-def template_workbook(examples: bool = True) -> openpyxl.Workbook:
-    """The input template: every sheet and column with notes and checks; example rows if ``examples``."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
+def template_workbook(path: Path, examples: bool = True) -> None:
+    """Write the input template to ``path``: every sheet and column with notes and checks; example rows if
+    ``examples``; an About sheet (the reader ignores it) saying how to fill each sheet in."""
+    book = Book(path)
     for sheet in schema.SHEETS:
         if sheet.key_value:
             _settings_sheet(book, sheet, examples)
         else:
             _table_sheet(book, sheet, EXAMPLES.get(sheet.name, []) if examples else [])
-    return book
+    write_table(book, about_spec(book, rows=[("how to use", "fill in the sheets (one row per record, the "
+                                                           "headers as they are; each header's note says what "
+                                                           "it means), then run: optimize validate FILE")]))
+    book.close()
 
 
 def note(column: Column) -> str:
@@ -131,55 +131,88 @@ def note(column: Column) -> str:
     return "\n".join(lines)
 
 
-def _header(sheet, names: list[str], notes: list[str]) -> None:
-    sheet.append(names)
-    for index, text in enumerate(notes, start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.comment = Comment(text, AUTHOR, width=320, height=140)
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(names[index - 1]) + 4)
-    sheet.freeze_panes = "A2"
+def _comment(ws, row: int, column: int, text: str) -> None:
+    ws.write_comment(row, column, text, {"author": AUTHOR, "width": 320, "height": 140})
 
 
-def _table_sheet(book, sheet: Sheet, rows: list[dict]) -> None:
-    ws = book.create_sheet(sheet.name)
-    _header(ws, [c.name for c in sheet.columns], [note(c) for c in sheet.columns])
-    for row in rows:
-        ws.append([row.get(c.name) for c in sheet.columns])
-    for index, column in enumerate(sheet.columns, start=1):
+def _width(column: Column) -> int:
+    if column.name in ("unit", "currency", "period_unit"):
+        return len(column.name) + 4
+    wide = column.kind in (schema.TEXT, schema.LIST)
+    return max(26 if wide else 10, len(column.name) + 3)
+
+
+def _table_sheet(book: Book, sheet: Sheet, rows: list[dict]) -> None:
+    ws = book.sheet(sheet.name, note=sheet.meaning)
+    header = book.header()
+    widths = [_width(column) for column in sheet.columns]
+    for index, (column, width) in enumerate(zip(sheet.columns, widths)):
+        ws.set_column(index, index, width)
+        ws.write_string(0, index, column.name, header)
+        _comment(ws, 0, index, note(column))
+    ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
+    print_columns(ws, pd.DataFrame(columns=[c.name for c in sheet.columns]).astype(object), widths,
+                  keys=_key_columns(sheet))
+    for row_index, row in enumerate(rows, start=1):
+        for index, column in enumerate(sheet.columns):
+            _write_value(book, ws, row_index, index, row.get(column.name))
+    for index, column in enumerate(sheet.columns):
         validation = _validation(sheet, column)
         if validation is not None:
-            letter = get_column_letter(index)
-            validation.add(f"{letter}2:{letter}{ROWS + 1}")
-            ws.add_data_validation(validation)
-    for index, column in enumerate(sheet.columns, start=1):
-        if column.kind == schema.TEXT or column.kind == schema.LIST:
-            ws.column_dimensions[get_column_letter(index)].width = 28
+            ws.data_validation(1, index, ROWS, index, validation)
 
 
-def _settings_sheet(book, sheet: Sheet, examples: bool) -> None:
+def _key_columns(sheet: Sheet) -> int:
+    """The identifying columns repeated on every printed page: the leading names (supplier, mineral ...)."""
+    keys = 0
+    for column in sheet.columns:
+        if column.kind != schema.TEXT or keys == 2:
+            break
+        keys += 1
+    return keys
+
+
+def _write_value(book: Book, ws, row: int, column: int, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, (date, datetime)):
+        ws.write_datetime(row, column, datetime(value.year, value.month, value.day), book.format(num_format=DATE))
+    elif isinstance(value, str):
+        ws.write_string(row, column, value, book.text())
+    else:  # thousands separated (5,000,000), the value as typed
+        ws.write_number(row, column, value, book.number("#,##0") if abs(value) >= 1000 and value == int(value)
+                        else None)
+
+
+def _settings_sheet(book: Book, sheet: Sheet, examples: bool) -> None:
     """Settings: one row per key, the key's note on its cell, the value typed by the key."""
-    ws = book.create_sheet(sheet.name)
-    _header(ws, ["key", "value"], ["Setting name (one row per setting).", "Setting value; see the key's note."])
+    ws = book.sheet(sheet.name, note="one row per setting: its key and value; each key's note says what it means")
+    header = book.header()
+    for index, (name, text) in enumerate((("key", "Setting name (one row per setting)."),
+                                          ("value", "Setting value; see the key's note."))):
+        ws.write_string(0, index, name, header)
+        _comment(ws, 0, index, text)
+    ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
+    ws.fit_to_pages(1, 0)
     values = EXAMPLES["Settings"] if examples else {}
-    for row, column in enumerate(sheet.columns, start=2):
-        ws.append([column.name, values.get(column.name)])
-        ws.cell(row=row, column=1).comment = Comment(note(column), AUTHOR, width=320, height=140)
+    for row, column in enumerate(sheet.columns, start=1):
+        ws.write_string(row, 0, column.name, book.text())
+        _comment(ws, row, 0, note(column))
+        _write_value(book, ws, row, 1, values.get(column.name))
         validation = _number_validation(column) or _choice_validation(column)
         if validation is not None:
-            validation.add(f"B{row}")
-            ws.add_data_validation(validation)
-        if column.kind == schema.DATE:
-            ws.cell(row=row, column=2).number_format = "yyyy-mm-dd"
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 16
-    keys = DataValidation(type="list", formula1='"' + ",".join(c.name for c in sheet.columns) + '"',
-                          allow_blank=True, showErrorMessage=True, error="expected a setting name")
-    keys.add(f"A2:A{ROWS + 1}")
-    ws.add_data_validation(keys)
+            ws.data_validation(row, 1, row, 1, validation)
+        if column.kind == schema.DATE and values.get(column.name) is None:
+            ws.write_blank(row, 1, None, book.format(num_format=DATE))
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 16)
+    ws.data_validation(1, 0, ROWS, 0, {"validate": "list", "source": [c.name for c in sheet.columns],
+                                       "error_message": "expected a setting name"})
 
 
-def _validation(sheet: Sheet, column: Column) -> DataValidation | None:
+def _validation(sheet: Sheet, column: Column) -> dict | None:
     if DEFINES.get(sheet.name) == column.name:
         return None  # the sheet that defines the names
     reference = REFERENCES.get(column.name)
@@ -187,39 +220,30 @@ def _validation(sheet: Sheet, column: Column) -> DataValidation | None:
         other, letter = reference
         if other == sheet.name:
             return None
-        return DataValidation(type="list", formula1=f"{other}!${letter}$2:${letter}${ROWS + 1}", allow_blank=True,
-                              showErrorMessage=True, errorStyle="warning",
-                              error=f"expected a {column.name} listed in the sheet '{other}'")
+        return {"validate": "list", "source": f"={other}!${letter}$2:${letter}${ROWS + 1}", "error_type": "warning",
+                "error_message": f"expected a {column.name} listed in the sheet '{other}'"}
     return _number_validation(column) or _choice_validation(column)
 
 
-def _choice_validation(column: Column) -> DataValidation | None:
+def _choice_validation(column: Column) -> dict | None:
     if column.kind != schema.CHOICE:
         return None
-    return DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True,
-                          showErrorMessage=True, error=f"expected {column.expectation()}")
+    return {"validate": "list", "source": list(column.choices), "error_message": f"expected {column.expectation()}"}
 
 
-def _number_validation(column: Column) -> DataValidation | None:
+def _number_validation(column: Column) -> dict | None:
     """Numeric ranges from the schema: whole numbers for INT, decimals for FLOAT."""
     if column.kind not in (schema.INT, schema.FLOAT):
         return None
-    kind = "whole" if column.kind == schema.INT else "decimal"
+    kind = "integer" if column.kind == schema.INT else "decimal"
     low, high = column.minimum, column.maximum
     if low is not None and high is not None and not column.minimum_open:  # Excel's between includes its ends
-        operator, first, second = "between", low, high
+        bounds = {"criteria": "between", "minimum": low, "maximum": high}
     elif low is not None:
-        operator, first, second = ("greaterThan" if column.minimum_open else "greaterThanOrEqual"), low, None
+        bounds = {"criteria": ">" if column.minimum_open else ">=", "value": low}
     elif high is not None:
-        operator, first, second = ("lessThan" if column.maximum_open else "lessThanOrEqual"), high, None
+        bounds = {"criteria": "<" if column.maximum_open else "<=", "value": high}
     else:
         return None
-    validation = DataValidation(type=kind, operator=operator, formula1=_number(first),
-                                formula2=None if second is None else _number(second), allow_blank=True,
-                                showErrorMessage=True, error=f"expected {column.expectation()}",
-                                errorTitle=column.name)
-    return validation
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
+    return {"validate": kind, **bounds, "error_title": column.name[:32],
+            "error_message": f"expected {column.expectation()}"[:255]}

@@ -10,39 +10,33 @@ country shares, shortfall penalty by mineral), their numbers in ``Chart data``.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
-from optimizer.contract.data import PlanningData
+from optimizer.reporting.xlsx import Book, quantity_format
+from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
-from optimizer.reporting.printing import landscape
 from optimizer.reporting.projects import project_sentences
 
-TITLE_FONT = Font(bold=True, size=16, color="1F3864")
-SECTION_FONT = Font(bold=True, size=12, color="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-NOTE_FONT = Font(italic=True, color="595959")
-BOLD = Font(bold=True)
-RIGHT = Alignment(horizontal="right")
-INDENT = Alignment(horizontal="left", indent=1)
-MONEY = "#,##0"
 SHARE = "0.0%"
 QUANTITY = "#,##0.##"
 RISK = "0.00"
 COVER = "0.0"
-WIDTHS = {"A": 34, "B": 18, "C": 18, "D": 18, "E": 18, "F": 26}
-TEXT_WIDTH = 100  # characters of a sentence per row, across columns A to E
-CHART_COLUMN = "G"
+WIDTHS = (34, 18, 18, 18, 18, 26)  # columns A to F
+TEXT_WIDTH = 110  # characters of a sentence per row, across columns A to E
+CHART_COLUMN = 6  # G
 COUNTRIES_SHOWN = 8  # the rest summed in one row
 CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
+CASH_TERMS = ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost", "holding_cost", "capex_cost",
+              "take_or_pay_cost", "signing_cost")
+# weights on risk, shortfall and the tail: nobody is paid them
+NOTIONAL_TERMS = ("risk_cost", "penalty_cost", "cvar_cost")
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
@@ -50,46 +44,53 @@ COST_LABELS = {
     "take_or_pay_cost": "Contracts: take-or-pay", "signing_cost": "Contracts: signing",
     "cvar_cost": "Tail risk (cvar_weight x CVaR)",
 }
-CONTRACT_TERMS = ("take_or_pay_cost", "signing_cost")  # shown only when a contract cost something
+CHANGES_SHOWN = 6
 
 
 class _Page:
-    """Appends styled rows to a write-only sheet and counts them."""
+    """Writes styled rows down the Dashboard and counts them."""
 
-    def __init__(self, sheet):
-        self.sheet = sheet
+    def __init__(self, book: Book, sheet):
+        self.book, self.sheet = book, sheet
         self.row = 0
+        self.styles = {
+            "title": book.format(bold=True, font_size=16, font_color="#1F3864"),
+            "section": book.format(bold=True, font_size=12, font_color="#1F3864"),
+            "note": book.format(italic=True, font_color="#595959"),
+            "bold": book.format(bold=True),
+            "header": book.format(bold=True, font_color="white", bg_color="#1F3864", align="right", indent=1),
+            "header text": book.format(bold=True, font_color="white", bg_color="#1F3864", indent=1),
+        }
 
-    def add(self, *values, font=None, formats=(), fill=None, header=False) -> None:
-        cells = []
-        for index, value in enumerate(values):
-            if value is None:
-                cells.append(None)
-                continue
-            cell = WriteOnlyCell(self.sheet, value=value)
+    def add(self, *values, style: str | None = None, formats=(), header: bool = False, text_columns=()) -> None:
+        """One row: text indented (never touching a number before it), numbers in ``formats``; a header row
+        right-aligns its titles over numbers, not over the ``text_columns``."""
+        bold = style == "bold"
+        for column, value in enumerate(values):
+            if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                continue  # NaN: nothing to show
             if isinstance(value, str):
-                cell.data_type = "s"  # names from the input are never formulas
-                if index > 0:  # text beside numbers: headers over right-aligned numbers, names set apart
-                    cell.alignment = RIGHT if header else INDENT
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            if index < len(formats) and formats[index] and isinstance(value, (int, float)):
-                cell.number_format = formats[index]
-            cells.append(cell)
-        self.sheet.append(cells)
+                if header:
+                    chosen = self.styles["header text" if column == 0 or column in text_columns else "header"]
+                elif style is not None:
+                    chosen = self.styles[style]
+                else:
+                    chosen = self.book.text() if column > 0 else None
+                self.sheet.write_string(self.row, column, value, chosen)
+            else:
+                number_format = formats[column] if column < len(formats) else None
+                self.sheet.write_number(self.row, column, value,
+                                        self.book.number(number_format, **({"bold": True} if bold else {})))
         self.row += 1
 
     def blank(self) -> None:
-        self.sheet.append([])
         self.row += 1
 
-    def section(self, title: str, *headers: str) -> None:
+    def section(self, title: str, *headers: str, text_columns=()) -> None:
         self.blank()
-        self.add(title, font=SECTION_FONT)
+        self.add(title, style="section")
         if headers:
-            self.add(*headers, font=HEADER_FONT, fill=HEADER_FILL, header=True)
+            self.add(*headers, header=True, text_columns=text_columns)
 
     def sentences(self, texts: list[str], numbered: bool = True) -> None:
         for number, text in enumerate(texts, 1):
@@ -99,18 +100,25 @@ class _Page:
                 self.add((lead if index == 0 else " " * len(lead)) + line)
 
 
-def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> None:
-    """Add the Dashboard: cost, funding, shortfall, country mix, risk, what more buys, why short."""
-    sheet = book.create_sheet("Dashboard")
-    landscape(sheet)
-    for column, width in WIDTHS.items():
-        sheet.column_dimensions[column].width = width
-    page = _Page(sheet)
+def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartData,
+                    concentration: pd.DataFrame | None = None) -> None:
+    """Add the Dashboard: cost, funding, shortfall, stock, country mix, risk, what more buys, why short,
+    and what changed since the previous plan (``concentration``: metrics.concentration_frame, if known)."""
+    sheet = book.sheet("Dashboard", note="the plan on one page: cost (cash and notional), funding, shortfall, "
+                                         "stock against target, countries, risk, what more buys, why short")
+    for column, width in enumerate(WIDTHS):
+        sheet.set_column(column, column, width)
+    sheet.fit_to_pages(1, 0)
+    sheet.hide_gridlines(2)
+    sheet.activate()
+    page = _Page(book, sheet)
     currency = data.settings.currency
     shortfall = metrics.shortfall_by_mineral(plan, data)
-    concentration = metrics.concentration_frame(plan, data)
+    if concentration is None:
+        concentration = metrics.concentration_frame(plan, data)
     shares = metrics.top_countries(metrics.country_shares(plan, data), COUNTRIES_SHOWN)
     _title(page, plan, data)
+    _changes(page, plan)
     _costs(page, plan, currency)
     _funding(page, plan, data)
     if data.projects:
@@ -118,6 +126,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
         page.sentences(project_sentences(plan, data), numbered=False)
     _contracts_and_market(page, plan, data)
     _shortfall(page, shortfall)
+    _stock_lines(page, plan, data, charts)
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
@@ -129,37 +138,103 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _add_charts(sheet, plan, data, shortfall, shares, charts)
 
 
+def gap_text(gap: float | None) -> str:
+    """The solver's gap as a reader wants it: "0%" below 0.001%, else two significant figures."""
+    if gap is None:
+        return ""
+    if abs(gap) < 1e-5:
+        return "0%"
+    return f"{100 * gap:.2g}%"
+
+
 def _title(page: _Page, plan: Plan, data: PlanningData) -> None:
     files = ", ".join(Path(f.path).name for f in data.input_files) or "planning workbook"
-    page.add(f"Procurement plan: {files}", font=TITLE_FONT)
+    page.add(f"Procurement plan: {files}", style="title")
     settings = data.settings
     horizon = f"{settings.num_periods} {settings.period_unit}s"
     if settings.start_date:
         horizon += f" from {chart_module.period_label(data, 1)}"
-    gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
-    page.add(f"Status {plan.status}{gap}; {horizon}; money in {settings.currency}.", font=NOTE_FONT)
+    gap = "" if plan.solve.gap is None else f" (gap {gap_text(plan.solve.gap)})"
+    page.add(f"Status {plan.status}{gap}; {horizon}; money in {settings.currency}.", style="note")
     page.add("Quantities in each mineral's unit; expected values weigh every scenario by its probability.",
-             font=NOTE_FONT)
+             style="note")
+
+
+def _changes(page: _Page, plan: Plan) -> None:
+    """A re-plan: what moved since the previous plan (costs, order counts, why), from the Changes sheet."""
+    changes = plan.changes
+    if changes is None or changes.previous_label is None:  # a first plan: nothing to compare
+        return
+    page.section(f"Since the previous plan ({changes.previous_label or 'none found'})")
+    frame = changes.frame
+    counts = [f"{count} {name.replace('orders_', 'orders ').replace('_', ' ')}"
+              for name, count in changes.counts.items() if count]
+    texts = list(frame.loc[frame["change"] == "cost", "finding"].head(CHANGES_SHOWN))
+    texts += list(frame.loc[frame["change"].isin(("reasons", "none")), "finding"])
+    if counts:
+        texts.append("; ".join(counts) + " (see Changes)")
+    if changes.change_cost:
+        texts.append(f"the change penalty added {changes.change_cost:,.0f} to what was optimised")
+    page.sentences(texts or ["nothing changed"], numbered=False)
 
 
 def _costs(page: _Page, plan: Plan, currency: str) -> None:
+    """Cash (paid out) and notional (weights on risk and shortfall) as two totals, then their sum."""
     total = plan.objective or 0.0
+    money = page.book.money()
+    formats = (None, money, SHARE)
     page.section("Expected cost", "", currency, "share")
-    page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
-    for name in plan.shown_terms():
-        value = plan.costs.get(name, 0.0)
-        if name == "capex_cost" and not value:
-            continue  # no project funded: the line would only say so
-        if name in CONTRACT_TERMS and not value:
-            continue
-        page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
-        floors = plan.floor_cost()
-        if name == "purchase_cost" and floors:
-            page.add("  of which price floors (expected)", floors, floors / total if total else None,
-                     formats=(None, MONEY, SHARE))
-    paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
-    page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
-             formats=(None, MONEY, SHARE))
+    for title, terms in (("Cash costs (paid or held)", CASH_TERMS),
+                         ("Notional (risk, shortfall)", NOTIONAL_TERMS)):
+        subtotal = sum(plan.costs.get(name, 0.0) for name in terms)
+        page.add(title, subtotal, subtotal / total if total else None, style="bold", formats=formats)
+        for name in terms:
+            value = plan.costs.get(name, 0.0)
+            if name not in plan.shown_terms():
+                continue  # a later term (capex, contracts, cvar) the plan has no value for
+            page.add("   " + COST_LABELS[name], value, value / total if total else None, formats=formats)
+            floors = plan.floor_cost()
+            if name == "purchase_cost" and floors:
+                page.add("     of which price floors (expected)", floors, floors / total if total else None,
+                         formats=formats)
+    page.add("Total expected cost (objective)", total, 1.0 if total else None, style="bold", formats=formats)
+    page.add("Notional terms weigh supplier risk and shortfall: nobody is paid them.", style="note")
+
+
+def _stock_lines(page: _Page, plan: Plan, data: PlanningData, charts: ChartData) -> None:
+    """Per mineral, sparklines over the horizon (base scenario): stock, and stock less target (below 0 red)."""
+    if plan.stock.empty:
+        return
+    base = plan.stock[plan.stock["scenario"] == BASE]
+    rows = []
+    for mineral in data.minerals:
+        mine = base[base["mineral"] == mineral].sort_values("period")
+        stock, target = mine["stock"].astype(float).tolist(), mine["target"].astype(float).tolist()
+        if len(stock) == len(data.periods):
+            rows.append((mineral, stock, [s - t for s, t in zip(stock, target)], stock[-1] if stock else 0.0))
+    if not rows:
+        return
+    periods = [chart_module.period_label(data, t) for t in data.periods]
+    stock_block = charts.block("Stock per mineral, base scenario (Dashboard sparklines)", ["mineral"] + periods,
+                               [[m] + s for m, s, _, _ in rows])
+    above_block = charts.block("Stock less target per mineral, base scenario (Dashboard sparklines)",
+                               ["mineral"] + periods, [[m] + a for m, _, a, _ in rows])
+    page.section(f"Stock against target over {periods[0]} to {periods[-1]} (base scenario)", "mineral", "stock",
+                 "vs target", "at the end")
+    sheet = page.sheet
+    for index, (mineral, _, above, last) in enumerate(rows):
+        unit = data.minerals[mineral].unit
+        page.add(mineral, None, None, last, formats=(None, None, None, quantity_format(unit)))
+        row = page.row - 1
+        for column, block, options in (
+                (1, stock_block, {"type": "column", "series_color": "#1F3864"}),
+                (2, above_block, {"type": "column", "negative_points": True, "series_color": "#7F7F7F",
+                                  "negative_color": "#C00000"})):
+            data_row = block.header_row + index  # 0-based row of this mineral's numbers
+            last_column = chart_module.column_letter(block.columns - 1)
+            sheet.add_sparkline(row, column, {
+                "range": f"'{chart_module.DATA_SHEET}'!$B${data_row + 1}:${last_column}${data_row + 1}", **options})
+    page.add("Stock per period; against target, grey above it and red below it.", style="note")
 
 
 def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
@@ -167,8 +242,9 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
     page.section("Funding", "source", "spent", "amount", "can pay at most", "spent of that")
     use = metrics.funding_use(plan, data)
     for row in use.itertuples():
+        money = page.book.money()
         page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
-                 formats=(None, MONEY, MONEY, MONEY, SHARE))
+                 formats=(None, money, money, money, SHARE))
     page.sentences(explain.funding_limits(use, data), numbered=False)
 
 
@@ -186,18 +262,20 @@ def _contracts_and_market(page: _Page, plan: Plan, data: PlanningData) -> None:
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
-    page.section("Expected shortfall", "mineral (unit)", "unmet demand", "its penalty", "below target",
-                 "its penalty", "worst scenario")
+    page.section("Expected shortfall", "mineral", "unmet demand", "its penalty", "below target",
+                 "its penalty", "worst scenario", text_columns=(5,))
     if short.empty:
-        page.add("No mineral is short of demand or target in any scenario.", font=NOTE_FONT)
+        page.add("No mineral is short of demand or target in any scenario.", style="note")
         return
+    money = page.book.money()
     for row in short.itertuples():
-        page.add(f"{row.mineral} ({row.unit})", row.expected_unmet_demand, row.unmet_penalty,
+        quantity = quantity_format(row.unit)
+        page.add(row.mineral, row.expected_unmet_demand, row.unmet_penalty,
                  row.expected_below_target, row.target_penalty, row.worst_scenario,
-                 formats=(None, QUANTITY, MONEY, QUANTITY, MONEY))
-    page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
+                 formats=(None, quantity, money, quantity, money))
+    page.add("Quantities are expected units short, summed over periods.", style="note")
     page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
-             "period.", font=NOTE_FONT)
+             "period.", style="note")
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
@@ -217,7 +295,8 @@ def _countries(page: _Page, shares: pd.DataFrame) -> None:
     page.section("Supply by country (share of value)", "country", "before (pipeline)", "after (with plan)")
     for row in shares.itertuples():
         page.add(row.country, row.before, row.after, formats=(None, SHARE, SHARE))
-    page.add("Each mineral's quantity valued at the average price of its offers.", font=NOTE_FONT)
+    page.add("Largest share after the plan first; each mineral's quantity valued at the average price of its "
+             "offers.", style="note")
 
 
 def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
@@ -274,9 +353,9 @@ def _add_charts(sheet, plan: Plan, data: PlanningData, shortfall: pd.DataFrame, 
     figures = [chart_module.spending_by_source_chart(plan, data, charts, CHART_HEIGHT_CM),
                chart_module.country_share_chart(shares, charts, CHART_HEIGHT_CM),
                chart_module.penalty_chart(shortfall, data, charts, CHART_HEIGHT_CM)]
-    row = 2
+    row = 1
     for chart in figures:
         if chart is None:
             continue
-        sheet.add_chart(chart, f"{CHART_COLUMN}{row}")
-        row += int(chart.height / 0.5) + 2
+        sheet.insert_chart(row, CHART_COLUMN, chart)
+        row += chart_module.rows_of(CHART_HEIGHT_CM)

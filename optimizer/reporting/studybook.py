@@ -1,95 +1,68 @@
-"""The workbook of a study (a sweep, a stress test): formatted tables, a Charts sheet, the charts' numbers.
+"""The workbook of a study (a sweep, a stress test): formatted tables, a Charts sheet, the charts' numbers, About.
 
-The tables are written like the result workbook's (``optimizer.reporting.workbook``: an
+The tables are written like the result workbook's (``optimizer.reporting.xlsx``: an
 Excel table per sheet, frozen header, number formats, widths); the charts are
-native Excel charts (openpyxl.chart) reading their numbers from a ``Chart
-data`` sheet (``optimizer.reporting.charts.ChartData``). The file is written atomically.
+native Excel charts (XlsxWriter) reading their numbers from a ``Chart data``
+sheet (``optimizer.reporting.charts.ChartData``). The file is written atomically.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Callable
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, ScatterChart, Series
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
-from optimizer.reporting.charts import (COLUMNS_PER_CHART, ROWS_PER_CHART, Block, ChartData, set_size, set_title,
-                                       show_axes)
-from optimizer.files import write_atomically
-from optimizer.reporting.printing import landscape
+from optimizer.contract.data import PlanningData
 from optimizer.contract.problems import InputRefused, Problem
-from optimizer.reporting.workbook import TableSpec, write_table
+from optimizer.files import write_atomically
+from optimizer.reporting.about import about_spec
+from optimizer.reporting.charts import Block, ChartData, axis, category_axis, finish, place_rows
+from optimizer.reporting.workbook import TableSpec, plan_book, write_table
 
 CHARTS_PER_ROW = 2
-COLOURS = ("1F3864", "C00000", "2E75B6", "7F7F7F", "548235", "BF8F00", "7030A0", "F4B183")
+COLOURS = ("#1F3864", "#C00000", "#2E75B6", "#7F7F7F", "#548235", "#BF8F00", "#7030A0", "#F4B183")
 
 
-def write_study_workbook(path: Path, tables: list[TableSpec], charts: list, chart_data: ChartData,
-                         caption: str) -> None:
-    """Tables first, then a Charts sheet (``caption`` on top, two charts a row), then the chart data."""
+def write_study_workbook(path: Path, tables: list[TableSpec], make_charts: Callable[[ChartData], list],
+                         caption: str, data: PlanningData, about: list[tuple[str, object]] = ()) -> None:
+    """Tables first, then a Charts sheet (``caption`` on top, two charts a row, made by ``make_charts``), the
+    chart data, then About (``about`` rows first)."""
     def write(temporary: Path) -> None:
-        book = openpyxl.Workbook(write_only=True)
+        book = plan_book(temporary, data)
+        chart_data = ChartData(book)
         for spec in tables:
             write_table(book, spec)
+        charts = [chart for chart in make_charts(chart_data) if chart is not None]
         if charts:
-            _charts_sheet(book, charts, caption)
-            chart_data.write(book)
-        book.save(temporary)
+            sheet = book.sheet("Charts", note=caption)
+            sheet.write_string(0, 0, caption, book.format(bold=True, font_size=12))
+            sheet.fit_to_pages(1, 0)
+            place_rows(sheet, [charts[i:i + CHARTS_PER_ROW] for i in range(0, len(charts), CHARTS_PER_ROW)], 2)
+            chart_data.write()
+        write_table(book, about_spec(book, data, list(about)))
+        book.close()
     write_atomically(path, write)
 
 
-def _charts_sheet(book, charts: list, caption: str) -> None:
-    sheet = book.create_sheet("Charts")
-    landscape(sheet)
-    title = WriteOnlyCell(sheet, value=caption)
-    title.font = Font(bold=True, size=12)
-    sheet.append([title])
-    for index, chart in enumerate(charts):
-        row = 3 + (index // CHARTS_PER_ROW) * ROWS_PER_CHART
-        column = 1 + (index % CHARTS_PER_ROW) * COLUMNS_PER_CHART
-        sheet.add_chart(chart, f"{get_column_letter(column)}{row}")
-
-
-def line_chart(blocks: list[Block], title: str, x_title: str, y_title: str,
+def line_chart(charts: ChartData, blocks: list[Block], title: str, x_title: str, y_title: str,
                y_format: str | None = None, x_format: str | None = None, y_min: float | None = None,
-               markers: bool = True) -> ScatterChart:
-    """Lines through points at numeric x: one series per block of two columns (x, then y named by its header).
+               markers: bool = True, y_max: float | None = None):
+    """Straight lines through points at numeric x: one series per block of two columns (x, then y named by
+    its header).
 
-    ``y_min`` starts the value axis there instead of at 0 (small differences between large costs show).
+    ``y_min`` starts the value axis there instead of at 0 (small differences between large costs show);
+    ``y_max`` ends it there (a point far above the rest would flatten them).
     """
-    chart = ScatterChart()
-    chart.style = 13
-    set_title(chart, title)
+    chart = charts.chart("scatter", "straight_with_markers" if markers else "straight")
     for index, block in enumerate(blocks):
-        series = Series(block.series(2), block.categories(), title_from_data=True)
         colour = COLOURS[index % len(COLOURS)]
-        series.graphicalProperties.line.solidFill = colour
-        series.graphicalProperties.line.width = 22000
-        series.marker.symbol = "circle" if markers else "none"
-        if markers:
-            series.marker.size = 6
-            series.marker.graphicalProperties.solidFill = colour
-            series.marker.graphicalProperties.line.solidFill = colour
-        series.smooth = False
-        chart.series.append(series)
-    chart.x_axis.title = x_title
-    chart.y_axis.title = y_title
-    if y_format:
-        chart.y_axis.number_format = y_format
-    if x_format:
-        chart.x_axis.number_format = x_format
-    if y_min is not None:
-        chart.y_axis.scaling.min = y_min
-    chart.x_axis.majorGridlines = None
-    chart.legend.position = "b"
-    if len(blocks) == 1:
-        chart.legend = None
-    show_axes(chart)
-    set_size(chart)
+        marker = ({"type": "circle", "size": 6, "fill": {"color": colour}, "border": {"color": colour}}
+                  if markers else {"type": "none"})
+        chart.add_series(block.series(2, line={"color": colour, "width": 1.75}, marker=marker, smooth=False))
+    chart.set_x_axis(axis(x_title, x_format, major_gridlines={"visible": False}))
+    chart.set_y_axis(axis(y_title, y_format, **({"min": y_min} if y_min is not None else {}),
+                          **({"max": y_max} if y_max is not None else {})))
+    finish(chart, title, legend="bottom" if len(blocks) > 1 else None)
     return chart
 
 
@@ -107,20 +80,14 @@ def axis_start(values: list[float | None]) -> float | None:
     return max(0.0, step * math.floor((low - 0.2 * span) / step))
 
 
-def bar_chart(block: Block, title: str, y_title: str) -> BarChart:
+def bar_chart(charts: ChartData, block: Block, title: str, y_title: str, y_format: str | None = None):
     """Clustered columns: categories from the block's first column, one series per further column."""
-    chart = BarChart()
-    chart.type = "col"
-    set_title(chart, title)
-    for column in range(2, block.columns + 1):
-        chart.add_data(block.series(column), titles_from_data=True)
-    chart.set_categories(block.categories())
-    for index, series in enumerate(chart.series):
-        series.graphicalProperties.solidFill = COLOURS[index % len(COLOURS)]
-    chart.y_axis.title = y_title
-    chart.legend.position = "b"
-    show_axes(chart)
-    set_size(chart)
+    chart = charts.chart("column")
+    for index, column in enumerate(range(2, block.columns + 1)):
+        chart.add_series(block.series(column, fill={"color": COLOURS[index % len(COLOURS)]}))
+    chart.set_x_axis(category_axis())
+    chart.set_y_axis(axis(y_title, y_format))
+    finish(chart, title)
     return chart
 
 

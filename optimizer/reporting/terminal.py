@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from optimizer.analysis import explain, metrics
-from optimizer.reporting.dashboard import COST_LABELS
+from optimizer.reporting.dashboard import COST_LABELS, gap_text
 from optimizer.reporting.projects import project_sentences
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
@@ -34,7 +34,7 @@ def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list
 def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
     """The summary printed after a run: status and cost, cost terms, funding, largest orders, shortfalls and why."""
     currency = data.settings.currency
-    gap = "" if plan.solve.gap is None else f" (gap {100 * plan.solve.gap:.2g}%)"
+    gap = "" if plan.solve.gap is None else f" (gap {gap_text(plan.solve.gap)})"
     lines = [f"{plan.status}{gap}: expected cost {plan.objective:,.0f} {currency}", ""]
     lines += _costs(plan, currency) + [""]
     lines += _funding(expected_view(plan, data), data) + [""]  # with recourse: expected money drawn

@@ -12,56 +12,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import contextlib
-import warnings
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import openpyxl
 import pandas as pd
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from optimizer import __version__
 from optimizer.analysis import explain, metrics
-from optimizer.reporting.charts import ChartData, write_charts_sheet
+from optimizer.reporting.about import about_spec
+from optimizer.reporting.charts import ChartData, period_label, write_charts_sheet
 from optimizer.reporting.dashboard import write_dashboard
-from optimizer.reporting.printing import landscape
 from optimizer.reporting.projects import capex_frame, projects_frame
-from optimizer.reporting.sheetrows import append_rendered
+from optimizer.reporting.xlsx import (COUNT, GAP, MONEY, QUANTITY, SECONDS, SHARE, WHOLE, Book, TableSpec,
+                                      write_table)
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import Plan, summary_terms
 from optimizer.contract.scenario_costs import expected_view, plan_cvar
 from optimizer.contract.problems import Problem
 
-MONEY = "#,##0.00"
-QUANTITY = "#,##0.####"
-SHARE = "0.0%"
-WHOLE = "0"
-COUNT = "#,##0"
-GAP = "0.000%"
-SECONDS = "0.00"
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-FORMULA_STARTS = ("=", "+", "-", "@")
-WIDEST = 140  # characters: a sentence column
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    title: str
-    frame: pd.DataFrame
-    formats: dict[str, str]  # column -> number format
-    note: str = ""
-    wide: tuple[str, ...] = ()  # columns of sentences: as wide as their text, up to WIDEST
-    # Key/value sheets (columns key, value): the number format of each value, chosen by its key.
-    key_formats: Callable[[str], str | None] | None = None
+__all__ = ["COUNT", "GAP", "MONEY", "QUANTITY", "SECONDS", "SHARE", "WHOLE", "TableSpec", "write_table",
+           "write_result_workbook", "result_tables", "summary_format", "plan_book"]
 
 
 def summary_format(key: str) -> str | None:
@@ -97,29 +69,38 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
     view = expected_view(plan, data)  # with recourse: expected orders and funding for the sheets that sum them
     return [
         TableSpec("Summary", summary_frame(plan, data, timings), {"value": "General"},
-                  f"money in {money}; costs add up to objective", key_formats=summary_format),
+                  f"the contract's keys: status, objective and the cost terms that add up to it (money in {money}), "
+                  "then the solve, the inputs and the time of each stage", key_formats=summary_format),
         TableSpec("Orders", orders_frame(plan),
                   {"period": WHOLE, "arrival_period": WHOLE, "quantity": QUANTITY, "unit_price": MONEY,
                    "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY, "floor_cost": MONEY},
-                  "" if plan.deliveries is None else "contract deliveries follow the orders, naming their contract"),
+                  "one row per order: supplier, mineral, the period it is placed and arrives, quantity and price"
+                  + ("" if plan.deliveries is None else "; contract deliveries follow the orders, naming their contract")),
         *contracts_tables(plan, data),
-        TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
+        TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY},
+                  "who pays each order: one row per order and funding source, with the amount paid"),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
-            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
+            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}},
+                  "stock per scenario, mineral and period: arrivals, demand, unmet demand, stock and its target"),
         TableSpec("Mix", mix_frame(view, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
-                                                 "max_supplier_share": SHARE, "country_max_share": SHARE}),
+                                                 "max_supplier_share": SHARE, "country_max_share": SHARE},
+                  "per mineral and supplier: pipeline and ordered quantity, shares of the orders beside their caps"),
         *market_tables(view, data),
         *project_tables(plan, data),
         TableSpec("Spending", spending_frame(view, data), {"period": WHOLE, **{c: MONEY for c in (
-            "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE}),
+            "spent", "budget", "cumulative_spent", "amount", "remaining")}, "budget_used": SHARE},
+                  "each funding source per period: spent against its budget and what remains of its amount"),
         TableSpec("Shortfall", shortfall_frame(plan, data), {
             "probability": SHARE, "unmet_demand": QUANTITY, "unmet_penalty": MONEY, "target_shortfall": QUANTITY,
-            "target_penalty": MONEY, "penalty_cost": MONEY}),
+            "target_penalty": MONEY, "penalty_cost": MONEY},
+                  "per mineral and scenario: demand not served and stock below target over the horizon, with "
+                  "their (notional) penalties"),
         *analysis_tables(view, data),
         *scenario_cost_tables(plan, data),
         *changes_tables(plan),
-        TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {}),
+        TableSpec("Warnings", pd.DataFrame({"warning": [str(w) for w in warnings]}), {},
+                  "what validation warned of in the input (the plan was made regardless)", wide=("warning",)),
     ]
 
 
@@ -191,15 +172,22 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     return [
         TableSpec("Concentration", concentration, {**hhi, **risk, "largest_country_share_after": SHARE,
                                                    **{c: QUANTITY for c in concentration.columns
-                                                      if c.endswith("_quantity")}}),
+                                                      if c.endswith("_quantity")}},
+                  "per mineral: how concentrated supply is by country and supplier (HHI, 10,000 = one source), "
+                  "before and after the plan"),
         TableSpec("Why short", causes, {"expected_shortfall": QUANTITY, "shortfall_in_plan": QUANTITY,
                                                         "shortfall_if_lifted": QUANTITY, "removed": QUANTITY,
-                                                        "removed_share": SHARE}, wide=("finding",)),
-        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": MONEY,
-                                                                   "effect": MONEY}, wide=("finding",)),
+                                                        "removed_share": SHARE},
+                  "why shortfalls remain: each limit lifted alone, and how much shortfall that removes",
+                  wide=("finding",)),
+        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": "#,##0.00##",
+                                                                   "effect": MONEY, "holds_for_up_to": "#,##0.##"},
+                  "what one more unit of each binding limit (money, capacity, a target) is worth, in words",
+                  wide=("finding",)),
         TableSpec("Cover", metrics.cover_frame(plan, data), {"period": WHOLE, "stock": QUANTITY, "target": QUANTITY,
                                                              "cover_periods": "0.00",
-                                                             "target_cover_periods": "0.00"}),
+                                                             "target_cover_periods": "0.00"},
+                  "stock as periods of demand ahead it would serve, per scenario, mineral and period"),
     ]
 
 
@@ -210,7 +198,9 @@ def changes_tables(plan: Plan) -> list[TableSpec]:
     money = {c: MONEY for c in ("previous_unit_price", "unit_price", "previous_cost", "cost", "cost_change")}
     quantities = {c: QUANTITY for c in ("previous_quantity", "quantity", "quantity_change", "without_change_penalty")}
     return [TableSpec("Changes", _finding_first(plan.changes.frame),
-                      {"period": WHOLE, "price_change": SHARE, **money, **quantities}, wide=("finding",))]
+                      {"period": WHOLE, "price_change": SHARE, **money, **quantities},
+                      "against the previous plan of the same input: costs, orders added, removed and changed, why",
+                      wide=("finding",))]
 
 
 def tail_risk_summary(plan: Plan, data: PlanningData) -> list[tuple[str, object]]:
@@ -341,7 +331,8 @@ def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         return []
     return [TableSpec("Market", frame, {"period": WHOLE, "ordered_quantity": QUANTITY, "world_supply": QUANTITY,
                                         "max_market_share": SHARE, "market_cap": QUANTITY, "cap_used": SHARE},
-                      "orders placed in the period, commitments included, against max_market_share x world_supply")]
+                      "per mineral and period: orders placed (commitments included) against max_market_share x "
+                      "world_supply")]
 
 
 def project_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
@@ -399,93 +390,25 @@ def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                                        "target_shortfall", "target_penalty", "penalty_cost"])
 
 
+def plan_book(path: Path, data: PlanningData) -> Book:
+    """A workbook whose money is the plan's currency, quantities in each mineral's unit, periods labelled."""
+    labels = (lambda period: period_label(data, period)) if data.settings.start_date else None
+    return Book(path, data.settings.currency, {name: m.unit for name, m in data.minerals.items()}, labels)
+
+
 def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
                   data: PlanningData | None = None) -> None:
-    """The Dashboard first (with a plan), then the tables, then the Charts and their data."""
-    book = openpyxl.Workbook(write_only=True)
-    charts = ChartData()
+    """The Dashboard first (with a plan), then the tables, then the Charts and their data, then About."""
+    book = plan_book(path, data) if data is not None else Book(path)
+    charts = ChartData(book)
     if plan is not None:
-        write_dashboard(book, expected_view(plan, data), data, charts)
+        frames = {spec.title: spec.frame for spec in tables}
+        write_dashboard(book, expected_view(plan, data), data, charts, frames.get("Concentration"))
     for spec in tables:
         write_table(book, spec)
     if plan is not None:
         write_charts_sheet(book, plan, data, charts)
-        charts.write(book)
-    try:
-        book.save(path)
-    except BaseException:
-        _close_sheets(book)
-        raise
-
-
-def _close_sheets(book) -> None:
-    """A failed save (a full disk) leaves write-only sheets open. Closed now, quietly: left to the garbage
-    collector, each would print an "Exception ignored" message at some later moment.
-    (openpyxl deletes their temporary files at exit.)"""
-    for sheet in book.worksheets:
-        if not sheet.closed:
-            with contextlib.suppress(Exception):
-                sheet.close()
-
-
-def write_table(book, spec: TableSpec) -> None:
-    """``spec`` as a new sheet of ``book``: every result and study workbook writes its tables here."""
-    sheet = book.create_sheet(spec.title)
-    landscape(sheet)
-    frame = spec.frame
-    columns = list(frame.columns)
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(frame, column, spec.wide)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    sheet.append(header)
-    formats = [spec.formats.get(column) for column in columns]
-    rows = frame.astype(object).to_numpy().tolist()  # Python values; far quicker than itertuples
-    if spec.key_formats is not None:  # a key/value sheet: few rows, each value formatted by its key
-        value_at = columns.index("value")
-        for values in rows:
-            row_formats = formats[:value_at] + [spec.key_formats(str(values[0]))] + formats[value_at + 1:]
-            sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, row_formats)])
-    elif not append_rendered(sheet, rows, formats, first_row=2):
-        for values in rows:
-            sheet.append([_cell(sheet, value, number_format) for value, number_format in zip(values, formats)])
-    if len(frame):
-        ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
-        table = Table(displayName=spec.title.replace(" ", "") + "Table", ref=ref)
-        # Write-only sheets cannot read their header back: name the columns here.
-        table.tableColumns = [TableColumn(id=i, name=str(c)) for i, c in enumerate(columns, start=1)]
-        table.autoFilter = AutoFilter(ref=ref)
-        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-        with warnings.catch_warnings():  # openpyxl warns on every write-only table; the columns are set
-            warnings.simplefilter("ignore", UserWarning)
-            sheet.add_table(table)
-
-
-def _cell(sheet, value: object, number_format: str | None):
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN: a blank cell
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # text from an input is never a live formula
-    elif number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.number_format = number_format
-    return cell
-
-
-def _width(frame: pd.DataFrame, column: str, wide: tuple[str, ...] = ()) -> float:
-    sample = frame[column].head(200)
-    longest = max([len(str(column))] + [len(_shown(v)) for v in sample])
-    return min(WIDEST if column in wide else 60, max(9, longest + 3))
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
+        charts.write()
+    if data is not None:
+        write_table(book, about_spec(book, data))
+    book.close()

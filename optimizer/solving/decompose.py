@@ -27,11 +27,13 @@ caller says which block each column is in.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
+
+from optimizer.solving.stopping import Stop
+from optimizer.solving.workers import in_workers
 
 # Blocks solve at half the requested gap, so the assembled plan usually lands within the gap.
 BLOCK_GAP_SHARE = 0.5
@@ -70,9 +72,11 @@ class BlockStart:
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
-                workers: int = 2) -> BlockStart:
+                workers: int = 2, stop: Stop | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
-    block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``."""
+    block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``; every block
+    MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
+    first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
@@ -90,7 +94,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     if split is None:
         return result()
     budget = time_limit_s - (time.perf_counter() - started)
-    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + budget, workers)
+    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + budget, workers, stop=stop)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -233,7 +237,7 @@ class _Split:
         return columns, lp
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int,
-                     start: np.ndarray | None = None) -> list[tuple | None]:
+                     start: np.ndarray | None = None, stop: Stop | None = None) -> list[tuple | None]:
         """Each block's (columns, values, finished), or None where no plan was found before the deadline;
         ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan), each block starts from
         its part of it, and a block reached after the deadline is left as it is there."""
@@ -242,21 +246,22 @@ class _Split:
         longest = BLOCK_TIME_SHARE * max(1, workers) * (deadline - time.perf_counter()) / max(1, blocks)
 
         def solve(b: int):
+            if stop is not None and stop.interrupted:
+                return None  # Ctrl-C: no block is begun any more
             remaining = deadline - time.perf_counter()
             columns, lp = self.block_lp(b)
             block_start = None if start is None else start[columns]
             if remaining > 0:
-                values, finished = _solve_block(lp, mip_gap, min(remaining, longest), start=block_start)
+                values, finished = _solve_block(lp, mip_gap, min(remaining, longest), start=block_start, stop=stop)
             elif start is not None:
                 return None  # out of time: the block keeps its part of the start
             else:  # out of time (a loaded machine): the block's first plan still completes the whole
-                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True)
+                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop,
+                                                until_deadline=False)
             return None if values is None else (columns, values, finished)
 
-        # Always in worker threads: each gets its own HiGHS scheduler with threads=1 (HiGHS PR #818),
-        # which the calling thread's scheduler, already started with more threads, would refuse.
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(solve, range(blocks)))
+        # Always in worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
+        return in_workers(solve, range(blocks), workers)
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""
@@ -353,9 +358,13 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
 
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
-                 start: np.ndarray | None = None) -> tuple[np.ndarray | None, bool]:
-    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound."""
+                 start: np.ndarray | None = None, stop: Stop | None = None,
+                 until_deadline: bool = True) -> tuple[np.ndarray | None, bool]:
+    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound; it
+    stops at ``stop`` (its deadline too, unless not ``until_deadline``)."""
     highs = highspy.Highs()
+    if stop is not None:
+        stop.watch(highs, simplex=False, deadline=until_deadline)
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", mip_gap)

@@ -12,8 +12,8 @@ never prints; success is judged by the termination condition.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
-import os
 import signal
 import threading
 import time
@@ -30,6 +30,8 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.core.base.var import VarData
 
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
+from optimizer.solving.stopping import Stop
+from optimizer.solving.workers import cores
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
@@ -61,8 +63,13 @@ def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
 
 def highs_of(solver) -> highspy.Highs:
     """The highspy.Highs object behind Pyomo's persistent interface (a private attribute of Pyomo's:
-    this function and ``column_of`` are the only places that read them)."""
+    this function, ``row_of`` and ``column_of`` are the only places that read them)."""
     return solver._solver_model
+
+
+def row_of(solver) -> dict:
+    """Pyomo constraint -> its HiGHS row, for the constraints the persistent interface holds."""
+    return solver._pyomo_con_to_solver_con_map
 
 
 def column_of(solver) -> dict[int, int]:
@@ -72,16 +79,89 @@ def column_of(solver) -> dict[int, int]:
 
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                 threads: int | None = None, start: dict | None = None,
-                blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+                blocks: Callable[[VarData], Hashable | None] | None = None,
+                options: dict | None = None) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a plan exists.
 
     A plan with stray orders (a quantity, its yes/no variable below 0.5: models/repair.py)
     is repaired before it is returned, with its true objective and gap (``repair_plan``).
+    ``options``: more HiGHS options for this solve (e.g. ``SMALL_MIP_OPTIONS``).
     """
     started = time.perf_counter()
-    with _raising_interrupts():
-        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks)
+    with _noting_interrupts() as stop:
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop)
         return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
+
+
+_PYOMO_HIGHS_LOG = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+
+# The clock of every solve's deadline (optimizer/solving/stopping.py); a test may set another.
+solver_clock = time.perf_counter
+
+# Pyomo's solver interface redirects the process's output (file descriptors 1 and 2) while HiGHS runs, and
+# its model building is not meant for threads: in worker threads, Pyomo's part of a solve takes turns.
+PYOMO_TURN = threading.RLock()
+
+
+def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
+                    options: dict | None = None) -> SolveResult:
+    """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
+    take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
+
+    For small models solved side by side (the why-short re-solves): no start, no block start; a plan
+    with stray orders is repaired as in ``solve_model``."""
+    started = time.perf_counter()
+    with PYOMO_TURN:
+        solver = SolverFactory("highs")
+        solver.set_instance(model)
+        columns = _columns(solver, model)
+    handover = time.perf_counter() - started
+    highs = highs_of(solver)
+    for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
+                        "time_limit": max(time_limit_s, 1e-3),
+                        "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE, **(options or {})}.items():
+        highs.setOptionValue(name, value)
+    started = time.perf_counter()
+    highs.run()
+    result = _result_of(highs, time.perf_counter() - started, handover)
+    with PYOMO_TURN:
+        if result.status in (OPTIMAL, FEASIBLE):
+            values = highs.getSolution().col_value
+            for var, column in columns:
+                if not var.fixed:
+                    var.set_value(values[column], skip_validation=True)
+        return _without_strays(model, result, mip_gap, time_limit_s - result.seconds, 1)
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """``logger``'s warnings held back for the block (errors still shown)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _result_of(highs: highspy.Highs, seconds: float, handover: float) -> SolveResult:
+    """What HiGHS's own report says of its last run, in the contract's words."""
+    status, info = highs.getModelStatus(), highs.getInfo()
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = info.objective_function_value if has_plan else None
+    bound = info.mip_dual_bound if highs.getLp().integrality_ else objective
+    gap = relative_gap(objective, bound)
+    name = highs.modelStatusToString(status)
+    if status == highspy.HighsModelStatus.kOptimal and has_plan:
+        return SolveResult(OPTIMAL, name, objective, bound, gap, seconds, "optimal within the gap", handover)
+    if has_plan:
+        return SolveResult(FEASIBLE, name, objective, bound, gap, seconds,
+                           f"the solver stopped ({name}) with a plan {_percent(gap)} from the best bound", handover)
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return SolveResult(INFEASIBLE, name, seconds=seconds, message="no plan meets every hard limit",
+                           handover_seconds=handover)
+    return SolveResult(ERROR, name, seconds=seconds, message=f"the solver stopped ({name}) without a plan",
+                       handover_seconds=handover)
 
 
 def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: float, time_left: float,
@@ -96,34 +176,32 @@ def _without_strays(model: pyo.ConcreteModel, result: SolveResult, mip_gap: floa
 
 
 @contextmanager
-def _raising_interrupts() -> Iterator[None]:
-    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve.
+def _noting_interrupts() -> Iterator[Stop]:
+    """A Ctrl-C during the solve stops the run as a Ctrl-C (KeyboardInterrupt), never as a failed solve
+    nor as a traceback.
 
-    highspy catches KeyboardInterrupt itself to stop HiGHS cleanly, and Pyomo then
-    reports the stopped solve as an error: the interrupt is noted here and raised
-    once the solver has returned. Only the main thread receives signals.
+    While the solve runs, Ctrl-C is only noted on the ``Stop`` this yields (optimizer/solving/stopping.py):
+    raised inside Pyomo's set-up of the solver, where it once landed, it could escape as a traceback.
+    HiGHS, watching the stop, returns at its next check; the interrupt is raised at the solving code's
+    own safe points (``Stop.check``) and once the solver has returned. Only the main thread receives
+    signals: elsewhere the stop is never interrupted.
     """
+    stop = Stop(clock=solver_clock)
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield  # not the main thread, or Ctrl-C is ignored or left to the system here
+        yield stop  # not the main thread, or Ctrl-C is ignored or left to the system here
         return
-    noted: list[int] = []
-
-    def note(number, frame) -> None:
-        noted.append(number)
-        previous(number, frame)
-
-    signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGINT, lambda number, frame: stop.interrupt())
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
-    if noted:
-        raise KeyboardInterrupt
+    stop.check()
 
 
 def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
-           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+           start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None,
+           options: dict | None = None, stop: Stop | None = None) -> SolveResult:
     """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
@@ -131,15 +209,22 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     ``blocks`` (variable -> block name, None for a variable linking blocks; e.g.
     models/blocks.py ``mineral_of``): on large models, a plan assembled from one
     MIP per block (optimizer/solving/decompose.py) starts the search instead, when one is found.
+    ``stop`` (optimizer/solving/stopping.py): HiGHS stops at it, a noted Ctrl-C is raised between steps;
+    its deadline is set here, ``time_limit_s`` after the hand-over.
     """
+    stop = stop or Stop()
     solver = SolverFactory("highs")
     started = time.perf_counter()
     try:
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
         handover = time.perf_counter() - started
+        stop.check()
         started = time.perf_counter()
+        stop.deadline = stop.clock() + time_limit_s  # HiGHS checks its own limit too seldom (stopping.py)
+        stop.watch(highs_of(solver))
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
-        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads) if blocks else None
+        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
+        stop.check()
         if _accepted(block_plan, mip_gap, model, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only
             # confirm it (after another root LP), so it is the answer.
@@ -149,29 +234,35 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
-        time_left = time_limit_s - (block_plan.seconds if block_plan else 0.0)
-        results = solver.solve(
-            model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
-            raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-            solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE},
-        )
+        time_left = stop.remaining()
+        with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
+            results = solver.solve(
+                model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
+                raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
+                solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                                **(options or {})},
+            )
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - started
+    stop.check()
     termination = results.termination_condition
+    if termination in (TerminationCondition.interrupted, TerminationCondition.unknown) and stop.due():
+        termination = TerminationCondition.maxTimeLimit  # stopped at the deadline (Pyomo: "unknown")
     has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
         results.solution_loader.load_vars()
         _load_duals(model, results)
+        _load_ranging(model, solver)
         if (start or block_plan) and _misvalued(model, results.incumbent_objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
-            return _solve(model, mip_gap, time_left, threads)
+            return _solve(model, mip_gap, time_left, threads, stop=stop)
     objective = results.incumbent_objective
-    bound = results.objective_bound
+    bound = best_bound(results.objective_bound, block_plan)
     gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
         status = OPTIMAL
@@ -186,6 +277,15 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def best_bound(bound: float | None, block_plan: BlockStart | None) -> float | None:
+    """The search's bound, or the block start's LP bound when that is higher (the model minimises): a search
+    stopped at the time limit before its root LP ends has only a trivial bound of its own."""
+    relaxed = block_plan.relaxed_objective if block_plan is not None else None
+    if relaxed is None:
+        return bound
+    return relaxed if bound is None or not math.isfinite(bound) or relaxed > bound else bound
 
 
 def repair_plan(model: pyo.ConcreteModel, result: SolveResult, strays: list, mip_gap: float, time_left: float,
@@ -261,6 +361,24 @@ def _load_duals(model: pyo.ConcreteModel, results) -> None:
         suffix[row] = value
 
 
+def _load_ranging(model: pyo.ConcreteModel, solver) -> None:
+    """An LP with a ``dual`` Suffix also gets HiGHS's ranging of its row bounds: ``model.bound_range[row]``
+    = (lowest, highest) value the row's bound (as HiGHS holds it: the constant moved across) may take
+    before the optimal basis changes, i.e. while its dual holds. Nothing when HiGHS has no ranging."""
+    if model.component("dual") is None:
+        return
+    status, ranging = highs_of(solver).getRanging()
+    if status != highspy.HighsStatus.kOk:
+        return
+    down, up = ranging.row_bound_dn.value_, ranging.row_bound_up.value_
+    model.bound_range = {row: (down[index], up[index]) for row, index in row_of(solver).items()}
+
+
+# Small MIPs (a why-short re-solve of one mineral, a few hundred columns) are proven at the root; HiGHS's
+# RINS and RENS sub-MIPs took 60-70% of their time and found nothing the root did not: the shipped
+# example's 148 re-solves, 40 s to 14-18 s of HiGHS time, every objective the same (docs/performance.md).
+SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
+
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).
 BLOCK_START_MIN_BINARIES = 1000
@@ -274,13 +392,13 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
-                 mip_gap: float, time_limit_s: float, threads: int | None) -> BlockStart | None:
+                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
-    workers = threads or _cores()
-    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers)
+    workers = threads or cores()
+    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers, stop)
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],
@@ -355,7 +473,7 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
         for var, column in columns:
             plan[column] = start[var] if var in start else (var.value or 0.0)
         result = blocks_around(highs_of(solver), block_of_column, plan, mip_gap, time_limit_s,
-                               threads or _cores())
+                               threads or cores())
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
@@ -369,13 +487,6 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
     every = result.solved == result.blocks
     return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
                        f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
-
-
-def _cores() -> int:
-    """The cores this process may use (a container's limit, not the host's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,

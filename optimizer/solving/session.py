@@ -35,8 +35,9 @@ from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.highs import solve_model, write_lp
+from optimizer.solving.highs import PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp
 from optimizer.solving.stability import stabilise
+from optimizer.solving.workers import cores, in_workers
 from optimizer.stages import Stages
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per why-short re-solve: each holds one mineral's decisions only
@@ -160,18 +161,35 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     return read_marginals(model, data)
 
 
+def plan_lp_objective(data: PlanningData, orders, time_limit_s: float = 60.0) -> float | None:
+    """The expected cost of the plan's LP (its yes/no decisions fixed at ``orders``, models/sensitivity.py) for
+    ``data``: what a sensitivity's step is checked against. None when that LP has no optimum."""
+    result = solve_model(sensitivity_model(build(data), data, orders), 0.0, time_limit_s)
+    return result.objective if result.status == OPTIMAL else None
+
+
 def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) -> float | None:
     """The mineral's expected shortfall in the optimal plan of ``data`` (one mineral's data); None when no
-    plan is found in the time given (at most RESOLVE_TIME_LIMIT_S of what is left of the budget)."""
+    plan is found in the time given (at most RESOLVE_TIME_LIMIT_S of what is left of the budget).
+
+    Run in a worker thread (``side_by_side``): Pyomo's part takes its turn, HiGHS runs beside the others."""
     seconds = budget.slice(min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if seconds <= 0:
         return None
-    model = build(data)
-    result = solve_model(model, RESOLVE_GAP, seconds)
+    with PYOMO_TURN:
+        model = build(data)
+    result = solve_in_worker(model, RESOLVE_GAP, seconds, SMALL_MIP_OPTIONS)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
-    apply_serve_first(model, data)
-    return expected_shortfall(model, mineral)
+    with PYOMO_TURN:
+        apply_serve_first(model, data)
+        return expected_shortfall(model, mineral)
+
+
+def side_by_side(solve: Callable, cases: list, workers: int | None = None) -> list:
+    """``solve(case)`` of each case, in order, on the worker pool (optimizer/solving/workers.py), as many
+    workers as cores (or ``workers``). For the why-short re-solves: many, small and independent."""
+    return in_workers(solve, cases, workers or cores())
 
 
 def project_value(data: PlanningData, plan: Plan, project: str, budget: TimeBudget) -> ProjectValue:

@@ -10,14 +10,12 @@ percentile, worst; in money, so minerals compare) and across the samples.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer import __version__
-from optimizer.reporting.charts import ChartData
+from optimizer.reporting.charts import ChartData, axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec, summary_format
 from optimizer.contract.data import SERVE_FIRST
 from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
@@ -29,11 +27,10 @@ MILLIONS = '#,##0,,"M"'
 
 def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_SAMPLES) -> None:
     """Write the stress test's workbook to ``path`` atomically."""
-    charts = ChartData()
-    figures = [mineral_penalty_chart(result, charts), penalty_chart(result, charts)]
     caption = (f"Stress test of {result.plan_path.name}: {result.occurs.shape[0]:,} sampled disruptions "
                f"({result.mode}, seed {result.seed})")
-    write_study_workbook(path, stress_tables(result, worst), figures, charts, caption)
+    write_study_workbook(path, stress_tables(result, worst), lambda charts: [
+        mineral_penalty_chart(result, charts), penalty_chart(result, charts)], caption, result.data)
 
 
 def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[TableSpec]:
@@ -46,21 +43,27 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
                                         *[f"{m} unmet_demand" for m in result.exposure.minerals]])
     money = result.data.settings.currency
     return [
-        TableSpec("Summary", summary_frame(result), {"value": "General"}, f"money in {money}", wide=("value",),
-                  key_formats=summary_format),
+        TableSpec("Summary", summary_frame(result), {"value": "General"},
+                  f"what was run and the shortfall penalty across the samples beside the plan's penalty_cost "
+                  f"(money in {money})", wide=("value",), key_formats=summary_format),
         TableSpec("Shortfall", pd.DataFrame(mineral_statistics(result)),
                   {**quantities, "probability_unmet_demand": SHARE, "mean_unmet_penalty": MONEY,
                    "mean_target_penalty": MONEY, "mean_penalty": MONEY, "p95_penalty": MONEY,
-                   "worst_penalty": MONEY}),
+                   "worst_penalty": MONEY},
+                  "per mineral across the samples: mean, 95th percentile and worst unmet demand, target shortfall "
+                  "and penalty"),
         TableSpec("Worst samples", worst_frame,
                   {"rank": WHOLE, "sample": WHOLE, "penalty": MONEY, **quantities,
-                   **{c: QUANTITY for c in worst_frame.columns if c.endswith(" unmet_demand")}}),
+                   **{c: QUANTITY for c in worst_frame.columns if c.endswith(" unmet_demand")}},
+                  "the samples with the largest penalty: which scenarios occurred and what went unmet"),
         TableSpec("Scenarios", pd.DataFrame(scenario_harm(result), columns=[
             "scenario", "probability", "disruptions", "occurred", "mean_penalty_when_it_occurs",
             "mean_penalty_otherwise", "added_penalty", "share_of_worst_5pct"]),
             {"probability": SHARE, "occurred": SHARE, "mean_penalty_when_it_occurs": MONEY,
-             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "share_of_worst_5pct": SHARE}),
-        TableSpec("Distribution", distribution_frame(result), {"percentile": WHOLE, "penalty": MONEY}),
+             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "share_of_worst_5pct": SHARE},
+            "each scenario, most harmful first: the mean penalty when it occurs and otherwise"),
+        TableSpec("Distribution", distribution_frame(result), {"percentile": WHOLE, "penalty": MONEY},
+                  "the shortfall penalty at every percentile of the samples"),
     ]
 
 
@@ -91,8 +94,6 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
                                       "per period"),
         ("against the plan", _comparison(result)),
         ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
-        ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ("engine_version", __version__),
     ]
     return pd.DataFrame(rows, columns=["key", "value"])
 
@@ -132,22 +133,23 @@ def mineral_penalty_chart(result: StressResult, charts: ChartData):
     rows = [[r["mineral"], r["mean_penalty"], r["p95_penalty"], r["worst_penalty"]]
             for r in mineral_statistics(result)]
     money = result.data.settings.currency
+    money_format = charts.book.money()
     block = charts.block(f"Shortfall penalty per mineral across the samples ({money})",
-                         ["mineral", "mean", "95th percentile", "worst"], rows)
-    chart = bar_chart(block, "Shortfall penalty per mineral: mean, 95th percentile, worst", f"penalty ({money})")
-    if max((r[3] for r in rows), default=0.0) >= 1e6:
-        chart.y_axis.number_format = MILLIONS
-    return chart
+                         ["mineral", "mean", "95th percentile", "worst"], rows, [None] + [money_format] * 3)
+    large = max((r[3] for r in rows), default=0.0) >= 1e6
+    return bar_chart(charts, block, "Shortfall penalty per mineral: mean, 95th percentile, worst",
+                     f"penalty ({money})", MILLIONS if large else "#,##0")
 
 
 def penalty_chart(result: StressResult, charts: ChartData):
     """A line chart of the shortfall penalty at each percentile of the samples (its data added to ``charts``)."""
     frame = distribution_frame(result)
     block = charts.block(f"Shortfall penalty by percentile of the samples ({result.data.settings.currency})",
-                         ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()])
+                         ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()],
+                         ["0", charts.book.money()])
     money = result.data.settings.currency
     large = float(result.penalty.max(initial=0.0)) >= 1e6
-    chart = line_chart([block], "Shortfall penalty across the samples", "percentile of samples",
+    chart = line_chart(charts, [block], "Shortfall penalty across the samples", "percentile of samples",
                        f"penalty ({money})", MILLIONS if large else "#,##0", markers=False)
-    chart.x_axis.scaling.min, chart.x_axis.scaling.max = 0, 100
+    chart.set_x_axis(axis("percentile of samples", "0", min=0, max=100, major_gridlines={"visible": False}))
     return chart

@@ -196,7 +196,19 @@ class Point:
 
     def label(self) -> str:
         """The point's varied values in words (column=value, ...), or "as given"."""
-        return ", ".join(f"{v.column}={value:g}" for v, value in self.values) or "as given"
+        return ", ".join(f"{v.column}={readable(value)}" for v, value in self.values) or "as given"
+
+
+def readable(value: float) -> str:
+    """A varied value as a reader writes it: 333.3M, 2.5B, 1,500, 0.65."""
+    size = abs(value)
+    if size >= 1e9:
+        return f"{value / 1e9:,.4g}B"
+    if size >= 1e6:
+        return f"{value / 1e6:,.4g}M"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def grid(variations: list[Variation], countries: tuple[str, ...] = ()) -> list[Point]:

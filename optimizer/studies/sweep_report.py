@@ -19,18 +19,17 @@ at every combination of the other varied inputs (one line each, at most
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer.contract.results import COST_TERMS
-from optimizer import __version__
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
 from optimizer.studies.sweep import (
-    CAPEX, COUNTRY_SHARE, CVAR_WEIGHT, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation,
+    CAPEX, COUNTRY_SHARE, CVAR_WEIGHT, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation, readable,
 )
 
 MAX_LINES = 8
@@ -40,15 +39,14 @@ _NOT_SHOWN = ("shortfall_by_mineral", "seconds", "cpu_seconds")
 
 def write_sweep_workbook(path: Path, result: SweepResult) -> None:
     """Write the sweep's workbook to ``path`` atomically."""
-    charts = ChartData()
-    figures = [chart for variation in result.variations
-               if (chart := frontier_chart(result, variation, charts)) is not None]
     caption = "Frontiers: each varied input against what it changes, one line per combination of the others"
-    write_study_workbook(path, sweep_tables(result), figures, charts, caption)
+    write_study_workbook(path, sweep_tables(result), lambda charts: [
+        frontier_chart(result, variation, charts) for variation in result.variations], caption, result.data,
+        about_rows(result))
 
 
 def sweep_tables(result: SweepResult) -> list[TableSpec]:
-    """The sweep workbook's sheets as tables: Sweep, Shortfall by mineral and About, with their number formats."""
+    """The sweep workbook's sheets as tables: Sweep and Shortfall by mineral, with their number formats."""
     table = sweep_frame(result)
     formats = {c: MONEY for c in table.columns if c in COST_TERMS or c.endswith(" spent")
                or c in ("objective", "cost_excluding_risk", "expected_cost", "cvar", "spent")}
@@ -58,10 +56,14 @@ def sweep_tables(result: SweepResult) -> list[TableSpec]:
                     "value_weighted_risk": "0.000", "mip_gap": "0.00%", "solve_seconds": "0.00", "attempts": WHOLE})
     money = result.data.settings.currency
     return [
-        TableSpec("Sweep", table, formats, f"money in {money}"),
+        TableSpec("Sweep", table, formats, keys=1 + len(result.variations),
+                  note=f"one row per point of the grid: the varied inputs, status, the expected cost and its terms "
+                       f"(money in {money}), shortfall, risk, country shares"),
         TableSpec("Shortfall by mineral", shortfall_frame(result),
-                  {"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY}),
-        TableSpec("About", about_frame(result), {"value": "General"}, wide=("value",)),
+                  {"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY,
+                   **{v.column: formats.get(v.column) for v in result.variations}},
+                  "per point and mineral: expected shortfall (unmet demand + stock below target) in its unit",
+                  keys=2 + len(result.variations)),
     ]
 
 
@@ -87,8 +89,8 @@ def shortfall_frame(result: SweepResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def about_frame(result: SweepResult) -> pd.DataFrame:
-    """What was swept, where it ran and how fast, and how to read the measures."""
+def about_rows(result: SweepResult) -> list[tuple[str, object]]:
+    """What was swept, where it ran and how fast, and how to read the measures (the About sheet's first rows)."""
     rows: list[tuple[str, object]] = [
         ("input", str(result.input_path)), ("input_sha256", result.data.input_sha256),
         *[(OPTION[v.kind], _describe(v)) for v in result.variations],
@@ -102,10 +104,8 @@ def about_frame(result: SweepResult) -> pd.DataFrame:
                                "summed over periods and minerals (each in its own unit)"),
         ("value_weighted_risk", "supplier risk_score of the plan's orders, weighted by value at reference prices"),
         ("<country> share", "the country's share of the plan's ordered value (at reference prices)"),
-        ("written_at", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
-        ("engine_version", __version__),
     ]
-    return pd.DataFrame(rows, columns=["key", "value"])
+    return rows
 
 
 def break_even(result: SweepResult, variation: Variation) -> str:
@@ -134,7 +134,7 @@ def break_even(result: SweepResult, variation: Variation) -> str:
 
 def _describe(variation: Variation) -> str:
     target = f"{variation.name}: " if variation.name else ""
-    return target + ", ".join(f"{v:g}" for v in variation.values)
+    return target + "; ".join(readable(v) for v in variation.values)  # "; ": values may hold commas
 
 
 # --- frontier charts ---------------------------------------------------------------------------
@@ -143,19 +143,46 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
     """The chart of one varied input: one line per combination of the other varied inputs."""
     others = [v for v in result.variations if v is not variation]
     x_column, y_column, title, x_title, y_title, y_format, x_format = _axes(result, variation)
-    blocks, shown = [], []
+    lines = []
     for combination in itertools.islice(itertools.product(*[o.values for o in others]), MAX_LINES):
         rows = [row for row in result.rows
                 if all(row[o.column] == value for o, value in zip(others, combination))]
-        name = ", ".join(f"{o.column}={value:g}" for o, value in zip(others, combination)) or y_title
+        name = ", ".join(f"{o.column} {readable(value)}" for o, value in zip(others, combination)) or y_title
         points = [[row.get(x_column or variation.column), _y(row, y_column)] for row in rows]
         points = sorted((p for p in points if p[0] is not None), key=lambda p: p[0])
         if points:
-            blocks.append(charts.block(f"{title} ({name})", [x_title, name], points))
-            shown += [y for _, y in points]
-    if not blocks:
+            lines.append((name, points))
+    if not lines:
         return None
-    return line_chart(blocks, title, x_title, y_title, y_format, x_format, axis_start(shown))
+    shown = [y for _, points in lines for _, y in points if y is not None]
+    top, above = axis_end(shown)
+    if above:
+        title += f" (off the top: {len(above)} point(s), up to {readable(max(above))})"
+    blocks = [charts.block(f"{title} ({name})", [x_title, name], points, [x_format, y_format])
+              for name, points in lines]
+    if y_format == MILLIONS and max(shown, default=0.0) < 1e8:
+        y_format = '#,##0.0,,"M"' if max(shown, default=0.0) >= 1e7 else '#,##0.00,,"M"'
+    return line_chart(charts, blocks, title, x_title, y_title, y_format, x_format,
+                      axis_start([y for y in shown if top is None or y <= top]), y_max=top)
+
+
+def axis_end(values: list[float]) -> tuple[float | None, list[float]]:
+    """Where the value axis should end when a few points sit far above the rest (a sweep's $0 point, nearly
+    all penalty): just above the others, and the points left off; (None, []) when nothing stands out.
+
+    A point stands out when it is over 3 times the median of the values."""
+    if len(values) < 3:
+        return None, []
+    ordered = sorted(values)
+    median = ordered[len(ordered) // 2]
+    if median <= 0:
+        return None, []
+    above = [v for v in values if v > 3 * median]
+    if not above:
+        return None, []
+    rest = max(v for v in values if v <= 3 * median)
+    step = 10 ** (math.floor(math.log10(rest)) - 1) if rest > 0 else 1.0
+    return step * math.ceil(1.1 * rest / step), above
 
 
 def _y(row: dict, column: str) -> float | None:

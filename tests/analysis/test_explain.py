@@ -234,6 +234,7 @@ def test_re_solves_stop_starting_when_analysis_time_s_has_run_out(tmp_path, monk
 
     real = analysis.shortfall_when_solved
     monkeypatch.setattr(analysis, "shortfall_when_solved", one_second_each)
+    monkeypatch.setattr(analysis, "RESOLVE_WORKERS", 1)  # the fake clock moves with each re-solve in turn
     monkeypatch.setattr(pipeline, "plan_from_data", functools.partial(plan_from_data, clock=lambda: now[0]))
     result = run_case(tmp_path, book)
     assert [mineral for mineral, _ in measured] == ["ga"] * ga_resolves  # ge never started

@@ -22,6 +22,7 @@ import pytest
 from workbooks import base_sheets, write_workbook
 
 from optimizer.reporting import charts
+from optimizer.reporting.xlsx import Book
 from optimizer.analysis import explain, metrics
 from optimizer.contract.data import FundingSource, Mineral, PlanningData, Scenario, Settings
 from optimizer.pipeline import load
@@ -85,11 +86,11 @@ def test_expected_shortfall_weighs_each_scenario_by_its_probability():
     assert table.loc["sb", ["expected_unmet_demand", "expected_below_target"]].tolist() == pytest.approx([18.0, 2.0])
 
 
-def test_charts_and_cover_draw_a_worst_scenario_only_where_one_is_worse_than_base():
+def test_charts_and_cover_draw_a_worst_scenario_only_where_one_is_worse_than_base(tmp_path):
     plan, data = make()
     headers = {}
     for mineral in SHORT:
-        book = charts.ChartData()
+        book = charts.ChartData(Book(tmp_path / f"{mineral}.xlsx"))
         charts.stock_chart(data, plan, mineral, book)
         headers[mineral] = book.lines[1]  # the block's caption, then its header
     assert headers == {"nb": ["period", "stock (base)", "target"], "ga": ["period", "stock (base)", "target"],

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import openpyxl
+
+from optimizer.reporting.xlsx import money_format
 import pytest
 from click.testing import CliRunner
 
@@ -67,7 +69,7 @@ def test_result_workbook_has_the_contract_sheets_as_formatted_tables(small_input
                                                "quantity", "unit_price", "cost"]
     assert orders.freeze_panes == "A2"
     assert "OrdersTable" in orders.tables
-    assert orders["H2"].number_format == "#,##0.00"
+    assert orders["H2"].number_format == money_format("USD")  # cost: whole dollars with separators
     keys = {row[0] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert {"status", "objective", "purchase_cost", "order_cost", "onboarding_cost", "financing_cost", "risk_cost",
             "holding_cost", "penalty_cost", "mip_gap", "solve_seconds", "input_sha256"} <= keys
@@ -98,7 +100,7 @@ def test_output_over_an_input_is_refused(small_input):
 def test_validate_reports_a_valid_input(small_input):
     result = invoke("validate", small_input)
     assert result.exit_code == 0
-    assert "valid: 1 minerals" in result.stderr
+    assert "valid: 1 mineral," in result.stderr  # singular: "1 scenarios" read badly
 
 
 def test_missing_input_exits_2(tmp_path):

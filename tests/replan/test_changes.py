@@ -153,3 +153,17 @@ def test_each_changed_order_gets_the_first_rule_that_holds():
                                f"1 as {FUNDING}, 2 {WITHIN_GAP}")
     assert NO_OTHER not in sentence
     assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons
+
+
+def test_the_dashboard_says_what_changed_since_the_previous_plan_only_on_a_re_plan(two_runs):
+    _, first, second = two_runs
+
+    def dashboard(path) -> list[str]:
+        sheet = openpyxl.load_workbook(path)["Dashboard"]
+        return [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+
+    assert not any(text.startswith("Since the previous plan") for text in dashboard(first.output))
+    text = dashboard(second.output)
+    assert "Since the previous plan (run 1)" in text
+    assert any("objective: 150.00 -> 180.00 USD" in line for line in text)
+    assert any("3 orders added; 3 orders removed; 1 prices moved (see Changes)" in line for line in text)

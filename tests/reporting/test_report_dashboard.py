@@ -6,11 +6,15 @@ run through the pipeline (and the independent checker) once per module.
 
 from __future__ import annotations
 
+from importlib import metadata
+from pathlib import Path
+
 import openpyxl
 import pytest
 
 from modelcase import demand, run_case, sheets
 
+from optimizer import __version__
 from optimizer.reporting.charts import period_label
 from optimizer.analysis.metrics import concentration_frame, country_shares, hhi
 
@@ -54,7 +58,12 @@ def test_dashboard_shows_cost_funding_shortfall_countries_risk_and_the_largest_r
                     "Value-weighted supplier risk (0 safest, 1 riskiest)", "Largest risks"):
         assert heading in text
     cells = {row[0].value: [c.value for c in row[1:]] for row in book["Dashboard"].iter_rows() if row[0].value}
-    assert cells["Total expected cost"][0] == pytest.approx(result.plan.objective)
+    assert cells["Total expected cost (objective)"][0] == pytest.approx(result.plan.objective)
+    costs = result.plan.costs
+    cash = sum(costs[k] for k in ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost", "holding_cost"))
+    assert cells["Cash costs (paid or held)"][0] == pytest.approx(cash)
+    assert cells["Notional (risk, shortfall)"][0] == pytest.approx(costs["risk_cost"]
+                                                                                   + costs["penalty_cost"])
     assert cells["F1"][0] == pytest.approx(float(result.plan.funding["amount"].sum()))
     # ge (2.75 kg short at 50) costs more than ga (0.42 t short at 100): it comes first
     assert any(t.startswith("1. ge: the expected shortfall") for t in text)
@@ -126,3 +135,17 @@ def test_cover_sheet_reports_stock_as_periods_of_demand(book):
 
 def test_period_labels(result):
     assert period_label(result.data, 1) == "Q1 2027" and period_label(result.data, 2) == "Q2 2027"
+
+
+def test_about_says_where_the_workbook_came_from_and_how_to_read_each_sheet(book, result):
+    """Last sheet: each input with its SHA-256, the settings, command, versions, time, a line per sheet."""
+    assert book.sheetnames[-1] == "About"
+    rows = dict(book["About"].iter_rows(min_row=2, values_only=True))
+    [source] = result.data.input_files
+    assert rows[f"input {Path(source.path).name}"].startswith(f"SHA-256 {source.sha256}")
+    assert rows["setting currency"] == result.data.settings.currency
+    assert rows["highs_version"] == metadata.version("highspy")
+    assert rows["engine_version"] == __version__ and rows["command"] and rows["written_at"].endswith("UTC")
+    for name in book.sheetnames:
+        assert rows[f"sheet {name}"], f"no line on how to read {name}"
+    assert rows["sheet Orders"].startswith("one row per order")

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from optimizer.cli import main
 from optimizer.reporting.workbook import COUNT, GAP, MONEY, SECONDS, summary_format
+from optimizer.reporting.xlsx import money_format
 from workbooks import base_sheets, write_workbook
 
 
@@ -29,7 +30,7 @@ def test_the_plans_summary_cells_carry_their_formats_and_every_digit(tmp_path):
     assert result.exit_code == 0, result.output
     summary = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Summary"]
     cells = {row[0].value: row[1] for row in summary.iter_rows(min_row=2)}
-    assert cells["objective"].value == 150 and cells["objective"].number_format == MONEY
+    assert cells["objective"].value == 150 and cells["objective"].number_format == money_format("USD", 2)
     assert cells["mip_gap"].number_format == GAP
     assert cells["solve_seconds"].number_format == SECONDS
     assert cells["model_binaries"].number_format == COUNT

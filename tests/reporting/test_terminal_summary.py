@@ -42,3 +42,22 @@ def test_no_explain_skips_the_causes(tmp_path):
 def test_table_pads_columns():
     assert table(["a", "bb"], [["xyz", "1"]]) == ["  a    bb", "  ---  --", "  xyz   1"]
     assert table(["n"], [["6 t"], ["12.5%"], ["text"]])[2:] == ["  6 t", "  12.5%", "  text"]
+
+
+def test_the_analysis_says_what_it_measures_a_line_per_mineral(tmp_path):
+    """The analysis' re-solves print as they go, on standard error, one plain line each (a log reads them too)."""
+    source = short_by_capacity(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(source), "--output", str(tmp_path / "out.xlsx"), "--explain"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("  sensitivities: ") and " limit(s) valued in " in line for line in lines)
+    assert "  why short: 1 mineral(s), " in result.stderr
+    [mineral] = [line for line in lines if line.startswith("  why short [1/1] ga: ")]
+    assert " limit(s) measured in " in mineral and "of analysis time left" in mineral
+    assert "\r" not in result.stderr  # no bar redrawn in place: a log file reads every line
+
+
+def test_a_gap_below_a_thousandth_of_a_percent_reads_0():
+    from optimizer.reporting.dashboard import gap_text
+
+    assert [gap_text(g) for g in (1.5e-16, 0.0, 0.0025, 0.1245)] == ["0%", "0%", "0.25%", "12%"]

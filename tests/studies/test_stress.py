@@ -200,7 +200,7 @@ def test_stress_command_writes_the_tables_and_charts(tmp_path):
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(output)
     assert book.sheetnames == ["Summary", "Shortfall", "Worst samples", "Scenarios", "Distribution", "Charts",
-                               "Chart data"]
+                               "Chart data", "About"]
     [ga] = sheet_rows(output, "Shortfall")
     assert ga["worst_unmet_demand"] == 7 and ga["p95_unmet_demand"] == 7
     summary = {r["key"]: r["value"] for r in sheet_rows(output, "Summary")}

@@ -169,7 +169,7 @@ def test_sweep_command_writes_the_table_and_a_chart_per_frontier(two_supplier_in
     assert result.exit_code == 0, result.output
     assert "[4/4]" in result.stderr and "solves per minute" in result.stderr
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames == ["Sweep", "Shortfall by mineral", "About", "Charts", "Chart data"]
+    assert book.sheetnames == ["Sweep", "Shortfall by mineral", "Charts", "Chart data", "About"]
     rows = table(output)
     assert [(r["F1 amount"], r["China max_share"]) for r in rows] == [(100, 0), (100, 1), (200, 0), (200, 1)]
     assert {"status", "objective", "purchase_cost", "penalty_cost", "expected_shortfall", "value_weighted_risk",
@@ -262,3 +262,19 @@ def test_cvar_frontier_trades_expected_cost_for_tail_risk(tmp_path):
     assert (rows[0]["expected_cost"], rows[0]["cvar"]) == pytest.approx((110, 380))
     assert (rows[1]["expected_cost"], rows[1]["cvar"], rows[1]["cvar_cost"]) == pytest.approx((120, 120, 120))
     assert len(openpyxl.load_workbook(output)["Charts"]._charts) == 1
+
+
+def test_varied_values_read_as_people_write_them():
+    from optimizer.studies.sweep import readable
+
+    assert [readable(v) for v in (0, 333333333.33, 2.5e9, 1500, 0.65)] == ["0", "333.3M", "2.5B", "1,500", "0.65"]
+
+
+def test_a_point_far_above_the_rest_is_left_off_the_top_of_the_frontier():
+    """A $0 loan costs about $15B (nearly all penalty), the others about $1B: the axis ends just above
+    the others and the $15B point is named in the title instead of squashing them."""
+    from optimizer.studies.sweep_report import axis_end
+
+    top, above = axis_end([15e9, 1.2e9, 1.1e9, 1.05e9, 1.0e9])
+    assert above == [15e9] and 1.2e9 < top <= 1.4e9
+    assert axis_end([1.2e9, 1.1e9, 1.0e9]) == (None, [])

@@ -42,7 +42,7 @@ def test_the_capex_option_writes_the_break_even_on_the_about_sheet(tmp_path):
                                        "--output", str(output)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     about = dict(openpyxl.load_workbook(output, read_only=True)["About"].iter_rows(min_row=2, values_only=True))
-    assert about["--capex"] == "P: 2800, 3000"
+    assert about["--capex"] == "P: 2,800; 3,000"
     assert about["break-even P capex"] == "funded at every capex swept (up to 3,000 USD)"
 
 

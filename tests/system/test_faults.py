@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 import openpyxl
+import xlsxwriter
+import xlsxwriter.exceptions
 import pytest
 from click.testing import CliRunner
 
@@ -58,15 +60,15 @@ def temporaries(folder: Path) -> list[Path]:
 KILLED_WRITER = """
 import sys, time
 from pathlib import Path
-import openpyxl
+import xlsxwriter
 
-def half_then_hang(self, filename):
-    with open(filename, "wb") as out:  # half a workbook, then the run is killed
+def half_then_hang(self):
+    with open(self.filename, "wb") as out:  # half a workbook, then the run is killed
         out.write(b"PK\\x03\\x04" + b"half a workbook" * 1000)
-    Path(sys.argv[3]).write_text(str(filename))
+    Path(sys.argv[3]).write_text(str(self.filename))
     time.sleep(600)
 
-openpyxl.Workbook.save = half_then_hang
+xlsxwriter.Workbook.close = half_then_hang
 from optimizer.cli import main
 main(["run", sys.argv[1], "--output", sys.argv[2], "--overwrite"])
 """
@@ -135,11 +137,12 @@ def test_unwritable_output_folder_fails_before_solving(small_input, tmp_path):
 def test_full_disk_while_writing_loses_nothing(small_input, old_plan, monkeypatch, fault):
     before = old_plan.read_bytes()
     if fault == "disk full while saving":
-        def save(self, filename):
-            with open(filename, "wb") as out:
+        def close(self):  # XlsxWriter wraps the OSError of a failed write in its FileCreateError
+            with open(self.filename, "wb") as out:
                 out.write(b"PK\x03\x04 the first blocks")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(filename))
-        monkeypatch.setattr(openpyxl.Workbook, "save", save)
+            raise xlsxwriter.exceptions.FileCreateError(
+                OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.filename)))
+        monkeypatch.setattr(xlsxwriter.Workbook, "close", close)
     else:
         def replace(source, target):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

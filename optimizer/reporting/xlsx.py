@@ -1,0 +1,411 @@
+"""Every workbook the project writes (plans, sweeps, stress tests, the template) is written here, by XlsxWriter.
+
+``Book`` wraps one XlsxWriter workbook: input text always stays text
+(``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers`` off),
+each cell format is made once, and every sheet prints landscape on A4 with
+its header rows repeated. ``write_table`` writes a ``TableSpec`` (a frame
+and the number format of each column) as an Excel table:
+
+- the generic formats (``MONEY``, ``QUANTITY``, ``SHARE`` ...) become the
+  workbook's: money in its currency with thousands separators, a quantity
+  in the unit of the row's mineral with decimals that suit the column's
+  size, a period as its number beside its label ("3 · Q3 2027");
+- text is indented so that it never touches a right-aligned number before it;
+- widths come from the content, sentences wrap in rows as tall as they need;
+- a sheet wider than a page prints its identifying columns on every page and
+  breaks between columns, never shrunk below a readable size;
+- a sheet over ``LARGE_SHEET`` rows is written in constant memory, which
+  cannot make tables: it gets an autofilter and a frozen header instead.
+
+The cells keep every digit: only what is shown changes (the checker and the
+re-planner read the values back with openpyxl and calamine).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+import xlsxwriter
+import xlsxwriter.exceptions
+from xlsxwriter.utility import xl_col_to_name
+
+# The generic number formats of a TableSpec; Book.number_format makes them the workbook's own.
+MONEY = "#,##0.00"
+QUANTITY = "#,##0.####"
+SHARE = "0.0%"
+WHOLE = "0"
+COUNT = "#,##0"
+GAP = "0.000%"
+SECONDS = "0.00"
+OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+           "nan_inf_to_errors": False}
+LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; written in constant memory
+# Cells of one sheet past which the workbook's parts go through temporary files rather than memory at
+# close (XlsxWriter's in_memory): the XML of such a sheet would double its memory.
+IN_MEMORY_CELLS = 200_000
+WIDEST = 64  # characters: a sentence column wraps beyond this
+NARROWEST = 8
+PAGE_WIDTH = 100  # characters of column width on a landscape A4 page at 100% in LibreOffice (measured: 105)
+SMALLEST_SCALE = 65  # percent: below this a printed sheet is split, not shrunk
+HEADER_COLOUR = "#1F3864"
+PERIOD_COLUMNS = ("period", "arrival_period", "first_period", "last_period")
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "AUD": "A$", "CAD": "C$"}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One sheet of a result or study workbook: a frame, the number format of each column, how to read it.
+
+    ``formats`` maps a column to a number format (the generic ``MONEY``, ``QUANTITY``, ``SHARE``, ``WHOLE``
+    ... or any Excel format); ``wide`` names columns of sentences (wrapped); ``key_formats`` gives a
+    key/value sheet's value its format by its key; ``note`` is the sheet's one line in the About sheet.
+    """
+
+    title: str
+    frame: pd.DataFrame
+    formats: dict[str, str]  # column -> number format
+    note: str = ""
+    wide: tuple[str, ...] = ()  # columns of sentences: wrapped at WIDEST characters
+    # Key/value sheets (columns key, value): the number format of each value, chosen by its key.
+    key_formats: Callable[[str], str | None] | None = None
+    # The identifying columns repeated on every printed page of a sheet too wide for one (None: the
+    # leading text columns).
+    keys: int | None = None
+
+
+def money_format(currency: str, decimals: int = 0) -> str:
+    """Money with thousands separators in ``currency``: "$"#,##0 for USD, #,##0" CHF" for a code without symbol."""
+    number = "#,##0" + ("." + "0" * decimals if decimals else "")
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if symbol:
+        return f'"{symbol}"{number};-"{symbol}"{number}'
+    return f'{number}" {_quoted(currency)}"' if currency else number
+
+
+def quantity_format(unit: str, decimals: int | None = None) -> str:
+    """A quantity in its unit: with ``decimals`` decimals, or (None) decimals by its size: 1,234 t, 12.3 t,
+    0.25 t (Excel's conditional sections, so every cell shows about three significant figures)."""
+    suffix = f'" {_quoted(unit)}"' if unit else ""
+    if decimals is None:
+        return f"[>=100]#,##0{suffix};[>=1]#,##0.0{suffix};#,##0.00{suffix}"
+    number = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return number + suffix
+
+
+def _quoted(text: str) -> str:
+    return text.replace('"', "'")
+
+
+class Book:
+    """One XlsxWriter workbook being written: its cell formats, made once, and what the formats need to know.
+
+    ``currency`` makes MONEY the workbook's money; ``units`` (mineral -> unit) gives a quantity in a row of
+    a mineral its unit; ``period_label`` gives a period number its label.
+    """
+
+    def __init__(self, path, currency: str = "", units: dict[str, str] | None = None,
+                 period_label: Callable[[int], str] | None = None):
+        # in memory: no temporary file per part (a sheet in constant memory turns this off, see sheet())
+        self.workbook = xlsxwriter.Workbook(str(path), {**OPTIONS, "in_memory": True})
+        self.currency = currency
+        self.units = units or {}
+        self.period_label = period_label
+        self.about: list[tuple[str, str]] = []  # (sheet, how to read it), for the About sheet
+        self._formats: dict[tuple, object] = {}
+        self._large: list = []
+
+    # --- formats -------------------------------------------------------------------------------
+    def format(self, **properties):
+        """The cell format with ``properties`` (XlsxWriter's names), made on first use."""
+        key = tuple(sorted(properties.items()))
+        found = self._formats.get(key)
+        if found is None:
+            found = self._formats[key] = self.workbook.add_format(properties)
+        return found
+
+    def number(self, number_format: str | None, **properties):
+        """The format of a number cell: right-aligned with ``number_format`` (General when None)."""
+        if number_format:
+            properties["num_format"] = number_format
+        return self.format(valign="top", **properties)
+
+    def text(self, **properties):
+        """The format of a text cell: indented one character, so it never touches a number before it; at the
+        top of its row, beside a wrapped sentence."""
+        return self.format(indent=1, valign="top", **properties)
+
+    def header(self, numbers: bool = False):
+        """A header cell: white on dark blue, wrapped; over numbers right-aligned, over text indented."""
+        place = {"align": "right"} if numbers else {"indent": 1}
+        return self.format(bold=True, font_color="white", bg_color=HEADER_COLOUR, valign="vcenter",
+                           text_wrap=True, **place)
+
+    def money(self, decimals: int = 0) -> str:
+        """The number format of money in this workbook's currency (``money_format``)."""
+        return money_format(self.currency, decimals)
+
+    # --- sheets --------------------------------------------------------------------------------
+    def sheet(self, title: str, large: bool = False, note: str = ""):
+        """A new sheet printing landscape on A4; ``large``: written in constant memory (rows in order)."""
+        self.workbook.constant_memory = large  # read as each sheet is made: one sheet at a time
+        try:
+            sheet = self.workbook.add_worksheet(title)
+        finally:
+            self.workbook.constant_memory = False
+        if large:
+            self._large.append(sheet)
+            self.workbook.in_memory = False  # read when the file is closed: its rows are in a temporary file
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        sheet.set_footer(f"&L{_footer(title)}&RPage &P of &N")
+        self.about.append((title, note or "its columns as named in the header (docs/results.md)"))
+        return sheet
+
+    def add_chart(self, options: dict):
+        """A new chart of the workbook (XlsxWriter's options: its type and subtype)."""
+        return self.workbook.add_chart(options)
+
+    def close(self) -> None:
+        """Write the file; the temporary files of constant-memory sheets are closed and removed. A file that
+        cannot be written raises the OSError behind it (a full disk), as any other writer would."""
+        try:
+            self.workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as failure:
+            cause = failure.args[0] if failure.args else None
+            raise (cause if isinstance(cause, OSError) else OSError(str(failure))) from None
+        finally:
+            for sheet in self._large:
+                if not sheet.row_data_fh_closed:
+                    sheet.row_data_fh.close()
+                    sheet.row_data_fh_closed = True
+                if sheet.row_data_filename and os.path.exists(sheet.row_data_filename):
+                    os.remove(sheet.row_data_filename)
+
+    # --- what a column's values look like --------------------------------------------------------
+    def column_formats(self, frame: pd.DataFrame, column: str, number_format: str | None) -> list | object | None:
+        """The cell format of each row of ``column`` (one for every row, or a list, one per row)."""
+        if number_format == MONEY:
+            return self.number(self.money(2 if column.endswith("price") and _has_cents(frame[column]) else 0))
+        if column in PERIOD_COLUMNS and self.period_label is not None and number_format in (WHOLE, None):
+            made = {}
+            for value in set(frame[column].dropna().tolist()):
+                if _is_number(value):
+                    made[value] = self.number(self.period_format(value))
+            return [made.get(value) for value in frame[column].tolist()]
+        if number_format == QUANTITY:
+            if "mineral" in frame.columns and self.units:
+                made = {unit: self.number(quantity_format(unit)) for unit in set(self.units.values())}
+                plain = self.number(quantity_format(""))
+                return [made.get(self.units.get(m), plain) for m in frame["mineral"].tolist()]
+            return self.number(quantity_format(""))
+        return self.number(number_format) if number_format else None
+
+    def period_format(self, period) -> str:
+        """A period number shown beside its label: 3 · Q3 2027."""
+        return f'0" · {_quoted(self.period_label(int(period)))}"'
+
+    def shown(self, value, number_format: str | None, column: str) -> str:
+        """About how ``value`` shows in its format: for the column's width."""
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return str(value)
+        if column in PERIOD_COLUMNS and self.period_label is not None:
+            return f"{value} · {self.period_label(int(value))}"
+        if number_format == SHARE:
+            return f"{value:.1%}"
+        if number_format == MONEY:
+            return f"{self.currency} {value:,.0f}"
+        if number_format == QUANTITY:  # as quantity_format shows it, in the longest unit
+            size = abs(value)
+            digits = f"{value:,.0f}" if size >= 100 else f"{value:,.1f}" if size >= 1 else f"{value:,.2f}"
+            return f"{digits} {max(self.units.values(), key=len, default='')}"
+        return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
+
+
+def _footer(title: str) -> str:
+    return title.replace("&", "&&")
+
+
+def _has_cents(series: pd.Series) -> bool:
+    return any(_is_number(v) and not float(v).is_integer() and abs(v) < 1e4 for v in series.head(1000))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and math.isfinite(value)
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+def write_table(book: Book, spec: TableSpec) -> None:
+    """``spec`` as a new sheet of ``book``: an Excel table (or, over LARGE_SHEET rows, a filtered range)."""
+    frame = spec.frame
+    columns = [str(c) for c in frame.columns]
+    large = len(frame) > LARGE_SHEET
+    sheet = book.sheet(spec.title, large=large, note=spec.note)
+    if len(frame) * len(columns) > IN_MEMORY_CELLS:
+        book.workbook.in_memory = False  # read when the file is closed
+    widths = [_width(book, frame, column, spec) for column in frame.columns]
+    text_format = book.text()
+    wrap_format = book.text(text_wrap=True)
+    for index, (column, width) in enumerate(zip(frame.columns, widths)):
+        sheet.set_column(index, index, width, wrap_format if column in spec.wide else None)
+    sheet.set_row(0, 30 if any(len(c) > w for c, w in zip(columns, widths)) else None)
+    headers = [book.header(numbers=_numeric(frame[column])) for column in frame.columns]
+    for index, (column, header) in enumerate(zip(columns, headers)):
+        sheet.write_string(0, index, column, header)
+    sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)
+    print_columns(sheet, frame, widths, spec.keys, spec.wide)
+    if spec.key_formats is not None and "value" in columns:
+        cell_formats = _key_value_formats(book, frame, spec, columns)
+    else:
+        cell_formats = [book.column_formats(frame, column, spec.formats.get(column)) for column in frame.columns]
+    wide = [column in spec.wide for column in frame.columns]
+    write_string, write_number, write_boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
+    for row_index, values in enumerate(_rows(frame), start=1):
+        tallest = 1
+        for column_index, value in enumerate(values):
+            if value is None:
+                continue
+            if hasattr(value, "item"):  # numpy scalars
+                value = value.item()
+            kind = type(value)
+            if kind is float or kind is int:
+                if value != value or not math.isfinite(value):  # NaN: a blank cell; infinity as text
+                    if value != value:
+                        continue
+                    write_string(row_index, column_index, str(value), text_format)
+                    continue
+                chosen = cell_formats[column_index]
+                write_number(row_index, column_index, value,
+                             chosen[row_index - 1] if type(chosen) is list else chosen)
+            elif kind is bool:
+                write_boolean(row_index, column_index, value)
+            elif kind is str:
+                if not value:
+                    continue
+                if wide[column_index]:
+                    write_string(row_index, column_index, value, wrap_format)
+                    tallest = max(tallest, math.ceil(len(value) / max(widths[column_index] - 8, 1)))
+                else:
+                    write_string(row_index, column_index, value, text_format)
+            else:
+                sheet.write(row_index, column_index, value if not hasattr(value, "isoformat") else value,
+                            book.format(num_format="yyyy-mm-dd", indent=1))
+        if tallest > 1:
+            sheet.set_row(row_index, 15 * tallest)
+    _as_table(sheet, spec, columns, headers, len(frame), large)
+
+
+def _rows(frame: pd.DataFrame, chunk: int = 10_000):
+    """The frame's rows as lists of plain Python values, a chunk at a time (not the whole table at once)."""
+    for start in range(0, len(frame), chunk):
+        yield from frame.iloc[start:start + chunk].astype(object).to_numpy().tolist()
+
+
+def _key_value_formats(book: Book, frame: pd.DataFrame, spec: TableSpec, columns: list[str]) -> list:
+    """A key/value sheet: each value in the format its key asks for (money, gaps, seconds, counts)."""
+    value_at = columns.index("value")
+    formats: list = [None] * len(columns)
+    per_row = []
+    for key in frame[columns[0]]:
+        chosen = spec.key_formats(str(key))  # left-aligned after the key: a column of text and numbers
+        chosen = book.money(2) if chosen == MONEY else chosen
+        per_row.append(book.number(chosen, align="left", indent=1))
+    formats[value_at] = per_row
+    return formats
+
+
+def _numeric(series: pd.Series) -> bool:
+    """Whether a column holds numbers (its header then sits over them, right-aligned)."""
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _as_table(sheet, spec: TableSpec, columns: list[str], headers: list, rows: int, large: bool) -> None:
+    if not columns:
+        return
+    last_column = len(columns) - 1
+    if large:  # constant memory cannot make tables: a filter on the header instead
+        sheet.autofilter(0, 0, rows, last_column)
+        return
+    if rows == 0:
+        sheet.autofilter(0, 0, 0, last_column)
+        return
+    sheet.add_table(0, 0, rows, last_column, {
+        "name": table_name(spec.title), "style": "Table Style Medium 2", "autofilter": True,
+        "columns": [{"header": column, "header_format": header} for column, header in zip(columns, headers)]})
+
+
+def table_name(title: str) -> str:
+    """An Excel table's name from its sheet's title: letters, digits and underscores, then "Table"."""
+    name = "".join(ch for ch in title if ch.isalnum() or ch == "_")
+    return (name if name[:1].isalpha() else "T" + name) + "Table"
+
+
+def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
+    """Characters: the longest of the header (wrapped on two lines) and the values as shown, plus a gap."""
+    number_format = spec.formats.get(column)
+    values = frame[column]
+    if _numeric(values):  # the first rows and the extremes, as shown
+        sample = values.head(500).tolist() + [values.max(), values.min()] if len(values) else []
+        longest = max([0] + [len(book.shown(v, number_format, str(column))) for v in sample])
+    else:  # every text: a long scenario name may come only in the last rows
+        longest = int(values.dropna().astype(str).str.len().max()) if values.notna().any() else 0
+    header = len(str(column))
+    if " " in str(column) and header > max(longest, 12):  # wraps at a space rather than widen its column
+        header = max(math.ceil(header / 2) + 1, max(len(word) for word in str(column).split()))
+    if column in spec.wide:
+        return min(WIDEST, max(30, longest + 2))
+    return min(60, max(NARROWEST, longest + 2, header + 2))
+
+
+def page_width(scale: int) -> float:
+    """Characters of column width a landscape A4 page holds at ``scale`` percent in LibreOffice (whose
+    fonts are wider than Calibri: 105 at 100%, measured; 100 leaves room for each column's padding)."""
+    return PAGE_WIDTH * 100 / scale
+
+
+def print_columns(sheet, frame: pd.DataFrame, widths: list[float], keys: int | None = None,
+                  wide: tuple = ()) -> None:
+    """Fit to one page wide when the columns fit at no less than SMALLEST_SCALE; otherwise repeat the
+    ``keys`` identifying columns (by default the leading text columns, at most 3) on every page and break
+    between columns: a wide sheet is split, never shrunk unreadable. The first page holds the keys up to
+    the first sentence column (``wide``) whole, at a smaller scale if it must."""
+    total = sum(widths)
+    if total <= page_width(SMALLEST_SCALE):
+        sheet.fit_to_pages(1, 0)
+        return
+    if keys is None:
+        keys = 0
+        for column in frame.columns:
+            if _numeric(frame[column]) or keys == 3 or sum(widths[:keys + 1]) >= PAGE_WIDTH / 3:
+                break
+            keys += 1
+    if keys:
+        sheet.repeat_columns(0, keys - 1)
+    scale = 90
+    sentence = next((index for index, column in enumerate(frame.columns) if column in wide), None)
+    if sentence is not None:
+        first_page = sum(widths[:sentence + 1])
+        scale = max(SMALLEST_SCALE, min(scale, int(100 * PAGE_WIDTH / first_page)))
+    width = page_width(scale)
+    base = sum(widths[:keys])
+    breaks, used = [], base
+    for index in range(keys, len(widths)):
+        if used + widths[index] > width and used > base:
+            breaks.append(index)
+            used = base
+        used += widths[index]
+    sheet.set_v_pagebreaks(breaks)
+    sheet.set_print_scale(scale)
+
+
+def column_name(index: int) -> str:
+    """The letter of a 0-based column."""
+    return xl_col_to_name(index)

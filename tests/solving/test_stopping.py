@@ -1,0 +1,125 @@
+"""Stopping HiGHS at the time limit and on Ctrl-C (optimizer/solving/stopping.py, optimizer/solving/highs.py).
+
+No test here depends on the machine's speed: the deadlines are read on fake clocks that jump past
+them after a given number of looks, and the outcomes are HiGHS's own statuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+
+import highspy
+import pytest
+from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
+
+import optimizer.solving.highs as solve_module
+from models import build_model
+from optimizer.contract.results import ERROR, FEASIBLE
+from optimizer.intake.generate import Size, write_generated_workbook
+from optimizer.pipeline import load
+from optimizer.solving.decompose import BlockStart
+from optimizer.solving.stopping import Stop
+
+
+def jumping_clock(looks: int, before: float = 0.0, after: float = 1e9):
+    """A clock that reads ``before`` for its first ``looks`` readings and ``after`` from then on."""
+    readings = [0]
+
+    def clock() -> float:
+        readings[0] += 1
+        return before if readings[0] <= looks else after
+    return clock
+
+
+def test_a_stop_is_due_at_its_deadline_or_once_interrupted():
+    now = [0.0]
+    stop = Stop.after(10.0, clock=lambda: now[0])
+    assert not stop.due() and stop.remaining() == 10.0
+    now[0] = 9.99
+    assert not stop.due()
+    now[0] = 10.0
+    assert stop.due() and stop.remaining() == 0.0
+    waiting = Stop()
+    assert not waiting.due() and waiting.remaining() == float("inf")
+    waiting.check()  # nothing noted: nothing raised
+    waiting.interrupt()
+    assert waiting.due()
+    with pytest.raises(KeyboardInterrupt):
+        waiting.check()
+
+
+def knapsack() -> highspy.Highs:
+    """A MIP HiGHS needs some nodes for: 40 items, weights 2i+7 (odd and even mixed), values 3i+10."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    for item in range(40):
+        highs.addVar(0, 1)
+        highs.changeColCost(item, -(3 * item + 10))
+        highs.changeColIntegrality(item, highspy.HighsVarType.kInteger)
+    highs.addRow(0, 401.5, 40, list(range(40)), [2 * item + 7 + (item % 3) * 0.37 for item in range(40)])
+    return highs
+
+
+def test_highs_stops_when_the_watched_stop_falls_due():
+    """The same MIP: watched by a stop whose clock passes the deadline at its first look, HiGHS returns
+    interrupted at once (its own time limit is an hour away); unwatched, it runs to the optimum."""
+    watched = knapsack()
+    watched.setOptionValue("time_limit", 3600.0)
+    Stop(10.0, jumping_clock(0)).watch(watched)
+    watched.run()
+    assert watched.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    free = knapsack()
+    Stop(10.0, jumping_clock(10**9)).watch(free)
+    free.run()
+    assert free.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+@pytest.fixture
+def model(tmp_path):
+    """A generated workbook (6 minerals x 4 suppliers x 12 periods, 2 scenarios) asked for gap 0."""
+    data, _ = load(write_generated_workbook(tmp_path / "generated.xlsx", Size(6, 4, 12, 2), 0))
+    data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, mip_gap=0.0))
+    return build_model(data)
+
+
+def test_the_solve_ends_at_its_deadline_even_where_highs_would_not_look(model, monkeypatch):
+    """The solve's clock jumps an hour ahead after the deadline is set (and a few looks): HiGHS, whose own
+    limit is an hour too, is stopped by the watched deadline, and the solve says the time limit stopped it."""
+    monkeypatch.setattr(solve_module, "solver_clock", jumping_clock(3, before=0.0, after=7200.0))
+    result = solve_module.solve_model(model, 0.0, 3600.0)
+    assert result.status in (FEASIBLE, ERROR)
+    assert result.termination == "maxTimeLimit"
+
+
+def test_ctrl_c_in_pyomos_set_up_of_the_solver_is_raised_after_it(model, monkeypatch):
+    """Ctrl-C lands inside Pyomo's set_instance (the hand-over, before HiGHS runs), where it once escaped
+    as a traceback: it is noted, Pyomo's set-up finishes, HiGHS never searches, and the solve raises
+    KeyboardInterrupt with the Ctrl-C handler restored."""
+    real = PyomoHighs.set_instance
+    ran = []
+
+    def set_instance_interrupted(self, pyomo_model):
+        os.kill(os.getpid(), signal.SIGINT)
+        real(self, pyomo_model)
+        ran.append("set-up finished")
+
+    monkeypatch.setattr(PyomoHighs, "set_instance", set_instance_interrupted)
+    monkeypatch.setattr(PyomoHighs, "_solve", lambda self: ran.append("searched"))
+    with pytest.raises(KeyboardInterrupt):
+        solve_module.solve_model(model, 0.0, 60.0)
+    assert ran == ["set-up finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_search_stopped_early_keeps_the_block_starts_lp_bound():
+    """The model minimises, so the LP relaxation's objective (100) bounds the optimum from below: a search
+    stopped before its root LP ended (bound 5, or none) reports 100; a search that proved more (120) keeps
+    its own; without a block start the search's bound stands."""
+    block_plan = BlockStart(None, None, 100.0, blocks=2, solved=0, seconds=1.0)
+    assert solve_module.best_bound(5.0, block_plan) == 100.0
+    assert solve_module.best_bound(None, block_plan) == 100.0
+    assert solve_module.best_bound(float("-inf"), block_plan) == 100.0
+    assert solve_module.best_bound(120.0, block_plan) == 120.0
+    assert solve_module.best_bound(5.0, None) == 5.0
