@@ -70,6 +70,25 @@ def conditional_value_at_risk(costs: list[tuple[float, float]], level: float) ->
     return min(eta + sum(p * max(0.0, c - eta) for p, c in weighted) / (1.0 - level) for _, eta in weighted)
 
 
+def plan_scenario_costs(plan, data: PlanningData) -> pd.DataFrame:
+    """scenario_cost_frame of a solved plan, with what its Projects and Contracts cost added to every
+    scenario's first_stage_cost: capex, take-or-pay, signing and deliveries at agreed prices are the
+    same in every scenario (recourse and cvar_weight are refused with them), so that part is the plan's
+    expected cost (objective - cvar_cost) less the probability-weighted sum of the rest. The weighted
+    costs then add up to the plan's expected cost, as the Summary says."""
+    frame = scenario_cost_frame(plan.orders, plan.funding, plan.stock, data)
+    if not (data.projects or data.contracts) or plan.objective is None:
+        return frame
+    same = plan.objective - plan.costs.get("cvar_cost", 0.0) - float((frame["probability"] * frame["cost"]).sum())
+    return frame.assign(first_stage_cost=frame["first_stage_cost"] + same, cost=frame["cost"] + same)
+
+
+def plan_tail_cost(plan, data: PlanningData) -> float:
+    """CVaR at Settings.cvar_level of a solved plan's scenario costs (plan_scenario_costs)."""
+    frame = plan_scenario_costs(plan, data)
+    return conditional_value_at_risk(list(zip(frame["probability"], frame["cost"])), data.settings.cvar_level)
+
+
 def plan_cvar(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.DataFrame, data: PlanningData) -> float:
     """CVaR at Settings.cvar_level of a plan's scenario costs (scenario_cost_frame)."""
     frame = scenario_cost_frame(orders, funding, stock, data)

@@ -240,7 +240,7 @@ class _Validator:
         contracts = self.contracts(self.records(schema.CONTRACTS), mineral_rows, supplier_rows, T)
         scenario_prices = self.scenario_prices(self.records(schema.SCENARIO_PRICES), scenarios, mineral_rows, known)
         self.warn_unorderable(offers, T)
-        self.refuse_recourse_with_deals(settings, projects, contracts)
+        self.refuse_scenario_features_with_deals(settings, projects, contracts)
         if self.problems.errors or settings is None or self.unreadable:
             return None
         return PlanningData(
@@ -252,17 +252,22 @@ class _Validator:
             input_sha256=self.raw.sha256,
         )
 
-    def refuse_recourse_with_deals(self, settings: Settings | None, projects: dict, contracts: dict) -> None:
-        """Recourse (per-scenario orders) is not combined with Projects or Contracts yet: say so at the
-        setting rather than plan deals as if they could not adapt."""
+    def refuse_scenario_features_with_deals(self, settings: Settings | None, projects: dict, contracts: dict) -> None:
+        """Recourse (per-scenario orders) and risk aversion (cvar_weight) are not combined with Projects or
+        Contracts yet: say so at the setting rather than plan deals the scenario costs leave out."""
         raw = self.raw.sheets.get("settings")
-        if settings is None or settings.recourse != "yes" or raw is None:
+        if settings is None or raw is None:
             return
         for sheet, rows in (("Projects", projects), ("Contracts", contracts)):
-            if rows:
+            if rows and settings.recourse == "yes":
                 self.problems.error(f"recourse yes with a {sheet} sheet; expected recourse no: orders that adapt "
                                     f"by scenario are not combined with {sheet} yet", file=raw.file,
                                     sheet=raw.title, column="recourse", value="yes")
+            if rows and settings.cvar_weight > 0:
+                self.problems.error(f"cvar_weight {settings.cvar_weight:g} with a {sheet} sheet; expected "
+                                    f"cvar_weight 0: risk aversion is not combined with {sheet} yet",
+                                    file=raw.file, sheet=raw.title, column="cvar_weight",
+                                    value=settings.cvar_weight)
 
     # --------------------------------------------------------------- sheets
     def unique(self, records: list[Record], key_columns: tuple[str, ...]) -> dict[tuple, Record]:

@@ -29,7 +29,7 @@ from optimizer.reporting.xlsx import (COUNT, GAP, MONEY, QUANTITY, SECONDS, SHAR
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import Plan, summary_terms
-from optimizer.contract.scenario_costs import expected_view, plan_cvar
+from optimizer.contract.scenario_costs import expected_view, plan_tail_cost
 from optimizer.contract.problems import Problem
 
 __all__ = ["COUNT", "GAP", "MONEY", "QUANTITY", "SECONDS", "SHARE", "WHOLE", "TableSpec", "write_table",
@@ -209,7 +209,7 @@ def tail_risk_summary(plan: Plan, data: PlanningData) -> list[tuple[str, object]
     if plan.objective is None:
         return []
     settings = data.settings
-    return [("cvar", plan_cvar(plan.orders, plan.funding, plan.stock, data)), ("cvar_level", settings.cvar_level),
+    return [("cvar", plan_tail_cost(plan, data)), ("cvar_level", settings.cvar_level),
             ("cvar_weight", settings.cvar_weight)]
 
 

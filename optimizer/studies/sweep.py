@@ -46,7 +46,7 @@ from optimizer.contract.data import PlanningData
 from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.results import ERROR, Plan, summary_terms
-from optimizer.contract.scenario_costs import plan_cvar
+from optimizer.contract.scenario_costs import plan_tail_cost
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
@@ -244,7 +244,7 @@ def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) ->
     row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in summary_terms(bool(data.projects), bool(data.contracts))}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
     row["expected_cost"] = plan.objective - plan.costs.get("cvar_cost", 0.0)
-    row["cvar"] = plan_cvar(plan.orders, plan.funding, plan.stock, data)
+    row["cvar"] = plan_tail_cost(plan, data)
     by_mineral = metrics.expected_shortfall(plan, data)
     row["expected_unmet_demand"] = sum(u for u, _ in by_mineral.values())
     row["expected_shortfall"] = sum(u + e for u, e in by_mineral.values())

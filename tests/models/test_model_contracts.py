@@ -244,3 +244,34 @@ def test_marginals_are_measured_with_the_contract_decisions_fixed(tmp_path):
     assert result.plan.objective == approx(250)
     amount, = [m for m in result.plan.analysis.marginals if m.kind == "amount"]
     assert amount.value == approx(-9)
+
+
+def test_each_scenario_pays_the_contract_and_the_scenario_costs_add_up_to_the_plan(tmp_path):
+    """The ban case above: K1's 60 of deliveries, 15 of take-or-pay and 5 of signing are the same in every
+    scenario (80); the ban adds 6 t unmet x 100 = 600. Base 80, ban 680; 0.5 x 80 + 0.5 x 680 = 380, the
+    plan's expected cost, as the Scenario costs sheet and the Dashboard's sentence must say."""
+    from optimizer.contract.scenario_costs import plan_scenario_costs
+
+    book = offtake_book(signed="yes")
+    book["Demand"] = demand(0, 6, 6)
+    book["Offers"][0]["unit_price"] = 1_000
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "Canada", "first_period": 3,
+                          "last_period": 3, "supply_loss": 1}]
+    result = run_case(tmp_path, book)
+    costs = plan_scenario_costs(result.plan, result.data).set_index("scenario")["cost"]
+    assert costs["base"] == approx(80)
+    assert costs["ban"] == approx(680)
+
+
+def test_recourse_and_risk_aversion_are_refused_with_contracts_at_their_settings(tmp_path):
+    """Per-scenario orders and CVaR do not yet price deals per scenario: each setting is refused at its
+    Settings cell, naming the Contracts sheet, rather than planned as if contracts cost nothing there."""
+    from inputcheck import only
+
+    for key, value in (("recourse", "yes"), ("cvar_weight", 0.5)):
+        book = offtake_book()
+        book["Settings"][key] = value
+        data, problems = read_and_validate(write_workbook(Path(tmp_path) / f"{key}.xlsx", book))
+        assert data is None
+        problem = only(problems, f"{key} ")
+        assert "Contracts" in str(problem) and problem.column == key
