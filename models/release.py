@@ -14,7 +14,8 @@ Under ``Settings.release_rule: serve_first`` (the default), in every scenario
 Given the orders, stock and unmet demand then follow by simulation
 (``serve_first_stock``), exactly what ``optimize stress`` does:
 
-    I[t] = max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    I[t] = kept x max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    (kept = 1 - loss_rate, models/decay.py)
 
 ``release_rule: optimal`` drops both rows: the plan may, seeing the whole
 scenario, leave demand unmet early and hold stock for later demand or a target.
@@ -32,6 +33,7 @@ from typing import Callable
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from models.decay import after_decay
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -125,8 +127,8 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Call
 def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
                       orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
-    demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
-    with available = I[t-1] + arrivals[t] - demand[t]."""
+    demand is served whenever stock allows: I[t] = kept x max(0, available), u[t] = max(0, -available)
+    with available = I[t-1] + arrivals[t] - demand[t] and kept = 1 - loss_rate (models/decay.py)."""
     arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
@@ -135,8 +137,9 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
         available = previous + arrivals - data.demand.get((mineral, period), 0.0)
-        stock[scenario, mineral] = max(0.0, available)
-        result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
+        held = after_decay(data, mineral, max(0.0, available))
+        stock[scenario, mineral] = held
+        result[scenario, mineral, period] = (held, max(0.0, -available))
     return result
 
 

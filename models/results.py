@@ -96,24 +96,29 @@ def _funding(model) -> pd.DataFrame:
 
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
-    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
+    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses and
+    the stock lost to decay (what the period would otherwise end with, less the stock)."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
     arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
     rows = []
+    previous = {}  # (scenario, mineral) -> stock at the end of the period before
     for scenario, mineral, period in _every_stock_row(model, data):
         index = (model.facts.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
         arrivals = arrived(scenarios[scenario], mineral, period)
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
+        unmet = _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0
+        demand = data.demand.get((mineral, period), 0.0)
+        held = previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals - demand + unmet
+        previous[scenario, mineral] = stock
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
         if index in model.Shortfall and model.facts.probability[index[:2]] > 0:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
-            "demand": data.demand.get((mineral, period), 0.0),
-            "unmet_demand": _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0,
-            "stock": stock, "target": target, "shortfall": shortfall,
+            "demand": demand, "unmet_demand": unmet, "stock": stock, "target": target, "shortfall": shortfall,
+            "lost": max(0.0, _clean(held - stock)) if data.minerals[mineral].loss_rate > 0 else 0.0,
         })
     return pd.DataFrame(rows, columns=STOCK_COLUMNS)
 

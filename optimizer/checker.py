@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
-from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS
+from optimizer.contract.results import (
+    COST_TERMS, FEASIBLE, OPTIMAL, OPTIONAL_RESULT_COLUMNS, RESULT_SHEETS, SUMMARY_KEYS,
+)
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
@@ -102,6 +104,7 @@ class StockRow:
     stock: float
     target: float
     shortfall: float
+    lost: float = 0.0  # optional column: stock lost to decay
 
     @property
     def key(self) -> StockKey:
@@ -171,7 +174,8 @@ def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]],
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in columns}
+        optional = [c for c in OPTIONAL_RESULT_COLUMNS.get(title, ()) if c in header]
+        index = {c: header.index(c) for c in (*columns, *optional)}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
@@ -208,6 +212,9 @@ def _parse_rows(cells: list[Cell], title: str, cls: type, problems: list[str]) -
     for row, values in cells:
         converted: dict[str, object] = {}
         for column in columns:
+            if column.default is not MISSING and _blank(values.get(column.name)):
+                converted[column.name] = column.default  # an optional column (OPTIONAL_RESULT_COLUMNS)
+                continue
             try:
                 converted[column.name] = _convert(values[column.name], kinds[column.type])
             except ValueError as exc:
@@ -422,7 +429,8 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: d
 
 def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
                 tol: Tolerance) -> list[str]:
-    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
+    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced (decay included:
+    stock = (1 - loss_rate) x what the period would otherwise end with, the rest is lost) and in bounds."""
     problems: list[str] = []
     ordered = _ordered(orders, data)
     for scenario in data.all_scenarios:
@@ -455,12 +463,17 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
     if not (tol.at_most(0.0, r.unmet_demand) and tol.at_most(r.unmet_demand, demand)):
         problems.append(f"{where}: unmet_demand {_fmt(r.unmet_demand)} is outside 0..demand {_fmt(demand)}")
     if previous is not None:
-        expected = previous + arrivals - demand + r.unmet_demand
+        held = previous + arrivals - demand + r.unmet_demand
+        expected = mineral.kept * held
         scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand))
         if not tol.close(r.stock, expected, scale):
-            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != previous {_fmt(previous)} "
+            decay = f" x (1 - loss_rate {_fmt(mineral.loss_rate)})" if mineral.loss_rate else ""
+            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != (previous {_fmt(previous)} "
                             f"+ arrivals {_fmt(arrivals)} - demand {_fmt(demand)} + unmet_demand "
-                            f"{_fmt(r.unmet_demand)} = {_fmt(expected)}")
+                            f"{_fmt(r.unmet_demand)}){decay} = {_fmt(expected)}")
+        if not tol.close(r.lost, held - expected, scale):
+            problems.append(f"{where}: lost {_fmt(r.lost)} != loss_rate {_fmt(mineral.loss_rate)} x "
+                            f"{_fmt(held)} held = {_fmt(held - expected)}")
     if not tol.at_most(0.0, r.stock):
         problems.append(f"{where}: stock {_fmt(r.stock)} is negative")
     if mineral.max_stock is not None and not tol.at_most(r.stock, mineral.max_stock):

@@ -52,6 +52,12 @@ class Mineral:
     max_avg_risk: float
     world_supply: float | None = None  # units per period the world market can sell; None: no market cap
     max_market_share: float | None = None  # None: Settings.max_market_share
+    loss_rate: float = 0.0  # share of the stock lost each period (models/decay.py)
+
+    @property
+    def kept(self) -> float:
+        """1 - loss_rate: the share of a period's stock that is still there at its end."""
+        return 1.0 - self.loss_rate
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,14 @@ CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_p
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
-                 "stock", "target", "shortfall"]
+                 "stock", "target", "shortfall", "lost"]  # lost: to decay at the period's end (Minerals.loss_rate)
+# Columns a result sheet shows when a plan has such flows; a reader takes 0 where one is missing or blank.
+OPTIONAL_RESULT_COLUMNS = {"Stock": ("lost",)}
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
     "Funding": tuple(FUNDING_COLUMNS),
-    "Stock": tuple(STOCK_COLUMNS),
+    "Stock": tuple(c for c in STOCK_COLUMNS if c not in OPTIONAL_RESULT_COLUMNS["Stock"]),
 }
 
 

@@ -171,6 +171,8 @@ MINERALS = Sheet(
                 "cap)", unit="unit"),
         _share("max_market_share", "orders of the mineral placed in a period (commitments included) may not exceed "
                "this share of world_supply", default=None, default_text="Settings.max_market_share"),
+        _share("loss_rate", "share of the stock lost each period (decay, e.g. tin pest): stock at the end of a period "
+               "is (1 - loss_rate) x what it would otherwise be, in every scenario", default=0.0),
     ),
 )
 

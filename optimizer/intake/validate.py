@@ -347,6 +347,7 @@ class _Validator:
                     max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
                     world_supply=record["world_supply"], max_market_share=record["max_market_share"],
+                    loss_rate=record["loss_rate"],
                 )
         return minerals
 

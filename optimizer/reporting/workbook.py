@@ -100,7 +100,7 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                    "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
-            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
+            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall", "lost")}}),
         TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),

@@ -7,7 +7,7 @@ per mineral m and period t, starting from ``initial_stock``:
                     (from c: by origin, each supplier's quantity times share(s,m,c) of the Origins sheet)
     available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
     unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
-    stock[m,t]        = max(0, available)
+    stock[m,t]        = kept[m] * max(0, available)     kept = 1 - loss_rate (decay)
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
 
 vectorised with numpy over samples and minerals. A sample's ``penalty`` is
@@ -195,6 +195,7 @@ class Exposure:
     penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
     target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
     loss: np.ndarray  # [K, C, T] supply_loss of each scenario
+    kept: np.ndarray | None = None  # [M] 1 - loss_rate: the share of the stock a period keeps (decay); None: all
 
 
 def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
@@ -221,7 +222,8 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
-        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss,
+        np.array([data.minerals[m].kept for m in minerals], dtype=float))
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -259,6 +261,8 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
         available = stock + arrivals[:, :, t] - exposure.demand[:, t]
         unmet += np.maximum(0.0, -available)
         stock = np.maximum(0.0, available)
+        if exposure.kept is not None:
+            stock *= exposure.kept  # decay at the period's end (Minerals.loss_rate)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
     return unmet, below
 

@@ -602,3 +602,45 @@ def test_unreadable_file(tmp_path):
     path = tmp_path / "result.xlsx"
     path.write_text("not a workbook")
     assert_reported(check_result_workbook(path, make_data()), "cannot open result workbook")
+
+
+# --- decay (Minerals.loss_rate) ---------------------------------------------------------------
+
+
+def with_decay() -> tuple[PlanningData, dict[str, list[list]]]:
+    """Co loses half its stock each period. In both scenarios: t1 (5 - 3) x 0.5 = 1, 1 lost;
+    t2 1 - 3: 2 unmet, stock 0; t3 3 unmet. Against the plan without decay: holding -1 (Co's stock
+    2 -> 1 at holding_cost 1), penalty +500 (one more unit unmet at 500): objective 11,750.5."""
+    data = make_data()
+    data = replace(data, minerals={**data.minerals, "Co": dataclasses.replace(data.minerals["Co"], loss_rate=0.5)})
+    tables = make_tables()
+    tables["Stock"][0].append("lost")
+    for row in tables["Stock"][1:]:
+        row.append(0)
+    for scenario in ("base", "CN cut"):
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 1}, "stock", 1)
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 1}, "lost", 1)
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 2}, "unmet_demand", 2)
+    for key, value in (("holding_cost", 211), ("penalty_cost", 2625), ("objective", 11750.5)):
+        set_cell(tables, "Summary", {"key": key}, "value", value)
+    return data, tables
+
+
+def test_decay_recomputed_passes(tmp_path):
+    data, tables = with_decay()
+    assert check(tmp_path, tables, data) == []
+
+
+def test_stock_that_ignores_decay_breaks_the_balance(tmp_path):
+    """Co's period-1 stock left at 2 (no decay) with nothing lost: the balance says 1."""
+    data, tables = with_decay()
+    set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": 1}, "stock", 2)
+    set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": 1}, "lost", 0)
+    assert_reported(check(tmp_path, tables, data), "stock balance broken: stock 2 != (previous 5",
+                    "x (1 - loss_rate 0.5) = 1")
+
+
+def test_lost_column_must_match_the_decay(tmp_path):
+    data, tables = with_decay()
+    set_cell(tables, "Stock", {"scenario": "CN cut", "mineral": "Co", "period": 1}, "lost", 0.5)
+    assert_reported(check(tmp_path, tables, data), "lost 0.5 != loss_rate 0.5 x 2 held = 1")

@@ -173,6 +173,19 @@ def test_the_simulation_agrees_with_the_solved_plan_in_every_scenario(tmp_path):
     assert planned["China ban"] > 0, "the case exercises a shortfall"
 
 
+def test_decay_is_simulated_after_demand_is_served(tmp_path):
+    """The hand case with loss_rate 0.5 and no ban: t1 (5 - 4) x 0.5 = 0.5; t2 0.5 + 8 - 4 = 4.5 -> 2.25;
+    t3 2.25 - 4: 1.75 unmet (none without decay)."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100,
+                           "loss_rate": 0.5}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    data, _ = load(write_workbook(tmp_path / "decay.xlsx", sheets))
+    fixed = exposure(data, read_plan_orders(plan_workbook(tmp_path, ONE_ORDER), data).orders)
+    unmet, _ = simulate(fixed, np.zeros((1, 0), dtype=bool))
+    assert unmet[:, 0].tolist() == pytest.approx([1.75])
+
+
 # --- seeds and chunks (the same samples on a Dask cluster: test_studies_on_dask.py) -------------------
 
 def test_same_seed_same_samples_however_the_samples_are_chunked(tmp_path, monkeypatch):
