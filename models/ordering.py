@@ -74,10 +74,11 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
       hard limit = the smallest of three limits EVERY plan respects:
         - max_per_period (the offer's capacity);
         - what the eligible funding can pay in that period:
-          (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
+          (sum over eligible f of min(amount + the most revenue of its sales before t, Budgets[f,t])
+          - order_cost) / (price x (1 - largest discount));
         - storage in the base scenario, where nothing is lost:
-          max_stock / kept + demand in the arrival period (stock after arrival and decay,
-          kept x (stock before - demand), is at most max_stock; kept = 1 - loss_rate, no limit when 0);
+          max_stock / kept + demand and sale caps in the arrival period (stock after arrival and decay,
+          kept x (stock before - demand - sold), is at most max_stock; kept = 1 - loss_rate, no limit when 0);
         - the market cap, max_market_share x world_supply, where the mineral gives a world_supply
           (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
@@ -150,7 +151,7 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
         best_discount = max((d for _, d in offer.discounts), default=0.0)
         for period in data.order_periods(offer):  # none in frozen periods but the commitments
             funds = sum(
-                min(source.amount, source.budgets.get(period, math.inf))
+                min(source.amount + data.most_revenue_before(source.name, period), source.budgets.get(period, math.inf))
                 for source in data.funding.values()
                 if source.can_pay(data.country(supplier), mineral, period)
             )
@@ -159,7 +160,9 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
                 bound = min(bound, offer.max_per_period)
             kept = data.minerals[mineral].kept
             if max_stock is not None and kept > 0:
-                bound = min(bound, max_stock / kept + data.demand.get((mineral, period + offer.lead_time), 0.0))
+                arrival = period + offer.lead_time
+                bound = min(bound, max_stock / kept + data.demand.get((mineral, arrival), 0.0)
+                            + data.sale_cap(mineral, arrival))
             if market_cap is not None:
                 bound = min(bound, market_cap)
             limits[supplier, mineral, period] = bound
@@ -174,7 +177,7 @@ def order_need(data: PlanningData, slot: Slot) -> float:
 class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
-    (demand from the arrival a on + the largest target from a on) / (1 - loss), each
+    (demand and sale caps from the arrival a on + the largest target from a on) / (1 - loss), each
     grossed up for decay (models/decay.py needed_ahead: a unit held from a to t keeps
     kept^(t - a + 1) of itself), with the
     largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
@@ -191,6 +194,9 @@ class OrderNeeds:
         targets: dict[str, dict[int, float]] = defaultdict(dict)
         for (mineral, t), quantity in data.demand.items():
             uses[mineral][t] = quantity
+        for sale in data.sales:  # a sale uses stock like demand, up to its max_per_period
+            for t in sale.periods:
+                uses[sale.mineral][t] = uses[sale.mineral].get(t, 0.0) + sale.max_per_period
         for (mineral, t), quantity in data.targets.items():
             targets[mineral][t] = quantity
         for mineral in data.minerals:  # grossed up for decay (models/decay.py)

@@ -13,6 +13,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.release import apply_serve_first, arrivals_after_losses
+from models.sales import sales_made, solved_sales
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
@@ -36,12 +37,14 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     orders = _orders(model, data)
     funding = _funding(model)
     stock = _stock(model, data)
+    sales = sales_made(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
+                sales=sales)
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -101,6 +104,7 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
     arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
+    sold = solved_sales(model)
     rows = []
     previous = {}  # (scenario, mineral) -> stock at the end of the period before
     for scenario, mineral, period in _every_stock_row(model, data):
@@ -109,7 +113,9 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
         unmet = _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0
         demand = data.demand.get((mineral, period), 0.0)
-        held = previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals - demand + unmet
+        sold_now = _clean(sold.get((mineral, period), 0.0))
+        held = (previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals - demand + unmet
+                - sold_now)
         previous[scenario, mineral] = stock
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
@@ -118,6 +124,7 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
             "demand": demand, "unmet_demand": unmet, "stock": stock, "target": target, "shortfall": shortfall,
+            "sold": sold_now,
             "lost": max(0.0, _clean(held - stock)) if data.minerals[mineral].loss_rate > 0 else 0.0,
         })
     return pd.DataFrame(rows, columns=STOCK_COLUMNS)

@@ -199,7 +199,9 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
 def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
     """Stock, unmet demand, shortfall and w per scenario when ``orders`` and the pipeline arrive, demand
     served first (models/release.py); False when that stock breaks max_stock."""
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, sold={})  # a start sells nothing (models/sales.py)
+    for var in model.Sold.values():
+        start[var] = 0.0
     for (_, mineral, _), (stock, _) in simulated.items():
         max_stock = data.minerals[mineral].max_stock
         if max_stock is not None and stock > max_stock:

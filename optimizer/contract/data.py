@@ -112,6 +112,7 @@ class FundingSource:
     excluded_countries: frozenset[str]
     minerals: frozenset[str] | None  # None: all minerals
     budgets: dict[int, float] = field(default_factory=dict)  # period -> per-period cap
+    receives_sales: bool = False  # some Sales row pays its revenue to this source (models/sales.py)
 
     def can_pay(self, country: str, mineral: str, period: int) -> bool:
         """Whether v[f,o,t] may be non-zero for an order of ``mineral`` from ``country`` in ``period``."""
@@ -120,8 +121,27 @@ class FundingSource:
             and country not in self.excluded_countries
             and (self.minerals is None or mineral in self.minerals)
             and self.budgets.get(period, 1.0) > 0.0
-            and self.amount > 0.0
+            and (self.amount > 0.0 or self.receives_sales)
         )
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A row of the Sales sheet: stock of ``mineral`` that may be sold in its periods, at most
+    ``max_per_period`` a period, each unit paying ``unit_price`` into ``source``."""
+
+    number: int  # 1, 2, ... in the order of the Sales sheet: the sale's name in results
+    mineral: str
+    first_period: int
+    last_period: int
+    unit_price: float
+    max_per_period: float
+    source: str
+
+    @property
+    def periods(self) -> range:
+        """The periods a sale can be made: first_period..last_period."""
+        return range(self.first_period, self.last_period + 1)
 
 
 @dataclass(frozen=True)
@@ -173,6 +193,7 @@ class PlanningData:
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
+    sales: tuple[Sale, ...] = ()  # the Sales sheet (models/sales.py)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -254,6 +275,20 @@ class PlanningData:
     def risk_score(self, supplier: str) -> float:
         """The risk score of ``supplier``."""
         return self.suppliers[supplier].risk_score
+
+    def sale_slots(self) -> list[tuple[int, str, int]]:
+        """(sale number, mineral, period) of every period a sale can be made."""
+        return [(sale.number, sale.mineral, t) for sale in self.sales for t in sale.periods]
+
+    def sale_cap(self, mineral: str, period: int) -> float:
+        """The most of ``mineral`` the sales may take in ``period``: the sum of their max_per_period."""
+        return sum(sale.max_per_period for sale in self.sales if sale.mineral == mineral and period in sale.periods)
+
+    def most_revenue_before(self, source: str, period: int) -> float:
+        """The most revenue ``source`` can have received before ``period``: every sale into it at
+        max_per_period in each of its periods before ``period``."""
+        return sum(sale.unit_price * sale.max_per_period * sum(1 for t in sale.periods if t < period)
+                   for sale in self.sales if sale.source == source)
 
     def eligible_sources(self, supplier: str, mineral: str, period: int) -> list[str]:
         """Funding sources allowed to pay an order of ``mineral`` from ``supplier`` placed in ``period``."""

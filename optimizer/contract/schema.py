@@ -330,9 +330,26 @@ SCENARIOS = Sheet(
     ),
 )
 
+SALES = Sheet(
+    "Sales",
+    meaning="Sales of stock (disposals; rotation is a sale plus a purchase): decided before the scenario is known, "
+            "they leave the stock of every scenario after its demand is served; the revenue lowers the objective "
+            "(sales_revenue) and adds to the source's amount from the next period on.",
+    columns=(
+        MINERAL,
+        _period("first_period", "first period a sale can be made", default=1),
+        _period("last_period", "last period a sale can be made", default_text="num_periods"),
+        Column("unit_price", FLOAT, "revenue per unit sold", required=True, minimum=0.0, minimum_open=True,
+               unit="currency/unit"),
+        _amount("max_per_period", "the plan's cap on the sale in one period (Annual Materials Plan)", required=True,
+                unit="unit"),
+        Column("source", TEXT, "funding source, as named in Funding, that receives the revenue", required=True),
+    ),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS, SALES,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

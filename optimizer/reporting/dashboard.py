@@ -45,7 +45,7 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "sales_revenue": "Sales revenue (negative)",
 }
 
 
