@@ -18,7 +18,7 @@ from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
 _ZERO = 1e-9
-MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
+MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget", "con_source_funds"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -174,6 +174,7 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
     carried = {
         "con_order_funded": lambda slot: slot == index,
         "con_source_amount": lambda slot: pays(data.funding[index], slot),
+        "con_source_funds": lambda slot: slot[2] <= index[1] and pays(data.funding[index[0]], slot),
         "con_period_budget": lambda slot: slot[2] == index[1] and pays(data.funding[index[0]], slot),
         "con_country_share": lambda slot: slot[1] == index[0] and index[1] in data.origin_shares(*slot[:2]),
         "con_supplier_share": lambda slot: slot[:2] == index,
@@ -207,6 +208,10 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
                 f"{period} cannot be paid by any eligible source (windows, excluded countries, minerals, amounts)")
     if name == "con_source_amount":
         return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
+    if name == "con_source_funds":
+        source, period = index
+        return (f"funding: source '{source}' would need {amount:,.2f} {currency} more than its amount and the "
+                f"sale revenue it received before period {period}")
     if name == "con_period_budget":
         source, period = index
         return f"budget: source '{source}' would need {amount:,.2f} {currency} more than its budget in period {period}"
