@@ -124,3 +124,10 @@ def sales_made(model: pyo.ConcreteModel, data: PlanningData) -> pd.DataFrame:
             rows.append({"sale": i, "mineral": mineral, "period": period, "quantity": quantity,
                          "unit_price": sale.unit_price, "revenue": quantity * sale.unit_price, "source": sale.source})
     return pd.DataFrame(rows, columns=SALES_COLUMNS)
+
+
+def sold_in_table(sales: pd.DataFrame | None) -> dict[tuple[str, int], float]:
+    """(mineral, period) -> quantity sold, from a plan's Sales table (empty without one)."""
+    if sales is None or sales.empty:
+        return {}
+    return {(m, int(t)): float(q) for (m, t), q in sales.groupby(["mineral", "period"])["quantity"].sum().items()}

@@ -110,6 +110,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _costs(page, plan, currency)
     _funding(page, plan, data)
     _shortfall(page, shortfall)
+    _sold_and_lost(page, plan, data)
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
@@ -169,6 +170,19 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
     page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
              "period.", font=NOTE_FONT)
+
+
+def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
+    flows = metrics.sold_and_lost(plan, data)
+    if flows.empty:
+        return
+    page.section("Sold / lost to decay", "mineral (unit)", "sold", "revenue", "lost to decay (expected)")
+    for row in flows.itertuples():
+        page.add(f"{row.mineral} ({row.unit})", row.sold, row.revenue, row.expected_lost,
+                 formats=(None, QUANTITY, MONEY, QUANTITY))
+    page.add("Sales are the same in every scenario; revenue funds the receiving source from the next period on.",
+             font=NOTE_FONT)
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
