@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import openpyxl
 import pytest
 from modelcase import approx, demand, funded, optimum, order_map, sheets, solve, stock_of
 
+from models import build_model
 from optimizer.pipeline import load
+from optimizer.solving.highs import write_lp
 from workbooks import write_workbook
 
 
@@ -116,3 +119,31 @@ def test_only_the_excess_is_sold_when_buying_back_costs_more_than_holding(tmp_pa
     assert plan.sales["quantity"].tolist() == [approx(5)]
     assert order_map(plan) == {}
     assert plan.objective == approx(-40)
+
+
+def test_a_workbook_without_sales_or_decay_builds_the_same_model(tmp_path):
+    """The same plan written without the new sheet and column, and with them at their neutral values (a
+    Sales sheet with only its header, loss_rate 0 on every mineral), gives the same LP file, line for
+    line, and neither has a Sold column or a funds-with-revenue row. (Against the code before issue 14,
+    the shipped example's LP file was compared byte for byte when this was built: identical.)"""
+    book = rotation()
+    del book["Sales"]
+    book["Funding"][0]["amount"] = 1_000
+    book["Targets"] = [{"mineral": "ga", "period": 2, "min_stock": 10}]
+    neutral = {**book, "Minerals": [dict(book["Minerals"][0], loss_rate=0)]}
+    texts = []
+    for name, sheets_ in (("plain", book), ("neutral", neutral)):
+        data, _ = load(write_workbook(tmp_path / f"{name}.xlsx", sheets_))
+        path = tmp_path / f"{name}.lp"
+        write_lp(build_model(data), path)
+        texts.append(path.read_text())
+    empty_sales = tmp_path / "neutral.xlsx"
+    workbook = openpyxl.load_workbook(empty_sales)
+    workbook.create_sheet("Sales").append(["mineral", "unit_price", "max_per_period", "source"])
+    workbook.save(empty_sales)
+    data, _ = load(empty_sales)
+    assert data.sales == ()
+    write_lp(build_model(data), tmp_path / "empty.lp")
+    texts.append((tmp_path / "empty.lp").read_text())
+    assert texts[0] == texts[1] == texts[2]
+    assert "Sold" not in texts[0] and "con_source_funds" not in texts[0]
