@@ -643,7 +643,8 @@ def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
 def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
                     data: PlanningData, sales: list[SaleRow] = ()) -> dict[str, tuple[float, float]]:
     """The cost terms of the objective, each as (value, sum of the terms' magnitudes); sales_revenue is
-    minus the revenue of the Sales rows at the input's prices."""
+    minus the revenue of the Sales rows at the input's prices; release_revenue minus the expected payment
+    for the demand served, price[m,t] = sum of the priced Demand rows' quantity x unit_price / demand."""
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
     known = _known_orders(orders, data)
     for r in known:
@@ -659,6 +660,10 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
         terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
+        price = data.release_price(r.mineral, r.period)
+        if price:
+            demand = data.demand.get((r.mineral, r.period), 0.0)
+            terms["release_revenue"].append(-probability[r.scenario] * price * (demand - r.unmet_demand))
     terms["sales_revenue"] = [-revenue for revenue in _revenue_by_source_period(sales, data).values()]
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 

@@ -365,3 +365,27 @@ def sold_and_lost(plan: Plan, data: PlanningData) -> pd.DataFrame:
                      "sold": float(sold.loc[name, "quantity"]) if in_sales else 0.0,
                      "revenue": float(sold.loc[name, "revenue"]) if in_sales else 0.0, "expected_lost": lost})
     return pd.DataFrame(rows, columns=columns)
+
+
+def drawn_and_repaid(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per source that priced Demand rows repay (Demand.source) and period: the money the plan draws from it
+    and the expected repayment, sum over its rows of quantity x unit_price x the expected share of the
+    period's demand served (1 - expected unmet demand / demand, over the scenarios)."""
+    columns = ["source", "period", "drawn", "expected_repayment"]
+    repaid = sorted({r.source for rows in data.demand_revenue.values() for r in rows if r.source is not None})
+    if not repaid:
+        return pd.DataFrame(columns=columns)
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    stock = plan.stock
+    unmet = (stock["scenario"].map(probability) * stock["unmet_demand"]).groupby(
+        [stock["mineral"], stock["period"]]).sum() if not stock.empty else pd.Series(dtype=float)
+    repayment: dict[tuple[str, int], float] = defaultdict(float)
+    for (mineral, period), rows in data.demand_revenue.items():
+        served = 1.0 - float(unmet.get((mineral, period), 0.0)) / data.demand[mineral, period]
+        for row in rows:
+            if row.source is not None:
+                repayment[row.source, period] += row.quantity * row.unit_price * served
+    drawn = plan.funding.groupby(["source", "period"])["amount"].sum() if not plan.funding.empty else {}
+    rows = [{"source": source, "period": t, "drawn": float(drawn.get((source, t), 0.0)),
+             "expected_repayment": repayment.get((source, t), 0.0)} for source in repaid for t in data.periods]
+    return pd.DataFrame([r for r in rows if r["drawn"] or r["expected_repayment"]], columns=columns)

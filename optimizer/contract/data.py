@@ -145,6 +145,15 @@ class Sale:
 
 
 @dataclass(frozen=True)
+class DemandRevenue:
+    """A Demand row with a unit_price: what its participant pays per unit released, and the source repaid."""
+
+    quantity: float
+    unit_price: float
+    source: str | None  # None: revenue that repays no named source
+
+
+@dataclass(frozen=True)
 class Disruption:
     country: str
     first_period: int
@@ -194,6 +203,8 @@ class PlanningData:
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
     sales: tuple[Sale, ...] = ()  # the Sales sheet (models/sales.py)
+    # Demand rows with a unit_price, by (mineral, period): participants who pay for what is released
+    demand_revenue: dict[tuple[str, int], tuple[DemandRevenue, ...]] = field(default_factory=dict)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -279,6 +290,13 @@ class PlanningData:
     def sale_slots(self) -> list[tuple[int, str, int]]:
         """(sale number, mineral, period) of every period a sale can be made."""
         return [(sale.number, sale.mineral, t) for sale in self.sales for t in sale.periods]
+
+    def release_price(self, mineral: str, period: int) -> float:
+        """Revenue per unit of demand served in ``period``: sum over the priced Demand rows of quantity x
+        unit_price, over the period's whole demand (a shortfall falls on every row in proportion)."""
+        rows = self.demand_revenue.get((mineral, period), ())
+        demand = self.demand.get((mineral, period), 0.0)
+        return sum(r.quantity * r.unit_price for r in rows) / demand if rows and demand > 0 else 0.0
 
     def sale_cap(self, mineral: str, period: int) -> float:
         """The most of ``mineral`` the sales may take in ``period``: the sum of their max_per_period."""

@@ -14,9 +14,10 @@ COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
     "sales_revenue",  # minus the revenue of the Sales sheet (models/sales.py): <= 0
+    "release_revenue",  # minus the expected revenue of priced demand served (models/participants.py): <= 0
 )
 # Terms a plan states only when its workbook has such flows; a reader takes 0 where one is missing.
-OPTIONAL_COST_TERMS = ("sales_revenue",)
+OPTIONAL_COST_TERMS = ("sales_revenue", "release_revenue")
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
@@ -190,6 +191,10 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+
+    def stated_cost_terms(self) -> list[str]:
+        """The cost terms a report states: every one of COST_TERMS, the optional ones only where not 0."""
+        return [name for name in COST_TERMS if name not in OPTIONAL_COST_TERMS or self.costs.get(name)]
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

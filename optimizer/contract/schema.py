@@ -233,7 +233,14 @@ DISCOUNTS = Sheet(
 DEMAND = Sheet(
     "Demand",
     meaning="Consumption drawn from the stock in that period.",
-    columns=(MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit")),
+    columns=(
+        MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit"),
+        _amount("unit_price", "what the participant pays per unit released (Project Vault's manufacturers): "
+                "expected revenue from the demand served, release_revenue, lowers the objective",
+                default_text="none (no revenue)", unit="currency/unit"),
+        Column("source", TEXT, "funding source, as named in Funding, repaid from that revenue (shown on the "
+               "Dashboard; not re-spent in the plan)", default_text="none"),
+    ),
 )
 
 TARGETS = Sheet(

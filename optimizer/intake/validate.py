@@ -17,7 +17,8 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario, Settings, Supplier,
+    BASE, DemandRevenue, Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario, Settings,
+    Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -218,7 +219,8 @@ class _Validator:
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
         minerals = self.minerals(mineral_rows, offers, offers_rows, T)
-        demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
+        demand_records = self.records(schema.DEMAND)
+        demand = self.summed(demand_records, mineral_rows, ("mineral", "period"), "quantity")
         targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
                                "quantity", supplier_rows)
@@ -227,6 +229,7 @@ class _Validator:
         sales = self.sales(self.records(schema.SALES), mineral_rows, funding_records, offers, minerals, T)
         funding = self.funding(funding_records, self.records(schema.BUDGETS), mineral_rows,
                                suppliers, T, receiving={sale.source for sale in sales})
+        demand_revenue = self.demand_revenue(demand_records, funding_records)
         origins = self.origins(self.records(schema.ORIGINS), mineral_rows, supplier_rows)
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
@@ -238,7 +241,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, sales=sales, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, sales=sales, demand_revenue=demand_revenue,
+            input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -503,6 +507,24 @@ class _Validator:
             self.warn_sale_price(record, sale, offers, minerals.get(sale.mineral))
             sales.append(sale)
         return tuple(sales)
+
+    def demand_revenue(self, records, funding_records) -> dict[tuple[str, int], tuple[DemandRevenue, ...]]:
+        """Demand rows with a unit_price, by (mineral, period); a source must be in Funding, and a source
+        without a unit_price is a warning (nothing repays it)."""
+        sources = {(r["source"],) for r in funding_records if r.valid("source")}
+        revenue: dict[tuple[str, int], list[DemandRevenue]] = defaultdict(list)
+        for record in records:
+            if record["source"] is not None and not self.reference(record, "source", sources, "Funding"):
+                continue
+            if record["unit_price"] is None:
+                if record["source"] is not None:
+                    self.problems.warning("the row names a source but no unit_price, so nothing repays it; expected "
+                                          "a unit_price beside it", **record.at("source"))
+                continue
+            if record.valid("mineral", "period", "quantity", "unit_price") and record["quantity"] > 0:
+                revenue[record["mineral"], record["period"]].append(
+                    DemandRevenue(record["quantity"], record["unit_price"], record["source"]))
+        return {key: tuple(rows) for key, rows in revenue.items()}
 
     def warn_sale_price(self, record: Record, sale: Sale, offers, mineral: Mineral | None) -> None:
         prices = [price for offer in offers.values() if offer.mineral == sale.mineral

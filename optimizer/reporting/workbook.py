@@ -35,7 +35,7 @@ from optimizer.reporting.printing import landscape
 from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -180,7 +180,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     """The contract's keys first (the seven costs add up to objective), then context."""
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
-    rows += [(name, plan.costs.get(name, 0.0)) for name in COST_TERMS]
+    rows += [(name, plan.costs.get(name, 0.0)) for name in plan.stated_cost_terms()]
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),

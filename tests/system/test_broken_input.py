@@ -66,9 +66,9 @@ LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 12 columns (amounts, budgets, prices, agreed prices, sale prices, costs, two penalties); quantities:
-    11 columns (world_supply and the sales' max_per_period among them)."""
-    assert len(LIMITED) == 23
+    """Money: 13 columns (amounts, budgets, prices, agreed prices, sale prices, participants' prices, costs, two
+    penalties); quantities: 11 columns (world_supply and the sales' max_per_period among them)."""
+    assert len(LIMITED) == 24
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
