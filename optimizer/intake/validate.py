@@ -489,7 +489,8 @@ class _Validator:
 
     def sales(self, records, mineral_rows, funding_records, offers, minerals, T) -> tuple[Sale, ...]:
         """The Sales rows, numbered in sheet order; a warning where the price is above the mineral's
-        cheapest purchase price (buying to sell) or above its shortfall_penalty (selling what demand needs)."""
+        cheapest purchase price among the orders that can arrive by the sale's last period (buying to
+        sell) or above its shortfall_penalty (selling what demand needs)."""
         sources = {(r["source"],) for r in funding_records if r.valid("source")}
         sales = []
         for record in records:
@@ -527,8 +528,9 @@ class _Validator:
         return {key: tuple(rows) for key, rows in revenue.items()}
 
     def warn_sale_price(self, record: Record, sale: Sale, offers, mineral: Mineral | None) -> None:
-        prices = [price for offer in offers.values() if offer.mineral == sale.mineral
-                  for price in (offer.unit_price, *offer.prices.values())]
+        """A purchase that can arrive by the sale's last period, cheaper than the sale, could be bought to sell."""
+        prices = [offer.price(t) for offer in offers.values() if offer.mineral == sale.mineral
+                  for t in offer.orderable_periods(self.num_periods) if t + offer.lead_time <= sale.last_period]
         if prices and sale.unit_price > min(prices):
             self.problems.warning(f"the sale price is above the cheapest purchase price of {sale.mineral} "
                                   f"({min(prices):g}): the plan may buy only to sell; expected a price at most "
