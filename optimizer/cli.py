@@ -6,6 +6,8 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import sys
 from contextlib import contextmanager
@@ -195,10 +197,14 @@ def validate_command(input_path: Path) -> None:
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--sales", type=click.IntRange(0), default=0, show_default=True, help="Rows of the Sales sheet.")
+@click.option("--decaying", type=click.IntRange(0), default=0, show_default=True,
+              help="Minerals given a loss_rate (decay).")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int) -> None:
+                     scenarios: int, seed: int, sales: int, decaying: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
+    chosen = dataclasses.replace(chosen, sales=sales, decaying=decaying)
     write_generated_workbook(output_path, chosen, seed)
     click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
 
