@@ -174,31 +174,33 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
              "period.", font=NOTE_FONT)
 
 
+def _table(page: _Page, title: str, headers: tuple[str, ...], rows: list[tuple], formats: tuple, note: str) -> None:
+    """A section of one row per item, with a note below; nothing when there are no rows."""
+    if not rows:
+        return
+    page.section(title, *headers)
+    for row in rows:
+        page.add(*row, formats=formats)
+    page.add(note, font=NOTE_FONT)
+
+
 def _repayment(page: _Page, plan: Plan, data: PlanningData) -> None:
     """Per source repaid by participants (Demand.source) and period: money drawn and expected repayment."""
-    table = metrics.drawn_and_repaid(plan, data)
-    if table.empty:
-        return
-    page.section("Money drawn and expected repayment by participants", "source", "period", "drawn",
-                 "expected repayment")
-    for row in table.itertuples():
-        page.add(row.source, chart_module.period_label(data, row.period), row.drawn, row.expected_repayment,
-                 formats=(None, None, MONEY, MONEY))
-    page.add("Repayment: what participants pay for the demand served (Demand.unit_price), weighed over the "
-             "scenarios; it is not re-spent in the plan.", font=NOTE_FONT)
+    rows = [(r.source, chart_module.period_label(data, r.period), r.drawn, r.expected_repayment)
+            for r in metrics.drawn_and_repaid(plan, data).itertuples()]
+    _table(page, "Money drawn and expected repayment by participants",
+           ("source", "period", "drawn", "expected repayment"), rows, (None, None, MONEY, MONEY),
+           "Repayment: what participants pay for the demand served (Demand.unit_price), weighed over the "
+           "scenarios; it is not re-spent in the plan.")
 
 
 def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
     """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
-    flows = metrics.sold_and_lost(plan, data)
-    if flows.empty:
-        return
-    page.section("Sold / lost to decay", "mineral (unit)", "sold", "revenue", "lost to decay (expected)")
-    for row in flows.itertuples():
-        page.add(f"{row.mineral} ({row.unit})", row.sold, row.revenue, row.expected_lost,
-                 formats=(None, QUANTITY, MONEY, QUANTITY))
-    page.add("Sales are the same in every scenario; revenue funds the receiving source from the next period on.",
-             font=NOTE_FONT)
+    rows = [(f"{r.mineral} ({r.unit})", r.sold, r.revenue, r.expected_lost)
+            for r in metrics.sold_and_lost(plan, data).itertuples()]
+    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "lost to decay (expected)"), rows,
+           (None, QUANTITY, MONEY, QUANTITY),
+           "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
