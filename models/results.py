@@ -210,8 +210,8 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
         return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
     if name == "con_source_funds":
         source, period = index
-        return (f"funding: source '{source}' would need {amount:,.2f} {currency} more than its amount and the "
-                f"sale revenue it received before period {period}")
+        return (f"funding: source '{source}' would need {amount:,.2f} {currency} more in period {period} than "
+                "its amount and the sale revenue it received before, less what it paid earlier")
     if name == "con_period_budget":
         source, period = index
         return f"budget: source '{source}' would need {amount:,.2f} {currency} more than its budget in period {period}"

@@ -3,6 +3,7 @@
 Symbols
     SALE_SLOTS         (sale, mineral, period): a Sales row and a period in its window
     Sold[i,m,t]        q: quantity sold by sale i in period t                 unit    0..max_per_period
+    FundsLeft[f,t]     L: money a source receiving revenue has left after period t    money_unit >= 0
     price[i]           Sales.unit_price: revenue per unit sold
     source[i]          Sales.source: the funding source that receives the revenue
     sold[m,t]          sum over sales i of m of Sold[i,m,t]
@@ -16,7 +17,8 @@ demand is served before anything is sold (``con_release_sale``).
     sales_revenue = - sum over i,t of price[i] * Sold[i,m,t]        (a negative cost term)
 
 Revenue received in period t adds to the source's amount from period t + 1 on
-(``con_source_funds``, replacing con_source_amount for a source that receives any):
+(``con_source_funds``, replacing con_source_amount for a source that receives any), stated as the
+money left FundsLeft[f,t] >= 0 carried from period to period (at most what is left: money may lie unused):
 
     sum over t' <= t of v[f,o,t'] <= amount[f] + sum over t' < t of revenue[f,t']
 """
@@ -58,30 +60,32 @@ def less_sold(held: object, sold: list | None) -> object:
 
 
 def add_sales_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
-    """con_source_funds for every source that receives revenue, in place of its con_source_amount."""
-    receiving = {sale.source for sale in data.sales}
+    """FundsLeft and con_source_funds for every source that receives revenue, in place of its con_source_amount."""
+    receiving = sorted({sale.source for sale in data.sales})
     if not receiving:
         return
     sales = {sale.number: sale for sale in data.sales}
     unit = model.facts.money_unit
-    spent: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))  # source -> period -> v
+    spent: dict[tuple[str, int], list] = defaultdict(list)  # (source, period) -> v
     for index in model.FUNDING_SLOTS:
-        if index[0] in receiving:
-            spent[index[0]][index[3]].append(model.Spend[index])
-    received: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))  # source -> period -> revenue
+        spent[index[0], index[3]].append(model.Spend[index])
+    received: dict[tuple[str, int], list] = defaultdict(list)  # (source, period) -> revenue
     for i, mineral, period in model.SALE_SLOTS:
-        received[sales[i].source][period].append(sales[i].unit_price / unit * model.Sold[i, mineral, period])
-    # a row where the source spends: spending up to t' <= t is then covered by the row of t' (less revenue)
+        received[sales[i].source, period].append(sales[i].unit_price / unit * model.Sold[i, mineral, period])
     model.SOURCE_FUNDS_INDEX = pyo.Set(dimen=2, ordered=True, initialize=[
-        (source, period) for source in sorted(spent) for period in sorted(spent[source])])
+        (source, period) for source in receiving for period in data.periods])
+    model.FundsLeft = pyo.Var(model.SOURCE_FUNDS_INDEX, within=pyo.NonNegativeReals)
     slack = add_slack(model, "con_source_funds", model.SOURCE_FUNDS_INDEX)
 
     def con_source_funds(m, source, period):
-        """Money spent up to t never exceeds the amount plus the revenue received before t:
-        sum over o, t' <= t of v[f,o,t'] <= amount[f] + sum over sales i into f, t' < t of price[i] * Sold[i,m,t']."""
-        paid = sum(v for t, spends in spent[source].items() if t <= period for v in spends)
-        revenue = sum(r for t, revenues in received[source].items() if t < period for r in revenues)
-        return paid <= data.funding[source].amount / unit + revenue + slack_of(slack, (source, period))
+        """What a source has left is at most what it had, plus the revenue of the period before, less what it pays:
+        L[f,t] <= L[f,t-1] + sum over sales i into f of price[i] * Sold[i,m,t-1] - sum over o of v[f,o,t],
+        L[f,0] = amount[f], L >= 0; so money spent up to any t is at most amount + revenue received before t.
+        One row per period, each v and Sold in one row (cumulative sums would repeat them in every later row);
+        an inequality, so the block start's share of a period's row is not an exact amount of spending."""
+        before = data.funding[source].amount / unit if period == 1 else m.FundsLeft[source, period - 1]
+        return (m.FundsLeft[source, period] <= before + sum(received.get((source, period - 1), ()))
+                - sum(spent.get((source, period), ())) + slack_of(slack, (source, period)))
 
     model.con_source_funds = pyo.Constraint(model.SOURCE_FUNDS_INDEX, rule=con_source_funds)
     for source in receiving:
@@ -131,3 +135,16 @@ def sold_in_table(sales: pd.DataFrame | None) -> dict[tuple[str, int], float]:
     if sales is None or sales.empty:
         return {}
     return {(m, int(t)): float(q) for (m, t), q in sales.groupby(["mineral", "period"])["quantity"].sum().items()}
+
+
+def start_funds_left(model: pyo.ConcreteModel, data: PlanningData, start) -> None:
+    """FundsLeft of a starting plan that sells nothing: the amount less what the start's Spend pays up to t."""
+    if model.component("FundsLeft") is None:
+        return
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for index in model.FUNDING_SLOTS:
+        paid[index[0], index[3]] += start.get(model.Spend[index], 0.0)
+    left: dict[str, float] = {}
+    for source, period in model.SOURCE_FUNDS_INDEX:  # ordered by period within a source
+        left[source] = left.get(source, data.funding[source].amount / model.facts.money_unit) - paid[source, period]
+        start[model.FundsLeft[source, period]] = max(0.0, left[source])

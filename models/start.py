@@ -22,6 +22,7 @@ from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
 from models.release import serve_first_stock, stock_values
+from models.sales import start_funds_left
 from optimizer.contract.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
@@ -97,6 +98,7 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     start = _decisions(model, data, orders)
     if not _start_funding(model, data, start, orders):
         return None
+    start_funds_left(model, data, start)  # money left of sources receiving revenue (models/sales.py)
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)

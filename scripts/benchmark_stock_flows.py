@@ -41,7 +41,7 @@ def measure(size_name: str, sales: int, decaying: int, seed: int, time_limit: fl
     plan = plan_from_data(data, stages)
     return {"sales": sales, "decaying": decaying, "seconds": time.perf_counter() - started,
             "stages": dict(stages.timings), "size": plan.model_size, "status": plan.status, "gap": plan.solve.gap,
-            "objective": plan.objective}
+            "objective": plan.objective, "start": plan.solve.start}
 
 
 def main() -> None:
