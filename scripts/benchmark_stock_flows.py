@@ -45,6 +45,7 @@ def measure(size_name: str, sales: int, decaying: int, seed: int, time_limit: fl
 
 
 def main() -> None:
+    """Run the variants alternately, each in a fresh process, and print every run and the ratio of the medians."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="L")
     parser.add_argument("--sales", type=int, default=10)

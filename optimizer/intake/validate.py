@@ -241,8 +241,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, sales=sales, demand_revenue=demand_revenue,
-            input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            sales=sales, demand_revenue=demand_revenue,
             input_sha256=self.raw.sha256,
         )
 
