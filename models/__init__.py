@@ -16,6 +16,8 @@ from models.market import add_market
 from models.mix_and_risk import add_mix_and_risk
 from models.objective import add_objective
 from models.ordering import add_ordering
+from models.participants import add_release_revenue
+from models.sales import add_sales, add_sales_funding
 from models.stability import add_stability
 from optimizer.contract.data import PlanningData, Slot
 
@@ -42,8 +44,11 @@ def build_model(data: PlanningData, elastic: bool = False,
     # the workbook's facts beside the Pyomo components: big-Ms, money unit, scenario classes (models/facts.py)
     model.facts = model_facts(data, elastic, previous_orders)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
+    add_sales(model, data)  # stock sold, the same in every scenario, and its revenue (optional)
     add_inventory(model, data)  # stock balance per scenario, targets, storage
+    add_release_revenue(model, data)  # what participants pay for the demand served (optional)
     add_funding(model, data)  # who pays each order, amounts and budgets
+    add_sales_funding(model, data)  # revenue adds to its source's amount from the next period on
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
     add_market(model, data)  # orders per period within a share of world supply (optional)
     add_stability(model, data)  # change against the previous plan (optional)

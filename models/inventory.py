@@ -22,8 +22,10 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.decay import stock_balance, stock_upper
 from models.elastic import add_slack, slack_of
 from models.release import add_release_rule, serves_first
+from models.sales import less_sold, sold_terms
 from optimizer.contract.data import PlanningData
 
 
@@ -42,7 +44,7 @@ def add_inventory(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     def stock_bounds(m, scenario, mineral, period):
         # The elastic model states storage as con_max_stock, with a slack.
-        return (0, None if model.facts.elastic else data.minerals[mineral].max_stock)
+        return (0, stock_upper(data, mineral, None if model.facts.elastic else data.minerals[mineral].max_stock))
 
     model.Stock = pyo.Var(model.STOCK_INDEX, within=pyo.NonNegativeReals, bounds=stock_bounds)
     model.Unmet = pyo.Var(model.UNMET_INDEX, within=pyo.NonNegativeReals,
@@ -95,12 +97,15 @@ def _arrival_terms(model, data: PlanningData) -> dict[tuple[str, int], list[tupl
 
 def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
     scenario_by_name = {k.name: k for k in data.all_scenarios}
+    sold = sold_terms(model)  # (mineral, period) -> Sold variables (models/sales.py)
 
     def con_stock_balance(m, scenario, mineral, period):
         """Stock carries over, plus what arrives and is not lost, minus demand served.
 
-        I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t])
-                   - demand[m,t] + u[k,m,t],   with I[k,m,0] = initial_stock
+        I[k,m,t] = kept[m] * (I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t])
+                   - demand[m,t] + u[k,m,t] - sold[m,t]),   with I[k,m,0] = initial_stock
+        kept[m] = 1 - loss_rate[m] (models/decay.py; 1 without decay, and then no coefficient)
+        sold[m,t] = the sales of m in t, the same in every scenario (models/sales.py; none without Sales)
         loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t] (Origins; without
         them the supplier's own country: loss[k,c(s),t])
         """
@@ -111,7 +116,8 @@ def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
                       for supplier, quantity in arrivals.get((mineral, period), ()))
         demand = data.demand.get((mineral, period), 0.0)
         unmet = m.Unmet[scenario, mineral, period] if demand > 0 else 0.0
-        return m.Stock[scenario, mineral, period] == previous + arrived - demand + unmet
+        held = less_sold(previous + arrived - demand + unmet, sold.get((mineral, period)))
+        return stock_balance(data, mineral, m.Stock[scenario, mineral, period], held)
 
     model.con_stock_balance = pyo.Constraint(model.STOCK_INDEX, rule=con_stock_balance)
 

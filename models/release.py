@@ -14,7 +14,8 @@ Under ``Settings.release_rule: serve_first`` (the default), in every scenario
 Given the orders, stock and unmet demand then follow by simulation
 (``serve_first_stock``), exactly what ``optimize stress`` does:
 
-    I[t] = max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    I[t] = kept x max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    (kept = 1 - loss_rate, models/decay.py)
 
 ``release_rule: optimal`` drops both rows: the plan may, seeing the whole
 scenario, leave demand unmet early and hold stock for later demand or a target.
@@ -32,6 +33,8 @@ from typing import Callable
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from models.decay import after_decay
+from models.sales import add_release_before_sales, solved_sales
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -54,6 +57,7 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     model.con_release_unmet = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_unmet)
     model.con_release_stock = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_stock)
+    add_release_before_sales(model, data)
 
 
 def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
@@ -63,8 +67,9 @@ def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
 
 def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKey]:
     """The (scenario, mineral, period) of Unmet where, without w, an optimal plan could hold stock while
-    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), or where a target lies
-    in period t or later and target_penalty[m] >= holding_cost[m].
+    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), where a sale of the
+    mineral can be made in period t or later (stock held or kept from demand for a sale), or where a target
+    lies in period t or later and target_penalty[m] >= holding_cost[m].
 
     Elsewhere no optimal plan holds stock while demand goes unmet. Suppose u[t] > 0 and I[t] > 0 in a
     scenario of probability pi > 0 with holding_cost h > 0. Let t' be the first period after t with
@@ -82,9 +87,13 @@ def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKe
         if quantity > 0:
             last_target[mineral] = max(period, last_target.get(mineral, 0))
 
+    last_sale = {}
+    for sale in data.sales:
+        last_sale[sale.mineral] = max(sale.last_period, last_sale.get(sale.mineral, 0))
+
     def could_pay(scenario: str, mineral: str, period: int) -> bool:
         spec = data.minerals[mineral]
-        if model.facts.probability[scenario, mineral] * spec.holding_cost <= 0:
+        if model.facts.probability[scenario, mineral] * spec.holding_cost <= 0 or period <= last_sale.get(mineral, 0):
             return True
         return period <= last_target.get(mineral, 0) and spec.target_penalty >= spec.holding_cost
     return [index for index in model.UNMET_INDEX if could_pay(*index)]
@@ -122,12 +131,15 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Call
     return arrived
 
 
-def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
-                      orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
-    """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
-    demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
-    with available = I[t-1] + arrivals[t] - demand[t]."""
+def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                      sold: dict[tuple[str, int], float] | None = None) -> dict[StockKey, tuple[float, float]]:
+    """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive, demand
+    is served whenever stock allows and ``sold`` ((mineral, period) -> quantity; default the model's
+    own Sold values, models/sales.py) leaves what is left:
+    I[t] = kept x max(0, max(0, available) - sold[t]), u[t] = max(0, -available)
+    with available = I[t-1] + arrivals[t] - demand[t] and kept = 1 - loss_rate (models/decay.py)."""
     arrived = arrivals_after_losses(data, orders)
+    sold = solved_sales(model) if sold is None else sold
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}
@@ -135,8 +147,9 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
         available = previous + arrivals - data.demand.get((mineral, period), 0.0)
-        stock[scenario, mineral] = max(0.0, available)
-        result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
+        held = after_decay(data, mineral, max(0.0, max(0.0, available) - sold.get((mineral, period), 0.0)))
+        stock[scenario, mineral] = held
+        result[scenario, mineral, period] = (held, max(0.0, -available))
     return result
 
 
@@ -173,9 +186,11 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
         var.set_value(value, skip_validation=True)
 
 
-def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[StockKey, float]:
-    """w in the serve-first simulation of ``orders``: 1 where demand goes unmet (none without the rule)."""
+def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                    sold: dict[tuple[str, int], float] | None = None) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders`` and ``sold`` ((mineral, period) -> quantity; default the
+    model's own Sold values): 1 where demand goes unmet (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, sold)
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

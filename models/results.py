@@ -13,11 +13,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.release import apply_serve_first, arrivals_after_losses
+from models.sales import sales_made, solved_sales
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
 
 _ZERO = 1e-9
-MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget"}
+MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget", "con_source_funds"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -36,12 +37,14 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     orders = _orders(model, data)
     funding = _funding(model)
     stock = _stock(model, data)
+    sales = sales_made(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
+                sales=sales)
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -96,24 +99,33 @@ def _funding(model) -> pd.DataFrame:
 
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
-    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
+    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses and
+    the stock lost to decay (what the period would otherwise end with, less the stock)."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
     arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
+    sold = solved_sales(model)
     rows = []
+    previous = {}  # (scenario, mineral) -> stock at the end of the period before
     for scenario, mineral, period in _every_stock_row(model, data):
         index = (model.facts.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
         arrivals = arrived(scenarios[scenario], mineral, period)
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
+        unmet = _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0
+        demand = data.demand.get((mineral, period), 0.0)
+        sold_now = _clean(sold.get((mineral, period), 0.0))
+        held = (previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals - demand + unmet
+                - sold_now)
+        previous[scenario, mineral] = stock
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
         if index in model.Shortfall and model.facts.probability[index[:2]] > 0:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
-            "demand": data.demand.get((mineral, period), 0.0),
-            "unmet_demand": _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0,
-            "stock": stock, "target": target, "shortfall": shortfall,
+            "demand": demand, "unmet_demand": unmet, "stock": stock, "target": target, "shortfall": shortfall,
+            "sold": sold_now,
+            "lost": max(0.0, _clean(held - stock)) if data.minerals[mineral].loss_rate > 0 else 0.0,
         })
     return pd.DataFrame(rows, columns=STOCK_COLUMNS)
 
@@ -162,6 +174,7 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
     carried = {
         "con_order_funded": lambda slot: slot == index,
         "con_source_amount": lambda slot: pays(data.funding[index], slot),
+        "con_source_funds": lambda slot: slot[2] <= index[1] and pays(data.funding[index[0]], slot),
         "con_period_budget": lambda slot: slot[2] == index[1] and pays(data.funding[index[0]], slot),
         "con_country_share": lambda slot: slot[1] == index[0] and index[1] in data.origin_shares(*slot[:2]),
         "con_supplier_share": lambda slot: slot[:2] == index,
@@ -195,6 +208,10 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
                 f"{period} cannot be paid by any eligible source (windows, excluded countries, minerals, amounts)")
     if name == "con_source_amount":
         return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
+    if name == "con_source_funds":
+        source, period = index
+        return (f"funding: source '{source}' would need {amount:,.2f} {currency} more in period {period} than "
+                "its amount and the sale revenue it received before, less what it paid earlier")
     if name == "con_period_budget":
         source, period = index
         return f"budget: source '{source}' would need {amount:,.2f} {currency} more than its budget in period {period}"

@@ -41,6 +41,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from models.release import release_pattern
+from models.sales import sold_in_table
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Marginal
 
@@ -53,14 +54,15 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
             for r in orders.itertuples()}
 
 
-def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> None:
+def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
+                 sales: pd.DataFrame | None = None) -> None:
     """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
     continuous (an LP).
 
     An order slot absent from ``orders`` is not placed (y = 0); a placed order
     sits in the segment whose discount the plan shows; a supplier is
     onboarded when some order is placed with it; demand may go unmet (w = 1)
-    where the plan's serve-first stock leaves it unmet.
+    where the plan's serve-first stock (its orders and ``sales``, the Sales table) leaves it unmet.
     """
     placed = placed_orders(orders)
     for slot in model.ORDER_SLOTS:
@@ -73,7 +75,8 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     used = {supplier for supplier, _, _ in placed}
     for supplier in model.SUPPLIERS_USED:
         _fix(model.UsesSupplier[supplier], 1.0 if supplier in used else 0.0)
-    for index, value in release_pattern(model, data, {slot: q for slot, (q, _) in placed.items()}).items():
+    orders_placed = {slot: q for slot, (q, _) in placed.items()}
+    for index, value in release_pattern(model, data, orders_placed, sold_in_table(sales)).items():
         _fix(model.Release[index], value)
 
 
@@ -113,9 +116,10 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.con_capacity = pyo.Constraint(model.CAPACITY_SLOTS, rule=con_capacity)
 
 
-def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> pyo.ConcreteModel:
+def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
+                      sales: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
-    fix_binaries(model, data, orders)
+    fix_binaries(model, data, orders, sales)
     restate_capacity(model, data)
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model

@@ -22,6 +22,7 @@ from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
 from models.release import serve_first_stock, stock_values
+from models.sales import start_funds_left
 from optimizer.contract.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
@@ -97,6 +98,7 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     start = _decisions(model, data, orders)
     if not _start_funding(model, data, start, orders):
         return None
+    start_funds_left(model, data, start)  # money left of sources receiving revenue (models/sales.py)
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)
@@ -199,7 +201,9 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
 def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
     """Stock, unmet demand, shortfall and w per scenario when ``orders`` and the pipeline arrive, demand
     served first (models/release.py); False when that stock breaks max_stock."""
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, sold={})  # a start sells nothing (models/sales.py)
+    for var in model.Sold.values():
+        start[var] = 0.0
     for (_, mineral, _), (stock, _) in simulated.items():
         max_stock = data.minerals[mineral].max_stock
         if max_stock is not None and stock > max_stock:

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
-from optimizer.contract.results import COST_TERMS, FEASIBLE, OPTIMAL, RESULT_SHEETS, SUMMARY_KEYS
+from optimizer.contract.results import (
+    COST_TERMS, FEASIBLE, OPTIMAL, OPTIONAL_COST_TERMS, OPTIONAL_RESULT_COLUMNS, OPTIONAL_RESULT_SHEETS,
+    RESULT_SHEETS, SUMMARY_KEYS,
+)
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
+OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in OPTIONAL_RESULT_SHEETS.items()}
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
@@ -102,11 +106,25 @@ class StockRow:
     stock: float
     target: float
     shortfall: float
+    sold: float = 0.0  # optional column: stock sold (the Sales sheet)
+    lost: float = 0.0  # optional column: stock lost to decay
 
     @property
     def key(self) -> StockKey:
         """The row's (scenario, mineral, period)."""
         return (self.scenario, self.mineral, self.period)
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    row: int
+    sale: int
+    mineral: str
+    period: int
+    quantity: float
+    unit_price: float
+    revenue: float
+    source: str
 
 
 def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-6) -> list[str]:
@@ -123,14 +141,16 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
     funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
     stock = _index_stock(_parse_rows(sheets["stock"], "Stock", StockRow, problems), data, problems)
+    sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
-    problems += check_funding(funding, orders, data, tol)
-    problems += check_stock(stock, orders, data, tol)
+    problems += check_sales(sales, data, tol)
+    problems += check_funding(funding, orders, data, tol, sales)
+    problems += check_stock(stock, orders, data, tol, sold_by_period(sales, data))
     problems += check_release(stock, data, tol)
     problems += check_mix(orders, data, tol)
     problems += check_market(orders, data, tol)
-    problems += check_summary(summary, orders, funding, stock, data, tol)
+    problems += check_summary(summary, orders, funding, stock, data, tol, sales)
     return problems
 
 
@@ -152,7 +172,7 @@ def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
         workbook = CalamineWorkbook.from_path(str(path))
         names = {_normalise(name): name for name in workbook.sheet_names}
         grids = {key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)
-                 for key in SHEETS if key in names}
+                 for key in (*SHEETS, *OPTIONAL_SHEETS) if key in names}
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
         return {}, [f"cannot open result workbook {path}: {exc}"]
     return _contract_rows(grids)
@@ -161,9 +181,10 @@ def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
 def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
-    for key, (title, columns) in SHEETS.items():
+    for key, (title, columns) in {**SHEETS, **OPTIONAL_SHEETS}.items():
         if key not in grids:
-            problems.append(f"sheet {title} is missing")
+            if key in SHEETS:
+                problems.append(f"sheet {title} is missing")
             continue
         rows = [(n, values) for n, values in enumerate(grids[key], 1) if not all(_blank(v) for v in values)]
         header = [_normalise(v) if not _blank(v) else "" for v in rows[0][1]] if rows else []
@@ -171,7 +192,8 @@ def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]],
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in columns}
+        optional = [c for c in OPTIONAL_RESULT_COLUMNS.get(title, ()) if c in header]
+        index = {c: header.index(c) for c in (*columns, *optional)}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
@@ -208,6 +230,9 @@ def _parse_rows(cells: list[Cell], title: str, cls: type, problems: list[str]) -
     for row, values in cells:
         converted: dict[str, object] = {}
         for column in columns:
+            if column.default is not MISSING and _blank(values.get(column.name)):
+                converted[column.name] = column.default  # an optional column (OPTIONAL_RESULT_COLUMNS)
+                continue
             try:
                 converted[column.name] = _convert(values[column.name], kinds[column.type])
             except ValueError as exc:
@@ -362,8 +387,10 @@ def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
 
 
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
-                  tol: Tolerance) -> list[str]:
-    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets."""
+                  tol: Tolerance, sales: list[SaleRow] = ()) -> list[str]:
+    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets;
+    a source that receives sale revenue spends, up to any period, at most its amount plus the revenue
+    received before that period."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -394,7 +421,10 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         if not tol.close(paid[(s, m, t)], cost):
             problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
                             f"its cost is {_fmt(cost)}")
+    problems += _check_funds_with_revenue(by_source_period, _revenue_by_source_period(sales, data), data, tol)
     for name, total in sorted(by_source.items()):
+        if data.funding[name].receives_sales:
+            continue  # judged period by period, revenue included
         if not tol.at_most(total, data.funding[name].amount):
             problems.append(f"source {name}: pays {_fmt(total)} in total, above its amount "
                             f"{_fmt(data.funding[name].amount)}")
@@ -402,6 +432,78 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         budget = data.funding[name].budgets.get(t)
         if budget is not None and not tol.at_most(total, budget):
             problems.append(f"source {name}: pays {_fmt(total)} in period {t}, above its budget {_fmt(budget)}")
+    return problems
+
+
+def _known_sales(sales: list[SaleRow], data: PlanningData) -> list[SaleRow]:
+    numbers = {sale.number for sale in data.sales}
+    return [r for r in sales if r.sale in numbers]
+
+
+def sold_by_period(sales: list[SaleRow], data: PlanningData) -> dict[tuple[str, int], float]:
+    """sold[m,t]: the quantity of the Sales rows of known sales, by the input's mineral of each sale."""
+    mineral_of = {sale.number: sale.mineral for sale in data.sales}
+    sold: dict[tuple[str, int], float] = defaultdict(float)
+    for r in _known_sales(sales, data):
+        sold[mineral_of[r.sale], r.period] += r.quantity
+    return sold
+
+
+def _revenue_by_source_period(sales: list[SaleRow], data: PlanningData) -> dict[tuple[str, int], float]:
+    """(source, period) -> revenue received: quantity x the input's unit_price, paid to the input's source."""
+    by_number = {sale.number: sale for sale in data.sales}
+    revenue: dict[tuple[str, int], float] = defaultdict(float)
+    for r in _known_sales(sales, data):
+        sale = by_number[r.sale]
+        revenue[sale.source, r.period] += r.quantity * sale.unit_price
+    return revenue
+
+
+def check_sales(sales: list[SaleRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Each Sales row is a sale the input allows: its mineral, window, cap, price, revenue and source."""
+    by_number = {sale.number: sale for sale in data.sales}
+    problems: list[str] = []
+    seen: dict[tuple[int, int], int] = {}
+    for r in sales:
+        where = f"Sales row {r.row} (sale {r.sale}, period {r.period})"
+        sale = by_number.get(r.sale)
+        if sale is None:
+            problems.append(f"{where}: sale {r.sale} is not a row of the input's Sales sheet (1..{len(data.sales)})")
+            continue
+        if (r.sale, r.period) in seen:
+            problems.append(f"{where}: duplicate sale, also in row {seen[r.sale, r.period]}")
+        seen.setdefault((r.sale, r.period), r.row)
+        if r.mineral != sale.mineral or r.source != sale.source:
+            problems.append(f"{where}: mineral {r.mineral!r} and source {r.source!r} != the sale's {sale.mineral!r} "
+                            f"and {sale.source!r}")
+        if r.period not in sale.periods:
+            problems.append(f"{where}: period {r.period} is outside the sale's periods "
+                            f"{sale.first_period}..{sale.last_period}")
+        if not (tol.at_most(0.0, r.quantity) and tol.at_most(r.quantity, sale.max_per_period)):
+            problems.append(f"{where}: quantity {_fmt(r.quantity)} is outside 0..max_per_period "
+                            f"{_fmt(sale.max_per_period)}")
+        if not tol.close(r.unit_price, sale.unit_price):
+            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != the sale's {_fmt(sale.unit_price)}")
+        if not tol.close(r.revenue, r.quantity * sale.unit_price):
+            problems.append(f"{where}: revenue {_fmt(r.revenue)} != quantity x unit_price "
+                            f"{_fmt(r.quantity * sale.unit_price)}")
+    return problems
+
+
+def _check_funds_with_revenue(spent: dict[tuple[str, int], float], revenue: dict[tuple[str, int], float],
+                              data: PlanningData, tol: Tolerance) -> list[str]:
+    """Per source receiving revenue and period t: spending in periods <= t at most amount + revenue before t."""
+    problems: list[str] = []
+    for name, source in sorted(data.funding.items()):
+        if not source.receives_sales:
+            continue
+        paid = received = 0.0
+        for t in data.periods:
+            paid += spent.get((name, t), 0.0)
+            if spent.get((name, t), 0.0) and not tol.at_most(paid, source.amount + received):
+                problems.append(f"source {name}: pays {_fmt(paid)} up to period {t}, above its amount "
+                                f"{_fmt(source.amount)} + revenue received before period {t} {_fmt(received)}")
+            received += revenue.get((name, t), 0.0)
     return problems
 
 
@@ -421,8 +523,9 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: d
 
 
 def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
-                tol: Tolerance) -> list[str]:
-    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced and in bounds."""
+                tol: Tolerance, sold: dict[tuple[str, int], float] | None = None) -> list[str]:
+    """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced (decay included:
+    stock = (1 - loss_rate) x what the period would otherwise end with, the rest is lost) and in bounds."""
     problems: list[str] = []
     ordered = _ordered(orders, data)
     for scenario in data.all_scenarios:
@@ -435,14 +538,15 @@ def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: P
                     previous = None
                     continue
                 arrivals = _expected_arrivals(scenario, m, t, ordered, data)
-                problems += _check_stock_row(r, previous, arrivals, data, tol)
+                problems += _check_stock_row(r, previous, arrivals, data, tol, (sold or {}).get((m, t), 0.0))
                 previous = r.stock
     return problems
 
 
 def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data: PlanningData,
-                     tol: Tolerance) -> list[str]:
-    """One Stock row against the recomputed arrivals, the data's demand, target and storage."""
+                     tol: Tolerance, sold: float = 0.0) -> list[str]:
+    """One Stock row against the recomputed arrivals, the Sales sheet's sales, the data's demand, target
+    and storage."""
     where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
     mineral = data.minerals[r.mineral]
     demand = data.demand.get((r.mineral, r.period), 0.0)
@@ -454,13 +558,20 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
         problems.append(f"{where}: demand {_fmt(r.demand)} != input demand {_fmt(demand)}")
     if not (tol.at_most(0.0, r.unmet_demand) and tol.at_most(r.unmet_demand, demand)):
         problems.append(f"{where}: unmet_demand {_fmt(r.unmet_demand)} is outside 0..demand {_fmt(demand)}")
+    if not tol.close(r.sold, sold):
+        problems.append(f"{where}: sold {_fmt(r.sold)} != the Sales sheet's {_fmt(sold)}")
     if previous is not None:
-        expected = previous + arrivals - demand + r.unmet_demand
-        scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand))
+        held = previous + arrivals - demand + r.unmet_demand - sold
+        expected = mineral.kept * held
+        scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand), sold)
         if not tol.close(r.stock, expected, scale):
-            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != previous {_fmt(previous)} "
+            decay = f" x (1 - loss_rate {_fmt(mineral.loss_rate)})" if mineral.loss_rate else ""
+            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != (previous {_fmt(previous)} "
                             f"+ arrivals {_fmt(arrivals)} - demand {_fmt(demand)} + unmet_demand "
-                            f"{_fmt(r.unmet_demand)} = {_fmt(expected)}")
+                            f"{_fmt(r.unmet_demand)} - sold {_fmt(sold)}){decay} = {_fmt(expected)}")
+        if not tol.close(r.lost, held - expected, scale):
+            problems.append(f"{where}: lost {_fmt(r.lost)} != loss_rate {_fmt(mineral.loss_rate)} x "
+                            f"{_fmt(held)} held = {_fmt(held - expected)}")
     if not tol.at_most(0.0, r.stock):
         problems.append(f"{where}: stock {_fmt(r.stock)} is negative")
     if mineral.max_stock is not None and not tol.at_most(r.stock, mineral.max_stock):
@@ -479,10 +590,10 @@ def check_release(stock: dict[StockKey, StockRow], data: PlanningData, tol: Tole
     if data.settings.release_rule != SERVE_FIRST:
         return []
     return [f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period}): unmet_demand "
-            f"{_fmt(r.unmet_demand)} while stock {_fmt(r.stock)} is held (release_rule serve_first: demand is "
-            "served from stock first)"
+            f"{_fmt(r.unmet_demand)} while stock {_fmt(r.stock)} is held or {_fmt(r.sold)} sold (release_rule "
+            "serve_first: demand is served from stock first)"
             for r in stock.values()
-            if r.unmet_demand > tol.slack(r.demand) and r.stock > tol.slack(r.demand)]
+            if r.unmet_demand > tol.slack(r.demand) and max(r.stock, r.sold) > tol.slack(r.demand)]
 
 
 def check_mix(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> list[str]:
@@ -530,8 +641,10 @@ def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
 
 
 def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
-                    data: PlanningData) -> dict[str, tuple[float, float]]:
-    """The seven cost terms of the objective, each as (value, sum of the terms' magnitudes)."""
+                    data: PlanningData, sales: list[SaleRow] = ()) -> dict[str, tuple[float, float]]:
+    """The cost terms of the objective, each as (value, sum of the terms' magnitudes); sales_revenue is
+    minus the revenue of the Sales rows at the input's prices; release_revenue minus the expected payment
+    for the demand served, price[m,t] = sum of the priced Demand rows' quantity x unit_price / demand."""
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
     known = _known_orders(orders, data)
     for r in known:
@@ -547,11 +660,17 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
         terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
+        price = data.release_price(r.mineral, r.period)
+        if price:
+            demand = data.demand.get((r.mineral, r.period), 0.0)
+            terms["release_revenue"].append(-probability[r.scenario] * price * (demand - r.unmet_demand))
+    terms["sales_revenue"] = [-revenue for revenue in _revenue_by_source_period(sales, data).values()]
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 
 
 def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
-                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance) -> list[str]:
+                  stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance,
+                  sales: list[SaleRow] = ()) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
     problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
     status = summary.get("status")
@@ -561,13 +680,14 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
     if data.input_sha256 and "input_sha256" in summary and sha != data.input_sha256:
         problems.append(f"Summary: input_sha256 {sha!r} is not the input's {data.input_sha256!r}")
     reported: dict[str, float] = {}
+    summary = {**dict.fromkeys(OPTIONAL_COST_TERMS, 0.0), **summary}  # a plan without sales may leave them out
     for key in ("objective", *COST_TERMS):
         if key in summary:
             try:
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(orders, funding, stock, data).items():
+    for key, (expected, scale) in recompute_costs(orders, funding, stock, data, sales).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
     if "objective" in reported and all(key in reported for key in COST_TERMS):

@@ -47,6 +47,7 @@ HEADERS = {
     "Origins": ["supplier", "mineral", "country", "share"],
     "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
                   "supply_loss"],
+    "Sales": ["mineral", "first_period", "last_period", "unit_price", "max_per_period", "source"],
 }
 
 SETTINGS = [
@@ -221,6 +222,15 @@ SCENARIOS = [
 ]
 
 
+# (mineral, first_period, last_period, unit_price, max_per_period, source): disposals under the Annual
+# Materials Plan, receipts to the NDS Transaction Fund (50 U.S.C. 98h). The cobalt held before the targets
+# start (period 2) sold in period 1 at about $21/lb, the alloy-grade price after the DRC export ban
+# (Oct 2025); the cap of 150 t (the initial stock) is illustrative.
+SALES = [
+    ("cobalt", 1, 1, 46_000, 150, "NDS fund"),
+]
+
+
 def _round(value: float) -> float | int:
     """Round a quantity: whole units from 100 up, two decimals below."""
     if value >= 100:
@@ -333,6 +343,7 @@ def sheet_rows() -> dict[str, list[Sequence]]:
         "Countries": COUNTRIES,
         "Origins": ORIGINS,
         "Scenarios": SCENARIOS,
+        "Sales": SALES,
     }
 
 

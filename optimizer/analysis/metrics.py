@@ -158,7 +158,8 @@ def value_weighted_risk(plan: Plan, data: PlanningData, view: str) -> float | No
 def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per funding source: what it paid, its amount, and what its rules let it pay at most over the horizon.
 
-    ``at_most`` = min(amount, sum of Budgets[f,t] over the periods t in which the source may pay some
+    ``at_most`` = min(amount + the plan's sale revenue it received before the last of those periods,
+    sum of Budgets[f,t] over the periods t in which the source may pay some
     order: inside its window, with an offer that can be ordered then from a country it does not exclude,
     of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
     which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
@@ -168,12 +169,20 @@ def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
     for name, source in data.funding.items():
         periods = payable_periods(data, source)
         caps = math.fsum(source.budgets.get(t, math.inf) for t in periods)
-        at_most = min(source.amount, caps)
+        at_most = min(source.amount + _revenue_before(plan, name, max(periods, default=0)), caps)
         paid = float(spent.get(name, 0.0))
         rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
                      "used_of_at_most": paid / at_most if at_most else None,
                      "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
     return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used_of_at_most", "limit", "periods"])
+
+
+def _revenue_before(plan: Plan, source: str, period: int) -> float:
+    """The revenue of the plan's sales paid into ``source`` in periods before ``period``."""
+    sales = plan.sales
+    if sales.empty:
+        return 0.0
+    return float(sales.loc[(sales["source"] == source) & (sales["period"] < period), "revenue"].sum())
 
 
 def payable_periods(data: PlanningData, source) -> list[int]:
@@ -334,3 +343,49 @@ def cover_summary(plan: Plan, data: PlanningData) -> pd.DataFrame:
                      "target_cover_periods": float(asked.max()) if len(asked) else None})
     return pd.DataFrame(rows, columns=["mineral", "least_cover_periods", "final_cover_periods",
                                        "target_cover_periods"])
+
+
+def sold_and_lost(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral that has a Sales row or decays: quantity sold and its revenue (the Sales table), and the
+    stock lost to decay, probability-weighted over the scenarios and summed over periods."""
+    columns = ["mineral", "unit", "sold", "revenue", "expected_lost"]
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    sold = plan.sales.groupby("mineral")[["quantity", "revenue"]].sum() if not plan.sales.empty else None
+    stock = plan.stock
+    rows = []
+    for name, mineral in data.minerals.items():
+        if mineral.loss_rate <= 0 and not any(sale.mineral == name for sale in data.sales):
+            continue
+        lost = 0.0
+        if "lost" in stock and mineral.loss_rate > 0:
+            mine = stock[stock["mineral"] == name]
+            lost = float((mine["scenario"].map(probability) * mine["lost"]).sum())
+        in_sales = sold is not None and name in sold.index
+        rows.append({"mineral": name, "unit": mineral.unit,
+                     "sold": float(sold.loc[name, "quantity"]) if in_sales else 0.0,
+                     "revenue": float(sold.loc[name, "revenue"]) if in_sales else 0.0, "expected_lost": lost})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def drawn_and_repaid(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per source that priced Demand rows repay (Demand.source) and period: the money the plan draws from it
+    and the expected repayment, sum over its rows of quantity x unit_price x the expected share of the
+    period's demand served (1 - expected unmet demand / demand, over the scenarios)."""
+    columns = ["source", "period", "drawn", "expected_repayment"]
+    repaid = sorted({r.source for rows in data.demand_revenue.values() for r in rows if r.source is not None})
+    if not repaid:
+        return pd.DataFrame(columns=columns)
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    stock = plan.stock
+    unmet = (stock["scenario"].map(probability) * stock["unmet_demand"]).groupby(
+        [stock["mineral"], stock["period"]]).sum() if not stock.empty else pd.Series(dtype=float)
+    repayment: dict[tuple[str, int], float] = defaultdict(float)
+    for (mineral, period), rows in data.demand_revenue.items():
+        served = 1.0 - float(unmet.get((mineral, period), 0.0)) / data.demand[mineral, period]
+        for row in rows:
+            if row.source is not None:
+                repayment[row.source, period] += row.quantity * row.unit_price * served
+    drawn = plan.funding.groupby(["source", "period"])["amount"].sum() if not plan.funding.empty else {}
+    rows = [{"source": source, "period": t, "drawn": float(drawn.get((source, t), 0.0)),
+             "expected_repayment": repayment.get((source, t), 0.0)} for source in repaid for t in data.periods]
+    return pd.DataFrame([r for r in rows if r["drawn"] or r["expected_repayment"]], columns=columns)

@@ -29,7 +29,7 @@ def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
                _lead_time, _order_windows, _country_cap, _supplier_cap, _risk_cap, _market_cap, _storage,
-               _disruptions, _targets, _penalty)
+               _sales_caps, _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
 
@@ -72,7 +72,7 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningDa
         offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
-        commitment_prices=mine(data.commitment_prices))
+        commitment_prices=mine(data.commitment_prices), sales=tuple(s for s in data.sales if s.mineral == mineral))
 
 
 # --- who can pay ---------------------------------------------------------------------------
@@ -291,14 +291,34 @@ def _origin_countries(data: PlanningData, mineral: str) -> set[str]:
     return {c for s in suppliers for c in data.origin_shares(s, mineral)}
 
 
+def _sales_caps(data: PlanningData, mineral: str) -> Limit | None:
+    """The caps of the mineral's sales (their revenue can pay for its purchases), raised by more than its
+    stock and demand could ever call for: the initial stock, the total demand and the largest target."""
+    sales = [sale for sale in data.sales if sale.mineral == mineral]
+    if not sales:
+        return None
+    extra = data.minerals[mineral].initial_stock + _need(data, mineral)
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, sales=tuple(replace(sale, max_per_period=sale.max_per_period + extra)
+                                      if sale.mineral == mineral else sale for sale in d.sales))
+    return Limit("sales caps", "max_per_period of the sales of " + mineral + " into "
+                 + _names(sorted({sale.source for sale in sales})), relax)
+
+
+def _need(data: PlanningData, mineral: str) -> float:
+    """1 + the mineral's total demand + its largest target."""
+    return 1.0 + sum(q for (m, _), q in data.demand.items() if m == mineral) + max(
+        (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
+
+
 def _ample_money(data: PlanningData, mineral: str) -> float:
     """More than any plan could spend on ``mineral``: every offer at full need, in every period, twice.
 
     need = total demand + the largest target (+ 1 unit); each offer could sell it at its dearest
     price in every period, with its order cost and its supplier's onboarding.
     """
-    need = 1.0 + sum(q for (m, _), q in data.demand.items() if m == mineral) + max(
-        (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
+    need = _need(data, mineral)
     T = data.settings.num_periods
     total = 0.0
     for offer in _offers_of(data, mineral):

@@ -52,6 +52,12 @@ class Mineral:
     max_avg_risk: float
     world_supply: float | None = None  # units per period the world market can sell; None: no market cap
     max_market_share: float | None = None  # None: Settings.max_market_share
+    loss_rate: float = 0.0  # share of the stock lost each period (models/decay.py)
+
+    @property
+    def kept(self) -> float:
+        """1 - loss_rate: the share of a period's stock that is still there at its end."""
+        return 1.0 - self.loss_rate
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class FundingSource:
     excluded_countries: frozenset[str]
     minerals: frozenset[str] | None  # None: all minerals
     budgets: dict[int, float] = field(default_factory=dict)  # period -> per-period cap
+    receives_sales: bool = False  # some Sales row pays its revenue to this source (models/sales.py)
 
     def can_pay(self, country: str, mineral: str, period: int) -> bool:
         """Whether v[f,o,t] may be non-zero for an order of ``mineral`` from ``country`` in ``period``."""
@@ -114,8 +121,36 @@ class FundingSource:
             and country not in self.excluded_countries
             and (self.minerals is None or mineral in self.minerals)
             and self.budgets.get(period, 1.0) > 0.0
-            and self.amount > 0.0
+            and (self.amount > 0.0 or self.receives_sales)
         )
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A row of the Sales sheet: stock of ``mineral`` that may be sold in its periods, at most
+    ``max_per_period`` a period, each unit paying ``unit_price`` into ``source``."""
+
+    number: int  # 1, 2, ... in the order of the Sales sheet: the sale's name in results
+    mineral: str
+    first_period: int
+    last_period: int
+    unit_price: float
+    max_per_period: float
+    source: str
+
+    @property
+    def periods(self) -> range:
+        """The periods a sale can be made: first_period..last_period."""
+        return range(self.first_period, self.last_period + 1)
+
+
+@dataclass(frozen=True)
+class DemandRevenue:
+    """A Demand row with a unit_price: what its participant pays per unit released, and the source repaid."""
+
+    quantity: float
+    unit_price: float
+    source: str | None  # None: revenue that repays no named source
 
 
 @dataclass(frozen=True)
@@ -167,6 +202,9 @@ class PlanningData:
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
+    sales: tuple[Sale, ...] = ()  # the Sales sheet (models/sales.py)
+    # Demand rows with a unit_price, by (mineral, period): participants who pay for what is released
+    demand_revenue: dict[tuple[str, int], tuple[DemandRevenue, ...]] = field(default_factory=dict)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -248,6 +286,27 @@ class PlanningData:
     def risk_score(self, supplier: str) -> float:
         """The risk score of ``supplier``."""
         return self.suppliers[supplier].risk_score
+
+    def sale_slots(self) -> list[tuple[int, str, int]]:
+        """(sale number, mineral, period) of every period a sale can be made."""
+        return [(sale.number, sale.mineral, t) for sale in self.sales for t in sale.periods]
+
+    def release_price(self, mineral: str, period: int) -> float:
+        """Revenue per unit of demand served in ``period``: sum over the priced Demand rows of quantity x
+        unit_price, over the period's whole demand (a shortfall falls on every row in proportion)."""
+        rows = self.demand_revenue.get((mineral, period), ())
+        demand = self.demand.get((mineral, period), 0.0)
+        return sum(r.quantity * r.unit_price for r in rows) / demand if rows and demand > 0 else 0.0
+
+    def sale_cap(self, mineral: str, period: int) -> float:
+        """The most of ``mineral`` the sales may take in ``period``: the sum of their max_per_period."""
+        return sum(sale.max_per_period for sale in self.sales if sale.mineral == mineral and period in sale.periods)
+
+    def most_revenue_before(self, source: str, period: int) -> float:
+        """The most revenue ``source`` can have received before ``period``: every sale into it at
+        max_per_period in each of its periods before ``period``."""
+        return sum(sale.unit_price * sale.max_per_period * sum(1 for t in sale.periods if t < period)
+                   for sale in self.sales if sale.source == source)
 
     def eligible_sources(self, supplier: str, mineral: str, period: int) -> list[str]:
         """Funding sources allowed to pay an order of ``mineral`` from ``supplier`` placed in ``period``."""

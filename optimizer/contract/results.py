@@ -13,24 +13,35 @@ OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "err
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
+    "sales_revenue",  # minus the revenue of the Sales sheet (models/sales.py): <= 0
+    "release_revenue",  # minus the expected revenue of priced demand served (models/participants.py): <= 0
 )
+# Terms a plan states only when its workbook has such flows; a reader takes 0 where one is missing.
+OPTIONAL_COST_TERMS = ("sales_revenue", "release_revenue")
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+SUMMARY_KEYS = ("status", "objective", *(t for t in COST_TERMS if t not in OPTIONAL_COST_TERMS), "mip_gap",
+                "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
-                 "stock", "target", "shortfall"]
+                 "stock", "target", "shortfall", "sold", "lost"]
+# sold: by the Sales sheet's sales (models/sales.py); lost: to decay at the period's end (Minerals.loss_rate)
+SALES_COLUMNS = ["sale", "mineral", "period", "quantity", "unit_price", "revenue", "source"]
+# Columns a result sheet shows when a plan has such flows; a reader takes 0 where one is missing or blank.
+OPTIONAL_RESULT_COLUMNS = {"Stock": ("sold", "lost")}
+# Sheets a plan has only when its workbook has such flows; a reader takes none where one is missing.
+OPTIONAL_RESULT_SHEETS = {"Sales": tuple(SALES_COLUMNS)}
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
     "Funding": tuple(FUNDING_COLUMNS),
-    "Stock": tuple(STOCK_COLUMNS),
+    "Stock": tuple(c for c in STOCK_COLUMNS if c not in OPTIONAL_RESULT_COLUMNS["Stock"]),
 }
 
 
@@ -175,9 +186,15 @@ class Plan:
     changes: PlanChanges | None = None
     # The stability pass against the previous plan, added after the solve.
     stability: StabilityPass | None = None
+    # The Sales sheet's sales made (SALES_COLUMNS); empty without sales.
+    sales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SALES_COLUMNS))
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+
+    def stated_cost_terms(self) -> list[str]:
+        """The cost terms a report states: every one of COST_TERMS, the optional ones only where not 0."""
+        return [name for name in COST_TERMS if name not in OPTIONAL_COST_TERMS or self.costs.get(name)]
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

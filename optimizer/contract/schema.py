@@ -171,6 +171,8 @@ MINERALS = Sheet(
                 "cap)", unit="unit"),
         _share("max_market_share", "orders of the mineral placed in a period (commitments included) may not exceed "
                "this share of world_supply", default=None, default_text="Settings.max_market_share"),
+        _share("loss_rate", "share of the stock lost each period (decay, e.g. tin pest): stock at the end of a period "
+               "is (1 - loss_rate) x what it would otherwise be, in every scenario", default=0.0),
     ),
 )
 
@@ -231,7 +233,14 @@ DISCOUNTS = Sheet(
 DEMAND = Sheet(
     "Demand",
     meaning="Consumption drawn from the stock in that period.",
-    columns=(MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit")),
+    columns=(
+        MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit"),
+        _amount("unit_price", "what the participant pays per unit released (Project Vault's manufacturers): "
+                "expected revenue from the demand served, release_revenue, lowers the objective",
+                default_text="none (no revenue)", unit="currency/unit"),
+        Column("source", TEXT, "funding source, as named in Funding, repaid from that revenue (shown on the "
+               "Dashboard; not re-spent in the plan)", default_text="none"),
+    ),
 )
 
 TARGETS = Sheet(
@@ -328,9 +337,26 @@ SCENARIOS = Sheet(
     ),
 )
 
+SALES = Sheet(
+    "Sales",
+    meaning="Sales of stock (disposals; rotation is a sale plus a purchase): decided before the scenario is known, "
+            "they leave the stock of every scenario after its demand is served; the revenue lowers the objective "
+            "(sales_revenue) and adds to the source's amount from the next period on.",
+    columns=(
+        MINERAL,
+        _period("first_period", "first period a sale can be made", default=1),
+        _period("last_period", "last period a sale can be made", default_text="num_periods"),
+        Column("unit_price", FLOAT, "revenue per unit sold", required=True, minimum=0.0, minimum_open=True,
+               unit="currency/unit"),
+        _amount("max_per_period", "the plan's cap on the sale in one period (Annual Materials Plan)", required=True,
+                unit="unit"),
+        Column("source", TEXT, "funding source, as named in Funding, that receives the revenue", required=True),
+    ),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS, SALES,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

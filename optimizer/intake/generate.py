@@ -23,11 +23,15 @@ class Size:
     suppliers: int
     periods: int
     scenarios: int = 0
+    sales: int = 0  # Sales rows (issue 14)
+    decaying: int = 0  # minerals with a loss_rate (issue 14)
 
     def describe(self) -> str:
         """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios"."""
+        extra = "".join(f", {count} {what}" for count, what in ((self.sales, "sales rows"),
+                                                                 (self.decaying, "decaying minerals")) if count)
         return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
-               f"{self.scenarios} scenarios"
+               f"{self.scenarios} scenarios{extra}"
 
 
 SIZES = {
@@ -97,7 +101,32 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
              (start := rng.randint(1, T)), min(T, start + rng.randint(0, T // 3)), rng.choice([0.5, 1.0])]
             for k in range(1, size.scenarios + 1)],
     }
+    add_stock_flows(sheets, size, seed, base_price, demand)
     return sheets
+
+
+def add_stock_flows(sheets: dict[str, list], size: Size, seed: int, base_price: dict[str, float],
+                    demand: dict[str, float]) -> None:
+    """Sales rows and decaying minerals (``size.sales``, ``size.decaying``), drawn from their own random
+    stream so that the rest of the workbook is the same with or without them. Sales are priced at 0.6 x
+    the mineral's base price (below every offer, so no buying to sell) and capped at half its demand."""
+    if not (size.sales or size.decaying):
+        return
+    rng = random.Random(f"stock flows {seed}")
+    minerals = [row[0] for row in sheets["Minerals"][1:]]
+    if size.decaying:
+        sheets["Minerals"][0].append("loss_rate")
+        decaying = set(rng.sample(minerals, min(size.decaying, len(minerals))))
+        for row in sheets["Minerals"][1:]:
+            row.append(round(rng.uniform(0.005, 0.03), 4) if row[0] in decaying else None)
+    T = size.periods
+    sheets["Sales"] = [["mineral", "first_period", "last_period", "unit_price", "max_per_period", "source"]]
+    for _ in range(size.sales):
+        mineral = rng.choice(minerals)
+        first = rng.randint(1, T)
+        sheets["Sales"].append([mineral, first, min(T, first + rng.randint(0, T // 4)),
+                                round(base_price[mineral] * 0.6, 2), round(demand[mineral] * 0.5, 1),
+                                rng.choice(["Stockpile fund", "Private"])])
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:

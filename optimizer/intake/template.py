@@ -85,6 +85,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
     # a Belgian refiner fed partly with Chinese germanium: that part counts as Chinese in caps and bans
     "Origins": [{"supplier": "BE Specialty Metals Refiner", "mineral": "germanium", "country": "China",
                  "share": 0.4}],
+    # rotation: old germanium stock sold into a fund below the purchase price (the plan's cap 0.5 t a period)
+    "Sales": [{"mineral": "germanium", "first_period": 3, "last_period": 4, "unit_price": 1_000_000,
+               "max_per_period": 0.5, "source": "Private capital"}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
 }

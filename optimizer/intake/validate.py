@@ -17,7 +17,8 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings, Supplier,
+    BASE, DemandRevenue, Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario, Settings,
+    Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -218,13 +219,17 @@ class _Validator:
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
         minerals = self.minerals(mineral_rows, offers, offers_rows, T)
-        demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
+        demand_records = self.records(schema.DEMAND)
+        demand = self.summed(demand_records, mineral_rows, ("mineral", "period"), "quantity")
         targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
                                "quantity", supplier_rows)
         commitments, commitment_prices = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
-        funding = self.funding(self.records(schema.FUNDING), self.records(schema.BUDGETS), mineral_rows,
-                               suppliers, T)
+        funding_records = self.records(schema.FUNDING)
+        sales = self.sales(self.records(schema.SALES), mineral_rows, funding_records, offers, minerals, T)
+        funding = self.funding(funding_records, self.records(schema.BUDGETS), mineral_rows,
+                               suppliers, T, receiving={sale.source for sale in sales})
+        demand_revenue = self.demand_revenue(demand_records, funding_records)
         origins = self.origins(self.records(schema.ORIGINS), mineral_rows, supplier_rows)
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
@@ -237,6 +242,7 @@ class _Validator:
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
             country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            sales=sales, demand_revenue=demand_revenue,
             input_sha256=self.raw.sha256,
         )
 
@@ -347,6 +353,7 @@ class _Validator:
                     max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
                     world_supply=record["world_supply"], max_market_share=record["max_market_share"],
+                    loss_rate=record["loss_rate"],
                 )
         return minerals
 
@@ -440,7 +447,8 @@ class _Validator:
                                     f"{offer.max_per_period:g}; expected at most {offer.max_per_period:g}",
                                     **record.at("quantity"))
 
-    def funding(self, records, budget_records, mineral_rows, suppliers, T) -> dict[str, FundingSource]:
+    def funding(self, records, budget_records, mineral_rows, suppliers, T,
+                receiving: set[str] = frozenset()) -> dict[str, FundingSource]:
         countries = {s.country for s in suppliers.values()}
         budgets: dict[str, dict[int, float]] = defaultdict(dict)
         source_rows = self.unique(records, ("source",))
@@ -475,8 +483,63 @@ class _Validator:
                     name=name, amount=record["amount"], first_period=first, last_period=last,
                     cost_rate=record["cost_rate"], excluded_countries=frozenset(excluded),
                     minerals=None if listed is None else frozenset(listed), budgets=budgets.get(name, {}),
+                    receives_sales=name in receiving,
                 )
         return funding
+
+    def sales(self, records, mineral_rows, funding_records, offers, minerals, T) -> tuple[Sale, ...]:
+        """The Sales rows, numbered in sheet order; a warning where the price is above the mineral's
+        cheapest purchase price among the orders that can arrive by the sale's last period (buying to
+        sell) or above its shortfall_penalty (selling what demand needs)."""
+        sources = {(r["source"],) for r in funding_records if r.valid("source")}
+        sales = []
+        for record in records:
+            known = (self.reference(record, "mineral", mineral_rows, "Minerals")
+                     & self.reference(record, "source", sources, "Funding"))
+            first, last = record["first_period"], record["last_period"] or T
+            if record.valid("first_period", "last_period") and last is not None and first > last:
+                self.problems.error(f"last_period {last} is before first_period {first}; expected "
+                                    "first_period <= last_period", **record.at("last_period"))
+                continue
+            if not known or not record.valid(*record.values) or last is None:
+                continue
+            sale = Sale(len(sales) + 1, record["mineral"], first, last, record["unit_price"],
+                        record["max_per_period"], record["source"])
+            self.warn_sale_price(record, sale, offers, minerals.get(sale.mineral))
+            sales.append(sale)
+        return tuple(sales)
+
+    def demand_revenue(self, records, funding_records) -> dict[tuple[str, int], tuple[DemandRevenue, ...]]:
+        """Demand rows with a unit_price, by (mineral, period); a source must be in Funding, and a source
+        without a unit_price is a warning (nothing repays it)."""
+        sources = {(r["source"],) for r in funding_records if r.valid("source")}
+        revenue: dict[tuple[str, int], list[DemandRevenue]] = defaultdict(list)
+        for record in records:
+            if record["source"] is not None and not self.reference(record, "source", sources, "Funding"):
+                continue
+            if record["unit_price"] is None:
+                if record["source"] is not None:
+                    self.problems.warning("the row names a source but no unit_price, so nothing repays it; expected "
+                                          "a unit_price beside it", **record.at("source"))
+                continue
+            if record.valid("mineral", "period", "quantity", "unit_price") and record["quantity"] > 0:
+                revenue[record["mineral"], record["period"]].append(
+                    DemandRevenue(record["quantity"], record["unit_price"], record["source"]))
+        return {key: tuple(rows) for key, rows in revenue.items()}
+
+    def warn_sale_price(self, record: Record, sale: Sale, offers, mineral: Mineral | None) -> None:
+        """A purchase that can arrive by the sale's last period, cheaper than the sale, could be bought to sell."""
+        prices = [offer.price(t) for offer in offers.values() if offer.mineral == sale.mineral
+                  for t in offer.orderable_periods(self.num_periods) if t + offer.lead_time <= sale.last_period]
+        if prices and sale.unit_price > min(prices):
+            self.problems.warning(f"the sale price is above the cheapest purchase price of {sale.mineral} "
+                                  f"({min(prices):g}): the plan may buy only to sell; expected a price at most "
+                                  "that", **record.at("unit_price"))
+        if mineral is not None and sale.unit_price > mineral.shortfall_penalty:
+            self.problems.warning(f"the sale price is above the shortfall_penalty of {sale.mineral} "
+                                  f"({mineral.shortfall_penalty:g}): the plan may sell stock it could serve "
+                                  "demand with in later periods; expected a price at most that",
+                                  **record.at("unit_price"))
 
     def origins(self, records, mineral_rows, supplier_rows) -> dict[tuple[str, str | None], dict[str, float]]:
         """(supplier, mineral or None) -> {country: share}; the shares of one key add up to at most 1."""

@@ -21,7 +21,7 @@ from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 from optimizer.reporting.printing import landscape
 
 TITLE_FONT = Font(bold=True, size=16, color="1F3864")
@@ -45,7 +45,8 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "sales_revenue": "Sales revenue (negative)",
+    "release_revenue": "Participants' payments (expected, negative)",
 }
 
 
@@ -109,7 +110,9 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
+    _repayment(page, plan, data)
     _shortfall(page, shortfall)
+    _sold_and_lost(page, plan, data)
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
@@ -137,7 +140,7 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     total = plan.objective or 0.0
     page.section("Expected cost", "", currency, "share")
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
-    for name in COST_TERMS:
+    for name in plan.stated_cost_terms():
         value = plan.costs.get(name, 0.0)
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
@@ -169,6 +172,35 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     page.add("Quantities are expected units short, summed over periods.", font=NOTE_FONT)
     page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
              "period.", font=NOTE_FONT)
+
+
+def _table(page: _Page, title: str, headers: tuple[str, ...], rows: list[tuple], formats: tuple, note: str) -> None:
+    """A section of one row per item, with a note below; nothing when there are no rows."""
+    if not rows:
+        return
+    page.section(title, *headers)
+    for row in rows:
+        page.add(*row, formats=formats)
+    page.add(note, font=NOTE_FONT)
+
+
+def _repayment(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per source repaid by participants (Demand.source) and period: money drawn and expected repayment."""
+    rows = [(r.source, chart_module.period_label(data, r.period), r.drawn, r.expected_repayment)
+            for r in metrics.drawn_and_repaid(plan, data).itertuples()]
+    _table(page, "Money drawn and expected repayment by participants",
+           ("source", "period", "drawn", "expected repayment"), rows, (None, None, MONEY, MONEY),
+           "Repayment: what participants pay for the demand served (Demand.unit_price), weighed over the "
+           "scenarios; it is not re-spent in the plan.")
+
+
+def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
+    rows = [(f"{r.mineral} ({r.unit})", r.sold, r.revenue, r.expected_lost)
+            for r in metrics.sold_and_lost(plan, data).itertuples()]
+    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "lost to decay (expected)"), rows,
+           (None, QUANTITY, MONEY, QUANTITY),
+           "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:

@@ -11,7 +11,7 @@ import re
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.dashboard import COST_LABELS
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 
 LARGEST_ORDERS = 5
 NUMBER = re.compile(r"^-?[\d,.]+(%| \S+)?$")  # 1,234 / 12.5% / 6 t
@@ -44,7 +44,7 @@ def summary_lines(plan: Plan, data: PlanningData) -> list[str]:
 def _costs(plan: Plan, currency: str) -> list[str]:
     total = plan.objective or 0.0
     rows = [[COST_LABELS[name], f"{plan.costs.get(name, 0.0):,.0f}",
-             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in COST_TERMS]
+             f"{plan.costs.get(name, 0.0) / total:.1%}" if total else ""] for name in plan.stated_cost_terms()]
     rows.append(["Total expected cost", f"{total:,.0f}", "100.0%" if total else ""])
     return ["Cost breakdown"] + table(["term", currency, "share"], rows)
 

@@ -35,7 +35,7 @@ from optimizer.reporting.printing import landscape
 from optimizer.reporting.sheetrows import append_rendered
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
-from optimizer.contract.results import COST_TERMS, Plan
+from optimizer.contract.results import Plan
 from optimizer.contract.problems import Problem
 
 MONEY = "#,##0.00"
@@ -100,7 +100,8 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                    "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
-            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
+            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall", "sold", "lost")}}),
+        *sales_tables(plan, data),
         TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
@@ -179,7 +180,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     """The contract's keys first (the seven costs add up to objective), then context."""
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
-    rows += [(name, plan.costs.get(name, 0.0)) for name in COST_TERMS]
+    rows += [(name, plan.costs.get(name, 0.0)) for name in plan.stated_cost_terms()]
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
@@ -233,6 +234,16 @@ def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mineral", "supplier", "country", "pipeline_quantity", "ordered_quantity",
                                        "share_of_orders", "country_share_of_orders", "max_supplier_share",
                                        "country_max_share", "risk_score"])
+
+
+def sales_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Sales sheet, when the workbook has a Sales sheet: every sale made, its revenue and the source paid."""
+    if not data.sales:
+        return []
+    return [TableSpec("Sales", plan.sales, {"sale": WHOLE, "period": WHOLE, "quantity": QUANTITY,
+                                            "unit_price": MONEY, "revenue": MONEY},
+                      "stock sold (the same in every scenario); revenue adds to the source's amount from the next "
+                      "period on; sale: the row of the input's Sales sheet")]
 
 
 def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:

@@ -65,12 +65,17 @@ def estimate(data: PlanningData) -> ModelEstimate:
     capped = capped_minerals(data, orders.offers_of_mineral)
     capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
     mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
-    columns = orders.columns + len(data.suppliers) + stock + release + change + mix
+    # models/sales.py: one Sold per sale and period, one FundsLeft per receiving source and period
+    funds = len({sale.source for sale in data.sales}) * data.settings.num_periods
+    sold = sum(len(sale.periods) for sale in data.sales)
+    columns = orders.columns + len(data.suppliers) + stock + release + change + mix + sold + funds
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
     # a market cap per period of each mineral with a world_supply (models/market.py)
     market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
-    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
+    # funds with revenue: a row per receiving source and period; no sale where demand goes unmet: one per yes/no
+    sale_rows = funds + (release if sold else 0)
+    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows + sale_rows
     return ModelEstimate(columns, rows, orders.slots)
 
 
@@ -95,7 +100,7 @@ def _ordering(data: PlanningData) -> _Ordering:
         size.offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
         country = data.country(offer.supplier)
         spend = sum(_overlap(periods, source.first_period, source.last_period) for source in data.funding.values()
-                    if source.amount > 0 and country not in source.excluded_countries
+                    if (source.amount > 0 or source.receives_sales) and country not in source.excluded_countries
                     and (source.minerals is None or offer.mineral in source.minerals))
         segments = 1 + len(offer.discounts) if offer.discounts else 0  # with the undiscounted one
         size.columns += (2 + 2 * segments) * len(periods) + spend

@@ -7,7 +7,9 @@ per mineral m and period t, starting from ``initial_stock``:
                     (from c: by origin, each supplier's quantity times share(s,m,c) of the Origins sheet)
     available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
     unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
-    stock[m,t]        = max(0, available)
+    stock[m,t]        = kept[m] * max(0, max(0, available) - sold[m,t])
+                        kept = 1 - loss_rate (decay); sold: the plan's Sales sheet, made after demand is
+                        served and only from what is left (a sample worse than every scenario may sell less)
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
 
 vectorised with numpy over samples and minerals. A sample's ``penalty`` is
@@ -79,6 +81,7 @@ class PlanOrders:
     orders: list[FixedOrder]
     input_sha256: str | None = None
     penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
+    sold: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the plan's Sales
 
 
 def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
@@ -98,7 +101,25 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
     orders = _orders(book.orders_header, book.orders, data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
-    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
+    sold = _sales(book.sales or [], data, problems, str(path))
+    if problems.errors:
+        raise InputRefused(problems.items)
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")), sold)
+
+
+def _sales(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
+    """(mineral, period) -> quantity sold, from the plan's Sales sheet (columns mineral, period, quantity)."""
+    sold: dict[tuple[str, int], float] = defaultdict(float)
+    for number, cells in rows:
+        where = dict(file=file, sheet="Sales", row=number)
+        mineral = str(cells.get("mineral") or "").strip()
+        if mineral not in data.minerals:
+            problems.error("expected a mineral of the input's Minerals sheet", column="mineral", value=mineral, **where)
+            continue
+        period, quantity = _number(cells, "period", problems, where), _number(cells, "quantity", problems, where)
+        if period is not None and quantity is not None and period in data.periods:
+            sold[mineral, int(period)] += quantity
+    return dict(sold)
 
 
 def _float_or_none(value: object) -> float | None:
@@ -195,10 +216,13 @@ class Exposure:
     penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
     target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
     loss: np.ndarray  # [K, C, T] supply_loss of each scenario
+    kept: np.ndarray | None = None  # [M] 1 - loss_rate: the share of the stock a period keeps (decay); None: all
+    sold: np.ndarray | None = None  # [M, T] the plan's sales, made after demand where stock allows; None: none
 
 
-def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
-    """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
+def exposure(data: PlanningData, orders: list[FixedOrder], sold: dict[tuple[str, int], float] | None = None
+             ) -> Exposure:
+    """The arrays of ``data`` with the fixed ``orders`` and sales ``sold`` (periods 1..T are columns 0..T-1)."""
     minerals = tuple(data.minerals)
     countries = tuple(sorted(data.countries))
     m_index = {m: i for i, m in enumerate(minerals)}
@@ -221,7 +245,8 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
-        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss,
+        np.array([data.minerals[m].kept for m in minerals], dtype=float), _by_period(sold or {}, minerals, periods))
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -259,6 +284,10 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
         available = stock + arrivals[:, :, t] - exposure.demand[:, t]
         unmet += np.maximum(0.0, -available)
         stock = np.maximum(0.0, available)
+        if exposure.sold is not None:
+            stock = np.maximum(0.0, stock - exposure.sold[:, t])  # a sale takes what demand left, if any
+        if exposure.kept is not None:
+            stock *= exposure.kept  # decay at the period's end (Minerals.loss_rate)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
     return unmet, below
 
@@ -357,7 +386,8 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders, plan.sold), warnings,
+                       plan.penalty_cost)
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,

@@ -1,6 +1,6 @@
 """What-if sweeps: the same workbook solved over a grid of varied inputs, one plan per point.
 
-Four inputs can vary (each a command-line option taking ``FROM:TO:N``, N evenly
+Five inputs can vary (each a command-line option taking ``FROM:TO:N``, N evenly
 spaced values from FROM to TO, or a list ``a,b,c``):
 
     funding        a source's amount                 --funding "Ex-Im loan=5e9:15e9:5"
@@ -8,6 +8,8 @@ spaced values from FROM to TO, or a list ``a,b,c``):
     country_share  a country's Countries.max_share   --country-share "China=0:0.65:5"
     price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
                                                      --price-shock "gallium=1.0:2.0:5"
+    sale_price     the unit_price of every Sales row of a mineral
+                                                     --sale-price "germanium=1e6:2e6:5"
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -47,8 +49,9 @@ from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
+SALE_PRICE = "sale_price"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock"}
+          PRICE_SHOCK: "--price-shock", SALE_PRICE: "--sale-price"}
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -70,7 +73,8 @@ class Variation:
     def column(self) -> str:
         """The column of the sweep table holding this variation's value."""
         return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
-                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
+                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor",
+                SALE_PRICE: f"{self.name} sale price"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
@@ -81,6 +85,9 @@ class Variation:
             return replace(data, settings=replace(data.settings, risk_weight=value))
         if self.kind == COUNTRY_SHARE:
             return replace(data, country_max_share={**data.country_max_share, self.name: value})
+        if self.kind == SALE_PRICE:
+            return replace(data, sales=tuple(replace(sale, unit_price=value) if sale.mineral == self.name else sale
+                                             for sale in data.sales))
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
                                      for key, offer in data.offers.items()})
 
@@ -116,7 +123,7 @@ def _number(text: str) -> float:
 
 
 def parse_variation(kind: str, text: str) -> Variation:
-    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight."""
+    """``NAME=VALUES`` for funding, country_share, price_shock and sale_price; ``VALUES`` for risk_weight."""
     if kind == RISK_WEIGHT:
         return Variation(kind, None, parse_values(text))
     name, equals, values = text.partition("=")
@@ -129,9 +136,11 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
     """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
     problems = []
     known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
+             SALE_PRICE: list(dict.fromkeys(sale.mineral for sale in data.sales)),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
-              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0")}
+              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
+              SALE_PRICE: (1e-12, "a price > 0")}
     for variation in variations:
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
@@ -151,7 +160,8 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
 
 
 def _noun(kind: str) -> str:
-    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
+    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral",
+            SALE_PRICE: "mineral with a Sales row"}[kind]
 
 
 def _closest_name(name: str, known: list[str]) -> str:
@@ -160,7 +170,7 @@ def _closest_name(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     if close:
         return f"; did you mean {lowered[close[0]]!r}?"
-    return f"; expected one of {', '.join(known)}" if len(known) <= 12 else ""
+    return f"; expected one of {', '.join(known)}" if 0 < len(known) <= 12 else ""
 
 
 def grid_size(variations: list[Variation]) -> int:
@@ -332,10 +342,12 @@ def _said(row: dict, data: PlanningData) -> str:
 
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
-                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = ()) -> list[Variation]:
+                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
+                            sale_price: tuple[str, ...] = ()) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
+    asked += [(SALE_PRICE, text) for text in sale_price]
     variations = []
     for kind, text in asked:
         try:

@@ -145,6 +145,27 @@ def test_price_shock_raises_the_shortfall_a_fixed_budget_leaves(tmp_path):
     assert shortfall == pytest.approx({1.0: 0.0, 2.0: 7.5, 3.0: 10.0}, abs=1e-6)
 
 
+def test_sale_price_sweep_finds_where_rotation_starts_to_pay(tmp_path):
+    """50 t in stock, holding 2 a period, demand 50 t in period 3, buying at 10 only in period 3; a sale of up
+    to 50 t in period 1 at price p. Selling a unit and buying it back costs 10 - p and saves 2 x 2 of holding,
+    so the plan rotates iff p > 6: p = 4 holds (200), p = 8 sells and buys back 50 t (500 - 400 = 100)."""
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": 3, "quantity": 50}]
+    sheets["Minerals"][0].update(initial_stock=50, holding_cost=2)
+    sheets["Offers"][0]["first_period"] = 3
+    sheets["Sales"] = [{"mineral": "ga", "first_period": 1, "last_period": 1, "unit_price": 5, "max_per_period": 50,
+                        "source": "F1"}]
+    source = write_workbook(tmp_path / "rotation.xlsx", sheets)
+    result = run_sweep(source, variations_from_options(sale_price=("ga=4,8",)), Workers(0))
+    assert {row["ga sale price"]: row["objective"] for row in result.rows} == pytest.approx({4.0: 200.0, 8.0: 100.0})
+
+
+def test_a_sale_price_needs_a_mineral_with_a_sales_row(budget_input):
+    data, _ = load(budget_input)
+    assert check_variations(variations_from_options(sale_price=("ga=1:2:2",)), data) == [
+        "--sale-price 'ga': no such mineral with a Sales row"]
+
+
 def test_an_infeasible_point_is_a_row_with_the_reason_and_the_others_still_chart(tmp_path):
     """A commitment of 10 t at 10 per t needs 100: an amount of 50 cannot pay it."""
     sheets = base_sheets()

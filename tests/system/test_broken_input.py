@@ -59,14 +59,16 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Pipeline": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Commitments": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
+    "Sales": {"mineral": "ga", "unit_price": 5, "max_per_period": 1, "source": "F1"},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 11 columns (amounts, budgets, prices, agreed prices, costs, two penalties); quantities: 10 columns (world_supply among them)."""
-    assert len(LIMITED) == 21
+    """Money: 13 columns (amounts, budgets, prices, agreed prices, sale prices, participants' prices, costs, two
+    penalties); quantities: 11 columns (world_supply and the sales' max_per_period among them)."""
+    assert len(LIMITED) == 24
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
