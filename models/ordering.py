@@ -170,7 +170,8 @@ def order_need(data: PlanningData, slot: Slot) -> float:
 class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
-    (demand from the arrival a on + the largest target from a on) / (1 - loss), with the
+    (demand from the arrival a on + the largest target from a on) / (1 - loss), demand in each
+    period the largest of any scenario (ScenarioDemand, else Demand), with the
     largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
     least min_order and the largest discount threshold. Sums from each period on are
@@ -185,7 +186,7 @@ class OrderNeeds:
         for mineral in data.minerals:
             demand, target = 0.0, 0.0
             for t in range(T, 0, -1):
-                demand += data.demand.get((mineral, t), 0.0)
+                demand += data.peak_demand.get((mineral, t), 0.0)  # the most any scenario draws
                 target = max(target, data.targets.get((mineral, t), 0.0))
                 self.demand_from[mineral, t] = demand
                 self.target_from[mineral, t] = target

@@ -8,7 +8,7 @@ Symbols
 Under ``Settings.release_rule: serve_first`` (the default), in every scenario
 ``u[k,m,t] > 0`` only when ``I[k,m,t] = 0``:
 
-    u[k,m,t] <= demand[m,t] * w[k,m,t]          (con_release_unmet)
+    u[k,m,t] <= demand[k,m,t] * w[k,m,t]        (con_release_unmet; demand[k,m,t]: ScenarioDemand, else Demand)
     I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])       (con_release_stock)
 
 Given the orders, stock and unmet demand then follow by simulation
@@ -44,8 +44,9 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
     cap = stock_cap(model, data)
 
     def con_release_unmet(m, scenario, mineral, period):
-        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[m,t] * w[k,m,t]."""
-        return m.Unmet[scenario, mineral, period] <= data.demand[mineral, period] * m.Release[scenario, mineral, period]
+        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[k,m,t] * w[k,m,t]."""
+        return (m.Unmet[scenario, mineral, period]
+                <= data.demand_of(scenario, mineral, period) * m.Release[scenario, mineral, period])
 
     def con_release_stock(m, scenario, mineral, period):
         """Where w = 1 no stock is left: I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])."""
@@ -134,7 +135,7 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
     for scenario, mineral, period in model.STOCK_INDEX:  # ordered by period within (scenario, mineral)
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
-        available = previous + arrivals - data.demand.get((mineral, period), 0.0)
+        available = previous + arrivals - data.demand_of(scenario, mineral, period)
         stock[scenario, mineral] = max(0.0, available)
         result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
     return result

@@ -111,7 +111,7 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
-            "demand": data.demand.get((mineral, period), 0.0),
+            "demand": data.demand_of(scenario, mineral, period),
             "unmet_demand": _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0,
             "stock": stock, "target": target, "shortfall": shortfall,
         })

@@ -445,7 +445,7 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
     """One Stock row against the recomputed arrivals, the data's demand, target and storage."""
     where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
     mineral = data.minerals[r.mineral]
-    demand = data.demand.get((r.mineral, r.period), 0.0)
+    demand = data.demand_of(r.scenario, r.mineral, r.period)  # ScenarioDemand, else Demand
     target = data.targets.get((r.mineral, r.period), 0.0)
     problems = []
     if not tol.close(r.arrivals, arrivals):
@@ -545,7 +545,8 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
     for r in stock.values():
         mineral = data.minerals[r.mineral]
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
-        terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
+        penalty = data.shortfall_penalty_of(r.scenario, r.mineral, r.period)
+        terms["penalty_cost"].append(probability[r.scenario] * (penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 

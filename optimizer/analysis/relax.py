@@ -72,7 +72,8 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str) -> PlanningDa
         offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
-        commitment_prices=mine(data.commitment_prices))
+        commitment_prices=mine(data.commitment_prices), scenario_demand=mine(data.scenario_demand),
+        scenario_penalty=mine(data.scenario_penalty))
 
 
 # --- who can pay ---------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def _ample_money(data: PlanningData, mineral: str) -> float:
     need = total demand + the largest target (+ 1 unit); each offer could sell it at its dearest
     price in every period, with its order cost and its supplier's onboarding.
     """
-    need = 1.0 + sum(q for (m, _), q in data.demand.items() if m == mineral) + max(
+    need = 1.0 + sum(q for (m, _), q in data.peak_demand.items() if m == mineral) + max(
         (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
     T = data.settings.num_periods
     total = 0.0

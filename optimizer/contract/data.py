@@ -167,6 +167,10 @@ class PlanningData:
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
     scenarios: tuple[Scenario, ...] = ()  # without base
+    # ScenarioDemand: (scenario, mineral, period) -> demand in that scenario instead of the Demand row,
+    # and the row's own shortfall_penalty where it gives one
+    scenario_demand: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    scenario_penalty: dict[tuple[str, str, int], float] = field(default_factory=dict)
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -180,6 +184,27 @@ class PlanningData:
         """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
         base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
         return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def demand_of(self, scenario: str, mineral: str, period: int) -> float:
+        """demand[k,m,t]: the ScenarioDemand row of the scenario, else the Demand row (0 without one)."""
+        return self.scenario_demand.get((scenario, mineral, period), self.demand.get((mineral, period), 0.0))
+
+    def shortfall_penalty_of(self, scenario: str, mineral: str, period: int) -> float:
+        """The cost of a unit of demand[k,m,t] not served: the ScenarioDemand row's shortfall_penalty,
+        else the mineral's."""
+        return self.scenario_penalty.get((scenario, mineral, period), self.minerals[mineral].shortfall_penalty)
+
+    def demand_in(self, scenario: str) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> demand[k,m,t] of ``scenario``: the Demand rows, replaced by its ScenarioDemand rows."""
+        return {**self.demand, **{(m, t): q for (k, m, t), q in self.scenario_demand.items() if k == scenario}}
+
+    @cached_property
+    def peak_demand(self) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> the largest demand[k,m,t] of any scenario (the Demand rows without ScenarioDemand)."""
+        peak = dict(self.demand)
+        for (_, mineral, period), quantity in self.scenario_demand.items():
+            peak[mineral, period] = max(quantity, peak.get((mineral, period), 0.0))
+        return peak
 
     def order_periods(self, offer: Offer) -> list[int]:
         """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""

@@ -328,9 +328,24 @@ SCENARIOS = Sheet(
     ),
 )
 
+SCENARIO_DEMAND = Sheet(
+    "ScenarioDemand",
+    meaning="Emergency demand: in that scenario, the demand of a mineral in a period is this quantity instead of "
+            "the Demand row (a wartime surge), priced at its own shortfall_penalty when given. The stress test, "
+            "drawing two such scenarios at once, takes the larger demand.",
+    columns=(
+        Column("scenario", TEXT, "scenario, as named in Scenarios", required=True),
+        MINERAL, PERIOD,
+        _amount("quantity", "quantity drawn from stock in that scenario (0: no demand there)", required=True,
+                unit="unit"),
+        _amount("shortfall_penalty", "cost per unit of this demand not served (essential demand priced above the "
+                "rest)", default_text="the mineral's shortfall_penalty", unit="currency/unit"),
+    ),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS, SCENARIO_DEMAND,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

@@ -34,9 +34,10 @@ REFERENCES = {
     "mineral": ("Minerals", "A"),
     "country": ("Suppliers", "B"),
     "source": ("Funding", "A"),
+    "scenario": ("Scenarios", "A"),
 }
 # The sheet that defines each name (its own column is free text).
-DEFINES = {"Minerals": "mineral", "Suppliers": "supplier", "Funding": "source"}
+DEFINES = {"Minerals": "mineral", "Suppliers": "supplier", "Funding": "source", "Scenarios": "scenario"}
 
 EXAMPLES: dict[str, list[dict] | dict] = {
     "Settings": {"num_periods": 4, "period_unit": "quarter", "start_date": date(2027, 1, 1), "currency": "USD",
@@ -87,6 +88,9 @@ EXAMPLES: dict[str, list[dict] | dict] = {
                  "share": 0.4}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
+    # the ban comes with a wartime surge of gallium demand, essential and so priced higher
+    "ScenarioDemand": [{"scenario": "China ban", "mineral": "gallium", "period": 3, "quantity": 0.6,
+                        "shortfall_penalty": 8_000_000}],
 }
 
 

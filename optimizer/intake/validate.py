@@ -229,6 +229,8 @@ class _Validator:
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
+        scenario_demand, scenario_penalty = self.scenario_demand(self.records(schema.SCENARIO_DEMAND),
+                                                                 scenarios, mineral_rows)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -236,7 +238,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, scenario_demand=scenario_demand,
+            scenario_penalty=scenario_penalty, input_files=self.raw.files,
             input_sha256=self.raw.sha256,
         )
 
@@ -544,6 +547,27 @@ class _Validator:
                                 "(the rest is the base scenario)", file=sheet.file, sheet=sheet.title,
                                 column=sheet.headers.get("probability"))
         return tuple(scenarios)
+
+    def scenario_demand(self, records, scenarios, mineral_rows) -> tuple[dict[tuple, float], dict[tuple, float]]:
+        """Emergency demand per (scenario, mineral, period) and the shortfall_penalty of the rows that give one:
+        the scenario must be on the Scenarios sheet (not base), each key once."""
+        names = {(s.name,) for s in scenarios}
+        for record in records:
+            if record.valid("scenario") and schema.normalise_name(record["scenario"]) == BASE:
+                self.problems.error("'base' is the undisrupted scenario, whose demand is the Demand sheet's; "
+                                    "expected a scenario listed in the sheet 'Scenarios'", **record.at("scenario"))
+                record.values["scenario"] = _INVALID
+        known = [r for r in records
+                 if self.reference(r, "scenario", names, "Scenarios") & self.reference(r, "mineral", mineral_rows,
+                                                                                      "Minerals")]
+        demand, penalty = {}, {}
+        for key, record in self.unique(known, ("scenario", "mineral", "period")).items():
+            if not record.valid("quantity", "shortfall_penalty"):
+                continue
+            demand[key] = record["quantity"]
+            if record["shortfall_penalty"] is not None:
+                penalty[key] = record["shortfall_penalty"]
+        return demand, penalty
 
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
         if T is None:

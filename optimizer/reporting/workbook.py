@@ -285,8 +285,10 @@ def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
 
 def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and scenario: demand not served and stock below target over the horizon, each with its
-    penalty (shortfall_penalty x unmet demand; target_penalty x units below target, per period)."""
+    penalty (shortfall_penalty x unmet demand, ScenarioDemand's own where it gives one; target_penalty x units
+    below target, per period)."""
     probability = {k.name: k.probability for k in data.all_scenarios}
+    penalties = metrics.unmet_penalties(plan.stock, data)
     if plan.stock.empty:
         totals = pd.DataFrame(columns=["scenario", "mineral", "unmet_demand", "shortfall"])
     else:
@@ -295,7 +297,7 @@ def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     rows = []
     for row in totals.itertuples():
         mineral = data.minerals[row.mineral]
-        unmet_penalty = mineral.shortfall_penalty * row.unmet_demand
+        unmet_penalty = penalties.get((row.scenario, row.mineral), 0.0)
         target_penalty = mineral.target_penalty * row.shortfall
         rows.append({
             "mineral": row.mineral, "scenario": row.scenario, "probability": probability[row.scenario],

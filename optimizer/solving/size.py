@@ -108,7 +108,7 @@ def _inventory(data: PlanningData) -> tuple[int, int]:
     period's stock, and one more per period with demand and per period with a target; as many rows, at most.
     Then the release rule's yes/no columns (models/release.py, serve_first only): at most one per stock
     class and period with demand, each with two rows."""
-    demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
+    demanded, targeted = _periods_with(data.peak_demand), _periods_with(data.targets)
     delivering = _countries_delivering(data)
     stock = release = 0
     for mineral in data.minerals:
@@ -141,10 +141,13 @@ def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
 
 def _stock_classes(data: PlanningData, countries: set[str]) -> int:
     """At most how many scenarios of distinct losses a mineral delivered from ``countries`` has
-    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries."""
+    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries
+    (and of ScenarioDemand rows: a scenario with any is counted apart)."""
+    emergency = {k for k, _, _ in data.scenario_demand}
     signatures = {
         frozenset((d.country, d.first_period, d.last_period, d.supply_loss) for d in scenario.disruptions
                   if d.country in countries and d.supply_loss > 0 and d.first_period <= data.settings.num_periods)
+        | ({scenario.name} if scenario.name in emergency else set())
         for scenario in data.scenarios}
     return 1 + len(signatures - {frozenset()})
 

@@ -6,6 +6,8 @@ per mineral m and period t, starting from ``initial_stock``:
     arrivals[m,t] = sum over countries c of (1 - loss[c,t]) * (orders + pipeline of m from c arriving in t)
                     (from c: by origin, each supplier's quantity times share(s,m,c) of the Origins sheet)
     available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
+                    (demand[m,t]: of a ScenarioDemand row of a scenario in the sample, the largest where
+                    several give one, priced at its row's shortfall_penalty; else the Demand row)
     unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
     stock[m,t]        = max(0, available)
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
@@ -195,6 +197,9 @@ class Exposure:
     penalty: np.ndarray  # [M] shortfall_penalty, per unit of demand not served
     target_penalty: np.ndarray  # [M] target_penalty, per unit and period below target
     loss: np.ndarray  # [K, C, T] supply_loss of each scenario
+    # ScenarioDemand: [K, M, T] quantity and shortfall_penalty of each scenario's row, NaN where it gives none
+    emergency_demand: np.ndarray | None = None
+    emergency_penalty: np.ndarray | None = None
 
 
 def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
@@ -221,7 +226,24 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
-        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss)
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss,
+        *emergency_arrays(data, minerals))
+
+
+def emergency_arrays(data: PlanningData, minerals: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """ScenarioDemand as [K, M, T] quantity and shortfall_penalty, NaN where a scenario gives no row
+    (None, None without the sheet)."""
+    if not data.scenario_demand:
+        return None, None
+    shape = (len(data.scenarios), len(minerals), data.settings.num_periods)
+    quantity, penalty = np.full(shape, np.nan), np.full(shape, np.nan)
+    k_index = {k.name: i for i, k in enumerate(data.scenarios)}
+    m_index = {m: i for i, m in enumerate(minerals)}
+    for (scenario, mineral, period), amount in data.scenario_demand.items():
+        index = (k_index[scenario], m_index[mineral], period - 1)
+        quantity[index] = amount
+        penalty[index] = data.shortfall_penalty_of(scenario, mineral, period)
+    return quantity, penalty
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -247,6 +269,35 @@ def sample_scenarios(exposure: Exposure, rng: np.random.Generator, count: int, m
 
 def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(unmet_demand, target_shortfall), each [samples, minerals] summed over the periods."""
+    return simulate_costs(exposure, occurs)[:2]
+
+
+def period_demand(exposure: Exposure, occurs: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(demand, shortfall_penalty) of period column t, each [samples, minerals]: the Demand row and the
+    mineral's penalty, replaced where a scenario in the sample gives a ScenarioDemand row; where several
+    do, the larger demand applies (on equal demand, the larger penalty)."""
+    count, minerals = occurs.shape[0], len(exposure.minerals)
+    demand = np.broadcast_to(exposure.demand[:, t], (count, minerals)).copy()
+    penalty = np.broadcast_to(exposure.penalty, (count, minerals)).copy()
+    if exposure.emergency_demand is None:
+        return demand, penalty
+    given = np.zeros((count, minerals), dtype=bool)
+    for k in range(occurs.shape[1]):
+        quantity, price = exposure.emergency_demand[k, :, t], exposure.emergency_penalty[k, :, t]
+        hit = occurs[:, k, None] & ~np.isnan(quantity)[None, :]
+        if not hit.any():
+            continue
+        larger = (quantity > demand) | ((quantity == demand) & (price > penalty))
+        take = hit & (~given | larger)
+        demand = np.where(take, quantity, demand)
+        penalty = np.where(take, price, penalty)
+        given |= hit
+    return demand, penalty
+
+
+def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unmet_demand, target_shortfall, unmet_penalty), each [samples, minerals] summed over the periods;
+    unmet_penalty is the demand not served times its shortfall_penalty (ScenarioDemand's own where given)."""
     count = occurs.shape[0]
     loss = np.zeros((count,) + exposure.loss.shape[1:])  # [S, C, T]
     for k in range(occurs.shape[1]):  # overlapping scenarios: the larger loss applies
@@ -255,12 +306,15 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
     stock = np.broadcast_to(exposure.initial_stock, (count, len(exposure.minerals))).copy()
     unmet = np.zeros_like(stock)
     below = np.zeros_like(stock)
+    unmet_penalty = np.zeros_like(stock)
     for t in range(exposure.demand.shape[1]):
-        available = stock + arrivals[:, :, t] - exposure.demand[:, t]
+        demand, penalty = period_demand(exposure, occurs, t)
+        available = stock + arrivals[:, :, t] - demand
         unmet += np.maximum(0.0, -available)
+        unmet_penalty += penalty * np.maximum(0.0, -available)
         stock = np.maximum(0.0, available)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
-    return unmet, below
+    return unmet, below, unmet_penalty
 
 
 @dataclass(frozen=True)
@@ -283,13 +337,13 @@ class ChunkResult:
     occurs: np.ndarray  # [S, K] bool
     unmet: np.ndarray  # [S, M]
     below: np.ndarray  # [S, M]
+    unmet_penalty: np.ndarray  # [S, M]
 
 
 def simulate_chunk(exposure: Exposure, chunk: Chunk) -> ChunkResult:
     """The task a worker runs: draw the chunk's samples and simulate them."""
     occurs = sample_scenarios(exposure, np.random.default_rng(chunk.seed), chunk.count, chunk.mode)
-    unmet, below = simulate(exposure, occurs)
-    return ChunkResult(chunk.first_sample, occurs, unmet, below)
+    return ChunkResult(chunk.first_sample, occurs, *simulate_costs(exposure, occurs))
 
 
 def chunks(samples: int, seed: int, mode: str) -> list[Chunk]:
@@ -321,11 +375,12 @@ class StressResult:
     failed_chunks: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     plan_penalty_cost: float | None = None  # the plan's Summary penalty_cost
+    unmet_cost: np.ndarray | None = None  # [S, M] shortfall_penalty * unmet demand, period by period
 
     @property
     def unmet_penalty(self) -> np.ndarray:
-        """[S, M]: shortfall_penalty * unmet demand."""
-        return self.unmet * self.exposure.penalty
+        """[S, M]: shortfall_penalty * unmet demand (ScenarioDemand's own penalty where it applied)."""
+        return self.unmet * self.exposure.penalty if self.unmet_cost is None else self.unmet_cost
 
     @property
     def target_penalty(self) -> np.ndarray:
@@ -375,19 +430,19 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
         else:
             results.append(outcome.value)
             progress(f"[{len(results) + len(failed)}/{len(tasks)}] {tasks[outcome.index].describe()} simulated")
-    occurs, unmet, below = _in_sample_order(results, prepared.exposure)
+    occurs, unmet, below, unmet_cost = _in_sample_order(results, prepared.exposure)
     return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
                         mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
-                        prepared.warnings, prepared.plan_penalty_cost)
+                        prepared.warnings, prepared.plan_penalty_cost, unmet_cost)
 
 
-def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The chunks' (occurs, unmet, below) stacked by first sample (empty arrays when none came back)."""
+def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, ...]:
+    """The chunks' (occurs, unmet, below, unmet_penalty) stacked by first sample (empty arrays when none came back)."""
     results = sorted(results, key=lambda r: r.first_sample)
     none = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
     return (np.concatenate([none[0]] + [r.occurs for r in results]),
-            np.concatenate([none[1]] + [r.unmet for r in results]),
-            np.concatenate([none[1]] + [r.below for r in results]))
+            *(np.concatenate([none[1]] + [getattr(r, name) for r in results])
+              for name in ("unmet", "below", "unmet_penalty")))
 
 
 # --- statistics ---------------------------------------------------------------------------------

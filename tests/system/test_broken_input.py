@@ -59,14 +59,20 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Pipeline": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Commitments": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
+    "ScenarioDemand": {"scenario": "war", "mineral": "ga", "period": 1, "quantity": 5},
+}
+NEEDS = {  # the rows another sheet's row names
+    "ScenarioDemand": {"Scenarios": [{"scenario": "war", "probability": 0.1, "country": "Canada",
+                                      "first_period": 1, "last_period": 1, "supply_loss": 0}]},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 11 columns (amounts, budgets, prices, agreed prices, costs, two penalties); quantities: 10 columns (world_supply among them)."""
-    assert len(LIMITED) == 21
+    """Money: 12 columns (amounts, budgets, prices, agreed prices, costs, three penalties); quantities: 11 columns
+    (world_supply and ScenarioDemand's quantity among them)."""
+    assert len(LIMITED) == 23
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
@@ -78,6 +84,7 @@ def test_every_money_and_quantity_column_has_its_limit():
 def test_a_value_above_the_limit_is_an_error_at_its_cell(tmp_path, sheet, column, limit):
     """Ten times the limit in one cell: one error, at that cell, naming the limit."""
     sheets = base_sheets()
+    sheets.update(NEEDS.get(sheet, {}))
     if sheet == "Settings":
         sheets["Settings"][column] = 10 * limit
     else:
