@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.conversions import add_conversions
 from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
@@ -42,6 +43,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     # the workbook's facts beside the Pyomo components: big-Ms, money unit, scenario classes (models/facts.py)
     model.facts = model_facts(data, elastic, previous_orders)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
+    add_conversions(model, data)  # upgrading one form into another (optional)
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_funding(model, data)  # who pays each order, amounts and budgets
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost

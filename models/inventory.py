@@ -24,6 +24,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.conversions import conversion_flow
 from models.elastic import add_slack, slack_of
 from models.release import add_release_rule, serves_first
 from optimizer.contract.data import PlanningData
@@ -107,7 +108,9 @@ def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
         """Stock carries over, plus what arrives and is not lost, minus demand served.
 
         I[k,m,t] = I[k,m,t-1] + sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + a[m,s,t])
-                   - demand[k,m,t] + u[k,m,t],   with I[k,m,0] = initial_stock
+                   - demand[k,m,t] + u[k,m,t]
+                   - sum over c from m of q[c,t] + sum over c to m of kept[k,c,t] * yield[c] * q[c,t-L[c]],
+                   with I[k,m,0] = initial_stock (conversions q: models/conversions.py)
         loss[k,s,m,t] = sum over origin countries c of share(s,m,c) * loss[k,c,t] (Origins; without
         them the supplier's own country: loss[k,c(s),t])
         """
@@ -118,6 +121,8 @@ def _add_stock_balance(model, data: PlanningData, arrivals) -> None:
                       for supplier, quantity in arrivals.get((mineral, period), ()))
         demand = data.demand_of(scenario, mineral, period)
         unmet = m.Unmet[scenario, mineral, period] if demand > 0 else 0.0
+        if data.conversions:  # - input taken + output kept (models/conversions.py)
+            arrived = arrived + conversion_flow(data, losses, mineral, period, m.Convert)
         return m.Stock[scenario, mineral, period] == previous + arrived - demand + unmet
 
     model.con_stock_balance = pyo.Constraint(model.STOCK_INDEX, rule=con_stock_balance)

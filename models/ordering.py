@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
+from models.conversions import conversion_use, most_converted_out
 from optimizer.contract.data import Offer, PlanningData, Slot
 
 
@@ -74,7 +75,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
         - what the eligible funding can pay in that period:
           (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
         - storage in the base scenario, where nothing is lost:
-          max_stock + demand in the arrival period (stock after arrival is at most max_stock);
+          max_stock + demand in the arrival period (stock after arrival is at most max_stock)
+          + the most conversions can take of the mineral then (none when one of them is unlimited);
         - the market cap, max_market_share x world_supply, where the mineral gives a world_supply
           (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
@@ -154,8 +156,10 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
             bound = (funds - offer.order_cost) / (offer.price(period) * (1.0 - best_discount))
             if offer.max_per_period is not None:
                 bound = min(bound, offer.max_per_period)
-            if max_stock is not None:
-                bound = min(bound, max_stock + data.demand.get((mineral, period + offer.lead_time), 0.0))
+            converted_out = most_converted_out(data, mineral)  # taken at the arrival, before it is held
+            if max_stock is not None and converted_out is not None:
+                bound = min(bound, max_stock + data.demand.get((mineral, period + offer.lead_time), 0.0)
+                            + converted_out)
             if market_cap is not None:
                 bound = min(bound, market_cap)
             limits[supplier, mineral, period] = bound
@@ -171,7 +175,8 @@ class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
     (demand from the arrival a on + the largest target from a on) / (1 - loss), demand in each
-    period the largest of any scenario (ScenarioDemand, else Demand), with the
+    period the largest of any scenario (ScenarioDemand, else Demand) plus what conversions out of the
+    mineral can use from a on (models/conversions.py conversion_use), with the
     largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
     least min_order and the largest discount threshold. Sums from each period on are
@@ -190,6 +195,10 @@ class OrderNeeds:
                 target = max(target, data.targets.get((mineral, t), 0.0))
                 self.demand_from[mineral, t] = demand
                 self.target_from[mineral, t] = target
+        if data.conversions:  # what conversions out of a mineral can use counts as its demand
+            need = {key: self.demand_from[key] + self.target_from[key] for key in self.demand_from}
+            for key, used in conversion_use(data, need).items():
+                self.demand_from[key] += used
         self.kept: dict[tuple[str, str, int], float] = {}
 
     def of(self, slot: Slot) -> float:

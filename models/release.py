@@ -32,6 +32,7 @@ from typing import Callable
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
+from models.conversions import conversion_flow, most_arriving, solved_conversions, stock_bounds
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -95,20 +96,10 @@ def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, i
     """cap[m,t]: max_stock when given, else everything that could have arrived by t.
 
     initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.facts.order_upper``)
-    arriving by t: no plan holds more, since no loss adds to an arrival.
+    arriving by t + the most conversions can deliver by t (models/conversions.py stock_bounds): no plan
+    holds more, since no loss adds to an arrival.
     """
-    arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
-    for (supplier, mineral, period), upper in model.facts.order_upper.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period] += quantity
-    cap = {}
-    for mineral, spec in data.minerals.items():
-        total = spec.initial_stock
-        for period in data.periods:
-            total += arriving[mineral, period]
-            cap[mineral, period] = total if spec.max_stock is None else min(total, spec.max_stock)
-    return cap
+    return stock_bounds(data, most_arriving(model, data))[0]
 
 
 def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Callable[[Scenario, str, int], float]:
@@ -123,11 +114,13 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Call
     return arrived
 
 
-def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
-                      orders: dict[Slot, float]) -> dict[StockKey, tuple[float, float]]:
+def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                      converted: dict | None = None) -> dict[StockKey, tuple[float, float]]:
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive and
     demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
-    with available = I[t-1] + arrivals[t] - demand[t]."""
+    with available = I[t-1] + arrivals[t] + conversion_flow[t] - demand[t] (``converted``: q[c,t],
+    models/conversions.py; their input is taken before demand is served)."""
+    converted = converted or {}
     arrived = arrivals_after_losses(data, orders)
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
@@ -136,6 +129,8 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData,
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
         available = previous + arrivals - data.demand_of(scenario, mineral, period)
+        if converted:
+            available += conversion_flow(data, scenarios[scenario], mineral, period, converted)
         stock[scenario, mineral] = max(0.0, available)
         result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
     return result
@@ -170,7 +165,8 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """
     if not serves_first(model, data):
         return
-    for var, value in stock_values(model, data, serve_first_stock(model, data, solved_orders(model))).items():
+    simulated = serve_first_stock(model, data, solved_orders(model), solved_conversions(model))
+    for var, value in stock_values(model, data, simulated).items():
         var.set_value(value, skip_validation=True)
 
 
@@ -178,5 +174,5 @@ def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[S
     """w in the serve-first simulation of ``orders``: 1 where demand goes unmet (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, solved_conversions(model))
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

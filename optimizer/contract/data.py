@@ -142,6 +142,24 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """A row of the Conversions sheet: yield_ units of to_mineral per unit of from_mineral converted."""
+
+    name: str
+    from_mineral: str
+    to_mineral: str
+    yield_: float  # the contract's ``yield`` (a Python keyword)
+    unit_cost: float  # per unit of input
+    lead_time: int
+    max_per_period: float | None  # None: unlimited
+    supplier: str | None = None  # toll processor; None: at home, never disrupted
+
+    def start_periods(self, num_periods: int) -> range:
+        """Periods a conversion can start in: its output arrives within the horizon, t + lead_time <= T."""
+        return range(1, num_periods - self.lead_time + 1)
+
+
+@dataclass(frozen=True)
 class InputFile:
     path: str
     sha256: str
@@ -171,6 +189,7 @@ class PlanningData:
     # and the row's own shortfall_penalty where it gives one
     scenario_demand: dict[tuple[str, str, int], float] = field(default_factory=dict)
     scenario_penalty: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    conversions: dict[str, Conversion] = field(default_factory=dict)  # Conversions, by name
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -205,6 +224,19 @@ class PlanningData:
         for (_, mineral, period), quantity in self.scenario_demand.items():
             peak[mineral, period] = max(quantity, peak.get((mineral, period), 0.0))
         return peak
+
+    def conversion_kept(self, scenario: Scenario, conversion: Conversion, period: int) -> float:
+        """The share of a conversion's output arriving in ``period`` that ``scenario`` delivers: 1 at home,
+        1 - arrival_loss of its toll processor (by origin) for the to_mineral."""
+        if conversion.supplier is None:
+            return 1.0
+        return 1.0 - self.arrival_loss(scenario, conversion.supplier, conversion.to_mineral, period)
+
+    def conversion_sources(self, conversion: Conversion, period: int) -> list[str]:
+        """Funding sources allowed to pay ``conversion`` started in ``period``: as for an order of its
+        to_mineral from its toll processor (at home: no country is excluded)."""
+        country = "" if conversion.supplier is None else self.country(conversion.supplier)
+        return [f.name for f in self.funding.values() if f.can_pay(country, conversion.to_mineral, period)]
 
     def order_periods(self, offer: Offer) -> list[int]:
         """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""

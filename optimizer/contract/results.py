@@ -12,20 +12,28 @@ OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "err
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost",
+    "risk_cost", "holding_cost", "penalty_cost", "conversion_cost",
 )
 # Optional terms outside the contract, minimised too when a concern registered them:
 # change_cost (models/stability.py). The optimised total is then objective + these.
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *COST_TERMS, "mip_gap", "solve_seconds", "input_sha256")
+# Terms of a feature an input may not use: a plan of an input without Conversions may leave them out.
+OPTIONAL_TERMS = ("conversion_cost",)
+SUMMARY_KEYS = ("status", "objective", *(t for t in COST_TERMS if t not in OPTIONAL_TERMS), "mip_gap",
+                "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
                  "stock", "target", "shortfall"]
+# With a Conversions input sheet: the Stock sheet's two more columns, and two more sheets (issue 14, point 2).
+CONVERSION_STOCK_COLUMNS = ["converted_in", "converted_out"]
+CONVERSION_COLUMNS = ["conversion", "from_mineral", "to_mineral", "supplier", "period", "arrival_period",
+                      "input", "yield", "output", "unit_cost", "cost"]
+CONVERSION_FUNDING_COLUMNS = ["source", "conversion", "period", "amount"]
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
@@ -178,6 +186,10 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+    # With conversions: one row per conversion started (Conversions sheet) and per source paying one.
+    conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
+    conversion_funding: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CONVERSION_FUNDING_COLUMNS))
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

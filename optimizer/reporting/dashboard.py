@@ -45,8 +45,9 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)",
+    "penalty_cost": "Shortfall penalty (expected)", "conversion_cost": "Upgrading (conversions)",
 }
+OPTIONAL_TERMS = {"conversion_cost"}  # shown only when the plan has them
 
 
 class _Page:
@@ -139,6 +140,8 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
     for name in COST_TERMS:
         value = plan.costs.get(name, 0.0)
+        if name in OPTIONAL_TERMS and not value:
+            continue
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,

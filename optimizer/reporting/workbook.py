@@ -100,7 +100,8 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
                    "cost": MONEY, "list_price": MONEY, "discount": SHARE, "order_cost": MONEY}),
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY}),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
-            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}}),
+            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall", "converted_in", "converted_out")}}),
+        *conversion_tables(plan, data),
         TableSpec("Mix", mix_frame(plan, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE}),
@@ -233,6 +234,19 @@ def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mineral", "supplier", "country", "pipeline_quantity", "ordered_quantity",
                                        "share_of_orders", "country_share_of_orders", "max_supplier_share",
                                        "country_max_share", "risk_score"])
+
+
+def conversion_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Conversions and Conversion funding sheets, when the input has a Conversions sheet: none otherwise."""
+    if not data.conversions:
+        return []
+    return [TableSpec("Conversions", plan.conversions,
+                      {"period": WHOLE, "arrival_period": WHOLE, "input": QUANTITY, "yield": "0.000",
+                       "output": QUANTITY, "unit_cost": MONEY, "cost": MONEY},
+                      "input in from_mineral's unit, taken when the conversion starts; output in to_mineral's, "
+                      "arriving in arrival_period (before any scenario's loss at a toll processor)"),
+            TableSpec("Conversion funding", plan.conversion_funding, {"period": WHOLE, "amount": MONEY},
+                      "who pays each conversion, as orders are paid")]
 
 
 def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:

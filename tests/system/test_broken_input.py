@@ -60,19 +60,22 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Commitments": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
     "ScenarioDemand": {"scenario": "war", "mineral": "ga", "period": 1, "quantity": 5},
+    "Conversions": {"conversion": "refine", "from_mineral": "ga", "to_mineral": "ga metal", "yield": 0.9},
 }
 NEEDS = {  # the rows another sheet's row names
     "ScenarioDemand": {"Scenarios": [{"scenario": "war", "probability": 0.1, "country": "Canada",
                                       "first_period": 1, "last_period": 1, "supply_loss": 0}]},
+    "Conversions": {"Minerals": [{"mineral": "ga", "unit": "t", "shortfall_penalty": 100},
+                                 {"mineral": "ga metal", "unit": "t", "shortfall_penalty": 100}]},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 12 columns (amounts, budgets, prices, agreed prices, costs, three penalties); quantities: 11 columns
-    (world_supply and ScenarioDemand's quantity among them)."""
-    assert len(LIMITED) == 23
+    """Money: 13 columns (amounts, budgets, prices, agreed prices, costs, three penalties); quantities: 12 columns
+    (world_supply, ScenarioDemand's quantity and a conversion's max_per_period among them)."""
+    assert len(LIMITED) == 25
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
