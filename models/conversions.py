@@ -120,25 +120,17 @@ def _flow_terms(data: PlanningData, scenario: Scenario, mineral: str, period: in
             yield "converted_in", kept * conversion.yield_ * converted[name, start]
 
 
+def conversion_variables(model: pyo.ConcreteModel) -> list:
+    """Every Convert and ConversionSpend (none without conversions): a start that converts nothing sets them to 0."""
+    return [var for name in ("Convert", "ConversionSpend") if model.component(name) is not None
+            for var in model.component(name).values()]
+
+
 def solved_conversions(model: pyo.ConcreteModel) -> dict[ConversionSlot, float]:
     """q[c,t] of a solved model, round-off below zero removed (empty without conversions)."""
     if model.component("Convert") is None:
         return {}
     return {slot: max(0.0, pyo.value(model.Convert[slot])) for slot in model.CONVERSION_SLOTS}
-
-
-def conversion_order(data: PlanningData) -> list[str]:
-    """The minerals, every from_mineral before its to_minerals (validation refuses cycles)."""
-    into: dict[str, set[str]] = {m: set() for m in data.minerals}
-    for c in data.conversions.values():
-        into[c.to_mineral].add(c.from_mineral)
-    ordered: list[str] = []
-    while len(ordered) < len(into):
-        ready = [m for m in into if m not in ordered and into[m] <= set(ordered)]
-        if not ready:  # a cycle: validation refuses it, so only a hand-built PlanningData gets here
-            raise ValueError("the conversions form a cycle")
-        ordered += ready
-    return ordered
 
 
 def most_arriving(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, int], float]:
@@ -169,7 +161,7 @@ def stock_bounds(data: PlanningData, arriving: Mapping[tuple[str, int], float]
     into = defaultdict(list)
     for c in data.conversions.values():
         into[c.to_mineral].append(c)
-    for mineral in conversion_order(data):
+    for mineral in data.conversion_order():
         spec = data.minerals[mineral]
         previous = spec.initial_stock
         for period in data.periods:
@@ -195,7 +187,7 @@ def conversion_use(data: PlanningData, need_from: Mapping[tuple[str, int], float
     forms, so a chain of conversions adds up."""
     use: dict[tuple[str, int], float] = defaultdict(float)
     T = data.settings.num_periods
-    for mineral in reversed(conversion_order(data)):
+    for mineral in reversed(data.conversion_order()):
         for conversion in (c for c in data.conversions.values() if c.from_mineral == mineral):
             kept = _smallest_kept(data, conversion)
             for t in data.periods:

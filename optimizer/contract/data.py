@@ -238,6 +238,19 @@ class PlanningData:
         country = "" if conversion.supplier is None else self.country(conversion.supplier)
         return [f.name for f in self.funding.values() if f.can_pay(country, conversion.to_mineral, period)]
 
+    def conversion_order(self) -> list[str]:
+        """The minerals, every from_mineral before its to_minerals (validation refuses cycles)."""
+        into: dict[str, set[str]] = {m: set() for m in self.minerals}
+        for c in self.conversions.values():
+            into[c.to_mineral].add(c.from_mineral)
+        ordered: list[str] = []
+        while len(ordered) < len(into):
+            ready = [m for m in into if m not in ordered and into[m] <= set(ordered)]
+            if not ready:  # a cycle: validation refuses it, so only a hand-built PlanningData gets here
+                raise ValueError("the conversions form a cycle")
+            ordered += ready
+        return ordered
+
     def order_periods(self, offer: Offer) -> list[int]:
         """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""
         return [t for t in offer.orderable_periods(self.settings.num_periods)

@@ -39,6 +39,7 @@ class PlanWorkbook:
     summary: dict[str, object] | None  # Summary key (lower case) -> value
     orders_header: tuple[str, ...]  # lower case, "" for a blank header cell
     orders: list[Row] | None  # the non-blank rows below the header
+    conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
 
 
 def read_plan_workbook(path: Path) -> PlanWorkbook:
@@ -64,7 +65,8 @@ def _read(path: Path) -> PlanWorkbook:
             summary = {str(row["key"]).strip().lower(): row.get("value") for _, row in rows
                        if row.get("key") is not None}
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders)
+        conversions = _rows(sheets["conversions"])[1] if "conversions" in sheets else None
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, conversions)
     finally:
         book.close()
 

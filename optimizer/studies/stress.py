@@ -81,6 +81,7 @@ class PlanOrders:
     orders: list[FixedOrder]
     input_sha256: str | None = None
     penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
+    conversions: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> input
 
 
 def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
@@ -98,9 +99,32 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
         raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
     summary = book.summary or {}
     orders = _orders(book.orders_header, book.orders, data, problems, str(path))
+    conversions = _conversions(book.conversions or [], data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
-    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")), conversions)
+
+
+def _conversions(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
+    """(conversion, period) -> input of the plan's Conversions sheet: a conversion of the input, started in
+    a period its output arrives within the horizon."""
+    started: dict[tuple[str, int], float] = defaultdict(float)
+    for number, cells in rows:
+        where = dict(file=file, sheet="Conversions", row=number)
+        name = str(cells.get("conversion") or "").strip()
+        if name not in data.conversions:
+            problems.error("expected a conversion of the input's Conversions sheet", column="conversion",
+                           value=name, **where)
+            continue
+        period, quantity = _number(cells, "period", problems, where), _number(cells, "input", problems, where)
+        if period is None or quantity is None:
+            continue
+        if not float(period).is_integer() or int(period) not in data.conversions[name].start_periods(
+                data.settings.num_periods):
+            problems.error("expected a period the conversion can start in", column="period", value=period, **where)
+            continue
+        started[name, int(period)] += max(0.0, quantity)
+    return dict(started)
 
 
 def _float_or_none(value: object) -> float | None:
@@ -200,10 +224,26 @@ class Exposure:
     # ScenarioDemand: [K, M, T] quantity and shortfall_penalty of each scenario's row, NaN where it gives none
     emergency_demand: np.ndarray | None = None
     emergency_penalty: np.ndarray | None = None
+    conversions: "ConversionArrays | None" = None  # the plan's conversions (issue 14)
 
 
-def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
-    """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
+@dataclass(frozen=True)
+class ConversionArrays:
+    """The plan's conversions (N of them) as arrays; ``order``: the minerals from forms to upgrades."""
+
+    from_mineral: np.ndarray  # [N] mineral index
+    to_mineral: np.ndarray  # [N] mineral index
+    yields: np.ndarray  # [N]
+    lead_time: np.ndarray  # [N]
+    started: np.ndarray  # [N, T] input converted, by start period
+    origin: np.ndarray  # [N, C] share of the output from each country (0 at home: never lost)
+    order: tuple[int, ...]  # mineral indices, every from_mineral before its to_minerals
+
+
+def exposure(data: PlanningData, orders: list[FixedOrder],
+             converted: dict[tuple[str, int], float] | None = None) -> Exposure:
+    """The arrays of ``data`` with the fixed ``orders`` and conversions ``converted`` ((conversion, period) ->
+    input; periods 1..T are columns 0..T-1)."""
     minerals = tuple(data.minerals)
     countries = tuple(sorted(data.countries))
     m_index = {m: i for i, m in enumerate(minerals)}
@@ -227,7 +267,31 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
         np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss,
-        *emergency_arrays(data, minerals))
+        *emergency_arrays(data, minerals), conversion_arrays(data, minerals, countries, converted or {}))
+
+
+def conversion_arrays(data: PlanningData, minerals: tuple[str, ...], countries: tuple[str, ...],
+                      converted: dict[tuple[str, int], float]) -> ConversionArrays | None:
+    """The plan's conversions (``converted``: (conversion, period) -> input) as arrays; None without any."""
+    if not data.conversions:
+        return None
+    names = list(data.conversions)
+    m_index = {m: i for i, m in enumerate(minerals)}
+    c_index = {c: i for i, c in enumerate(countries)}
+    started = np.zeros((len(names), data.settings.num_periods))
+    origin = np.zeros((len(names), len(countries)))
+    for n, name in enumerate(names):
+        conversion = data.conversions[name]
+        for t in data.periods:
+            started[n, t - 1] = converted.get((name, t), 0.0)
+        if conversion.supplier is not None:
+            for country, share in data.origin_shares(conversion.supplier, conversion.to_mineral).items():
+                origin[n, c_index[country]] = share
+    every = [data.conversions[name] for name in names]
+    return ConversionArrays(
+        np.array([m_index[c.from_mineral] for c in every]), np.array([m_index[c.to_mineral] for c in every]),
+        np.array([c.yield_ for c in every], dtype=float), np.array([c.lead_time for c in every]), started, origin,
+        tuple(m_index[m] for m in data.conversion_order()))
 
 
 def emergency_arrays(data: PlanningData, minerals: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -295,6 +359,31 @@ def period_demand(exposure: Exposure, occurs: np.ndarray, t: int) -> tuple[np.nd
     return demand, penalty
 
 
+def convert(conversions: ConversionArrays, loss: np.ndarray, t: int, at_hand: np.ndarray,
+            converted_in: np.ndarray) -> None:
+    """Start period t's conversions in place: each takes its input from ``at_hand`` [S, M] (before demand;
+    where a sample has less than the plan's conversions of a mineral take, each takes its share of what
+    there is) and adds yield x input x (1 - its origin countries' loss at arrival) to ``converted_in``
+    [S, M, T] lead_time later (to ``at_hand`` too when that is now). Minerals from forms to upgrades."""
+    periods = converted_in.shape[2]
+    for mineral in conversions.order:
+        out = np.flatnonzero((conversions.from_mineral == mineral) & (conversions.started[:, t] > 0))
+        if out.size == 0:
+            continue
+        planned = float(conversions.started[out, t].sum())
+        share = np.minimum(1.0, at_hand[:, mineral] / planned)  # [S]: 1 wherever the input is there
+        at_hand[:, mineral] -= share * planned
+        for n in out:
+            arrival = t + int(conversions.lead_time[n])
+            if arrival >= periods:
+                continue
+            kept = 1.0 - loss[:, :, arrival] @ conversions.origin[n]  # [S]
+            output = share * conversions.started[n, t] * conversions.yields[n] * kept
+            converted_in[:, conversions.to_mineral[n], arrival] += output
+            if arrival == t:
+                at_hand[:, conversions.to_mineral[n]] += output
+
+
 def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unmet_demand, target_shortfall, unmet_penalty), each [samples, minerals] summed over the periods;
     unmet_penalty is the demand not served times its shortfall_penalty (ScenarioDemand's own where given)."""
@@ -307,9 +396,13 @@ def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, 
     unmet = np.zeros_like(stock)
     below = np.zeros_like(stock)
     unmet_penalty = np.zeros_like(stock)
+    converted_in = np.zeros_like(arrivals)  # [S, M, T] conversion output kept, by arrival period
     for t in range(exposure.demand.shape[1]):
         demand, penalty = period_demand(exposure, occurs, t)
-        available = stock + arrivals[:, :, t] - demand
+        at_hand = stock + arrivals[:, :, t] + converted_in[:, :, t]
+        if exposure.conversions is not None:
+            convert(exposure.conversions, loss, t, at_hand, converted_in)
+        available = at_hand - demand
         unmet += np.maximum(0.0, -available)
         unmet_penalty += penalty * np.maximum(0.0, -available)
         stock = np.maximum(0.0, available)
@@ -412,7 +505,8 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders, plan.conversions), warnings,
+                       plan.penalty_cost)
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,

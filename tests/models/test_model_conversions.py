@@ -190,3 +190,29 @@ def test_without_the_sheet_nothing_changes(tmp_path):
     assert result.plan.objective == approx(125)
     assert "converted_in" not in result.plan.stock.columns
     assert result.plan.conversions.empty
+
+
+def test_the_stress_test_simulates_the_plans_conversions(tmp_path):
+    """The plan of the toll-processor case (10 t of ore bought and converted in period 1 by CN) under
+    the ban alone: the output is lost, 5 t unmet (penalty 500); without the ban nothing is short. Under
+    ``ore cut`` (Canada, period 1, half the ore lost) the plan's 10 t of ore are 5 t: half the input is
+    there, so half is converted, 2.5 t of fecr arrive and 2.5 t are unmet; with the ban too, all 5 t."""
+    import numpy as np
+
+    from optimizer.studies.stress import FixedOrder, exposure, read_plan_orders, simulate_costs
+    book = upgrade_book(60, supplier="CN")
+    book["Suppliers"].append({"supplier": "CN", "country": "China"})
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 2,
+                          "last_period": 2, "supply_loss": 1},
+                         {"scenario": "ore cut", "probability": 0.0, "country": "Canada", "first_period": 1,
+                          "last_period": 1, "supply_loss": 0.5}]
+    source = write_workbook(tmp_path / "toll.xlsx", book)
+    result = run(source, output_path=tmp_path / "plan.xlsx", outputs_dir=tmp_path)
+    plan = read_plan_orders(tmp_path / "plan.xlsx", result.data)
+    assert plan.conversions == {("smelt", 1): approx(10)}
+    fixed = exposure(result.data, [FixedOrder("S1", "ore", 1, 10.0)], plan.conversions)
+    occurs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+    unmet, _, penalty = simulate_costs(fixed, occurs)
+    fecr = list(fixed.minerals).index("fecr")
+    assert unmet[:, fecr].tolist() == pytest.approx([0, 5, 2.5, 5])
+    assert penalty[:, fecr].tolist() == pytest.approx([0, 500, 250, 500])
