@@ -126,6 +126,13 @@ def conversion_variables(model: pyo.ConcreteModel) -> list:
             for var in model.component(name).values()]
 
 
+def planned_conversions(frame) -> dict[ConversionSlot, float]:
+    """(conversion, period) -> input of a plan's Conversions table (None: no conversions)."""
+    if frame is None:
+        return {}
+    return {(r.conversion, int(r.period)): float(r.input) for r in frame.itertuples()}
+
+
 def solved_conversions(model: pyo.ConcreteModel) -> dict[ConversionSlot, float]:
     """q[c,t] of a solved model, round-off below zero removed (empty without conversions)."""
     if model.component("Convert") is None:
@@ -214,3 +221,30 @@ def most_converted_out(data: PlanningData, mineral: str) -> float | None:
     (None: some conversion out of it is unlimited); 0 without one."""
     limits = [c.max_per_period for c in data.conversions.values() if c.from_mineral == mineral]
     return None if None in limits else float(sum(limits))
+
+
+def restate_conversion_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """The sensitivity LP (models/sensitivity.py): q[c,t]'s derived bound (what is at hand, implied by
+    the stock rows) dropped, and max_per_period stated as a row whose dual is one more unit's value:
+
+        con_conversion_capacity[c,t]:  q[c,t] <= max_per_period[c]
+    """
+    if model.component("Convert") is None:
+        return
+    limited = [slot for slot in model.CONVERSION_SLOTS if data.conversions[slot[0]].max_per_period is not None]
+    for slot in model.CONVERSION_SLOTS:
+        model.Convert[slot].setub(None)
+    model.CONVERSION_CAPACITY_SLOTS = pyo.Set(dimen=2, initialize=limited, ordered=True)
+
+    def con_conversion_capacity(m, name, period):
+        """The conversion's capacity: q[c,t] <= max_per_period[c]."""
+        return m.Convert[name, period] <= data.conversions[name].max_per_period
+
+    model.con_conversion_capacity = pyo.Constraint(model.CONVERSION_CAPACITY_SLOTS, rule=con_conversion_capacity)
+
+
+def conversion_capacity_rows(model: pyo.ConcreteModel) -> list:
+    """((conversion, period), row) of every con_conversion_capacity of the sensitivity LP."""
+    if model.component("con_conversion_capacity") is None:
+        return []
+    return [(slot, model.con_conversion_capacity[slot]) for slot in model.CONVERSION_CAPACITY_SLOTS]

@@ -170,9 +170,11 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
         var.set_value(value, skip_validation=True)
 
 
-def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> dict[StockKey, float]:
-    """w in the serve-first simulation of ``orders``: 1 where demand goes unmet (none without the rule)."""
+def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
+                    converted: dict | None = None) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders`` (and conversions ``converted``): 1 where demand goes
+    unmet (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders, solved_conversions(model))
+    simulated = serve_first_stock(model, data, orders, converted)
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

@@ -47,7 +47,8 @@ class Marginal:
     """d expected cost / d limit: negative when raising the limit saves money.
 
     kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period), ``market`` (mineral, period: the market-share cap)
+    (supplier, mineral, period), ``conversion`` (conversion, period: its max_per_period of input),
+    ``market`` (mineral, period: the market-share cap)
     or ``target`` (mineral, period). ``value`` is in
     currency per currency unit (amount, budget) or per unit of the mineral.
     ``slack`` is how far the plan is from the limit (0: the limit is reached).

@@ -110,6 +110,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _title(page, plan, data)
     _costs(page, plan, currency)
     _funding(page, plan, data)
+    _upgraded(page, plan, data)
     _shortfall(page, shortfall)
     _cover(page, plan, data)
     _countries(page, shares)
@@ -156,6 +157,22 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
         page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
                  formats=(None, MONEY, MONEY, MONEY, SHARE))
     page.sentences(explain.funding_limits(use, data), numbered=False)
+
+
+def _upgraded(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per conversion of the input: what the plan upgrades over the horizon (input, output before losses, cost)."""
+    if not data.conversions:
+        return
+    page.section("Upgraded (conversions)", "conversion", "input", "output", "cost")
+    totals = plan.conversions.groupby("conversion")[["input", "output", "cost"]].sum()
+    for name, conversion in data.conversions.items():
+        row = totals.loc[name] if name in totals.index else {"input": 0.0, "output": 0.0, "cost": 0.0}
+        units = (data.minerals[conversion.from_mineral].unit, data.minerals[conversion.to_mineral].unit)
+        page.add(f"{name}: {conversion.from_mineral} ({units[0]}) to {conversion.to_mineral} ({units[1]})",
+                 float(row["input"]), float(row["output"]), float(row["cost"]),
+                 formats=(None, QUANTITY, QUANTITY, MONEY))
+    if plan.conversions.empty:
+        page.add("Nothing is upgraded: buying each form costs less than converting it.", font=NOTE_FONT)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:

@@ -216,3 +216,21 @@ def test_the_stress_test_simulates_the_plans_conversions(tmp_path):
     fecr = list(fixed.minerals).index("fecr")
     assert unmet[:, fecr].tolist() == pytest.approx([0, 5, 2.5, 5])
     assert penalty[:, fecr].tolist() == pytest.approx([0, 500, 250, 500])
+
+
+def test_sensitivities_value_one_more_unit_of_conversion_capacity(tmp_path):
+    """Capacity 6 t of ore (the capacity case, 122): one more t converted costs 10 + 2 = 12 and saves
+    0.5 t of fecr at 25 = 12.5, so each unit of capacity is worth 0.5; the Sensitivities row says so."""
+    from optimizer.analysis.explain import sensitivity_frame
+    plan = solve(tmp_path, upgrade_book(25, max_per_period=6))
+    (marginal,) = [m for m in plan.analysis.marginals if m.kind == "conversion"]
+    assert marginal.key == ("smelt", 1) and marginal.value == approx(-0.5)
+    rows = sensitivity_frame(plan.analysis.marginals, plan_data(tmp_path))
+    row = rows[rows["limit"] == "conversion capacity"].iloc[0]
+    assert row["item"] == "smelt" and "One more t of ore that smelt can convert in period 1" in row["finding"]
+
+
+def plan_data(tmp_path):
+    from optimizer.pipeline import load
+    data, _ = load(write_workbook(tmp_path / "data.xlsx", upgrade_book(25, max_per_period=6)))
+    return data
