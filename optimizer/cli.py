@@ -255,23 +255,27 @@ def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path
               help="Vary a country's max_share (0: none from it). Repeatable.")
 @click.option("--price-shock", multiple=True, metavar='"MINERAL=FROM:TO:N"',
               help="Multiply every price of a mineral by a factor. Repeatable.")
+@click.option("--conversion-capacity", multiple=True, metavar='"CONVERSION=FROM:TO:N"',
+              help="Vary a conversion's max_per_period (units of input a period). Repeatable.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Solver time limit per point in seconds (default: the workbook's time_limit_s).")
 @_where_options
 @_output_options
 def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str | None,
-                  country_share: tuple[str, ...], price_shock: tuple[str, ...], time_limit: float | None,
-                  workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
+                  country_share: tuple[str, ...], price_shock: tuple[str, ...],
+                  conversion_capacity: tuple[str, ...], time_limit: float | None, workers: int,
+                  scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
     """Solve INPUT over a grid of varied inputs; write the frontiers to one workbook.
 
     Several options combine as a grid: every combination of their values is solved.
     """
     try:
-        variations = variations_from_options(funding, risk_weight, country_share, price_shock)
+        variations = variations_from_options(funding, risk_weight, country_share, price_shock, conversion_capacity)
     except ValueError as problem:
         raise click.BadParameter(str(problem)) from None
     if not variations:
-        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share or --price-shock")
+        raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share, --price-shock or "
+                               "--conversion-capacity")
     with _guarded():
         prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)

@@ -8,6 +8,7 @@ spaced values from FROM to TO, or a list ``a,b,c``):
     country_share  a country's Countries.max_share   --country-share "China=0:0.65:5"
     price_shock    a factor on every price of a mineral (Offers.unit_price and Prices)
                                                      --price-shock "gallium=1.0:2.0:5"
+    conversion_capacity  a conversion's max_per_period  --conversion-capacity "smelt=0:100:5"
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -47,8 +48,9 @@ from optimizer.solving.session import plan_from_data
 from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
+CONVERSION_CAPACITY = "conversion_capacity"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock"}
+          PRICE_SHOCK: "--price-shock", CONVERSION_CAPACITY: "--conversion-capacity"}
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -70,7 +72,8 @@ class Variation:
     def column(self) -> str:
         """The column of the sweep table holding this variation's value."""
         return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
-                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor"}[self.kind]
+                COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor",
+                CONVERSION_CAPACITY: f"{self.name} max_per_period"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
@@ -81,6 +84,9 @@ class Variation:
             return replace(data, settings=replace(data.settings, risk_weight=value))
         if self.kind == COUNTRY_SHARE:
             return replace(data, country_max_share={**data.country_max_share, self.name: value})
+        if self.kind == CONVERSION_CAPACITY:
+            conversion = replace(data.conversions[self.name], max_per_period=value)
+            return replace(data, conversions={**data.conversions, self.name: conversion})
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
                                      for key, offer in data.offers.items()})
 
@@ -128,10 +134,11 @@ def parse_variation(kind: str, text: str) -> Variation:
 def check_variations(variations: list[Variation], data: PlanningData) -> list[str]:
     """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
     problems = []
-    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
+    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals), CONVERSION_CAPACITY: list(data.conversions),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
-              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0")}
+              COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
+              CONVERSION_CAPACITY: (0.0, "a max_per_period >= 0")}
     for variation in variations:
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
@@ -151,7 +158,8 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
 
 
 def _noun(kind: str) -> str:
-    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral"}[kind]
+    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral",
+            CONVERSION_CAPACITY: "conversion"}[kind]
 
 
 def _closest_name(name: str, known: list[str]) -> str:
@@ -332,10 +340,12 @@ def _said(row: dict, data: PlanningData) -> str:
 
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
-                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = ()) -> list[Variation]:
+                            country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
+                            conversion_capacity: tuple[str, ...] = ()) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
+    asked += [(CONVERSION_CAPACITY, text) for text in conversion_capacity]
     variations = []
     for kind, text in asked:
         try:
