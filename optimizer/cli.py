@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -194,11 +195,16 @@ def validate_command(input_path: Path) -> None:
 @click.option("--suppliers", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--conversions", type=click.IntRange(0), default=0, show_default=True,
+              help="Conversions rows (each from one mineral to the next).")
+@click.option("--emergencies", type=click.IntRange(0), default=0, show_default=True,
+              help="Emergency scenarios, each with a ScenarioDemand surge of two minerals.")
 @click.option("--seed", type=int, default=0, show_default=True)
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int) -> None:
+                     scenarios: int, conversions: int, emergencies: int, seed: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
+    chosen = replace(chosen, conversions=conversions, emergencies=emergencies)
     write_generated_workbook(output_path, chosen, seed)
     click.echo(f"wrote {output_path}: {chosen.describe()}, seed {seed}", err=True)
 
