@@ -39,6 +39,17 @@ def upgrade_book(fecr_price: float = 25, **conversion) -> dict:
     return book
 
 
+def toll_book(fecr_price: float, ban: float | None = None) -> dict:
+    """The hand case smelted by the toll processor CN (China); ``ban``: the probability of a ban of
+    China in period 2, when the output arrives."""
+    book = upgrade_book(fecr_price, supplier="CN")
+    book["Suppliers"].append({"supplier": "CN", "country": "China"})
+    if ban is not None:
+        book["Scenarios"] = [{"scenario": "ban", "probability": ban, "country": "China", "first_period": 2,
+                              "last_period": 2, "supply_loss": 1}]
+    return book
+
+
 def conversions_of(plan) -> dict[tuple[str, int], float]:
     return {(r.conversion, int(r.period)): float(r.input) for r in plan.conversions.itertuples()}
 
@@ -76,10 +87,7 @@ def test_a_toll_processors_output_is_lost_in_a_ban_of_its_country(tmp_path):
     """The smelter is the toll processor CN (China); a ban of China in period 2 (probability 0.2) loses
     its output. Upgrading now costs 120 + 0.2 x 100 x 5 = 220 (the ban's 5 t unmet) against buying 5 t of
     fecr at 25 from Canada, 125: the plan buys. Toll processing at home (no supplier): 120."""
-    book = upgrade_book(25, supplier="CN")
-    book["Suppliers"].append({"supplier": "CN", "country": "China"})
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.2, "country": "China", "first_period": 2,
-                          "last_period": 2, "supply_loss": 1}]
+    book = toll_book(25, ban=0.2)
     plan = solve(tmp_path, book)
     assert plan.objective == approx(125)
     assert conversions_of(plan) == {}
@@ -90,10 +98,7 @@ def test_the_lost_output_shows_in_the_scenarios_stock(tmp_path):
     100): upgrading costs 120 + 0.1 x 100 x 5 = 170 < buying 5 t of fecr, 300 (and hedging the ban with
     fecr at 60 a t saves only 0.1 x 100 = 10 a t): the plan upgrades, and in the ban the 5 t never
     arrive (converted_in 0, 5 t unmet) while base receives them."""
-    book = upgrade_book(60, supplier="CN")
-    book["Suppliers"].append({"supplier": "CN", "country": "China"})
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 2,
-                          "last_period": 2, "supply_loss": 1}]
+    book = toll_book(60, ban=0.1)
     plan = solve(tmp_path, book)
     assert plan.objective == approx(170)
     assert conversions_of(plan) == {("smelt", 1): approx(10)}
@@ -105,8 +110,7 @@ def test_the_lost_output_shows_in_the_scenarios_stock(tmp_path):
 def test_funding_rules_apply_by_the_toll_processors_country(tmp_path):
     """The only source excludes China: the Chinese toll processor's conversion cannot be paid, so fecr is
     bought at 25: 125 (at home the upgrade would cost 120)."""
-    book = upgrade_book(25, supplier="CN")
-    book["Suppliers"].append({"supplier": "CN", "country": "China"})
+    book = toll_book(25)
     book["Funding"][0]["excluded_countries"] = "China"
     plan = solve(tmp_path, book)
     assert plan.objective == approx(125)
@@ -200,11 +204,8 @@ def test_the_stress_test_simulates_the_plans_conversions(tmp_path):
     import numpy as np
 
     from optimizer.studies.stress import FixedOrder, exposure, read_plan_orders, simulate_costs
-    book = upgrade_book(60, supplier="CN")
-    book["Suppliers"].append({"supplier": "CN", "country": "China"})
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 2,
-                          "last_period": 2, "supply_loss": 1},
-                         {"scenario": "ore cut", "probability": 0.0, "country": "Canada", "first_period": 1,
+    book = toll_book(60, ban=0.1)
+    book["Scenarios"] += [{"scenario": "ore cut", "probability": 0.0, "country": "Canada", "first_period": 1,
                           "last_period": 1, "supply_loss": 0.5}]
     source = write_workbook(tmp_path / "toll.xlsx", book)
     result = run(source, output_path=tmp_path / "plan.xlsx", outputs_dir=tmp_path)
