@@ -235,3 +235,17 @@ def plan_data(tmp_path):
     from optimizer.pipeline import load
     data, _ = load(write_workbook(tmp_path / "data.xlsx", upgrade_book(25, max_per_period=6)))
     return data
+
+
+def test_why_short_names_the_conversion_capacity(tmp_path):
+    """No one sells fecr: only smelting delivers it, 6 t of ore a period (3 t of fecr) against 5 t of
+    demand: 2 t unmet. Why short re-solves fecr with its form ore and the conversion: lifting the
+    conversion's capacity removes the 2 t."""
+    book = upgrade_book(25, max_per_period=6)
+    book["Offers"].pop()  # no fecr offer
+    plan = solve(tmp_path, book)
+    assert stock_of(plan, 2, mineral="fecr", column="unmet_demand") == approx(2)
+    causes = {cause.limit: cause for cause in plan.analysis.causes if cause.mineral == "fecr"}
+    assert causes["conversion capacity"].shortfall == approx(2)
+    assert causes["conversion capacity"].removed == approx(2)
+    assert "smelt" in causes["conversion capacity"].what
