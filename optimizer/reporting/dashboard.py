@@ -165,14 +165,13 @@ def _upgraded(page: _Page, plan: Plan, data: PlanningData) -> None:
         return
     page.section("Upgraded (conversions)", "conversion", "input", "output", "cost")
     totals = plan.conversions.groupby("conversion")[["input", "output", "cost"]].sum()
-    for name, conversion in data.conversions.items():
+    for name in data.conversions:
         row = totals.loc[name] if name in totals.index else {"input": 0.0, "output": 0.0, "cost": 0.0}
-        units = (data.minerals[conversion.from_mineral].unit, data.minerals[conversion.to_mineral].unit)
-        page.add(f"{name}: {conversion.from_mineral} ({units[0]}) to {conversion.to_mineral} ({units[1]})",
-                 float(row["input"]), float(row["output"]), float(row["cost"]),
+        page.add(name, float(row["input"]), float(row["output"]), float(row["cost"]),
                  formats=(None, QUANTITY, QUANTITY, MONEY))
-    if plan.conversions.empty:
-        page.add("Nothing is upgraded: buying each form costs less than converting it.", font=NOTE_FONT)
+    for name, c in data.conversions.items():
+        page.add(f"{name}: {c.from_mineral} ({data.minerals[c.from_mineral].unit}) in, {c.to_mineral} "
+                 f"({data.minerals[c.to_mineral].unit}) out, over the horizon, before losses.", font=NOTE_FONT)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
