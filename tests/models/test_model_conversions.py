@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from modelcase import approx, order_map, run_case, sheets, solve, stock_of
-from workbooks import write_workbook
+from modelcase import approx, order_map, run_case, solve, stock_of
+from workbooks import upgrade_sheets, write_workbook
 
 from inputcheck import errors, only, read_and_validate
 from optimizer.checker import check_result_workbook
@@ -27,16 +27,9 @@ from optimizer.pipeline import run
 
 
 def upgrade_book(fecr_price: float = 25, **conversion) -> dict:
-    """The hand case of the module docstring; ``conversion`` changes the smelt row."""
-    book = sheets(2)
-    book["Minerals"] = [{"mineral": "ore", "unit": "t", "shortfall_penalty": 100},
-                        {"mineral": "fecr", "unit": "t", "shortfall_penalty": 100}]
-    book["Offers"] = [{"supplier": "S1", "mineral": "ore", "unit_price": 10},
-                      {"supplier": "S1", "mineral": "fecr", "unit_price": fecr_price}]
-    book["Demand"] = [{"mineral": "fecr", "period": 2, "quantity": 5}]
-    book["Conversions"] = [{"conversion": "smelt", "from_mineral": "ore", "to_mineral": "fecr", "yield": 0.5,
-                            "unit_cost": 2, "lead_time": 1, **conversion}]
-    return book
+    """The hand case of the module docstring (tests/workbooks.py upgrade_sheets); ``conversion`` changes
+    the smelt row."""
+    return upgrade_sheets(fecr_price, **conversion)
 
 
 def toll_book(fecr_price: float, ban: float | None = None) -> dict:

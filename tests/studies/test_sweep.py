@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from workbooks import base_sheets, write_workbook
+from workbooks import base_sheets, upgrade_sheets, write_workbook
 
 from optimizer.studies import execution
 from optimizer.studies import sweep as sweep_module
@@ -243,12 +243,9 @@ def test_an_unreachable_scheduler_is_an_error_not_a_traceback(budget_input, tmp_
 
 
 def test_conversion_capacity_trades_upgrading_against_buying_the_upgrade(tmp_path):
-    """The upgrade case of tests/models/test_model_conversions.py (fecr at 25, upgrading a t of fecr costs 24):
+    """The upgrade case (tests/workbooks.py upgrade_sheets, fecr at 25, upgrading a t of fecr costs 24):
     capacity 0, 6 and 10 t of ore cost 125, 122 (6 t converted, 2 t of fecr bought) and 120."""
-    import sys
-    sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
-    from test_model_conversions import upgrade_book
-    source = write_workbook(tmp_path / "upgrade.xlsx", upgrade_book(25))
+    source = write_workbook(tmp_path / "upgrade.xlsx", upgrade_sheets(25))
     output = tmp_path / "upgrade_sweep.xlsx"
     result = invoke("sweep", source, "--conversion-capacity", "smelt=0,6,10", "--workers", 0, "--output", output)
     assert result.exit_code == 0, result.output
