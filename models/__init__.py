@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.conversions import add_conversions
 from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
@@ -45,6 +46,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     model.facts = model_facts(data, elastic, previous_orders)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_sales(model, data)  # stock sold, the same in every scenario, and its revenue (optional)
+    add_conversions(model, data)  # upgrading one form into another (optional)
     add_inventory(model, data)  # stock balance per scenario, targets, storage
     add_release_revenue(model, data)  # what participants pay for the demand served (optional)
     add_funding(model, data)  # who pays each order, amounts and budgets

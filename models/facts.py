@@ -64,8 +64,12 @@ def model_facts(data: PlanningData, elastic: bool = False,
 
 def delivering_countries(data: PlanningData, order_slots) -> dict[str, set[str]]:
     """mineral -> the countries that can deliver it: the origins (Origins, else the supplier's country)
-    of the suppliers of its order slots and of its pipeline."""
+    of the suppliers of its order slots, of its pipeline and of the toll processors converting into it."""
     countries: dict[str, set[str]] = {}
     for supplier, mineral, _ in (*order_slots, *data.pipeline):
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
+    for conversion in data.conversions.values():  # a toll processor delivers its to_mineral
+        if conversion.supplier is not None:
+            countries.setdefault(conversion.to_mineral, set()).update(
+                data.origin_shares(conversion.supplier, conversion.to_mineral))
     return countries

@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from models.conversions import conversion_payments
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
@@ -36,10 +37,18 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         by_source[index[0]].append(index)
         by_source_period[index[0], index[3]].append(index)
 
+    conversions = conversion_payments(model)  # (source, period, money): paid like orders
+    paid_otherwise: dict[str, list] = defaultdict(list)
+    paid_otherwise_in: dict[tuple[str, int], list] = defaultdict(list)
+    for source, period, spend in conversions:
+        paid_otherwise[source].append(spend)
+        paid_otherwise_in[source, period].append(spend)
+
     model.FUNDING_SLOTS = pyo.Set(dimen=4, initialize=funding_slots, ordered=True)
     model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
     model.BUDGET_INDEX = pyo.Set(dimen=2, ordered=True, initialize=[
-        (f, t) for f, source in data.funding.items() for t in sorted(source.budgets) if (f, t) in by_source_period])
+        (f, t) for f, source in data.funding.items() for t in sorted(source.budgets)
+        if (f, t) in by_source_period or (f, t) in paid_otherwise_in])
     model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
 
     unfunded = add_slack(model, "con_order_funded", model.ORDER_SLOTS)
@@ -53,16 +62,18 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return paid + slack_of(unfunded, order) == m.OrderTotal[order]
 
     def con_source_amount(m, source):
-        """A source pays at most its amount: sum over o,t of v[f,o,t] <= amount[f]."""
+        """A source pays at most its amount: sum over o,t of v[f,o,t] (+ its conversions') <= amount[f]."""
         spent = by_source.get(source)
-        if not spent:
+        if not spent and not paid_otherwise.get(source):
             return pyo.Constraint.Skip
         amount = data.funding[source].amount / m.facts.money_unit
-        return sum(m.Spend[index] for index in spent) <= amount + slack_of(over_amount, source)
+        return (sum(m.Spend[index] for index in spent or ()) + sum(paid_otherwise.get(source, ()))
+                <= amount + slack_of(over_amount, source))
 
     def con_period_budget(m, source, period):
-        """A source pays at most its budget in a period: sum over o of v[f,o,t] <= Budgets[f,t]."""
-        spent = sum(m.Spend[index] for index in by_source_period[source, period])
+        """A source pays at most its budget in a period: sum over o of v[f,o,t] (+ its conversions') <= Budgets[f,t]."""
+        spent = sum(m.Spend[index] for index in by_source_period.get((source, period), ()))
+        spent += sum(paid_otherwise_in.get((source, period), ()))
         budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))
 
@@ -71,4 +82,5 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.con_period_budget = pyo.Constraint(model.BUDGET_INDEX, rule=con_period_budget)
     model.facts.cost_terms["financing_cost"] = sum(
         data.funding[f].cost_rate * model.Spend[f, s, m, t] for f, s, m, t in funding_slots
-        if data.funding[f].cost_rate > 0)
+        if data.funding[f].cost_rate > 0) + sum(
+        data.funding[f].cost_rate * spend for f, _, spend in conversions if data.funding[f].cost_rate > 0)

@@ -1,7 +1,7 @@
 """Objective: the sum of the cost terms the concerns registered (model.md, Objective).
 
     objective = purchase_cost + order_cost + onboarding_cost + financing_cost
-                + risk_cost + holding_cost + penalty_cost
+                + risk_cost + holding_cost + penalty_cost + conversion_cost (models/conversions.py)
 
 The elastic model minimises the total slack instead: the smallest violation of
 the hard limits, which names the limits that cannot be met.

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from models.decay import needed_ahead
+from models.conversions import conversion_use, most_converted_out
 from optimizer.contract.data import Offer, PlanningData, Slot
 
 
@@ -78,7 +79,8 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
           - order_cost) / (price x (1 - largest discount));
         - storage in the base scenario, where nothing is lost:
           max_stock / kept + demand and sale caps in the arrival period (stock after arrival and decay,
-          kept x (stock before - demand - sold), is at most max_stock; kept = 1 - loss_rate, no limit when 0);
+          kept x (stock before - demand - sold), is at most max_stock; kept = 1 - loss_rate, no limit when 0)
+          + the most conversions can take of the mineral then (none when one of them is unlimited);
         - the market cap, max_market_share x world_supply, where the mineral gives a world_supply
           (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
@@ -159,10 +161,11 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
             if offer.max_per_period is not None:
                 bound = min(bound, offer.max_per_period)
             kept = data.minerals[mineral].kept
-            if max_stock is not None and kept > 0:
+            converted_out = most_converted_out(data, mineral)  # taken at the arrival, before it is held
+            if max_stock is not None and kept > 0 and converted_out is not None:
                 arrival = period + offer.lead_time
                 bound = min(bound, max_stock / kept + data.demand.get((mineral, arrival), 0.0)
-                            + data.sale_cap(mineral, arrival))
+                            + data.sale_cap(mineral, arrival) + converted_out)
             if market_cap is not None:
                 bound = min(bound, market_cap)
             limits[supplier, mineral, period] = bound
@@ -177,9 +180,10 @@ def order_need(data: PlanningData, slot: Slot) -> float:
 class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
-    (demand and sale caps from the arrival a on + the largest target from a on) / (1 - loss), each
-    grossed up for decay (models/decay.py needed_ahead: a unit held from a to t keeps
-    kept^(t - a + 1) of itself), with the
+    (demand and sale caps from the arrival a on + the largest target from a on) / (1 - loss), demand in
+    each period the largest of any scenario (ScenarioDemand, else Demand) plus what conversions out of the
+    mineral can use from a on (models/conversions.py conversion_use), each grossed up for decay
+    (models/decay.py needed_ahead: a unit held from a to t keeps kept^(t - a + 1) of itself), with the
     largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
     least min_order and the largest discount threshold. Sums from each period on are
@@ -192,7 +196,7 @@ class OrderNeeds:
         self.target_from: dict[tuple[str, int], float] = {}
         uses: dict[str, dict[int, float]] = defaultdict(dict)
         targets: dict[str, dict[int, float]] = defaultdict(dict)
-        for (mineral, t), quantity in data.demand.items():
+        for (mineral, t), quantity in data.peak_demand.items():  # the most any scenario draws
             uses[mineral][t] = quantity
         for sale in data.sales:  # a sale uses stock like demand, up to its max_per_period
             for t in sale.periods:
@@ -204,6 +208,11 @@ class OrderNeeds:
             for t in data.periods:
                 self.demand_from[mineral, t] = use_from[t]
                 self.target_from[mineral, t] = target_from[t]
+        if data.conversions:  # what conversions out of a mineral can use counts as its demand
+            need = {key: self.demand_from[key] + self.target_from[key] for key in self.demand_from}
+            for (mineral, t), used in conversion_use(data, need).items():
+                kept = data.minerals[mineral].kept  # input held from t to T decays: a valid (loose) gross-up
+                self.demand_from[mineral, t] += used / kept ** (data.settings.num_periods - t) if 0 < kept < 1 else used
         self.kept: dict[tuple[str, str, int], float] = {}
 
     def of(self, slot: Slot) -> float:

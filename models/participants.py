@@ -5,7 +5,9 @@ Symbols
                    over demand[m,t] (a shortfall falls on every row of the period in proportion)
     u[k,m,t]       unmet demand (models/inventory.py)
 
-    release_revenue = - sum over k of pi[k] * sum over m,t of price[m,t] * (demand[m,t] - u[k,m,t])
+    release_revenue = - sum over k of pi[k] * sum over m,t of price[k,m,t] * (demand[m,t] - u[k,m,t])
+    price[k,m,t]   price[m,t], or 0 where a ScenarioDemand row of k replaces the Demand rows (and their
+                   unit_price) of m in t (PlanningData.release_price_in)
 
 a negative cost term: an expected value over the scenarios. It is not re-spent in
 the plan (that would need funding per scenario); Demand.source names who is repaid,
@@ -27,5 +29,6 @@ def add_release_revenue(model: pyo.ConcreteModel, data: PlanningData) -> None:
     unit = model.facts.money_unit
     probability = model.facts.probability
     model.facts.cost_terms["release_revenue"] = -sum(
-        probability[k, m] * data.release_price(m, t) / unit * (data.demand[m, t] - model.Unmet[k, m, t])
-        for k, m, t in model.UNMET_INDEX if (m, t) in data.demand_revenue and probability[k, m] > 0)
+        probability[k, m] * data.release_price_in(k, m, t) / unit * (data.demand[m, t] - model.Unmet[k, m, t])
+        for k, m, t in model.UNMET_INDEX
+        if (m, t) in data.demand_revenue and probability[k, m] > 0 and data.release_price_in(k, m, t) > 0)

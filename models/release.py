@@ -8,7 +8,7 @@ Symbols
 Under ``Settings.release_rule: serve_first`` (the default), in every scenario
 ``u[k,m,t] > 0`` only when ``I[k,m,t] = 0``:
 
-    u[k,m,t] <= demand[m,t] * w[k,m,t]          (con_release_unmet)
+    u[k,m,t] <= demand[k,m,t] * w[k,m,t]        (con_release_unmet; demand[k,m,t]: ScenarioDemand, else Demand)
     I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])       (con_release_stock)
 
 Given the orders, stock and unmet demand then follow by simulation
@@ -35,6 +35,7 @@ from pyomo.common.collections import ComponentMap
 
 from models.decay import after_decay
 from models.sales import add_release_before_sales, solved_sales
+from models.conversions import conversion_flow, most_arriving, solved_conversions, stock_bounds
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -47,8 +48,9 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
     cap = stock_cap(model, data)
 
     def con_release_unmet(m, scenario, mineral, period):
-        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[m,t] * w[k,m,t]."""
-        return m.Unmet[scenario, mineral, period] <= data.demand[mineral, period] * m.Release[scenario, mineral, period]
+        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[k,m,t] * w[k,m,t]."""
+        return (m.Unmet[scenario, mineral, period]
+                <= data.demand_of(scenario, mineral, period) * m.Release[scenario, mineral, period])
 
     def con_release_stock(m, scenario, mineral, period):
         """Where w = 1 no stock is left: I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])."""
@@ -103,20 +105,10 @@ def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, i
     """cap[m,t]: max_stock when given, else everything that could have arrived by t.
 
     initial_stock + pipeline arriving by t + the order slots' upper bounds (``model.facts.order_upper``)
-    arriving by t: no plan holds more, since no loss adds to an arrival.
+    arriving by t + the most conversions can deliver by t (models/conversions.py stock_bounds): no plan
+    holds more, since no loss adds to an arrival.
     """
-    arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
-    for (supplier, mineral, period), upper in model.facts.order_upper.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period] += quantity
-    cap = {}
-    for mineral, spec in data.minerals.items():
-        total = spec.initial_stock
-        for period in data.periods:
-            total += arriving[mineral, period]
-            cap[mineral, period] = total if spec.max_stock is None else min(total, spec.max_stock)
-    return cap
+    return stock_bounds(data, most_arriving(model, data))[0]
 
 
 def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Callable[[Scenario, str, int], float]:
@@ -132,12 +124,16 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float]) -> Call
 
 
 def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
-                      sold: dict[tuple[str, int], float] | None = None) -> dict[StockKey, tuple[float, float]]:
+                      sold: dict[tuple[str, int], float] | None = None,
+                      converted: dict | None = None) -> dict[StockKey, tuple[float, float]]:
     """(stock, unmet demand) of every stock variable when ``orders`` and the pipeline arrive, demand
     is served whenever stock allows and ``sold`` ((mineral, period) -> quantity; default the model's
     own Sold values, models/sales.py) leaves what is left:
     I[t] = kept x max(0, max(0, available) - sold[t]), u[t] = max(0, -available)
-    with available = I[t-1] + arrivals[t] - demand[t] and kept = 1 - loss_rate (models/decay.py)."""
+    with available = I[t-1] + arrivals[t] + conversion_flow[t] - demand[t] and kept = 1 - loss_rate
+    (models/decay.py); ``converted``: q[c,t] (models/conversions.py; none by default), whose input is
+    taken at the start of the period, before demand is served."""
+    converted = converted or {}
     arrived = arrivals_after_losses(data, orders)
     sold = solved_sales(model) if sold is None else sold
     scenarios = {k.name: k for k in data.all_scenarios}
@@ -146,7 +142,9 @@ def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict
     for scenario, mineral, period in model.STOCK_INDEX:  # ordered by period within (scenario, mineral)
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
-        available = previous + arrivals - data.demand.get((mineral, period), 0.0)
+        available = previous + arrivals - data.demand_of(scenario, mineral, period)
+        if converted:
+            available += conversion_flow(data, scenarios[scenario], mineral, period, converted)
         held = after_decay(data, mineral, max(0.0, max(0.0, available) - sold.get((mineral, period), 0.0)))
         stock[scenario, mineral] = held
         result[scenario, mineral, period] = (held, max(0.0, -available))
@@ -182,15 +180,17 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """
     if not serves_first(model, data):
         return
-    for var, value in stock_values(model, data, serve_first_stock(model, data, solved_orders(model))).items():
+    simulated = serve_first_stock(model, data, solved_orders(model), converted=solved_conversions(model))
+    for var, value in stock_values(model, data, simulated).items():
         var.set_value(value, skip_validation=True)
 
 
 def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
-                    sold: dict[tuple[str, int], float] | None = None) -> dict[StockKey, float]:
-    """w in the serve-first simulation of ``orders`` and ``sold`` ((mineral, period) -> quantity; default the
-    model's own Sold values): 1 where demand goes unmet (none without the rule)."""
+                    sold: dict[tuple[str, int], float] | None = None,
+                    converted: dict | None = None) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders``, ``sold`` ((mineral, period) -> quantity; default the
+    model's own Sold values) and conversions ``converted``: 1 where demand goes unmet (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders, sold)
+    simulated = serve_first_stock(model, data, orders, sold, converted)
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

@@ -12,10 +12,14 @@ from dataclasses import replace
 import pandas as pd
 import pyomo.environ as pyo
 
+from models.conversions import converted_in_and_out, solved_conversions
 from models.release import apply_serve_first, arrivals_after_losses
 from models.sales import sales_made, solved_sales
 from optimizer.contract.data import PlanningData
-from optimizer.contract.results import COST_TERMS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+from optimizer.contract.results import (
+    CONVERSION_COLUMNS, CONVERSION_FUNDING_COLUMNS, CONVERSION_STOCK_COLUMNS, COST_TERMS, FUNDING_COLUMNS,
+    ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
+)
 
 _ZERO = 1e-9
 MONEY_SLACKS = {"con_order_funded", "con_source_amount", "con_period_budget", "con_source_funds"}
@@ -44,7 +48,8 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
-                sales=sales)
+                sales=sales, conversions=conversion_frame(model, data),
+                conversion_funding=conversion_funding_frame(model))
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -103,6 +108,7 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
     the stock lost to decay (what the period would otherwise end with, less the stock)."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
     arrived = arrivals_after_losses(data, orders)
+    converted = solved_conversions(model)
     scenarios = {k.name: k for k in data.all_scenarios}
     sold = solved_sales(model)
     rows = []
@@ -112,10 +118,11 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
         arrivals = arrived(scenarios[scenario], mineral, period)
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
         unmet = _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0
-        demand = data.demand.get((mineral, period), 0.0)
+        demand = data.demand_of(scenario, mineral, period)
         sold_now = _clean(sold.get((mineral, period), 0.0))
-        held = (previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals - demand + unmet
-                - sold_now)
+        flows = converted_in_and_out(data, scenarios[scenario], mineral, period, converted)  # {} without conversions
+        held = (previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals
+                + flows.get("converted_in", 0.0) - flows.get("converted_out", 0.0) - demand + unmet - sold_now)
         previous[scenario, mineral] = stock
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
@@ -126,8 +133,34 @@ def _stock(model, data: PlanningData) -> pd.DataFrame:
             "demand": demand, "unmet_demand": unmet, "stock": stock, "target": target, "shortfall": shortfall,
             "sold": sold_now,
             "lost": max(0.0, _clean(held - stock)) if data.minerals[mineral].loss_rate > 0 else 0.0,
+            **flows,
         })
-    return pd.DataFrame(rows, columns=STOCK_COLUMNS)
+    return pd.DataFrame(rows, columns=STOCK_COLUMNS + (CONVERSION_STOCK_COLUMNS if data.conversions else []))
+
+
+def conversion_frame(model, data: PlanningData) -> pd.DataFrame:
+    """One row per conversion started: input, output (yield x input, before any loss), cost."""
+    rows = []
+    for (name, period), quantity in solved_conversions(model).items():
+        quantity = _clean(quantity)
+        if quantity <= 1e-9:
+            continue
+        c = data.conversions[name]
+        rows.append({"conversion": name, "from_mineral": c.from_mineral, "to_mineral": c.to_mineral,
+                     "supplier": c.supplier or "", "period": period, "arrival_period": period + c.lead_time,
+                     "input": quantity, "yield": c.yield_, "output": c.yield_ * quantity,
+                     "unit_cost": c.unit_cost, "cost": c.unit_cost * quantity})
+    return pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
+
+
+def conversion_funding_frame(model) -> pd.DataFrame:
+    """Who pays each conversion: one row per source and conversion started."""
+    if model.component("ConversionSpend") is None:
+        return pd.DataFrame(columns=CONVERSION_FUNDING_COLUMNS)
+    rows = [{"source": f, "conversion": c, "period": t, "amount": amount}
+            for f, c, t in model.CONVERSION_FUNDING
+            if (amount := _clean(pyo.value(model.ConversionSpend[f, c, t]) * model.facts.money_unit)) > 1e-6]
+    return pd.DataFrame(rows, columns=CONVERSION_FUNDING_COLUMNS)
 
 
 def _every_stock_row(model, data: PlanningData):

@@ -30,6 +30,7 @@ from collections import defaultdict
 import pandas as pd
 import pyomo.environ as pyo
 
+from models.conversions import conversion_payments
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import SALES_COLUMNS
@@ -69,6 +70,8 @@ def add_sales_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     spent: dict[tuple[str, int], list] = defaultdict(list)  # (source, period) -> v
     for index in model.FUNDING_SLOTS:
         spent[index[0], index[3]].append(model.Spend[index])
+    for source, period, spend in conversion_payments(model):  # paid like orders (models/conversions.py)
+        spent[source, period].append(spend)
     received: dict[tuple[str, int], list] = defaultdict(list)  # (source, period) -> revenue
     for i, mineral, period in model.SALE_SLOTS:
         received[sales[i].source, period].append(sales[i].unit_price / unit * model.Sold[i, mineral, period])
@@ -79,7 +82,8 @@ def add_sales_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     def con_source_funds(m, source, period):
         """What a source has left is at most what it had, plus the revenue of the period before, less what it pays:
-        L[f,t] <= L[f,t-1] + sum over sales i into f of price[i] * Sold[i,m,t-1] - sum over o of v[f,o,t],
+        L[f,t] <= L[f,t-1] + sum over sales i into f of price[i] * Sold[i,m,t-1] - sum over o of v[f,o,t]
+        - sum over c of its payments for conversions started in t (models/conversions.py),
         L[f,0] = amount[f], L >= 0; so money spent up to any t is at most amount + revenue received before t.
         One row per period, each v and Sold in one row (cumulative sums would repeat them in every later row);
         an inequality, so the block start's share of a period's row is not an exact amount of spending."""

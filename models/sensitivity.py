@@ -9,6 +9,8 @@ limits bind). With slope(row) = d objective / d (the limit in that row):
     d cost / d amount[f]               = slope(con_source_amount[f])                    (per currency unit)
     d cost / d Budgets[f,t]            = slope(con_period_budget[f,t])                  (per currency unit)
     d cost / d max_per_period[o] at t  = slope(con_capacity[o,t]) * money_unit          (per unit of the mineral)
+    d cost / d max_per_period[c] at t  = slope(con_conversion_capacity[c,t]) * money_unit (per unit of input;
+                                         models/conversions.py restate_conversion_capacity)
     d cost / d market cap[m] at t      = slope(con_market_share[m,t]) * money_unit      (per unit of the mineral;
                                          the cap is max_market_share x world_supply, models/market.py)
     d cost / d min_stock[m,t]          = sum over k of slope(con_target[k,m,t]) * money_unit   (per unit)
@@ -40,6 +42,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
+from models.conversions import conversion_capacity_rows, planned_conversions, restate_conversion_capacity
 from models.release import release_pattern
 from models.sales import sold_in_table
 from optimizer.contract.data import PlanningData
@@ -55,14 +58,15 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
 
 
 def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
-                 sales: pd.DataFrame | None = None) -> None:
+                 sales: pd.DataFrame | None = None, conversions: pd.DataFrame | None = None) -> None:
     """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
     continuous (an LP).
 
     An order slot absent from ``orders`` is not placed (y = 0); a placed order
     sits in the segment whose discount the plan shows; a supplier is
     onboarded when some order is placed with it; demand may go unmet (w = 1)
-    where the plan's serve-first stock (its orders and ``sales``, the Sales table) leaves it unmet.
+    where the plan's serve-first stock (its orders, ``sales``, the Sales table, and ``conversions``, the
+    plan's Conversions table) leaves it unmet.
     """
     placed = placed_orders(orders)
     for slot in model.ORDER_SLOTS:
@@ -76,7 +80,8 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     for supplier in model.SUPPLIERS_USED:
         _fix(model.UsesSupplier[supplier], 1.0 if supplier in used else 0.0)
     orders_placed = {slot: q for slot, (q, _) in placed.items()}
-    for index, value in release_pattern(model, data, orders_placed, sold_in_table(sales)).items():
+    converted = planned_conversions(conversions)
+    for index, value in release_pattern(model, data, orders_placed, sold_in_table(sales), converted).items():
         _fix(model.Release[index], value)
 
 
@@ -117,10 +122,12 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
 
 def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
-                      sales: pd.DataFrame | None = None) -> pyo.ConcreteModel:
+                      sales: pd.DataFrame | None = None,
+                      conversions: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
-    fix_binaries(model, data, orders, sales)
+    fix_binaries(model, data, orders, sales, conversions)
     restate_capacity(model, data)
+    restate_conversion_capacity(model, data)
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model
 
@@ -144,6 +151,9 @@ def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Margina
         row = model.con_capacity[slot]
         capacity = data.offers[slot[:2]].max_per_period
         marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row)))
+    for slot, row in conversion_capacity_rows(model):
+        capacity = data.conversions[slot[0]].max_per_period
+        marginals.append(Marginal("conversion", slot, _slope(model, row, capacity) * unit, _slack(row)))
     for mineral, period in model.MARKET_INDEX:
         row = model.con_market_share[mineral, period]
         marginals.append(Marginal("market", (mineral, period), _slope(model, row, data.market_cap(mineral)) * unit,

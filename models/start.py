@@ -21,6 +21,7 @@ from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
+from models.conversions import conversion_variables
 from models.release import serve_first_stock, stock_values
 from models.sales import start_funds_left
 from optimizer.contract.data import PlanningData, Slot
@@ -90,6 +91,8 @@ def _decisions(model, data: PlanningData, orders: dict[Slot, float]) -> Start:
     used = {s for s, _, _ in orders}
     for supplier in model.SUPPLIERS_USED:
         start[model.UsesSupplier[supplier]] = 1.0 if supplier in used else 0.0
+    for var in conversion_variables(model):  # a start from orders alone converts nothing
+        start[var] = 0.0
     return start
 
 

@@ -19,21 +19,26 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
 from optimizer.contract.results import (
-    COST_TERMS, FEASIBLE, OPTIMAL, OPTIONAL_COST_TERMS, OPTIONAL_RESULT_COLUMNS, OPTIONAL_RESULT_SHEETS,
-    RESULT_SHEETS, SUMMARY_KEYS,
+    CONVERSION_COLUMNS, CONVERSION_FUNDING_COLUMNS, CONVERSION_STOCK_COLUMNS, COST_TERMS, FEASIBLE, OPTIMAL,
+    OPTIONAL_COST_TERMS, OPTIONAL_RESULT_COLUMNS, OPTIONAL_RESULT_SHEETS, OPTIONAL_TERMS, RESULT_SHEETS,
+    SUMMARY_KEYS,
 )
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
 OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in OPTIONAL_RESULT_SHEETS.items()}
+# With a Conversions input sheet (issue 14, point 2): two more sheets, and the Stock sheet's flows read apart.
+CONVERSION_SHEETS = {"conversions": ("Conversions", tuple(CONVERSION_COLUMNS)),
+                     "conversion funding": ("Conversion funding", tuple(CONVERSION_FUNDING_COLUMNS)),
+                     "stock": ("Stock", ("scenario", "mineral", "period", *CONVERSION_STOCK_COLUMNS))}
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
@@ -137,6 +142,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     sheets, problems = read_contract_sheets(Path(path))
     if problems:
         return problems
+    converted, problems = read_conversions(Path(path), data, tol) if data.conversions else (Conversions(), [])
     summary = _parse_summary(sheets["summary"], problems)
     orders = _parse_rows(sheets["orders"], "Orders", OrderRow, problems)
     funding = _parse_rows(sheets["funding"], "Funding", FundingRow, problems)
@@ -145,12 +151,12 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_sales(sales, data, tol)
-    problems += check_funding(funding, orders, data, tol, sales)
-    problems += check_stock(stock, orders, data, tol, sold_by_period(sales, data))
+    problems += check_funding(funding, orders, data, tol, sales, converted.payments)
+    problems += check_stock(stock, orders, data, tol, sold_by_period(sales, data), converted)
     problems += check_release(stock, data, tol)
     problems += check_mix(orders, data, tol)
     problems += check_market(orders, data, tol)
-    problems += check_summary(summary, orders, funding, stock, data, tol, sales)
+    problems += check_summary(summary, orders, funding, stock, data, tol, sales, converted)
     return problems
 
 
@@ -165,23 +171,25 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
-    """The contract sheets' rows by normalised sheet name, and any structural problems."""
+def read_contract_sheets(path: Path, wanted: dict | None = None) -> tuple[dict[str, list[Cell]], list[str]]:
+    """The contract sheets' rows by normalised sheet name, and any structural problems (``wanted``:
+    other sheets and columns than the contract's)."""
+    wanted = {**SHEETS, **OPTIONAL_SHEETS} if wanted is None else wanted
     try:
         # calamine reads cell values fast and opens only the sheets asked for
         workbook = CalamineWorkbook.from_path(str(path))
         names = {_normalise(name): name for name in workbook.sheet_names}
         grids = {key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)
-                 for key in (*SHEETS, *OPTIONAL_SHEETS) if key in names}
+                 for key in wanted if key in names}
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
         return {}, [f"cannot open result workbook {path}: {exc}"]
-    return _contract_rows(grids)
+    return _contract_rows(grids, wanted)
 
 
-def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
+def _contract_rows(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
-    for key, (title, columns) in {**SHEETS, **OPTIONAL_SHEETS}.items():
+    for key, (title, columns) in wanted.items():
         if key not in grids:
             if key in SHEETS:
                 problems.append(f"sheet {title} is missing")
@@ -387,10 +395,12 @@ def _why_source_cannot_pay(data: PlanningData, r: FundingRow) -> str | None:
 
 
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
-                  tol: Tolerance, sales: list[SaleRow] = ()) -> list[str]:
-    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets;
-    a source that receives sale revenue spends, up to any period, at most its amount plus the revenue
-    received before that period."""
+                  tol: Tolerance, sales: list[SaleRow] = (),
+                  other_payments: list[tuple[str, int, float]] = ()) -> list[str]:
+    """Constraint 8: each order is paid in full, by sources allowed to pay it, within amounts and budgets
+    (which ``other_payments``, (source, period, amount) of conversions, count against too); a source that
+    receives sale revenue spends, up to any period, at most its amount plus the revenue received before
+    that period."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -417,6 +427,9 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         paid[r.slot] += r.amount
         by_source[r.source] += r.amount
         by_source_period[(r.source, r.period)] += r.amount
+    for source, period, amount in other_payments:
+        by_source[source] += amount
+        by_source_period[source, period] += amount
     for (s, m, t), cost in sorted(costs.items()):
         if not tol.close(paid[(s, m, t)], cost):
             problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
@@ -523,9 +536,12 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, ordered: d
 
 
 def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: PlanningData,
-                tol: Tolerance, sold: dict[tuple[str, int], float] | None = None) -> list[str]:
+                tol: Tolerance, sold: dict[tuple[str, int], float] | None = None,
+                converted: "Conversions | None" = None) -> list[str]:
     """Constraints 5 and 6 for every scenario, mineral and period: one row each, balanced (decay included:
-    stock = (1 - loss_rate) x what the period would otherwise end with, the rest is lost) and in bounds."""
+    stock = (1 - loss_rate) x what the period would otherwise end with, the rest is lost) and in bounds
+    (with conversions, their input and kept output recomputed from the Conversions sheet)."""
+    converted = converted or Conversions()
     problems: list[str] = []
     ordered = _ordered(orders, data)
     for scenario in data.all_scenarios:
@@ -538,18 +554,21 @@ def check_stock(stock: dict[StockKey, StockRow], orders: list[OrderRow], data: P
                     previous = None
                     continue
                 arrivals = _expected_arrivals(scenario, m, t, ordered, data)
-                problems += _check_stock_row(r, previous, arrivals, data, tol, (sold or {}).get((m, t), 0.0))
+                converted_in, converted_out = converted.flows(data, scenario, m, t)
+                problems += converted.check_stock_columns(r, converted_in, converted_out, tol)
+                problems += _check_stock_row(r, previous, arrivals, data, tol, (sold or {}).get((m, t), 0.0),
+                                             converted_in - converted_out)
                 previous = r.stock
     return problems
 
 
 def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data: PlanningData,
-                     tol: Tolerance, sold: float = 0.0) -> list[str]:
-    """One Stock row against the recomputed arrivals, the Sales sheet's sales, the data's demand, target
-    and storage."""
+                     tol: Tolerance, sold: float = 0.0, converted: float = 0.0) -> list[str]:
+    """One Stock row against the recomputed arrivals (and net conversion flow), the Sales sheet's sales,
+    the data's demand, target and storage."""
     where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
     mineral = data.minerals[r.mineral]
-    demand = data.demand.get((r.mineral, r.period), 0.0)
+    demand = data.demand_of(r.scenario, r.mineral, r.period)  # ScenarioDemand, else Demand
     target = data.targets.get((r.mineral, r.period), 0.0)
     problems = []
     if not tol.close(r.arrivals, arrivals):
@@ -561,13 +580,14 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
     if not tol.close(r.sold, sold):
         problems.append(f"{where}: sold {_fmt(r.sold)} != the Sales sheet's {_fmt(sold)}")
     if previous is not None:
-        held = previous + arrivals - demand + r.unmet_demand - sold
+        held = previous + arrivals + converted - demand + r.unmet_demand - sold
         expected = mineral.kept * held
-        scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand), sold)
+        scale = max(abs(previous), arrivals, abs(converted), demand, abs(r.unmet_demand), sold)
+        flow = f" + converted in - out {_fmt(converted)}" if converted else ""
         if not tol.close(r.stock, expected, scale):
             decay = f" x (1 - loss_rate {_fmt(mineral.loss_rate)})" if mineral.loss_rate else ""
             problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != (previous {_fmt(previous)} "
-                            f"+ arrivals {_fmt(arrivals)} - demand {_fmt(demand)} + unmet_demand "
+                            f"+ arrivals {_fmt(arrivals)}{flow} - demand {_fmt(demand)} + unmet_demand "
                             f"{_fmt(r.unmet_demand)} - sold {_fmt(sold)}){decay} = {_fmt(expected)}")
         if not tol.close(r.lost, held - expected, scale):
             problems.append(f"{where}: lost {_fmt(r.lost)} != loss_rate {_fmt(mineral.loss_rate)} x "
@@ -641,11 +661,17 @@ def check_market(orders: list[OrderRow], data: PlanningData, tol: Tolerance) -> 
 
 
 def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: dict[StockKey, StockRow],
-                    data: PlanningData, sales: list[SaleRow] = ()) -> dict[str, tuple[float, float]]:
+                    data: PlanningData, sales: list[SaleRow] = (),
+                    converted: "Conversions | None" = None) -> dict[str, tuple[float, float]]:
     """The cost terms of the objective, each as (value, sum of the terms' magnitudes); sales_revenue is
     minus the revenue of the Sales rows at the input's prices; release_revenue minus the expected payment
-    for the demand served, price[m,t] = sum of the priced Demand rows' quantity x unit_price / demand."""
+    for the demand served, price[m,t] = sum of the priced Demand rows' quantity x unit_price / demand;
+    conversion_cost the Conversions sheet's input x unit_cost."""
+    converted = converted or Conversions()
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
+    terms["conversion_cost"] = [data.conversions[c].unit_cost * q for (c, _), q in converted.input.items()]
+    terms["financing_cost"] = [data.funding[f].cost_rate * amount for f, _, amount in converted.payments
+                               if f in data.funding]
     known = _known_orders(orders, data)
     for r in known:
         spend = r.quantity * r.unit_price
@@ -653,14 +679,16 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
         terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
     terms["onboarding_cost"] = [data.suppliers[s].onboarding_cost for s in {r.supplier for r in known}]
-    terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount for r in funding if r.source in data.funding]
+    terms["financing_cost"] += [data.funding[r.source].cost_rate * r.amount for r in funding
+                                if r.source in data.funding]
     probability = {k.name: k.probability for k in data.all_scenarios}
     for r in stock.values():
         mineral = data.minerals[r.mineral]
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
-        terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
+        penalty = data.shortfall_penalty_of(r.scenario, r.mineral, r.period)
+        terms["penalty_cost"].append(probability[r.scenario] * (penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
-        price = data.release_price(r.mineral, r.period)
+        price = data.release_price_in(r.scenario, r.mineral, r.period)  # none where ScenarioDemand replaces
         if price:
             demand = data.demand.get((r.mineral, r.period), 0.0)
             terms["release_revenue"].append(-probability[r.scenario] * price * (demand - r.unmet_demand))
@@ -670,9 +698,10 @@ def recompute_costs(orders: list[OrderRow], funding: list[FundingRow], stock: di
 
 def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: list[FundingRow],
                   stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance,
-                  sales: list[SaleRow] = ()) -> list[str]:
+                  sales: list[SaleRow] = (), converted: "Conversions | None" = None) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation, and they add up."""
-    problems = [f"Summary: key {key} is missing" for key in SUMMARY_KEYS if key not in summary]
+    required = [*SUMMARY_KEYS, *(["conversion_cost"] if data.conversions else [])]
+    problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
         problems.append(f"Summary: status {status!r} is not a plan's ({' or '.join(PLAN_STATUSES)})")
@@ -687,12 +716,142 @@ def check_summary(summary: dict[str, object], orders: list[OrderRow], funding: l
                 reported[key] = _convert(summary[key], float)  # type: ignore[assignment]
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
-    for key, (expected, scale) in recompute_costs(orders, funding, stock, data, sales).items():
+    for key, (expected, scale) in recompute_costs(orders, funding, stock, data, sales, converted).items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
-    if "objective" in reported and all(key in reported for key in COST_TERMS):
-        total = math.fsum(reported[key] for key in COST_TERMS)
-        scale = math.fsum(abs(reported[key]) for key in COST_TERMS)
+    if "objective" in reported and all(key in reported or key in OPTIONAL_TERMS for key in COST_TERMS):
+        total = math.fsum(reported.get(key, 0.0) for key in COST_TERMS)
+        scale = math.fsum(abs(reported.get(key, 0.0)) for key in COST_TERMS)
         if not tol.close(reported["objective"], total, scale):
             problems.append(f"Summary: objective {_fmt(reported['objective'])} != sum of the cost keys {_fmt(total)}")
+    return problems
+
+
+# --- conversions (issue 14, point 2) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    row: int
+    conversion: str
+    from_mineral: str
+    to_mineral: str
+    period: int
+    arrival_period: int
+    input: float
+    output: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class ConversionFundingRow:
+    row: int
+    source: str
+    conversion: str
+    period: int
+    amount: float
+
+
+@dataclass(frozen=True)
+class ConversionStockRow:
+    row: int
+    scenario: str
+    mineral: str
+    period: int
+    converted_in: float
+    converted_out: float
+
+
+@dataclass
+class Conversions:
+    """What the Conversions sheets say: q[c,t] (input), the payments, and the Stock sheet's flow columns."""
+
+    input: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> q
+    payments: list[tuple[str, int, float]] = field(default_factory=list)  # (source, period, amount)
+    stock_columns: dict[StockKey, ConversionStockRow] = field(default_factory=dict)
+
+    def flows(self, data: PlanningData, scenario: Scenario, mineral: str, period: int) -> tuple[float, float]:
+        """(converted_in, converted_out) of a Stock row, recomputed: output kept = (1 - the toll processor's
+        loss) x yield x input started lead_time earlier; input taken = input started in the period."""
+        taken = arrived = 0.0
+        for name, c in data.conversions.items():
+            if c.from_mineral == mineral:
+                taken += self.input.get((name, period), 0.0)
+            if c.to_mineral == mineral:
+                kept = 1.0 if c.supplier is None else 1.0 - data.arrival_loss(scenario, c.supplier, mineral, period)
+                arrived += kept * c.yield_ * self.input.get((name, period - c.lead_time), 0.0)
+        return arrived, taken
+
+    def check_stock_columns(self, r: StockRow, converted_in: float, converted_out: float,
+                            tol: Tolerance) -> list[str]:
+        """The Stock row's converted_in and converted_out against their recomputation."""
+        shown = self.stock_columns.get(r.key)
+        if shown is None:
+            return []
+        where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
+        return [f"{where}: {name} {_fmt(value)} != recomputed {_fmt(expected)}"
+                for name, value, expected in (("converted_in", shown.converted_in, converted_in),
+                                              ("converted_out", shown.converted_out, converted_out))
+                if not tol.close(value, expected)]
+
+
+def read_conversions(path: Path, data: PlanningData, tol: Tolerance) -> tuple[Conversions, list[str]]:
+    """The Conversions, Conversion funding and the Stock sheet's flow columns, each row checked: a known
+    conversion started in a period whose output arrives within the horizon, arrival_period = period +
+    lead_time, input within 0..max_per_period, output = yield x input, cost = unit_cost x input, paid in
+    full by sources that may pay it."""
+    sheets, problems = read_contract_sheets(path, CONVERSION_SHEETS)
+    if problems:
+        return Conversions(), problems
+    rows = _parse_rows(sheets["conversions"], "Conversions", ConversionRow, problems)
+    paid_rows = _parse_rows(sheets["conversion funding"], "Conversion funding", ConversionFundingRow, problems)
+    result = Conversions()
+    for r in rows:
+        problems += _check_conversion_row(r, data, result.input, tol)
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for r in paid_rows:
+        where = f"Conversion funding row {r.row} ({r.source}: {r.conversion}, period {r.period})"
+        if r.source not in data.funding or r.conversion not in data.conversions:
+            problems.append(f"{where}: unknown source or conversion")
+            continue
+        if r.amount > tol.abs_tol and r.source not in data.conversion_sources(data.conversions[r.conversion],
+                                                                              r.period):
+            problems.append(f"{where}: source may not pay this conversion (window, countries, minerals, budget)")
+        if not tol.at_most(0.0, r.amount):
+            problems.append(f"{where}: amount {_fmt(r.amount)} is negative")
+        paid[r.conversion, r.period] += r.amount
+        result.payments.append((r.source, r.period, r.amount))
+    for (name, period) in sorted(set(result.input) | set(paid)):
+        cost = data.conversions[name].unit_cost * result.input.get((name, period), 0.0)
+        if not tol.close(paid[name, period], cost):
+            problems.append(f"conversion ({name}, period {period}): funding adds up to "
+                            f"{_fmt(paid[name, period])}, its cost is {_fmt(cost)}")
+    for r in _parse_rows(sheets["stock"], "Stock", ConversionStockRow, problems):
+        result.stock_columns[(r.scenario, r.mineral, r.period)] = r
+    return result, problems
+
+
+def _check_conversion_row(r: ConversionRow, data: PlanningData, converted: dict, tol: Tolerance) -> list[str]:
+    where = f"Conversions row {r.row} ({r.conversion}, period {r.period})"
+    c = data.conversions.get(r.conversion)
+    if c is None:
+        return [f"{where}: conversion {r.conversion!r} is not in the input's Conversions"]
+    if r.period not in c.start_periods(data.settings.num_periods):
+        return [f"{where}: cannot start in period {r.period} (its output would arrive after the horizon)"]
+    if (r.conversion, r.period) in converted:
+        return [f"{where}: the conversion appears twice in period {r.period}"]
+    converted[r.conversion, r.period] = r.input
+    problems = []
+    if (r.from_mineral, r.to_mineral) != (c.from_mineral, c.to_mineral):
+        problems.append(f"{where}: converts {r.from_mineral} to {r.to_mineral}, the input says "
+                        f"{c.from_mineral} to {c.to_mineral}")
+    if r.arrival_period != r.period + c.lead_time:
+        problems.append(f"{where}: arrival_period {r.arrival_period} != period + lead_time {r.period + c.lead_time}")
+    if not tol.at_most(0.0, r.input) or (c.max_per_period is not None and not tol.at_most(r.input, c.max_per_period)):
+        problems.append(f"{where}: input {_fmt(r.input)} is outside 0..max_per_period")
+    if not tol.close(r.output, c.yield_ * r.input):
+        problems.append(f"{where}: output {_fmt(r.output)} != yield x input {_fmt(c.yield_ * r.input)} "
+                        "(material is not conserved through the yield)")
+    if not tol.close(r.cost, c.unit_cost * r.input):
+        problems.append(f"{where}: cost {_fmt(r.cost)} != unit_cost x input {_fmt(c.unit_cost * r.input)}")
     return problems

@@ -47,7 +47,7 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget) -> tupl
             unmeasured.append(mineral)
             continue
         limits = limits_touching(data, mineral)
-        alone = one_mineral(data, plan.orders, plan.funding, mineral)
+        alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.conversion_funding)
         baseline = shortfall_when_solved(alone, mineral, budget)
         if baseline is None:
             if budget.exhausted():

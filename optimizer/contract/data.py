@@ -177,6 +177,24 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """A row of the Conversions sheet: yield_ units of to_mineral per unit of from_mineral converted."""
+
+    name: str
+    from_mineral: str
+    to_mineral: str
+    yield_: float  # the contract's ``yield`` (a Python keyword)
+    unit_cost: float  # per unit of input
+    lead_time: int
+    max_per_period: float | None  # None: unlimited
+    supplier: str | None = None  # toll processor; None: at home, never disrupted
+
+    def start_periods(self, num_periods: int) -> range:
+        """Periods a conversion can start in: its output arrives within the horizon, t + lead_time <= T."""
+        return range(1, num_periods - self.lead_time + 1)
+
+
+@dataclass(frozen=True)
 class InputFile:
     path: str
     sha256: str
@@ -205,6 +223,11 @@ class PlanningData:
     sales: tuple[Sale, ...] = ()  # the Sales sheet (models/sales.py)
     # Demand rows with a unit_price, by (mineral, period): participants who pay for what is released
     demand_revenue: dict[tuple[str, int], tuple[DemandRevenue, ...]] = field(default_factory=dict)
+    # ScenarioDemand: (scenario, mineral, period) -> demand in that scenario instead of the Demand row,
+    # and the row's own shortfall_penalty where it gives one
+    scenario_demand: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    scenario_penalty: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    conversions: dict[str, Conversion] = field(default_factory=dict)  # Conversions, by name
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -218,6 +241,53 @@ class PlanningData:
         """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
         base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
         return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def demand_of(self, scenario: str, mineral: str, period: int) -> float:
+        """demand[k,m,t]: the ScenarioDemand row of the scenario, else the Demand row (0 without one)."""
+        return self.scenario_demand.get((scenario, mineral, period), self.demand.get((mineral, period), 0.0))
+
+    def shortfall_penalty_of(self, scenario: str, mineral: str, period: int) -> float:
+        """The cost of a unit of demand[k,m,t] not served: the ScenarioDemand row's shortfall_penalty,
+        else the mineral's."""
+        return self.scenario_penalty.get((scenario, mineral, period), self.minerals[mineral].shortfall_penalty)
+
+    def demand_in(self, scenario: str) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> demand[k,m,t] of ``scenario``: the Demand rows, replaced by its ScenarioDemand rows."""
+        return {**self.demand, **{(m, t): q for (k, m, t), q in self.scenario_demand.items() if k == scenario}}
+
+    @cached_property
+    def peak_demand(self) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> the largest demand[k,m,t] of any scenario (the Demand rows without ScenarioDemand)."""
+        peak = dict(self.demand)
+        for (_, mineral, period), quantity in self.scenario_demand.items():
+            peak[mineral, period] = max(quantity, peak.get((mineral, period), 0.0))
+        return peak
+
+    def conversion_kept(self, scenario: Scenario, conversion: Conversion, period: int) -> float:
+        """The share of a conversion's output arriving in ``period`` that ``scenario`` delivers: 1 at home,
+        1 - arrival_loss of its toll processor (by origin) for the to_mineral."""
+        if conversion.supplier is None:
+            return 1.0
+        return 1.0 - self.arrival_loss(scenario, conversion.supplier, conversion.to_mineral, period)
+
+    def conversion_sources(self, conversion: Conversion, period: int) -> list[str]:
+        """Funding sources allowed to pay ``conversion`` started in ``period``: as for an order of its
+        to_mineral from its toll processor (at home: no country is excluded)."""
+        country = "" if conversion.supplier is None else self.country(conversion.supplier)
+        return [f.name for f in self.funding.values() if f.can_pay(country, conversion.to_mineral, period)]
+
+    def conversion_order(self) -> list[str]:
+        """The minerals, every from_mineral before its to_minerals (validation refuses cycles)."""
+        into: dict[str, set[str]] = {m: set() for m in self.minerals}
+        for c in self.conversions.values():
+            into[c.to_mineral].add(c.from_mineral)
+        ordered: list[str] = []
+        while len(ordered) < len(into):
+            ready = [m for m in into if m not in ordered and into[m] <= set(ordered)]
+            if not ready:  # a cycle: validation refuses it, so only a hand-built PlanningData gets here
+                raise ValueError("the conversions form a cycle")
+            ordered += ready
+        return ordered
 
     def order_periods(self, offer: Offer) -> list[int]:
         """Periods an order of ``offer`` may be placed in: orderable, and in frozen periods only as committed."""
@@ -297,6 +367,11 @@ class PlanningData:
         rows = self.demand_revenue.get((mineral, period), ())
         demand = self.demand.get((mineral, period), 0.0)
         return sum(r.quantity * r.unit_price for r in rows) / demand if rows and demand > 0 else 0.0
+
+    def release_price_in(self, scenario: str, mineral: str, period: int) -> float:
+        """release_price in ``scenario``: 0 where a ScenarioDemand row replaces the Demand rows (and so
+        their unit_price: the row has none), else release_price."""
+        return 0.0 if (scenario, mineral, period) in self.scenario_demand else self.release_price(mineral, period)
 
     def sale_cap(self, mineral: str, period: int) -> float:
         """The most of ``mineral`` the sales may take in ``period``: the sum of their max_per_period."""

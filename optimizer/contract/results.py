@@ -12,7 +12,7 @@ OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "err
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
 COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
-    "risk_cost", "holding_cost", "penalty_cost",
+    "risk_cost", "holding_cost", "penalty_cost", "conversion_cost",
     "sales_revenue",  # minus the revenue of the Sales sheet (models/sales.py): <= 0
     "release_revenue",  # minus the expected revenue of priced demand served (models/participants.py): <= 0
 )
@@ -23,7 +23,10 @@ OPTIONAL_COST_TERMS = ("sales_revenue", "release_revenue")
 EXTRA_TERMS = ("change_cost",)
 
 # The result workbook's contract (workbook.md, Output): these sheets with at least these columns.
-SUMMARY_KEYS = ("status", "objective", *(t for t in COST_TERMS if t not in OPTIONAL_COST_TERMS), "mip_gap",
+# Terms of a feature an input may not use: a plan of an input without Conversions, Sales or priced
+# demand may leave them out (the revenues are stated only where not 0, OPTIONAL_COST_TERMS).
+OPTIONAL_TERMS = ("conversion_cost", *OPTIONAL_COST_TERMS)
+SUMMARY_KEYS = ("status", "objective", *(t for t in COST_TERMS if t not in OPTIONAL_TERMS), "mip_gap",
                 "solve_seconds", "input_sha256")
 CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_period", "quantity",
                           "unit_price", "cost")
@@ -37,6 +40,11 @@ SALES_COLUMNS = ["sale", "mineral", "period", "quantity", "unit_price", "revenue
 OPTIONAL_RESULT_COLUMNS = {"Stock": ("sold", "lost")}
 # Sheets a plan has only when its workbook has such flows; a reader takes none where one is missing.
 OPTIONAL_RESULT_SHEETS = {"Sales": tuple(SALES_COLUMNS)}
+# With a Conversions input sheet: the Stock sheet's two more columns, and two more sheets (issue 14, point 2).
+CONVERSION_STOCK_COLUMNS = ["converted_in", "converted_out"]
+CONVERSION_COLUMNS = ["conversion", "from_mineral", "to_mineral", "supplier", "period", "arrival_period",
+                      "input", "yield", "output", "unit_cost", "cost"]
+CONVERSION_FUNDING_COLUMNS = ["source", "conversion", "period", "amount"]
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
@@ -50,7 +58,8 @@ class Marginal:
     """d expected cost / d limit: negative when raising the limit saves money.
 
     kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period), ``market`` (mineral, period: the market-share cap)
+    (supplier, mineral, period), ``conversion`` (conversion, period: its max_per_period of input),
+    ``market`` (mineral, period: the market-share cap)
     or ``target`` (mineral, period). ``value`` is in
     currency per currency unit (amount, budget) or per unit of the mineral.
     ``slack`` is how far the plan is from the limit (0: the limit is reached).
@@ -191,6 +200,10 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+    # With conversions: one row per conversion started (Conversions sheet) and per source paying one.
+    conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
+    conversion_funding: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CONVERSION_FUNDING_COLUMNS))
 
     def stated_cost_terms(self) -> list[str]:
         """The cost terms a report states: every one of COST_TERMS, the optional ones only where not 0."""

@@ -354,9 +354,46 @@ SALES = Sheet(
     ),
 )
 
+SCENARIO_DEMAND = Sheet(
+    "ScenarioDemand",
+    meaning="Emergency demand: in that scenario, the demand of a mineral in a period is this quantity instead of "
+            "the Demand row (a wartime surge), priced at its own shortfall_penalty when given. The stress test, "
+            "drawing two such scenarios at once, takes the larger demand.",
+    columns=(
+        Column("scenario", TEXT, "scenario, as named in Scenarios", required=True),
+        MINERAL, PERIOD,
+        _amount("quantity", "quantity drawn from stock in that scenario (0: no demand there)", required=True,
+                unit="unit"),
+        _amount("shortfall_penalty", "cost per unit of this demand not served (essential demand priced above the "
+                "rest)", default_text="the mineral's shortfall_penalty", unit="currency/unit"),
+    ),
+)
+
+CONVERSIONS = Sheet(
+    "Conversions",
+    meaning="Upgrading between forms (chromite ore to ferrochromium): a conversion started in a period takes its "
+            "input from the from_mineral's stock then, in every scenario, and delivers yield x input of the "
+            "to_mineral lead_time later; its cost is paid by the funding sources like an order.",
+    columns=(
+        Column("conversion", TEXT, "identifier", required=True),
+        Column("from_mineral", TEXT, "the form converted, as named in Minerals", required=True),
+        Column("to_mineral", TEXT, "the form delivered, as named in Minerals", required=True),
+        Column("yield", FLOAT, "units of to_mineral delivered per unit of from_mineral converted", required=True,
+               minimum=0.0, minimum_open=True),
+        _amount("unit_cost", "cost per unit of input converted", default=0.0, unit="currency/unit"),
+        Column("lead_time", INT, "periods between the start of a conversion and its delivery", default=0, minimum=0,
+               unit="periods"),
+        _amount("max_per_period", "largest input that can be converted in one period (the plan's cap on the action)",
+                default_text="unlimited", unit="unit"),
+        Column("supplier", TEXT, "toll processor, as named in Suppliers: scenarios hit its deliveries like any "
+               "supplier's (by its country, or its Origins rows for the to_mineral), and funding rules apply by "
+               "its country", default_text="none: converted at home, never disrupted"),
+    ),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
-    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS, SALES,
+    PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, SCENARIOS, SCENARIO_DEMAND, CONVERSIONS, SALES,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

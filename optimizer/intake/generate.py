@@ -25,11 +25,14 @@ class Size:
     scenarios: int = 0
     sales: int = 0  # Sales rows (issue 14)
     decaying: int = 0  # minerals with a loss_rate (issue 14)
+    conversions: int = 0  # Conversions rows, each from one mineral to the next (no chain returns)
+    emergencies: int = 0  # emergency scenarios: ScenarioDemand surges of two minerals
 
     def describe(self) -> str:
         """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios"."""
-        extra = "".join(f", {count} {what}" for count, what in ((self.sales, "sales rows"),
-                                                                 (self.decaying, "decaying minerals")) if count)
+        extra = "".join(f", {count} {what}" for count, what in (
+            (self.sales, "sales rows"), (self.decaying, "decaying minerals"), (self.conversions, "conversions"),
+            (self.emergencies, "emergency scenarios")) if count)
         return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
                f"{self.scenarios} scenarios{extra}"
 
@@ -102,6 +105,8 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3) -> d
             for k in range(1, size.scenarios + 1)],
     }
     add_stock_flows(sheets, size, seed, base_price, demand)
+    if size.conversions or size.emergencies:  # their own random stream: the sheets above stay as they were
+        add_issue_14_sheets(sheets, size, random.Random(seed + 14), minerals, suppliers, base_price, demand)
     return sheets
 
 
@@ -127,6 +132,35 @@ def add_stock_flows(sheets: dict[str, list], size: Size, seed: int, base_price: 
         sheets["Sales"].append([mineral, first, min(T, first + rng.randint(0, T // 4)),
                                 round(base_price[mineral] * 0.6, 2), round(demand[mineral] * 0.5, 1),
                                 rng.choice(["Stockpile fund", "Private"])])
+
+
+def add_issue_14_sheets(sheets: dict[str, list], size: Size, rng: random.Random, minerals: list[str],
+                        suppliers: list[str], base_price: dict[str, float], demand: dict[str, float]) -> None:
+    """Conversions (mineral i to mineral i + 1, at home or at a toll processor; minerals taken in pairs
+    while they last, so no chain returns) and emergency scenarios (a supply_loss 0 row and a surge of
+    twice the demand of two minerals over a few periods)."""
+    T = size.periods
+    sheets["Conversions"] = [["conversion", "from_mineral", "to_mineral", "yield", "unit_cost", "lead_time",
+                              "max_per_period", "supplier"]]
+    for n in range(size.conversions):
+        source, target = minerals[(2 * n) % len(minerals)], minerals[(2 * n + 1) % len(minerals)]
+        if source == target:
+            break
+        conversion_yield = round(rng.uniform(0.7, 0.95), 2)
+        sheets["Conversions"].append([
+            f"conversion_{n + 1:02d}", source, target, conversion_yield,
+            round(max(1.0, base_price[target] * conversion_yield - base_price[source]) * rng.uniform(0.5, 1.2), 2),
+            rng.choice([0, 1]), round(demand[target] * rng.uniform(0.5, 1.0), 1),
+            rng.choice([None, *suppliers])])
+    sheets["ScenarioDemand"] = [["scenario", "mineral", "period", "quantity", "shortfall_penalty"]]
+    for k in range(1, size.emergencies + 1):
+        name = f"emergency_{k}"
+        start = rng.randint(1, max(1, T - 2))
+        sheets["Scenarios"].append([name, 0.02, COUNTRIES[0], start, start, 0.0])  # demand only, no loss
+        for mineral in rng.sample(minerals, min(2, len(minerals))):
+            for t in range(start, min(T, start + 2) + 1):
+                sheets["ScenarioDemand"].append([name, mineral, t, round(demand[mineral] * 2, 1),
+                                                 round(base_price[mineral] * 5, 2)])
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0) -> Path:

@@ -32,7 +32,7 @@ class NotAPlan(ValueError):
 
 @dataclass(frozen=True)
 class PlanWorkbook:
-    """The Summary, Orders and Sales sheets of a plan workbook, as read; any may be missing (None)."""
+    """The Summary, Orders, Sales and Conversions sheets of a plan workbook, as read; any may be missing (None)."""
 
     path: Path
     sheet_names: tuple[str, ...]
@@ -40,6 +40,7 @@ class PlanWorkbook:
     orders_header: tuple[str, ...]  # lower case, "" for a blank header cell
     orders: list[Row] | None  # the non-blank rows below the header
     sales: list[Row] | None = None  # the Sales sheet's rows, when the plan has one
+    conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
 
 
 def read_plan_workbook(path: Path) -> PlanWorkbook:
@@ -66,7 +67,8 @@ def _read(path: Path) -> PlanWorkbook:
                        if row.get("key") is not None}
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
         sales = _rows(sheets["sales"])[1] if "sales" in sheets else None
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, sales)
+        conversions = _rows(sheets["conversions"])[1] if "conversions" in sheets else None
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, sales, conversions)
     finally:
         book.close()
 

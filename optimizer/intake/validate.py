@@ -17,8 +17,8 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, DemandRevenue, Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario, Settings,
-    Supplier,
+    BASE, Conversion, DemandRevenue, Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario,
+    Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -234,6 +234,9 @@ class _Validator:
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
         scenarios = self.scenarios(self.records(schema.SCENARIOS), known)
+        scenario_demand, scenario_penalty = self.scenario_demand(self.records(schema.SCENARIO_DEMAND),
+                                                                 scenarios, mineral_rows)
+        conversions = self.conversions(self.records(schema.CONVERSIONS), mineral_rows, supplier_rows, T)
         self.warn_unorderable(offers, T)
         if self.problems.errors or settings is None or self.unreadable:
             return None
@@ -241,7 +244,8 @@ class _Validator:
             settings=settings, minerals=minerals, suppliers=suppliers, offers=offers, funding=funding,
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
-            country_max_share=countries, origins=origins, scenarios=scenarios, input_files=self.raw.files,
+            country_max_share=countries, origins=origins, scenarios=scenarios, scenario_demand=scenario_demand,
+            scenario_penalty=scenario_penalty, conversions=conversions, input_files=self.raw.files,
             sales=sales, demand_revenue=demand_revenue,
             input_sha256=self.raw.sha256,
         )
@@ -608,6 +612,55 @@ class _Validator:
                                 column=sheet.headers.get("probability"))
         return tuple(scenarios)
 
+    def scenario_demand(self, records, scenarios, mineral_rows) -> tuple[dict[tuple, float], dict[tuple, float]]:
+        """Emergency demand per (scenario, mineral, period) and the shortfall_penalty of the rows that give one:
+        the scenario must be on the Scenarios sheet (not base), each key once."""
+        names = {(s.name,) for s in scenarios}
+        for record in records:
+            if record.valid("scenario") and schema.normalise_name(record["scenario"]) == BASE:
+                self.problems.error("'base' is the undisrupted scenario, whose demand is the Demand sheet's; "
+                                    "expected a scenario listed in the sheet 'Scenarios'", **record.at("scenario"))
+                record.values["scenario"] = _INVALID
+        known = [r for r in records
+                 if self.reference(r, "scenario", names, "Scenarios") & self.reference(r, "mineral", mineral_rows,
+                                                                                      "Minerals")]
+        demand, penalty = {}, {}
+        for key, record in self.unique(known, ("scenario", "mineral", "period")).items():
+            if not record.valid("quantity", "shortfall_penalty"):
+                continue
+            demand[key] = record["quantity"]
+            if record["shortfall_penalty"] is not None:
+                penalty[key] = record["shortfall_penalty"]
+        return demand, penalty
+
+    def conversions(self, records, mineral_rows, supplier_rows, T) -> dict[str, Conversion]:
+        """Conversions by name: known minerals and toll processor, two different forms, no chain of
+        conversions leading back to its own from_mineral (material could then loop without end)."""
+        known = []
+        for record in records:
+            ok = (self.reference(record, "from_mineral", mineral_rows, "Minerals")
+                  & self.reference(record, "to_mineral", mineral_rows, "Minerals"))
+            if record["supplier"] is not None:
+                ok &= self.reference(record, "supplier", supplier_rows, "Suppliers")
+            if ok and record["from_mineral"] == record["to_mineral"]:
+                self.problems.error("from_mineral and to_mineral are the same; expected two different forms",
+                                    **record.at("to_mineral"))
+                ok = False
+            if ok and T is not None and record.valid("lead_time") and record["lead_time"] >= T:
+                self.problems.warning(f"with lead_time {record['lead_time']} nothing converted arrives within "
+                                      f"the {T} periods of the horizon", **record.at("lead_time"))
+            if ok:
+                known.append(record)
+        rows = {key[0]: r for key, r in self.unique(known, ("conversion",)).items() if r.valid(*r.values)}
+        conversions = {name: Conversion(name, r["from_mineral"], r["to_mineral"], r["yield"], r["unit_cost"],
+                                        r["lead_time"], r["max_per_period"], r["supplier"])
+                       for name, r in rows.items()}
+        for name in conversion_cycle(conversions):
+            self.problems.error("this conversion is part of a chain of conversions leading back to its own "
+                                "from_mineral; expected conversions that never return to a form they came from",
+                                **rows[name].at("to_mineral"))
+        return conversions
+
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
         if T is None:
             return
@@ -618,6 +671,22 @@ class _Validator:
                     f"the offer of {offer.mineral} from {offer.supplier} can never be ordered: with lead_time "
                     f"{offer.lead_time} an order must be placed by period {T - offer.lead_time}",
                     file=sheet.file, sheet=sheet.title)
+
+
+def conversion_cycle(conversions: dict[str, Conversion]) -> list[str]:
+    """The conversions on a chain that leads back to its own from_mineral (none: an empty list)."""
+    leads_to: dict[str, set[str]] = defaultdict(set)
+    for c in conversions.values():
+        leads_to[c.from_mineral].add(c.to_mineral)
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in leads_to[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+    return [name for name, c in conversions.items() if c.from_mineral in reachable(c.to_mineral)]
 
 
 # ------------------------------------------------------------------ converters

@@ -45,9 +45,10 @@ CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
 COST_LABELS = {
     "purchase_cost": "Purchases", "order_cost": "Order costs", "onboarding_cost": "Supplier onboarding",
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
-    "penalty_cost": "Shortfall penalty (expected)", "sales_revenue": "Sales revenue (negative)",
-    "release_revenue": "Participants' payments (expected, negative)",
+    "penalty_cost": "Shortfall penalty (expected)", "conversion_cost": "Upgrading (conversions)",
+    "sales_revenue": "Sales revenue (negative)", "release_revenue": "Participants' payments (expected, negative)",
 }
+OPTIONAL_TERMS = {"conversion_cost"}  # shown only when the plan has them
 
 
 class _Page:
@@ -111,6 +112,7 @@ def write_dashboard(book, plan: Plan, data: PlanningData, charts: ChartData) -> 
     _costs(page, plan, currency)
     _funding(page, plan, data)
     _repayment(page, plan, data)
+    _upgraded(page, plan, data)
     _shortfall(page, shortfall)
     _sold_and_lost(page, plan, data)
     _cover(page, plan, data)
@@ -142,6 +144,8 @@ def _costs(page: _Page, plan: Plan, currency: str) -> None:
     page.add("Total expected cost", total, 1.0 if total else None, font=BOLD, formats=(None, MONEY, SHARE))
     for name in plan.stated_cost_terms():
         value = plan.costs.get(name, 0.0)
+        if name in OPTIONAL_TERMS and not value:
+            continue
         page.add(COST_LABELS[name], value, value / total if total else None, formats=(None, MONEY, SHARE))
     paid = sum(plan.costs.get(k, 0.0) for k in ("purchase_cost", "order_cost", "onboarding_cost"))
     page.add("Paid to suppliers (first three)", paid, paid / total if total else None, font=BOLD,
@@ -156,6 +160,21 @@ def _funding(page: _Page, plan: Plan, data: PlanningData) -> None:
         page.add(row.source, row.spent, row.amount, row.at_most, row.used_of_at_most,
                  formats=(None, MONEY, MONEY, MONEY, SHARE))
     page.sentences(explain.funding_limits(use, data), numbered=False)
+
+
+def _upgraded(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per conversion of the input: what the plan upgrades over the horizon (input, output before losses, cost)."""
+    if not data.conversions:
+        return
+    page.section("Upgraded (conversions)", "conversion", "input", "output", "cost")
+    totals = plan.conversions.groupby("conversion")[["input", "output", "cost"]].sum()
+    for name in data.conversions:
+        row = totals.loc[name] if name in totals.index else {"input": 0.0, "output": 0.0, "cost": 0.0}
+        page.add(name, float(row["input"]), float(row["output"]), float(row["cost"]),
+                 formats=(None, QUANTITY, QUANTITY, MONEY))
+    for name, c in data.conversions.items():
+        page.add(f"{name}: {c.from_mineral} ({data.minerals[c.from_mineral].unit}) in, {c.to_mineral} "
+                 f"({data.minerals[c.to_mineral].unit}) out, over the horizon, before losses.", font=NOTE_FONT)
 
 
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:

@@ -129,7 +129,7 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
-    model = sensitivity_model(build(data), data, plan.orders, plan.sales)
+    model = sensitivity_model(build(data), data, plan.orders, plan.sales, plan.conversions)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []

@@ -68,15 +68,29 @@ def estimate(data: PlanningData) -> ModelEstimate:
     # models/sales.py: one Sold per sale and period, one FundsLeft per receiving source and period
     funds = len({sale.source for sale in data.sales}) * data.settings.num_periods
     sold = sum(len(sale.periods) for sale in data.sales)
-    columns = orders.columns + len(data.suppliers) + stock + release + change + mix + sold + funds
+    conversions = _conversions(data)
+    columns = (orders.columns + len(data.suppliers) + stock + release + change + mix + sold + funds
+               + sum(conversions))
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
     # a market cap per period of each mineral with a world_supply (models/market.py)
     market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
     # funds with revenue: a row per receiving source and period; no sale where demand goes unmet: one per yes/no
     sale_rows = funds + (release if sold else 0)
-    rows = orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows + sale_rows
+    rows = (orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows + sale_rows
+            + conversions[0])
     return ModelEstimate(columns, rows, orders.slots)
+
+
+def _conversions(data: PlanningData) -> tuple[int, int]:
+    """(conversion slots, their funding columns) (models/conversions.py): a Convert column and a funded row
+    per slot, a ConversionSpend column per source that may pay it."""
+    slots = spend = 0
+    for conversion in data.conversions.values():
+        for period in conversion.start_periods(data.settings.num_periods):
+            slots += 1
+            spend += len(data.conversion_sources(conversion, period))
+    return slots, spend
 
 
 @dataclass
@@ -113,11 +127,11 @@ def _inventory(data: PlanningData) -> tuple[int, int]:
     period's stock, and one more per period with demand and per period with a target; as many rows, at most.
     Then the release rule's yes/no columns (models/release.py, serve_first only): at most one per stock
     class and period with demand, each with two rows."""
-    demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
+    demanded, targeted = _periods_with(data.peak_demand), _periods_with(data.targets)
     delivering = _countries_delivering(data)
     stock = release = 0
     for mineral in data.minerals:
-        classes = _stock_classes(data, delivering.get(mineral, set()))
+        classes = _stock_classes(data, delivering.get(mineral, set()), mineral)
         stock += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
         release += classes * demanded.get(mineral, 0)
     return stock, release if data.settings.release_rule == SERVE_FIRST else 0
@@ -137,19 +151,23 @@ def _periods_with(values: dict[tuple[str, int], float]) -> dict[str, int]:
 
 
 def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
-    """Per mineral, the origin countries (Origins) of the suppliers that offer or ship it."""
+    """Per mineral, the origin countries (Origins) of the suppliers that offer or ship it, or toll-process it."""
     countries: dict[str, set[str]] = {}
-    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline]:
+    tolls = [(c.supplier, c.to_mineral) for c in data.conversions.values() if c.supplier is not None]
+    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline] + tolls:
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries
 
 
-def _stock_classes(data: PlanningData, countries: set[str]) -> int:
+def _stock_classes(data: PlanningData, countries: set[str], mineral: str) -> int:
     """At most how many scenarios of distinct losses a mineral delivered from ``countries`` has
-    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries."""
+    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries
+    (and of ScenarioDemand rows: a scenario with any for the mineral is counted apart)."""
+    emergency = {k for k, m, _ in data.scenario_demand if m == mineral}
     signatures = {
         frozenset((d.country, d.first_period, d.last_period, d.supply_loss) for d in scenario.disruptions
                   if d.country in countries and d.supply_loss > 0 and d.first_period <= data.settings.num_periods)
+        | ({scenario.name} if scenario.name in emergency else set())
         for scenario in data.scenarios}
     return 1 + len(signatures - {frozenset()})
 

@@ -10,6 +10,7 @@ spaced values from FROM to TO, or a list ``a,b,c``):
                                                      --price-shock "gallium=1.0:2.0:5"
     sale_price     the unit_price of every Sales row of a mineral
                                                      --sale-price "germanium=1e6:2e6:5"
+    conversion_capacity  a conversion's max_per_period  --conversion-capacity "smelt=0:100:5"
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -50,8 +51,9 @@ from optimizer.stages import Stages, quiet
 
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
 SALE_PRICE = "sale_price"
+CONVERSION_CAPACITY = "conversion_capacity"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock", SALE_PRICE: "--sale-price"}
+          PRICE_SHOCK: "--price-shock", SALE_PRICE: "--sale-price", CONVERSION_CAPACITY: "--conversion-capacity"}
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
 # included) while it hands over and solves a model, so two solves in threads of one process would
@@ -74,7 +76,7 @@ class Variation:
         """The column of the sweep table holding this variation's value."""
         return {FUNDING: f"{self.name} amount", RISK_WEIGHT: "risk_weight",
                 COUNTRY_SHARE: f"{self.name} max_share", PRICE_SHOCK: f"{self.name} price factor",
-                SALE_PRICE: f"{self.name} sale price"}[self.kind]
+                SALE_PRICE: f"{self.name} sale price", CONVERSION_CAPACITY: f"{self.name} max_per_period"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
@@ -88,6 +90,9 @@ class Variation:
         if self.kind == SALE_PRICE:
             return replace(data, sales=tuple(replace(sale, unit_price=value) if sale.mineral == self.name else sale
                                              for sale in data.sales))
+        if self.kind == CONVERSION_CAPACITY:
+            conversion = replace(data.conversions[self.name], max_per_period=value)
+            return replace(data, conversions={**data.conversions, self.name: conversion})
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
                                      for key, offer in data.offers.items()})
 
@@ -135,12 +140,12 @@ def parse_variation(kind: str, text: str) -> Variation:
 def check_variations(variations: list[Variation], data: PlanningData) -> list[str]:
     """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
     problems = []
-    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals),
+    known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals), CONVERSION_CAPACITY: list(data.conversions),
              SALE_PRICE: list(dict.fromkeys(sale.mineral for sale in data.sales)),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
               COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
-              SALE_PRICE: (1e-12, "a price > 0")}
+              SALE_PRICE: (1e-12, "a price > 0"), CONVERSION_CAPACITY: (0.0, "a max_per_period >= 0")}
     for variation in variations:
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
@@ -161,7 +166,7 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
 
 def _noun(kind: str) -> str:
     return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral",
-            SALE_PRICE: "mineral with a Sales row"}[kind]
+            SALE_PRICE: "mineral with a Sales row", CONVERSION_CAPACITY: "conversion"}[kind]
 
 
 def _closest_name(name: str, known: list[str]) -> str:
@@ -343,11 +348,13 @@ def _said(row: dict, data: PlanningData) -> str:
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
                             country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
-                            sale_price: tuple[str, ...] = ()) -> list[Variation]:
+                            sale_price: tuple[str, ...] = (),
+                            conversion_capacity: tuple[str, ...] = ()) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
     asked += [(SALE_PRICE, text) for text in sale_price]
+    asked += [(CONVERSION_CAPACITY, text) for text in conversion_capacity]
     variations = []
     for kind, text in asked:
         try:

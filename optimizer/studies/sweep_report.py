@@ -26,7 +26,9 @@ from optimizer import __version__
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
-from optimizer.studies.sweep import COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation
+from optimizer.studies.sweep import (
+    CONVERSION_CAPACITY, COUNTRY_SHARE, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation,
+)
 
 MAX_LINES = 8
 MILLIONS = '#,##0,,"M"'
@@ -148,6 +150,12 @@ def _axes(result: SweepResult, variation: Variation) -> tuple:
     if variation.kind == COUNTRY_SHARE:
         return (None, "objective", f"Expected cost against {variation.name}'s max_share",
                 f"{variation.name} max_share", f"expected cost ({money})", MILLIONS, "0%")
+    if variation.kind == CONVERSION_CAPACITY:
+        conversion = result.data.conversions[variation.name]
+        unit = result.data.minerals[conversion.from_mineral].unit
+        return (None, "objective", f"Expected cost against {variation.name}'s capacity",
+                f"{variation.name} max_per_period ({unit} of {conversion.from_mineral})", f"expected cost ({money})",
+                MILLIONS, "#,##0.##")
     assert variation.kind == PRICE_SHOCK
     unit = result.data.minerals[variation.name].unit
     return (None, f"shortfall:{variation.name}", f"Expected shortfall of {variation.name} against its price shock",

@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from workbooks import base_sheets, write_workbook
+from workbooks import base_sheets, upgrade_sheets, write_workbook
 
 from optimizer.studies import execution
 from optimizer.studies import sweep as sweep_module
@@ -261,3 +261,16 @@ def test_an_unreachable_scheduler_is_an_error_not_a_traceback(budget_input, tmp_
                                        "tcp://127.0.0.1:9", "--output", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in result.stderr
+
+
+def test_conversion_capacity_trades_upgrading_against_buying_the_upgrade(tmp_path):
+    """The upgrade case (tests/workbooks.py upgrade_sheets, fecr at 25, upgrading a t of fecr costs 24):
+    capacity 0, 6 and 10 t of ore cost 125, 122 (6 t converted, 2 t of fecr bought) and 120."""
+    source = write_workbook(tmp_path / "upgrade.xlsx", upgrade_sheets(25))
+    output = tmp_path / "upgrade_sweep.xlsx"
+    result = invoke("sweep", source, "--conversion-capacity", "smelt=0,6,10", "--workers", 0, "--output", output)
+    assert result.exit_code == 0, result.output
+    rows = {row["smelt max_per_period"]: row["objective"] for row in table(output)}
+    assert rows == pytest.approx({0.0: 125.0, 6.0: 122.0, 10.0: 120.0})
+    unknown = invoke("sweep", source, "--conversion-capacity", "smelter=1", "--workers", 0)
+    assert unknown.exit_code == 2 and "no such conversion" in unknown.output + (unknown.stderr or "")

@@ -60,15 +60,24 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Commitments": {"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 1},
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
     "Sales": {"mineral": "ga", "unit_price": 5, "max_per_period": 1, "source": "F1"},
+    "ScenarioDemand": {"scenario": "war", "mineral": "ga", "period": 1, "quantity": 5},
+    "Conversions": {"conversion": "refine", "from_mineral": "ga", "to_mineral": "ga metal", "yield": 0.9},
+}
+NEEDS = {  # the rows another sheet's row names
+    "ScenarioDemand": {"Scenarios": [{"scenario": "war", "probability": 0.1, "country": "Canada",
+                                      "first_period": 1, "last_period": 1, "supply_loss": 0}]},
+    "Conversions": {"Minerals": [{"mineral": "ga", "unit": "t", "shortfall_penalty": 100},
+                                 {"mineral": "ga metal", "unit": "t", "shortfall_penalty": 100}]},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 13 columns (amounts, budgets, prices, agreed prices, sale prices, participants' prices, costs, two
-    penalties); quantities: 11 columns (world_supply and the sales' max_per_period among them)."""
-    assert len(LIMITED) == 24
+    """Money: 15 columns (amounts, budgets, prices, agreed prices, sale prices, participants' prices, costs
+    (a conversion's unit_cost among them), three penalties); quantities: 13 columns (world_supply, the sales'
+    max_per_period, ScenarioDemand's quantity and a conversion's max_per_period among them)."""
+    assert len(LIMITED) == 28
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
@@ -80,6 +89,7 @@ def test_every_money_and_quantity_column_has_its_limit():
 def test_a_value_above_the_limit_is_an_error_at_its_cell(tmp_path, sheet, column, limit):
     """Ten times the limit in one cell: one error, at that cell, naming the limit."""
     sheets = base_sheets()
+    sheets.update(NEEDS.get(sheet, {}))
     if sheet == "Settings":
         sheets["Settings"][column] = 10 * limit
     else:
