@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from models.contracts import add_contracts
+from models.conversions import add_conversions
 from models.facts import ModelFacts, model_facts
 from models.funding import add_funding
 from models.inventory import add_inventory
@@ -19,6 +20,8 @@ from models.objective import add_objective
 from models.ordering import add_ordering
 from models.projects import add_projects
 from models.risk_aversion import add_risk_aversion
+from models.participants import add_release_revenue
+from models.sales import add_sales, add_sales_funding
 from models.stability import add_stability
 from optimizer.contract.data import PlanningData, Slot
 
@@ -49,8 +52,12 @@ def build_model(data: PlanningData, elastic: bool = False,
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_projects(model, data)  # build versus buy: decisions, capex and its funding (optional)
     add_contracts(model, data)  # signed, deliveries, take-or-pay (optional)
+    add_sales(model, data)  # stock sold, the same in every scenario, and its revenue (optional)
+    add_conversions(model, data)  # upgrading one form into another (optional)
     add_inventory(model, data)  # stock balance per scenario, targets, storage
+    add_release_revenue(model, data)  # what participants pay for the demand served (optional)
     add_funding(model, data)  # who pays each order, amounts and budgets
+    add_sales_funding(model, data)  # revenue adds to its source's amount from the next period on
     add_mix_and_risk(model, data)  # country and supplier shares, average risk, risk cost
     add_market(model, data)  # orders per period within a share of world supply (optional)
     add_stability(model, data)  # change against the previous plan (optional)

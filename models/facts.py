@@ -42,6 +42,9 @@ class ModelFacts:
     slack_terms: dict[str, pyo.Var] = field(default_factory=dict)  # constraint name -> slack (elastic only)
     # (source, period) -> what the source pays beyond orders (capex, models/projects.py), for the funding rows
     other_spending: dict[tuple[str, int], list] = field(default_factory=dict)
+    # (source, period) -> every money term the source pays (orders, capex, contracts, conversions), set by
+    # models/funding.py for the sales money-left rule (models/sales.py)
+    paid_by_source_period: dict[tuple[str, int], list] = field(default_factory=dict)
 
     def previous_order(self, slot: Slot) -> float:
         """x_prev[o,t]: the previous plan's order of ``slot`` (0 when it had none, or there is no previous plan)."""
@@ -71,9 +74,13 @@ def model_facts(data: PlanningData, elastic: bool = False, previous_orders: dict
 
 def delivering_countries(data: PlanningData, order_slots) -> dict[str, set[str]]:
     """mineral -> the countries that can deliver it: the origins (Origins, else the supplier's country)
-    of the suppliers of its order slots, its contracts and its pipeline."""
+    of the suppliers of its order slots, its contracts, its pipeline and of the toll processors converting into it."""
     countries: dict[str, set[str]] = {}
     contracts = [(c.supplier, c.mineral, c.first_period) for c in data.contracts.values()]
     for supplier, mineral, _ in (*order_slots, *data.pipeline, *contracts):
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
+    for conversion in data.conversions.values():  # a toll processor delivers its to_mineral
+        if conversion.supplier is not None:
+            countries.setdefault(conversion.to_mineral, set()).update(
+                data.origin_shares(conversion.supplier, conversion.to_mineral))
     return countries

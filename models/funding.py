@@ -21,6 +21,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from models.contracts import add_contract_funding
+from models.conversions import conversion_payments
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData
 
@@ -36,7 +37,7 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
     model.FUNDING_SOURCES = pyo.Set(initialize=list(data.funding), ordered=True)
     model.Spend = pyo.Var(model.FUNDING_SLOTS, within=pyo.NonNegativeReals)
     # money terms of each source and period: orders' v[f,o,t], then capex (models/projects.py)
-    # and contracts' bills (models/contracts.py)
+    # and contracts' bills (models/contracts.py), then conversions' payments (models/conversions.py)
     by_order: dict[tuple, list] = defaultdict(list)
     by_source_period: dict[tuple[str, int], list] = defaultdict(list)
     for index in funding_slots:
@@ -46,6 +47,9 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         by_source_period[key].extend(terms)
     for source, period, spend in add_contract_funding(model, data):
         by_source_period[source, period].append(spend)
+    for source, period, spend in conversion_payments(model):  # paid like orders (models/conversions.py)
+        by_source_period[source, period].append(spend)
+    model.facts.paid_by_source_period.update(by_source_period)  # sales' money-left rule counts them (models/sales.py)
     by_source: dict[str, list] = defaultdict(list)
     for (source, _), terms in by_source_period.items():
         by_source[source].extend(terms)
@@ -63,8 +67,8 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return paid + slack_of(unfunded, order) == m.OrderTotal[order]
 
     def con_source_amount(m, source):
-        """A source pays at most its amount: sum over o,t of v[f,o,t] + its capex and contract payments
-        <= amount[f]."""
+        """A source pays at most its amount: sum over o,t of v[f,o,t] + its capex, contract and conversion
+        payments <= amount[f]."""
         spent = by_source.get(source)
         if not spent:
             return pyo.Constraint.Skip
@@ -72,8 +76,8 @@ def add_funding(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return sum(spent) <= amount + slack_of(over_amount, source)
 
     def con_period_budget(m, source, period):
-        """A source pays at most its budget in a period: sum over o of v[f,o,t] + its capex and contract
-        payments in t <= Budgets[f,t]."""
+        """A source pays at most its budget in a period: sum over o of v[f,o,t] + its capex, contract and
+        conversion payments in t <= Budgets[f,t]."""
         spent = sum(by_source_period[source, period])
         budget = data.funding[source].budgets[period] / m.facts.money_unit
         return spent <= budget + slack_of(over_budget, (source, period))

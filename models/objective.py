@@ -2,7 +2,9 @@
 
     objective = purchase_cost + order_cost + onboarding_cost + financing_cost
                 + risk_cost + holding_cost + penalty_cost + capex_cost + take_or_pay_cost + signing_cost
-    (capex_cost from models/projects.py, the last two from models/contracts.py; each 0 without its sheet)
+                + conversion_cost
+    (capex_cost from models/projects.py, the take-or-pay and signing costs from models/contracts.py,
+    conversion_cost from models/conversions.py; each 0 without its sheet)
 
 The elastic model minimises the total slack instead: the smallest violation of
 the hard limits, which names the limits that cannot be met.

@@ -21,10 +21,13 @@ zero. Commitments always get their slot.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
+from models.decay import needed_ahead
+from models.conversions import conversion_use, most_converted_out
 from optimizer.contract.data import Contract, Offer, PlanningData, Slot
 
 
@@ -73,9 +76,12 @@ def order_upper_bounds(data: PlanningData, previous_orders: dict[Slot, float] | 
       hard limit = the smallest of three limits EVERY plan respects:
         - max_per_period (the offer's capacity);
         - what the eligible funding can pay in that period:
-          (sum over eligible f of min(amount, Budgets[f,t]) - order_cost) / (price x (1 - largest discount));
+          (sum over eligible f of min(amount + the most revenue of its sales before t, Budgets[f,t])
+          - order_cost) / (price x (1 - largest discount));
         - storage in the base scenario, where nothing is lost:
-          max_stock + demand in the arrival period (stock after arrival is at most max_stock);
+          max_stock / kept + demand and sale caps in the arrival period (stock after arrival and decay,
+          kept x (stock before - demand - sold), is at most max_stock; kept = 1 - loss_rate, no limit when 0)
+          + the most conversions can take of the mineral then (none when one of them is unlimited);
         - the market cap, max_market_share x world_supply, where the mineral gives a world_supply
           (models/market.py: all orders of the mineral in a period stay within it, so each one does);
       use = what SOME optimal plan orders at most (model.md, last property; order_need and
@@ -157,7 +163,7 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
         best_discount = max((d for _, d in offer.discounts), default=0.0)
         for period in data.order_periods(offer):  # none in frozen periods but the commitments
             funds = sum(
-                min(source.amount, source.budgets.get(period, math.inf))
+                min(source.amount + data.most_revenue_before(source.name, period), source.budgets.get(period, math.inf))
                 for source in data.funding.values()
                 if source.can_pay(data.country(supplier), mineral, period)
             )
@@ -165,8 +171,12 @@ def hard_order_limits(data: PlanningData) -> dict[Slot, float]:
             bound = (funds - offer.order_cost) / (price * (1.0 - best_discount))
             if offer.max_per_period is not None:
                 bound = min(bound, offer.max_per_period)
-            if max_stock is not None:
-                bound = min(bound, max_stock + data.demand.get((mineral, period + offer.lead_time), 0.0))
+            kept = data.minerals[mineral].kept
+            converted_out = most_converted_out(data, mineral)  # taken at the arrival, before it is held
+            if max_stock is not None and kept > 0 and converted_out is not None:
+                arrival = period + offer.lead_time
+                bound = min(bound, max_stock / kept + data.demand.get((mineral, arrival), 0.0)
+                            + data.sale_cap(mineral, arrival) + converted_out)
             if market_cap is not None:
                 bound = min(bound, market_cap)
             limits[supplier, mineral, period] = bound
@@ -181,7 +191,10 @@ def order_need(data: PlanningData, slot: Slot) -> float:
 class OrderNeeds:
     """b[o,t]: what an order can serve without mix caps (order_upper_bounds says why it is enough).
 
-    (demand from the arrival a on + the largest target from a on) / (1 - loss), with the
+    (demand and sale caps from the arrival a on + the largest target from a on) / (1 - loss), demand in
+    each period the largest of any scenario (ScenarioDemand, else Demand) plus what conversions out of the
+    mineral can use from a on (models/conversions.py conversion_use), each grossed up for decay
+    (models/decay.py needed_ahead: a unit held from a to t keeps kept^(t - a + 1) of itself), with the
     largest loss below 1 that any scenario inflicts on the supplier's origins at a (a
     loss of 1 delivers nothing, so lowering the order changes nothing there); then at
     least min_order and the largest discount threshold. Sums from each period on are
@@ -190,16 +203,27 @@ class OrderNeeds:
 
     def __init__(self, data: PlanningData):
         self.data = data
-        T = data.settings.num_periods
         self.demand_from: dict[tuple[str, int], float] = {}
         self.target_from: dict[tuple[str, int], float] = {}
-        for mineral in data.minerals:
-            demand, target = 0.0, 0.0
-            for t in range(T, 0, -1):
-                demand += data.demand.get((mineral, t), 0.0)
-                target = max(target, data.targets.get((mineral, t), 0.0))
-                self.demand_from[mineral, t] = demand
-                self.target_from[mineral, t] = target
+        uses: dict[str, dict[int, float]] = defaultdict(dict)
+        targets: dict[str, dict[int, float]] = defaultdict(dict)
+        for (mineral, t), quantity in data.peak_demand.items():  # the most any scenario draws
+            uses[mineral][t] = quantity
+        for sale in data.sales:  # a sale uses stock like demand, up to its max_per_period
+            for t in sale.periods:
+                uses[sale.mineral][t] = uses[sale.mineral].get(t, 0.0) + sale.max_per_period
+        for (mineral, t), quantity in data.targets.items():
+            targets[mineral][t] = quantity
+        for mineral in data.minerals:  # grossed up for decay (models/decay.py)
+            use_from, target_from = needed_ahead(data, mineral, uses[mineral], targets[mineral])
+            for t in data.periods:
+                self.demand_from[mineral, t] = use_from[t]
+                self.target_from[mineral, t] = target_from[t]
+        if data.conversions:  # what conversions out of a mineral can use counts as its demand
+            need = {key: self.demand_from[key] + self.target_from[key] for key in self.demand_from}
+            for (mineral, t), used in conversion_use(data, need).items():
+                kept = data.minerals[mineral].kept  # input held from t to T decays: a valid (loose) gross-up
+                self.demand_from[mineral, t] += used / kept ** (data.settings.num_periods - t) if 0 < kept < 1 else used
         self.kept: dict[tuple[str, str, int], float] = {}
 
     def of(self, slot: Slot) -> float:

@@ -8,13 +8,14 @@ Symbols
 Under ``Settings.release_rule: serve_first`` (the default), in every scenario
 ``u[k,m,t] > 0`` only when ``I[k,m,t] = 0``:
 
-    u[k,m,t] <= demand[m,t] * w[k,m,t]          (con_release_unmet)
+    u[k,m,t] <= demand[k,m,t] * w[k,m,t]        (con_release_unmet; demand[k,m,t]: ScenarioDemand, else Demand)
     I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])       (con_release_stock)
 
 Given the orders, stock and unmet demand then follow by simulation
 (``serve_first_stock``), exactly what ``optimize stress`` does:
 
-    I[t] = max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    I[t] = kept x max(0, I[t-1] + arrivals[t] - demand[t]),  u[t] = max(0, demand[t] - I[t-1] - arrivals[t])
+    (kept = 1 - loss_rate, models/decay.py)
 
 ``release_rule: optimal`` drops both rows: the plan may, seeing the whole
 scenario, leave demand unmet early and hold stock for later demand or a target.
@@ -33,6 +34,9 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from models.contracts import solved_deliveries
+from models.decay import after_decay
+from models.sales import add_release_before_sales, solved_sales
+from models.conversions import conversion_flow, most_arriving, solved_conversions, stock_bounds
 from optimizer.contract.data import SERVE_FIRST, PlanningData, Scenario, Slot
 
 StockKey = tuple[str, str, int]  # (scenario whose stock variables these are, mineral, period)
@@ -45,8 +49,9 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
     cap = stock_cap(model, data)
 
     def con_release_unmet(m, scenario, mineral, period):
-        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[m,t] * w[k,m,t]."""
-        return m.Unmet[scenario, mineral, period] <= data.demand[mineral, period] * m.Release[scenario, mineral, period]
+        """Demand goes unmet only where w = 1: u[k,m,t] <= demand[k,m,t] * w[k,m,t]."""
+        return (m.Unmet[scenario, mineral, period]
+                <= data.demand_of(scenario, mineral, period) * m.Release[scenario, mineral, period])
 
     def con_release_stock(m, scenario, mineral, period):
         """Where w = 1 no stock is left: I[k,m,t] <= cap[m,t] * (1 - w[k,m,t])."""
@@ -55,6 +60,7 @@ def add_release_rule(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     model.con_release_unmet = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_unmet)
     model.con_release_stock = pyo.Constraint(model.RELEASE_INDEX, rule=con_release_stock)
+    add_release_before_sales(model, data)
 
 
 def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
@@ -64,8 +70,9 @@ def serves_first(model: pyo.ConcreteModel, data: PlanningData) -> bool:
 
 def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKey]:
     """The (scenario, mineral, period) of Unmet where, without w, an optimal plan could hold stock while
-    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), or where a target lies
-    in period t or later and target_penalty[m] >= holding_cost[m].
+    demand goes unmet: where holding costs nothing (pi[k] * holding_cost[m] = 0), where a sale of the
+    mineral can be made in period t or later (stock held or kept from demand for a sale), or where a target
+    lies in period t or later and target_penalty[m] >= holding_cost[m].
 
     Elsewhere no optimal plan holds stock while demand goes unmet. Suppose u[t] > 0 and I[t] > 0 in a
     scenario of probability pi > 0 with holding_cost h > 0. Let t' be the first period after t with
@@ -83,9 +90,13 @@ def release_needed(model: pyo.ConcreteModel, data: PlanningData) -> list[StockKe
         if quantity > 0:
             last_target[mineral] = max(period, last_target.get(mineral, 0))
 
+    last_sale = {}
+    for sale in data.sales:
+        last_sale[sale.mineral] = max(sale.last_period, last_sale.get(sale.mineral, 0))
+
     def could_pay(scenario: str, mineral: str, period: int) -> bool:
         spec = data.minerals[mineral]
-        if model.facts.probability[scenario, mineral] * spec.holding_cost <= 0:
+        if model.facts.probability[scenario, mineral] * spec.holding_cost <= 0 or period <= last_sale.get(mineral, 0):
             return True
         return period <= last_target.get(mineral, 0) and spec.target_penalty >= spec.holding_cost
     return [index for index in model.UNMET_INDEX if could_pay(*index)]
@@ -95,24 +106,10 @@ def stock_cap(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[str, i
     """cap[m,t]: max_stock when given, else everything that could have arrived by t.
 
     initial_stock + pipeline arriving by t + the order slots' and contract delivery slots' upper bounds
-    (``model.facts.order_upper``, ``delivery_upper``) arriving by t: no plan holds more, since no loss adds
-    to an arrival.
+    (``model.facts.order_upper``, ``delivery_upper``) arriving by t + the most conversions can deliver by t
+    (models/conversions.py stock_bounds): no plan holds more, since no loss adds to an arrival.
     """
-    arriving = defaultdict(float)  # (mineral, arrival period) -> the most that can arrive
-    for (supplier, mineral, period), upper in model.facts.order_upper.items():
-        arriving[mineral, period + data.offers[supplier, mineral].lead_time] += upper
-    for (name, period), upper in model.facts.delivery_upper.items():
-        contract = data.contracts[name]
-        arriving[contract.mineral, period + contract.lead_time] += upper
-    for (supplier, mineral, period), quantity in data.pipeline.items():
-        arriving[mineral, period] += quantity
-    cap = {}
-    for mineral, spec in data.minerals.items():
-        total = spec.initial_stock
-        for period in data.periods:
-            total += arriving[mineral, period]
-            cap[mineral, period] = total if spec.max_stock is None else min(total, spec.max_stock)
-    return cap
+    return stock_bounds(data, most_arriving(model, data))[0]
 
 
 def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float],
@@ -130,20 +127,31 @@ def arrivals_after_losses(data: PlanningData, orders: dict[Slot, float],
 
 
 def serve_first_stock(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
-                      deliveries: dict[tuple[str, int], float] | None = None) -> dict[StockKey, tuple[float, float]]:
+                      deliveries: dict[tuple[str, int], float] | None = None,
+                      sold: dict[tuple[str, int], float] | None = None,
+                      converted: dict | None = None) -> dict[StockKey, tuple[float, float]]:
     """(stock, unmet demand) of every stock variable when ``orders``, contract ``deliveries`` and the pipeline
-    arrive and demand is served whenever stock allows: I[t] = max(0, available), u[t] = max(0, -available)
-    with available = I[t-1] + arrivals[t] - demand[t]."""
+    arrive, demand is served whenever stock allows and ``sold`` ((mineral, period) -> quantity; default the
+    model's own Sold values, models/sales.py) leaves what is left:
+    I[t] = kept x max(0, max(0, available) - sold[t]), u[t] = max(0, -available)
+    with available = I[t-1] + arrivals[t] + conversion_flow[t] - demand[t] and kept = 1 - loss_rate
+    (models/decay.py); ``converted``: q[c,t] (models/conversions.py; none by default), whose input is
+    taken at the start of the period, before demand is served."""
+    converted = converted or {}
     arrived = arrivals_after_losses(data, orders, deliveries)
+    sold = solved_sales(model) if sold is None else sold
     scenarios = {k.name: k for k in data.all_scenarios}
     result = {}
     stock = {}
     for scenario, mineral, period in model.STOCK_INDEX:  # ordered by period within (scenario, mineral)
         previous = stock.get((scenario, mineral), data.minerals[mineral].initial_stock)
         arrivals = arrived(scenarios[scenario], mineral, period)
-        available = previous + arrivals - data.demand.get((mineral, period), 0.0)
-        stock[scenario, mineral] = max(0.0, available)
-        result[scenario, mineral, period] = (max(0.0, available), max(0.0, -available))
+        available = previous + arrivals - data.demand_of(scenario, mineral, period)
+        if converted:
+            available += conversion_flow(data, scenarios[scenario], mineral, period, converted)
+        held = after_decay(data, mineral, max(0.0, max(0.0, available) - sold.get((mineral, period), 0.0)))
+        stock[scenario, mineral] = held
+        result[scenario, mineral, period] = (held, max(0.0, -available))
     return result
 
 
@@ -176,16 +184,20 @@ def apply_serve_first(model: pyo.ConcreteModel, data: PlanningData) -> None:
     """
     if not serves_first(model, data):
         return
-    simulated = serve_first_stock(model, data, solved_orders(model), solved_deliveries(model))
+    simulated = serve_first_stock(model, data, solved_orders(model), solved_deliveries(model),
+                                  converted=solved_conversions(model))
     for var, value in stock_values(model, data, simulated).items():
         var.set_value(value, skip_validation=True)
 
 
 def release_pattern(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float],
-                    deliveries: dict[tuple[str, int], float] | None = None) -> dict[StockKey, float]:
-    """w in the serve-first simulation of ``orders`` and contract ``deliveries``: 1 where demand goes unmet
+                    deliveries: dict[tuple[str, int], float] | None = None,
+                    sold: dict[tuple[str, int], float] | None = None,
+                    converted: dict | None = None) -> dict[StockKey, float]:
+    """w in the serve-first simulation of ``orders``, contract ``deliveries``, ``sold`` ((mineral, period) ->
+    quantity; default the model's own Sold values) and conversions ``converted``: 1 where demand goes unmet
     (none without the rule)."""
     if model.component("Release") is None:
         return {}
-    simulated = serve_first_stock(model, data, orders, deliveries)
+    simulated = serve_first_stock(model, data, orders, deliveries, sold, converted)
     return {index: 1.0 if simulated[index][1] > 0 else 0.0 for index in model.RELEASE_INDEX}

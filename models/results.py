@@ -13,17 +13,19 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.contracts import solved_deliveries
+from models.conversions import converted_in_and_out, solved_conversions
 from models.release import apply_serve_first, arrivals_after_losses
+from models.sales import sales_made, solved_sales
 from optimizer.contract.data import PlanningData
 from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.contract.results import (
-    CAPEX_COLUMNS, COST_TERMS, CONTRACT_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS,
-    Plan, SolveResult,
+    CAPEX_COLUMNS, COST_TERMS, CONTRACT_COLUMNS, CONVERSION_COLUMNS, CONVERSION_FUNDING_COLUMNS,
+    CONVERSION_STOCK_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
 )
 
 _ZERO = 1e-9
 MONEY_SLACKS = {"con_order_funded", "con_contract_funded", "con_source_amount", "con_period_budget",
-                "con_capex_funded"}
+                "con_capex_funded", "con_source_funds"}
 
 
 def model_size(model: pyo.ConcreteModel) -> dict[str, int]:
@@ -42,6 +44,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     orders = _orders(model, data)
     funding = _funding(model, data)
     stock = _stock(model, data)
+    sales = sales_made(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
@@ -52,7 +55,9 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
     deliveries, contracts = _contract_tables(model, data)
     return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
-                builds=builds, capex=_capex(model, data), deliveries=deliveries, contracts=contracts)
+                builds=builds, capex=_capex(model, data), deliveries=deliveries, contracts=contracts,
+                sales=sales, conversions=conversion_frame(model, data),
+                conversion_funding=conversion_funding_frame(model))
 
 
 def _scaled(value: float | None, model) -> float | None:
@@ -166,26 +171,63 @@ def _capex(model, data: PlanningData) -> pd.DataFrame:
 
 
 def _stock(model, data: PlanningData) -> pd.DataFrame:
-    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses."""
+    """One row per scenario, mineral and period, with the arrivals that survive the scenario's losses and
+    the stock lost to decay (what the period would otherwise end with, less the stock)."""
     orders = {slot: max(0.0, _clean(pyo.value(model.Order[slot]))) for slot in model.ORDER_SLOTS}
     arrived = arrivals_after_losses(data, orders, solved_deliveries(model))
+    converted = solved_conversions(model)
     scenarios = {k.name: k for k in data.all_scenarios}
+    sold = solved_sales(model)
     rows = []
+    previous = {}  # (scenario, mineral) -> stock at the end of the period before
     for scenario, mineral, period in _every_stock_row(model, data):
         index = (model.facts.stock_scenario[scenario, mineral], mineral, period)  # its class's variables
         arrivals = arrived(scenarios[scenario], mineral, period)
         stock = max(0.0, _clean(pyo.value(model.Stock[index])))
+        unmet = _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0
+        demand = data.demand_of(scenario, mineral, period)
+        sold_now = _clean(sold.get((mineral, period), 0.0))
+        flows = converted_in_and_out(data, scenarios[scenario], mineral, period, converted)  # {} without conversions
+        held = (previous.get((scenario, mineral), data.minerals[mineral].initial_stock) + arrivals
+                + flows.get("converted_in", 0.0) - flows.get("converted_out", 0.0) - demand + unmet - sold_now)
+        previous[scenario, mineral] = stock
         target = data.targets.get((mineral, period), 0.0)
         shortfall = max(0.0, target - stock)
         if index in model.Shortfall and model.facts.probability[index[:2]] > 0:
             shortfall = _clean(pyo.value(model.Shortfall[index]))  # what the objective priced
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": period, "arrivals": arrivals,
-            "demand": data.demand.get((mineral, period), 0.0),
-            "unmet_demand": _clean(pyo.value(model.Unmet[index])) if index in model.Unmet else 0.0,
-            "stock": stock, "target": target, "shortfall": shortfall,
+            "demand": demand, "unmet_demand": unmet, "stock": stock, "target": target, "shortfall": shortfall,
+            "sold": sold_now,
+            "lost": max(0.0, _clean(held - stock)) if data.minerals[mineral].loss_rate > 0 else 0.0,
+            **flows,
         })
-    return pd.DataFrame(rows, columns=STOCK_COLUMNS)
+    return pd.DataFrame(rows, columns=STOCK_COLUMNS + (CONVERSION_STOCK_COLUMNS if data.conversions else []))
+
+
+def conversion_frame(model, data: PlanningData) -> pd.DataFrame:
+    """One row per conversion started: input, output (yield x input, before any loss), cost."""
+    rows = []
+    for (name, period), quantity in solved_conversions(model).items():
+        quantity = _clean(quantity)
+        if quantity <= 1e-9:
+            continue
+        c = data.conversions[name]
+        rows.append({"conversion": name, "from_mineral": c.from_mineral, "to_mineral": c.to_mineral,
+                     "supplier": c.supplier or "", "period": period, "arrival_period": period + c.lead_time,
+                     "input": quantity, "yield": c.yield_, "output": c.yield_ * quantity,
+                     "unit_cost": c.unit_cost, "cost": c.unit_cost * quantity})
+    return pd.DataFrame(rows, columns=CONVERSION_COLUMNS)
+
+
+def conversion_funding_frame(model) -> pd.DataFrame:
+    """Who pays each conversion: one row per source and conversion started."""
+    if model.component("ConversionSpend") is None:
+        return pd.DataFrame(columns=CONVERSION_FUNDING_COLUMNS)
+    rows = [{"source": f, "conversion": c, "period": t, "amount": amount}
+            for f, c, t in model.CONVERSION_FUNDING
+            if (amount := _clean(pyo.value(model.ConversionSpend[f, c, t]) * model.facts.money_unit)) > 1e-6]
+    return pd.DataFrame(rows, columns=CONVERSION_FUNDING_COLUMNS)
 
 
 def _every_stock_row(model, data: PlanningData):
@@ -232,6 +274,7 @@ def _committed_behind(name: str, index, data: PlanningData) -> str:
     carried = {
         "con_order_funded": lambda slot: slot == index,
         "con_source_amount": lambda slot: pays(data.funding[index], slot),
+        "con_source_funds": lambda slot: slot[2] <= index[1] and pays(data.funding[index[0]], slot),
         "con_period_budget": lambda slot: slot[2] == index[1] and pays(data.funding[index[0]], slot),
         "con_country_share": lambda slot: slot[1] == index[0] and index[1] in data.origin_shares(*slot[:2]),
         "con_supplier_share": lambda slot: slot[:2] == index,
@@ -302,6 +345,10 @@ def _conflict_sentence(name: str, index, amount: float, data: PlanningData, curr
                 "mineral of the project's offers, amounts)")
     if name == "con_source_amount":
         return f"funding: source '{index}' would need {amount:,.2f} {currency} more than its amount"
+    if name == "con_source_funds":
+        source, period = index
+        return (f"funding: source '{source}' would need {amount:,.2f} {currency} more in period {period} than "
+                "its amount and the sale revenue it received before, less what it paid earlier")
     if name == "con_period_budget":
         source, period = index
         return f"budget: source '{source}' would need {amount:,.2f} {currency} more than its budget in period {period}"

@@ -9,6 +9,8 @@ limits bind). With slope(row) = d objective / d (the limit in that row):
     d cost / d amount[f]               = slope(con_source_amount[f])                    (per currency unit)
     d cost / d Budgets[f,t]            = slope(con_period_budget[f,t])                  (per currency unit)
     d cost / d max_per_period[o] at t  = slope(con_capacity[o,t]) * money_unit          (per unit of the mineral)
+    d cost / d max_per_period[c] at t  = slope(con_conversion_capacity[c,t]) * money_unit (per unit of input;
+                                         models/conversions.py restate_conversion_capacity)
     d cost / d market cap[m] at t      = slope(con_market_share[m,t]) * money_unit      (per unit of the mineral;
                                          the cap is max_market_share x world_supply, models/market.py)
     d cost / d min_stock[m,t]          = sum over k of slope(con_target[k,m,t]) * money_unit   (per unit)
@@ -40,7 +42,9 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
+from models.conversions import conversion_capacity_rows, planned_conversions, restate_conversion_capacity
 from models.release import release_pattern
+from models.sales import sold_in_table
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Marginal
 
@@ -55,7 +59,8 @@ def placed_orders(orders: pd.DataFrame) -> dict[tuple[str, str, int], tuple[floa
 
 def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
                  builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
-                 deliveries: pd.DataFrame | None = None) -> None:
+                 deliveries: pd.DataFrame | None = None, sales: pd.DataFrame | None = None,
+                 conversions: pd.DataFrame | None = None) -> None:
     """Fix y, the discount tiers, z and the release rule's w at the plan's values and make them
     continuous (an LP).
 
@@ -63,8 +68,9 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
     sits in the segment whose discount the plan shows; a supplier is
     onboarded when some order is placed with it; a project is decided where
     ``builds`` (the plan's decisions) says; demand may go unmet (w = 1)
-    where the plan's serve-first stock leaves it unmet. A contract is signed (s) and below its minimum (b)
-    as the plan's Contracts table says (``contracts``, with its ``deliveries``).
+    where the plan's serve-first stock (its orders, contract ``deliveries``, ``sales``, the Sales table, and
+    ``conversions``, the plan's Conversions table) leaves it unmet. A contract is signed (s) and below its
+    minimum (b) as the plan's Contracts table says (``contracts``, with its ``deliveries``).
     """
     for project, period in model.BUILD_SLOTS:
         _fix(model.Build[project, period], 1.0 if (builds or {}).get(project) == period else 0.0)
@@ -86,7 +92,9 @@ def fix_binaries(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFr
         if row.contract in model.TAKE_OR_PAY:
             _fix(model.UnderMinimum[row.contract], 1.0 if row.take_or_pay_quantity > 0 else 0.0)
     orders_placed = {slot: q for slot, (q, _) in placed.items()}
-    for index, value in release_pattern(model, data, orders_placed, taken).items():
+    converted = planned_conversions(conversions)
+    for index, value in release_pattern(model, data, orders_placed, taken, sold_in_table(sales),
+                                        converted).items():
         _fix(model.Release[index], value)
 
 
@@ -128,10 +136,12 @@ def restate_capacity(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
 def sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
                       builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
-                      deliveries: pd.DataFrame | None = None) -> pyo.ConcreteModel:
+                      deliveries: pd.DataFrame | None = None, sales: pd.DataFrame | None = None,
+                      conversions: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model into the plan's LP, ready for a solve that fills ``model.dual``."""
-    fix_binaries(model, data, orders, builds, contracts, deliveries)
+    fix_binaries(model, data, orders, builds, contracts, deliveries, sales, conversions)
     restate_capacity(model, data)
+    restate_conversion_capacity(model, data)
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)  # optimizer.solving.highs fills it for an LP
     return model
 
@@ -155,6 +165,10 @@ def read_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Margina
         row = model.con_capacity[slot]
         capacity = data.offers[slot[:2]].max_per_period
         marginals.append(Marginal("capacity", slot, _slope(model, row, capacity) * unit, _slack(row),
+                                  _room(model, row, capacity)))
+    for slot, row in conversion_capacity_rows(model):
+        capacity = data.conversions[slot[0]].max_per_period
+        marginals.append(Marginal("conversion", slot, _slope(model, row, capacity) * unit, _slack(row),
                                   _room(model, row, capacity)))
     for mineral, period in model.MARKET_INDEX:
         row = model.con_market_share[mineral, period]

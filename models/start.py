@@ -22,7 +22,9 @@ from pyomo.repn import generate_standard_repn
 
 from models.ordering import TIER_GAP
 from models.projects import capex_payments, start_builds
+from models.conversions import conversion_variables
 from models.release import serve_first_stock, stock_values
+from models.sales import start_funds_left
 from optimizer.contract.data import PlanningData, Slot
 
 Start = ComponentMap  # VarData -> value
@@ -94,6 +96,8 @@ def _decisions(model, data: PlanningData, orders: dict[Slot, float]) -> Start:
     for project, period in model.BUILD_SLOTS:
         start[model.Build[project, period]] = 1.0 if builds.get(project) == period else 0.0
     contract_decisions(model, data, start)
+    for var in conversion_variables(model):  # a start from orders alone converts nothing
+        start[var] = 0.0
     return start
 
 
@@ -114,6 +118,7 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     start = _decisions(model, data, orders)
     if not _start_funding(model, data, start, orders):
         return None
+    start_funds_left(model, data, start)  # money left of sources receiving revenue (models/sales.py)
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)
@@ -228,7 +233,9 @@ def _start_funding(model, data: PlanningData, start: Start, orders: dict[Slot, f
 def _start_stock(model, data: PlanningData, start: Start, orders: dict[Slot, float]) -> bool:
     """Stock, unmet demand, shortfall and w per scenario when ``orders`` and the pipeline arrive, demand
     served first (models/release.py); False when that stock breaks max_stock."""
-    simulated = serve_first_stock(model, data, orders)
+    simulated = serve_first_stock(model, data, orders, sold={})  # a start sells nothing (models/sales.py)
+    for var in model.Sold.values():
+        start[var] = 0.0
     for (_, mineral, _), (stock, _) in simulated.items():
         max_stock = data.minerals[mineral].max_stock
         if max_stock is not None and stock > max_stock:

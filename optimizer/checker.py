@@ -20,24 +20,31 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from optimizer.contract.data import SERVE_FIRST, Offer, PlanningData, Scenario
 from optimizer.contract.results import (
-    COST_TERMS, CONTRACT_COST_TERMS, FEASIBLE, LATER_TERMS, OPTIMAL, PROJECT_SHEETS, PROJECT_TERMS,
-    RESULT_SHEETS, SUMMARY_KEYS,
+    CONTRACT_COST_TERMS, CONVERSION_COLUMNS, CONVERSION_FUNDING_COLUMNS, CONVERSION_STOCK_COLUMNS, COST_TERMS,
+    FEASIBLE, LATER_TERMS, OPTIMAL, OPTIONAL_COST_TERMS, OPTIONAL_RESULT_COLUMNS, OPTIONAL_RESULT_SHEETS,
+    OPTIONAL_TERMS, PROJECT_SHEETS, PROJECT_TERMS, RESULT_SHEETS, SUMMARY_KEYS,
 )
 
 # The contract's sheets and columns are named once, in contract/results.py; how they are read and judged
 # below is this module's own (see the module docstring).
 SHEETS = {title.lower(): (title, columns) for title, columns in RESULT_SHEETS.items()}  # normalised name -> ...
-OPTIONAL_SHEETS = {title.lower(): (title, columns) for title, columns in PROJECT_SHEETS.items()}  # when written
+# written when the plan has such sheets (Projects, Capex; Sales)
+OPTIONAL_SHEETS = {title.lower(): (title, columns)
+                   for title, columns in {**PROJECT_SHEETS, **OPTIONAL_RESULT_SHEETS}.items()}
 # Read where present: the contract a row of Orders or Funding belongs to (blank: an order), and the Contracts
 # sheet's signed column (required when the input has contracts).
 CONTRACTS_SHEET = ("contracts", "Contracts", ("contract", "signed", "take_or_pay_paid"))
+# With a Conversions input sheet (issue 14, point 2): two more sheets, and the Stock sheet's flows read apart.
+CONVERSION_SHEETS = {"conversions": ("Conversions", tuple(CONVERSION_COLUMNS)),
+                     "conversion funding": ("Conversion funding", tuple(CONVERSION_FUNDING_COLUMNS)),
+                     "stock": ("Stock", ("scenario", "mineral", "period", *CONVERSION_STOCK_COLUMNS))}
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 # Read when present: the contract of a delivery and of its payment, the scenario of a recourse order and of
 # its funding (blank: an order, or shared by every scenario).
@@ -145,11 +152,25 @@ class StockRow:
     stock: float
     target: float
     shortfall: float
+    sold: float = 0.0  # optional column: stock sold (the Sales sheet)
+    lost: float = 0.0  # optional column: stock lost to decay
 
     @property
     def key(self) -> StockKey:
         """The row's (scenario, mineral, period)."""
         return (self.scenario, self.mineral, self.period)
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    row: int
+    sale: int
+    mineral: str
+    period: int
+    quantity: float
+    unit_price: float
+    revenue: float
+    source: str
 
 
 def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-6) -> list[str]:
@@ -162,6 +183,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     sheets, problems = read_contract_sheets(Path(path))
     if problems:
         return problems
+    converted, problems = read_conversions(Path(path), data, tol) if data.conversions else (Conversions(), [])
     summary = _parse_summary(sheets["summary"], problems)
     order_cells, delivery_cells = _split_contract_rows(sheets["orders"])
     funding_cells, paid_cells = _split_contract_rows(sheets["funding"])
@@ -174,16 +196,19 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
                     _read_contracts(path, data, problems))
     if data.settings.recourse == "yes":
         return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol)
+    sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
     problems += check_contracts(supply, data, tol)
-    problems += check_funding(funding, orders, data, tol, capex, supply)
-    problems += check_stock(stock, supply, data, tol)
+    problems += check_sales(sales, data, tol)
+    problems += check_funding(funding, orders, data, tol, capex, supply, sales, converted.payments)
+    problems += check_stock(stock, supply, data, tol, sold=sold_by_period(sales, data), converted=converted)
     problems += check_release(stock, data, tol)
     problems += check_mix(supply, data, tol)
     problems += check_market(supply, data, tol)
-    problems += check_summary(summary, supply, funding, stock, data, tol, capex, decisions)
+    problems += check_summary(summary, supply, funding, stock, data, tol, capex, decisions, sales=sales,
+                              converted=converted)
     return problems
 
 
@@ -198,31 +223,28 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_contract_sheets(path: Path) -> tuple[dict[str, list[Cell]], list[str]]:
-    """The contract sheets' rows by normalised sheet name, and any structural problems."""
+def read_contract_sheets(path: Path, wanted: dict | None = None) -> tuple[dict[str, list[Cell]], list[str]]:
+    """The contract sheets' rows by normalised sheet name, and any structural problems (``wanted``:
+    other sheets and columns than the contract's)."""
+    wanted = {**SHEETS, **OPTIONAL_SHEETS} if wanted is None else wanted
     try:
         # calamine reads cell values fast and opens only the sheets asked for
         workbook = CalamineWorkbook.from_path(str(path))
         names = {_normalise(name): name for name in workbook.sheet_names}
         grids = {key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)
-                 for key in (*SHEETS, *OPTIONAL_SHEETS) if key in names}
+                 for key in wanted if key in names}
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one violation
         return {}, [f"cannot open result workbook {path}: {exc}"]
-    return _contract_rows(grids)
+    return _contract_rows(grids, wanted)
 
 
-def _contract_rows(grids: dict[str, list[list]]) -> tuple[dict[str, list[Cell]], list[str]]:
-    return _contract_rows_of(grids, {**SHEETS, **OPTIONAL_SHEETS})
-
-
-def _contract_rows_of(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[str, list[Cell]], list[str]]:
+def _contract_rows(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[str, list[Cell]], list[str]]:
     sheets: dict[str, list[Cell]] = {}
     problems: list[str] = []
     for key, (title, columns) in wanted.items():
         if key not in grids:
-            if key in OPTIONAL_SHEETS:
-                continue  # required only of a plan with projects (_project_sheets)
-            problems.append(f"sheet {title} is missing")
+            if key in SHEETS:
+                problems.append(f"sheet {title} is missing")  # the optional ones only when written
             continue
         rows = [(n, values) for n, values in enumerate(grids[key], 1) if not all(_blank(v) for v in values)]
         header = [_normalise(v) if not _blank(v) else "" for v in rows[0][1]] if rows else []
@@ -230,7 +252,9 @@ def _contract_rows_of(grids: dict[str, list[list]], wanted: dict) -> tuple[dict[
         if missing:
             problems.append(f"sheet {title}: missing column(s) {', '.join(missing)}")
             continue
-        index = {c: header.index(c) for c in (*columns, *[c for c in OPTIONAL_COLUMNS.get(key, ()) if c in header])}
+        optional = [c for c in (*OPTIONAL_COLUMNS.get(key, ()), *OPTIONAL_RESULT_COLUMNS.get(title, ()))
+                    if c in header]
+        index = {c: header.index(c) for c in (*columns, *optional)}
         sheets[key] = [(n, {c: (values[i] if i < len(values) else None) for c, i in index.items()})
                        for n, values in rows[1:]]
     return sheets, problems
@@ -253,7 +277,7 @@ def _read_contracts(path: Path, data: PlanningData, problems: list[str]) -> dict
     if key not in names:
         problems.append(f"sheet {title} is missing (the input has contracts)")
         return {}
-    grids, more = _contract_rows_of({key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)},
+    grids, more = _contract_rows({key: workbook.get_sheet_by_name(names[key]).to_python(skip_empty_area=False)},
                                     {key: (title, columns)})
     problems += more
     rows = {r.contract: r for r in _parse_rows(grids.get(key, []), title, ContractRow, problems)}
@@ -294,6 +318,9 @@ def _parse_rows(cells: list[Cell], title: str, cls: type, problems: list[str]) -
     for row, values in cells:
         converted: dict[str, object] = {}
         for column in columns:
+            if column.default is not MISSING and _blank(values.get(column.name)):
+                converted[column.name] = column.default  # an optional column (OPTIONAL_RESULT_COLUMNS)
+                continue
             try:
                 converted[column.name] = _convert(values[column.name], kinds[column.type])
             except ValueError as exc:
@@ -344,8 +371,8 @@ def _project_sheets(sheets: dict[str, list[Cell]], data: PlanningData,
     required when the input has projects."""
     if not data.projects:
         return {}, []
-    for key, (title, _) in OPTIONAL_SHEETS.items():
-        if key not in sheets:
+    for title in PROJECT_SHEETS:
+        if title.lower() not in sheets:
             problems.append(f"sheet {title} is missing (the input has Projects)")
     decisions: dict[str, int | None] = {}
     for row, values in sheets.get("projects", []):
@@ -658,9 +685,12 @@ def check_projects(decisions: dict[str, int | None], capex: list[CapexRow], orde
 
 
 def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: PlanningData,
-                  tol: Tolerance, capex: list[CapexRow] = (), supply: Supply | None = None) -> list[str]:
+                  tol: Tolerance, capex: list[CapexRow] = (), supply: Supply | None = None,
+                  sales: list[SaleRow] = (), other_payments: list[tuple[str, int, float]] = ()) -> list[str]:
     """Constraint 8: each order (and each contract's bill in a period) is paid in full, by sources allowed to
-    pay it, within amounts and budgets (which the capex payments draw on too)."""
+    pay it, within amounts and budgets (which the capex payments and ``other_payments``, (source, period,
+    amount) of conversions, draw on too); a source that receives sale revenue spends, up to any period, at
+    most its amount plus the revenue received before that period."""
     problems: list[str] = []
     costs: dict[Slot, float] = defaultdict(float)
     for r in _known_orders(orders, data):
@@ -691,13 +721,19 @@ def check_funding(funding: list[FundingRow], orders: list[OrderRow], data: Plann
         if r.source in data.funding:
             by_source[r.source] += r.amount
             by_source_period[(r.source, r.period)] += r.amount
+    for source, period, amount in other_payments:
+        by_source[source] += amount
+        by_source_period[source, period] += amount
     for (s, m, t), cost in sorted(costs.items()):
         if not tol.close(paid[(s, m, t)], cost):
             problems.append(f"order ({s}, {m}, period {t}): funding adds up to {_fmt(paid[(s, m, t)])}, "
                             f"its cost is {_fmt(cost)}")
     if supply is not None:
         problems += _check_contract_funding(supply, data, tol, by_source, by_source_period)
+    problems += _check_funds_with_revenue(by_source_period, _revenue_by_source_period(sales, data), data, tol)
     for name, total in sorted(by_source.items()):
+        if data.funding[name].receives_sales:
+            continue  # judged period by period, revenue included
         if not tol.at_most(total, data.funding[name].amount):
             problems.append(f"source {name}: pays {_fmt(total)} in total, above its amount "
                             f"{_fmt(data.funding[name].amount)}")
@@ -734,6 +770,78 @@ def _check_contract_funding(supply: Supply, data: PlanningData, tol: Tolerance, 
     return problems
 
 
+def _known_sales(sales: list[SaleRow], data: PlanningData) -> list[SaleRow]:
+    numbers = {sale.number for sale in data.sales}
+    return [r for r in sales if r.sale in numbers]
+
+
+def sold_by_period(sales: list[SaleRow], data: PlanningData) -> dict[tuple[str, int], float]:
+    """sold[m,t]: the quantity of the Sales rows of known sales, by the input's mineral of each sale."""
+    mineral_of = {sale.number: sale.mineral for sale in data.sales}
+    sold: dict[tuple[str, int], float] = defaultdict(float)
+    for r in _known_sales(sales, data):
+        sold[mineral_of[r.sale], r.period] += r.quantity
+    return sold
+
+
+def _revenue_by_source_period(sales: list[SaleRow], data: PlanningData) -> dict[tuple[str, int], float]:
+    """(source, period) -> revenue received: quantity x the input's unit_price, paid to the input's source."""
+    by_number = {sale.number: sale for sale in data.sales}
+    revenue: dict[tuple[str, int], float] = defaultdict(float)
+    for r in _known_sales(sales, data):
+        sale = by_number[r.sale]
+        revenue[sale.source, r.period] += r.quantity * sale.unit_price
+    return revenue
+
+
+def check_sales(sales: list[SaleRow], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Each Sales row is a sale the input allows: its mineral, window, cap, price, revenue and source."""
+    by_number = {sale.number: sale for sale in data.sales}
+    problems: list[str] = []
+    seen: dict[tuple[int, int], int] = {}
+    for r in sales:
+        where = f"Sales row {r.row} (sale {r.sale}, period {r.period})"
+        sale = by_number.get(r.sale)
+        if sale is None:
+            problems.append(f"{where}: sale {r.sale} is not a row of the input's Sales sheet (1..{len(data.sales)})")
+            continue
+        if (r.sale, r.period) in seen:
+            problems.append(f"{where}: duplicate sale, also in row {seen[r.sale, r.period]}")
+        seen.setdefault((r.sale, r.period), r.row)
+        if r.mineral != sale.mineral or r.source != sale.source:
+            problems.append(f"{where}: mineral {r.mineral!r} and source {r.source!r} != the sale's {sale.mineral!r} "
+                            f"and {sale.source!r}")
+        if r.period not in sale.periods:
+            problems.append(f"{where}: period {r.period} is outside the sale's periods "
+                            f"{sale.first_period}..{sale.last_period}")
+        if not (tol.at_most(0.0, r.quantity) and tol.at_most(r.quantity, sale.max_per_period)):
+            problems.append(f"{where}: quantity {_fmt(r.quantity)} is outside 0..max_per_period "
+                            f"{_fmt(sale.max_per_period)}")
+        if not tol.close(r.unit_price, sale.unit_price):
+            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != the sale's {_fmt(sale.unit_price)}")
+        if not tol.close(r.revenue, r.quantity * sale.unit_price):
+            problems.append(f"{where}: revenue {_fmt(r.revenue)} != quantity x unit_price "
+                            f"{_fmt(r.quantity * sale.unit_price)}")
+    return problems
+
+
+def _check_funds_with_revenue(spent: dict[tuple[str, int], float], revenue: dict[tuple[str, int], float],
+                              data: PlanningData, tol: Tolerance) -> list[str]:
+    """Per source receiving revenue and period t: spending in periods <= t at most amount + revenue before t."""
+    problems: list[str] = []
+    for name, source in sorted(data.funding.items()):
+        if not source.receives_sales:
+            continue
+        paid = received = 0.0
+        for t in data.periods:
+            paid += spent.get((name, t), 0.0)
+            if spent.get((name, t), 0.0) and not tol.at_most(paid, source.amount + received):
+                problems.append(f"source {name}: pays {_fmt(paid)} up to period {t}, above its amount "
+                                f"{_fmt(source.amount)} + revenue received before period {t} {_fmt(received)}")
+            received += revenue.get((name, t), 0.0)
+    return problems
+
+
 def _expected_arrivals(scenario: Scenario, mineral: str, period: int, arriving: dict[Slot, float],
                        data: PlanningData) -> float:
     """sum over s of (1 - loss[k,s,m,t]) * (x[(s,m),t-L] + d[c,t-L(c)] + a[m,s,t]), with
@@ -747,9 +855,12 @@ def _expected_arrivals(scenario: Scenario, mineral: str, period: int, arriving: 
 
 
 def check_stock(stock: dict[StockKey, StockRow], supply: Supply, data: PlanningData,
-                tol: Tolerance, scenarios: tuple[Scenario, ...] | None = None) -> list[str]:
+                tol: Tolerance, scenarios: tuple[Scenario, ...] | None = None,
+                sold: dict[tuple[str, int], float] | None = None, converted: "Conversions | None" = None) -> list[str]:
     """Constraints 5 and 6 for every scenario (or ``scenarios``), mineral and period: one row each, balanced
-    and in bounds."""
+    (decay included: stock = (1 - loss_rate) x what the period would otherwise end with, the rest is lost)
+    and in bounds (with conversions, their input and kept output recomputed from the Conversions sheet)."""
+    converted = converted or Conversions()
     problems: list[str] = []
     ordered = supply.arriving(data)
     for scenario in data.all_scenarios if scenarios is None else scenarios:
@@ -762,17 +873,21 @@ def check_stock(stock: dict[StockKey, StockRow], supply: Supply, data: PlanningD
                     previous = None
                     continue
                 arrivals = _expected_arrivals(scenario, m, t, ordered, data)
-                problems += _check_stock_row(r, previous, arrivals, data, tol)
+                converted_in, converted_out = converted.flows(data, scenario, m, t)
+                problems += converted.check_stock_columns(r, converted_in, converted_out, tol)
+                problems += _check_stock_row(r, previous, arrivals, data, tol, (sold or {}).get((m, t), 0.0),
+                                             converted_in - converted_out)
                 previous = r.stock
     return problems
 
 
 def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data: PlanningData,
-                     tol: Tolerance) -> list[str]:
-    """One Stock row against the recomputed arrivals, the data's demand, target and storage."""
+                     tol: Tolerance, sold: float = 0.0, converted: float = 0.0) -> list[str]:
+    """One Stock row against the recomputed arrivals (and net conversion flow), the Sales sheet's sales,
+    the data's demand, target and storage."""
     where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
     mineral = data.minerals[r.mineral]
-    demand = data.demand.get((r.mineral, r.period), 0.0)
+    demand = data.demand_of(r.scenario, r.mineral, r.period)  # ScenarioDemand, else Demand
     target = data.targets.get((r.mineral, r.period), 0.0)
     problems = []
     if not tol.close(r.arrivals, arrivals):
@@ -781,13 +896,21 @@ def _check_stock_row(r: StockRow, previous: float | None, arrivals: float, data:
         problems.append(f"{where}: demand {_fmt(r.demand)} != input demand {_fmt(demand)}")
     if not (tol.at_most(0.0, r.unmet_demand) and tol.at_most(r.unmet_demand, demand)):
         problems.append(f"{where}: unmet_demand {_fmt(r.unmet_demand)} is outside 0..demand {_fmt(demand)}")
+    if not tol.close(r.sold, sold):
+        problems.append(f"{where}: sold {_fmt(r.sold)} != the Sales sheet's {_fmt(sold)}")
     if previous is not None:
-        expected = previous + arrivals - demand + r.unmet_demand
-        scale = max(abs(previous), arrivals, demand, abs(r.unmet_demand))
+        held = previous + arrivals + converted - demand + r.unmet_demand - sold
+        expected = mineral.kept * held
+        scale = max(abs(previous), arrivals, abs(converted), demand, abs(r.unmet_demand), sold)
+        flow = f" + converted in - out {_fmt(converted)}" if converted else ""
         if not tol.close(r.stock, expected, scale):
-            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != previous {_fmt(previous)} "
-                            f"+ arrivals {_fmt(arrivals)} - demand {_fmt(demand)} + unmet_demand "
-                            f"{_fmt(r.unmet_demand)} = {_fmt(expected)}")
+            decay = f" x (1 - loss_rate {_fmt(mineral.loss_rate)})" if mineral.loss_rate else ""
+            problems.append(f"{where}: stock balance broken: stock {_fmt(r.stock)} != (previous {_fmt(previous)} "
+                            f"+ arrivals {_fmt(arrivals)}{flow} - demand {_fmt(demand)} + unmet_demand "
+                            f"{_fmt(r.unmet_demand)} - sold {_fmt(sold)}){decay} = {_fmt(expected)}")
+        if not tol.close(r.lost, held - expected, scale):
+            problems.append(f"{where}: lost {_fmt(r.lost)} != loss_rate {_fmt(mineral.loss_rate)} x "
+                            f"{_fmt(held)} held = {_fmt(held - expected)}")
     if not tol.at_most(0.0, r.stock):
         problems.append(f"{where}: stock {_fmt(r.stock)} is negative")
     if mineral.max_stock is not None and not tol.at_most(r.stock, mineral.max_stock):
@@ -806,10 +929,10 @@ def check_release(stock: dict[StockKey, StockRow], data: PlanningData, tol: Tole
     if data.settings.release_rule != SERVE_FIRST:
         return []
     return [f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period}): unmet_demand "
-            f"{_fmt(r.unmet_demand)} while stock {_fmt(r.stock)} is held (release_rule serve_first: demand is "
-            "served from stock first)"
+            f"{_fmt(r.unmet_demand)} while stock {_fmt(r.stock)} is held or {_fmt(r.sold)} sold (release_rule "
+            "serve_first: demand is served from stock first)"
             for r in stock.values()
-            if r.unmet_demand > tol.slack(r.demand) and r.stock > tol.slack(r.demand)]
+            if r.unmet_demand > tol.slack(r.demand) and max(r.stock, r.sold) > tol.slack(r.demand)]
 
 
 def check_mix(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
@@ -857,10 +980,17 @@ def check_market(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str
 
 def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[StockKey, StockRow],
                     data: PlanningData, capex: list[CapexRow] = (),
-                    decisions: dict[str, int | None] | None = None) -> dict[str, tuple[float, float]]:
+                    decisions: dict[str, int | None] | None = None, sales: list[SaleRow] = (),
+                    converted: "Conversions | None" = None) -> dict[str, tuple[float, float]]:
     """The cost terms of the objective, each as (value, sum of the terms' magnitudes); capex payments bear
-    their source's cost_rate, and capex_cost = capex x min(1, output periods in the horizon / life_periods)."""
+    their source's cost_rate, and capex_cost = capex x min(1, output periods in the horizon / life_periods);
+    sales_revenue is minus the revenue of the Sales rows at the input's prices; release_revenue minus the
+    expected payment for the demand served, price[m,t] = sum of the priced Demand rows' quantity x unit_price
+    / demand; conversion_cost the Conversions sheet's input x unit_cost (its payments bear their source's
+    cost_rate)."""
+    converted = converted or Conversions()
     terms: dict[str, list[float]] = {key: [] for key in COST_TERMS}
+    terms["conversion_cost"] = [data.conversions[c].unit_cost * q for (c, _), q in converted.input.items()]
     known = _known_orders(supply.orders, data)
     for r in known:
         spend = r.quantity * r.unit_price
@@ -882,14 +1012,22 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
     terms["onboarding_cost"] = [data.suppliers[s].onboarding_cost for s in {r.supplier for r in known}]
     terms["financing_cost"] = [data.funding[r.source].cost_rate * r.amount
                                for r in [*funding, *capex, *supply.contract_funding] if r.source in data.funding]
+    terms["financing_cost"] += [data.funding[f].cost_rate * amount for f, _, amount in converted.payments
+                                if f in data.funding]
     terms["capex_cost"] = [data.projects[p].capex * data.capex_share(data.projects[p], d)
                            for p, d in (decisions or {}).items() if d is not None and p in data.projects]
     probability = {k.name: k.probability for k in data.all_scenarios}
     for r in stock.values():
         mineral = data.minerals[r.mineral]
         terms["holding_cost"].append(probability[r.scenario] * mineral.holding_cost * r.stock)
-        terms["penalty_cost"].append(probability[r.scenario] * (mineral.shortfall_penalty * r.unmet_demand
+        penalty = data.shortfall_penalty_of(r.scenario, r.mineral, r.period)
+        terms["penalty_cost"].append(probability[r.scenario] * (penalty * r.unmet_demand
                                                                 + mineral.target_penalty * r.shortfall))
+        price = data.release_price_in(r.scenario, r.mineral, r.period)  # none where ScenarioDemand replaces
+        if price:
+            demand = data.demand.get((r.mineral, r.period), 0.0)
+            terms["release_revenue"].append(-probability[r.scenario] * price * (demand - r.unmet_demand))
+    terms["sales_revenue"] = [-revenue for revenue in _revenue_by_source_period(sales, data).values()]
     if data.settings.cvar_weight > 0:
         paid_first = math.fsum(delivered) + math.fsum(
             math.fsum(terms[key]) for key in ("order_cost", "onboarding_cost", "financing_cost", "risk_cost",
@@ -937,11 +1075,13 @@ def tail_cost(costs: list[tuple[float, float]], level: float) -> float:
 def check_summary(summary: dict[str, object], supply: Supply, funding: list[FundingRow],
                   stock: dict[StockKey, StockRow], data: PlanningData, tol: Tolerance, capex: list[CapexRow] = (),
                   decisions: dict[str, int | None] | None = None,
-                  recomputed: dict[str, tuple[float, float]] | None = None) -> list[str]:
+                  recomputed: dict[str, tuple[float, float]] | None = None, sales: list[SaleRow] = (),
+                  converted: "Conversions | None" = None) -> list[str]:
     """The objective: status is a plan's, each cost key matches its recomputation (``recomputed``: (value,
     scale) by key, default recompute_costs of the tables), and they add up."""
     required = (*SUMMARY_KEYS, *(PROJECT_TERMS if data.projects else ()),
-                *(CONTRACT_COST_TERMS if data.contracts else ()))
+                *(CONTRACT_COST_TERMS if data.contracts else ()),
+                *(("conversion_cost",) if data.conversions else ()))
     problems = [f"Summary: key {key} is missing" for key in required if key not in summary]
     status = summary.get("status")
     if "status" in summary and _normalise(status) not in PLAN_STATUSES:
@@ -950,6 +1090,7 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
     if data.input_sha256 and "input_sha256" in summary and sha != data.input_sha256:
         problems.append(f"Summary: input_sha256 {sha!r} is not the input's {data.input_sha256!r}")
     reported: dict[str, float] = {}
+    summary = {**dict.fromkeys(OPTIONAL_COST_TERMS, 0.0), **summary}  # a plan without sales may leave them out
     for key in ("objective", *COST_TERMS):
         if key in summary:
             try:
@@ -957,7 +1098,7 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
             except ValueError as exc:
                 problems.append(f"Summary: {key} {exc}")
     if recomputed is None:
-        recomputed = recompute_costs(supply, funding, stock, data, capex, decisions)
+        recomputed = recompute_costs(supply, funding, stock, data, capex, decisions, sales, converted)
     for key, (expected, scale) in recomputed.items():
         if key in reported and not tol.close(reported[key], expected, scale):
             problems.append(f"Summary: {key} {_fmt(reported[key])} != recomputed {_fmt(expected)}")
@@ -1057,3 +1198,133 @@ def _data_of(data: PlanningData, k: Scenario, t: int) -> object:
     factors = frozenset((row.mineral, row.country, row.factor) for row in data.scenario_prices
                         if row.scenario == k.name and row.first_period <= t <= row.last_period)
     return (losses, factors) if losses or factors else None
+
+
+# --- conversions (issue 14, point 2) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionRow:
+    row: int
+    conversion: str
+    from_mineral: str
+    to_mineral: str
+    period: int
+    arrival_period: int
+    input: float
+    output: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class ConversionFundingRow:
+    row: int
+    source: str
+    conversion: str
+    period: int
+    amount: float
+
+
+@dataclass(frozen=True)
+class ConversionStockRow:
+    row: int
+    scenario: str
+    mineral: str
+    period: int
+    converted_in: float
+    converted_out: float
+
+
+@dataclass
+class Conversions:
+    """What the Conversions sheets say: q[c,t] (input), the payments, and the Stock sheet's flow columns."""
+
+    input: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> q
+    payments: list[tuple[str, int, float]] = field(default_factory=list)  # (source, period, amount)
+    stock_columns: dict[StockKey, ConversionStockRow] = field(default_factory=dict)
+
+    def flows(self, data: PlanningData, scenario: Scenario, mineral: str, period: int) -> tuple[float, float]:
+        """(converted_in, converted_out) of a Stock row, recomputed: output kept = (1 - the toll processor's
+        loss) x yield x input started lead_time earlier; input taken = input started in the period."""
+        taken = arrived = 0.0
+        for name, c in data.conversions.items():
+            if c.from_mineral == mineral:
+                taken += self.input.get((name, period), 0.0)
+            if c.to_mineral == mineral:
+                kept = 1.0 if c.supplier is None else 1.0 - data.arrival_loss(scenario, c.supplier, mineral, period)
+                arrived += kept * c.yield_ * self.input.get((name, period - c.lead_time), 0.0)
+        return arrived, taken
+
+    def check_stock_columns(self, r: StockRow, converted_in: float, converted_out: float,
+                            tol: Tolerance) -> list[str]:
+        """The Stock row's converted_in and converted_out against their recomputation."""
+        shown = self.stock_columns.get(r.key)
+        if shown is None:
+            return []
+        where = f"Stock row {r.row} ({r.scenario}, {r.mineral}, period {r.period})"
+        return [f"{where}: {name} {_fmt(value)} != recomputed {_fmt(expected)}"
+                for name, value, expected in (("converted_in", shown.converted_in, converted_in),
+                                              ("converted_out", shown.converted_out, converted_out))
+                if not tol.close(value, expected)]
+
+
+def read_conversions(path: Path, data: PlanningData, tol: Tolerance) -> tuple[Conversions, list[str]]:
+    """The Conversions, Conversion funding and the Stock sheet's flow columns, each row checked: a known
+    conversion started in a period whose output arrives within the horizon, arrival_period = period +
+    lead_time, input within 0..max_per_period, output = yield x input, cost = unit_cost x input, paid in
+    full by sources that may pay it."""
+    sheets, problems = read_contract_sheets(path, CONVERSION_SHEETS)
+    if problems:
+        return Conversions(), problems
+    rows = _parse_rows(sheets["conversions"], "Conversions", ConversionRow, problems)
+    paid_rows = _parse_rows(sheets["conversion funding"], "Conversion funding", ConversionFundingRow, problems)
+    result = Conversions()
+    for r in rows:
+        problems += _check_conversion_row(r, data, result.input, tol)
+    paid: dict[tuple[str, int], float] = defaultdict(float)
+    for r in paid_rows:
+        where = f"Conversion funding row {r.row} ({r.source}: {r.conversion}, period {r.period})"
+        if r.source not in data.funding or r.conversion not in data.conversions:
+            problems.append(f"{where}: unknown source or conversion")
+            continue
+        if r.amount > tol.abs_tol and r.source not in data.conversion_sources(data.conversions[r.conversion],
+                                                                              r.period):
+            problems.append(f"{where}: source may not pay this conversion (window, countries, minerals, budget)")
+        if not tol.at_most(0.0, r.amount):
+            problems.append(f"{where}: amount {_fmt(r.amount)} is negative")
+        paid[r.conversion, r.period] += r.amount
+        result.payments.append((r.source, r.period, r.amount))
+    for (name, period) in sorted(set(result.input) | set(paid)):
+        cost = data.conversions[name].unit_cost * result.input.get((name, period), 0.0)
+        if not tol.close(paid[name, period], cost):
+            problems.append(f"conversion ({name}, period {period}): funding adds up to "
+                            f"{_fmt(paid[name, period])}, its cost is {_fmt(cost)}")
+    for r in _parse_rows(sheets["stock"], "Stock", ConversionStockRow, problems):
+        result.stock_columns[(r.scenario, r.mineral, r.period)] = r
+    return result, problems
+
+
+def _check_conversion_row(r: ConversionRow, data: PlanningData, converted: dict, tol: Tolerance) -> list[str]:
+    where = f"Conversions row {r.row} ({r.conversion}, period {r.period})"
+    c = data.conversions.get(r.conversion)
+    if c is None:
+        return [f"{where}: conversion {r.conversion!r} is not in the input's Conversions"]
+    if r.period not in c.start_periods(data.settings.num_periods):
+        return [f"{where}: cannot start in period {r.period} (its output would arrive after the horizon)"]
+    if (r.conversion, r.period) in converted:
+        return [f"{where}: the conversion appears twice in period {r.period}"]
+    converted[r.conversion, r.period] = r.input
+    problems = []
+    if (r.from_mineral, r.to_mineral) != (c.from_mineral, c.to_mineral):
+        problems.append(f"{where}: converts {r.from_mineral} to {r.to_mineral}, the input says "
+                        f"{c.from_mineral} to {c.to_mineral}")
+    if r.arrival_period != r.period + c.lead_time:
+        problems.append(f"{where}: arrival_period {r.arrival_period} != period + lead_time {r.period + c.lead_time}")
+    if not tol.at_most(0.0, r.input) or (c.max_per_period is not None and not tol.at_most(r.input, c.max_per_period)):
+        problems.append(f"{where}: input {_fmt(r.input)} is outside 0..max_per_period")
+    if not tol.close(r.output, c.yield_ * r.input):
+        problems.append(f"{where}: output {_fmt(r.output)} != yield x input {_fmt(c.yield_ * r.input)} "
+                        "(material is not conserved through the yield)")
+    if not tol.close(r.cost, c.unit_cost * r.input):
+        problems.append(f"{where}: cost {_fmt(r.cost)} != unit_cost x input {_fmt(c.unit_cost * r.input)}")
+    return problems

@@ -7,9 +7,11 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 from __future__ import annotations
 
 import dataclasses
+
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -202,16 +204,25 @@ def validate_command(input_path: Path) -> None:
 @click.option("--suppliers", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
 @click.option("--scenarios", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--conversions", type=click.IntRange(0), default=0, show_default=True,
+              help="Conversions rows (each from one mineral to the next).")
+@click.option("--emergencies", type=click.IntRange(0), default=0, show_default=True,
+              help="Emergency scenarios, each with a ScenarioDemand surge of two minerals.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--projects", type=click.IntRange(0), default=0, show_default=True,
               help="Add this many capacity projects (build versus buy), each a new plant.")
 @click.option("--contracts", type=click.IntRange(0), default=0, show_default=True,
               help="Add this many offtake contracts (the Contracts sheet).")
+@click.option("--sales", type=click.IntRange(0), default=0, show_default=True, help="Rows of the Sales sheet.")
+@click.option("--decaying", type=click.IntRange(0), default=0, show_default=True,
+              help="Minerals given a loss_rate (decay).")
 def generate_command(output_path: Path, size: str | None, minerals: int, suppliers: int, periods: int,
-                     scenarios: int, seed: int, projects: int, contracts: int) -> None:
+                     scenarios: int, seed: int, projects: int, contracts: int, conversions: int,
+                     emergencies: int, sales: int, decaying: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
-    chosen = dataclasses.replace(chosen, projects=projects)
+    chosen = replace(chosen, projects=projects, conversions=conversions, emergencies=emergencies, sales=sales,
+                     decaying=decaying)
     write_generated_workbook(output_path, chosen, seed, contracts)
     click.echo(f"wrote {output_path}: {chosen.describe()}" + (f", {contracts} contracts" if contracts else "")
                + f", seed {seed}", err=True)
@@ -273,25 +284,31 @@ def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path
               help="Vary a project's capex: the break-even capex of building against buying. Repeatable.")
 @click.option("--cvar-weight", metavar="FROM:TO:N",
               help="Vary Settings.cvar_weight: expected cost against the CVaR of the scenario cost.")
+@click.option("--sale-price", multiple=True, metavar='"MINERAL=FROM:TO:N"',
+              help="Vary the unit_price of a mineral's Sales rows. Repeatable.")
+@click.option("--conversion-capacity", multiple=True, metavar='"CONVERSION=FROM:TO:N"',
+              help="Vary a conversion's max_per_period (units of input a period). Repeatable.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
               help="Solver time limit per point in seconds (default: the workbook's time_limit_s).")
 @_where_options
 @_output_options
 def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str | None,
                   country_share: tuple[str, ...], price_shock: tuple[str, ...], capex: tuple[str, ...],
-                  cvar_weight: str | None, time_limit: float | None, workers: int, scheduler: str | None,
-                  output_path: Path | None, outputs_dir: Path) -> None:
+                  cvar_weight: str | None, sale_price: tuple[str, ...], conversion_capacity: tuple[str, ...],
+                  time_limit: float | None, workers: int, scheduler: str | None, output_path: Path | None,
+                  outputs_dir: Path) -> None:
     """Solve INPUT over a grid of varied inputs; write the frontiers to one workbook.
 
     Several options combine as a grid: every combination of their values is solved.
     """
     try:
-        variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex, cvar_weight)
+        variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex, cvar_weight,
+                                             sale_price, conversion_capacity)
     except ValueError as problem:
         raise click.BadParameter(str(problem)) from None
     if not variations:
         raise click.UsageError("nothing to vary: give --funding, --risk-weight, --country-share, --price-shock, "
-                               "--capex or --cvar-weight")
+                               "--capex, --cvar-weight, --sale-price or --conversion-capacity")
     with _guarded():
         prepared = prepare_sweep(input_path, variations, time_limit, _progress)
         output = _study_output(output_path, outputs_dir, input_path, "sweep", input_path)

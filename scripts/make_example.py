@@ -51,6 +51,10 @@ HEADERS = {
                   "max_per_period", "min_quantity", "max_quantity", "signing_cost", "signed"],
     "Scenarios": ["scenario", "probability", "country", "first_period", "last_period",
                   "supply_loss"],
+    "Sales": ["mineral", "first_period", "last_period", "unit_price", "max_per_period", "source"],
+    "ScenarioDemand": ["scenario", "mineral", "period", "quantity", "shortfall_penalty"],
+    "Conversions": ["conversion", "from_mineral", "to_mineral", "yield", "unit_cost", "lead_time",
+                    "max_per_period", "supplier"],
 }
 
 SETTINGS = [
@@ -84,6 +88,11 @@ MINERALS = {
 # mineral -> what the world market sells in one period (Minerals.world_supply): primary gallium about
 # 760 t a year [context: market size], a quarter of it per period. Other minerals have no market cap.
 WORLD_SUPPLY = {"gallium": 760 / 4}
+# Forms bought only to be upgraded (no demand, no target): unit, reference price, initial stock,
+# max_supplier_share, max_avg_risk. Tungsten concentrate priced at about 70% of APT per t WO3 (illustrative).
+FORMS = {
+    "tungsten concentrate": ("t WO3", 17_000, 0, 1.0, 0.5),
+}
 HOLDING_RATE = 0.025  # share of the reference price per quarter (illustrative)
 STORAGE_FACTOR = 2.0  # max_stock = this x the final target (illustrative)
 TARGET_FROM = 2  # first period with a target (nothing can arrive in time before)
@@ -121,6 +130,7 @@ SUPPLIERS = {
     "BR Niobium Producer":         ("Brazil",      0.25,         0),
     "CA Niobium Producer":         ("Canada",      0.10, 1_000_000),
     "US MP Materials":             ("USA",         0.05,         0),
+    "PT Tungsten Miner":           ("Portugal",    0.10,         0),
 }
 
 # (supplier, mineral, unit_price, lead_time, min_order, max_per_period,
@@ -155,6 +165,7 @@ OFFERS = [
     ("CN Tungsten Producer", "tungsten APT", 23_500, 1, None, 600, None, None, None),
     ("VN Tungsten Producer", "tungsten APT", 25_500, 1, None, 250, None, None, None),
     ("KR Tungsten Producer", "tungsten APT", 27_000, 1, None, 300, None, 4, None),
+    ("PT Tungsten Miner", "tungsten concentrate", 17_000, 1, None, 250, None, None, None),
     ("BR Niobium Producer", "ferroniobium", 26_000, 2, None, 800, None, None, None),
     ("CA Niobium Producer", "ferroniobium", 27_500, 2, 100, 400, 100_000, None, None),
     ("CN Minor Metals Refiner", "indium", 320_000, 1, None, 12, None, None, None),
@@ -252,6 +263,28 @@ SCENARIOS = [
     ("China ban 2028", 0.2, CHINA, 5, 12, 1.0),
     ("China partial restriction", 0.3, CHINA, 3, 8, 0.5),
     ("DRC cobalt disruption", 0.1, "DRC", 6, 9, 0.7),
+    ("Pacific conflict", 0.05, CHINA, 5, 12, 1.0),  # the ban, and a conflict on top (illustrative)
+]
+# The conflict's emergency demand (illustrative): defence electronics draw three times the usual releases of
+# gallium and germanium in periods 8-10, essential demand priced at twice the mineral's shortfall_penalty.
+SURGE = {"gallium": 20_000_000, "germanium": 42_000_000}  # mineral -> shortfall_penalty of the surge
+SURGE_PERIODS = (8, 9, 10)
+SURGE_FACTOR = 3
+
+# (conversion, from_mineral, to_mineral, yield, unit_cost, lead_time, max_per_period, supplier):
+# tungsten concentrate roasted into APT by the Vietnamese producer as a toll processor, 90% of the
+# WO3 recovered, USD 3,000 a t WO3 (illustrative), up to 200 t WO3 a quarter.
+CONVERSIONS = [
+    ("APT from concentrate", "tungsten concentrate", "tungsten APT", 0.9, 3_000, 1, 200, "VN Tungsten Producer"),
+]
+
+
+# (mineral, first_period, last_period, unit_price, max_per_period, source): disposals under the Annual
+# Materials Plan, receipts to the NDS Transaction Fund (50 U.S.C. 98h). The cobalt held before the targets
+# start (period 2) sold in period 1 at about $21/lb, the alloy-grade price after the DRC export ban
+# (Oct 2025); the cap of 150 t (the initial stock) is illustrative.
+SALES = [
+    ("cobalt", 1, 1, 46_000, 150, "NDS fund"),
 ]
 
 
@@ -283,6 +316,18 @@ def minerals_rows() -> list[tuple]:
             WORLD_SUPPLY.get(mineral),
         ))
     return rows
+
+
+def forms_rows() -> list[tuple]:
+    """The Minerals rows of the forms bought only to be upgraded (FORMS): no penalty, storage or target."""
+    return [(mineral, unit, init, _round(HOLDING_RATE * price), None, None, share, risk, None)
+            for mineral, (unit, price, init, share, risk) in FORMS.items()]
+
+
+def surge_rows() -> list[tuple]:
+    """The ScenarioDemand sheet: the Pacific conflict's demand, SURGE_FACTOR x the releases, in SURGE_PERIODS."""
+    return [("Pacific conflict", mineral, t, _round(SURGE_FACTOR * RELEASE_DAYS * _daily_use(mineral)), penalty)
+            for mineral, penalty in SURGE.items() for t in SURGE_PERIODS]
 
 
 def demand_rows() -> list[tuple]:
@@ -354,7 +399,7 @@ def sheet_rows() -> dict[str, list[Sequence]]:
     """The data rows of every sheet, keyed like ``HEADERS``."""
     return {
         "Settings": SETTINGS,
-        "Minerals": minerals_rows(),
+        "Minerals": minerals_rows() + forms_rows(),
         "Suppliers": [(name, *spec) for name, spec in SUPPLIERS.items()],
         "Offers": OFFERS,
         "Prices": prices_rows(),
@@ -370,6 +415,9 @@ def sheet_rows() -> dict[str, list[Sequence]]:
         "Projects": PROJECTS,
         "Contracts": CONTRACTS,
         "Scenarios": SCENARIOS,
+        "Sales": SALES,
+        "ScenarioDemand": surge_rows(),
+        "Conversions": CONVERSIONS,
     }
 
 

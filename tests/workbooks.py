@@ -44,6 +44,21 @@ def base_sheets(num_periods: int = 3) -> dict:
     })
 
 
+def upgrade_sheets(fecr_price: float = 25, **conversion) -> dict:
+    """Issue 14's upgrade case (tests/models/test_model_conversions.py): two periods, ore at 10 and fecr at
+    ``fecr_price`` from S1, 5 t of fecr demanded in period 2, and the conversion ``smelt`` of ore into fecr
+    (yield 0.5, unit_cost 2, lead_time 1; ``conversion`` changes the row)."""
+    book = base_sheets(2)
+    book["Minerals"] = [{"mineral": "ore", "unit": "t", "shortfall_penalty": 100},
+                        {"mineral": "fecr", "unit": "t", "shortfall_penalty": 100}]
+    book["Offers"] = [{"supplier": "S1", "mineral": "ore", "unit_price": 10},
+                      {"supplier": "S1", "mineral": "fecr", "unit_price": fecr_price}]
+    book["Demand"] = [{"mineral": "fecr", "period": 2, "quantity": 5}]
+    book["Conversions"] = [{"conversion": "smelt", "from_mineral": "ore", "to_mineral": "fecr", "yield": 0.5,
+                            "unit_cost": 2, "lead_time": 1, **conversion}]
+    return book
+
+
 BIG_LOAN_DEMAND = (50, 60, 0, 80, 20, 70, 40, 90, 30, 60)
 
 

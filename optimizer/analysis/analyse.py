@@ -82,7 +82,7 @@ def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, bud
     """The causes of one mineral's shortfall, added to ``causes`` (or the mineral to ``unmeasured``); its
     re-solves side by side on ``RESOLVE_WORKERS`` workers, returning when all are back."""
     limits = limits_touching(data, mineral)
-    alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.capex)
+    alone = one_mineral(data, plan.orders, plan.funding, mineral, plan.capex, plan.conversion_funding)
     together = [relax_all(alone, limits)] if any(limit.name != PENALTY for limit in limits) else []
     baseline, *relaxed = side_by_side(
         lambda variant: shortfall_when_solved(variant, mineral, budget),

@@ -107,9 +107,13 @@ def sensitivity_frame(marginals: list[Marginal], data: PlanningData) -> pd.DataF
             rows.append(_capacity_row(marginal, data))
         elif marginal.kind == "market" and _binds(marginal, data.market_cap(marginal.key[0])):
             rows.append(_market_row(marginal, data))
+        elif (marginal.kind == "conversion"
+              and _binds(marginal, data.conversions[marginal.key[0]].max_per_period)):
+            rows.append(_conversion_row(marginal, data))
     rows += _target_rows([m for m in marginals if m.kind == "target"], data)
     frame = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
-    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "market cap": 3, "target": 4}
+    order = {"funding amount": 0, "period budget": 1, "capacity": 2, "conversion capacity": 2, "market cap": 3,
+             "target": 4}
     frame["_group"] = frame["limit"].map(order)
     frame["_size"] = -frame["cost_change_per_unit"].abs()
     return frame.sort_values(["_group", "_size"], kind="stable").drop(columns=["_group", "_size"]).reset_index(
@@ -167,6 +171,17 @@ def _capacity_row(marginal: Marginal, data: PlanningData) -> dict:
                          data.offers[supplier, mineral].max_per_period,
                          f"of {mineral} capacity at {supplier} in period {period} (now {capacity} {unit})",
                          f"{supplier}'s {mineral} capacity in period {period} ({capacity} {unit})")
+
+
+def _conversion_row(marginal: Marginal, data: PlanningData) -> dict:
+    name, period = marginal.key
+    conversion = data.conversions[name]
+    source = conversion.from_mineral
+    unit = data.minerals[source].unit
+    capacity = number(conversion.max_per_period)
+    return _per_unit_row("conversion capacity", name, marginal, data, source, conversion.max_per_period,
+                         f"of {source} that {name} can convert in period {period} (now {capacity} {unit})",
+                         f"{name}'s capacity in period {period} ({capacity} {unit} of {source})")
 
 
 def _market_row(marginal: Marginal, data: PlanningData) -> dict:

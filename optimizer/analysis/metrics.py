@@ -157,7 +157,8 @@ def value_weighted_risk(plan: Plan, data: PlanningData, view: str) -> float | No
 def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per funding source: what it paid, its amount, and what its rules let it pay at most over the horizon.
 
-    ``at_most`` = min(amount, sum of Budgets[f,t] over the periods t in which the source may pay some
+    ``at_most`` = min(amount + the plan's sale revenue it received before the last of those periods,
+    sum of Budgets[f,t] over the periods t in which the source may pay some
     order: inside its window, with an offer that can be ordered then from a country it does not exclude,
     of a mineral it pays for); a period without a budget lets it pay its whole amount. ``limit`` says
     which bound that is: ``amount`` or ``budgets``; ``periods`` the periods it may pay in.
@@ -168,12 +169,20 @@ def funding_use(plan: Plan, data: PlanningData) -> pd.DataFrame:
     for name, source in data.funding.items():
         periods = payable_periods(data, source)
         caps = math.fsum(source.budgets.get(t, math.inf) for t in periods)
-        at_most = min(source.amount, caps)
+        at_most = min(source.amount + _revenue_before(plan, name, max(periods, default=0)), caps)
         paid = float(spent.get(name, 0.0))
         rows.append({"source": name, "spent": paid, "amount": source.amount, "at_most": at_most,
                      "used_of_at_most": paid / at_most if at_most else None,
                      "limit": "budgets" if caps < source.amount else "amount", "periods": tuple(periods)})
     return pd.DataFrame(rows, columns=["source", "spent", "amount", "at_most", "used_of_at_most", "limit", "periods"])
+
+
+def _revenue_before(plan: Plan, source: str, period: int) -> float:
+    """The revenue of the plan's sales paid into ``source`` in periods before ``period``."""
+    sales = plan.sales
+    if sales.empty:
+        return 0.0
+    return float(sales.loc[(sales["source"] == source) & (sales["period"] < period), "revenue"].sum())
 
 
 def payable_periods(data: PlanningData, source) -> list[int]:
@@ -197,6 +206,17 @@ def _totals(plan: Plan) -> dict[tuple[str, str], tuple[float, float, float]]:
     sums = plan.stock.groupby(["scenario", "mineral"])[["unmet_demand", "shortfall", "stock"]].sum()
     return {key: (float(u), float(s), float(k)) for key, u, s, k in zip(
         sums.index, sums["unmet_demand"], sums["shortfall"], sums["stock"])}
+
+
+def unmet_penalties(stock: pd.DataFrame, data: PlanningData) -> dict[tuple[str, str], float]:
+    """(scenario, mineral) -> the penalty of its demand not served: sum over t of penalty[k,m,t] x unmet_demand,
+    penalty[k,m,t] the ScenarioDemand row's shortfall_penalty, else the mineral's."""
+    totals: dict[tuple[str, str], float] = {}
+    for scenario, mineral, period, unmet in zip(stock["scenario"], stock["mineral"], stock["period"],
+                                                stock["unmet_demand"]):
+        key = (scenario, mineral)
+        totals[key] = totals.get(key, 0.0) + data.shortfall_penalty_of(scenario, mineral, int(period)) * float(unmet)
+    return totals
 
 
 # Shortfalls below this share of a mineral's demand and targets are solver round-off.
@@ -227,7 +247,7 @@ def minerals_short(plan: Plan, data: PlanningData) -> dict[str, float]:
 
 
 def _scale(data: PlanningData, mineral: str) -> float:
-    demand = sum(q for (m, _), q in data.demand.items() if m == mineral)
+    demand = sum(q for (m, _), q in data.peak_demand.items() if m == mineral)
     target = sum(q for (m, _), q in data.targets.items() if m == mineral)
     return max(1.0, demand + target)
 
@@ -242,15 +262,17 @@ def shortfall_by_mineral(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """
     expected = expected_shortfall(plan, data)
     worst = worst_scenarios(plan, data)
+    penalties = unmet_penalties(plan.stock, data)
     rows = []
     for mineral, spec in data.minerals.items():
         unmet, below = expected[mineral]
         mine = worst[mineral]
+        unmet_penalty = sum(k.probability * penalties.get((k.name, mineral), 0.0) for k in data.all_scenarios)
         rows.append({
             "mineral": mineral, "unit": spec.unit, "expected_unmet_demand": unmet,
-            "expected_below_target": below, "unmet_penalty": spec.shortfall_penalty * unmet,
+            "expected_below_target": below, "unmet_penalty": unmet_penalty,
             "target_penalty": spec.target_penalty * below,
-            "expected_penalty": spec.shortfall_penalty * unmet + spec.target_penalty * below,
+            "expected_penalty": unmet_penalty + spec.target_penalty * below,
             "worst_scenario": mine.label, "worst_scenarios": mine.scenarios,
             "worst_probability": mine.probability,
             "worst_unmet_demand": mine.unmet_demand, "worst_below_target": mine.below_target,
@@ -283,14 +305,16 @@ class WorstScenario:
 def worst_scenarios(plan: Plan, data: PlanningData) -> dict[str, WorstScenario]:
     """Per mineral, its ``WorstScenario``: the one place the worst scenario is chosen."""
     totals = _totals(plan)
-    return {mineral: _worst(mineral, totals, data) for mineral in data.minerals}
+    penalties = unmet_penalties(plan.stock, data)
+    return {mineral: _worst(mineral, totals, penalties, data) for mineral in data.minerals}
 
 
-def _worst(mineral: str, totals: dict, data: PlanningData) -> WorstScenario:
+def _worst(mineral: str, totals: dict, penalties: dict, data: PlanningData) -> WorstScenario:
     amounts = {k.name: totals.get((k.name, mineral), (0.0, 0.0, 0.0)) for k in data.all_scenarios}
     spec = data.minerals[mineral]
     # Ranked by penalty: a unit of demand not served and a unit-period below target weigh differently.
-    penalty = {name: spec.shortfall_penalty * u + spec.target_penalty * b for name, (u, b, _) in amounts.items()}
+    penalty = {name: penalties.get((name, mineral), 0.0) + spec.target_penalty * b
+               for name, (u, b, _) in amounts.items()}
     shortest = {name: u + b for name, (u, b, _) in amounts.items()}
     if max(shortest.values()) <= TIE_TOLERANCE:
         return WorstScenario()
@@ -308,6 +332,7 @@ def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and period, in base and the mineral's worst scenario: stock as periods of demand ahead."""
     T = data.settings.num_periods
     shown = {mineral: worst.shown for mineral, worst in worst_scenarios(plan, data).items()}
+    demand = {k.name: data.demand_in(k.name) for k in data.all_scenarios}  # each scenario's own (ScenarioDemand)
     rows = []
     for scenario, mineral, period, stock, target in zip(plan.stock["scenario"], plan.stock["mineral"],
                                                         plan.stock["period"], plan.stock["stock"],
@@ -316,7 +341,7 @@ def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
             continue
         rows.append({
             "scenario": scenario, "mineral": mineral, "period": int(period), "stock": float(stock),
-            "cover_periods": achieved_cover(data.demand, mineral, int(period), float(stock), T),
+            "cover_periods": achieved_cover(demand[scenario], mineral, int(period), float(stock), T),
             "target": float(target), "target_cover_periods": data.target_cover.get((mineral, int(period))),
         })
     return pd.DataFrame(rows, columns=["scenario", "mineral", "period", "stock", "cover_periods", "target",
@@ -355,3 +380,54 @@ def market_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                          "cap_used": ordered / cap if cap > 0 else None})
     return pd.DataFrame(rows, columns=["mineral", "period", "ordered_quantity", "world_supply", "max_market_share",
                                        "market_cap", "cap_used"])
+
+
+def sold_and_lost(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per mineral that has a Sales row or decays: quantity sold and its revenue (the Sales table), and the
+    stock lost to decay, probability-weighted over the scenarios and summed over periods."""
+    columns = ["mineral", "unit", "sold", "revenue", "expected_lost"]
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    sold = plan.sales.groupby("mineral")[["quantity", "revenue"]].sum() if not plan.sales.empty else None
+    stock = plan.stock
+    rows = []
+    for name, mineral in data.minerals.items():
+        if mineral.loss_rate <= 0 and not any(sale.mineral == name for sale in data.sales):
+            continue
+        lost = 0.0
+        if "lost" in stock and mineral.loss_rate > 0:
+            mine = stock[stock["mineral"] == name]
+            lost = float((mine["scenario"].map(probability) * mine["lost"]).sum())
+        in_sales = sold is not None and name in sold.index
+        rows.append({"mineral": name, "unit": mineral.unit,
+                     "sold": float(sold.loc[name, "quantity"]) if in_sales else 0.0,
+                     "revenue": float(sold.loc[name, "revenue"]) if in_sales else 0.0, "expected_lost": lost})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def drawn_and_repaid(plan: Plan, data: PlanningData) -> pd.DataFrame:
+    """Per source that priced Demand rows repay (Demand.source) and period: the money the plan draws from it
+    and the expected repayment, sum over its rows of quantity x unit_price x the expected share of the
+    period's demand served (1 - expected unmet demand / demand, over the scenarios whose ScenarioDemand
+    does not replace the Demand rows)."""
+    columns = ["source", "period", "drawn", "expected_repayment"]
+    repaid = sorted({r.source for rows in data.demand_revenue.values() for r in rows if r.source is not None})
+    if not repaid:
+        return pd.DataFrame(columns=columns)
+    probability = {k.name: k.probability for k in data.all_scenarios}
+    stock = plan.stock
+    replaced = {(k, m, t) for k, m, t in data.scenario_demand}  # no payment there (release_price_in)
+    paying = stock[[(k, m, t) not in replaced for k, m, t in zip(stock["scenario"], stock["mineral"], stock["period"])]
+                   ] if not stock.empty else stock
+    unmet = (paying["scenario"].map(probability) * paying["unmet_demand"]).groupby(
+        [paying["mineral"], paying["period"]]).sum() if not paying.empty else pd.Series(dtype=float)
+    repayment: dict[tuple[str, int], float] = defaultdict(float)
+    for (mineral, period), rows in data.demand_revenue.items():
+        paid = sum(p for k, p in probability.items() if (k, mineral, period) not in replaced)
+        served = paid - float(unmet.get((mineral, period), 0.0)) / data.demand[mineral, period]
+        for row in rows:
+            if row.source is not None:
+                repayment[row.source, period] += row.quantity * row.unit_price * served
+    drawn = plan.funding.groupby(["source", "period"])["amount"].sum() if not plan.funding.empty else {}
+    rows = [{"source": source, "period": t, "drawn": float(drawn.get((source, t), 0.0)),
+             "expected_repayment": repayment.get((source, t), 0.0)} for source in repaid for t in data.periods]
+    return pd.DataFrame([r for r in rows if r["drawn"] or r["expected_repayment"]], columns=columns)

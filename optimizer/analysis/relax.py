@@ -30,9 +30,8 @@ class Limit:
 def limits_touching(data: PlanningData, mineral: str) -> list[Limit]:
     """Every limit that can bind on ``mineral``'s supply, in the order an analyst would check them."""
     finders = (_amounts, _budgets, _excluded_countries, _mineral_lists, _funding_windows, _capacity,
-               _contract_ceilings, _lead_time, _order_windows, _projects, _country_cap, _supplier_cap, _risk_cap,
-               _market_cap, _storage,
-               _disruptions, _targets, _penalty)
+               _contract_ceilings, _conversion_capacity, _lead_time, _order_windows, _projects, _country_cap,
+               _supplier_cap, _risk_cap, _market_cap, _storage, _sales_caps, _disruptions, _targets, _penalty)
     return [limit for finder in finders if (limit := finder(data, mineral)) is not None]
 
 
@@ -49,7 +48,8 @@ TARGETS = "targets"
 PROJECTS = "projects not yet built"
 
 
-def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None) -> PlanningData:
+def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
+                conversion_funding=None) -> PlanningData:
     """The planning data of ``mineral`` alone, the rest of the plan held as it is.
 
     What the plan's ``funding`` pays for the other minerals comes off each
@@ -60,30 +60,54 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None) -
     of this data, put beside the plan's other orders, is a plan of the full data
     (a plant selling several minerals aside): so the re-solve is small and measures
     only this mineral's own choices.
+
+    With conversions, the forms the mineral is upgraded from (``forms_of``) come along with the
+    conversions into them, a supply route of the mineral; every other conversion is left out (what the
+    plan pays for it, ``conversion_funding``, comes off the sources too).
     """
     projects = {name: p for name, p in data.projects.items() if (p.supplier, mineral) in data.offers}
-    others = funding[funding["mineral"] != mineral][["source", "period", "amount"]]
+    keep = {mineral} | forms_of(data, mineral)
+    conversions = {name: c for name, c in data.conversions.items() if c.to_mineral in keep}
+    paid = ["source", "period", "amount"]
+    others = funding[~funding["mineral"].isin(keep)][paid]
     if capex is not None and not capex.empty:
-        others = pd.concat([others, capex[~capex["project"].isin(projects)][["source", "period", "amount"]]])
+        others = pd.concat([others, capex[~capex["project"].isin(projects)][paid]])
+    if conversion_funding is not None and not conversion_funding.empty:
+        others = pd.concat([others, conversion_funding[~conversion_funding["conversion"].isin(conversions)][paid]])
     spent = others.groupby("source")["amount"].sum()
     spent_in = others.groupby(["source", "period"])["amount"].sum()
     sources = {name: replace(
         source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
         budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
         for name, source in data.funding.items()}
-    onboarded = set(orders.loc[orders["mineral"] != mineral, "supplier"])
+    onboarded = set(orders.loc[~orders["mineral"].isin(keep), "supplier"])
     suppliers = {name: replace(s, onboarding_cost=0.0) if name in onboarded else s
                  for name, s in data.suppliers.items()}
 
     def mine(table: dict) -> dict:
-        return {key: value for key, value in table.items() if mineral in key}
+        return {key: value for key, value in table.items() if any(m in key for m in keep)}
     return replace(
-        data, minerals={mineral: data.minerals[mineral]}, suppliers=suppliers, funding=sources,
-        offers={key: offer for key, offer in data.offers.items() if offer.mineral == mineral},
+        data, minerals={m: spec for m, spec in data.minerals.items() if m in keep}, suppliers=suppliers,
+        funding=sources, offers={key: offer for key, offer in data.offers.items() if offer.mineral in keep},
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
         commitment_prices=mine(data.commitment_prices), projects=projects,
-        contracts={name: c for name, c in data.contracts.items() if c.mineral == mineral})
+        contracts={name: c for name, c in data.contracts.items() if c.mineral == mineral},
+        scenario_demand=mine(data.scenario_demand), scenario_penalty=mine(data.scenario_penalty),
+        conversions=conversions, sales=tuple(s for s in data.sales if s.mineral in keep))
+
+
+def forms_of(data: PlanningData, mineral: str) -> set[str]:
+    """The minerals ``mineral`` is upgraded from, directly or through a chain of conversions."""
+    forms: set[str] = set()
+    todo = [mineral]
+    while todo:
+        target = todo.pop()
+        for c in data.conversions.values():
+            if c.to_mineral == target and c.from_mineral not in forms:
+                forms.add(c.from_mineral)
+                todo.append(c.from_mineral)
+    return forms
 
 
 # --- who can pay ---------------------------------------------------------------------------
@@ -195,6 +219,18 @@ def _contract_ceilings(data: PlanningData, mineral: str) -> Limit | None:
     lifted = {c.name: replace(c, max_per_period=None, max_quantity=None) for c in capped}
     return Limit("contract ceilings", "max_per_period and max_quantity of " + _names(c.name for c in capped),
                  lambda d: replace(d, contracts={**d.contracts, **lifted}))
+
+
+def _conversion_capacity(data: PlanningData, mineral: str) -> Limit | None:
+    """The max_per_period of the conversions that deliver the mineral, removed."""
+    limited = [name for name, c in data.conversions.items() if c.to_mineral == mineral and c.max_per_period is not None]
+    if not limited:
+        return None
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, conversions={**d.conversions,
+                                       **{name: replace(d.conversions[name], max_per_period=None) for name in limited}})
+    return Limit("conversion capacity", "max_per_period of the conversion(s) " + _names(limited), relax)
 
 
 def _lead_time(data: PlanningData, mineral: str) -> Limit | None:
@@ -326,14 +362,34 @@ def _origin_countries(data: PlanningData, mineral: str) -> set[str]:
     return {c for s in suppliers for c in data.origin_shares(s, mineral)}
 
 
+def _sales_caps(data: PlanningData, mineral: str) -> Limit | None:
+    """The caps of the mineral's sales (their revenue can pay for its purchases), raised by more than its
+    stock and demand could ever call for: the initial stock, the total demand and the largest target."""
+    sales = [sale for sale in data.sales if sale.mineral == mineral]
+    if not sales:
+        return None
+    extra = data.minerals[mineral].initial_stock + _need(data, mineral)
+
+    def relax(d: PlanningData) -> PlanningData:
+        return replace(d, sales=tuple(replace(sale, max_per_period=sale.max_per_period + extra)
+                                      if sale.mineral == mineral else sale for sale in d.sales))
+    return Limit("sales caps", "max_per_period of the sales of " + mineral + " into "
+                 + _names(sorted({sale.source for sale in sales})), relax)
+
+
+def _need(data: PlanningData, mineral: str) -> float:
+    """1 + the mineral's total demand (the largest of any scenario in each period) + its largest target."""
+    return 1.0 + sum(q for (m, _), q in data.peak_demand.items() if m == mineral) + max(
+        (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
+
+
 def _ample_money(data: PlanningData, mineral: str) -> float:
     """More than any plan could spend on ``mineral``: every offer at full need, in every period, twice.
 
     need = total demand + the largest target (+ 1 unit); each offer could sell it at its dearest
     price in every period, with its order cost and its supplier's onboarding.
     """
-    need = 1.0 + sum(q for (m, _), q in data.demand.items() if m == mineral) + max(
-        (q for (m, _), q in data.targets.items() if m == mineral), default=0.0)
+    need = _need(data, mineral)
     T = data.settings.num_periods
     total = 0.0
     for offer in _offers_of(data, mineral):

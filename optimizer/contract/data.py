@@ -56,6 +56,12 @@ class Mineral:
     max_avg_risk: float
     world_supply: float | None = None  # units per period the world market can sell; None: no market cap
     max_market_share: float | None = None  # None: Settings.max_market_share
+    loss_rate: float = 0.0  # share of the stock lost each period (models/decay.py)
+
+    @property
+    def kept(self) -> float:
+        """1 - loss_rate: the share of a period's stock that is still there at its end."""
+        return 1.0 - self.loss_rate
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class FundingSource:
     excluded_countries: frozenset[str]
     minerals: frozenset[str] | None  # None: all minerals
     budgets: dict[int, float] = field(default_factory=dict)  # period -> per-period cap
+    receives_sales: bool = False  # some Sales row pays its revenue to this source (models/sales.py)
 
     def can_pay(self, country: str, mineral: str, period: int) -> bool:
         """Whether v[f,o,t] may be non-zero for an order of ``mineral`` from ``country`` in ``period``."""
@@ -141,7 +148,7 @@ class FundingSource:
             and country not in self.excluded_countries
             and (self.minerals is None or mineral in self.minerals)
             and self.budgets.get(period, 1.0) > 0.0
-            and self.amount > 0.0
+            and (self.amount > 0.0 or self.receives_sales)
         )
 
 
@@ -166,6 +173,34 @@ class Project:
     def capex_part(self) -> float:
         """What is paid in each build period: capex / build_periods."""
         return self.capex / self.build_periods
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A row of the Sales sheet: stock of ``mineral`` that may be sold in its periods, at most
+    ``max_per_period`` a period, each unit paying ``unit_price`` into ``source``."""
+
+    number: int  # 1, 2, ... in the order of the Sales sheet: the sale's name in results
+    mineral: str
+    first_period: int
+    last_period: int
+    unit_price: float
+    max_per_period: float
+    source: str
+
+    @property
+    def periods(self) -> range:
+        """The periods a sale can be made: first_period..last_period."""
+        return range(self.first_period, self.last_period + 1)
+
+
+@dataclass(frozen=True)
+class DemandRevenue:
+    """A Demand row with a unit_price: what its participant pays per unit released, and the source repaid."""
+
+    quantity: float
+    unit_price: float
+    source: str | None  # None: revenue that repays no named source
 
 
 @dataclass(frozen=True)
@@ -213,6 +248,24 @@ class ScenarioPrice:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """A row of the Conversions sheet: yield_ units of to_mineral per unit of from_mineral converted."""
+
+    name: str
+    from_mineral: str
+    to_mineral: str
+    yield_: float  # the contract's ``yield`` (a Python keyword)
+    unit_cost: float  # per unit of input
+    lead_time: int
+    max_per_period: float | None  # None: unlimited
+    supplier: str | None = None  # toll processor; None: at home, never disrupted
+
+    def start_periods(self, num_periods: int) -> range:
+        """Periods a conversion can start in: its output arrives within the horizon, t + lead_time <= T."""
+        return range(1, num_periods - self.lead_time + 1)
+
+
+@dataclass(frozen=True)
 class InputFile:
     path: str
     sha256: str
@@ -241,6 +294,14 @@ class PlanningData:
     projects: dict[str, Project] = field(default_factory=dict)  # capacity projects by name (models/projects.py)
     contracts: dict[str, Contract] = field(default_factory=dict)  # Contracts, by name (models/contracts.py)
     scenario_prices: tuple[ScenarioPrice, ...] = ()  # ScenarioPrices rows (models/scenario_prices.py)
+    sales: tuple[Sale, ...] = ()  # the Sales sheet (models/sales.py)
+    # Demand rows with a unit_price, by (mineral, period): participants who pay for what is released
+    demand_revenue: dict[tuple[str, int], tuple[DemandRevenue, ...]] = field(default_factory=dict)
+    # ScenarioDemand: (scenario, mineral, period) -> demand in that scenario instead of the Demand row,
+    # and the row's own shortfall_penalty where it gives one
+    scenario_demand: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    scenario_penalty: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    conversions: dict[str, Conversion] = field(default_factory=dict)  # Conversions, by name
     input_files: tuple[InputFile, ...] = ()
     input_sha256: str = ""
 
@@ -254,6 +315,53 @@ class PlanningData:
         """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
         base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
         return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def demand_of(self, scenario: str, mineral: str, period: int) -> float:
+        """demand[k,m,t]: the ScenarioDemand row of the scenario, else the Demand row (0 without one)."""
+        return self.scenario_demand.get((scenario, mineral, period), self.demand.get((mineral, period), 0.0))
+
+    def shortfall_penalty_of(self, scenario: str, mineral: str, period: int) -> float:
+        """The cost of a unit of demand[k,m,t] not served: the ScenarioDemand row's shortfall_penalty,
+        else the mineral's."""
+        return self.scenario_penalty.get((scenario, mineral, period), self.minerals[mineral].shortfall_penalty)
+
+    def demand_in(self, scenario: str) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> demand[k,m,t] of ``scenario``: the Demand rows, replaced by its ScenarioDemand rows."""
+        return {**self.demand, **{(m, t): q for (k, m, t), q in self.scenario_demand.items() if k == scenario}}
+
+    @cached_property
+    def peak_demand(self) -> dict[tuple[str, int], float]:
+        """(mineral, period) -> the largest demand[k,m,t] of any scenario (the Demand rows without ScenarioDemand)."""
+        peak = dict(self.demand)
+        for (_, mineral, period), quantity in self.scenario_demand.items():
+            peak[mineral, period] = max(quantity, peak.get((mineral, period), 0.0))
+        return peak
+
+    def conversion_kept(self, scenario: Scenario, conversion: Conversion, period: int) -> float:
+        """The share of a conversion's output arriving in ``period`` that ``scenario`` delivers: 1 at home,
+        1 - arrival_loss of its toll processor (by origin) for the to_mineral."""
+        if conversion.supplier is None:
+            return 1.0
+        return 1.0 - self.arrival_loss(scenario, conversion.supplier, conversion.to_mineral, period)
+
+    def conversion_sources(self, conversion: Conversion, period: int) -> list[str]:
+        """Funding sources allowed to pay ``conversion`` started in ``period``: as for an order of its
+        to_mineral from its toll processor (at home: no country is excluded)."""
+        country = "" if conversion.supplier is None else self.country(conversion.supplier)
+        return [f.name for f in self.funding.values() if f.can_pay(country, conversion.to_mineral, period)]
+
+    def conversion_order(self) -> list[str]:
+        """The minerals, every from_mineral before its to_minerals (validation refuses cycles)."""
+        into: dict[str, set[str]] = {m: set() for m in self.minerals}
+        for c in self.conversions.values():
+            into[c.to_mineral].add(c.from_mineral)
+        ordered: list[str] = []
+        while len(ordered) < len(into):
+            ready = [m for m in into if m not in ordered and into[m] <= set(ordered)]
+            if not ready:  # a cycle: validation refuses it, so only a hand-built PlanningData gets here
+                raise ValueError("the conversions form a cycle")
+            ordered += ready
+        return ordered
 
     def order_periods(self, offer: Offer) -> list[int]:
         """Periods an order of ``offer`` may be placed in: orderable, in frozen periods only as committed, and
@@ -407,6 +515,32 @@ class PlanningData:
     def risk_score(self, supplier: str) -> float:
         """The risk score of ``supplier``."""
         return self.suppliers[supplier].risk_score
+
+    def sale_slots(self) -> list[tuple[int, str, int]]:
+        """(sale number, mineral, period) of every period a sale can be made."""
+        return [(sale.number, sale.mineral, t) for sale in self.sales for t in sale.periods]
+
+    def release_price(self, mineral: str, period: int) -> float:
+        """Revenue per unit of demand served in ``period``: sum over the priced Demand rows of quantity x
+        unit_price, over the period's whole demand (a shortfall falls on every row in proportion)."""
+        rows = self.demand_revenue.get((mineral, period), ())
+        demand = self.demand.get((mineral, period), 0.0)
+        return sum(r.quantity * r.unit_price for r in rows) / demand if rows and demand > 0 else 0.0
+
+    def release_price_in(self, scenario: str, mineral: str, period: int) -> float:
+        """release_price in ``scenario``: 0 where a ScenarioDemand row replaces the Demand rows (and so
+        their unit_price: the row has none), else release_price."""
+        return 0.0 if (scenario, mineral, period) in self.scenario_demand else self.release_price(mineral, period)
+
+    def sale_cap(self, mineral: str, period: int) -> float:
+        """The most of ``mineral`` the sales may take in ``period``: the sum of their max_per_period."""
+        return sum(sale.max_per_period for sale in self.sales if sale.mineral == mineral and period in sale.periods)
+
+    def most_revenue_before(self, source: str, period: int) -> float:
+        """The most revenue ``source`` can have received before ``period``: every sale into it at
+        max_per_period in each of its periods before ``period``."""
+        return sum(sale.unit_price * sale.max_per_period * sum(1 for t in sale.periods if t < period)
+                   for sale in self.sales if sale.source == source)
 
     def eligible_sources(self, supplier: str, mineral: str, period: int) -> list[str]:
         """Funding sources allowed to pay an order of ``mineral`` from ``supplier`` placed in ``period``."""

@@ -12,27 +12,42 @@ from optimizer.contract.scenario_costs import ScenarioValues
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 
 # The objective's terms (model.md, Objective), in the order the Summary sheet lists them.
-# The contract's seven (CORE_COST_TERMS), then capex_cost (models/projects.py), the terms of Contracts
-# (models/contracts.py), each in the Summary only when the input has that sheet (summary_terms), and
-# cvar_cost: cvar_weight x CVaR of the scenario cost (models/risk_aversion.py), 0 unless
-# Settings.cvar_weight > 0. They add up to objective.
-CONTRACT_COST_TERMS = ("take_or_pay_cost", "signing_cost")
+# The contract's seven (CORE_COST_TERMS), then conversion_cost (models/conversions.py), the revenues
+# (OPTIONAL_COST_TERMS, negative: models/sales.py, models/participants.py; stated only where not 0),
+# capex_cost (models/projects.py), the terms of Contracts (models/contracts.py), each in the Summary only
+# when the input has that sheet (summary_terms), and cvar_cost: cvar_weight x CVaR of the scenario cost
+# (models/risk_aversion.py), 0 unless Settings.cvar_weight > 0. They add up to objective.
 CORE_COST_TERMS = (
     "purchase_cost", "order_cost", "onboarding_cost", "financing_cost",
     "risk_cost", "holding_cost", "penalty_cost",
 )
+CONVERSION_TERMS = ("conversion_cost",)
+# Terms a plan states only when its workbook has such flows; a reader takes 0 where one is missing.
+OPTIONAL_COST_TERMS = (
+    "sales_revenue",  # minus the revenue of the Sales sheet (models/sales.py): <= 0
+    "release_revenue",  # minus the expected revenue of priced demand served (models/participants.py): <= 0
+)
+CONTRACT_COST_TERMS = ("take_or_pay_cost", "signing_cost")
 # Terms of an input with Projects only (models/projects.py): a Summary without them counts them as 0, so
 # plans of inputs without projects read as before.
 PROJECT_TERMS = ("capex_cost",)
-COST_TERMS = (*CORE_COST_TERMS, *PROJECT_TERMS, *CONTRACT_COST_TERMS, "cvar_cost")
+COST_TERMS = (*CORE_COST_TERMS, *CONVERSION_TERMS, *OPTIONAL_COST_TERMS, *PROJECT_TERMS, *CONTRACT_COST_TERMS,
+              "cvar_cost")
 # Terms a plan written before them may lack: read as 0.
-LATER_TERMS = (*PROJECT_TERMS, *CONTRACT_COST_TERMS, "cvar_cost")
+LATER_TERMS = (*CONVERSION_TERMS, *OPTIONAL_COST_TERMS, *PROJECT_TERMS, *CONTRACT_COST_TERMS, "cvar_cost")
+# Terms of a feature an input may not use: a plan of an input without Conversions, Sales or priced
+# demand may leave them out (the revenues are stated only where not 0, OPTIONAL_COST_TERMS).
+OPTIONAL_TERMS = (*CONVERSION_TERMS, *OPTIONAL_COST_TERMS)
 
 
-def summary_terms(with_projects: bool = False, with_contracts: bool = False) -> tuple[str, ...]:
-    """The cost terms a Summary lists: the contract's seven, capex_cost only for an input with Projects,
-    the contract terms only for an input with Contracts."""
+def summary_terms(with_projects: bool = False, with_contracts: bool = False,
+                  costs: dict[str, float] | None = None) -> tuple[str, ...]:
+    """The cost terms a Summary lists: the contract's seven, conversion_cost, each revenue where ``costs``
+    has it not 0 (every revenue without ``costs``: a sweep's columns), capex_cost only for an input with
+    Projects, the contract terms only for an input with Contracts, and cvar_cost."""
     left_out = (() if with_projects else PROJECT_TERMS) + (() if with_contracts else CONTRACT_COST_TERMS)
+    if costs is not None:
+        left_out += tuple(t for t in OPTIONAL_COST_TERMS if not costs.get(t))
     return tuple(t for t in COST_TERMS if t not in left_out)
 
 
@@ -54,15 +69,26 @@ CONTRACT_COLUMNS = ["contract", "supplier", "mineral", "country", "signed", "sig
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 CAPEX_COLUMNS = ["project", "supplier", "source", "period", "amount"]  # who pays each project's capex, when
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
-                 "stock", "target", "shortfall"]
+                 "stock", "target", "shortfall", "sold", "lost"]
 # Written when the input has Projects (the checker then requires them): each project's decision, and who
 # pays its capex when.
 PROJECT_SHEETS = {"Projects": ("project", "decision_period"), "Capex": tuple(CAPEX_COLUMNS)}
+# sold: by the Sales sheet's sales (models/sales.py); lost: to decay at the period's end (Minerals.loss_rate)
+SALES_COLUMNS = ["sale", "mineral", "period", "quantity", "unit_price", "revenue", "source"]
+# Columns a result sheet shows when a plan has such flows; a reader takes 0 where one is missing or blank.
+OPTIONAL_RESULT_COLUMNS = {"Stock": ("sold", "lost")}
+# Sheets a plan has only when its workbook has such flows; a reader takes none where one is missing.
+OPTIONAL_RESULT_SHEETS = {"Sales": tuple(SALES_COLUMNS)}
+# With a Conversions input sheet: the Stock sheet's two more columns, and two more sheets (issue 14, point 2).
+CONVERSION_STOCK_COLUMNS = ["converted_in", "converted_out"]
+CONVERSION_COLUMNS = ["conversion", "from_mineral", "to_mineral", "supplier", "period", "arrival_period",
+                      "input", "yield", "output", "unit_cost", "cost"]
+CONVERSION_FUNDING_COLUMNS = ["source", "conversion", "period", "amount"]
 RESULT_SHEETS = {  # sheet title -> the columns the contract requires of it
     "Summary": ("key", "value"),
     "Orders": CONTRACT_ORDER_COLUMNS,
     "Funding": tuple(FUNDING_COLUMNS),
-    "Stock": tuple(STOCK_COLUMNS),
+    "Stock": tuple(c for c in STOCK_COLUMNS if c not in OPTIONAL_RESULT_COLUMNS["Stock"]),
 }
 
 
@@ -71,7 +97,8 @@ class Marginal:
     """d expected cost / d limit: negative when raising the limit saves money.
 
     kind: ``amount`` (key (source,)), ``budget`` (source, period), ``capacity``
-    (supplier, mineral, period), ``market`` (mineral, period: the market-share cap)
+    (supplier, mineral, period), ``conversion`` (conversion, period: its max_per_period of input),
+    ``market`` (mineral, period: the market-share cap)
     or ``target`` (mineral, period). ``value`` is in
     currency per currency unit (amount, budget) or per unit of the mineral.
     ``slack`` is how far the plan is from the limit (0: the limit is reached).
@@ -226,6 +253,8 @@ class Plan:
     # Contract deliveries (DELIVERY_COLUMNS) and one row per contract (CONTRACT_COLUMNS); None without contracts.
     deliveries: pd.DataFrame | None = None
     contracts: pd.DataFrame | None = None
+    # The Sales sheet's sales made (SALES_COLUMNS); empty without sales.
+    sales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SALES_COLUMNS))
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
@@ -261,14 +290,19 @@ class Plan:
     scenario_values: ScenarioValues | None = None
 
     def shown_terms(self) -> list[str]:
-        """The cost terms a reader is shown: the contract's seven, and each later term (capex, contracts,
-        cvar) the plan has a value for."""
-        return [name for name in COST_TERMS if name in CORE_COST_TERMS or self.costs.get(name)]
+        """The cost terms a reader is shown: the contract's seven, conversion_cost, and each later term
+        (revenues, capex, contracts, cvar) the plan has a value for."""
+        return [name for name in COST_TERMS
+                if name in CORE_COST_TERMS or name in CONVERSION_TERMS or self.costs.get(name)]
 
     def floor_cost(self) -> float:
         """The expected payment above the scenario prices that price floors add, within purchase_cost
         (the Orders' floor_cost summed)."""
         return float(self.orders["floor_cost"].sum()) if "floor_cost" in self.orders else 0.0
+    # With conversions: one row per conversion started (Conversions sheet) and per source paying one.
+    conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
+    conversion_funding: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CONVERSION_FUNDING_COLUMNS))
 
     def order_quantities(self) -> dict[tuple[str, str, int], float]:
         """(supplier, mineral, period) -> quantity of every order."""

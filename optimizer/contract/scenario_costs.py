@@ -71,13 +71,14 @@ def conditional_value_at_risk(costs: list[tuple[float, float]], level: float) ->
 
 
 def plan_scenario_costs(plan, data: PlanningData) -> pd.DataFrame:
-    """scenario_cost_frame of a solved plan, with what its Projects and Contracts cost added to every
-    scenario's first_stage_cost: capex, take-or-pay, signing and deliveries at agreed prices are the
-    same in every scenario (recourse and cvar_weight are refused with them), so that part is the plan's
+    """scenario_cost_frame of a solved plan, with what its Projects, Contracts, Sales and Conversions cost
+    added to every scenario's first_stage_cost: capex, take-or-pay, signing, deliveries at agreed prices,
+    sales revenue and conversion costs are the same in every scenario (recourse and cvar_weight are
+    refused with projects and contracts), so that part is the plan's
     expected cost (objective - cvar_cost) less the probability-weighted sum of the rest. The weighted
     costs then add up to the plan's expected cost, as the Summary says."""
     frame = scenario_cost_frame(plan.orders, plan.funding, plan.stock, data)
-    if not (data.projects or data.contracts) or plan.objective is None:
+    if not (data.projects or data.contracts or data.sales or data.conversions) or plan.objective is None:
         return frame
     same = plan.objective - plan.costs.get("cvar_cost", 0.0) - float((frame["probability"] * frame["cost"]).sum())
     return frame.assign(first_stage_cost=frame["first_stage_cost"] + same, cost=frame["cost"] + same)

@@ -179,6 +179,8 @@ MINERALS = Sheet(
                 "cap)", unit="unit"),
         _share("max_market_share", "orders of the mineral placed in a period (commitments included) may not exceed "
                "this share of world_supply", default=None, default_text="Settings.max_market_share"),
+        _share("loss_rate", "share of the stock lost each period (decay, e.g. tin pest): stock at the end of a period "
+               "is (1 - loss_rate) x what it would otherwise be, in every scenario", default=0.0),
     ),
 )
 
@@ -242,7 +244,14 @@ DISCOUNTS = Sheet(
 DEMAND = Sheet(
     "Demand",
     meaning="Consumption drawn from the stock in that period.",
-    columns=(MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit")),
+    columns=(
+        MINERAL, PERIOD, _amount("quantity", "quantity drawn from stock", required=True, unit="unit"),
+        _amount("unit_price", "what the participant pays per unit released (Project Vault's manufacturers): "
+                "expected revenue from the demand served, release_revenue, lowers the objective",
+                default_text="none (no revenue)", unit="currency/unit"),
+        Column("source", TEXT, "funding source, as named in Funding, repaid from that revenue (shown on the "
+               "Dashboard; not re-spent in the plan)", default_text="none"),
+    ),
 )
 
 TARGETS = Sheet(
@@ -407,9 +416,64 @@ SCENARIO_PRICES = Sheet(
     ),
 )
 
+SALES = Sheet(
+    "Sales",
+    meaning="Sales of stock (disposals; rotation is a sale plus a purchase): decided before the scenario is known, "
+            "they leave the stock of every scenario after its demand is served; the revenue lowers the objective "
+            "(sales_revenue) and adds to the source's amount from the next period on.",
+    columns=(
+        MINERAL,
+        _period("first_period", "first period a sale can be made", default=1),
+        _period("last_period", "last period a sale can be made", default_text="num_periods"),
+        Column("unit_price", FLOAT, "revenue per unit sold", required=True, minimum=0.0, minimum_open=True,
+               unit="currency/unit"),
+        _amount("max_per_period", "the plan's cap on the sale in one period (Annual Materials Plan)", required=True,
+                unit="unit"),
+        Column("source", TEXT, "funding source, as named in Funding, that receives the revenue", required=True),
+    ),
+)
+
+SCENARIO_DEMAND = Sheet(
+    "ScenarioDemand",
+    meaning="Emergency demand: in that scenario, the demand of a mineral in a period is this quantity instead of "
+            "the Demand row (a wartime surge), priced at its own shortfall_penalty when given. The stress test, "
+            "drawing two such scenarios at once, takes the larger demand.",
+    columns=(
+        Column("scenario", TEXT, "scenario, as named in Scenarios", required=True),
+        MINERAL, PERIOD,
+        _amount("quantity", "quantity drawn from stock in that scenario (0: no demand there)", required=True,
+                unit="unit"),
+        _amount("shortfall_penalty", "cost per unit of this demand not served (essential demand priced above the "
+                "rest)", default_text="the mineral's shortfall_penalty", unit="currency/unit"),
+    ),
+)
+
+CONVERSIONS = Sheet(
+    "Conversions",
+    meaning="Upgrading between forms (chromite ore to ferrochromium): a conversion started in a period takes its "
+            "input from the from_mineral's stock then, in every scenario, and delivers yield x input of the "
+            "to_mineral lead_time later; its cost is paid by the funding sources like an order.",
+    columns=(
+        Column("conversion", TEXT, "identifier", required=True),
+        Column("from_mineral", TEXT, "the form converted, as named in Minerals", required=True),
+        Column("to_mineral", TEXT, "the form delivered, as named in Minerals", required=True),
+        Column("yield", FLOAT, "units of to_mineral delivered per unit of from_mineral converted", required=True,
+               minimum=0.0, minimum_open=True),
+        _amount("unit_cost", "cost per unit of input converted", default=0.0, unit="currency/unit"),
+        Column("lead_time", INT, "periods between the start of a conversion and its delivery", default=0, minimum=0,
+               unit="periods"),
+        _amount("max_per_period", "largest input that can be converted in one period (the plan's cap on the action)",
+                default_text="unlimited", unit="unit"),
+        Column("supplier", TEXT, "toll processor, as named in Suppliers: scenarios hit its deliveries like any "
+               "supplier's (by its country, or its Origins rows for the to_mineral), and funding rules apply by "
+               "its country", default_text="none: converted at home, never disrupted"),
+    ),
+)
+
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, MINERALS, SUPPLIERS, OFFERS, PRICES, DISCOUNTS, DEMAND, TARGETS,
     PIPELINE, COMMITMENTS, FUNDING, BUDGETS, COUNTRIES, ORIGINS, PROJECTS, CONTRACTS, SCENARIOS, SCENARIO_PRICES,
+    SCENARIO_DEMAND, CONVERSIONS, SALES,
 )
 SHEETS_BY_KEY: dict[str, Sheet] = {sheet.name.lower(): sheet for sheet in SHEETS}
 

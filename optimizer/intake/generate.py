@@ -24,11 +24,19 @@ class Size:
     periods: int
     scenarios: int = 0
     projects: int = 0  # capacity projects, each a new plant (add_projects)
+    sales: int = 0  # Sales rows (issue 14)
+    decaying: int = 0  # minerals with a loss_rate (issue 14)
+    conversions: int = 0  # Conversions rows, each from one mineral to the next (no chain returns)
+    emergencies: int = 0  # emergency scenarios: ScenarioDemand surges of two minerals
 
     def describe(self) -> str:
-        """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios" (and ", 10 projects")."""
+        """The size in words: "30 minerals x 10 suppliers x 40 periods, 0 scenarios" (and ", 10 projects",
+        ", 5 sales rows", ...)."""
+        extra = "".join(f", {count} {what}" for count, what in (
+            (self.projects, "projects"), (self.sales, "sales rows"), (self.decaying, "decaying minerals"),
+            (self.conversions, "conversions"), (self.emergencies, "emergency scenarios")) if count)
         return f"{self.minerals} minerals x {self.suppliers} suppliers x {self.periods} periods, " \
-               f"{self.scenarios} scenarios" + (f", {self.projects} projects" if self.projects else "")
+               f"{self.scenarios} scenarios{extra}"
 
 
 SIZES = {
@@ -103,6 +111,9 @@ def generate_sheets(size: Size, seed: int = 0, offers_per_mineral: int = 3, cont
         add_projects(sheets, size.projects, base_price, demand, seed)
     if contracts:
         sheets["Contracts"] = contract_rows(contracts, seed, T, minerals, suppliers, country, base_price, demand)
+    add_stock_flows(sheets, size, seed, base_price, demand)
+    if size.conversions or size.emergencies:  # their own random stream: the sheets above stay as they were
+        add_issue_14_sheets(sheets, size, random.Random(seed + 14), minerals, suppliers, base_price, demand)
     return sheets
 
 
@@ -153,6 +164,59 @@ def contract_rows(count: int, seed: int, T: int, minerals: list[str], suppliers:
                      round(room * rng.uniform(0.1, 0.2) if signed else room * rng.uniform(0.2, 0.5), 1),
                      round(room * 0.8, 1), rng.choice([0, 20_000, 100_000]), "yes" if signed else None])
     return rows
+
+
+def add_stock_flows(sheets: dict[str, list], size: Size, seed: int, base_price: dict[str, float],
+                    demand: dict[str, float]) -> None:
+    """Sales rows and decaying minerals (``size.sales``, ``size.decaying``), drawn from their own random
+    stream so that the rest of the workbook is the same with or without them. Sales are priced at 0.6 x
+    the mineral's base price (below every offer, so no buying to sell) and capped at half its demand."""
+    if not (size.sales or size.decaying):
+        return
+    rng = random.Random(f"stock flows {seed}")
+    minerals = [row[0] for row in sheets["Minerals"][1:]]
+    if size.decaying:
+        sheets["Minerals"][0].append("loss_rate")
+        decaying = set(rng.sample(minerals, min(size.decaying, len(minerals))))
+        for row in sheets["Minerals"][1:]:
+            row.append(round(rng.uniform(0.005, 0.03), 4) if row[0] in decaying else None)
+    T = size.periods
+    sheets["Sales"] = [["mineral", "first_period", "last_period", "unit_price", "max_per_period", "source"]]
+    for _ in range(size.sales):
+        mineral = rng.choice(minerals)
+        first = rng.randint(1, T)
+        sheets["Sales"].append([mineral, first, min(T, first + rng.randint(0, T // 4)),
+                                round(base_price[mineral] * 0.6, 2), round(demand[mineral] * 0.5, 1),
+                                rng.choice(["Stockpile fund", "Private"])])
+
+
+def add_issue_14_sheets(sheets: dict[str, list], size: Size, rng: random.Random, minerals: list[str],
+                        suppliers: list[str], base_price: dict[str, float], demand: dict[str, float]) -> None:
+    """Conversions (mineral i to mineral i + 1, at home or at a toll processor; minerals taken in pairs
+    while they last, so no chain returns) and emergency scenarios (a supply_loss 0 row and a surge of
+    twice the demand of two minerals over a few periods)."""
+    T = size.periods
+    sheets["Conversions"] = [["conversion", "from_mineral", "to_mineral", "yield", "unit_cost", "lead_time",
+                              "max_per_period", "supplier"]]
+    for n in range(size.conversions):
+        source, target = minerals[(2 * n) % len(minerals)], minerals[(2 * n + 1) % len(minerals)]
+        if source == target:
+            break
+        conversion_yield = round(rng.uniform(0.7, 0.95), 2)
+        sheets["Conversions"].append([
+            f"conversion_{n + 1:02d}", source, target, conversion_yield,
+            round(max(1.0, base_price[target] * conversion_yield - base_price[source]) * rng.uniform(0.5, 1.2), 2),
+            rng.choice([0, 1]), round(demand[target] * rng.uniform(0.5, 1.0), 1),
+            rng.choice([None, *suppliers])])
+    sheets["ScenarioDemand"] = [["scenario", "mineral", "period", "quantity", "shortfall_penalty"]]
+    for k in range(1, size.emergencies + 1):
+        name = f"emergency_{k}"
+        start = rng.randint(1, max(1, T - 2))
+        sheets["Scenarios"].append([name, 0.02, COUNTRIES[0], start, start, 0.0])  # demand only, no loss
+        for mineral in rng.sample(minerals, min(2, len(minerals))):
+            for t in range(start, min(T, start + 2) + 1):
+                sheets["ScenarioDemand"].append([name, mineral, t, round(demand[mineral] * 2, 1),
+                                                 round(base_price[mineral] * 5, 2)])
 
 
 def write_generated_workbook(path: Path, size: Size, seed: int = 0, contracts: int = 0) -> Path:

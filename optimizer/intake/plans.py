@@ -32,13 +32,15 @@ class NotAPlan(ValueError):
 
 @dataclass(frozen=True)
 class PlanWorkbook:
-    """The Summary and Orders sheets of a plan workbook, as read; either may be missing (None)."""
+    """The Summary, Orders, Sales and Conversions sheets of a plan workbook, as read; any may be missing (None)."""
 
     path: Path
     sheet_names: tuple[str, ...]
     summary: dict[str, object] | None  # Summary key (lower case) -> value
     orders_header: tuple[str, ...]  # lower case, "" for a blank header cell
     orders: list[Row] | None  # the non-blank rows below the header
+    sales: list[Row] | None = None  # the Sales sheet's rows, when the plan has one
+    conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
 
 
 RECOURSE_NOT_SUPPORTED = ("the plan's orders differ by scenario (Settings recourse yes): comparing, re-planning "
@@ -74,7 +76,9 @@ def _read(path: Path) -> PlanWorkbook:
             summary = {str(row["key"]).strip().lower(): row.get("value") for _, row in rows
                        if row.get("key") is not None}
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders)
+        sales = _rows(sheets["sales"])[1] if "sales" in sheets else None
+        conversions = _rows(sheets["conversions"])[1] if "conversions" in sheets else None
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, sales, conversions)
     finally:
         book.close()
 

@@ -31,9 +31,10 @@ REFERENCES = {
     "mineral": ("Minerals", "A"),
     "country": ("Suppliers", "B"),
     "source": ("Funding", "A"),
+    "scenario": ("Scenarios", "A"),
 }
 # The sheet that defines each name (its own column is free text).
-DEFINES = {"Minerals": "mineral", "Suppliers": "supplier", "Funding": "source"}
+DEFINES = {"Minerals": "mineral", "Suppliers": "supplier", "Funding": "source", "Scenarios": "scenario"}
 
 EXAMPLES: dict[str, list[dict] | dict] = {
     "Settings": {"num_periods": 4, "period_unit": "quarter", "start_date": date(2027, 1, 1), "currency": "USD",
@@ -44,6 +45,8 @@ EXAMPLES: dict[str, list[dict] | dict] = {
          "shortfall_penalty": 5_000_000, "target_penalty": 1_000_000, "max_stock": 10, "max_supplier_share": 0.8,
          "max_avg_risk": 0.6, "world_supply": 190, "max_market_share": 0.05},  # about 760 t a year of primary gallium
         {"mineral": "germanium", "unit": "t", "initial_stock": 1, "holding_cost": 50000, "max_stock": 15},
+        {"mineral": "germanium dioxide", "unit": "t", "initial_stock": 2, "holding_cost": 20000,
+         "shortfall_penalty": 2_000_000},
     ],
     "Suppliers": [
         {"supplier": "JP Gallium Recycler", "country": "Japan", "risk_score": 0.1, "onboarding_cost": 100_000},
@@ -93,11 +96,21 @@ EXAMPLES: dict[str, list[dict] | dict] = {
                    "mineral": "gallium", "first_period": 1, "last_period": 4, "unit_price": 500_000,
                    "lead_time": 1, "max_per_period": 0.5, "min_quantity": 0.6, "max_quantity": 1,
                    "signing_cost": 20_000}],
+    # rotation: old germanium stock sold into a fund below the purchase price (the plan's cap 0.5 t a period)
+    "Sales": [{"mineral": "germanium", "first_period": 3, "last_period": 4, "unit_price": 1_000_000,
+               "max_per_period": 0.5, "source": "Private capital"}],
     "Scenarios": [{"scenario": "China ban", "probability": 0.2, "country": "China", "first_period": 2,
                    "last_period": 4, "supply_loss": 1}],
     # outside China, gallium rose more than 40% after China's 2023 licensing
     "ScenarioPrices": [{"scenario": "China ban", "mineral": "gallium", "country": "Japan", "first_period": 2,
                         "last_period": 4, "factor": 1.4}],
+    # the ban comes with a wartime surge of gallium demand, essential and so priced higher
+    "ScenarioDemand": [{"scenario": "China ban", "mineral": "gallium", "period": 3, "quantity": 0.6,
+                        "shortfall_penalty": 8_000_000}],
+    # germanium dioxide refined into germanium metal by the Belgian refiner as a toll processor
+    "Conversions": [{"conversion": "GeO2 to Ge metal", "from_mineral": "germanium dioxide",
+                     "to_mineral": "germanium", "yield": 0.69, "unit_cost": 150_000, "lead_time": 1,
+                     "max_per_period": 2, "supplier": "BE Specialty Metals Refiner"}],
 }
 
 

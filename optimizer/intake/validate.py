@@ -17,8 +17,8 @@ from datetime import date, datetime
 
 from optimizer.contract import schema
 from optimizer.contract.data import (
-    BASE, Contract, Disruption, FundingSource, Mineral, Offer, PlanningData, Project, Scenario, ScenarioPrice,
-    Settings, Supplier,
+    BASE, Contract, Conversion, DemandRevenue, Disruption, FundingSource, Mineral, Offer, PlanningData, Project,
+    Sale, Scenario, ScenarioPrice, Settings, Supplier,
 )
 from optimizer.contract.cover import DemandAhead
 from optimizer.intake.numerics import scaling_warnings
@@ -225,13 +225,17 @@ class _Validator:
             for key, r in offer_rows.items() if r.valid(*r.values)
         }
         minerals = self.minerals(mineral_rows, offers, offers_rows, T)
-        demand = self.summed(self.records(schema.DEMAND), mineral_rows, ("mineral", "period"), "quantity")
+        demand_records = self.records(schema.DEMAND)
+        demand = self.summed(demand_records, mineral_rows, ("mineral", "period"), "quantity")
         targets, target_cover = self.targets(self.records(schema.TARGETS), mineral_rows, demand, T)
         pipeline = self.summed(self.records(schema.PIPELINE), mineral_rows, ("supplier", "mineral", "period"),
                                "quantity", supplier_rows)
         commitments, commitment_prices = self.commitments(self.records(schema.COMMITMENTS), offers, offer_rows, T)
-        funding = self.funding(self.records(schema.FUNDING), self.records(schema.BUDGETS), mineral_rows,
-                               suppliers, T)
+        funding_records = self.records(schema.FUNDING)
+        sales = self.sales(self.records(schema.SALES), mineral_rows, funding_records, offers, minerals, T)
+        funding = self.funding(funding_records, self.records(schema.BUDGETS), mineral_rows,
+                               suppliers, T, receiving={sale.source for sale in sales})
+        demand_revenue = self.demand_revenue(demand_records, funding_records)
         origins = self.origins(self.records(schema.ORIGINS), mineral_rows, supplier_rows)
         known = {s.country for s in suppliers.values()} | {c for shares in origins.values() for c in shares}
         countries = self.countries(self.records(schema.COUNTRIES), known)
@@ -239,6 +243,9 @@ class _Validator:
         projects = self.projects(self.records(schema.PROJECTS), supplier_rows, offer_rows, offers, T)
         contracts = self.contracts(self.records(schema.CONTRACTS), mineral_rows, supplier_rows, T)
         scenario_prices = self.scenario_prices(self.records(schema.SCENARIO_PRICES), scenarios, mineral_rows, known)
+        scenario_demand, scenario_penalty = self.scenario_demand(self.records(schema.SCENARIO_DEMAND),
+                                                                 scenarios, mineral_rows)
+        conversions = self.conversions(self.records(schema.CONVERSIONS), mineral_rows, supplier_rows, T)
         self.warn_unorderable(offers, T)
         self.refuse_scenario_features_with_deals(settings, projects, contracts)
         if self.problems.errors or settings is None or self.unreadable:
@@ -248,7 +255,9 @@ class _Validator:
             demand=demand, targets=targets, target_cover=target_cover, pipeline=pipeline, commitments=commitments,
             commitment_prices=commitment_prices,
             country_max_share=countries, origins=origins, scenarios=scenarios, projects=projects,
-            contracts=contracts, scenario_prices=scenario_prices, input_files=self.raw.files,
+            contracts=contracts, scenario_prices=scenario_prices, scenario_demand=scenario_demand,
+            scenario_penalty=scenario_penalty, conversions=conversions, input_files=self.raw.files,
+            sales=sales, demand_revenue=demand_revenue,
             input_sha256=self.raw.sha256,
         )
 
@@ -376,6 +385,7 @@ class _Validator:
                     max_stock=record["max_stock"],
                     max_supplier_share=record["max_supplier_share"], max_avg_risk=record["max_avg_risk"],
                     world_supply=record["world_supply"], max_market_share=record["max_market_share"],
+                    loss_rate=record["loss_rate"],
                 )
         return minerals
 
@@ -470,7 +480,8 @@ class _Validator:
                                     f"{offer.max_per_period:g}; expected at most {offer.max_per_period:g}",
                                     **record.at("quantity"))
 
-    def funding(self, records, budget_records, mineral_rows, suppliers, T) -> dict[str, FundingSource]:
+    def funding(self, records, budget_records, mineral_rows, suppliers, T,
+                receiving: set[str] = frozenset()) -> dict[str, FundingSource]:
         countries = {s.country for s in suppliers.values()}
         budgets: dict[str, dict[int, float]] = defaultdict(dict)
         source_rows = self.unique(records, ("source",))
@@ -505,8 +516,63 @@ class _Validator:
                     name=name, amount=record["amount"], first_period=first, last_period=last,
                     cost_rate=record["cost_rate"], excluded_countries=frozenset(excluded),
                     minerals=None if listed is None else frozenset(listed), budgets=budgets.get(name, {}),
+                    receives_sales=name in receiving,
                 )
         return funding
+
+    def sales(self, records, mineral_rows, funding_records, offers, minerals, T) -> tuple[Sale, ...]:
+        """The Sales rows, numbered in sheet order; a warning where the price is above the mineral's
+        cheapest purchase price among the orders that can arrive by the sale's last period (buying to
+        sell) or above its shortfall_penalty (selling what demand needs)."""
+        sources = {(r["source"],) for r in funding_records if r.valid("source")}
+        sales = []
+        for record in records:
+            known = (self.reference(record, "mineral", mineral_rows, "Minerals")
+                     & self.reference(record, "source", sources, "Funding"))
+            first, last = record["first_period"], record["last_period"] or T
+            if record.valid("first_period", "last_period") and last is not None and first > last:
+                self.problems.error(f"last_period {last} is before first_period {first}; expected "
+                                    "first_period <= last_period", **record.at("last_period"))
+                continue
+            if not known or not record.valid(*record.values) or last is None:
+                continue
+            sale = Sale(len(sales) + 1, record["mineral"], first, last, record["unit_price"],
+                        record["max_per_period"], record["source"])
+            self.warn_sale_price(record, sale, offers, minerals.get(sale.mineral))
+            sales.append(sale)
+        return tuple(sales)
+
+    def demand_revenue(self, records, funding_records) -> dict[tuple[str, int], tuple[DemandRevenue, ...]]:
+        """Demand rows with a unit_price, by (mineral, period); a source must be in Funding, and a source
+        without a unit_price is a warning (nothing repays it)."""
+        sources = {(r["source"],) for r in funding_records if r.valid("source")}
+        revenue: dict[tuple[str, int], list[DemandRevenue]] = defaultdict(list)
+        for record in records:
+            if record["source"] is not None and not self.reference(record, "source", sources, "Funding"):
+                continue
+            if record["unit_price"] is None:
+                if record["source"] is not None:
+                    self.problems.warning("the row names a source but no unit_price, so nothing repays it; expected "
+                                          "a unit_price beside it", **record.at("source"))
+                continue
+            if record.valid("mineral", "period", "quantity", "unit_price") and record["quantity"] > 0:
+                revenue[record["mineral"], record["period"]].append(
+                    DemandRevenue(record["quantity"], record["unit_price"], record["source"]))
+        return {key: tuple(rows) for key, rows in revenue.items()}
+
+    def warn_sale_price(self, record: Record, sale: Sale, offers, mineral: Mineral | None) -> None:
+        """A purchase that can arrive by the sale's last period, cheaper than the sale, could be bought to sell."""
+        prices = [offer.price(t) for offer in offers.values() if offer.mineral == sale.mineral
+                  for t in offer.orderable_periods(self.num_periods) if t + offer.lead_time <= sale.last_period]
+        if prices and sale.unit_price > min(prices):
+            self.problems.warning(f"the sale price is above the cheapest purchase price of {sale.mineral} "
+                                  f"({min(prices):g}): the plan may buy only to sell; expected a price at most "
+                                  "that", **record.at("unit_price"))
+        if mineral is not None and sale.unit_price > mineral.shortfall_penalty:
+            self.problems.warning(f"the sale price is above the shortfall_penalty of {sale.mineral} "
+                                  f"({mineral.shortfall_penalty:g}): the plan may sell stock it could serve "
+                                  "demand with in later periods; expected a price at most that",
+                                  **record.at("unit_price"))
 
     def origins(self, records, mineral_rows, supplier_rows) -> dict[tuple[str, str | None], dict[str, float]]:
         """(supplier, mineral or None) -> {country: share}; the shares of one key add up to at most 1."""
@@ -703,6 +769,55 @@ class _Validator:
                                           record["first_period"], record["last_period"], record["factor"]))
         return tuple(rows)
 
+    def scenario_demand(self, records, scenarios, mineral_rows) -> tuple[dict[tuple, float], dict[tuple, float]]:
+        """Emergency demand per (scenario, mineral, period) and the shortfall_penalty of the rows that give one:
+        the scenario must be on the Scenarios sheet (not base), each key once."""
+        names = {(s.name,) for s in scenarios}
+        for record in records:
+            if record.valid("scenario") and schema.normalise_name(record["scenario"]) == BASE:
+                self.problems.error("'base' is the undisrupted scenario, whose demand is the Demand sheet's; "
+                                    "expected a scenario listed in the sheet 'Scenarios'", **record.at("scenario"))
+                record.values["scenario"] = _INVALID
+        known = [r for r in records
+                 if self.reference(r, "scenario", names, "Scenarios") & self.reference(r, "mineral", mineral_rows,
+                                                                                      "Minerals")]
+        demand, penalty = {}, {}
+        for key, record in self.unique(known, ("scenario", "mineral", "period")).items():
+            if not record.valid("quantity", "shortfall_penalty"):
+                continue
+            demand[key] = record["quantity"]
+            if record["shortfall_penalty"] is not None:
+                penalty[key] = record["shortfall_penalty"]
+        return demand, penalty
+
+    def conversions(self, records, mineral_rows, supplier_rows, T) -> dict[str, Conversion]:
+        """Conversions by name: known minerals and toll processor, two different forms, no chain of
+        conversions leading back to its own from_mineral (material could then loop without end)."""
+        known = []
+        for record in records:
+            ok = (self.reference(record, "from_mineral", mineral_rows, "Minerals")
+                  & self.reference(record, "to_mineral", mineral_rows, "Minerals"))
+            if record["supplier"] is not None:
+                ok &= self.reference(record, "supplier", supplier_rows, "Suppliers")
+            if ok and record["from_mineral"] == record["to_mineral"]:
+                self.problems.error("from_mineral and to_mineral are the same; expected two different forms",
+                                    **record.at("to_mineral"))
+                ok = False
+            if ok and T is not None and record.valid("lead_time") and record["lead_time"] >= T:
+                self.problems.warning(f"with lead_time {record['lead_time']} nothing converted arrives within "
+                                      f"the {T} periods of the horizon", **record.at("lead_time"))
+            if ok:
+                known.append(record)
+        rows = {key[0]: r for key, r in self.unique(known, ("conversion",)).items() if r.valid(*r.values)}
+        conversions = {name: Conversion(name, r["from_mineral"], r["to_mineral"], r["yield"], r["unit_cost"],
+                                        r["lead_time"], r["max_per_period"], r["supplier"])
+                       for name, r in rows.items()}
+        for name in conversion_cycle(conversions):
+            self.problems.error("this conversion is part of a chain of conversions leading back to its own "
+                                "from_mineral; expected conversions that never return to a form they came from",
+                                **rows[name].at("to_mineral"))
+        return conversions
+
     def warn_unorderable(self, offers: dict, T: int | None) -> None:
         if T is None:
             return
@@ -713,6 +828,22 @@ class _Validator:
                     f"the offer of {offer.mineral} from {offer.supplier} can never be ordered: with lead_time "
                     f"{offer.lead_time} an order must be placed by period {T - offer.lead_time}",
                     file=sheet.file, sheet=sheet.title)
+
+
+def conversion_cycle(conversions: dict[str, Conversion]) -> list[str]:
+    """The conversions on a chain that leads back to its own from_mineral (none: an empty list)."""
+    leads_to: dict[str, set[str]] = defaultdict(set)
+    for c in conversions.values():
+        leads_to[c.from_mineral].add(c.to_mineral)
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in leads_to[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+    return [name for name, c in conversions.items() if c.from_mineral in reachable(c.to_mineral)]
 
 
 # ------------------------------------------------------------------ converters

@@ -19,7 +19,7 @@ import pandas as pd
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
-from optimizer.reporting.xlsx import Book, quantity_format
+from optimizer.reporting.xlsx import QUANTITY, Book, quantity_format
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
@@ -33,8 +33,9 @@ TEXT_WIDTH = 110  # characters of a sentence per row, across columns A to E
 CHART_COLUMN = 6  # G
 COUNTRIES_SHOWN = 8  # the rest summed in one row
 CHART_HEIGHT_CM = 6.8  # three charts beside the first page of tables
+# money paid, held or received (the revenues are negative)
 CASH_TERMS = ("purchase_cost", "order_cost", "onboarding_cost", "financing_cost", "holding_cost", "capex_cost",
-              "take_or_pay_cost", "signing_cost")
+              "take_or_pay_cost", "signing_cost", "conversion_cost", "sales_revenue", "release_revenue")
 # weights on risk, shortfall and the tail: nobody is paid them
 NOTIONAL_TERMS = ("risk_cost", "penalty_cost", "cvar_cost")
 COST_LABELS = {
@@ -42,7 +43,8 @@ COST_LABELS = {
     "financing_cost": "Financing", "risk_cost": "Supplier risk charge", "holding_cost": "Holding (expected)",
     "penalty_cost": "Shortfall penalty (expected)", "capex_cost": "Projects' capex (horizon's share)",
     "take_or_pay_cost": "Contracts: take-or-pay", "signing_cost": "Contracts: signing",
-    "cvar_cost": "Tail risk (cvar_weight x CVaR)",
+    "cvar_cost": "Tail risk (cvar_weight x CVaR)", "conversion_cost": "Upgrading (conversions)",
+    "sales_revenue": "Sales revenue (negative)", "release_revenue": "Participants' payments (expected, negative)",
 }
 CHANGES_SHOWN = 6
 
@@ -125,8 +127,11 @@ def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartDat
         page.section("Projects (build versus buy)")
         page.sentences(project_sentences(plan, data), numbered=False)
     _contracts_and_market(page, plan, data)
+    _repayment(page, plan, data)
+    _upgraded(page, plan, data)
     _shortfall(page, shortfall)
     _stock_lines(page, plan, data, charts)
+    _sold_and_lost(page, plan, data)
     _cover(page, plan, data)
     _countries(page, shares)
     _risk(page, plan, data)
@@ -260,6 +265,21 @@ def _contracts_and_market(page: _Page, plan: Plan, data: PlanningData) -> None:
         page.sentences(market, numbered=False)
 
 
+def _upgraded(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per conversion of the input: what the plan upgrades over the horizon (input, output before losses, cost)."""
+    if not data.conversions:
+        return
+    page.section("Upgraded (conversions)", "conversion", "input", "output", "cost")
+    totals = plan.conversions.groupby("conversion")[["input", "output", "cost"]].sum()
+    for name in data.conversions:
+        row = totals.loc[name] if name in totals.index else {"input": 0.0, "output": 0.0, "cost": 0.0}
+        page.add(name, float(row["input"]), float(row["output"]), float(row["cost"]),
+                 formats=(None, QUANTITY, QUANTITY, page.book.money()))
+    for name, c in data.conversions.items():
+        page.add(f"{name}: {c.from_mineral} ({data.minerals[c.from_mineral].unit}) in, {c.to_mineral} "
+                 f"({data.minerals[c.to_mineral].unit}) out, over the horizon, before losses.", style="note")
+
+
 def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     short = shortfall[shortfall["expected_penalty"] > 0].sort_values("expected_penalty", ascending=False)
     page.section("Expected shortfall", "mineral", "unmet demand", "its penalty", "below target",
@@ -276,6 +296,35 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
     page.add("Quantities are expected units short, summed over periods.", style="note")
     page.add("Demand not served costs shortfall_penalty a unit; stock below target, target_penalty a unit and "
              "period.", style="note")
+
+
+def _table(page: _Page, title: str, headers: tuple[str, ...], rows: list[tuple], formats: tuple, note: str) -> None:
+    """A section of one row per item, with a note below; nothing when there are no rows."""
+    if not rows:
+        return
+    page.section(title, *headers)
+    for row in rows:
+        page.add(*row, formats=formats)
+    page.add(note, style="note")
+
+
+def _repayment(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per source repaid by participants (Demand.source) and period: money drawn and expected repayment."""
+    rows = [(r.source, chart_module.period_label(data, r.period), r.drawn, r.expected_repayment)
+            for r in metrics.drawn_and_repaid(plan, data).itertuples()]
+    _table(page, "Money drawn and expected repayment by participants",
+           ("source", "period", "drawn", "expected repayment"), rows, (None, None, page.book.money(), page.book.money()),
+           "Repayment: what participants pay for the demand served (Demand.unit_price), weighed over the "
+           "scenarios; it is not re-spent in the plan.")
+
+
+def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
+    """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
+    rows = [(f"{r.mineral} ({r.unit})", r.sold, r.revenue, r.expected_lost)
+            for r in metrics.sold_and_lost(plan, data).itertuples()]
+    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "lost to decay (expected)"), rows,
+           (None, QUANTITY, page.book.money(), QUANTITY),
+           "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
 
 def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:

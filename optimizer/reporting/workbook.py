@@ -80,8 +80,12 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
         TableSpec("Funding", plan.funding, {"period": WHOLE, "amount": MONEY},
                   "who pays each order: one row per order and funding source, with the amount paid"),
         TableSpec("Stock", plan.stock, {"period": WHOLE, **{c: QUANTITY for c in (
-            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall")}},
-                  "stock per scenario, mineral and period: arrivals, demand, unmet demand, stock and its target"),
+            "arrivals", "demand", "unmet_demand", "stock", "target", "shortfall", "sold", "lost", "converted_in",
+            "converted_out")}},
+                  "stock per scenario, mineral and period: arrivals, demand, unmet demand, stock and its target"
+                  "; sold, lost to decay and converted in or out where the input has such flows"),
+        *sales_tables(plan, data),
+        *conversion_tables(plan, data),
         TableSpec("Mix", mix_frame(view, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
                                                  "max_supplier_share": SHARE, "country_max_share": SHARE},
@@ -233,7 +237,8 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     """The contract's keys first (the seven costs add up to objective), then context."""
     solve = plan.solve
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
-    rows += [(name, plan.costs.get(name, 0.0)) for name in summary_terms(bool(data.projects), bool(data.contracts))]
+    rows += [(name, plan.costs.get(name, 0.0))
+             for name in summary_terms(bool(data.projects), bool(data.contracts), plan.costs)]
     rows += [("floor_cost", plan.floor_cost())]  # within purchase_cost, not a term of its own
     rows += tail_risk_summary(plan, data)
     rows += uncertainty_summary(plan)
@@ -324,6 +329,29 @@ def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                                        "country_max_share", "risk_score"])
 
 
+def sales_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Sales sheet, when the workbook has a Sales sheet: every sale made, its revenue and the source paid."""
+    if not data.sales:
+        return []
+    return [TableSpec("Sales", plan.sales, {"sale": WHOLE, "period": WHOLE, "quantity": QUANTITY,
+                                            "unit_price": MONEY, "revenue": MONEY},
+                      "stock sold (the same in every scenario); revenue adds to the source's amount from the next "
+                      "period on; sale: the row of the input's Sales sheet")]
+
+
+def conversion_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
+    """The Conversions and Conversion funding sheets, when the input has a Conversions sheet: none otherwise."""
+    if not data.conversions:
+        return []
+    return [TableSpec("Conversions", plan.conversions,
+                      {"period": WHOLE, "arrival_period": WHOLE, "input": QUANTITY, "yield": "0.000",
+                       "output": QUANTITY, "unit_cost": MONEY, "cost": MONEY},
+                      "input in from_mineral's unit, taken when the conversion starts; output in to_mineral's, "
+                      "arriving in arrival_period (before any scenario's loss at a toll processor)"),
+            TableSpec("Conversion funding", plan.conversion_funding, {"period": WHOLE, "amount": MONEY},
+                      "who pays each conversion, as orders are paid")]
+
+
 def market_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     """The Market sheet, when some mineral gives a world_supply: none otherwise."""
     frame = metrics.market_frame(plan, data)
@@ -370,8 +398,10 @@ def spending_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
 
 def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral and scenario: demand not served and stock below target over the horizon, each with its
-    penalty (shortfall_penalty x unmet demand; target_penalty x units below target, per period)."""
+    penalty (shortfall_penalty x unmet demand, ScenarioDemand's own where it gives one; target_penalty x units
+    below target, per period)."""
     probability = {k.name: k.probability for k in data.all_scenarios}
+    penalties = metrics.unmet_penalties(plan.stock, data)
     if plan.stock.empty:
         totals = pd.DataFrame(columns=["scenario", "mineral", "unmet_demand", "shortfall"])
     else:
@@ -380,7 +410,7 @@ def shortfall_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     rows = []
     for row in totals.itertuples():
         mineral = data.minerals[row.mineral]
-        unmet_penalty = mineral.shortfall_penalty * row.unmet_demand
+        unmet_penalty = penalties.get((row.scenario, row.mineral), 0.0)
         target_penalty = mineral.target_penalty * row.shortfall
         rows.append({
             "mineral": row.mineral, "scenario": row.scenario, "probability": probability[row.scenario],

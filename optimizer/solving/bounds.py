@@ -55,6 +55,8 @@ def smallest_quantities(data: PlanningData) -> dict[str, tuple[float, str]]:
 
     for (mineral, period), quantity in data.demand.items():
         consider(mineral, quantity, f"demand in period {period}")
+    for (scenario, mineral, period), quantity in data.scenario_demand.items():
+        consider(mineral, quantity, f"demand of scenario {scenario} in period {period}")
     for (mineral, period), quantity in data.targets.items():
         consider(mineral, quantity, f"target in period {period}")
     for (supplier, mineral), offer in data.offers.items():

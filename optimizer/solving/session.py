@@ -154,7 +154,8 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
-    model = sensitivity_model(build(data), data, plan.orders, plan.builds, plan.contracts, plan.deliveries)
+    model = sensitivity_model(build(data), data, plan.orders, plan.builds, plan.contracts, plan.deliveries,
+                              plan.sales, plan.conversions)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []

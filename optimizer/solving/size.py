@@ -69,15 +69,33 @@ def estimate(data: PlanningData) -> ModelEstimate:
     capped_offers = sum(len(orders.offers_of_mineral[mineral]) for mineral in capped)
     mix = capped_offers + len(capped)  # offer and mineral totals of capped minerals (models/mix_and_risk.py)
     project_columns, project_rows = _projects(data)
-    columns = orders.columns + suppliers + stock + release + change + mix + project_columns + contract_columns
+    # models/sales.py: one Sold per sale and period, one FundsLeft per receiving source and period
+    funds = len({sale.source for sale in data.sales}) * data.settings.num_periods
+    sold = sum(len(sale.periods) for sale in data.sales)
+    conversions = _conversions(data)
+    columns = (orders.columns + suppliers + stock + release + change + mix + project_columns + contract_columns
+               + sold + funds + sum(conversions))
     mix_rows = mix + len(capped) * (len(data.country_max_share) + 1) + capped_offers
     budget_rows = len(data.funding) + sum(len(source.budgets) for source in data.funding.values())
     # a market cap per period of each mineral with a world_supply (models/market.py)
     market_rows = data.settings.num_periods * sum(1 for m in data.minerals.values() if m.world_supply is not None)
+    # funds with revenue: a row per receiving source and period; no sale where demand goes unmet: one per yes/no
+    sale_rows = funds + (release if sold else 0)
     rows = (orders.rows + stock + 2 * release + change // 2 + mix_rows + budget_rows + market_rows
             + project_rows + orders.project_slots  # con_project_output: one per slot of a project's output
-            + contract_rows)
+            + contract_rows + sale_rows + conversions[0])
     return ModelEstimate(columns, rows, orders.slots)
+
+
+def _conversions(data: PlanningData) -> tuple[int, int]:
+    """(conversion slots, their funding columns) (models/conversions.py): a Convert column and a funded row
+    per slot, a ConversionSpend column per source that may pay it."""
+    slots = spend = 0
+    for conversion in data.conversions.values():
+        for period in conversion.start_periods(data.settings.num_periods):
+            slots += 1
+            spend += len(data.conversion_sources(conversion, period))
+    return slots, spend
 
 
 @dataclass
@@ -106,7 +124,7 @@ def _ordering(data: PlanningData) -> _Ordering:
         size.offers_of_mineral.setdefault(offer.mineral, []).append(offer.key)
         country = data.country(offer.supplier)
         spend = sum(_overlap(periods, source.first_period, source.last_period) for source in data.funding.values()
-                    if source.amount > 0 and country not in source.excluded_countries
+                    if (source.amount > 0 or source.receives_sales) and country not in source.excluded_countries
                     and (source.minerals is None or offer.mineral in source.minerals))
         segments = 1 + len(offer.discounts) if offer.discounts else 0  # with the undiscounted one
         size.columns += (2 + 2 * segments) * len(periods) + spend
@@ -162,11 +180,11 @@ def _inventory(data: PlanningData) -> tuple[int, int]:
     period's stock, and one more per period with demand and per period with a target; as many rows, at most.
     Then the release rule's yes/no columns (models/release.py, serve_first only): at most one per stock
     class and period with demand, each with two rows."""
-    demanded, targeted = _periods_with(data.demand), _periods_with(data.targets)
+    demanded, targeted = _periods_with(data.peak_demand), _periods_with(data.targets)
     delivering = _countries_delivering(data)
     stock = release = 0
     for mineral in data.minerals:
-        classes = _stock_classes(data, delivering.get(mineral, set()))
+        classes = _stock_classes(data, delivering.get(mineral, set()), mineral)
         stock += classes * (data.settings.num_periods + demanded.get(mineral, 0) + targeted.get(mineral, 0))
         release += classes * demanded.get(mineral, 0)
     return stock, release if data.settings.release_rule == SERVE_FIRST else 0
@@ -186,20 +204,25 @@ def _periods_with(values: dict[tuple[str, int], float]) -> dict[str, int]:
 
 
 def _countries_delivering(data: PlanningData) -> dict[str, set[str]]:
-    """Per mineral, the origin countries (Origins) of the suppliers that offer, ship or contract it."""
+    """Per mineral, the origin countries (Origins) of the suppliers that offer, ship or contract it, or
+    toll-process it."""
     countries: dict[str, set[str]] = {}
     contracted = [(c.supplier, c.mineral) for c in data.contracts.values()]
-    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline] + contracted:
+    tolls = [(c.supplier, c.to_mineral) for c in data.conversions.values() if c.supplier is not None]
+    for supplier, mineral in list(data.offers) + [slot[:2] for slot in data.pipeline] + contracted + tolls:
         countries.setdefault(mineral, set()).update(data.origin_shares(supplier, mineral))
     return countries
 
 
-def _stock_classes(data: PlanningData, countries: set[str]) -> int:
+def _stock_classes(data: PlanningData, countries: set[str], mineral: str) -> int:
     """At most how many scenarios of distinct losses a mineral delivered from ``countries`` has
-    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries."""
+    (models.inventory.scenario_classes): base, and one per distinct set of disruptions of those countries
+    (and of ScenarioDemand rows: a scenario with any for the mineral is counted apart)."""
+    emergency = {k for k, m, _ in data.scenario_demand if m == mineral}
     signatures = {
         frozenset((d.country, d.first_period, d.last_period, d.supply_loss) for d in scenario.disruptions
                   if d.country in countries and d.supply_loss > 0 and d.first_period <= data.settings.num_periods)
+        | ({scenario.name} if scenario.name in emergency else set())
         for scenario in data.scenarios}
     return 1 + len(signatures - {frozenset()})
 

@@ -5,9 +5,15 @@ per mineral m and period t, starting from ``initial_stock``:
 
     arrivals[m,t] = sum over countries c of (1 - loss[c,t]) * (orders + pipeline of m from c arriving in t)
                     (from c: by origin, each supplier's quantity times share(s,m,c) of the Origins sheet)
-    available     = stock[m,t-1] + arrivals[m,t] - demand[m,t]
+    available     = stock[m,t-1] + arrivals[m,t] + converted_in[m,t] - converted_out[m,t] - demand[m,t]
+                    (the plan's Conversions sheet: input taken at the start of the period, before demand,
+                    a share of what is there when a sample has less; output kept lead_time later)
+                    (demand[m,t]: of a ScenarioDemand row of a scenario in the sample, the largest where
+                    several give one, priced at its row's shortfall_penalty; else the Demand row)
     unmet_demand[m,t] = max(0, -available)          demand is served whenever stock allows
-    stock[m,t]        = max(0, available)
+    stock[m,t]        = kept[m] * max(0, max(0, available) - sold[m,t])
+                        kept = 1 - loss_rate (decay); sold: the plan's Sales sheet, made after demand is
+                        served and only from what is left (a sample worse than every scenario may sell less)
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
 
 vectorised with numpy over samples and minerals. A sample's ``penalty`` is
@@ -80,6 +86,8 @@ class PlanOrders:
     orders: list[FixedOrder]
     input_sha256: str | None = None
     penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
+    sold: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the plan's Sales
+    conversions: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> input
 
 
 def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
@@ -97,9 +105,49 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
         raise InputRefused([Problem("error", "the plan has no Orders sheet", file=str(path))])
     summary = book.summary or {}
     orders = _orders(book.orders_header, book.orders, data, problems, str(path))
+    conversions = _conversions(book.conversions or [], data, problems, str(path))
+    sold = _sales(book.sales or [], data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
-    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")))
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")), sold,
+                      conversions)
+
+
+def _sales(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
+    """(mineral, period) -> quantity sold, from the plan's Sales sheet (columns mineral, period, quantity)."""
+    sold: dict[tuple[str, int], float] = defaultdict(float)
+    for number, cells in rows:
+        where = dict(file=file, sheet="Sales", row=number)
+        mineral = str(cells.get("mineral") or "").strip()
+        if mineral not in data.minerals:
+            problems.error("expected a mineral of the input's Minerals sheet", column="mineral", value=mineral, **where)
+            continue
+        period, quantity = _number(cells, "period", problems, where), _number(cells, "quantity", problems, where)
+        if period is not None and quantity is not None and period in data.periods:
+            sold[mineral, int(period)] += quantity
+    return dict(sold)
+
+
+def _conversions(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
+    """(conversion, period) -> input of the plan's Conversions sheet: a conversion of the input, started in
+    a period its output arrives within the horizon."""
+    started: dict[tuple[str, int], float] = defaultdict(float)
+    for number, cells in rows:
+        where = dict(file=file, sheet="Conversions", row=number)
+        name = str(cells.get("conversion") or "").strip()
+        if name not in data.conversions:
+            problems.error("expected a conversion of the input's Conversions sheet", column="conversion",
+                           value=name, **where)
+            continue
+        period, quantity = _number(cells, "period", problems, where), _number(cells, "input", problems, where)
+        if period is None or quantity is None:
+            continue
+        if not float(period).is_integer() or int(period) not in data.conversions[name].start_periods(
+                data.settings.num_periods):
+            problems.error("expected a period the conversion can start in", column="period", value=period, **where)
+            continue
+        started[name, int(period)] += max(0.0, quantity)
+    return dict(started)
 
 
 def _float_or_none(value: object) -> float | None:
@@ -204,10 +252,31 @@ class Exposure:
     # A plan with recourse: [K + 1, M, C, T] each scenario's arrivals (base first), its orders and the shared
     # ones; None when every scenario has the same orders (``arrivals``).
     scenario_arrivals: np.ndarray | None = None
+    kept: np.ndarray | None = None  # [M] 1 - loss_rate: the share of the stock a period keeps (decay); None: all
+    sold: np.ndarray | None = None  # [M, T] the plan's sales, made after demand where stock allows; None: none
+    # ScenarioDemand: [K, M, T] quantity and shortfall_penalty of each scenario's row, NaN where it gives none
+    emergency_demand: np.ndarray | None = None
+    emergency_penalty: np.ndarray | None = None
+    conversions: "ConversionArrays | None" = None  # the plan's conversions (issue 14)
 
 
-def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
-    """The arrays of ``data`` with the fixed ``orders`` (periods 1..T are columns 0..T-1)."""
+@dataclass(frozen=True)
+class ConversionArrays:
+    """The plan's conversions (N of them) as arrays; ``order``: the minerals from forms to upgrades."""
+
+    from_mineral: np.ndarray  # [N] mineral index
+    to_mineral: np.ndarray  # [N] mineral index
+    yields: np.ndarray  # [N]
+    lead_time: np.ndarray  # [N]
+    started: np.ndarray  # [N, T] input converted, by start period
+    origin: np.ndarray  # [N, C] share of the output from each country (0 at home: never lost)
+    order: tuple[int, ...]  # mineral indices, every from_mineral before its to_minerals
+
+
+def exposure(data: PlanningData, orders: list[FixedOrder], sold: dict[tuple[str, int], float] | None = None,
+             converted: dict[tuple[str, int], float] | None = None) -> Exposure:
+    """The arrays of ``data`` with the fixed ``orders``, sales ``sold`` ((mineral, period) -> quantity) and
+    conversions ``converted`` ((conversion, period) -> input; periods 1..T are columns 0..T-1)."""
     minerals = tuple(data.minerals)
     countries = tuple(sorted(data.countries))
     arrivals = _arrival_array(data, [o for o in orders if not o.scenario], minerals, countries)
@@ -227,7 +296,9 @@ def exposure(data: PlanningData, orders: list[FixedOrder]) -> Exposure:
         _by_period(data.demand, minerals, periods), _by_period(data.targets, minerals, periods),
         np.array([data.minerals[m].initial_stock for m in minerals], dtype=float),
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
-        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss, scenario_arrivals)
+        np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss, scenario_arrivals,
+        np.array([data.minerals[m].kept for m in minerals], dtype=float), _by_period(sold or {}, minerals, periods),
+        *emergency_arrays(data, minerals), conversion_arrays(data, minerals, countries, converted or {}))
 
 
 def _arrival_array(data: PlanningData, orders: list[FixedOrder], minerals: tuple[str, ...],
@@ -243,6 +314,46 @@ def _arrival_array(data: PlanningData, orders: list[FixedOrder], minerals: tuple
         for country, quantity in by_country.items():
             arrivals[m_index[mineral], c_index[country], period - 1] += quantity
     return arrivals
+
+
+def conversion_arrays(data: PlanningData, minerals: tuple[str, ...], countries: tuple[str, ...],
+                      converted: dict[tuple[str, int], float]) -> ConversionArrays | None:
+    """The plan's conversions (``converted``: (conversion, period) -> input) as arrays; None without any."""
+    if not data.conversions:
+        return None
+    names = list(data.conversions)
+    m_index = {m: i for i, m in enumerate(minerals)}
+    c_index = {c: i for i, c in enumerate(countries)}
+    started = np.zeros((len(names), data.settings.num_periods))
+    origin = np.zeros((len(names), len(countries)))
+    for n, name in enumerate(names):
+        conversion = data.conversions[name]
+        for t in data.periods:
+            started[n, t - 1] = converted.get((name, t), 0.0)
+        if conversion.supplier is not None:
+            for country, share in data.origin_shares(conversion.supplier, conversion.to_mineral).items():
+                origin[n, c_index[country]] = share
+    every = [data.conversions[name] for name in names]
+    return ConversionArrays(
+        np.array([m_index[c.from_mineral] for c in every]), np.array([m_index[c.to_mineral] for c in every]),
+        np.array([c.yield_ for c in every], dtype=float), np.array([c.lead_time for c in every]), started, origin,
+        tuple(m_index[m] for m in data.conversion_order()))
+
+
+def emergency_arrays(data: PlanningData, minerals: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """ScenarioDemand as [K, M, T] quantity and shortfall_penalty, NaN where a scenario gives no row
+    (None, None without the sheet)."""
+    if not data.scenario_demand:
+        return None, None
+    shape = (len(data.scenarios), len(minerals), data.settings.num_periods)
+    quantity, penalty = np.full(shape, np.nan), np.full(shape, np.nan)
+    k_index = {k.name: i for i, k in enumerate(data.scenarios)}
+    m_index = {m: i for i, m in enumerate(minerals)}
+    for (scenario, mineral, period), amount in data.scenario_demand.items():
+        index = (k_index[scenario], m_index[mineral], period - 1)
+        quantity[index] = amount
+        penalty[index] = data.shortfall_penalty_of(scenario, mineral, period)
+    return quantity, penalty
 
 
 def _by_period(values: dict[tuple[str, int], float], minerals: tuple[str, ...], periods: int) -> np.ndarray:
@@ -268,6 +379,60 @@ def sample_scenarios(exposure: Exposure, rng: np.random.Generator, count: int, m
 
 def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(unmet_demand, target_shortfall), each [samples, minerals] summed over the periods."""
+    return simulate_costs(exposure, occurs)[:2]
+
+
+def period_demand(exposure: Exposure, occurs: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(demand, shortfall_penalty) of period column t, each [samples, minerals]: the Demand row and the
+    mineral's penalty, replaced where a scenario in the sample gives a ScenarioDemand row; where several
+    do, the larger demand applies (on equal demand, the larger penalty)."""
+    count, minerals = occurs.shape[0], len(exposure.minerals)
+    demand = np.broadcast_to(exposure.demand[:, t], (count, minerals)).copy()
+    penalty = np.broadcast_to(exposure.penalty, (count, minerals)).copy()
+    if exposure.emergency_demand is None:
+        return demand, penalty
+    given = np.zeros((count, minerals), dtype=bool)
+    for k in range(occurs.shape[1]):
+        quantity, price = exposure.emergency_demand[k, :, t], exposure.emergency_penalty[k, :, t]
+        hit = occurs[:, k, None] & ~np.isnan(quantity)[None, :]
+        if not hit.any():
+            continue
+        larger = (quantity > demand) | ((quantity == demand) & (price > penalty))
+        take = hit & (~given | larger)
+        demand = np.where(take, quantity, demand)
+        penalty = np.where(take, price, penalty)
+        given |= hit
+    return demand, penalty
+
+
+def convert(conversions: ConversionArrays, loss: np.ndarray, t: int, at_hand: np.ndarray,
+            converted_in: np.ndarray) -> None:
+    """Start period t's conversions in place: each takes its input from ``at_hand`` [S, M] (before demand;
+    where a sample has less than the plan's conversions of a mineral take, each takes its share of what
+    there is) and adds yield x input x (1 - its origin countries' loss at arrival) to ``converted_in``
+    [S, M, T] lead_time later (to ``at_hand`` too when that is now). Minerals from forms to upgrades."""
+    periods = converted_in.shape[2]
+    for mineral in conversions.order:
+        out = np.flatnonzero((conversions.from_mineral == mineral) & (conversions.started[:, t] > 0))
+        if out.size == 0:
+            continue
+        planned = float(conversions.started[out, t].sum())
+        share = np.minimum(1.0, at_hand[:, mineral] / planned)  # [S]: 1 wherever the input is there
+        at_hand[:, mineral] -= share * planned
+        for n in out:
+            arrival = t + int(conversions.lead_time[n])
+            if arrival >= periods:
+                continue
+            kept = 1.0 - loss[:, :, arrival] @ conversions.origin[n]  # [S]
+            output = share * conversions.started[n, t] * conversions.yields[n] * kept
+            converted_in[:, conversions.to_mineral[n], arrival] += output
+            if arrival == t:
+                at_hand[:, conversions.to_mineral[n]] += output
+
+
+def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unmet_demand, target_shortfall, unmet_penalty), each [samples, minerals] summed over the periods;
+    unmet_penalty is the demand not served times its shortfall_penalty (ScenarioDemand's own where given)."""
     count = occurs.shape[0]
     loss = np.zeros((count,) + exposure.loss.shape[1:])  # [S, C, T]
     for k in range(occurs.shape[1]):  # overlapping scenarios: the larger loss applies
@@ -276,12 +441,23 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
     stock = np.broadcast_to(exposure.initial_stock, (count, len(exposure.minerals))).copy()
     unmet = np.zeros_like(stock)
     below = np.zeros_like(stock)
+    unmet_penalty = np.zeros_like(stock)
+    converted_in = np.zeros_like(arrivals)  # [S, M, T] conversion output kept, by arrival period
     for t in range(exposure.demand.shape[1]):
-        available = stock + arrivals[:, :, t] - exposure.demand[:, t]
+        demand, penalty = period_demand(exposure, occurs, t)
+        at_hand = stock + arrivals[:, :, t] + converted_in[:, :, t]
+        if exposure.conversions is not None:
+            convert(exposure.conversions, loss, t, at_hand, converted_in)
+        available = at_hand - demand
         unmet += np.maximum(0.0, -available)
+        unmet_penalty += penalty * np.maximum(0.0, -available)
         stock = np.maximum(0.0, available)
+        if exposure.sold is not None:
+            stock = np.maximum(0.0, stock - exposure.sold[:, t])  # a sale takes what demand left, if any
+        if exposure.kept is not None:
+            stock *= exposure.kept  # decay at the period's end (Minerals.loss_rate)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
-    return unmet, below
+    return unmet, below, unmet_penalty
 
 
 def _arrivals_after_loss(exposure: Exposure, occurs: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -317,13 +493,13 @@ class ChunkResult:
     occurs: np.ndarray  # [S, K] bool
     unmet: np.ndarray  # [S, M]
     below: np.ndarray  # [S, M]
+    unmet_penalty: np.ndarray  # [S, M]
 
 
 def simulate_chunk(exposure: Exposure, chunk: Chunk) -> ChunkResult:
     """The task a worker runs: draw the chunk's samples and simulate them."""
     occurs = sample_scenarios(exposure, np.random.default_rng(chunk.seed), chunk.count, chunk.mode)
-    unmet, below = simulate(exposure, occurs)
-    return ChunkResult(chunk.first_sample, occurs, unmet, below)
+    return ChunkResult(chunk.first_sample, occurs, *simulate_costs(exposure, occurs))
 
 
 def chunks(samples: int, seed: int, mode: str) -> list[Chunk]:
@@ -355,11 +531,12 @@ class StressResult:
     failed_chunks: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     plan_penalty_cost: float | None = None  # the plan's Summary penalty_cost
+    unmet_cost: np.ndarray | None = None  # [S, M] shortfall_penalty * unmet demand, period by period
 
     @property
     def unmet_penalty(self) -> np.ndarray:
-        """[S, M]: shortfall_penalty * unmet demand."""
-        return self.unmet * self.exposure.penalty
+        """[S, M]: shortfall_penalty * unmet demand (ScenarioDemand's own penalty where it applied)."""
+        return self.unmet * self.exposure.penalty if self.unmet_cost is None else self.unmet_cost
 
     @property
     def target_penalty(self) -> np.ndarray:
@@ -391,7 +568,8 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    return StressInput(plan_path, input_path, data, exposure(data, plan.orders), warnings, plan.penalty_cost)
+    return StressInput(plan_path, input_path, data, exposure(data, plan.orders, plan.sold, plan.conversions),
+                       warnings, plan.penalty_cost)
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
@@ -416,19 +594,19 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
         else:
             results.append(outcome.value)
             progress(f"[{len(results) + len(failed)}/{len(tasks)}] {tasks[outcome.index].describe()} simulated")
-    occurs, unmet, below = _in_sample_order(results, prepared.exposure)
+    occurs, unmet, below, unmet_cost = _in_sample_order(results, prepared.exposure)
     return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
                         mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
-                        prepared.warnings, prepared.plan_penalty_cost)
+                        prepared.warnings, prepared.plan_penalty_cost, unmet_cost)
 
 
-def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The chunks' (occurs, unmet, below) stacked by first sample (empty arrays when none came back)."""
+def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, ...]:
+    """The chunks' (occurs, unmet, below, unmet_penalty) stacked by first sample (empty arrays when none came back)."""
     results = sorted(results, key=lambda r: r.first_sample)
     none = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
     return (np.concatenate([none[0]] + [r.occurs for r in results]),
-            np.concatenate([none[1]] + [r.unmet for r in results]),
-            np.concatenate([none[1]] + [r.below for r in results]))
+            *(np.concatenate([none[1]] + [getattr(r, name) for r in results])
+              for name in ("unmet", "below", "unmet_penalty")))
 
 
 # --- statistics ---------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ spaced values from FROM to TO, or a list ``a,b,c``):
                                                      --price-shock "gallium=1.0:2.0:5"
     capex          a project's capex (Projects)      --capex "Tennessee smelter=2e8:1.4e9:7"
     cvar_weight    Settings.cvar_weight              --cvar-weight 0:2:5
+    sale_price     the unit_price of every Sales row of a mineral
+                                                     --sale-price "germanium=1e6:2e6:5"
+    conversion_capacity  a conversion's max_per_period  --conversion-capacity "smelt=0:100:5"
 
 Several variations combine as a grid: every combination of their values is a
 point (2 variations of 5 values: 25 solves), so each frontier can be read at
@@ -54,8 +57,11 @@ from optimizer.stages import Stages, quiet
 FUNDING, RISK_WEIGHT, COUNTRY_SHARE, PRICE_SHOCK = "funding", "risk_weight", "country_share", "price_shock"
 CAPEX = "capex"
 CVAR_WEIGHT = "cvar_weight"
+SALE_PRICE = "sale_price"
+CONVERSION_CAPACITY = "conversion_capacity"
 OPTION = {FUNDING: "--funding", RISK_WEIGHT: "--risk-weight", COUNTRY_SHARE: "--country-share",
-          PRICE_SHOCK: "--price-shock", CAPEX: "--capex", CVAR_WEIGHT: "--cvar-weight"}
+          PRICE_SHOCK: "--price-shock", CAPEX: "--capex", CVAR_WEIGHT: "--cvar-weight", SALE_PRICE: "--sale-price",
+          CONVERSION_CAPACITY: "--conversion-capacity"}
 SETTING_KINDS = (RISK_WEIGHT, CVAR_WEIGHT)  # variations of one Settings value: no NAME=
 MAX_POINTS = 10_000  # a typo in N should not queue a week of solves
 # Pyomo's HiGHS interface redirects the process's standard output and error (file descriptors
@@ -80,7 +86,8 @@ class Variation:
         if self.kind in SETTING_KINDS:
             return self.kind
         return {FUNDING: f"{self.name} amount", COUNTRY_SHARE: f"{self.name} max_share",
-                PRICE_SHOCK: f"{self.name} price factor", CAPEX: f"{self.name} capex"}[self.kind]
+                PRICE_SHOCK: f"{self.name} price factor", CAPEX: f"{self.name} capex",
+                SALE_PRICE: f"{self.name} sale price", CONVERSION_CAPACITY: f"{self.name} max_per_period"}[self.kind]
 
     def apply(self, data: PlanningData, value: float) -> PlanningData:
         """``data`` with this input set to ``value``."""
@@ -94,6 +101,12 @@ class Variation:
         if self.kind == CAPEX:
             project = replace(data.projects[self.name], capex=value)
             return replace(data, projects={**data.projects, self.name: project})
+        if self.kind == SALE_PRICE:
+            return replace(data, sales=tuple(replace(sale, unit_price=value) if sale.mineral == self.name else sale
+                                             for sale in data.sales))
+        if self.kind == CONVERSION_CAPACITY:
+            conversion = replace(data.conversions[self.name], max_per_period=value)
+            return replace(data, conversions={**data.conversions, self.name: conversion})
         return replace(data, offers={key: _shocked(offer, value) if offer.mineral == self.name else offer
                                      for key, offer in data.offers.items()})
 
@@ -129,7 +142,8 @@ def _number(text: str) -> float:
 
 
 def parse_variation(kind: str, text: str) -> Variation:
-    """``NAME=VALUES`` for funding, country_share and price_shock; ``VALUES`` for risk_weight and cvar_weight."""
+    """``NAME=VALUES`` for funding, country_share, price_shock, capex, sale_price and conversion_capacity;
+    ``VALUES`` for risk_weight and cvar_weight."""
     if kind in SETTING_KINDS:
         return Variation(kind, None, parse_values(text))
     name, equals, values = text.partition("=")
@@ -142,11 +156,14 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
     """Every reason the variations cannot apply to ``data``: unknown names, values out of range, repeats."""
     problems = []
     known = {FUNDING: list(data.funding), PRICE_SHOCK: list(data.minerals), CAPEX: list(data.projects),
+             CONVERSION_CAPACITY: list(data.conversions),
+             SALE_PRICE: list(dict.fromkeys(sale.mineral for sale in data.sales)),
              COUNTRY_SHARE: sorted({s.country for s in data.suppliers.values()} | set(data.country_max_share))}
     lowest = {FUNDING: (0.0, "an amount >= 0"), RISK_WEIGHT: (0.0, "a risk_weight >= 0"),
               CVAR_WEIGHT: (0.0, "a cvar_weight >= 0"),
               COUNTRY_SHARE: (0.0, "a share in [0, 1]"), PRICE_SHOCK: (1e-12, "a factor > 0"),
-              CAPEX: (1e-12, "a capex > 0")}
+              CAPEX: (1e-12, "a capex > 0"), SALE_PRICE: (1e-12, "a price > 0"),
+              CONVERSION_CAPACITY: (0.0, "a max_per_period >= 0")}
     for variation in variations:
         option = OPTION[variation.kind]
         if variation.kind in known and variation.name not in known[variation.kind]:
@@ -168,7 +185,8 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
 
 
 def _noun(kind: str) -> str:
-    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral", CAPEX: "project"}[kind]
+    return {FUNDING: "funding source", COUNTRY_SHARE: "country", PRICE_SHOCK: "mineral", CAPEX: "project",
+            SALE_PRICE: "mineral with a Sales row", CONVERSION_CAPACITY: "conversion"}[kind]
 
 
 def _closest_name(name: str, known: list[str]) -> str:
@@ -177,7 +195,7 @@ def _closest_name(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     if close:
         return f"; did you mean {lowered[close[0]]!r}?"
-    return f"; expected one of {', '.join(known)}" if len(known) <= 12 else ""
+    return f"; expected one of {', '.join(known)}" if 0 < len(known) <= 12 else ""
 
 
 def grid_size(variations: list[Variation]) -> int:
@@ -241,7 +259,8 @@ def measure(plan: Plan, data: PlanningData, countries: tuple[str, ...] = ()) -> 
 
 def _plan_figures(plan: Plan, data: PlanningData, countries: tuple[str, ...]) -> dict:
     """Cost terms, expected shortfall, value-weighted risk, country shares and money drawn of a plan."""
-    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in summary_terms(bool(data.projects), bool(data.contracts))}
+    terms = summary_terms(bool(data.projects), bool(data.contracts))  # every revenue: the same columns in every row
+    row: dict[str, object] = {name: plan.costs.get(name, 0.0) for name in terms}
     row["cost_excluding_risk"] = plan.objective - plan.costs.get("risk_cost", 0.0)
     row["expected_cost"] = plan.objective - plan.costs.get("cvar_cost", 0.0)
     row["cvar"] = plan_tail_cost(plan, data)
@@ -365,12 +384,16 @@ def _said(row: dict, data: PlanningData) -> str:
 
 def variations_from_options(funding: tuple[str, ...] = (), risk_weight: str | None = None,
                             country_share: tuple[str, ...] = (), price_shock: tuple[str, ...] = (),
-                            capex: tuple[str, ...] = (), cvar_weight: str | None = None) -> list[Variation]:
+                            capex: tuple[str, ...] = (), cvar_weight: str | None = None,
+                            sale_price: tuple[str, ...] = (),
+                            conversion_capacity: tuple[str, ...] = ()) -> list[Variation]:
     """The variations the command-line options ask for, in the options' order; ValueError names a bad one."""
     asked = [(FUNDING, text) for text in funding] + ([(RISK_WEIGHT, risk_weight)] if risk_weight else [])
     asked += [(COUNTRY_SHARE, text) for text in country_share] + [(PRICE_SHOCK, text) for text in price_shock]
     asked += [(CAPEX, text) for text in capex]
     asked += [(CVAR_WEIGHT, cvar_weight)] if cvar_weight else []
+    asked += [(SALE_PRICE, text) for text in sale_price]
+    asked += [(CONVERSION_CAPACITY, text) for text in conversion_capacity]
     variations = []
     for kind, text in asked:
         try:

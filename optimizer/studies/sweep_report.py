@@ -29,7 +29,8 @@ from optimizer.reporting.charts import ChartData
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
 from optimizer.studies.sweep import (
-    CAPEX, COUNTRY_SHARE, CVAR_WEIGHT, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult, Variation, readable,
+    CAPEX, CONVERSION_CAPACITY, COUNTRY_SHARE, CVAR_WEIGHT, FUNDING, OPTION, PRICE_SHOCK, RISK_WEIGHT, SweepResult,
+    Variation, readable,
 )
 
 MAX_LINES = 8
@@ -211,6 +212,12 @@ def _axes(result: SweepResult, variation: Variation) -> tuple:
     if variation.kind == CAPEX:
         return (None, "objective", f"Expected cost against the capex of {variation.name}",
                 f"{variation.name} capex ({money})", f"expected cost ({money})", MILLIONS, MILLIONS)
+    if variation.kind == CONVERSION_CAPACITY:
+        conversion = result.data.conversions[variation.name]
+        unit = result.data.minerals[conversion.from_mineral].unit
+        return (None, "objective", f"Expected cost against {variation.name}'s capacity",
+                f"{variation.name} max_per_period ({unit} of {conversion.from_mineral})", f"expected cost ({money})",
+                MILLIONS, "#,##0.##")
     assert variation.kind == PRICE_SHOCK
     unit = result.data.minerals[variation.name].unit
     return (None, f"shortfall:{variation.name}", f"Expected shortfall of {variation.name} against its price shock",

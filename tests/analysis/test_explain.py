@@ -124,6 +124,20 @@ def test_market_share_cap(tmp_path):
     assert "capacity" not in {c.limit for c in result.plan.analysis.causes}
 
 
+def test_sales_caps(tmp_path):
+    """20 t in stock, 30 t demanded in period 3, no money but what sales bring (F1 amount 0); ga sells at 9
+    in period 1 (cap 5 t) and can be bought at 5 from period 2. Selling 5 t brings 45, which buys 9 t:
+    24 t, 6 t short. Lifting the sales cap lets the plan sell 12.5 t or more and buy the 10 t missing."""
+    book = sheets(3, Demand=demand(0, 0, 30))
+    book["Minerals"][0]["initial_stock"] = 20
+    book["Offers"][0].update(unit_price=5, first_period=2)
+    book["Funding"][0]["amount"] = 0
+    book["Sales"] = [{"mineral": "ga", "first_period": 1, "last_period": 1, "unit_price": 9, "max_per_period": 5,
+                      "source": "F1"}]
+    found = causes(tmp_path, book)
+    assert found["sales caps"] == (pytest.approx(6), pytest.approx(6))
+
+
 def test_penalty_below_the_price(tmp_path):
     """A penalty of 5 against a price of 10: falling short is cheaper, no limit is to blame."""
     book = sheets(1, Demand=demand(10))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.checker import check_result_workbook
-from optimizer.contract.data import (Disruption, FundingSource, Mineral, Offer, PlanningData, Scenario, Settings,
+from optimizer.checker import (FundingRow, OrderRow, SaleRow, Tolerance, check_funding, check_result_workbook,
+                               check_sales)
+from optimizer.contract.data import (Disruption, FundingSource, Mineral, Offer, PlanningData, Sale, Scenario, Settings,
                             Supplier)
 from optimizer.intake.generate import write_sheets
 
@@ -602,3 +603,107 @@ def test_unreadable_file(tmp_path):
     path = tmp_path / "result.xlsx"
     path.write_text("not a workbook")
     assert_reported(check_result_workbook(path, make_data()), "cannot open result workbook")
+
+
+# --- decay (Minerals.loss_rate) ---------------------------------------------------------------
+
+
+def with_decay() -> tuple[PlanningData, dict[str, list[list]]]:
+    """Co loses half its stock each period. In both scenarios: t1 (5 - 3) x 0.5 = 1, 1 lost;
+    t2 1 - 3: 2 unmet, stock 0; t3 3 unmet. Against the plan without decay: holding -1 (Co's stock
+    2 -> 1 at holding_cost 1), penalty +500 (one more unit unmet at 500): objective 11,750.5."""
+    data = make_data()
+    data = replace(data, minerals={**data.minerals, "Co": dataclasses.replace(data.minerals["Co"], loss_rate=0.5)})
+    tables = make_tables()
+    tables["Stock"][0].append("lost")
+    for row in tables["Stock"][1:]:
+        row.append(0)
+    for scenario in ("base", "CN cut"):
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 1}, "stock", 1)
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 1}, "lost", 1)
+        set_cell(tables, "Stock", {"scenario": scenario, "mineral": "Co", "period": 2}, "unmet_demand", 2)
+    for key, value in (("holding_cost", 211), ("penalty_cost", 2625), ("objective", 11750.5)):
+        set_cell(tables, "Summary", {"key": key}, "value", value)
+    return data, tables
+
+
+def test_decay_recomputed_passes(tmp_path):
+    data, tables = with_decay()
+    assert check(tmp_path, tables, data) == []
+
+
+def test_stock_that_ignores_decay_breaks_the_balance(tmp_path):
+    """Co's period-1 stock left at 2 (no decay) with nothing lost: the balance says 1."""
+    data, tables = with_decay()
+    set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": 1}, "stock", 2)
+    set_cell(tables, "Stock", {"scenario": "base", "mineral": "Co", "period": 1}, "lost", 0)
+    assert_reported(check(tmp_path, tables, data), "stock balance broken: stock 2 != (previous 5",
+                    "x (1 - loss_rate 0.5) = 1")
+
+
+def test_lost_column_must_match_the_decay(tmp_path):
+    data, tables = with_decay()
+    set_cell(tables, "Stock", {"scenario": "CN cut", "mineral": "Co", "period": 1}, "lost", 0.5)
+    assert_reported(check(tmp_path, tables, data), "lost 0.5 != loss_rate 0.5 x 2 held = 1")
+
+
+# --- sales (the Sales sheet) and funds with revenue --------------------------------------------
+
+
+def with_sale(amount: float = 3500) -> PlanningData:
+    """Fund (amount ``amount``) receives the revenue of sale 1: Co in period 1, up to 2 t at 400."""
+    data = make_data()
+    fund = dataclasses.replace(data.funding["Fund"], amount=amount, receives_sales=True)
+    return replace(data, funding={**data.funding, "Fund": fund},
+                   sales=(Sale(1, "Co", 1, 1, unit_price=400, max_per_period=2, source="Fund"),))
+
+
+def funding_rows() -> list[FundingRow]:
+    return [FundingRow(n, *row) for n, row in enumerate(FUNDING, 2)]
+
+
+def order_rows() -> list[OrderRow]:
+    return [OrderRow(n, *row) for n, row in enumerate(ORDERS, 2)]
+
+
+TOL = Tolerance(1e-6, 1e-4)
+
+
+def test_revenue_received_before_a_period_pays_for_it():
+    """Fund pays 3,000 in period 1 and 1,150 in period 2: 4,150 against its amount 3,500 plus the 800 of
+    2 t of Co sold in period 1 (received from period 2 on): within. Without the sale, 650 over."""
+    sold = [SaleRow(2, 1, "Co", 1, 2, 400, 800, "Fund")]
+    assert check_funding(funding_rows(), order_rows(), with_sale(), TOL, sales=sold) == []
+    assert_reported(check_funding(funding_rows(), order_rows(), with_sale(), TOL, sales=[]),
+                    "source Fund: pays 4150 up to period 2, above its amount 3500 + revenue received before period 2 0")
+
+
+def test_revenue_is_not_spent_in_the_period_it_is_received():
+    """Fund with 2,900: period 1's 3,000 is above it whatever period 1's sale brings."""
+    sold = [SaleRow(2, 1, "Co", 1, 2, 400, 800, "Fund")]
+    assert_reported(check_funding(funding_rows(), order_rows(), with_sale(2900), TOL, sales=sold),
+                    "pays 3000 up to period 1, above its amount 2900 + revenue received before period 1 0")
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    (SaleRow(2, 9, "Co", 1, 1, 400, 400, "Fund"), "sale 9 is not a row of the input's Sales sheet (1..1)"),
+    (SaleRow(2, 1, "Co", 2, 1, 400, 400, "Fund"), "period 2 is outside the sale's periods 1..1"),
+    (SaleRow(2, 1, "Co", 1, 3, 400, 1200, "Fund"), "quantity 3 is outside 0..max_per_period 2"),
+    (SaleRow(2, 1, "Co", 1, 1, 450, 450, "Fund"), "unit_price 450 != the sale's 400"),
+    (SaleRow(2, 1, "Co", 1, 1, 400, 500, "Fund"), "revenue 500 != quantity x unit_price 400"),
+    (SaleRow(2, 1, "Li", 1, 1, 400, 400, "Loan"), "mineral 'Li' and source 'Loan' != the sale's 'Co' and 'Fund'"),
+])
+def test_a_sales_row_the_input_does_not_allow_is_reported(row, message):
+    assert_reported(check_sales([row], with_sale(), TOL), message)
+
+
+def test_stock_must_show_the_sales_and_subtract_them(tmp_path):
+    """2 t of Co sold in period 1 (Sales sheet) while the Stock sheet ignores it: both the sold column and
+    the balance are reported, in every scenario."""
+    tables = make_tables()
+    tables["Sales"] = [["sale", "mineral", "period", "quantity", "unit_price", "revenue", "source"],
+                       [1, "Co", 1, 2, 400, 800, "Fund"]]
+    problems = check(tmp_path, tables, with_sale(10000))
+    assert_reported(problems, "(base, Co, period 1): sold 0 != the Sales sheet's 2")
+    assert_reported(problems, "(CN cut, Co, period 1): stock balance broken", "- sold 2")
+    assert_reported(problems, "Summary: sales_revenue 0 != recomputed -800")

@@ -69,11 +69,13 @@ def test_data_validation_lists_and_ranges(template):
 def test_the_example_rows_validate_cleanly_and_plan(template, tmp_path):
     data, warnings = load(template)
     assert warnings == []
-    assert len(data.minerals) == 2 and data.targets[("germanium", 4)] == pytest.approx(0.5)  # 2 periods of cover
+    assert len(data.minerals) == 3 and data.targets[("germanium", 4)] == pytest.approx(0.5)  # 2 periods of cover
+    assert data.scenario_demand == {("China ban", "gallium", 3): 0.6}
+    assert data.conversions["GeO2 to Ge metal"].supplier == "BE Specialty Metals Refiner"
     assert data.commitment_prices == {("JP Gallium Recycler", "gallium", 1): 520_000}  # one agreed, one not
     assert ("JP Gallium Recycler", "gallium", 2) in data.commitments
     result = invoke("validate", template)
-    assert result.exit_code == 0 and "valid: 2 minerals" in result.stderr
+    assert result.exit_code == 0 and "valid: 3 minerals" in result.stderr
     planned = run(template, tmp_path / "plan.xlsx")
     assert planned.exit_code == 0
     assert check_result_workbook(planned.output, planned.data) == []

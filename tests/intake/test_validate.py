@@ -807,3 +807,61 @@ def test_a_contract_that_cannot_deliver_its_minimum_is_a_warning(tmp_path):
     assert data is not None
     assert_names(only(problems, "above what the contract can deliver", severity="warning"), "Contracts", 2,
                  "min_quantity", 5, "(3: max_per_period x 3 periods)")
+
+
+# ------------------------------------------------------ sales and decay (issue 14)
+SALE = {"mineral": "ga", "unit_price": 5, "max_per_period": 10, "source": "F1"}
+
+
+def test_sales_are_numbered_in_sheet_order_and_their_source_may_pay_from_revenue(tmp_path):
+    sheets = base_sheets()
+    sheets["Funding"][0]["amount"] = 0
+    sheets["Sales"] = [SALE, dict(SALE, first_period=2, unit_price=6)]
+    data = valid(tmp_path, sheets)
+    assert [(s.number, s.first_period, s.last_period, s.unit_price) for s in data.sales] == [(1, 1, 3, 5), (2, 2, 3, 6)]
+    assert data.funding["F1"].receives_sales and data.funding["F1"].can_pay("Canada", "ga", 1)
+
+
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("source", "F9", "expected a source listed in the sheet 'Funding'"),
+    ("mineral", "Ga", "expected a mineral listed in the sheet 'Minerals' (did you mean 'ga'?)"),
+    ("max_per_period", None, "expected a number >= 0 and <= 1e+12 (required)"),
+    ("unit_price", 0, "expected a number > 0"),
+    ("last_period", 9, "(the horizon has 3 periods)"),
+])
+def test_a_bad_sale_cell_is_named(tmp_path, column, value, expected):
+    sheets = base_sheets()
+    sheets["Sales"] = [dict(SALE, **{column: value})]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, expected), "Sales", 2, column, value, expected)
+    assert len(errors(problems)) == 1
+
+
+def test_a_sale_window_backwards_is_an_error(tmp_path):
+    sheets = base_sheets()
+    sheets["Sales"] = [dict(SALE, first_period=3, last_period=2)]
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "last_period 2 is before first_period 3"), "Sales", 2, "last_period", 2,
+                 "expected first_period <= last_period")
+
+
+def test_a_sale_price_above_the_cheapest_purchase_or_the_penalty_is_a_warning(tmp_path):
+    """ga is bought at 10 (a Prices override of 8 in period 2) and short at 100: a sale at 9 is above 8;
+    one at 120 is above both."""
+    sheets = base_sheets()
+    sheets["Prices"] = [{"supplier": "S1", "mineral": "ga", "period": 2, "unit_price": 8}]
+    sheets["Sales"] = [dict(SALE, unit_price=9), dict(SALE, unit_price=120)]
+    data, problems = check(tmp_path, sheets)
+    assert data is not None
+    buying = [p for p in problems if "cheapest purchase price of ga (8)" in str(p)]
+    assert [p.row for p in buying] == [2, 3] and all(p.severity == WARNING for p in buying)
+    assert_names(only(problems, "above the shortfall_penalty of ga (100)", WARNING), "Sales", 3, "unit_price", 120,
+                 "expected a price at most that")
+
+
+def test_loss_rate_is_a_share(tmp_path):
+    sheets = base_sheets()
+    sheets["Minerals"][0]["loss_rate"] = 1.5
+    _, problems = check(tmp_path, sheets)
+    assert_names(only(problems, "expected a number >= 0 and <= 1"), "Minerals", 2, "loss_rate", 1.5,
+                 "expected a number >= 0 and <= 1")

@@ -224,3 +224,34 @@ def test_bound_costs_the_same_as_the_money_bound_at_a_tight_tolerance(tmp_path, 
     status, objective = optimum(data)
     assert status in ("optimal", "infeasible")
     assert tight_optimum(data, monkeypatch) == (status, None if objective is None else approx(objective))
+
+
+def sheets_with_issue_14(seed: int) -> dict:
+    """``random_sheets`` with a form ``ore`` upgraded into ga (at home or at S2 in China, yield, cost,
+    lead time and capacity drawn) and an emergency scenario with a surge of ga demand in the last period."""
+    rng = random.Random(1_000 + seed)
+    book = random_sheets(seed)
+    T = book["Settings"]["num_periods"]
+    book["Minerals"].append({"mineral": "ore", "unit": "t", "shortfall_penalty": 1,
+                             "holding_cost": rng.choice([0, 0.2])})
+    book["Offers"].append({"supplier": "S1", "mineral": "ore", "unit_price": rng.choice([2, 4, 6]),
+                           "lead_time": rng.choice([0, 1]), "order_cost": rng.choice([0, 20])})
+    book["Conversions"] = [{"conversion": "smelt", "from_mineral": "ore", "to_mineral": "ga",
+                            "yield": rng.choice([0.5, 0.8]), "unit_cost": rng.choice([0, 1, 3]),
+                            "lead_time": rng.choice([0, 1]), "max_per_period": rng.choice([None, 20]),
+                            "supplier": rng.choice([None, "S2"])}]
+    book.setdefault("Scenarios", []).append({"scenario": "war", "probability": 0.1, "country": "Canada",
+                                             "first_period": 1, "last_period": 1, "supply_loss": 0})
+    book["ScenarioDemand"] = [{"scenario": "war", "mineral": "ga", "period": T, "quantity": rng.choice([20, 50]),
+                               "shortfall_penalty": rng.choice([50, 500])}]
+    return book
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_bounds_with_conversions_and_surges_cost_the_same_as_the_money_bound(tmp_path, monkeypatch, seed):
+    """Property (issue 14): with a conversion into ga and an emergency surge of ga, the bounds (which count
+    what the conversion can use of ore, and the largest demand of any scenario) cut off no optimal plan."""
+    data, _ = load(write_workbook(Path(tmp_path) / f"random{seed}.xlsx", sheets_with_issue_14(seed)))
+    status, objective = optimum(data)
+    assert status in ("optimal", "infeasible")
+    assert tight_optimum(data, monkeypatch) == (status, None if objective is None else approx(objective))

@@ -149,3 +149,20 @@ def test_about_says_where_the_workbook_came_from_and_how_to_read_each_sheet(book
     for name in book.sheetnames:
         assert rows[f"sheet {name}"], f"no line on how to read {name}"
     assert rows["sheet Orders"].startswith("one row per order")
+
+
+def test_dashboard_and_sales_sheet_show_what_is_sold_and_lost_to_decay(tmp_path):
+    """ga: 50 t in stock, no demand, loss_rate 10%, a sale of up to 20 t in period 1 at 5 into F1 (holding 1).
+    The plan sells 20 t (100); the 30 t left lose 3 t in period 1 and 2.7 t in period 2: 5.7 t lost
+    (one scenario, probability 1). The Dashboard's row and the Sales sheet say so."""
+    book = sheets(2, Sales=[{"mineral": "ga", "first_period": 1, "last_period": 1, "unit_price": 5,
+                             "max_per_period": 20, "source": "F1"}])
+    book["Minerals"][0].update(initial_stock=50, loss_rate=0.1, holding_cost=1)
+    result = run_case(tmp_path, book)
+    workbook = openpyxl.load_workbook(result.output)
+    cells = {row[0].value: [c.value for c in row[1:]] for row in workbook["Dashboard"].iter_rows() if row[0].value}
+    assert "Sold / lost to decay" in cells
+    assert cells["ga (t)"][:3] == [pytest.approx(20), pytest.approx(100), pytest.approx(5.7)]
+    rows = list(workbook["Sales"].iter_rows(values_only=True))
+    assert rows[0] == ("sale", "mineral", "period", "quantity", "unit_price", "revenue", "source")
+    assert rows[1] == (1, "ga", 1, pytest.approx(20), 5, pytest.approx(100), "F1")

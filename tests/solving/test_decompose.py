@@ -87,6 +87,18 @@ def test_market_caps_stay_within_their_minerals_blocks(tmp_path, every_model_is_
     assert plain.objective > uncapped + 1.0
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sales_and_decay_keep_the_block_start_exact(tmp_path, every_model_is_large, seed):
+    """A generated workbook with 4 Sales rows and 2 decaying minerals: sales link minerals only through the
+    funds rows of the sources they pay, and the block start reaches the plain optimum."""
+    data = generated(tmp_path, size=Size(4, 3, 6, 2, sales=4, decaying=2), seed=seed, mip_gap=0.0)
+    assert data.sales and any(m.loss_rate > 0 for m in data.minerals.values())
+    plain = solve_model(build_model(data), 0.0, 60.0)
+    blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert plain.status == blocked.status == OPTIMAL
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
+
+
 def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_path):
     data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
     _, highs, blocks = handed_over(data)

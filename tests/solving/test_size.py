@@ -3,6 +3,8 @@ before building when it cannot fit in memory (issue 18, item 6)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import tracemalloc
 from pathlib import Path
 
@@ -52,16 +54,18 @@ def varied_sheets() -> dict:
     return sheets
 
 
-@pytest.mark.parametrize("case", ["example", "S", "varied"])
+@pytest.mark.parametrize("case", ["example", "S", "varied", "flows"])
 def test_the_estimate_is_at_least_the_built_model_and_exact_in_columns_where_nothing_merges(tmp_path, case):
     """The shipped example, a generated S workbook and a workbook using every part of the model: the
     estimated columns are never fewer than the built model's, and rows never fewer either. Where no two
     scenarios share their stock (not the varied case: 'ban' and 'ban again' lose the same, and base and
     'elsewhere' are one class for ge, delivered from Canada only), the columns are exact."""
     path = {"example": ROOT / "inputs" / "example.xlsx",
-            "S": tmp_path / "S.xlsx", "varied": tmp_path / "varied.xlsx"}[case]
+            "S": tmp_path / "S.xlsx", "varied": tmp_path / "varied.xlsx", "flows": tmp_path / "flows.xlsx"}[case]
     if case == "S":
         write_generated_workbook(path, SIZES["S"])
+    elif case == "flows":  # Sales rows and decaying minerals (issue 14)
+        write_generated_workbook(path, dataclasses.replace(SIZES["S"], sales=6, decaying=4))
     elif case == "varied":
         write_workbook(path, varied_sheets())
     data, _ = load(path)

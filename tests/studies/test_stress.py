@@ -173,6 +173,45 @@ def test_the_simulation_agrees_with_the_solved_plan_in_every_scenario(tmp_path):
     assert planned["China ban"] > 0, "the case exercises a shortfall"
 
 
+def test_decay_is_simulated_after_demand_is_served(tmp_path):
+    """The hand case with loss_rate 0.5 and no ban: t1 (5 - 4) x 0.5 = 0.5; t2 0.5 + 8 - 4 = 4.5 -> 2.25;
+    t3 2.25 - 4: 1.75 unmet (none without decay)."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100,
+                           "loss_rate": 0.5}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4} for t in (1, 2, 3)]
+    data, _ = load(write_workbook(tmp_path / "decay.xlsx", sheets))
+    fixed = exposure(data, read_plan_orders(plan_workbook(tmp_path, ONE_ORDER), data).orders)
+    unmet, _ = simulate(fixed, np.zeros((1, 0), dtype=bool))
+    assert unmet[:, 0].tolist() == pytest.approx([1.75])
+
+
+def test_the_simulation_agrees_with_a_plan_that_sells_and_decays(tmp_path):
+    """The plan's sales (read from its Sales sheet) leave the stock after demand, and decay takes 10% a
+    period: the simulated unmet demand and stock below target match the solved plan in every scenario."""
+    sheets = base_sheets(num_periods=4)
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 20, "shortfall_penalty": 50,
+                           "holding_cost": 1, "loss_rate": 0.1}]
+    sheets["Suppliers"] = [{"supplier": "S1", "country": "Canada"}, {"supplier": "S2", "country": "China"}]
+    sheets["Offers"] = [{"supplier": "S1", "mineral": "ga", "unit_price": 12, "lead_time": 1, "max_per_period": 3},
+                        {"supplier": "S2", "mineral": "ga", "unit_price": 10, "lead_time": 1}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": q} for t, q in ((1, 2), (2, 4), (3, 4), (4, 5))]
+    sheets["Sales"] = [{"mineral": "ga", "first_period": 1, "last_period": 2, "unit_price": 9, "max_per_period": 6,
+                        "source": "F1"}]
+    sheets["Scenarios"] = [ban("China ban", 0.3, country="China") | {"last_period": 3}]
+    result = run(write_workbook(tmp_path / "sold.xlsx", sheets), tmp_path / "sold_plan.xlsx", tmp_path)
+    assert result.output is not None and not result.plan.sales.empty, "the case exercises a sale"
+    data = result.data
+    plan = read_plan_orders(result.output, data)
+    fixed = exposure(data, plan.orders, plan.sold)
+    unmet, below = simulate(fixed, np.array([[False], [True]]))
+    planned = result.plan.stock.groupby("scenario")[["unmet_demand", "shortfall"]].sum()
+    assert unmet[:, 0] == pytest.approx([planned.loc["base", "unmet_demand"], planned.loc["China ban", "unmet_demand"]],
+                                        abs=1e-6)
+    assert below[:, 0] == pytest.approx([planned.loc["base", "shortfall"], planned.loc["China ban", "shortfall"]],
+                                        abs=1e-6)
+
+
 # --- seeds and chunks (the same samples on a Dask cluster: test_studies_on_dask.py) -------------------
 
 def test_same_seed_same_samples_however_the_samples_are_chunked(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from workbooks import base_sheets, write_workbook
+from workbooks import base_sheets, upgrade_sheets, write_workbook
 
 from optimizer.studies import execution
 from optimizer.studies import sweep as sweep_module
@@ -143,6 +143,27 @@ def test_price_shock_raises_the_shortfall_a_fixed_budget_leaves(tmp_path):
     result = run_sweep(source, variations_from_options(price_shock=("ga=1:3:3",)), Workers(0))
     shortfall = {row["ga price factor"]: row["shortfall_by_mineral"]["ga"] for row in result.rows}
     assert shortfall == pytest.approx({1.0: 0.0, 2.0: 7.5, 3.0: 10.0}, abs=1e-6)
+
+
+def test_sale_price_sweep_finds_where_rotation_starts_to_pay(tmp_path):
+    """50 t in stock, holding 2 a period, demand 50 t in period 3, buying at 10 only in period 3; a sale of up
+    to 50 t in period 1 at price p. Selling a unit and buying it back costs 10 - p and saves 2 x 2 of holding,
+    so the plan rotates iff p > 6: p = 4 holds (200), p = 8 sells and buys back 50 t (500 - 400 = 100)."""
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": 3, "quantity": 50}]
+    sheets["Minerals"][0].update(initial_stock=50, holding_cost=2)
+    sheets["Offers"][0]["first_period"] = 3
+    sheets["Sales"] = [{"mineral": "ga", "first_period": 1, "last_period": 1, "unit_price": 5, "max_per_period": 50,
+                        "source": "F1"}]
+    source = write_workbook(tmp_path / "rotation.xlsx", sheets)
+    result = run_sweep(source, variations_from_options(sale_price=("ga=4,8",)), Workers(0))
+    assert {row["ga sale price"]: row["objective"] for row in result.rows} == pytest.approx({4.0: 200.0, 8.0: 100.0})
+
+
+def test_a_sale_price_needs_a_mineral_with_a_sales_row(budget_input):
+    data, _ = load(budget_input)
+    assert check_variations(variations_from_options(sale_price=("ga=1:2:2",)), data) == [
+        "--sale-price 'ga': no such mineral with a Sales row"]
 
 
 def test_an_infeasible_point_is_a_row_with_the_reason_and_the_others_still_chart(tmp_path):
@@ -278,3 +299,16 @@ def test_a_point_far_above_the_rest_is_left_off_the_top_of_the_frontier():
     top, above = axis_end([15e9, 1.2e9, 1.1e9, 1.05e9, 1.0e9])
     assert above == [15e9] and 1.2e9 < top <= 1.4e9
     assert axis_end([1.2e9, 1.1e9, 1.0e9]) == (None, [])
+
+
+def test_conversion_capacity_trades_upgrading_against_buying_the_upgrade(tmp_path):
+    """The upgrade case (tests/workbooks.py upgrade_sheets, fecr at 25, upgrading a t of fecr costs 24):
+    capacity 0, 6 and 10 t of ore cost 125, 122 (6 t converted, 2 t of fecr bought) and 120."""
+    source = write_workbook(tmp_path / "upgrade.xlsx", upgrade_sheets(25))
+    output = tmp_path / "upgrade_sweep.xlsx"
+    result = invoke("sweep", source, "--conversion-capacity", "smelt=0,6,10", "--workers", 0, "--output", output)
+    assert result.exit_code == 0, result.output
+    rows = {row["smelt max_per_period"]: row["objective"] for row in table(output)}
+    assert rows == pytest.approx({0.0: 125.0, 6.0: 122.0, 10.0: 120.0})
+    unknown = invoke("sweep", source, "--conversion-capacity", "smelter=1", "--workers", 0)
+    assert unknown.exit_code == 2 and "no such conversion" in unknown.output + (unknown.stderr or "")

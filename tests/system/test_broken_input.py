@@ -61,16 +61,27 @@ ROW_OF = {  # a valid row of every sheet with a money or quantity column (base_s
     "Budgets": {"source": "F1", "period": 1, "amount": 100},
     "Projects": {"project": "P", "supplier": "S1", "capex": 1_000},  # S1's offer then needs a max_per_period
     "Contracts": {"contract": "K1", "supplier": "S1", "mineral": "ga", "unit_price": 5},
+    "Sales": {"mineral": "ga", "unit_price": 5, "max_per_period": 1, "source": "F1"},
+    "ScenarioDemand": {"scenario": "war", "mineral": "ga", "period": 1, "quantity": 5},
+    "Conversions": {"conversion": "refine", "from_mineral": "ga", "to_mineral": "ga metal", "yield": 0.9},
+}
+NEEDS = {  # the rows another sheet's row names
+    "ScenarioDemand": {"Scenarios": [{"scenario": "war", "probability": 0.1, "country": "Canada",
+                                      "first_period": 1, "last_period": 1, "supply_loss": 0}]},
+    "Conversions": {"Minerals": [{"mineral": "ga", "unit": "t", "shortfall_penalty": 100},
+                                 {"mineral": "ga metal", "unit": "t", "shortfall_penalty": 100}]},
 }
 LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
            for sheet in schema.SHEETS for column in sheet.columns if column.unit in schema.UNIT_LIMITS]
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 15 columns (amounts, budgets, prices, agreed prices, floor prices, costs, two penalties, capex; a
-    contract's unit_price and signing_cost); quantities: 13 columns (world_supply among them; a contract's
-    max_per_period, min_quantity and max_quantity)."""
-    assert len(LIMITED) == 28
+    """Money: 19 columns (amounts, budgets, prices, agreed prices, floor prices, sale prices, participants'
+    prices, costs (a conversion's unit_cost among them), capex, three penalties, change_penalty; a contract's
+    unit_price and signing_cost); quantities: 16 columns (world_supply, the sales' max_per_period,
+    ScenarioDemand's quantity, a conversion's max_per_period and a contract's max_per_period, min_quantity and
+    max_quantity among them)."""
+    assert len(LIMITED) == 35
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
@@ -84,6 +95,7 @@ def test_a_value_above_the_limit_is_an_error_at_its_cell(tmp_path, sheet, column
     sheets = base_sheets()
     if sheet == "Projects":
         sheets["Offers"][0]["max_per_period"] = 100  # the plant's output needs its capacity
+    sheets.update(NEEDS.get(sheet, {}))
     if sheet == "Settings":
         sheets["Settings"][column] = 10 * limit
     else:
