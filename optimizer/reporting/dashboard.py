@@ -322,7 +322,7 @@ def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
     """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
     rows = [(f"{r.mineral} ({r.unit})", r.sold, r.revenue, r.expected_lost)
             for r in metrics.sold_and_lost(plan, data).itertuples()]
-    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "lost to decay (expected)"), rows,
+    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "decayed (expected)"), rows,
            (None, QUANTITY, page.book.money(), QUANTITY),
            "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
