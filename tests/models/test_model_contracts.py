@@ -68,6 +68,17 @@ def test_a_signed_contract_pays_its_minimum_even_when_nothing_is_needed(tmp_path
     assert plan.costs["take_or_pay_cost"] == approx(75)
 
 
+def ban_book() -> dict:
+    """K1 signed; demand 6 t in periods 2 and 3; the offer S1 too dear to use (1,000); a ban loses all of
+    Canada's (S1's) arrivals in period 3 with probability 0.5."""
+    book = offtake_book(signed="yes")
+    book["Demand"] = demand(0, 6, 6)
+    book["Offers"][0]["unit_price"] = 1_000
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "Canada", "first_period": 3,
+                          "last_period": 3, "supply_loss": 1}]
+    return book
+
+
 def test_contract_deliveries_are_lost_in_a_ban_and_take_or_pay_still_counts_them(tmp_path):
     """S1 is Canadian; a ban loses all of Canada's arrivals in period 3 with probability 0.5. K1 signed,
     6 t ordered in periods 1 and 2 (arriving in 2 and 3): the period-3 arrival of the delivery is lost in
@@ -76,11 +87,7 @@ def test_contract_deliveries_are_lost_in_a_ban_and_take_or_pay_still_counts_them
     Demand 6 t in periods 2 and 3, offer S1 too dear to use (1,000). Base: 6 + 6 arrive, all served.
     Ban: the 6 t arriving in 3 are lost: 6 t unmet x 100 x 0.5 = 300 expected.
     Cost: 60 + 15 + 5 + 300 = 380 (ordering more would arrive lost as well)."""
-    book = offtake_book(signed="yes")
-    book["Demand"] = demand(0, 6, 6)
-    book["Offers"][0]["unit_price"] = 1_000
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "Canada", "first_period": 3,
-                          "last_period": 3, "supply_loss": 1}]
+    book = ban_book()
     plan = solve(tmp_path, book)
     assert plan.costs["take_or_pay_cost"] == approx(15)
     assert plan.costs["penalty_cost"] == approx(300)
@@ -252,11 +259,7 @@ def test_each_scenario_pays_the_contract_and_the_scenario_costs_add_up_to_the_pl
     plan's expected cost, as the Scenario costs sheet and the Dashboard's sentence must say."""
     from optimizer.contract.scenario_costs import plan_scenario_costs
 
-    book = offtake_book(signed="yes")
-    book["Demand"] = demand(0, 6, 6)
-    book["Offers"][0]["unit_price"] = 1_000
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "Canada", "first_period": 3,
-                          "last_period": 3, "supply_loss": 1}]
+    book = ban_book()
     result = run_case(tmp_path, book)
     costs = plan_scenario_costs(result.plan, result.data).set_index("scenario")["cost"]
     assert costs["base"] == approx(80)
