@@ -313,7 +313,10 @@ def _engine(url: str) -> sa.Engine:
         """WAL: readers never block the writer; busy_timeout: a second writer waits instead of failing."""
         cursor = connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL stays set in the file: switching needs an exclusive lock that the busy timeout does not
+        # wait for, so a writer that asked again while others wrote could fail "database is locked"
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
