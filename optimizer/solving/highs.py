@@ -191,10 +191,20 @@ def _noting_interrupts() -> Iterator[Stop]:
     if threading.current_thread() is not threading.main_thread() or not callable(previous):
         yield stop  # not the main thread, or Ctrl-C is ignored or left to the system here
         return
-    signal.signal(signal.SIGINT, lambda number, frame: stop.interrupt())
+    solving = [True]
+
+    def on_ctrl_c(number, frame) -> None:
+        # noted while this solve runs; should the handler outlive it (solves left out of order), a
+        # Ctrl-C is raised as at a terminal rather than noted on a stop nobody watches any more
+        if not solving[0]:
+            raise KeyboardInterrupt
+        stop.interrupt()
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         yield stop
     finally:
+        solving[0] = False
         signal.signal(signal.SIGINT, previous)
     stop.check()
 
