@@ -72,6 +72,12 @@ class Supplier:
     onboarding_cost: float
 
 
+def arriving_window(first_period: int, last_period: int, lead_time: int, num_periods: int) -> range:
+    """Periods t in [first_period, last_period] whose order, placed in t, arrives by T: t + lead_time <= T
+    (an offer's orders, a contract's deliveries)."""
+    return range(first_period, min(last_period, num_periods - lead_time) + 1)
+
+
 @dataclass(frozen=True)
 class Offer:
     supplier: str
@@ -104,7 +110,7 @@ class Offer:
 
     def orderable_periods(self, num_periods: int) -> range:
         """Periods t with first_period <= t <= last_period and t + lead_time <= T."""
-        return range(self.first_period, min(self.last_period, num_periods - self.lead_time) + 1)
+        return arriving_window(self.first_period, self.last_period, self.lead_time, num_periods)
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class Contract:
 
     def delivery_periods(self, num_periods: int) -> range:
         """Periods t a delivery may be ordered in: first_period <= t <= last_period and t + lead_time <= T."""
-        return range(self.first_period, min(self.last_period, num_periods - self.lead_time) + 1)
+        return arriving_window(self.first_period, self.last_period, self.lead_time, num_periods)
 
 
 @dataclass(frozen=True)
