@@ -21,7 +21,7 @@ from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
 from optimizer.contract.scenario_costs import ScenarioValues, plan_scenario_costs
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.session import analysis_budget, cost_alone, expected_value_plan_cost, no_time_left
+from optimizer.solving.session import analysis_budget, costs_alone, expected_value_plan_cost, no_time_left
 
 
 def scenario_values(data: PlanningData, plan: Plan, budget: TimeBudget | None = None) -> ScenarioValues | None:
@@ -42,9 +42,11 @@ def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioVal
     solve = plan.solve
     plan_gap = 0.0 if solve.objective is None or solve.bound is None else max(0.0, solve.objective - solve.bound)
     expected = plan.objective - plan.costs.get("cvar_cost", 0.0)
+    weighing = [scenario.name for scenario in data.all_scenarios if scenario.probability > 0]
+    solved_alone = dict(zip(weighing, costs_alone(data, weighing, budget, plan.model_size.get("binaries"))))
     alone, gaps, missing = [], [], []
     for scenario in data.all_scenarios:
-        solved = cost_alone(data, scenario.name, budget) if scenario.probability > 0 else None
+        solved = solved_alone.get(scenario.name)
         if solved is None and scenario.probability > 0:
             missing.append(scenario.name)
         alone.append(None if solved is None else solved[0])

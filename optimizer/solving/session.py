@@ -35,7 +35,9 @@ from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.solving.budget import TimeBudget
-from optimizer.solving.highs import PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp
+from optimizer.solving.highs import (
+    BLOCK_START_MIN_BINARIES, PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp,
+)
 from optimizer.solving.stability import stabilise
 from optimizer.solving.workers import cores, in_workers
 from optimizer.stages import Stages
@@ -214,19 +216,42 @@ def project_value(data: PlanningData, plan: Plan, project: str, budget: TimeBudg
     return ProjectValue(project, built, result.objective * model.facts.money_unit, decision, note)
 
 
-def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget) -> tuple[float, float] | None:
+def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
+                binaries: int | None = None) -> list[tuple[float, float] | None]:
+    """``cost_alone`` of each scenario, in order. A model the block start would leave whole (``binaries``, the
+    plan's, below BLOCK_START_MIN_BINARIES) is solved side by side on the worker pool, each HiGHS single-threaded
+    without its RINS and RENS sub-MIPs; a larger one (or ``binaries`` unknown) one after another, each with
+    the block start. The shipped example's five: 32 s of CPU to 18 s, then two at once (docs/performance.md)."""
+    if binaries is not None and binaries < BLOCK_START_MIN_BINARIES:
+        return side_by_side(lambda scenario: cost_alone(data, scenario, budget, in_worker=True), scenarios)
+    return [cost_alone(data, scenario, budget) for scenario in scenarios]
+
+
+def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
+               in_worker: bool = False) -> tuple[float, float] | None:
     """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
     scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
-    of what is left of ``budget``; None when no plan is found in that time."""
+    of what is left of ``budget``; None when no plan is found in that time. ``in_worker``: solved as
+    in a worker thread (``solve_in_worker``, Pyomo's part taking its turn), no start, no block start.
+
+    No start from the plan's orders: they fit every scenario, but as a start (partial, the contracts' payments
+    left to HiGHS) they made the example's five solves 20% slower in CPU, not faster (docs/performance.md)."""
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return None
     alone = scenario_alone(data, scenario)
-    model = build(alone)
-    result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone), blocks=mineral_of)
+    if in_worker:
+        with PYOMO_TURN:
+            model = build(alone)
+        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS)
+    else:
+        model = build(alone)
+        result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone),
+                             blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:
         return None
-    plan = read_back(model, alone, result)
+    with PYOMO_TURN:
+        plan = read_back(model, alone, result)
     bound = plan.objective if result.bound is None else min(plan.objective, result.bound * model.facts.money_unit)
     return plan.objective, bound
 

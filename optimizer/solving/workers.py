@@ -3,8 +3,8 @@
 HiGHS releases Python's lock while it solves, so two threads keep two cores busy. Each
 worker thread gets its own HiGHS scheduler, which must be started with ``threads=1``
 (HiGHS PR #818): the calling thread's scheduler, already started with more threads,
-would refuse it. Used by the block start (optimizer/solving/decompose.py) and the
-why-short re-solves (optimizer/solving/session.py).
+would refuse it. Used by the block start (optimizer/solving/decompose.py), the
+why-short re-solves and each scenario solved alone (optimizer/solving/session.py).
 """
 
 from __future__ import annotations

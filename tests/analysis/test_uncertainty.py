@@ -10,13 +10,15 @@ import random
 from dataclasses import replace
 
 import openpyxl
+import pytest
 from inputcheck import read_and_validate
 from modelcase import approx, run_case, sheets
 from workbooks import write_workbook
 
 from optimizer.analysis.uncertainty import scenario_values
 from optimizer.contract.data import Disruption, Scenario, ScenarioPrice
-from optimizer.solving.session import plan_from_data
+from optimizer.solving.budget import TimeBudget
+from optimizer.solving.session import costs_alone, plan_from_data
 from optimizer.stages import Stages
 
 
@@ -50,6 +52,17 @@ def test_each_scenario_cost_ws_and_evpi_by_hand(tmp_path):
     assert summary["evpi"] == approx(26) and summary["wait_and_see"] == approx(84)
     dashboard = [c for row in book["Dashboard"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "would save 26 USD" in " ".join(dashboard)
+
+
+@pytest.mark.parametrize("binaries", [0, None], ids=["side by side", "one after another"])
+def test_each_scenario_alone_costs_the_same_on_the_worker_pool_or_in_turn(tmp_path, binaries):
+    """The hand instance's scenarios alone: base buys 10 t from C (80), ban from K (120), each proven (cost =
+    bound within the gap), whether solved side by side on the worker pool (a small model: binaries 0) or one
+    after another with the block start (binaries unknown)."""
+    data, _ = read_and_validate(write_workbook(tmp_path / "ban.xlsx", ban_book()))
+    solved = costs_alone(data, ["base", "ban"], TimeBudget(60.0), binaries)
+    assert [cost for cost, _ in solved] == [approx(80), approx(120)]
+    assert all(bound == pytest.approx(cost, rel=2 * data.settings.mip_gap) for cost, bound in solved)
 
 
 def test_evpi_is_about_zero_when_foresight_changes_nothing(tmp_path):
