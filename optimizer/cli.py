@@ -32,7 +32,7 @@ from optimizer.replan.history import History, HistoryUnavailable, as_json as his
 from optimizer.replan.replan import Options, Outcome, plan_input
 from optimizer.replan.schedule import Schedule, make_trigger
 from optimizer.replan.watch import Watch
-from optimizer.studies.execution import CannotConnect, Workers, default_workers
+from optimizer.execution import CannotConnect, Workers, default_workers
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
 from optimizer.studies.stress import INDEPENDENT, MODES, prepare_stress, stress_test
@@ -243,7 +243,7 @@ def template_command(output_path: Path, examples: bool) -> None:
                err=True)
 
 
-# --- what-if sweeps and stress tests (optimizer/studies/sweep.py, optimizer/studies/stress.py, optimizer/studies/execution.py) ---
+# --- what-if sweeps and stress tests (optimizer/studies/sweep.py, optimizer/studies/stress.py, optimizer/execution.py) ---
 
 def _where_options(command):
     """--workers and --scheduler: local worker processes, or a Dask distributed cluster."""

@@ -29,9 +29,10 @@ import pytest
 from click.testing import CliRunner
 from workbooks import base_sheets, write_workbook
 
-from optimizer.studies import execution, stress
+from optimizer import execution
+from optimizer.studies import stress
 from optimizer.cli import main
-from optimizer.studies.execution import Workers, run_tasks
+from optimizer.execution import Workers, run_tasks
 from optimizer.studies.stress import INDEPENDENT, prepare_stress, stress_test
 from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.studies.sweep_report import write_sweep_workbook
