@@ -32,7 +32,7 @@ from optimizer.replan.history import History, HistoryUnavailable, as_json as his
 from optimizer.replan.replan import Options, Outcome, plan_input
 from optimizer.replan.schedule import Schedule, make_trigger
 from optimizer.replan.watch import Watch
-from optimizer.execution import CannotConnect, Workers, default_workers, reach
+from optimizer.execution import CannotConnect, Workers, default_workers, cluster_threads
 from optimizer.solving.workers import blocks_on_cluster
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
@@ -154,10 +154,11 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
 def _refuse_unreachable(scheduler: str) -> None:
     """A --scheduler that cannot be reached is refused like a bad input (exit 2), before any work."""
     try:
-        reach(scheduler)
+        threads = cluster_threads(scheduler)
     except CannotConnect as exc:
         click.echo(f"error: {exc}; nothing was written", err=True)
         sys.exit(EXIT_REFUSED)
+    _progress(f"cluster   block MIPs on the Dask cluster at {scheduler} ({plural(threads, 'worker thread')} now)")
 
 
 def _print_outcome(result: RunResult) -> None:

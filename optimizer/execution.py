@@ -85,11 +85,11 @@ class CannotConnect(Exception):
     """The Dask scheduler cannot be reached (or Dask is not installed)."""
 
 
-def reach(scheduler: str) -> None:
-    """Connect to the Dask scheduler at ``scheduler`` and leave again: ``CannotConnect`` when it cannot be
-    reached (before a run that needs it does any work)."""
-    with _DaskCluster(scheduler):
-        pass
+def cluster_threads(scheduler: str) -> int:
+    """The worker threads of the Dask cluster at ``scheduler`` now (0: no worker yet); ``CannotConnect``
+    when it cannot be reached (checked before a run that needs it does any work)."""
+    with _DaskCluster(scheduler) as cluster:
+        return sum(cluster.client.nthreads().values())
 
 
 class ClusterGone(Exception):

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from optimizer.execution import CannotConnect, Workers, run_tasks
+from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -332,6 +332,11 @@ class _Split:
         each block starts from its part of it, and a block reached after the deadline is left as it is there.
         On ``workers`` threads here, or as tasks on the Dask cluster at ``cluster``."""
         blocks = int(self.block_of.max(initial=-1)) + 1
+        if cluster is not None:
+            try:
+                workers = cluster_threads(cluster)  # the cluster's threads share the time, not this machine's
+            except CannotConnect:
+                return [None] * blocks  # every block without a plan: the whole search, here, finds the plan
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, blocks)
