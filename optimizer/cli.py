@@ -216,7 +216,7 @@ def validate_command(input_path: Path) -> None:
 
 @main.command("generate")
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--size", type=click.Choice(sorted(SIZES)), help="A benchmark size (S, M, L, XL).")
+@click.option("--size", type=click.Choice(sorted(SIZES)), help="A benchmark size (S, M, L, XL, XXL).")
 @click.option("--minerals", type=click.IntRange(1), default=10, show_default=True)
 @click.option("--suppliers", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
