@@ -15,6 +15,7 @@ import pickle
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from cluster import local_cluster
 from test_decompose import every_model_is_large, generated, handed_over  # noqa: F401 - a fixture
 
 from optimizer import execution
@@ -23,14 +24,13 @@ from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.solving import decompose
 from optimizer.solving.workers import in_workers
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
 def scheduler():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
+    with local_cluster(2) as address:
+        yield address
 
 
 def test_a_block_is_plain_data_that_solves_the_same_after_pickling(tmp_path):

@@ -27,6 +27,7 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from cluster import local_cluster
 from workbooks import base_sheets, write_workbook
 
 from optimizer import execution
@@ -44,9 +45,8 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def scheduler():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
+    with local_cluster(1) as address:
+        yield address
 
 
 @pytest.fixture
