@@ -18,11 +18,15 @@ from click.testing import CliRunner
 from cluster import local_cluster
 from test_decompose import every_model_is_large, generated, handed_over  # noqa: F401 - a fixture
 
+from models import build_model
+from models.blocks import mineral_of
 from optimizer import execution
 from optimizer.cli import main
+from optimizer.contract.results import OPTIMAL
 from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.solving import decompose
-from optimizer.solving.workers import in_workers
+from optimizer.solving.highs import solve_model
+from optimizer.solving.workers import blocks_on_cluster, in_workers
 
 pytest.importorskip("distributed")
 
@@ -91,3 +95,20 @@ def test_an_unreachable_scheduler_is_refused_before_any_work(tmp_path, monkeypat
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
     assert "nothing was written" in result.stderr and "Traceback" not in result.output
     assert not outputs.exists()
+
+
+def test_a_cluster_gone_before_the_blocks_leaves_the_search_here_to_find_the_plan(tmp_path, monkeypatch,
+                                                                                  every_model_is_large):
+    """The scheduler cannot be reached when the blocks are sent (it went away after the run began): no block
+    plan, and the whole search in this process still reaches the optimum of a solve without the block start."""
+    monkeypatch.setattr(execution, "CONNECT_TIMEOUT_S", 1)
+    data = generated(tmp_path, seed=3, mip_gap=0.0)
+    _, highs, blocks = handed_over(data)
+    start = decompose.block_start(highs, blocks, mip_gap=0.0, time_limit_s=60.0, cluster="tcp://127.0.0.1:9")
+    assert start.values is None and start.solved == 0 and start.relaxed_objective is not None
+    plain = solve_model(build_model(data), 0.0, 60.0)
+    with blocks_on_cluster("tcp://127.0.0.1:9"):
+        gone = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert gone.status == plain.status == OPTIMAL
+    assert gone.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert gone.start.startswith("no block plan (0 of 4 blocks")
