@@ -4,9 +4,9 @@ Two measurements, run one at a time (each is heavy on a shared machine):
 
     python scripts/benchmark_cluster.py blocks --size L --runs 3
         The block start of a generated workbook, its per-mineral MIPs solved in worker threads here
-        (1 and 2) and on a Dask LocalCluster of 1 and 2 worker processes x 1 thread: blocks per minute
-        per worker (the block MIPs alone: sent, solved, returned; the LP relaxation before them is
-        reported apart), the median of ``--runs``.
+        (1 and 2; not with --no-threads) and on a Dask LocalCluster of 1 and 2 worker processes x 1
+        thread: blocks per minute per worker (the block MIPs alone: sent, solved, returned; the LP
+        relaxation before them is reported apart), the median of ``--runs``.
 
     python scripts/benchmark_cluster.py end-to-end --size XXL --time-limit 120
         ``optimize run`` of a generated workbook (its time_limit_s set to ``--time-limit``) in one
@@ -73,8 +73,8 @@ def handed_over(path: Path):
     return data, (model, solver), highs, blocks
 
 
-def measure_blocks(size_name: str, seed: int, runs: int, time_limit: float) -> list[dict]:
-    """Blocks per minute per worker: threads here and LocalCluster worker processes, 1 and 2 of each."""
+def measure_blocks(size_name: str, seed: int, runs: int, time_limit: float, threads: bool = True) -> list[dict]:
+    """Blocks per minute per worker: LocalCluster worker processes and (``threads``) threads here, 1 and 2."""
     from distributed import LocalCluster
 
     from optimizer.solving.decompose import BLOCK_GAP_SHARE, block_start
@@ -96,7 +96,8 @@ def measure_blocks(size_name: str, seed: int, runs: int, time_limit: float) -> l
 
     rows = []
     for workers in (1, 2):
-        rows.append(runs_of(f"{workers} thread(s) in this process", workers, None))
+        if threads:
+            rows.append(runs_of(f"{workers} thread(s) in this process", workers, None))
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             rows.append(runs_of(f"LocalCluster, {workers} worker process(es) x 1 thread", workers,
                                 cluster.scheduler_address))
@@ -157,12 +158,13 @@ def main() -> None:
     parser.add_argument("--size", default=None, help="blocks: L (default); end-to-end: XXL (default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs", type=int, default=3, help="blocks: runs of each place (the median is reported)")
+    parser.add_argument("--no-threads", action="store_true", help="blocks: the cluster only, not threads here")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="blocks: the block start's seconds (default 600, so every block finishes); "
                              "end-to-end: the workbook's time_limit_s (default 120)")
     args = parser.parse_args()
     if args.what == "blocks":
-        measure_blocks(args.size or "L", args.seed, args.runs, args.time_limit or 600.0)
+        measure_blocks(args.size or "L", args.seed, args.runs, args.time_limit or 600.0, not args.no_threads)
     else:
         measure_end_to_end(args.size or "XXL", args.seed, args.time_limit or 120.0)
 
