@@ -98,21 +98,21 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     relaxed, objective = _relaxation(highs, integer, time_limit_s)
 
     where = f"on the Dask cluster at {cluster}" if cluster else ""
-    blocks_started = [time.perf_counter()]
+    blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
     def result(values=None, columns=None, solved=0) -> BlockStart:
         complete = values is not None and columns is None
         plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
         ended = time.perf_counter()
         return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
-                          ended - blocks_started[0])
+                          ended - blocks_started)
 
     if relaxed is None:
         return result()
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
-    blocks_started[0] = time.perf_counter()
+    blocks_started = time.perf_counter()
     solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s, workers, stop=stop,
                                    cluster=cluster)
     solved = sum(solution is not None for solution in solutions)
@@ -178,7 +178,7 @@ class Block:
 
     ``columns``: the whole model's columns it gives (its plan goes back there); the matrix is stored
     column by column (``start``, ``index``, ``value``), its rows numbered within the block; linking rows
-    carry the block's share of their bounds. ``start``: the block's part of a plan to start from."""
+    carry the block's share of their bounds. ``plan``: the block's part of a plan to start from."""
 
     columns: np.ndarray
     sense: int
