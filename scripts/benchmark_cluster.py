@@ -134,6 +134,7 @@ def run_once(path: Path, folder: Path, scheduler: str | None) -> dict:
 
 
 def measure_end_to_end(size_name: str, seed: int, time_limit: float) -> list[dict]:
+    """``optimize run`` of a generated workbook in one process, then on a 2-worker LocalCluster, in turn."""
     from distributed import LocalCluster
 
     folder = Path(tempfile.mkdtemp(prefix=f"bench_cluster_e2e_{size_name}_"))
@@ -153,6 +154,7 @@ def measure_end_to_end(size_name: str, seed: int, time_limit: float) -> list[dic
 
 
 def main() -> None:
+    """Parse the command line and run the measurement it names."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("blocks", "end-to-end"))
     parser.add_argument("--size", default=None, help="blocks: L (default); end-to-end: XXL (default)")
