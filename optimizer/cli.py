@@ -32,7 +32,8 @@ from optimizer.replan.history import History, HistoryUnavailable, as_json as his
 from optimizer.replan.replan import Options, Outcome, plan_input
 from optimizer.replan.schedule import Schedule, make_trigger
 from optimizer.replan.watch import Watch
-from optimizer.studies.execution import CannotConnect, Workers, default_workers
+from optimizer.execution import CannotConnect, Workers, default_workers, cluster_threads
+from optimizer.solving.workers import blocks_on_cluster
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
 from optimizer.studies.stress import INDEPENDENT, MODES, prepare_stress, stress_test
@@ -118,15 +119,21 @@ def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required:
               help="Also write the built model to this file as an LP file (for a reviewer or another solver).")
 @click.option("--previous", "previous_plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The previous plan to compare with and freeze from (default: the history's last plan of INPUT).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Solve the block start's per-mineral MIPs (large models) on the Dask distributed cluster whose "
+                   "scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786); needs pip install -e \".[dask]\".")
 @_history_options
 def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, as_json: bool,
                 explain: bool | None, overwrite: bool, save_lp: Path | None, freeze: int, previous_plan: Path | None,
-                db: str | None, no_history: bool) -> None:
+                scheduler: str | None, db: str | None, no_history: bool) -> None:
     """Validate INPUT (a workbook or a folder of them), solve, and write the plan."""
+    if scheduler is not None:
+        _refuse_unreachable(scheduler)
     history = _open_history(db, outputs_dir, no_history)
     options = Options(outputs_dir, output_path, freeze, previous_plan, explain, "run", overwrite, save_lp)
     try:
-        outcome = plan_input(input_path, options, history, progress=_progress)
+        with blocks_on_cluster(scheduler):
+            outcome = plan_input(input_path, options, history, progress=_progress)
     except KeyboardInterrupt as interrupt:
         _interrupted(interrupt)
     if outcome.refusal is not None:
@@ -142,6 +149,16 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
         summary = summary_frame(result.plan, result.data, result.timings)
         click.echo(json.dumps(dict(zip(summary["key"], summary["value"])), default=str))
     sys.exit(result.exit_code)
+
+
+def _refuse_unreachable(scheduler: str) -> None:
+    """A --scheduler that cannot be reached is refused like a bad input (exit 2), before any work."""
+    try:
+        threads = cluster_threads(scheduler)
+    except CannotConnect as exc:
+        click.echo(f"error: {exc}; nothing was written", err=True)
+        sys.exit(EXIT_REFUSED)
+    _progress(f"cluster   block MIPs on the Dask cluster at {scheduler} ({plural(threads, 'worker thread')} now)")
 
 
 def _print_outcome(result: RunResult) -> None:
@@ -199,7 +216,7 @@ def validate_command(input_path: Path) -> None:
 
 @main.command("generate")
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--size", type=click.Choice(sorted(SIZES)), help="A benchmark size (S, M, L, XL).")
+@click.option("--size", type=click.Choice(sorted(SIZES)), help="A benchmark size (S, M, L, XL, XXL).")
 @click.option("--minerals", type=click.IntRange(1), default=10, show_default=True)
 @click.option("--suppliers", type=click.IntRange(1), default=5, show_default=True)
 @click.option("--periods", type=click.IntRange(1), default=12, show_default=True)
@@ -243,7 +260,7 @@ def template_command(output_path: Path, examples: bool) -> None:
                err=True)
 
 
-# --- what-if sweeps and stress tests (optimizer/studies/sweep.py, optimizer/studies/stress.py, optimizer/studies/execution.py) ---
+# --- what-if sweeps and stress tests (optimizer/studies/sweep.py, optimizer/studies/stress.py, optimizer/execution.py) ---
 
 def _where_options(command):
     """--workers and --scheduler: local worker processes, or a Dask distributed cluster."""

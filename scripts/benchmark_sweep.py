@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer.studies.execution import Workers  # noqa: E402
+from optimizer.execution import Workers  # noqa: E402
 from optimizer.studies.sweep import run_sweep, variations_from_options  # noqa: E402
 
 HEADING = "## Sweeps"

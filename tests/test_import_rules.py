@@ -24,7 +24,7 @@ import pytest
 
 WINGS = ("contract", "intake", "solving", "analysis", "reporting", "replan", "studies")
 TOP_LEVEL = {"optimizer", "optimizer.cli", "optimizer.pipeline", "optimizer.checker", "optimizer.files",
-             "optimizer.stages"}
+             "optimizer.stages", "optimizer.execution"}
 SOLVER_LIBRARIES = ("pyomo", "highspy")
 CONTRACT = "optimizer.contract"
 

@@ -44,6 +44,7 @@ SIZES = {
     "M": Size(30, 10, 40),
     "L": Size(60, 20, 40, 5),
     "XL": Size(60, 30, 120, 10),
+    "XXL": Size(60, 50, 120, 20),  # issue 17: past one machine (optimize run --scheduler)
 }
 
 

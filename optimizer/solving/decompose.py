@@ -14,14 +14,23 @@ columns (supplier onboarding). So:
    blocks' shares add up to the row's bound and any combination of block
    plans meets the row;
 4. solve each block's MIP on its own (in worker threads, each with its own
-   HiGHS scheduler; blocks reached after the time is up get their first plan
-   only), assemble the full plan and lower the linking columns that no block
-   needs.
+   HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
+   the time is up get their first plan only), assemble the full plan and lower
+   the linking columns that no block needs.
 
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
 only found sooner. Works on highspy's arrays, never on Pyomo objects: the
 caller says which block each column is in.
+
+On a cluster (``cluster``: a Dask scheduler's address, ``optimize run --scheduler``)
+each block is one task of plain data (a ``Block``: its columns, rows and
+bounds as numpy arrays, the linking rows at its share; ``BlockLimits``: the
+gap and the deadline). The worker builds the block's HiGHS model from it,
+solves it and returns the plan, exactly as a worker thread here would
+(``solve_block``): the same block, the same plan. The LP relaxation and the
+assembly stay here. The deadline is a wall-clock time, so the cluster's
+machines are taken to keep their clocks in step (NTP).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -56,6 +66,8 @@ class BlockStart:
     solved: int
     seconds: float
     objective: float | None = None  # of a complete plan
+    where: str = ""  # where the block MIPs ran, when not in this process ("on the Dask cluster at ...")
+    blocks_seconds: float = 0.0  # of ``seconds``: the block MIPs alone (sent, solved, returned)
 
     def gap(self) -> float | None:
         """The complete plan's relative distance from the LP bound (which it cannot be below)."""
@@ -65,36 +77,44 @@ class BlockStart:
 
     def describe(self) -> str:
         """The block start in words (Summary solver_start): complete, partial or none, blocks solved, seconds."""
+        where = f" {self.where}" if self.where else ""
         if self.values is None:
-            return f"no block plan ({self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s)"
+            return f"no block plan ({self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where})"
         whole = "complete" if self.columns is None else "partial"
-        return f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s"
+        return f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
-                workers: int = 2, stop: Stop | None = None) -> BlockStart:
+                workers: int = 2, stop: Stop | None = None, cluster: str | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``; every block
     MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
-    first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only."""
+    first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only.
+    ``cluster``: the block MIPs run on the Dask cluster at that address instead of ``workers`` threads here."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
     relaxed, objective = _relaxation(highs, integer, time_limit_s)
 
+    where = f"on the Dask cluster at {cluster}" if cluster else ""
+    blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
+
     def result(values=None, columns=None, solved=0) -> BlockStart:
         complete = values is not None and columns is None
         plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
-        return BlockStart(values, columns, objective, blocks, solved, time.perf_counter() - started, plan_objective)
+        ended = time.perf_counter()
+        return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
+                          ended - blocks_started)
 
     if relaxed is None:
         return result()
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
-    budget = time_limit_s - (time.perf_counter() - started)
-    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + budget, workers, stop=stop)
+    blocks_started = time.perf_counter()
+    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s, workers, stop=stop,
+                                   cluster=cluster)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -124,7 +144,7 @@ def set_solution(highs: highspy.Highs, values) -> None:
 
 
 def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray, mip_gap: float,
-                  time_limit_s: float, workers: int = 2) -> BlockStart:
+                  time_limit_s: float, workers: int = 2, cluster: str | None = None) -> BlockStart:
     """Re-solve the model in ``highs`` block by block around ``plan``, a complete plan that meets every row
     (the stability pass of large models, optimizer/solving/stability.py).
 
@@ -134,7 +154,8 @@ def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.nd
     pass's objective bound), the blocks' plans combine into one that meets every row, and each block's
     part of ``plan`` is feasible for it: the block starts from it and keeps it when it is not solved in
     time. ``solved`` counts the blocks solved within ``mip_gap``; the result is complete (``values`` of
-    every column) unless the assembled plan fails the final check (``values`` None).
+    every column) unless the assembled plan fails the final check (``values`` None). ``cluster``: as in
+    ``block_start``.
     """
     started = time.perf_counter()
     lp = highs.getLp()
@@ -142,13 +163,91 @@ def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.nd
     split = _Split.of(lp, block_of_column, plan, _integer_columns(lp))
     if split is None:
         return BlockStart(None, None, None, blocks, 0, time.perf_counter() - started)
-    solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan)
+    solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan, cluster=cluster)
     finished = sum(solution is not None and solution[2] for solution in solutions)
     values, _ = split.assemble(solutions)
     if not split.feasible(values):
         return BlockStart(None, None, None, blocks, finished, time.perf_counter() - started)
     objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
     return BlockStart(values, None, None, blocks, finished, time.perf_counter() - started, objective)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block's MIP as plain numpy arrays: picklable, so a Dask worker can build and solve it.
+
+    ``columns``: the whole model's columns it gives (its plan goes back there); the matrix is stored
+    column by column (``start``, ``index``, ``value``), its rows numbered within the block; linking rows
+    carry the block's share of their bounds. ``plan``: the block's part of a plan to start from."""
+
+    columns: np.ndarray
+    sense: int
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    integer: np.ndarray
+    plan: np.ndarray | None = None
+
+    def highs_lp(self) -> highspy.HighsLp:
+        """The block as HiGHS's model."""
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.columns), len(self.row_lower)
+        lp.sense_ = highspy.ObjSense(self.sense)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost, self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+        lp.a_matrix_.start_ = self.start.astype(np.int32)
+        lp.a_matrix_.index_ = self.index.astype(np.int32)
+        lp.a_matrix_.value_ = self.value
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in self.integer]
+        return lp
+
+
+@dataclass(frozen=True)
+class BlockLimits:
+    """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time."""
+
+    mip_gap: float
+    deadline: float
+    longest: float
+
+
+def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
+    """The block's (columns, values, finished), or None when no plan was found; in a worker thread here
+    or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
+    after the deadline: with a plan to start from, left at it (None); else its first plan, which still
+    completes the whole."""
+    remaining = limits.deadline - time.time()
+    lp = block.highs_lp()
+    if remaining > 0:
+        values, finished = _solve_block(lp, limits.mip_gap, min(remaining, limits.longest), start=block.plan,
+                                        stop=stop)
+    elif block.plan is not None:
+        return None  # out of time: the block keeps its part of the start
+    else:  # out of time (a loaded machine): the block's first plan still completes the whole
+        values, finished = _solve_block(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop,
+                                        until_deadline=False)
+    return None if values is None else (block.columns, values, finished)
+
+
+def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> list[tuple | None]:
+    """``solve_block`` of each block as a task on the Dask cluster at ``scheduler`` (optimizer/execution.py:
+    a failed task is tried once more); a block whose task failed, or a cluster that cannot be reached,
+    leaves the block without a plan, as a block not solved in time would."""
+    solutions: list[tuple | None] = [None] * len(blocks)
+    try:
+        for outcome in run_tasks(solve_block, limits, blocks, Workers(scheduler=scheduler)):
+            solutions[outcome.index] = None if outcome.failed else outcome.value
+    except CannotConnect:
+        pass  # every block without a plan: the whole search, here, finds the plan
+    return solutions
 
 
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
@@ -172,7 +271,7 @@ class _Split:
 
     def __init__(self, lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper,
                  shares):
-        self.lp, self.block, self.relaxed, self.integer = lp, block, relaxed, integer
+        self.lp, self.block_of, self.relaxed, self.integer = lp, block, relaxed, integer
         self.start, self.index, self.value = start, index, value
         self.row_block = row_block  # a row's block; -2 a linking row; -1 a row in no block (no block columns)
         self.fixed = fixed  # linking columns' values
@@ -211,9 +310,10 @@ class _Split:
                                  row_lower, row_upper)
         return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
 
-    def block_lp(self, b: int) -> tuple[np.ndarray, highspy.HighsLp]:
-        """Block b's own model: its columns, the rows they are in (linking rows with b's share)."""
-        columns = np.flatnonzero(self.block == b)
+    def block(self, b: int, start: np.ndarray | None = None) -> Block:
+        """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
+        ``start`` (a complete plan), its part of it."""
+        columns = np.flatnonzero(self.block_of == b)
         lengths = self.start[columns + 1] - self.start[columns]
         starts = np.concatenate([[0], np.cumsum(lengths)])
         entries = np.repeat(self.start[columns] - starts[:-1], lengths) + np.arange(starts[-1])
@@ -221,52 +321,41 @@ class _Split:
         row_lower, row_upper = self.row_lower[rows].copy(), self.row_upper[rows].copy()
         for position in np.flatnonzero(self.row_block[rows] == -2):
             row_lower[position], row_upper[position] = self.shares[int(rows[position]), b]
+        return Block(columns, int(self.lp.sense_), self.cost[columns], self.lower[columns], self.upper[columns],
+                     row_lower, row_upper, starts, local_row.astype(np.int64), self.value[entries],
+                     self.integer[columns], None if start is None else start[columns])
 
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(columns), len(rows)
-        lp.sense_ = self.lp.sense_
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost[columns], self.lower[columns], self.upper[columns]
-        lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(columns), len(rows)
-        lp.a_matrix_.start_ = starts.astype(np.int32)
-        lp.a_matrix_.index_ = local_row.astype(np.int32)
-        lp.a_matrix_.value_ = self.value[entries]
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in self.integer[columns]]
-        return columns, lp
-
-    def solve_blocks(self, mip_gap: float, deadline: float, workers: int,
-                     start: np.ndarray | None = None, stop: Stop | None = None) -> list[tuple | None]:
-        """Each block's (columns, values, finished), or None where no plan was found before the deadline;
-        ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan), each block starts from
-        its part of it, and a block reached after the deadline is left as it is there."""
-        blocks = int(self.block.max(initial=-1)) + 1
+    def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
+                     stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
+        """Each block's (columns, values, finished), or None where no plan was found before the deadline
+        (``time.perf_counter``); ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan),
+        each block starts from its part of it, and a block reached after the deadline is left as it is there.
+        On ``workers`` threads here, or as tasks on the Dask cluster at ``cluster``."""
+        blocks = int(self.block_of.max(initial=-1)) + 1
+        if cluster is not None:
+            try:
+                workers = cluster_threads(cluster)  # the cluster's threads share the time, not this machine's
+            except CannotConnect:
+                return [None] * blocks  # every block without a plan: the whole search, here, finds the plan
+        remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
-        longest = BLOCK_TIME_SHARE * max(1, workers) * (deadline - time.perf_counter()) / max(1, blocks)
+        longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, blocks)
+        limits = BlockLimits(mip_gap, time.time() + remaining, longest)
+        if cluster is not None:
+            return _on_cluster(limits, [self.block(b, start) for b in range(blocks)], cluster)
 
         def solve(b: int):
             if stop is not None and stop.interrupted:
                 return None  # Ctrl-C: no block is begun any more
-            remaining = deadline - time.perf_counter()
-            columns, lp = self.block_lp(b)
-            block_start = None if start is None else start[columns]
-            if remaining > 0:
-                values, finished = _solve_block(lp, mip_gap, min(remaining, longest), start=block_start, stop=stop)
-            elif start is not None:
-                return None  # out of time: the block keeps its part of the start
-            else:  # out of time (a loaded machine): the block's first plan still completes the whole
-                values, finished = _solve_block(lp, mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop,
-                                                until_deadline=False)
-            return None if values is None else (columns, values, finished)
+            return solve_block(limits, self.block(b, start), stop)
 
-        # Always in worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
+        # In worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
         return in_workers(solve, range(blocks), workers)
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""
-        values = np.where(self.block < 0, self.fixed, self.relaxed)
-        given = self.block < 0
+        values = np.where(self.block_of < 0, self.fixed, self.relaxed)
+        given = self.block_of < 0
         for solution in solutions:
             if solution is not None:
                 columns, block_values, _ = solution
@@ -281,7 +370,7 @@ class _Split:
         activity = self.activity(values)
         lower = self.lower
         row_lower, row_upper = np.asarray(self.lp.row_lower_), np.asarray(self.lp.row_upper_)
-        for j in np.flatnonzero((self.block < 0) & (self.cost > 0) & (values > lower)):
+        for j in np.flatnonzero((self.block_of < 0) & (self.cost > 0) & (values > lower)):
             entries = slice(self.start[j], self.start[j + 1])
             rows = self.index[entries]
             changed = activity[rows] + self.value[entries] * (lower[j] - values[j])

@@ -31,7 +31,7 @@ from pyomo.core.base.var import VarData
 
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from optimizer.solving.stopping import Stop
-from optimizer.solving.workers import cores
+from optimizer.solving.workers import block_cluster, cores
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
@@ -405,12 +405,14 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
                  mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
-    """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models."""
+    """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models; on the
+    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
     workers = threads or cores()
-    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers, stop)
+    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers, stop,
+                       cluster=block_cluster())
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],
@@ -485,7 +487,7 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
         for var, column in columns:
             plan[column] = start[var] if var in start else (var.value or 0.0)
         result = blocks_around(highs_of(solver), block_of_column, plan, mip_gap, time_limit_s,
-                               threads or cores())
+                               threads or cores(), cluster=block_cluster())
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")

@@ -5,16 +5,26 @@ worker thread gets its own HiGHS scheduler, which must be started with ``threads
 (HiGHS PR #818): the calling thread's scheduler, already started with more threads,
 would refuse it. Used by the block start (optimizer/solving/decompose.py), the
 why-short re-solves and each scenario solved alone (optimizer/solving/session.py).
+
+Past one machine, the block start's MIPs go to a Dask cluster instead
+(``optimize run --scheduler``): ``blocks_on_cluster`` names it for every solve
+of a run, ``block_cluster`` tells the block start where to send them. Where
+the blocks run is a fact of the machine a run is on, not of its plan: it is set
+once around the run rather than passed down through every solve.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, TypeVar
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+_CLUSTER: ContextVar[str | None] = ContextVar("block_cluster", default=None)
 
 
 def cores() -> int:
@@ -37,3 +47,19 @@ def in_workers(work: Callable[[Item], Result], items: Iterable[Item], workers: i
         raise
     pool.shutdown(wait=True)
     return results
+
+
+@contextmanager
+def blocks_on_cluster(scheduler: str | None) -> Iterator[None]:
+    """Within it, the block start of every solve sends its MIPs to the Dask cluster whose scheduler is at
+    ``scheduler`` (None: worker threads here)."""
+    token = _CLUSTER.set(scheduler)
+    try:
+        yield
+    finally:
+        _CLUSTER.reset(token)
+
+
+def block_cluster() -> str | None:
+    """The Dask scheduler the block MIPs go to (``blocks_on_cluster``), or None: worker threads here."""
+    return _CLUSTER.get()

@@ -36,7 +36,7 @@ Sampling the disruptions (``loss[c,t]``), from the input's Scenarios sheet:
   optimised against.
 
 Samples are drawn in chunks of ``CHUNK_SAMPLES`` from one seeded
-``numpy.random.SeedSequence``, each chunk a task (``optimizer.studies.execution``), so
+``numpy.random.SeedSequence``, each chunk a task (``optimizer.execution``), so
 the result depends on the seed, never on how many workers ran it. The 95th
 percentile is the smallest value that at least 95% of samples do not exceed.
 """
@@ -53,7 +53,7 @@ import numpy as np
 
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import CONTRACT_ORDER_COLUMNS
-from optimizer.studies.execution import Progress, Workers, run_tasks
+from optimizer.execution import Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.problems import InputRefused, Problem, Problems
 from optimizer.intake.plans import NotAPlan, Row, read_plan_workbook

@@ -19,7 +19,7 @@ point (2 variations of 5 values: 25 solves), so each frontier can be read at
 every level of the others. A price shock leaves ``shortfall_penalty`` as the
 workbook gives it (or as its default was set from the unshocked prices).
 
-Each point is one task (``optimizer.studies.execution``): ``solve_point`` receives the
+Each point is one task (``optimizer.execution``): ``solve_point`` receives the
 validated ``PlanningData`` and the point, applies the point with
 ``dataclasses.replace``, builds, solves and measures the plan on the worker,
 and returns plain numbers. Measures per point: status, objective and its seven
@@ -46,7 +46,7 @@ import numpy as np
 
 from optimizer.analysis import metrics
 from optimizer.contract.data import PlanningData
-from optimizer.studies.execution import Outcome, Progress, Workers, run_tasks
+from optimizer.execution import Outcome, Progress, Workers, run_tasks
 from optimizer.pipeline import load
 from optimizer.contract.results import ERROR, Plan, summary_terms
 from optimizer.contract.scenario_costs import plan_tail_cost

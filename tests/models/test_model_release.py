@@ -20,7 +20,7 @@ from optimizer.checker import check_result_workbook
 from optimizer.intake.generate import Size, generate_sheets, write_sheets
 from optimizer.pipeline import load, run
 from optimizer.contract.results import OPTIMAL
-from optimizer.studies.execution import Workers
+from optimizer.execution import Workers
 from optimizer.studies.stress import EXCLUSIVE, exposure, prepare_stress, read_plan_orders, simulate, stress_test
 from optimizer.studies.stress_report import summary_frame
 from workbooks import write_workbook

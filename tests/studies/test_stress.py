@@ -23,7 +23,7 @@ from workbooks import base_sheets, write_workbook
 
 from optimizer.studies import stress
 from optimizer.cli import main
-from optimizer.studies.execution import Workers
+from optimizer.execution import Workers
 from optimizer.pipeline import load, run
 from optimizer.studies.stress_report import summary_frame
 from optimizer.studies.stress import (EXCLUSIVE, INDEPENDENT, exposure, mineral_statistics, prepare_stress,

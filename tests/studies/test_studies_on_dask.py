@@ -27,11 +27,13 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from cluster import local_cluster
 from workbooks import base_sheets, write_workbook
 
-from optimizer.studies import execution, stress
+from optimizer import execution
+from optimizer.studies import stress
 from optimizer.cli import main
-from optimizer.studies.execution import Workers, run_tasks
+from optimizer.execution import Workers, run_tasks
 from optimizer.studies.stress import INDEPENDENT, prepare_stress, stress_test
 from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.studies.sweep_report import write_sweep_workbook
@@ -43,9 +45,8 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def scheduler():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster:
-        yield cluster.scheduler_address
+    with local_cluster(1) as address:
+        yield address
 
 
 @pytest.fixture

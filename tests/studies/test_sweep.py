@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 from workbooks import base_sheets, upgrade_sheets, write_workbook
 
-from optimizer.studies import execution
+from optimizer import execution
 from optimizer.studies import sweep as sweep_module
 from optimizer.cli import main
-from optimizer.studies.execution import Workers
+from optimizer.execution import Workers
 from optimizer.pipeline import load
 from optimizer.studies.sweep import (COUNTRY_SHARE, FUNDING, PRICE_SHOCK, RISK_WEIGHT, Variation, check_variations, grid,
                              parse_values, run_sweep, variations_from_options)

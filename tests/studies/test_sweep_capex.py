@@ -19,7 +19,7 @@ from modelcase import build_or_buy
 from workbooks import write_workbook
 
 from optimizer.cli import main
-from optimizer.studies.execution import Workers
+from optimizer.execution import Workers
 from optimizer.studies.sweep import run_sweep, variations_from_options
 from optimizer.studies.sweep_report import break_even
 

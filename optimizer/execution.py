@@ -1,4 +1,6 @@
-"""Where the tasks of a study (sweep points, stress-test chunks) run: here, local processes, or Dask.
+"""Where tasks run: here, local processes, or Dask. The tasks of a study (sweep points, stress-test
+chunks, optimizer/studies/) and the block start's per-mineral MIPs of a run on a cluster
+(optimizer/solving/decompose.py, ``optimize run --scheduler``): one runner, shared by both wings.
 
 One runner, three places, the same task function:
 
@@ -7,8 +9,9 @@ One runner, three places, the same task function:
     scheduler = ADDRESS  the workers of a Dask distributed cluster (``pip install -e ".[dask]"``)
 
 A task is ``task(shared, item)``: ``shared`` is the one large input every task
-reads (the ``PlanningData``; sent once per worker to a Dask cluster, with each
-task locally), ``item`` what makes the task different (a sweep point). Both are
+reads (a study's ``PlanningData``, the block start's limits; sent once per worker
+to a Dask cluster, with each task locally), ``item`` what makes the task
+different (a sweep point, one mineral's block). Both are
 plain picklable data: each task rebuilds its model on the worker, never
 receives a Pyomo model. Outcomes stream back as tasks complete. A task that
 raises is submitted once more; a second failure becomes an ``Outcome`` with
@@ -80,6 +83,13 @@ class Outcome:
 
 class CannotConnect(Exception):
     """The Dask scheduler cannot be reached (or Dask is not installed)."""
+
+
+def cluster_threads(scheduler: str) -> int:
+    """The worker threads of the Dask cluster at ``scheduler`` now (0: no worker yet); ``CannotConnect``
+    when it cannot be reached (checked before a run that needs it does any work)."""
+    with _DaskCluster(scheduler) as cluster:
+        return sum(cluster.client.nthreads().values())
 
 
 class ClusterGone(Exception):
