@@ -13,8 +13,11 @@ Three measurements on top of a solved plan, all by re-solving models:
   costs. One more re-solve lifts them all together. Re-solves: (number of
   limits + 2) per mineral short, each a model of one mineral.
 - **projects**: each capacity project, largest capex first, re-solved the other
-  way (forbidden when the plan funds it, forced when it does not): the
-  difference in expected cost is what funding it saves (the Projects sheet).
+  way (forbidden when the plan funds it, forced when it does not) on its block
+  of minerals alone (``relax.project_block``: the minerals its plant sells, and
+  those linked to them by other plants or conversions), every other mineral held
+  as planned (``relax.minerals_alone``): the difference in expected cost is what
+  funding it saves within its block (the Projects sheet). Two small MIPs each.
 
 Every solve goes through optimizer/solving/session.py and draws on the plan's budget
 of Settings ``analysis_time_s`` (optimizer/solving/budget.py): what finds no time
@@ -28,7 +31,7 @@ import time
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Analysis, Cause, Marginal, Plan, ProjectValue
 from optimizer.analysis.metrics import minerals_short
-from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
+from optimizer.analysis.relax import PENALTY, limits_touching, minerals_alone, one_mineral, project_block, relax_all
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import (
     analysis_budget, marginals, no_time_left, project_value, shortfall_when_solved, side_by_side,
@@ -71,10 +74,16 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
 
 
 def project_values(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[ProjectValue]:
-    """Each project re-solved the other way, largest capex first; those reached after the budget ran out
-    say so (not measured)."""
+    """Each project re-solved the other way on its block of minerals, the others held as planned, largest
+    capex first; those reached after the budget ran out say so (not measured)."""
     largest_first = sorted(data.projects, key=lambda name: -data.projects[name].capex)
-    return [project_value(data, plan, name, budget) for name in largest_first]
+    return [project_value(project_block_data(data, plan, name), plan, name, budget) for name in largest_first]
+
+
+def project_block_data(data: PlanningData, plan: Plan, project: str) -> PlanningData:
+    """The planning data of ``project``'s block of minerals alone, the plan's other minerals held as they are."""
+    return minerals_alone(data, plan.orders, plan.funding, project_block(data, project), plan.capex,
+                          plan.conversion_funding)
 
 
 def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, budget: TimeBudget,
