@@ -112,3 +112,28 @@ def test_a_written_plan_gives_back_its_decisions(tmp_path):
     signed = read_plan(run_case(tmp_path, contract_book()).output).decisions
     assert signed.signed == {"K1": True}
     assert signed.deliveries == {("K1", 1): approx(6), ("K1", 2): approx(6)}
+
+
+def test_a_replan_from_the_history_carries_the_contract(tmp_path):
+    """End to end through the history (its run's plan file is read for the decisions): the first plan signs
+    K1 and takes 6 t in periods 1 and 2 (160). Demand then drops to 10 t in period 2 only; re-planned with
+    --freeze 1, K1 stays signed with its 6 t of period 1: 120 (the first test's arithmetic), and the plan
+    passes the independent checker."""
+    from replancase import replan
+
+    from optimizer.checker import check_result_workbook
+    from optimizer.replan.history import History
+
+    history = History(str(tmp_path / "history.sqlite"))
+    source = write_workbook(tmp_path / "in" / "offtake.xlsx", contract_book())
+    first = replan(source, tmp_path, history)
+    assert first.result.plan.objective == approx(160)
+    book = contract_book()
+    book["Demand"] = demand(0, 10)
+    write_workbook(source, book)
+    frozen = replan(source, tmp_path, history, freeze=1)
+    plan = frozen.result.plan
+    assert plan.objective == approx(120)
+    assert plan.contracts.iloc[0].signed == "yes"
+    assert {(r.contract, r.period): r.quantity for r in plan.deliveries.itertuples()}[("K1", 1)] == approx(6)
+    assert check_result_workbook(frozen.output, frozen.result.data) == []
