@@ -73,11 +73,20 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
     return causes, unmeasured
 
 
-def project_values(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[ProjectValue]:
+def project_values(data: PlanningData, plan: Plan, budget: TimeBudget,
+                   progress: Progress = quiet) -> list[ProjectValue]:
     """Each project re-solved the other way on its block of minerals, the others held as planned, largest
-    capex first; those reached after the budget ran out say so (not measured)."""
+    capex first; those reached after the budget ran out say so (not measured). A line of ``progress`` each."""
     largest_first = sorted(data.projects, key=lambda name: -data.projects[name].capex)
-    return [project_value(project_block_data(data, plan, name), plan, name, budget) for name in largest_first]
+    values = []
+    for number, name in enumerate(largest_first, start=1):
+        started = time.perf_counter()
+        value = project_value(project_block_data(data, plan, name), plan, name, budget)
+        what = (f"measured on {', '.join(value.minerals)} in {time.perf_counter() - started:.1f} s"
+                if value.objective is not None else f"not measured ({value.note})")
+        progress(f"  project [{number}/{len(largest_first)}] {name}: {what}")
+        values.append(value)
+    return values
 
 
 def project_block_data(data: PlanningData, plan: Plan, project: str) -> PlanningData:
@@ -132,9 +141,9 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
         started = time.perf_counter()
         measured = marginals(data, plan, budget)
         marginals_note = "" if measured is not None else no_time_left(budget)
-        values = project_values(data, plan, budget)
         progress(f"  sensitivities: {len(measured or [])} limit(s) valued in {time.perf_counter() - started:.1f} s"
                  if measured is not None else f"  sensitivities: not measured ({marginals_note})")
+        values = project_values(data, plan, budget, progress)
         if not should_explain(data, plan, explain):
             return Analysis(measured or [], None, "run with --explain to measure why shortfalls remain", marginals_note,
                             values)
