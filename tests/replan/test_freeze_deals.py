@@ -137,3 +137,26 @@ def test_a_replan_from_the_history_carries_the_contract(tmp_path):
     assert plan.contracts.iloc[0].signed == "yes"
     assert {(r.contract, r.period): r.quantity for r in plan.deliveries.itertuples()}[("K1", 1)] == approx(6)
     assert check_result_workbook(frozen.output, frozen.result.data) == []
+
+
+def test_the_checker_holds_a_plan_to_its_frozen_deliveries(tmp_path):
+    """The plan above delivers 6 t under K1 in frozen period 1 and signs K1: checked against a frozen delivery
+    of 5 t, or against K1 left unsigned in the frozen periods, the independent checker objects."""
+    from dataclasses import replace
+
+    from replancase import replan
+
+    from optimizer.checker import check_result_workbook
+    from optimizer.replan.history import History
+
+    history = History(str(tmp_path / "history.sqlite"))
+    source = write_workbook(tmp_path / "in" / "offtake.xlsx", contract_book())
+    replan(source, tmp_path, history)
+    frozen = replan(source, tmp_path, history, freeze=1)
+    data = frozen.result.data
+    assert data.frozen_deliveries == {("K1", 1): approx(6)}
+    assert check_result_workbook(frozen.output, data) == []
+    wrong = check_result_workbook(frozen.output, replace(data, frozen_deliveries={("K1", 1): 5.0}))
+    assert any("frozen period 1: 6 delivered where the previous plan's frozen delivery is 5" in p for p in wrong)
+    unsigned = check_result_workbook(frozen.output, replace(data, unsigned_contracts=frozenset({"K1"})))
+    assert any("contract K1: signed, though the previous plan left it unsigned" in p for p in unsigned)
