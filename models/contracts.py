@@ -47,6 +47,7 @@ def delivery_upper_bounds(data: PlanningData) -> dict[DeliverySlot, float]:
     """The most a delivery slot can hold, a limit every plan respects: the smallest of max_per_period,
     max_quantity, what the eligible funding can pay in the period (sum over f of min(amount, Budgets[f,t])
     / unit_price), the market cap and storage in the base scenario (max_stock + demand at arrival).
+    In a frozen period (--freeze) the previous plan's delivery, if any: it is fixed there.
     Slots that can hold nothing are left out."""
     bounds: dict[DeliverySlot, float] = {}
     T = data.settings.num_periods
@@ -55,6 +56,11 @@ def delivery_upper_bounds(data: PlanningData) -> dict[DeliverySlot, float]:
         for period in contract.delivery_periods(T):
             funds = sum(min(source.amount, source.budgets.get(period, math.inf)) for source in data.funding.values()
                         if source.can_pay(data.country(contract.supplier), contract.mineral, period))
+            if period <= data.frozen_periods:  # --freeze: the previous plan's delivery, fixed (add_contracts)
+                bound = data.frozen_deliveries.get((name, period), 0.0)
+                if bound > 0:
+                    bounds[name, period] = bound
+                continue
             limits = [funds / contract.unit_price, contract.max_per_period, contract.max_quantity,
                       data.market_cap(contract.mineral)]
             if mineral.max_stock is not None:
@@ -86,6 +92,11 @@ def add_contracts(model: pyo.ConcreteModel, data: PlanningData) -> None:
     for name, contract in data.contracts.items():
         if contract.signed:
             model.Signed[name].fix(1)
+        elif name in data.unsigned_contracts:
+            model.Signed[name].fix(0)
+    for slot in model.DELIVERY_SLOTS:
+        if slot in data.frozen_deliveries:
+            model.Delivery[slot].fix(data.frozen_deliveries[slot])
     _add_delivery_limits(model, data)
     _add_take_or_pay(model, data)
     _add_contract_costs(model, data)

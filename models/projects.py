@@ -115,6 +115,13 @@ def forbidden(data: PlanningData, project: str) -> PlanningData:
     return replace(data, projects={**data.projects, project: never})
 
 
+def decided_in(data: PlanningData, project: str, period: int) -> PlanningData:
+    """``data`` with ``project`` decided in ``period`` only (the plan's decision, held while the rest of its
+    block is re-solved): its one decision period is ``period``."""
+    return replace(data, projects={**data.projects, project: replace(data.projects[project], first_period=period,
+                                                                       last_period=period)})
+
+
 def built(model: pyo.ConcreteModel, data: PlanningData, supplier: str, period: int):
     """built[p,t] of the project whose output ``supplier`` sells: sum over d + build_periods <= t of Build[p,d]."""
     project = data.project_by_supplier[supplier]

@@ -511,6 +511,26 @@ def check_contracts(supply: Supply, data: PlanningData, tol: Tolerance) -> list[
         if row is not None and not tol.close(row.take_or_pay_paid, expected):
             problems.append(f"Contracts row {row.row} ({name}): take_or_pay_paid {_fmt(row.take_or_pay_paid)} != "
                             f"unit_price x max(0, min_quantity x signed - taken {_fmt(taken)}) = {_fmt(expected)}")
+    return problems + check_frozen_contracts(supply, data, tol)
+
+
+def check_frozen_contracts(supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
+    """--freeze N: in periods 1..N each contract delivers exactly the previous plan's frozen delivery (none
+    where it had none), and a contract it left unsigned in them is not signed."""
+    problems: list[str] = []
+    delivered: dict[tuple[str, int], float] = defaultdict(float)
+    for r in supply.deliveries:
+        if r.period <= data.frozen_periods:
+            delivered[r.contract, r.period] += r.quantity
+    for key in sorted(set(delivered) | set(data.frozen_deliveries)):
+        frozen = data.frozen_deliveries.get(key, 0.0)
+        if not tol.close(delivered.get(key, 0.0), frozen):
+            problems.append(f"contract {key[0]}, frozen period {key[1]}: {_fmt(delivered.get(key, 0.0))} delivered "
+                            f"where the previous plan's frozen delivery is {_fmt(frozen)}")
+    for name in sorted(data.unsigned_contracts):
+        if name in supply.contracts and supply.signed(name):
+            problems.append(f"contract {name}: signed, though the previous plan left it unsigned in the frozen "
+                            "periods (--freeze)")
     return problems
 
 

@@ -5,6 +5,7 @@
     python scripts/benchmark.py --markdown docs/performance-table.md
     python scripts/benchmark.py --sizes M L --release-rule optimal --no-floor
     python scripts/benchmark.py --sizes L --projects 10 --no-floor   # with 10 capacity projects
+    python scripts/benchmark.py --sizes L --projects 10 --contracts 20 --no-floor   # and 20 offtake contracts
     python scripts/benchmark.py --sizes L --example-runs 3   # issue 17's targets beside the floor
 
 For each size it reports seconds per stage (read, validate, build, hand-over
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def measure(size_name: str, seed: int, time_limit: float, gap: float | None, release_rule: str | None = None,
-            floor: bool = True, projects: int = 0) -> dict:
+            floor: bool = True, projects: int = 0, contracts: int = 0) -> dict:
     """Run one size through every stage in this process and return the figures."""
     import dataclasses
 
@@ -49,7 +50,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     seconds: dict[str, float] = {}
     folder = Path(tempfile.mkdtemp(prefix=f"bench_{size_name}_"))
     size = dataclasses.replace(SIZES[size_name], projects=projects)
-    workbook = write_generated_workbook(folder / f"{size_name}.xlsx", size, seed)
+    workbook = write_generated_workbook(folder / f"{size_name}.xlsx", size, seed, contracts=contracts)
 
     def timed(stage, call):
         started = time.perf_counter()
@@ -85,6 +86,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     return {
         "size": size_name, "dimensions": size.describe(), "release_rule": settings.release_rule,
         **size_of(model),
+        "contracts": contracts,
         "status": result.status, "gap": result.gap, "objective": objective, "projects_built": built,
         "seconds": {k: round(v, 3) for k, v in seconds.items()}, "peak_mb": round(peak_mb),
         "not_solve_share": overhead / (overhead + seconds["solve"]),
@@ -229,20 +231,21 @@ def main() -> None:
     parser.add_argument("--release-rule", choices=("serve_first", "optimal"), help="override Settings.release_rule")
     parser.add_argument("--no-floor", action="store_true", help="skip the plain-highspy floor")
     parser.add_argument("--projects", type=int, default=0, help="capacity projects added to each workbook")
+    parser.add_argument("--contracts", type=int, default=0, help="offtake contracts added to each workbook")
     parser.add_argument("--example-runs", type=int, default=3,
                         help="runs of the shipped example end to end (0: none)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, args.seed, args.time_limit, args.gap, args.release_rule,
-                                 not args.no_floor, args.projects)))
+                                 not args.no_floor, args.projects, args.contracts)))
         return
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", size, "--seed", str(args.seed),
                    "--time-limit", str(args.time_limit)] + (["--gap", str(args.gap)] if args.gap else []) \
             + (["--release-rule", args.release_rule] if args.release_rule else []) \
-            + (["--no-floor"] if args.no_floor else []) + ["--projects", str(args.projects)]
+            + (["--no-floor"] if args.no_floor else []) + ["--projects", str(args.projects), "--contracts", str(args.contracts)]
         completed = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr)

@@ -13,8 +13,11 @@ Three measurements on top of a solved plan, all by re-solving models:
   costs. One more re-solve lifts them all together. Re-solves: (number of
   limits + 2) per mineral short, each a model of one mineral.
 - **projects**: each capacity project, largest capex first, re-solved the other
-  way (forbidden when the plan funds it, forced when it does not): the
-  difference in expected cost is what funding it saves (the Projects sheet).
+  way (forbidden when the plan funds it, forced when it does not) on its block
+  of minerals alone (``relax.project_block``: the minerals its plant sells, and
+  those linked to them by other plants or conversions), every other mineral held
+  as planned (``relax.minerals_alone``): the difference in expected cost is what
+  funding it saves within its block (the Projects sheet). Two small MIPs each.
 
 Every solve goes through optimizer/solving/session.py and draws on the plan's budget
 of Settings ``analysis_time_s`` (optimizer/solving/budget.py): what finds no time
@@ -28,7 +31,7 @@ import time
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Analysis, Cause, Marginal, Plan, ProjectValue
 from optimizer.analysis.metrics import minerals_short
-from optimizer.analysis.relax import PENALTY, limits_touching, one_mineral, relax_all
+from optimizer.analysis.relax import PENALTY, limits_touching, minerals_alone, one_mineral, project_block, relax_all
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import (
     analysis_budget, marginals, no_time_left, project_value, shortfall_when_solved, side_by_side,
@@ -70,11 +73,26 @@ def shortfall_causes(data: PlanningData, plan: Plan, budget: TimeBudget,
     return causes, unmeasured
 
 
-def project_values(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[ProjectValue]:
-    """Each project re-solved the other way, largest capex first; those reached after the budget ran out
-    say so (not measured)."""
+def project_values(data: PlanningData, plan: Plan, budget: TimeBudget,
+                   progress: Progress = quiet) -> list[ProjectValue]:
+    """Each project re-solved the other way on its block of minerals, the others held as planned, largest
+    capex first; those reached after the budget ran out say so (not measured). A line of ``progress`` each."""
     largest_first = sorted(data.projects, key=lambda name: -data.projects[name].capex)
-    return [project_value(data, plan, name, budget) for name in largest_first]
+    values = []
+    for number, name in enumerate(largest_first, start=1):
+        started = time.perf_counter()
+        value = project_value(project_block_data(data, plan, name), plan, name, budget)
+        what = (f"measured on {', '.join(value.minerals)} in {time.perf_counter() - started:.1f} s"
+                if value.objective is not None else f"not measured ({value.note})")
+        progress(f"  project [{number}/{len(largest_first)}] {name}: {what}")
+        values.append(value)
+    return values
+
+
+def project_block_data(data: PlanningData, plan: Plan, project: str) -> PlanningData:
+    """The planning data of ``project``'s block of minerals alone, the plan's other minerals held as they are."""
+    return minerals_alone(data, plan.orders, plan.funding, project_block(data, project), plan.capex,
+                          plan.conversion_funding)
 
 
 def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, budget: TimeBudget,
@@ -123,9 +141,9 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
         started = time.perf_counter()
         measured = marginals(data, plan, budget)
         marginals_note = "" if measured is not None else no_time_left(budget)
-        values = project_values(data, plan, budget)
         progress(f"  sensitivities: {len(measured or [])} limit(s) valued in {time.perf_counter() - started:.1f} s"
                  if measured is not None else f"  sensitivities: not measured ({marginals_note})")
+        values = project_values(data, plan, budget, progress)
         if not should_explain(data, plan, explain):
             return Analysis(measured or [], None, "run with --explain to measure why shortfalls remain", marginals_note,
                             values)

@@ -50,23 +50,30 @@ PROJECTS = "projects not yet built"
 
 def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
                 conversion_funding=None) -> PlanningData:
-    """The planning data of ``mineral`` alone, the rest of the plan held as it is.
+    """The planning data of ``mineral`` alone, the rest of the plan held as it is (``minerals_alone``)."""
+    return minerals_alone(data, orders, funding, {mineral}, capex, conversion_funding)
+
+
+def minerals_alone(data: PlanningData, orders, funding, minerals: set[str], capex=None,
+                   conversion_funding=None) -> PlanningData:
+    """The planning data of ``minerals`` alone (a block), the rest of the plan held as it is.
 
     What the plan's ``funding`` pays for the other minerals comes off each
     source's amount and per-period budgets, and suppliers the plan's ``orders``
     onboard for other minerals are already paid for. Projects whose plant sells
-    the mineral stay open to the re-solve; the plan's ``capex`` (CAPEX_COLUMNS) of
+    one of the minerals stay open to the re-solve; the plan's ``capex`` (CAPEX_COLUMNS) of
     the others comes off the sources as the other minerals' funding does. Any plan
     of this data, put beside the plan's other orders, is a plan of the full data
-    (a plant selling several minerals aside): so the re-solve is small and measures
-    only this mineral's own choices.
+    (a plant selling minerals outside the block aside: ``project_block`` closes the block over them):
+    so the re-solve is small and measures only the block's own choices.
 
-    With conversions, the forms the mineral is upgraded from (``forms_of``) come along with the
+    With conversions, the forms the minerals are upgraded from (``forms_of``) come along with the
     conversions into them, a supply route of the mineral; every other conversion is left out (what the
-    plan pays for it, ``conversion_funding``, comes off the sources too).
+    plan pays for it, ``conversion_funding``, comes off the sources too). Sales of minerals outside the
+    block are left out with the revenue they bring.
     """
-    projects = {name: p for name, p in data.projects.items() if (p.supplier, mineral) in data.offers}
-    keep = {mineral} | forms_of(data, mineral)
+    keep = set(minerals).union(*(forms_of(data, m) for m in minerals))
+    projects = {name: p for name, p in data.projects.items() if any((p.supplier, m) in data.offers for m in keep)}
     conversions = {name: c for name, c in data.conversions.items() if c.to_mineral in keep}
     paid = ["source", "period", "amount"]
     others = funding[~funding["mineral"].isin(keep)][paid]
@@ -92,9 +99,25 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
         commitment_prices=mine(data.commitment_prices), projects=projects,
-        contracts={name: c for name, c in data.contracts.items() if c.mineral == mineral},
+        contracts={name: c for name, c in data.contracts.items() if c.mineral in keep},
         scenario_demand=mine(data.scenario_demand), scenario_penalty=mine(data.scenario_penalty),
         conversions=conversions, sales=tuple(s for s in data.sales if s.mineral in keep))
+
+
+def project_block(data: PlanningData, project: str) -> set[str]:
+    """The minerals a re-solve of ``project`` must hold open: those its plant sells, closed over every other
+    plant selling one of them and every conversion from or into one of them (each links its minerals)."""
+    links = [set(data.project_minerals(p)) for p in data.projects.values()]
+    links += [{c.from_mineral, c.to_mineral} for c in data.conversions.values()]
+    block = set(data.project_minerals(data.projects[project]))
+    grown = True
+    while grown:
+        grown = False
+        for link in links:
+            if link & block and not link <= block:
+                block |= link
+                grown = True
+    return block
 
 
 def forms_of(data: PlanningData, mineral: str) -> set[str]:

@@ -293,6 +293,11 @@ class PlanningData:
     commitment_prices: dict[Slot, float] = field(default_factory=dict)
     frozen_periods: int = 0  # --freeze N: in periods 1..N no order is placed but the commitments
     frozen_orders: frozenset[Slot] = frozenset()  # the commitments that are the previous plan's frozen orders
+    # --freeze N with contracts: the previous plan's deliveries in periods 1..N, (contract, period) -> quantity,
+    # fixed (no other delivery in those periods), and the contracts it left unsigned whose first_period (the
+    # signing) lies in them: they stay unsigned
+    frozen_deliveries: dict[tuple[str, int], float] = field(default_factory=dict)
+    unsigned_contracts: frozenset[str] = frozenset()
     country_max_share: dict[str, float] = field(default_factory=dict)
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)

@@ -124,6 +124,7 @@ class ProjectValue:
     objective: float | None  # the re-solve's objective; None when not measured
     decision_period: int | None = None  # the forced re-solve's decision period
     note: str = ""  # why not measured, or how the re-solve stopped
+    minerals: tuple[str, ...] = ()  # the block re-solved; every other mineral held as planned
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class PlanWorkbook:
     orders: list[Row] | None  # the non-blank rows below the header
     sales: list[Row] | None = None  # the Sales sheet's rows, when the plan has one
     conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
+    projects: list[Row] | None = None  # the Projects sheet's rows (issue 13), when the plan has one
+    contracts: list[Row] | None = None  # the Contracts sheet's rows (issue 13), when the plan has one
 
 
 RECOURSE_NOT_SUPPORTED = ("the plan's orders differ by scenario (Settings recourse yes): comparing, re-planning "
@@ -76,9 +78,9 @@ def _read(path: Path) -> PlanWorkbook:
             summary = {str(row["key"]).strip().lower(): row.get("value") for _, row in rows
                        if row.get("key") is not None}
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
-        sales = _rows(sheets["sales"])[1] if "sales" in sheets else None
-        conversions = _rows(sheets["conversions"])[1] if "conversions" in sheets else None
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, sales, conversions)
+        optional = {name: _rows(sheets[name])[1] if name in sheets else None
+                    for name in ("sales", "conversions", "projects", "contracts")}
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, **optional)
     finally:
         book.close()
 

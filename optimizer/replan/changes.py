@@ -42,6 +42,15 @@ REASONS = (COMMITMENT, OWN_OFFER, SAME_MINERAL, FUNDING, WITHIN_GAP)
 
 
 @dataclass
+class Decisions:
+    """A plan's decisions besides its orders, as --freeze carries them (optimizer/replan/freeze.py)."""
+
+    builds: dict[str, int] = field(default_factory=dict)  # project -> decision period
+    signed: dict[str, bool] = field(default_factory=dict)  # contract -> signed by the plan
+    deliveries: dict[tuple[str, int], float] = field(default_factory=dict)  # (contract, period) -> quantity
+
+
+@dataclass
 class PlanView:
     """One plan as the comparison needs it."""
 
@@ -55,6 +64,7 @@ class PlanView:
     path: Path | None = None
     # Each offer's terms (offer_terms), when every offer of the input is known (a fresh plan, the history).
     terms: dict[tuple[str, str], list] | None = None
+    decisions: Decisions | None = None  # projects and contracts decided; None when the plan's file is not at hand
 
     def quantities(self) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period)."""
@@ -69,7 +79,44 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
     costs = {"objective": plan.objective, **plan.costs}
     terms = {key: offer_terms(offer) for key, offer in data.offers.items()}
     return PlanView(label, _order_rows(plan.orders), costs, input_prices(data), data.settings.start_date,
-                    data.settings.period_unit, terms=terms)
+                    data.settings.period_unit, terms=terms, decisions=plan_decisions(plan))
+
+
+def plan_decisions(plan: Plan) -> Decisions:
+    """The fresh plan's project decisions, contract signatures and contract deliveries."""
+    signed = {} if plan.contracts is None else {r.contract: r.signed == "yes" for r in plan.contracts.itertuples()}
+    deliveries: dict[tuple[str, int], float] = {}
+    for row in ([] if plan.deliveries is None else plan.deliveries.itertuples()):
+        key = (row.contract, int(row.period))
+        deliveries[key] = deliveries.get(key, 0.0) + float(row.quantity)
+    return Decisions(dict(plan.builds), signed, deliveries)
+
+
+def book_decisions(book) -> Decisions:
+    """A plan workbook's decisions: Projects' decision_period, Contracts' signed, and the Orders rows that
+    name a contract (its deliveries)."""
+    builds = {str(row["project"]): int(row["decision_period"]) for _, row in book.projects or []
+              if row.get("decision_period") not in (None, "")}
+    signed = {str(row["contract"]): row.get("signed") == "yes" for _, row in book.contracts or []}
+    deliveries: dict[tuple[str, int], float] = {}
+    for _, row in book.orders or []:
+        if row.get("contract") not in (None, ""):
+            key = (str(row["contract"]), int(row["period"]))
+            deliveries[key] = deliveries.get(key, 0.0) + float(row["quantity"])
+    return Decisions(builds, signed, deliveries)
+
+
+def decisions_of(view: PlanView) -> Decisions | None:
+    """``view``'s decisions; of a run from the history (which keeps its orders only), read from the plan file it
+    wrote. None when that file is gone or no longer a plan."""
+    if view.decisions is not None:
+        return view.decisions
+    if view.path is None or not Path(view.path).is_file():
+        return None
+    try:
+        return book_decisions(read_plan_workbook(Path(view.path)))
+    except NotAPlan:
+        return None
 
 
 def offer_terms(offer) -> list:
@@ -139,7 +186,7 @@ def read_plan(path: Path) -> PlanView:
     costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, *EXTRA_TERMS)}
     prices = {slot: row["list_price"] for slot, row in orders.items() if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
-                    summary.get("period_unit"), path=Path(path))
+                    summary.get("period_unit"), path=Path(path), decisions=book_decisions(book))
 
 
 def _order_rows(orders: pd.DataFrame) -> dict[Slot, dict]:
@@ -180,7 +227,7 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
         return view
     move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
     return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
-                    view.period_unit, view.run_id, view.path, view.terms)
+                    view.period_unit, view.run_id, view.path, view.terms, view.decisions)
 
 
 # --- comparison -----------------------------------------------------------------------------

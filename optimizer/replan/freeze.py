@@ -10,16 +10,23 @@ order of a period now before the horizon is left out with a warning (record
 it in ``Pipeline`` if it has not arrived). A frozen order that no longer fits
 its offer (window, lead time, capacity, minimum order, or the offer is gone)
 is an input error naming the order, so the analyst decides, rather than a
-plan that quietly drops it. A project's decision is not carried over: a frozen
-order of its output is such an error unless the workbook marks the project
-decided; an open project may be decided only after the frozen periods.
+plan that quietly drops it.
+
+Decisions besides orders (``carry_decisions``, from the previous plan's Projects,
+Contracts and Orders sheets): a project the previous plan decided in a frozen period
+becomes decided in that period (an open project may be decided only after the frozen
+periods); a contract whose first_period (its signing, where signing_cost is billed) lies
+in the frozen periods keeps the previous plan's choice: signed stays signed, unsigned
+stays unsigned; and the previous plan's contract deliveries in the frozen periods are
+fixed, no other delivery placed in them. A frozen order of a project's output is an
+error when the project is not decided by then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from optimizer.replan.changes import PlanView, period_shift
+from optimizer.replan.changes import Decisions, PlanView, decisions_of, period_shift
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.problems import Problem
 
@@ -38,10 +45,11 @@ def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Froze
     those periods are decided: no other order is placed in them.
     """
     shift = period_shift(previous, data.settings.start_date, data.settings.period_unit)
+    problems: list[Problem] = []
+    data = carry_decisions(data, previous, periods, shift, problems)
     after_freeze = replace(data, frozen_periods=max(0, periods - shift))  # projects decided after the frozen periods
     commitments = dict(data.commitments)
     prices = dict(data.commitment_prices)
-    problems: list[Problem] = []
     frozen: set[Slot] = set()
     for (supplier, mineral, period), order in sorted(previous.orders.items()):
         quantity = order["quantity"]
@@ -93,11 +101,85 @@ def misfit(data: PlanningData, slot: Slot, quantity: float) -> str:
     start = data.output_start(supplier)
     if start is not None and period < start:
         project = data.project_by_supplier[supplier]
-        return (f"it is the output of project '{project.name}', and --freeze does not carry a decision over: "
-                f"decided after the frozen periods it is built by period {start} at the earliest; expected the "
+        return (f"it is the output of project '{project.name}', which the previous plan did not decide in the "
+                f"frozen periods: decided after them it is built by period {start} at the earliest; expected the "
                 "project marked decided in Projects (first_period its decision period)")
     if quantity < offer.min_order * (1 - 1e-9):
         return f"below min_order {offer.min_order:g}"
     if offer.max_per_period is not None and quantity > offer.max_per_period * (1 + 1e-9):
         return f"above max_per_period {offer.max_per_period:g}"
+    return ""
+
+
+def carry_decisions(data: PlanningData, previous: PlanView, periods: int, shift: int,
+                    problems: list[Problem]) -> PlanningData:
+    """``data`` with the previous plan's decisions in its first ``periods`` periods carried over: projects
+    decided, contracts signed or left, deliveries fixed (the module's docstring). ``shift``: periods the
+    horizon moved on. Problems (decisions that no longer fit) are added to ``problems``."""
+    decisions = decisions_of(previous) or Decisions()
+    frozen = max(0, periods - shift)
+    where = {"file": str(previous.path or previous.label)}
+    projects = dict(data.projects)
+    for name, decision in sorted(decisions.builds.items()):
+        period = decision - shift
+        if decision > periods or name not in data.projects:
+            continue
+        spec = data.projects[name]
+        if period < 1:
+            problems.append(Problem("warning", f"project '{name}' was decided in period {decision} of "
+                                    f"{previous.label}, before the new horizon; expected it marked decided in "
+                                    "Projects (or its output in Pipeline)", sheet="Projects", **where))
+        elif spec.decided and spec.first_period != period:
+            problems.append(Problem("warning", f"the workbook decides project '{name}' in period "
+                                    f"{spec.first_period} where {previous.label} decided it in period {period}; "
+                                    "the workbook's decision stands", sheet="Projects", **where))
+        elif period + spec.build_periods - 1 > data.settings.num_periods:
+            problems.append(Problem("error", f"project '{name}' was decided in period {period} (from "
+                                    f"{previous.label}), but its {spec.build_periods} build periods no longer fit "
+                                    "the horizon; expected a longer horizon or a smaller --freeze",
+                                    sheet="Projects", **where))
+        else:
+            projects[name] = replace(spec, decided=True, first_period=period, last_period=period)
+    contracts = dict(data.contracts)
+    unsigned = set(data.unsigned_contracts)
+    for name, contract in data.contracts.items():
+        if contract.signed or contract.first_period > frozen or name not in decisions.signed:
+            continue
+        if decisions.signed[name]:
+            contracts[name] = replace(contract, signed=True)
+        else:
+            unsigned.add(name)
+    deliveries = dict(data.frozen_deliveries)
+    T = data.settings.num_periods
+    for (name, period), quantity in sorted(decisions.deliveries.items()):
+        if period > periods or quantity <= 0:
+            continue
+        moved = period - shift
+        unfit = delivery_misfit(data, name, moved, quantity)
+        if moved < 1:
+            problems.append(Problem("warning", f"frozen delivery of {quantity:g} under contract '{name}' in period "
+                                    f"{period} of {previous.label} lies before the new horizon and is left out; "
+                                    "expected it in Pipeline if it has not arrived", sheet="Orders", **where))
+        elif unfit:
+            problems.append(Problem("error", f"frozen delivery of {quantity:g} under contract '{name}' in period "
+                                    f"{moved} (from {previous.label}) no longer fits the contract: {unfit}; expected "
+                                    "a contract that can still deliver it, or a smaller --freeze", sheet="Orders",
+                                    **where))
+        elif moved <= T:
+            deliveries[name, moved] = quantity
+    return replace(data, projects=projects, contracts=contracts, unsigned_contracts=frozenset(unsigned),
+                   frozen_deliveries=deliveries)
+
+
+def delivery_misfit(data: PlanningData, name: str, period: int, quantity: float) -> str:
+    """Why a delivery of ``quantity`` under contract ``name`` in ``period`` breaks the contract, or "" when it fits."""
+    contract = data.contracts.get(name)
+    if contract is None:
+        return "there is no such contract any more"
+    window = contract.delivery_periods(data.settings.num_periods)
+    if period >= 1 and period not in window:
+        return (f"it can deliver only in periods {window.start}-{window.stop - 1} (first_period "
+                f"{contract.first_period}, last_period {contract.last_period}, lead_time {contract.lead_time})")
+    if contract.max_per_period is not None and quantity > contract.max_per_period * (1 + 1e-9):
+        return f"above max_per_period {contract.max_per_period:g}"
     return ""

@@ -3,7 +3,10 @@
 Projects: one row per project: funded or not, when, its first output period, the capex
 paid in cash within the horizon against capex_cost (the horizon's share the objective
 charges), the output bought from it, and the plan's expected cost with and without it
-(the plan re-solved with the project the other way, ``Analysis.projects``).
+(the plan re-solved with the project the other way, ``Analysis.projects``). That re-solve covers
+the project's block of minerals only (those its plant sells, with any linked to them); every other
+mineral's orders and funding are held as planned, so the saving is what the block alone can
+achieve (docs/contract-readings.md), and the finding names the block when it is not every mineral.
 Capex: who pays each project's capex in which period (the checker reads it).
 """
 
@@ -49,13 +52,15 @@ def projects_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
             "output_cost": float(output["cost"].sum()),
             "objective": plan.objective,
         }
-        row.update(_value_columns(values.get(name), plan.objective, name, currency))
+        row.update(_value_columns(values.get(name), plan.objective, name, currency, len(data.minerals)))
         rows.append(row)
     return pd.DataFrame(rows, columns=PROJECT_COLUMNS)
 
 
-def _value_columns(value: ProjectValue | None, objective: float | None, name: str, currency: str) -> dict:
-    """objective_other_way, saving and the finding: what funding the project saves (or would cost)."""
+def _value_columns(value: ProjectValue | None, objective: float | None, name: str, currency: str,
+                   minerals: int) -> dict:
+    """objective_other_way, saving and the finding: what funding the project saves (or would cost); the
+    finding names the block re-solved when it is fewer than the workbook's ``minerals``."""
     if value is None or value.objective is None or objective is None:
         why = value.note if value is not None and value.note else "the plan was not re-solved with it the other way"
         return {"objective_other_way": None, "saving": None, "finding": f"Not measured: {why}."}
@@ -75,6 +80,9 @@ def _value_columns(value: ProjectValue | None, objective: float | None, name: st
                    f"{currency} more in expectation: the plan buys instead.")
     if value.note:
         finding += f" ({value.note})"
+    if value.minerals and len(value.minerals) < minerals:
+        finding += (f" Re-solved on {', '.join(value.minerals)} alone; the other minerals held as planned, so "
+                    "this is what that block alone can achieve.")
     return {"objective_other_way": value.objective, "saving": saving, "finding": finding}
 
 

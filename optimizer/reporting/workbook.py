@@ -371,7 +371,8 @@ def project_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                                 "objective_other_way", "saving")}
     whole = {c: WHOLE for c in ("decision_period", "first_output_period", "life_periods")}
     return [TableSpec("Projects", projects_frame(plan, data), {**money, **whole},
-                      "capex_paid: cash within the horizon; capex_cost: the horizon's share in objective",
+                      "capex_paid: cash within the horizon; capex_cost: the horizon's share in objective; saving: the "
+                      "project's minerals re-solved, the others held as planned",
                       wide=("finding",)),
             TableSpec("Capex", capex_frame(plan), {"period": WHOLE, "amount": MONEY})]
 

@@ -23,7 +23,7 @@ from typing import Callable
 from models import build_model
 from models.blocks import mineral_of
 from models.ordering import order_upper_bounds
-from models.projects import force_build, forbidden
+from models.projects import decided_in, force_build, forbidden
 from models.recourse import (
     build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
 )
@@ -195,25 +195,61 @@ def side_by_side(solve: Callable, cases: list, workers: int | None = None) -> li
     return in_workers(solve, cases, workers or cores())
 
 
-def project_value(data: PlanningData, plan: Plan, project: str, budget: TimeBudget) -> ProjectValue:
-    """The plan re-solved with ``project`` the other way: forbidden when the plan funds it, forced (in the
-    period the re-solve finds best) when it does not; in the seconds left of the budget, to mip_gap."""
+def project_value(block: PlanningData, plan: Plan, project: str, budget: TimeBudget) -> ProjectValue:
+    """The plan with ``project`` the other way, re-solved on its block of minerals alone (``block``: the
+    planning data of those minerals, every other mineral's orders and funding held at the plan's,
+    optimizer/analysis/relax.py minerals_alone): forbidden when the plan funds it, forced (in the period
+    the re-solve finds best) when it does not.
+
+    Two small MIPs at mip_gap, each within time_limit_s of what is left of ``budget``: the block as planned
+    (the project decided as the plan decides it, started from the plan's orders) and the block the other
+    way (started from the plan's orders without the project's output where it is forbidden). Their
+    difference is what the project saves within the block; the whole plan the other way costs the plan's
+    objective plus that difference."""
     built = project in plan.builds
     if budget.exhausted():
         return ProjectValue(project, built, None, note=no_time_left(budget))
-    variant = forbidden(data, project) if built else data
-    model = build(variant)
-    if not built:
-        force_build(model, data, project)
-    start = first_start(model, variant) if built else None  # a start without the forced project is no plan
-    result = solve_model(model, data.settings.mip_gap, budget.remaining(), start=start, blocks=mineral_of)
+    as_planned = decided_in(block, project, plan.builds[project]) if built else forbidden(block, project)
+    orders = plan.order_quantities()
+    same = _block_solve(as_planned, orders, budget, "as the plan decides the project")
+    if isinstance(same, str):
+        return ProjectValue(project, built, None, note=f"the block as planned was not re-solved: {same}")
+    supplier = block.projects[project].supplier
+    if built:
+        without_output = {slot: q for slot, q in orders.items() if slot[0] != supplier}
+        other = _block_solve(forbidden(block, project), without_output, budget, "with the project forbidden")
+    else:  # no start: the plan's orders do not fund the project
+        other = _block_solve(block, None, budget, "with the project funded", force=project)
+    if isinstance(other, str):
+        return ProjectValue(project, built, None, note=other)
+    (same_cost, same_stop, _), (other_cost, other_stop, decision) = same, other
+    stops = [f"the {what} re-solve stopped at a plan {100 * gap:.2g}% from its bound"
+             for what, gap in (("as-planned", same_stop), ("other-way", other_stop)) if gap is not None]
+    return ProjectValue(project, built, plan.objective + other_cost - same_cost, decision, note="; ".join(stops),
+                        minerals=tuple(sorted(block.minerals)))
+
+
+def _block_solve(data: PlanningData, orders: dict[Slot, float] | None, budget: TimeBudget, variant: str,
+                 force: str | None = None) -> tuple[float, float | None, int | None] | str:
+    """(objective in currency, gap when not proven optimal, the decision period of ``force``) of ``data`` solved
+    at mip_gap in at most time_limit_s of what is left of ``budget``, started from ``orders`` (None: no start);
+    ``force``: that project must be decided. Why not, when no plan is found (``variant`` names the data)."""
+    seconds = budget.slice(data.settings.time_limit_s)
+    if seconds <= 0:
+        return no_time_left(budget)
+    model = build(data)
+    if force is not None:
+        force_build(model, data, force)
+    start = None if orders is None else start_from_orders(model, data, orders)
+    result = solve_model(model, data.settings.mip_gap, seconds, start=start, blocks=mineral_of)
     if result.status == INFEASIBLE:
-        return ProjectValue(project, built, None, note=f"no plan exists with the project {'forbidden' if built else 'funded'}")
-    if result.status not in (OPTIMAL, FEASIBLE):
-        return ProjectValue(project, built, None, note=result.message)
-    decision = next((d for p, d in model.BUILD_SLOTS if p == project and model.Build[p, d].value > 0.5), None)
-    note = "" if result.status == OPTIMAL else f"the re-solve stopped at a plan {100 * (result.gap or 0):.2g}% from its bound"
-    return ProjectValue(project, built, result.objective * model.facts.money_unit, decision, note)
+        return f"no plan exists {variant}"
+    if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:
+        return result.message
+    decision = None if force is None else next(
+        (d for p, d in model.BUILD_SLOTS if p == force and model.Build[p, d].value > 0.5), None)
+    return (result.objective * model.facts.money_unit, None if result.status == OPTIMAL else (result.gap or 0.0),
+            decision)
 
 
 def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,

@@ -29,7 +29,7 @@ def test_a_frozen_order_of_an_open_project_is_an_error_naming_it(tmp_path):
     frozen = freeze_orders(data, previous(), 3)
     [problem] = frozen.problems
     assert problem.severity == "error"
-    assert "the output of project 'P', and --freeze does not carry a decision over" in str(problem)
+    assert "the output of project 'P', which the previous plan did not decide in the frozen periods" in str(problem)
 
 
 def test_with_the_project_marked_decided_the_frozen_order_stands(tmp_path):
