@@ -17,8 +17,8 @@ scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scena
 Each copy keeps every constraint of the contract, so funding amounts, budgets, onboarding, mix and
 market caps hold in every scenario, and costs are expected values. The order bounds of each copy are
 its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), so a shared
-order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
-with recourse (refused by the pipeline).
+order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is added on top,
+cost[k] being the objective of Scenario[k] (models/risk_aversion.py add_recourse_risk_aversion).
 """
 
 from __future__ import annotations

@@ -28,12 +28,14 @@ from models.recourse import (
     build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
 )
 from models.release import apply_serve_first
+from models.risk_aversion import add_recourse_risk_aversion
 from models.results import describe_conflicts, extract_plan, model_size
 from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
+from optimizer.contract.scenario_costs import plan_cvar
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp
 from optimizer.solving.stability import stabilise
@@ -115,6 +117,7 @@ def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float]
     the scenario is told apart; no re-plan against a previous plan (the pipeline refuses one)."""
     with stages.stage("build"):
         model = build_recourse_model(data)
+        add_recourse_risk_aversion(model, data)
         if save_lp is not None:
             write_lp(model, save_lp)
     with stages.stage("solve"):
@@ -124,7 +127,16 @@ def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float]
         return dataclasses.replace(Plan.empty(INFEASIBLE, result, conflicts(data, budget)), model_size=size_of(model))
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
-    return dataclasses.replace(extract_recourse_plan(model, data, result), analysis_budget=budget)
+    return dataclasses.replace(with_cvar_cost(extract_recourse_plan(model, data, result), data), analysis_budget=budget)
+
+
+def with_cvar_cost(plan: Plan, data: PlanningData) -> Plan:
+    """A plan with recourse and cvar_weight > 0 with its cvar_cost (cvar_weight x the CVaR of its scenario costs,
+    from its tables: models/risk_aversion.py add_recourse_risk_aversion) among its cost terms and objective."""
+    if data.settings.cvar_weight <= 0:
+        return plan
+    cvar_cost = data.settings.cvar_weight * plan_cvar(plan.orders, plan.funding, plan.stock, data)
+    return dataclasses.replace(plan, costs={**plan.costs, "cvar_cost": cvar_cost}, objective=plan.objective + cvar_cost)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
