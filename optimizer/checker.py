@@ -1166,7 +1166,7 @@ def _alone(data: PlanningData, scenario: Scenario) -> PlanningData:
     """The workbook with ``scenario`` alone, at probability 1 (base: no scenario), without recourse."""
     settings = replace(data.settings, recourse="no", cvar_weight=0.0)
     kept = tuple(replace(k, probability=1.0) for k in data.scenarios if k.name == scenario.name)
-    return replace(data, scenarios=kept, settings=settings)
+    return replace(data.with_scenario_commitments(scenario.name), scenarios=kept, settings=settings)
 
 
 def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: PlanningData,
@@ -1178,6 +1178,8 @@ def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: Plannin
     for i, first in enumerate(names):
         for second in names[i + 1:]:
             for slot in sorted(set(placed[first]) | set(placed[second])):
+                if slot[2] <= data.frozen_periods:  # each scenario's frozen orders: checked as its commitments
+                    continue
                 a, b = placed[first].get(slot, 0.0), placed[second].get(slot, 0.0)
                 if not tol.close(a, b) and _alike_until(data, first, second, slot[2]):
                     problems.append(f"order ({slot[0]}, {slot[1]}, period {slot[2]}): {_fmt(a)} in {first} but "

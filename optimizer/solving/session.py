@@ -35,10 +35,10 @@ from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
-from optimizer.contract.scenario_costs import plan_cvar
+from optimizer.contract.scenario_costs import with_cvar_cost
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp
-from optimizer.solving.stability import stabilise
+from optimizer.solving.stability import stabilise, stabilise_recourse
 from optimizer.solving.workers import cores, in_workers
 from optimizer.stages import Stages
 
@@ -89,8 +89,8 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
     when the main solve ends. ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
     """
-    if with_recourse(data):
-        return recourse_plan(data, stages, clock, save_lp)
+    if with_recourse(data):  # previous_orders: scenario -> the orders that held in it (optimizer/replan/replan.py)
+        return recourse_plan(data, stages, clock, save_lp, previous_orders)
     with stages.stage("build"):
         model = build(data, previous_orders)
         start = first_start(model, data, previous_orders)
@@ -112,9 +112,10 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
 
 
 def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float] = time.perf_counter,
-                  save_lp: Path | None = None) -> Plan:
+                  save_lp: Path | None = None, previous_orders: dict[str, dict[Slot, float]] | None = None) -> Plan:
     """The plan with recourse (models/recourse.py): one copy of the model per scenario, orders shared until
-    the scenario is told apart; no re-plan against a previous plan (the pipeline refuses one)."""
+    the scenario is told apart; with ``previous_orders`` (scenario -> the previous plan's orders that held
+    in it) the stability pass moves it as close to them as the gap allows."""
     with stages.stage("build"):
         model = build_recourse_model(data)
         add_recourse_risk_aversion(model, data)
@@ -127,16 +128,11 @@ def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float]
         return dataclasses.replace(Plan.empty(INFEASIBLE, result, conflicts(data, budget)), model_size=size_of(model))
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
-    return dataclasses.replace(with_cvar_cost(extract_recourse_plan(model, data, result), data), analysis_budget=budget)
-
-
-def with_cvar_cost(plan: Plan, data: PlanningData) -> Plan:
-    """A plan with recourse and cvar_weight > 0 with its cvar_cost (cvar_weight x the CVaR of its scenario costs,
-    from its tables: models/risk_aversion.py add_recourse_risk_aversion) among its cost terms and objective."""
-    if data.settings.cvar_weight <= 0:
-        return plan
-    cvar_cost = data.settings.cvar_weight * plan_cvar(plan.orders, plan.funding, plan.stock, data)
-    return dataclasses.replace(plan, costs={**plan.costs, "cvar_cost": cvar_cost}, objective=plan.objective + cvar_cost)
+    plan = with_cvar_cost(extract_recourse_plan(model, data, result), data)
+    if previous_orders is not None:
+        with stages.stage("stability"):
+            plan = stabilise_recourse(model, data, plan, result, previous_orders, budget)
+    return dataclasses.replace(plan, analysis_budget=budget)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
