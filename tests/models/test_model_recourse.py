@@ -166,3 +166,11 @@ def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
     book["Scenarios"].append(dict(book["Scenarios"][0], country="Canada", known_from=4))
     _, problems = read_and_validate(write_workbook(tmp_path / "two.xlsx", book))
     assert only(problems, "scenario 'ban' has different known_from on its rows (3, 4)").column == "known_from"
+
+
+def test_why_short_and_sensitivities_say_in_one_line_why_a_plan_with_recourse_has_no_figures(tmp_path):
+    """The analysis re-solves the model without recourse: on a plan with recourse each sheet says why not."""
+    analysis = solve(tmp_path, ban_book()).analysis
+    assert analysis.causes is None and analysis.marginals == []
+    assert analysis.note.startswith("not measured with recourse yes: each re-solve lifts a limit")
+    assert analysis.marginals_note.startswith("not measured with recourse yes: a limit holds once in every scenario")
