@@ -100,14 +100,6 @@ def _causes_of(data: PlanningData, plan: Plan, mineral: str, in_plan: float, bud
         causes.append(Cause(mineral, NO_OFFER, "no supplier offers it", baseline, baseline, in_plan))
 
 
-# One line each on its sheet: why a plan with recourse (Settings recourse yes) has no figures there yet.
-RECOURSE_WHY_SHORT = ("not measured with recourse yes: each re-solve lifts a limit in the model without recourse, "
-                      "whose shortfall would be that of one order plan for every scenario, not of this plan's "
-                      "orders by scenario")
-RECOURSE_SENSITIVITIES = ("not measured with recourse yes: a limit holds once in every scenario, each with its own "
-                          "marginal value, and the one-row-per-limit sheet has no place for them yet")
-
-
 def should_explain(data: PlanningData, plan: Plan, explain: bool | None) -> bool:
     """``explain`` as asked; when not asked, only if the re-solves are few."""
     if explain is not None:
@@ -123,8 +115,6 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
     The analysis explains a plan that is already valid: whatever goes wrong in it is
     noted, never allowed to stop the plan from being written.
     """
-    if data.settings.recourse == "yes":  # both re-solve the model without recourse: not built for it yet
-        return Analysis([], None, RECOURSE_WHY_SHORT, RECOURSE_SENSITIVITIES)
     budget = budget or analysis_budget(data, plan)
     try:
         started = time.perf_counter()

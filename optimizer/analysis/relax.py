@@ -64,6 +64,10 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
     With conversions, the forms the mineral is upgraded from (``forms_of``) come along with the
     conversions into them, a supply route of the mineral; every other conversion is left out (what the
     plan pays for it, ``conversion_funding``, comes off the sources too).
+
+    A plan with recourse pays the other minerals differently in each scenario: what comes off a source's
+    amount (and each budget) is the most any scenario pays from it (``spent_in_every_scenario``), so the
+    re-solve's money is there in every scenario; each scenario keeps its own frozen orders of the mineral.
     """
     projects = {name: p for name, p in data.projects.items() if (p.supplier, mineral) in data.offers}
     keep = {mineral} | forms_of(data, mineral)
@@ -74,8 +78,7 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
         others = pd.concat([others, capex[~capex["project"].isin(projects)][paid]])
     if conversion_funding is not None and not conversion_funding.empty:
         others = pd.concat([others, conversion_funding[~conversion_funding["conversion"].isin(conversions)][paid]])
-    spent = others.groupby("source")["amount"].sum()
-    spent_in = others.groupby(["source", "period"])["amount"].sum()
+    spent, spent_in = spent_in_every_scenario(others, funding.get("scenario"), data)
     sources = {name: replace(
         source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
         budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
@@ -92,9 +95,25 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
         commitment_prices=mine(data.commitment_prices), projects=projects,
+        scenario_commitments={k: mine(own) for k, own in data.scenario_commitments.items()},
+        scenario_commitment_prices={k: mine(own) for k, own in data.scenario_commitment_prices.items()},
         contracts={name: c for name, c in data.contracts.items() if c.mineral == mineral},
         scenario_demand=mine(data.scenario_demand), scenario_penalty=mine(data.scenario_penalty),
         conversions=conversions, sales=tuple(s for s in data.sales if s.mineral in keep))
+
+
+def spent_in_every_scenario(paid: pd.DataFrame, scenarios: pd.Series | None,
+                            data: PlanningData) -> tuple[pd.Series, pd.Series]:
+    """(source -> amount, (source, period) -> amount) that ``paid`` (rows source, period, amount) takes from
+    each source: their sums; with recourse (``scenarios``: each funding row's scenario, blank when shared), the
+    most any scenario pays (its shared rows and its own)."""
+    if scenarios is None or data.settings.recourse != "yes":
+        return paid.groupby("source")["amount"].sum(), paid.groupby(["source", "period"])["amount"].sum()
+    of = scenarios.reindex(paid.index).fillna("")  # capex and conversion rows: the same in every scenario
+    frames = [paid[of.isin(("", k.name))] for k in data.all_scenarios]
+    spent = pd.concat([f.groupby("source")["amount"].sum() for f in frames], axis=1).max(axis=1)
+    spent_in = pd.concat([f.groupby(["source", "period"])["amount"].sum() for f in frames], axis=1).max(axis=1)
+    return spent, spent_in
 
 
 def forms_of(data: PlanningData, mineral: str) -> set[str]:

@@ -30,7 +30,10 @@ from models.recourse import (
 from models.release import apply_serve_first
 from models.risk_aversion import add_recourse_risk_aversion
 from models.results import describe_conflicts, extract_plan, model_size
-from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
+from models.sensitivity import (
+    expected_shortfall, read_marginals, read_recourse_marginals, recourse_expected_shortfall,
+    recourse_sensitivity_model, sensitivity_model,
+)
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
@@ -162,12 +165,27 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
+    if with_recourse(data):
+        return recourse_marginals(data, plan, budget)
     model = sensitivity_model(build(data), data, plan.orders, plan.builds, plan.contracts, plan.deliveries,
                               plan.sales, plan.conversions)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
     return read_marginals(model, data)
+
+
+def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Marginal]:
+    """The duals of the LP of a plan with recourse (each scenario's binaries fixed at its orders,
+    models/sensitivity.py recourse_sensitivity_model), a limit's summed over the scenarios; empty when the
+    LP is not solved to optimality."""
+    model = build_recourse_model(data)
+    add_recourse_risk_aversion(model, data)
+    recourse_sensitivity_model(model, data, plan.orders)
+    result = solve_model(model, 0.0, budget.remaining())
+    if result.status != OPTIMAL:
+        return []
+    return read_recourse_marginals(model, data)
 
 
 def plan_lp_objective(data: PlanningData, orders, time_limit_s: float = 60.0) -> float | None:
@@ -185,12 +203,15 @@ def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) 
     seconds = budget.slice(min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if seconds <= 0:
         return None
+    recourse = with_recourse(data)  # the model with recourse (models/recourse.py): each scenario's copy
     with PYOMO_TURN:
-        model = build(data)
+        model = build(data) if not recourse else build_recourse_model(data)
     result = solve_in_worker(model, RESOLVE_GAP, seconds, SMALL_MIP_OPTIONS)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     with PYOMO_TURN:
+        if recourse:
+            return recourse_expected_shortfall(model, data, mineral)
         apply_serve_first(model, data)
         return expected_shortfall(model, mineral)
 

@@ -168,9 +168,25 @@ def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
     assert only(problems, "scenario 'ban' has different known_from on its rows (3, 4)").column == "known_from"
 
 
-def test_why_short_and_sensitivities_say_in_one_line_why_a_plan_with_recourse_has_no_figures(tmp_path):
-    """The analysis re-solves the model without recourse: on a plan with recourse each sheet says why not."""
-    analysis = solve(tmp_path, ban_book()).analysis
-    assert analysis.causes is None and analysis.marginals == []
-    assert analysis.note.startswith("not measured with recourse yes: each re-solve lifts a limit")
-    assert analysis.marginals_note.startswith("not measured with recourse yes: a limit holds once in every scenario")
+def test_sensitivities_and_why_short_of_a_plan_with_recourse(tmp_path):
+    """F1 holds 110: base buys 10 t of C (100), ban 110 / 12 = 9.1667 t of K and is 0.8333 t short (penalty 100),
+    0.1 x 0.8333 = 0.08333 t in expectation. Sensitivities: one more unit of F1 in every scenario: base nothing
+    (slack 10), ban 1/12 t more of K for 1, saving 100 / 12 - 1 = 7.3333, weighted by 0.1: -0.73333, for 10 more
+    (ban then buys all 10 t: 120); the room is ban's, where F1 binds. Why short:
+    the re-solve with recourse as given is as short as the plan (0.08333); with F1's amount lifted ban buys
+    all 10 t of K: 0."""
+    book = ban_book()
+    book["Funding"][0]["amount"] = 110
+    analysis = run_case(tmp_path, book).plan.analysis
+    amount = only_marginal(analysis.marginals, "amount")
+    assert amount.value == approx(-0.1 * (100 / 12 - 1))
+    assert (amount.slack, amount.room) == (approx(0), approx(10))  # ban buys all 10 t of K with 10 more
+    assert analysis.marginals_note == "" and analysis.note == ""
+    budget = next(c for c in analysis.causes if c.limit == "budget")
+    assert (budget.shortfall, budget.relaxed, budget.in_plan) == (approx(0.1 * 10 / 12), approx(0), approx(0.1 * 10 / 12))
+
+
+def only_marginal(marginals, kind: str):
+    found = [m for m in marginals if m.kind == kind]
+    assert len(found) == 1, marginals
+    return found[0]
