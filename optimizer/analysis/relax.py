@@ -73,12 +73,13 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
     keep = {mineral} | forms_of(data, mineral)
     conversions = {name: c for name, c in data.conversions.items() if c.to_mineral in keep}
     paid = ["source", "period", "amount"]
-    others = funding[~funding["mineral"].isin(keep)][paid]
+    # with recourse, each funding row's scenario (blank: shared) comes along; capex and conversion rows have none
+    others = funding[~funding["mineral"].isin(keep)][[*paid, *(["scenario"] if "scenario" in funding else [])]]
     if capex is not None and not capex.empty:
         others = pd.concat([others, capex[~capex["project"].isin(projects)][paid]])
     if conversion_funding is not None and not conversion_funding.empty:
         others = pd.concat([others, conversion_funding[~conversion_funding["conversion"].isin(conversions)][paid]])
-    spent, spent_in = spent_in_every_scenario(others, funding.get("scenario"), data)
+    spent, spent_in = spent_in_every_scenario(others, data)
     sources = {name: replace(
         source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
         budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
@@ -102,15 +103,14 @@ def one_mineral(data: PlanningData, orders, funding, mineral: str, capex=None,
         conversions=conversions, sales=tuple(s for s in data.sales if s.mineral in keep))
 
 
-def spent_in_every_scenario(paid: pd.DataFrame, scenarios: pd.Series | None,
-                            data: PlanningData) -> tuple[pd.Series, pd.Series]:
+def spent_in_every_scenario(paid: pd.DataFrame, data: PlanningData) -> tuple[pd.Series, pd.Series]:
     """(source -> amount, (source, period) -> amount) that ``paid`` (rows source, period, amount) takes from
-    each source: their sums; with recourse (``scenarios``: each funding row's scenario, blank when shared), the
-    most any scenario pays (its shared rows and its own)."""
-    if scenarios is None or data.settings.recourse != "yes":
+    each source: their sums; with recourse (``paid`` has each row's scenario, blank or missing when shared),
+    the most any scenario pays (its shared rows and its own)."""
+    if "scenario" not in paid or data.settings.recourse != "yes":
         return paid.groupby("source")["amount"].sum(), paid.groupby(["source", "period"])["amount"].sum()
-    of = scenarios.reindex(paid.index).fillna("")  # capex and conversion rows: the same in every scenario
-    frames = [paid[of.isin(("", k.name))] for k in data.all_scenarios]
+    of = paid["scenario"].fillna("")
+    frames = [paid[of.isin(("", k.name)).to_numpy()] for k in data.all_scenarios]
     spent = pd.concat([f.groupby("source")["amount"].sum() for f in frames], axis=1).max(axis=1)
     spent_in = pd.concat([f.groupby(["source", "period"])["amount"].sum() for f in frames], axis=1).max(axis=1)
     return spent, spent_in

@@ -285,7 +285,7 @@ def _merge_scenarios(rows: dict[str, list[dict]]) -> list[dict]:
         for row in scenario_rows:
             key = _row_key(row)
             if count[key] < len(rows):
-                merged.append({**row, "scenario": scenario})
+                merged.append({**row, "scenario": scenario, "finding": f"{row['finding']} (scenario {scenario})"})
             elif key not in seen:
                 seen.add(key)
                 merged.append({**row, "scenario": ""})
