@@ -19,6 +19,7 @@ MINERAL_POSITION = {
     "Stock": 1, "Unmet": 1, "Shortfall": 1, "Release": 1,  # (scenario, mineral, period)
     "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)
     "ChangeUp": 1, "ChangeDown": 1,  # (supplier, mineral, period)
+    "RecourseChangeUp": 2, "RecourseChangeDown": 2,  # (scenario, supplier, mineral, period)
     "Sold": 1,  # (sale, mineral, period)
 }
 # Position of the project in the index of models/projects.py's variables: they belong to the project's

@@ -17,8 +17,8 @@ scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scena
 Each copy keeps every constraint of the contract, so funding amounts, budgets, onboarding, mix and
 market caps hold in every scenario, and costs are expected values. The order bounds of each copy are
 its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), so a shared
-order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
-with recourse (refused by the pipeline).
+order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is added on top,
+cost[k] being the objective of Scenario[k] (models/risk_aversion.py add_recourse_risk_aversion).
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def with_recourse(data: PlanningData) -> bool:
 
 
 def scenario_alone(data: PlanningData, scenario: str) -> PlanningData:
-    """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse."""
+    """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse; its
+    own frozen orders (--freeze of a plan with recourse) among its commitments."""
+    data = data.with_scenario_commitments(scenario)
     settings = dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0, recourse="no")
     alone = tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario)
     single = dataclasses.replace(data, scenarios=alone, settings=settings)
@@ -117,8 +119,8 @@ def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> Non
     pairs = []  # (scenario, slot) whose order must equal its leader's
     slots = sorted({slot for k in data.all_scenarios for slot in model.Scenario[k.name].ORDER_SLOTS})
     for k in data.all_scenarios:
-        for slot in slots:
-            if leader[k.name, slot[2]] != k.name:
+        for slot in slots:  # a frozen period's orders are each scenario's commitments: decided, not linked
+            if leader[k.name, slot[2]] != k.name and slot[2] > data.frozen_periods:
                 pairs.append((k.name, slot))
     model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=[(k,) + slot for k, slot in pairs])
 

@@ -130,12 +130,35 @@ def test_the_checker_recomputes_each_scenarios_funding(tmp_path):
     assert any(p.startswith("scenario ban: source F1: pays 110") for p in problems), problems
 
 
-def test_risk_aversion_with_recourse_is_refused(tmp_path):
+def late_cover_book(weight: float) -> dict:
+    """Horizon 3, 10 t of demand in period 3, shortfall_penalty 20; C (China) at 10 orderable in period 3, K
+    (Canada) at 12 with lead_time 1 (ordered by period 2: before anything is known); 'ban' (0.1) loses China's
+    period-3 arrivals, known in period 3; cvar_weight ``weight`` (cvar_level 0.95: the tail is 'ban' alone)."""
     book = ban_book()
-    book["Settings"]["cvar_weight"] = 1
-    _, problems = read_and_validate(write_workbook(tmp_path / "both.xlsx", book))
-    assert len(errors(problems)) == 1
-    assert only(problems, "risk aversion is not combined with recourse yet").column == "cvar_weight"
+    book["Minerals"][0]["shortfall_penalty"] = 20
+    book["Offers"][1]["lead_time"] = 1
+    book["Settings"]["cvar_weight"] = weight
+    return book
+
+
+def test_cvar_weight_0_with_recourse_is_the_recourse_plan(tmp_path):
+    """x t of K ahead (shared), the rest: base buys C in period 3, ban goes short. base 12x + 10 (10 - x) =
+    100 + 2x, ban 12x + 20 (10 - x) = 200 - 8x; expected 0.9 (100 + 2x) + 0.1 (200 - 8x) = 110 + x: x = 0,
+    base buys 10 t of C in period 3 (ban buys nothing), 110, cvar_cost 0."""
+    plan = solve(tmp_path, late_cover_book(0))
+    assert orders_by_scenario(plan) == {("base", "C", 3): approx(10)}
+    assert plan.objective == approx(110)
+    assert plan.costs["cvar_cost"] == 0
+
+
+def test_a_large_cvar_weight_with_recourse_buys_the_worst_scenarios_cover(tmp_path):
+    """The tail (0.05 < 0.1) is 'ban' alone: CVaR = 200 - 8x, objective 110 + x + lambda (200 - 8x), falling in
+    x for lambda > 1/8. lambda 1: x = 10, 10 t of K in period 2 (shared), 120 in both scenarios: expected 120,
+    cvar_cost 120, objective 240. The checker (solve) recomputes cvar_cost from each scenario's cost."""
+    plan = solve(tmp_path, late_cover_book(1))
+    assert orders_by_scenario(plan) == {("", "K", 2): approx(10)}
+    assert plan.costs["cvar_cost"] == approx(120)
+    assert plan.objective == approx(240)
 
 
 def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
@@ -143,3 +166,27 @@ def test_known_from_must_agree_on_the_rows_of_a_scenario(tmp_path):
     book["Scenarios"].append(dict(book["Scenarios"][0], country="Canada", known_from=4))
     _, problems = read_and_validate(write_workbook(tmp_path / "two.xlsx", book))
     assert only(problems, "scenario 'ban' has different known_from on its rows (3, 4)").column == "known_from"
+
+
+def test_sensitivities_and_why_short_of_a_plan_with_recourse(tmp_path):
+    """F1 holds 110: base buys 10 t of C (100), ban 110 / 12 = 9.1667 t of K and is 0.8333 t short (penalty 100),
+    0.1 x 0.8333 = 0.08333 t in expectation. Sensitivities: one more unit of F1 in every scenario: base nothing
+    (slack 10), ban 1/12 t more of K for 1, saving 100 / 12 - 1 = 7.3333, weighted by 0.1: -0.73333, for 10 more
+    (ban then buys all 10 t: 120); the room is ban's, where F1 binds. Why short:
+    the re-solve with recourse as given is as short as the plan (0.08333); with F1's amount lifted ban buys
+    all 10 t of K: 0."""
+    book = ban_book()
+    book["Funding"][0]["amount"] = 110
+    analysis = run_case(tmp_path, book).plan.analysis
+    amount = only_marginal(analysis.marginals, "amount")
+    assert amount.value == approx(-0.1 * (100 / 12 - 1))
+    assert (amount.slack, amount.room) == (approx(0), approx(10))  # ban buys all 10 t of K with 10 more
+    assert analysis.marginals_note == "" and analysis.note == ""
+    budget = next(c for c in analysis.causes if c.limit == "budget")
+    assert (budget.shortfall, budget.relaxed, budget.in_plan) == (approx(0.1 * 10 / 12), approx(0), approx(0.1 * 10 / 12))
+
+
+def only_marginal(marginals, kind: str):
+    found = [m for m in marginals if m.kind == kind]
+    assert len(found) == 1, marginals
+    return found[0]
