@@ -101,3 +101,24 @@ def test_cvar_counts_conversion_sales_and_participants_in_every_scenario(tmp_pat
     header = next(r for r in rows if r[0] == "scenario")
     costs = {r[0]: r[header.index("cost")] for r in rows if r[0] in ("base", "ban")}
     assert costs == {"base": approx(40), "ban": approx(40)}
+
+
+def test_cvar_prices_an_emergency_shortfall_at_its_own_penalty(tmp_path):
+    """ga: demand 10 t in period 1, shortfall_penalty 30. K (Canada) sells at 12, C (China) at 20. 'ban' (0.1)
+    stops Canada's supply and raises the demand's shortfall_penalty to 50 (a ScenarioDemand row of 10 t).
+    x t from K and 10 - x from C: base 12x + 20(10 - x), ban the same + 50x unmet; expected 200 - 3x, CVaR_0.9
+    (the ban alone) 200 + 42x. With cvar_weight 0.1: 220 + 1.2x, so all from C: 220 (cvar_cost 20). At the
+    mineral's penalty of 30 the ban would cost 200 + 22x and K would win (220 - 0.8x: 212)."""
+    book = sheets(1, Demand=[{"mineral": "ga", "period": 1, "quantity": 10}])
+    book["Minerals"][0]["shortfall_penalty"] = 30
+    book["Suppliers"] = [{"supplier": "K", "country": "Canada"}, {"supplier": "C", "country": "China"}]
+    book["Offers"] = [{"supplier": "K", "mineral": "ga", "unit_price": 12},
+                      {"supplier": "C", "mineral": "ga", "unit_price": 20}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "Canada", "first_period": 1,
+                          "last_period": 1, "supply_loss": 1}]
+    book["ScenarioDemand"] = [{"scenario": "ban", "mineral": "ga", "period": 1, "quantity": 10,
+                               "shortfall_penalty": 50}]
+    book["Settings"]["cvar_weight"] = 0.1
+    plan = run_case(tmp_path, book).plan  # the checker recomputes cvar_cost at the ban's penalty too
+    assert plan.order_quantities() == {("C", "ga", 1): approx(10)}
+    assert plan.objective == approx(220) and plan.costs["cvar_cost"] == approx(20)
