@@ -8,16 +8,20 @@ share every decision up to the last period in which their data are the same, and
 a scenario's branching, never advance it.
 
 The model is one copy of the model of each scenario alone (``scenario_alone``: the workbook with that
-scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scenario[k]`` of one model:
+scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scenario[k]`` of one model,
+whose orders are the scenario tree's: one order x[o,t,n] and one yes/no y[o,t,n] per node n of period t
+(a group of scenarios that cannot be told apart in t), which every member's copy uses as its own:
 
     minimise  sum over k of pi[k] x (the objective of Scenario[k])
-    x[k,o,t] = x[r,o,t], y[k,o,t] = y[r,o,t] (and the discount segment) for every k of the group of
-    period t whose first member is r (non-anticipativity)
+    x[k,o,t] = x[o,t,n(k,t)], y[k,o,t] = y[o,t,n(k,t)]  (non-anticipativity by construction: one column)
 
+A shared order is one column however many scenarios share it, and its min_order and big-M rows are
+written once (``_add_node_orders``); the per-scenario form (each copy its own columns, tied by equality
+rows, ``by_node=False``) has the same optimum and is kept as the reference the tests compare with.
 Each copy keeps every constraint of the contract, so funding amounts, budgets, onboarding, mix and
 market caps hold in every scenario, and costs are expected values. The order bounds of each copy are
-its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), so a shared
-order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
+its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), a node's the least
+of its members', so a shared order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
 with recourse (refused by the pipeline).
 """
 

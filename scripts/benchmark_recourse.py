@@ -75,9 +75,11 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["M", "L"])
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--gap", type=float, default=0.01)
+    parser.add_argument("--recourse", nargs="+", default=["no", "yes"], choices=["no", "yes"])
+    parser.add_argument("--repeat", type=int, default=1, help="solves of each, alternating (medians of 3: 3)")
     args = parser.parse_args()
     for size in args.sizes:
-        for recourse in ("no", "yes"):
+        for recourse in [r for _ in range(args.repeat) for r in args.recourse]:
             print(json.dumps(measure(size, recourse, args.time_limit, args.gap)), flush=True)
 
 
