@@ -198,6 +198,8 @@ class _Clock:
     def perf_counter(self) -> float:
         return self.now
 
+    time = perf_counter  # the blocks' wall-clock deadline (BlockLimits) reads the same clock
+
 
 def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
     """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
