@@ -26,16 +26,11 @@ import pandas as pd
 
 from optimizer.contract.cover import achieved_cover
 from optimizer.contract.data import BASE, PlanningData
+from optimizer.contract.frames import columns
 from optimizer.contract.results import Plan
 
 HIGHLY_CONCENTRATED = 1800
 VIEWS = ("pipeline", "plan", "after")
-
-
-def columns(frame: pd.DataFrame, *names: str) -> list[list]:
-    """The named columns of ``frame`` as lists of plain values: zipped, a pass over the rows that does not
-    ask pandas for each value (iterating a Series of text does, about a microsecond a value)."""
-    return [frame[name].tolist() for name in names]
 
 
 def by_mineral(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -360,9 +355,11 @@ def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                                        "target_cover_periods"])
 
 
-def cover_summary(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: the least cover over the horizon (base), the cover at its end, and the cover asked for."""
-    cover = cover_frame(plan, data)
+def cover_summary(plan: Plan, data: PlanningData, cover: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per mineral: the least cover over the horizon (base), the cover at its end, and the cover asked for
+    (``cover``: the plan's cover_frame, when already made)."""
+    if cover is None:
+        cover = cover_frame(plan, data)
     base = cover[cover["scenario"] == BASE]
     rows = []
     for mineral in data.minerals:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from optimizer.contract.data import PlanningData
+from optimizer.contract.frames import columns
 
 # The cost terms paid when ordering: without recourse the same in every scenario.
 FIRST_STAGE_TERMS = ("order_cost", "onboarding_cost", "financing_cost", "risk_cost")
@@ -32,21 +33,23 @@ def scenario_cost_frame(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.D
     rows = []
     for scenario in data.all_scenarios:
         own = of_scenario(orders, scenario.name)
+        bought = list(zip(*columns(own, "supplier", "mineral", "period", "quantity", "unit_price", "discount")))
         purchase = sum(
-            r.quantity * (r.unit_price if pd.isna(r.discount) else
-                          data.scenario_list_price(scenario.name, (r.supplier, r.mineral, int(r.period)))
-                          * (1.0 - r.discount))
-            for r in own.itertuples())
+            quantity * (unit_price if pd.isna(discount) else
+                        data.scenario_list_price(scenario.name, (supplier, mineral, int(period))) * (1.0 - discount))
+            for supplier, mineral, period, quantity, unit_price, discount in bought)
         paid = of_scenario(funding, scenario.name)
         first_stage = (float(own["order_cost"].sum())
                        + sum(data.suppliers[s].onboarding_cost for s in set(own["supplier"]))
-                       + sum(data.funding[r.source].cost_rate * r.amount for r in paid.itertuples())
-                       + data.settings.risk_weight * sum(data.risk_score(r.supplier) * r.quantity * r.unit_price
-                                                         for r in own.itertuples()))
-        held = stock[stock["scenario"] == scenario.name]
-        holding = sum(data.minerals[r.mineral].holding_cost * r.stock for r in held.itertuples())
-        penalty = sum(data.minerals[r.mineral].shortfall_penalty * r.unmet_demand
-                      + data.minerals[r.mineral].target_penalty * r.shortfall for r in held.itertuples())
+                       + sum(data.funding[source].cost_rate * amount
+                             for source, amount in zip(*columns(paid, "source", "amount")))
+                       + data.settings.risk_weight * sum(data.risk_score(supplier) * quantity * unit_price
+                                                         for supplier, _, _, quantity, unit_price, _ in bought))
+        held = list(zip(*columns(stock[stock["scenario"] == scenario.name], "mineral", "stock", "unmet_demand",
+                                  "shortfall")))
+        holding = sum(data.minerals[mineral].holding_cost * amount for mineral, amount, _, _ in held)
+        penalty = sum(data.minerals[mineral].shortfall_penalty * unmet + data.minerals[mineral].target_penalty * below
+                      for mineral, _, unmet, below in held)
         rows.append({"scenario": scenario.name, "probability": scenario.probability, "purchase_cost": purchase,
                      "first_stage_cost": first_stage, "holding_cost": holding, "penalty_cost": penalty,
                      "cost": purchase + first_stage + holding + penalty})
