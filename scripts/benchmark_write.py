@@ -2,6 +2,8 @@
 
     python scripts/benchmark_write.py solve --size L --plan /tmp/L.pickle   # solve once, keep the plan
     python scripts/benchmark_write.py write --plan /tmp/L.pickle --repeat 3 # seconds and peak MB of the write
+    python scripts/benchmark_write.py write --plan /tmp/XL.pickle --repeat 1 --large-sheet 50000  # big sheets
+                                                                             # in constant memory, no table
 
 ``write`` runs in its own process and reports the wall and CPU seconds (the
 CPU time is the steadier on a loaded machine) and the peak resident memory
@@ -63,11 +65,15 @@ def solve(size: str, plan_path: Path, time_limit: float, start_only: bool = Fals
     print(f"{size}: {result.status}, {len(plan.orders):,} orders, {len(plan.stock):,} stock rows")
 
 
-def write(plan_path: Path, repeat: int) -> dict:
+def write(plan_path: Path, repeat: int, large_sheet: int | None = None) -> dict:
     """Write the pickled plan ``repeat`` times: wall and CPU seconds of each write, their medians and best, and
     the peak memory before and after (the first write included: the writer's own memory is the difference)."""
     from optimizer.reporting.workbook import write_result_workbook
 
+    if large_sheet is not None:  # rows past which a sheet is written in constant memory, without a table
+        from optimizer.reporting import xlsx
+
+        xlsx.LARGE_SHEET = large_sheet
     plan, data = pickle.loads(plan_path.read_bytes())
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times, cpu = [], []
@@ -93,11 +99,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--start-only", action="store_true", help="solve: the start's plan, no solve")
+    parser.add_argument("--large-sheet", type=int, help="write: sheets over this many rows in constant memory "
+                                                          "(default: the writer's LARGE_SHEET)")
     options = parser.parse_args()
     if options.action == "solve":
         solve(options.size, options.plan, options.time_limit, options.start_only)
     else:
-        print(json.dumps(write(options.plan, options.repeat)))
+        print(json.dumps(write(options.plan, options.repeat, options.large_sheet)))
 
 
 if __name__ == "__main__":

@@ -268,6 +268,7 @@ def write_table(book: Book, spec: TableSpec) -> None:
     else:
         cell_formats = [book.column_formats(frame, column, spec.formats.get(column)) for column in frame.columns]
     wide = [column in spec.wide for column in frame.columns]
+    _as_table(sheet, spec, columns, headers, len(frame), large)  # before the cells: see _as_table
     cells = Cells(book, sheet, text_format, wrap_format)
     # Columns of plain numbers or booleans first, each in one go (in memory only: constant memory takes
     # every row whole before the next); then the rest row by row, so that shared strings keep their order.
@@ -276,7 +277,6 @@ def write_table(book: Book, spec: TableSpec) -> None:
     rest = [index for index in range(len(columns)) if index not in plain]
     rows = _rows(frame) if large else zip(*(frame.iloc[:, index].tolist() for index in rest))
     cells.rows(rows, rest, cell_formats, wide, widths)
-    _as_table(sheet, spec, columns, headers, len(frame), large)
 
 
 class Cells:
@@ -387,6 +387,11 @@ def _as_table(sheet, spec: TableSpec, columns: list[str], headers: list, rows: i
     sheet.add_table(0, 0, rows, last_column, {
         "name": table_name(spec.title), "style": "Table Style Medium 2", "autofilter": True,
         "columns": [{"header": column, "header_format": header} for column, header in zip(columns, headers)]})
+    # XlsxWriter notes every cell of the table (a dict entry each, about 100 bytes) to refuse a later table or
+    # merged range over it, and keeps the notes until the file is closed. A sheet here has one table and no
+    # merged range: the notes are let go, before the cells are written, so that the two never take memory
+    # together (the Stock sheet of an XL plan, 871,000 cells).
+    sheet.table_cells.clear()
 
 
 def table_name(title: str) -> str:
