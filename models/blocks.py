@@ -15,6 +15,7 @@ from pyomo.core.base.var import VarData
 # stability). A variable not listed (UsesSupplier, elastic slacks) links minerals.
 MINERAL_POSITION = {
     "Order": 1, "IsOrdered": 1, "TierQuantity": 1, "InTier": 1,  # (supplier, mineral, period[, tier])
+    "NodeOrder": 1, "NodeIsOrdered": 1,  # (supplier, mineral, period, node): models/recourse.py
     "Spend": 2,  # (source, supplier, mineral, period)
     "Stock": 1, "Unmet": 1, "Shortfall": 1, "Release": 1,  # (scenario, mineral, period)
     "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)

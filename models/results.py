@@ -17,7 +17,7 @@ from models.conversions import converted_in_and_out, solved_conversions
 from models.release import apply_serve_first, arrivals_after_losses
 from models.sales import sales_made, solved_sales
 from optimizer.contract.data import PlanningData
-from optimizer.contract.scenario_costs import plan_cvar
+from optimizer.contract.scenario_costs import plan_tail_cost
 from optimizer.contract.results import (
     CAPEX_COLUMNS, COST_TERMS, CONTRACT_COLUMNS, CONVERSION_COLUMNS, CONVERSION_FUNDING_COLUMNS,
     CONVERSION_STOCK_COLUMNS, DELIVERY_COLUMNS, FUNDING_COLUMNS, ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult,
@@ -49,15 +49,18 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     # A plan stopped by the time limit may mark a supplier used (z = 1) without an order;
     # z = 0 is then just as feasible, so onboarding is charged for suppliers ordered from only.
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
-    if data.settings.cvar_weight > 0:  # the plan's own CVaR, from the stock that follows from its orders
-        costs["cvar_cost"] = data.settings.cvar_weight * plan_cvar(orders, funding, stock, data)
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
     deliveries, contracts = _contract_tables(model, data)
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
+    plan = Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
                 builds=builds, capex=_capex(model, data), deliveries=deliveries, contracts=contracts,
                 sales=sales, conversions=conversion_frame(model, data),
                 conversion_funding=conversion_funding_frame(model))
+    if data.settings.cvar_weight <= 0:
+        return plan
+    # the plan's own CVaR, priced from its tables (the stock that follows from its orders)
+    costs = {**costs, "cvar_cost": data.settings.cvar_weight * plan_tail_cost(plan, data)}
+    return replace(plan, objective=sum(costs.values()), costs=costs)
 
 
 def _scaled(value: float | None, model) -> float | None:

@@ -2,10 +2,14 @@
 
 Symbols
     k                  a scenario with pi[k] > 0 (base and every Scenarios name)
-    cost[k]            the plan's cost if scenario k happens: purchases at k's prices
-                       (p[k,o,t] = max(floor_price, factor[k,o,t] x p[o,t]), after discount), order,
-                       onboarding, financing and risk costs (paid before any scenario is known, the
-                       same in every k), and k's holding and penalty costs
+    cost[k]            the plan's cost if scenario k happens, term by term as the Scenario costs sheet
+                       prices it (optimizer/contract/scenario_costs.py): purchases at k's prices
+                       (p[k,o,t] = max(floor_price, factor[k,o,t] x p[o,t]), after discount); the
+                       terms decided before any scenario is known, the same in every k (SHARED_TERMS:
+                       order, onboarding, financing, risk, conversion_cost, sales_revenue, and the
+                       deal terms); k's holding and penalty costs (penalty[k,m,t], ScenarioDemand's
+                       where it gives one) and k's release_revenue
+                       - sum over m,t of price[k,m,t] x (demand[m,t] - u[k,m,t])
     CvarThreshold      eta: free; at the optimum the alpha-quantile of cost (value at risk)
     CvarExcess[k]      u[k] >= 0: how far cost[k] exceeds eta
     cvar_weight        lambda (Settings), cvar_level alpha (Settings)
@@ -13,7 +17,7 @@ Symbols
     CVaR_alpha = eta + 1 / (1 - alpha) x sum over k of pi[k] x u[k],  u[k] >= cost[k] - eta, u[k] >= 0
     cvar_cost  = lambda x CVaR_alpha   (registered as a cost term: the Summary's terms add up)
 
-Since sum over k of pi[k] x cost[k] is the contract's objective (the seven terms), the model
+Since sum over k of pi[k] x cost[k] is the contract's objective (every term but cvar_cost), the model
 minimises expected cost + lambda x CVaR. With cvar_weight 0 nothing is added: the model is
 exactly the one without this concern. The CVaR rows link minerals (every mineral's costs enter
 cost[k]); the block start of optimizer/solving/decompose.py treats eta and u as linking columns.
@@ -25,7 +29,7 @@ import pyomo.environ as pyo
 
 from models.ordering import purchase_at
 from optimizer.contract.data import PlanningData
-from optimizer.contract.scenario_costs import FIRST_STAGE_TERMS
+from optimizer.contract.scenario_costs import SHARED_TERMS
 
 
 def add_risk_aversion(model: pyo.ConcreteModel, data: PlanningData) -> None:
@@ -50,29 +54,23 @@ def add_risk_aversion(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
 
 def scenario_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str):
-    """cost[k] in model money: the first-stage terms, purchases at k's prices, k's holding and penalty.
+    """cost[k] in model money: the shared terms, purchases at k's prices, k's holding, penalty and release revenue.
 
     Purchases at k's prices are the expected purchase cost plus, on every slot whose price in k
     differs from its expected price, (p[k,o,t] - expected price) x (1 - d) x x[o,t].
     """
     terms = model.facts.cost_terms
-    unit = model.facts.money_unit
-    cost = sum(terms.get(name, 0.0) for name in FIRST_STAGE_TERMS) + terms.get("purchase_cost", 0.0)
+    cost = sum(terms.get(name, 0.0) for name in SHARED_TERMS) + terms.get("purchase_cost", 0.0)
     for slot in model.ORDER_SLOTS:
         if slot in data.commitment_prices:
             continue
         difference = data.scenario_list_price(scenario, slot) - data.expected_list_price(slot)
         if difference != 0.0:
             cost += purchase_at(model, slot, difference)
-    for mineral, spec in data.minerals.items():
+    for mineral in data.minerals:
         representative = model.facts.stock_scenario[scenario, mineral]  # the class sharing k's stock
         for period in data.periods:
-            index = (representative, mineral, period)
-            cost += spec.holding_cost / unit * model.Stock[index]
-            if index in model.UNMET_INDEX:
-                cost += spec.shortfall_penalty / unit * model.Unmet[index]
-            if index in model.SHORTFALL_INDEX:
-                cost += spec.target_penalty / unit * model.Shortfall[index]
+            cost += _stock_cost(model, data, scenario, (representative, mineral, period))
     return cost
 
 
@@ -108,3 +106,19 @@ def add_recourse_risk_aversion(model: pyo.ConcreteModel, data: PlanningData) -> 
     model.cvar_cost = pyo.Expression(expr=weight * (model.CvarThreshold + sum(
         k.probability * model.CvarExcess[k.name] for k in scenarios) / (1.0 - data.settings.cvar_level)))
     model.objective.expr = model.objective.expr + model.cvar_cost
+
+def _stock_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str, index: tuple[str, str, int]):
+    """holding_cost[m] x I + penalty[k,m,t] x u + target_penalty[m] x e - price[k,m,t] x (demand[m,t] - u)
+    of scenario k at its stock class's (class, m, t), in model money."""
+    _, mineral, period = index
+    spec = data.minerals[mineral]
+    unit = model.facts.money_unit
+    cost = spec.holding_cost / unit * model.Stock[index]
+    if index in model.UNMET_INDEX:
+        cost += data.shortfall_penalty_of(scenario, mineral, period) / unit * model.Unmet[index]
+        price = data.release_price_in(scenario, mineral, period)
+        if price > 0 and (mineral, period) in data.demand:
+            cost -= price / unit * (data.demand[mineral, period] - model.Unmet[index])
+    if index in model.SHORTFALL_INDEX:
+        cost += spec.target_penalty / unit * model.Shortfall[index]
+    return cost

@@ -1051,7 +1051,8 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
     if data.settings.cvar_weight > 0:
         paid_first = math.fsum(delivered) + math.fsum(
             math.fsum(terms[key]) for key in ("order_cost", "onboarding_cost", "financing_cost", "risk_cost",
-                                              *PROJECT_TERMS, *CONTRACT_COST_TERMS))
+                                              "conversion_cost", "sales_revenue", *PROJECT_TERMS,
+                                              *CONTRACT_COST_TERMS))
         costs = scenario_costs(known, stock, data, paid_first)
         tail = tail_cost([(k.probability, costs[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
         terms["cvar_cost"] = [data.settings.cvar_weight * tail]
@@ -1062,7 +1063,9 @@ def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data
                    paid_first: float) -> dict[str, float]:
     """What the plan costs if each scenario happens: the orders at that scenario's prices (after the
     discount their quantity reaches; agreed prices as agreed), ``paid_first`` (order, onboarding,
-    financing and risk costs) and the scenario's own holding and penalty costs from the Stock sheet."""
+    financing, risk, conversion, deal costs and sales revenue: decided before any scenario is known) and
+    the scenario's own holding, penalty (ScenarioDemand's shortfall_penalty where it gives one) and
+    participants' revenue from the Stock sheet."""
     costs = {}
     for scenario in data.all_scenarios:
         bought = math.fsum(
@@ -1070,12 +1073,18 @@ def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data
                           scenario_price(r.slot, scenario.name, data)
                           * (1 - data.offers[r.supplier, r.mineral].discount_for(r.quantity)))
             for r in orders)
-        held = math.fsum(
-            data.minerals[r.mineral].holding_cost * r.stock + data.minerals[r.mineral].shortfall_penalty
-            * r.unmet_demand + data.minerals[r.mineral].target_penalty * r.shortfall
-            for key, r in stock.items() if key[0] == scenario.name)
+        held = math.fsum(_stock_cost(r, data) for key, r in stock.items() if key[0] == scenario.name)
         costs[scenario.name] = bought + paid_first + held
     return costs
+
+
+def _stock_cost(r: StockRow, data: PlanningData) -> float:
+    """A Stock row's holding, penalties and minus participants' revenue for the demand it served."""
+    mineral = data.minerals[r.mineral]
+    served = data.demand.get((r.mineral, r.period), 0.0) - r.unmet_demand
+    return (mineral.holding_cost * r.stock + mineral.target_penalty * r.shortfall
+            + data.shortfall_penalty_of(r.scenario, r.mineral, r.period) * r.unmet_demand
+            - data.release_price_in(r.scenario, r.mineral, r.period) * served)
 
 
 def tail_cost(costs: list[tuple[float, float]], level: float) -> float:

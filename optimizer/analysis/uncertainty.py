@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
-from optimizer.contract.scenario_costs import ScenarioValues, plan_scenario_costs
+from optimizer.contract.scenario_costs import ScenarioValues, scenario_cost_frame
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import analysis_budget, costs_alone, expected_value_plan_cost, no_time_left
 
@@ -32,13 +32,13 @@ def scenario_values(data: PlanningData, plan: Plan, budget: TimeBudget | None = 
     try:
         return _measured(data, plan, budget)
     except Exception as exc:  # noqa: BLE001 - a measurement is never worth losing the plan
-        frame = plan_scenario_costs(plan, data)
+        frame = scenario_cost_frame(plan, data)
         return ScenarioValues(frame, plan.objective - plan.costs.get("cvar_cost", 0.0), 0.0,
                               note=f"the measurement failed ({type(exc).__name__}: {exc})")
 
 
 def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioValues:
-    frame = plan_scenario_costs(plan, data)
+    frame = scenario_cost_frame(plan, data)
     solve = plan.solve
     plan_gap = 0.0 if solve.objective is None or solve.bound is None else max(0.0, solve.objective - solve.bound)
     expected = plan.objective - plan.costs.get("cvar_cost", 0.0)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from optimizer.contract.scenario_costs import ScenarioValues
+if TYPE_CHECKING:  # scenario_costs prices the plan's cost terms, so it imports this module
+    from optimizer.contract.scenario_costs import ScenarioValues
 
 OPTIMAL, FEASIBLE, INFEASIBLE, ERROR = "optimal", "feasible", "infeasible", "error"
 

@@ -7,50 +7,115 @@ written. The independent checker (optimizer/checker.py) recomputes both its own 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from optimizer.contract.data import PlanningData
+from optimizer.contract.results import CAPEX_COLUMNS, CONTRACT_COLUMNS, summary_terms
 
-# The cost terms paid when ordering: without recourse the same in every scenario.
-FIRST_STAGE_TERMS = ("order_cost", "onboarding_cost", "financing_cost", "risk_cost")
-SCENARIO_COST_COLUMNS = ["scenario", "probability", "purchase_cost", "first_stage_cost", "holding_cost",
-                         "penalty_cost", "cost"]
+# Terms paid before any scenario is known (without recourse: the same in every scenario's cost), and the
+# terms each scenario prices its own way: purchases at its prices, its stock's holding and penalties, and
+# what participants pay for the demand it serves. Together they are COST_TERMS but cvar_cost.
+SHARED_TERMS = ("order_cost", "onboarding_cost", "financing_cost", "risk_cost", "conversion_cost", "sales_revenue",
+                "capex_cost", "take_or_pay_cost", "signing_cost")
+SCENARIO_TERMS = ("purchase_cost", "holding_cost", "penalty_cost", "release_revenue")
 
 
-def scenario_cost_frame(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.DataFrame,
-                        data: PlanningData) -> pd.DataFrame:
+def scenario_terms(data: PlanningData) -> tuple[str, ...]:
+    """The cost terms of a workbook's scenario costs, in the Summary's order: the terms of its sheets
+    (summary_terms; a revenue only where the workbook has sales or priced demand) but cvar_cost."""
+    has_revenue = {"sales_revenue": bool(data.sales), "release_revenue": bool(data.demand_revenue)}
+    terms = summary_terms(bool(data.projects), bool(data.contracts), has_revenue)
+    return tuple(t for t in terms if t != "cvar_cost")
+
+
+def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
     """Each scenario's cost from a plan's tables (currency): one row per scenario, base first.
 
     A scenario's orders and funding are the rows without a scenario and, with recourse, its own rows.
-    Columns scenario, probability, purchase_cost (the orders at the scenario's prices after discount;
-    agreed commitment prices as agreed), first_stage_cost (order costs, onboarding of the suppliers
-    ordered from, financing of the funding rows, risk cost on the orders' spend), holding_cost,
-    penalty_cost, cost (their sum). The probability-weighted sum of cost is the plan's expected cost.
+    Columns scenario, probability, then each cost term of scenario_terms priced in that scenario, and cost
+    (their sum):
+      purchase_cost     the orders at the scenario's prices after discount (agreed commitment prices as
+                        agreed) + contract deliveries at their unit_price
+      order_cost, onboarding_cost (the suppliers ordered from), financing_cost (cost_rate x every payment:
+                        orders, contract bills, capex, conversions), risk_cost (risk_weight x risk_score x
+                        the orders' spend at expected prices, deliveries and take-or-pay), conversion_cost
+                        (input x unit_cost), sales_revenue (- the Sales' revenue), capex_cost (capex x
+                        capex_share of each project funded), take_or_pay_cost, signing_cost
+      holding_cost      holding_cost[m] x the scenario's stock
+      penalty_cost      the scenario's shortfall_penalty (ScenarioDemand's where it gives one) x unmet demand
+                        + target_penalty x shortfall below target
+      release_revenue   - price[k,m,t] x (demand[m,t] - unmet demand) (models/participants.py)
+    Each term's probability-weighted sum is the plan's term, so the weighted costs add up to the plan's
+    expected cost (objective - cvar_cost), term by term.
     """
+    terms = scenario_terms(data)
+    shared = _shared_terms(plan, data)
     rows = []
     for scenario in data.all_scenarios:
-        own = of_scenario(orders, scenario.name)
-        purchase = sum(
-            r.quantity * (r.unit_price if pd.isna(r.discount) else
-                          data.scenario_list_price(scenario.name, (r.supplier, r.mineral, int(r.period)))
-                          * (1.0 - r.discount))
-            for r in own.itertuples())
-        paid = of_scenario(funding, scenario.name)
-        first_stage = (float(own["order_cost"].sum())
-                       + sum(data.suppliers[s].onboarding_cost for s in set(own["supplier"]))
-                       + sum(data.funding[r.source].cost_rate * r.amount for r in paid.itertuples())
-                       + data.settings.risk_weight * sum(data.risk_score(r.supplier) * r.quantity * r.unit_price
-                                                         for r in own.itertuples()))
-        held = stock[stock["scenario"] == scenario.name]
-        holding = sum(data.minerals[r.mineral].holding_cost * r.stock for r in held.itertuples())
-        penalty = sum(data.minerals[r.mineral].shortfall_penalty * r.unmet_demand
-                      + data.minerals[r.mineral].target_penalty * r.shortfall for r in held.itertuples())
-        rows.append({"scenario": scenario.name, "probability": scenario.probability, "purchase_cost": purchase,
-                     "first_stage_cost": first_stage, "holding_cost": holding, "penalty_cost": penalty,
-                     "cost": purchase + first_stage + holding + penalty})
-    return pd.DataFrame(rows, columns=SCENARIO_COST_COLUMNS)
+        row = {**_ordered_terms(of_scenario(plan.orders, scenario.name), of_scenario(plan.funding, scenario.name),
+                                data, scenario.name),
+               **_stock_terms(plan.stock[plan.stock["scenario"] == scenario.name], data, scenario.name)}
+        priced = {term: row.get(term, 0.0) + shared.get(term, 0.0) for term in terms}
+        rows.append({"scenario": scenario.name, "probability": scenario.probability, **priced,
+                     "cost": math.fsum(priced.values())})
+    return pd.DataFrame(rows, columns=["scenario", "probability", *terms, "cost"])
+
+
+def _ordered_terms(orders: pd.DataFrame, funding: pd.DataFrame, data: PlanningData, scenario: str) -> dict:
+    """The terms of a scenario's orders: purchases at its prices, order, onboarding, risk, and the financing
+    of the Funding rows (orders and contract bills)."""
+    purchase = math.fsum(
+        r.quantity * (r.unit_price if pd.isna(r.discount) else
+                      data.scenario_list_price(scenario, (r.supplier, r.mineral, int(r.period))) * (1.0 - r.discount))
+        for r in orders.itertuples())
+    return {"purchase_cost": purchase, "order_cost": float(orders["order_cost"].sum()),
+            "onboarding_cost": math.fsum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])),
+            "financing_cost": _financed(funding, data),
+            "risk_cost": data.settings.risk_weight * math.fsum(
+                data.risk_score(r.supplier) * r.quantity * r.unit_price for r in orders.itertuples())}
+
+
+def _shared_terms(plan, data: PlanningData) -> dict:
+    """What the decisions every scenario shares add to each term: conversions, sales, projects and contracts
+    (deliveries within purchase_cost, their risk within risk_cost), and the financing of capex and
+    conversion payments."""
+    contracts = plan.contracts if plan.contracts is not None else pd.DataFrame(columns=CONTRACT_COLUMNS)
+    capex = plan.capex if plan.capex is not None else pd.DataFrame(columns=CAPEX_COLUMNS)
+    return {
+        "conversion_cost": float(plan.conversions["cost"].sum()),
+        "sales_revenue": -float(plan.sales["revenue"].sum()),
+        "capex_cost": math.fsum(data.projects[p].capex * data.capex_share(data.projects[p], d)
+                                for p, d in plan.builds.items()),
+        "take_or_pay_cost": float(contracts["take_or_pay_paid"].sum()),
+        "signing_cost": float(contracts["signing_cost_paid"].sum()),
+        "purchase_cost": float(contracts["delivery_cost"].sum()),
+        "risk_cost": data.settings.risk_weight * math.fsum(
+            data.risk_score(r.supplier) * (r.delivery_cost + r.take_or_pay_paid) for r in contracts.itertuples()),
+        "financing_cost": _financed(capex, data) + _financed(plan.conversion_funding, data),
+    }
+
+
+def _financed(payments: pd.DataFrame, data: PlanningData) -> float:
+    """cost_rate x amount over payments (source, amount)."""
+    return math.fsum(data.funding[r.source].cost_rate * r.amount for r in payments.itertuples())
+
+
+def _stock_terms(stock: pd.DataFrame, data: PlanningData, scenario: str) -> dict:
+    """A scenario's holding and penalty costs and participants' revenue, from its Stock rows."""
+    holding = penalty = revenue = 0.0
+    for r in stock.itertuples():
+        mineral = data.minerals[r.mineral]
+        period = int(r.period)
+        holding += mineral.holding_cost * r.stock
+        penalty += (data.shortfall_penalty_of(scenario, r.mineral, period) * r.unmet_demand
+                    + mineral.target_penalty * r.shortfall)
+        price = data.release_price_in(scenario, r.mineral, period)
+        if price:
+            revenue -= price * (data.demand.get((r.mineral, period), 0.0) - r.unmet_demand)
+    return {"holding_cost": holding, "penalty_cost": penalty, "release_revenue": revenue}
 
 
 def of_scenario(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
@@ -70,29 +135,9 @@ def conditional_value_at_risk(costs: list[tuple[float, float]], level: float) ->
     return min(eta + sum(p * max(0.0, c - eta) for p, c in weighted) / (1.0 - level) for _, eta in weighted)
 
 
-def plan_scenario_costs(plan, data: PlanningData) -> pd.DataFrame:
-    """scenario_cost_frame of a solved plan, with what its Projects, Contracts, Sales and Conversions cost
-    added to every scenario's first_stage_cost: capex, take-or-pay, signing, deliveries at agreed prices,
-    sales revenue and conversion costs are the same in every scenario (recourse and cvar_weight are
-    refused with projects and contracts), so that part is the plan's
-    expected cost (objective - cvar_cost) less the probability-weighted sum of the rest. The weighted
-    costs then add up to the plan's expected cost, as the Summary says."""
-    frame = scenario_cost_frame(plan.orders, plan.funding, plan.stock, data)
-    if not (data.projects or data.contracts or data.sales or data.conversions) or plan.objective is None:
-        return frame
-    same = plan.objective - plan.costs.get("cvar_cost", 0.0) - float((frame["probability"] * frame["cost"]).sum())
-    return frame.assign(first_stage_cost=frame["first_stage_cost"] + same, cost=frame["cost"] + same)
-
-
 def plan_tail_cost(plan, data: PlanningData) -> float:
-    """CVaR at Settings.cvar_level of a solved plan's scenario costs (plan_scenario_costs)."""
-    frame = plan_scenario_costs(plan, data)
-    return conditional_value_at_risk(list(zip(frame["probability"], frame["cost"])), data.settings.cvar_level)
-
-
-def plan_cvar(orders: pd.DataFrame, funding: pd.DataFrame, stock: pd.DataFrame, data: PlanningData) -> float:
     """CVaR at Settings.cvar_level of a plan's scenario costs (scenario_cost_frame)."""
-    frame = scenario_cost_frame(orders, funding, stock, data)
+    frame = scenario_cost_frame(plan, data)
     return conditional_value_at_risk(list(zip(frame["probability"], frame["cost"])), data.settings.cvar_level)
 
 
@@ -182,5 +227,5 @@ def with_cvar_cost(plan, data: PlanningData):
     in its objective; the plan itself with cvar_weight 0."""
     if data.settings.cvar_weight <= 0 or plan.objective is None:
         return plan
-    cvar_cost = data.settings.cvar_weight * plan_cvar(plan.orders, plan.funding, plan.stock, data)
+    cvar_cost = data.settings.cvar_weight * plan_tail_cost(plan, data)
     return replace(plan, costs={**plan.costs, "cvar_cost": cvar_cost}, objective=plan.objective + cvar_cost)

@@ -136,9 +136,9 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         frame = frame.assign(own_orders=frame["scenario"].map(own.count()).fillna(0).astype(int),
                              own_orders_cost=frame["scenario"].map(own.sum()).fillna(0.0))
     frame = pd.concat([frame.assign(finding=""), figures], ignore_index=True)
-    money = {c: MONEY for c in ("purchase_cost", "first_stage_cost", "holding_cost", "penalty_cost", "cost",
-                                "cost_alone", "solver_gap", "own_orders_cost")}
-    formats = {"probability": SHARE, "own_orders": WHOLE, **money}
+    # every other column is money: the cost terms priced per scenario, cost, cost_alone, solver_gap, own_orders_cost
+    formats = {"probability": SHARE, "own_orders": WHOLE,
+               **{c: MONEY for c in frame.columns if c not in ("scenario", "probability", "own_orders", "finding")}}
     return [TableSpec("Scenario costs", frame, formats, f"money in {currency}", wide=("finding",))]
 
 
@@ -434,7 +434,7 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     charts = ChartData(book)
     if plan is not None:
         frames = {spec.title: spec.frame for spec in tables}
-        write_dashboard(book, expected_view(plan, data), data, charts, frames.get("Concentration"))
+        write_dashboard(book, expected_view(plan, data), data, charts, frames.get("Concentration"), frames.get("Cover"))
     for spec in tables:
         write_table(book, spec)
     if plan is not None:

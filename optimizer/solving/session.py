@@ -180,8 +180,9 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
 def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Marginal]:
     """The duals of the LP of a plan with recourse (each scenario's binaries fixed at its orders,
     models/sensitivity.py recourse_sensitivity_model), a limit's summed over the scenarios; empty when the
-    LP is not solved to optimality."""
-    model = build_recourse_model(data)
+    LP is not solved to optimality. The per-scenario form (each copy its own order columns and size rows, tied
+    by equality rows): the node form's shared columns have no per-copy rows for the LP to restate."""
+    model = build_recourse_model(data, by_node=False)
     add_recourse_risk_aversion(model, data)
     recourse_sensitivity_model(model, data, plan.orders)
     result = solve_model(model, 0.0, budget.remaining())

@@ -15,10 +15,13 @@ per mineral m and period t, starting from ``initial_stock``:
                         kept = 1 - loss_rate (decay); sold: the plan's Sales sheet, made after demand is
                         served and only from what is left (a sample worse than every scenario may sell less)
     target_shortfall[m,t] = max(0, min_stock[m,t] - stock[m,t])
+    revenue[m,t]      = price[m,t] x (demand[m,t] - unmet_demand[m,t])   participants' payments (Demand.unit_price,
+                        PlanningData.release_price); 0 where a ScenarioDemand row replaced the Demand row
 
 vectorised with numpy over samples and minerals. A sample's ``penalty`` is
 sum over m of (shortfall_penalty[m] * unmet demand + target_penalty[m] * target
-shortfall), the same terms as the plan's penalty_cost. Demand comes first here,
+shortfall), the same terms as the plan's penalty_cost; its ``release_revenue``, minus
+the sum of revenue[m,t], is the plan's release_revenue term. Demand comes first here,
 which is the plan's own rule under ``release_rule: serve_first`` (model.md
 constraint 7): then, under ``exclusive`` sampling, the mean penalty converges to
 the plan's penalty_cost (the Summary states both). Under ``release_rule:
@@ -86,6 +89,7 @@ class PlanOrders:
     orders: list[FixedOrder]
     input_sha256: str | None = None
     penalty_cost: float | None = None  # the plan's Summary penalty_cost, when it has one
+    release_revenue: float | None = None  # the plan's Summary release_revenue (0 where it states none)
     sold: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the plan's Sales
     conversions: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> input
 
@@ -109,8 +113,8 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
     sold = _sales(book.sales or [], data, problems, str(path))
     if problems.errors:
         raise InputRefused(problems.items)
-    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")), sold,
-                      conversions)
+    return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")),
+                      _float_or_none(summary.get("release_revenue", 0.0)), sold, conversions)
 
 
 def _sales(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
@@ -258,6 +262,7 @@ class Exposure:
     emergency_demand: np.ndarray | None = None
     emergency_penalty: np.ndarray | None = None
     conversions: "ConversionArrays | None" = None  # the plan's conversions (issue 14)
+    release_price: np.ndarray | None = None  # [M, T] price[m,t] per unit of demand served; None: no priced demand
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,9 @@ def exposure(data: PlanningData, orders: list[FixedOrder], sold: dict[tuple[str,
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
         np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss, scenario_arrivals,
         np.array([data.minerals[m].kept for m in minerals], dtype=float), _by_period(sold or {}, minerals, periods),
-        *emergency_arrays(data, minerals), conversion_arrays(data, minerals, countries, converted or {}))
+        *emergency_arrays(data, minerals), conversion_arrays(data, minerals, countries, converted or {}),
+        _by_period({key: data.release_price(*key) for key in data.demand_revenue}, minerals, periods)
+        if data.demand_revenue else None)
 
 
 def _arrival_array(data: PlanningData, orders: list[FixedOrder], minerals: tuple[str, ...],
@@ -382,15 +389,17 @@ def simulate(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.nda
     return simulate_costs(exposure, occurs)[:2]
 
 
-def period_demand(exposure: Exposure, occurs: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
-    """(demand, shortfall_penalty) of period column t, each [samples, minerals]: the Demand row and the
-    mineral's penalty, replaced where a scenario in the sample gives a ScenarioDemand row; where several
-    do, the larger demand applies (on equal demand, the larger penalty)."""
+def period_demand(exposure: Exposure, occurs: np.ndarray,
+                  t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(demand, shortfall_penalty, replaced) of period column t, each [samples, minerals]: the Demand row and
+    the mineral's penalty, replaced where a scenario in the sample gives a ScenarioDemand row (``replaced``
+    True there; None without ScenarioDemand); where several do, the larger demand applies (on equal demand,
+    the larger penalty)."""
     count, minerals = occurs.shape[0], len(exposure.minerals)
     demand = np.broadcast_to(exposure.demand[:, t], (count, minerals)).copy()
     penalty = np.broadcast_to(exposure.penalty, (count, minerals)).copy()
     if exposure.emergency_demand is None:
-        return demand, penalty
+        return demand, penalty, None
     given = np.zeros((count, minerals), dtype=bool)
     for k in range(occurs.shape[1]):
         quantity, price = exposure.emergency_demand[k, :, t], exposure.emergency_penalty[k, :, t]
@@ -402,7 +411,7 @@ def period_demand(exposure: Exposure, occurs: np.ndarray, t: int) -> tuple[np.nd
         demand = np.where(take, quantity, demand)
         penalty = np.where(take, price, penalty)
         given |= hit
-    return demand, penalty
+    return demand, penalty, given
 
 
 def convert(conversions: ConversionArrays, loss: np.ndarray, t: int, at_hand: np.ndarray,
@@ -430,9 +439,12 @@ def convert(conversions: ConversionArrays, loss: np.ndarray, t: int, at_hand: np
                 at_hand[:, conversions.to_mineral[n]] += output
 
 
-def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(unmet_demand, target_shortfall, unmet_penalty), each [samples, minerals] summed over the periods;
-    unmet_penalty is the demand not served times its shortfall_penalty (ScenarioDemand's own where given)."""
+def simulate_costs(exposure: Exposure,
+                   occurs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(unmet_demand, target_shortfall, unmet_penalty, revenue), each [samples, minerals] summed over the
+    periods; unmet_penalty is the demand not served times its shortfall_penalty (ScenarioDemand's own where
+    given), revenue what participants pay for the demand served (price[m,t], none where ScenarioDemand
+    replaced the Demand row and its unit_price)."""
     count = occurs.shape[0]
     loss = np.zeros((count,) + exposure.loss.shape[1:])  # [S, C, T]
     for k in range(occurs.shape[1]):  # overlapping scenarios: the larger loss applies
@@ -442,22 +454,27 @@ def simulate_costs(exposure: Exposure, occurs: np.ndarray) -> tuple[np.ndarray, 
     unmet = np.zeros_like(stock)
     below = np.zeros_like(stock)
     unmet_penalty = np.zeros_like(stock)
+    revenue = np.zeros_like(stock)
     converted_in = np.zeros_like(arrivals)  # [S, M, T] conversion output kept, by arrival period
     for t in range(exposure.demand.shape[1]):
-        demand, penalty = period_demand(exposure, occurs, t)
+        demand, penalty, replaced = period_demand(exposure, occurs, t)
         at_hand = stock + arrivals[:, :, t] + converted_in[:, :, t]
         if exposure.conversions is not None:
             convert(exposure.conversions, loss, t, at_hand, converted_in)
         available = at_hand - demand
         unmet += np.maximum(0.0, -available)
         unmet_penalty += penalty * np.maximum(0.0, -available)
+        if exposure.release_price is not None:
+            price = exposure.release_price[:, t] if replaced is None else np.where(replaced, 0.0,
+                                                                                   exposure.release_price[:, t])
+            revenue += price * (demand - np.maximum(0.0, -available))
         stock = np.maximum(0.0, available)
         if exposure.sold is not None:
             stock = np.maximum(0.0, stock - exposure.sold[:, t])  # a sale takes what demand left, if any
         if exposure.kept is not None:
             stock *= exposure.kept  # decay at the period's end (Minerals.loss_rate)
         below += np.maximum(0.0, exposure.target[:, t] - stock)
-    return unmet, below, unmet_penalty
+    return unmet, below, unmet_penalty, revenue
 
 
 def _arrivals_after_loss(exposure: Exposure, occurs: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -494,6 +511,7 @@ class ChunkResult:
     unmet: np.ndarray  # [S, M]
     below: np.ndarray  # [S, M]
     unmet_penalty: np.ndarray  # [S, M]
+    revenue: np.ndarray  # [S, M] participants' payments for the demand served
 
 
 def simulate_chunk(exposure: Exposure, chunk: Chunk) -> ChunkResult:
@@ -532,6 +550,16 @@ class StressResult:
     warnings: list[Problem] = field(default_factory=list)
     plan_penalty_cost: float | None = None  # the plan's Summary penalty_cost
     unmet_cost: np.ndarray | None = None  # [S, M] shortfall_penalty * unmet demand, period by period
+    revenue: np.ndarray | None = None  # [S, M] participants' payments for the demand served (Demand.unit_price)
+    plan_release_revenue: float | None = None  # the plan's Summary release_revenue
+
+    @property
+    def release_revenue(self) -> np.ndarray:
+        """[S]: minus what participants pay for the demand served, summed over minerals (the plan's
+        release_revenue term, a negative cost)."""
+        if self.revenue is None:
+            return np.zeros(self.occurs.shape[0])
+        return -self.revenue.sum(axis=1)
 
     @property
     def unmet_penalty(self) -> np.ndarray:
@@ -559,6 +587,7 @@ class StressInput:
     exposure: Exposure
     warnings: list[Problem]
     plan_penalty_cost: float | None = None
+    plan_release_revenue: float | None = None
 
 
 def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet) -> StressInput:
@@ -569,7 +598,7 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
     return StressInput(plan_path, input_path, data, exposure(data, plan.orders, plan.sold, plan.conversions),
-                       warnings, plan.penalty_cost)
+                       warnings, plan.penalty_cost, plan.release_revenue)
 
 
 def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, workers: Workers,
@@ -594,19 +623,20 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
         else:
             results.append(outcome.value)
             progress(f"[{len(results) + len(failed)}/{len(tasks)}] {tasks[outcome.index].describe()} simulated")
-    occurs, unmet, below, unmet_cost = _in_sample_order(results, prepared.exposure)
+    occurs, unmet, below, unmet_cost, revenue = _in_sample_order(results, prepared.exposure)
     return StressResult(prepared.plan_path, prepared.input_path, prepared.data, prepared.exposure, samples, seed,
                         mode, occurs, unmet, below, workers, time.perf_counter() - started, failed,
-                        prepared.warnings, prepared.plan_penalty_cost, unmet_cost)
+                        prepared.warnings, prepared.plan_penalty_cost, unmet_cost, revenue,
+                        prepared.plan_release_revenue)
 
 
 def _in_sample_order(results: list[ChunkResult], fixed: Exposure) -> tuple[np.ndarray, ...]:
-    """The chunks' (occurs, unmet, below, unmet_penalty) stacked by first sample (empty arrays when none came back)."""
+    """The chunks' (occurs, unmet, below, unmet_penalty, revenue) stacked by first sample (empty arrays when none came back)."""
     results = sorted(results, key=lambda r: r.first_sample)
     none = (np.zeros((0, len(fixed.scenarios)), dtype=bool), np.zeros((0, len(fixed.minerals))))
     return (np.concatenate([none[0]] + [r.occurs for r in results]),
             *(np.concatenate([none[1]] + [getattr(r, name) for r in results])
-              for name in ("unmet", "below", "unmet_penalty")))
+              for name in ("unmet", "below", "unmet_penalty", "revenue")))
 
 
 # --- statistics ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The stress-test workbook: shortfall per mineral across the samples, the worst samples, the harm of each scenario.
 
 Sheets: ``Summary`` (what was run; the penalty's mean, its two parts and
-standard error, the plan's penalty_cost beside it; 95th percentile and worst), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
+standard error, the plan's penalty_cost beside it; 95th percentile and worst; with priced Demand, the
+mean release_revenue beside the plan's), ``Shortfall`` (per mineral: mean, 95th percentile and worst unmet
 demand, target shortfall and penalty, how often demand goes unmet), ``Worst
 samples``, ``Scenarios`` (most harmful first), ``Distribution`` (the penalty
 at every percentile), then ``Charts``: the penalty per mineral (mean, 95th
@@ -86,6 +87,7 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
         ("mean_penalty against plan penalty_cost", against_plan(mean, result.plan_penalty_cost)),
         ("p95_penalty", percentile(penalty, 0.95)), ("worst_penalty", float(penalty.max(initial=0.0))),
         ("probability of any unmet demand", float((result.unmet.sum(axis=1) > SHORT).mean()) if simulated else None),
+        *_release_revenue_rows(result),
         ("ran on", result.workers.describe()), ("seconds", round(result.seconds, 3)),
         ("failed chunks", "; ".join(result.failed_chunks) or "none"),
         ("how a sample is simulated", "the plan's orders and the pipeline arrive, less the sampled losses; demand "
@@ -96,6 +98,22 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
         ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
     ]
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def _release_revenue_rows(result: StressResult) -> list[tuple[str, object]]:
+    """With priced Demand: the mean release_revenue (minus what participants pay for the demand served) and
+    its standard error, beside the plan's release_revenue; none otherwise."""
+    if result.exposure.release_price is None:
+        return []
+    revenue = result.release_revenue
+    simulated = revenue.size
+    mean = float(revenue.mean()) if simulated else None
+    return [("mean_release_revenue", mean),
+            ("standard error of mean_release_revenue",
+             float(revenue.std(ddof=1) / np.sqrt(simulated)) if simulated > 1 else 0.0),
+            ("plan release_revenue", "not in the plan's Summary" if result.plan_release_revenue is None
+             else result.plan_release_revenue),
+            ("mean_release_revenue against plan release_revenue", against_plan(mean, result.plan_release_revenue))]
 
 
 def against_plan(mean: float | None, plan: float | None) -> str | None:

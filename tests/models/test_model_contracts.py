@@ -257,11 +257,11 @@ def test_each_scenario_pays_the_contract_and_the_scenario_costs_add_up_to_the_pl
     """The ban case above: K1's 60 of deliveries, 15 of take-or-pay and 5 of signing are the same in every
     scenario (80); the ban adds 6 t unmet x 100 = 600. Base 80, ban 680; 0.5 x 80 + 0.5 x 680 = 380, the
     plan's expected cost, as the Scenario costs sheet and the Dashboard's sentence must say."""
-    from optimizer.contract.scenario_costs import plan_scenario_costs
+    from optimizer.contract.scenario_costs import scenario_cost_frame
 
     book = ban_book()
     result = run_case(tmp_path, book)
-    costs = plan_scenario_costs(result.plan, result.data).set_index("scenario")["cost"]
+    costs = scenario_cost_frame(result.plan, result.data).set_index("scenario")["cost"]
     assert costs["base"] == approx(80)
     assert costs["ban"] == approx(680)
 

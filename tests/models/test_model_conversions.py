@@ -206,7 +206,7 @@ def test_the_stress_test_simulates_the_plans_conversions(tmp_path):
     assert plan.conversions == {("smelt", 1): approx(10)}
     fixed = exposure(result.data, [FixedOrder("S1", "ore", 1, 10.0)], converted=plan.conversions)
     occurs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
-    unmet, _, penalty = simulate_costs(fixed, occurs)
+    unmet, _, penalty, _ = simulate_costs(fixed, occurs)
     fecr = list(fixed.minerals).index("fecr")
     assert unmet[:, fecr].tolist() == pytest.approx([0, 5, 2.5, 5])
     assert penalty[:, fecr].tolist() == pytest.approx([0, 500, 250, 500])

@@ -87,3 +87,17 @@ def test_no_price_registers_no_term(tmp_path, unit_price):
     """Unpriced demand (or a price of 0) earns nothing: 10 t at 10 = 100."""
     plan = solve(tmp_path, paying(unit_price))
     assert plan.costs["release_revenue"] == 0 and plan.objective == approx(100)
+
+
+def test_the_checker_recomputes_release_revenue(tmp_path):
+    """The written plan passes (run_case checks it); a Summary claiming 1 more of participants' revenue
+    (release_revenue 1 lower, the objective still adding up) is refused with the recomputed -300."""
+    from optimizer.checker import check_result_workbook
+
+    result = run_case(tmp_path, paying(30))
+    workbook = openpyxl.load_workbook(result.output)
+    for row in workbook["Summary"].iter_rows(min_row=2):
+        if row[0].value in ("release_revenue", "objective"):
+            row[1].value -= 1
+    workbook.save(result.output)
+    assert check_result_workbook(result.output, result.data) == ["Summary: release_revenue -301 != recomputed -300"]

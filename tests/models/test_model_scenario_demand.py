@@ -138,7 +138,7 @@ def test_stress_takes_the_larger_demand_where_two_surges_are_drawn_at_once(tmp_p
     data, _ = load(write_workbook(tmp_path / "two.xlsx", book))
     fixed = exposure(data, [])
     occurs = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
-    unmet, below, penalty = simulate_costs(fixed, occurs)
+    unmet, below, penalty, _ = simulate_costs(fixed, occurs)
     assert unmet[:, 0].tolist() == pytest.approx([0, 10, 6, 10])
     assert penalty[:, 0].tolist() == pytest.approx([0, 460, 1200, 460])
 

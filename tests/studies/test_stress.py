@@ -314,3 +314,40 @@ def test_a_plan_with_recourse_is_simulated_scenario_by_scenario_under_exclusive_
     assert "expected --sampling exclusive" in str(refused.value.problems[0])
     exclusive = stress_test(prepared, 2000, 0, EXCLUSIVE, Workers(0))
     assert exclusive.penalty.mean() == pytest.approx(result.plan.costs["penalty_cost"], rel=0.2, abs=1.0)
+
+
+def test_participants_revenue_per_sample_beside_the_plans(tmp_path):
+    """The hand case with participants paying 10 a unit served (Demand.unit_price, repaying F1), and a 'surge'
+    (0.2) whose ScenarioDemand row asks 5 t in period 1 instead (replacing the Demand row and its price).
+    Exclusive sampling:
+        base  12 t served x 10 = 120                       release_revenue -120
+        ban   5 t served (7 unmet) x 10 = 50              release_revenue -50
+        surge t1 5 - 5 = 0 (served, unpriced), t2 0 + 8 - 4 = 4, t3 4 - 4 = 0: 8 t served at the Demand
+              rows' price = 80                             release_revenue -80
+    The Summary's mean_release_revenue is their sample mean, beside the plan's release_revenue (-99)."""
+    sheets = base_sheets()
+    sheets["Minerals"] = [{"mineral": "ga", "unit": "t", "initial_stock": 5, "shortfall_penalty": 100}]
+    sheets["Demand"] = [{"mineral": "ga", "period": t, "quantity": 4, "unit_price": 10, "source": "F1"}
+                        for t in (1, 2, 3)]
+    sheets["Scenarios"] = [ban("ban", 0.3), {"scenario": "surge", "probability": 0.2, "country": "Canada",
+                                             "first_period": 1, "last_period": 1, "supply_loss": 0}]
+    sheets["ScenarioDemand"] = [{"scenario": "surge", "mineral": "ga", "period": 1, "quantity": 5}]
+    source = write_workbook(tmp_path / "paying.xlsx", sheets)
+    plan = write_workbook(tmp_path / "plan.xlsx", {"Orders": ONE_ORDER,
+                                                   "Summary": [{"key": "release_revenue", "value": -99}]})
+    result = stress_test(prepare_stress(plan, source), 4000, 3, EXCLUSIVE, Workers(0))
+    banned, surged = result.occurs[:, 0], result.occurs[:, 1]
+    assert set(result.release_revenue[banned]) == {-50.0} and set(result.release_revenue[surged]) == {-80.0}
+    assert set(result.release_revenue[~banned & ~surged]) == {-120.0}
+    summary = dict(summary_frame(result).itertuples(index=False))
+    mean = -(120 - 70 * banned.mean() - 40 * surged.mean())
+    assert summary["mean_release_revenue"] == pytest.approx(mean)
+    assert summary["plan release_revenue"] == -99
+    assert summary["mean_release_revenue against plan release_revenue"] == f"{(mean + 99) / -99:+.2%}"
+
+
+def test_no_priced_demand_no_revenue_rows(tmp_path):
+    """Without Demand.unit_price the stress Summary has no release_revenue rows."""
+    source = hand_input(tmp_path, [ban("ban", 0.3)])
+    result = stress_test(prepare_stress(plan_workbook(tmp_path, ONE_ORDER), source), 100, 1, EXCLUSIVE, Workers(0))
+    assert not any("release_revenue" in key for key in summary_frame(result)["key"])
