@@ -19,13 +19,13 @@ import pandas as pd
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
-from optimizer.reporting.xlsx import QUANTITY, Book, quantity_format
+from optimizer.reporting.xlsx import Book, quantity_format
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
 
 SHARE = "0.0%"
-QUANTITY = "#,##0.##"
+QUANTITY = "#,##0.##"  # the Dashboard rounds quantities more than the tables (xlsx.QUANTITY)
 RISK = "0.00"
 COVER = "0.0"
 WIDTHS = (34, 18, 18, 18, 18, 26)  # columns A to F
