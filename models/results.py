@@ -42,7 +42,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     """Read the solved model back as a Plan: orders, funding, stock (serve-first applied), cost terms in currency."""
     apply_serve_first(model, data)  # stock follows from the orders exactly (models/release.py)
     orders = _orders(model, data)
-    funding = _funding(model, data)
+    funding = _funding(model, data, orders)
     stock = _stock(model, data)
     sales = sales_made(model, data)
     costs = {name: _clean(pyo.value(model.Cost[name]) * model.facts.money_unit) for name in COST_TERMS}
@@ -107,12 +107,16 @@ def _chosen_discount(model, slot) -> float:
     return segments[chosen].discount
 
 
-def _funding(model, data: PlanningData) -> pd.DataFrame:
-    """Who pays each order; with contracts, also each contract's bills, naming the contract (column contract)."""
+def _funding(model, data: PlanningData, orders: pd.DataFrame) -> pd.DataFrame:
+    """Who pays each order of ``orders``; with contracts, also each contract's bills, naming the contract (column
+    contract). Money on a slot with no order placed is the solver's round-off (a plan stopped at the gap once paid
+    0.00015 USD for an order not placed, and the independent check refused the plan): it is not a payment."""
+    placed = set(zip(orders["supplier"], orders["mineral"], orders["period"]))
     rows = [
         {"source": f, "supplier": s, "mineral": m, "period": t, "amount": amount}
         for (f, s, m, t) in model.FUNDING_SLOTS
-        if (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
+        if (s, m, t) in placed
+        and (amount := _clean(pyo.value(model.Spend[f, s, m, t]) * model.facts.money_unit)) > 1e-6
     ]
     if not data.contracts:
         return pd.DataFrame(rows, columns=FUNDING_COLUMNS)

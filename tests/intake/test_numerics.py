@@ -197,3 +197,28 @@ def test_bounded_orders_do_not_warn(tmp_path):
                         {"mineral": "ga", "period": 2, "quantity": 2_000}]
     data, _ = load(write_workbook(tmp_path / "fine.xlsx", sheets))
     assert order_bound_warnings(data) == []
+
+
+def test_round_off_money_on_an_order_not_placed_is_no_payment(tmp_path, monkeypatch):
+    """A plan stopped at the gap once paid 0.00015 USD towards an order it did not place (the solver's
+    round-off on a payment variable, 1e-10 in the model's money unit) and the independent check refused the
+    whole plan for it ("pays ... for no order"). Money is read back only for orders placed: the plan is written."""
+    real = session.extract_plan
+    touched = []
+
+    def extract_with_round_off(model, data, solve):
+        for source, supplier, mineral, period in model.FUNDING_SLOTS:
+            if model.IsOrdered[supplier, mineral, period].value < 0.5:
+                model.Spend[source, supplier, mineral, period].set_value(1.5e-4 / model.facts.money_unit)
+                touched.append((supplier, mineral, period))
+                break
+        return real(model, data, solve)
+    monkeypatch.setattr(session, "extract_plan", extract_with_round_off)
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 5}]
+    source = write_workbook(tmp_path / "input.xlsx", sheets)
+    result = invoke("run", source, "--output", tmp_path / "plan.xlsx", "--no-history")
+    assert touched and result.exit_code == 0, result.stderr
+    funding = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="Funding")
+    paid_for = set(zip(funding["supplier"], funding["mineral"], funding["period"]))
+    assert touched[0] not in paid_for and len(paid_for) == 1  # the one order placed, and nothing else
