@@ -23,6 +23,13 @@ full solve that follows keeps every binary free, so the optimum is unchanged,
 only found sooner. Works on highspy's arrays, never on Pyomo objects: the
 caller says which block each column is in.
 
+The blocks plan at the relaxation's split of what links them (a conversion
+from one mineral into another, each mineral's share of a budget, the sale
+revenue a source receives), so ``polish`` then re-solves the whole model's LP
+with the assembled plan's integer columns fixed: every quantity moves jointly
+and the plan can only get cheaper (at L with the stock flows of issue 14, 0.6%,
+enough to land within the 1% gap; docs/performance.md).
+
 On a cluster (``cluster``: a Dask scheduler's address, ``optimize run --scheduler``)
 each block is one task of plain data (a ``Block``: its columns, rows and
 bounds as numpy arrays, the linking rows at its share; ``BlockLimits``: the
