@@ -15,10 +15,12 @@ from pyomo.core.base.var import VarData
 # stability). A variable not listed (UsesSupplier, elastic slacks) links minerals.
 MINERAL_POSITION = {
     "Order": 1, "IsOrdered": 1, "TierQuantity": 1, "InTier": 1,  # (supplier, mineral, period[, tier])
+    "NodeOrder": 1, "NodeIsOrdered": 1,  # (supplier, mineral, period, node): models/recourse.py
     "Spend": 2,  # (source, supplier, mineral, period)
     "Stock": 1, "Unmet": 1, "Shortfall": 1, "Release": 1,  # (scenario, mineral, period)
     "OfferTotal": 1, "MineralTotal": 0,  # (supplier, mineral), (mineral)
     "ChangeUp": 1, "ChangeDown": 1,  # (supplier, mineral, period)
+    "RecourseChangeUp": 2, "RecourseChangeDown": 2,  # (scenario, supplier, mineral, period)
     "Sold": 1,  # (sale, mineral, period)
 }
 # Position of the project in the index of models/projects.py's variables: they belong to the project's

@@ -54,14 +54,20 @@ def add_ordering(model: pyo.ConcreteModel, data: PlanningData) -> None:
         slot + (j,) for slot, segs in tiered.items() for j in range(len(segs))])
     model.SUPPLIERS_USED = pyo.Set(initialize=sorted({s for s, _, _ in upper}))
 
-    model.Order = pyo.Var(model.ORDER_SLOTS, within=pyo.NonNegativeReals, bounds=lambda m, *slot: (0, upper[slot]))
-    model.IsOrdered = pyo.Var(model.ORDER_SLOTS, within=pyo.Binary)
+    nodes = model.facts.node_orders
+    if nodes is None:
+        model.Order = pyo.Var(model.ORDER_SLOTS, within=pyo.NonNegativeReals, bounds=lambda m, *slot: (0, upper[slot]))
+        model.IsOrdered = pyo.Var(model.ORDER_SLOTS, within=pyo.Binary)
+    else:  # the scenario's orders are its scenario-tree nodes' (models/recourse.py), shared with other scenarios
+        model.Order = pyo.Reference({slot: nodes[slot][0] for slot in model.ORDER_SLOTS})
+        model.IsOrdered = pyo.Reference({slot: nodes[slot][1] for slot in model.ORDER_SLOTS})
     model.UsesSupplier = pyo.Var(model.SUPPLIERS_USED, within=pyo.Binary)
     model.TierQuantity = pyo.Var(model.TIER_SLOTS, within=pyo.NonNegativeReals,
                                  bounds=lambda m, s, mi, t, j: (0, segments[s, mi, t][j].upper))
     model.InTier = pyo.Var(model.TIER_SLOTS, within=pyo.Binary)
 
-    _add_order_size(model, data, tiered)
+    if nodes is None:  # else each node's size rows are written once, beside its variables (models/recourse.py)
+        _add_order_size(model, data, tiered)
     _add_discount_tiers(model, tiered)
     _add_supplier_use(model)
     _fix_commitments(model, data)

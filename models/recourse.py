@@ -8,17 +8,22 @@ share every decision up to the last period in which their data are the same, and
 a scenario's branching, never advance it.
 
 The model is one copy of the model of each scenario alone (``scenario_alone``: the workbook with that
-scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scenario[k]`` of one model:
+scenario at probability 1, its prices; base: no scenario), as sub-blocks ``Scenario[k]`` of one model,
+whose orders are the scenario tree's: one order x[o,t,n] and one yes/no y[o,t,n] per node n of period t
+(a group of scenarios that cannot be told apart in t), which every member's copy uses as its own:
 
     minimise  sum over k of pi[k] x (the objective of Scenario[k])
-    x[k,o,t] = x[r,o,t], y[k,o,t] = y[r,o,t] (and the discount segment) for every k of the group of
-    period t whose first member is r (non-anticipativity)
+    x[k,o,t] = x[o,t,n(k,t)], y[k,o,t] = y[o,t,n(k,t)]  (non-anticipativity by construction: one column)
 
+A shared order is one column however many scenarios share it, and its min_order and big-M rows are
+written once (``_add_node_orders``); the per-scenario form (each copy its own columns, tied by equality
+rows, ``by_node=False``) has the same optimum and is kept as the reference the tests compare with.
 Each copy keeps every constraint of the contract, so funding amounts, budgets, onboarding, mix and
 market caps hold in every scenario, and costs are expected values. The order bounds of each copy are
-its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), so a shared
-order may be as large as the scenario needing most of it. Risk aversion (cvar_weight) is not combined
-with recourse (refused by the pipeline).
+its own limits (its prices) with every scenario's needs (order_upper_bounds ``hard``), a node's the least
+of its members', so a shared order may be as large as the scenario needing most of it. Risk aversion
+(cvar_weight) is added on top, cost[k] being the objective of Scenario[k] (models/risk_aversion.py
+add_recourse_risk_aversion).
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ def with_recourse(data: PlanningData) -> bool:
 
 
 def scenario_alone(data: PlanningData, scenario: str) -> PlanningData:
-    """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse."""
+    """``data`` with ``scenario`` alone at probability 1 (base: no scenario), risk-neutral, no recourse; its
+    own frozen orders (--freeze of a plan with recourse) among its commitments."""
+    data = data.with_scenario_commitments(scenario)
     settings = dataclasses.replace(data.settings, cvar_weight=0.0, change_penalty=0.0, recourse="no")
     alone = tuple(dataclasses.replace(k, probability=1.0) for k in data.scenarios if k.name == scenario)
     single = dataclasses.replace(data, scenarios=alone, settings=settings)
@@ -83,33 +90,87 @@ def information_groups(data: PlanningData) -> dict[int, list[tuple[str, ...]]]:
 
 
 def representative(data: PlanningData) -> dict[tuple[str, int], str]:
-    """(scenario, period) -> the scenario whose order of that period it shares (itself when it leads its group)."""
-    return {(name, period): group[0] for period, period_groups in information_groups(data).items()
+    """(scenario, period) -> the scenario whose order of that period it shares (itself when it leads its group).
+
+    In a frozen period (--freeze of a plan with recourse) each scenario is its own: its orders there are its
+    own commitments, decided, so they are not shared even where the scenarios cannot be told apart."""
+    return {(name, period): name if period <= data.frozen_periods else group[0]
+            for period, period_groups in information_groups(data).items()
             for group in period_groups for name in group}
 
 
-def build_recourse_model(data: PlanningData) -> pyo.ConcreteModel:
+def build_recourse_model(data: PlanningData, by_node: bool = True) -> pyo.ConcreteModel:
     """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised.
 
+    ``by_node`` (the default): the copies' orders are one pair of variables per node of the scenario tree
+    (``_add_node_orders``); otherwise each copy has its own, tied by equality rows (``_add_non_anticipativity``:
+    the same optimum, a larger model, kept as the reference the node form is tested against).
     Each copy counts money in its own unit (models/scaling.py): its objective enters scaled to the first's.
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement_with_recourse")
     names = [k.name for k in data.all_scenarios]
     model.RECOURSE_SCENARIOS = pyo.Set(initialize=names, ordered=True)
     model.Scenario = pyo.Block(model.RECOURSE_SCENARIOS)
+    alone = {name: scenario_alone(data, name) for name in names}
+    upper = {name: order_upper_bounds(data, hard=hard_order_limits(alone[name])) for name in names}
+    node_orders = _add_node_orders(model, data, upper) if by_node else {}
     unit = None
     objective = 0.0
     for k in data.all_scenarios:
-        alone = scenario_alone(data, k.name)
-        copy = build_model(alone, order_upper=order_upper_bounds(data, hard=hard_order_limits(alone)))
+        copy = build_model(alone[k.name], order_upper=upper[k.name], node_orders=node_orders.get(k.name))
         copy.objective.deactivate()
         unit = unit or copy.facts.money_unit
         objective += k.probability * copy.facts.money_unit / unit * copy.objective.expr
         model.Scenario[k.name].transfer_attributes_from(copy)
     model.money_unit = unit
     model.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
-    _add_non_anticipativity(model, data)
+    if not by_node:
+        _add_non_anticipativity(model, data)
     return model
+
+
+def _add_node_orders(model: pyo.ConcreteModel, data: PlanningData,
+                     upper: dict[str, dict[Slot, float]]) -> dict[str, dict[Slot, tuple]]:
+    """One order x[o,t,n] and one yes/no y[o,t,n] per node n of the scenario tree in period t (a group of
+    information_groups, named after its first member); scenario -> slot -> its node's (x, y).
+
+    Orders placed before a scenario is told apart are its group's by construction: x[k,o,t] = x[n(k,t),o,t]
+    is no row but the same column. The node's bound is the least of its members' (each copy's
+    order_upper: its prices, every scenario's needs), 0 when a member has no such slot (it cannot order
+    there), as the equality rows would make it.
+    """
+    leader = representative(data)
+    bound: dict[tuple, float] = {}
+    for name, slots in upper.items():
+        for slot in slots:
+            node = slot + (leader[name, slot[2]],)
+            bound[node] = min(bound.get(node, float("inf")), slots[slot])
+    for node in bound:  # a member without the slot holds the node's order at 0
+        members = [name for name in upper if leader[name, node[2]] == node[3]]
+        if any(node[:3] not in upper[name] for name in members):
+            bound[node] = 0.0
+    model.ORDER_NODES = pyo.Set(dimen=4, initialize=sorted(bound), ordered=True)
+    model.NodeOrder = pyo.Var(model.ORDER_NODES, within=pyo.NonNegativeReals, bounds=lambda m, *node: (0, bound[node]))
+    model.NodeIsOrdered = pyo.Var(model.ORDER_NODES, within=pyo.Binary)
+
+    def con_node_min_order(m, supplier, mineral, period, node):
+        """An order that is placed is at least min_order: x[o,t,n] >= min_order * y[o,t,n] (once per node,
+        not once per scenario sharing it)."""
+        min_order = data.offers[supplier, mineral].min_order
+        if min_order <= 0:
+            return pyo.Constraint.Skip
+        return m.NodeOrder[supplier, mineral, period, node] >= min_order * m.NodeIsOrdered[supplier, mineral, period, node]
+
+    def con_node_max_order(m, *node):
+        """Nothing is ordered unless an order is placed: x[o,t,n] <= U[o,t,n] * y[o,t,n], U the node's bound
+        (discounted offers' segments say it again in each scenario: models/ordering.py con_tier_upper)."""
+        return m.NodeOrder[node] <= bound[node] * m.NodeIsOrdered[node]
+
+    model.con_node_min_order = pyo.Constraint(model.ORDER_NODES, rule=con_node_min_order)
+    model.con_node_max_order = pyo.Constraint(model.ORDER_NODES, rule=con_node_max_order)
+    return {name: {slot: (model.NodeOrder[slot + (leader[name, slot[2]],)],
+                          model.NodeIsOrdered[slot + (leader[name, slot[2]],)]) for slot in slots}
+            for name, slots in upper.items()}
 
 
 def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> None:
@@ -117,7 +178,7 @@ def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> Non
     pairs = []  # (scenario, slot) whose order must equal its leader's
     slots = sorted({slot for k in data.all_scenarios for slot in model.Scenario[k.name].ORDER_SLOTS})
     for k in data.all_scenarios:
-        for slot in slots:
+        for slot in slots:  # a frozen period's orders are each scenario's commitments: its own (representative)
             if leader[k.name, slot[2]] != k.name:
                 pairs.append((k.name, slot))
     model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=[(k,) + slot for k, slot in pairs])

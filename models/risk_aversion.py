@@ -74,6 +74,39 @@ def scenario_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str):
     return cost
 
 
+
+def add_recourse_risk_aversion(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Risk aversion on a model with recourse (models/recourse.py): the same eta, u[k] and excess rows,
+    where cost[k] is the objective of the scenario's own copy Scenario[k] (its orders, shared and its
+    own, at its prices; its stock; every first-stage term), in the model's money unit:
+
+        minimise  sum over k of pi[k] x cost[k] + cvar_weight x (eta + 1 / (1 - alpha) x sum over k of pi[k] x u[k])
+        u[k] >= cost[k] - eta,  u[k] >= 0
+
+    Nothing is added with cvar_weight 0: the model with recourse as it was."""
+    weight = data.settings.cvar_weight
+    if weight <= 0:
+        return
+    scenarios = [k for k in data.all_scenarios if k.probability > 0]
+    model.CVAR_SCENARIOS = pyo.Set(initialize=[k.name for k in scenarios], ordered=True)
+
+    def copy_cost(m, scenario):
+        copy = m.Scenario[scenario]
+        return copy.facts.money_unit / m.money_unit * copy.objective.expr
+
+    model.ScenarioCost = pyo.Expression(model.CVAR_SCENARIOS, rule=copy_cost)
+    model.CvarThreshold = pyo.Var(within=pyo.Reals)
+    model.CvarExcess = pyo.Var(model.CVAR_SCENARIOS, within=pyo.NonNegativeReals)
+
+    def con_cvar_excess(m, scenario):
+        """u[k] >= cost[k] - eta: the excess of scenario k's cost (its copy's objective) over the threshold."""
+        return m.CvarExcess[scenario] >= m.ScenarioCost[scenario] - m.CvarThreshold
+
+    model.con_cvar_excess = pyo.Constraint(model.CVAR_SCENARIOS, rule=con_cvar_excess)
+    model.cvar_cost = pyo.Expression(expr=weight * (model.CvarThreshold + sum(
+        k.probability * model.CvarExcess[k.name] for k in scenarios) / (1.0 - data.settings.cvar_level)))
+    model.objective.expr = model.objective.expr + model.cvar_cost
+
 def _stock_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str, index: tuple[str, str, int]):
     """holding_cost[m] x I + penalty[k,m,t] x u + target_penalty[m] x e - price[k,m,t] x (demand[m,t] - u)
     of scenario k at its stock class's (class, m, t), in model money."""

@@ -43,7 +43,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from models.conversions import conversion_capacity_rows, planned_conversions, restate_conversion_capacity
-from models.release import release_pattern
+from models.release import apply_serve_first, release_pattern
 from models.sales import sold_in_table
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Marginal
@@ -246,4 +246,68 @@ def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:
     for index in model.SHORTFALL_INDEX:
         if index[1] == mineral:
             total += model.facts.probability[index[:2]] * max(0.0, pyo.value(model.Shortfall[index]))
+    return total
+
+
+def recourse_sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> pyo.ConcreteModel:
+    """Turn a freshly built model with recourse (models/recourse.py) into the plan's LP: each scenario's copy
+    with its binaries fixed at the orders that hold in it (the shared rows and its own) and its capacities
+    restated, as ``sensitivity_model`` does for a model without recourse."""
+    from models.recourse import scenario_alone
+
+    for scenario in model.RECOURSE_SCENARIOS:
+        own = orders[orders["scenario"].isin(("", scenario))].drop(columns="scenario")
+        alone = scenario_alone(data, scenario)
+        copy = model.Scenario[scenario]
+        fix_binaries(copy, alone, own)
+        restate_capacity(copy, alone)
+        restate_conversion_capacity(copy, alone)
+    model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    return model
+
+
+def read_recourse_marginals(model: pyo.ConcreteModel, data: PlanningData) -> list[Marginal]:
+    """The marginal value of every limit of the solved LP of a model with recourse. A limit holds once in
+    every scenario's copy, so one more unit of it is one more in each: its value is the sum over the copies
+    of their rows' values (each already weighted by pi[k] in the expected objective), each in the model's
+    money unit (a copy's row values are read in its own unit: times money_unit / the copy's money_unit);
+    its slack is the least over the copies, its room the least over the copies where it binds (_least_room)."""
+    from models.recourse import scenario_alone
+
+    by_limit: dict[tuple, list[Marginal]] = {}
+    for scenario in model.RECOURSE_SCENARIOS:
+        copy = model.Scenario[scenario]
+        copy.dual = pyo.Suffix(direction=pyo.Suffix.LOCAL)
+        for row in copy.component_data_objects(pyo.Constraint, active=True):
+            if row in model.dual:
+                copy.dual[row] = model.dual[row]
+        copy.bound_range = getattr(model, "bound_range", None)
+        scale = model.money_unit / copy.facts.money_unit
+        for marginal in read_marginals(copy, scenario_alone(data, scenario)):
+            by_limit.setdefault((marginal.kind, tuple(marginal.key)), []).append(
+                Marginal(marginal.kind, marginal.key, marginal.value * scale, marginal.slack, marginal.room))
+    return [Marginal(kind, found[0].key, sum(m.value for m in found), min(m.slack for m in found),
+                     _least_room(found)) for (kind, _), found in by_limit.items()]
+
+
+def _least_room(found: list[Marginal]) -> float | None:
+    """The room of a limit over the copies: the least of the copies where it binds (a copy with slack keeps
+    its basis as the limit grows), of all when it binds in none; NaN when one is not measured."""
+    binding = [m for m in found if m.slack <= _ZERO * max(1.0, abs(m.room or 0.0))] or found
+    rooms = [m.room for m in binding]
+    if any(room is None for room in rooms):
+        return None
+    return float("nan") if any(room != room for room in rooms) else min(rooms)
+
+
+def recourse_expected_shortfall(model: pyo.ConcreteModel, data: PlanningData, mineral: str) -> float:
+    """``expected_shortfall`` of a solved model with recourse: sum over k of pi[k] x the shortfall of scenario
+    k's copy (each copy at probability 1, its stock set to the serve-first simulation of its orders)."""
+    from models.recourse import scenario_alone
+
+    total = 0.0
+    for k in data.all_scenarios:
+        copy = model.Scenario[k.name]
+        apply_serve_first(copy, scenario_alone(data, k.name))
+        total += k.probability * expected_shortfall(copy, mineral)
     return total

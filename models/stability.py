@@ -134,3 +134,56 @@ def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: 
     if order_slots is not None:
         slots &= set(order_slots)
     return penalty * sum(abs(orders.get(s, 0.0) - previous_orders.get(s, 0.0)) for s in slots)
+
+
+def add_recourse_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float,
+                                previous: dict[str, dict[Slot, float]]) -> float:
+    """The stability pass on a solved model with recourse (models/recourse.py): each order decision, a
+    scenario's own or one its group shares (counted once, in the group's first scenario r), moved back
+    towards the previous plan's order in that scenario (``previous``: scenario -> the orders that held in it).
+
+        minimise   sum over (r,o,t) of p[o,t] * (RecourseChangeUp[r,o,t] + RecourseChangeDown[r,o,t])
+        subject to x[r,o,t] - x_prev[r,o,t] = RecourseChangeUp[r,o,t] - RecourseChangeDown[r,o,t]
+                   (con_recourse_change), every constraint of the model, and con_within_gap:
+                   expected cost (+ cvar_cost) <= allowance, as add_stability_pass
+
+    The variables are valued at the solved plan: the pass starts from it. Returns the allowance in the
+    model's money unit."""
+    from models.recourse import representative
+
+    leader = representative(data)
+    unit = model.money_unit
+    decisions = [(k, *slot) for k in model.RECOURSE_SCENARIOS for slot in model.Scenario[k].ORDER_SLOTS
+                 if leader[k, slot[2]] == k]
+    model.RECOURSE_CHANGE_SLOTS = pyo.Set(dimen=4, initialize=decisions, ordered=True)
+
+    def change(m, scenario, *slot):
+        return (m.Scenario[scenario].Order[slot].value or 0.0) - previous.get(scenario, {}).get(slot, 0.0)
+
+    model.RecourseChangeUp = pyo.Var(model.RECOURSE_CHANGE_SLOTS, within=pyo.NonNegativeReals,
+                                     initialize=lambda m, *index: max(0.0, change(m, *index)))
+    model.RecourseChangeDown = pyo.Var(model.RECOURSE_CHANGE_SLOTS, within=pyo.NonNegativeReals,
+                                       initialize=lambda m, *index: max(0.0, -change(m, *index)))
+
+    def con_recourse_change(m, scenario, supplier, mineral, period):
+        """x[r,o,t] - x_prev[r,o,t] = RecourseChangeUp[r,o,t] - RecourseChangeDown[r,o,t] (r: the scenario)."""
+        slot = (supplier, mineral, period)
+        previous_order = previous.get(scenario, {}).get(slot, 0.0)
+        index = (scenario, *slot)
+        return (m.Scenario[scenario].Order[slot] - previous_order
+                == m.RecourseChangeUp[index] - m.RecourseChangeDown[index])
+
+    model.con_recourse_change = pyo.Constraint(model.RECOURSE_CHANGE_SLOTS, rule=con_recourse_change)
+    model.plan_cost = pyo.Expression(expr=model.objective.expr)  # expected cost (+ cvar_cost), as minimised
+    model.del_component(model.objective)
+    allowance = allowance / unit
+
+    def con_within_gap(m):
+        """The plan stays within the gap: expected cost (+ cvar_cost) <= allowance (as add_stability_pass)."""
+        return m.plan_cost <= allowance if math.isfinite(allowance) else pyo.Constraint.Skip
+
+    model.con_within_gap = pyo.Constraint(rule=con_within_gap)
+    model.objective = pyo.Objective(expr=sum(
+        data.offers[index[1:3]].price(index[3]) / unit * (model.RecourseChangeUp[index] + model.RecourseChangeDown[index])
+        for index in model.RECOURSE_CHANGE_SLOTS), sense=pyo.minimize)
+    return allowance

@@ -1159,6 +1159,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
                 if name and name not in {k.name for k in data.all_scenarios}]
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
+    scenario_cost: dict[str, float] = {}
     for scenario in data.all_scenarios:
         alone = _alone(data, scenario)
         own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
@@ -1171,10 +1172,15 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         found += check_release(own_stock, alone, tol) + check_mix(own_supply, alone, tol)
         found += check_market(own_supply, alone, tol)
         problems += [f"scenario {scenario.name}: {problem}" for problem in found]
-        for key, (value, _) in recompute_costs(own_supply, own_funding, own_stock, alone).items():
+        own_costs = recompute_costs(own_supply, own_funding, own_stock, alone)
+        for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
+        scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())
         placed[scenario.name] = _ordered(own_orders, alone)
     problems += check_non_anticipativity(placed, data, tol)
+    if data.settings.cvar_weight > 0:  # cost[k]: what the plan costs if k happens, its own orders included
+        tail = tail_cost([(k.probability, scenario_cost[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
+        expected["cvar_cost"] = [data.settings.cvar_weight * tail]
     weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
     return problems + check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol,
                                     recomputed=weighted)
@@ -1189,7 +1195,7 @@ def _alone(data: PlanningData, scenario: Scenario) -> PlanningData:
     """The workbook with ``scenario`` alone, at probability 1 (base: no scenario), without recourse."""
     settings = replace(data.settings, recourse="no", cvar_weight=0.0)
     kept = tuple(replace(k, probability=1.0) for k in data.scenarios if k.name == scenario.name)
-    return replace(data, scenarios=kept, settings=settings)
+    return replace(data.with_scenario_commitments(scenario.name), scenarios=kept, settings=settings)
 
 
 def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: PlanningData,
@@ -1201,6 +1207,8 @@ def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: Plannin
     for i, first in enumerate(names):
         for second in names[i + 1:]:
             for slot in sorted(set(placed[first]) | set(placed[second])):
+                if slot[2] <= data.frozen_periods:  # each scenario's frozen orders: checked as its commitments
+                    continue
                 a, b = placed[first].get(slot, 0.0), placed[second].get(slot, 0.0)
                 if not tol.close(a, b) and _alike_until(data, first, second, slot[2]):
                     problems.append(f"order ({slot[0]}, {slot[1]}, period {slot[2]}): {_fmt(a)} in {first} but "

@@ -20,9 +20,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def timed(owner, name: str, seconds: dict) -> None:
+    """Wrap ``owner.name`` so that each call's seconds add up in ``seconds[name]`` (the profile)."""
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            seconds[name] = round(seconds.get(name, 0.0) + time.perf_counter() - started, 2)
+
+    setattr(owner, name, wrapper)
+
+
 def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dict:
-    """Build and solve one size with ``recourse`` (yes or no); sizes, seconds, status and gap."""
+    """Build and solve one size with ``recourse`` (yes or no); sizes, seconds (build, hand-over, LP relaxation,
+    block MIPs, the rest of the solve: the full search), status and gap."""
     import tempfile
+
+    from optimizer.solving import decompose
 
     from optimizer.intake.generate import SIZES, generate_sheets, write_sheets
     from optimizer.pipeline import load
@@ -38,11 +55,17 @@ def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dic
     settings = dataclasses.replace(data.settings, recourse=recourse, time_limit_s=time_limit, mip_gap=gap)
     data = dataclasses.replace(data, settings=settings)
     stages = Stages()
+    profile: dict[str, float] = {}
+    timed(decompose, "_relaxation", profile)
+    timed(decompose._Split, "solve_blocks", profile)
     started = time.perf_counter()
     plan = plan_from_data(data, stages)
+    search = plan.solve.seconds - profile.get("_relaxation", 0.0) - profile.get("solve_blocks", 0.0)
     return {"size": size_name, "dimensions": size.describe(), "recourse": recourse, **plan.model_size,
             "build_s": round(stages.timings.get("build", 0.0), 2), "solve_s": round(stages.timings.get("solve", 0.0), 2),
-            "total_s": round(time.perf_counter() - started, 2), "status": plan.status,
+            "total_s": round(time.perf_counter() - started, 2), "handover_s": round(plan.solve.handover_seconds, 2),
+            "relaxation_s": profile.get("_relaxation"), "blocks_s": profile.get("solve_blocks"),
+            "search_s": round(search, 2), "start": plan.solve.start, "status": plan.status,
             "gap": plan.solve.gap, "objective": plan.objective}
 
 
@@ -52,9 +75,11 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["M", "L"])
     parser.add_argument("--time-limit", type=float, default=600.0)
     parser.add_argument("--gap", type=float, default=0.01)
+    parser.add_argument("--recourse", nargs="+", default=["no", "yes"], choices=["no", "yes"])
+    parser.add_argument("--repeat", type=int, default=1, help="solves of each, alternating (medians of 3: 3)")
     args = parser.parse_args()
     for size in args.sizes:
-        for recourse in ("no", "yes"):
+        for recourse in [r for _ in range(args.repeat) for r in args.recourse]:
             print(json.dumps(measure(size, recourse, args.time_limit, args.gap)), flush=True)
 
 

@@ -133,9 +133,6 @@ def analyse(data: PlanningData, plan: Plan, explain: bool | None = None, budget:
     The analysis explains a plan that is already valid: whatever goes wrong in it is
     noted, never allowed to stop the plan from being written.
     """
-    if data.settings.recourse == "yes":  # both re-solve the plan without recourse: not built for it yet
-        note = "a plan with recourse (Settings recourse yes) is not analysed yet"
-        return Analysis([], None, note, note)
     budget = budget or analysis_budget(data, plan)
     try:
         started = time.perf_counter()

@@ -26,10 +26,16 @@ import pandas as pd
 
 from optimizer.contract.cover import achieved_cover
 from optimizer.contract.data import BASE, PlanningData
+from optimizer.contract.frames import columns
 from optimizer.contract.results import Plan
 
 HIGHLY_CONCENTRATED = 1800
 VIEWS = ("pipeline", "plan", "after")
+
+
+def by_mineral(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``frame``'s rows of each mineral, in their order (each ``frame[frame["mineral"] == m]``), split in one pass."""
+    return {mineral: rows for mineral, rows in frame.groupby("mineral", sort=False)}
 
 
 def supply(plan: Plan, data: PlanningData) -> pd.DataFrame:
@@ -67,18 +73,20 @@ def concentration_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     """Per mineral: HHI by country (of origin) and by supplier for pipeline, plan and after; the largest
     country after."""
     table, by_origin = supply(plan, data), supply_by_origin(plan, data)
+    suppliers, origins_of = by_mineral(table), by_mineral(by_origin)
     rows = []
     for mineral in data.minerals:
-        mine = table[table["mineral"] == mineral]
-        origins = by_origin[by_origin["mineral"] == mineral]
+        mine = suppliers.get(mineral, table.iloc[:0])
+        origins = origins_of.get(mineral, by_origin.iloc[:0])
         row: dict[str, object] = {"mineral": mineral, "unit": data.minerals[mineral].unit}
         for view in VIEWS:
             row[f"{view}_quantity"] = float(mine[view].sum())
+        countries = origins.groupby("country")[list(VIEWS)].sum()  # per country, each view
         for view in VIEWS:
-            row[f"hhi_country_{view}"] = hhi(origins.groupby("country")[view].sum())
+            row[f"hhi_country_{view}"] = hhi(countries[view])
         for view in VIEWS:
             row[f"hhi_supplier_{view}"] = hhi(mine[view])
-        by_country = origins.groupby("country")["after"].sum()
+        by_country = countries["after"]
         total = float(by_country.sum())
         row["largest_country_after"] = by_country.idxmax() if total > 0 else None
         row["largest_country_share_after"] = float(by_country.max()) / total if total > 0 else None
@@ -102,7 +110,8 @@ def _average_risk(rows: pd.DataFrame, view: str, data: PlanningData) -> float | 
     total = float(rows[view].sum())
     if total <= 0:
         return None
-    return sum(data.risk_score(r.supplier) * getattr(r, view) for r in rows.itertuples()) / total
+    return sum(data.risk_score(supplier) * quantity
+               for supplier, quantity in zip(*columns(rows, "supplier", view))) / total
 
 
 def reference_price(data: PlanningData) -> dict[str, float]:
@@ -212,8 +221,7 @@ def unmet_penalties(stock: pd.DataFrame, data: PlanningData) -> dict[tuple[str, 
     """(scenario, mineral) -> the penalty of its demand not served: sum over t of penalty[k,m,t] x unmet_demand,
     penalty[k,m,t] the ScenarioDemand row's shortfall_penalty, else the mineral's."""
     totals: dict[tuple[str, str], float] = {}
-    for scenario, mineral, period, unmet in zip(stock["scenario"], stock["mineral"], stock["period"],
-                                                stock["unmet_demand"]):
+    for scenario, mineral, period, unmet in zip(*columns(stock, "scenario", "mineral", "period", "unmet_demand")):
         key = (scenario, mineral)
         totals[key] = totals.get(key, 0.0) + data.shortfall_penalty_of(scenario, mineral, int(period)) * float(unmet)
     return totals
@@ -334,9 +342,8 @@ def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
     shown = {mineral: worst.shown for mineral, worst in worst_scenarios(plan, data).items()}
     demand = {k.name: data.demand_in(k.name) for k in data.all_scenarios}  # each scenario's own (ScenarioDemand)
     rows = []
-    for scenario, mineral, period, stock, target in zip(plan.stock["scenario"], plan.stock["mineral"],
-                                                        plan.stock["period"], plan.stock["stock"],
-                                                        plan.stock["target"]):
+    for scenario, mineral, period, stock, target in zip(*columns(plan.stock, "scenario", "mineral", "period",
+                                                                 "stock", "target")):
         if scenario != BASE and scenario != shown[mineral]:
             continue
         rows.append({
@@ -348,9 +355,11 @@ def cover_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
                                        "target_cover_periods"])
 
 
-def cover_summary(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """Per mineral: the least cover over the horizon (base), the cover at its end, and the cover asked for."""
-    cover = cover_frame(plan, data)
+def cover_summary(plan: Plan, data: PlanningData, cover: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per mineral: the least cover over the horizon (base), the cover at its end, and the cover asked for
+    (``cover``: the plan's cover_frame, when already made)."""
+    if cover is None:
+        cover = cover_frame(plan, data)
     base = cover[cover["scenario"] == BASE]
     rows = []
     for mineral in data.minerals:

@@ -71,18 +71,22 @@ def minerals_alone(data: PlanningData, orders, funding, minerals: set[str], cape
     conversions into them, a supply route of the mineral; every other conversion is left out (what the
     plan pays for it, ``conversion_funding``, comes off the sources too). Sales of minerals outside the
     block are left out with the revenue they bring.
+
+    A plan with recourse pays the other minerals differently in each scenario: what comes off a source's
+    amount (and each budget) is the most any scenario pays from it (``spent_in_every_scenario``), so the
+    re-solve's money is there in every scenario; each scenario keeps its own frozen orders of the minerals.
     """
     keep = set(minerals).union(*(forms_of(data, m) for m in minerals))
     projects = {name: p for name, p in data.projects.items() if any((p.supplier, m) in data.offers for m in keep)}
     conversions = {name: c for name, c in data.conversions.items() if c.to_mineral in keep}
     paid = ["source", "period", "amount"]
-    others = funding[~funding["mineral"].isin(keep)][paid]
+    # with recourse, each funding row's scenario (blank: shared) comes along; capex and conversion rows have none
+    others = funding[~funding["mineral"].isin(keep)][[*paid, *(["scenario"] if "scenario" in funding else [])]]
     if capex is not None and not capex.empty:
         others = pd.concat([others, capex[~capex["project"].isin(projects)][paid]])
     if conversion_funding is not None and not conversion_funding.empty:
         others = pd.concat([others, conversion_funding[~conversion_funding["conversion"].isin(conversions)][paid]])
-    spent = others.groupby("source")["amount"].sum()
-    spent_in = others.groupby(["source", "period"])["amount"].sum()
+    spent, spent_in = spent_in_every_scenario(others, data)
     sources = {name: replace(
         source, amount=max(0.0, source.amount - float(spent.get(name, 0.0))),
         budgets={t: max(0.0, b - float(spent_in.get((name, t), 0.0))) for t, b in source.budgets.items()})
@@ -99,6 +103,8 @@ def minerals_alone(data: PlanningData, orders, funding, minerals: set[str], cape
         demand=mine(data.demand), targets=mine(data.targets), target_cover=mine(data.target_cover),
         pipeline=mine(data.pipeline), commitments=mine(data.commitments),
         commitment_prices=mine(data.commitment_prices), projects=projects,
+        scenario_commitments={k: mine(own) for k, own in data.scenario_commitments.items()},
+        scenario_commitment_prices={k: mine(own) for k, own in data.scenario_commitment_prices.items()},
         contracts={name: c for name, c in data.contracts.items() if c.mineral in keep},
         scenario_demand=mine(data.scenario_demand), scenario_penalty=mine(data.scenario_penalty),
         conversions=conversions, sales=tuple(s for s in data.sales if s.mineral in keep))
@@ -118,6 +124,19 @@ def project_block(data: PlanningData, project: str) -> set[str]:
                 block |= link
                 grown = True
     return block
+
+
+def spent_in_every_scenario(paid: pd.DataFrame, data: PlanningData) -> tuple[pd.Series, pd.Series]:
+    """(source -> amount, (source, period) -> amount) that ``paid`` (rows source, period, amount) takes from
+    each source: their sums; with recourse (``paid`` has each row's scenario, blank or missing when shared),
+    the most any scenario pays (its shared rows and its own)."""
+    if "scenario" not in paid or data.settings.recourse != "yes":
+        return paid.groupby("source")["amount"].sum(), paid.groupby(["source", "period"])["amount"].sum()
+    of = paid["scenario"].fillna("")
+    frames = [paid[of.isin(("", k.name)).to_numpy()] for k in data.all_scenarios]
+    spent = pd.concat([f.groupby("source")["amount"].sum() for f in frames], axis=1).max(axis=1)
+    spent_in = pd.concat([f.groupby(["source", "period"])["amount"].sum() for f in frames], axis=1).max(axis=1)
+    return spent, spent_in
 
 
 def forms_of(data: PlanningData, mineral: str) -> set[str]:

@@ -7,7 +7,7 @@ order: mineral, supplier, period; an offer is keyed ``(supplier, mineral)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 import math
 from functools import cached_property
@@ -298,6 +298,10 @@ class PlanningData:
     # signing) lies in them: they stay unsigned
     frozen_deliveries: dict[tuple[str, int], float] = field(default_factory=dict)
     unsigned_contracts: frozenset[str] = frozenset()
+    # --freeze N of a plan with recourse: scenario -> its own frozen orders (a commitment in that scenario
+    # only, besides ``commitments``) and their agreed prices (optimizer/replan/freeze.py)
+    scenario_commitments: dict[str, dict[Slot, float]] = field(default_factory=dict)
+    scenario_commitment_prices: dict[str, dict[Slot, float]] = field(default_factory=dict)
     country_max_share: dict[str, float] = field(default_factory=dict)
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
@@ -326,6 +330,17 @@ class PlanningData:
         """``base`` first, with pi[base] = 1 - the sum of the others, then the Scenarios sheet's."""
         base_probability = max(0.0, 1.0 - sum(s.probability for s in self.scenarios))
         return (Scenario(BASE, base_probability),) + self.scenarios
+
+    def with_scenario_commitments(self, scenario: str) -> PlanningData:
+        """The data as ``scenario`` sees them: its own frozen orders (scenario_commitments) among the
+        commitments, at their agreed prices; itself when it has none."""
+        own = self.scenario_commitments.get(scenario)
+        if not own:
+            return self
+        return replace(self, commitments={**self.commitments, **own},
+                       commitment_prices={**self.commitment_prices, **self.scenario_commitment_prices.get(scenario, {})},
+                       frozen_orders=self.frozen_orders | frozenset(own), scenario_commitments={},
+                       scenario_commitment_prices={})
 
     def demand_of(self, scenario: str, mineral: str, period: int) -> float:
         """demand[k,m,t]: the ScenarioDemand row of the scenario, else the Demand row (0 without one)."""

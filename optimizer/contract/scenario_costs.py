@@ -219,3 +219,13 @@ def expected_view(plan, data: PlanningData):
 
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
                    funding=weighted(plan.funding, ("amount",)))
+
+
+def with_cvar_cost(plan, data: PlanningData):
+    """A plan with recourse and cvar_weight > 0 with its cvar_cost (cvar_weight x the CVaR of its scenario costs,
+    from its tables: the model's is models/risk_aversion.py add_recourse_risk_aversion) among its cost terms and
+    in its objective; the plan itself with cvar_weight 0."""
+    if data.settings.cvar_weight <= 0 or plan.objective is None:
+        return plan
+    cvar_cost = data.settings.cvar_weight * plan_tail_cost(plan, data)
+    return replace(plan, costs={**plan.costs, "cvar_cost": cvar_cost}, objective=plan.objective + cvar_cost)

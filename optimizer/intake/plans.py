@@ -43,16 +43,12 @@ class PlanWorkbook:
     conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
     projects: list[Row] | None = None  # the Projects sheet's rows (issue 13), when the plan has one
     contracts: list[Row] | None = None  # the Contracts sheet's rows (issue 13), when the plan has one
+    scenarios: tuple[str, ...] = ()  # a plan with recourse (orders by scenario): every scenario, from its Stock sheet
 
 
-RECOURSE_NOT_SUPPORTED = ("the plan's orders differ by scenario (Settings recourse yes): comparing, re-planning "
-                          "against and stress-testing such a plan are not supported yet")
-
-
-def has_recourse_orders(book: PlanWorkbook) -> bool:
-    """Whether the plan's Orders carry a scenario (a plan with recourse)."""
-    return "scenario" in book.orders_header and any(row.get("scenario") not in (None, "")
-                                                    for _, row in book.orders or [])
+def has_recourse_orders(header: tuple[str, ...], orders: list[Row] | None) -> bool:
+    """Whether a plan's Orders carry a scenario (a plan with recourse)."""
+    return "scenario" in header and any(row.get("scenario") not in (None, "") for _, row in orders or [])
 
 
 def read_plan_workbook(path: Path) -> PlanWorkbook:
@@ -80,7 +76,11 @@ def _read(path: Path) -> PlanWorkbook:
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
         optional = {name: _rows(sheets[name])[1] if name in sheets else None
                     for name in ("sales", "conversions", "projects", "contracts")}
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, **optional)
+        scenarios = ()
+        if has_recourse_orders(header, orders) and "stock" in sheets:  # the Stock sheet names every scenario
+            names = (row.get("scenario") for _, row in _rows(sheets["stock"])[1])
+            scenarios = tuple(dict.fromkeys(str(name) for name in names if name not in (None, "")))
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, scenarios=scenarios, **optional)
     finally:
         book.close()
 

@@ -192,11 +192,6 @@ class _Validator:
             self.num_periods = None if num_periods is _INVALID else num_periods
             return None
         self.num_periods = values["num_periods"]
-        if values["recourse"] == "yes" and values["cvar_weight"] > 0:
-            self.problems.error(f"cvar_weight {values['cvar_weight']:g} with recourse yes; expected cvar_weight 0: "
-                                "risk aversion is not combined with recourse yet", file=raw.file, sheet=raw.title,
-                                column="cvar_weight", value=values["cvar_weight"])
-            return None
         return Settings(**values)
 
     # ------------------------------------------------------------------ run

@@ -19,9 +19,10 @@ import pandas as pd
 
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
-from optimizer.intake.plans import RECOURSE_NOT_SUPPORTED, NotAPlan, has_recourse_orders, read_plan_workbook
+from optimizer.contract.scenario_costs import of_scenario
+from optimizer.intake.plans import NotAPlan, read_plan_workbook
 
-CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "previous_quantity", "quantity", "quantity_change",
+CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "scenario", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
                   "cost", "cost_change", "finding"]
 ORDER_KINDS = ("added", "removed", "changed")
@@ -65,10 +66,24 @@ class PlanView:
     # Each offer's terms (offer_terms), when every offer of the input is known (a fresh plan, the history).
     terms: dict[tuple[str, str], list] | None = None
     decisions: Decisions | None = None  # projects and contracts decided; None when the plan's file is not at hand
+    # A plan with recourse: ``orders`` are the shared ones (blank scenario), these each scenario's own, and
+    # ``scenarios`` every scenario of the plan (base first; one without own orders has the shared ones only).
+    scenario_orders: dict[str, dict[Slot, dict]] = field(default_factory=dict)
+    scenarios: tuple[str, ...] = ()
 
-    def quantities(self) -> dict[Slot, float]:
-        """The quantity of each order of the plan, by (supplier, mineral, period)."""
-        return {slot: row["quantity"] for slot, row in self.orders.items()}
+    def quantities(self, scenario: str | None = None) -> dict[Slot, float]:
+        """The quantity of each order of the plan, by (supplier, mineral, period); with ``scenario``, of the
+        orders that hold in it (the shared ones and its own)."""
+        return {slot: row["quantity"] for slot, row in self.orders_in(scenario).items()}
+
+    def orders_in(self, scenario: str | None) -> dict[Slot, dict]:
+        """The orders that hold in ``scenario``: the shared ones and the scenario's own (None: the shared ones)."""
+        return {**self.orders, **self.scenario_orders.get(scenario, {})} if scenario else self.orders
+
+    def in_scenario(self, scenario: str) -> PlanView:
+        """The plan as seen in ``scenario``: its orders those that hold there, without scenarios."""
+        return PlanView(self.label, self.orders_in(scenario), self.costs, self.prices, self.start_date,
+                        self.period_unit, self.run_id, self.path, self.terms, self.decisions)
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -78,8 +93,11 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
     """The fresh plan, with every list price of its input."""
     costs = {"objective": plan.objective, **plan.costs}
     terms = {key: offer_terms(offer) for key, offer in data.offers.items()}
-    return PlanView(label, _order_rows(plan.orders), costs, input_prices(data), data.settings.start_date,
-                    data.settings.period_unit, terms=terms, decisions=plan_decisions(plan))
+    shared, own = _split_by_scenario(plan.orders.to_dict("records"))
+    names = tuple(k.name for k in data.all_scenarios) if own or "scenario" in plan.orders else ()
+    return PlanView(label, shared, costs, input_prices(data), data.settings.start_date,
+                    data.settings.period_unit, terms=terms, decisions=plan_decisions(plan), scenario_orders=own,
+                    scenarios=names)
 
 
 def plan_decisions(plan: Plan) -> Decisions:
@@ -119,6 +137,18 @@ def decisions_of(view: PlanView) -> Decisions | None:
         return None
 
 
+def _split_by_scenario(rows: list[dict]) -> tuple[dict[Slot, dict], dict[str, dict[Slot, dict]]]:
+    """Order rows as (the shared orders, scenario -> its own orders): a row's scenario, blank for a shared one."""
+    shared: dict[Slot, dict] = {}
+    own: dict[str, dict[Slot, dict]] = {}
+    for row in rows:
+        scenario = row.get("scenario")
+        scenario = "" if scenario is None or (isinstance(scenario, float) and math.isnan(scenario)) else str(scenario)
+        slot = (str(row["supplier"]), str(row["mineral"]), int(row["period"]))
+        (own.setdefault(scenario, {}) if scenario else shared)[slot] = _order_values(row)
+    return shared, own
+
+
 def offer_terms(offer) -> list:
     """What an offer asks besides its price (as stored in the history): lead time, minimum, capacity,
     order cost, discount tiers."""
@@ -144,15 +174,15 @@ def prices_as_records(data: PlanningData) -> list[dict]:
 
 def orders_as_records(plan: Plan) -> list[dict]:
     """The plan's orders as plain records for the run history (the columns a later comparison needs); of a plan
-    with recourse, the orders every scenario shares (its scenario-own orders are not recorded)."""
-    columns = ["supplier", "mineral", "period", "quantity", "unit_price", "list_price", "cost", "committed"]
-    return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")
-            if not row.get("scenario")]
+    with recourse, each with its ``scenario`` ("" for a shared order)."""
+    columns = ["supplier", "mineral", "period", "quantity", "unit_price", "list_price", "cost", "committed",
+               "scenario"]
+    return [{c: _plain(row[c]) for c in columns if c in row} for row in plan.orders.to_dict("records")]
 
 
 def from_record(record) -> PlanView:
     """A plan from the run history (optimizer/replan/history.py RunRecord)."""
-    orders = {(o["supplier"], o["mineral"], int(o["period"])): _order_values(o) for o in record.orders}
+    orders, own = _split_by_scenario(record.orders)
     prices: dict[Slot, float] = {}
     terms = {(o["supplier"], o["mineral"]): o["terms"] for o in record.prices if "terms" in o} or None
     for offer in record.prices:
@@ -164,7 +194,7 @@ def from_record(record) -> PlanView:
     costs = {"objective": record.objective, **(record.costs or {})}
     return PlanView(f"run {record.id}", orders, costs, prices, _as_date(settings.get("start_date")),
                     settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
-                    terms)
+                    terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()))
 
 
 def read_plan(path: Path) -> PlanView:
@@ -174,24 +204,18 @@ def read_plan(path: Path) -> PlanView:
     if book.orders is None or book.summary is None:
         raise NotAPlan(path, f"the workbook is not a plan: it has no sheets Summary and Orders (its sheets: "
                              f"{', '.join(book.sheet_names)})")
-    if has_recourse_orders(book):
-        raise NotAPlan(path, RECOURSE_NOT_SUPPORTED)
     try:
         # contract deliveries (rows naming a contract) are not orders: not compared, not frozen
-        orders = {(str(row["supplier"]), str(row["mineral"]), int(row["period"])): _order_values(row)
-                  for _, row in book.orders if row.get("contract") is None}
+        orders, own = _split_by_scenario([row for _, row in book.orders if row.get("contract") is None])
     except Exception as failure:  # the cells of a damaged or hand-made workbook raise many types
         raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
     summary = book.summary
     costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, *EXTRA_TERMS)}
-    prices = {slot: row["list_price"] for slot, row in orders.items() if row["list_price"] is not None}
+    prices = {slot: row["list_price"] for rows in (orders, *own.values()) for slot, row in rows.items()
+              if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
-                    summary.get("period_unit"), path=Path(path), decisions=book_decisions(book))
-
-
-def _order_rows(orders: pd.DataFrame) -> dict[Slot, dict]:
-    return {(row["supplier"], row["mineral"], int(row["period"])): _order_values(row)
-            for row in orders.to_dict("records")}
+                    summary.get("period_unit"), path=Path(path), decisions=book_decisions(book),
+                    scenario_orders=own, scenarios=book.scenarios if own else ())
 
 
 def _order_values(row: dict) -> dict:
@@ -216,10 +240,12 @@ def period_shift(before: PlanView, start_date: date | None, period_unit: str | N
     return months // step if step and months % step == 0 else 0
 
 
-def aligned_quantities(before: PlanView, start_date: date | None, period_unit: str | None) -> dict[Slot, float]:
-    """``before``'s order quantities in the periods of a plan starting at ``start_date``; past orders dropped."""
+def aligned_quantities(before: PlanView, start_date: date | None, period_unit: str | None,
+                       scenario: str | None = None) -> dict[Slot, float]:
+    """``before``'s order quantities in the periods of a plan starting at ``start_date``; past orders dropped.
+    With ``scenario``, the orders that hold in that scenario (a plan with recourse: the shared and its own)."""
     shift = period_shift(before, start_date, period_unit)
-    return {(s, m, t - shift): q for (s, m, t), q in before.quantities().items() if t - shift >= 1}
+    return {(s, m, t - shift): q for (s, m, t), q in before.quantities(scenario).items() if t - shift >= 1}
 
 
 def _aligned(view: PlanView, shift: int) -> PlanView:
@@ -227,7 +253,8 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
         return view
     move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
     return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
-                    view.period_unit, view.run_id, view.path, view.terms, view.decisions)
+                    view.period_unit, view.run_id, view.path, view.terms, view.decisions,
+                    {k: move(rows) for k, rows in view.scenario_orders.items()}, view.scenarios)
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -235,7 +262,7 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
 
 def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
             unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None,
-            held_note: str = "") -> pd.DataFrame:
+            held_note: str = "", scenario_frozen: dict[str, set[Slot]] | None = None) -> pd.DataFrame:
     """The Changes table: cost change first, then order changes, then price moves.
 
     ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
@@ -243,18 +270,23 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     ``held_note`` says why they are not shown (no time left of analysis_time_s).
     With ``funding`` (a re-plan: the new plan's sources that bind), each order
     added, removed or changed says why (order_reasons), and one row sums them up.
+
+    When either plan has recourse (orders by scenario), orders are compared in each scenario (the
+    orders that hold there: shared and its own; ``scenario_frozen`` its own frozen orders) and the
+    table gains a ``scenario`` column: blank for a row every scenario has alike, else its scenario.
     """
     before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
     rows = _cost_rows(before, after, currency)
-    order_rows = _order_change_rows(before, after, frozen or set())
+    names = _scenario_names(before, after)
+    if names:
+        order_rows = _merge_scenarios({
+            k: _order_rows_with_reasons(before.in_scenario(k), after.in_scenario(k),
+                                        (frozen or set()) | (scenario_frozen or {}).get(k, set()),
+                                        funding and funding.in_scenario(k)) for k in names})
+    else:
+        order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding)
     if funding is not None:
-        changed = [(r["supplier"], r["mineral"], r["period"]) for r in order_rows if r["change"] in ORDER_KINDS]
-        reasons = order_reasons(before, after, changed, frozen or set(), funding)
-        for row in order_rows:
-            reason = reasons.get((row["supplier"], row["mineral"], row["period"]))
-            if reason and row["change"] in ORDER_KINDS:
-                row["reason"] = reason
-        rows.append(_reasons_row(list(reasons.values())))
+        rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS]))
     rows += order_rows
     if unpenalised is not None:
         rows += _held_rows(before, after, unpenalised)
@@ -262,7 +294,61 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
         rows.append({"change": NOT_MEASURED, "finding": f"Orders held back by the change penalty not measured: "
                                                         f"{held_note}."})
     rows += _price_rows(before, after)
-    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    return frame if names else frame.drop(columns="scenario")
+
+
+def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot],
+                             funding: FundingUse | None) -> list[dict]:
+    """The order rows of two plans without scenarios, each added, removed or changed one with its reason
+    when ``funding`` is given."""
+    order_rows = _order_change_rows(before, after, frozen)
+    if funding is not None:
+        changed = [(r["supplier"], r["mineral"], r["period"]) for r in order_rows if r["change"] in ORDER_KINDS]
+        reasons = order_reasons(before, after, changed, frozen, funding)
+        for row in order_rows:
+            if row["change"] in ORDER_KINDS:
+                row["reason"] = reasons[row["supplier"], row["mineral"], row["period"]]
+    return order_rows
+
+
+def _scenario_names(before: PlanView, after: PlanView) -> tuple[str, ...]:
+    """The scenarios to compare in (empty when neither plan has recourse): the new plan's, then the old's."""
+    if not (before.scenario_orders or after.scenario_orders or before.scenarios or after.scenarios):
+        return ()
+    names = dict.fromkeys([*after.scenarios, *before.scenarios, *after.scenario_orders, *before.scenario_orders])
+    return tuple(names)
+
+
+def _merge_scenarios(rows: dict[str, list[dict]]) -> list[dict]:
+    """Each scenario's order rows as one list: a row every scenario has alike once with a blank scenario, the
+    others once per scenario that has them, with its name."""
+    count: dict[tuple, int] = {}
+    for scenario_rows in rows.values():
+        for row in scenario_rows:
+            key = _row_key(row)
+            count[key] = count.get(key, 0) + 1
+    merged, seen = [], set()
+    for scenario, scenario_rows in rows.items():
+        for row in scenario_rows:
+            key = _row_key(row)
+            if count[key] < len(rows):
+                merged.append({**row, "scenario": scenario, "finding": f"{row['finding']} (scenario {scenario})"})
+            elif key not in seen:
+                seen.add(key)
+                merged.append({**row, "scenario": ""})
+    shared = [r for r in merged if not r["scenario"]]
+    own = [r for r in merged if r["scenario"]]
+    position = {scenario: i for i, scenario in enumerate(rows)}  # base first, as the plan lists them
+    return sorted(shared, key=_row_slot) + sorted(own, key=lambda r: (position[r["scenario"]], *_row_slot(r)))
+
+
+def _row_key(row: dict) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in row.items()))
+
+
+def _row_slot(row: dict) -> tuple:
+    return _slot_order((row["supplier"], row["mineral"], row["period"]))
 
 
 class FundingUse:
@@ -270,10 +356,15 @@ class FundingUse:
 
     def __init__(self, data: PlanningData, funding: pd.DataFrame):
         self.data = data
+        self.funding = funding
         spent = funding.groupby("source")["amount"].sum() if not funding.empty else pd.Series(dtype=float)
         by_period = funding.groupby(["source", "period"])["amount"].sum() if not funding.empty else {}
         self.exhausted = {f for f, source in data.funding.items() if _reaches(spent.get(f, 0.0), source.amount)}
         self.budget_spent = {(f, int(t)): float(v) for (f, t), v in dict(by_period).items()}
+
+    def in_scenario(self, scenario: str) -> FundingUse:
+        """The sources that bind in ``scenario`` (a plan with recourse: the shared funding rows and its own)."""
+        return FundingUse(self.data, of_scenario(self.funding, scenario))
 
     def binding(self, slot: Slot) -> set[str]:
         """The sources that may pay an order of ``slot`` and bind: their amount, or their budget of its period."""
@@ -351,7 +442,8 @@ def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
     lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
     orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
     for row in orders.head(limit).itertuples():
-        lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}: "
+        scenario = f" in scenario {row.scenario}" if getattr(row, "scenario", "") else ""
+        lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}{scenario}: "
                      f"{_qty(row.previous_quantity)} -> {_qty(row.quantity)} ({row.reason})")
     if len(orders) > limit:
         lines.append(f"  ... and {len(orders) - limit} more")
@@ -479,12 +571,14 @@ def render(frame: pd.DataFrame) -> str:
     lines = [str(text) for text in costs["finding"]]
     if rest.empty:
         return "\n".join(lines + ["no order or price changed"])
-    columns = ["change", "supplier", "mineral", "period", "previous_quantity", "quantity", "previous_unit_price",
-               "unit_price", "cost_change", "reason"]
+    columns = ["change", "supplier", "mineral", "period", *(["scenario"] if "scenario" in frame else []),
+               "previous_quantity", "quantity", "previous_unit_price", "unit_price", "cost_change", "reason"]
     shown = rest[columns].astype(object)
     shown["period"] = shown["period"].map(lambda v: "" if _missing(v) else str(int(v)))
     shown["reason"] = shown["reason"].map(lambda v: "" if _missing(v) else v)
-    for column in columns[4:-1]:
+    if "scenario" in shown:
+        shown["scenario"] = shown["scenario"].map(lambda v: "" if _missing(v) else v)
+    for column in columns[-6:-1]:
         shown[column] = shown[column].map(lambda v: "" if _missing(v) else f"{v:,.2f}")
     return "\n".join(lines + ["", shown.fillna("").to_string(index=False)])
 

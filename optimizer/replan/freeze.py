@@ -20,11 +20,18 @@ in the frozen periods keeps the previous plan's choice: signed stays signed, uns
 stays unsigned; and the previous plan's contract deliveries in the frozen periods are
 fixed, no other delivery placed in them. A frozen order of a project's output is an
 error when the project is not decided by then.
+
+A plan with recourse (orders by scenario) freezes its shared orders as above and each scenario's own
+orders of periods 1..N as commitments of that scenario alone (``PlanningData.scenario_commitments``):
+frozen periods keep each scenario's orders as planned for it. Those orders are decided, so the
+frozen periods are not linked across scenarios (models/recourse.py). Orders of a scenario the
+workbook no longer has are left out with a warning; a workbook without recourse cannot keep orders
+that differ by scenario, an input error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from optimizer.replan.changes import Decisions, PlanView, decisions_of, period_shift
 from optimizer.contract.data import PlanningData, Slot
@@ -36,13 +43,15 @@ class Frozen:
     data: PlanningData  # with the frozen orders among its commitments
     slots: set[Slot]  # the frozen orders, in the new plan's periods
     problems: list[Problem]  # errors: orders that no longer fit; warnings: past orders, disagreeing commitments
+    scenario_slots: dict[str, set[Slot]] = field(default_factory=dict)  # with recourse: each scenario's own
 
 
 def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Frozen:
     """Turn ``previous``'s orders in its first ``periods`` periods into commitments of ``data``.
 
     Each is committed at the unit price it was placed at (after discount), and
-    those periods are decided: no other order is placed in them.
+    those periods are decided: no other order is placed in them. With recourse, each
+    scenario's own orders become commitments of that scenario (the module's docstring).
     """
     shift = period_shift(previous, data.settings.start_date, data.settings.period_unit)
     problems: list[Problem] = []
@@ -50,42 +59,86 @@ def freeze_orders(data: PlanningData, previous: PlanView, periods: int) -> Froze
     after_freeze = replace(data, frozen_periods=max(0, periods - shift))  # projects decided after the frozen periods
     commitments = dict(data.commitments)
     prices = dict(data.commitment_prices)
+    frozen = _commit(previous.orders, previous, periods, shift, after_freeze, commitments, prices, problems)
+    scenario_slots: dict[str, set[Slot]] = {}
+    own_commitments: dict[str, dict[Slot, float]] = {}
+    own_prices: dict[str, dict[Slot, float]] = {}
+    for scenario in _scenarios_to_freeze(data, previous, periods, problems):
+        kept, agreed = dict(commitments), dict(prices)
+        slots = _commit(previous.scenario_orders.get(scenario, {}), previous, periods, shift, after_freeze, kept,
+                        agreed, problems, f" of scenario {scenario}")
+        scenario_slots[scenario] = slots
+        own_commitments[scenario] = {slot: kept[slot] for slot in slots if slot not in commitments}
+        own_prices[scenario] = {slot: agreed[slot] for slot in own_commitments[scenario] if slot in agreed}
+    decided = replace(data, commitments=commitments, commitment_prices=prices,
+                      frozen_periods=max(0, periods - shift),
+                      frozen_orders=frozenset(frozen - set(data.commitments)),
+                      scenario_commitments={k: v for k, v in own_commitments.items() if v},
+                      scenario_commitment_prices={k: v for k, v in own_prices.items() if v})
+    return Frozen(decided, frozen, problems, scenario_slots)
+
+
+def _scenarios_to_freeze(data: PlanningData, previous: PlanView, periods: int, problems: list[Problem]) -> list[str]:
+    """The scenarios whose own orders of the frozen periods are kept (the workbook's, with recourse); the
+    previous plan's own orders of a scenario the workbook lacks, or of any scenario without recourse, are named."""
+    where = {"file": str(previous.path or previous.label), "sheet": "Orders"}
+    names = [k.name for k in data.all_scenarios] if data.settings.recourse == "yes" else []
+    for scenario, orders in previous.scenario_orders.items():
+        placed = sorted(slot for slot, order in orders.items() if slot[2] <= periods and order["quantity"] > 0)
+        if not placed or scenario in names:
+            continue
+        supplier, mineral, period = placed[0]
+        if data.settings.recourse != "yes":
+            problems.append(Problem("error", f"{previous.label} orders {mineral} from {supplier} in frozen period "
+                                    f"{period} for scenario {scenario} alone ({len(placed)} such order(s)), and a "
+                                    "plan without recourse cannot keep orders that differ by scenario; expected "
+                                    "Settings recourse yes, or a --freeze before the scenarios part", **where))
+        else:
+            problems.append(Problem("warning", f"{len(placed)} frozen order(s) of scenario {scenario} in "
+                                    f"{previous.label} are left out: the workbook has no scenario {scenario}",
+                                    **where))
+    return names
+
+
+def _commit(orders: dict[Slot, dict], previous: PlanView, periods: int, shift: int, after_freeze: PlanningData,
+            commitments: dict[Slot, float], prices: dict[Slot, float], problems: list[Problem],
+            whose: str = "") -> set[Slot]:
+    """Add ``orders`` of the first ``periods`` periods to ``commitments`` (and their ``prices``); the slots
+    frozen. ``whose`` names the scenario of a recourse plan's own orders in the messages."""
     frozen: set[Slot] = set()
-    for (supplier, mineral, period), order in sorted(previous.orders.items()):
+    for (supplier, mineral, period), order in sorted(orders.items()):
         quantity = order["quantity"]
         if period > periods or quantity <= 0:
             continue
         slot = (supplier, mineral, period - shift)
         where = {"file": str(previous.path or previous.label), "sheet": "Orders"}
+        what = f"frozen order{whose} of {quantity:g} {mineral} from {supplier}"
         if slot[2] < 1:
-            problems.append(Problem("warning", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
-                                    f"{period} of {previous.label} lies before the new horizon and is left out; "
-                                    "expected it in Pipeline if it has not arrived", **where))
+            problems.append(Problem("warning", f"{what} in period {period} of {previous.label} lies before the "
+                                    "new horizon and is left out; expected it in Pipeline if it has not arrived",
+                                    **where))
             continue
         unfit = misfit(after_freeze, slot, quantity)
         if unfit:
-            problems.append(Problem("error", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
-                                    f"{slot[2]} (from {previous.label}) no longer fits its offer: {unfit}; expected "
-                                    "an offer that can still deliver it, or a smaller --freeze", **where))
+            problems.append(Problem("error", f"{what} in period {slot[2]} (from {previous.label}) no longer fits its "
+                                    f"offer: {unfit}; expected an offer that can still deliver it, or a smaller "
+                                    "--freeze", **where))
             continue
         frozen.add(slot)
         if slot in commitments:
             if abs(commitments[slot] - quantity) > 1e-6 * max(1.0, quantity):
                 problems.append(Problem("warning", f"the workbook commits {commitments[slot]:g} {mineral} from "
                                         f"{supplier} in period {slot[2]} where {previous.label} ordered "
-                                        f"{quantity:g}; the workbook's commitment stands", **where))
+                                        f"{quantity:g}{whose}; the workbook's commitment stands", **where))
             continue
         commitments[slot] = quantity
         if order.get("unit_price") is None:
-            problems.append(Problem("warning", f"frozen order of {quantity:g} {mineral} from {supplier} in period "
-                                    f"{slot[2]} has no unit_price in {previous.label}, so it is priced at the "
-                                    "input's prices; expected the unit_price it was placed at", **where))
+            problems.append(Problem("warning", f"{what} in period {slot[2]} has no unit_price in {previous.label}, "
+                                    "so it is priced at the input's prices; expected the unit_price it was "
+                                    "placed at", **where))
         else:
             prices[slot] = order["unit_price"]
-    decided = replace(data, commitments=commitments, commitment_prices=prices,
-                      frozen_periods=max(0, periods - shift),
-                      frozen_orders=frozenset(frozen - set(data.commitments)))
-    return Frozen(decided, frozen, problems)
+    return frozen
 
 
 def misfit(data: PlanningData, slot: Slot, quantity: float) -> str:

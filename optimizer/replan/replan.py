@@ -22,17 +22,18 @@ from pathlib import Path
 
 from optimizer.replan import changes
 from optimizer.replan.changes import NotAPlan, PlanChanges, PlanView
-from optimizer.contract.data import PlanningData, Slot
+from optimizer.contract.data import BASE, PlanningData, Slot
 from optimizer.files import CannotWrite
 from optimizer.replan.freeze import freeze_orders
 from optimizer.replan.history import History, RunRecord, content_hash, input_key, now_utc
 from optimizer.pipeline import RunResult, run
 from optimizer.contract.results import ERROR, INFEASIBLE, Plan
-from optimizer.contract.problems import InputRefused, Problem, Problems
+from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import analysis_budget, change_cost, no_time_left, plan_without_change_cost
 from optimizer.stages import Progress, quiet
 
 REFUSED = "refused"
+RECOURSE = "yes"
 EXIT_FAILED, EXIT_REFUSED = 1, 2  # as optimizer/cli.py
 
 
@@ -76,42 +77,49 @@ class Replan:
     freeze: int = 0
     frozen: set[Slot] = field(default_factory=set)
     previous_quantities: dict[Slot, float] | None = None
+    scenario_frozen: dict[str, set[Slot]] = field(default_factory=dict)  # with recourse: each scenario's own
+    previous_by_scenario: dict[str, dict[Slot, float]] | None = None  # with recourse: the orders held in each
 
     def prepare(self, data: PlanningData) -> tuple[PlanningData, list[Problem]]:
         """Freeze the previous plan's first periods; raises InputRefused when a frozen order no longer fits.
 
-        With Settings.recourse yes a frozen period is refused and the previous plan is not compared
-        (re-planning a plan whose orders differ by scenario is not built yet)."""
+        With Settings.recourse yes the previous plan is compared in each scenario (its orders there: the
+        shared ones and the scenario's own; a previous plan without recourse: all of them); without, a
+        previous plan with recourse is compared through its orders in base."""
         if self.previous is None:
             return data, []
-        if data.settings.recourse == "yes":
-            return self._without_previous(data)
+        start, unit = data.settings.start_date, data.settings.period_unit
+        problems = self._change_penalty_unused(data)
+        if with_recourse(data):
+            self.previous_by_scenario = {k.name: changes.aligned_quantities(self.previous, start, unit, k.name)
+                                         for k in data.all_scenarios}
         self.previous_quantities = changes.aligned_quantities(
-            self.previous, data.settings.start_date, data.settings.period_unit)
+            self.previous, start, unit, BASE if self.previous.scenario_orders else None)
         if self.freeze <= 0:
-            return data, []
+            return data, problems
         frozen = freeze_orders(data, self.previous, self.freeze)
         errors = [p for p in frozen.problems if p.severity == "error"]
         if errors:
             raise InputRefused(frozen.problems)
         self.frozen = frozen.slots
-        return frozen.data, frozen.problems
+        self.scenario_frozen = frozen.scenario_slots
+        return frozen.data, problems + frozen.problems
 
-    def _without_previous(self, data: PlanningData) -> tuple[PlanningData, list[Problem]]:
-        problems = Problems()
-        where = {"file": data.input_files[0].path if data.input_files else None, "sheet": "Settings",
-                 "column": "recourse", "value": "yes"}
-        if self.freeze > 0:
-            problems.error(f"--freeze {self.freeze} with recourse: yes; expected no --freeze: freezing and "
-                           "re-planning orders that differ by scenario are not supported yet", **where)
-            raise InputRefused(problems.items)
-        problems.warning(f"the previous plan ({self.previous.label}) is not compared and no change cost or "
-                         "stability pass applies: re-planning a plan with recourse is not supported yet", **where)
-        self.previous = None
-        return data, problems.items
+    @staticmethod
+    def _change_penalty_unused(data: PlanningData) -> list[Problem]:
+        """A warning when Settings change_penalty is set on a plan with recourse, which it does not price."""
+        if not with_recourse(data) or data.settings.change_penalty <= 0:
+            return []
+        return [Problem("warning", f"change_penalty {data.settings.change_penalty:g} does not apply with recourse "
+                        "yes (orders by scenario); the stability pass (Settings stability) keeps the plan close "
+                        "to the previous one instead", file=data.input_files[0].path if data.input_files else None,
+                        sheet="Settings", column="change_penalty", value=data.settings.change_penalty)]
 
-    def previous_orders(self) -> dict[Slot, float] | None:
-        """The previous plan's quantities in this plan's periods (None without a previous plan)."""
+    def previous_orders(self) -> dict | None:
+        """The previous plan's quantities in this plan's periods (None without a previous plan): by slot, or,
+        for a plan with recourse, scenario -> the orders that held in it."""
+        if self.previous_by_scenario is not None:
+            return self.previous_by_scenario
         return self.previous_quantities
 
     def changes(self, plan: Plan, data: PlanningData) -> PlanChanges:
@@ -119,12 +127,13 @@ class Replan:
         if self.previous is None:
             frame = changes.no_previous("no previous plan of this input: nothing to compare")
             return PlanChanges(frame, None, None, {})
-        cost = change_cost(data, plan.order_quantities(), self.previous_quantities)
-        unpenalised, held_note = self._unpenalised(data, plan)
+        recourse = with_recourse(data)  # the change penalty does not apply (_change_penalty_unused)
+        cost = 0.0 if recourse else change_cost(data, plan.order_quantities(), self.previous_quantities)
+        unpenalised, held_note = (None, "") if recourse else self._unpenalised(data, plan)
         after = changes.from_plan(plan, data)
         after.costs["change_cost"] = cost
         frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
-                                changes.FundingUse(data, plan.funding), held_note)
+                                changes.FundingUse(data, plan.funding), held_note, self.scenario_frozen)
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
 
     @staticmethod
@@ -139,6 +148,11 @@ class Replan:
         unpenalised = plan_without_change_cost(data, plan, budget)
         missing = "no plan without the change penalty was found in the seconds left of analysis_time_s"
         return unpenalised, "" if unpenalised is not None else missing
+
+
+def with_recourse(data: PlanningData) -> bool:
+    """Whether the plan's orders may differ by scenario (Settings.recourse yes)."""
+    return data.settings.recourse == RECOURSE
 
 
 def plan_input(input_path: Path, options: Options, history: History | None = None,
@@ -200,7 +214,9 @@ def run_record(input_path: Path, outcome: Outcome, options: Options, replan: Rep
     record = RunRecord(started_at=started_at, finished_at=now_utc(), command=options.command, input_path=path,
                        input_name=name, status=_status(outcome), exit_code=outcome.exit_code,
                        previous_run_id=outcome.previous.run_id if outcome.previous else None,
-                       frozen_orders=len(replan.frozen), message=_message(outcome))
+                       frozen_orders=len(replan.frozen) + sum(len(own - replan.frozen)
+                                                              for own in replan.scenario_frozen.values()),
+                       message=_message(outcome))
     result = outcome.result
     if result is None:
         record.input_sha256 = content_hash(input_path)  # so an unchanged refused input is not re-run
@@ -217,6 +233,8 @@ def run_record(input_path: Path, outcome: Outcome, options: Options, replan: Rep
     record.output_path = str(result.output.resolve()) if result.output else None
     record.timings = {k: round(v, 4) for k, v in result.timings.items()}
     record.orders = changes.orders_as_records(plan)
+    if with_recourse(data):  # every scenario, so a later comparison knows those without orders of their own
+        record.settings["scenarios"] = [k.name for k in data.all_scenarios]
     record.prices = changes.prices_as_records(data)
     return record
 

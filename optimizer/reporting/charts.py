@@ -25,6 +25,7 @@ import pandas as pd
 
 from optimizer.analysis import metrics
 from optimizer.contract.data import BASE, PlanningData
+from optimizer.contract.frames import columns
 from optimizer.contract.results import Plan
 from optimizer.reporting.xlsx import Book, column_name as column_letter, quantity_format
 
@@ -157,14 +158,17 @@ def axis(title: str | None = None, number_format: str | None = None, **options) 
             **({"num_format": number_format} if number_format else {}), "num_font": {"size": 8}, **options}
 
 
-def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData, worst: dict | None = None):
+def stock_chart(data: PlanningData, plan: Plan, mineral: str, charts: ChartData, worst: dict | None = None,
+                mine: pd.DataFrame | None = None):
     """Stock against target over time, in base and the mineral's worst scenario (none when never short);
-    ``worst``: metrics.worst_scenarios of the plan, when already known."""
+    ``worst``: metrics.worst_scenarios of the plan, ``mine`` the mineral's Stock rows, when already known."""
     unit = data.minerals[mineral].unit
     worst = (worst or metrics.worst_scenarios(plan, data))[mineral].shown or BASE
-    mine = plan.stock[plan.stock["mineral"] == mineral]
-    stock = {(k, int(t)): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["stock"])}
-    target = {int(t): float(q) for k, t, q in zip(mine["scenario"], mine["period"], mine["target"]) if k == BASE}
+    if mine is None:
+        mine = plan.stock[plan.stock["mineral"] == mineral]
+    scenarios, periods, stocks, targets = columns(mine, "scenario", "period", "stock", "target")
+    stock = {(k, int(t)): float(q) for k, t, q in zip(scenarios, periods, stocks)}
+    target = {int(t): float(q) for k, t, q in zip(scenarios, periods, targets) if k == BASE}
     header = ["period", "stock (base)"] + ([f"stock ({worst})"] if worst != BASE else []) + ["target"]
     rows = [[period_label(data, t), stock[BASE, t]] + ([stock[worst, t]] if worst != BASE else []) + [target[t]]
             for t in data.periods]
@@ -229,10 +233,11 @@ def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData):
 def supplier_chart(data: PlanningData, supply: pd.DataFrame, mineral: str, charts: ChartData):
     """One mineral's supply by supplier (and its country): pipeline and the plan's orders.
 
-    ``supply`` is metrics.supply of the plan (computed once for every mineral's chart)."""
+    ``supply`` is metrics.supply of the plan (computed once for every mineral's chart), or its rows of the mineral."""
     mine = supply[supply["mineral"] == mineral].sort_values("after", ascending=False)
     unit = data.minerals[mineral].unit
-    rows = [[f"{r.supplier} ({r.country})", float(r.pipeline), float(r.plan)] for r in mine.itertuples()]
+    rows = [[f"{supplier} ({country})", float(pipeline), float(plan)]
+            for supplier, country, pipeline, plan in zip(*columns(mine, "supplier", "country", "pipeline", "plan"))]
     if not rows:
         rows = [["no supply", 0.0, 0.0]]
     quantity = quantity_format(unit)
@@ -313,7 +318,9 @@ def write_charts_sheet(book: Book, plan: Plan, data: PlanningData, charts: Chart
     sheet.fit_to_pages(1, 0)
     supply = metrics.supply(plan, data)
     worst = metrics.worst_scenarios(plan, data)
-    rows_of_charts = [[stock_chart(data, plan, m, charts, worst), supplier_chart(data, supply, m, charts)]
+    stock, suppliers = metrics.by_mineral(plan.stock), metrics.by_mineral(supply)
+    rows_of_charts = [[stock_chart(data, plan, m, charts, worst, stock.get(m, plan.stock.iloc[:0])),
+                       supplier_chart(data, suppliers.get(m, supply.iloc[:0]), m, charts)]
                       for m in data.minerals]
     sources = [spending_chart(data, plan, f, charts) for f in data.funding]
     rows_of_charts += [sources[i:i + 2] for i in range(0, len(sources), 2)]

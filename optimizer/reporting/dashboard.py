@@ -19,13 +19,13 @@ import pandas as pd
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
-from optimizer.reporting.xlsx import QUANTITY, Book, quantity_format
+from optimizer.reporting.xlsx import Book, quantity_format
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
 
 SHARE = "0.0%"
-QUANTITY = "#,##0.##"
+QUANTITY = "#,##0.##"  # the Dashboard rounds quantities more than the tables (xlsx.QUANTITY)
 RISK = "0.00"
 COVER = "0.0"
 WIDTHS = (34, 18, 18, 18, 18, 26)  # columns A to F
@@ -103,9 +103,10 @@ class _Page:
 
 
 def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartData,
-                    concentration: pd.DataFrame | None = None) -> None:
+                    concentration: pd.DataFrame | None = None, cover: pd.DataFrame | None = None) -> None:
     """Add the Dashboard: cost, funding, shortfall, stock, country mix, risk, what more buys, why short,
-    and what changed since the previous plan (``concentration``: metrics.concentration_frame, if known)."""
+    and what changed since the previous plan (``concentration``: metrics.concentration_frame, ``cover``:
+    metrics.cover_frame, if known)."""
     sheet = book.sheet("Dashboard", note="the plan on one page: cost (cash and notional), funding, shortfall, "
                                          "stock against target, countries, risk, what more buys, why short")
     for column, width in enumerate(WIDTHS):
@@ -132,7 +133,7 @@ def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartDat
     _shortfall(page, shortfall)
     _stock_lines(page, plan, data, charts)
     _sold_and_lost(page, plan, data)
-    _cover(page, plan, data)
+    _cover(page, plan, data, cover)
     _countries(page, shares)
     _risk(page, plan, data)
     _uncertainty(page, plan, data)
@@ -210,10 +211,12 @@ def _stock_lines(page: _Page, plan: Plan, data: PlanningData, charts: ChartData)
     """Per mineral, sparklines over the horizon (base scenario): stock, and stock less target (below 0 red)."""
     if plan.stock.empty:
         return
-    base = plan.stock[plan.stock["scenario"] == BASE]
+    base = metrics.by_mineral(plan.stock[plan.stock["scenario"] == BASE])
     rows = []
     for mineral in data.minerals:
-        mine = base[base["mineral"] == mineral].sort_values("period")
+        if mineral not in base:
+            continue
+        mine = base[mineral].sort_values("period")
         stock, target = mine["stock"].astype(float).tolist(), mine["target"].astype(float).tolist()
         if len(stock) == len(data.periods):
             rows.append((mineral, stock, [s - t for s, t in zip(stock, target)], stock[-1] if stock else 0.0))
@@ -327,9 +330,9 @@ def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
            "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
 
-def _cover(page: _Page, plan: Plan, data: PlanningData) -> None:
+def _cover(page: _Page, plan: Plan, data: PlanningData, cover: pd.DataFrame | None) -> None:
     """Achieved cover per mineral with demand: periods of demand ahead its base-scenario stock would serve."""
-    cover = metrics.cover_summary(plan, data).dropna(subset=["least_cover_periods"])
+    cover = metrics.cover_summary(plan, data, cover).dropna(subset=["least_cover_periods"])
     if cover.empty:
         return
     asked = cover["target_cover_periods"].notna().any()  # a column only when some target is in cover

@@ -434,7 +434,7 @@ def _write_tables(path: Path, tables: list[TableSpec], plan: Plan | None = None,
     charts = ChartData(book)
     if plan is not None:
         frames = {spec.title: spec.frame for spec in tables}
-        write_dashboard(book, expected_view(plan, data), data, charts, frames.get("Concentration"))
+        write_dashboard(book, expected_view(plan, data), data, charts, frames.get("Concentration"), frames.get("Cover"))
     for spec in tables:
         write_table(book, spec)
     if plan is not None:

@@ -28,6 +28,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 import xlsxwriter.exceptions
@@ -267,40 +268,81 @@ def write_table(book: Book, spec: TableSpec) -> None:
     else:
         cell_formats = [book.column_formats(frame, column, spec.formats.get(column)) for column in frame.columns]
     wide = [column in spec.wide for column in frame.columns]
-    write_string, write_number, write_boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
-    for row_index, values in enumerate(_rows(frame), start=1):
-        tallest = 1
-        for column_index, value in enumerate(values):
-            if value is None:
-                continue
-            if hasattr(value, "item"):  # numpy scalars
-                value = value.item()
-            kind = type(value)
-            if kind is float or kind is int:
-                if value != value or not math.isfinite(value):  # NaN: a blank cell; infinity as text
-                    if value != value:
-                        continue
-                    write_string(row_index, column_index, str(value), text_format)
-                    continue
-                chosen = cell_formats[column_index]
-                write_number(row_index, column_index, value,
-                             chosen[row_index - 1] if type(chosen) is list else chosen)
-            elif kind is bool:
-                write_boolean(row_index, column_index, value)
-            elif kind is str:
-                if not value:
-                    continue
-                if wide[column_index]:
-                    write_string(row_index, column_index, value, wrap_format)
-                    tallest = max(tallest, math.ceil(len(value) / max(widths[column_index] - 8, 1)))
-                else:
-                    write_string(row_index, column_index, value, text_format)
+    _as_table(sheet, spec, columns, headers, len(frame), large)  # before the cells: see _as_table
+    cells = Cells(book, sheet, text_format, wrap_format)
+    # Columns of plain numbers or booleans first, each in one go (in memory only: constant memory takes
+    # every row whole before the next); then the rest row by row, so that shared strings keep their order.
+    plain = set() if large else {index for index, column in enumerate(frame.columns)
+                                 if cells.column(index, frame[column], cell_formats[index])}
+    rest = [index for index in range(len(columns)) if index not in plain]
+    rows = _rows(frame) if large else zip(*(frame.iloc[:, index].tolist() for index in rest))
+    cells.rows(rows, rest, cell_formats, wide, widths)
+
+
+class Cells:
+    """Writes a table's cells: numbers in their column's format (NaN a blank cell, infinity as text), text
+    indented (sentences wrapped), yes/no as booleans, dates as dates; empty text and None leave the cell blank."""
+
+    def __init__(self, book: Book, sheet, text_format, wrap_format):
+        self.book, self.sheet, self.text_format, self.wrap_format = book, sheet, text_format, wrap_format
+
+    def column(self, index: int, series: pd.Series, chosen) -> bool:
+        """A column of finite numbers or of booleans, top to bottom without a test per cell (a sheet in
+        memory takes its cells in any order); False, nothing written, for any other column."""
+        if _numeric(series) and _finite(series):
+            write_number, values = self.sheet.write_number, series.tolist()
+            if type(chosen) is list:
+                for row_index, (value, number_format) in enumerate(zip(values, chosen), start=1):
+                    write_number(row_index, index, value, number_format)
             else:
-                sheet.write(row_index, column_index, value if not hasattr(value, "isoformat") else value,
-                            book.format(num_format="yyyy-mm-dd", indent=1))
-        if tallest > 1:
-            sheet.set_row(row_index, 15 * tallest)
-    _as_table(sheet, spec, columns, headers, len(frame), large)
+                for row_index, value in enumerate(values, start=1):
+                    write_number(row_index, index, value, chosen)
+            return True
+        if pd.api.types.is_bool_dtype(series.dtype) and not series.hasnans:
+            write_boolean = self.sheet.write_boolean
+            for row_index, value in enumerate(series.tolist(), start=1):
+                write_boolean(row_index, index, value)
+            return True
+        return False
+
+    def rows(self, rows, indices: list[int], cell_formats: list, wide: list[bool],
+             widths: list[float]) -> None:
+        """Row after row, each row's values those of the columns ``indices``; a row of a sentence longer than
+        its column as tall as its wrapped text (set as it is written: constant memory moves on)."""
+        cell = self.cell
+        for row_index, values in enumerate(rows, start=1):
+            lines = 1
+            for column_index, value in zip(indices, values):
+                chosen = cell_formats[column_index]
+                cell(row_index, column_index, value, chosen[row_index - 1] if type(chosen) is list else chosen,
+                     wide[column_index])
+                if wide[column_index] and type(value) is str and value:
+                    lines = max(lines, math.ceil(len(value) / max(widths[column_index] - 8, 1)))
+            if lines > 1:
+                self.sheet.set_row(row_index, 15 * lines)
+
+    def cell(self, row_index: int, column_index: int, value, number_format, wide: bool) -> None:
+        """One cell, its type told by its value."""
+        if value is None:
+            return
+        if hasattr(value, "item"):  # numpy scalars
+            value = value.item()
+        kind = type(value)
+        if kind is float or kind is int:
+            if value != value:  # NaN: a blank cell
+                return
+            if not math.isfinite(value):  # infinity as text
+                self.sheet.write_string(row_index, column_index, str(value), self.text_format)
+                return
+            self.sheet.write_number(row_index, column_index, value, number_format)
+        elif kind is bool:
+            self.sheet.write_boolean(row_index, column_index, value)
+        elif kind is str:
+            if value:
+                self.sheet.write_string(row_index, column_index, value,
+                                        self.wrap_format if wide else self.text_format)
+        else:
+            self.sheet.write(row_index, column_index, value, self.book.format(num_format="yyyy-mm-dd", indent=1))
 
 
 def _rows(frame: pd.DataFrame, chunk: int = 10_000):
@@ -322,6 +364,11 @@ def _key_value_formats(book: Book, frame: pd.DataFrame, spec: TableSpec, columns
     return formats
 
 
+def _finite(series: pd.Series) -> bool:
+    """Whether every value of a numeric column is a finite number (no NaN, no infinity)."""
+    return bool(np.isfinite(series.to_numpy(dtype=float, na_value=np.nan)).all())
+
+
 def _numeric(series: pd.Series) -> bool:
     """Whether a column holds numbers (its header then sits over them, right-aligned)."""
     return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
@@ -340,6 +387,11 @@ def _as_table(sheet, spec: TableSpec, columns: list[str], headers: list, rows: i
     sheet.add_table(0, 0, rows, last_column, {
         "name": table_name(spec.title), "style": "Table Style Medium 2", "autofilter": True,
         "columns": [{"header": column, "header_format": header} for column, header in zip(columns, headers)]})
+    # XlsxWriter notes every cell of the table (a dict entry each, about 100 bytes) to refuse a later table or
+    # merged range over it, and keeps the notes until the file is closed. A sheet here has one table and no
+    # merged range: the notes are let go, before the cells are written, so that the two never take memory
+    # together (the Stock sheet of an XL plan, 871,000 cells).
+    sheet.table_cells.clear()
 
 
 def table_name(title: str) -> str:

@@ -126,6 +126,9 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
+    # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
+    # of started + the time left would take the relaxation's time off twice, which left L with recourse,
+    # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     blocks_started = time.perf_counter()
     solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s, workers, stop=stop,
                                    cluster=cluster)

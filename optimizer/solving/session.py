@@ -28,17 +28,22 @@ from models.recourse import (
     build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
 )
 from models.release import apply_serve_first
+from models.risk_aversion import add_recourse_risk_aversion
 from models.results import describe_conflicts, extract_plan, model_size
-from models.sensitivity import expected_shortfall, read_marginals, sensitivity_model
+from models.sensitivity import (
+    expected_shortfall, read_marginals, read_recourse_marginals, recourse_expected_shortfall,
+    recourse_sensitivity_model, sensitivity_model,
+)
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
+from optimizer.contract.scenario_costs import with_cvar_cost
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import (
     BLOCK_START_MIN_BINARIES, PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp,
 )
-from optimizer.solving.stability import stabilise
+from optimizer.solving.stability import stabilise, stabilise_recourse
 from optimizer.solving.workers import cores, in_workers
 from optimizer.stages import Stages
 
@@ -89,8 +94,8 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     The plan carries the budget of analysis_time_s (``plan.analysis_budget``), opened on ``clock``
     when the main solve ends. ``save_lp``: the built model is also written there as an LP file (``--save-lp``).
     """
-    if with_recourse(data):
-        return recourse_plan(data, stages, clock, save_lp)
+    if with_recourse(data):  # previous_orders: scenario -> the orders that held in it (optimizer/replan/replan.py)
+        return recourse_plan(data, stages, clock, save_lp, previous_orders)
     with stages.stage("build"):
         model = build(data, previous_orders)
         start = first_start(model, data, previous_orders)
@@ -112,11 +117,13 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
 
 
 def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float] = time.perf_counter,
-                  save_lp: Path | None = None) -> Plan:
+                  save_lp: Path | None = None, previous_orders: dict[str, dict[Slot, float]] | None = None) -> Plan:
     """The plan with recourse (models/recourse.py): one copy of the model per scenario, orders shared until
-    the scenario is told apart; no re-plan against a previous plan (the pipeline refuses one)."""
+    the scenario is told apart; with ``previous_orders`` (scenario -> the previous plan's orders that held
+    in it) the stability pass moves it as close to them as the gap allows."""
     with stages.stage("build"):
         model = build_recourse_model(data)
+        add_recourse_risk_aversion(model, data)
         if save_lp is not None:
             write_lp(model, save_lp)
     with stages.stage("solve"):
@@ -126,7 +133,11 @@ def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float]
         return dataclasses.replace(Plan.empty(INFEASIBLE, result, conflicts(data, budget)), model_size=size_of(model))
     if result.status == ERROR:
         return Plan.empty(ERROR, result)
-    return dataclasses.replace(extract_recourse_plan(model, data, result), analysis_budget=budget)
+    plan = with_cvar_cost(extract_recourse_plan(model, data, result), data)
+    if previous_orders is not None:
+        with stages.stage("stability"):
+            plan = stabilise_recourse(model, data, plan, result, previous_orders, budget)
+    return dataclasses.replace(plan, analysis_budget=budget)
 
 
 def analysis_budget(data: PlanningData, plan: Plan) -> TimeBudget:
@@ -156,12 +167,28 @@ def marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Margin
     solved to optimality, None when no time of the budget is left to solve it."""
     if budget.exhausted():
         return None
+    if with_recourse(data):
+        return recourse_marginals(data, plan, budget)
     model = sensitivity_model(build(data), data, plan.orders, plan.builds, plan.contracts, plan.deliveries,
                               plan.sales, plan.conversions)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
     return read_marginals(model, data)
+
+
+def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> list[Marginal]:
+    """The duals of the LP of a plan with recourse (each scenario's binaries fixed at its orders,
+    models/sensitivity.py recourse_sensitivity_model), a limit's summed over the scenarios; empty when the
+    LP is not solved to optimality. The per-scenario form (each copy its own order columns and size rows, tied
+    by equality rows): the node form's shared columns have no per-copy rows for the LP to restate."""
+    model = build_recourse_model(data, by_node=False)
+    add_recourse_risk_aversion(model, data)
+    recourse_sensitivity_model(model, data, plan.orders)
+    result = solve_model(model, 0.0, budget.remaining())
+    if result.status != OPTIMAL:
+        return []
+    return read_recourse_marginals(model, data)
 
 
 def plan_lp_objective(data: PlanningData, orders, time_limit_s: float = 60.0) -> float | None:
@@ -179,12 +206,15 @@ def shortfall_when_solved(data: PlanningData, mineral: str, budget: TimeBudget) 
     seconds = budget.slice(min(RESOLVE_TIME_LIMIT_S, data.settings.time_limit_s))
     if seconds <= 0:
         return None
+    recourse = with_recourse(data)  # the model with recourse (models/recourse.py): each scenario's copy
     with PYOMO_TURN:
-        model = build(data)
+        model = build(data) if not recourse else build_recourse_model(data)
     result = solve_in_worker(model, RESOLVE_GAP, seconds, SMALL_MIP_OPTIONS)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     with PYOMO_TURN:
+        if recourse:
+            return recourse_expected_shortfall(model, data, mineral)
         apply_serve_first(model, data)
         return expected_shortfall(model, mineral)
 

@@ -26,7 +26,9 @@ from pyomo.common.collections import ComponentMap
 
 from models.blocks import mineral_of
 from models.results import extract_plan
-from models.stability import add_stability_pass, allowed_objective, change_value
+from models.recourse import extract_recourse_plan
+from models.stability import add_recourse_stability_pass, add_stability_pass, allowed_objective, change_value
+from optimizer.contract.scenario_costs import with_cvar_cost
 from optimizer.solving.budget import TimeBudget
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import (CUT_SHORT, FEASIBLE, NOT_RUN, OPTIMAL, RAN, Plan, SolveResult,
@@ -111,3 +113,45 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
             + f" ({result.message})")
     record = replace(record, outcome=CUT_SHORT if cut else RAN, change_after=change_after, note=note)
     return replace(stable, model_size=plan.model_size, stability=record)
+
+
+def stabilise_recourse(model: pyo.ConcreteModel, data: PlanningData, plan: Plan, solved: SolveResult,
+                       previous: dict[str, dict[Slot, float]], budget: TimeBudget) -> Plan:
+    """The stability pass of a plan with recourse (models/stability.py add_recourse_stability_pass): each
+    scenario's orders moved as close to the previous plan's orders in that scenario as the gap allows;
+    ``plan`` itself, with what happened, when the pass does not run or finds nothing closer."""
+    reason = _not_run(data, plan, previous, budget)
+    if reason:
+        return replace(plan, stability=StabilityPass(NOT_RUN, reason))
+    unit = model.money_unit
+    first = solved.objective * unit
+    allowance = allowed_objective(first, solved.bound * unit, data.settings.mip_gap)
+    allowance_in_units = add_recourse_stability_pass(model, data, allowance, previous)
+    before = pyo.value(model.objective) * unit  # the change of the plan found first, at list price
+    record = StabilityPass(RAN, "", first_objective=first, first_gap=plan.solve.gap, allowance=allowance,
+                           change_before=before, change_after=before)
+    if before <= _TOLERANCE:
+        return replace(plan, stability=replace(
+            record, note="the plan found first is the previous plan: nothing to move back"))
+    start = ComponentMap((var, var.value) for var in model.component_data_objects(pyo.Var) if var.value is not None)
+    result = solve_around(model, max(data.settings.mip_gap, STABILITY_GAP), budget.remaining(), start, mineral_of)
+    record = replace(record, seconds=result.seconds + result.handover_seconds)
+    within = pyo.value(model.plan_cost) <= allowance_in_units + _TOLERANCE * max(1.0, abs(allowance_in_units))
+    after = pyo.value(model.objective) * unit
+    if result.status not in (OPTIMAL, FEASIBLE) or not within or after >= before * (1 - _TOLERANCE):
+        return replace(plan, stability=replace(
+            record, outcome=CUT_SHORT if result.status != OPTIMAL else RAN,
+            note=(f"no plan closer to the previous plan was found in {record.seconds:.1f} s "
+                  f"({result.message}); the plan found first stands")))
+    objective = pyo.value(model.plan_cost)
+    cut = result.status != OPTIMAL
+    gap = relative_gap(max(objective, solved.bound), solved.bound)
+    stable = with_cvar_cost(extract_recourse_plan(model, data, replace(
+        solved, objective=objective, gap=gap,
+        message=f"{solved.message}; stability pass: the closest plan to the previous one within the gap")), data)
+    note = (f"change from the previous plan {before:,.2f} -> {after:,.2f} {data.settings.currency} of orders "
+            f"(each scenario's decision once) at list price, objective {first:,.2f} -> {objective * unit:,.2f} "
+            f"(allowed {allowance:,.2f})" + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept"
+                                             if cut else "") + f" ({result.message})")
+    return replace(stable, model_size=plan.model_size, stability=replace(
+        record, outcome=CUT_SHORT if cut else RAN, change_after=after, note=note))

@@ -164,7 +164,7 @@ def _float_or_none(value: object) -> float | None:
 
 def _orders(header: tuple[str, ...], rows: list[Row], data: PlanningData, problems: Problems,
             file: str) -> list[FixedOrder]:
-    missing = [c for c in ORDER_COLUMNS if c not in header and c not in LATER_ORDER_COLUMNS]
+    missing = [c for c in ORDER_COLUMNS if c not in header]
     if "arrival_period" not in header and "period" not in header:
         missing.append("arrival_period (or period)")
     if missing:

@@ -174,8 +174,6 @@ def check_variations(variations: list[Variation], data: PlanningData) -> list[st
         wrong = [v for v in variation.values if not low <= v <= high]
         if wrong:
             problems.append(f"{option} {variation.column}: found {wrong[0]:g}; expected {expected}")
-    if data.settings.recourse == "yes" and any(v.kind == CVAR_WEIGHT for v in variations):
-        problems.append("--cvar-weight with Settings recourse yes: risk aversion is not combined with recourse yet")
     columns = [v.column for v in variations]
     problems += [f"{column} is varied twice; expected one option per input"
                  for column in sorted({c for c in columns if columns.count(c) > 1})]

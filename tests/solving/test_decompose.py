@@ -249,3 +249,54 @@ def test_a_plan_polishing_cannot_lower_or_a_partial_one_is_left_as_it_is():
     assert np.array_equal(again.values, start.values)
     partial = decompose.BlockStart(start.values[:4], np.arange(4), start.relaxed_objective, 2, 1, 1.0)
     assert decompose.polish(highs, partial) is partial
+
+
+class _Clock:
+    """A clock the test moves: ``now`` seconds."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    time = perf_counter  # the blocks' wall-clock deadline (BlockLimits) reads the same clock
+
+
+def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
+    """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
+    time taken off once), not until 20 s after it (taken off twice: L with recourse once lost its blocks so)."""
+    data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
+    _, highs, blocks = handed_over(data)
+    clock = _Clock()
+    monkeypatch.setattr(decompose, "time", clock)
+    relaxation, solve_blocks = decompose._relaxation, decompose._Split.solve_blocks
+    deadlines = []
+
+    def slow_relaxation(*args):
+        clock.now += 40.0
+        return relaxation(*args)
+
+    def recording(split, mip_gap, deadline, *args, **kwargs):
+        deadlines.append(deadline)
+        return solve_blocks(split, mip_gap, deadline, *args, **kwargs)
+
+    monkeypatch.setattr(decompose, "_relaxation", slow_relaxation)
+    monkeypatch.setattr(decompose._Split, "solve_blocks", recording)
+    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
+    assert deadlines == [1060.0]
+    assert start.solved == start.blocks == 5
+
+
+def test_the_block_start_plans_per_mineral_with_recourse(tmp_path, every_model_is_large):
+    """With recourse (models/recourse.py: each mineral's block holds its orders of every scenario-tree node,
+    each scenario's funding rows link the minerals), the block start assembles a plan, and the optimum is
+    the one found without it."""
+    from models.recourse import build_recourse_model
+
+    data = generated(tmp_path, size=Size(4, 3, 6, 2), seed=1, mip_gap=0.0, recourse="yes")
+    plain = solve_model(build_recourse_model(data), 0.0, 60.0)
+    blocked = solve_model(build_recourse_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert plain.status == blocked.status == OPTIMAL
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert "complete block plan" in blocked.start

@@ -268,6 +268,16 @@ def test_stress_refuses_orders_the_input_does_not_know(tmp_path):
     assert not (tmp_path / "o").exists(), "nothing is written, not even the folder"
 
 
+def test_stress_names_the_columns_an_orders_sheet_lacks(tmp_path):
+    """An Orders sheet without quantity (and without period or arrival_period) is refused naming both, exit 2."""
+    source = hand_input(tmp_path, [ban("ban", 0.3)])
+    orders = [{"supplier": "S1", "mineral": "ga", "amount": 8}]
+    result = invoke("stress", plan_workbook(tmp_path, orders), "--input", source, "--outputs-dir", tmp_path / "o")
+    assert result.exit_code == 2
+    assert "expected the column(s) quantity, arrival_period (or period)" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_origin_shares_split_arrivals_by_country(tmp_path):
     """S1 (Canada) is fed 70% from China (Origins): an order of 10 t arriving in period 2 and 4 t of
     pipeline in period 1 count 7 t and 2.8 t from China, 3 t and 1.2 t from Canada; a full China ban
