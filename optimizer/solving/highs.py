@@ -32,7 +32,7 @@ from pyomo.core.base.var import VarData
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
-from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, set_solution
+from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
 
@@ -411,8 +411,12 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     if block_of_column is None:
         return None
     workers = threads or cores()
-    return block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers, stop,
-                       cluster=block_cluster())
+    assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
+                            stop, cluster=block_cluster())
+    # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
+    # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
+    # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
+    return polish(highs_of(solver), assembled, stop)
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],

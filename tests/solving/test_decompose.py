@@ -189,6 +189,68 @@ def test_each_variable_names_its_mineral_and_onboarding_links_minerals(tmp_path)
             assert [mineral_of(var)] == [part for part in parts if str(part).startswith("mineral_")]
 
 
+def two_minerals_sharing_a_budget() -> highspy.Highs:
+    """Columns x0 y0 s0a s0b | x1 y1 s1; mineral 0 (block 0): buy x0 <= 20 y0 (order cost 1), short of
+    20 units: the first 10 (s0a) at 3 a unit, the next 10 (s0b) at 0.5; mineral 1 (block 1): x1 <= 10 y1
+    (order cost 6.5), short s1 of 10 at 1.5; one budget for both: x0 + x1 <= 14.
+
+    LP relaxation (y = x / its big-M, so a unit costs 1/20 or 6.5/10 of order cost): mineral 0's first
+    10 units save 3 - 0.05, mineral 1's units 1.5 - 0.65 = 0.85, mineral 0's next ones 0.5 - 0.05: x0 = 10,
+    x1 = 4 (y0 = 0.5, y1 = 0.4), objective 0.5 + 10 x 0.5 + 2.6 + 6 x 1.5 = 17.1.
+    The block start gives each mineral the budget it used: 10 and 4. Mineral 0: y0 = 1, x0 = 10, cost
+    1 + 5 = 6; mineral 1 with 4: ordering costs 6.5 + 6 x 1.5 = 15.5 > 15 not ordering, so y1 = 0.
+    Assembled plan: 6 + 15 = 21, its 4 of budget unused.
+    Polished (y0 = 1, y1 = 0 held, the LP re-solved): x0 = 14, s0b = 6: 1 + 3 + 15 = 19, the optimum
+    (y1 = 1 as well: 1 + 6.5 + 5 + 9 = 21.5; mineral 1 alone: 6.5 + 30 + 5 = 41.5; no order: 50)."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 7, 5
+    lp.col_cost_ = np.array([0.0, 1.0, 3.0, 0.5, 0.0, 6.5, 1.5])
+    lp.col_lower_ = np.zeros(7)
+    lp.col_upper_ = np.array([np.inf, 1.0, 10.0, 10.0, np.inf, 1.0, np.inf])
+    lp.row_lower_ = np.array([-np.inf, 20.0, -np.inf, 10.0, -np.inf])
+    lp.row_upper_ = np.array([0.0, np.inf, 0.0, np.inf, 14.0])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = [0, 2, 5, 7, 9, 11]
+    lp.a_matrix_.index_ = [0, 1, 0, 2, 3, 4, 5, 4, 6, 0, 4]
+    lp.a_matrix_.value_ = [1.0, -20.0, 1.0, 1.0, 1.0, 1.0, -10.0, 1.0, 1.0, 1.0, 1.0]
+    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [continuous, integer, continuous, continuous, continuous, integer, continuous]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    return highs
+
+
+def test_polishing_moves_the_budget_a_block_left_unused_to_the_other_mineral():
+    highs = two_minerals_sharing_a_budget()
+    before = highs.getLp()
+    start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0,
+                                  workers=1)
+    assert start.relaxed_objective == pytest.approx(17.1)
+    assert start.objective == pytest.approx(21.0)
+    polished = decompose.polish(highs, start)
+    assert polished.objective == pytest.approx(19.0) and polished.assembled == pytest.approx(21.0)
+    assert polished.values[[0, 1, 3, 5]] == pytest.approx([14.0, 1.0, 6.0, 0.0])
+    assert decompose.feasible(highs.getLp(), polished.values)
+    assert "polished 9.52% lower" in polished.describe()
+    after = highs.getLp()  # the model is left as it was: the search that follows keeps every choice free
+    assert list(after.integrality_) == list(before.integrality_)
+    assert np.array_equal(after.col_lower_, before.col_lower_) and np.array_equal(after.col_upper_, before.col_upper_)
+    highs.run()
+    assert highs.getInfo().objective_function_value == pytest.approx(19.0)  # the MIP's optimum: the polished plan
+
+
+def test_a_plan_polishing_cannot_lower_or_a_partial_one_is_left_as_it_is():
+    highs = two_minerals_sharing_a_budget()
+    blocks = np.array([0, 0, 0, 0, 1, 1, 1])
+    start = decompose.polish(highs, decompose.block_start(highs, blocks, mip_gap=1e-4, time_limit_s=60.0, workers=1))
+    again = decompose.polish(highs, start)
+    assert again.objective == start.objective and again.assembled == start.assembled
+    assert np.array_equal(again.values, start.values)
+    partial = decompose.BlockStart(start.values[:4], np.arange(4), start.relaxed_objective, 2, 1, 1.0)
+    assert decompose.polish(highs, partial) is partial
+
+
 class _Clock:
     """A clock the test moves: ``now`` seconds."""
 
