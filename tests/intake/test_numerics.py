@@ -219,6 +219,6 @@ def test_round_off_money_on_an_order_not_placed_is_no_payment(tmp_path, monkeypa
     source = write_workbook(tmp_path / "input.xlsx", sheets)
     result = invoke("run", source, "--output", tmp_path / "plan.xlsx", "--no-history")
     assert touched and result.exit_code == 0, result.stderr
-    funding = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="Funding")
+    funding = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="Funding", engine="openpyxl")
     paid_for = set(zip(funding["supplier"], funding["mineral"], funding["period"]))
     assert touched[0] not in paid_for and len(paid_for) == 1  # the one order placed, and nothing else
