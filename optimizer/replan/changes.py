@@ -103,11 +103,8 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
 def plan_decisions(plan: Plan) -> Decisions:
     """The fresh plan's project decisions, contract signatures and contract deliveries."""
     signed = {} if plan.contracts is None else {r.contract: r.signed == "yes" for r in plan.contracts.itertuples()}
-    deliveries: dict[tuple[str, int], float] = {}
-    for row in ([] if plan.deliveries is None else plan.deliveries.itertuples()):
-        key = (row.contract, int(row.period))
-        deliveries[key] = deliveries.get(key, 0.0) + float(row.quantity)
-    return Decisions(dict(plan.builds), signed, deliveries)
+    rows = [] if plan.deliveries is None else plan.deliveries.to_dict("records")
+    return Decisions(dict(plan.builds), signed, _summed_deliveries(rows))
 
 
 def book_decisions(book) -> Decisions:
@@ -116,12 +113,17 @@ def book_decisions(book) -> Decisions:
     builds = {str(row["project"]): int(row["decision_period"]) for _, row in book.projects or []
               if row.get("decision_period") not in (None, "")}
     signed = {str(row["contract"]): row.get("signed") == "yes" for _, row in book.contracts or []}
+    rows = [row for _, row in book.orders or [] if row.get("contract") not in (None, "")]
+    return Decisions(builds, signed, _summed_deliveries(rows))
+
+
+def _summed_deliveries(rows: list[dict]) -> dict[tuple[str, int], float]:
+    """(contract, period) -> the quantity delivered, summed over delivery rows (contract, period, quantity)."""
     deliveries: dict[tuple[str, int], float] = {}
-    for _, row in book.orders or []:
-        if row.get("contract") not in (None, ""):
-            key = (str(row["contract"]), int(row["period"]))
-            deliveries[key] = deliveries.get(key, 0.0) + float(row["quantity"])
-    return Decisions(builds, signed, deliveries)
+    for row in rows:
+        key = (str(row["contract"]), int(row["period"]))
+        deliveries[key] = deliveries.get(key, 0.0) + float(row["quantity"])
+    return deliveries
 
 
 def decisions_of(view: PlanView) -> Decisions | None:
