@@ -99,20 +99,23 @@ def representative(data: PlanningData) -> dict[tuple[str, int], str]:
             for group in period_groups for name in group}
 
 
-def build_recourse_model(data: PlanningData, by_node: bool = True) -> pyo.ConcreteModel:
+def build_recourse_model(data: PlanningData, by_node: bool = True,
+                         previous_orders: dict[Slot, float] | None = None) -> pyo.ConcreteModel:
     """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised.
 
     ``by_node`` (the default): the copies' orders are one pair of variables per node of the scenario tree
     (``_add_node_orders``); otherwise each copy has its own, tied by equality rows (``_add_non_anticipativity``:
     the same optimum, a larger model, kept as the reference the node form is tested against).
     Each copy counts money in its own unit (models/scaling.py): its objective enters scaled to the first's.
+    ``previous_orders`` (a change penalty's: the most any scenario held, models/stability.py
+    highest_previous_orders) raise the order bounds as they do without recourse (order_upper_bounds).
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement_with_recourse")
     names = [k.name for k in data.all_scenarios]
     model.RECOURSE_SCENARIOS = pyo.Set(initialize=names, ordered=True)
     model.Scenario = pyo.Block(model.RECOURSE_SCENARIOS)
     alone = {name: scenario_alone(data, name) for name in names}
-    upper = {name: order_upper_bounds(data, hard=hard_order_limits(alone[name])) for name in names}
+    upper = {name: order_upper_bounds(data, previous_orders, hard=hard_order_limits(alone[name])) for name in names}
     node_orders = _add_node_orders(model, data, upper) if by_node else {}
     unit = None
     objective = 0.0

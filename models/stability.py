@@ -136,6 +136,113 @@ def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: 
     return penalty * sum(abs(orders.get(s, 0.0) - previous_orders.get(s, 0.0)) for s in slots)
 
 
+def add_recourse_change_cost(model: pyo.ConcreteModel, data: PlanningData,
+                             previous: dict[str, dict[Slot, float]] | None) -> None:
+    """Price each unit of change on a model with recourse (models/recourse.py) at Settings.change_penalty:
+    the expected change cost, added to what is minimised and kept as ``model.change_cost``.
+
+        change_cost = change_penalty * sum over k of pi[k] * sum over (o,t) of |x[k,o,t] - x_prev[k,o,t]|
+
+    x[k,o,t] is the order that holds in scenario k (its node's: shared until k is told apart), x_prev[k,o,t]
+    the previous plan's order in k (``previous``: scenario -> the orders that held in it; a previous plan
+    without recourse gives every scenario all its orders, one with recourse its shared ones and k's own, a
+    scenario new to it the shared ones). Slots are those orders of k may be placed in (``offered_slots``).
+    In node form the sum runs over nodes n of the scenario tree: the members k of n whose previous order is
+    the same value v share one pair of variables, weighted by their probabilities,
+
+        x[o,t,n] - v = NodeChangeUp[o,t,n,j] - NodeChangeDown[o,t,n,j]          (con_node_change)
+        change_cost = change_penalty * (sum over (o,t,n,j) of w[o,t,n,j] * (NodeChangeUp + NodeChangeDown)
+                                        + sum over k of pi[k] * (previous orders of k in slots its copy
+                                          lacks: they can hold nothing, so their change is a constant))
+
+    w[o,t,n,j] = sum of pi[k] over those members (j numbers the distinct v of node n; one pair per node when
+    the previous plan agrees across its members, as a plan without recourse always does). The objective
+    drives NodeChangeUp + NodeChangeDown down to |x - v|: linear, no yes/no variable. Without a change
+    penalty or a previous plan nothing is added: the model is exactly the one without it.
+    """
+    penalty = data.settings.change_penalty
+    if penalty <= 0 or previous is None:
+        return
+    weights, orders, constant = _node_change_groups(model, data, previous)
+    model.NODE_CHANGES = pyo.Set(dimen=5, initialize=sorted(weights), ordered=True)
+    model.NodeChangeUp = pyo.Var(model.NODE_CHANGES, within=pyo.NonNegativeReals)
+    model.NodeChangeDown = pyo.Var(model.NODE_CHANGES, within=pyo.NonNegativeReals)
+
+    def con_node_change(m, *index):
+        """The change of a node's order against one previous order v of its members:
+        x[o,t,n] - v = NodeChangeUp[o,t,n,j] - NodeChangeDown[o,t,n,j]."""
+        order, previous_order = orders[index]
+        return order - previous_order == m.NodeChangeUp[index] - m.NodeChangeDown[index]
+
+    model.con_node_change = pyo.Constraint(model.NODE_CHANGES, rule=con_node_change)
+    model.change_cost = pyo.Expression(expr=penalty / model.money_unit * (constant + sum(
+        weights[index] * (model.NodeChangeUp[index] + model.NodeChangeDown[index]) for index in model.NODE_CHANGES)))
+    model.objective.expr = model.objective.expr + model.change_cost
+
+
+def _node_change_groups(model: pyo.ConcreteModel, data: PlanningData, previous: dict[str, dict[Slot, float]]):
+    """(o,t,n,j) -> w, (o,t,n,j) -> (x[o,t,n], v), and the constant sum of pi[k] * x_prev[k,o,t] over the
+    slots offered to k that its copy lacks (add_recourse_change_cost)."""
+    from models.recourse import representative, scenario_alone
+
+    leader = representative(data)
+    weights: dict[tuple, float] = {}
+    orders: dict[tuple, tuple] = {}
+    numbers: dict[tuple, int] = {}  # (o,t,n,v) -> j
+    counts: dict[tuple, int] = {}  # (o,t,n) -> how many distinct v so far
+    constant = 0.0
+    for k in data.all_scenarios:
+        block, before = model.Scenario[k.name], previous.get(k.name, {})
+        for slot in block.ORDER_SLOTS:
+            value = before.get(slot, 0.0)
+            node = slot + (leader[k.name, slot[2]],)
+            if node + (value,) not in numbers:
+                numbers[node + (value,)] = counts.get(node, 0)
+                counts[node] = numbers[node + (value,)] + 1
+            index = node + (numbers[node + (value,)],)
+            weights[index] = weights.get(index, 0.0) + k.probability
+            orders.setdefault(index, (block.Order[slot], value))
+        lacking = offered_slots(scenario_alone(data, k.name)) - set(block.ORDER_SLOTS)
+        constant += k.probability * sum(before.get(slot, 0.0) for slot in lacking)
+    return weights, orders, constant
+
+
+def highest_previous_orders(data: PlanningData, previous: dict[str, dict[Slot, float]] | None) -> dict[Slot, float] | None:
+    """slot -> the largest previous order any scenario held there, to raise the order bounds with a change
+    penalty (order_upper_bounds: lowering an order below a previous one can raise the change cost); None
+    without a change penalty or a previous plan, so the model is exactly the one without them."""
+    if data.settings.change_penalty <= 0 or previous is None:
+        return None
+    highest: dict[Slot, float] = {}
+    for orders in previous.values():
+        for slot, quantity in orders.items():
+            highest[slot] = max(highest.get(slot, 0.0), quantity)
+    return highest
+
+
+def offered_slots(data: PlanningData) -> set[Slot]:
+    """The order slots of ``data``: each offer in the periods an order of it may be placed in (order_periods)."""
+    return {(offer.supplier, offer.mineral, t) for offer in data.offers.values() for t in data.order_periods(offer)}
+
+
+def expected_change_cost(data: PlanningData, orders: dict[str, dict[Slot, float]],
+                         previous: dict[str, dict[Slot, float]] | None) -> float:
+    """The change cost of a plan with recourse, recomputed from two plans' orders (``orders`` and
+    ``previous``: scenario -> the orders that hold in it): change_penalty * sum over k of pi[k] * sum over
+    the slots offered to k of |x[k,o,t] - x_prev[k,o,t]| (add_recourse_change_cost)."""
+    from models.recourse import scenario_alone
+
+    penalty = data.settings.change_penalty
+    if penalty <= 0 or previous is None:
+        return 0.0
+    total = 0.0
+    for k in data.all_scenarios:
+        now, before = orders.get(k.name, {}), previous.get(k.name, {})
+        slots = (set(now) | set(before)) & offered_slots(scenario_alone(data, k.name))
+        total += k.probability * sum(abs(now.get(s, 0.0) - before.get(s, 0.0)) for s in slots)
+    return penalty * total
+
+
 def add_recourse_stability_pass(model: pyo.ConcreteModel, data: PlanningData, allowance: float,
                                 previous: dict[str, dict[Slot, float]]) -> float:
     """The stability pass on a solved model with recourse (models/recourse.py): each order decision, a

@@ -173,11 +173,13 @@ class SaleRow:
     source: str
 
 
-def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-6) -> list[str]:
+def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-6,
+                          previous: dict[str, dict[Slot, float]] | None = None) -> list[str]:
     """Every way the result workbook at ``path`` breaks the model for ``data``; empty when valid.
 
     ``tolerance`` is the relative tolerance; the absolute one is 100 times it
-    (1e-4 by default), for quantities and money alike.
+    (1e-4 by default), for quantities and money alike. ``previous`` (a re-plan of a plan with recourse:
+    scenario -> the previous plan's orders that hold in it): the Summary's change_cost is recomputed.
     """
     tol = Tolerance(rel_tol=tolerance, abs_tol=100 * tolerance)
     sheets, problems = read_contract_sheets(Path(path))
@@ -195,7 +197,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
                     _parse_rows(paid_cells, "Funding", ContractFundingRow, problems),
                     _read_contracts(path, data, problems))
     if data.settings.recourse == "yes":
-        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol)
+        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol, previous)
     sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
@@ -1148,10 +1150,11 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
 
 def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], orders: list[OrderRow],
                    funding: list[FundingRow], stock: dict[StockKey, StockRow], data: PlanningData,
-                   tol: Tolerance) -> list[str]:
+                   tol: Tolerance, previous: dict[str, dict[Slot, float]] | None = None) -> list[str]:
     """A plan with recourse: every scenario's orders (the shared ones, blank, and its own), funding and
     stock meet the model of that scenario alone; orders placed before two scenarios can be told apart are
-    equal; each Summary cost is the probability-weighted sum of the scenarios' own."""
+    equal; each Summary cost is the probability-weighted sum of the scenarios' own; with ``previous``, the
+    change cost is the probability-weighted change of each scenario's orders (check_change_cost)."""
     order_scenario = _scenario_column(sheets["orders"])
     funding_scenario = _scenario_column(sheets["funding"])
     problems = [f"Orders row {row}: scenario {name!r} is not base or a Scenarios name"
@@ -1178,12 +1181,41 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())
         placed[scenario.name] = _ordered(own_orders, alone)
     problems += check_non_anticipativity(placed, data, tol)
+    if previous is not None:
+        problems += check_change_cost(summary, placed, previous, data, tol)
     if data.settings.cvar_weight > 0:  # cost[k]: what the plan costs if k happens, its own orders included
         tail = tail_cost([(k.probability, scenario_cost[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
         expected["cvar_cost"] = [data.settings.cvar_weight * tail]
     weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
     return problems + check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol,
                                     recomputed=weighted)
+
+
+def check_change_cost(summary: dict[str, object], placed: dict[str, dict[Slot, float]],
+                      previous: dict[str, dict[Slot, float]], data: PlanningData, tol: Tolerance) -> list[str]:
+    """Summary change_cost = change_penalty x sum over scenarios k of probability[k] x sum of
+    |x[k,o,t] - x_prev[k,o,t]| over the slots an order of k may be placed in (its offers' orderable periods,
+    after the frozen ones but its commitments), x the orders that hold in k, x_prev the previous plan's."""
+    penalty = data.settings.change_penalty
+    if "change_cost" not in summary:
+        return ["Summary: key change_cost is missing (a re-plan with change_penalty > 0)"] if penalty > 0 else []
+    try:
+        reported = _convert(summary["change_cost"], float)
+    except ValueError as exc:
+        return [f"Summary: change_cost {exc}"]
+    terms = []
+    for k in data.all_scenarios:
+        alone = _alone(data, k)
+        periods = {key: set(alone.order_periods(offer)) for key, offer in alone.offers.items()}
+        now, before = placed.get(k.name, {}), previous.get(k.name, {})
+        for slot in set(now) | set(before):
+            if slot[2] in periods.get(slot[:2], ()):
+                terms.append(k.probability * abs(now.get(slot, 0.0) - before.get(slot, 0.0)))
+    expected = penalty * math.fsum(terms)
+    if not tol.close(reported, expected):
+        return [f"Summary: change_cost {_fmt(reported)} != recomputed {_fmt(expected)} (change_penalty "
+                f"{_fmt(penalty)} x the probability-weighted change of each scenario's orders)"]
+    return []
 
 
 def _scenario_column(cells: list[Cell]) -> dict[int, str]:

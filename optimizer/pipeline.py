@@ -125,7 +125,7 @@ def _plan_and_write(data: PlanningData, warnings: list[Problem], output: Path, s
         with stages.stage("write"):
             try:
                 write_result_workbook(output, plan, data, warnings, stages.timings,
-                                      verify=lambda written: _verify(written, data))
+                                      verify=lambda written: _verify(written, data, replan))
                 written = output
             except CannotWrite as failure:  # a full disk, a folder made read-only meanwhile
                 plan = replace(plan, status=ERROR, solve=replace(plan.solve, message=f"the plan could not be written: {failure}"))
@@ -141,9 +141,11 @@ class PlanCheckFailed(Exception):
         self.violations = violations
 
 
-def _verify(written: Path, data: PlanningData) -> None:
-    """Every plan is checked against the input by the independent checker before it is published."""
-    violations = check_result_workbook(written, data)
+def _verify(written: Path, data: PlanningData, replan=None) -> None:
+    """Every plan is checked against the input by the independent checker before it is published (a re-plan
+    with recourse: its change cost against the previous plan's orders in each scenario too)."""
+    previous = replan.previous_by_scenario if replan is not None else None
+    violations = check_result_workbook(written, data, previous=previous)
     if violations:
         raise PlanCheckFailed(violations)
 

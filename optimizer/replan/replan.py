@@ -7,7 +7,8 @@
 2. run the pipeline with a ``Replan``: the previous plan's first ``--freeze N``
    periods become commitments (optimizer/replan/freeze.py), its orders are the
    solver's starting solution (models/start.py) and, with Settings
-   ``change_penalty`` > 0, each unit of change costs (models/stability.py);
+   ``change_penalty`` > 0, each unit of change costs (models/stability.py; with recourse, each
+   scenario's unit of change weighted by its probability);
 3. give the plan its ``Changes`` sheet (optimizer/replan/changes.py);
 4. record the run, whatever its outcome, in the history (optimizer/replan/history.py).
 """
@@ -29,7 +30,9 @@ from optimizer.replan.history import History, RunRecord, content_hash, input_key
 from optimizer.pipeline import RunResult, run
 from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem
-from optimizer.solving.session import analysis_budget, change_cost, no_time_left, plan_without_change_cost
+from optimizer.solving.session import (
+    analysis_budget, change_cost, no_time_left, plan_without_change_cost, recourse_change_cost,
+)
 from optimizer.stages import Progress, quiet
 
 REFUSED = "refused"
@@ -89,7 +92,7 @@ class Replan:
         if self.previous is None:
             return data, []
         start, unit = data.settings.start_date, data.settings.period_unit
-        problems = self._change_penalty_unused(data)
+        problems: list[Problem] = []
         if with_recourse(data):
             self.previous_by_scenario = {k.name: changes.aligned_quantities(self.previous, start, unit, k.name)
                                          for k in data.all_scenarios}
@@ -105,16 +108,6 @@ class Replan:
         self.scenario_frozen = frozen.scenario_slots
         return frozen.data, problems + frozen.problems
 
-    @staticmethod
-    def _change_penalty_unused(data: PlanningData) -> list[Problem]:
-        """A warning when Settings change_penalty is set on a plan with recourse, which it does not price."""
-        if not with_recourse(data) or data.settings.change_penalty <= 0:
-            return []
-        return [Problem("warning", f"change_penalty {data.settings.change_penalty:g} does not apply with recourse "
-                        "yes (orders by scenario); the stability pass (Settings stability) keeps the plan close "
-                        "to the previous one instead", file=data.input_files[0].path if data.input_files else None,
-                        sheet="Settings", column="change_penalty", value=data.settings.change_penalty)]
-
     def previous_orders(self) -> dict | None:
         """The previous plan's quantities in this plan's periods (None without a previous plan): by slot, or,
         for a plan with recourse, scenario -> the orders that held in it."""
@@ -127,14 +120,25 @@ class Replan:
         if self.previous is None:
             frame = changes.no_previous("no previous plan of this input: nothing to compare")
             return PlanChanges(frame, None, None, {})
-        recourse = with_recourse(data)  # the change penalty does not apply (_change_penalty_unused)
-        cost = 0.0 if recourse else change_cost(data, plan.order_quantities(), self.previous_quantities)
-        unpenalised, held_note = (None, "") if recourse else self._unpenalised(data, plan)
         after = changes.from_plan(plan, data)
+        if with_recourse(data):  # the expected change cost, each scenario against its previous orders
+            cost = recourse_change_cost(data, {k.name: after.quantities(k.name) for k in data.all_scenarios},
+                                        self.previous_by_scenario)
+            unpenalised, held_note = None, self._held_with_recourse(data)
+        else:
+            cost = change_cost(data, plan.order_quantities(), self.previous_quantities)
+            unpenalised, held_note = self._unpenalised(data, plan)
         after.costs["change_cost"] = cost
         frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
                                 changes.FundingUse(data, plan.funding), held_note, self.scenario_frozen)
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
+
+    @staticmethod
+    def _held_with_recourse(data: PlanningData) -> str:
+        """Why a plan with recourse has no held rows: its plan without the change penalty is not re-solved."""
+        if data.settings.change_penalty <= 0:
+            return ""
+        return "with recourse (orders by scenario) the plan without the change penalty is not re-solved"
 
     @staticmethod
     def _unpenalised(data: PlanningData, plan: Plan) -> tuple[dict[Slot, float] | None, str]:

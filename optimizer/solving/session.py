@@ -34,6 +34,7 @@ from models.sensitivity import (
     expected_shortfall, read_marginals, read_recourse_marginals, recourse_expected_shortfall,
     recourse_sensitivity_model, sensitivity_model,
 )
+from models.stability import add_recourse_change_cost, expected_change_cost, highest_previous_orders
 from models.stability import change_cost as change_cost_of_orders
 from models.start import commitments_only_start, replan_start, start_from_orders
 from optimizer.contract.data import PlanningData, Slot
@@ -120,9 +121,11 @@ def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float]
                   save_lp: Path | None = None, previous_orders: dict[str, dict[Slot, float]] | None = None) -> Plan:
     """The plan with recourse (models/recourse.py): one copy of the model per scenario, orders shared until
     the scenario is told apart; with ``previous_orders`` (scenario -> the previous plan's orders that held
-    in it) the stability pass moves it as close to them as the gap allows."""
+    in it) and change_penalty > 0 each expected unit of change costs (models/stability.py
+    add_recourse_change_cost), and the stability pass moves it as close to them as the gap allows."""
     with stages.stage("build"):
-        model = build_recourse_model(data)
+        model = build_recourse_model(data, previous_orders=highest_previous_orders(data, previous_orders))
+        add_recourse_change_cost(model, data, previous_orders)
         add_recourse_risk_aversion(model, data)
         if save_lp is not None:
             write_lp(model, save_lp)
@@ -363,3 +366,10 @@ def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget)
 def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None) -> float:
     """change_penalty * sum of |x - x_prev| over the model's order slots (models/stability.py)."""
     return change_cost_of_orders(data, orders, previous_orders, order_upper_bounds(data))
+
+
+def recourse_change_cost(data: PlanningData, orders: dict[str, dict[Slot, float]],
+                         previous_orders: dict[str, dict[Slot, float]] | None) -> float:
+    """The expected change cost of a plan with recourse (scenario -> the orders that hold in it), as
+    add_recourse_change_cost prices it (models/stability.py expected_change_cost)."""
+    return expected_change_cost(data, orders, previous_orders)

@@ -143,3 +143,56 @@ def test_a_plan_with_recourse_reads_back_with_every_scenario(tmp_path, first_pla
     view = read_plan(tmp_path / "first.xlsx")
     assert view.scenarios == ("base", "ban") and view.orders == {}
     assert view.quantities("ban") == {("K", "ga", 3): 10}
+
+
+def penalised(tmp_path, name: str, penalty: float, **kw):
+    """The case's workbook with Settings change_penalty."""
+    sheets = recourse_sheets(**kw)
+    sheets["Settings"]["change_penalty"] = penalty
+    return write_workbook(tmp_path / name, sheets)
+
+
+def summary_value(path, key: str) -> float:
+    rows = openpyxl.load_workbook(path, read_only=True)["Summary"].iter_rows(values_only=True)
+    return next(row[1] for row in rows if row[0] == key)
+
+
+@pytest.mark.parametrize("penalty, ban_supplier, change_cost", [(0.6, "K", 0.0), (0.4, "D", 0.8)])
+def test_the_change_penalty_keeps_a_scenarios_order_exactly_when_it_exceeds_the_saving(
+        tmp_path, first_plan, penalty, ban_supplier, change_cost):
+    """D (Canada) joins at 11, 1 below K: moving ban's 10 t from K to D saves 0.1 x 10 x 1 = 1 in
+    expectation and changes 20 t in ban (10 removed from K, 10 added at D): an expected change cost of
+    0.1 x 20 x penalty = 2 x penalty. At 0.6 (1.2 > 1) ban keeps K: 102 + 0 against 101 + 1.2; at 0.4
+    (0.8 < 1) it moves to D: 101 + 0.8 = 101.8 against 102, change_cost 0.8 on the Summary. Base keeps C
+    either way (nothing to save). The checker recomputes change_cost before the plan is written."""
+    source = penalised(tmp_path, f"d_{penalty}.xlsx", penalty, D=11)
+    output = tmp_path / f"penalised_{penalty}.xlsx"
+    outcome = plan_of(tmp_path, source, output_path=output, previous_plan=tmp_path / "first.xlsx")
+    assert orders_by_scenario(outcome) == {("base", "C", 3): 10, ("ban", ban_supplier, 3): 10}
+    assert outcome.result.plan.changes.change_cost == pytest.approx(change_cost)
+    assert summary_value(output, "change_cost") == pytest.approx(change_cost)
+    assert outcome.result.plan.objective == pytest.approx(102 if ban_supplier == "K" else 101)
+    assert not any("change_penalty" in str(w) for w in outcome.result.warnings)
+
+
+@pytest.mark.parametrize("penalty, orders, change_cost", [
+    (1.5, {("", "K", 3): 10}, 0.0),
+    (0.5, {("base", "C", 3): 10, ("ban", "K", 3): 10}, 9.0),
+])
+def test_a_previous_plan_without_recourse_is_the_previous_order_of_every_scenario(tmp_path, penalty, orders,
+                                                                                   change_cost):
+    """Without recourse the plan buys K's 10 t for every scenario (120; C's would cost 100 + 0.1 x 10 x 120
+    of ban's shortfall). Re-planned with recourse, base could buy C instead: 0.9 x 10 x 2 = 18 saved,
+    against 20 t changed in base (K 10 -> 0, C 0 -> 10) at probability 0.9: 18 x penalty. Ban compares
+    its K with the same previous K: no change. At 1.5 (27 > 18) the shared K order stays; at 0.5
+    (9 < 18) base moves to C: objective 102, change_cost 0.9 x 20 x 0.5 = 9."""
+    plain = plan_of(tmp_path, recourse_input(tmp_path, "plain.xlsx", recourse="no"),
+                    output_path=tmp_path / "plain_plan.xlsx")
+    assert plain.result.plan.order_quantities() == {("K", "ga", 3): pytest.approx(10)}
+    source = penalised(tmp_path, f"recourse_{penalty}.xlsx", penalty)
+    outcome = plan_of(tmp_path, source, output_path=tmp_path / f"replanned_{penalty}.xlsx",
+                      previous_plan=tmp_path / "plain_plan.xlsx")
+    assert orders_by_scenario(outcome) == orders
+    assert outcome.result.plan.changes.change_cost == pytest.approx(change_cost)
+    frame = outcome.result.plan.changes.frame
+    assert any(f.startswith("change_cost") or "change_cost:" in f for f in frame["finding"]) == (change_cost > 0)

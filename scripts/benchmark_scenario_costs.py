@@ -1,0 +1,77 @@
+"""Time ``scenario_cost_frame`` (optimizer/contract/scenario_costs.py) on a plan shaped like a generated
+workbook's with recourse, without solving it: one order per offer and period (shared before the scenarios
+are known, one per scenario after), a Funding row per order and each scenario's Stock rows.
+
+    python scripts/benchmark_scenario_costs.py --size L --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def synthetic_plan(data, rng: random.Random):
+    """A plan's tables over every offer, period and scenario of ``data`` (quantities random)."""
+    from optimizer.contract.results import ORDER_COLUMNS, STOCK_COLUMNS, Plan, SolveResult
+
+    known = min((k.known_from or 1) for k in data.scenarios) if data.scenarios else 1
+    names = [k.name for k in data.all_scenarios]
+    source = next(iter(data.funding))
+    orders, funding, stock = [], [], []
+    for (supplier, mineral), offer in data.offers.items():
+        for period in data.order_periods(offer):
+            for scenario in ([""] if period < known else names):
+                quantity = rng.uniform(1, 100)
+                price = offer.price(period)
+                orders.append({"scenario": scenario, "supplier": supplier, "mineral": mineral,
+                               "country": data.country(supplier), "period": period, "quantity": quantity,
+                               "unit_price": price, "list_price": price, "discount": 0.0,
+                               "order_cost": offer.order_cost, "committed": "no", "floor_cost": 0.0})
+                funding.append({"scenario": scenario, "source": source, "supplier": supplier, "mineral": mineral,
+                                "period": period, "amount": quantity * price})
+    for scenario in names:
+        for mineral in data.minerals:
+            for period in data.periods:
+                stock.append({"scenario": scenario, "mineral": mineral, "period": period, "arrivals": 0.0,
+                              "demand": 0.0, "unmet_demand": rng.uniform(0, 5), "stock": rng.uniform(0, 500),
+                              "target": 0.0, "shortfall": rng.uniform(0, 5), "sold": 0.0, "lost": 0.0})
+    columns = ["scenario", *[c for c in ORDER_COLUMNS if c in orders[0] and c != "scenario"]]
+    return Plan("optimal", 0.0, {}, pd.DataFrame(orders)[columns], pd.DataFrame(funding),
+                pd.DataFrame(stock, columns=STOCK_COLUMNS), SolveResult("optimal", "optimal"))
+
+
+def main() -> None:
+    from optimizer.contract.scenario_costs import scenario_cost_frame
+    from optimizer.intake.generate import SIZES, generate_sheets, write_sheets
+    from optimizer.pipeline import load
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="L")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    size = dataclasses.replace(SIZES[args.size], scenarios=5)
+    sheets = generate_sheets(size, seed=0)
+    header, *rows = sheets["Scenarios"]
+    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, size.periods // 2 + 1] for row in rows]
+    data, _ = load(write_sheets(Path(tempfile.mkdtemp(prefix="scenario_costs_")) / f"{args.size}.xlsx", sheets))
+    data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, recourse="yes"))
+    plan = synthetic_plan(data, random.Random(0))
+    seconds = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        scenario_cost_frame(plan, data)
+        seconds.append(time.perf_counter() - started)
+    print(f"{args.size}: {len(plan.orders):,} order rows, {len(plan.stock):,} stock rows; scenario_cost_frame "
+          f"median {statistics.median(seconds):.3f} s of {[round(s, 3) for s in seconds]}")
+
+
+if __name__ == "__main__":
+    main()
