@@ -20,6 +20,10 @@ registered as ``change_cost``, outside the contract's seven cost terms: the
 Summary's seven still add up to ``objective``, and the optimised total is
 objective + change_cost.
 
+With recourse (models/recourse.py) the change cost is the expected one, each scenario's change
+against the previous plan's orders in that scenario weighted by its probability, written per node of
+the scenario tree (``add_recourse_change_cost``; ``expected_change_cost`` recomputes it from orders).
+
 The stability pass (``add_stability_pass``, run by optimizer/solving/stability.py after
 the solve, Settings ``stability``) keeps the solved plan's objective within the
 gap and minimises the change instead, weighted by list price: among equally good

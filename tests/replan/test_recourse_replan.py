@@ -13,6 +13,7 @@ import pytest
 from clirun import invoke
 from workbooks import base_sheets, write_workbook
 
+from optimizer.checker import check_result_workbook
 from optimizer.replan.changes import read_plan
 from optimizer.replan.replan import Options, plan_input
 
@@ -173,6 +174,13 @@ def test_the_change_penalty_keeps_a_scenarios_order_exactly_when_it_exceeds_the_
     assert summary_value(output, "change_cost") == pytest.approx(change_cost)
     assert outcome.result.plan.objective == pytest.approx(102 if ban_supplier == "K" else 101)
     assert not any("change_penalty" in str(w) for w in outcome.result.warnings)
+    previous = {"base": {("C", "ga", 3): 10.0}, "ban": {("K", "ga", 3): 10.0}}
+    assert check_result_workbook(output, outcome.result.data, previous=previous) == []
+    elsewhere = {"base": {("C", "ga", 3): 10.0}, "ban": {("D", "ga", 3): 10.0}}  # as if ban had bought D before
+    wrong = 0.1 * penalty * (0 if ban_supplier == "D" else 20)
+    assert check_result_workbook(output, outcome.result.data, previous=elsewhere) == [
+        f"Summary: change_cost {change_cost:g} != recomputed {wrong:g} (change_penalty {penalty:g} x the "
+        "probability-weighted change of each scenario's orders)"]
 
 
 @pytest.mark.parametrize("penalty, orders, change_cost", [
