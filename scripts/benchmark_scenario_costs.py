@@ -49,6 +49,7 @@ def synthetic_plan(data, rng: random.Random):
 
 
 def main() -> None:
+    """Generate the workbook of --size with 5 scenarios, a synthetic plan of it, and time scenario_cost_frame."""
     from optimizer.contract.scenario_costs import scenario_cost_frame
     from optimizer.intake.generate import SIZES, generate_sheets, write_sheets
     from optimizer.pipeline import load

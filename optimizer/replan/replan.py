@@ -92,21 +92,20 @@ class Replan:
         if self.previous is None:
             return data, []
         start, unit = data.settings.start_date, data.settings.period_unit
-        problems: list[Problem] = []
         if with_recourse(data):
             self.previous_by_scenario = {k.name: changes.aligned_quantities(self.previous, start, unit, k.name)
                                          for k in data.all_scenarios}
         self.previous_quantities = changes.aligned_quantities(
             self.previous, start, unit, BASE if self.previous.scenario_orders else None)
         if self.freeze <= 0:
-            return data, problems
+            return data, []
         frozen = freeze_orders(data, self.previous, self.freeze)
         errors = [p for p in frozen.problems if p.severity == "error"]
         if errors:
             raise InputRefused(frozen.problems)
         self.frozen = frozen.slots
         self.scenario_frozen = frozen.scenario_slots
-        return frozen.data, problems + frozen.problems
+        return frozen.data, frozen.problems
 
     def previous_orders(self) -> dict | None:
         """The previous plan's quantities in this plan's periods (None without a previous plan): by slot, or,
