@@ -209,7 +209,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_market(supply, data, tol)
     problems += check_summary(summary, supply, funding, stock, data, tol, capex, decisions, sales=sales,
                               converted=converted)
-    problems += check_floor_cost(summary, supply, data, tol)
+    problems += check_floor_cost(summary, recompute_floor_cost(supply, data), tol)
     return problems
 
 
@@ -669,15 +669,15 @@ def recompute_floor_cost(supply: Supply, data: PlanningData) -> float:
     return math.fsum(paid)
 
 
-def check_floor_cost(summary: dict[str, object], supply: Supply, data: PlanningData, tol: Tolerance) -> list[str]:
-    """The Summary's floor_cost (the part of purchase_cost price floors add) is recompute_floor_cost's."""
+def check_floor_cost(summary: dict[str, object], expected: float, tol: Tolerance) -> list[str]:
+    """The Summary's floor_cost (the part of purchase_cost price floors add) is ``expected``, the
+    recomputed one (recompute_floor_cost; with recourse its probability-weighted sum over the scenarios)."""
     if "floor_cost" not in summary or _blank(summary["floor_cost"]):
         return []
     try:
         reported = _convert(summary["floor_cost"], float)
     except ValueError as exc:
         return [f"Summary: floor_cost {exc}"]
-    expected = recompute_floor_cost(supply, data)
     if tol.close(reported, expected, abs(expected)):
         return []
     return [f"Summary: floor_cost {_fmt(reported)} != recomputed {_fmt(expected)}"]
@@ -1226,6 +1226,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
     scenario_cost: dict[str, float] = {}
+    floors: list[float] = []  # pi[k] x the floor payment of the orders that hold in k, at k's prices
     for scenario in data.all_scenarios:
         alone = _alone(data, scenario)
         own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
@@ -1242,14 +1243,15 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())
+        floors.append(scenario.probability * recompute_floor_cost(own_supply, alone))
         placed[scenario.name] = _ordered(own_orders, alone)
     problems += check_non_anticipativity(placed, data, tol)
     if data.settings.cvar_weight > 0:  # cost[k]: what the plan costs if k happens, its own orders included
         tail = tail_cost([(k.probability, scenario_cost[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
         expected["cvar_cost"] = [data.settings.cvar_weight * tail]
     weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
-    return problems + check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol,
-                                    recomputed=weighted)
+    problems += check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol, recomputed=weighted)
+    return problems + check_floor_cost(summary, math.fsum(floors), tol)
 
 
 def _scenario_column(cells: list[Cell]) -> dict[int, str]:

@@ -239,7 +239,8 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
     rows += [(name, plan.costs.get(name, 0.0))
              for name in summary_terms(bool(data.projects), bool(data.contracts), plan.costs)]
-    rows += [("floor_cost", plan.floor_cost())]  # within purchase_cost, not a term of its own
+    # within purchase_cost, not a term of its own; with recourse each scenario's own orders weigh its probability
+    rows += [("floor_cost", expected_view(plan, data).floor_cost())]
     rows += tail_risk_summary(plan, data)
     rows += uncertainty_summary(plan)
     rows += [

@@ -124,3 +124,64 @@ def test_cvar_prices_the_contract_at_each_scenarios_floored_price(tmp_path):
     plan = solve(tmp_path, slump_book(1))
     assert plan.deliveries.empty and sum(order_map(plan).values()) == approx(10)
     assert plan.objective == approx(192) and plan.costs["cvar_cost"] == approx(96)
+
+
+def test_with_recourse_the_floor_cost_is_weighted_by_scenario(tmp_path):
+    """Recourse: S1 at 10 with floor_price 12, holding 3, 10 t of demand in period 3; 'spike' (0.25) doubles
+    period 3's price. Ahead in period 2 (shared): 12 + 3 = 15 a unit; waiting: base 12 (the floor pays 2), spike
+    20 (no floor): 14 in expectation, so each scenario buys in period 3: 0.75 x 120 + 0.25 x 200 = 140. The
+    Summary's floor_cost is 0.75 x 10 x 2 = 15 (not base's 20 unweighted); the checker recomputes it."""
+    import openpyxl
+
+    book = sheets(3, Demand=demand(0, 0, 10))
+    book["Settings"]["recourse"] = "yes"
+    book["Minerals"][0]["holding_cost"] = 3
+    book["Offers"][0]["floor_price"] = 12
+    book["Scenarios"] = [{"scenario": "spike", "probability": 0.25, "country": "Canada", "first_period": 3,
+                          "last_period": 3, "supply_loss": 0}]
+    book["ScenarioPrices"] = [{"scenario": "spike", "first_period": 3, "last_period": 3, "factor": 2}]
+    result = run_case(tmp_path, book)
+    assert result.plan.objective == approx(140)
+    summary = dict(openpyxl.load_workbook(result.output, read_only=True)["Summary"].iter_rows(min_row=2, values_only=True))
+    assert summary["floor_cost"] == approx(15)
+
+
+def test_a_negative_contract_floor_is_an_error_at_its_cell(tmp_path):
+    """floor_price -1 on K1 (and a text on a second contract): both reported at once, each at its row and
+    column, saying what is expected; no plan data."""
+    from inputcheck import errors
+
+    book = floored_book(floor_price=-1)
+    book["Contracts"].append({**book["Contracts"][0], "contract": "K2", "floor_price": "high"})
+    data, problems = read_and_validate(write_workbook(Path(tmp_path) / "bad.xlsx", book))
+    assert data is None
+    found = {(p.sheet, p.row, p.column) for p in errors(problems)}
+    assert found == {("Contracts", 2, "floor_price"), ("Contracts", 3, "floor_price")}
+    assert all(">= 0" in p.expected or "number" in p.expected for p in errors(problems))
+
+
+def test_cvar_counts_a_projects_capex_in_every_scenario(tmp_path):
+    """modelcase.build_or_buy with C = 4,000 (build: 400 + 2,000 = 2,400 in every scenario, the plant in the
+    United States) and S1 in China at 100 a t; 'ban' (0.05) loses China's arrivals in periods 1-4,
+    shortfall_penalty 200. Buying: base 2,000, ban 2,000 + 20 t x 200 = 6,000; expected 2,200 < 2,400, so
+    risk-neutral the plan buys. cvar_weight 1 at cvar_level 0.95 (CVaR = the ban's cost): buying 2,200 +
+    6,000 = 8,200, building 2,400 + 2,400 = 4,800: the plant is built, cvar_cost 2,400. The checker
+    recomputes cvar_cost with the capex in each scenario's cost."""
+    from modelcase import build_or_buy
+
+    def book(weight: float) -> dict:
+        changed = build_or_buy(4_000)
+        changed["Suppliers"][0]["country"] = "China"
+        changed["Minerals"][0]["shortfall_penalty"] = 200
+        changed["Scenarios"] = [{"scenario": "ban", "probability": 0.05, "country": "China", "first_period": 1,
+                                 "last_period": 4, "supply_loss": 1}]
+        changed["Settings"].update(cvar_weight=weight, cvar_level=0.95)
+        return changed
+
+    neutral = solve(tmp_path, book(0))
+    assert neutral.builds == {} and neutral.objective == approx(2_200)
+    averse = solve(tmp_path, book(1))
+    assert averse.builds == {"P": 1}
+    assert averse.objective == approx(4_800) and averse.costs["cvar_cost"] == approx(2_400)
+    costs = averse.scenario_values.frame.set_index("scenario")["cost"]
+    assert costs["base"] == approx(2_400) and costs["ban"] == approx(2_400)
