@@ -19,6 +19,7 @@ from modelcase import approx, demand, order_map, run_case, sheets, solve
 from workbooks import write_workbook
 
 from inputcheck import read_and_validate
+from optimizer.analysis.explain import contract_sentences
 from optimizer.checker import check_result_workbook
 
 
@@ -30,11 +31,15 @@ def floored_book(floor_price: float | None = 8) -> dict:
                 "max_per_period": 6, "max_quantity": 20, "signing_cost": 5}
     if floor_price is not None:
         contract["floor_price"] = floor_price
-    book = sheets(3, Demand=demand(0, 10, 10), Contracts=[contract])
-    book["Scenarios"] = [{"scenario": "spike", "probability": 0.25, "country": "Canada", "first_period": 1,
+    return canada_priced(sheets(3, Demand=demand(0, 10, 10), Contracts=[contract]), "spike", 0.25, 1.2)
+
+
+def canada_priced(book: dict, scenario: str, probability: float, factor: float) -> dict:
+    """``book`` with a price-only scenario (no loss) moving Canada's prices by ``factor`` in every period."""
+    book["Scenarios"] = [{"scenario": scenario, "probability": probability, "country": "Canada", "first_period": 1,
                           "last_period": 1, "supply_loss": 0}]
-    book["ScenarioPrices"] = [{"scenario": "spike", "country": "Canada", "first_period": 1, "last_period": 3,
-                               "factor": 1.2}]
+    book["ScenarioPrices"] = [{"scenario": scenario, "country": "Canada", "first_period": 1,
+                               "last_period": book["Settings"]["num_periods"], "factor": factor}]
     return book
 
 
@@ -55,6 +60,8 @@ def test_a_contract_floor_above_every_scenario_price_costs_its_difference_times_
     assert plan.objective == approx(185)
     costs = plan.scenario_values.frame.set_index("scenario")["cost"]
     assert costs["base"] == approx(181) and costs["spike"] == approx(197)
+    [sentence] = contract_sentences(plan, result.data)
+    assert "its price floor of $8 pays $33 above the market in expectation" in sentence
 
 
 def test_an_offer_floor_above_every_scenario_price_costs_its_difference_times_volume(tmp_path):
@@ -99,11 +106,7 @@ def slump_book(weight: float) -> dict:
     book["Suppliers"].append({"supplier": "A", "country": "Australia"})
     book["Offers"] = [{"supplier": "S1", "mineral": "ga", "unit_price": 1000},
                       {"supplier": "A", "mineral": "ga", "unit_price": 9.6}]
-    book["Scenarios"] = [{"scenario": "slump", "probability": 0.5, "country": "Canada", "first_period": 1,
-                          "last_period": 1, "supply_loss": 0}]
-    book["ScenarioPrices"] = [{"scenario": "slump", "country": "Canada", "first_period": 1, "last_period": 2,
-                               "factor": 0.5}]
-    return book
+    return canada_priced(book, "slump", 0.5, 0.5)
 
 
 def test_risk_neutral_the_floored_contract_wins_on_its_expected_price(tmp_path):
