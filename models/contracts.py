@@ -19,7 +19,7 @@ Costs (money enters divided by money_unit, models/scaling.py):
     purchase_cost     += sum over c,t of price[c,t] * d[c,t]                (deliveries are purchases)
     take_or_pay_cost   = sum over c of unit_price[c] * g[c] = unit_price x max(0, min_quantity x s - taken)
     signing_cost       = sum over c of signing_cost[c] * s[c]
-    risk_cost         += risk_weight * risk_score[s(c)] * unit_price[c] * bought[c]
+    risk_cost         += risk_weight * risk_score[s(c)] * (sum over t of price[c,t] * d[c,t] + unit_price[c] * g[c])
 
 Who pays: each contract's bill in period t (deliveries ordered in t, signing in first_period,
 take-or-pay in last_period) is paid by the funding sources under the same rules as orders
@@ -244,7 +244,8 @@ def bought_by_offer(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[
 
 
 def contract_risk_cost(model: pyo.ConcreteModel, data: PlanningData):
-    """sum over c of risk_score[s(c)] * unit_price[c] * bought[c], in money units (without risk_weight)."""
+    """sum over c of risk_score[s(c)] * (sum over t of price[c,t] * d[c,t] + unit_price[c] * g[c]): the spend
+    under c, deliveries at their (expected) price, in money units (without risk_weight)."""
     return (sum(data.risk_score(data.contracts[c].supplier) * model.DeliveryCost[c, t] for c, t in model.DELIVERY_SLOTS)
             + sum(data.risk_score(data.contracts[c].supplier) * model.TakeOrPayCost[c] for c in model.TAKE_OR_PAY))
 
