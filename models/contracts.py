@@ -13,10 +13,13 @@ Symbols
     bought[c]              taken[c] + g[c]: what the plan buys under c, taken or not
 
 Costs (money enters divided by money_unit, models/scaling.py):
-    purchase_cost     += sum over c,t of unit_price[c] * d[c,t]             (deliveries are purchases)
+    price[c,t]             unit_price[c]; with a floor_price, the expected sum over k of pi[k] x
+                           max(floor_price[c], f[k,c,t] x unit_price[c]), f the ScenarioPrices factor of c's
+                           mineral, supplier's country and t (PlanningData.expected_delivery_price)
+    purchase_cost     += sum over c,t of price[c,t] * d[c,t]                (deliveries are purchases)
     take_or_pay_cost   = sum over c of unit_price[c] * g[c] = unit_price x max(0, min_quantity x s - taken)
     signing_cost       = sum over c of signing_cost[c] * s[c]
-    risk_cost         += risk_weight * risk_score[s(c)] * unit_price[c] * bought[c]
+    risk_cost         += risk_weight * risk_score[s(c)] * (sum over t of price[c,t] * d[c,t] + unit_price[c] * g[c])
 
 Who pays: each contract's bill in period t (deliveries ordered in t, signing in first_period,
 take-or-pay in last_period) is paid by the funding sources under the same rules as orders
@@ -46,7 +49,7 @@ DeliverySlot = tuple[str, int]  # (contract, period)
 def delivery_upper_bounds(data: PlanningData) -> dict[DeliverySlot, float]:
     """The most a delivery slot can hold, a limit every plan respects: the smallest of max_per_period,
     max_quantity, what the eligible funding can pay in the period (sum over f of min(amount, Budgets[f,t])
-    / unit_price), the market cap and storage in the base scenario (max_stock + demand at arrival).
+    / price[c,t], the expected delivery price), the market cap and storage in the base scenario (max_stock + demand at arrival).
     In a frozen period (--freeze) the previous plan's delivery, if any: it is fixed there.
     Slots that can hold nothing are left out."""
     bounds: dict[DeliverySlot, float] = {}
@@ -61,7 +64,7 @@ def delivery_upper_bounds(data: PlanningData) -> dict[DeliverySlot, float]:
                 if bound > 0:
                     bounds[name, period] = bound
                 continue
-            limits = [funds / contract.unit_price, contract.max_per_period, contract.max_quantity,
+            limits = [funds / data.expected_delivery_price(name, period), contract.max_per_period, contract.max_quantity,
                       data.market_cap(contract.mineral)]
             if mineral.max_stock is not None:
                 limits.append(mineral.max_stock + data.demand.get((contract.mineral, period + contract.lead_time), 0.0))
@@ -166,8 +169,8 @@ def _add_contract_costs(model, data: PlanningData) -> None:
     unit = model.facts.money_unit
 
     def delivery_cost(m, contract, period):
-        """unit_price[c] * d[c,t]."""
-        return data.contracts[contract].unit_price / unit * m.Delivery[contract, period]
+        """price[c,t] * d[c,t]: unit_price, or with a floor_price its expected price over the scenarios."""
+        return data.expected_delivery_price(contract, period) / unit * m.Delivery[contract, period]
 
     def take_or_pay_cost(m, contract):
         """unit_price[c] * g[c]."""
@@ -241,7 +244,8 @@ def bought_by_offer(model: pyo.ConcreteModel, data: PlanningData) -> dict[tuple[
 
 
 def contract_risk_cost(model: pyo.ConcreteModel, data: PlanningData):
-    """sum over c of risk_score[s(c)] * unit_price[c] * bought[c], in money units (without risk_weight)."""
+    """sum over c of risk_score[s(c)] * (sum over t of price[c,t] * d[c,t] + unit_price[c] * g[c]): the spend
+    under c, deliveries at their (expected) price, in money units (without risk_weight)."""
     return (sum(data.risk_score(data.contracts[c].supplier) * model.DeliveryCost[c, t] for c, t in model.DELIVERY_SLOTS)
             + sum(data.risk_score(data.contracts[c].supplier) * model.TakeOrPayCost[c] for c in model.TAKE_OR_PAY))
 

@@ -137,10 +137,12 @@ def _contract_tables(model, data: PlanningData) -> tuple[pd.DataFrame | None, pd
     rows = []
     for (name, period), quantity in deliveries.items():
         contract = data.contracts[name]
+        price = data.expected_delivery_price(name, period)  # unit_price, or the expected price with a floor
         rows.append({"contract": name, "supplier": contract.supplier, "mineral": contract.mineral,
                      "country": data.country(contract.supplier), "period": period,
                      "arrival_period": period + contract.lead_time, "quantity": quantity,
-                     "unit_price": contract.unit_price, "cost": quantity * contract.unit_price})
+                     "unit_price": price, "cost": quantity * price,
+                     "floor_cost": quantity * data.expected_delivery_floor_payment(name, period)})
     contracts = [_contract_row(model, data, name, deliveries) for name in data.contracts]
     return pd.DataFrame(rows, columns=DELIVERY_COLUMNS), pd.DataFrame(contracts, columns=CONTRACT_COLUMNS)
 
@@ -163,8 +165,10 @@ def _contract_row(model, data: PlanningData, name: str, deliveries: dict[tuple[s
             "max_quantity": contract.max_quantity, "taken": taken, "take_or_pay_quantity": short,
             "take_or_pay_paid": short * contract.unit_price,
             "signing_cost_paid": contract.signing_cost if signed else 0.0,
-            "delivery_cost": taken * contract.unit_price,
-            "unused_room": max(0.0, room - taken) if signed else None}
+            "delivery_cost": sum(q * data.expected_delivery_price(c, t) for (c, t), q in deliveries.items() if c == name),
+            "unused_room": max(0.0, room - taken) if signed else None, "floor_price": contract.floor_price,
+            "floor_cost": sum(q * data.expected_delivery_floor_payment(c, t) for (c, t), q in deliveries.items()
+                              if c == name)}
 
 
 def _capex(model, data: PlanningData) -> pd.DataFrame:

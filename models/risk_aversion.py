@@ -4,7 +4,9 @@ Symbols
     k                  a scenario with pi[k] > 0 (base and every Scenarios name)
     cost[k]            the plan's cost if scenario k happens, term by term as the Scenario costs sheet
                        prices it (optimizer/contract/scenario_costs.py): purchases at k's prices
-                       (p[k,o,t] = max(floor_price, factor[k,o,t] x p[o,t]), after discount); the
+                       (p[k,o,t] = max(floor_price, factor[k,o,t] x p[o,t]), after discount; a contract
+                       delivery at p[k,c,t] = max(floor_price, factor[k,c,t] x unit_price) with a
+                       floor_price, else unit_price); the
                        terms decided before any scenario is known, the same in every k (SHARED_TERMS:
                        order, onboarding, financing, risk, conversion_cost, sales_revenue, and the
                        deal terms); k's holding and penalty costs (penalty[k,m,t], ScenarioDemand's
@@ -57,7 +59,8 @@ def scenario_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str):
     """cost[k] in model money: the shared terms, purchases at k's prices, k's holding, penalty and release revenue.
 
     Purchases at k's prices are the expected purchase cost plus, on every slot whose price in k
-    differs from its expected price, (p[k,o,t] - expected price) x (1 - d) x x[o,t].
+    differs from its expected price, (p[k,o,t] - expected price) x (1 - d) x x[o,t], and on every delivery
+    slot of a contract with a floor_price (p[k,c,t] - price[c,t]) x d[c,t] (models/contracts.py).
     """
     terms = model.facts.cost_terms
     cost = sum(terms.get(name, 0.0) for name in SHARED_TERMS) + terms.get("purchase_cost", 0.0)
@@ -67,6 +70,10 @@ def scenario_cost(model: pyo.ConcreteModel, data: PlanningData, scenario: str):
         difference = data.scenario_list_price(scenario, slot) - data.expected_list_price(slot)
         if difference != 0.0:
             cost += purchase_at(model, slot, difference)
+    for name, period in model.DELIVERY_SLOTS:  # a contract with a floor_price: its delivery at k's price
+        difference = data.delivery_scenario_price(scenario, name, period) - data.expected_delivery_price(name, period)
+        if difference != 0.0:
+            cost += difference / model.facts.money_unit * model.Delivery[name, period]
     for mineral in data.minerals:
         representative = model.facts.stock_scenario[scenario, mineral]  # the class sharing k's stock
         for period in data.periods:

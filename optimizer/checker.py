@@ -211,6 +211,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     problems += check_market(supply, data, tol)
     problems += check_summary(summary, supply, funding, stock, data, tol, capex, decisions, sales=sales,
                               converted=converted)
+    problems += check_floor_cost(summary, recompute_floor_cost(supply, data), tol)
     return problems
 
 
@@ -490,11 +491,13 @@ def check_contracts(supply: Supply, data: PlanningData, tol: Tolerance) -> list[
         if r.arrival_period != r.period + contract.lead_time:
             problems.append(f"{where}: arrival_period {r.arrival_period} != period + lead time "
                             f"{r.period + contract.lead_time}")
-        if not tol.close(r.unit_price, contract.unit_price):
-            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != the contract's {_fmt(contract.unit_price)}")
-        if not tol.close(r.cost, r.quantity * contract.unit_price):
+        price = expected_delivery_price(r.contract, r.period, data)  # unit_price without a floor_price
+        what = "the contract's" if contract.floor_price is None else "the expected price over the scenarios"
+        if not tol.close(r.unit_price, price):
+            problems.append(f"{where}: unit_price {_fmt(r.unit_price)} != {what} {_fmt(price)}")
+        if not tol.close(r.cost, r.quantity * price):
             problems.append(f"{where}: cost {_fmt(r.cost)} != quantity x unit_price "
-                            f"{_fmt(r.quantity * contract.unit_price)}")
+                            f"{_fmt(r.quantity * price)}")
         if not tol.at_most(0.0, r.quantity):
             problems.append(f"{where}: quantity {_fmt(r.quantity)} is negative")
         if contract.max_per_period is not None and not tol.at_most(r.quantity, contract.max_per_period):
@@ -537,11 +540,11 @@ def check_frozen_contracts(supply: Supply, data: PlanningData, tol: Tolerance) -
 
 
 def contract_bills(supply: Supply, data: PlanningData) -> dict[tuple[str, int], float]:
-    """(contract, period) -> its bill: deliveries ordered in the period, signing_cost in first_period when
-    signed, take-or-pay in last_period."""
+    """(contract, period) -> its bill: deliveries ordered in the period (at the expected price with a
+    floor_price), signing_cost in first_period when signed, take-or-pay at unit_price in last_period."""
     bills: dict[tuple[str, int], float] = defaultdict(float)
     for r in supply.known_deliveries(data):
-        bills[r.contract, r.period] += r.quantity * data.contracts[r.contract].unit_price
+        bills[r.contract, r.period] += r.quantity * expected_delivery_price(r.contract, r.period, data)
     for name, short in supply.take_or_pay(data).items():
         contract = data.contracts[name]
         if supply.signed(name):
@@ -599,25 +602,87 @@ def _check_unit_price(r: OrderRow, offer: Offer, data: PlanningData, where: str,
             f"x (1 - discount {_fmt(discount)}) = {_fmt(expected)}"]
 
 
-def scenario_price(slot: Slot, scenario: str, data: PlanningData) -> float:
-    """One scenario's price of an order before discount: max(floor_price, product of the factors of the
-    ScenarioPrices rows that match its scenario, mineral, supplier's country and period x the period's price)."""
+def market_price(slot: Slot, price: float, scenario: str, data: PlanningData) -> float:
+    """``price`` times the factors of the ScenarioPrices rows that match the scenario and the slot's mineral,
+    supplier's country and period (before any floor)."""
     supplier, mineral, period = slot
-    offer = data.offers[supplier, mineral]
     country = data.suppliers[supplier].country
-    price = offer.prices.get(period, offer.unit_price)
     for row in data.scenario_prices:
         if (row.scenario == scenario and row.first_period <= period <= row.last_period
                 and row.mineral in (None, mineral) and row.country in (None, country)):
             price *= row.factor
+    return price
+
+
+def scenario_price(slot: Slot, scenario: str, data: PlanningData) -> float:
+    """One scenario's price of an order before discount: max(floor_price, product of the factors of the
+    ScenarioPrices rows that match its scenario, mineral, supplier's country and period x the period's price)."""
+    offer = data.offers[slot[:2]]
+    price = market_price(slot, offer.prices.get(slot[2], offer.unit_price), scenario, data)
     return price if offer.floor_price is None else max(price, offer.floor_price)
+
+
+def delivery_price(name: str, period: int, scenario: str, data: PlanningData) -> float:
+    """One scenario's price of a delivery under contract ``name`` ordered in ``period``: unit_price, or with a
+    floor_price max(floor_price, the ScenarioPrices factors of its supplier, mineral and period x unit_price)."""
+    contract = data.contracts[name]
+    if contract.floor_price is None:
+        return contract.unit_price
+    slot = (contract.supplier, contract.mineral, period)
+    return max(contract.floor_price, market_price(slot, contract.unit_price, scenario, data))
 
 
 def expected_price(slot: Slot, data: PlanningData) -> float:
     """The probability-weighted scenario price (base weighs 1 - the Scenarios' probabilities, at the offer's price)."""
+    return _expected(data, lambda scenario: scenario_price(slot, scenario, data))
+
+
+def expected_delivery_price(name: str, period: int, data: PlanningData) -> float:
+    """The probability-weighted scenario price of a delivery (unit_price without a floor_price)."""
+    return _expected(data, lambda scenario: delivery_price(name, period, scenario, data))
+
+
+def _expected(data: PlanningData, price_in) -> float:
+    """sum over k of pi[k] x price_in(k): base weighs 1 - the Scenarios' probabilities."""
     base = max(0.0, 1.0 - math.fsum(k.probability for k in data.scenarios))
-    return (base * scenario_price(slot, "base", data)
-            + math.fsum(k.probability * scenario_price(slot, k.name, data) for k in data.scenarios))
+    return base * price_in("base") + math.fsum(k.probability * price_in(k.name) for k in data.scenarios)
+
+
+def recompute_floor_cost(supply: Supply, data: PlanningData) -> float:
+    """The expected payment price floors add above the scenario prices: over orders of offers with a
+    floor_price (not at an agreed commitment price), quantity x (1 - discount) x sum over k of pi[k] x
+    (scenario price - market price); over deliveries of contracts with one, quantity x the same per unit."""
+    paid = []
+    for r in _known_orders(supply.orders, data):
+        offer = data.offers[r.supplier, r.mineral]
+        if offer.floor_price is None or r.slot in data.commitment_prices:
+            continue
+        listed = offer.prices.get(r.period, offer.unit_price)
+        above = _expected(data, lambda k: scenario_price(r.slot, k, data) - market_price(r.slot, listed, k, data))
+        paid.append(r.quantity * (1 - offer.discount_for(r.quantity)) * above)
+    for r in supply.known_deliveries(data):
+        contract = data.contracts[r.contract]
+        if contract.floor_price is None:
+            continue
+        slot = (contract.supplier, contract.mineral, r.period)
+        above = _expected(data, lambda k: delivery_price(r.contract, r.period, k, data)
+                          - market_price(slot, contract.unit_price, k, data))
+        paid.append(r.quantity * above)
+    return math.fsum(paid)
+
+
+def check_floor_cost(summary: dict[str, object], expected: float, tol: Tolerance) -> list[str]:
+    """The Summary's floor_cost (the part of purchase_cost price floors add) is ``expected``, the
+    recomputed one (recompute_floor_cost; with recourse its probability-weighted sum over the scenarios)."""
+    if "floor_cost" not in summary or _blank(summary["floor_cost"]):
+        return []
+    try:
+        reported = _convert(summary["floor_cost"], float)
+    except ValueError as exc:
+        return [f"Summary: floor_cost {exc}"]
+    if tol.close(reported, expected, abs(expected)):
+        return []
+    return [f"Summary: floor_cost {_fmt(reported)} != recomputed {_fmt(expected)}"]
 
 
 def _check_order_size(r: OrderRow, offer: Offer, where: str, tol: Tolerance) -> list[str]:
@@ -1019,10 +1084,8 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
         terms["purchase_cost"].append(spend)
         terms["order_cost"].append(data.offers[(r.supplier, r.mineral)].order_cost)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
-    delivered = []  # deliveries are purchases at the contract's unit_price, the same in every scenario
-    for r in supply.known_deliveries(data):
-        spend = r.quantity * data.contracts[r.contract].unit_price
-        delivered.append(spend)
+    for r in supply.known_deliveries(data):  # purchases at unit_price, or the expected price with a floor_price
+        spend = r.quantity * expected_delivery_price(r.contract, r.period, data)
         terms["purchase_cost"].append(spend)
         terms["risk_cost"].append(data.settings.risk_weight * data.risk_score(r.supplier) * spend)
     for name, short in supply.take_or_pay(data).items():
@@ -1051,20 +1114,21 @@ def recompute_costs(supply: Supply, funding: list[FundingRow], stock: dict[Stock
             terms["release_revenue"].append(-probability[r.scenario] * price * (demand - r.unmet_demand))
     terms["sales_revenue"] = [-revenue for revenue in _revenue_by_source_period(sales, data).values()]
     if data.settings.cvar_weight > 0:
-        paid_first = math.fsum(delivered) + math.fsum(
+        paid_first = math.fsum(
             math.fsum(terms[key]) for key in ("order_cost", "onboarding_cost", "financing_cost", "risk_cost",
                                               "conversion_cost", "sales_revenue", *PROJECT_TERMS,
                                               *CONTRACT_COST_TERMS))
-        costs = scenario_costs(known, stock, data, paid_first)
+        costs = scenario_costs(known, stock, data, paid_first, supply.known_deliveries(data))
         tail = tail_cost([(k.probability, costs[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
         terms["cvar_cost"] = [data.settings.cvar_weight * tail]
     return {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in terms.items()}
 
 
 def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data: PlanningData,
-                   paid_first: float) -> dict[str, float]:
+                   paid_first: float, deliveries: list[DeliveryRow] = ()) -> dict[str, float]:
     """What the plan costs if each scenario happens: the orders at that scenario's prices (after the
-    discount their quantity reaches; agreed prices as agreed), ``paid_first`` (order, onboarding,
+    discount their quantity reaches; agreed prices as agreed), the contract ``deliveries`` at its delivery
+    price (unit_price, or max(floor_price, factor x unit_price)), ``paid_first`` (order, onboarding,
     financing, risk, conversion, deal costs and sales revenue: decided before any scenario is known) and
     the scenario's own holding, penalty (ScenarioDemand's shortfall_penalty where it gives one) and
     participants' revenue from the Stock sheet."""
@@ -1075,6 +1139,8 @@ def scenario_costs(orders: list[OrderRow], stock: dict[StockKey, StockRow], data
                           scenario_price(r.slot, scenario.name, data)
                           * (1 - data.offers[r.supplier, r.mineral].discount_for(r.quantity)))
             for r in orders)
+        bought += math.fsum(r.quantity * delivery_price(r.contract, r.period, scenario.name, data)
+                            for r in deliveries)
         held = math.fsum(_stock_cost(r, data) for key, r in stock.items() if key[0] == scenario.name)
         costs[scenario.name] = bought + paid_first + held
     return costs
@@ -1163,6 +1229,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
     scenario_cost: dict[str, float] = {}
+    floors: list[float] = []  # pi[k] x the floor payment of the orders that hold in k, at k's prices
     for scenario in data.all_scenarios:
         alone = _alone(data, scenario)
         own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
@@ -1179,6 +1246,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())
+        floors.append(scenario.probability * recompute_floor_cost(own_supply, alone))
         placed[scenario.name] = _ordered(own_orders, alone)
     problems += check_non_anticipativity(placed, data, tol)
     if previous is not None:
@@ -1187,8 +1255,8 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         tail = tail_cost([(k.probability, scenario_cost[k.name]) for k in data.all_scenarios], data.settings.cvar_level)
         expected["cvar_cost"] = [data.settings.cvar_weight * tail]
     weighted = {key: (math.fsum(values), math.fsum(abs(v) for v in values)) for key, values in expected.items()}
-    return problems + check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol,
-                                    recomputed=weighted)
+    problems += check_summary(summary, Supply(orders, [], [], {}), funding, stock, data, tol, recomputed=weighted)
+    return problems + check_floor_cost(summary, math.fsum(floors), tol)
 
 
 def check_change_cost(summary: dict[str, object], placed: dict[str, dict[Slot, float]],

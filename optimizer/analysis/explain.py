@@ -399,7 +399,8 @@ def _largest_country(concentration: pd.DataFrame, mineral: str) -> str:
 
 
 def contract_sentences(plan: Plan, data: PlanningData) -> list[str]:
-    """One sentence per contract (Contracts sheet): signed or not, what it took, take-or-pay and room left."""
+    """One sentence per contract (Contracts sheet): signed or not, what it took, take-or-pay, what its price
+    floor pays above the market and room left."""
     if plan.contracts is None:
         return []
     currency = data.settings.currency
@@ -420,6 +421,9 @@ def contract_sentences(plan: Plan, data: PlanningData) -> list[str]:
                      f"{number(row.take_or_pay_quantity)} {unit} not taken")
         if row.signing_cost_paid > 0:
             text += f"; signing {money(row.signing_cost_paid, currency)}"
+        if getattr(row, "floor_cost", 0) and row.floor_cost > 1e-9:  # a plan read back may lack the column
+            text += (f"; its price floor of {money(row.floor_price, currency)} pays "
+                     f"{money(row.floor_cost, currency)} above the market in expectation")
         if row.unused_room is not None and not pd.isna(row.unused_room) and row.unused_room > 1e-9:
             text += f"; {number(row.unused_room)} {unit} of room unused"
         sentences.append(text + ".")

@@ -129,6 +129,9 @@ class Contract:
     max_quantity: float | None  # None: unlimited
     signing_cost: float
     signed: bool  # True: signed, must be honoured; False: the plan may sign it
+    # Contracts.floor_price: a delivery costs max(floor_price, the scenario's price), the contract then being
+    # market-indexed (unit_price x the ScenarioPrices factor); None: unit_price in every scenario
+    floor_price: float | None = None
 
     def delivery_periods(self, num_periods: int) -> range:
         """Periods t a delivery may be ordered in: first_period <= t <= last_period and t + lead_time <= T."""
@@ -477,6 +480,36 @@ class PlanningData:
             return 0.0
         price = self.offers[slot[:2]].price(slot[2])
         return sum(k.probability * (self.scenario_list_price(k.name, slot) - self.price_factor(k.name, slot) * price)
+                   for k in self.all_scenarios)
+
+    def delivery_scenario_price(self, scenario: str, name: str, period: int) -> float:
+        """p[k,c,t]: what a unit delivered under contract c, ordered in t, costs in ``scenario``: unit_price
+        without a floor_price; with one, max(floor_price, f[k,c,t] x unit_price), f the ScenarioPrices factor
+        of the contract's supplier, mineral and period (the contract is market-indexed)."""
+        contract = self.contracts[name]
+        if contract.floor_price is None:
+            return contract.unit_price
+        factor = self.price_factor(scenario, (contract.supplier, contract.mineral, period))
+        return max(contract.floor_price, factor * contract.unit_price)
+
+    def expected_delivery_price(self, name: str, period: int) -> float:
+        """sum over k (base included) of pi[k] x p[k,c,t]: what a delivery pays per unit; exactly unit_price
+        without a floor_price."""
+        contract = self.contracts[name]
+        if contract.floor_price is None:
+            return contract.unit_price
+        return contract.unit_price + sum(
+            k.probability * (self.delivery_scenario_price(k.name, name, period) - contract.unit_price)
+            for k in self.all_scenarios)
+
+    def expected_delivery_floor_payment(self, name: str, period: int) -> float:
+        """sum over k of pi[k] x (p[k,c,t] - f[k,c,t] x unit_price): what the floor adds per unit delivered."""
+        contract = self.contracts[name]
+        if contract.floor_price is None:
+            return 0.0
+        slot = (contract.supplier, contract.mineral, period)
+        return sum(k.probability * (self.delivery_scenario_price(k.name, name, period)
+                                    - self.price_factor(k.name, slot) * contract.unit_price)
                    for k in self.all_scenarios)
 
     def market_share(self, mineral: str) -> float:

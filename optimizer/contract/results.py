@@ -62,11 +62,14 @@ CONTRACT_ORDER_COLUMNS = ("supplier", "mineral", "country", "period", "arrival_p
                           "unit_price", "cost")
 ORDER_COLUMNS = [*CONTRACT_ORDER_COLUMNS, "list_price", "discount", "order_cost", "committed", "floor_cost"]
 # Contract deliveries (models/contracts.py): the Orders sheet lists them after the orders, naming the contract.
-DELIVERY_COLUMNS = ["contract", *CONTRACT_ORDER_COLUMNS]
+# unit_price is the contract's, or with a floor_price the expected price over the scenarios; floor_cost the
+# expected payment the floor adds above the scenario prices (0 without a floor_price).
+DELIVERY_COLUMNS = ["contract", *CONTRACT_ORDER_COLUMNS, "floor_cost"]
 # Per contract: signed or not, what it took and paid (the Contracts result sheet).
 CONTRACT_COLUMNS = ["contract", "supplier", "mineral", "country", "signed", "signed_in_input", "first_period",
                     "last_period", "unit_price", "min_quantity", "max_quantity", "taken", "take_or_pay_quantity",
-                    "take_or_pay_paid", "signing_cost_paid", "delivery_cost", "unused_room"]
+                    "take_or_pay_paid", "signing_cost_paid", "delivery_cost", "unused_room", "floor_price",
+                    "floor_cost"]
 FUNDING_COLUMNS = ["source", "supplier", "mineral", "period", "amount"]
 CAPEX_COLUMNS = ["project", "supplier", "source", "period", "amount"]  # who pays each project's capex, when
 STOCK_COLUMNS = ["scenario", "mineral", "period", "arrivals", "demand", "unmet_demand",
@@ -299,8 +302,11 @@ class Plan:
 
     def floor_cost(self) -> float:
         """The expected payment above the scenario prices that price floors add, within purchase_cost
-        (the Orders' floor_cost summed)."""
-        return float(self.orders["floor_cost"].sum()) if "floor_cost" in self.orders else 0.0
+        (the Orders' floor_cost summed: the offers' and the contract deliveries')."""
+        ordered = float(self.orders["floor_cost"].sum()) if "floor_cost" in self.orders else 0.0
+        if self.deliveries is None or "floor_cost" not in self.deliveries:
+            return ordered
+        return ordered + float(self.deliveries["floor_cost"].sum())
     # With conversions: one row per conversion started (Conversions sheet) and per source paying one.
     conversions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CONVERSION_COLUMNS))
     conversion_funding: pd.DataFrame = field(

@@ -38,7 +38,8 @@ def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
     Columns scenario, probability, then each cost term of scenario_terms priced in that scenario, and cost
     (their sum):
       purchase_cost     the orders at the scenario's prices after discount (agreed commitment prices as
-                        agreed) + contract deliveries at their unit_price
+                        agreed) + contract deliveries at the scenario's price (unit_price; with a floor_price
+                        max(floor_price, factor x unit_price), PlanningData.delivery_scenario_price)
       order_cost, onboarding_cost (the suppliers ordered from), financing_cost (cost_rate x every payment:
                         orders, contract bills, capex, conversions), risk_cost (risk_weight x risk_score x
                         the orders' spend at expected prices, deliveries and take-or-pay), conversion_cost
@@ -58,6 +59,7 @@ def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
         row = {**_ordered_terms(of_scenario(plan.orders, scenario.name), of_scenario(plan.funding, scenario.name),
                                 data, scenario.name),
                **_stock_terms(plan.stock[plan.stock["scenario"] == scenario.name], data, scenario.name)}
+        row["purchase_cost"] += _delivered(plan.deliveries, data, scenario.name)
         priced = {term: row.get(term, 0.0) + shared.get(term, 0.0) for term in terms}
         rows.append({"scenario": scenario.name, "probability": scenario.probability, **priced,
                      "cost": math.fsum(priced.values())})
@@ -87,8 +89,8 @@ def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
 
 def _shared_terms(plan, data: PlanningData) -> dict:
     """What the decisions every scenario shares add to each term: conversions, sales, projects and contracts
-    (deliveries within purchase_cost, their risk within risk_cost), and the financing of capex and
-    conversion payments."""
+    (their risk within risk_cost; deliveries are priced per scenario, ``_delivered``), and the financing of
+    capex and conversion payments."""
     contracts = plan.contracts if plan.contracts is not None else pd.DataFrame(columns=CONTRACT_COLUMNS)
     capex = plan.capex if plan.capex is not None else pd.DataFrame(columns=CAPEX_COLUMNS)
     return {
@@ -98,11 +100,18 @@ def _shared_terms(plan, data: PlanningData) -> dict:
                                 for p, d in plan.builds.items()),
         "take_or_pay_cost": float(contracts["take_or_pay_paid"].sum()),
         "signing_cost": float(contracts["signing_cost_paid"].sum()),
-        "purchase_cost": float(contracts["delivery_cost"].sum()),
         "risk_cost": data.settings.risk_weight * math.fsum(
             data.risk_score(r.supplier) * (r.delivery_cost + r.take_or_pay_paid) for r in contracts.itertuples()),
         "financing_cost": _financed(capex, data) + _financed(plan.conversion_funding, data),
     }
+
+
+def _delivered(deliveries: pd.DataFrame | None, data: PlanningData, scenario: str) -> float:
+    """The contract deliveries at the scenario's price: sum of quantity x p[k,c,t]."""
+    if deliveries is None:
+        return 0.0
+    return math.fsum(r.quantity * data.delivery_scenario_price(scenario, r.contract, int(r.period))
+                     for r in deliveries.itertuples())
 
 
 def _financed(payments: pd.DataFrame, data: PlanningData) -> float:

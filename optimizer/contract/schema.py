@@ -382,6 +382,10 @@ CONTRACTS = Sheet(
         _amount("signing_cost", "one-off cost of signing, paid in first_period", default=0.0, unit="currency"),
         Column("signed", CHOICE, "yes: signed, must be honoured; blank: the plan may sign it or not",
                default_text="blank (the plan decides)", choices=("yes",)),
+        _amount("floor_price", "guaranteed price: with it the contract is market-indexed, a delivery costing "
+                "max(floor_price, unit_price x the ScenarioPrices factor of its mineral, country and period) in "
+                "each scenario; the expected payment above that price is reported as floor_cost",
+                default_text="none (unit_price in every scenario)", unit="currency/unit"),
     ),
 )
 

@@ -257,8 +257,9 @@ class _Validator:
         )
 
     def refuse_scenario_features_with_deals(self, settings: Settings | None, projects: dict, contracts: dict) -> None:
-        """Recourse (per-scenario orders) and risk aversion (cvar_weight) are not combined with Projects or
-        Contracts yet: say so at the setting rather than plan deals the scenario costs leave out."""
+        """Recourse (per-scenario orders) is not combined with Projects or Contracts yet: say so at the setting
+        rather than plan deals the scenario copies would decide apart. (Risk aversion, cvar_weight, is: each
+        scenario's cost counts the deal terms and the deliveries at its prices, models/risk_aversion.py.)"""
         raw = self.raw.sheets.get("settings")
         if settings is None or raw is None:
             return
@@ -267,11 +268,6 @@ class _Validator:
                 self.problems.error(f"recourse yes with a {sheet} sheet; expected recourse no: orders that adapt "
                                     f"by scenario are not combined with {sheet} yet", file=raw.file,
                                     sheet=raw.title, column="recourse", value="yes")
-            if rows and settings.cvar_weight > 0:
-                self.problems.error(f"cvar_weight {settings.cvar_weight:g} with a {sheet} sheet; expected "
-                                    f"cvar_weight 0: risk aversion is not combined with {sheet} yet",
-                                    file=raw.file, sheet=raw.title, column="cvar_weight",
-                                    value=settings.cvar_weight)
 
     # --------------------------------------------------------------- sheets
     def unique(self, records: list[Record], key_columns: tuple[str, ...]) -> dict[tuple, Record]:
@@ -666,7 +662,8 @@ class _Validator:
                 name=name, supplier=record["supplier"], mineral=record["mineral"], first_period=first,
                 last_period=last, unit_price=record["unit_price"], lead_time=record["lead_time"],
                 max_per_period=record["max_per_period"], min_quantity=low, max_quantity=high,
-                signing_cost=record["signing_cost"], signed=record["signed"] == "yes")
+                signing_cost=record["signing_cost"], signed=record["signed"] == "yes",
+                floor_price=record["floor_price"])
             self.warn_undeliverable(contract, record, T)
             contracts[name] = contract
         return contracts

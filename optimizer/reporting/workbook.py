@@ -239,7 +239,8 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     rows: list[tuple[str, object]] = [("status", plan.status), ("objective", plan.objective)]
     rows += [(name, plan.costs.get(name, 0.0))
              for name in summary_terms(bool(data.projects), bool(data.contracts), plan.costs)]
-    rows += [("floor_cost", plan.floor_cost())]  # within purchase_cost, not a term of its own
+    # within purchase_cost, not a term of its own; with recourse each scenario's own orders weigh its probability
+    rows += [("floor_cost", expected_view(plan, data).floor_cost())]
     rows += tail_risk_summary(plan, data)
     rows += uncertainty_summary(plan)
     rows += [
@@ -266,12 +267,12 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
 
 def orders_frame(plan: Plan) -> pd.DataFrame:
     """The Orders sheet: the orders, then (with contracts) each contract delivery as a row naming its contract
-    (list_price its unit_price, no discount, no order_cost, not committed, no floor_cost)."""
+    (list_price its unit_price, no discount, no order_cost, not committed, the floor_cost of a floor_price)."""
     orders = plan.orders.assign(committed=plan.orders["committed"].map({True: "yes", False: "no"}))
     if plan.deliveries is None:
         return orders
     deliveries = plan.deliveries.assign(list_price=plan.deliveries["unit_price"], discount=None, order_cost=0.0,
-                                        committed="no", floor_cost=0.0)
+                                        committed="no")
     return pd.concat([orders.assign(contract=None), deliveries[[*orders.columns, "contract"]]], ignore_index=True)
 
 
@@ -290,9 +291,10 @@ def contracts_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     return [TableSpec("Contracts", frame, {"first_period": WHOLE, "last_period": WHOLE, "unit_price": MONEY,
                                            **{c: QUANTITY for c in quantities},
                                            **{c: MONEY for c in ("take_or_pay_paid", "signing_cost_paid",
-                                                                 "delivery_cost")}},
+                                                                 "delivery_cost", "floor_price", "floor_cost")}},
                       "take-or-pay = unit_price x max(0, min_quantity - taken) of a signed contract, paid in its "
-                      "last_period; unused_room = what it could still have taken")]
+                      "last_period; unused_room = what it could still have taken; with a floor_price, deliveries "
+                      "cost max(floor_price, the scenario's price) and floor_cost is the expected payment above it")]
 
 
 def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:

@@ -266,12 +266,13 @@ def test_each_scenario_pays_the_contract_and_the_scenario_costs_add_up_to_the_pl
     assert costs["ban"] == approx(680)
 
 
-def test_recourse_and_risk_aversion_are_refused_with_contracts_at_their_settings(tmp_path):
-    """Per-scenario orders and CVaR do not yet price deals per scenario: each setting is refused at its
-    Settings cell, naming the Contracts sheet, rather than planned as if contracts cost nothing there."""
+def test_recourse_is_refused_with_contracts_at_its_setting(tmp_path):
+    """Per-scenario orders do not yet carry deals into the scenario copies: the setting is refused at its
+    Settings cell, naming the Contracts sheet, rather than planned as if contracts cost nothing there.
+    (cvar_weight is accepted: tests/models/test_model_contract_floor.py.)"""
     from inputcheck import only
 
-    for key, value in (("recourse", "yes"), ("cvar_weight", 0.5)):
+    for key, value in (("recourse", "yes"),):
         book = offtake_book()
         book["Settings"][key] = value
         data, problems = read_and_validate(write_workbook(Path(tmp_path) / f"{key}.xlsx", book))

@@ -76,12 +76,12 @@ LIMITED = [(sheet.name, column.name, schema.UNIT_LIMITS[column.unit])
 
 
 def test_every_money_and_quantity_column_has_its_limit():
-    """Money: 19 columns (amounts, budgets, prices, agreed prices, floor prices, sale prices, participants'
+    """Money: 20 columns (amounts, budgets, prices, agreed prices, floor prices, sale prices, participants'
     prices, costs (a conversion's unit_cost among them), capex, three penalties, change_penalty; a contract's
-    unit_price and signing_cost); quantities: 16 columns (world_supply, the sales' max_per_period,
+    unit_price, signing_cost and floor_price); quantities: 16 columns (world_supply, the sales' max_per_period,
     ScenarioDemand's quantity, a conversion's max_per_period and a contract's max_per_period, min_quantity and
     max_quantity among them)."""
-    assert len(LIMITED) == 35
+    assert len(LIMITED) == 36
     assert {limit for *_, limit in LIMITED} == {1e15, 1e12}
     for sheet in schema.SHEETS:
         for column in sheet.columns:
