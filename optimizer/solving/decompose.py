@@ -130,7 +130,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     if split is None:
         return result()
     if twin_of_column is not None:
-        split.share_twins(twin_of_column)
+        split = _twinned(highs, lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter())
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
@@ -270,6 +270,37 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> lis
     except CannotConnect:
         pass  # every block without a plan: the whole search, here, finds the plan
     return solutions
+
+
+def _twinned(highs: highspy.Highs, lp, split: _Split, twin_of_column: np.ndarray, integer: np.ndarray,
+             time_limit_s: float) -> _Split:
+    """``split`` with its blocks' twins (``_Split.share_twins``), its linking rows shared out by the LP relaxation
+    with every column held at its twin's value: the relaxation's own solution may plan two twins apart where
+    they cost the same (a degenerate optimum: an order placed a period earlier in one scenario than in
+    another), and then the twin's share of each linking row (the least of its group's) would be too small for
+    the plan of either. ``split`` as it was when that LP is not solved in time. Its objective is no bound on
+    the model's: the bound stays the whole relaxation's."""
+    split.share_twins(twin_of_column)
+    followers = np.flatnonzero(split.twin >= 0)
+    if not len(followers):
+        return split
+    first = highs.getNumRow()
+    count = len(followers)
+    starts = np.arange(0, 2 * count, 2, dtype=np.int32)
+    index = np.stack([followers, split.twin[followers]], axis=1).ravel().astype(np.int32)
+    value = np.tile([1.0, -1.0], count)
+    highs.addRows(count, np.zeros(count), np.zeros(count), len(index), starts, index, value)
+    try:  # x_j - x_twin = 0 for each follower j, solved from the whole relaxation's basis (dual simplex)
+        relaxed, _ = _relaxation(highs, integer, time_limit_s)
+    finally:
+        highs.deleteRows(count, np.arange(first, first + count, dtype=np.int32))
+    if relaxed is None:
+        return split
+    twinned = _Split.of(lp, split.block_of, relaxed, integer)
+    if twinned is None:
+        return split
+    twinned.share_twins(split.twin)
+    return twinned
 
 
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
