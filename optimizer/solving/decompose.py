@@ -18,6 +18,10 @@ columns (supplier onboarding). So:
    the time is up get their first plan only), assemble the full plan and lower
    the linking columns that no block needs.
 
+With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
+copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
+value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``).
+
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
 only found sooner. Works on highspy's arrays, never on Pyomo objects: the
