@@ -34,6 +34,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models import build_model
+from models.facts import delivering_countries
 from models.ordering import hard_order_limits, order_upper_bounds
 from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
 from optimizer.contract.results import COST_TERMS, Plan, SolveResult
@@ -144,17 +145,16 @@ class BlockTwins:
     nodes: dict[tuple[str, int, str], str]
 
 
-def mineral_data(data: PlanningData, scenario: Scenario, mineral: str) -> tuple:
-    """Everything in ``scenario`` that bears on ``mineral`` alone: the losses of the countries its offers
-    come from, the price factors of its orders, its ScenarioDemand rows; with known_from when any (empty:
-    the mineral is as in base)."""
-    countries = sorted({c for (s, m) in data.offers if m == mineral for c in data.origin_shares(s, m)}
-                       | {data.country(c.supplier) for c in data.contracts.values() if c.mineral == mineral})
-    losses = tuple((c, t, scenario.loss(c, t)) for c in countries for t in data.periods if scenario.loss(c, t) > 0)
+def mineral_data(data: PlanningData, scenario: Scenario, mineral: str, countries: dict[str, set[str]]) -> tuple:
+    """Everything in ``scenario`` that bears on ``mineral`` alone: the losses of the countries delivering it
+    (``countries``: models/facts.py delivering_countries), the price factors of its orders, its ScenarioDemand
+    rows and their shortfall_penalty; with known_from when any (empty: the mineral is as in base)."""
+    losses = tuple((c, t, scenario.loss(c, t)) for c in sorted(countries.get(mineral, ())) for t in data.periods
+                   if scenario.loss(c, t) > 0)
     prices = tuple(sorted((row.country or "", row.first_period, row.last_period, row.factor)
                           for row in data.scenario_prices
                           if row.scenario == scenario.name and row.mineral in (None, mineral)))
-    demand = tuple(sorted((t, q) for (k, m, t), q in data.scenario_demand.items()
+    demand = tuple(sorted((t, q, data.scenario_penalty.get((k, m, t))) for (k, m, t), q in data.scenario_demand.items()
                           if k == scenario.name and m == mineral))
     datum = losses + prices + demand
     return (datum, scenario.known_from) if datum else ()
@@ -171,11 +171,12 @@ def block_twins(data: PlanningData) -> BlockTwins:
     None with frozen periods (each scenario's frozen orders are its own commitments)."""
     if data.frozen_periods > 0:
         return BlockTwins({}, {})
+    countries = delivering_countries(data, [(s, m, None) for s, m in data.offers])  # every offer, any period
     copies: dict[tuple[str, str], str] = {}
     for mineral in data.minerals:
         first: dict[tuple, str] = {}
         for k in data.all_scenarios:
-            leader = first.setdefault(mineral_data(data, k, mineral), k.name)
+            leader = first.setdefault(mineral_data(data, k, mineral, countries), k.name)
             if leader != k.name:
                 copies[k.name, mineral] = leader
     leader = representative(data)

@@ -108,8 +108,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
     whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
-    that shrinks them (a model with recourse: scenarios alike on a mineral plan it with one copy). Spends at most ``time_limit_s``; every block
-    MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
+    that shrinks them (a model with recourse: scenarios alike on a mineral plan it with one copy).
+    Spends at most ``time_limit_s``; every block MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
     first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only.
     ``cluster``: the block MIPs run on the Dask cluster at that address instead of ``workers`` threads here."""
     started = time.perf_counter()
@@ -396,7 +396,7 @@ class _Split:
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
         ``start`` (a complete plan), its part of it."""
-        if self.twin is not None:
+        if self.twin is not None:  # the block start only (blocks_around starts from a plan and takes no twins)
             return self._shared_block(b)
         columns = np.flatnonzero(self.block_of == b)
         lengths = self.start[columns + 1] - self.start[columns]
@@ -423,8 +423,8 @@ class _Split:
         column = np.searchsorted(own, np.where(self.twin[column] >= 0, self.twin[column], column))
         rows, row = np.unique(self.index[entries], return_inverse=True)
         row = row.ravel()
-        keys, position = np.unique(column * len(rows) + row, return_inverse=True)
-        value = np.bincount(position.ravel(), weights=self.value[entries])
+        keys, entry_of_key = np.unique(column * len(rows) + row, return_inverse=True)
+        value = np.bincount(entry_of_key.ravel(), weights=self.value[entries])
         column, row = keys // len(rows), keys % len(rows)
         nonzero = value != 0  # a follower's entry cancelling its twin's
         column, row, value = column[nonzero], row[nonzero], value[nonzero]
