@@ -47,3 +47,33 @@ def mineral_of(var: VarData) -> str | None:
     if position is None:
         return None
     return index if position == 0 and not isinstance(index, tuple) else index[position]
+
+
+# Position of the scenario in the index of a scenario copy's variables (each copy of a model with recourse,
+# models/recourse.py, indexes its stock by its own scenario).
+SCENARIO_POSITION = {"Stock": 0, "Unmet": 0, "Shortfall": 0, "Release": 0}
+NODE_VARIABLES = ("NodeOrder", "NodeIsOrdered")  # (supplier, mineral, period, node)
+
+
+def twin_of(var: VarData) -> VarData | None:
+    """In the block start of a model with recourse: the variable of the same block whose value ``var`` takes
+    (models/recourse.py block_twins: the same variable in the copy of a scenario with the same data on
+    the mineral, or the node order such a scenario places), None for a variable of its own."""
+    model = var.model()
+    twins = getattr(model, "block_twins", None)
+    mineral = mineral_of(var) if twins is not None else None
+    if mineral is None:
+        return None
+    component, index = var.parent_component(), var.index()
+    if component.local_name in NODE_VARIABLES:
+        node = twins.nodes.get((mineral, index[2], index[3]))
+        twin_index, other = (None, None) if node is None else (index[:3] + (node,), component)
+    else:
+        copy = component.parent_block()
+        leader = twins.copies.get((copy.index(), mineral)) if copy.parent_component() is model.Scenario else None
+        if leader is None:
+            return None
+        other = getattr(model.Scenario[leader], component.local_name, None)
+        position = SCENARIO_POSITION.get(component.local_name)
+        twin_index = index if position is None else index[:position] + (leader,) + index[position + 1:]
+    return other[twin_index] if other is not None and twin_index in other else None

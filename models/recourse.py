@@ -34,6 +34,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models import build_model
+from models.facts import delivering_countries
 from models.ordering import hard_order_limits, order_upper_bounds
 from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
 from optimizer.contract.results import COST_TERMS, Plan, SolveResult
@@ -129,7 +130,67 @@ def build_recourse_model(data: PlanningData, by_node: bool = True,
     model.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
     if not by_node:
         _add_non_anticipativity(model, data)
+    else:  # read by the block start only (models/blocks.py twin_of): the model itself is unchanged
+        model.block_twins = block_twins(data)
     return model
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockTwins:
+    """Which columns of a mineral's block may share one column in the block start (models/blocks.py twin_of).
+
+    ``copies``: (scenario, mineral) -> the scenario whose copy of that mineral it takes (the first of the
+    scenarios with the same data on the mineral, mineral_data); ``nodes``: (mineral, period, node) -> the
+    node whose order of that mineral it takes (every member's copy takes the same scenario's, whose
+    node in that period it is)."""
+
+    copies: dict[tuple[str, str], str]
+    nodes: dict[tuple[str, int, str], str]
+
+
+def mineral_data(data: PlanningData, scenario: Scenario, mineral: str, countries: dict[str, set[str]]) -> tuple:
+    """Everything in ``scenario`` that bears on ``mineral`` alone: the losses of the countries delivering it
+    (``countries``: models/facts.py delivering_countries), the price factors of its orders, its ScenarioDemand
+    rows and their shortfall_penalty; with known_from when any (empty: the mineral is as in base)."""
+    losses = tuple((c, t, scenario.loss(c, t)) for c in sorted(countries.get(mineral, ())) for t in data.periods
+                   if scenario.loss(c, t) > 0)
+    prices = tuple(sorted((row.country or "", row.first_period, row.last_period, row.factor)
+                          for row in data.scenario_prices
+                          if row.scenario == scenario.name and row.mineral in (None, mineral)))
+    demand = tuple(sorted((t, q, data.scenario_penalty.get((k, m, t))) for (k, m, t), q in data.scenario_demand.items()
+                          if k == scenario.name and m == mineral))
+    datum = losses + prices + demand
+    return (datum, scenario.known_from) if datum else ()
+
+
+def block_twins(data: PlanningData) -> BlockTwins:
+    """The columns each mineral's block may share in the block start: scenarios whose data on a mineral are
+    the same (most scenarios touch a few minerals) plan it alike there, one copy instead of several.
+
+    A restriction of the block, never of the model: the block's plan then meets every row of every copy
+    (the shared column's value is given to each), and the full search that follows keeps every column
+    free, so the optimum is unchanged. Scenarios alike on a mineral differ there only through what links
+    the minerals (each scenario's funding): the block's share of each scenario's funding row still holds.
+    None with frozen periods (each scenario's frozen orders are its own commitments)."""
+    if data.frozen_periods > 0:
+        return BlockTwins({}, {})
+    countries = delivering_countries(data, [(s, m, None) for s, m in data.offers])  # every offer, any period
+    copies: dict[tuple[str, str], str] = {}
+    for mineral in data.minerals:
+        first: dict[tuple, str] = {}
+        for k in data.all_scenarios:
+            leader = first.setdefault(mineral_data(data, k, mineral, countries), k.name)
+            if leader != k.name:
+                copies[k.name, mineral] = leader
+    leader = representative(data)
+    nodes: dict[tuple[str, int, str], str] = {}
+    for period, groups in information_groups(data).items():
+        for group in groups:
+            for mineral in data.minerals:
+                taken = {leader[copies.get((name, mineral), name), period] for name in group}
+                if len(taken) == 1 and (node := taken.pop()) != group[0]:
+                    nodes[mineral, period, group[0]] = node
+    return BlockTwins(copies, nodes)
 
 
 def _add_node_orders(model: pyo.ConcreteModel, data: PlanningData,

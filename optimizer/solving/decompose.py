@@ -18,6 +18,10 @@ columns (supplier onboarding). So:
    the time is up get their first plan only), assemble the full plan and lower
    the linking columns that no block needs.
 
+With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
+copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
+value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``).
+
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
 only found sooner. Works on highspy's arrays, never on Pyomo objects: the
@@ -99,10 +103,13 @@ class BlockStart:
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
-                workers: int = 2, stop: Stop | None = None, cluster: str | None = None) -> BlockStart:
+                workers: int = 2, stop: Stop | None = None, cluster: str | None = None,
+                twin_of_column: np.ndarray | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
-    block (0, 1, ...) or -1 for a column that links blocks. Spends at most ``time_limit_s``; every block
-    MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
+    block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
+    whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
+    that shrinks them (a model with recourse: scenarios alike on a mineral plan it with one copy).
+    Spends at most ``time_limit_s``; every block MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
     first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only.
     ``cluster``: the block MIPs run on the Dask cluster at that address instead of ``workers`` threads here."""
     started = time.perf_counter()
@@ -126,6 +133,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
+    if twin_of_column is not None:
+        split = _twinned(highs, lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter())
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
@@ -267,6 +276,37 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> lis
     return solutions
 
 
+def _twinned(highs: highspy.Highs, lp, split: _Split, twin_of_column: np.ndarray, integer: np.ndarray,
+             time_limit_s: float) -> _Split:
+    """``split`` with its blocks' twins (``_Split.share_twins``), its linking rows shared out by the LP relaxation
+    with every column held at its twin's value: the relaxation's own solution may plan two twins apart where
+    they cost the same (a degenerate optimum: an order placed a period earlier in one scenario than in
+    another), and then the twin's share of each linking row (the least of its group's) would be too small for
+    the plan of either. ``split`` as it was when that LP is not solved in time. Its objective is no bound on
+    the model's: the bound stays the whole relaxation's."""
+    split.share_twins(twin_of_column)
+    followers = np.flatnonzero(split.twin >= 0)
+    if not len(followers):
+        return split
+    first = highs.getNumRow()
+    count = len(followers)
+    starts = np.arange(0, 2 * count, 2, dtype=np.int32)
+    index = np.stack([followers, split.twin[followers]], axis=1).ravel().astype(np.int32)
+    value = np.tile([1.0, -1.0], count)
+    highs.addRows(count, np.zeros(count), np.zeros(count), len(index), starts, index, value)
+    try:  # x_j - x_twin = 0 for each follower j, solved from the whole relaxation's basis (dual simplex)
+        relaxed, _ = _relaxation(highs, integer, time_limit_s)
+    finally:
+        highs.deleteRows(count, np.arange(first, first + count, dtype=np.int32))
+    if relaxed is None:
+        return split
+    twinned = _Split.of(lp, split.block_of, relaxed, integer)
+    if twinned is None:
+        return split
+    twinned.share_twins(split.twin)
+    return twinned
+
+
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
     """The LP relaxation's column values and objective (None, None when it is not solved to optimality);
     ``integer`` marks the integer columns, made continuous for the run only."""
@@ -295,6 +335,32 @@ class _Split:
         self.row_lower, self.row_upper = row_lower, row_upper  # less the linking columns' fixed activity
         self.shares = shares  # (row, block) -> (lower, upper) for linking rows
         self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
+        self.twin = None  # share_twins: each column's twin in its block (-1 none)
+
+    def share_twins(self, twin: np.ndarray) -> None:
+        """Let each column j with ``twin[j] >= 0`` take its twin's value in the block MIPs: the block holds the
+        twin alone, with j's cost added and its matrix entries moved onto it (x_j = x_twin substituted), its
+        bounds the intersection of the two. Every block plan then gives each column of the whole model a
+        value meeting every row of its block, so the assembly is unchanged; the blocks are smaller. A twin
+        outside j's block, itself a twin's, of another kind or with bounds disjoint from j's is not taken."""
+        twin = np.array(twin, dtype=np.int64)
+        followers = np.flatnonzero(twin >= 0)
+        leaders = twin[followers]
+        taken = ((self.block_of[followers] >= 0) & (self.block_of[leaders] == self.block_of[followers])
+                 & (twin[leaders] < 0) & (self.integer[leaders] == self.integer[followers]))
+        twin[followers[~taken]] = -1
+        for _ in range(2):  # a second pass after dropping the followers of a twin whose bounds turned out disjoint
+            followers = np.flatnonzero(twin >= 0)
+            lower, upper = self.lower.astype(np.float64), self.upper.astype(np.float64)
+            np.maximum.at(lower, twin[followers], self.lower[followers])
+            np.minimum.at(upper, twin[followers], self.upper[followers])
+            disjoint = np.flatnonzero(lower > upper + _TOLERANCE)
+            if not len(disjoint):
+                break
+            twin[np.isin(twin, disjoint)] = -1
+        self.twin, self.shared_lower, self.shared_upper = twin, lower, upper
+        self.shared_cost = self.cost + np.bincount(twin[followers], weights=self.cost[followers],
+                                                   minlength=len(self.cost))
 
     @classmethod
     def of(cls, lp, block: np.ndarray, relaxed: np.ndarray, integer: np.ndarray) -> _Split | None:
@@ -330,6 +396,8 @@ class _Split:
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
         ``start`` (a complete plan), its part of it."""
+        if self.twin is not None:  # the block start only (blocks_around starts from a plan and takes no twins)
+            return self._shared_block(b)
         columns = np.flatnonzero(self.block_of == b)
         lengths = self.start[columns + 1] - self.start[columns]
         starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -341,6 +409,37 @@ class _Split:
         return Block(columns, int(self.lp.sense_), self.cost[columns], self.lower[columns], self.upper[columns],
                      row_lower, row_upper, starts, local_row.astype(np.int64), self.value[entries],
                      self.integer[columns], None if start is None else start[columns])
+
+    def _shared_block(self, b: int) -> Block:
+        """Block b with each column's twin standing for it (share_twins): the twins' entries summed per row, and
+        the rows this leaves alike (a scenario's copy of a row its twin's copy has) kept once, with the
+        intersection of their bounds (each linking row's share still holds for every scenario)."""
+        every = np.flatnonzero(self.block_of == b)
+        own = every[self.twin[every] < 0]
+        lengths = self.start[every + 1] - self.start[every]
+        entries = np.repeat(self.start[every], lengths) + np.arange(lengths.sum()) - np.repeat(
+            np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        column = np.repeat(every, lengths)
+        column = np.searchsorted(own, np.where(self.twin[column] >= 0, self.twin[column], column))
+        rows, row = np.unique(self.index[entries], return_inverse=True)
+        row = row.ravel()
+        keys, entry_of_key = np.unique(column * len(rows) + row, return_inverse=True)
+        value = np.bincount(entry_of_key.ravel(), weights=self.value[entries])
+        column, row = keys // len(rows), keys % len(rows)
+        nonzero = value != 0  # a follower's entry cancelling its twin's
+        column, row, value = column[nonzero], row[nonzero], value[nonzero]
+        row_lower, row_upper = self.row_lower[rows].copy(), self.row_upper[rows].copy()
+        for position in np.flatnonzero(self.row_block[rows] == -2):
+            row_lower[position], row_upper[position] = self.shares[int(rows[position]), b]
+        kept = _alike_rows_once(row, column, value, row_lower, row_upper)
+        entry_kept = kept[row] >= 0
+        column, row, value = column[entry_kept], kept[row[entry_kept]], value[entry_kept]
+        starts = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=len(own)))])
+        order = np.lexsort((row, column))
+        keep = np.flatnonzero(kept >= 0)
+        return Block(own, int(self.lp.sense_), self.shared_cost[own], self.shared_lower[own], self.shared_upper[own],
+                     row_lower[keep], row_upper[keep], starts, row[order].astype(np.int64), value[order],
+                     self.integer[own])
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
                      stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
@@ -378,6 +477,10 @@ class _Split:
                 columns, block_values, _ = solution
                 values[columns] = block_values
                 given[columns] = True
+        if self.twin is not None:  # a column takes its twin's value (share_twins)
+            followers = np.flatnonzero(self.twin >= 0)
+            followers = followers[given[self.twin[followers]]]
+            values[followers], given[followers] = values[self.twin[followers]], True
         values[self.integer] = np.round(values[self.integer])
         return values, given
 
@@ -461,6 +564,26 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
         upper = np.where(np.isfinite(row_upper[key_rows]), used + (row_upper[key_rows] - total) * weight, np.inf)
         lower = np.where(np.isfinite(row_lower[key_rows]), used - (total - row_lower[key_rows]) * weight, -np.inf)
     return {(int(r), int(b)): (float(lo), float(up)) for r, b, lo, up in zip(keys[0], keys[1], lower, upper)}
+
+
+def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row_lower: np.ndarray,
+                     row_upper: np.ndarray) -> np.ndarray:
+    """Each row's number among the rows kept (-1: dropped, the same as a row before it, whose bounds become the
+    intersection of both: ``row_lower`` and ``row_upper`` are tightened in place)."""
+    order = np.lexsort((column, row))
+    row, column, value = row[order], column[order], value[order]
+    bounds = np.searchsorted(row, np.arange(len(row_lower) + 1))
+    first: dict[tuple[bytes, bytes], int] = {}
+    kept = np.full(len(row_lower), -1, dtype=np.int64)
+    for r in range(len(row_lower)):
+        entries = slice(bounds[r], bounds[r + 1])
+        same = first.setdefault((column[entries].tobytes(), value[entries].tobytes()), r)
+        if same == r:
+            kept[r] = 0
+        else:
+            row_lower[same], row_upper[same] = max(row_lower[same], row_lower[r]), min(row_upper[same], row_upper[r])
+    kept[kept >= 0] = np.arange(int(np.sum(kept >= 0)))
+    return kept
 
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,

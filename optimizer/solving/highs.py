@@ -30,6 +30,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.core.base.var import VarData
 
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
+from models.blocks import twin_of
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
@@ -412,11 +413,25 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
         return None
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
-                            stop, cluster=block_cluster())
+                            stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns))
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
     return polish(highs_of(solver), assembled, stop)
+
+
+def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
+    """Each column's twin in the block start (models/blocks.py ``twin_of``: a column of its block whose value it
+    takes; -1 none), or None when no column has one (a model without recourse)."""
+    if not columns or getattr(columns[0][0].model(), "block_twins", None) is None:
+        return None
+    column = column_of(solver)
+    twin_of_column = np.full(highs_of(solver).getNumCol(), -1, dtype=np.int64)
+    for var, j in columns:
+        twin = twin_of(var)
+        if twin is not None and id(twin) in column:
+            twin_of_column[j] = column[id(twin)]
+    return twin_of_column if np.any(twin_of_column >= 0) else None
 
 
 def _block_of_column(solver, columns: list[tuple[VarData, int]],

@@ -275,3 +275,36 @@ def test_a_frozen_periods_orders_are_each_scenarios_own_in_the_node_form(tmp_pat
     assert ("K", "ga", 1) not in model.Scenario["base"].ORDER_SLOTS
     assert ("C", "ga", 1) not in model.Scenario["ban"].ORDER_SLOTS
     assert_same_optimum(frozen)
+
+
+def two_mineral_ban_book() -> dict:
+    """ban_book over 4 periods (ban, 0.1, loses China's arrivals in period 3, told apart from period 3) with a
+    second mineral, ge, sold by K (Canada) at 8, 5 t of demand in period 4: the ban touches ga alone."""
+    book = ban_book(4)
+    book["Minerals"].append({"mineral": "ge", "unit": "t", "shortfall_penalty": 100})
+    book["Offers"].append({"supplier": "K", "mineral": "ge", "unit_price": 8})
+    book["Demand"] += demand(0, 0, 0, 5, mineral="ge")
+    return book
+
+
+def test_the_block_start_shares_a_minerals_copies_across_scenarios_alike_on_it(tmp_path):
+    """two_mineral_ban_book: ban's data on ge are base's (no loss of Canada, no price factor, no demand change), so
+    in the block start (models/blocks.py twin_of) ban's copy of ge takes base's columns, and its ge orders of
+    periods 3 and 4 (its own node: ban is told apart from period 3) take base's node's; ga, which the ban
+    touches, keeps its own copies; the model itself keeps every column (a restriction of the block start only)."""
+    from models.blocks import twin_of
+    from models.recourse import block_twins
+
+    data, _ = read_and_validate(write_workbook(tmp_path / "two.xlsx", two_mineral_ban_book()))
+    twins = block_twins(data)
+    assert twins.copies == {("ban", "ge"): "base"}
+    assert twins.nodes == {("ge", 3, "ban"): "base", ("ge", 4, "ban"): "base"}
+    model = build_recourse_model(data)
+    ban, base = model.Scenario["ban"], model.Scenario["base"]
+    assert twin_of(ban.Stock["ban", "ge", 4]) is base.Stock["base", "ge", 4]
+    assert twin_of(model.NodeOrder["K", "ge", 3, "ban"]) is model.NodeOrder["K", "ge", 3, "base"]
+    assert twin_of(model.NodeIsOrdered["K", "ge", 4, "ban"]) is model.NodeIsOrdered["K", "ge", 4, "base"]
+    assert twin_of(ban.Stock["ban", "ga", 4]) is None
+    assert twin_of(model.NodeOrder["C", "ga", 3, "ban"]) is None
+    assert twin_of(base.Stock["base", "ge", 4]) is None and twin_of(model.NodeOrder["K", "ge", 1, "base"]) is None
+    assert twin_of(build_recourse_model(data, by_node=False).Scenario["ban"].Stock["ban", "ge", 4]) is None

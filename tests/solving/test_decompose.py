@@ -300,3 +300,55 @@ def test_the_block_start_plans_per_mineral_with_recourse(tmp_path, every_model_i
     assert plain.status == blocked.status == OPTIMAL
     assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
     assert "complete block plan" in blocked.start
+
+
+def test_twins_take_one_column_in_their_block():
+    """min x0 + x1 + 2 x2 (integers) with x0 >= 3, x1 >= 3 (block 0), x2 >= 1 (block 1) and x0 + x1 + x2 <= 10
+    (linking); x1 the twin of x0 (twin_of_column[1] = 0). Block 0 holds x0 alone at cost 1 + 1 = 2, its rows
+    x0 >= 3 once (x1 >= 3 became the same row) and its share of the linking row, 2 x0 <= 6 + 3 x 6/7 (the
+    relaxation uses 6 of 10 there, block 1 uses 1: the slack 3 shared 6:1). Its plan x0 = 3 gives x1 = 3: the
+    plan (3, 3, 1) at 3 + 3 + 2 = 8, the optimum."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    highs.addVars(3, np.zeros(3), np.full(3, 20.0))
+    highs.changeColsCost(3, np.arange(3, dtype=np.int32), np.array([1.0, 1.0, 2.0]))
+    highs.changeColsIntegrality(3, np.arange(3, dtype=np.int32), [highspy.HighsVarType.kInteger] * 3)
+    for lower, upper, columns in [(3, inf, [0]), (3, inf, [1]), (1, inf, [2]), (-inf, 10, [0, 1, 2])]:
+        highs.addRow(lower, upper, len(columns), np.array(columns, dtype=np.int32), np.ones(len(columns)))
+    blocks, twins = np.array([0, 0, 1]), np.array([-1, 0, -1])
+    split = decompose._Split.of(highs.getLp(), blocks, np.array([3.0, 3.0, 1.0]), np.ones(3, dtype=bool))
+    split.share_twins(twins)
+    block = split.block(0)
+    assert list(block.columns) == [0] and list(block.cost) == [2.0]
+    assert sorted(zip(block.row_lower, block.row_upper)) == [(-inf, pytest.approx(6 + 18 / 7)), (3.0, inf)]
+    assert list(block.value) == [1.0, 2.0] or list(block.value) == [2.0, 1.0]
+    start = decompose.block_start(highs, blocks, mip_gap=0.0, time_limit_s=60.0, twin_of_column=twins)
+    assert start.solved == start.blocks == 2 and start.columns is None
+    assert list(start.values) == [3.0, 3.0, 1.0] and start.objective == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_sharing_copies_in_the_block_start_keeps_the_optimum_on_random_trees(tmp_path, every_model_is_large,
+                                                                             monkeypatch, seed):
+    """Generated workbooks (4 minerals, 3 suppliers, 6 periods, 3 scenarios each known from period 4) with
+    recourse: the block start lets scenarios alike on a mineral share its copy (models/recourse.py block_twins)
+    and still assembles a complete plan, and the optimum (gap 0) is the one found without any block start."""
+    from models.recourse import build_recourse_model
+    from optimizer.intake.generate import generate_sheets, write_sheets
+
+    sheets = generate_sheets(Size(4, 3, 6, 3), seed=seed)
+    header, *rows = sheets["Scenarios"]
+    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, 4] for row in rows]
+    data, _ = load(write_sheets(tmp_path / f"tree_{seed}.xlsx", sheets))
+    data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, recourse="yes", mip_gap=0.0))
+    shared = []
+    share_twins = decompose._Split.share_twins
+    monkeypatch.setattr(decompose._Split, "share_twins",
+                        lambda split, twin: shared.append(int(np.sum(twin >= 0))) or share_twins(split, twin))
+    plain = solve_model(build_recourse_model(data), 0.0, 60.0)
+    blocked = solve_model(build_recourse_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert shared and shared[0] > 0
+    assert plain.status == blocked.status == OPTIMAL
+    assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert "complete block plan" in blocked.start
