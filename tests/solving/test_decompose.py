@@ -263,9 +263,9 @@ class _Clock:
     time = perf_counter  # the blocks' wall-clock deadline (BlockLimits) reads the same clock
 
 
-def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
-    """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
-    time taken off once), not until 20 s after it (taken off twice: L with recourse once lost its blocks so)."""
+def after_a_40_s_relaxation(tmp_path, monkeypatch, **limits):
+    """The block start of a 5-mineral workbook whose relaxation takes 40 s on a fake clock (starting at
+    1000 s), and the deadline each call of ``solve_blocks`` was given."""
     data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
     _, highs, blocks = handed_over(data)
     clock = _Clock()
@@ -283,7 +283,13 @@ def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkey
 
     monkeypatch.setattr(decompose, "_relaxation", slow_relaxation)
     monkeypatch.setattr(decompose._Split, "solve_blocks", recording)
-    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
+    return decompose.block_start(highs, blocks, mip_gap=0.001, **limits), deadlines
+
+
+def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
+    """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
+    time taken off once), not until 20 s after it (taken off twice: L with recourse once lost its blocks so)."""
+    start, deadlines = after_a_40_s_relaxation(tmp_path, monkeypatch, time_limit_s=60.0)
     assert deadlines == [1060.0]
     assert start.solved == start.blocks == 5
 
@@ -302,17 +308,22 @@ def test_the_block_start_plans_per_mineral_with_recourse(tmp_path, every_model_i
     assert "complete block plan" in blocked.start
 
 
+def shared_budget_split():
+    """The shared-budget pair's model and its split at the LP relaxation (block 0's budget 10, block 1's 4)."""
+    highs = two_minerals_sharing_a_budget()
+    lp = highs.getLp()
+    integer = decompose._integer_columns(lp)
+    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
+    return lp, decompose._Split.of(lp, np.array([0, 0, 0, 0, 1, 1, 1]), relaxed, integer)
+
+
 def test_the_refinement_solves_the_block_furthest_from_its_bound_again_and_keeps_what_got_cheaper():
     """The shared-budget pair above (block 0: x0 y0 s0a s0b, its share of the budget 10; block 1: x1 y1 s1).
     The first pass is made to stop block 0 early at y0 = 1, x0 = 10, s0a = 10: 1 + 30 = 31, its own bound 6
     (distance 25); block 1 at its optimum for its share 4, no order, s1 = 10: 15, bound 14 (distance 1).
     The refinement solves block 0 first (the furthest), from its plan, to its optimum: x0 = 10, s0b = 10,
     1 + 5 = 6; block 1 has no cheaper plan than 15, so its plan is kept as it was."""
-    highs = two_minerals_sharing_a_budget()
-    lp = highs.getLp()
-    integer = decompose._integer_columns(lp)
-    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
-    split = decompose._Split.of(lp, np.array([0, 0, 0, 0, 1, 1, 1]), relaxed, integer)
+    lp, split = shared_budget_split()
     stopped_early = [(np.arange(4), np.array([10.0, 1.0, 10.0, 0.0]), False, 6.0),
                      (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), False, 14.0)]
     assert [split.block_cost(solution) for solution in stopped_early] == [31.0, 15.0]
@@ -333,11 +344,7 @@ def test_the_refinement_solves_the_block_furthest_from_its_bound_again_and_keeps
 
 
 def test_finished_blocks_or_an_incomplete_set_are_not_refined():
-    highs = two_minerals_sharing_a_budget()
-    lp = highs.getLp()
-    integer = decompose._integer_columns(lp)
-    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
-    split = decompose._Split.of(lp, np.array([0, 0, 0, 0, 1, 1, 1]), relaxed, integer)
+    lp, split = shared_budget_split()
     finished = [(np.arange(4), np.array([10.0, 1.0, 0.0, 10.0]), True, 6.0),
                 (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)]
     later = decompose.time.perf_counter() + 60.0
@@ -354,24 +361,7 @@ def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_
     relaxation took: the blocks keep their share (until 70 s after the start). Of a 100 s solve it would get
     30 s, less than its root LP alone (about the relaxation's 40 s): the blocks get the whole 100 s less the
     polish's 5% (until 95 s after the start), and the block start says the search is not worth starting."""
-    data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
-    _, highs, blocks = handed_over(data)
-    clock = _Clock()
-    monkeypatch.setattr(decompose, "time", clock)
-    relaxation, solve_blocks = decompose._relaxation, decompose._Split.solve_blocks
-    deadlines = []
-
-    def slow_relaxation(*args):
-        clock.now += 40.0
-        return relaxation(*args)
-
-    def recording(split, mip_gap, deadline, *args, **kwargs):
-        deadlines.append(deadline)
-        return solve_blocks(split, mip_gap, deadline, *args, **kwargs)
-
-    monkeypatch.setattr(decompose, "_relaxation", slow_relaxation)
-    monkeypatch.setattr(decompose._Split, "solve_blocks", recording)
-    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=70.0, whole_s=whole)
+    start, deadlines = after_a_40_s_relaxation(tmp_path, monkeypatch, time_limit_s=70.0, whole_s=whole)
     assert deadlines[0] == pytest.approx(deadline)
     assert start.search is search and start.solved == start.blocks == 5
 
