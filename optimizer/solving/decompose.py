@@ -397,7 +397,7 @@ class _Split:
         """
         if any(solution is None for solution in solutions) or time.perf_counter() >= deadline:
             return solutions
-        distance = {b: self.block_cost(solution) - solution[3] for b, solution in enumerate(solutions)
+        distance = {b: abs(self.block_cost(solution) - solution[3]) for b, solution in enumerate(solutions)
                     if not solution[2] and np.isfinite(solution[3])}
         if not distance:
             return solutions
@@ -406,14 +406,18 @@ class _Split:
         refined = list(solutions)
         again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=stop, cluster=cluster, which=furthest)
         for b, solution in zip(furthest, again):
-            if solution is not None and self.block_cost(solution) < self.block_cost(refined[b]):
+            if solution is not None and self.sense * (self.block_cost(solution) - self.block_cost(refined[b])) < 0:
                 refined[b] = solution
         return refined
 
+    @property
+    def sense(self) -> int:
+        """1 for a model that minimises, -1 for one that maximises."""
+        return -1 if self.lp.sense_ == highspy.ObjSense.kMaximize else 1
+
     def block_cost(self, solution: tuple) -> float:
-        """A block solution's part of the objective (minimised; for a maximised model, its negative)."""
-        cost = float(np.dot(self.cost[solution[0]], solution[1]))
-        return -cost if self.lp.sense_ == highspy.ObjSense.kMaximize else cost
+        """A block solution's part of the objective."""
+        return float(np.dot(self.cost[solution[0]], solution[1]))
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""
