@@ -15,8 +15,13 @@ columns (supplier onboarding). So:
    plans meets the row;
 4. solve each block's MIP on its own (in worker threads, each with its own
    HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
-   the time is up get their first plan only), assemble the full plan and lower
-   the linking columns that no block needs.
+   the time is up get their first plan only), solve again, from their plan, the
+   blocks furthest from their own bound with any time left (``refine``),
+   assemble the full plan and lower the linking columns that no block needs.
+
+Where the search after the block start could not even end its root LP in the
+time left (at XL the relaxation alone takes a third of the limit and more), the
+blocks take that time too and their polished plan is the answer (``search``).
 
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
