@@ -15,8 +15,13 @@ columns (supplier onboarding). So:
    plans meets the row;
 4. solve each block's MIP on its own (in worker threads, each with its own
    HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
-   the time is up get their first plan only), assemble the full plan and lower
-   the linking columns that no block needs.
+   the time is up get their first plan only), solve again, from their plan, the
+   blocks furthest from their own bound with any time left (``refine``),
+   assemble the full plan and lower the linking columns that no block needs.
+
+Where the search after the block start could not even end its root LP in the
+time left (at XL the relaxation alone takes a third of the limit and more), the
+blocks take that time too and their polished plan is the answer (``search``).
 
 With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
 copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
@@ -64,6 +69,8 @@ BLOCK_TIME_SHARE = 4.0
 # Blocks reached after the time is up get their first plan only (about 0.05 s each at L, 10-20% dearer):
 # a complete plan, however rough, keeps a plan in hand; the full search then improves on it.
 FIRST_PLAN_SECONDS = 2.0
+# When the search is not worth starting (``block_start``), this share of the whole time is left for the polish LP.
+POLISH_SHARE = 0.05
 _TOLERANCE = 1e-7
 
 
@@ -81,6 +88,7 @@ class BlockStart:
     where: str = ""  # where the block MIPs ran, when not in this process ("on the Dask cluster at ...")
     blocks_seconds: float = 0.0  # of ``seconds``: the block MIPs alone (sent, solved, returned)
     assembled: float | None = None  # the assembled plan's objective, when ``polish`` lowered it
+    search: bool = True  # False: the search after it could not end its root LP in the time left (``block_start``)
 
     def gap(self) -> float | None:
         """The complete plan's relative distance from the LP bound (which it cannot be below)."""
@@ -104,19 +112,30 @@ class BlockStart:
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
                 workers: int = 2, stop: Stop | None = None, cluster: str | None = None,
-                twin_of_column: np.ndarray | None = None) -> BlockStart:
+                twin_of_column: np.ndarray | None = None, whole_s: float | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
     whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
     that shrinks them (a model with recourse: scenarios alike on a mineral plan it with one copy).
-    Spends at most ``time_limit_s``; every block MIP stops at ``stop`` (the whole solve's deadline, a Ctrl-C: optimizer/solving/stopping.py), but the
-    first plans of blocks reached after the time is up, which keep a plan in hand, stop on Ctrl-C only.
-    ``cluster``: the block MIPs run on the Dask cluster at that address instead of ``workers`` threads here."""
+    Spends at most ``time_limit_s``; every block MIP stops at ``stop`` (the whole solve's deadline, a
+    Ctrl-C: optimizer/solving/stopping.py), but the first plans of blocks reached after the time is up,
+    which keep a plan in hand, stop at its late deadline.
+    ``cluster``: the block MIPs run on the Dask cluster at that address instead of ``workers`` threads here.
+
+    ``whole_s``: the whole solve's time, of which the search after the block start gets what is left. When
+    that is less than the relaxation took, the search could not even end its root LP (about as long as the
+    relaxation) in it: the blocks get ``whole_s`` less ``POLISH_SHARE`` of it, and the result says the
+    search is not worth starting (``search`` False)."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
     relaxed, objective = _relaxation(highs, integer, time_limit_s)
+    relaxation_s = time.perf_counter() - started
+    search = whole_s is None or whole_s - time_limit_s >= relaxation_s
+    if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
+        left = stop.remaining() if stop is not None else whole_s - relaxation_s
+        time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
 
     where = f"on the Dask cluster at {cluster}" if cluster else ""
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
@@ -126,7 +145,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
         plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
         ended = time.perf_counter()
         return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
-                          ended - blocks_started)
+                          ended - blocks_started, search=search)
 
     if relaxed is None:
         return result()
@@ -139,8 +158,9 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     blocks_started = time.perf_counter()
-    solutions = split.solve_blocks(max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s, workers, stop=stop,
-                                   cluster=cluster)
+    block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
+    solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
+    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -246,21 +266,21 @@ class BlockLimits:
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
-    """The block's (columns, values, finished), or None when no plan was found; in a worker thread here
-    or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
+    """The block's (columns, values, finished, bound), or None when no plan was found; in a worker thread
+    here or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
-    completes the whole."""
+    completes the whole (within ``stop``'s late deadline)."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
     if remaining > 0:
-        values, finished = _solve_block(lp, limits.mip_gap, min(remaining, limits.longest), start=block.plan,
-                                        stop=stop)
+        values, finished, bound = _solve_block(lp, limits.mip_gap, min(remaining, limits.longest),
+                                               start=block.plan, stop=stop)
     elif block.plan is not None:
         return None  # out of time: the block keeps its part of the start
     else:  # out of time (a loaded machine): the block's first plan still completes the whole
-        values, finished = _solve_block(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True, stop=stop,
-                                        until_deadline=False)
-    return None if values is None else (block.columns, values, finished)
+        values, finished, bound = _solve_block(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+                                               stop=stop, until_deadline=False)
+    return None if values is None else (block.columns, values, finished, bound)
 
 
 def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> list[tuple | None]:
@@ -442,23 +462,25 @@ class _Split:
                      self.integer[own])
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
-                     stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
-        """Each block's (columns, values, finished), or None where no plan was found before the deadline
-        (``time.perf_counter``); ``finished``: solved within ``mip_gap``. With ``start`` (a complete plan),
-        each block starts from its part of it, and a block reached after the deadline is left as it is there.
-        On ``workers`` threads here, or as tasks on the Dask cluster at ``cluster``."""
-        blocks = int(self.block_of.max(initial=-1)) + 1
+                     stop: Stop | None = None, cluster: str | None = None,
+                     which: list[int] | None = None) -> list[tuple | None]:
+        """Each block's (columns, values, finished, bound), or None where no plan was found before the
+        deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
+        bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
+        after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
+        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block)."""
+        blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
                 workers = cluster_threads(cluster)  # the cluster's threads share the time, not this machine's
             except CannotConnect:
-                return [None] * blocks  # every block without a plan: the whole search, here, finds the plan
+                return [None] * len(blocks)  # every block without a plan: the whole search, here, finds the plan
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
-        longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, blocks)
+        longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
         if cluster is not None:
-            return _on_cluster(limits, [self.block(b, start) for b in range(blocks)], cluster)
+            return _on_cluster(limits, [self.block(b, start) for b in blocks], cluster)
 
         def solve(b: int):
             if stop is not None and stop.interrupted:
@@ -466,7 +488,40 @@ class _Split:
             return solve_block(limits, self.block(b, start), stop)
 
         # In worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
-        return in_workers(solve, range(blocks), workers)
+        return in_workers(solve, blocks, workers)
+
+    def refine(self, solutions: list[tuple | None], mip_gap: float, deadline: float, workers: int,
+               stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
+        """``solutions`` with the blocks the first pass left furthest from their own bound solved again, from
+        their plan, in the time left before ``deadline``: furthest first, each kept where it got cheaper.
+
+        Only complete sets are refined (each block's plan is its start). At XL the first pass gives each
+        block about a second: most stop at their time limit 5-15% from their own bound, while a few
+        finish early and leave time that the furthest can use; the plan can only get cheaper.
+        """
+        if any(solution is None for solution in solutions) or time.perf_counter() >= deadline:
+            return solutions
+        distance = {b: abs(self.block_cost(solution) - solution[3]) for b, solution in enumerate(solutions)
+                    if not solution[2] and np.isfinite(solution[3])}
+        if not distance:
+            return solutions
+        furthest = sorted(distance, key=distance.get, reverse=True)
+        plan, _ = self.assemble(solutions)
+        refined = list(solutions)
+        again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=stop, cluster=cluster, which=furthest)
+        for b, solution in zip(furthest, again):
+            if solution is not None and self.sense * (self.block_cost(solution) - self.block_cost(refined[b])) < 0:
+                refined[b] = solution
+        return refined
+
+    @property
+    def sense(self) -> int:
+        """1 for a model that minimises, -1 for one that maximises."""
+        return -1 if self.lp.sense_ == highspy.ObjSense.kMaximize else 1
+
+    def block_cost(self, solution: tuple) -> float:
+        """A block solution's part of the objective."""
+        return float(np.dot(self.cost[solution[0]], solution[1]))
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""
@@ -474,7 +529,7 @@ class _Split:
         given = self.block_of < 0
         for solution in solutions:
             if solution is not None:
-                columns, block_values, _ = solution
+                columns, block_values = solution[:2]
                 values[columns] = block_values
                 given[columns] = True
         if self.twin is not None:  # a column takes its twin's value (share_twins)
@@ -588,12 +643,13 @@ def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
                  start: np.ndarray | None = None, stop: Stop | None = None,
-                 until_deadline: bool = True) -> tuple[np.ndarray | None, bool]:
-    """The block's plan (None: none found) and whether it is within ``mip_gap`` of the block's bound; it
-    stops at ``stop`` (its deadline too, unless not ``until_deadline``)."""
+                 until_deadline: bool = True) -> tuple[np.ndarray | None, bool, float]:
+    """The block's plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that
+    bound (HiGHS's dual bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
+    ``until_deadline``."""
     highs = highspy.Highs()
     if stop is not None:
-        stop.watch(highs, simplex=False, deadline=until_deadline)
+        stop.watch(highs, simplex=False, late=not until_deadline)
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", mip_gap)
@@ -604,9 +660,11 @@ def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first
     if start is not None:
         set_solution(highs, start)
     highs.run()
-    if highs.getInfo().primal_solution_status != 2:  # kSolutionStatusFeasible
-        return None, False
-    return np.asarray(highs.getSolution().col_value), highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    info = highs.getInfo()
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return None, False, -np.inf
+    optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return np.asarray(highs.getSolution().col_value), optimal, float(info.mip_dual_bound)
 
 
 def polish(highs: highspy.Highs, start: BlockStart, stop: Stop | None = None) -> BlockStart:

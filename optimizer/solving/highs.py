@@ -231,7 +231,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         handover = time.perf_counter() - started
         stop.check()
         started = time.perf_counter()
-        stop.deadline = stop.clock() + time_limit_s  # HiGHS checks its own limit too seldom (stopping.py)
+        stop.limit(time_limit_s)  # HiGHS checks its own limit too seldom (stopping.py)
         stop.watch(highs_of(solver))
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
         block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
@@ -243,6 +243,14 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                block_plan.objective, block_plan.relaxed_objective, block_plan.gap(),
                                time.perf_counter() - started, "optimal within the gap (the block plan is within "
                                f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
+                               block_plan.describe())
+        if _without_search(block_plan, model, columns):
+            # The search would not end its root LP in the time left (at XL the relaxation alone takes a
+            # third of the limit): the block plan, refined with that time instead, is the answer.
+            return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
+                               block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
+                               f"the block plan, {_percent(block_plan.gap())} from the LP relaxation's bound (the "
+                               "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
         time_left = stop.remaining()
@@ -413,7 +421,8 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
         return None
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
-                            stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns))
+                            stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
+                            whole_s=time_limit_s)
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
@@ -530,6 +539,20 @@ def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.Concrete
     gap = block_plan.gap()
     if gap is None or gap > mip_gap:
         return False
+    return _loaded(block_plan, model, columns)
+
+
+def _without_search(block_plan: BlockStart | None, model: pyo.ConcreteModel,
+                    columns: list[tuple[VarData, int]]) -> bool:
+    """Load a complete block plan into the model's variables when the search after it is not worth starting
+    (``BlockStart.search``)."""
+    if block_plan is None or block_plan.search or block_plan.columns is not None or block_plan.values is None:
+        return False
+    return _loaded(block_plan, model, columns)
+
+
+def _loaded(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[tuple[VarData, int]]) -> bool:
+    """Load the complete ``block_plan`` into the model's variables; whether the model's objective agrees."""
     for var, column in columns:
         if not var.fixed:
             var.set_value(float(block_plan.values[column]), skip_validation=True)

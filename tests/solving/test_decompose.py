@@ -22,7 +22,7 @@ from optimizer.solving import decompose
 from optimizer.checker import check_result_workbook
 from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load, run
-from optimizer.contract.results import OPTIMAL
+from optimizer.contract.results import FEASIBLE, OPTIMAL
 from optimizer.solving.highs import solve_model
 
 
@@ -151,7 +151,7 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     values, given = split.assemble(late)
     assert given.all() and decompose.feasible(lp, values)
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
-    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False))  # every block fails
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False, -np.inf))  # every block fails
     failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
     assert failed.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
@@ -263,9 +263,9 @@ class _Clock:
     time = perf_counter  # the blocks' wall-clock deadline (BlockLimits) reads the same clock
 
 
-def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
-    """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
-    time taken off once), not until 20 s after it (taken off twice: L with recourse once lost its blocks so)."""
+def after_a_40_s_relaxation(tmp_path, monkeypatch, **limits):
+    """The block start of a 5-mineral workbook whose relaxation takes 40 s on a fake clock (starting at
+    1000 s), and the deadline each call of ``solve_blocks`` was given."""
     data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
     _, highs, blocks = handed_over(data)
     clock = _Clock()
@@ -283,7 +283,13 @@ def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkey
 
     monkeypatch.setattr(decompose, "_relaxation", slow_relaxation)
     monkeypatch.setattr(decompose._Split, "solve_blocks", recording)
-    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
+    return decompose.block_start(highs, blocks, mip_gap=0.001, **limits), deadlines
+
+
+def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkeypatch):
+    """A relaxation that takes 40 of the 60 s leaves the blocks until 60 s after the start (the relaxation's
+    time taken off once), not until 20 s after it (taken off twice: L with recourse once lost its blocks so)."""
+    start, deadlines = after_a_40_s_relaxation(tmp_path, monkeypatch, time_limit_s=60.0)
     assert deadlines == [1060.0]
     assert start.solved == start.blocks == 5
 
@@ -352,3 +358,78 @@ def test_sharing_copies_in_the_block_start_keeps_the_optimum_on_random_trees(tmp
     assert plain.status == blocked.status == OPTIMAL
     assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
     assert "complete block plan" in blocked.start
+
+
+def shared_budget_split():
+    """The shared-budget pair's model and its split at the LP relaxation (block 0's budget 10, block 1's 4)."""
+    highs = two_minerals_sharing_a_budget()
+    lp = highs.getLp()
+    integer = decompose._integer_columns(lp)
+    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
+    return lp, decompose._Split.of(lp, np.array([0, 0, 0, 0, 1, 1, 1]), relaxed, integer)
+
+
+def test_the_refinement_solves_the_block_furthest_from_its_bound_again_and_keeps_what_got_cheaper():
+    """The shared-budget pair above (block 0: x0 y0 s0a s0b, its share of the budget 10; block 1: x1 y1 s1).
+    The first pass is made to stop block 0 early at y0 = 1, x0 = 10, s0a = 10: 1 + 30 = 31, its own bound 6
+    (distance 25); block 1 at its optimum for its share 4, no order, s1 = 10: 15, bound 14 (distance 1).
+    The refinement solves block 0 first (the furthest), from its plan, to its optimum: x0 = 10, s0b = 10,
+    1 + 5 = 6; block 1 has no cheaper plan than 15, so its plan is kept as it was."""
+    lp, split = shared_budget_split()
+    stopped_early = [(np.arange(4), np.array([10.0, 1.0, 10.0, 0.0]), False, 6.0),
+                     (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), False, 14.0)]
+    assert [split.block_cost(solution) for solution in stopped_early] == [31.0, 15.0]
+    order = []
+    solve_blocks = split.solve_blocks
+
+    def recording(*args, which=None, **kwargs):
+        order.append(which)
+        return solve_blocks(*args, which=which, **kwargs)
+
+    split.solve_blocks = recording
+    refined = split.refine(stopped_early, 1e-4, deadline=decompose.time.perf_counter() + 60.0, workers=1)
+    assert order == [[0, 1]]
+    assert split.block_cost(refined[0]) == pytest.approx(6.0) and refined[0][2]
+    assert refined[1] is stopped_early[1]
+    values, given = split.assemble(refined)
+    assert given.all() and decompose.feasible(lp, values)
+
+
+def test_finished_blocks_or_an_incomplete_set_are_not_refined():
+    lp, split = shared_budget_split()
+    finished = [(np.arange(4), np.array([10.0, 1.0, 0.0, 10.0]), True, 6.0),
+                (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)]
+    later = decompose.time.perf_counter() + 60.0
+    assert split.refine(finished, 1e-4, later, workers=1) is finished
+    incomplete = [finished[0], None]
+    assert split.refine(incomplete, 1e-4, later, workers=1) is incomplete
+    assert split.refine(finished, 1e-4, deadline=0.0, workers=1) is finished  # out of time
+
+
+@pytest.mark.parametrize("whole, search, deadline", [(200.0, True, 1070.0), (100.0, False, 1095.0)])
+def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_path, monkeypatch, whole, search,
+                                                                            deadline):
+    """The relaxation takes 40 s of a 70 s share. Of a 200 s solve the search would get 130 s, more than the
+    relaxation took: the blocks keep their share (until 70 s after the start). Of a 100 s solve it would get
+    30 s, less than its root LP alone (about the relaxation's 40 s): the blocks get the whole 100 s less the
+    polish's 5% (until 95 s after the start), and the block start says the search is not worth starting."""
+    start, deadlines = after_a_40_s_relaxation(tmp_path, monkeypatch, time_limit_s=70.0, whole_s=whole)
+    assert deadlines[0] == pytest.approx(deadline)
+    assert start.search is search and start.solved == start.blocks == 5
+
+
+def test_without_a_search_worth_starting_the_block_plan_is_the_answer(tmp_path, every_model_is_large, monkeypatch):
+    """A block start that says the search is not worth starting: its plan (polished) is the answer, held by
+    the model's variables, FEASIBLE at its distance from the LP bound, never below the optimum."""
+    data = generated(tmp_path, seed=2, mip_gap=0.0)
+    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    block_start = solve_module.block_start
+    monkeypatch.setattr(solve_module, "block_start",
+                        lambda *args, **kwargs: dataclasses.replace(block_start(*args, **kwargs), search=False))
+    model = build_model(data)
+    result = solve_model(model, 0.0, 60.0, blocks=mineral_of)
+    assert result.status == FEASIBLE and "could not end its root LP" in result.message
+    assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
+    assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
+    assert result.gap == pytest.approx((result.objective - result.bound) / result.objective)
+    assert result.gap > 0  # this block plan (seed 2) is not the optimum: the search, skipped, would have improved it

@@ -50,6 +50,31 @@ def test_a_stop_is_due_at_its_deadline_or_once_interrupted():
         waiting.check()
 
 
+def test_a_late_first_plan_stops_two_percent_of_the_limit_after_the_deadline():
+    """A 100 s limit: the deadline at 100 s, a late block's first plan's at 102 s (LATE_SHARE 2%)."""
+    now = [0.0]
+    stop = Stop.after(100.0, clock=lambda: now[0])
+    assert stop.deadline == 100.0 and stop.late_deadline == pytest.approx(102.0)
+    now[0] = 101.0
+    assert stop.due() and not stop.late_due()
+    now[0] = 102.0
+    assert stop.late_due()
+    assert Stop().late_deadline is None and not Stop().late_due()
+
+
+@pytest.mark.parametrize("now, stopped", [(101.0, False), (102.5, True)])
+def test_highs_watched_for_a_late_first_plan_stops_at_the_late_deadline(now, stopped):
+    """The knapsack below, its deadline (100 s) passed: watched as a late first plan it runs to its optimum
+    at 101 s, within the late deadline (102 s), and is interrupted at once at 102.5 s."""
+    highs = knapsack()
+    stop = Stop.after(100.0, clock=lambda: 0.0)
+    stop.clock = lambda: now
+    stop.watch(highs, late=True)
+    highs.run()
+    expected = highspy.HighsModelStatus.kInterrupt if stopped else highspy.HighsModelStatus.kOptimal
+    assert highs.getModelStatus() == expected
+
+
 def knapsack() -> highspy.Highs:
     """A MIP HiGHS needs some nodes for: 40 items, weights 2i+7 (odd and even mixed), values 3i+10."""
     highs = highspy.Highs()
