@@ -60,6 +60,10 @@ BLOCK_TIME_SHARE = 4.0
 # Blocks reached after the time is up get their first plan only (about 0.05 s each at L, 10-20% dearer):
 # a complete plan, however rough, keeps a plan in hand; the full search then improves on it.
 FIRST_PLAN_SECONDS = 2.0
+# The whole model's LP relaxation may take this share of the block start's time; past it (XXL: 250,000 columns,
+# its simplex and its interior point both unfinished in 300 s) each block's own relaxation measures what it
+# needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
+RELAXATION_SHARE = 0.25
 _TOLERANCE = 1e-7
 
 
@@ -94,8 +98,9 @@ class BlockStart:
         if self.assembled is not None and self.objective is not None:
             lower = (self.assembled - self.objective) / max(1e-9, abs(self.assembled))
             polished = f", polished {_share(lower)} lower by the LP with its yes/no choices fixed"
+        shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
-                f"{polished}")
+                f"{shares}{polished}")
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
@@ -109,9 +114,10 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
-    relaxed, objective = _relaxation(highs, integer, time_limit_s)
-
+    relaxed, objective = _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
     where = f"on the Dask cluster at {cluster}" if cluster else ""
+    if relaxed is None and not (stop is not None and stop.interrupted):
+        relaxed = _blockwise_relaxation(lp, block_of_column, started + time_limit_s, workers, stop, cluster)
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
     def result(values=None, columns=None, solved=0) -> BlockStart:
@@ -283,6 +289,32 @@ def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
         highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kInteger] * count)
 
 
+def _blockwise_relaxation(lp: highspy.HighsLp, block_of_column: np.ndarray, deadline: float, workers: int,
+                          stop: Stop | None, cluster: str | None) -> np.ndarray | None:
+    """Column values to split the linking rows by when the whole model's relaxation did not end in time: each
+    block's own LP relaxation, solved where its MIP will be (threads here or the cluster) within
+    ``RELAXATION_SHARE`` of the time left before ``deadline``, with every linking column at its upper bound
+    (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from) and every
+    linking row open to the block up to the row's whole bound (a shared floor waived). What a block uses
+    there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled to the
+    row's bound, so the shares still add up to it. There is no bound from these (``relaxed_objective``
+    None). None when a block's relaxation is not solved (the search, here, then finds the plan)."""
+    upper = np.asarray(lp.col_upper_)
+    linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
+    at = np.where(block_of_column < 0, linking, 0.0)
+    split = _Split.of(lp, block_of_column, at, np.zeros(lp.num_col_, dtype=bool))
+    if split is None:
+        return None
+    split.open_linking_rows()
+    time_left = deadline - time.perf_counter()
+    solutions = split.solve_blocks(0.0, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop=stop,
+                                   cluster=cluster)
+    if any(solution is None for solution in solutions):
+        return None
+    values, _ = split.assemble(solutions)
+    return values
+
+
 class _Split:
     """The model cut into blocks: the matrix by column, each row's block, linking rows' shares."""
 
@@ -326,6 +358,10 @@ class _Split:
         shares = _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
                                  row_lower, row_upper)
         return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
+
+    def open_linking_rows(self) -> None:
+        """Every block may use each linking row up to the row's whole bound, with no floor (a relaxation)."""
+        self.shares = {(row, b): (-np.inf, self.row_upper[row]) for row, b in self.shares}
 
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
