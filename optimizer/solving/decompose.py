@@ -6,7 +6,9 @@ the LP bound is within 0.1% of the optimum. The model is nearly separable:
 minerals are linked only by a few rows (funding amounts and budgets) and a few
 columns (supplier onboarding). So:
 
-1. solve the LP relaxation of the whole model;
+1. solve the LP relaxation of the whole model (when it does not end within
+   ``RELAXATION_SHARE`` of the time, as at XXL, each block's own relaxation
+   instead, where the blocks run: see ``_blockwise_relaxation``);
 2. fix the linking columns (those of no block) at their relaxed value, rounded
    up for integers (a supplier the relaxation uses at all is onboarded);
 3. split each linking row's bounds among its blocks: each gets what it used in
@@ -35,8 +37,9 @@ each block is one task of plain data (a ``Block``: its columns, rows and
 bounds as numpy arrays, the linking rows at its share; ``BlockLimits``: the
 gap and the deadline). The worker builds the block's HiGHS model from it,
 solves it and returns the plan, exactly as a worker thread here would
-(``solve_block``): the same block, the same plan. The LP relaxation and the
-assembly stay here. The deadline is a wall-clock time, so the cluster's
+(``solve_block``): the same block, the same plan. The LP relaxation of the
+whole model and the assembly stay here; the blocks' own relaxations, when
+needed, go to the cluster as the blocks do. The deadline is a wall-clock time, so the cluster's
 machines are taken to keep their clocks in step (NTP).
 """
 
