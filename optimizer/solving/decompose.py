@@ -6,7 +6,9 @@ the LP bound is within 0.1% of the optimum. The model is nearly separable:
 minerals are linked only by a few rows (funding amounts and budgets) and a few
 columns (supplier onboarding). So:
 
-1. solve the LP relaxation of the whole model;
+1. solve the LP relaxation of the whole model (when it does not end within
+   ``RELAXATION_SHARE`` of the time, as at XXL, each block's own relaxation
+   instead, where the blocks run: see ``_blockwise_relaxation``);
 2. fix the linking columns (those of no block) at their relaxed value, rounded
    up for integers (a supplier the relaxation uses at all is onboarded);
 3. split each linking row's bounds among its blocks: each gets what it used in
@@ -44,8 +46,9 @@ each block is one task of plain data (a ``Block``: its columns, rows and
 bounds as numpy arrays, the linking rows at its share; ``BlockLimits``: the
 gap and the deadline). The worker builds the block's HiGHS model from it,
 solves it and returns the plan, exactly as a worker thread here would
-(``solve_block``): the same block, the same plan. The LP relaxation and the
-assembly stay here. The deadline is a wall-clock time, so the cluster's
+(``solve_block``): the same block, the same plan. The LP relaxation of the
+whole model and the assembly stay here; the blocks' own relaxations, when
+needed, go to the cluster as the blocks do. The deadline is a wall-clock time, so the cluster's
 machines are taken to keep their clocks in step (NTP).
 """
 
@@ -71,6 +74,10 @@ BLOCK_TIME_SHARE = 4.0
 FIRST_PLAN_SECONDS = 2.0
 # When the search is not worth starting (``block_start``), this share of the whole time is left for the polish LP.
 POLISH_SHARE = 0.05
+# The whole model's LP relaxation may take this share of the block start's time; past it (XXL: 250,000 columns,
+# its simplex and its interior point both unfinished in 300 s) each block's own relaxation measures what it
+# needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
+RELAXATION_SHARE = 0.25
 _TOLERANCE = 1e-7
 
 
@@ -106,8 +113,9 @@ class BlockStart:
         if self.assembled is not None and self.objective is not None:
             lower = (self.assembled - self.objective) / max(1e-9, abs(self.assembled))
             polished = f", polished {_share(lower)} lower by the LP with its yes/no choices fixed"
+        shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
-                f"{polished}")
+                f"{shares}{polished}")
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
@@ -130,7 +138,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
-    relaxed, objective = _relaxation(highs, integer, time_limit_s)
+    relaxed, objective = _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
     relaxation_s = time.perf_counter() - started
     search = whole_s is None or whole_s - time_limit_s >= relaxation_s
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
@@ -138,6 +146,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
         time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
 
     where = f"on the Dask cluster at {cluster}" if cluster else ""
+    if relaxed is None and not (stop is not None and stop.interrupted):
+        relaxed = _blockwise_relaxation(lp, block_of_column, started + time_limit_s, workers, stop, cluster)
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
     def result(values=None, columns=None, solved=0) -> BlockStart:
@@ -343,6 +353,32 @@ def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
         highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kInteger] * count)
 
 
+def _blockwise_relaxation(lp: highspy.HighsLp, block_of_column: np.ndarray, deadline: float, workers: int,
+                          stop: Stop | None, cluster: str | None) -> np.ndarray | None:
+    """Column values to split the linking rows by when the whole model's relaxation did not end in time: each
+    block's own LP relaxation, solved where its MIP will be (threads here or the cluster) within
+    ``RELAXATION_SHARE`` of the time left before ``deadline``, with every linking column at its upper bound
+    (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from) and every
+    linking row open to the block up to the row's whole bound (a shared floor waived). What a block uses
+    there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled to the
+    row's bound, so the shares still add up to it. There is no bound from these (``relaxed_objective``
+    None). None when a block's relaxation is not solved (the search, here, then finds the plan)."""
+    upper = np.asarray(lp.col_upper_)
+    linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
+    at = np.where(block_of_column < 0, linking, 0.0)
+    split = _Split.of(lp, block_of_column, at, np.zeros(lp.num_col_, dtype=bool))
+    if split is None:
+        return None
+    split.open_linking_rows()
+    time_left = deadline - time.perf_counter()
+    solutions = split.solve_blocks(0.0, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop=stop,
+                                   cluster=cluster)
+    if any(solution is None for solution in solutions):
+        return None
+    values, _ = split.assemble(solutions)
+    return values
+
+
 class _Split:
     """The model cut into blocks: the matrix by column, each row's block, linking rows' shares."""
 
@@ -412,6 +448,10 @@ class _Split:
         shares = _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
                                  row_lower, row_upper)
         return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
+
+    def open_linking_rows(self) -> None:
+        """Every block may use each linking row up to the row's whole bound, with no floor (a relaxation)."""
+        self.shares = {(row, b): (-np.inf, self.row_upper[row]) for row, b in self.shares}
 
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with

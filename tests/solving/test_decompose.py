@@ -127,6 +127,40 @@ def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
     assert split.shares[0, 1] == pytest.approx((-np.inf, 7.5))
 
 
+def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_demand():
+    """Two blocks (columns 0 and 1, each in [0, 8], cost -1: each wants all it can get) share x0 + x1 <= 10.
+    Alone, each block's relaxation (the row open to it up to 10) uses 8; 16 is 6 over the bound, taken off
+    in proportion to use (3 each), so each block gets 8 - 3 = 5 and the shares add up to 10."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([-1.0, -1.0]), np.zeros(2), np.full(2, 8.0)
+    lp.row_lower_, lp.row_upper_ = np.array([-np.inf]), np.array([10.0])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 1, 2], [0, 0], [1.0, 1.0]
+    blocks = np.array([0, 1])
+    relaxed = decompose._blockwise_relaxation(lp, blocks, decompose.time.perf_counter() + 60.0, 1, None, None)
+    assert relaxed.tolist() == pytest.approx([8.0, 8.0])
+    split = decompose._Split.of(lp, blocks, relaxed, np.zeros(2, dtype=bool))
+    assert split.shares[0, 0] == pytest.approx((-np.inf, 5.0))
+    assert split.shares[0, 1] == pytest.approx((-np.inf, 5.0))
+
+
+def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch):
+    """XXL's whole relaxation does not end in the block start's share: the blocks' own relaxations split the
+    funding rows, the assembled plan meets every row, and the optimum found from it is the one without it."""
+    data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4, mip_gap=0.0)
+    _, highs, blocks = handed_over(data)
+    monkeypatch.setattr(decompose, "_relaxation", lambda *args: (None, None))
+    start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
+    assert start.columns is None and start.solved == start.blocks == 5
+    assert decompose.feasible(highs.getLp(), start.values)
+    assert start.relaxed_objective is None and "each block's own LP relaxation" in start.describe()
+    monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
+    blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert blocked.status == OPTIMAL and "each block's own LP relaxation" in blocked.start
+    assert blocked.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
+
+
 def test_a_row_wise_matrix_is_read_column_by_column():
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = 3, 2
