@@ -584,8 +584,11 @@ def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.Concrete
 def _without_search(block_plan: BlockStart | None, model: pyo.ConcreteModel,
                     columns: list[tuple[VarData, int]]) -> bool:
     """Load a complete block plan into the model's variables when the search after it is not worth starting
-    (``BlockStart.search``)."""
+    (``BlockStart.search``). Not without an LP bound (shares from each block's own relaxation): the answer
+    must say how far it is from one."""
     if block_plan is None or block_plan.search or block_plan.columns is not None or block_plan.values is None:
+        return False
+    if block_plan.gap() is None:
         return False
     return _loaded(block_plan, model, columns)
 
