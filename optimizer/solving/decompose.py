@@ -457,7 +457,7 @@ class _Split:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
         ``start`` (a complete plan), its part of it."""
         if self.twin is not None:  # the block start only (blocks_around starts from a plan and takes no twins)
-            return self._shared_block(b)
+            return self._shared_block(b, start)
         columns = np.flatnonzero(self.block_of == b)
         lengths = self.start[columns + 1] - self.start[columns]
         starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -470,7 +470,7 @@ class _Split:
                      row_lower, row_upper, starts, local_row.astype(np.int64), self.value[entries],
                      self.integer[columns], None if start is None else start[columns])
 
-    def _shared_block(self, b: int) -> Block:
+    def _shared_block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b with each column's twin standing for it (share_twins): the twins' entries summed per row, and
         the rows this leaves alike (a scenario's copy of a row its twin's copy has) kept once, with the
         intersection of their bounds (each linking row's share still holds for every scenario)."""
@@ -499,7 +499,7 @@ class _Split:
         keep = np.flatnonzero(kept >= 0)
         return Block(own, int(self.lp.sense_), self.shared_cost[own], self.shared_lower[own], self.shared_upper[own],
                      row_lower[keep], row_upper[keep], starts, row[order].astype(np.int64), value[order],
-                     self.integer[own])
+                     self.integer[own], None if start is None else start[own])
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
                      stop: Stop | None = None, cluster: str | None = None,
@@ -560,8 +560,9 @@ class _Split:
         return -1 if self.lp.sense_ == highspy.ObjSense.kMaximize else 1
 
     def block_cost(self, solution: tuple) -> float:
-        """A block solution's part of the objective."""
-        return float(np.dot(self.cost[solution[0]], solution[1]))
+        """A block solution's part of the objective (with twins, each column's cost carries its followers')."""
+        cost = self.cost if self.twin is None else self.shared_cost
+        return float(np.dot(cost[solution[0]], solution[1]))
 
     def assemble(self, solutions) -> tuple[np.ndarray, np.ndarray]:
         """The full column vector and which columns it gives (linking columns and solved blocks)."""

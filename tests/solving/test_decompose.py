@@ -363,6 +363,8 @@ def test_twins_take_one_column_in_their_block():
     assert list(block.columns) == [0] and list(block.cost) == [2.0]
     assert sorted(zip(block.row_lower, block.row_upper)) == [(-inf, pytest.approx(6 + 18 / 7)), (3.0, inf)]
     assert list(block.value) == [1.0, 2.0] or list(block.value) == [2.0, 1.0]
+    assert list(split.block(0, start=np.array([4.0, 4.0, 1.0])).plan) == [4.0]  # refine starts from the plan
+    assert split.block_cost((np.array([0]), np.array([3.0]))) == 6.0  # x0 = 3 stands for x1 = 3 too: 3 + 3
     start = decompose.block_start(highs, blocks, mip_gap=0.0, time_limit_s=60.0, twin_of_column=twins)
     assert start.solved == start.blocks == 2 and start.columns is None
     assert list(start.values) == [3.0, 3.0, 1.0] and start.objective == pytest.approx(8.0)
