@@ -11,7 +11,7 @@ plan (``from_plan``). ``compare(before, after)`` gives the ``Changes`` sheet;
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -37,9 +37,14 @@ COMMITMENT = "a commitment appeared or a frozen period ended"
 OWN_OFFER = "the offer's own price or terms moved"
 SAME_MINERAL = "a price of the same mineral moved"
 FUNDING = "a budget or funding source it uses binds and another mineral's orders changed"
+NEW_OFFER = "a new offer"
+GONE_OFFER = "its offer is no longer in the input"
+NEVER_ORDERED = "an offer the previous plan never ordered from"
+NEW_RIVAL = "a new offer of the same mineral"
 WITHIN_GAP = "within the gap"
 NO_OTHER = "no other order changed"
-REASONS = (COMMITMENT, OWN_OFFER, SAME_MINERAL, FUNDING, WITHIN_GAP)
+REASONS = (NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL, FUNDING, NEVER_ORDERED,
+           WITHIN_GAP)
 
 
 @dataclass
@@ -70,6 +75,9 @@ class PlanView:
     # ``scenarios`` every scenario of the plan (base first; one without own orders has the shared ones only).
     scenario_orders: dict[str, dict[Slot, dict]] = field(default_factory=dict)
     scenarios: tuple[str, ...] = ()
+    # The (supplier, mineral) offers of the input the plan was made with; None when unknown (a plan workbook
+    # that no run of the history wrote).
+    offers: frozenset[tuple[str, str]] | None = None
 
     def quantities(self, scenario: str | None = None) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period); with ``scenario``, of the
@@ -83,7 +91,7 @@ class PlanView:
     def in_scenario(self, scenario: str) -> PlanView:
         """The plan as seen in ``scenario``: its orders those that hold there, without scenarios."""
         return PlanView(self.label, self.orders_in(scenario), self.costs, self.prices, self.start_date,
-                        self.period_unit, self.run_id, self.path, self.terms, self.decisions)
+                        self.period_unit, self.run_id, self.path, self.terms, self.decisions, offers=self.offers)
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -97,7 +105,7 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
     names = tuple(k.name for k in data.all_scenarios) if own or "scenario" in plan.orders else ()
     return PlanView(label, shared, costs, input_prices(data), data.settings.start_date,
                     data.settings.period_unit, terms=terms, decisions=plan_decisions(plan), scenario_orders=own,
-                    scenarios=names)
+                    scenarios=names, offers=frozenset(data.offers))
 
 
 def plan_decisions(plan: Plan) -> Decisions:
@@ -196,7 +204,16 @@ def from_record(record) -> PlanView:
     costs = {"objective": record.objective, **(record.costs or {})}
     return PlanView(f"run {record.id}", orders, costs, prices, _as_date(settings.get("start_date")),
                     settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
-                    terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()))
+                    terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()),
+                    offers=frozenset((o["supplier"], o["mineral"]) for o in record.prices) or None)
+
+
+def with_input_of(view: PlanView, record) -> PlanView:
+    """A plan read from its workbook, told the input it was made with by the history run that wrote it
+    (``record``): every offer, its list prices and terms. Its orders and decisions stay the workbook's."""
+    known = from_record(record)
+    return replace(view, prices={**known.prices, **view.prices}, terms=known.terms, offers=known.offers,
+                   run_id=known.run_id)
 
 
 def read_plan(path: Path) -> PlanView:
@@ -256,7 +273,7 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
     move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
     return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
                     view.period_unit, view.run_id, view.path, view.terms, view.decisions,
-                    {k: move(rows) for k, rows in view.scenario_orders.items()}, view.scenarios)
+                    {k: move(rows) for k, rows in view.scenario_orders.items()}, view.scenarios, view.offers)
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -386,35 +403,49 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
                   funding: FundingUse) -> dict[Slot, str]:
     """Why each ``changed`` order moved, by the first of these rules that holds:
 
+    0. its offer was not in ``before``'s input (a new offer), or, an order ``after`` no longer has, its offer
+       is not in ``after``'s input (each when that input's offers are known);
     1. a commitment of its mineral appeared (not an order frozen from ``before``) or one of ``before``'s
        ended (a frozen period over);
-    2. its own offer's list price moved in a period both plans know, its terms moved, or it is new;
-    3. the list price of another offer of the same mineral moved;
+    2. its own offer's list price moved in a period both plans know, or its terms moved;
+    3. the list price of another offer of the same mineral moved, or (second) its mineral has a new offer;
     4. a funding source that may pay it binds (funding) and an order of another mineral that the same
        source may pay changed (its quantity, or its cost: a kept order whose price moved);
-    5. otherwise the plan moved within the gap.
+    5. ``before``'s input is unknown (a plan workbook no run of the history wrote) and ``before`` never
+       ordered from its offer (in any period): the offer may be new to the input or one it passed over;
+    6. otherwise the plan moved within the gap.
     """
     moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
              if not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)}
     if before.terms is not None and after.terms is not None:
-        moved |= {key for key, terms in after.terms.items() if before.terms.get(key) != terms}
+        moved |= {key for key, terms in after.terms.items() if key in before.terms and before.terms[key] != terms}
+    new_offers = after.offers - before.offers if before.offers is not None and after.offers is not None else set()
     committed = _commitment_news(before, after, frozen)
     # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
     repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
                 and slot in before.prices and slot in after.prices
                 and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
     binding = {slot: funding.binding(slot) for slot in [*changed, *repriced]}
+    ordered_before = {slot[:2] for slot, row in before.orders.items() if row["quantity"] > 0}
     reasons = {}
     for slot in changed:
         supplier, mineral, _ = slot
-        if mineral in committed:
+        if before.offers is not None and (supplier, mineral) not in before.offers:
+            reasons[slot] = NEW_OFFER
+        elif after.offers is not None and (supplier, mineral) not in after.offers:
+            reasons[slot] = GONE_OFFER
+        elif mineral in committed:
             reasons[slot] = COMMITMENT
         elif (supplier, mineral) in moved:
             reasons[slot] = OWN_OFFER
         elif any(m == mineral for _, m in moved):
             reasons[slot] = SAME_MINERAL
+        elif any(m == mineral for _, m in new_offers):
+            reasons[slot] = NEW_RIVAL
         elif any(other[1] != mineral and binding[slot] & binding[other] for other in binding):
             reasons[slot] = FUNDING
+        elif before.offers is None and (supplier, mineral) not in ordered_before:
+            reasons[slot] = NEVER_ORDERED
         else:
             reasons[slot] = WITHIN_GAP
     return reasons

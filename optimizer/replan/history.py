@@ -213,6 +213,15 @@ class History:
                     return _record(row)
         return None
 
+    def plan_at(self, output_path: Path) -> RunRecord | None:
+        """The run that wrote the plan now at ``output_path`` (the latest that wrote a plan there), or None."""
+        with self._using("read") as table, self.engine.connect() as connection:
+            query = (sa.select(table).where(table.c.output_path == str(Path(output_path).resolve()),
+                                            table.c.status.in_(PLAN_STATUSES))
+                     .order_by(table.c.id.desc()).limit(1))
+            row = connection.execute(query).mappings().first()
+            return _record(row) if row else None
+
     def note_replaced(self, output_path: Path, by_run_id: int) -> int:
         """Say in the rows of earlier plans at ``output_path`` that run ``by_run_id`` wrote over the file."""
         note = f" {REPLACED_NOTE} {by_run_id} (--overwrite)]"

@@ -204,7 +204,9 @@ def _record_run(history: History, input_path: Path, outcome: Outcome, options: O
 
 def _previous(input_path: Path, options: Options, history: History | None, progress: Progress) -> PlanView | None:
     if options.previous_plan is not None:
-        return changes.read_plan(options.previous_plan)
+        view = changes.read_plan(options.previous_plan)
+        record = history and history.safely(lambda: history.plan_at(options.previous_plan), None, progress)
+        return changes.with_input_of(view, record) if record else view
     if history is None:
         return None
     record = history.safely(lambda: history.previous_plan(input_path), None, progress)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from replancase import replan, sheets, write
 from workbooks import write_workbook
 
-from optimizer.replan.changes import (COMMITMENT, FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare,
-                               read_plan, render)
+from optimizer.replan.changes import (COMMITMENT, FUNDING, GONE_OFFER, NEVER_ORDERED, NEW_OFFER, NEW_RIVAL, NO_OTHER,
+                                     OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare, read_plan, render)
 from optimizer.cli import main
 from optimizer.replan.history import History
 
@@ -147,12 +147,59 @@ def test_each_changed_order_gets_the_first_rule_that_holds():
                ("added", "removed", "changed")}
     assert reasons == {("S1", "ga", 1): COMMITMENT, ("S1", "ga", 3): COMMITMENT, ("T1", "ge", 1): OWN_OFFER,
                        ("U1", "in", 1): SAME_MINERAL, ("U2", "in", 1): OWN_OFFER, ("L1", "li", 1): FUNDING,
-                       ("C1", "co", 1): WITHIN_GAP, ("C2", "co", 1): WITHIN_GAP}
+                       ("C1", "co", 1): WITHIN_GAP, ("C2", "co", 1): NEVER_ORDERED}
     sentence = frame.loc[frame["change"] == "reasons", "finding"].item()
     assert sentence.startswith(f"8 order(s) changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
-                               f"1 as {FUNDING}, 2 {WITHIN_GAP}")
+                               f"1 as {FUNDING}, 1 as {NEVER_ORDERED}, 1 {WITHIN_GAP}")
     assert NO_OTHER not in sentence
     assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons
+
+
+def offer_case(before_offers, after_offers):
+    """Before: ga from S1 (periods 1, 3) and S2 (period 2). After: S2's offer is gone and S3's is new (ga in
+    period 2 from S3), S1 cuts period 3 from 5 to 4; ge from G2 is added (an offer of both inputs)."""
+    def order(q):
+        return {"quantity": q, "unit_price": 10.0, "list_price": 10.0, "cost": 10.0 * q, "committed": False}
+
+    before = PlanView("plan.xlsx", {("S1", "ga", 1): order(5), ("S2", "ga", 2): order(5), ("S1", "ga", 3): order(5)},
+                      {"objective": 1.0}, {}, date(2027, 1, 1), "quarter", offers=before_offers)
+    after = PlanView("run 2", {("S1", "ga", 1): order(5), ("S3", "ga", 2): order(5), ("S1", "ga", 3): order(4),
+                               ("G2", "ge", 1): order(1)}, {"objective": 1.0}, {}, date(2027, 1, 1), "quarter",
+                     offers=after_offers)
+    frame = compare(before, after, funding=SourcesThatBind({}))
+    return {(r.supplier, r.mineral, int(r.period)): r.reason for r in frame.itertuples()
+            if r.change in ("added", "removed", "changed")}
+
+
+def test_orders_of_a_new_or_gone_offer_say_so_instead_of_within_the_gap():
+    after_offers = frozenset({("S1", "ga"), ("S3", "ga"), ("G2", "ge")})
+    known = offer_case(frozenset({("S1", "ga"), ("S2", "ga"), ("G2", "ge")}), after_offers)
+    assert known == {("S3", "ga", 2): NEW_OFFER, ("S2", "ga", 2): GONE_OFFER, ("S1", "ga", 3): NEW_RIVAL,
+                     ("G2", "ge", 1): WITHIN_GAP}  # G2 was in the previous input: passed over, then taken
+    # the previous input unknown (a plan workbook no run of the history wrote): S3 may or may not be new
+    unknown = offer_case(None, after_offers)
+    assert unknown == {("S3", "ga", 2): NEVER_ORDERED, ("S2", "ga", 2): GONE_OFFER, ("S1", "ga", 3): WITHIN_GAP,
+                       ("G2", "ge", 1): NEVER_ORDERED}
+
+
+def test_a_previous_plan_workbook_gets_its_input_from_the_run_that_wrote_it(tmp_path):
+    """Run 1 buys from S1 at 10; the input then gains S3 at 8, so run 2 (--previous run 1's workbook) buys
+    every quarter from S3: a new offer, which the history knows (run 1's input had S1 and S2 only); S1's
+    orders go for a new offer of their mineral."""
+    history = History(str(tmp_path / "history.sqlite"))
+    source = write(tmp_path / "in" / "prices.xlsx")
+    first = replan(source, tmp_path, history)
+    book = sheets()
+    book["Suppliers"].append({"supplier": "S3", "country": "Chile"})
+    book["Offers"].append({"supplier": "S3", "mineral": "ga", "unit_price": 8.0})
+    write_workbook(source, book)
+    second = replan(source, tmp_path, history, previous_plan=first.output)
+    reasons = {(r["change"], r["supplier"], r["period"]): r["reason"] for r in changes_sheet(second.output)
+               if r["change"] in ("added", "removed")}
+    assert reasons == {**{("added", "S3", t): NEW_OFFER for t in (1, 2, 3)},
+                       **{("removed", "S1", t): NEW_RIVAL for t in (1, 2, 3)}}
+    without_history = replan(source, tmp_path, None, previous_plan=first.output)
+    assert {r["reason"] for r in changes_sheet(without_history.output) if r["change"] == "added"} == {NEVER_ORDERED}
 
 
 def test_the_dashboard_says_what_changed_since_the_previous_plan_only_on_a_re_plan(two_runs):

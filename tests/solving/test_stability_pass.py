@@ -21,7 +21,7 @@ from workbooks import base_sheets, write_workbook
 from optimizer.solving import highs as solve_module
 from optimizer.solving import stability as stability_module
 from optimizer.studies import sweep
-from optimizer.replan.changes import FUNDING, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP
+from optimizer.replan.changes import FUNDING, NEVER_ORDERED, NO_OTHER, OWN_OFFER, SAME_MINERAL, WITHIN_GAP
 from optimizer.checker import check_result_workbook
 from optimizer.cli import main
 from optimizer.replan.history import History
@@ -152,7 +152,9 @@ def test_without_the_pass_the_tied_orders_move_within_the_gap(tmp_path, ample):
     outcome = replan(write_workbook(tmp_path / "in" / "in.xlsx", sheets), tmp_path, previous_plan=previous)
     assert all(s != kept for s, m, _ in plan_of(outcome) if m == "ge")
     rows = changes_rows(outcome.output)
-    assert {r["reason"] for r in rows if r["mineral"] == "ge" and r["change"] in ("added", "removed")} == {WITHIN_GAP}
+    # the previous plan is a workbook without its input (no history): the offer it never ordered from is said
+    assert {(r["change"], r["reason"]) for r in rows if r["mineral"] == "ge" and r["change"] in ("added", "removed")} \
+        == {("removed", WITHIN_GAP), ("added", NEVER_ORDERED)}
     assert summary(outcome.output)["stability_pass"] == "not run: Settings stability is no"
 
 
