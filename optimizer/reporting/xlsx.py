@@ -97,6 +97,15 @@ def quantity_format(unit: str, decimals: int | None = None) -> str:
     return number + suffix
 
 
+def size_decimals(value) -> int | None:
+    """The decimals quantity_format's size sections give ``value`` (0 from 100, 1 from 1, else 2), by its
+    size whatever its sign; None for a blank."""
+    if not _is_number(value):
+        return None
+    size = abs(value)
+    return 0 if size >= 100 else 1 if size >= 1 else 2
+
+
 def _quoted(text: str) -> str:
     return text.replace('"', "'")
 
@@ -199,10 +208,14 @@ class Book:
                     made[value] = self.number(self.period_format(value))
             return [made.get(value) for value in frame[column].tolist()]
         if number_format == QUANTITY:
-            if "mineral" in frame.columns and self.units:
-                made = {unit: self.number(quantity_format(unit)) for unit in set(self.units.values())}
-                plain = self.number(quantity_format(""))
-                return [made.get(self.units.get(m), plain) for m in frame["mineral"].tolist()]
+            units = (frame["mineral"].map(lambda m: self.units.get(m, "")).tolist()
+                     if "mineral" in frame.columns and self.units else None)
+            if _has_negatives(frame[column]):  # the format's size sections would show -10 as "10.00"
+                return [self.number(quantity_format(units[i] if units else "", size_decimals(value)))
+                        for i, value in enumerate(frame[column].tolist())]
+            if units is not None:
+                made = {unit: self.number(quantity_format(unit)) for unit in set(units)}
+                return [made[unit] for unit in units]
             return self.number(quantity_format(""))
         return self.number(number_format) if number_format else None
 
@@ -231,6 +244,10 @@ class Book:
 
 def _footer(title: str) -> str:
     return title.replace("&", "&&")
+
+
+def _has_negatives(series: pd.Series) -> bool:
+    return _numeric(series) and bool((series < 0).any())
 
 
 def _has_cents(series: pd.Series) -> bool:

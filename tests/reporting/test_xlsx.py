@@ -142,3 +142,15 @@ def test_line_charts_are_written_straight(tmp_path):
     with zipfile.ZipFile(tmp_path / "c.xlsx") as archive:
         xml = archive.read("xl/charts/chart1.xml").decode()
     assert '<c:smooth val="0"/>' in xml and 'val="1"' not in xml.split("<c:smooth")[1][:12]
+
+
+def test_a_negative_quantity_keeps_its_minus_sign_and_its_size_decimals(tmp_path):
+    """The size sections of quantity_format ([>=100] ...; [>=1] ...; else) show -10 as "10.00 t" (LibreOffice
+    drops the sign in the last section): a column with negatives gets each cell's decimals by its size,
+    sign kept: -10 -> -10.0 t, 250 -> 250 t, -0.5 -> -0.50 t."""
+    frame = pd.DataFrame({"mineral": ["ga", "ga", "ga"], "quantity_change": [-10.0, 250.0, -0.5]})
+    sheet = write(tmp_path / "t.xlsx", TableSpec("Changes", frame, {"quantity_change": QUANTITY}),
+                  units={"ga": "t"})["Changes"]
+    assert [sheet.cell(row=r, column=2).number_format for r in (2, 3, 4)] == [
+        quantity_format("t", 1), quantity_format("t", 0), quantity_format("t", 2)]
+    assert quantity_format("t", 1) == '#,##0.0" t"'  # no sections: Excel and LibreOffice put the minus sign
