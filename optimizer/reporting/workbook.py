@@ -36,6 +36,10 @@ __all__ = ["COUNT", "GAP", "MONEY", "QUANTITY", "SECONDS", "SHARE", "WHOLE", "Ta
            "write_result_workbook", "result_tables", "summary_format", "plan_book"]
 
 
+# Summary solver_start when no plan was handed to HiGHS (a model below the block start's size, no start given).
+NO_START = "none: HiGHS searched from its own first plan"
+
+
 def summary_format(key: str) -> str | None:
     """The number format of a Summary value by its key: money, gaps, shares, seconds and counts.
 
@@ -45,10 +49,11 @@ def summary_format(key: str) -> str | None:
         return GAP
     if "seconds" in key or key.endswith("_time_s"):
         return SECONDS
-    if key.startswith("probability"):
+    if key.startswith("probability") or key == "cvar_level":
         return SHARE
     if (key.startswith(("objective", "change_value", "best_bound")) or key.endswith("_cost")
-            or "penalty" in key or key in ("cvar", "evpi", "evpi_gap", "vss", "vss_gap", "wait_and_see")):
+            or key.endswith("_revenue") or "penalty" in key
+            or key in ("cvar", "evpi", "evpi_gap", "vss", "vss_gap", "wait_and_see")):
         return MONEY
     if key.startswith(("model_", "orders_", "samples", "scenarios")):
         return COUNT
@@ -246,7 +251,7 @@ def summary_frame(plan: Plan, data: PlanningData, timings: dict[str, float]) -> 
     rows += [
         ("mip_gap", solve.gap), ("solve_seconds", round(solve.seconds, 3)),
         ("handover_seconds", round(solve.handover_seconds, 3)), ("input_sha256", data.input_sha256),
-        ("message", solve.message), ("best_bound", solve.bound), ("solver_start", solve.start),
+        ("message", solve.message), ("best_bound", solve.bound), ("solver_start", solve.start or NO_START),
         ("currency", data.settings.currency),
         ("num_periods", data.settings.num_periods), ("period_unit", data.settings.period_unit),
         ("start_date", data.settings.start_date.isoformat() if data.settings.start_date else None),

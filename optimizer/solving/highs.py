@@ -394,6 +394,10 @@ def _slots(slots: list) -> str:
     return shown + (f" and {len(slots) - 3} more" if len(slots) > 3 else "")
 
 
+# Summary solver_start of a solve started from the caller's plan (the main solve's: models/start.py).
+GIVEN_START = "a start plan handed to HiGHS (the commitments alone, or on a re-plan the previous plan)"
+
+
 def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) -> str:
     """Give HiGHS its starting solution and say which: a complete block plan first, then the caller's
     start (a known feasible plan keeps a plan in hand when the time limit hits), then a partial block
@@ -403,7 +407,7 @@ def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) 
         return block_plan.describe()
     if start:
         _set_start(solver, start)
-        return "the given start" + (f"; {block_plan.describe()}" if block_plan else "")
+        return GIVEN_START + (f"; {block_plan.describe()}" if block_plan else "")
     return block_plan.describe() if block_plan else ""
 
 

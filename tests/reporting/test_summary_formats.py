@@ -35,3 +35,22 @@ def test_the_plans_summary_cells_carry_their_formats_and_every_digit(tmp_path):
     assert cells["solve_seconds"].number_format == SECONDS
     assert cells["model_binaries"].number_format == COUNT
     assert cells["status"].value == "optimal"
+
+
+def test_revenues_are_money_the_cvar_level_a_share_and_solver_start_says_none(tmp_path):
+    """sales_revenue (-644000.000000031 on the example, shown raw) and release_revenue are money; cvar_level
+    0.95 is 95.0%; solver_start says in words what HiGHS started from (was "the given start", or blank)."""
+    from optimizer.reporting.workbook import NO_START, SHARE
+    from optimizer.solving.highs import GIVEN_START
+
+    assert [summary_format(key) for key in ("sales_revenue", "release_revenue", "cvar_level")] == [MONEY, MONEY, SHARE]
+    sheets = base_sheets()
+    sheets["Demand"] = [{"mineral": "ga", "period": 1, "quantity": 5}]
+    source = write_workbook(tmp_path / "in.xlsx", sheets)
+    result = CliRunner().invoke(main, ["run", str(source), "--output", str(tmp_path / "plan.xlsx"), "--no-explain"])
+    assert result.exit_code == 0, result.output
+    summary = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Summary"]
+    cells = {row[0].value: row[1] for row in summary.iter_rows(min_row=2)}
+    assert cells["cvar_level"].number_format == SHARE
+    assert cells["solver_start"].value == GIVEN_START  # the commitments-alone start of a first plan
+    assert NO_START.startswith("none")
