@@ -132,3 +132,23 @@ def build_or_buy(capex: float, **project) -> dict:
     book["Projects"] = [{"project": "P", "supplier": "Plant", "capex": capex, "build_periods": 2,
                          "first_period": 1, "last_period": 1, "life_periods": 4, **project}]
     return book
+
+
+def floored_book(floor_price: float | None = 8) -> dict:
+    """Demand 10 t in periods 2 and 3. K1: ga from S1 at 5, lead time 1, at most 6 t a period (ordered in 1
+    and 2: 12 t at most), no minimum, signing 5, ``floor_price``. 'spike' (p = 0.25) raises Canada's prices
+    x1.2 in every period: the offer's expected price 0.75 x 10 + 0.25 x 12 = 10.5."""
+    contract = {"contract": "K1", "supplier": "S1", "mineral": "ga", "unit_price": 5, "lead_time": 1,
+                "max_per_period": 6, "max_quantity": 20, "signing_cost": 5}
+    if floor_price is not None:
+        contract["floor_price"] = floor_price
+    return canada_priced(sheets(3, Demand=demand(0, 10, 10), Contracts=[contract]), "spike", 0.25, 1.2)
+
+
+def canada_priced(book: dict, scenario: str, probability: float, factor: float) -> dict:
+    """``book`` with a price-only scenario (no loss) moving Canada's prices by ``factor`` in every period."""
+    book["Scenarios"] = [{"scenario": scenario, "probability": probability, "country": "Canada", "first_period": 1,
+                          "last_period": 1, "supply_loss": 0}]
+    book["ScenarioPrices"] = [{"scenario": scenario, "country": "Canada", "first_period": 1,
+                               "last_period": book["Settings"]["num_periods"], "factor": factor}]
+    return book

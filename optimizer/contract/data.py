@@ -476,11 +476,21 @@ class PlanningData:
 
     def expected_floor_payment(self, slot: Slot) -> float:
         """sum over k of pi[k] * (p[k,o,t] - f[k,o,t] * p[o,t]): what the floor adds per unit before discount."""
+        return sum(k.probability * self.floor_payment(k.name, slot) for k in self.all_scenarios)
+
+    def floor_payment(self, scenario: str, slot: Slot) -> float:
+        """p[k,o,t] - f[k,o,t] * p[o,t]: what the floor adds per unit before discount in ``scenario`` (0 without
+        a floor_price or at an agreed commitment price)."""
         if self.offers[slot[:2]].floor_price is None or slot in self.commitment_prices:
             return 0.0
         price = self.offers[slot[:2]].price(slot[2])
-        return sum(k.probability * (self.scenario_list_price(k.name, slot) - self.price_factor(k.name, slot) * price)
-                   for k in self.all_scenarios)
+        return self.scenario_list_price(scenario, slot) - self.price_factor(scenario, slot) * price
+
+    @property
+    def has_floors(self) -> bool:
+        """Whether an offer or a contract has a floor_price."""
+        return any(o.floor_price is not None for o in self.offers.values()) or any(
+            c.floor_price is not None for c in self.contracts.values())
 
     def delivery_scenario_price(self, scenario: str, name: str, period: int) -> float:
         """p[k,c,t]: what a unit delivered under contract c, ordered in t, costs in ``scenario``: unit_price
@@ -504,13 +514,17 @@ class PlanningData:
 
     def expected_delivery_floor_payment(self, name: str, period: int) -> float:
         """sum over k of pi[k] x (p[k,c,t] - f[k,c,t] x unit_price): what the floor adds per unit delivered."""
+        return sum(k.probability * self.delivery_floor_payment(k.name, name, period) for k in self.all_scenarios)
+
+    def delivery_floor_payment(self, scenario: str, name: str, period: int) -> float:
+        """p[k,c,t] - f[k,c,t] x unit_price: what the floor adds per unit delivered in ``scenario`` (0 without
+        a floor_price)."""
         contract = self.contracts[name]
         if contract.floor_price is None:
             return 0.0
         slot = (contract.supplier, contract.mineral, period)
-        return sum(k.probability * (self.delivery_scenario_price(k.name, name, period)
-                                    - self.price_factor(k.name, slot) * contract.unit_price)
-                   for k in self.all_scenarios)
+        return (self.delivery_scenario_price(scenario, name, period)
+                - self.price_factor(scenario, slot) * contract.unit_price)
 
     def market_share(self, mineral: str) -> float:
         """The largest share of ``mineral``'s world_supply the plan may order in a period: the mineral's

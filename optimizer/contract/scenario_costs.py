@@ -66,6 +66,25 @@ def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", "probability", *terms, "cost"])
 
 
+def scenario_floor_costs(plan, data: PlanningData) -> dict[str, float]:
+    """Each scenario's floor_cost: what price floors add within its purchase_cost, over its orders (quantity x
+    (1 - discount) x floor_payment) and the contract deliveries (quantity x delivery_floor_payment); their
+    probability-weighted sum is the Summary's floor_cost."""
+    costs = {}
+    for scenario in data.all_scenarios:
+        orders = of_scenario(plan.orders, scenario.name)
+        suppliers, minerals, periods, quantities, discounts = _columns(
+            orders, "supplier", "mineral", "period", "quantity", "discount")
+        paid = [q * (1.0 if pd.isna(d) else 1.0 - d) * data.floor_payment(scenario.name, (s, m, int(t)))
+                for s, m, t, q, d in zip(suppliers, minerals, periods, quantities, discounts)
+                if (s, m) in data.offers]
+        if plan.deliveries is not None:
+            paid += [r.quantity * data.delivery_floor_payment(scenario.name, r.contract, int(r.period))
+                     for r in plan.deliveries.itertuples()]
+        costs[scenario.name] = math.fsum(paid)
+    return costs
+
+
 def _ordered_terms(orders: pd.DataFrame, funding: pd.DataFrame, data: PlanningData, scenario: str) -> dict:
     """The terms of a scenario's orders: purchases at its prices, order, onboarding, risk, and the financing
     of the Funding rows (orders and contract bills). Read column by column (a large plan's tens of thousands

@@ -29,7 +29,7 @@ from optimizer.reporting.xlsx import (COUNT, GAP, MONEY, QUANTITY, SECONDS, SHAR
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
 from optimizer.contract.results import Plan, summary_terms
-from optimizer.contract.scenario_costs import expected_view, plan_tail_cost
+from optimizer.contract.scenario_costs import expected_view, plan_tail_cost, scenario_floor_costs
 from optimizer.contract.problems import Problem
 
 __all__ = ["COUNT", "GAP", "MONEY", "QUANTITY", "SECONDS", "SHARE", "WHOLE", "TableSpec", "write_table",
@@ -135,11 +135,14 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
         {"scenario": "VSS = EEV - RP", "cost": values.vss, "solver_gap": values.vss_gap,
          "finding": "what planning for the scenarios saves against planning for their average: "
                     + values.vss_text(currency)}]))
-    frame = values.frame
+    frame = values.frame.copy()  # columns are added below
     if "scenario" in plan.orders:  # recourse: the orders each scenario places once it is told apart
         own = plan.orders[plan.orders["scenario"] != ""].groupby("scenario")["cost"]
         frame = frame.assign(own_orders=frame["scenario"].map(own.count()).fillna(0).astype(int),
                              own_orders_cost=frame["scenario"].map(own.sum()).fillna(0.0))
+    if data.has_floors:  # within purchase_cost: not a term of its own, so after cost
+        frame.insert(frame.columns.get_loc("cost") + 1, "floor_cost",
+                     frame["scenario"].map(scenario_floor_costs(plan, data)))
     frame = pd.concat([frame.assign(finding=""), figures], ignore_index=True)
     # every other column is money: the cost terms priced per scenario, cost, cost_alone, solver_gap, own_orders_cost
     formats = {"probability": SHARE, "own_orders": WHOLE,

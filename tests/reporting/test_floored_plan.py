@@ -1,0 +1,27 @@
+"""How the plan of a floored contract reads (modelcase.floored_book, solved by hand in
+tests/models/test_model_contract_floor.py): K1 delivers 6 t in periods 1 and 2 at a floor of 8 over a market
+price of 5 (base, p 0.75) or 6 (spike, p 0.25); the offer S1 at 10 (spike 12) covers the other 8 t.
+The floor pays 12 x 3 = 36 in base and 12 x 2 = 24 in spike: 0.75 x 36 + 0.25 x 24 = 33 expected."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+from modelcase import approx, floored_book, run_case
+
+
+@pytest.fixture(scope="module")
+def floored(tmp_path_factory):
+    return run_case(tmp_path_factory.mktemp("floored"), floored_book())
+
+
+def rows_of(path, sheet: str) -> list[dict]:
+    rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def test_scenario_costs_give_each_scenarios_floor_cost(floored):
+    by_scenario = {row["scenario"]: row for row in rows_of(floored.output, "Scenario costs")}
+    assert by_scenario["base"]["floor_cost"] == approx(36) and by_scenario["spike"]["floor_cost"] == approx(24)
+    summary = {row["key"]: row["value"] for row in rows_of(floored.output, "Summary")}
+    assert summary["floor_cost"] == approx(0.75 * 36 + 0.25 * 24)
