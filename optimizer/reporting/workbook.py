@@ -302,7 +302,9 @@ def contracts_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                                                                  "delivery_cost", "floor_price", "floor_cost")}},
                       "take-or-pay = unit_price x max(0, min_quantity - taken) of a signed contract, paid in its "
                       "last_period; unused_room = what it could still have taken; with a floor_price, deliveries "
-                      "cost max(floor_price, the scenario's price) and floor_cost is the expected payment above it")]
+                      "cost max(floor_price, the scenario's price) and floor_cost is the expected payment above it",
+                      # printed in 3 pages, not 5: the contract's name alone repeated, taken_by_period wrapped
+                      wide=("taken_by_period",), keys=1)]
 
 
 def mix_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:

@@ -25,3 +25,13 @@ def test_scenario_costs_give_each_scenarios_floor_cost(floored):
     assert by_scenario["base"]["floor_cost"] == approx(36) and by_scenario["spike"]["floor_cost"] == approx(24)
     summary = {row["key"]: row["value"] for row in rows_of(floored.output, "Summary")}
     assert summary["floor_cost"] == approx(0.75 * 36 + 0.25 * 24)
+
+
+def test_the_contracts_sheet_prints_on_two_pages_each_naming_the_contract(floored):
+    """20 columns: at the smallest scale, 65%, a page holds about 154 characters. Repeating contract, supplier
+    and mineral printed 4 pages here (5 on the example, whose taken_by_period is 52 wide); the contract alone
+    repeated and taken_by_period wrapped: 2 here (3 on the example)."""
+    sheet = openpyxl.load_workbook(floored.output)["Contracts"]
+    assert sheet.print_title_cols == "$A:$A"
+    assert sheet.page_setup.scale == 65
+    assert len(sheet.col_breaks.brk) == 1  # two pages
