@@ -210,15 +210,19 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
 
 
 def mix_chart(plan: Plan, data: PlanningData, by: str, charts: ChartData):
-    """Each mineral's ordered quantity split by country or supplier (100% stacked bars)."""
-    orders = plan.orders
+    """Each mineral's ordered quantity, contract deliveries included, split by country or supplier (100% stacked
+    bars)."""
+    orders = plan.placed()  # a contract's deliveries are bought as orders are: the mix counts them
     if orders.empty:
         return None
+    orders = orders.assign(country=orders["supplier"].map(data.country))
     table = orders.groupby(["mineral", by])["quantity"].sum().unstack(fill_value=0.0)
     table = table.loc[[m for m in data.minerals if m in table.index]]
     holders = list(table.sum().sort_values(ascending=False).index)
     rows = [[mineral] + [float(table.loc[mineral, h]) for h in holders] for mineral in table.index]
-    block = charts.block(f"Ordered quantity by mineral and {by}", ["mineral"] + holders, rows,
+    delivered = plan.deliveries is not None and not plan.deliveries.empty
+    block = charts.block(f"Ordered quantity by mineral and {by}" + (" (contract deliveries included)" if delivered
+                                                                     else ""), ["mineral"] + holders, rows,
                          [None] + ["#,##0.##"] * len(holders))
     chart = charts.chart("bar", "percent_stacked")
     for index, column in enumerate(range(2, block.columns + 1)):

@@ -35,3 +35,12 @@ def test_the_contracts_sheet_prints_on_two_pages_each_naming_the_contract(floore
     assert sheet.print_title_cols == "$A:$A"
     assert sheet.page_setup.scale == 65
     assert len(sheet.col_breaks.brk) == 1  # two pages
+
+
+def test_the_country_mix_chart_counts_the_contract_deliveries(floored):
+    """ga: 8 t ordered from S1 and 12 t delivered under K1, all from Canada: the mix counts 20 t (8 before)."""
+    rows = list(openpyxl.load_workbook(floored.output)["Chart data"].iter_rows(values_only=True))
+    at = next(i for i, row in enumerate(rows) if str(row[0]).startswith("Ordered quantity by mineral and country"))
+    assert rows[at][0].endswith("(contract deliveries included)")
+    header, values = rows[at + 1], rows[at + 2]
+    assert dict(zip(header, values))["Canada"] == approx(20)
