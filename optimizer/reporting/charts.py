@@ -27,7 +27,7 @@ from optimizer.analysis import metrics
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.frames import columns
 from optimizer.contract.results import Plan
-from optimizer.reporting.xlsx import Book, column_name as column_letter, quantity_format
+from optimizer.reporting.xlsx import Book, column_name as column_letter, money_axis, quantity_format
 
 DATA_SHEET = "Chart data"
 CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
@@ -40,7 +40,6 @@ STOCK_COLOURS = ("#1F3864", "#C00000", "#7F7F7F")  # base stock, worst-scenario 
 PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22",
            "#17BECF", "#AEC7E8", "#FFBB78", "#98DF8A", "#FF9896", "#C5B0D5", "#C49C94", "#F7B6D2", "#C7C7C7",
            "#DBDB8D", "#9EDAE5")
-MILLIONS = '#,##0,,"M"'
 
 
 @dataclass
@@ -204,7 +203,7 @@ def spending_chart(data: PlanningData, plan: Plan, source: str, charts: ChartDat
                                      marker={"type": "none"}, smooth=False))
         bars.combine(line)
     bars.set_x_axis(category_axis())
-    bars.set_y_axis(axis(data.settings.currency, MILLIONS))
+    bars.set_y_axis(axis(data.settings.currency, money_axis(max([*spent.tolist(), *budgets.values()], default=0.0))))
     finish(bars, f"{source}: spent per period" + (" against budget" if budgets else ""))
     return bars
 
@@ -267,7 +266,7 @@ def spending_by_source_chart(plan: Plan, data: PlanningData, charts: ChartData, 
     for index, column in enumerate(range(2, block.columns + 1)):
         chart.add_series(block.series(column, fill={"color": PALETTE[index % len(PALETTE)]}, overlap=100))
     chart.set_x_axis(category_axis())
-    chart.set_y_axis(axis(data.settings.currency, MILLIONS))
+    chart.set_y_axis(axis(data.settings.currency, money_axis(max((sum(row[1:]) for row in rows), default=0.0))))
     finish(chart, "Spending per period by funding source", height=height)
     return chart
 
@@ -301,7 +300,7 @@ def penalty_chart(shortfall: pd.DataFrame, data: PlanningData, charts: ChartData
     chart = charts.chart("bar", "stacked")
     for column, colour in ((2, "#C00000"), (3, "#F4B183")):
         chart.add_series(block.series(column, fill={"color": colour}, overlap=100))
-    chart.set_x_axis(axis(data.settings.currency, MILLIONS))
+    chart.set_x_axis(axis(data.settings.currency, money_axis(max((row[1] + row[2] for row in rows), default=0.0))))
     chart.set_y_axis(category_axis(reverse=True))
     finish(chart, "Expected shortfall penalty by mineral (notional)", height=max(height, 2.5 + 0.65 * len(rows)))
     return chart

@@ -87,6 +87,21 @@ def money_format(currency: str, decimals: int = 0) -> str:
     return f'{number}" {_quoted(currency)}"' if currency else number
 
 
+MILLIONS = '#,##0,,"M"'
+
+
+def money_axis(largest: float) -> str:
+    """The number format of a money axis reaching ``largest``: millions from 10M (20M), millions with a
+    decimal from 1M (2.5M), thousands from 10K (40K), else whole units: never "0M" ticks on a small plan."""
+    if largest >= 1e7:
+        return MILLIONS
+    if largest >= 1e6:
+        return '#,##0.0,,"M"'
+    if largest >= 1e4:
+        return '#,##0,"K"'
+    return "#,##0" if largest >= 10 else "General"
+
+
 def quantity_format(unit: str, decimals: int | None = None) -> str:
     """A quantity in its unit: with ``decimals`` decimals, or (None) decimals by its size: 1,234 t, 12.3 t,
     0.25 t (Excel's conditional sections, so every cell shows about three significant figures)."""

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from optimizer.reporting.charts import ChartData, axis
+from optimizer.reporting.xlsx import money_axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec, summary_format
 from optimizer.contract.data import SERVE_FIRST
 from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
 from optimizer.reporting.studybook import bar_chart, line_chart, write_study_workbook
 
 WORST_SAMPLES = 20
-MILLIONS = '#,##0,,"M"'
 
 
 def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_SAMPLES) -> None:
@@ -154,9 +154,8 @@ def mineral_penalty_chart(result: StressResult, charts: ChartData):
     money_format = charts.book.money()
     block = charts.block(f"Shortfall penalty per mineral across the samples ({money})",
                          ["mineral", "mean", "95th percentile", "worst"], rows, [None] + [money_format] * 3)
-    large = max((r[3] for r in rows), default=0.0) >= 1e6
     return bar_chart(charts, block, "Shortfall penalty per mineral: mean, 95th percentile, worst",
-                     f"penalty ({money})", MILLIONS if large else "#,##0")
+                     f"penalty ({money})", money_axis(max((r[3] for r in rows), default=0.0)))
 
 
 def penalty_chart(result: StressResult, charts: ChartData):
@@ -166,8 +165,7 @@ def penalty_chart(result: StressResult, charts: ChartData):
                          ["percentile", "penalty"], [[int(r.percentile), float(r.penalty)] for r in frame.itertuples()],
                          ["0", charts.book.money()])
     money = result.data.settings.currency
-    large = float(result.penalty.max(initial=0.0)) >= 1e6
     chart = line_chart(charts, [block], "Shortfall penalty across the samples", "percentile of samples",
-                       f"penalty ({money})", MILLIONS if large else "#,##0", markers=False)
+                       f"penalty ({money})", money_axis(float(result.penalty.max(initial=0.0))), markers=False)
     chart.set_x_axis(axis("percentile of samples", "0", min=0, max=100, major_gridlines={"visible": False}))
     return chart

@@ -26,6 +26,7 @@ import pandas as pd
 
 from optimizer.contract.results import COST_TERMS
 from optimizer.reporting.charts import ChartData
+from optimizer.reporting.xlsx import MILLIONS, money_axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
 from optimizer.reporting.studybook import axis_start, line_chart, write_study_workbook
 from optimizer.studies.sweep import (
@@ -34,7 +35,6 @@ from optimizer.studies.sweep import (
 )
 
 MAX_LINES = 8
-MILLIONS = '#,##0,,"M"'
 _NOT_SHOWN = ("shortfall_by_mineral", "seconds", "cpu_seconds")
 
 
@@ -159,12 +159,26 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
     top, above = axis_end(shown)
     if above:
         title += f" (off the top: {len(above)} point(s), up to {readable(max(above))})"
-    blocks = [charts.block(f"{title} ({name})", [x_title, name], points, [x_format, y_format])
-              for name, points in lines]
-    if y_format == MILLIONS and max(shown, default=0.0) < 1e8:
-        y_format = '#,##0.0,,"M"' if max(shown, default=0.0) >= 1e7 else '#,##0.00,,"M"'
+    # the numbers in full money (the axis's millions would show a small sweep's costs as 0M)
+    cells = [charts.book.money() if f == MILLIONS else f for f in (x_format, y_format)]
+    blocks = [charts.block(f"{title} ({name})", [x_title, name], points, cells) for name, points in lines]
+    y_format = _money_axis(y_format, shown)
+    x_format = _money_axis(x_format, [x for _, points in lines for x, _ in points])
     return line_chart(charts, blocks, title, x_title, y_title, y_format, x_format,
                       axis_start([y for y in shown if top is None or y <= top]), y_max=top)
+
+
+def _money_axis(number_format: str, values: list[float]) -> str:
+    """A money axis (MILLIONS asked) in the units its values need: millions with two decimals from 1M, one from
+    10M (a frontier's small steps show), none from 100M; below 1M as money_axis says (no "0.00M" ticks)."""
+    if number_format != MILLIONS:
+        return number_format
+    largest = max((abs(v) for v in values if v is not None), default=0.0)
+    if largest >= 1e8:
+        return MILLIONS
+    if largest >= 1e6:
+        return '#,##0.0,,"M"' if largest >= 1e7 else '#,##0.00,,"M"'
+    return money_axis(largest)
 
 
 def axis_end(values: list[float]) -> tuple[float | None, list[float]]:

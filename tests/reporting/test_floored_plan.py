@@ -44,3 +44,29 @@ def test_the_country_mix_chart_counts_the_contract_deliveries(floored):
     assert rows[at][0].endswith("(contract deliveries included)")
     header, values = rows[at + 1], rows[at + 2]
     assert dict(zip(header, values))["Canada"] == approx(20)
+
+
+def chart_axis_formats(path) -> dict[str, list[str]]:
+    """Each chart's title -> the number formats of its axes, read from the workbook's chart XML."""
+    import re
+    import zipfile
+
+    found = {}
+    with zipfile.ZipFile(path) as book:
+        for name in book.namelist():
+            if name.startswith("xl/charts/chart"):
+                xml = book.read(name).decode()
+                title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml.split("</c:title>")[0]))
+                found[title] = re.findall(r'<c:numFmt formatCode="([^"]*)"', xml)
+    return found
+
+
+def test_money_axes_of_a_small_plan_show_whole_units_not_0m(floored):
+    """The plan spends $185 over three periods: its axis ticks read 0M, 0M, 0M before; whole dollars now. A
+    plan spending 40M a period keeps millions."""
+    from optimizer.reporting.xlsx import MILLIONS, money_axis
+
+    axes = chart_axis_formats(floored.output)["Spending per period by funding source"]
+    assert "#,##0" in [f.replace("&quot;", '"') for f in axes] and not any("M" in f for f in axes)
+    assert [money_axis(v) for v in (4e7, 2.5e6, 4e4, 95, 0)] == [
+        MILLIONS, '#,##0.0,,"M"', '#,##0,"K"', "#,##0", "General"]

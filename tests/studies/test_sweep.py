@@ -312,3 +312,22 @@ def test_conversion_capacity_trades_upgrading_against_buying_the_upgrade(tmp_pat
     assert rows == pytest.approx({0.0: 125.0, 6.0: 122.0, 10.0: 120.0})
     unknown = invoke("sweep", source, "--conversion-capacity", "smelter=1", "--workers", 0)
     assert unknown.exit_code == 2 and "no such conversion" in unknown.output + (unknown.stderr or "")
+
+
+def test_a_small_sweeps_chart_data_is_in_full_money_and_its_axes_not_in_millions(budget_input, tmp_path):
+    """F1 from 100 to 200: objectives of a few hundred dollars. The Chart data cells took the axis's millions
+    (every cost read $0M) and the axes ticked 0.00M; now the cells are whole dollars and the axes too."""
+    import re
+    import zipfile
+
+    from optimizer.reporting.xlsx import money_format
+
+    output = tmp_path / "small.xlsx"
+    assert invoke("sweep", budget_input, "--funding", "F1=100:200:2", "--workers", 0, "--output", output).exit_code == 0
+    sheet = openpyxl.load_workbook(output)["Chart data"]
+    money_cells = [c for row in sheet.iter_rows(min_row=1) for c in row if isinstance(c.value, (int, float))]
+    assert money_cells and {c.number_format for c in money_cells} == {money_format("USD")}
+    with zipfile.ZipFile(output) as book:
+        formats = [f for n in book.namelist() if n.startswith("xl/charts/chart")
+                   for f in re.findall(r'formatCode="([^"]*)"', book.read(n).decode())]
+    assert formats and not any("M" in f for f in formats)
