@@ -14,11 +14,11 @@ import pandas as pd
 from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
+from optimizer.contract.words import money  # noqa: F401 (explain.money: the words of money)
 from optimizer.reporting.charts import period_label
 from optimizer.analysis.metrics import EVERY_SCENARIO
 from optimizer.analysis.relax import PENALTY, TARGETS
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 BINDING = 1e-6  # relative slack below which a limit counts as reached
 MATTERS = 0.005  # a cause that removes less than this share of the shortfall "does not bind"
 
@@ -35,23 +35,6 @@ RESOLVE_DIFFERS = 0.01
 
 
 # --- numbers as words --------------------------------------------------------------------------
-
-def money(amount: float, currency: str) -> str:
-    """3 significant digits with K/M/B: $1.23M, 450K EUR."""
-    text = _short(abs(amount))
-    sign = "-" if amount < 0 and text != "0" else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
-
-
-def _short(value: float) -> str:
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if value >= threshold * 0.9995:
-            return f"{value / threshold:.3g}{suffix}"
-    if value == 0:
-        return "0"
-    return f"{value:.3g}" if value >= 0.01 else f"{value:.2g}"
-
 
 def number(value: float) -> str:
     """A quantity for a sentence: 1,638 / 12.3 / 0.27."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from optimizer.contract.data import PlanningData
+from optimizer.contract.words import money
 from optimizer.contract.results import CAPEX_COLUMNS, CONTRACT_COLUMNS, summary_terms
 
 # Terms paid before any scenario is known (without recourse: the same in every scenario's cost), and the
@@ -227,8 +228,8 @@ class ScenarioValues:
 
     def _amount_text(self, value: float, gap: float, currency: str) -> str:
         if self.about_zero(value, gap):
-            return f"about 0 (within the solver gaps of {gap:,.0f} {currency})"
-        return f"{value:,.0f} {currency} (+- {gap:,.0f} from the solver gaps)"
+            return f"about 0 (within the solver gaps of {money(gap, currency)})"
+        return f"{money(value, currency)} (+- {money(gap, currency)} from the solver gaps)"
 
     def about_zero(self, value: float, gap: float) -> bool:
         """Whether ``value`` is within ``gap`` of 0 (and solver round-off: 1e-6 of the expected cost)."""

@@ -368,8 +368,9 @@ def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
     cheapest, dearest = costs.loc[costs["cost"].idxmin()], costs.loc[costs["cost"].idxmax()]
     page.section("What the uncertainty is worth")
     page.sentences([
-        f"The plan costs from {cheapest['cost']:,.0f} {currency} ({cheapest['scenario']}) to "
-        f"{dearest['cost']:,.0f} {currency} ({dearest['scenario']}), {values.expected_cost:,.0f} in expectation.",
+        f"The plan costs from {explain.money(cheapest['cost'], currency)} ({cheapest['scenario']}) to "
+        f"{explain.money(dearest['cost'], currency)} ({dearest['scenario']}), "
+        f"{explain.money(values.expected_cost, currency)} in expectation.",
         "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
         + " in expectation (EVPI, the Scenario costs sheet).",
     ] + ([] if data.settings.recourse != "yes" else [

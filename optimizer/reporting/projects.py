@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from optimizer.analysis.explain import money
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import CAPEX_COLUMNS, Plan, ProjectValue
 
@@ -65,19 +66,20 @@ def _value_columns(value: ProjectValue | None, objective: float | None, name: st
         why = value.note if value is not None and value.note else "the plan was not re-solved with it the other way"
         return {"objective_other_way": None, "saving": None, "finding": f"Not measured: {why}."}
     saving = value.objective - objective if value.built else objective - value.objective
+    # the expected cost with the project and without it, named (a bare figure in brackets read as anything)
+    funded, unfunded = (objective, value.objective) if value.built else (value.objective, objective)
+    costs = f"expected cost {money(funded, currency)} with it, {money(unfunded, currency)} without"
     if value.built and saving >= 0:
-        finding = (f"Funding {name} saves {saving:,.0f} {currency} in expectation: without it the plan "
-                   f"costs {value.objective:,.0f}.")
+        finding = f"Funding {name} saves {money(saving, currency)} in expectation ({costs})."
     elif value.built:
-        finding = (f"Funding {name} costs {-saving:,.0f} {currency} more in expectation over the horizon than "
-                   f"the plan without it ({value.objective:,.0f}): its capex_cost outweighs what its output "
-                   "saves within the horizon.")
+        finding = (f"Funding {name} costs {money(-saving, currency)} more in expectation over the horizon than "
+                   f"not funding it ({costs}): its capex_cost outweighs what its output saves within the horizon.")
     elif saving >= 0:
-        finding = (f"Funding {name} (best in period {value.decision_period}) would save {saving:,.0f} "
-                   f"{currency} in expectation, within the plan's mip_gap.")
+        finding = (f"Funding {name} (best in period {value.decision_period}) would save {money(saving, currency)} "
+                   f"in expectation ({costs}), within the plan's mip_gap.")
     else:
-        finding = (f"Funding {name} (best in period {value.decision_period}) would cost {-saving:,.0f} "
-                   f"{currency} more in expectation: the plan buys instead.")
+        finding = (f"Funding {name} (best in period {value.decision_period}) would cost {money(-saving, currency)} "
+                   f"more in expectation ({costs}): the plan buys instead.")
     if value.note:
         finding += f" ({value.note})"
     if value.minerals and len(value.minerals) < minerals:
@@ -96,7 +98,7 @@ def project_sentences(plan: Plan, data: PlanningData) -> list[str]:
             decision = "not funded"
         else:
             decision = (f"{'decided' if row.built == 'decided' else 'funded'} in period {row.decision_period:.0f}, "
-                        f"output from period {row.first_output_period:.0f} ({row.capex_paid:,.0f} {currency} paid, "
-                        f"{row.capex_cost:,.0f} charged to the horizon)")
+                        f"output from period {row.first_output_period:.0f} ({money(row.capex_paid, currency)} of "
+                        f"capex paid, {money(row.capex_cost, currency)} of it charged to the horizon)")
         sentences.append(f"{row.project} ({row.supplier}): {decision}. {row.finding}")
     return sentences

@@ -44,14 +44,14 @@ def test_each_scenario_cost_ws_and_evpi_by_hand(tmp_path):
     assert values.expected_cost == approx(110)
     assert values.wait_and_see == approx(84)
     assert values.evpi == approx(26)
-    assert values.evpi_text("USD").startswith("26 USD")
+    assert values.evpi_text("USD").startswith("$26")
     book = openpyxl.load_workbook(result.output)
     rows = list(book["Scenario costs"].iter_rows(values_only=True))
-    assert rows[-1][0] == "EVPI = RP - WS" and "26 USD" in rows[-1][-1]
+    assert rows[-1][0] == "EVPI = RP - WS" and "$26" in rows[-1][-1]
     summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
     assert summary["evpi"] == approx(26) and summary["wait_and_see"] == approx(84)
     dashboard = [c for row in book["Dashboard"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
-    assert "would save 26 USD" in " ".join(dashboard)
+    assert "would save $26" in " ".join(dashboard)
 
 
 @pytest.mark.parametrize("binaries", [0, None], ids=["side by side", "one after another"])
@@ -144,9 +144,9 @@ def test_vss_by_hand(tmp_path):
     assert values.evpi == approx(18)
     book = openpyxl.load_workbook(result.output)
     dashboard = [c for row in book["Dashboard"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
-    assert "Planning for the bans instead of for the average saves 70 USD" in " ".join(dashboard)
+    assert "Planning for the bans instead of for the average saves $70" in " ".join(dashboard)
     rows = list(book["Scenario costs"].iter_rows(values_only=True))
-    assert rows[-1][0] == "VSS = EEV - RP" and "70 USD" in rows[-1][-1]
+    assert rows[-1][0] == "VSS = EEV - RP" and "$70" in rows[-1][-1]
 
 
 def test_vss_is_about_zero_when_the_average_decides_nothing_early(tmp_path):

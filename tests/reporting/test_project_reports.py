@@ -29,7 +29,8 @@ def test_a_funded_project_reads_as_what_it_saves(tmp_path):
     assert (row["built"], row["decision_period"], row["first_output_period"]) == ("yes", 1, 3)
     assert (row["capex_paid"], row["capex_cost"], row["output_cost"], row["saving"]) == (3_000, 1_500, 400, 100)
     assert row["output_quantity"] == "20 t ga"
-    assert row["finding"] == "Funding P saves 100 USD in expectation: without it the plan costs 2,000."
+    # money in words as every sentence says it; the costs with and without named (was "(2,000)" bare)
+    assert row["finding"] == "Funding P saves $100 in expectation (expected cost $1.9K with it, $2K without)."
     assert [(r["source"], r["period"], r["amount"]) for r in _sheet(result.output, "Capex")] == [
         ("F1", 1, 1_500), ("F1", 2, 1_500)]
     spent = {r["period"]: r["spent"] for r in _sheet(result.output, "Spending")}
@@ -38,8 +39,8 @@ def test_a_funded_project_reads_as_what_it_saves(tmp_path):
                  for cell in row if isinstance(cell, str)]
     assert "Projects (build versus buy)" in dashboard
     lines = summary_lines(result.plan, result.data)
-    assert any(line.strip().startswith("P (Plant): funded in period 1, output from period 3 (3,000 USD paid, "
-                                       "1,500 charged to the horizon). Funding P saves 100") for line in lines)
+    assert any(line.strip().startswith("P (Plant): funded in period 1, output from period 3 ($3K of capex paid, "
+                                       "$1.5K of it charged to the horizon). Funding P saves $100") for line in lines)
 
 
 def test_a_project_left_reads_as_what_it_would_cost(tmp_path):
@@ -47,7 +48,7 @@ def test_a_project_left_reads_as_what_it_would_cost(tmp_path):
     result = run_case(tmp_path, build_or_buy(3_400))
     [row] = _sheet(result.output, "Projects")
     assert (row["built"], row["decision_period"], row["capex_paid"], row["saving"]) == ("no", None, 0, -100)
-    assert "would cost 100 USD more in expectation" in row["finding"]
+    assert "would cost $100 more in expectation (expected cost $2.1K with it, $2K without)" in row["finding"]
     assert _sheet(result.output, "Capex") == []
 
 
