@@ -27,6 +27,7 @@ from optimizer.reporting.projects import project_sentences
 SHARE = "0.0%"
 QUANTITY = "#,##0.##"  # the Dashboard rounds quantities more than the tables (xlsx.QUANTITY)
 RISK = "0.00"
+NO_SUPPLY = "none"  # the value-weighted risk of a view with no supply in it
 COVER = "0.0"
 WIDTHS = (34, 18, 18, 18, 18, 26)  # columns A to F
 TEXT_WIDTH = 110  # characters of a sentence per row, across columns A to E
@@ -64,9 +65,11 @@ class _Page:
             "header text": book.format(bold=True, font_color="white", bg_color="#1F3864", indent=1),
         }
 
-    def add(self, *values, style: str | None = None, formats=(), header: bool = False, text_columns=()) -> None:
+    def add(self, *values, style: str | None = None, formats=(), header: bool = False, text_columns=(),
+            right=()) -> None:
         """One row: text indented (never touching a number before it), numbers in ``formats``; a header row
-        right-aligns its titles over numbers, not over the ``text_columns``."""
+        right-aligns its titles over numbers, not over the ``text_columns``; text in a column of ``right``
+        (a word standing for a number, "none") aligns right as the numbers above and below it do."""
         bold = style == "bold"
         for column, value in enumerate(values):
             if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -76,6 +79,8 @@ class _Page:
                     chosen = self.styles["header text" if column == 0 or column in text_columns else "header"]
                 elif style is not None:
                     chosen = self.styles[style]
+                elif column in right:
+                    chosen = self.book.format(align="right", valign="top")
                 else:
                     chosen = self.book.text() if column > 0 else None
                 self.sheet.write_string(self.row, column, value, chosen)
@@ -355,7 +360,9 @@ def _risk(page: _Page, plan: Plan, data: PlanningData) -> None:
     page.section("Value-weighted supplier risk (0 safest, 1 riskiest)", "", "before (pipeline)", "plan's orders",
                  "after (with plan)")
     values = [metrics.value_weighted_risk(plan, data, view) for view in ("pipeline", "plan", "after")]
-    page.add("value-weighted risk_score", *values, formats=(None, RISK, RISK, RISK))
+    # no supply in a view (no pipeline, or no orders): "none", not a blank cell that reads as missing
+    page.add("value-weighted risk_score", *[NO_SUPPLY if v is None else v for v in values],
+             formats=(None, RISK, RISK, RISK), right=(1, 2, 3))
 
 
 def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:

@@ -36,6 +36,7 @@ __all__ = ["COUNT", "GAP", "MONEY", "QUANTITY", "SECONDS", "SHARE", "WHOLE", "Ta
            "write_result_workbook", "result_tables", "summary_format", "plan_book"]
 
 
+RISK_SCORE = "0.00"  # a supplier's risk_score, 0 to 1
 # Summary solver_start when no plan was handed to HiGHS (a model below the block start's size, no start given).
 NO_START = "none: HiGHS searched from its own first plan"
 
@@ -93,7 +94,8 @@ def result_tables(plan: Plan, data: PlanningData, warnings: list[Problem],
         *conversion_tables(plan, data),
         TableSpec("Mix", mix_frame(view, data), {"pipeline_quantity": QUANTITY, "ordered_quantity": QUANTITY,
                                                  "share_of_orders": SHARE, "country_share_of_orders": SHARE,
-                                                 "max_supplier_share": SHARE, "country_max_share": SHARE},
+                                                 "max_supplier_share": SHARE, "country_max_share": SHARE,
+                                                 "risk_score": RISK_SCORE},  # 0.85 over 0.6, decimals aligned
                   "per mineral and supplier: pipeline and ordered quantity, shares of the orders beside their caps"),
         *market_tables(view, data),
         *project_tables(plan, data),

@@ -70,3 +70,15 @@ def test_money_axes_of_a_small_plan_show_whole_units_not_0m(floored):
     assert "#,##0" in [f.replace("&quot;", '"') for f in axes] and not any("M" in f for f in axes)
     assert [money_axis(v) for v in (4e7, 2.5e6, 4e4, 95, 0)] == [
         MILLIONS, '#,##0.0,,"M"', '#,##0,"K"', "#,##0", "General"]
+
+
+def test_supplier_risk_without_a_pipeline_says_none_aligned_with_the_numbers(floored):
+    """No pipeline: the value-weighted risk before the plan is not 0 but nothing: "none" (a blank cell before),
+    right-aligned under its header as the plan's 0.00 beside it. The Mix sheet's risk_score in 0.00."""
+    book = openpyxl.load_workbook(floored.output)
+    row = next(r for r in book["Dashboard"].iter_rows() if r[0].value == "value-weighted risk_score")
+    assert row[1].value == "none" and row[1].alignment.horizontal == "right"
+    assert row[2].value == approx(0) and row[2].number_format == "0.00"
+    mix = book["Mix"]
+    column = [c.value for c in mix[1]].index("risk_score") + 1
+    assert mix.cell(row=2, column=column).number_format == "0.00"
