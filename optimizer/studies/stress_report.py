@@ -95,9 +95,25 @@ def summary_frame(result: StressResult) -> pd.DataFrame:
                                       "is shortfall_penalty x unmet demand + target_penalty x stock below target, "
                                       "per period"),
         ("against the plan", _comparison(result)),
+        *_price_rows(result.data),
         ("warnings", "; ".join(str(w) for w in result.warnings) or "none"),
     ]
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def _price_rows(data) -> list[tuple[str, object]]:
+    """With ScenarioPrices or a floor_price: that prices are not simulated, and where the plan prices them (its
+    Dashboard tells a cost range and the floors' payment the samples here cannot show); none otherwise."""
+    floors = [f"contract {name} (floor {c.floor_price:,.6g})" for name, c in data.contracts.items()
+              if c.floor_price is not None]
+    floors += [f"offer {s}/{m} (floor {o.floor_price:,.6g})" for (s, m), o in data.offers.items()
+               if o.floor_price is not None]
+    if not data.scenario_prices and not floors:
+        return []
+    rows = [("prices", "not simulated: ScenarioPrices change what the plan pays, not what arrives, so the samples "
+                       "count shortfall only; the plan's Scenario costs sheet and Dashboard price each scenario "
+                       "(its cost range, and floor_cost: what the price floors pay above the market)")]
+    return rows + ([("price floors", "; ".join(floors))] if floors else [])
 
 
 def _release_revenue_rows(result: StressResult) -> list[tuple[str, object]]:

@@ -361,3 +361,21 @@ def test_no_priced_demand_no_revenue_rows(tmp_path):
     source = hand_input(tmp_path, [ban("ban", 0.3)])
     result = stress_test(prepare_stress(plan_workbook(tmp_path, ONE_ORDER), source), 100, 1, EXCLUSIVE, Workers(0))
     assert not any("release_revenue" in key for key in summary_frame(result)["key"])
+
+
+def test_the_stress_test_of_a_floored_plan_says_its_prices_are_not_simulated(tmp_path):
+    """modelcase.floored_book: 'spike' moves prices only, so every sample has the plan's stock and a penalty of
+    0, as the plan's penalty_cost; but its Dashboard says the plan costs $181 to $197 and the floor pays $33.
+    The stress Summary said nothing of prices (an analyst read "no risk"); it now says they are not simulated,
+    where they are priced, and names the floor."""
+    from modelcase import floored_book
+
+    source, plan, output = write_workbook(tmp_path / "floored.xlsx", floored_book()), tmp_path / "plan.xlsx", \
+        tmp_path / "stress.xlsx"
+    assert invoke("run", source, "--output", plan, "--no-explain").exit_code == 0
+    result = invoke("stress", plan, "--input", source, "--samples", 50, "--workers", 0, "--output", output)
+    assert result.exit_code == 0, result.output
+    summary = {r["key"]: r["value"] for r in sheet_rows(output, "Summary")}
+    assert summary["mean_penalty"] == 0 and summary["plan penalty_cost"] == 0
+    assert summary["prices"].startswith("not simulated") and "Scenario costs" in summary["prices"]
+    assert summary["price floors"] == "contract K1 (floor 8)"
