@@ -215,7 +215,9 @@ class Book:
     def column_formats(self, frame: pd.DataFrame, column: str, number_format: str | None) -> list | object | None:
         """The cell format of each row of ``column`` (one for every row, or a list, one per row)."""
         if number_format == MONEY:
-            return self.number(self.money(2 if column.endswith("price") and _has_cents(frame[column]) else 0))
+            series = frame[column]
+            cents = _has_cents(series) if column.endswith("price") else _small_with_cents(series)
+            return self.number(self.money(2 if cents else 0))
         if column in PERIOD_COLUMNS and self.period_label is not None and number_format in (WHOLE, None):
             made = {}
             for value in set(frame[column].dropna().tolist()):
@@ -263,6 +265,14 @@ def _footer(title: str) -> str:
 
 def _has_negatives(series: pd.Series) -> bool:
     return _numeric(series) and bool((series < 0).any())
+
+
+def _small_with_cents(series: pd.Series) -> bool:
+    """Money of a small plan, every amount under 1,000 and some with cents: whole units would round them
+    visibly (two floor_cost of 16.5 shown as $17 each, against a total of $33)."""
+    values = series.head(1000)
+    numbers = [float(v) for v in values if _is_number(v)]
+    return bool(numbers) and max(abs(v) for v in numbers) < 1e3 and any(not v.is_integer() for v in numbers)
 
 
 def _has_cents(series: pd.Series) -> bool:

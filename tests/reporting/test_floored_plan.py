@@ -82,3 +82,19 @@ def test_supplier_risk_without_a_pipeline_says_none_aligned_with_the_numbers(flo
     mix = book["Mix"]
     column = [c.value for c in mix[1]].index("risk_score") + 1
     assert mix.cell(row=2, column=column).number_format == "0.00"
+
+
+def test_small_money_shows_its_cents_so_the_parts_add_up(floored):
+    """K1's two deliveries of 6 t each pay 6 x 2.75 = 16.5 above the market in expectation: shown $17 and
+    $17 beside a floor_cost of $33 before; $16.50 each now. Whole amounts (the contract's $33) stay whole."""
+    from optimizer.reporting.xlsx import money_format
+
+    orders = openpyxl.load_workbook(floored.output)["Orders"]
+    header = [c.value for c in orders[1]]
+    delivered = [row for row in orders.iter_rows(min_row=2) if row[header.index("contract")].value == "K1"]
+    floors = [row[header.index("floor_cost")] for row in delivered]
+    assert [c.value for c in floors] == [approx(16.5), approx(16.5)]
+    assert {c.number_format for c in floors} == {money_format("USD", 2)}
+    contracts = openpyxl.load_workbook(floored.output)["Contracts"]
+    column = [c.value for c in contracts[1]].index("floor_cost") + 1
+    assert contracts.cell(row=2, column=column).number_format == money_format("USD")
