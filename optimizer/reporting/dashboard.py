@@ -126,7 +126,7 @@ def write_dashboard(book: Book, plan: Plan, data: PlanningData, charts: ChartDat
         concentration = metrics.concentration_frame(plan, data)
     shares = metrics.top_countries(metrics.country_shares(plan, data), COUNTRIES_SHOWN)
     _title(page, plan, data)
-    _changes(page, plan)
+    _changes(page, plan, currency)
     _costs(page, plan, currency)
     _funding(page, plan, data)
     if data.projects:
@@ -171,7 +171,7 @@ def _title(page: _Page, plan: Plan, data: PlanningData) -> None:
              style="note")
 
 
-def _changes(page: _Page, plan: Plan) -> None:
+def _changes(page: _Page, plan: Plan, currency: str) -> None:
     """A re-plan: what moved since the previous plan (costs, order counts, why), from the Changes sheet."""
     changes = plan.changes
     if changes is None or changes.previous_label is None:  # a first plan: nothing to compare
@@ -184,8 +184,9 @@ def _changes(page: _Page, plan: Plan) -> None:
     texts += list(frame.loc[frame["change"].isin(("reasons", "none")), "finding"])
     if counts:
         texts.append("; ".join(counts) + " (see Changes)")
-    if changes.change_cost:
-        texts.append(f"the change penalty added {changes.change_cost:,.0f} to what was optimised")
+    if changes.change_cost:  # notional as risk and shortfall are: a weight on change, in money's words
+        texts.append(f"the change penalty (notional: nobody pays it) added {explain.money(changes.change_cost, currency)}"
+                     " to what was optimised, beside the objective")
     page.sentences(texts or ["nothing changed"], numbered=False)
 
 

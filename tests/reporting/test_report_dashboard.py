@@ -166,3 +166,22 @@ def test_dashboard_and_sales_sheet_show_what_is_sold_and_lost_to_decay(tmp_path)
     rows = list(workbook["Sales"].iter_rows(values_only=True))
     assert rows[0] == ("sale", "mineral", "period", "quantity", "unit_price", "revenue", "source")
     assert rows[1] == (1, "ga", 1, pytest.approx(20), 5, pytest.approx(100), "F1")
+
+
+def test_the_change_penalty_reads_as_notional_money(tmp_path):
+    """replancase: 5 t of ga a quarter from S1 at 10; then S1 costs 13 and S2 12, change_penalty 0.1 a unit of
+    change. Moving the 15 t saves 15 and its change costs 0.1 x (15 removed + 15 added) = 3: the plan moves,
+    change_cost 3. The Dashboard said "added 3 to what was optimised", a bare figure read as anything; now
+    money in words, notional as the risk and shortfall terms are."""
+    from replancase import replan, write
+
+    from optimizer.replan.history import History
+
+    history = History(str(tmp_path / "history.sqlite"))
+    source = write(tmp_path / "in" / "prices.xlsx", change_penalty=0.1)
+    replan(source, tmp_path, history)
+    write(source, s1_price=13.0, change_penalty=0.1)
+    second = replan(source, tmp_path, history)
+    texts = [cell for row in openpyxl.load_workbook(second.output, read_only=True)["Dashboard"].values
+             for cell in row if isinstance(cell, str)]
+    assert any("the change penalty (notional: nobody pays it) added $3 to what was optimised" in t for t in texts)
