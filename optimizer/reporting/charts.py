@@ -67,14 +67,15 @@ class ChartData:
     kinds: list[str] = field(default_factory=list)  # per line: caption, header, row or blank
     formats: list[tuple] = field(default_factory=list)  # per line: the number format of each cell (or None)
 
-    def block(self, caption: str, header: list[str], rows: list[list], formats=()) -> Block:
+    def block(self, caption: str, header: list[str], rows: list[list], formats=(), row_formats=None) -> Block:
         """Add a captioned table of ``rows`` under ``header`` to the Chart data sheet and return where it sits;
-        ``formats``: the number format of each column's numbers."""
+        ``formats``: the number format of each column's numbers (``row_formats``: of each row's, one tuple a
+        row, for rows of different units)."""
         self._add("caption", [caption])
         self._add("header", header)
         header_row = len(self.lines)
-        for row in rows:
-            self._add("row", row, tuple(formats))
+        for index, row in enumerate(rows):
+            self._add("row", row, tuple(formats if row_formats is None else row_formats[index]))
         self._add("blank", [])
         return Block(header_row, len(rows), len(header))
 

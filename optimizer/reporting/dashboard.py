@@ -19,7 +19,7 @@ import pandas as pd
 from optimizer.reporting import charts as chart_module
 from optimizer.analysis import explain, metrics
 from optimizer.reporting.charts import ChartData
-from optimizer.reporting.xlsx import Book, quantity_format
+from optimizer.reporting.xlsx import Book, quantity_format, size_decimals
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
@@ -171,6 +171,24 @@ def _title(page: _Page, plan: Plan, data: PlanningData) -> None:
              style="note")
 
 
+def _snapped(value: float, scale: float | None = None) -> float:
+    """The solver's round-off (stock 135.999999999999, stock less target -9.1e-13) as the number it stands for,
+    to 6 significant figures of ``scale`` (the value's own size): a sparkline's point below 0 is red."""
+    size = abs(value) if scale is None else scale
+    if size == 0 or abs(value) <= 1e-9 * max(1.0, size):
+        return 0.0
+    return round(value, max(0, 5 - math.floor(math.log10(size))))
+
+
+def _row_formats(data: PlanningData, rows: list[tuple], at: int) -> list[tuple]:
+    """Each sparkline row's numbers in its mineral's unit, decimals by the row's largest size (sign kept)."""
+    formats = []
+    for row in rows:
+        largest = max((abs(v) for v in row[at]), default=0.0)
+        formats.append((None, *[quantity_format(data.minerals[row[0]].unit, size_decimals(largest))] * len(row[at])))
+    return formats
+
+
 def _changes(page: _Page, plan: Plan, currency: str) -> None:
     """A re-plan: what moved since the previous plan (costs, order counts, why), from the Changes sheet."""
     changes = plan.changes
@@ -225,14 +243,17 @@ def _stock_lines(page: _Page, plan: Plan, data: PlanningData, charts: ChartData)
         mine = base[mineral].sort_values("period")
         stock, target = mine["stock"].astype(float).tolist(), mine["target"].astype(float).tolist()
         if len(stock) == len(data.periods):
-            rows.append((mineral, stock, [s - t for s, t in zip(stock, target)], stock[-1] if stock else 0.0))
+            rows.append((mineral, [_snapped(s) for s in stock],
+                         [_snapped(s - t, max(abs(s), abs(t))) for s, t in zip(stock, target)],
+                         stock[-1] if stock else 0.0))
     if not rows:
         return
     periods = [chart_module.period_label(data, t) for t in data.periods]
     stock_block = charts.block("Stock per mineral, base scenario (Dashboard sparklines)", ["mineral"] + periods,
-                               [[m] + s for m, s, _, _ in rows])
+                               [[m] + s for m, s, _, _ in rows], row_formats=_row_formats(data, rows, 1))
     above_block = charts.block("Stock less target per mineral, base scenario (Dashboard sparklines)",
-                               ["mineral"] + periods, [[m] + a for m, _, a, _ in rows])
+                               ["mineral"] + periods, [[m] + a for m, _, a, _ in rows],
+                               row_formats=_row_formats(data, rows, 2))
     page.section(f"Stock against target over {periods[0]} to {periods[-1]} (base scenario)", "mineral", "stock",
                  "vs target", "at the end")
     sheet = page.sheet

@@ -185,3 +185,21 @@ def test_the_change_penalty_reads_as_notional_money(tmp_path):
     texts = [cell for row in openpyxl.load_workbook(second.output, read_only=True)["Dashboard"].values
              for cell in row if isinstance(cell, str)]
     assert any("the change penalty (notional: nobody pays it) added $3 to what was optimised" in t for t in texts)
+
+
+def test_sparkline_data_in_each_minerals_unit_and_round_off_is_zero(book):
+    """The sparklines' Chart data showed General numbers (135.999999999999, -9.094947018E-13: a red point
+    below target that is none). Each row now in its mineral's unit, decimals by its size; round-off is 0."""
+    from optimizer.reporting.dashboard import _snapped
+    from optimizer.reporting.xlsx import quantity_format
+
+    sheet = book["Chart data"]
+    rows = list(sheet.iter_rows())
+    for caption in ("Stock per mineral", "Stock less target per mineral"):
+        at = next(i for i, row in enumerate(rows) if str(row[0].value).startswith(caption))
+        cells = {row[0].value: [c for c in row[1:] if c.value is not None] for row in rows[at + 2:at + 4]}
+        assert cells["ga"] and cells["ge"]
+        assert {c.number_format for c in cells["ge"]} <= {quantity_format("kg", d) for d in (0, 1, 2)}
+        assert {c.number_format for c in cells["ga"]} <= {quantity_format("t", d) for d in (0, 1, 2)}
+    assert _snapped(-9.094947018e-13, 4274) == 0 and _snapped(135.999999999999) == 136
+    assert _snapped(-0.1523529411765, 7.4) == -0.15235  # a real shortfall below target stays
