@@ -283,7 +283,9 @@ def country_share_chart(shares: pd.DataFrame, charts: ChartData, height: float =
     chart.add_series(block.series(2, fill={"color": "#A5A5A5"}))
     chart.add_series(block.series(3, fill={"color": "#1F3864"}))
     chart.set_x_axis(category_axis(num_font={"size": 8, "rotation": -30}))
-    chart.set_y_axis(axis(number_format="0%"))
+    largest = max((max(r[1], r[2]) for r in rows), default=0.0)
+    # a share is at most 100%: the axis's automatic end would go on to 120% above a country near it
+    chart.set_y_axis(axis(number_format="0%", **({"min": 0, "max": 1} if largest > 0.8 else {})))
     finish(chart, "Share of supply value by country (after the plan, largest first)", height=height)
     return chart
 

@@ -98,3 +98,14 @@ def test_small_money_shows_its_cents_so_the_parts_add_up(floored):
     contracts = openpyxl.load_workbook(floored.output)["Contracts"]
     column = [c.value for c in contracts[1]].index("floor_cost") + 1
     assert contracts.cell(row=2, column=column).number_format == money_format("USD")
+
+
+def test_the_share_axis_ends_at_100_percent(floored):
+    """All supply from Canada (100%): the axis went on to 120%; it ends at 100% now."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(floored.output) as book:
+        xml = next(book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/chart")
+                   and "Share of supply value by country" in book.read(n).decode())
+    assert re.search(r'<c:max val="1"/>', xml)
