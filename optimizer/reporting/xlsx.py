@@ -161,7 +161,8 @@ class Book:
     def text(self, **properties):
         """The format of a text cell: indented one character, so it never touches a number before it; at the
         top of its row, beside a wrapped sentence."""
-        return self.format(indent=1, valign="top", **properties)
+        # left-aligned explicitly: an indent without a horizontal alignment is ignored (LibreOffice, Excel)
+        return self.format(align="left", indent=1, valign="top", **properties)
 
     def header(self, numbers: bool = False):
         """A header cell: white on dark blue, wrapped; over numbers right-aligned, over text indented."""

@@ -105,6 +105,8 @@ def test_text_is_indented_so_it_never_touches_a_number_before_it(tmp_path):
     frame = pd.DataFrame({"quantity": [1.0], "committed": ["no"]})
     sheet = write(tmp_path / "t.xlsx", TableSpec("Orders", frame, {"quantity": QUANTITY}))["Orders"]
     assert sheet["B2"].alignment.indent == 1
+    # an indent without horizontal="left" was written, which LibreOffice and Excel ignore: "3base", "$29,042,015China"
+    assert sheet["B2"].alignment.horizontal == "left"
     assert sheet["A1"].alignment.horizontal == "right" and sheet["B1"].alignment.indent == 1
 
 
