@@ -24,7 +24,7 @@ from optimizer.reporting.about import about_spec
 from optimizer.reporting.charts import ChartData, period_label, write_charts_sheet
 from optimizer.reporting.dashboard import write_dashboard
 from optimizer.reporting.projects import capex_frame, projects_frame
-from optimizer.reporting.xlsx import (COUNT, GAP, MONEY, QUANTITY, SECONDS, SHARE, WHOLE, Book, TableSpec,
+from optimizer.reporting.xlsx import (COUNT, GAP, MONEY, QUANTITY, SECONDS, SHARE, SIZED, WHOLE, Book, TableSpec,
                                       write_table)
 from optimizer.contract.data import PlanningData
 from optimizer.files import write_atomically
@@ -194,8 +194,8 @@ def analysis_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
                                                         "removed_share": SHARE},
                   "why shortfalls remain: each limit lifted alone, and how much shortfall that removes",
                   wide=("finding",)),
-        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": "#,##0.00##",
-                                                                   "effect": MONEY, "holds_for_up_to": "#,##0.##"},
+        TableSpec("Sensitivities", sensitivities, {"period": WHOLE, "cost_change_per_unit": SIZED,
+                                                                   "effect": MONEY, "holds_for_up_to": SIZED},
                   "what one more unit of each binding limit (money, capacity, a target) is worth, in words",
                   wide=("finding",)),
         TableSpec("Cover", metrics.cover_frame(plan, data), {"period": WHOLE, "stock": QUANTITY, "target": QUANTITY,

@@ -42,6 +42,7 @@ WHOLE = "0"
 COUNT = "#,##0"
 GAP = "0.000%"
 SECONDS = "0.00"
+SIZED = "sized"  # not an Excel format: each cell's decimals by its size, sign kept (sized_format)
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
            "nan_inf_to_errors": False}
 LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; written in constant memory
@@ -110,6 +111,13 @@ def quantity_format(unit: str, decimals: int | None = None) -> str:
         return f"[>=100]#,##0{suffix};[>=1]#,##0.0{suffix};#,##0.00{suffix}"
     number = "#,##0" + ("." + "0" * decimals if decimals else "")
     return number + suffix
+
+
+def sized_format(value) -> str:
+    """A rate or an amount of any size in about 4 significant figures, sign kept: -42,773 / 2.88 / 0.0421
+    ("#,##0.00##" showed -42,773.3654, and Excel's size sections drop a negative's sign)."""
+    size = abs(value) if _is_number(value) else 0.0
+    return "#,##0" if size >= 100 else "#,##0.00" if size >= 1 else "#,##0.00##"
 
 
 def size_decimals(value) -> int | None:
@@ -225,6 +233,8 @@ class Book:
                 if _is_number(value):
                     made[value] = self.number(self.period_format(value))
             return [made.get(value) for value in frame[column].tolist()]
+        if number_format == SIZED:
+            return [self.number(sized_format(value)) for value in frame[column].tolist()]
         if number_format == QUANTITY:
             units = (frame["mineral"].map(lambda m: self.units.get(m, "")).tolist()
                      if "mineral" in frame.columns and self.units else None)

@@ -156,3 +156,12 @@ def test_a_negative_quantity_keeps_its_minus_sign_and_its_size_decimals(tmp_path
     assert [sheet.cell(row=r, column=2).number_format for r in (2, 3, 4)] == [
         quantity_format("t", 1), quantity_format("t", 0), quantity_format("t", 2)]
     assert quantity_format("t", 1) == '#,##0.0" t"'  # no sections: Excel and LibreOffice put the minus sign
+
+
+def test_a_sized_column_shows_about_four_figures_whatever_the_size_and_sign(tmp_path):
+    """Sensitivities' cost_change_per_unit in "#,##0.00##" read -42,773.3654 per t; sized: -42,773, 2.88,
+    0.0421 and -0.04, each cell its own decimals (sign kept, which Excel's size sections would drop)."""
+    frame = pd.DataFrame({"cost_change_per_unit": [-42_773.3654, 2.8792, 0.0421, -0.04]})
+    sheet = write(tmp_path / "t.xlsx", TableSpec("Sensitivities", frame, {"cost_change_per_unit": xlsx.SIZED}))
+    assert [sheet["Sensitivities"].cell(row=r, column=1).number_format for r in (2, 3, 4, 5)] == [
+        "#,##0", "#,##0.00", "#,##0.00##", "#,##0.00##"]
