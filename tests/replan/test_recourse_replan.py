@@ -206,5 +206,5 @@ def test_a_previous_plan_without_recourse_is_the_previous_order_of_every_scenari
     assert any(f.startswith("change_cost") or "change_cost:" in f for f in frame["finding"]) == (change_cost > 0)
     dashboard = [cell for row in openpyxl.load_workbook(tmp_path / f"replanned_{penalty}.xlsx", read_only=True)
                  ["Dashboard"].iter_rows(values_only=True) for cell in row if isinstance(cell, str)]
-    said = [text for text in dashboard if "the change penalty added" in text]
-    assert len(said) == (change_cost > 0) and all("added 9 to what was optimised" in text for text in said)
+    said = [text for text in dashboard if "the change penalty (notional: nobody pays it) added" in text]
+    assert len(said) == (change_cost > 0) and all("added $9 to what was optimised" in text for text in said)
