@@ -292,6 +292,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
+        options = _search_options(columns, blocks, options)
         time_left = stop.remaining()
         with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
             results = solver.solve(
@@ -439,6 +440,11 @@ def _load_ranging(model: pyo.ConcreteModel, solver) -> None:
 # five, 32 s to 18 s of CPU, each within the 0.1% gap (docs/performance.md).
 SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
+# The search of a model too small for the block start (BLOCK_START_MIN_BINARIES): HiGHS's restart (presolve
+# again once the root has fixed columns, then a new root) cost more than it saved on the shipped example's main
+# solve: 0.59x its CPU, the whole run 0.87-0.89x, the plan within the same 0.1% gap (docs/performance.md).
+SMALL_SEARCH_OPTIONS = {"mip_allow_restart": False}
+
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).
 BLOCK_START_MIN_BINARIES = 1000
@@ -449,6 +455,21 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
     """Each variable HiGHS holds, with its column."""
     columns = column_of(solver)
     return [(var, columns[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in columns]
+
+
+def _binaries(columns: list[tuple[VarData, int]]) -> int:
+    """The integer variables among ``columns``."""
+    return sum(var.is_integer() for var, _ in columns)
+
+
+def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
+                    options: dict | None) -> dict | None:
+    """The HiGHS options of the search: ``SMALL_SEARCH_OPTIONS`` under the caller's ``options`` for a search
+    that would take the block start (``blocks`` given; ``columns``, the model's) on a MIP too small for it,
+    else ``options``."""
+    if blocks is None or not 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES:
+        return options
+    return {**SMALL_SEARCH_OPTIONS, **(options or {})}
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
@@ -487,7 +508,7 @@ def _block_of_column(solver, columns: list[tuple[VarData, int]],
     """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
     (else None: HiGHS is quicker on the whole)."""
     highs = highs_of(solver)
-    if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
+    if _binaries(columns) < BLOCK_START_MIN_BINARIES:
         return None
     labels: dict[Hashable, int] = {}
     block_of_column = np.full(highs.getNumCol(), -1, dtype=np.int64)
