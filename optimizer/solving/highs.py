@@ -144,17 +144,19 @@ PYOMO_TURN = threading.RLock()
 
 
 def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-                    options: dict | None = None) -> SolveResult:
+                    options: dict | None = None, start: dict | None = None) -> SolveResult:
     """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
     take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
 
-    For small models solved side by side (the why-short re-solves): no start, no block start; a plan
-    with stray orders is repaired as in ``solve_model``."""
+    For small models solved side by side (the why-short re-solves, the scenarios alone): no block start;
+    ``start`` (variable -> value) as in ``solve_model``; a plan with stray orders is repaired as there."""
     started = time.perf_counter()
     with PYOMO_TURN:
         solver = persistent_highs()
         solver.set_instance(model)
         columns = _columns(solver, model)
+        if start:
+            _set_start(solver, start)
     handover = time.perf_counter() - started
     highs = highs_of(solver)
     for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
