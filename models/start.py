@@ -73,12 +73,12 @@ def start_from_solved(model: pyo.ConcreteModel, solved: SolvedValues) -> Start:
     solved model lacks start at 0.
 
     It meets every row of ``model`` when ``solved`` met every row of its own, a model without recourse: the
-    first-stage rows (orders, tiers,
-    funding, contracts, projects, sales, conversions, mix and market caps) are the same rows over the same
-    columns in both models, and k's rows alone (stock balance, targets, release) are the rows of r's class
-    in the solved model (models/inventory.py ``scenario_classes``: the same data), over the columns mapped to.
-    What ``model`` lacks (the other scenarios, a CVaR term, a change cost: scenario_alone drops them) has no row
-    in it. Only the objective differs (probability 1 on k). So HiGHS begins with an incumbent: the plan's cost in k.
+    first-stage rows (orders, tiers, funding, contracts, projects, sales, conversions, mix and market caps) are
+    the same rows over the same columns in both models, and k's rows alone (stock balance, targets, release)
+    are the rows of r's class in the solved model (models/inventory.py ``scenario_classes``: the same data),
+    over the columns mapped to. What ``model`` lacks (the other scenarios, a CVaR term, a change cost:
+    scenario_alone drops them) has no row in it. Only the objective differs (probability 1 on k). So HiGHS
+    begins with an incumbent: the plan's cost in k.
     """
     start = ComponentMap()
     for var in model.component_data_objects(pyo.Var):

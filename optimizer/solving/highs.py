@@ -444,7 +444,7 @@ SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": 
 
 # The search of a model too small for the block start (BLOCK_START_MIN_BINARIES): HiGHS's restart (presolve
 # again once the root has fixed columns, then a new root) cost more than it saved on the shipped example's main
-# solve: 0.59x its CPU, the whole run 0.87-0.89x, the plan within the same 0.1% gap (docs/performance.md).
+# solve: 0.6-0.7x its CPU, the plan within the same 0.1% gap (docs/performance.md, example-5s).
 SMALL_SEARCH_OPTIONS = {"mip_allow_restart": False}
 
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve

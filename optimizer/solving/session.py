@@ -36,7 +36,9 @@ from models.sensitivity import (
 )
 from models.stability import add_recourse_change_cost, expected_change_cost, highest_previous_orders
 from models.stability import change_cost as change_cost_of_orders
-from models.start import commitments_only_start, replan_start, solved_values, start_from_orders, start_from_solved
+from models.start import (
+    SolvedValues, commitments_only_start, replan_start, solved_values, start_from_orders, start_from_solved,
+)
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.contract.scenario_costs import with_cvar_cost
@@ -117,7 +119,7 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     return dataclasses.replace(plan, analysis_budget=budget, solved=_solved_if_small(model, plan))
 
 
-def _solved_if_small(model, plan: Plan):
+def _solved_if_small(model, plan: Plan) -> SolvedValues | None:
     """The plan's model values (models/start.py ``solved_values``), the start of each scenario solved alone, for a
     model whose scenarios alone are solved side by side (``costs_alone``); None for a larger one."""
     binaries = plan.model_size.get("binaries")
@@ -307,7 +309,7 @@ def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
 
 
 def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
-               in_worker: bool = False, solved=None) -> tuple[float, float] | None:
+               in_worker: bool = False, solved: SolvedValues | None = None) -> tuple[float, float] | None:
     """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
     scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
     of what is left of ``budget``; None when no plan is found in that time. ``in_worker``: solved as
