@@ -10,11 +10,15 @@ searches on its own.
 (fitted to the new data's order slots). When that plan meets every limit the
 start is complete; otherwise only its decisions are given (orders, order and
 tier binaries, supplier use) and HiGHS completes the rest itself.
+
+``start_from_solved`` starts the model of one scenario alone from the solved plan of
+the whole workbook (``solved_values``): every column, no search to complete it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
@@ -43,6 +47,47 @@ def start_from_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict
     """
     fitted = fit_orders(model, data, orders)
     return _full_start(model, data, fitted) or _decisions(model, data, fitted)
+
+
+@dataclass(frozen=True)
+class SolvedValues:
+    """A solved model's values, (component name, index) -> value, with its ``facts.stock_scenario``: the
+    scenario whose stock, unmet demand, shortfall and release variables each (scenario, mineral) shares."""
+
+    values: dict[tuple[str, object], float]
+    stock_scenario: dict[tuple[str, str], str]
+
+
+def solved_values(model: pyo.ConcreteModel) -> SolvedValues:
+    """The values of every variable of the solved ``model`` that has one (``start_from_solved``)."""
+    values = {(var.parent_component().local_name, var.index()): var.value
+              for var in model.component_data_objects(pyo.Var) if var.value is not None}
+    return SolvedValues(values, dict(model.facts.stock_scenario))
+
+
+def start_from_solved(model: pyo.ConcreteModel, solved: SolvedValues) -> Start:
+    """The plan of ``solved`` as a start of ``model``, the same workbook with one scenario k alone
+    (models/recourse.py ``scenario_alone``): a variable takes the value of the variable of the same name and
+    index, a per-scenario one x[k, m, ...] that of x[r, m, ...] where r is the scenario whose stock k shares on
+    mineral m in the solved model (``stock_scenario``: k's losses and demand of m are r's). Variables the
+    solved model lacks start at 0.
+
+    It meets every row of ``model`` when ``solved`` met every row of its own, a model without recourse: the
+    first-stage rows (orders, tiers, funding, contracts, projects, sales, conversions, mix and market caps) are
+    the same rows over the same columns in both models, and k's rows alone (stock balance, targets, release)
+    are the rows of r's class in the solved model (models/inventory.py ``scenario_classes``: the same data),
+    over the columns mapped to. What ``model`` lacks (the other scenarios, a CVaR term, a change cost:
+    scenario_alone drops them) has no row in it. Only the objective differs (probability 1 on k). So HiGHS
+    begins with an incumbent: the plan's cost in k.
+    """
+    start = ComponentMap()
+    for var in model.component_data_objects(pyo.Var):
+        key = (var.parent_component().local_name, var.index())
+        index = key[1]
+        if key not in solved.values and isinstance(index, tuple) and index[:2] in solved.stock_scenario:
+            key = (key[0], (solved.stock_scenario[index[:2]],) + index[1:])
+        start[var] = solved.values.get(key, 0.0)
+    return start
 
 
 # A previous plan's start pays off on models HiGHS's own root heuristics struggle with. Measured with

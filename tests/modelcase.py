@@ -71,6 +71,19 @@ def sheets(num_periods: int = 3, **changes) -> dict:
     return book
 
 
+def ban_book(china_price: float = 8) -> dict:
+    """One period, 10 t of ga, C (China) at ``china_price``, K (Canada) at 12, shortfall_penalty 30; 'ban'
+    (probability 0.1) loses China's arrivals (tests/analysis/test_uncertainty.py works it out by hand)."""
+    book = sheets(1, Demand=[{"mineral": "ga", "period": 1, "quantity": 10}])
+    book["Minerals"][0]["shortfall_penalty"] = 30
+    book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
+    book["Offers"] = [{"supplier": "C", "mineral": "ga", "unit_price": china_price},
+                      {"supplier": "K", "mineral": "ga", "unit_price": 12}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 1,
+                          "last_period": 1}]
+    return book
+
+
 def demand(*quantities: float, mineral: str = "ga") -> list[dict]:
     """Demand rows: quantity q in period t for ``demand(q1, q2, ...)``; zeros are left out."""
     return [{"mineral": mineral, "period": t, "quantity": q} for t, q in enumerate(quantities, 1) if q]

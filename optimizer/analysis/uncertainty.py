@@ -43,7 +43,7 @@ def _measured(data: PlanningData, plan: Plan, budget: TimeBudget) -> ScenarioVal
     plan_gap = 0.0 if solve.objective is None or solve.bound is None else max(0.0, solve.objective - solve.bound)
     expected = plan.objective - plan.costs.get("cvar_cost", 0.0)
     weighing = [scenario.name for scenario in data.all_scenarios if scenario.probability > 0]
-    solved_alone = dict(zip(weighing, costs_alone(data, weighing, budget, plan.model_size.get("binaries"))))
+    solved_alone = dict(zip(weighing, costs_alone(data, weighing, budget, plan)))
     alone, gaps, missing = [], [], []
     for scenario in data.all_scenarios:
         solved = solved_alone.get(scenario.name)

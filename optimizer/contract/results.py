@@ -263,6 +263,9 @@ class Plan:
     # The solver seconds of Settings analysis_time_s (optimizer/solving/budget.py TimeBudget), opened after the solve:
     # the stability pass, the marginals, the why-short re-solves and the change comparison draw on it.
     analysis_budget: SolverSeconds | None = None
+    # The solved model's values (models/start.py SolvedValues), the start of each scenario solved alone
+    # (optimizer/solving/session.py costs_alone); None: a larger model, a plan with recourse or made elsewhere
+    solved: object | None = None
     # Capacity projects (models/projects.py): project -> its decision period, for those the plan funds
     builds: dict[str, int] = field(default_factory=dict)
     # Their capex payments (CAPEX_COLUMNS); None: the plan has none

@@ -144,17 +144,19 @@ PYOMO_TURN = threading.RLock()
 
 
 def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-                    options: dict | None = None) -> SolveResult:
+                    options: dict | None = None, start: dict | None = None) -> SolveResult:
     """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
     take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
 
-    For small models solved side by side (the why-short re-solves): no start, no block start; a plan
-    with stray orders is repaired as in ``solve_model``."""
+    For small models solved side by side (the why-short re-solves, the scenarios alone): no block start;
+    ``start`` (variable -> value) as in ``solve_model``; a plan with stray orders is repaired as there."""
     started = time.perf_counter()
     with PYOMO_TURN:
         solver = persistent_highs()
         solver.set_instance(model)
         columns = _columns(solver, model)
+        if start:
+            _set_start(solver, start)
     handover = time.perf_counter() - started
     highs = highs_of(solver)
     for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
@@ -292,6 +294,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
+        options = _search_options(columns, blocks, options)
         time_left = stop.remaining()
         with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
             results = solver.solve(
@@ -443,6 +446,11 @@ def _load_ranging(model: pyo.ConcreteModel, solver) -> None:
 # five, 32 s to 18 s of CPU, each within the 0.1% gap (docs/performance.md).
 SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False}
 
+# The search of a model too small for the block start (BLOCK_START_MIN_BINARIES): HiGHS's restart (presolve
+# again once the root has fixed columns, then a new root) cost more than it saved on the shipped example's main
+# solve: 0.6-0.7x its CPU, the plan within the same 0.1% gap (docs/performance.md, example-5s).
+SMALL_SEARCH_OPTIONS = {"mip_allow_restart": False}
+
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).
 BLOCK_START_MIN_BINARIES = 1000
@@ -453,6 +461,21 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
     """Each variable HiGHS holds, with its column."""
     columns = column_of(solver)
     return [(var, columns[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in columns]
+
+
+def _binaries(columns: list[tuple[VarData, int]]) -> int:
+    """The integer variables among ``columns``."""
+    return sum(var.is_integer() for var, _ in columns)
+
+
+def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
+                    options: dict | None) -> dict | None:
+    """The HiGHS options of the search: ``SMALL_SEARCH_OPTIONS`` under the caller's ``options`` for a search
+    that would take the block start (``blocks`` given; ``columns``, the model's) on a MIP too small for it,
+    else ``options``."""
+    if blocks is None or not 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES:
+        return options
+    return {**SMALL_SEARCH_OPTIONS, **(options or {})}
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
@@ -491,7 +514,7 @@ def _block_of_column(solver, columns: list[tuple[VarData, int]],
     """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
     (else None: HiGHS is quicker on the whole)."""
     highs = highs_of(solver)
-    if sum(var.is_integer() for var, _ in columns) < BLOCK_START_MIN_BINARIES:
+    if _binaries(columns) < BLOCK_START_MIN_BINARIES:
         return None
     labels: dict[Hashable, int] = {}
     block_of_column = np.full(highs.getNumCol(), -1, dtype=np.int64)

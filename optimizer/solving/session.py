@@ -36,7 +36,9 @@ from models.sensitivity import (
 )
 from models.stability import add_recourse_change_cost, expected_change_cost, highest_previous_orders
 from models.stability import change_cost as change_cost_of_orders
-from models.start import commitments_only_start, replan_start, start_from_orders
+from models.start import (
+    SolvedValues, commitments_only_start, replan_start, solved_values, start_from_orders, start_from_solved,
+)
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.contract.scenario_costs import with_cvar_cost
@@ -114,7 +116,14 @@ def plan_from_data(data: PlanningData, stages: Stages, previous_orders: dict | N
     plan = read_back(model, data, result)
     with stages.stage("stability"):
         plan = stabilise(model, data, plan, result, previous_orders, budget)
-    return dataclasses.replace(plan, analysis_budget=budget)
+    return dataclasses.replace(plan, analysis_budget=budget, solved=_solved_if_small(model, plan))
+
+
+def _solved_if_small(model, plan: Plan) -> SolvedValues | None:
+    """The plan's model values (models/start.py ``solved_values``), the start of each scenario solved alone, for a
+    model whose scenarios alone are solved side by side (``costs_alone``); None for a larger one."""
+    binaries = plan.model_size.get("binaries")
+    return solved_values(model) if binaries is not None and binaries < BLOCK_START_MIN_BINARIES else None
 
 
 def recourse_plan(data: PlanningData, stages: Stages, clock: Callable[[], float] = time.perf_counter,
@@ -286,25 +295,30 @@ def _block_solve(data: PlanningData, orders: dict[Slot, float] | None, budget: T
 
 
 def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
-                binaries: int | None = None) -> list[tuple[float, float] | None]:
-    """``cost_alone`` of each scenario, in order. A model the block start would leave whole (``binaries``, the
-    plan's, below BLOCK_START_MIN_BINARIES) is solved side by side on the worker pool, each HiGHS single-threaded
-    without its RINS and RENS sub-MIPs; a larger one (or ``binaries`` unknown) one after another, each with
-    the block start. The shipped example's five: 32 s of CPU to 18 s, then two at once (docs/performance.md)."""
+                plan: Plan | None = None) -> list[tuple[float, float] | None]:
+    """``cost_alone`` of each scenario, in order. A model the block start would leave whole (the ``plan``'s
+    binaries below BLOCK_START_MIN_BINARIES) is solved side by side on the worker pool, each HiGHS single-threaded
+    without its RINS and RENS sub-MIPs, started from the plan (``plan.solved``, when the plan has it); a larger one
+    (or no plan) one after another, each with the block start. The shipped example's five: 32 s of CPU to 18 s,
+    then two at once, then from the plan (docs/performance.md)."""
+    binaries = None if plan is None else plan.model_size.get("binaries")
     if binaries is not None and binaries < BLOCK_START_MIN_BINARIES:
-        return side_by_side(lambda scenario: cost_alone(data, scenario, budget, in_worker=True), scenarios)
+        return side_by_side(lambda scenario: cost_alone(data, scenario, budget, in_worker=True,
+                                                        solved=plan.solved), scenarios)
     return [cost_alone(data, scenario, budget) for scenario in scenarios]
 
 
 def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
-               in_worker: bool = False) -> tuple[float, float] | None:
+               in_worker: bool = False, solved: SolvedValues | None = None) -> tuple[float, float] | None:
     """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
     scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
     of what is left of ``budget``; None when no plan is found in that time. ``in_worker``: solved as
-    in a worker thread (``solve_in_worker``, Pyomo's part taking its turn), no start, no block start.
+    in a worker thread (``solve_in_worker``, Pyomo's part taking its turn), no block start, started from
+    ``solved`` (models/start.py ``start_from_solved``: the plan, every column, meets every row of the scenario
+    alone) when given.
 
-    No start from the plan's orders: they fit every scenario, but as a start (partial, the contracts' payments
-    left to HiGHS) they made the example's five solves 20% slower in CPU, not faster (docs/performance.md)."""
+    Not from the plan's orders alone: as a start (partial, the contracts' payments left to HiGHS) they made the
+    example's five solves 20% slower in CPU, not faster; the whole plan made them faster (docs/performance.md)."""
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return None
@@ -312,7 +326,8 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
     if in_worker:
         with PYOMO_TURN:
             model = build(alone)
-        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS)
+            start = None if solved is None else start_from_solved(model, solved)
+        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start)
     else:
         model = build(alone)
         result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone),

@@ -12,7 +12,7 @@ from dataclasses import replace
 import openpyxl
 import pytest
 from inputcheck import read_and_validate
-from modelcase import approx, run_case, sheets
+from modelcase import approx, ban_book, run_case, sheets
 from workbooks import write_workbook
 
 from optimizer.analysis.uncertainty import scenario_values
@@ -20,17 +20,6 @@ from optimizer.contract.data import Disruption, Scenario, ScenarioPrice
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import costs_alone, plan_from_data
 from optimizer.stages import Stages
-
-
-def ban_book(china_price: float = 8) -> dict:
-    book = sheets(1, Demand=[{"mineral": "ga", "period": 1, "quantity": 10}])
-    book["Minerals"][0]["shortfall_penalty"] = 30
-    book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
-    book["Offers"] = [{"supplier": "C", "mineral": "ga", "unit_price": china_price},
-                      {"supplier": "K", "mineral": "ga", "unit_price": 12}]
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 1,
-                          "last_period": 1}]
-    return book
 
 
 def test_each_scenario_cost_ws_and_evpi_by_hand(tmp_path):
@@ -54,13 +43,15 @@ def test_each_scenario_cost_ws_and_evpi_by_hand(tmp_path):
     assert "would save $26" in " ".join(dashboard)
 
 
-@pytest.mark.parametrize("binaries", [0, None], ids=["side by side", "one after another"])
-def test_each_scenario_alone_costs_the_same_on_the_worker_pool_or_in_turn(tmp_path, binaries):
+@pytest.mark.parametrize("with_plan", [True, False], ids=["side by side", "one after another"])
+def test_each_scenario_alone_costs_the_same_on_the_worker_pool_or_in_turn(tmp_path, with_plan):
     """The hand instance's scenarios alone: base buys 10 t from C (80), ban from K (120), each proven (cost =
-    bound within the gap), whether solved side by side on the worker pool (a small model: binaries 0) or one
-    after another with the block start (binaries unknown)."""
+    bound within the gap), whether solved side by side on the worker pool started from the plan (a small
+    model's plan: 10 t from C, the start of both) or one after another with the block start (no plan)."""
     data, _ = read_and_validate(write_workbook(tmp_path / "ban.xlsx", ban_book()))
-    solved = costs_alone(data, ["base", "ban"], TimeBudget(60.0), binaries)
+    plan = plan_from_data(data, Stages()) if with_plan else None
+    assert plan is None or plan.solved is not None
+    solved = costs_alone(data, ["base", "ban"], TimeBudget(60.0), plan)
     assert [cost for cost, _ in solved] == [approx(80), approx(120)]
     assert all(bound == pytest.approx(cost, rel=2 * data.settings.mip_gap) for cost, bound in solved)
 
