@@ -35,6 +35,7 @@ import pyomo.environ as pyo
 
 from models import build_model
 from models.facts import delivering_countries
+from models.recourse_deals import add_shared_deals, has_deals
 from models.ordering import hard_order_limits, order_upper_bounds
 from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
 from optimizer.contract.results import COST_TERMS, Plan, SolveResult
@@ -128,6 +129,7 @@ def build_recourse_model(data: PlanningData, by_node: bool = True,
         model.Scenario[k.name].transfer_attributes_from(copy)
     model.money_unit = unit
     model.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
+    add_shared_deals(model, data)  # Projects and Contracts: first-stage in every copy (models/recourse_deals.py)
     if not by_node:
         _add_non_anticipativity(model, data)
     else:  # read by the block start only (models/blocks.py twin_of): the model itself is unchanged
@@ -290,12 +292,33 @@ def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: 
     costs = {name: sum(probability[k] * plan.costs.get(name, 0.0) for k, plan in plans.items())
              for name in COST_TERMS}
     orders = _by_scenario({k: plan.orders for k, plan in plans.items()})
-    funding = _by_scenario({k: plan.funding for k, plan in plans.items()})
+    funding = _by_scenario({k: _blank_contract(plan.funding) for k, plan in plans.items()})
     stock = pd.concat([plan.stock[plan.stock["scenario"] == k] for k, plan in plans.items()], ignore_index=True)
     unit = model.money_unit
     solve = dataclasses.replace(result, objective=None if result.objective is None else result.objective * unit,
                                 bound=None if result.bound is None else result.bound * unit)
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    plan = Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    return _with_deals(plan, model, data, plans) if has_deals(data) else plan
+
+
+def _with_deals(plan: Plan, model: pyo.ConcreteModel, data: PlanningData, plans: dict[str, Plan]) -> Plan:
+    """The plan's deals, read back once (every copy holds the same, models/recourse_deals.py): the projects
+    decided, the deliveries and contracts at their expected prices over the scenarios, blank in the scenario
+    column (shared), and the capex payments, which may differ by scenario (a scenario column as the funding)."""
+    from models.results import contract_tables
+
+    first = data.all_scenarios[0].name
+    deliveries, contracts = contract_tables(model.Scenario[first], data)
+    capex = _by_scenario({k: p.capex for k, p in plans.items()}) if data.projects else None
+    return dataclasses.replace(plan, builds=plans[first].builds, capex=capex, contracts=contracts,
+                               deliveries=None if deliveries is None else deliveries.assign(scenario=""))
+
+
+def _blank_contract(funding: pd.DataFrame) -> pd.DataFrame:
+    """Funding rows with a blank (None) contract for an order's payment, so alike rows compare equal."""
+    if "contract" not in funding:
+        return funding
+    return funding.astype({"contract": object}).where(funding.notna(), None)
 
 
 def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
