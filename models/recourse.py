@@ -338,8 +338,9 @@ def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def expected_value_data(data: PlanningData) -> PlanningData:
     """The expected-value problem: every random datum replaced by its probability-weighted mean, one
     scenario 'average' at probability 1 losing sum over k of pi[k] x loss[k,c,t] of each country's
-    arrivals, and every order priced at its expected price (PlanningData.expected_list_price: scenario
-    factors and floors); no recourse, risk-neutral."""
+    arrivals, every order priced at its expected price (PlanningData.expected_list_price: scenario
+    factors and floors) and every floored contract's delivery at its expected price (Contract.expected_prices,
+    PlanningData.expected_delivery_price); no recourse, risk-neutral."""
     scenarios = data.all_scenarios
     countries = sorted({d.country for k in scenarios for d in k.disruptions})
     disruptions = tuple(
@@ -350,9 +351,13 @@ def expected_value_data(data: PlanningData) -> PlanningData:
     offers = {key: dataclasses.replace(offer, floor_price=None, prices={
         t: data.expected_list_price((offer.supplier, offer.mineral, t)) for t in data.periods})
         for key, offer in data.offers.items()}
+    contracts = {name: dataclasses.replace(contract, floor_price=None, expected_prices={
+        t: data.expected_delivery_price(name, t) for t in data.periods}) if contract.floor_price is not None
+        else contract for name, contract in data.contracts.items()}
     settings = dataclasses.replace(data.settings, recourse="no", cvar_weight=0.0, change_penalty=0.0)
     average = (Scenario("average", 1.0, disruptions),) if disruptions else ()
-    return dataclasses.replace(data, settings=settings, offers=offers, scenarios=average, scenario_prices=())
+    return dataclasses.replace(data, settings=settings, offers=offers, contracts=contracts, scenarios=average,
+                               scenario_prices=())
 
 
 def shared_periods(data: PlanningData) -> int:
@@ -361,13 +366,21 @@ def shared_periods(data: PlanningData) -> int:
     return next((t - 1 for t in data.periods if len(groups[t]) > 1), data.settings.num_periods)
 
 
-def with_first_stage(data: PlanningData, orders: dict[Slot, float]) -> PlanningData:
+def with_first_stage(data: PlanningData, orders: dict[Slot, float], builds: dict[str, int] | None = None,
+                     deliveries: dict[tuple[str, int], float] | None = None) -> PlanningData:
     """``data`` with the first stage decided: ``orders`` placed in periods 1..N (shared_periods) become
     commitments (priced like any other order, but for agreed prices already committed) and no other
-    order is placed then."""
+    order is placed then. The deals decided in 1..N (``builds``: project -> decision period; ``deliveries``:
+    (contract, period) -> quantity) are carried as a freeze carries them: a project decided then is decided,
+    a delivery then is fixed (the later ones are fixed in the model, models/recourse_deals.py fix_deals)."""
     first = shared_periods(data)
     commitments = {slot: q for slot, q in data.commitments.items() if slot[2] > first}
     commitments.update({slot: q for slot, q in orders.items() if slot[2] <= first and q > 0})
     prices = {slot: p for slot, p in data.commitment_prices.items() if slot in commitments}
+    projects = {name: dataclasses.replace(spec, decided=True, first_period=d, last_period=d)
+                if (d := (builds or {}).get(name)) is not None and d <= first else spec
+                for name, spec in data.projects.items()}
+    frozen = {slot: q for slot, q in (deliveries or {}).items() if slot[1] <= first and q > 0}
     return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
-                               frozen_periods=max(first, data.frozen_periods))
+                               frozen_periods=max(first, data.frozen_periods), projects=projects,
+                               frozen_deliveries={**data.frozen_deliveries, **frozen})

@@ -76,3 +76,17 @@ def add_shared_deals(model: pyo.ConcreteModel, data: PlanningData) -> None:
         return own == first
 
     model.con_shared_deal = pyo.Constraint(model.SHARED_DEALS, rule=con_shared_deal)
+
+
+def fix_deals(model: pyo.ConcreteModel, builds: dict[str, int], signed: set[str],
+              deliveries: dict[tuple[str, int], float]) -> None:
+    """Fix every copy's deals at a plan's (the expected-value plan's first stage, VSS): Build[p,d] = 1 for
+    its decisions and 0 otherwise, Signed[c] = 1 for the contracts it signs, Delivery[c,t] its delivery (0
+    where none). Untaken and UnderMinimum follow from them in each copy."""
+    for copy in model.Scenario.values():
+        for (project, period) in getattr(copy, "BUILD_SLOTS", ()):
+            copy.Build[project, period].fix(1 if builds.get(project) == period else 0)
+        for contract in getattr(copy, "CONTRACTS", ()):
+            copy.Signed[contract].fix(1 if contract in signed else 0)
+        for slot in getattr(copy, "DELIVERY_SLOTS", ()):
+            copy.Delivery[slot].fix(deliveries.get(slot, 0.0))
