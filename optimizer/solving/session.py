@@ -390,6 +390,24 @@ def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget)
     return read_back(model, free, result).order_quantities()
 
 
+def recourse_plan_without_change_cost(data: PlanningData, budget: TimeBudget) -> dict[str, dict[Slot, float]] | None:
+    """With recourse: scenario -> the orders that hold in it in the plan the same data would get without the
+    change penalty (the model with recourse re-solved at mip_gap, no start), in the seconds left of the budget
+    (None when none are left or no plan is found in them)."""
+    if budget.exhausted():
+        return None
+    free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
+    model = build_recourse_model(free)
+    add_recourse_risk_aversion(model, free)
+    result = solve_model(model, free.settings.mip_gap, budget.remaining(), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return None
+    orders = extract_recourse_plan(model, free, result).orders
+    return {k.name: {(r.supplier, r.mineral, int(r.period)): float(r.quantity)
+                     for r in orders[orders["scenario"].isin(("", k.name))].itertuples()}
+            for k in free.all_scenarios}
+
+
 def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None) -> float:
     """change_penalty * sum of |x - x_prev| over the model's order slots (models/stability.py)."""
     return change_cost_of_orders(data, orders, previous_orders, order_upper_bounds(data))
