@@ -172,3 +172,17 @@ def test_the_checker_recomputes_each_scenarios_capex_payments(tmp_path):
     for scenario in ("base", "ban"):
         assert any(p.startswith(f"scenario {scenario}: project P: capex paid in period 2 is 900") for p in problems), \
             problems
+
+
+def test_the_block_start_finds_the_mineral_of_each_copys_deal_columns(tmp_path):
+    """models/blocks.py mineral_of reads a deal column's contract or project from the facts of the copy that
+    holds it (the model with recourse has none of its own): C1's and P's columns belong to ga in every copy."""
+    from models.blocks import mineral_of
+
+    for name, book in (("contract", china_contract_book()), ("project", us_ban(build_or_buy(2_000), 0.1))):
+        data, _ = read_and_validate(write_workbook(tmp_path / f"{name}.xlsx", book))
+        model = build_recourse_model(data)
+        for copy in model.Scenario.values():
+            columns = [*copy.Signed.values(), *copy.Delivery.values(), *copy.Build.values(),
+                       *copy.CapexSpend.values()]
+            assert columns and {mineral_of(var) for var in columns} == {"ga"}
