@@ -304,14 +304,15 @@ def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: 
 def _with_deals(plan: Plan, model: pyo.ConcreteModel, data: PlanningData, plans: dict[str, Plan]) -> Plan:
     """The plan's deals, read back once (every copy holds the same, models/recourse_deals.py): the projects
     decided, the deliveries and contracts at their expected prices over the scenarios, blank in the scenario
-    column (shared), and the capex payments, which may differ by scenario (a scenario column as the funding)."""
+    column (shared), the sales made, and the capex payments, which may differ by scenario (a scenario column as the funding)."""
     from models.results import contract_tables
 
     first = data.all_scenarios[0].name
     deliveries, contracts = contract_tables(model.Scenario[first], data)
     capex = _by_scenario({k: p.capex for k, p in plans.items()}) if data.projects else None
     return dataclasses.replace(plan, builds=plans[first].builds, capex=capex, contracts=contracts,
-                               deliveries=None if deliveries is None else deliveries.assign(scenario=""))
+                               deliveries=None if deliveries is None else deliveries.assign(scenario=""),
+                               sales=plans[first].sales)
 
 
 def _blank_contract(funding: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ recourse holds the same
     Signed[c]         contract c signed                                   (models/contracts.py)
     Delivery[c,t]     the quantity ordered under c in period t
     Untaken[c]        what c pays for below its min_quantity (take-or-pay), and UnderMinimum[c]
+    Sold[i,m,t]       stock sold by sale i (models/sales.py: a sale is decided before the scenario is known)
 
 as the first copy r (the first of data.all_scenarios), one equality row per copy and column:
 
@@ -32,12 +33,12 @@ import pyomo.environ as pyo
 from optimizer.contract.data import PlanningData
 
 # The deal columns every scenario copy shares (models/projects.py, models/contracts.py).
-DEAL_VARIABLES = ("Build", "Signed", "Delivery", "Untaken", "UnderMinimum")
+DEAL_VARIABLES = ("Build", "Signed", "Delivery", "Untaken", "UnderMinimum", "Sold")
 
 
 def has_deals(data: PlanningData) -> bool:
-    """Whether the input has Projects or Contracts (decisions the scenario copies share)."""
-    return bool(data.projects or data.contracts)
+    """Whether the input has Projects, Contracts or Sales (decisions the scenario copies share)."""
+    return bool(data.projects or data.contracts or data.sales)
 
 
 def deal_index(model: pyo.ConcreteModel, names: list[str]) -> list[tuple]:
@@ -69,7 +70,7 @@ def add_shared_deals(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     def con_shared_deal(m, scenario, variable, *index):
         """Deals are decided before any scenario is known: v[k,i] = v[r,i] (Build, Signed, Delivery, Untaken,
-        UnderMinimum), r the first scenario."""
+        UnderMinimum, Sold), r the first scenario."""
         own, first = column(scenario, variable, index), column(names[0], variable, index)
         if all(isinstance(v, float) or v.fixed for v in (own, first)):
             return pyo.Constraint.Skip  # nothing to tie (a decided project, a signed contract: fixed in each copy)

@@ -196,10 +196,10 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     supply = Supply(orders, _parse_rows(delivery_cells, "Orders", DeliveryRow, problems),
                     _parse_rows(paid_cells, "Funding", ContractFundingRow, problems),
                     _read_contracts(path, data, problems))
+    sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
     if data.settings.recourse == "yes":
         return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol, previous,
-                                         Deals(supply, decisions, capex))
-    sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
+                                         Deals(supply, decisions, capex, sales))
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
@@ -1218,11 +1218,13 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
 @dataclass(frozen=True)
 class Deals:
     """The deals of a plan with recourse, as written: the contract deliveries, contract payments and Contracts
-    sheet (``supply``, its orders unused), the Projects sheet's decisions and the Capex rows."""
+    sheet (``supply``, its orders unused), the Projects sheet's decisions, the Capex rows and the Sales rows
+    (every scenario's)."""
 
     supply: Supply
     decisions: dict[str, int | None]
     capex: list[CapexRow]
+    sales: list[SaleRow] = ()
 
     def of(self, scenario: str, orders: list[OrderRow], paid: dict[int, str],
            capex_paid: dict[int, str]) -> tuple[Supply, list[CapexRow]]:
@@ -1261,6 +1263,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
                 for row, name in {**order_scenario, **funding_scenario}.items()
                 if name and name not in {k.name for k in data.all_scenarios}]
     problems += deals.anticipating(order_scenario) + check_contracts(deals.supply, data, tol)
+    problems += check_sales(deals.sales, data, tol)
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
     scenario_cost: dict[str, float] = {}
@@ -1274,12 +1277,14 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         own_supply, own_capex = deals.of(scenario.name, own_orders, funding_scenario, capex_scenario)
         found += check_projects(deals.decisions, own_capex, own_orders, alone, tol)
         found += check_funding(own_funding, own_orders, alone, tol, own_capex,
-                               own_supply if data.contracts else None)
-        found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios)
+                               own_supply if data.contracts else None, deals.sales)
+        found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios,
+                             sold=sold_by_period(deals.sales, alone))
         found += check_release(own_stock, alone, tol) + check_mix(own_supply, alone, tol)
         found += check_market(own_supply, alone, tol)
         problems += [f"scenario {scenario.name}: {problem}" for problem in found]
-        own_costs = recompute_costs(own_supply, own_funding, own_stock, alone, own_capex, deals.decisions)
+        own_costs = recompute_costs(own_supply, own_funding, own_stock, alone, own_capex, deals.decisions,
+                                    deals.sales)
         for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())

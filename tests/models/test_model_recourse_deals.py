@@ -186,3 +186,26 @@ def test_the_block_start_finds_the_mineral_of_each_copys_deal_columns(tmp_path):
             columns = [*copy.Signed.values(), *copy.Delivery.values(), *copy.Build.values(),
                        *copy.CapexSpend.values()]
             assert columns and {mineral_of(var) for var in columns} == {"ga"}
+
+
+def test_a_sale_is_the_same_in_every_scenario(tmp_path):
+    """tests/models/test_model_sales.py's rotation (50 t held at 2 a period, 30 t demanded in period 3, S1 from
+    period 2 at 10, F1 funded by the sale at 8 only) with recourse and 'ban' (0.5): Canada's (S1's) arrivals
+    lost in period 3, known then. Selling s t in period 1: revenue 8s, holding 2 x (50 - s) in periods 1 and 2;
+    for s <= 20 both scenarios serve from stock, holding 2 x (20 - s) at the end: 240 - 14s; above 20 base
+    buys s - 20 back at 10 and ban falls short at 100: -12s + 200 + 0.5 x 10 (s - 20) + 0.5 x 100 (s - 20) =
+    43s - 900. So s = 20 in both: -40, no order. (Each scenario selling alone: base 50 t, -100; ban 20 t, -40:
+    -70.)"""
+    book = sheets(3, Demand=demand(0, 0, 30))
+    book["Settings"]["recourse"] = "yes"
+    book["Minerals"][0].update(initial_stock=50, holding_cost=2)
+    book["Offers"][0]["first_period"] = 2
+    book["Funding"][0]["amount"] = 0
+    book["Sales"] = [{"mineral": "ga", "first_period": 1, "last_period": 1, "unit_price": 8, "max_per_period": 50,
+                      "source": "F1"}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "Canada", "first_period": 3,
+                          "last_period": 3, "supply_loss": 1}]
+    plan = solve(tmp_path, book)
+    assert plan.sales[["period", "quantity", "revenue"]].values.tolist() == [[1, approx(20), approx(160)]]
+    assert plan.objective == approx(-40)
+    assert plan.costs["sales_revenue"] == approx(-160)
