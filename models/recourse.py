@@ -304,7 +304,8 @@ def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: 
 def _with_deals(plan: Plan, model: pyo.ConcreteModel, data: PlanningData, plans: dict[str, Plan]) -> Plan:
     """The plan's deals, read back once (every copy holds the same, models/recourse_deals.py): the projects
     decided, the deliveries and contracts at their expected prices over the scenarios, blank in the scenario
-    column (shared), the sales made, and the capex payments, which may differ by scenario (a scenario column as the funding)."""
+    column (shared), the sales made, and the capex payments, which may differ by scenario (a scenario column
+    as the funding)."""
     from models.results import contract_tables
 
     first = data.all_scenarios[0].name

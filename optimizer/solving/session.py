@@ -189,7 +189,7 @@ def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> li
     by equality rows): the node form's shared columns have no per-copy rows for the LP to restate."""
     model = build_recourse_model(data, by_node=False)
     add_recourse_risk_aversion(model, data)
-    recourse_sensitivity_model(model, data, plan.orders, plan.builds, plan.contracts, plan.deliveries)
+    recourse_sensitivity_model(model, data, plan.orders, plan.builds, plan.contracts, plan.deliveries, plan.sales)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
