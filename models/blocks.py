@@ -37,16 +37,22 @@ def mineral_of(var: VarData) -> str | None:
     name = var.parent_component().local_name
     index = var.index()
     if name in PROJECT_POSITION:
-        data = var.model().facts.data
+        data = _facts_of(var).data
         minerals = data.project_minerals(data.projects[index[PROJECT_POSITION[name]]])
         return minerals[0] if len(minerals) == 1 else None
     if name in CONTRACT_POSITION:
         contract = index if not isinstance(index, tuple) else index[CONTRACT_POSITION[name]]
-        return var.parent_component().model().facts.data.contracts[contract].mineral
+        return _facts_of(var).data.contracts[contract].mineral
     position = MINERAL_POSITION.get(name)
     if position is None:
         return None
     return index if position == 0 and not isinstance(index, tuple) else index[position]
+
+
+def _facts_of(var: VarData):
+    """The facts (models/facts.py) of the model ``var`` was built in: the model's own, or with recourse
+    (models/recourse.py) its scenario copy's, the block holding it (the model with recourse has none)."""
+    return var.parent_block().facts
 
 
 # Position of the scenario in the index of a scenario copy's variables (each copy of a model with recourse,

@@ -35,6 +35,7 @@ import pyomo.environ as pyo
 
 from models import build_model
 from models.facts import delivering_countries
+from models.recourse_deals import add_shared_deals, has_deals
 from models.ordering import hard_order_limits, order_upper_bounds
 from optimizer.contract.data import BASE, PlanningData, Scenario, Slot
 from optimizer.contract.results import COST_TERMS, Plan, SolveResult
@@ -128,6 +129,7 @@ def build_recourse_model(data: PlanningData, by_node: bool = True,
         model.Scenario[k.name].transfer_attributes_from(copy)
     model.money_unit = unit
     model.objective = pyo.Objective(expr=objective, sense=pyo.minimize)
+    add_shared_deals(model, data)  # Projects and Contracts: first-stage in every copy (models/recourse_deals.py)
     if not by_node:
         _add_non_anticipativity(model, data)
     else:  # read by the block start only (models/blocks.py twin_of): the model itself is unchanged
@@ -290,12 +292,35 @@ def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: 
     costs = {name: sum(probability[k] * plan.costs.get(name, 0.0) for k, plan in plans.items())
              for name in COST_TERMS}
     orders = _by_scenario({k: plan.orders for k, plan in plans.items()})
-    funding = _by_scenario({k: plan.funding for k, plan in plans.items()})
+    funding = _by_scenario({k: _blank_contract(plan.funding) for k, plan in plans.items()})
     stock = pd.concat([plan.stock[plan.stock["scenario"] == k] for k, plan in plans.items()], ignore_index=True)
     unit = model.money_unit
     solve = dataclasses.replace(result, objective=None if result.objective is None else result.objective * unit,
                                 bound=None if result.bound is None else result.bound * unit)
-    return Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    plan = Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    return _with_deals(plan, model, data, plans) if has_deals(data) else plan
+
+
+def _with_deals(plan: Plan, model: pyo.ConcreteModel, data: PlanningData, plans: dict[str, Plan]) -> Plan:
+    """The plan's deals, read back once (every copy holds the same, models/recourse_deals.py): the projects
+    decided, the deliveries and contracts at their expected prices over the scenarios, blank in the scenario
+    column (shared), the sales made, and the capex payments, which may differ by scenario (a scenario column
+    as the funding)."""
+    from models.results import contract_tables
+
+    first = data.all_scenarios[0].name
+    deliveries, contracts = contract_tables(model.Scenario[first], data)
+    capex = _by_scenario({k: p.capex for k, p in plans.items()}) if data.projects else None
+    return dataclasses.replace(plan, builds=plans[first].builds, capex=capex, contracts=contracts,
+                               deliveries=None if deliveries is None else deliveries.assign(scenario=""),
+                               sales=plans[first].sales)
+
+
+def _blank_contract(funding: pd.DataFrame) -> pd.DataFrame:
+    """Funding rows with a blank (None) contract for an order's payment, so alike rows compare equal."""
+    if "contract" not in funding:
+        return funding
+    return funding.astype({"contract": object}).where(funding.notna(), None)
 
 
 def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -315,8 +340,9 @@ def _by_scenario(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def expected_value_data(data: PlanningData) -> PlanningData:
     """The expected-value problem: every random datum replaced by its probability-weighted mean, one
     scenario 'average' at probability 1 losing sum over k of pi[k] x loss[k,c,t] of each country's
-    arrivals, and every order priced at its expected price (PlanningData.expected_list_price: scenario
-    factors and floors); no recourse, risk-neutral."""
+    arrivals, every order priced at its expected price (PlanningData.expected_list_price: scenario
+    factors and floors) and every floored contract's delivery at its expected price (Contract.expected_prices,
+    PlanningData.expected_delivery_price); no recourse, risk-neutral."""
     scenarios = data.all_scenarios
     countries = sorted({d.country for k in scenarios for d in k.disruptions})
     disruptions = tuple(
@@ -327,9 +353,13 @@ def expected_value_data(data: PlanningData) -> PlanningData:
     offers = {key: dataclasses.replace(offer, floor_price=None, prices={
         t: data.expected_list_price((offer.supplier, offer.mineral, t)) for t in data.periods})
         for key, offer in data.offers.items()}
+    contracts = {name: dataclasses.replace(contract, floor_price=None, expected_prices={
+        t: data.expected_delivery_price(name, t) for t in data.periods}) if contract.floor_price is not None
+        else contract for name, contract in data.contracts.items()}
     settings = dataclasses.replace(data.settings, recourse="no", cvar_weight=0.0, change_penalty=0.0)
     average = (Scenario("average", 1.0, disruptions),) if disruptions else ()
-    return dataclasses.replace(data, settings=settings, offers=offers, scenarios=average, scenario_prices=())
+    return dataclasses.replace(data, settings=settings, offers=offers, contracts=contracts, scenarios=average,
+                               scenario_prices=())
 
 
 def shared_periods(data: PlanningData) -> int:
@@ -338,13 +368,21 @@ def shared_periods(data: PlanningData) -> int:
     return next((t - 1 for t in data.periods if len(groups[t]) > 1), data.settings.num_periods)
 
 
-def with_first_stage(data: PlanningData, orders: dict[Slot, float]) -> PlanningData:
+def with_first_stage(data: PlanningData, orders: dict[Slot, float], builds: dict[str, int] | None = None,
+                     deliveries: dict[tuple[str, int], float] | None = None) -> PlanningData:
     """``data`` with the first stage decided: ``orders`` placed in periods 1..N (shared_periods) become
     commitments (priced like any other order, but for agreed prices already committed) and no other
-    order is placed then."""
+    order is placed then. The deals decided in 1..N (``builds``: project -> decision period; ``deliveries``:
+    (contract, period) -> quantity) are carried as a freeze carries them: a project decided then is decided,
+    a delivery then is fixed (the later ones are fixed in the model, models/recourse_deals.py fix_deals)."""
     first = shared_periods(data)
     commitments = {slot: q for slot, q in data.commitments.items() if slot[2] > first}
     commitments.update({slot: q for slot, q in orders.items() if slot[2] <= first and q > 0})
     prices = {slot: p for slot, p in data.commitment_prices.items() if slot in commitments}
+    projects = {name: dataclasses.replace(spec, decided=True, first_period=d, last_period=d)
+                if (d := (builds or {}).get(name)) is not None and d <= first else spec
+                for name, spec in data.projects.items()}
+    frozen = {slot: q for slot, q in (deliveries or {}).items() if slot[1] <= first and q > 0}
     return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
-                               frozen_periods=max(first, data.frozen_periods))
+                               frozen_periods=max(first, data.frozen_periods), projects=projects,
+                               frozen_deliveries={**data.frozen_deliveries, **frozen})

@@ -51,7 +51,7 @@ def extract_plan(model: pyo.ConcreteModel, data: PlanningData, solve: SolveResul
     costs["onboarding_cost"] = float(sum(data.suppliers[s].onboarding_cost for s in set(orders["supplier"])))
     solve = replace(solve, objective=_scaled(solve.objective, model), bound=_scaled(solve.bound, model))
     builds = {p: d for p, d in model.BUILD_SLOTS if pyo.value(model.Build[p, d]) > 0.5}
-    deliveries, contracts = _contract_tables(model, data)
+    deliveries, contracts = contract_tables(model, data)
     plan = Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model),
                 builds=builds, capex=_capex(model, data), deliveries=deliveries, contracts=contracts,
                 sales=sales, conversions=conversion_frame(model, data),
@@ -129,8 +129,10 @@ def _funding(model, data: PlanningData, orders: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*FUNDING_COLUMNS, "contract"])
 
 
-def _contract_tables(model, data: PlanningData) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The deliveries (one row per contract and period ordered) and one row per contract; None without contracts."""
+def contract_tables(model, data: PlanningData) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The deliveries (one row per contract and period ordered) and one row per contract; None without contracts.
+    Priced by ``data`` (with recourse: the workbook's, the expected price over the scenarios, read from one
+    scenario's copy, models/recourse.py extract_recourse_plan)."""
     if not data.contracts:
         return None, None
     deliveries = {slot: q for slot, q in solved_deliveries(model).items() if _clean(q) > 0}

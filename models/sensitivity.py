@@ -41,6 +41,7 @@ from __future__ import annotations
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
+from pyomo.core.expr.visitor import identify_variables
 
 from models.conversions import conversion_capacity_rows, planned_conversions, restate_conversion_capacity
 from models.release import apply_serve_first, release_pattern
@@ -249,19 +250,28 @@ def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:
     return total
 
 
-def recourse_sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame) -> pyo.ConcreteModel:
+def recourse_sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
+                               builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
+                               deliveries: pd.DataFrame | None = None,
+                               sales: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model with recourse (models/recourse.py) into the plan's LP: each scenario's copy
-    with its binaries fixed at the orders that hold in it (the shared rows and its own) and its capacities
-    restated, as ``sensitivity_model`` does for a model without recourse."""
+    with its binaries fixed at the orders that hold in it (the shared rows and its own) and at the plan's deals
+    (``builds``, ``contracts`` with their ``deliveries``, ``sales``: the same in every copy,
+    models/recourse_deals.py) and
+    its capacities restated, as ``sensitivity_model`` does for a model without recourse. The rows tying the
+    copies' deal columns that are now fixed alike in both are dropped (nothing left to tie)."""
     from models.recourse import scenario_alone
 
     for scenario in model.RECOURSE_SCENARIOS:
         own = orders[orders["scenario"].isin(("", scenario))].drop(columns="scenario")
         alone = scenario_alone(data, scenario)
         copy = model.Scenario[scenario]
-        fix_binaries(copy, alone, own)
+        fix_binaries(copy, alone, own, builds, contracts, deliveries, sales)
         restate_capacity(copy, alone)
         restate_conversion_capacity(copy, alone)
+    for row in (model.con_shared_deal.values() if model.component("con_shared_deal") is not None else ()):
+        if all(var.fixed for var in identify_variables(row.body)):
+            row.deactivate()
     model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     return model
 

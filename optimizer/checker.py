@@ -46,9 +46,9 @@ CONVERSION_SHEETS = {"conversions": ("Conversions", tuple(CONVERSION_COLUMNS)),
                      "conversion funding": ("Conversion funding", tuple(CONVERSION_FUNDING_COLUMNS)),
                      "stock": ("Stock", ("scenario", "mineral", "period", *CONVERSION_STOCK_COLUMNS))}
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
-# Read when present: the contract of a delivery and of its payment, the scenario of a recourse order and of
-# its funding (blank: an order, or shared by every scenario).
-OPTIONAL_COLUMNS = {"orders": ("contract", "scenario"), "funding": ("contract", "scenario")}
+# Read when present: the contract of a delivery and of its payment, the scenario of a recourse order, of
+# its funding and of a capex payment (blank: an order, or shared by every scenario).
+OPTIONAL_COLUMNS = {"orders": ("contract", "scenario"), "funding": ("contract", "scenario"), "capex": ("scenario",)}
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
 StockKey = tuple[str, str, int]  # (scenario, mineral, period)
@@ -196,9 +196,10 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     supply = Supply(orders, _parse_rows(delivery_cells, "Orders", DeliveryRow, problems),
                     _parse_rows(paid_cells, "Funding", ContractFundingRow, problems),
                     _read_contracts(path, data, problems))
-    if data.settings.recourse == "yes":
-        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol, previous)
     sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
+    if data.settings.recourse == "yes":
+        return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol, previous,
+                                         Deals(supply, decisions, capex, sales))
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
@@ -1214,18 +1215,55 @@ def check_summary(summary: dict[str, object], supply: Supply, funding: list[Fund
 # --- recourse (Settings.recourse yes) ------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Deals:
+    """The deals of a plan with recourse, as written: the contract deliveries, contract payments and Contracts
+    sheet (``supply``, its orders unused), the Projects sheet's decisions, the Capex rows and the Sales rows
+    (every scenario's)."""
+
+    supply: Supply
+    decisions: dict[str, int | None]
+    capex: list[CapexRow]
+    sales: list[SaleRow] = ()
+
+    def of(self, scenario: str, orders: list[OrderRow], paid: dict[int, str],
+           capex_paid: dict[int, str]) -> tuple[Supply, list[CapexRow]]:
+        """What holds in ``scenario``: its orders, every delivery (first-stage), the contract payments and the
+        capex payments that are shared (blank scenario) or its own."""
+        funding = [r for r in self.supply.contract_funding if paid.get(r.row, "") in ("", scenario)]
+        capex = [r for r in self.capex if capex_paid.get(r.row, "") in ("", scenario)]
+        return Supply(orders, self.supply.deliveries, funding, self.supply.contracts), capex
+
+    def anticipating(self, delivered: dict[int, str]) -> list[str]:
+        """Deliveries are decided before any scenario is known: a delivery row naming a scenario is wrong."""
+        return [f"Orders row {r.row} (contract {r.contract}, period {r.period}): a contract delivery names scenario "
+                f"{delivered[r.row]!r}; deliveries are the same in every scenario (blank)"
+                for r in self.supply.deliveries if delivered.get(r.row, "")]
+
+
 def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], orders: list[OrderRow],
                    funding: list[FundingRow], stock: dict[StockKey, StockRow], data: PlanningData,
-                   tol: Tolerance, previous: dict[str, dict[Slot, float]] | None = None) -> list[str]:
+                   tol: Tolerance, previous: dict[str, dict[Slot, float]] | None = None,
+                   deals: Deals | None = None) -> list[str]:
     """A plan with recourse: every scenario's orders (the shared ones, blank, and its own), funding and
     stock meet the model of that scenario alone; orders placed before two scenarios can be told apart are
     equal; each Summary cost is the probability-weighted sum of the scenarios' own; with ``previous``, the
-    change cost is the probability-weighted change of each scenario's orders (check_change_cost)."""
+    change cost is the probability-weighted change of each scenario's orders (check_change_cost).
+
+    With Projects or Contracts (``deals``): the decisions, signings and deliveries are one for every scenario
+    (a delivery row naming a scenario is reported); the contracts are checked once at their expected prices;
+    in each scenario its capex and contract payments (shared or its own) pay the capex due and each delivery
+    bill at that scenario's price, within its amounts and budgets, and its cost counts capex, signing,
+    take-or-pay and the deliveries at its price."""
+    deals = deals or Deals(Supply([], [], [], {}), {}, [])
     order_scenario = _scenario_column(sheets["orders"])
     funding_scenario = _scenario_column(sheets["funding"])
+    capex_scenario = _scenario_column(sheets.get("capex", []))
     problems = [f"Orders row {row}: scenario {name!r} is not base or a Scenarios name"
                 for row, name in {**order_scenario, **funding_scenario}.items()
                 if name and name not in {k.name for k in data.all_scenarios}]
+    problems += deals.anticipating(order_scenario) + check_contracts(deals.supply, data, tol)
+    problems += check_sales(deals.sales, data, tol)
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
     scenario_cost: dict[str, float] = {}
@@ -1236,13 +1274,17 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         own_funding = [r for r in funding if funding_scenario.get(r.row, "") in ("", scenario.name)]
         own_stock = {key: r for key, r in stock.items() if key[0] == scenario.name}
         found = check_orders(own_orders, alone, tol) + check_commitments(own_orders, alone, tol)
-        own_supply = Supply(own_orders, [], [], {})  # recourse is refused with Projects or Contracts
-        found += check_funding(own_funding, own_orders, alone, tol)
-        found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios)
+        own_supply, own_capex = deals.of(scenario.name, own_orders, funding_scenario, capex_scenario)
+        found += check_projects(deals.decisions, own_capex, own_orders, alone, tol)
+        found += check_funding(own_funding, own_orders, alone, tol, own_capex,
+                               own_supply if data.contracts else None, deals.sales)
+        found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios,
+                             sold=sold_by_period(deals.sales, alone))
         found += check_release(own_stock, alone, tol) + check_mix(own_supply, alone, tol)
         found += check_market(own_supply, alone, tol)
         problems += [f"scenario {scenario.name}: {problem}" for problem in found]
-        own_costs = recompute_costs(own_supply, own_funding, own_stock, alone)
+        own_costs = recompute_costs(own_supply, own_funding, own_stock, alone, own_capex, deals.decisions,
+                                    deals.sales)
         for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())

@@ -1,6 +1,7 @@
 """Model size and solve time with and without recourse on generated workbooks (issue 15).
 
     python scripts/benchmark_recourse.py --sizes M L --time-limit 600
+    python scripts/benchmark_recourse.py --sizes L --recourse yes --projects 10 --contracts 20   (with deals)
 
 Each size is the generated workbook (optimizer/intake/generate.py) with 5 scenarios, each known from
 mid-horizon (known_from = T / 2 + 1), solved once with Settings recourse no and once with yes, to the
@@ -34,7 +35,8 @@ def timed(owner, name: str, seconds: dict) -> None:
     setattr(owner, name, wrapper)
 
 
-def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dict:
+def measure(size_name: str, recourse: str, time_limit: float, gap: float, projects: int = 0,
+            contracts: int = 0) -> dict:
     """Build and solve one size with ``recourse`` (yes or no); sizes, seconds (build, hand-over, LP relaxation,
     block MIPs, the rest of the solve: the full search), status and gap."""
     import tempfile
@@ -46,8 +48,8 @@ def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dic
     from optimizer.solving.session import plan_from_data
     from optimizer.stages import Stages
 
-    size = dataclasses.replace(SIZES[size_name], scenarios=5)
-    sheets = generate_sheets(size, seed=0)
+    size = dataclasses.replace(SIZES[size_name], scenarios=5, projects=projects)
+    sheets = generate_sheets(size, seed=0, contracts=contracts)
     header, *rows = sheets["Scenarios"]
     sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, size.periods // 2 + 1] for row in rows]
     path = write_sheets(Path(tempfile.mkdtemp(prefix="recourse_")) / f"{size_name}.xlsx", sheets)
@@ -61,7 +63,8 @@ def measure(size_name: str, recourse: str, time_limit: float, gap: float) -> dic
     started = time.perf_counter()
     plan = plan_from_data(data, stages)
     search = plan.solve.seconds - profile.get("_relaxation", 0.0) - profile.get("solve_blocks", 0.0)
-    return {"size": size_name, "dimensions": size.describe(), "recourse": recourse, **plan.model_size,
+    return {"size": size_name, "dimensions": size.describe(), "contracts": contracts, "recourse": recourse,
+            **plan.model_size,
             "build_s": round(stages.timings.get("build", 0.0), 2), "solve_s": round(stages.timings.get("solve", 0.0), 2),
             "total_s": round(time.perf_counter() - started, 2), "handover_s": round(plan.solve.handover_seconds, 2),
             "relaxation_s": profile.get("_relaxation"), "blocks_s": profile.get("solve_blocks"),
@@ -77,10 +80,13 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.01)
     parser.add_argument("--recourse", nargs="+", default=["no", "yes"], choices=["no", "yes"])
     parser.add_argument("--repeat", type=int, default=1, help="solves of each, alternating (medians of 3: 3)")
+    parser.add_argument("--projects", type=int, default=0, help="capacity projects (recourse with deals)")
+    parser.add_argument("--contracts", type=int, default=0, help="offtake contracts (recourse with deals)")
     args = parser.parse_args()
     for size in args.sizes:
         for recourse in [r for _ in range(args.repeat) for r in args.recourse]:
-            print(json.dumps(measure(size, recourse, args.time_limit, args.gap)), flush=True)
+            print(json.dumps(measure(size, recourse, args.time_limit, args.gap, args.projects, args.contracts)),
+                  flush=True)
 
 
 if __name__ == "__main__":

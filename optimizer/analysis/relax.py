@@ -80,10 +80,11 @@ def minerals_alone(data: PlanningData, orders, funding, minerals: set[str], cape
     projects = {name: p for name, p in data.projects.items() if any((p.supplier, m) in data.offers for m in keep)}
     conversions = {name: c for name, c in data.conversions.items() if c.to_mineral in keep}
     paid = ["source", "period", "amount"]
-    # with recourse, each funding row's scenario (blank: shared) comes along; capex and conversion rows have none
+    # with recourse, each funding and capex row's scenario (blank: shared) comes along; conversion rows have none
     others = funding[~funding["mineral"].isin(keep)][[*paid, *(["scenario"] if "scenario" in funding else [])]]
     if capex is not None and not capex.empty:
-        others = pd.concat([others, capex[~capex["project"].isin(projects)][paid]])
+        capex = capex if "scenario" in capex or "scenario" not in others else capex.assign(scenario="")
+        others = pd.concat([others, capex[~capex["project"].isin(projects)][list(others.columns)]])
     if conversion_funding is not None and not conversion_funding.empty:
         others = pd.concat([others, conversion_funding[~conversion_funding["conversion"].isin(conversions)][paid]])
     spent, spent_in = spent_in_every_scenario(others, data)

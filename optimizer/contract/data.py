@@ -132,6 +132,14 @@ class Contract:
     # Contracts.floor_price: a delivery costs max(floor_price, the scenario's price), the contract then being
     # market-indexed (unit_price x the ScenarioPrices factor); None: unit_price in every scenario
     floor_price: float | None = None
+    # The expected-value problem of VSS (models/recourse.py expected_value_data): period -> the expected price
+    # of a floored contract's delivery over the scenarios, paid in place of unit_price (None: unit_price)
+    expected_prices: dict[int, float] | None = None
+
+    def price(self, period: int) -> float:
+        """What a delivery ordered in ``period`` costs without a floor_price: unit_price, or its expected price
+        in the expected-value problem."""
+        return self.unit_price if self.expected_prices is None else self.expected_prices.get(period, self.unit_price)
 
     def delivery_periods(self, num_periods: int) -> range:
         """Periods t a delivery may be ordered in: first_period <= t <= last_period and t + lead_time <= T."""
@@ -498,7 +506,7 @@ class PlanningData:
         of the contract's supplier, mineral and period (the contract is market-indexed)."""
         contract = self.contracts[name]
         if contract.floor_price is None:
-            return contract.unit_price
+            return contract.price(period)
         factor = self.price_factor(scenario, (contract.supplier, contract.mineral, period))
         return max(contract.floor_price, factor * contract.unit_price)
 
@@ -507,7 +515,7 @@ class PlanningData:
         without a floor_price."""
         contract = self.contracts[name]
         if contract.floor_price is None:
-            return contract.unit_price
+            return contract.price(period)
         return contract.unit_price + sum(
             k.probability * (self.delivery_scenario_price(k.name, name, period) - contract.unit_price)
             for k in self.all_scenarios)

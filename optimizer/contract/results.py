@@ -272,11 +272,19 @@ class Plan:
     capex: pd.DataFrame | None = None
 
     def payments(self) -> pd.DataFrame:
-        """Every payment of a funding source (source, period, amount): for orders (Funding) and for capex."""
-        columns = ["source", "period", "amount"]
+        """Every payment of a funding source (source, period, amount): for orders (Funding) and for capex; with
+        recourse also the scenario paying it (blank: every scenario)."""
+        columns = ["source", "period", "amount", *(["scenario"] if "scenario" in self.funding else [])]
         if self.capex is None or self.capex.empty:
             return self.funding[columns]
-        return pd.concat([self.funding[columns], self.capex[columns]], ignore_index=True)
+        capex = self.capex if "scenario" in self.capex or "scenario" not in columns else self.capex.assign(scenario="")
+        return pd.concat([self.funding[columns], capex[columns]], ignore_index=True)
+
+    def signed_contracts(self) -> set[str]:
+        """The contracts the plan signs (none without contracts)."""
+        if self.contracts is None:
+            return set()
+        return set(self.contracts.loc[self.contracts["signed"] == "yes", "contract"])
 
     def placed(self) -> pd.DataFrame:
         """Orders and contract deliveries (supplier, mineral, period, quantity): what the market cap counts."""

@@ -61,6 +61,7 @@ def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
                                 data, scenario.name),
                **_stock_terms(plan.stock[plan.stock["scenario"] == scenario.name], data, scenario.name)}
         row["purchase_cost"] += _delivered(plan.deliveries, data, scenario.name)
+        row["financing_cost"] += _financed(of_scenario(_capex(plan), scenario.name), data)  # with recourse: its own
         priced = {term: row.get(term, 0.0) + shared.get(term, 0.0) for term in terms}
         rows.append({"scenario": scenario.name, "probability": scenario.probability, **priced,
                      "cost": math.fsum(priced.values())})
@@ -110,9 +111,8 @@ def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
 def _shared_terms(plan, data: PlanningData) -> dict:
     """What the decisions every scenario shares add to each term: conversions, sales, projects and contracts
     (their risk within risk_cost; deliveries are priced per scenario, ``_delivered``), and the financing of
-    capex and conversion payments."""
+    conversion payments (capex payments may differ by scenario with recourse: financed per scenario)."""
     contracts = plan.contracts if plan.contracts is not None else pd.DataFrame(columns=CONTRACT_COLUMNS)
-    capex = plan.capex if plan.capex is not None else pd.DataFrame(columns=CAPEX_COLUMNS)
     return {
         "conversion_cost": float(plan.conversions["cost"].sum()),
         "sales_revenue": -float(plan.sales["revenue"].sum()),
@@ -122,8 +122,13 @@ def _shared_terms(plan, data: PlanningData) -> dict:
         "signing_cost": float(contracts["signing_cost_paid"].sum()),
         "risk_cost": data.settings.risk_weight * math.fsum(
             data.risk_score(r.supplier) * (r.delivery_cost + r.take_or_pay_paid) for r in contracts.itertuples()),
-        "financing_cost": _financed(capex, data) + _financed(plan.conversion_funding, data),
+        "financing_cost": _financed(plan.conversion_funding, data),  # capex's: per scenario (scenario_cost_frame)
     }
+
+
+def _capex(plan) -> pd.DataFrame:
+    """The plan's capex payments (with recourse, each with its scenario: blank when every scenario pays alike)."""
+    return plan.capex if plan.capex is not None else pd.DataFrame(columns=CAPEX_COLUMNS)
 
 
 def _delivered(deliveries: pd.DataFrame | None, data: PlanningData, scenario: str) -> float:

@@ -242,7 +242,6 @@ class _Validator:
                                                                  scenarios, mineral_rows)
         conversions = self.conversions(self.records(schema.CONVERSIONS), mineral_rows, supplier_rows, T)
         self.warn_unorderable(offers, T)
-        self.refuse_scenario_features_with_deals(settings, projects, contracts)
         if self.problems.errors or settings is None or self.unreadable:
             return None
         return PlanningData(
@@ -255,19 +254,6 @@ class _Validator:
             sales=sales, demand_revenue=demand_revenue,
             input_sha256=self.raw.sha256,
         )
-
-    def refuse_scenario_features_with_deals(self, settings: Settings | None, projects: dict, contracts: dict) -> None:
-        """Recourse (per-scenario orders) is not combined with Projects or Contracts yet: say so at the setting
-        rather than plan deals the scenario copies would decide apart. (Risk aversion, cvar_weight, is: each
-        scenario's cost counts the deal terms and the deliveries at its prices, models/risk_aversion.py.)"""
-        raw = self.raw.sheets.get("settings")
-        if settings is None or raw is None:
-            return
-        for sheet, rows in (("Projects", projects), ("Contracts", contracts)):
-            if rows and settings.recourse == "yes":
-                self.problems.error(f"recourse yes with a {sheet} sheet; expected recourse no: orders that adapt "
-                                    f"by scenario are not combined with {sheet} yet", file=raw.file,
-                                    sheet=raw.title, column="recourse", value="yes")
 
     # --------------------------------------------------------------- sheets
     def unique(self, records: list[Record], key_columns: tuple[str, ...]) -> dict[tuple, Record]:

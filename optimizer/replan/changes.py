@@ -280,12 +280,13 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
 
 
 def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
-            unpenalised: dict[Slot, float] | None = None, funding: FundingUse | None = None,
+            unpenalised: dict | None = None, funding: FundingUse | None = None,
             held_note: str = "", scenario_frozen: dict[str, set[Slot]] | None = None) -> pd.DataFrame:
     """The Changes table: cost change first, then order changes, then price moves.
 
     ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
-    without the change penalty) shows the order changes the penalty held back;
+    without the change penalty; with recourse, scenario -> its orders that hold there) shows the order
+    changes the penalty held back (with recourse, in each scenario);
     ``held_note`` says why they are not shown (no time left of analysis_time_s).
     With ``funding`` (a re-plan: the new plan's sources that bind), each order
     added, removed or changed says why (order_reasons), and one row sums them up.
@@ -307,7 +308,10 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     if funding is not None:
         rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS]))
     rows += order_rows
-    if unpenalised is not None:
+    if unpenalised is not None and names:  # with recourse: scenario -> the orders without the penalty held there
+        rows += _merge_scenarios({k: _held_rows(before.in_scenario(k), after.in_scenario(k), unpenalised.get(k, {}))
+                                  for k in names})
+    elif unpenalised is not None:
         rows += _held_rows(before, after, unpenalised)
     elif held_note:
         rows.append({"change": NOT_MEASURED, "finding": f"Orders held back by the change penalty not measured: "

@@ -32,6 +32,7 @@ from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.solving.session import (
     analysis_budget, change_cost, no_time_left, plan_without_change_cost, recourse_change_cost,
+    recourse_plan_without_change_cost,
 )
 from optimizer.stages import Progress, quiet
 
@@ -123,7 +124,7 @@ class Replan:
         if with_recourse(data):  # the expected change cost, each scenario against its previous orders
             cost = recourse_change_cost(data, {k.name: after.quantities(k.name) for k in data.all_scenarios},
                                         self.previous_by_scenario)
-            unpenalised, held_note = None, self._held_with_recourse(data)
+            unpenalised, held_note = self._unpenalised_with_recourse(data, plan)
         else:
             cost = change_cost(data, plan.order_quantities(), self.previous_quantities)
             unpenalised, held_note = self._unpenalised(data, plan)
@@ -133,11 +134,18 @@ class Replan:
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
 
     @staticmethod
-    def _held_with_recourse(data: PlanningData) -> str:
-        """Why a plan with recourse has no held rows: its plan without the change penalty is not re-solved."""
+    def _unpenalised_with_recourse(data: PlanningData, plan: Plan) -> tuple[dict[str, dict[Slot, float]] | None, str]:
+        """With recourse: scenario -> the orders of the plan without the change penalty that hold in it (the
+        model with recourse solved again without it, in the seconds left of analysis_time_s), and why they
+        are missing when they are (for the Changes sheet's held rows, compared in each scenario)."""
         if data.settings.change_penalty <= 0:
-            return ""
-        return "with recourse (orders by scenario) the plan without the change penalty is not re-solved"
+            return None, ""
+        budget = analysis_budget(data, plan)
+        if budget.exhausted():
+            return None, no_time_left(budget)
+        unpenalised = recourse_plan_without_change_cost(data, budget)
+        missing = "no plan without the change penalty was found in the seconds left of analysis_time_s"
+        return unpenalised, "" if unpenalised is not None else missing
 
     @staticmethod
     def _unpenalised(data: PlanningData, plan: Plan) -> tuple[dict[Slot, float] | None, str]:

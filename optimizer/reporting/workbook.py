@@ -132,8 +132,10 @@ def scenario_cost_tables(plan: Plan, data: PlanningData) -> list[TableSpec]:
     ] + ([] if data.settings.recourse != "yes" else [
         {"scenario": "EEV: the average's plan", "cost": values.expected_value_cost,
          "solver_gap": values.expected_value_gap,
-         "finding": "the plan made for the average (mean losses and prices), its shared orders kept, the rest "
-                    "re-planned in every scenario" + (f"; {values.vss_note}" if values.vss_note else "")},
+         "finding": "the plan made for the average (mean losses and prices), its shared orders"
+                    + (" and its deals (projects, contract signings and deliveries)" if data.projects or data.contracts
+                       else "") + " kept, the rest re-planned in every scenario"
+                    + (f"; {values.vss_note}" if values.vss_note else "")},
         {"scenario": "VSS = EEV - RP", "cost": values.vss, "solver_gap": values.vss_gap,
          "finding": "what planning for the scenarios saves against planning for their average: "
                     + values.vss_text(currency)}]))

@@ -22,11 +22,13 @@ from typing import Callable
 
 from models import build_model
 from models.blocks import mineral_of
+from models.contracts import solved_deliveries
 from models.ordering import order_upper_bounds
 from models.projects import decided_in, force_build, forbidden
 from models.recourse import (
     build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
 )
+from models.recourse_deals import fix_deals
 from models.release import apply_serve_first
 from models.risk_aversion import add_recourse_risk_aversion
 from models.results import describe_conflicts, extract_plan, model_size
@@ -196,7 +198,7 @@ def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> li
     by equality rows): the node form's shared columns have no per-copy rows for the LP to restate."""
     model = build_recourse_model(data, by_node=False)
     add_recourse_risk_aversion(model, data)
-    recourse_sensitivity_model(model, data, plan.orders)
+    recourse_sensitivity_model(model, data, plan.orders, plan.builds, plan.contracts, plan.deliveries, plan.sales)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
@@ -279,19 +281,40 @@ def _block_solve(data: PlanningData, orders: dict[Slot, float] | None, budget: T
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return no_time_left(budget)
+    if with_recourse(data):
+        return _recourse_block_solve(data, seconds, variant, force)
     model = build(data)
     if force is not None:
         force_build(model, data, force)
     start = None if orders is None else start_from_orders(model, data, orders)
     result = solve_model(model, data.settings.mip_gap, seconds, start=start, blocks=mineral_of)
+    return _block_result(model, model.facts.money_unit, result, variant, force)
+
+
+def _recourse_block_solve(data: PlanningData, seconds: float, variant: str,
+                          force: str | None) -> tuple[float, float | None, int | None] | str:
+    """_block_solve with recourse: the block's model with recourse (models/recourse.py), the project forced
+    in every scenario copy (its decision is one for all, models/recourse_deals.py), no start (the plan's
+    orders differ by scenario)."""
+    model = build_recourse_model(data)
+    if force is not None:
+        for copy in model.Scenario.values():
+            force_build(copy, data, force)
+    result = solve_model(model, data.settings.mip_gap, seconds, blocks=mineral_of)
+    first = model.Scenario[data.all_scenarios[0].name]
+    return _block_result(first, model.money_unit, result, variant, force)
+
+
+def _block_result(model, money_unit: float, result: SolveResult, variant: str,
+                  force: str | None) -> tuple[float, float | None, int | None] | str:
+    """(objective in currency, gap when not proven optimal, the decision period of ``force`` in ``model``)."""
     if result.status == INFEASIBLE:
         return f"no plan exists {variant}"
     if result.status not in (OPTIMAL, FEASIBLE) or result.objective is None:
         return result.message
     decision = None if force is None else next(
         (d for p, d in model.BUILD_SLOTS if p == force and model.Build[p, d].value > 0.5), None)
-    return (result.objective * model.facts.money_unit, None if result.status == OPTIMAL else (result.gap or 0.0),
-            decision)
+    return (result.objective * money_unit, None if result.status == OPTIMAL else (result.gap or 0.0), decision)
 
 
 def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
@@ -342,7 +365,8 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
 
 def expected_value_plan_cost(data: PlanningData, budget: TimeBudget) -> tuple[float, float] | str:
     """EEV: the expected cost, with recourse, of the plan made for the expected-value problem (models/recourse.py
-    expected_value_data) with its first-stage orders fixed; (cost, proven bound) in currency, or why not."""
+    expected_value_data) with its first-stage orders and its deals (projects, signings, deliveries: first-stage
+    whatever their period, models/recourse_deals.py fix_deals) fixed; (cost, proven bound) in currency, or why not."""
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return no_time_left(budget)
@@ -351,11 +375,14 @@ def expected_value_plan_cost(data: PlanningData, budget: TimeBudget) -> tuple[fl
     result = solve_model(model, average.settings.mip_gap, seconds, start=first_start(model, average), blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return f"the expected-value problem has no plan ({result.message})"
-    fixed = with_first_stage(data, read_back(model, average, result).order_quantities())
+    plan = read_back(model, average, result)
+    deliveries = solved_deliveries(model)
+    fixed = with_first_stage(data, plan.order_quantities(), plan.builds, deliveries)
     seconds = budget.slice(data.settings.time_limit_s)
     if seconds <= 0:
         return no_time_left(budget)
     model = build_recourse_model(fixed)
+    fix_deals(model, plan.builds, plan.signed_contracts(), deliveries)
     result = solve_model(model, fixed.settings.mip_gap, seconds, blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return f"the expected-value plan's first stage leaves no plan in some scenario ({result.message})"
@@ -376,6 +403,24 @@ def plan_without_change_cost(data: PlanningData, plan: Plan, budget: TimeBudget)
     if result.status not in (OPTIMAL, FEASIBLE):
         return None
     return read_back(model, free, result).order_quantities()
+
+
+def recourse_plan_without_change_cost(data: PlanningData, budget: TimeBudget) -> dict[str, dict[Slot, float]] | None:
+    """With recourse: scenario -> the orders that hold in it in the plan the same data would get without the
+    change penalty (the model with recourse re-solved at mip_gap, no start), in the seconds left of the budget
+    (None when none are left or no plan is found in them)."""
+    if budget.exhausted():
+        return None
+    free = dataclasses.replace(data, settings=dataclasses.replace(data.settings, change_penalty=0.0))
+    model = build_recourse_model(free)
+    add_recourse_risk_aversion(model, free)
+    result = solve_model(model, free.settings.mip_gap, budget.remaining(), blocks=mineral_of)
+    if result.status not in (OPTIMAL, FEASIBLE):
+        return None
+    orders = extract_recourse_plan(model, free, result).orders
+    return {k.name: {(r.supplier, r.mineral, int(r.period)): float(r.quantity)
+                     for r in orders[orders["scenario"].isin(("", k.name))].itertuples()}
+            for k in free.all_scenarios}
 
 
 def change_cost(data: PlanningData, orders: dict[Slot, float], previous_orders: dict[Slot, float] | None) -> float:

@@ -264,18 +264,3 @@ def test_each_scenario_pays_the_contract_and_the_scenario_costs_add_up_to_the_pl
     costs = scenario_cost_frame(result.plan, result.data).set_index("scenario")["cost"]
     assert costs["base"] == approx(80)
     assert costs["ban"] == approx(680)
-
-
-def test_recourse_is_refused_with_contracts_at_its_setting(tmp_path):
-    """Per-scenario orders do not yet carry deals into the scenario copies: the setting is refused at its
-    Settings cell, naming the Contracts sheet, rather than planned as if contracts cost nothing there.
-    (cvar_weight is accepted: tests/models/test_model_contract_floor.py.)"""
-    from inputcheck import only
-
-    for key, value in (("recourse", "yes"),):
-        book = offtake_book()
-        book["Settings"][key] = value
-        data, problems = read_and_validate(write_workbook(Path(tmp_path) / f"{key}.xlsx", book))
-        assert data is None
-        problem = only(problems, f"{key} ")
-        assert "Contracts" in str(problem) and problem.column == key

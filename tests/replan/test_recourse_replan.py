@@ -208,3 +208,18 @@ def test_a_previous_plan_without_recourse_is_the_previous_order_of_every_scenari
                  ["Dashboard"].iter_rows(values_only=True) for cell in row if isinstance(cell, str)]
     said = [text for text in dashboard if "the change penalty (notional: nobody pays it) added" in text]
     assert len(said) == (change_cost > 0) and all("added $9 to what was optimised" in text for text in said)
+
+
+def test_the_orders_the_change_penalty_holds_back_are_shown_in_their_scenario(tmp_path, first_plan):
+    """The 0.6 case above: ban keeps K's 10 t where the plan without the penalty (re-solved with recourse)
+    moves them to D. The Changes sheet's held rows say so in scenario ban (K: kept 10, free 0; D: kept 0, free
+    10); base holds nothing back."""
+    source = penalised(tmp_path, "held.xlsx", 0.6, D=11)
+    outcome = plan_of(tmp_path, source, output_path=tmp_path / "held_plan.xlsx",
+                      previous_plan=tmp_path / "first.xlsx")
+    frame = outcome.result.plan.changes.frame
+    held = {(r.scenario, r.supplier, int(r.period)): (r.quantity, r.without_change_penalty)
+            for r in frame[frame["change"] == "held"].itertuples()}
+    assert held == {("ban", "K", 3): (pytest.approx(10), pytest.approx(0)),
+                    ("ban", "D", 3): (pytest.approx(0), pytest.approx(10))}
+    assert not (frame["change"] == "not measured").any()
