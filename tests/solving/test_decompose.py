@@ -520,6 +520,70 @@ def test_finished_blocks_or_an_incomplete_set_are_not_refined():
     assert split.refine(finished, 1e-4, deadline=0.0, workers=1) is finished  # out of time
 
 
+@pytest.mark.parametrize("run_gap, begun", [(0.7, 0), (0.2, 1), (0.1, 2)])
+def test_the_refinement_stops_once_the_assembled_plan_is_within_the_runs_gap(monkeypatch, run_gap, begun):
+    """The shared-budget pair stopped early as above: block 0 at 31, block 1 at 15, the plan 46 against the LP
+    bound 17.1 (62.8% above it). Refining block 0 (the furthest) brings the plan to 6 + 15 = 21 (18.6%). With a
+    run gap of 70% the plan is already within it: no block is solved again; with 20% the pass ends after block
+    0 (block 1 is not begun); with 10% both are solved. Counted by the block solves begun (no timing)."""
+    lp, split = shared_budget_split()
+    stopped_early = [(np.arange(4), np.array([10.0, 1.0, 10.0, 0.0]), False, 6.0),
+                     (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), False, 14.0)]
+    assert split.objective(stopped_early) == pytest.approx(46.0)
+    solved = []
+    solve_block = decompose.solve_block
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: solved.append(block.columns[0])
+                        or solve_block(limits, block, stop))
+    refined = split.refine(stopped_early, 1e-4, deadline=decompose.time.perf_counter() + 60.0, workers=1,
+                           enough=decompose._within_gap(run_gap, 17.1))
+    assert len(solved) == begun
+    assert split.objective(refined) == pytest.approx(46.0 if begun == 0 else 21.0)
+
+
+def test_the_refinements_stop_ends_the_pass_only():
+    """The stop the refinement interrupts when the plan is within the gap does not reach the whole solve's (a
+    Ctrl-C would be raised there); the whole solve's deadline or Ctrl-C does stop the refinement. A fake clock."""
+    now = [0.0]
+    outer = decompose.Stop.after(10.0, clock=lambda: now[0])
+    until = decompose._Enough(outer=outer)
+    until.interrupt()
+    assert until.due() and not outer.due() and not outer.interrupted
+    until = decompose._Enough(outer=outer)
+    assert not until.due()
+    now[0] = 10.0
+    assert until.due() and until.late_due() is False
+    outer.interrupt()
+    assert until.due() and until.late_due()
+
+
+def test_a_gap_is_measured_against_the_whole_relaxations_bound_only():
+    """Within 1% of a bound of 99: 100 is (1.0%), 100.1 is not; without a bound (shares from each block's own
+    relaxation), nothing is within any gap."""
+    within = decompose._within_gap(0.01, 99.0)
+    assert within(100.0) and not within(100.1)
+    assert decompose._within_gap(0.01, None) is None
+
+
+def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
+    """The shared-budget pair: block 1 finds no plan in the first pass (made so). Without a first plan the block
+    plan would be partial (1 of 2 blocks); with one (presolve off, first plan only), it is complete: block 1's
+    first plan is any plan of its MIP (x1 <= 10 y1, s1 >= 10 - x1, x1 within its budget share 4), and the whole
+    plan meets every row."""
+    highs = two_minerals_sharing_a_budget()
+    solve_block = decompose.solve_block
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
+                        else solve_block(limits, block, stop))
+    options = []
+    first_plan = decompose._solve_block
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: options.append(kwargs.get("options"))
+                        or first_plan(*args, **kwargs))
+    start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
+    assert start.solved == start.blocks == 2 and start.columns is None
+    assert options == [None, decompose.FIRST_PLAN_OPTIONS]  # block 0 as usual, then block 1's first plan
+    assert decompose.feasible(highs.getLp(), start.values)
+    assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
+
+
 @pytest.mark.parametrize("whole, search, deadline", [(200.0, True, 1070.0), (100.0, False, 1095.0)])
 def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_path, monkeypatch, whole, search,
                                                                             deadline):
