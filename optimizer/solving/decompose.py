@@ -209,7 +209,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     blocks_started = time.perf_counter()
     block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
     solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
-    solutions = _first_plans(split, solutions, block_gap, workers, stop)
+    if cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
+        solutions = _first_plans(split, solutions, block_gap, workers, stop)
     solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster,
                              enough=_within_gap(mip_gap, objective))
     solved = sum(solution is not None for solution in solutions)
@@ -349,11 +350,12 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> lis
 
 def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, workers: int,
                  stop: Stop | None = None) -> list[tuple | None]:
-    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one) solved again
-    for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads here, for at most
-    ``FIRST_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a complete plan keeps
-    a plan in hand, and the refinement then starts each such block from its plan, furthest from its bound first).
-    A block that still finds none stays without (the plan is then partial and the search completes it)."""
+    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
+    here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
+    here, for at most ``FIRST_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
+    complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
+    from its bound first). A block that still finds none stays without (the plan is then partial and the search
+    completes it)."""
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if not missing or (stop is not None and stop.interrupted):
         return solutions
