@@ -5,7 +5,10 @@
 
 Each size is the generated workbook (optimizer/intake/generate.py) with 5 scenarios, each known from
 mid-horizon (known_from = T / 2 + 1), solved once with Settings recourse no and once with yes, to the
-workbook's mip_gap (1%: the issue's target) within --time-limit seconds. Prints one JSON line per solve.
+workbook's mip_gap (1%: the issue's target) within --time-limit seconds. Prints one JSON line per solve: sizes,
+seconds (build, hand-over, the whole LP relaxation, the relaxation with twins tied, the block MIPs, of which the
+refinement, the blocks' first plans, the rest: the search), status, gap and the load average before and after.
+--repeat N alternates: yes, no, yes, no, ... (interleaved pairs).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,13 +39,26 @@ def timed(owner, name: str, seconds: dict) -> None:
     setattr(owner, name, wrapper)
 
 
+# Seconds of the block start's parts in the solve being measured (``refine``'s are within ``solve_blocks``').
+PROFILE: dict[str, float] = {}
+# The parts that are not the search (the rest of the solve: the polish and HiGHS's search from the block plan).
+OUTSIDE_SEARCH = ["_relaxation", "_twin_reduced_relaxation", "solve_blocks", "_first_plans"]
+
+
+def profile_block_start() -> None:
+    """Time the block start's parts into ``PROFILE`` (once per process: a second wrap would count twice)."""
+    from optimizer.solving import decompose
+
+    for owner, name in [(decompose, "_relaxation"), (decompose, "_twin_reduced_relaxation"),
+                        (decompose._Split, "solve_blocks"), (decompose, "_first_plans"), (decompose._Split, "refine")]:
+        timed(owner, name, PROFILE)
+
+
 def measure(size_name: str, recourse: str, time_limit: float, gap: float, projects: int = 0,
             contracts: int = 0) -> dict:
     """Build and solve one size with ``recourse`` (yes or no); sizes, seconds (build, hand-over, LP relaxation,
     block MIPs, the rest of the solve: the full search), status and gap."""
     import tempfile
-
-    from optimizer.solving import decompose
 
     from optimizer.intake.generate import SIZES, generate_sheets, write_sheets
     from optimizer.pipeline import load
@@ -57,19 +74,21 @@ def measure(size_name: str, recourse: str, time_limit: float, gap: float, projec
     settings = dataclasses.replace(data.settings, recourse=recourse, time_limit_s=time_limit, mip_gap=gap)
     data = dataclasses.replace(data, settings=settings)
     stages = Stages()
-    profile: dict[str, float] = {}
-    timed(decompose, "_relaxation", profile)
-    timed(decompose._Split, "solve_blocks", profile)
+    profile = PROFILE
+    profile.clear()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     plan = plan_from_data(data, stages)
-    search = plan.solve.seconds - profile.get("_relaxation", 0.0) - profile.get("solve_blocks", 0.0)
+    search = plan.solve.seconds - sum(profile.get(name, 0.0) for name in OUTSIDE_SEARCH)
     return {"size": size_name, "dimensions": size.describe(), "contracts": contracts, "recourse": recourse,
             **plan.model_size,
             "build_s": round(stages.timings.get("build", 0.0), 2), "solve_s": round(stages.timings.get("solve", 0.0), 2),
             "total_s": round(time.perf_counter() - started, 2), "handover_s": round(plan.solve.handover_seconds, 2),
-            "relaxation_s": profile.get("_relaxation"), "blocks_s": profile.get("solve_blocks"),
-            "search_s": round(search, 2), "start": plan.solve.start, "status": plan.status,
-            "gap": plan.solve.gap, "objective": plan.objective}
+            "relaxation_s": profile.get("_relaxation"), "twinned_s": profile.get("_twin_reduced_relaxation"),
+            "blocks_s": profile.get("solve_blocks"), "first_plans_s": profile.get("_first_plans"),
+            "refine_s": profile.get("refine"), "search_s": round(search, 2), "start": plan.solve.start,
+            "status": plan.status, "gap": plan.solve.gap, "objective": plan.objective,
+            "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
 def main() -> None:
@@ -83,6 +102,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=0, help="capacity projects (recourse with deals)")
     parser.add_argument("--contracts", type=int, default=0, help="offtake contracts (recourse with deals)")
     args = parser.parse_args()
+    profile_block_start()
     for size in args.sizes:
         for recourse in [r for _ in range(args.repeat) for r in args.recourse]:
             print(json.dumps(measure(size, recourse, args.time_limit, args.gap, args.projects, args.contracts)),

@@ -17,9 +17,12 @@ columns (supplier onboarding). So:
    plans meets the row;
 4. solve each block's MIP on its own (in worker threads, each with its own
    HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
-   the time is up get their first plan only), solve again, from their plan, the
-   blocks furthest from their own bound with any time left (``refine``),
-   assemble the full plan and lower the linking columns that no block needs.
+   the time is up get their first plan only, and so do, with presolve off, the
+   blocks that found none in their time: ``_first_plans``), solve again, from
+   their plan, the blocks furthest from their own bound with any time left
+   (``refine``, until the assembled plan is within the run's gap of the LP
+   bound: ``_within_gap``), assemble the full plan and lower the linking
+   columns that no block needs.
 
 Where the search after the block start could not even end its root LP in the
 time left (at XL the relaxation alone takes a third of the limit and more), the
@@ -27,7 +30,8 @@ blocks take that time too and their polished plan is the answer (``search``).
 
 With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
 copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
-value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``).
+value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``), solved on
+the smaller LP where each twin stands for its followers (``twin_reduced_lp``: at L, 100k of 218k columns).
 
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
@@ -55,8 +59,10 @@ machines are taken to keep their clocks in step (NTP).
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import highspy
 import numpy as np
@@ -72,6 +78,10 @@ BLOCK_TIME_SHARE = 4.0
 # Blocks reached after the time is up get their first plan only (about 0.05 s each at L, 10-20% dearer):
 # a complete plan, however rough, keeps a plan in hand; the full search then improves on it.
 FIRST_PLAN_SECONDS = 2.0
+# A block the first pass left without a plan gets its first plan with these (``_first_plans``): with presolve on,
+# the hardest blocks of L with recourse spent their whole time at the root (sub-MIP heuristics) without a plan;
+# with it off their first plan comes in 0.1-0.4 s (docs/performance.md).
+FIRST_PLAN_OPTIONS = {"presolve": "off"}
 # When the search is not worth starting (``block_start``), this share of the whole time is left for the polish LP.
 POLISH_SHARE = 0.05
 # The whole model's LP relaxation may take this share of the block start's time; past it (XXL: 250,000 columns,
@@ -79,6 +89,35 @@ POLISH_SHARE = 0.05
 # needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
 RELAXATION_SHARE = 0.25
 _TOLERANCE = 1e-7
+
+
+@dataclass
+class _Enough(Stop):
+    """The refinement's stop: ``outer``'s (the whole solve's deadline, a Ctrl-C), and ``interrupt`` once the
+    assembled plan is within the gap (``_Split.refine``), which ends this pass only."""
+
+    outer: Stop | None = None
+
+    def due(self) -> bool:
+        return super().due() or (self.outer is not None and self.outer.due())
+
+    def late_due(self) -> bool:
+        return super().late_due() or (self.outer is not None and self.outer.late_due())
+
+
+def _relative_gap(objective: float, bound: float) -> float:
+    """A plan's relative distance from a bound on the optimum (which it cannot be below)."""
+    return max(0.0, objective - bound) / max(1e-9, abs(objective))
+
+
+def _within_gap(mip_gap: float, bound: float | None) -> Callable[[float], bool] | None:
+    """Whether a plan's objective is within ``mip_gap`` of ``bound``, as ``BlockStart.gap`` measures it (the
+    solve then takes the block plan as its answer); None without a bound (shares from each block's own
+    relaxation: no bound to measure against). ``bound`` must be a valid bound on the whole model's optimum
+    (its LP relaxation's objective), never the relaxation with twins held equal, a restriction."""
+    if bound is None:
+        return None
+    return lambda objective: _relative_gap(objective, bound) <= mip_gap
 
 
 @dataclass
@@ -101,7 +140,7 @@ class BlockStart:
         """The complete plan's relative distance from the LP bound (which it cannot be below)."""
         if self.objective is None or self.relaxed_objective is None:
             return None
-        return max(0.0, self.objective - self.relaxed_objective) / max(1e-9, abs(self.objective))
+        return _relative_gap(self.objective, self.relaxed_objective)
 
     def describe(self) -> str:
         """The block start in words (Summary solver_start): complete, partial or none, blocks solved, seconds."""
@@ -163,14 +202,17 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     if split is None:
         return result()
     if twin_of_column is not None:
-        split = _twinned(highs, lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter())
+        split = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(), stop)
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     blocks_started = time.perf_counter()
     block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
     solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
-    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster)
+    if cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
+        solutions = _first_plans(split, solutions, block_gap, workers, stop)
+    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster,
+                             enough=_within_gap(mip_gap, objective))
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -306,28 +348,44 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> lis
     return solutions
 
 
-def _twinned(highs: highspy.Highs, lp, split: _Split, twin_of_column: np.ndarray, integer: np.ndarray,
-             time_limit_s: float) -> _Split:
+def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, workers: int,
+                 stop: Stop | None = None) -> list[tuple | None]:
+    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
+    here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
+    here, for at most ``FIRST_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
+    complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
+    from its bound first). A block that still finds none stays without (the plan is then partial and the search
+    completes it)."""
+    missing = [b for b, solution in enumerate(solutions) if solution is None]
+    if not missing or (stop is not None and stop.interrupted):
+        return solutions
+
+    def first_plan(b: int) -> tuple | None:
+        block = split.block(b)
+        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+                                               stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
+        return None if values is None else (block.columns, values, finished, bound)
+
+    completed = list(solutions)
+    for b, solution in zip(missing, in_workers(first_plan, missing, workers)):
+        completed[b] = solution
+    return completed
+
+
+def _twinned(lp, split: _Split, twin_of_column: np.ndarray, integer: np.ndarray, time_limit_s: float,
+             stop: Stop | None = None) -> _Split:
     """``split`` with its blocks' twins (``_Split.share_twins``), its linking rows shared out by the LP relaxation
     with every column held at its twin's value: the relaxation's own solution may plan two twins apart where
     they cost the same (a degenerate optimum: an order placed a period earlier in one scenario than in
     another), and then the twin's share of each linking row (the least of its group's) would be too small for
-    the plan of either. ``split`` as it was when that LP is not solved in time. Its objective is no bound on
-    the model's: the bound stays the whole relaxation's."""
+    the plan of either. That LP is solved on the reduced model where twins share one column
+    (``_twin_reduced_relaxation``). ``split`` as it was when it is not solved in time. Its objective is no bound
+    on the model's: the bound stays the whole relaxation's."""
     split.share_twins(twin_of_column)
-    followers = np.flatnonzero(split.twin >= 0)
-    if not len(followers):
+    if not np.any(split.twin >= 0):
         return split
-    first = highs.getNumRow()
-    count = len(followers)
-    starts = np.arange(0, 2 * count, 2, dtype=np.int32)
-    index = np.stack([followers, split.twin[followers]], axis=1).ravel().astype(np.int32)
-    value = np.tile([1.0, -1.0], count)
-    highs.addRows(count, np.zeros(count), np.zeros(count), len(index), starts, index, value)
-    try:  # x_j - x_twin = 0 for each follower j, solved from the whole relaxation's basis (dual simplex)
-        relaxed, _ = _relaxation(highs, integer, time_limit_s)
-    finally:
-        highs.deleteRows(count, np.arange(first, first + count, dtype=np.int32))
+    relaxed = _twin_reduced_relaxation(lp, split.twin, time_limit_s, stop,
+                                       matrix=(split.start, split.index, split.value))
     if relaxed is None:
         return split
     twinned = _Split.of(lp, split.block_of, relaxed, integer)
@@ -335,6 +393,71 @@ def _twinned(highs: highspy.Highs, lp, split: _Split, twin_of_column: np.ndarray
         return split
     twinned.share_twins(split.twin)
     return twinned
+
+
+def twin_reduced_lp(lp: highspy.HighsLp, twin: np.ndarray,
+                    matrix: tuple | None = None) -> tuple[highspy.HighsLp, np.ndarray]:
+    """The LP relaxation of ``lp`` with every column j with ``twin[j] >= 0`` held at its twin's value, as a smaller
+    LP: x_j = x_twin substituted, so the twin's column carries j's cost and matrix entries (summed row by row)
+    and the intersection of both bounds, and the rows this leaves alike (a scenario's copy of a row its twin's
+    copy has) are kept once with the intersection of their bounds. The same optimum as ``lp`` relaxed with the
+    rows x_j = x_twin added, on a fraction of the columns (L with recourse: 100k of 218k). Also each column's
+    column in it (a follower's is its twin's). A twin must not itself have a twin. ``matrix``: ``_by_column(lp)``
+    when the caller has it."""
+    start, index, value = matrix or _by_column(lp)
+    twin = np.asarray(twin, dtype=np.int64)
+    count = lp.num_col_
+    own = np.flatnonzero(twin < 0)
+    reduced_of = np.full(count, -1, dtype=np.int64)
+    reduced_of[own] = np.arange(len(own))
+    followers = np.flatnonzero(twin >= 0)
+    reduced_of[followers] = reduced_of[twin[followers]]
+    cost, lower, upper = (np.array(a, dtype=np.float64) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
+    np.add.at(cost, twin[followers], cost[followers])
+    np.maximum.at(lower, twin[followers], lower[followers])
+    np.minimum.at(upper, twin[followers], upper[followers])
+
+    column = reduced_of[np.repeat(np.arange(count), np.diff(start))]
+    keys, entry_of_key = np.unique(column * lp.num_row_ + index, return_inverse=True)
+    summed = np.bincount(entry_of_key.ravel(), weights=value, minlength=len(keys))
+    nonzero = summed != 0  # a follower's entry cancelling its twin's
+    column, row, summed = keys[nonzero] // lp.num_row_, keys[nonzero] % lp.num_row_, summed[nonzero]
+    row_lower, row_upper = np.array(lp.row_lower_, dtype=np.float64), np.array(lp.row_upper_, dtype=np.float64)
+    kept = _alike_rows_once(row, column, summed, row_lower, row_upper)
+    entry_kept = kept[row] >= 0
+    column, row, summed = column[entry_kept], kept[row[entry_kept]], summed[entry_kept]
+    keep = np.flatnonzero(kept >= 0)
+
+    reduced = highspy.HighsLp()
+    reduced.num_col_, reduced.num_row_ = len(own), len(keep)
+    reduced.sense_, reduced.offset_ = lp.sense_, lp.offset_
+    reduced.col_cost_, reduced.col_lower_, reduced.col_upper_ = cost[own], lower[own], upper[own]
+    reduced.row_lower_, reduced.row_upper_ = row_lower[keep], row_upper[keep]
+    order = np.lexsort((row, column))
+    reduced.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    reduced.a_matrix_.num_col_, reduced.a_matrix_.num_row_ = reduced.num_col_, reduced.num_row_
+    reduced.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=len(own)))]).astype(np.int32)
+    reduced.a_matrix_.index_ = row[order].astype(np.int32)
+    reduced.a_matrix_.value_ = summed[order]
+    return reduced, reduced_of
+
+
+def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s: float, stop: Stop | None = None,
+                             matrix: tuple | None = None) -> np.ndarray | None:
+    """The column values of ``lp``'s LP relaxation with every column held at its twin's (``twin_reduced_lp``), each
+    follower given its twin's value; None when it is not solved to optimality within ``time_limit_s`` (or
+    ``stop``'s deadline: it watches this solve)."""
+    reduced, reduced_of = twin_reduced_lp(lp, twin, matrix)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
+    if stop is not None:
+        stop.watch(highs)
+    highs.passModel(reduced)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value)[reduced_of]
 
 
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
@@ -503,12 +626,14 @@ class _Split:
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
                      stop: Stop | None = None, cluster: str | None = None,
-                     which: list[int] | None = None) -> list[tuple | None]:
+                     which: list[int] | None = None,
+                     on_plan: Callable[[int, tuple | None], None] | None = None) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
         bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
         after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
-        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block)."""
+        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
+        solution)`` is called as each block here ends (threads only; not on a cluster)."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -525,15 +650,22 @@ class _Split:
         def solve(b: int):
             if stop is not None and stop.interrupted:
                 return None  # Ctrl-C: no block is begun any more
-            return solve_block(limits, self.block(b, start), stop)
+            solution = solve_block(limits, self.block(b, start), stop)
+            if on_plan is not None:
+                on_plan(b, solution)
+            return solution
 
         # In worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
         return in_workers(solve, blocks, workers)
 
     def refine(self, solutions: list[tuple | None], mip_gap: float, deadline: float, workers: int,
-               stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
+               stop: Stop | None = None, cluster: str | None = None,
+               enough: Callable[[float], bool] | None = None) -> list[tuple | None]:
         """``solutions`` with the blocks the first pass left furthest from their own bound solved again, from
         their plan, in the time left before ``deadline``: furthest first, each kept where it got cheaper.
+        ``enough(objective)``: whether the assembled plan's objective is good enough (within the run's gap of a
+        valid bound: ``_within_gap``); the pass is not begun, or ends as soon as a block's new plan makes it so
+        (the blocks still running are stopped and keep their plan so far, the rest are not begun).
 
         Only complete sets are refined (each block's plan is its start). At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
@@ -543,16 +675,31 @@ class _Split:
             return solutions
         distance = {b: abs(self.block_cost(solution) - solution[3]) for b, solution in enumerate(solutions)
                     if not solution[2] and np.isfinite(solution[3])}
-        if not distance:
+        if not distance or (enough is not None and enough(self.objective(solutions))):
             return solutions
         furthest = sorted(distance, key=distance.get, reverse=True)
         plan, _ = self.assemble(solutions)
         refined = list(solutions)
-        again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=stop, cluster=cluster, which=furthest)
-        for b, solution in zip(furthest, again):
-            if solution is not None and self.sense * (self.block_cost(solution) - self.block_cost(refined[b])) < 0:
-                refined[b] = solution
+        until = _Enough(outer=stop)
+        lock = threading.Lock()
+
+        def keep_cheaper(b: int, solution: tuple | None) -> None:
+            with lock:
+                if solution is not None and self.sense * (self.block_cost(solution) - self.block_cost(refined[b])) < 0:
+                    refined[b] = solution
+                if enough is not None and enough(self.objective(refined)):
+                    until.interrupt()
+
+        again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
+                                  which=furthest, on_plan=keep_cheaper)
+        for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
+            keep_cheaper(b, solution)
         return refined
+
+    def objective(self, solutions: list[tuple]) -> float:
+        """The objective of the plan assembled from a complete set of ``solutions``."""
+        values, _ = self.assemble(solutions)
+        return float(np.dot(self.cost, values) + self.lp.offset_)
 
     @property
     def sense(self) -> int:
@@ -684,10 +831,10 @@ def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
                  start: np.ndarray | None = None, stop: Stop | None = None,
-                 until_deadline: bool = True) -> tuple[np.ndarray | None, bool, float]:
+                 until_deadline: bool = True, options: dict | None = None) -> tuple[np.ndarray | None, bool, float]:
     """The block's plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that
     bound (HiGHS's dual bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
-    ``until_deadline``."""
+    ``until_deadline``. ``options``: HiGHS options besides these."""
     highs = highspy.Highs()
     if stop is not None:
         stop.watch(highs, simplex=False, late=not until_deadline)
@@ -697,6 +844,8 @@ def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first
     highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
     if first_only:
         highs.setOptionValue("mip_max_improving_sols", 1)
+    for name, value in (options or {}).items():
+        highs.setOptionValue(name, value)
     highs.passModel(lp)
     if start is not None:
         set_solution(highs, start)

@@ -42,14 +42,19 @@ def handed_over(data):
     model = build_model(data)
     solver = SolverFactory("highs")
     solver.set_instance(model)
+    solver._solver_model.setOptionValue("output_flag", False)
+    return model, solver._solver_model, mineral_blocks(solver, model)
+
+
+def mineral_blocks(solver, model) -> np.ndarray:
+    """Each column's block (its mineral as an integer), -1 for linking columns."""
     column_of = solver._pyomo_var_to_solver_var_map
     names: dict[str, int] = {}
     blocks = np.full(solver._solver_model.getNumCol(), -1)
     for var in model.component_data_objects(pyo.Var):
         if id(var) in column_of and mineral_of(var) is not None:
             blocks[column_of[id(var)]] = names.setdefault(mineral_of(var), len(names))
-    solver._solver_model.setOptionValue("output_flag", False)
-    return model, solver._solver_model, blocks
+    return blocks
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -370,6 +375,18 @@ def test_twins_take_one_column_in_their_block():
     assert list(start.values) == [3.0, 3.0, 1.0] and start.objective == pytest.approx(8.0)
 
 
+def recourse_tree(tmp_path, seed: int):
+    """A generated workbook (4 minerals, 3 suppliers, 6 periods, 3 scenarios each known from period 4) with
+    recourse, at gap 0."""
+    from optimizer.intake.generate import generate_sheets, write_sheets
+
+    sheets = generate_sheets(Size(4, 3, 6, 3), seed=seed)
+    header, *rows = sheets["Scenarios"]
+    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, 4] for row in rows]
+    data, _ = load(write_sheets(tmp_path / f"tree_{seed}.xlsx", sheets))
+    return dataclasses.replace(data, settings=dataclasses.replace(data.settings, recourse="yes", mip_gap=0.0))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_sharing_copies_in_the_block_start_keeps_the_optimum_on_random_trees(tmp_path, every_model_is_large,
                                                                              monkeypatch, seed):
@@ -377,13 +394,8 @@ def test_sharing_copies_in_the_block_start_keeps_the_optimum_on_random_trees(tmp
     recourse: the block start lets scenarios alike on a mineral share its copy (models/recourse.py block_twins)
     and still assembles a complete plan, and the optimum (gap 0) is the one found without any block start."""
     from models.recourse import build_recourse_model
-    from optimizer.intake.generate import generate_sheets, write_sheets
 
-    sheets = generate_sheets(Size(4, 3, 6, 3), seed=seed)
-    header, *rows = sheets["Scenarios"]
-    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, 4] for row in rows]
-    data, _ = load(write_sheets(tmp_path / f"tree_{seed}.xlsx", sheets))
-    data = dataclasses.replace(data, settings=dataclasses.replace(data.settings, recourse="yes", mip_gap=0.0))
+    data = recourse_tree(tmp_path, seed)
     shared = []
     share_twins = decompose._Split.share_twins
     monkeypatch.setattr(decompose._Split, "share_twins",
@@ -394,6 +406,72 @@ def test_sharing_copies_in_the_block_start_keeps_the_optimum_on_random_trees(tmp
     assert plain.status == blocked.status == OPTIMAL
     assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
     assert "complete block plan" in blocked.start
+
+
+def tied_relaxation(lp, twin):
+    """The reference: ``lp`` relaxed with the rows x_j - x_twin = 0 added (the tied relaxation before
+    ``twin_reduced_lp``), its objective and column values."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    followers = np.flatnonzero(twin >= 0)
+    for j in followers:
+        highs.addRow(0.0, 0.0, 2, np.array([j, twin[j]], dtype=np.int32), np.array([1.0, -1.0]))
+    integer = np.flatnonzero(decompose._integer_columns(lp))
+    highs.changeColsIntegrality(len(integer), integer, [highspy.HighsVarType.kContinuous] * len(integer))
+    highs.run()
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return highs.getInfo().objective_function_value, np.asarray(highs.getSolution().col_value)
+
+
+def test_the_reduced_lp_gives_twins_one_column_and_keeps_alike_rows_once():
+    """min x0 + 3 x1 with x0 + x1 >= 4, x0 >= 1, x1 >= 1.5, x0 <= 3, x1 <= 10; x1 the twin of x0. Apart: x0 = 3,
+    x1 = 1.5, 7.5. Tied (x1 = x0 substituted): one column x at cost 1 + 3 = 4 within [0, 3] (the bounds'
+    intersection), rows 2 x >= 4 and x >= 1.5 (x0 >= 1 and x1 >= 1.5 both became x >= ...: kept once, with the
+    tighter bound): x = 2, objective 8, as the whole LP with the row x1 - x0 = 0 added."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 3
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([1.0, 3.0]), np.zeros(2), np.array([3.0, 10.0])
+    lp.row_lower_, lp.row_upper_ = np.array([4.0, 1.0, 1.5]), np.full(3, np.inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = [0, 2, 4], [0, 1, 0, 2]
+    lp.a_matrix_.value_ = [1.0, 1.0, 1.0, 1.0]
+    twin = np.array([-1, 0])
+    reduced, reduced_of = decompose.twin_reduced_lp(lp, twin)
+    assert reduced.num_col_ == 1 and list(reduced_of) == [0, 0]
+    assert list(reduced.col_cost_) == [4.0] and (reduced.col_lower_[0], reduced.col_upper_[0]) == (0.0, 3.0)
+    assert sorted(zip(reduced.row_lower_, reduced.a_matrix_.value_)) == [(1.5, 1.0), (4.0, 2.0)]
+    relaxed = decompose._twin_reduced_relaxation(lp, twin, 60.0)
+    assert list(relaxed) == [2.0, 2.0]
+    assert tied_relaxation(lp, twin)[0] == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_reduced_lp_has_the_tied_relaxations_optimum_on_random_trees(tmp_path, seed):
+    """Generated workbooks with recourse (4 minerals, 3 suppliers, 6 periods, 3 scenarios each known from period 4),
+    their twins as the block start takes them (``_Split.share_twins``): the relaxation on the reduced LP has the
+    optimum of the whole relaxation with x_j = x_twin added, on fewer columns, and its values mapped back meet
+    every row of the whole model with each follower at its twin's value."""
+    from models.recourse import build_recourse_model
+
+    model = build_recourse_model(recourse_tree(tmp_path, seed))
+    solver = solve_module.persistent_highs()
+    solver.set_instance(model)
+    highs = solve_module.highs_of(solver)
+    highs.setOptionValue("output_flag", False)
+    lp, integer = highs.getLp(), decompose._integer_columns(highs.getLp())
+    relaxed, _ = decompose._relaxation(highs, integer, 60.0)
+    split = decompose._Split.of(lp, mineral_blocks(solver, model), relaxed, integer)
+    columns = solve_module._columns(solver, model)
+    split.share_twins(solve_module._twin_of_column(solver, columns))
+    followers = np.flatnonzero(split.twin >= 0)
+    assert len(followers) > 0
+    reduced, _ = decompose.twin_reduced_lp(lp, split.twin)
+    assert reduced.num_col_ == lp.num_col_ - len(followers) and reduced.num_row_ < lp.num_row_
+    relaxed = decompose._twin_reduced_relaxation(lp, split.twin, 60.0)
+    tied, _ = tied_relaxation(lp, split.twin)
+    assert float(np.dot(lp.col_cost_, relaxed) + lp.offset_) == pytest.approx(tied, rel=1e-7)
+    assert decompose.feasible(lp, relaxed) and np.array_equal(relaxed[followers], relaxed[split.twin[followers]])
 
 
 def shared_budget_split():
@@ -440,6 +518,70 @@ def test_finished_blocks_or_an_incomplete_set_are_not_refined():
     incomplete = [finished[0], None]
     assert split.refine(incomplete, 1e-4, later, workers=1) is incomplete
     assert split.refine(finished, 1e-4, deadline=0.0, workers=1) is finished  # out of time
+
+
+@pytest.mark.parametrize("run_gap, begun", [(0.7, 0), (0.2, 1), (0.1, 2)])
+def test_the_refinement_stops_once_the_assembled_plan_is_within_the_runs_gap(monkeypatch, run_gap, begun):
+    """The shared-budget pair stopped early as above: block 0 at 31, block 1 at 15, the plan 46 against the LP
+    bound 17.1 (62.8% above it). Refining block 0 (the furthest) brings the plan to 6 + 15 = 21 (18.6%). With a
+    run gap of 70% the plan is already within it: no block is solved again; with 20% the pass ends after block
+    0 (block 1 is not begun); with 10% both are solved. Counted by the block solves begun (no timing)."""
+    lp, split = shared_budget_split()
+    stopped_early = [(np.arange(4), np.array([10.0, 1.0, 10.0, 0.0]), False, 6.0),
+                     (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), False, 14.0)]
+    assert split.objective(stopped_early) == pytest.approx(46.0)
+    solved = []
+    solve_block = decompose.solve_block
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: solved.append(block.columns[0])
+                        or solve_block(limits, block, stop))
+    refined = split.refine(stopped_early, 1e-4, deadline=decompose.time.perf_counter() + 60.0, workers=1,
+                           enough=decompose._within_gap(run_gap, 17.1))
+    assert len(solved) == begun
+    assert split.objective(refined) == pytest.approx(46.0 if begun == 0 else 21.0)
+
+
+def test_the_refinements_stop_ends_the_pass_only():
+    """The stop the refinement interrupts when the plan is within the gap does not reach the whole solve's (a
+    Ctrl-C would be raised there); the whole solve's deadline or Ctrl-C does stop the refinement. A fake clock."""
+    now = [0.0]
+    outer = decompose.Stop.after(10.0, clock=lambda: now[0])
+    until = decompose._Enough(outer=outer)
+    until.interrupt()
+    assert until.due() and not outer.due() and not outer.interrupted
+    until = decompose._Enough(outer=outer)
+    assert not until.due()
+    now[0] = 10.0
+    assert until.due() and until.late_due() is False
+    outer.interrupt()
+    assert until.due() and until.late_due()
+
+
+def test_a_gap_is_measured_against_the_whole_relaxations_bound_only():
+    """Within 1% of a bound of 99: 100 is (1.0%), 100.1 is not; without a bound (shares from each block's own
+    relaxation), nothing is within any gap."""
+    within = decompose._within_gap(0.01, 99.0)
+    assert within(100.0) and not within(100.1)
+    assert decompose._within_gap(0.01, None) is None
+
+
+def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
+    """The shared-budget pair: block 1 finds no plan in the first pass (made so). Without a first plan the block
+    plan would be partial (1 of 2 blocks); with one (presolve off, first plan only), it is complete: block 1's
+    first plan is any plan of its MIP (x1 <= 10 y1, s1 >= 10 - x1, x1 within its budget share 4), and the whole
+    plan meets every row."""
+    highs = two_minerals_sharing_a_budget()
+    solve_block = decompose.solve_block
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
+                        else solve_block(limits, block, stop))
+    options = []
+    first_plan = decompose._solve_block
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: options.append(kwargs.get("options"))
+                        or first_plan(*args, **kwargs))
+    start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
+    assert start.solved == start.blocks == 2 and start.columns is None
+    assert options == [None, decompose.FIRST_PLAN_OPTIONS]  # block 0 as usual, then block 1's first plan
+    assert decompose.feasible(highs.getLp(), start.values)
+    assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
 
 
 @pytest.mark.parametrize("whole, search, deadline", [(200.0, True, 1070.0), (100.0, False, 1095.0)])
