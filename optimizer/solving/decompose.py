@@ -62,6 +62,7 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, price_search
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -78,6 +79,11 @@ POLISH_SHARE = 0.05
 # its simplex and its interior point both unfinished in 300 s) each block's own relaxation measures what it
 # needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
 RELAXATION_SHARE = 0.25
+# From BLOCKWISE_COLUMNS (block_bound.py): the blocks' first plans take this share of the block start's time, each
+# block its even share of it (so every block has a plan, its own or its fallback, before any is improved) ...
+FIRST_PASS_SHARE = 0.5
+# ... and the search of prices for the bound (block_bound.price_search) the last this share; the refinement the rest.
+PRICE_SHARE = 0.1
 _TOLERANCE = 1e-7
 
 
@@ -96,6 +102,8 @@ class BlockStart:
     blocks_seconds: float = 0.0  # of ``seconds``: the block MIPs alone (sent, solved, returned)
     assembled: float | None = None  # the assembled plan's objective, when ``polish`` lowered it
     search: bool = True  # False: the search after it could not end its root LP in the time left (``block_start``)
+    fallbacks: int = 0  # blocks planned by their part of the fallback plan (none of their own in their first pass)
+    blockwise_bound: bool = False  # the bound is the blocks' Lagrangian one (block_bound.py), not the whole LP's
 
     def gap(self) -> float | None:
         """The complete plan's relative distance from the LP bound (which it cannot be below)."""
@@ -114,13 +122,17 @@ class BlockStart:
             lower = (self.assembled - self.objective) / max(1e-9, abs(self.assembled))
             polished = f", polished {_share(lower)} lower by the LP with its yes/no choices fixed"
         shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
+        if self.blockwise_bound:
+            shares = ", shares and bound from each block's own LP relaxation (priced blocks)"
+        fallbacks = f", {self.fallbacks} at their fallback plan (commitments only)" if self.fallbacks else ""
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
-                f"{shares}{polished}")
+                f"{fallbacks}{shares}{polished}")
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
                 workers: int = 2, stop: Stop | None = None, cluster: str | None = None,
-                twin_of_column: np.ndarray | None = None, whole_s: float | None = None) -> BlockStart:
+                twin_of_column: np.ndarray | None = None, whole_s: float | None = None,
+                fallback: np.ndarray | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
     whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
@@ -133,54 +145,79 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     ``whole_s``: the whole solve's time, of which the search after the block start gets what is left. When
     that is less than the relaxation took, the search could not even end its root LP (about as long as the
     relaxation) in it: the blocks get ``whole_s`` less ``POLISH_SHARE`` of it, and the result says the
-    search is not worth starting (``search`` False)."""
+    search is not worth starting (``search`` False).
+
+    From ``BLOCKWISE_COLUMNS`` columns (XL, XXL) the whole relaxation is not tried: the blocks' own LPs share
+    out the linking rows and give the bound (optimizer/solving/block_bound.py), and there is no search
+    (its root LP would not end). Each block then gets its first plan in its even share of
+    ``FIRST_PASS_SHARE`` of the time (``_first_plans``); a block without one takes its part of ``fallback``
+    (a plan of every column meeting every row, NaN where not given: the commitments-only start), for which
+    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan,
+    and ``PRICE_SHARE`` of the time is kept for a search of the bound's prices."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
-    relaxed, objective = _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
+    blockwise = lp.num_col_ >= BLOCKWISE_COLUMNS  # the whole relaxation is the wall: not tried (block_bound.py)
+    relaxed, objective = (None, None) if blockwise else _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
     relaxation_s = time.perf_counter() - started
-    search = whole_s is None or whole_s - time_limit_s >= relaxation_s
+    search = whole_s is None or (not blockwise and whole_s - time_limit_s >= relaxation_s)
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
         left = stop.remaining() if stop is not None else whole_s - relaxation_s
         time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
 
     where = f"on the Dask cluster at {cluster}" if cluster else ""
+    relaxations = None
     if relaxed is None and not (stop is not None and stop.interrupted):
-        relaxed = _blockwise_relaxation(lp, block_of_column, started + time_limit_s, workers, stop, cluster)
+        relaxations = BlockRelaxations(lp, block_of_column)
+        relaxed, objective = _blockwise_relaxation(relaxations, started + time_limit_s, workers, stop)
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
-    def result(values=None, columns=None, solved=0) -> BlockStart:
+    def result(values=None, columns=None, solved=0, fallbacks=0) -> BlockStart:
         complete = values is not None and columns is None
         plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
         ended = time.perf_counter()
         return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
-                          ended - blocks_started, search=search)
+                          ended - blocks_started, search=search, fallbacks=fallbacks,
+                          blockwise_bound=relaxations is not None and objective is not None)
 
     if relaxed is None:
         return result()
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
+    if fallback is not None and relaxations is not None:
+        split.leave_room_for(fallback)
     if twin_of_column is not None:
-        split = _twinned(highs, lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter())
+        if relaxations is None:
+            split = _twinned(highs, lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter())
+        else:
+            split.share_twins(twin_of_column)
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     blocks_started = time.perf_counter()
     block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
-    solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
-    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster)
+    if relaxations is None:
+        solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
+        fallbacks = 0
+    else:
+        solutions, fallbacks = _first_plans(split, fallback, block_gap, deadline, workers, stop, cluster)
+    solutions = split.refine(solutions, block_gap, _refine_deadline(relaxations, deadline), workers, stop=stop,
+                             cluster=cluster)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
         return result(solved=0)
     if solved < blocks:
-        return result(values[given], np.flatnonzero(given), solved)
+        return result(values[given], np.flatnonzero(given), solved - fallbacks)
     split.lower_linking_columns(values)
     if not split.feasible(values):
-        return result(solved=solved)
-    return result(values, None, solved)
+        return result(solved=solved - fallbacks)
+    if relaxations is not None:  # the time kept back: the bound from priced blocks (block_bound.py)
+        objective = _priced_bound(relaxations, objective, float(np.dot(lp.col_cost_, values) + lp.offset_),
+                                  deadline, workers, stop)
+    return result(values, None, solved - fallbacks, fallbacks)
 
 
 def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
@@ -353,30 +390,63 @@ def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
         highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kInteger] * count)
 
 
-def _blockwise_relaxation(lp: highspy.HighsLp, block_of_column: np.ndarray, deadline: float, workers: int,
-                          stop: Stop | None, cluster: str | None) -> np.ndarray | None:
-    """Column values to split the linking rows by when the whole model's relaxation did not end in time: each
-    block's own LP relaxation, solved where its MIP will be (threads here or the cluster) within
-    ``RELAXATION_SHARE`` of the time left before ``deadline``, with every linking column at its upper bound
-    (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from) and every
-    linking row open to the block up to the row's whole bound (a shared floor waived). What a block uses
-    there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled to the
-    row's bound, so the shares still add up to it. There is no bound from these (``relaxed_objective``
-    None). None when a block's relaxation is not solved (the search, here, then finds the plan)."""
+def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, workers: int,
+                          stop: Stop | None) -> tuple[np.ndarray | None, float | None]:
+    """Column values to split the linking rows by, and a bound, when the whole model's relaxation is not
+    solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation, in
+    ``RELAXATION_SHARE`` of the time left before ``deadline`` (block_bound.py ``BlockRelaxations``: each
+    linking row open to a block up to what the rest of the row leaves it), every linking column at its upper
+    bound (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from). What
+    a block uses there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled
+    to the row's bound, so the shares still add up to it. The bound is those LPs' Lagrangian bound at zero
+    prices (block_bound.py: valid for the whole model). (None, None) when a block's LP is not solved."""
+    priced = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter()),
+                               workers, stop)
+    if priced is None:
+        return None, None
+    lp = relaxations.lp
     upper = np.asarray(lp.col_upper_)
     linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
-    at = np.where(block_of_column < 0, linking, 0.0)
-    split = _Split.of(lp, block_of_column, at, np.zeros(lp.num_col_, dtype=bool))
-    if split is None:
-        return None
-    split.open_linking_rows()
-    time_left = deadline - time.perf_counter()
-    solutions = split.solve_blocks(0.0, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop=stop,
-                                   cluster=cluster)
-    if any(solution is None for solution in solutions):
-        return None
-    values, _ = split.assemble(solutions)
-    return values
+    return np.where(relaxations.block_of < 0, linking, priced.values), priced.bound
+
+
+def _first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
+                 stop: Stop | None, cluster: str | None) -> tuple[list[tuple | None], int]:
+    """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
+    for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left, and a block
+    with none then takes its part of ``fallback`` when it gives all of that block's columns (and how many
+    did). The refinement (``_Split.refine``) then starts each block from its plan with the rest."""
+    first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
+    solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
+    fallbacks = 0
+    for b, solution in enumerate(solutions):
+        if solution is None and fallback is not None:
+            columns = np.flatnonzero((split.block_of == b) & (True if split.twin is None else split.twin < 0))
+            if np.all(np.isfinite(fallback[columns])):
+                solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
+                fallbacks += 1
+    return solutions, fallbacks
+
+
+def _refine_deadline(relaxations: BlockRelaxations | None, deadline: float) -> float:
+    """The refinement's deadline: the block start's, less ``PRICE_SHARE`` of the time left for the price search
+    where the bound is the blocks' (``_priced_bound``)."""
+    if relaxations is None:
+        return deadline
+    return deadline - PRICE_SHARE * max(0.0, deadline - time.perf_counter())
+
+
+def _priced_bound(relaxations: BlockRelaxations, bound: float | None, plan_objective: float, deadline: float,
+                  workers: int, stop: Stop | None) -> float | None:
+    """The highest of ``bound`` (the blocks' Lagrangian bound at zero prices) and the bounds a price search
+    finds before ``deadline`` aiming at ``plan_objective`` (block_bound.py ``price_search``); each is valid."""
+    if bound is None or time.perf_counter() >= deadline:
+        return bound
+    first = relaxations.bound(None, deadline, workers, stop)
+    if first is None:
+        return bound
+    best = price_search(relaxations, first, plan_objective, deadline, workers, stop)
+    return max(bound, best.bound)
 
 
 class _Split:
@@ -449,9 +519,32 @@ class _Split:
                                  row_lower, row_upper)
         return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
 
-    def open_linking_rows(self) -> None:
-        """Every block may use each linking row up to the row's whole bound, with no floor (a relaxation)."""
-        self.shares = {(row, b): (-np.inf, self.row_upper[row]) for row, b in self.shares}
+    def leave_room_for(self, fallback: np.ndarray) -> None:
+        """Shares that each hold the block's part of ``fallback`` (a plan meeting every row; NaN where not given),
+        so a block that takes its fallback plan still meets its share: on each linking row whose shares do
+        not, each block gets its fallback's use plus the rest of the row's bound in proportion to what its
+        share held beyond that. A row the fallback's uses alone overfill (it cannot be: they meet the row)
+        or a block whose fallback is not whole is left as it was."""
+        given = np.isfinite(fallback)
+        at = np.where(given, fallback, 0.0)
+        keys = list(self.shares)
+        column_of_entry = np.repeat(np.arange(self.lp.num_col_), np.diff(self.start))
+        entry_block = self.block_of[column_of_entry]
+        linking = (self.row_block[self.index] == -2) & (entry_block >= 0)
+        used: dict[tuple[int, int], float] = {}
+        for row, b, a, j in zip(self.index[linking], entry_block[linking], self.value[linking],
+                                column_of_entry[linking]):
+            used[int(row), int(b)] = used.get((int(row), int(b)), 0.0) + (a * at[j] if given[j] else np.nan)
+        for row in {row for row, _ in keys}:
+            blocks = [b for r, b in keys if r == row]
+            uses = np.array([used.get((row, b), 0.0) for b in blocks])
+            if not np.all(np.isfinite(uses)):
+                continue
+            lower, upper = (np.array(bounds) for bounds in zip(*(self.shares[row, b] for b in blocks)))
+            upper = _room(upper, uses, self.row_upper[row])
+            lower = -_room(-lower, -uses, -self.row_lower[row])
+            for b, lo, up in zip(blocks, lower, upper):
+                self.shares[row, b] = (float(lo), float(up))
 
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
@@ -503,12 +596,13 @@ class _Split:
 
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
                      stop: Stop | None = None, cluster: str | None = None,
-                     which: list[int] | None = None) -> list[tuple | None]:
+                     which: list[int] | None = None, time_share: float = BLOCK_TIME_SHARE) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
         bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
         after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
-        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block)."""
+        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block).
+        ``time_share``: a block's longest time, in even shares of the time left."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -517,7 +611,7 @@ class _Split:
                 return [None] * len(blocks)  # every block without a plan: the whole search, here, finds the plan
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
-        longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, len(blocks))
+        longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
         if cluster is not None:
             return _on_cluster(limits, [self.block(b, start) for b in blocks], cluster)
@@ -535,14 +629,15 @@ class _Split:
         """``solutions`` with the blocks the first pass left furthest from their own bound solved again, from
         their plan, in the time left before ``deadline``: furthest first, each kept where it got cheaper.
 
-        Only complete sets are refined (each block's plan is its start). At XL the first pass gives each
+        Only complete sets are refined (each block's plan is its start); a block without a bound of its own
+        (at its fallback plan) counts as furthest. At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
         finish early and leave time that the furthest can use; the plan can only get cheaper.
         """
         if any(solution is None for solution in solutions) or time.perf_counter() >= deadline:
             return solutions
-        distance = {b: abs(self.block_cost(solution) - solution[3]) for b, solution in enumerate(solutions)
-                    if not solution[2] and np.isfinite(solution[3])}
+        distance = {b: abs(self.block_cost(solution) - solution[3]) if np.isfinite(solution[3]) else np.inf
+                    for b, solution in enumerate(solutions) if not solution[2]}
         if not distance:
             return solutions
         furthest = sorted(distance, key=distance.get, reverse=True)
@@ -660,6 +755,17 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
         upper = np.where(np.isfinite(row_upper[key_rows]), used + (row_upper[key_rows] - total) * weight, np.inf)
         lower = np.where(np.isfinite(row_lower[key_rows]), used - (total - row_lower[key_rows]) * weight, -np.inf)
     return {(int(r), int(b)): (float(lo), float(up)) for r, b, lo, up in zip(keys[0], keys[1], lower, upper)}
+
+
+def _room(shares: np.ndarray, uses: np.ndarray, bound: float) -> np.ndarray:
+    """Upper ``shares`` of one row (summing to ``bound``) made to hold ``uses``: each the use plus the bound's rest in
+    proportion to what its share held beyond its use (``shares`` as they were where they hold the uses already,
+    the bound is infinite or the uses overfill it)."""
+    if not np.isfinite(bound) or np.all(shares >= uses - _TOLERANCE) or np.sum(uses) > bound + _TOLERANCE:
+        return shares
+    beyond = np.maximum(shares - uses, 0.0)
+    weight = beyond / beyond.sum() if beyond.sum() > 0 else np.full(len(uses), 1.0 / len(uses))
+    return uses + (bound - np.sum(uses)) * weight
 
 
 def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row_lower: np.ndarray,

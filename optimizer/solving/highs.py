@@ -273,7 +273,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         stop.limit(time_limit_s)  # HiGHS checks its own limit too seldom (stopping.py)
         stop.watch(highs_of(solver))
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
-        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
+        block_plan = (_block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop, start)
+                      if blocks else None)
         stop.check()
         if _accepted(block_plan, mip_gap, model, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only
@@ -452,20 +453,36 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
-                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
+                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop,
+                 start: dict | None = None) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models; on the
-    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one."""
+    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one. ``start`` (the
+    commitments-only plan, models/start.py) is each block's fallback where its MIP finds no plan in its time."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
                             stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
-                            whole_s=time_limit_s)
+                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns, start))
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
     return polish(highs_of(solver), assembled, stop)
+
+
+def _fallback_of(solver, columns: list[tuple[VarData, int]], start: dict | None) -> np.ndarray | None:
+    """``start`` as a value of each column (a fixed variable's own value where the start leaves it out; NaN
+    where neither gives one), or None without a start."""
+    if not start:
+        return None
+    fallback = np.full(highs_of(solver).getNumCol(), np.nan)
+    for var, j in columns:
+        if var in start:
+            fallback[j] = start[var]
+        elif var.fixed and var.value is not None:
+            fallback[j] = var.value
+    return fallback
 
 
 def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
