@@ -54,8 +54,8 @@ from optimizer.solving.workers import in_workers
 # From this many columns the whole model's LP relaxation is not tried (XL optimal: 180,566 columns, 39-83 s of
 # its 120 s; serve_first XL and XXL: unfinished): the blocks' own LPs share out the linking rows and bound it.
 BLOCKWISE_COLUMNS = 120_000
-# The price search stops when a step's bound gains less than this share of the gap left (or at its deadline).
-_PRICE_STEPS = 12
+# The price search takes at most this many steps (each solves every block's LP once).
+_PRICE_STEPS = 20
 
 
 @dataclass
@@ -180,34 +180,36 @@ class BlockRelaxations:
 
 
 def price_search(relaxations: BlockRelaxations, first: Priced, upper: float | None, deadline: float, workers: int,
-                 stop: Stop | None = None) -> Priced:
-    """The highest L(y) found from ``first`` by projected subgradient steps (Polyak's step towards
-    ``upper``, a plan's cost) until ``deadline``: each step moves a linking row's price by how far the
-    blocks' minima break it (a floor not met raises it, a ceiling passed lowers it), halving the step
-    after two steps without gain. Every L(y) is a valid bound, so the best is kept."""
+                 stop: Stop | None = None) -> tuple[Priced, np.ndarray]:
+    """The highest L(y) found from ``first`` by projected subgradient steps until ``deadline`` (or
+    ``_PRICE_STEPS`` steps), and the mean of the blocks' minima over the steps (``first``'s alone without
+    a step): the LP solution the steps approach, which shares the linking rows out as the whole relaxation's
+    would. Each step moves a linking row's price by how far the blocks' minima break the row (a floor not
+    met raises it, a ceiling passed lowers it), Polyak's step towards a target level: ``upper`` (a plan's
+    cost) at first, else 5% above ``first``; the target comes down by half after two steps without gain.
+    Every L(y) is a valid bound, so the best is kept."""
     best = current = first
-    if upper is None or not np.isfinite(upper):
-        return best
-    step, idle = 1.0, 0
+    reach = (upper - first.bound) if upper is not None and np.isfinite(upper) else 0.05 * max(1.0, abs(first.bound))
+    total, steps, idle = np.zeros_like(first.values), 0, 0
     for _ in range(_PRICE_STEPS):
-        if time.perf_counter() >= deadline or (stop is not None and stop.interrupted):
+        if time.perf_counter() >= deadline or (stop is not None and stop.interrupted) or reach <= 0:
             break
         direction = _ascent(relaxations, current)
         norm = float(np.dot(direction, direction))
-        if norm <= 0 or upper <= current.bound:
+        if norm <= 0:
             break
-        prices = current.prices + step * (upper - current.bound) / norm * direction
+        prices = current.prices + (best.bound + reach - current.bound) / norm * direction
         trial = relaxations.bound(prices, deadline, workers, stop)
         if trial is None:
             break
-        current = trial
+        total, steps, current = total + trial.values, steps + 1, trial
         if trial.bound > best.bound:
             best, idle = trial, 0
         else:
             idle += 1
             if idle >= 2:
-                step, idle, current = step / 2, 0, best
-    return best
+                reach, idle, current = reach / 2, 0, best
+    return best, (total / steps if steps else first.values)
 
 
 def _ascent(relaxations: BlockRelaxations, at: Priced) -> np.ndarray:

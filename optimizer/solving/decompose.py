@@ -80,10 +80,8 @@ POLISH_SHARE = 0.05
 # needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
 RELAXATION_SHARE = 0.25
 # From BLOCKWISE_COLUMNS (block_bound.py): the blocks' first plans take this share of the block start's time, each
-# block its even share of it (so every block has a plan, its own or its fallback, before any is improved) ...
+# block its even share of it (so every block has a plan, its own or its fallback, before any is improved).
 FIRST_PASS_SHARE = 0.5
-# ... and the search of prices for the bound (block_bound.price_search) the last this share; the refinement the rest.
-PRICE_SHARE = 0.1
 _TOLERANCE = 1e-7
 
 
@@ -152,8 +150,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     (its root LP would not end). Each block then gets its first plan in its even share of
     ``FIRST_PASS_SHARE`` of the time (``_first_plans``); a block without one takes its part of ``fallback``
     (a plan of every column meeting every row, NaN where not given: the commitments-only start), for which
-    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan,
-    and ``PRICE_SHARE`` of the time is kept for a search of the bound's prices."""
+    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
@@ -203,8 +200,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
         fallbacks = 0
     else:
         solutions, fallbacks = _first_plans(split, fallback, block_gap, deadline, workers, stop, cluster)
-    solutions = split.refine(solutions, block_gap, _refine_deadline(relaxations, deadline), workers, stop=stop,
-                             cluster=cluster)
+    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -214,9 +210,6 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     split.lower_linking_columns(values)
     if not split.feasible(values):
         return result(solved=solved - fallbacks)
-    if relaxations is not None:  # the time kept back: the bound from priced blocks (block_bound.py)
-        objective = _priced_bound(relaxations, objective, float(np.dot(lp.col_cost_, values) + lp.offset_),
-                                  deadline, workers, stop)
     return result(values, None, solved - fallbacks, fallbacks)
 
 
@@ -393,60 +386,50 @@ def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
 def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, workers: int,
                           stop: Stop | None) -> tuple[np.ndarray | None, float | None]:
     """Column values to split the linking rows by, and a bound, when the whole model's relaxation is not
-    solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation, in
-    ``RELAXATION_SHARE`` of the time left before ``deadline`` (block_bound.py ``BlockRelaxations``: each
-    linking row open to a block up to what the rest of the row leaves it), every linking column at its upper
-    bound (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from). What
-    a block uses there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled
-    to the row's bound, so the shares still add up to it. The bound is those LPs' Lagrangian bound at zero
-    prices (block_bound.py: valid for the whole model). (None, None) when a block's LP is not solved."""
-    priced = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter()),
-                               workers, stop)
-    if priced is None:
+    solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation
+    (block_bound.py ``BlockRelaxations``: each linking row open to a block up to what the rest of the row
+    leaves it), priced by a search of the linking rows' prices in ``RELAXATION_SHARE`` of the time left
+    before ``deadline``. The bound is the best Lagrangian bound the search found (block_bound.py: valid for
+    the whole model, whatever the prices); the values, the blocks' minima averaged over its steps (the LP
+    solution the steps approach), with every linking column at its upper bound (each supplier onboarded;
+    ``lower_linking_columns`` later drops those no block orders from). What a block uses there is its
+    demand on each shared row; ``_Split.of`` then gives each block that use scaled to the row's bound, so
+    the shares still add up to it. (None, None) when a block's LP is not solved."""
+    search_deadline = time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter())
+    first = relaxations.bound(None, search_deadline, workers, stop)
+    if first is None:
         return None, None
+    best, values = price_search(relaxations, first, None, search_deadline, workers, stop)
     lp = relaxations.lp
     upper = np.asarray(lp.col_upper_)
     linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
-    return np.where(relaxations.block_of < 0, linking, priced.values), priced.bound
+    return np.where(relaxations.block_of < 0, linking, values), best.bound
 
 
 def _first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
                  stop: Stop | None, cluster: str | None) -> tuple[list[tuple | None], int]:
     """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
-    for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left, and a block
-    with none then takes its part of ``fallback`` when it gives all of that block's columns (and how many
-    did). The refinement (``_Split.refine``) then starts each block from its plan with the rest."""
+    for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
+    none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
+    block's rows (``_Split.holds``); the blocks still without a plan are solved again in half the time then
+    left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
     fallbacks = 0
     for b, solution in enumerate(solutions):
         if solution is None and fallback is not None:
             columns = np.flatnonzero((split.block_of == b) & (True if split.twin is None else split.twin < 0))
-            if np.all(np.isfinite(fallback[columns])):
+            if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
                 solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
                 fallbacks += 1
+    missing = [b for b, solution in enumerate(solutions) if solution is None]
+    if missing and time.perf_counter() < deadline:
+        again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
+                                   which=missing, time_share=1.0)
+        for b, solution in zip(missing, again):
+            solutions[b] = solution
     return solutions, fallbacks
-
-
-def _refine_deadline(relaxations: BlockRelaxations | None, deadline: float) -> float:
-    """The refinement's deadline: the block start's, less ``PRICE_SHARE`` of the time left for the price search
-    where the bound is the blocks' (``_priced_bound``)."""
-    if relaxations is None:
-        return deadline
-    return deadline - PRICE_SHARE * max(0.0, deadline - time.perf_counter())
-
-
-def _priced_bound(relaxations: BlockRelaxations, bound: float | None, plan_objective: float, deadline: float,
-                  workers: int, stop: Stop | None) -> float | None:
-    """The highest of ``bound`` (the blocks' Lagrangian bound at zero prices) and the bounds a price search
-    finds before ``deadline`` aiming at ``plan_objective`` (block_bound.py ``price_search``); each is valid."""
-    if bound is None or time.perf_counter() >= deadline:
-        return bound
-    first = relaxations.bound(None, deadline, workers, stop)
-    if first is None:
-        return bound
-    best = price_search(relaxations, first, plan_objective, deadline, workers, stop)
-    return max(bound, best.bound)
 
 
 class _Split:
@@ -545,6 +528,17 @@ class _Split:
             lower = -_room(-lower, -uses, -self.row_lower[row])
             for b, lo, up in zip(blocks, lower, upper):
                 self.shares[row, b] = (float(lo), float(up))
+
+    def holds(self, b: int, values: np.ndarray) -> bool:
+        """Whether ``values`` meets every row of block b's own model (``block``: its linking rows at b's share)
+        and its columns' bounds (relative tolerance 1e-6, as ``feasible``)."""
+        block = self.block(b)
+        x = values[block.columns]
+        column_of_entry = np.repeat(np.arange(len(block.columns)), np.diff(block.start))
+        activity = np.bincount(block.index, weights=block.value * x[column_of_entry], minlength=len(block.row_lower))
+        slack = 1e-6 * np.maximum(1.0, np.abs(activity))
+        rows_hold = np.all(activity >= block.row_lower - slack) and np.all(activity <= block.row_upper + slack)
+        return bool(rows_hold and np.all(x >= block.col_lower - 1e-6) and np.all(x <= block.col_upper + 1e-6))
 
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with

@@ -29,10 +29,12 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.core.base.var import VarData
 
+from models.start import commitments_only_plan
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from models.blocks import twin_of
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
@@ -273,8 +275,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         stop.limit(time_limit_s)  # HiGHS checks its own limit too seldom (stopping.py)
         stop.watch(highs_of(solver))
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
-        block_plan = (_block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop, start)
-                      if blocks else None)
+        block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
         stop.check()
         if _accepted(block_plan, mip_gap, model, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only
@@ -453,27 +454,32 @@ def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
-                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop,
-                 start: dict | None = None) -> BlockStart | None:
+                 mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models; on the
-    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one. ``start`` (the
-    commitments-only plan, models/start.py) is each block's fallback where its MIP finds no plan in its time."""
+    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one. From
+    ``BLOCKWISE_COLUMNS`` columns, each block whose MIP finds no plan in its time falls back to its part of the
+    commitments-only plan (``_fallback_of``) where that meets the block's rows."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
                             stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
-                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns, start))
+                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns))
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
     return polish(highs_of(solver), assembled, stop)
 
 
-def _fallback_of(solver, columns: list[tuple[VarData, int]], start: dict | None) -> np.ndarray | None:
-    """``start`` as a value of each column (a fixed variable's own value where the start leaves it out; NaN
-    where neither gives one), or None without a start."""
+def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
+    """The commitments-only plan (models/start.py ``commitments_only_plan``) as a value of each column (a fixed
+    variable's own value where the plan leaves it out; NaN where neither gives one), on a model of at least
+    ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None."""
+    if highs_of(solver).getNumCol() < BLOCKWISE_COLUMNS or not columns:
+        return None
+    model = columns[0][0].model()
+    start = commitments_only_plan(model, model.facts.data)
     if not start:
         return None
     fallback = np.full(highs_of(solver).getNumCol(), np.nan)
