@@ -6,9 +6,11 @@ the LP bound is within 0.1% of the optimum. The model is nearly separable:
 minerals are linked only by a few rows (funding amounts and budgets) and a few
 columns (supplier onboarding). So:
 
-1. solve the LP relaxation of the whole model (when it does not end within
-   ``RELAXATION_SHARE`` of the time, as at XXL, each block's own relaxation
-   instead, where the blocks run: see ``_blockwise_relaxation``);
+1. solve the LP relaxation of the whole model (from ``BLOCKWISE_COLUMNS``
+   columns, XL and XXL, or when it does not end within ``RELAXATION_SHARE``
+   of the time, each block's own LP relaxation instead, priced by a search of
+   the linking rows' prices, which also bounds the model: see
+   ``_blockwise_relaxation`` and optimizer/solving/block_bound.py);
 2. fix the linking columns (those of no block) at their relaxed value, rounded
    up for integers (a supplier the relaxation uses at all is onboarded);
 3. split each linking row's bounds among its blocks: each gets what it used in
@@ -18,7 +20,9 @@ columns (supplier onboarding). So:
 4. solve each block's MIP on its own (in worker threads, each with its own
    HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
    the time is up get their first plan only), solve again, from their plan, the
-   blocks furthest from their own bound with any time left (``refine``),
+   blocks furthest from their own bound with any time left (``refine``; on the
+   blockwise route every block's first plan comes first, a block without one
+   taking its part of the commitments-only plan: ``_first_plans``),
    assemble the full plan and lower the linking columns that no block needs.
 
 Where the search after the block start could not even end its root LP in the
@@ -183,6 +187,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
+    if relaxations is not None:
+        objective = _share_priced_bound(relaxations, split, objective, started + time_limit_s, workers, stop)
     if fallback is not None and relaxations is not None:
         split.leave_room_for(fallback)
     if twin_of_column is not None:
@@ -406,6 +412,33 @@ def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, worker
     return np.where(relaxations.block_of < 0, linking, values), best.bound
 
 
+def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: float, deadline: float, workers: int,
+                        stop: Stop | None) -> float:
+    """The highest of ``bound`` and L(y) at the linking rows' prices where the blocks' LPs meet their shares:
+    each block's LP relaxation at its shares (``split``) prices each linking row by its dual value there; y
+    is, row by row, the mean of those, their median, or the one of least magnitude (a degenerate block LP
+    can price a row far above its margin). Where the shares are the whole relaxation's use, its blocks'
+    dual values are its own and L(y) its bound (LP duality); any y gives a valid bound (block_bound.py), so
+    each is kept only where it is higher. Takes at most ``RELAXATION_SHARE`` of the time left."""
+    share_deadline = time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter())
+    blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
+    duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
+    if any(dual is None for dual in duals):
+        return bound
+    of_row: dict[int, list[float]] = {}
+    for rows, values in duals:
+        for row, value in zip(rows.tolist(), values.tolist()):
+            of_row.setdefault(row, []).append(value)
+    for pick in (np.mean, np.median, lambda values: min(values, key=abs)):
+        prices = np.zeros(split.lp.num_row_)
+        for row, values in of_row.items():
+            prices[row] = pick(values)
+        priced = relaxations.bound(prices, share_deadline, workers, stop)
+        if priced is not None:
+            bound = max(bound, priced.bound)
+    return bound
+
+
 def _first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
                  stop: Stop | None, cluster: str | None) -> tuple[list[tuple | None], int]:
     """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
@@ -528,6 +561,32 @@ class _Split:
             lower = -_room(-lower, -uses, -self.row_lower[row])
             for b, lo, up in zip(blocks, lower, upper):
                 self.shares[row, b] = (float(lo), float(up))
+
+    def share_duals(self, b: int, deadline: float, stop: Stop | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Block b's LP relaxation at its shares: its linking rows and their dual values there (HiGHS's sign:
+        a ceiling's at most 0), or None when it is not solved to optimality before ``deadline``."""
+        block = self.block(b)
+        lp = block.highs_lp()
+        lp.integrality_ = []
+        highs = highspy.Highs()
+        if stop is not None:
+            stop.watch(highs)
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 1)
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        highs.passModel(lp)
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        columns = block.columns
+        lengths = self.start[columns + 1] - self.start[columns]
+        entries = np.repeat(self.start[columns], lengths) + np.arange(lengths.sum()) - np.repeat(
+            np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        rows = np.unique(self.index[entries])
+        if len(rows) != lp.num_row_:  # a block with twins merges rows: no prices from it
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        linking = self.row_block[rows] == -2
+        return rows[linking], np.asarray(highs.getSolution().row_dual)[linking]
 
     def holds(self, b: int, values: np.ndarray) -> bool:
         """Whether ``values`` meets every row of block b's own model (``block``: its linking rows at b's share)

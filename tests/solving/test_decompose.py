@@ -533,3 +533,16 @@ def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_
     assert "priced blocks" in result.start
     assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
     assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
+
+
+def test_the_shares_dual_values_price_the_blocks_bound():
+    """The shared-budget pair at its shares 10 and 4: block 1's LP values a unit more of budget at 1.5 - 0.65
+    = 0.85 (a unit bought instead of one short), the budget's price in the whole LP: L(-0.85) = 17.1
+    (tests/solving/test_block_bound.py). Block 0's LP is degenerate there (x0 at its share, s0b at its
+    bound), so its price may be 0.45 or up to 2.95: whatever the pick, the bound rises above L(0) = 10.2 and
+    stays at most the whole LP's 17.1 (so below the optimum 19); a higher bound given stays as it is."""
+    lp, split = shared_budget_split()
+    relaxations = decompose.BlockRelaxations(lp, split.block_of)
+    later = decompose.time.perf_counter() + 60.0
+    assert 10.2 + 1e-6 < decompose._share_priced_bound(relaxations, split, 10.2, later, 1, None) <= 17.1 + 1e-6
+    assert decompose._share_priced_bound(relaxations, split, 18.0, later, 1, None) == 18.0
