@@ -86,6 +86,11 @@ RELAXATION_SHARE = 0.25
 # From BLOCKWISE_COLUMNS (block_bound.py): the blocks' first plans take this share of the block start's time, each
 # block its even share of it (so every block has a plan, its own or its fallback, before any is improved).
 FIRST_PASS_SHARE = 0.5
+# ... after the search of prices that shares the linking rows out (this share of the time), and before the bound at
+# the shares' prices (``_share_priced_bound``: three passes of the blocks' LPs), for which this share of the time
+# the blocks leave is kept.
+PRICE_SEARCH_SHARE = 0.1
+BOUND_SHARE = 0.15
 _TOLERANCE = 1e-7
 
 
@@ -187,8 +192,6 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
-    if relaxations is not None:
-        objective = _share_priced_bound(relaxations, split, objective, started + time_limit_s, workers, stop)
     if fallback is not None and relaxations is not None:
         split.leave_room_for(fallback)
     if twin_of_column is not None:
@@ -206,7 +209,10 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
         fallbacks = 0
     else:
         solutions, fallbacks = _first_plans(split, fallback, block_gap, deadline, workers, stop, cluster)
-    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster)
+    bound_time = 0.0 if relaxations is None else BOUND_SHARE * (deadline - time.perf_counter())
+    solutions = split.refine(solutions, block_gap, deadline - bound_time, workers, stop=stop, cluster=cluster)
+    if relaxations is not None:  # the time kept back: the bound at the shares' prices
+        objective = _share_priced_bound(relaxations, split, objective, deadline, workers, stop)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
@@ -394,15 +400,16 @@ def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, worker
     """Column values to split the linking rows by, and a bound, when the whole model's relaxation is not
     solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation
     (block_bound.py ``BlockRelaxations``: each linking row open to a block up to what the rest of the row
-    leaves it), priced by a search of the linking rows' prices in ``RELAXATION_SHARE`` of the time left
-    before ``deadline``. The bound is the best Lagrangian bound the search found (block_bound.py: valid for
+    leaves it), priced by a search of the linking rows' prices in ``PRICE_SEARCH_SHARE`` of the time left
+    before ``deadline`` (its first step, zero prices, up to ``RELAXATION_SHARE``). The bound is the best Lagrangian bound the search found (block_bound.py: valid for
     the whole model, whatever the prices); the values, the blocks' minima averaged over its steps (the LP
     solution the steps approach), with every linking column at its upper bound (each supplier onboarded;
     ``lower_linking_columns`` later drops those no block orders from). What a block uses there is its
     demand on each shared row; ``_Split.of`` then gives each block that use scaled to the row's bound, so
     the shares still add up to it. (None, None) when a block's LP is not solved."""
-    search_deadline = time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter())
-    first = relaxations.bound(None, search_deadline, workers, stop)
+    time_left = deadline - time.perf_counter()
+    search_deadline = time.perf_counter() + PRICE_SEARCH_SHARE * time_left
+    first = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop)
     if first is None:
         return None, None
     best, values = price_search(relaxations, first, None, search_deadline, workers, stop)
@@ -419,8 +426,8 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
     is, row by row, the mean of those, their median, or the one of least magnitude (a degenerate block LP
     can price a row far above its margin). Where the shares are the whole relaxation's use, its blocks'
     dual values are its own and L(y) its bound (LP duality); any y gives a valid bound (block_bound.py), so
-    each is kept only where it is higher. Takes at most ``RELAXATION_SHARE`` of the time left."""
-    share_deadline = time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter())
+    each is kept only where it is higher. Stops at ``deadline``."""
+    share_deadline = deadline
     blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
     duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
     if any(dual is None for dual in duals):
