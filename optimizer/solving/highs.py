@@ -283,14 +283,14 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             return SolveResult(OPTIMAL, TerminationCondition.convergenceCriteriaSatisfied.name,
                                block_plan.objective, block_plan.relaxed_objective, block_plan.gap(),
                                time.perf_counter() - started, "optimal within the gap (the block plan is within "
-                               f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
+                               f"{_percent(block_plan.gap())} of {_bound_name(block_plan)})", handover,
                                block_plan.describe())
         if _without_search(block_plan, model, columns):
             # The search would not end its root LP in the time left (at XL the relaxation alone takes a
             # third of the limit): the block plan, refined with that time instead, is the answer.
             return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
                                block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
-                               f"the block plan, {_percent(block_plan.gap())} from the LP relaxation's bound (the "
+                               f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
@@ -337,6 +337,13 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def _bound_name(block_plan: BlockStart) -> str:
+    """What the block plan's bound is, in words."""
+    if block_plan.blockwise_bound:
+        return "the blocks' Lagrangian bound (each block's own LP, priced)"
+    return "the LP relaxation's bound"
 
 
 def best_bound(bound: float | None, block_plan: BlockStart | None) -> float | None:
