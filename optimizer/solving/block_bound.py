@@ -76,11 +76,9 @@ class BlockRelaxations:
     the linking columns alone when none are."""
 
     def __init__(self, lp: highspy.HighsLp, block_of_column: np.ndarray):
-        from optimizer.solving.decompose import _by_column  # one reading of the matrix for both modules
-
         self.lp = lp
         self.block_of = np.asarray(block_of_column, dtype=np.int64)
-        self.start, self.index, self.value = _by_column(lp)
+        self.start, self.index, self.value = by_column(lp)
         self.cost = np.asarray(lp.col_cost_, dtype=np.float64)
         self.lower, self.upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
         self.row_lower, self.row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
@@ -274,6 +272,22 @@ def _implied_rows(parts: BlockRelaxations) -> dict[tuple[int, int], tuple[float,
         implied_upper = np.where(np.isnan(rest_least) | ~np.isfinite(row_upper), np.inf, row_upper - rest_least)
     return {(int(r), int(b)): (float(lo), float(up))
             for r, b, lo, up in zip(keys[0], keys[1], implied_lower, implied_upper) if b >= 0}
+
+
+def by_column(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The constraint matrix column by column: (start, row index, value), whichever way HiGHS holds it."""
+    matrix = lp.a_matrix_
+    start = np.asarray(matrix.start_, dtype=np.int64)
+    index = np.asarray(matrix.index_, dtype=np.int64)
+    value = np.asarray(matrix.value_, dtype=np.float64)
+    if matrix.format_ == highspy.MatrixFormat.kColwise:
+        return start, index, value
+    rows = np.repeat(np.arange(lp.num_row_), np.diff(start[: lp.num_row_ + 1]))
+    entries = start[lp.num_row_]
+    columns, value = index[:entries], value[:entries]
+    order = np.lexsort((rows, columns))
+    column_start = np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=lp.num_col_))])
+    return column_start, rows[order], value[order]
 
 
 def _row_blocks(index: np.ndarray, entry_block: np.ndarray, rows: int) -> np.ndarray:

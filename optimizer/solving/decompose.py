@@ -67,6 +67,7 @@ import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, price_search
+from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -778,22 +779,6 @@ def _integer_columns(lp: highspy.HighsLp) -> np.ndarray:
     if not len(lp.integrality_):
         return np.zeros(lp.num_col_, dtype=bool)
     return np.array([kind == highspy.HighsVarType.kInteger for kind in lp.integrality_])
-
-
-def _by_column(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The constraint matrix column by column: (start, row index, value), whichever way HiGHS holds it."""
-    matrix = lp.a_matrix_
-    start = np.asarray(matrix.start_, dtype=np.int64)
-    index = np.asarray(matrix.index_, dtype=np.int64)
-    value = np.asarray(matrix.value_, dtype=np.float64)
-    if matrix.format_ == highspy.MatrixFormat.kColwise:
-        return start, index, value
-    rows = np.repeat(np.arange(lp.num_row_), np.diff(start[: lp.num_row_ + 1]))
-    entries = start[lp.num_row_]
-    columns, value = index[:entries], value[:entries]
-    order = np.lexsort((rows, columns))
-    column_start = np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=lp.num_col_))])
-    return column_start, rows[order], value[order]
 
 
 def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
