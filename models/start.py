@@ -39,6 +39,15 @@ def commitments_only_start(model: pyo.ConcreteModel, data: PlanningData) -> Star
     return _full_start(model, data, dict(data.commitments))
 
 
+def commitments_only_plan(model: pyo.ConcreteModel, data: PlanningData) -> Start | None:
+    """Every variable of the plan that places only the commitments, even where it breaks a share, risk or
+    market cap (commitments alone can: one committed offer is all of its mineral's orders), or None when it
+    breaks a funding limit or max_stock. Those caps are rows of one mineral each, so the plan still holds
+    for every other mineral: the block start of the largest models (optimizer/solving/decompose.py) takes
+    a mineral's part of it where its MIP finds no plan in time, after checking that mineral's own rows."""
+    return _full_start(model, data, dict(data.commitments), mix_checked=False)
+
+
 def start_from_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> Start:
     """The previous plan's ``orders`` ((supplier, mineral, period) -> quantity) as a starting solution.
 
@@ -158,8 +167,9 @@ def contract_decisions(model, data: PlanningData, start: Start) -> None:
         start[model.Delivery[slot]] = 0.0
 
 
-def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start | None:
-    """Every variable of the plan that places ``orders``, or None when that plan breaks a limit."""
+def _full_start(model, data: PlanningData, orders: dict[Slot, float], mix_checked: bool = True) -> Start | None:
+    """Every variable of the plan that places ``orders``, or None when that plan breaks a limit (the share,
+    risk and market caps only when ``mix_checked``)."""
     start = _decisions(model, data, orders)
     if not _start_funding(model, data, start, orders):
         return None
@@ -167,7 +177,7 @@ def _full_start(model, data: PlanningData, orders: dict[Slot, float]) -> Start |
     if not _start_stock(model, data, start, orders):
         return None
     _start_totals(model, start, orders)
-    if not _start_mix_holds(model, data, start):
+    if mix_checked and not _start_mix_holds(model, data, start):
         return None
     _start_changes(model, start)
     return start

@@ -6,9 +6,11 @@ the LP bound is within 0.1% of the optimum. The model is nearly separable:
 minerals are linked only by a few rows (funding amounts and budgets) and a few
 columns (supplier onboarding). So:
 
-1. solve the LP relaxation of the whole model (when it does not end within
-   ``RELAXATION_SHARE`` of the time, as at XXL, each block's own relaxation
-   instead, where the blocks run: see ``_blockwise_relaxation``);
+1. solve the LP relaxation of the whole model (from ``BLOCKWISE_COLUMNS``
+   columns, XL and XXL, or when it does not end within ``RELAXATION_SHARE``
+   of the time, each block's own LP relaxation instead, priced by a search of
+   the linking rows' prices, which also bounds the model: see
+   ``_blockwise_relaxation`` and optimizer/solving/block_bound.py);
 2. fix the linking columns (those of no block) at their relaxed value, rounded
    up for integers (a supplier the relaxation uses at all is onboarded);
 3. split each linking row's bounds among its blocks: each gets what it used in
@@ -18,9 +20,11 @@ columns (supplier onboarding). So:
 4. solve each block's MIP on its own (in worker threads, each with its own
    HiGHS scheduler, or on the workers of a Dask cluster; blocks reached after
    the time is up get their first plan only, and so do, with presolve off, the
-   blocks that found none in their time: ``_first_plans``), solve again, from
-   their plan, the blocks furthest from their own bound with any time left
-   (``refine``, until the assembled plan is within the run's gap of the LP
+   blocks that found none in their time: ``_first_plans``; on the blockwise
+   route every block's first plan comes first, a block without one taking its
+   part of the commitments-only plan: ``_blockwise_first_plans``), solve again,
+   from their plan, the blocks furthest from their own bound with any time left
+   (``refine``, until the assembled plan is within the run's gap of the
    bound: ``_within_gap``), assemble the full plan and lower the linking
    columns that no block needs.
 
@@ -68,6 +72,8 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, price_search
+from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -88,6 +94,14 @@ POLISH_SHARE = 0.05
 # its simplex and its interior point both unfinished in 300 s) each block's own relaxation measures what it
 # needs of the linking rows instead (``_blockwise_relaxation``), and those relaxations may take this share too.
 RELAXATION_SHARE = 0.25
+# From BLOCKWISE_COLUMNS (block_bound.py): the blocks' first plans take this share of the block start's time, each
+# block its even share of it (so every block has a plan, its own or its fallback, before any is improved).
+FIRST_PASS_SHARE = 0.5
+# ... after the search of prices that shares the linking rows out (this share of the time), and before the bound at
+# the shares' prices (``_share_priced_bound``: three passes of the blocks' LPs), for which this share of the time
+# the blocks leave is kept.
+PRICE_SEARCH_SHARE = 0.1
+BOUND_SHARE = 0.15
 _TOLERANCE = 1e-7
 
 
@@ -135,6 +149,8 @@ class BlockStart:
     blocks_seconds: float = 0.0  # of ``seconds``: the block MIPs alone (sent, solved, returned)
     assembled: float | None = None  # the assembled plan's objective, when ``polish`` lowered it
     search: bool = True  # False: the search after it could not end its root LP in the time left (``block_start``)
+    fallbacks: int = 0  # blocks planned by their part of the fallback plan (none of their own in their first pass)
+    blockwise_bound: bool = False  # the bound is the blocks' Lagrangian one (block_bound.py), not the whole LP's
 
     def gap(self) -> float | None:
         """The complete plan's relative distance from the LP bound (which it cannot be below)."""
@@ -153,13 +169,17 @@ class BlockStart:
             lower = (self.assembled - self.objective) / max(1e-9, abs(self.assembled))
             polished = f", polished {_share(lower)} lower by the LP with its yes/no choices fixed"
         shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
+        if self.blockwise_bound:
+            shares = ", shares and bound from each block's own LP relaxation (priced blocks)"
+        fallbacks = f", {self.fallbacks} at their fallback plan (commitments only)" if self.fallbacks else ""
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
-                f"{shares}{polished}")
+                f"{fallbacks}{shares}{polished}")
 
 
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
                 workers: int = 2, stop: Stop | None = None, cluster: str | None = None,
-                twin_of_column: np.ndarray | None = None, whole_s: float | None = None) -> BlockStart:
+                twin_of_column: np.ndarray | None = None, whole_s: float | None = None,
+                fallback: np.ndarray | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
     whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
@@ -172,57 +192,80 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     ``whole_s``: the whole solve's time, of which the search after the block start gets what is left. When
     that is less than the relaxation took, the search could not even end its root LP (about as long as the
     relaxation) in it: the blocks get ``whole_s`` less ``POLISH_SHARE`` of it, and the result says the
-    search is not worth starting (``search`` False)."""
+    search is not worth starting (``search`` False).
+
+    From ``BLOCKWISE_COLUMNS`` columns (XL, XXL) the whole relaxation is not tried: the blocks' own LPs share
+    out the linking rows and give the bound (optimizer/solving/block_bound.py), and there is no search
+    (its root LP would not end). Each block then gets its first plan in its even share of
+    ``FIRST_PASS_SHARE`` of the time (``_blockwise_first_plans``); a block without one takes its part of ``fallback``
+    (a plan of every column meeting every row, NaN where not given: the commitments-only start), for which
+    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
-    relaxed, objective = _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
+    blockwise = lp.num_col_ >= BLOCKWISE_COLUMNS  # the whole relaxation is the wall: not tried (block_bound.py)
+    relaxed, objective = (None, None) if blockwise else _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
     relaxation_s = time.perf_counter() - started
-    search = whole_s is None or whole_s - time_limit_s >= relaxation_s
+    search = whole_s is None or (not blockwise and whole_s - time_limit_s >= relaxation_s)
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
         left = stop.remaining() if stop is not None else whole_s - relaxation_s
         time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
 
     where = f"on the Dask cluster at {cluster}" if cluster else ""
+    relaxations = None
     if relaxed is None and not (stop is not None and stop.interrupted):
-        relaxed = _blockwise_relaxation(lp, block_of_column, started + time_limit_s, workers, stop, cluster)
+        relaxations = BlockRelaxations(lp, block_of_column)
+        relaxed, objective = _blockwise_relaxation(relaxations, started + time_limit_s, workers, stop)
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
-    def result(values=None, columns=None, solved=0) -> BlockStart:
+    def result(values=None, columns=None, solved=0, fallbacks=0) -> BlockStart:
         complete = values is not None and columns is None
         plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
         ended = time.perf_counter()
         return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
-                          ended - blocks_started, search=search)
+                          ended - blocks_started, search=search, fallbacks=fallbacks,
+                          blockwise_bound=relaxations is not None and objective is not None)
 
     if relaxed is None:
         return result()
     split = _Split.of(lp, block_of_column, relaxed, integer)
     if split is None:
         return result()
+    if fallback is not None and relaxations is not None:
+        split.leave_room_for(fallback)
     if twin_of_column is not None:
-        split = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(), stop)
+        if relaxations is None:
+            split = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(), stop)
+        else:
+            split.share_twins(twin_of_column)
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     blocks_started = time.perf_counter()
     block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
-    solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
-    if cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
-        solutions = _first_plans(split, solutions, block_gap, workers, stop)
-    solutions = split.refine(solutions, block_gap, deadline, workers, stop=stop, cluster=cluster,
+    if relaxations is None:
+        solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
+        if cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
+            solutions = _first_plans(split, solutions, block_gap, workers, stop)
+        fallbacks = 0
+    else:
+        solutions, fallbacks = _blockwise_first_plans(split, fallback, block_gap, deadline, workers, stop, cluster)
+    bound_time = 0.0 if relaxations is None else BOUND_SHARE * (deadline - time.perf_counter())
+    solutions = split.refine(solutions, block_gap, deadline - bound_time, workers, stop=stop, cluster=cluster,
                              enough=_within_gap(mip_gap, objective))
+    if relaxations is not None:  # the time kept back: the bound at the shares' prices
+        objective = _share_priced_bound(relaxations, split, objective, deadline, workers, stop)
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
         return result(solved=0)
     if solved < blocks:
-        return result(values[given], np.flatnonzero(given), solved)
+        return result(values[given], np.flatnonzero(given), solved - fallbacks)
     split.lower_linking_columns(values)
     if not split.feasible(values):
-        return result(solved=solved)
-    return result(values, None, solved)
+        return result(solved=solved - fallbacks)
+    return result(values, None, solved - fallbacks, fallbacks)
 
 
 def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
@@ -476,30 +519,81 @@ def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
         highs.changeColsIntegrality(count, integer, [highspy.HighsVarType.kInteger] * count)
 
 
-def _blockwise_relaxation(lp: highspy.HighsLp, block_of_column: np.ndarray, deadline: float, workers: int,
-                          stop: Stop | None, cluster: str | None) -> np.ndarray | None:
-    """Column values to split the linking rows by when the whole model's relaxation did not end in time: each
-    block's own LP relaxation, solved where its MIP will be (threads here or the cluster) within
-    ``RELAXATION_SHARE`` of the time left before ``deadline``, with every linking column at its upper bound
-    (each supplier onboarded; ``lower_linking_columns`` later drops those no block orders from) and every
-    linking row open to the block up to the row's whole bound (a shared floor waived). What a block uses
-    there is its demand on each shared row; ``_Split.of`` then gives each block that use scaled to the
-    row's bound, so the shares still add up to it. There is no bound from these (``relaxed_objective``
-    None). None when a block's relaxation is not solved (the search, here, then finds the plan)."""
+def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, workers: int,
+                          stop: Stop | None) -> tuple[np.ndarray | None, float | None]:
+    """Column values to split the linking rows by, and a bound, when the whole model's relaxation is not
+    solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation
+    (block_bound.py ``BlockRelaxations``: each linking row open to a block up to what the rest of the row
+    leaves it), priced by a search of the linking rows' prices in ``PRICE_SEARCH_SHARE`` of the time left
+    before ``deadline`` (its first step, zero prices, up to ``RELAXATION_SHARE``). The bound is the best Lagrangian bound the search found (block_bound.py: valid for
+    the whole model, whatever the prices); the values, the blocks' minima averaged over its steps (the LP
+    solution the steps approach), with every linking column at its upper bound (each supplier onboarded;
+    ``lower_linking_columns`` later drops those no block orders from). What a block uses there is its
+    demand on each shared row; ``_Split.of`` then gives each block that use scaled to the row's bound, so
+    the shares still add up to it. (None, None) when a block's LP is not solved."""
+    time_left = deadline - time.perf_counter()
+    search_deadline = time.perf_counter() + PRICE_SEARCH_SHARE * time_left
+    first = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop)
+    if first is None:
+        return None, None
+    best, values = price_search(relaxations, first, None, search_deadline, workers, stop)
+    lp = relaxations.lp
     upper = np.asarray(lp.col_upper_)
     linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
-    at = np.where(block_of_column < 0, linking, 0.0)
-    split = _Split.of(lp, block_of_column, at, np.zeros(lp.num_col_, dtype=bool))
-    if split is None:
-        return None
-    split.open_linking_rows()
-    time_left = deadline - time.perf_counter()
-    solutions = split.solve_blocks(0.0, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop=stop,
-                                   cluster=cluster)
-    if any(solution is None for solution in solutions):
-        return None
-    values, _ = split.assemble(solutions)
-    return values
+    return np.where(relaxations.block_of < 0, linking, values), best.bound
+
+
+def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: float, deadline: float, workers: int,
+                        stop: Stop | None) -> float:
+    """The highest of ``bound`` and L(y) at the linking rows' prices where the blocks' LPs meet their shares:
+    each block's LP relaxation at its shares (``split``) prices each linking row by its dual value there; y
+    is, row by row, the mean of those, their median, or the one of least magnitude (a degenerate block LP
+    can price a row far above its margin). Where the shares are the whole relaxation's use, its blocks'
+    dual values are its own and L(y) its bound (LP duality); any y gives a valid bound (block_bound.py), so
+    each is kept only where it is higher. Stops at ``deadline``."""
+    share_deadline = deadline
+    blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
+    duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
+    if any(dual is None for dual in duals):
+        return bound
+    of_row: dict[int, list[float]] = {}
+    for rows, values in duals:
+        for row, value in zip(rows.tolist(), values.tolist()):
+            of_row.setdefault(row, []).append(value)
+    for pick in (np.mean, np.median, lambda values: min(values, key=abs)):
+        prices = np.zeros(split.lp.num_row_)
+        for row, values in of_row.items():
+            prices[row] = pick(values)
+        priced = relaxations.bound(prices, share_deadline, workers, stop)
+        if priced is not None:
+            bound = max(bound, priced.bound)
+    return bound
+
+
+def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
+                 stop: Stop | None, cluster: str | None) -> tuple[list[tuple | None], int]:
+    """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
+    for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
+    none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
+    block's rows (``_Split.holds``); the blocks still without a plan are solved again in half the time then
+    left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    each block from its plan with the rest."""
+    first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
+    solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
+    fallbacks = 0
+    for b, solution in enumerate(solutions):
+        if solution is None and fallback is not None:
+            columns = np.flatnonzero((split.block_of == b) & (True if split.twin is None else split.twin < 0))
+            if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
+                solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
+                fallbacks += 1
+    missing = [b for b, solution in enumerate(solutions) if solution is None]
+    if missing and time.perf_counter() < deadline:
+        again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
+                                   which=missing, time_share=1.0)
+        for b, solution in zip(missing, again):
+            solutions[b] = solution
+    return solutions, fallbacks
 
 
 class _Split:
@@ -572,9 +666,69 @@ class _Split:
                                  row_lower, row_upper)
         return cls(lp, block, relaxed, integer, start, index, value, row_block, fixed, row_lower, row_upper, shares)
 
-    def open_linking_rows(self) -> None:
-        """Every block may use each linking row up to the row's whole bound, with no floor (a relaxation)."""
-        self.shares = {(row, b): (-np.inf, self.row_upper[row]) for row, b in self.shares}
+    def leave_room_for(self, fallback: np.ndarray) -> None:
+        """Shares that each hold the block's part of ``fallback`` (a plan meeting every row; NaN where not given),
+        so a block that takes its fallback plan still meets its share: on each linking row whose shares do
+        not, each block gets its fallback's use plus the rest of the row's bound in proportion to what its
+        share held beyond that. A row the fallback's uses alone overfill (it cannot be: they meet the row)
+        or a block whose fallback is not whole is left as it was."""
+        given = np.isfinite(fallback)
+        at = np.where(given, fallback, 0.0)
+        keys = list(self.shares)
+        column_of_entry = np.repeat(np.arange(self.lp.num_col_), np.diff(self.start))
+        entry_block = self.block_of[column_of_entry]
+        linking = (self.row_block[self.index] == -2) & (entry_block >= 0)
+        used: dict[tuple[int, int], float] = {}
+        for row, b, a, j in zip(self.index[linking], entry_block[linking], self.value[linking],
+                                column_of_entry[linking]):
+            used[int(row), int(b)] = used.get((int(row), int(b)), 0.0) + (a * at[j] if given[j] else np.nan)
+        for row in {row for row, _ in keys}:
+            blocks = [b for r, b in keys if r == row]
+            uses = np.array([used.get((row, b), 0.0) for b in blocks])
+            if not np.all(np.isfinite(uses)):
+                continue
+            lower, upper = (np.array(bounds) for bounds in zip(*(self.shares[row, b] for b in blocks)))
+            upper = _room(upper, uses, self.row_upper[row])
+            lower = -_room(-lower, -uses, -self.row_lower[row])
+            for b, lo, up in zip(blocks, lower, upper):
+                self.shares[row, b] = (float(lo), float(up))
+
+    def share_duals(self, b: int, deadline: float, stop: Stop | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Block b's LP relaxation at its shares: its linking rows and their dual values there (HiGHS's sign:
+        a ceiling's at most 0), or None when it is not solved to optimality before ``deadline``."""
+        block = self.block(b)
+        lp = block.highs_lp()
+        lp.integrality_ = []
+        highs = highspy.Highs()
+        if stop is not None:
+            stop.watch(highs)
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 1)
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        highs.passModel(lp)
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        columns = block.columns
+        lengths = self.start[columns + 1] - self.start[columns]
+        entries = np.repeat(self.start[columns], lengths) + np.arange(lengths.sum()) - np.repeat(
+            np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        rows = np.unique(self.index[entries])
+        if len(rows) != lp.num_row_:  # a block with twins merges rows: no prices from it
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        linking = self.row_block[rows] == -2
+        return rows[linking], np.asarray(highs.getSolution().row_dual)[linking]
+
+    def holds(self, b: int, values: np.ndarray) -> bool:
+        """Whether ``values`` meets every row of block b's own model (``block``: its linking rows at b's share)
+        and its columns' bounds (relative tolerance 1e-6, as ``feasible``)."""
+        block = self.block(b)
+        x = values[block.columns]
+        column_of_entry = np.repeat(np.arange(len(block.columns)), np.diff(block.start))
+        activity = np.bincount(block.index, weights=block.value * x[column_of_entry], minlength=len(block.row_lower))
+        slack = 1e-6 * np.maximum(1.0, np.abs(activity))
+        rows_hold = np.all(activity >= block.row_lower - slack) and np.all(activity <= block.row_upper + slack)
+        return bool(rows_hold and np.all(x >= block.col_lower - 1e-6) and np.all(x <= block.col_upper + 1e-6))
 
     def block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
@@ -627,13 +781,15 @@ class _Split:
     def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
                      stop: Stop | None = None, cluster: str | None = None,
                      which: list[int] | None = None,
-                     on_plan: Callable[[int, tuple | None], None] | None = None) -> list[tuple | None]:
+                     on_plan: Callable[[int, tuple | None], None] | None = None,
+                     time_share: float = BLOCK_TIME_SHARE) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
         bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
         after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
         cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
-        solution)`` is called as each block here ends (threads only; not on a cluster)."""
+        solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
+        longest time, in even shares of the time left."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -642,7 +798,7 @@ class _Split:
                 return [None] * len(blocks)  # every block without a plan: the whole search, here, finds the plan
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
-        longest = BLOCK_TIME_SHARE * max(1, workers) * remaining / max(1, len(blocks))
+        longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
         if cluster is not None:
             return _on_cluster(limits, [self.block(b, start) for b in blocks], cluster)
@@ -667,14 +823,15 @@ class _Split:
         valid bound: ``_within_gap``); the pass is not begun, or ends as soon as a block's new plan makes it so
         (the blocks still running are stopped and keep their plan so far, the rest are not begun).
 
-        Only complete sets are refined (each block's plan is its start). At XL the first pass gives each
+        Only complete sets are refined (each block's plan is its start); a block without a bound of its own
+        (at its fallback plan) counts as furthest. At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
         finish early and leave time that the furthest can use; the plan can only get cheaper.
         """
         if any(solution is None for solution in solutions) or time.perf_counter() >= deadline:
             return solutions
-        distance = {b: abs(self.block_cost(solution) - solution[3]) for b, solution in enumerate(solutions)
-                    if not solution[2] and np.isfinite(solution[3])}
+        distance = {b: abs(self.block_cost(solution) - solution[3]) if np.isfinite(solution[3]) else np.inf
+                    for b, solution in enumerate(solutions) if not solution[2]}
         if not distance or (enough is not None and enough(self.objective(solutions))):
             return solutions
         furthest = sorted(distance, key=distance.get, reverse=True)
@@ -772,22 +929,6 @@ def _integer_columns(lp: highspy.HighsLp) -> np.ndarray:
     return np.array([kind == highspy.HighsVarType.kInteger for kind in lp.integrality_])
 
 
-def _by_column(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The constraint matrix column by column: (start, row index, value), whichever way HiGHS holds it."""
-    matrix = lp.a_matrix_
-    start = np.asarray(matrix.start_, dtype=np.int64)
-    index = np.asarray(matrix.index_, dtype=np.int64)
-    value = np.asarray(matrix.value_, dtype=np.float64)
-    if matrix.format_ == highspy.MatrixFormat.kColwise:
-        return start, index, value
-    rows = np.repeat(np.arange(lp.num_row_), np.diff(start[: lp.num_row_ + 1]))
-    entries = start[lp.num_row_]
-    columns, value = index[:entries], value[:entries]
-    order = np.lexsort((rows, columns))
-    column_start = np.concatenate([[0], np.cumsum(np.bincount(columns, minlength=lp.num_col_))])
-    return column_start, rows[order], value[order]
-
-
 def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_block, relaxed,
                     row_lower, row_upper) -> dict[tuple[int, int], tuple[float, float]]:
     """(row, block) -> bounds for block's part of each linking row: what the block used in the
@@ -807,6 +948,17 @@ def _linking_shares(index, value, column_of_entry, entry_block, in_block, row_bl
         upper = np.where(np.isfinite(row_upper[key_rows]), used + (row_upper[key_rows] - total) * weight, np.inf)
         lower = np.where(np.isfinite(row_lower[key_rows]), used - (total - row_lower[key_rows]) * weight, -np.inf)
     return {(int(r), int(b)): (float(lo), float(up)) for r, b, lo, up in zip(keys[0], keys[1], lower, upper)}
+
+
+def _room(shares: np.ndarray, uses: np.ndarray, bound: float) -> np.ndarray:
+    """Upper ``shares`` of one row (summing to ``bound``) made to hold ``uses``: each the use plus the bound's rest in
+    proportion to what its share held beyond its use (``shares`` as they were where they hold the uses already,
+    the bound is infinite or the uses overfill it)."""
+    if not np.isfinite(bound) or np.all(shares >= uses - _TOLERANCE) or np.sum(uses) > bound + _TOLERANCE:
+        return shares
+    beyond = np.maximum(shares - uses, 0.0)
+    weight = beyond / beyond.sum() if beyond.sum() > 0 else np.full(len(uses), 1.0 / len(uses))
+    return uses + (bound - np.sum(uses)) * weight
 
 
 def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row_lower: np.ndarray,

@@ -29,10 +29,12 @@ from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.core.base.var import VarData
 
+from models.start import commitments_only_plan
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from models.blocks import twin_of
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
@@ -283,14 +285,14 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             return SolveResult(OPTIMAL, TerminationCondition.convergenceCriteriaSatisfied.name,
                                block_plan.objective, block_plan.relaxed_objective, block_plan.gap(),
                                time.perf_counter() - started, "optimal within the gap (the block plan is within "
-                               f"{_percent(block_plan.gap())} of the LP relaxation's bound)", handover,
+                               f"{_percent(block_plan.gap())} of {_bound_name(block_plan)})", handover,
                                block_plan.describe())
         if _without_search(block_plan, model, columns):
             # The search would not end its root LP in the time left (at XL the relaxation alone takes a
             # third of the limit): the block plan, refined with that time instead, is the answer.
             return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
                                block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
-                               f"the block plan, {_percent(block_plan.gap())} from the LP relaxation's bound (the "
+                               f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
         start_note = _hand_over_start(solver, block_plan, start)
@@ -338,6 +340,13 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def _bound_name(block_plan: BlockStart) -> str:
+    """What the block plan's bound is, in words."""
+    if block_plan.blockwise_bound:
+        return "the blocks' Lagrangian bound (each block's own LP, priced)"
+    return "the LP relaxation's bound"
 
 
 def best_bound(bound: float | None, block_plan: BlockStart | None) -> float | None:
@@ -481,18 +490,39 @@ def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarDat
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
                  mip_gap: float, time_limit_s: float, threads: int | None, stop: Stop) -> BlockStart | None:
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models; on the
-    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one."""
+    Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one. From
+    ``BLOCKWISE_COLUMNS`` columns, each block whose MIP finds no plan in its time falls back to its part of the
+    commitments-only plan (``_fallback_of``) where that meets the block's rows."""
     block_of_column = _block_of_column(solver, columns, blocks)
     if block_of_column is None:
         return None
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
                             stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
-                            whole_s=time_limit_s)
+                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns))
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
     return polish(highs_of(solver), assembled, stop)
+
+
+def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
+    """The commitments-only plan (models/start.py ``commitments_only_plan``) as a value of each column (a fixed
+    variable's own value where the plan leaves it out; NaN where neither gives one), on a model of at least
+    ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None."""
+    if highs_of(solver).getNumCol() < BLOCKWISE_COLUMNS or not columns:
+        return None
+    model = columns[0][0].model()
+    start = commitments_only_plan(model, model.facts.data)
+    if not start:
+        return None
+    fallback = np.full(highs_of(solver).getNumCol(), np.nan)
+    for var, j in columns:
+        if var in start:
+            fallback[j] = start[var]
+        elif var.fixed and var.value is not None:
+            fallback[j] = var.value
+    return fallback
 
 
 def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:

@@ -134,8 +134,10 @@ def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
 
 def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_demand():
     """Two blocks (columns 0 and 1, each in [0, 8], cost -1: each wants all it can get) share x0 + x1 <= 10.
-    Alone, each block's relaxation (the row open to it up to 10) uses 8; 16 is 6 over the bound, taken off
-    in proportion to use (3 each), so each block gets 8 - 3 = 5 and the shares add up to 10."""
+    Alone, each block's relaxation (the row open to it up to 10) uses 8: L(0) = -16. The price search
+    then charges the row (the blocks ask 16 of 10) and the blocks' minima, averaged over its steps, stay
+    alike; the shares are their use scaled to the row's bound: 5 and 5, adding up to 10. The bound is at
+    most the optimum, -10, and above L(0)."""
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = 2, 1
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([-1.0, -1.0]), np.zeros(2), np.full(2, 8.0)
@@ -143,8 +145,9 @@ def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_de
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 1, 2], [0, 0], [1.0, 1.0]
     blocks = np.array([0, 1])
-    relaxed = decompose._blockwise_relaxation(lp, blocks, decompose.time.perf_counter() + 60.0, 1, None, None)
-    assert relaxed.tolist() == pytest.approx([8.0, 8.0])
+    relaxed, bound = decompose._blockwise_relaxation(decompose.BlockRelaxations(lp, blocks),
+                                                     decompose.time.perf_counter() + 60.0, 1, None)
+    assert relaxed[0] == pytest.approx(relaxed[1]) and -16.0 < bound <= -10.0 + 1e-9
     split = decompose._Split.of(lp, blocks, relaxed, np.zeros(2, dtype=bool))
     assert split.shares[0, 0] == pytest.approx((-np.inf, 5.0))
     assert split.shares[0, 1] == pytest.approx((-np.inf, 5.0))
@@ -152,18 +155,20 @@ def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_de
 
 def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch):
     """XXL's whole relaxation does not end in the block start's share: the blocks' own relaxations split the
-    funding rows, the assembled plan meets every row, and the optimum found from it is the one without it."""
+    funding rows and bound the model (block_bound.py: at most the optimum), the assembled plan meets every row,
+    and the optimum found from it is the one without it."""
     data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4, mip_gap=0.0)
     _, highs, blocks = handed_over(data)
     monkeypatch.setattr(decompose, "_relaxation", lambda *args: (None, None))
     start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
     assert start.columns is None and start.solved == start.blocks == 5
     assert decompose.feasible(highs.getLp(), start.values)
-    assert start.relaxed_objective is None and "each block's own LP relaxation" in start.describe()
+    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    assert start.relaxed_objective <= exact + 1e-6 and "each block's own LP relaxation" in start.describe()
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
     blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert blocked.status == OPTIMAL and "each block's own LP relaxation" in blocked.start
-    assert blocked.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
+    assert blocked.objective == pytest.approx(exact, rel=1e-6)
 
 
 def test_a_row_wise_matrix_is_read_column_by_column():
@@ -611,3 +616,75 @@ def test_without_a_search_worth_starting_the_block_plan_is_the_answer(tmp_path, 
     assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
     assert result.gap == pytest.approx((result.objective - result.bound) / result.objective)
     assert result.gap > 0  # this block plan (seed 2) is not the optimum: the search, skipped, would have improved it
+
+
+def test_the_shares_leave_room_for_each_blocks_fallback_plan():
+    """The shared-budget pair's shares are 10 and 4 (what the relaxation used). A fallback plan ordering nothing
+    of mineral 0 (x0 = 0, 20 short) and 8 of mineral 1 (x1 = 8, y1 = 1, 2 short) uses 0 and 8 of the 14:
+    block 1's share of 4 cannot hold it. Each block gets its fallback's use plus the rest of the budget
+    (14 - 8 = 6) in proportion to what its share held beyond that use (block 0: 10 - 0, block 1: none):
+    6 and 8, still adding up to 14."""
+    _, split = shared_budget_split()
+    assert split.shares[4, 0] == pytest.approx((-np.inf, 10.0)) and split.shares[4, 1] == pytest.approx((-np.inf, 4.0))
+    split.leave_room_for(np.array([0.0, 0.0, 10.0, 10.0, 8.0, 1.0, 2.0]))
+    assert split.shares[4, 0] == pytest.approx((-np.inf, 6.0)) and split.shares[4, 1] == pytest.approx((-np.inf, 8.0))
+
+
+def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
+    """Block 0 finds no plan in its first pass: it takes its columns' values of the fallback (no order, 20
+    short: 3 x 10 + 0.5 x 10 = 35) with no bound of its own; block 1 keeps its plan. Without a value for
+    each of its columns a block stays without a plan."""
+    _, split = shared_budget_split()
+    found = (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)
+    split.solve_blocks = lambda *args, **kwargs: [None, found]
+    fallback = np.array([0.0, 0.0, 10.0, 10.0, 0.0, 0.0, 10.0])
+    solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
+                                                  None, None)
+    assert fallbacks == 1 and solutions[1] is found
+    assert solutions[0][1].tolist() == [0.0, 0.0, 10.0, 10.0] and solutions[0][3] == -np.inf
+    assert split.block_cost(solutions[0]) == pytest.approx(35.0)
+    fallback[1] = np.nan
+    solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
+                                                  None, None)
+    assert fallbacks == 0 and solutions[0] is None
+
+
+def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
+        tmp_path, every_model_is_large, monkeypatch):
+    """The blockwise route of XL and XXL on a small workbook (``BLOCKWISE_COLUMNS`` 0): no whole relaxation,
+    the blocks' Lagrangian bound, every block's first pass made to find nothing. The blocks whose rows the
+    commitments-only plan meets take their part of it (seed 1: not every block, one mineral's commitments
+    break its supplier share), the others are solved again; the refinement improves on them, the plan meets
+    every row and is the answer (no search), and its bound is no higher than the optimum."""
+    data = generated(tmp_path, seed=1, mip_gap=0.0)
+    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
+    monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
+    solve_blocks = decompose._Split.solve_blocks
+
+    def no_first_plans(self, *args, **kwargs):
+        solutions = solve_blocks(self, *args, **kwargs)
+        first_pass = kwargs.get("time_share") == 1.0 and kwargs.get("which") is None
+        return [None] * len(solutions) if first_pass else solutions
+
+    monkeypatch.setattr(decompose._Split, "solve_blocks", no_first_plans)
+    model = build_model(data)
+    result = solve_model(model, 0.0, 60.0, blocks=mineral_of)
+    fallbacks = int(result.start.split(" at their fallback plan")[0].rsplit(", ", 1)[1])
+    assert result.status == FEASIBLE and "complete block plan" in result.start and 1 <= fallbacks < 4
+    assert "priced blocks" in result.start
+    assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
+    assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
+
+
+def test_the_shares_dual_values_price_the_blocks_bound():
+    """The shared-budget pair at its shares 10 and 4: block 1's LP values a unit more of budget at 1.5 - 0.65
+    = 0.85 (a unit bought instead of one short), the budget's price in the whole LP: L(-0.85) = 17.1
+    (tests/solving/test_block_bound.py). Block 0's LP is degenerate there (x0 at its share, s0b at its
+    bound), so its price may be 0.45 or up to 2.95: whatever the pick, the bound rises above L(0) = 10.2 and
+    stays at most the whole LP's 17.1 (so below the optimum 19); a higher bound given stays as it is."""
+    lp, split = shared_budget_split()
+    relaxations = decompose.BlockRelaxations(lp, split.block_of)
+    later = decompose.time.perf_counter() + 60.0
+    assert 10.2 + 1e-6 < decompose._share_priced_bound(relaxations, split, 10.2, later, 1, None) <= 17.1 + 1e-6
+    assert decompose._share_priced_bound(relaxations, split, 18.0, later, 1, None) == 18.0
