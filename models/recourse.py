@@ -427,3 +427,15 @@ def with_first_stage(data: PlanningData, orders: dict[Slot, float], builds: dict
     return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
                                frozen_periods=max(first, data.frozen_periods), projects=projects,
                                frozen_deliveries={**data.frozen_deliveries, **frozen})
+
+
+def fix_first_stage_conversions(model: pyo.ConcreteModel, data: PlanningData,
+                                converted: dict[ConversionSlot, float]) -> None:
+    """Fix every copy's conversions started in periods 1..N (shared_periods of the workbook before its first
+    stage was decided) at ``converted`` ((conversion, period) -> input; 0 where none): the expected-value
+    plan's first-stage conversions, as with_first_stage fixes its orders (VSS)."""
+    first = shared_periods(data)
+    for copy in model.Scenario.values():
+        for slot in getattr(copy, "CONVERSION_SLOTS", ()):
+            if slot[1] <= first:
+                copy.Convert[slot].fix(converted.get(slot, 0.0))
