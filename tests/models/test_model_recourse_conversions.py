@@ -6,7 +6,7 @@ them back with a scenario column (blank for a shared one); every plan here passe
 (modelcase.solve), which recomputes each scenario's stock, funding and cost with its conversions and checks
 their non-anticipativity.
 
-The hand case (``smelt_book``): three periods, 5 t of ferrochromium (fecr) demanded in period 3, 10 t of
+The hand case (``smelt_book``, tests/modelcase.py): three periods, 5 t of ferrochromium (fecr) demanded in period 3, 10 t of
 chromite ore in stock from the start (held at no cost). C (China) sells fecr at 20, K (Canada) at 40, lead
 time 0. ``smelt`` turns ore into fecr (yield 0.5, unit_cost 12 per t of ore): 120 for the 5 t. 'ban'
 (``probability``) loses China's arrivals in period 3, told apart from base only then. fecr is held at 5 a t
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from modelcase import approx, sheets, solve
+from modelcase import approx, smelt_book, solve
 from workbooks import write_workbook
 
 from inputcheck import read_and_validate
@@ -25,22 +25,6 @@ from models.recourse import build_recourse_model
 from optimizer.checker import check_result_workbook
 from optimizer.contract.results import OPTIMAL
 from optimizer.solving.highs import solve_model
-
-
-def smelt_book(probability: float, lead_time: int) -> dict:
-    """The module's hand case; ``lead_time`` of the conversion (1: started in period 2 for period 3)."""
-    book = sheets(3, Demand=[{"mineral": "fecr", "period": 3, "quantity": 5}])
-    book["Settings"]["recourse"] = "yes"
-    book["Minerals"] = [{"mineral": "ore", "unit": "t", "shortfall_penalty": 100, "initial_stock": 10},
-                        {"mineral": "fecr", "unit": "t", "shortfall_penalty": 100, "holding_cost": 5}]
-    book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
-    book["Offers"] = [{"supplier": "C", "mineral": "fecr", "unit_price": 20},
-                      {"supplier": "K", "mineral": "fecr", "unit_price": 40}]
-    book["Conversions"] = [{"conversion": "smelt", "from_mineral": "ore", "to_mineral": "fecr", "yield": 0.5,
-                            "unit_cost": 12, "lead_time": lead_time}]
-    book["Scenarios"] = [{"scenario": "ban", "probability": probability, "country": "China", "first_period": 3,
-                          "last_period": 3, "supply_loss": 1}]
-    return book
 
 
 def conversions_by_scenario(plan) -> dict[tuple[str, str, int], float]:

@@ -1,0 +1,67 @@
+"""Re-planning a plan with recourse that has deals (Projects, Contracts): --freeze and the stability pass.
+
+Deals are decided before any scenario is known (models/recourse_deals.py), so a frozen delivery holds in
+every scenario and the stability pass keeps a build decision every scenario shares. Each run is checked by
+the independent checker before it is written (the pipeline), so exit 0 means it passed.
+"""
+
+from __future__ import annotations
+
+from modelcase import approx, build_or_buy, china_contract_book
+from workbooks import write_workbook
+
+from optimizer.replan.replan import Options, plan_input
+
+
+def plan_of(tmp_path, book: dict, name: str, **options):
+    source = write_workbook(tmp_path / f"{name}.xlsx", book)
+    outcome = plan_input(source, Options(tmp_path / "outputs", output_path=tmp_path / f"{name}_plan.xlsx", **options))
+    assert outcome.refusal is None and outcome.error is None, (outcome.refusal, outcome.error)
+    assert outcome.exit_code == 0, outcome.result.plan.solve.message
+    return outcome.result.plan
+
+
+def orders_by_scenario(plan) -> dict[tuple[str, str, int], float]:
+    """{(scenario or "", supplier, period): quantity} of the plan's orders."""
+    return {(r.scenario, r.supplier, int(r.period)): float(r.quantity) for r in plan.orders.itertuples()
+            if r.quantity > 1e-7}
+
+
+def deliveries_of(plan) -> dict[tuple[str, int, str], float]:
+    return {(r.contract, int(r.period), r.scenario): float(r.quantity) for r in plan.deliveries.itertuples()}
+
+
+def test_freeze_of_a_plan_with_recourse_keeps_its_contract_deliveries_in_every_scenario(tmp_path):
+    """china_contract_book: 6 t under C1 in period 2 (shared), K 4 t for base and 10 t for ban: 94. C1 now
+    costs 20 a t: re-planned freely nothing is delivered (20d + 0.5 x 10 x (10 - d) + 50 = 100 + 15d: 100).
+    Frozen 2 periods, period 2's 6 t stand in both scenarios: base still buys only 4 t of K, ban (which loses
+    them) 10 t: 6 x 20 + 0.5 x 40 + 0.5 x 100 = 190."""
+    first = plan_of(tmp_path, china_contract_book(), "first")
+    assert deliveries_of(first) == {("C1", 2, ""): approx(6)} and first.objective == approx(94)
+    dearer = china_contract_book()
+    dearer["Contracts"][0]["unit_price"] = 20
+    assert plan_of(tmp_path, dearer, "free").deliveries.empty
+    frozen = plan_of(tmp_path, dearer, "frozen", freeze=2, previous_plan=tmp_path / "first_plan.xlsx")
+    assert deliveries_of(frozen) == {("C1", 2, ""): approx(6)}
+    assert orders_by_scenario(frozen) == {("base", "K", 3): approx(4), ("ban", "K", 3): approx(10)}
+    assert frozen.objective == approx(190)
+    arrived = frozen.stock.set_index(["scenario", "period"])["arrivals"]
+    assert arrived["base", 3] == approx(10) and arrived["ban", 3] == approx(10)  # ban's 6 t from C1 are lost
+
+
+def test_the_stability_pass_with_recourse_keeps_the_build_decision_when_nothing_changed(tmp_path):
+    """build_or_buy at capex 2,000 with 'ban' (0.1) losing the plant's (United States) output in periods 3-4,
+    known from period 3: built in period 1, base takes the plant's 10 t a period, ban buys S1's: 1,560
+    (tests/models/test_model_recourse_deals.py). The same input re-planned against that plan: the pass runs
+    and keeps the build and every scenario's orders, at the same cost."""
+    book = build_or_buy(2_000)
+    book["Settings"]["recourse"] = "yes"
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "United States", "first_period": 3,
+                          "last_period": 4, "supply_loss": 1}]
+    first = plan_of(tmp_path, book, "first")
+    assert first.builds == {"P": 1} and first.objective == approx(1_560)
+    again = plan_of(tmp_path, book, "again", previous_plan=tmp_path / "first_plan.xlsx")
+    assert again.stability.outcome == "ran"
+    assert again.builds == {"P": 1}
+    assert orders_by_scenario(again) == orders_by_scenario(first)
+    assert again.objective == approx(1_560)
