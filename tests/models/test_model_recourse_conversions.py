@@ -23,6 +23,7 @@ from workbooks import write_workbook
 from inputcheck import read_and_validate
 from models.recourse import build_recourse_model
 from optimizer.checker import check_result_workbook
+from optimizer.contract.scenario_costs import expected_view, scenario_cost_frame
 from optimizer.contract.results import OPTIMAL
 from optimizer.solving.highs import solve_model
 
@@ -42,6 +43,11 @@ def test_a_conversion_needed_only_in_a_scenario_told_apart_when_it_starts_is_its
     assert plan.objective == approx(102)
     assert plan.costs["conversion_cost"] == approx(0.1 * 120)
     assert list(plan.conversion_funding["scenario"]) == ["ban"]
+    data, _ = read_and_validate(write_workbook(tmp_path / "again.xlsx", smelt_book(0.1, lead_time=0)))
+    expected = expected_view(plan, data)  # the Dashboard's upgraded totals: ban's own rows weighted by 0.1
+    assert expected.conversions["input"].sum() == approx(1) and expected.conversions["cost"].sum() == approx(12)
+    costs = scenario_cost_frame(plan, data).set_index("scenario")["conversion_cost"]
+    assert costs.to_dict() == {"base": approx(0), "ban": approx(120)}
 
 
 @pytest.mark.parametrize(("probability", "converted", "cost"), [(0.1, {}, 110.0),
