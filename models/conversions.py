@@ -43,7 +43,8 @@ def add_conversions(model: pyo.ConcreteModel, data: PlanningData) -> None:
 
     q[c,t] is at most the most of its from_mineral any plan has at hand in t (stock_bounds), so an
     unlimited conversion still gets a finite bound. With recourse (``model.facts.node_conversions``) q[c,t]
-    is the scenario-tree node's column, bounded by the least of its members' bounds.
+    is the scenario-tree node's column, bounded by the least of its members' bounds. In a frozen period
+    (--freeze) q[c,t] is fixed at the previous plan's (data.frozen_conversions; 0 where it started none).
     """
     if not data.conversions:
         return
@@ -64,6 +65,9 @@ def add_conversions(model: pyo.ConcreteModel, data: PlanningData) -> None:
         for slot in slots:  # a node's bound is the least of its members' (each copy's own stock bounds)
             upper = bounds(model, *slot)[1]
             nodes[slot].setub(upper if nodes[slot].ub is None else min(nodes[slot].ub, upper))
+    for slot in slots:  # --freeze: a frozen period's conversions are the previous plan's, no other starts
+        if slot[1] <= data.frozen_periods:
+            model.Convert[slot].fix(data.frozen_conversions.get(slot, 0.0))
     funding = [(source, name, t) for name, t in slots
                for source in data.conversion_sources(data.conversions[name], t)]
     model.CONVERSION_FUNDING = pyo.Set(dimen=3, ordered=True, initialize=funding)

@@ -1505,7 +1505,7 @@ def read_conversions(path: Path, data: PlanningData, tol: Tolerance) -> tuple[Co
         paid[scenario][r.conversion, r.period] += r.amount
         (result.own_payments.setdefault(scenario, []) if scenario else result.payments).append(
             (r.source, r.period, r.amount))
-    problems += _conversions_paid(result, paid, data, tol)
+    problems += _conversions_paid(result, paid, data, tol) + _frozen_conversions_kept(result, data, tol)
     for r in _parse_rows(sheets["stock"], "Stock", ConversionStockRow, problems):
         result.stock_columns[(r.scenario, r.mineral, r.period)] = r
     return result, problems
@@ -1543,6 +1543,24 @@ def _conversions_paid(result: Conversions, paid: dict[str, dict[tuple[str, int],
             if not tol.close(paid_in.get((name, period), 0.0), cost):
                 problems.append(f"conversion ({name}, period {period}){whose}: funding adds up to "
                                 f"{_fmt(paid_in.get((name, period), 0.0))}, its cost is {_fmt(cost)}")
+    return problems
+
+
+def _frozen_conversions_kept(result: Conversions, data: PlanningData, tol: Tolerance) -> list[str]:
+    """--freeze: in every frozen period each conversion is the previous plan's (data.frozen_conversions, with
+    recourse and each scenario's own too; none started where it started none), in every scenario."""
+    if data.frozen_periods <= 0:
+        return []
+    problems = []
+    for scenario in [k.name for k in data.all_scenarios] if data.settings.recourse == "yes" else [""]:
+        started = result.of(scenario).input
+        frozen = {**data.frozen_conversions, **data.scenario_frozen_conversions.get(scenario, {})}
+        for (name, period) in sorted(set(started) | set(frozen)):
+            kept, planned = frozen.get((name, period), 0.0), started.get((name, period), 0.0)
+            if period <= data.frozen_periods and not tol.close(planned, kept):
+                whose = f" in scenario {scenario}" if scenario else ""
+                problems.append(f"conversion ({name}, period {period}){whose}: input {_fmt(planned)} in a frozen "
+                                f"period, where the previous plan's is {_fmt(kept)}")
     return problems
 
 

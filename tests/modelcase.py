@@ -119,7 +119,7 @@ def funded(plan, source: str) -> float:
 
 
 def optimum(data) -> float:
-    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check).
+    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check), in currency.
 
     For property tests that compare many variants of one checked instance: building a
     ``PlanningData`` variant with ``dataclasses.replace`` skips writing and reading workbooks.
@@ -127,9 +127,10 @@ def optimum(data) -> float:
     from models import build_model
     from optimizer.solving.highs import solve_model
 
-    result = solve_model(build_model(data), 0.0, 60.0)
+    model = build_model(data)
+    result = solve_model(model, 0.0, 60.0)
     assert result.status == OPTIMAL, (result.status, result.message)
-    return result.objective
+    return result.objective * model.facts.money_unit
 
 
 def build_or_buy(capex: float, **project) -> dict:

@@ -1,4 +1,4 @@
-"""Re-planning a plan with recourse that has deals (Projects, Contracts): --freeze and the stability pass.
+"""Re-planning a plan with recourse that has deals (Projects, Contracts) or conversions: --freeze, the stability pass.
 
 Deals are decided before any scenario is known (models/recourse_deals.py), so a frozen delivery holds in
 every scenario and the stability pass keeps a build decision every scenario shares. Each run is checked by
@@ -7,7 +7,8 @@ the independent checker before it is written (the pipeline), so exit 0 means it 
 
 from __future__ import annotations
 
-from modelcase import approx, build_or_buy, china_contract_book
+import pytest
+from modelcase import approx, build_or_buy, china_contract_book, smelt_book
 from workbooks import write_workbook
 
 from optimizer.replan.replan import Options, plan_input
@@ -65,3 +66,30 @@ def test_the_stability_pass_with_recourse_keeps_the_build_decision_when_nothing_
     assert again.builds == {"P": 1}
     assert orders_by_scenario(again) == orders_by_scenario(first)
     assert again.objective == approx(1_560)
+
+
+def conversions_by_scenario(plan) -> dict[tuple[str, str, int], float]:
+    """{(scenario or "", conversion, period): input} of the plan's conversions."""
+    return {(r.scenario, r.conversion, int(r.period)): float(r.input) for r in plan.conversions.itertuples()
+            if r.input > 1e-7}
+
+
+@pytest.mark.parametrize(("lead_time", "probability", "periods", "converted", "free", "frozen_cost"), [
+    (1, 0.5, 2, {("", "smelt", 2): approx(10)}, 125.0, 300.0),
+    (0, 0.1, 3, {("ban", "smelt", 3): approx(10)}, 110.0, 120.0)], ids=["shared", "ban's own"])
+def test_freeze_of_a_plan_with_recourse_keeps_its_conversions_in_their_scenarios(
+        tmp_path, lead_time, probability, periods, converted, free, frozen_cost):
+    """modelcase.smelt_book. Lead time 1, ban 0.5: smelted once for both in period 2 (120). Lead time 0, ban 0.1:
+    ban smelts its own in period 3 (base buys C's 5 t: 102). Smelting now costs 30 a t of ore (300 for the 5 t):
+    re-planned freely nothing is smelted (lead time 1: C's 5 t bought ahead in period 2 for both, 100 + 5 x 5
+    of holding = 125; lead time 0: 0.9 x 100 + 0.1 x 200 of K's = 110); frozen, the conversions stand where
+    they were, shared or ban's own: 300 in every scenario; base's C order (100) and ban's 300:
+    0.9 x 100 + 0.1 x 300 = 120."""
+    first = plan_of(tmp_path, smelt_book(probability, lead_time), "first")
+    assert conversions_by_scenario(first) == converted
+    dearer = smelt_book(probability, lead_time)
+    dearer["Conversions"][0]["unit_cost"] = 30
+    assert plan_of(tmp_path, dearer, "free").objective == approx(free)
+    frozen = plan_of(tmp_path, dearer, "frozen", freeze=periods, previous_plan=tmp_path / "first_plan.xlsx")
+    assert conversions_by_scenario(frozen) == converted
+    assert frozen.objective == approx(frozen_cost)
