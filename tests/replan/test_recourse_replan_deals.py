@@ -7,10 +7,12 @@ the independent checker before it is written (the pipeline), so exit 0 means it 
 
 from __future__ import annotations
 
+import openpyxl
 import pytest
 from modelcase import approx, build_or_buy, china_contract_book, smelt_book
 from workbooks import write_workbook
 
+from optimizer.checker import check_result_workbook
 from optimizer.replan.replan import Options, plan_input
 
 
@@ -93,3 +95,24 @@ def test_freeze_of_a_plan_with_recourse_keeps_its_conversions_in_their_scenarios
     frozen = plan_of(tmp_path, dearer, "frozen", freeze=periods, previous_plan=tmp_path / "first_plan.xlsx")
     assert conversions_by_scenario(frozen) == converted
     assert frozen.objective == approx(frozen_cost)
+
+
+def test_the_checker_holds_a_plan_with_recourse_to_its_frozen_conversions(tmp_path):
+    """The shared case above, frozen 2 periods: the frozen plan's smelt of period 2 rewritten to 4 t (and its
+    cost and funding with it) is reported in both scenarios."""
+    plan_of(tmp_path, smelt_book(0.5, 1), "first")
+    source = write_workbook(tmp_path / "frozen.xlsx", smelt_book(0.5, 1))
+    outcome = plan_input(source, Options(tmp_path / "outputs", output_path=tmp_path / "frozen_plan.xlsx", freeze=2,
+                                         previous_plan=tmp_path / "first_plan.xlsx"))
+    assert outcome.exit_code == 0
+    workbook = openpyxl.load_workbook(tmp_path / "frozen_plan.xlsx")
+    for title, changes in (("Conversions", {"input": 4, "output": 2, "cost": 48}), ("Conversion funding", {"amount": 48})):
+        sheet = workbook[title]
+        header = [cell.value for cell in sheet[1]]
+        for name, value in changes.items():
+            sheet.cell(row=2, column=header.index(name) + 1, value=value)
+    workbook.save(tmp_path / "frozen_plan.xlsx")
+    problems = check_result_workbook(tmp_path / "frozen_plan.xlsx", outcome.result.data)
+    assert [p for p in problems if "frozen period" in p] == [
+        f"conversion (smelt, period 2) in scenario {k}: input 4 in a frozen period, where the previous plan's is 10"
+        for k in ("base", "ban")]
