@@ -93,8 +93,11 @@ MILLIONS = '#,##0,,"M"'
 
 
 def money_axis(largest: float) -> str:
-    """The number format of a money axis reaching ``largest``: millions from 10M (20M), millions with a
-    decimal from 1M (2.5M), thousands from 10K (40K), else whole units: never "0M" ticks on a small plan."""
+    """The number format of a money axis reaching ``largest``: billions with a decimal from 1B (2.5B, not
+    2,500M), millions from 10M (20M), millions with a decimal from 1M (2.5M), thousands from 10K (40K), else
+    whole units: never "0M" ticks on a small plan."""
+    if largest >= 1e9:
+        return '#,##0.0,,,"B"'
     if largest >= 1e7:
         return MILLIONS
     if largest >= 1e6:

@@ -194,11 +194,12 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
 
 def _money_axis(number_format: str, values: list[float]) -> str:
     """A money axis (MILLIONS asked) in the units its values need: millions with two decimals from 1M, one from
-    10M (a frontier's small steps show), none from 100M; below 1M as money_axis says (no "0.00M" ticks)."""
+    10M (a frontier's small steps show), none from 100M; below 1M and from 1B as money_axis says (no "0.00M"
+    ticks, no "3,000M")."""
     if number_format != MILLIONS:
         return number_format
     largest = max((abs(v) for v in values if v is not None), default=0.0)
-    if largest >= 1e8:
+    if 1e8 <= largest < 1e9:
         return MILLIONS
     if largest >= 1e6:
         return '#,##0.0,,"M"' if largest >= 1e7 else '#,##0.00,,"M"'

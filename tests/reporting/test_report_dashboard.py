@@ -143,6 +143,10 @@ def test_about_says_where_the_workbook_came_from_and_how_to_read_each_sheet(book
     rows = dict(book["About"].iter_rows(min_row=2, values_only=True))
     [source] = result.data.input_files
     assert rows[f"input {Path(source.path).name}"].startswith(f"SHA-256 {source.sha256}")
+    # the Summary's input_sha256 hashes every file's name and hash: not the file's SHA-256, and said so (the
+    # two read as contradicting each other)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert rows["input_sha256"].startswith(f"{summary['input_sha256']} (the Summary's and the history's")
     assert rows["setting currency"] == result.data.settings.currency
     assert rows["highs_version"] == metadata.version("highspy")
     assert rows["engine_version"] == __version__ and rows["command"] and rows["written_at"].endswith("UTC")
