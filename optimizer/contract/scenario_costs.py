@@ -248,9 +248,10 @@ class ScenarioValues:
 
 
 def expected_view(plan, data: PlanningData):
-    """A plan with recourse as its expected orders and funding, for the sheets that sum them (Mix, Spending,
-    Concentration, Dashboard...): each scenario's own rows weighted by its probability, shared rows whole.
-    A plan without recourse is returned as it is."""
+    """A plan with recourse as its expected orders, funding and capex payments, for the sheets that sum them
+    (Mix, Spending, Concentration, Dashboard...): each scenario's own rows weighted by its probability, shared
+    rows whole (capex rows by scenario summed whole showed a source paying 248% of its amount). A plan
+    without recourse is returned as it is."""
     if "scenario" not in plan.orders:
         return plan
     probability = {k.name: k.probability for k in data.all_scenarios}
@@ -259,8 +260,11 @@ def expected_view(plan, data: PlanningData):
         weight = frame["scenario"].map(lambda name: probability.get(name, 1.0) if name else 1.0)
         return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
 
+    capex = plan.capex
+    if capex is not None and "scenario" in capex:
+        capex = weighted(capex.assign(scenario=capex["scenario"].fillna("")), ("amount",))
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
-                   funding=weighted(plan.funding, ("amount",)))
+                   funding=weighted(plan.funding, ("amount",)), capex=capex)
 
 
 def with_cvar_cost(plan, data: PlanningData):

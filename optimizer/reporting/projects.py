@@ -17,6 +17,7 @@ import pandas as pd
 from optimizer.analysis.explain import money
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import CAPEX_COLUMNS, Plan, ProjectValue
+from optimizer.contract.scenario_costs import expected_view
 
 # The sentence first, as on the other sheets of findings: it is what a reader reads; the numbers follow.
 PROJECT_COLUMNS = ["project", "finding", "built", "decision_period", "first_output_period", "capex", "capex_paid",
@@ -30,8 +31,9 @@ def capex_frame(plan: Plan) -> pd.DataFrame:
 
 
 def projects_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """One row per project: the decision, its cash and its cost, its output, and what it is worth."""
-    capex = capex_frame(plan)
+    """One row per project: the decision, its cash and its cost, its output, and what it is worth (with recourse,
+    capex paid as expected: the rows each scenario pays weighted by its probability)."""
+    capex = capex_frame(expected_view(plan, data))
     values = {value.project: value for value in (plan.analysis.projects if plan.analysis else [])}
     currency = data.settings.currency
     rows = []
