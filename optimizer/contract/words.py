@@ -1,7 +1,7 @@
 """Numbers in words, as every sentence of the project says them.
 
 Money: 3 significant digits with K/M/B, the currency's symbol before ($1.23M) or its code after (450K CHF);
-a unit price in full, with cents ($26,875.00), so that a move of a fraction of a percent still shows. The
+a unit price in full ($102.00, $26,875), so that a move of a fraction of a percent still shows. The
 cells of a sheet show money in full; a sentence rounds, so that a reader compares figures at a glance.
 Quantities: whole units from 100 up (1,638 t), else 3 significant digits (12.3 t, 0.27 t), with the
 mineral's unit. Counts: 1 order, 2 orders."""
@@ -9,6 +9,7 @@ mineral's unit. Counts: 1 order, 2 orders."""
 from __future__ import annotations
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+CENTS_BELOW = 1e4  # a price shows its cents below this (optimizer/reporting/xlsx.py _has_cents alike)
 ROUND_OFF = 1e-4  # money below this (a solver's 1e-8) is said as 0: no sentence shows "$1.6e-08"
 
 
@@ -26,9 +27,11 @@ def signed_money(amount: float, currency: str) -> str:
 
 
 def price(amount: float, currency: str) -> str:
-    """A unit price in full with cents: $26,875.00, 102.00 CHF (a move of 0.1% still shows)."""
+    """A unit price in full, with cents below 10,000 as a sheet's column of prices shows it: $102.00, 102.00 CHF,
+    $26,875 (a move of 0.1% still shows, and the sentence and its cell say the same figure)."""
     sign = "-" if amount < 0 else ""
-    return _with_currency(sign, f"{abs(amount):,.2f}", currency)
+    return _with_currency(sign, f"{abs(amount):,.2f}" if abs(amount) < CENTS_BELOW else f"{abs(amount):,.0f}",
+                          currency)
 
 
 def number(value: float) -> str:

@@ -18,7 +18,7 @@ def test_a_change_of_money_carries_its_sign_and_a_unit_price_its_cents():
     assert signed_money(7_832_303.95, "USD") == "+$7.83M" and signed_money(-59_775.8, "USD") == "-$59.8K"
     assert signed_money(0.0, "USD") == "$0"
     # a price moved 0.1% still shows: $26.9K to $26.9K would not
-    assert price(26_875, "USD") == "$26,875.00" and price(102, "CHF") == "102.00 CHF"
+    assert price(26_875, "USD") == "$26,875" and price(102.5, "USD") == "$102.50" and price(102, "CHF") == "102.00 CHF"
 
 
 def test_quantities_and_counts():
