@@ -395,19 +395,29 @@ def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
     values = plan.scenario_values
     if values is None:
         return
-    currency = data.settings.currency
+    page.section("What the uncertainty is worth")
+    page.sentences(uncertainty_sentences(values, data.settings.currency, data.settings.recourse == "yes"),
+                   numbered=False)
+
+
+def uncertainty_sentences(values, currency: str, recourse: bool) -> list[str]:
+    """The scenarios' cost range, EVPI and (with recourse) VSS in words (``values``: the plan's ScenarioValues);
+    a figure not measured says so and why ("would save not measured: ..." read as nonsense)."""
     costs = values.frame[values.frame["probability"] > 0]
     cheapest, dearest = costs.loc[costs["cost"].idxmin()], costs.loc[costs["cost"].idxmax()]
-    page.section("What the uncertainty is worth")
-    page.sentences([
-        f"The plan costs from {explain.money(cheapest['cost'], currency)} ({cheapest['scenario']}) to "
-        f"{explain.money(dearest['cost'], currency)} ({dearest['scenario']}), "
-        f"{explain.money(values.expected_cost, currency)} in expectation.",
-        "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
-        + " in expectation (EVPI, the Scenario costs sheet).",
-    ] + ([] if data.settings.recourse != "yes" else [
-        "Planning for the bans instead of for the average saves " + values.vss_text(currency)
-        + " in expectation (VSS)."]), numbered=False)
+    sentences = [f"The plan costs from {explain.money(cheapest['cost'], currency)} ({cheapest['scenario']}) to "
+                 f"{explain.money(dearest['cost'], currency)} ({dearest['scenario']}), "
+                 f"{explain.money(values.expected_cost, currency)} in expectation."]
+    evpi = "what knowing which scenario happens before ordering would save"
+    sentences.append(f"{evpi[0].upper()}{evpi[1:]} (EVPI) was not measured: {values.note}." if values.evpi is None
+                     else f"Knowing which scenario happens before ordering would save {values.evpi_text(currency)} "
+                          "in expectation (EVPI, the Scenario costs sheet).")
+    if recourse:
+        sentences.append(f"What planning for the bans instead of for the average saves (VSS) was not measured: "
+                         f"{values.vss_note}." if values.vss is None else
+                         f"Planning for the bans instead of for the average saves {values.vss_text(currency)} in "
+                         "expectation (VSS).")
+    return sentences
 
 
 def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:

@@ -40,3 +40,23 @@ def test_a_project_the_input_decided_says_why_it_is_funded_though_it_costs_more(
     texts = [c.value for r in _rows_after(result.output, "Projects (build versus buy)")[:3] for c in r
              if isinstance(c.value, str)]
     assert texts[0].startswith("- P (Plant): decided in the input in period 1")
+
+
+def test_an_evpi_not_measured_says_so_in_a_sentence():
+    """Under load the example's EVPI ran out of analysis_time_s and the Dashboard read "Knowing which scenario
+    happens before ordering would save not measured: Pacific conflict not solved alone: ... in expectation"."""
+    import pandas as pd
+    from types import SimpleNamespace
+
+    from optimizer.reporting.dashboard import uncertainty_sentences
+
+    frame = pd.DataFrame({"scenario": ["base", "ban"], "probability": [0.7, 0.3], "cost": [100.0, 200.0]})
+    values = SimpleNamespace(frame=frame, expected_cost=130.0, evpi=None, vss=None,
+                             note="ban not solved alone: no time left of analysis_time_s (30 s)",
+                             vss_note="no time left of analysis_time_s (30 s)")
+    cost, evpi, vss = uncertainty_sentences(values, "USD", recourse=True)
+    assert cost == "The plan costs from $100 (base) to $200 (ban), $130 in expectation."
+    assert evpi == ("What knowing which scenario happens before ordering would save (EVPI) was not measured: ban not "
+                    "solved alone: no time left of analysis_time_s (30 s).")
+    assert vss == "What planning for the bans instead of for the average saves (VSS) was not measured: no time left " \
+                  "of analysis_time_s (30 s)."
