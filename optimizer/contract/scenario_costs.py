@@ -225,10 +225,16 @@ class ScenarioValues:
         """How far the true VSS may lie from ``vss``: the plan's gap plus EEV's."""
         return None if self.expected_value_gap is None else self.plan_gap + self.expected_value_gap
 
+    @property
+    def vss_reason(self) -> str:
+        """Why VSS is not measured: its own note, else (EEV not tried when a scenario was not solved alone)
+        that scenario's ("not measured: " with nothing after read as a fault)."""
+        return self.vss_note or (f"EEV not tried, as {self.note}" if self.note else "EEV not tried")
+
     def vss_text(self, currency: str) -> str:
         """VSS in words: "about 0" within the gaps, else the amount and the gap behind it."""
         if self.vss is None:
-            return "not measured: " + self.vss_note
+            return "not measured: " + self.vss_reason
         return self._amount_text(self.vss, self.vss_gap, currency)
 
     def _amount_text(self, value: float, gap: float, currency: str) -> str:
@@ -261,8 +267,8 @@ def expected_view(plan, data: PlanningData):
         return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
 
     capex = plan.capex
-    if capex is not None and "scenario" in capex:
-        capex = weighted(capex.assign(scenario=capex["scenario"].fillna("")), ("amount",))
+    if capex is not None and "scenario" in capex:  # weighted once: the view of a view weighs them no more
+        capex = weighted(capex.assign(scenario=capex["scenario"].fillna("")), ("amount",)).assign(scenario="")
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
                    funding=weighted(plan.funding, ("amount",)), capex=capex)
 

@@ -414,7 +414,7 @@ def uncertainty_sentences(values, currency: str, recourse: bool) -> list[str]:
                           "in expectation (EVPI, the Scenario costs sheet).")
     if recourse:
         sentences.append(f"What planning for the bans instead of for the average saves (VSS) was not measured: "
-                         f"{values.vss_note}." if values.vss is None else
+                         f"{values.vss_reason}." if values.vss is None else
                          f"Planning for the bans instead of for the average saves {values.vss_text(currency)} in "
                          "expectation (VSS).")
     return sentences

@@ -38,3 +38,6 @@ def test_capex_paid_by_scenario_counts_once_in_expectation(tmp_path):
     assert capex_and_orders == pytest.approx(2_000)
     [project] = projects_frame(plan, data).itertuples()
     assert project.capex_paid == pytest.approx(2_000)  # the Projects sheet and its sentence: was 3,000
+    # the Dashboard's sentence reads the view: weighed twice, the example's read "$551M of capex paid"
+    [project] = projects_frame(expected_view(plan, data), data).itertuples()
+    assert project.capex_paid == pytest.approx(2_000)

@@ -53,10 +53,22 @@ def test_an_evpi_not_measured_says_so_in_a_sentence():
     frame = pd.DataFrame({"scenario": ["base", "ban"], "probability": [0.7, 0.3], "cost": [100.0, 200.0]})
     values = SimpleNamespace(frame=frame, expected_cost=130.0, evpi=None, vss=None,
                              note="ban not solved alone: no time left of analysis_time_s (30 s)",
-                             vss_note="no time left of analysis_time_s (30 s)")
+                             vss_reason="no time left of analysis_time_s (30 s)")
     cost, evpi, vss = uncertainty_sentences(values, "USD", recourse=True)
     assert cost == "The plan costs from $100 (base) to $200 (ban), $130 in expectation."
     assert evpi == ("What knowing which scenario happens before ordering would save (EVPI) was not measured: ban not "
                     "solved alone: no time left of analysis_time_s (30 s).")
     assert vss == "What planning for the bans instead of for the average saves (VSS) was not measured: no time left " \
                   "of analysis_time_s (30 s)."
+
+
+def test_a_vss_not_tried_says_why():
+    """With a scenario not solved alone EEV is not tried, and the Scenario costs sheet read "what planning for
+    the scenarios saves against planning for their average: not measured: " with nothing after."""
+    import pandas as pd
+
+    from optimizer.contract.scenario_costs import ScenarioValues
+
+    values = ScenarioValues(pd.DataFrame(), 130.0, 1.0, note="ban not solved alone: no time left")
+    assert values.vss_text("USD") == "not measured: EEV not tried, as ban not solved alone: no time left"
+    assert ScenarioValues(pd.DataFrame(), 130.0, 1.0, vss_note="no plan").vss_text("USD") == "not measured: no plan"
