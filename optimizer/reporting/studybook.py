@@ -61,7 +61,8 @@ def line_chart(charts: ChartData, blocks: list[Block], title: str, x_title: str,
         marker = ({"type": "circle", "size": 6, "fill": {"color": colour}, "border": {"color": colour}}
                   if markers else {"type": "none"})
         named = labels[index] if labels and index < len(labels) else None
-        points = {"data_labels": {"custom": [{"value": text} for text in named], "position": "right",
+        # "value" on: LibreOffice draws custom labels only where the series shows labels at all
+        points = {"data_labels": {"value": True, "custom": [{"value": text} for text in named], "position": "right",
                                   "font": {"size": 8}}} if named else {}
         chart.add_series(block.series(2, line={"color": colour, "width": 1.75}, marker=marker, smooth=False,
                                       **points))
