@@ -96,7 +96,7 @@ def shortfall_frame(result: SweepResult) -> pd.DataFrame:
 def about_rows(result: SweepResult) -> list[tuple[str, object]]:
     """What was swept, where it ran and how fast, and how to read the measures (the About sheet's first rows)."""
     rows: list[tuple[str, object]] = [
-        ("input", str(result.input_path)), ("input_sha256", result.data.input_sha256),
+        ("input", str(result.input_path)),  # input_sha256: provenance's row (About), explained there
         *[(OPTION[v.kind], _describe(v)) for v in result.variations],
         *[(f"break-even {v.name} capex", break_even(result, v)) for v in result.variations if v.kind == CAPEX],
         ("points", len(result.rows)), ("points failed", result.failed),

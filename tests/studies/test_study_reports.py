@@ -84,3 +84,16 @@ def test_a_projects_built_reads_yes_or_no():
     result = _sweep(fund, [{"point": 1, "F1 amount": 1.0, "status": "optimal", "objective": 1.0, "P built": 1.0}])
     [table, _] = sweep_tables(SimpleNamespace(**vars(result), shortfall=None))
     assert table.formats["P built"] == '"yes";"yes";"no"'
+
+
+def test_the_sweeps_about_names_input_sha256_once():
+    """The sweep's About had its own input_sha256 row beside provenance's: one key twice on a sheet."""
+    from optimizer.studies.sweep_report import about_rows
+
+    fund = Variation(FUNDING, "F1", (1.0, 2.0))
+    result = _sweep(fund, [])
+    result.data.settings.time_limit_s = 60
+    result.data.input_sha256 = "abc"
+    result = SimpleNamespace(**vars(result), input_path=Path("in.xlsx"), seconds=1.0, solves_per_minute=2.0,
+                             failed=0, workers=SimpleNamespace(describe=lambda: "1 local worker process"))
+    assert "input_sha256" not in dict(about_rows(result))
