@@ -255,10 +255,10 @@ class ScenarioValues:
 
 
 def expected_view(plan, data: PlanningData):
-    """A plan with recourse as its expected orders, funding, capex payments and conversions, for the sheets that sum them
-    (Mix, Spending, Concentration, Dashboard...): each scenario's own rows weighted by its probability, shared
-    rows whole (capex rows by scenario summed whole showed a source paying 248% of its amount). A plan
-    without recourse is returned as it is."""
+    """A plan with recourse as its expected orders, funding, capex payments and conversions, for the sheets
+    that sum them (Mix, Spending, Concentration, Dashboard...): each scenario's own rows weighted by its
+    probability, shared rows whole (capex rows by scenario summed whole showed a source paying 248% of its
+    amount). A plan without recourse is returned as it is."""
     if "scenario" not in plan.orders:
         return plan
     probability = {k.name: k.probability for k in data.all_scenarios}
