@@ -268,7 +268,7 @@ def expected_view(plan, data: PlanningData):
         return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
 
     capex = plan.capex
-    if capex is not None and "scenario" in capex:  # weighted once: the view of a view weighs them no more
+    if capex is not None and not capex.empty and "scenario" in capex:  # weighted once: a view's view no more
         capex = weighted(capex.assign(scenario=capex["scenario"].fillna("")), ("amount",)).assign(scenario="")
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
                    funding=weighted(plan.funding, ("amount",)), capex=capex,
