@@ -24,6 +24,7 @@ from optimizer.pipeline import RunResult, load
 from optimizer.contract.results import INFEASIBLE
 from optimizer.files import CannotWrite
 from optimizer.contract.problems import InputRefused, Problem
+from optimizer.contract.words import plural
 from optimizer.reporting.workbook import summary_frame
 from optimizer.intake.template import write_template
 from optimizer.reporting.terminal import summary_lines
@@ -60,7 +61,7 @@ def _report_problems(problems: list[Problem]) -> None:
 def _refused(refusal: InputRefused) -> None:
     _report_problems(refusal.problems)
     errors = sum(1 for p in refusal.problems if p.severity == "error")
-    click.echo(f"input refused: {errors} error(s); nothing was written", err=True)
+    click.echo(f"input refused: {plural(errors, 'error')}; nothing was written", err=True)
     sys.exit(EXIT_REFUSED)
 
 
@@ -199,11 +200,6 @@ def _guarded() -> Iterator[None]:
         sys.exit(EXIT_FAILED)
 
 
-def plural(count: int, noun: str) -> str:
-    """1 scenario, 2 scenarios."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 @main.command("validate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 def validate_command(input_path: Path) -> None:
@@ -337,7 +333,7 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
         result = sweep(prepared, Workers(workers, scheduler), _progress)
         write_sweep_workbook(output, result)
     _report_problems(result.warnings)
-    click.echo(f"\n{len(result.rows)} point(s), {result.failed} failed, in {result.seconds:.1f} s "
+    click.echo(f"\n{plural(len(result.rows), 'point')}, {result.failed} failed, in {result.seconds:.1f} s "
                f"({result.solves_per_minute:.1f} solves per minute) on {result.workers.describe()}", err=True)
     click.echo(f"sweep written to {output}", err=True)
     sys.exit(EXIT_OK if result.failed < len(result.rows) else EXIT_FAILED)
@@ -384,15 +380,15 @@ def _changes_text(plan) -> str:
     changes = plan.changes
     if changes is None or changes.previous_label is None:
         return ""
-    counts = ", ".join(f"{n} {k.replace('orders_', '').replace('_', ' ')}" for k, n in changes.counts.items() if n)
-    return f"vs {changes.previous_label}: {counts or 'no order changed'}"
+    return f"vs {changes.previous_label}: {plan_changes.counts_text(changes.counts, orders=False) or 'no order changed'}"
 
 
 def _print_changes(result: RunResult) -> None:
     text = _changes_text(result.plan) if result.output is not None else ""
     if text:
         click.echo(f"{text} (sheet Changes)", err=True)
-        for line in plan_changes.reason_lines(result.plan.changes.frame):
+        units = {name: mineral.unit for name, mineral in result.data.minerals.items()}
+        for line in plan_changes.reason_lines(result.plan.changes.frame, units):
             click.echo(line, err=True)
         if result.plan.stability is not None:
             click.echo(f"stability pass {result.plan.stability.outcome}: {result.plan.stability.note}", err=True)
@@ -404,7 +400,8 @@ def _outcome_line(target: Path, outcome: Outcome) -> str:
     run_id = f" (run {outcome.run_id})" if outcome.run_id else ""
     if outcome.refusal is not None:
         errors = [p for p in outcome.refusal.problems if p.severity == "error"]
-        return f"{stamp} {target.name}: input refused, {len(errors)} error(s){run_id}: {errors[0] if errors else ''}"
+        return (f"{stamp} {target.name}: input refused, {plural(len(errors), 'error')}{run_id}: "
+                f"{errors[0] if errors else ''}")
     if outcome.error is not None:
         return f"{stamp} {target.name}: error{run_id}: {outcome.error}"
     plan = outcome.result.plan
