@@ -442,11 +442,11 @@ def test_the_reduced_lp_gives_twins_one_column_and_keeps_alike_rows_once():
     lp.a_matrix_.start_, lp.a_matrix_.index_ = [0, 2, 4], [0, 1, 0, 2]
     lp.a_matrix_.value_ = [1.0, 1.0, 1.0, 1.0]
     twin = np.array([-1, 0])
-    reduced, reduced_of = decompose.twin_reduced_lp(lp, twin)
+    reduced, reduced_of, _ = decompose.twin_reduced_lp(lp, twin)
     assert reduced.num_col_ == 1 and list(reduced_of) == [0, 0]
     assert list(reduced.col_cost_) == [4.0] and (reduced.col_lower_[0], reduced.col_upper_[0]) == (0.0, 3.0)
     assert sorted(zip(reduced.row_lower_, reduced.a_matrix_.value_)) == [(1.5, 1.0), (4.0, 2.0)]
-    relaxed = decompose._twin_reduced_relaxation(lp, twin, 60.0)
+    relaxed, _ = decompose._twin_reduced_relaxation(lp, twin, 60.0)
     assert list(relaxed) == [2.0, 2.0]
     assert tied_relaxation(lp, twin)[0] == pytest.approx(8.0)
 
@@ -471,9 +471,9 @@ def test_the_reduced_lp_has_the_tied_relaxations_optimum_on_random_trees(tmp_pat
     split.share_twins(solve_module._twin_of_column(solver, columns))
     followers = np.flatnonzero(split.twin >= 0)
     assert len(followers) > 0
-    reduced, _ = decompose.twin_reduced_lp(lp, split.twin)
+    reduced, _, _ = decompose.twin_reduced_lp(lp, split.twin)
     assert reduced.num_col_ == lp.num_col_ - len(followers) and reduced.num_row_ < lp.num_row_
-    relaxed = decompose._twin_reduced_relaxation(lp, split.twin, 60.0)
+    relaxed, _ = decompose._twin_reduced_relaxation(lp, split.twin, 60.0)
     tied, _ = tied_relaxation(lp, split.twin)
     assert float(np.dot(lp.col_cost_, relaxed) + lp.offset_) == pytest.approx(tied, rel=1e-7)
     assert decompose.feasible(lp, relaxed) and np.array_equal(relaxed[followers], relaxed[split.twin[followers]])
