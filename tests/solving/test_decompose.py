@@ -705,3 +705,32 @@ def test_past_blockwise_columns_a_model_with_recourse_gets_its_block_plan(tmp_pa
     result = solve_model(build_recourse_model(data), 0.0, 60.0, blocks=mineral_of)
     assert result.status in (OPTIMAL, FEASIBLE) and "complete block plan" in result.start
     assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
+
+
+def test_with_twins_the_bound_is_the_blocks_at_the_tied_relaxations_prices(monkeypatch):
+    """min x0 + x1 + 2 x2 + 10 u2 (integers in [0, 20]) with x0 >= 3, x1 >= 3 (block 0; x1 the twin of x0),
+    x2 + u2 >= 4 (block 1: u2 is need left unmet) and x0 + x1 + x2 <= 8 (linking). Optimum: x0 = x1 = 3,
+    x2 = 2, u2 = 2 at 6 + 4 + 20 = 30. The tied relaxation (x1 = x0) has the same optimum and prices the
+    linking row at -8 (a unit more of it moves a unit from u2 to x2). The blocks' LPs at that price (block 0:
+    9 x0 + 9 x1, 54; block 1: 10 x2 + 10 u2, 40; less 8 x 8) bound the model at 30, the optimum, where at price 0
+    they would give 6 + 8 = 14. The whole relaxation is not solved (the tied route)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    highs.addVars(4, np.zeros(4), np.full(4, 20.0))
+    highs.changeColsCost(4, np.arange(4, dtype=np.int32), np.array([1.0, 1.0, 2.0, 10.0]))
+    highs.changeColsIntegrality(4, np.arange(4, dtype=np.int32), [highspy.HighsVarType.kInteger] * 4)
+    for lower, upper, columns in [(3, inf, [0]), (3, inf, [1]), (4, inf, [2, 3]), (-inf, 8, [0, 1, 2])]:
+        highs.addRow(lower, upper, len(columns), np.array(columns, dtype=np.int32), np.ones(len(columns)))
+    blocks, twins = np.array([0, 0, 1, 1]), np.array([-1, 0, -1, -1])
+    monkeypatch.setattr(decompose, "_relaxation", lambda *args: pytest.fail("the whole relaxation was solved"))
+    start = decompose.block_start(highs, blocks, mip_gap=0.0, time_limit_s=60.0, twin_of_column=twins)
+    assert start.relaxed_objective == pytest.approx(30.0) and start.blockwise_bound
+    assert list(start.values) == [3.0, 3.0, 2.0, 2.0] and start.objective == pytest.approx(30.0)
+
+
+def test_the_tied_prices_share_a_kept_rows_dual_value_among_its_alike_rows():
+    """Rows 1 and 2 of the model were kept once as the reduced LP's row 1 (dual value 0.5), row 0 as its row 0
+    (dual value 2): the prices are 2, 0.25 and 0.25."""
+    prices = decompose._tied_prices(np.array([2.0, 0.5]), np.array([0, 1, 1]))
+    assert prices.tolist() == [2.0, 0.25, 0.25]
