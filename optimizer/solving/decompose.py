@@ -35,7 +35,10 @@ blocks take that time too and their polished plan is the answer (``search``).
 With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
 copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
 value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``), solved on
-the smaller LP where each twin stands for its followers (``twin_reduced_lp``: at L, 100k of 218k columns).
+the smaller LP where each twin stands for its followers (``twin_reduced_lp``: at L, 100k of 218k columns). While
+that LP is below ``BLOCKWISE_COLUMNS`` columns the whole relaxation is not solved at all (the tied route,
+``_tied_start``): the bound is the blocks' Lagrangian one (block_bound.py) at the tied relaxation's prices of the
+linking rows (``_tied_prices``; at L 0.04% below the tied relaxation, where the blocks' LPs at price 0 give 1.1%).
 
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
