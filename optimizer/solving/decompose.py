@@ -91,6 +91,9 @@ FIRST_PLAN_SECONDS = 2.0
 # the hardest blocks of L with recourse spent their whole time at the root (sub-MIP heuristics) without a plan;
 # with it off their first plan comes in 0.1-0.4 s (docs/performance.md).
 FIRST_PLAN_OPTIONS = {"presolve": "off"}
+# ... for at most this many seconds each: under load 7-11 one block of L with recourse found none in
+# FIRST_PLAN_SECONDS, and the search then took 320 s to complete the partial plan (docs/performance.md).
+MISSING_PLAN_SECONDS = 10.0
 # When the search is not worth starting (``block_start``), this share of the whole time is left for the polish LP.
 POLISH_SHARE = 0.05
 # The whole model's LP relaxation may take this share of the block start's time; past it (XXL: 250,000 columns,
@@ -408,7 +411,7 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
                  stop: Stop | None = None) -> list[tuple | None]:
     """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
     here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
-    here, for at most ``FIRST_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
+    here, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
     complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
     from its bound first). A block that still finds none stays without (the plan is then partial and the search
     completes it)."""
@@ -418,7 +421,7 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
 
     def first_plan(b: int) -> tuple | None:
         block = split.block(b)
-        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
         return None if values is None else (block.columns, values, finished, bound)
 

@@ -573,18 +573,19 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     """The shared-budget pair: block 1 finds no plan in the first pass (made so). Without a first plan the block
     plan would be partial (1 of 2 blocks); with one (presolve off, first plan only), it is complete: block 1's
     first plan is any plan of its MIP (x1 <= 10 y1, s1 >= 10 - x1, x1 within its budget share 4), and the whole
-    plan meets every row."""
+    plan meets every row. The first plan may take ``MISSING_PLAN_SECONDS`` (10 s, not the 2 s of a late block's)."""
     highs = two_minerals_sharing_a_budget()
     solve_block = decompose.solve_block
     monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
                         else solve_block(limits, block, stop))
-    options = []
+    options, seconds = [], []
     first_plan = decompose._solve_block
     monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: options.append(kwargs.get("options"))
-                        or first_plan(*args, **kwargs))
+                        or seconds.append(args[2]) or first_plan(*args, **kwargs))
     start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
     assert start.solved == start.blocks == 2 and start.columns is None
     assert options == [None, decompose.FIRST_PLAN_OPTIONS]  # block 0 as usual, then block 1's first plan
+    assert seconds[1] == decompose.MISSING_PLAN_SECONDS == 10.0  # not a late block's 2 s (FIRST_PLAN_SECONDS)
     assert decompose.feasible(highs.getLp(), start.values)
     assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
 
