@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -28,7 +28,7 @@ from optimizer.reporting.workbook import summary_frame
 from optimizer.intake.template import write_template
 from optimizer.reporting.terminal import summary_lines
 from optimizer.replan import changes as plan_changes
-from optimizer.replan.history import History, HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
+from optimizer.replan.records import HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
 from optimizer.replan.replan import Options, Outcome, plan_input
 from optimizer.replan.schedule import Schedule, make_trigger
 from optimizer.replan.watch import Watch
@@ -41,6 +41,9 @@ from optimizer.studies.stress_report import WORST_SAMPLES, against_plan, write_s
 from optimizer.reporting.studybook import refuse_overwriting
 from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.studies.sweep_report import write_sweep_workbook
+
+if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
+    from optimizer.replan.history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -92,6 +95,8 @@ def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required:
     """The run history, or None (--no-history, or it cannot be opened: then a warning, unless required)."""
     if no_history:
         return None
+    from optimizer.replan.history import History  # SQLAlchemy, only when a history is opened
+
     try:
         return History(db or default_url(outputs_dir))
     except Exception as exc:
