@@ -54,15 +54,15 @@ def test_a_re_plan_says_which_conversions_were_added_changed_and_removed(tmp_pat
     assert changed == [("conversion changed", "smelt", "ore", 3, "", pytest.approx(10), pytest.approx(8))]
     assert removed == [("conversion removed", "smelt", "ore", 3, "", pytest.approx(8), 0)]
     findings = [r["finding"] for run in runs[1:] for r in changes_sheet(run.output) if r.get("conversion")]
-    assert findings == ["new conversion: 10 of ore by smelt in period 3",
-                        "conversion of ore by smelt in period 3 cut from 10 to 8",
-                        "conversion dropped: 8 of ore by smelt in period 3"]
+    assert findings == ["new conversion: 10 t of ore by smelt in period 3",
+                        "conversion of ore by smelt in period 3 cut from 10 t to 8 t",
+                        "conversion dropped: 8 t of ore by smelt in period 3"]
     assert {k: v for k, v in summary(runs[2].output).items() if k.startswith("conversions_")} == {
         "conversions_added": 0, "conversions_removed": 0, "conversions_changed": 1}
     assert "conversions_added" not in summary(runs[0].output)  # a first plan: nothing compared
     dashboard = openpyxl.load_workbook(runs[3].output)["Dashboard"]
     text = [str(c.value) for row in dashboard.iter_rows() for c in row if c.value is not None]
-    assert any("conversions removed" in line for line in text)
+    assert any("1 conversion removed" in line for line in text)
 
 
 def test_a_re_plan_without_a_changed_conversion_adds_no_conversion_column_nor_count(tmp_path):
