@@ -223,11 +223,20 @@ def _ascent(relaxations: BlockRelaxations, at: Priced) -> np.ndarray:
 
 
 def solve_lp(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None = None):
-    """An LP's optimal column values and objective (None, None when not solved to optimality in time)."""
+    """An LP's optimal column values and objective (None, None when not solved to optimality in time), from
+    any thread: the solve runs in a thread of its own (``_solve_lp_here``), because each thread's HiGHS
+    scheduler is its own and one already started with more threads (the main thread's, once the whole solve
+    has run) refuses ``threads=1`` (optimizer/solving/workers.py)."""
     if lp.num_col_ == 0:
         return np.zeros(0), 0.0
     if time_limit_s <= 0:
         return None, None
+    return in_workers(lambda _: _solve_lp_here(lp, time_limit_s, stop), [None], 1)[0]
+
+
+def _solve_lp_here(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None):
+    """``solve_lp`` in the calling thread, with ``threads=1``: only where this thread's scheduler is not started
+    with more (a fresh thread's)."""
     highs = highspy.Highs()
     if stop is not None:
         stop.watch(highs)

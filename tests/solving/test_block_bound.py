@@ -3,13 +3,14 @@ out by hand on models small enough to solve in the head."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import highspy
 import numpy as np
 import pytest
 
-from optimizer.solving.block_bound import BlockRelaxations, price_search
+from optimizer.solving.block_bound import BlockRelaxations, price_search, solve_lp
 from tests.solving.test_decompose import two_minerals_sharing_a_budget
 
 LATER = 60.0
@@ -83,3 +84,24 @@ def test_a_linking_column_is_each_blocks_free_copy_and_its_least_cost_is_counted
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 3, 5, 6], [0, 1, 3, 0, 2, 1], \
         [-1.0, -1.0, 1.0, 1.0, 1.0, 1.0]
     assert bound_of(lp, [-1, 0, 1]).bound == pytest.approx(7.0)
+
+
+def test_an_lp_is_solved_in_a_thread_whose_highs_scheduler_has_more_threads():
+    """The joint floor's relaxation (x0 + x1 >= 10, x0 at 1 the cheaper): x0 = 10, 10. Solved in a thread that
+    first ran HiGHS with two threads (as the main thread has, once the whole solve has run), where a solve
+    with ``threads=1`` in that thread itself is refused."""
+    answer = {}
+
+    def after_a_two_thread_solve():
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 2)
+        highs.passModel(joint_floor())
+        highs.run()
+        answer["lp"] = solve_lp(joint_floor(), LATER)
+
+    thread = threading.Thread(target=after_a_two_thread_solve)
+    thread.start()
+    thread.join()
+    values, objective = answer["lp"]
+    assert objective == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
