@@ -105,3 +105,17 @@ def test_an_lp_is_solved_in_a_thread_whose_highs_scheduler_has_more_threads():
     thread.join()
     values, objective = answer["lp"]
     assert objective == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
+
+
+def test_the_blocks_lps_kept_between_prices_give_the_bound_a_fresh_solve_gives():
+    """The shared-budget pair priced at y = -0.85 after y = 0 (each block's HiGHS kept, its costs changed): 17.1,
+    as on relaxations built anew; back at y = 0: 10.2 again (the linking columns' copies stay free)."""
+    lp = two_minerals_sharing_a_budget().getLp()
+    relaxations = BlockRelaxations(lp, np.array([0, 0, 0, 0, 1, 1, 1]))
+    prices = np.zeros(5)
+    prices[4] = -0.85
+    at_zero = relaxations.bound(None, time.perf_counter() + LATER, 1).bound
+    priced = relaxations.bound(prices, time.perf_counter() + LATER, 1).bound
+    again = relaxations.bound(None, time.perf_counter() + LATER, 1).bound
+    assert (at_zero, priced, again) == pytest.approx((10.2, 17.1, 10.2))
+    assert relaxations.solvers  # kept
