@@ -575,8 +575,10 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
     for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
     none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
-    block's rows (``_Split.holds``); the blocks still without a plan are solved again in half the time then
-    left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    block's rows (``_Split.holds``); a block still without one gets its first plan with presolve off
+    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a mix cap
+    of three blocks, found their plans so in 1-4 s where presolve on found none in their share, and the run
+    ended without a plan); the blocks still without a plan are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
     each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
@@ -587,6 +589,8 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
             if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
                 solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
                 fallbacks += 1
+    if cluster is None:
+        solutions = _first_plans(split, solutions, mip_gap, workers, stop)
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
         again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,

@@ -633,7 +633,8 @@ def test_the_shares_leave_room_for_each_blocks_fallback_plan():
 def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     """Block 0 finds no plan in its first pass: it takes its columns' values of the fallback (no order, 20
     short: 3 x 10 + 0.5 x 10 = 35) with no bound of its own; block 1 keeps its plan. Without a value for
-    each of its columns a block stays without a plan."""
+    each of its columns it gets its first plan with presolve off, within its share of the budget (10): an
+    order (y0 = 1, x0 = 10, 6 short: 1 + 5 = 6) or none (35)."""
     _, split = shared_budget_split()
     found = (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)
     split.solve_blocks = lambda *args, **kwargs: [None, found]
@@ -646,7 +647,9 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     fallback[1] = np.nan
     solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
                                                   None, None)
-    assert fallbacks == 0 and solutions[0] is None
+    assert fallbacks == 0 and solutions[0] is not None  # its first plan with presolve off instead
+    assert split.holds(0, np.concatenate([solutions[0][1], np.zeros(3)]))
+    assert split.block_cost(solutions[0]) in (pytest.approx(6.0), pytest.approx(35.0))  # y0 = 1, x0 = 10; or none
 
 
 def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
