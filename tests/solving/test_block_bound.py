@@ -10,7 +10,7 @@ import highspy
 import numpy as np
 import pytest
 
-from optimizer.solving.block_bound import BlockRelaxations, price_search, solve_lp
+from optimizer.solving.block_bound import BlockRelaxations, master_search, solve_lp
 from tests.solving.test_decompose import two_minerals_sharing_a_budget
 
 LATER = 60.0
@@ -56,14 +56,27 @@ def joint_floor():
     return lp
 
 
-def test_the_price_search_raises_the_bound_to_the_optimum_and_never_past_it():
-    """From L(0) = 0 the blocks' minima (0, 0) miss the floor by 10: Polyak's step (10 - 0) / 10^2 x 10 = 1
-    sets y = 1, L(1) = 10, the optimum; no step finds more."""
+def test_the_masters_prices_raise_the_bound_to_the_optimum_and_its_values_meet_the_floor():
+    """From L(0) = 0 the blocks' minima (0, 0) miss the floor by 10: the master pays its penalty (1e3 x 2 a unit),
+    whose price gives the minima (10, 10). The master then takes x0 = 10 of block 0's (cost 10) and nothing of
+    block 1's; one unit more of the floor would need x1 at 2: y = 2, L(2) = 20 - 10 + 0 = 10, the optimum, and
+    the master's cost 10 meets it: converged, with the values (10, 0)."""
     relaxations = BlockRelaxations(joint_floor(), np.array([0, 1]))
     first = relaxations.bound(None, time.perf_counter() + LATER, 1)
     assert first.bound == pytest.approx(0.0)
-    best, _ = price_search(relaxations, first, upper=10.0, deadline=time.perf_counter() + LATER, workers=1)
-    assert best.bound == pytest.approx(10.0) and best.prices[0] == pytest.approx(1.0)
+    best, values = master_search(relaxations, first, deadline=time.perf_counter() + LATER, workers=1)
+    assert best.bound == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
+
+
+def test_the_masters_search_reaches_the_whole_relaxations_bound_of_the_shared_budget():
+    """The shared-budget pair from L(0) = 10.2: the master's search ends at the whole LP relaxation's 17.1 (the
+    budget's price -0.85, as worked out above), below the optimum 19, and its values keep within the budget
+    (x0 + x1 <= 14) with the relaxation's x0 = 10, x1 = 4."""
+    relaxations = BlockRelaxations(two_minerals_sharing_a_budget().getLp(), np.array([0, 0, 0, 0, 1, 1, 1]))
+    first = relaxations.bound(None, time.perf_counter() + LATER, 1)
+    best, values = master_search(relaxations, first, deadline=time.perf_counter() + LATER, workers=1)
+    assert best.bound == pytest.approx(17.1)
+    assert values[0] == pytest.approx(10.0) and values[4] == pytest.approx(4.0)
 
 
 def test_a_linking_column_is_each_blocks_free_copy_and_its_least_cost_is_counted_once():

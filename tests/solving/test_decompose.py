@@ -134,10 +134,11 @@ def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
 
 def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_demand():
     """Two blocks (columns 0 and 1, each in [0, 8], cost -1: each wants all it can get) share x0 + x1 <= 10.
-    Alone, each block's relaxation (the row open to it up to 10) uses 8: L(0) = -16. The price search
-    then charges the row (the blocks ask 16 of 10) and the blocks' minima, averaged over its steps, stay
-    alike; the shares are their use scaled to the row's bound: 5 and 5, adding up to 10. The bound is at
-    most the optimum, -10, and above L(0)."""
+    Alone, each block's relaxation (the row open to it up to 10) uses 8: L(0) = -16. The master (block_bound.py
+    ``master_search``) then pays its penalty for the 6 overdrawn, prices the row at it (the minima: 0 and 0),
+    and combines the minima within the row at least cost: x0 + x1 = 10, each in [0, 8] (any such split: both
+    cost -1); the row's price -1 gives L(-1) = -10 + 0 + 0 = -10, the optimum, where it stops. The shares are
+    the blocks' uses, adding up to 10."""
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = 2, 1
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([-1.0, -1.0]), np.zeros(2), np.full(2, 8.0)
@@ -147,10 +148,11 @@ def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_de
     blocks = np.array([0, 1])
     relaxed, bound = decompose._blockwise_relaxation(decompose.BlockRelaxations(lp, blocks),
                                                      decompose.time.perf_counter() + 60.0, 1, None)
-    assert relaxed[0] == pytest.approx(relaxed[1]) and -16.0 < bound <= -10.0 + 1e-9
+    assert relaxed[0] + relaxed[1] == pytest.approx(10.0) and max(relaxed) <= 8.0 + 1e-9
+    assert bound == pytest.approx(-10.0)
     split = decompose._Split.of(lp, blocks, relaxed, np.zeros(2, dtype=bool))
-    assert split.shares[0, 0] == pytest.approx((-np.inf, 5.0))
-    assert split.shares[0, 1] == pytest.approx((-np.inf, 5.0))
+    assert split.shares[0, 0] == pytest.approx((-np.inf, relaxed[0]))
+    assert split.shares[0, 1] == pytest.approx((-np.inf, relaxed[1]))
 
 
 def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch):
