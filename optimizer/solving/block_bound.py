@@ -56,6 +56,8 @@ from optimizer.solving.workers import in_workers
 BLOCKWISE_COLUMNS = 120_000
 # The master's search (``master_search``) stops once its LP's cost is within this share of the best bound.
 _MASTER_CONVERGED = 1e-4
+# A master solution paying less than this for overdrawn rows pays nothing.
+_TOLERANCE = 1e-7
 
 
 @dataclass
@@ -215,7 +217,9 @@ def master_search(relaxations: BlockRelaxations, first: Priced, deadline: float,
         solved = master.solve(deadline - time.perf_counter())
         if solved is None:
             break
-        prices, cost, combined = solved
+        prices, cost, combination = solved
+        if combination is not None:
+            combined = combination
         if cost - best.bound <= _MASTER_CONVERGED * max(1.0, abs(best.bound)):
             break
         priced = relaxations.bound(prices, deadline, workers, stop)
@@ -258,7 +262,9 @@ class Master:
 
     def solve(self, time_limit_s: float) -> tuple[np.ndarray, float, np.ndarray] | None:
         """The master's prices (each row's dual value, zero off the linking rows), its cost (with the model's
-        offset) and the column values its weights combine; None when not solved in time."""
+        offset) and the column values its weights combine (None while it pays a penalty: its minima do not yet
+        meet the linking rows, and the search keeps the values it had, at first the zero prices' minima);
+        None when not solved in time."""
         if time_limit_s <= 0:
             return None
         highs = lp_solver(self.lp())
@@ -268,7 +274,9 @@ class Master:
         weights = np.asarray(solution.col_value)[: len(self.minima) * self.parts].reshape(len(self.minima), self.parts)
         prices = np.zeros(self.relaxations.lp.num_row_)
         prices[self.rows] = np.asarray(solution.row_dual)[: len(self.rows)]
-        combined = sum(weights[k][self.part_of] * minimum for k, minimum in enumerate(self.minima))
+        paid = float(np.sum(np.asarray(solution.col_value)[len(self.minima) * self.parts:]))
+        combined = None if paid > _TOLERANCE else sum(weights[k][self.part_of] * minimum
+                                                      for k, minimum in enumerate(self.minima))
         cost = float(highs.getInfo().objective_function_value) + float(self.relaxations.lp.offset_)
         return self.relaxations.valid_prices(prices), cost, combined
 
