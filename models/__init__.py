@@ -31,7 +31,8 @@ __all__ = ["ModelFacts", "build_model"]
 def build_model(data: PlanningData, elastic: bool = False,
                 previous_orders: dict[Slot, float] | None = None,
                 order_upper: dict[Slot, float] | None = None,
-                node_orders: dict[Slot, tuple] | None = None) -> pyo.ConcreteModel:
+                node_orders: dict[Slot, tuple] | None = None,
+                node_conversions: dict[tuple[str, int], object] | None = None) -> pyo.ConcreteModel:
     """The mixed-integer model of a workbook.
 
     ``elastic=True`` builds the infeasibility-analysis variant: every hard limit
@@ -42,7 +43,8 @@ def build_model(data: PlanningData, elastic: bool = False,
     ``previous_orders`` (the previous plan's order quantities) prices each unit
     of change against them at Settings.change_penalty (models/stability.py).
     ``order_upper`` replaces the order bounds and ``node_orders`` (slot -> its node's x and y variables)
-    the order variables (one scenario's model of models/recourse.py).
+    the order variables, ``node_conversions`` ((conversion, period) -> its node's q) the conversion
+    variables (one scenario's model of models/recourse.py).
 
     The model's facts beside its components (money unit, big-Ms, price
     segments, scenario classes, registered cost terms) are ``model.facts``,
@@ -50,7 +52,7 @@ def build_model(data: PlanningData, elastic: bool = False,
     """
     model = pyo.ConcreteModel(name="critical_minerals_procurement")
     # the workbook's facts beside the Pyomo components: big-Ms, money unit, scenario classes (models/facts.py)
-    model.facts = model_facts(data, elastic, previous_orders, order_upper, node_orders)
+    model.facts = model_facts(data, elastic, previous_orders, order_upper, node_orders, node_conversions)
     add_ordering(model, data)  # x, y, z, order size, commitments, discount tiers
     add_projects(model, data)  # build versus buy: decisions, capex and its funding (optional)
     add_contracts(model, data)  # signed, deliveries, take-or-pay (optional)

@@ -42,7 +42,9 @@ def add_conversions(model: pyo.ConcreteModel, data: PlanningData) -> None:
     the Conversions sheet).
 
     q[c,t] is at most the most of its from_mineral any plan has at hand in t (stock_bounds), so an
-    unlimited conversion still gets a finite bound.
+    unlimited conversion still gets a finite bound. With recourse (``model.facts.node_conversions``) q[c,t]
+    is the scenario-tree node's column, bounded by the least of its members' bounds. In a frozen period
+    (--freeze) q[c,t] is fixed at the previous plan's (data.frozen_conversions; 0 where it started none).
     """
     if not data.conversions:
         return
@@ -55,7 +57,17 @@ def add_conversions(model: pyo.ConcreteModel, data: PlanningData) -> None:
         upper = input_bound[conversion.from_mineral, period]
         return (0, upper if conversion.max_per_period is None else min(upper, conversion.max_per_period))
 
-    model.Convert = pyo.Var(model.CONVERSION_SLOTS, within=pyo.NonNegativeReals, bounds=bounds)
+    nodes = model.facts.node_conversions
+    if nodes is None:
+        model.Convert = pyo.Var(model.CONVERSION_SLOTS, within=pyo.NonNegativeReals, bounds=bounds)
+    else:  # the scenario's conversions are its scenario-tree nodes' (models/recourse.py), shared with others
+        model.Convert = pyo.Reference({slot: nodes[slot] for slot in slots})
+        for slot in slots:  # a node's bound is the least of its members' (each copy's own stock bounds)
+            upper = bounds(model, *slot)[1]
+            nodes[slot].setub(upper if nodes[slot].ub is None else min(nodes[slot].ub, upper))
+    for slot in slots:  # --freeze: a frozen period's conversions are the previous plan's, no other starts
+        if slot[1] <= data.frozen_periods:
+            model.Convert[slot].fix(data.frozen_conversions.get(slot, 0.0))
     funding = [(source, name, t) for name, t in slots
                for source in data.conversion_sources(data.conversions[name], t)]
     model.CONVERSION_FUNDING = pyo.Set(dimen=3, ordered=True, initialize=funding)

@@ -48,6 +48,9 @@ class ModelFacts:
     # slot -> (x, y) of the scenario-tree node the slot's order belongs to (models/recourse.py); None: the
     # model's own Order and IsOrdered
     node_orders: dict[Slot, tuple] | None = None
+    # (conversion, period) -> q of the scenario-tree node the conversion belongs to (models/recourse.py); None:
+    # the model's own Convert
+    node_conversions: dict[tuple[str, int], object] | None = None
 
     def previous_order(self, slot: Slot) -> float:
         """x_prev[o,t]: the previous plan's order of ``slot`` (0 when it had none, or there is no previous plan)."""
@@ -56,10 +59,11 @@ class ModelFacts:
 
 def model_facts(data: PlanningData, elastic: bool = False, previous_orders: dict[Slot, float] | None = None,
                 order_upper: dict[Slot, float] | None = None,
-                node_orders: dict[Slot, tuple] | None = None) -> ModelFacts:
+                node_orders: dict[Slot, tuple] | None = None,
+                node_conversions: dict[tuple[str, int], object] | None = None) -> ModelFacts:
     """The facts of ``build_model(data, elastic, previous_orders)``, computed from the workbook alone
-    (``order_upper``: the order bounds, when another workbook's needs set them, and ``node_orders``: the
-    scenario-tree node's order variables: models/recourse.py)."""
+    (``order_upper``: the order bounds, when another workbook's needs set them, and ``node_orders`` and
+    ``node_conversions``: the scenario-tree node's order and conversion variables: models/recourse.py)."""
     upper = order_upper if order_upper is not None else order_upper_bounds(data, previous_orders)
     classes = scenario_classes(data, delivering_countries(data, upper))
     return ModelFacts(
@@ -75,6 +79,7 @@ def model_facts(data: PlanningData, elastic: bool = False, previous_orders: dict
         previous_orders=None if previous_orders is None else dict(previous_orders),
         delivery_upper=delivery_upper_bounds(data),
         node_orders=node_orders,
+        node_conversions=node_conversions,
     )
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models import build_model
+from models.conversions import ConversionSlot, conversion_slots
 from models.facts import delivering_countries
 from models.recourse_deals import add_shared_deals, has_deals
 from models.ordering import hard_order_limits, order_upper_bounds
@@ -106,8 +107,9 @@ def build_recourse_model(data: PlanningData, by_node: bool = True,
     """One copy of each scenario's model, linked by non-anticipativity; expected cost minimised.
 
     ``by_node`` (the default): the copies' orders are one pair of variables per node of the scenario tree
-    (``_add_node_orders``); otherwise each copy has its own, tied by equality rows (``_add_non_anticipativity``:
-    the same optimum, a larger model, kept as the reference the node form is tested against).
+    (``_add_node_orders``), their conversions one q per node (``_add_node_conversions``); otherwise each copy
+    has its own, tied by equality rows (``_add_non_anticipativity``: the same optimum, a larger model, kept as
+    the reference the node form is tested against).
     Each copy counts money in its own unit (models/scaling.py): its objective enters scaled to the first's.
     ``previous_orders`` (a change penalty's: the most any scenario held, models/stability.py
     highest_previous_orders) raise the order bounds as they do without recourse (order_upper_bounds).
@@ -119,10 +121,12 @@ def build_recourse_model(data: PlanningData, by_node: bool = True,
     alone = {name: scenario_alone(data, name) for name in names}
     upper = {name: order_upper_bounds(data, previous_orders, hard=hard_order_limits(alone[name])) for name in names}
     node_orders = _add_node_orders(model, data, upper) if by_node else {}
+    node_conversions = _add_node_conversions(model, data) if by_node else {}
     unit = None
     objective = 0.0
     for k in data.all_scenarios:
-        copy = build_model(alone[k.name], order_upper=upper[k.name], node_orders=node_orders.get(k.name))
+        copy = build_model(alone[k.name], order_upper=upper[k.name], node_orders=node_orders.get(k.name),
+                           node_conversions=node_conversions.get(k.name))
         copy.objective.deactivate()
         unit = unit or copy.facts.money_unit
         objective += k.probability * copy.facts.money_unit / unit * copy.objective.expr
@@ -209,7 +213,7 @@ def _add_node_orders(model: pyo.ConcreteModel, data: PlanningData,
     bound: dict[tuple, float] = {}
     for name, slots in upper.items():
         for slot in slots:
-            node = slot + (leader[name, slot[2]],)
+            node = node_of(leader, name, slot)
             bound[node] = min(bound.get(node, float("inf")), slots[slot])
     for node in bound:  # a member without the slot holds the node's order at 0
         members = [name for name in upper if leader[name, node[2]] == node[3]]
@@ -234,39 +238,73 @@ def _add_node_orders(model: pyo.ConcreteModel, data: PlanningData,
 
     model.con_node_min_order = pyo.Constraint(model.ORDER_NODES, rule=con_node_min_order)
     model.con_node_max_order = pyo.Constraint(model.ORDER_NODES, rule=con_node_max_order)
-    return {name: {slot: (model.NodeOrder[slot + (leader[name, slot[2]],)],
-                          model.NodeIsOrdered[slot + (leader[name, slot[2]],)]) for slot in slots}
-            for name, slots in upper.items()}
+    return {name: {slot: (model.NodeOrder[node_of(leader, name, slot)], model.NodeIsOrdered[node_of(leader, name, slot)])
+                   for slot in slots} for name, slots in upper.items()}
+
+
+def node_of(leader: dict[tuple[str, int], str], scenario: str, slot: tuple) -> tuple:
+    """The scenario-tree node of ``scenario``'s decision in ``slot`` (an order's or a conversion's, its period
+    last): the slot and the representative of the scenario's group in that period (``leader``: representative)."""
+    return slot + (leader[scenario, slot[-1]],)
+
+
+def _add_node_conversions(model: pyo.ConcreteModel, data: PlanningData) -> dict[str, dict[ConversionSlot, object]]:
+    """One conversion q[c,t,n] per node n of the scenario tree in period t, as the orders' (``_add_node_orders``);
+    scenario -> (conversion, period) -> its node's q (none without conversions).
+
+    A conversion started before a scenario is told apart is its group's: q[k,c,t] = q[c,t,n(k,t)], the same
+    column. Each member's copy lowers the node's bound to its own (models/conversions.py add_conversions),
+    so the node's is the least of its members', as the equality rows would make it.
+    """
+    slots = conversion_slots(data)
+    if not slots:
+        return {}
+    leader = representative(data)
+    names = [k.name for k in data.all_scenarios]
+    model.CONVERSION_NODES = pyo.Set(dimen=3, ordered=True,
+                                     initialize=sorted({node_of(leader, name, slot) for name in names for slot in slots}))
+    model.NodeConvert = pyo.Var(model.CONVERSION_NODES, within=pyo.NonNegativeReals)
+    return {name: {slot: model.NodeConvert[node_of(leader, name, slot)] for slot in slots} for name in names}
 
 
 def _add_non_anticipativity(model: pyo.ConcreteModel, data: PlanningData) -> None:
+    """Each copy's orders and conversions of a period tied by equality rows to its group's representative's
+    (the reference form of the node columns; a frozen period's orders are each scenario's commitments: its own)."""
     leader = representative(data)
-    pairs = []  # (scenario, slot) whose order must equal its leader's
-    slots = sorted({slot for k in data.all_scenarios for slot in model.Scenario[k.name].ORDER_SLOTS})
-    for k in data.all_scenarios:
-        for slot in slots:  # a frozen period's orders are each scenario's commitments: its own (representative)
-            if leader[k.name, slot[2]] != k.name:
-                pairs.append((k.name, slot))
-    model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=[(k,) + slot for k, slot in pairs])
-
-    def order_of(scenario: str, slot: Slot, variable: str) -> object:
-        """Order or IsOrdered of ``slot`` in the scenario's copy; 0 where the copy has no such slot."""
-        block = model.Scenario[scenario]
-        return getattr(block, variable)[slot] if slot in block.ORDER_SLOTS else 0.0
+    model.SHARED_ORDERS = pyo.Set(dimen=4, ordered=True, initialize=_tied_slots(model, data, leader, "ORDER_SLOTS"))
+    model.SHARED_CONVERSIONS = pyo.Set(dimen=3, ordered=True,
+                                       initialize=_tied_slots(model, data, leader, "CONVERSION_SLOTS"))
 
     def con_shared_order(m, scenario, supplier, mineral, period):
         """Orders placed before the scenario is told apart are its group's: x[k,o,t] = x[r,o,t]."""
-        slot = (supplier, mineral, period)
-        leader_scenario = leader[scenario, period]
-        return order_of(scenario, slot, "Order") == order_of(leader_scenario, slot, "Order")
+        return _tie(model, leader, "Order", "ORDER_SLOTS", scenario, (supplier, mineral, period))
 
     def con_shared_placing(m, scenario, supplier, mineral, period):
         """Placing an order before the scenario is told apart is its group's: y[k,o,t] = y[r,o,t]."""
-        slot = (supplier, mineral, period)
-        return order_of(scenario, slot, "IsOrdered") == order_of(leader[scenario, period], slot, "IsOrdered")
+        return _tie(model, leader, "IsOrdered", "ORDER_SLOTS", scenario, (supplier, mineral, period))
+
+    def con_shared_conversion(m, scenario, conversion, period):
+        """Conversions started before the scenario is told apart are its group's: q[k,c,t] = q[r,c,t]."""
+        return _tie(model, leader, "Convert", "CONVERSION_SLOTS", scenario, (conversion, period))
 
     model.con_shared_order = pyo.Constraint(model.SHARED_ORDERS, rule=_skip_trivial(con_shared_order))
     model.con_shared_placing = pyo.Constraint(model.SHARED_ORDERS, rule=_skip_trivial(con_shared_placing))
+    model.con_shared_conversion = pyo.Constraint(model.SHARED_CONVERSIONS, rule=_skip_trivial(con_shared_conversion))
+
+
+def _tied_slots(model: pyo.ConcreteModel, data: PlanningData, leader: dict, slot_set: str) -> list[tuple]:
+    """(scenario, *slot) of every slot of the copies' ``slot_set`` (the period last) whose decision a scenario
+    takes from another (its group's representative)."""
+    slots = sorted({slot for k in data.all_scenarios for slot in getattr(model.Scenario[k.name], slot_set, ())})
+    return [(k.name,) + slot for k in data.all_scenarios for slot in slots if leader[k.name, slot[-1]] != k.name]
+
+
+def _tie(model: pyo.ConcreteModel, leader: dict, variable: str, slot_set: str, scenario: str, slot: tuple):
+    """``variable`` of ``slot`` in the scenario's copy == in its representative's; 0 where a copy has no such slot."""
+    def decision(name: str):
+        block = model.Scenario[name]
+        return getattr(block, variable)[slot] if slot in getattr(block, slot_set, ()) else 0.0
+    return decision(scenario) == decision(leader[scenario, slot[-1]])
 
 
 def _skip_trivial(rule):
@@ -280,8 +318,8 @@ def _skip_trivial(rule):
 
 def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: SolveResult) -> Plan:
     """The plan of a solved recourse model: each scenario's copy read back (models/results.py extract_plan),
-    its orders and funding carrying the scenario (blank where every scenario has the same row), its own
-    Stock rows, and the expected cost terms (sum over k of pi[k] x the copy's)."""
+    its orders, funding, conversions and their funding carrying the scenario (blank where every scenario has
+    the same row), its own Stock rows, and the expected cost terms (sum over k of pi[k] x the copy's)."""
     from models.results import extract_plan, model_size
 
     plans = {}
@@ -298,6 +336,9 @@ def extract_recourse_plan(model: pyo.ConcreteModel, data: PlanningData, result: 
     solve = dataclasses.replace(result, objective=None if result.objective is None else result.objective * unit,
                                 bound=None if result.bound is None else result.bound * unit)
     plan = Plan(solve.status, sum(costs.values()), costs, orders, funding, stock, solve, model_size(model))
+    if data.conversions:
+        plan = dataclasses.replace(plan, conversions=_by_scenario({k: p.conversions for k, p in plans.items()}),
+                                   conversion_funding=_by_scenario({k: p.conversion_funding for k, p in plans.items()}))
     return _with_deals(plan, model, data, plans) if has_deals(data) else plan
 
 
@@ -386,3 +427,15 @@ def with_first_stage(data: PlanningData, orders: dict[Slot, float], builds: dict
     return dataclasses.replace(data, commitments=commitments, commitment_prices=prices,
                                frozen_periods=max(first, data.frozen_periods), projects=projects,
                                frozen_deliveries={**data.frozen_deliveries, **frozen})
+
+
+def fix_first_stage_conversions(model: pyo.ConcreteModel, data: PlanningData,
+                                converted: dict[ConversionSlot, float]) -> None:
+    """Fix every copy's conversions started in periods 1..N (shared_periods of the workbook before its first
+    stage was decided) at ``converted`` ((conversion, period) -> input; 0 where none): the expected-value
+    plan's first-stage conversions, as with_first_stage fixes its orders (VSS)."""
+    first = shared_periods(data)
+    for copy in model.Scenario.values():
+        for slot in getattr(copy, "CONVERSION_SLOTS", ()):
+            if slot[1] <= first:
+                copy.Convert[slot].fix(converted.get(slot, 0.0))

@@ -253,11 +253,12 @@ def expected_shortfall(model: pyo.ConcreteModel, mineral: str) -> float:
 def recourse_sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, orders: pd.DataFrame,
                                builds: dict[str, int] | None = None, contracts: pd.DataFrame | None = None,
                                deliveries: pd.DataFrame | None = None,
-                               sales: pd.DataFrame | None = None) -> pyo.ConcreteModel:
+                               sales: pd.DataFrame | None = None,
+                               conversions: pd.DataFrame | None = None) -> pyo.ConcreteModel:
     """Turn a freshly built model with recourse (models/recourse.py) into the plan's LP: each scenario's copy
     with its binaries fixed at the orders that hold in it (the shared rows and its own) and at the plan's deals
     (``builds``, ``contracts`` with their ``deliveries``, ``sales``: the same in every copy,
-    models/recourse_deals.py) and
+    models/recourse_deals.py; ``conversions``: the plan's, the shared rows and each scenario's own) and
     its capacities restated, as ``sensitivity_model`` does for a model without recourse. The rows tying the
     copies' deal columns that are now fixed alike in both are dropped (nothing left to tie)."""
     from models.recourse import scenario_alone
@@ -266,7 +267,9 @@ def recourse_sensitivity_model(model: pyo.ConcreteModel, data: PlanningData, ord
         own = orders[orders["scenario"].isin(("", scenario))].drop(columns="scenario")
         alone = scenario_alone(data, scenario)
         copy = model.Scenario[scenario]
-        fix_binaries(copy, alone, own, builds, contracts, deliveries, sales)
+        converted = None if conversions is None or "scenario" not in conversions else conversions[
+            conversions["scenario"].isin(("", scenario))]
+        fix_binaries(copy, alone, own, builds, contracts, deliveries, sales, converted)
         restate_capacity(copy, alone)
         restate_conversion_capacity(copy, alone)
     for row in (model.con_shared_deal.values() if model.component("con_shared_deal") is not None else ()):

@@ -47,8 +47,10 @@ CONVERSION_SHEETS = {"conversions": ("Conversions", tuple(CONVERSION_COLUMNS)),
                      "stock": ("Stock", ("scenario", "mineral", "period", *CONVERSION_STOCK_COLUMNS))}
 PLAN_STATUSES = (OPTIMAL, FEASIBLE)
 # Read when present: the contract of a delivery and of its payment, the scenario of a recourse order, of
-# its funding and of a capex payment (blank: an order, or shared by every scenario).
-OPTIONAL_COLUMNS = {"orders": ("contract", "scenario"), "funding": ("contract", "scenario"), "capex": ("scenario",)}
+# its funding, of a capex payment and of a conversion and its payment (blank: an order, or shared by every
+# scenario).
+OPTIONAL_COLUMNS = {"orders": ("contract", "scenario"), "funding": ("contract", "scenario"), "capex": ("scenario",),
+                    "conversions": ("scenario",), "conversion funding": ("scenario",)}
 
 Slot = tuple[str, str, int]  # (supplier, mineral, period)
 StockKey = tuple[str, str, int]  # (scenario, mineral, period)
@@ -199,7 +201,7 @@ def check_result_workbook(path: Path, data: PlanningData, tolerance: float = 1e-
     sales = _parse_rows(sheets.get("sales", []), "Sales", SaleRow, problems)
     if data.settings.recourse == "yes":
         return problems + check_recourse(summary, sheets, orders, funding, stock, data, tol, previous,
-                                         Deals(supply, decisions, capex, sales))
+                                         Deals(supply, decisions, capex, sales), converted)
     problems += check_orders(orders, data, tol)
     problems += check_commitments(orders, data, tol)
     problems += check_projects(decisions, capex, orders, data, tol)
@@ -1244,7 +1246,7 @@ class Deals:
 def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], orders: list[OrderRow],
                    funding: list[FundingRow], stock: dict[StockKey, StockRow], data: PlanningData,
                    tol: Tolerance, previous: dict[str, dict[Slot, float]] | None = None,
-                   deals: Deals | None = None) -> list[str]:
+                   deals: Deals | None = None, converted: "Conversions | None" = None) -> list[str]:
     """A plan with recourse: every scenario's orders (the shared ones, blank, and its own), funding and
     stock meet the model of that scenario alone; orders placed before two scenarios can be told apart are
     equal; each Summary cost is the probability-weighted sum of the scenarios' own; with ``previous``, the
@@ -1254,8 +1256,13 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
     (a delivery row naming a scenario is reported); the contracts are checked once at their expected prices;
     in each scenario its capex and contract payments (shared or its own) pay the capex due and each delivery
     bill at that scenario's price, within its amounts and budgets, and its cost counts capex, signing,
-    take-or-pay and the deliveries at its price."""
+    take-or-pay and the deliveries at its price.
+
+    With Conversions (``converted``): each scenario's conversions are the shared rows (blank) and its own; its
+    stock, funding and cost are recomputed with them, and conversions started before two scenarios can be
+    told apart are equal, as orders are."""
     deals = deals or Deals(Supply([], [], [], {}), {}, [])
+    converted = converted or Conversions()
     order_scenario = _scenario_column(sheets["orders"])
     funding_scenario = _scenario_column(sheets["funding"])
     capex_scenario = _scenario_column(sheets.get("capex", []))
@@ -1266,6 +1273,7 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
     problems += check_sales(deals.sales, data, tol)
     expected: dict[str, list[float]] = defaultdict(list)
     placed: dict[str, dict[Slot, float]] = {}
+    started: dict[str, dict[tuple[str, int], float]] = {}  # scenario -> its conversions' input
     scenario_cost: dict[str, float] = {}
     floors: list[float] = []  # pi[k] x the floor payment of the orders that hold in k, at k's prices
     for scenario in data.all_scenarios:
@@ -1273,24 +1281,27 @@ def check_recourse(summary: dict[str, object], sheets: dict[str, list[Cell]], or
         own_orders = [r for r in orders if order_scenario.get(r.row, "") in ("", scenario.name)]
         own_funding = [r for r in funding if funding_scenario.get(r.row, "") in ("", scenario.name)]
         own_stock = {key: r for key, r in stock.items() if key[0] == scenario.name}
+        own_conversions = converted.of(scenario.name)
         found = check_orders(own_orders, alone, tol) + check_commitments(own_orders, alone, tol)
         own_supply, own_capex = deals.of(scenario.name, own_orders, funding_scenario, capex_scenario)
         found += check_projects(deals.decisions, own_capex, own_orders, alone, tol)
         found += check_funding(own_funding, own_orders, alone, tol, own_capex,
-                               own_supply if data.contracts else None, deals.sales)
+                               own_supply if data.contracts else None, deals.sales, own_conversions.payments)
         found += check_stock(own_stock, own_supply, alone, tol, scenarios=alone.scenarios or alone.all_scenarios,
-                             sold=sold_by_period(deals.sales, alone))
+                             sold=sold_by_period(deals.sales, alone), converted=own_conversions)
         found += check_release(own_stock, alone, tol) + check_mix(own_supply, alone, tol)
         found += check_market(own_supply, alone, tol)
         problems += [f"scenario {scenario.name}: {problem}" for problem in found]
         own_costs = recompute_costs(own_supply, own_funding, own_stock, alone, own_capex, deals.decisions,
-                                    deals.sales)
+                                    deals.sales, own_conversions)
         for key, (value, _) in own_costs.items():
             expected[key].append(scenario.probability * value)
         scenario_cost[scenario.name] = math.fsum(value for value, _ in own_costs.values())
         floors.append(scenario.probability * recompute_floor_cost(own_supply, alone))
         placed[scenario.name] = _ordered(own_orders, alone)
+        started[scenario.name] = own_conversions.input
     problems += check_non_anticipativity(placed, data, tol)
+    problems += check_non_anticipativity(started, data, tol, "conversion")
     if previous is not None:
         problems += check_change_cost(summary, placed, previous, data, tol)
     if data.settings.cvar_weight > 0:  # cost[k]: what the plan costs if k happens, its own orders included
@@ -1340,21 +1351,23 @@ def _alone(data: PlanningData, scenario: Scenario) -> PlanningData:
     return replace(data.with_scenario_commitments(scenario.name), scenarios=kept, settings=settings)
 
 
-def check_non_anticipativity(placed: dict[str, dict[Slot, float]], data: PlanningData,
-                             tol: Tolerance) -> list[str]:
+def check_non_anticipativity(placed: dict[str, dict[tuple, float]], data: PlanningData,
+                             tol: Tolerance, what: str = "order") -> list[str]:
     """Two scenarios whose data (losses and order-price factors) agree in every period up to t, seen from
-    their known_from on (before it a scenario looks like base), place the same orders in t."""
+    their known_from on (before it a scenario looks like base), place the same orders in t (``placed``:
+    scenario -> slot, its period last -> quantity; ``what``: "conversion" for (conversion, period) -> input)."""
     problems = []
     names = [k.name for k in data.all_scenarios]
     for i, first in enumerate(names):
         for second in names[i + 1:]:
             for slot in sorted(set(placed[first]) | set(placed[second])):
-                if slot[2] <= data.frozen_periods:  # each scenario's frozen orders: checked as its commitments
+                period = slot[-1]
+                if period <= data.frozen_periods:  # each scenario's frozen orders: checked as its commitments
                     continue
                 a, b = placed[first].get(slot, 0.0), placed[second].get(slot, 0.0)
-                if not tol.close(a, b) and _alike_until(data, first, second, slot[2]):
-                    problems.append(f"order ({slot[0]}, {slot[1]}, period {slot[2]}): {_fmt(a)} in {first} but "
-                                    f"{_fmt(b)} in {second}, which cannot be told apart in period {slot[2]}")
+                if not tol.close(a, b) and _alike_until(data, first, second, period):
+                    problems.append(f"{what} ({', '.join(map(str, slot[:-1]))}, period {period}): {_fmt(a)} in "
+                                    f"{first} but {_fmt(b)} in {second}, which cannot be told apart in period {period}")
     return problems
 
 
@@ -1416,11 +1429,25 @@ class ConversionStockRow:
 
 @dataclass
 class Conversions:
-    """What the Conversions sheets say: q[c,t] (input), the payments, and the Stock sheet's flow columns."""
+    """What the Conversions sheets say: q[c,t] (input), the payments, and the Stock sheet's flow columns.
+
+    With recourse, the rows naming a scenario are that scenario's own (``own_input``, ``own_payments``);
+    ``input`` and ``payments`` are the shared rows (blank scenario), and ``of`` what holds in one scenario."""
 
     input: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> q
     payments: list[tuple[str, int, float]] = field(default_factory=list)  # (source, period, amount)
     stock_columns: dict[StockKey, ConversionStockRow] = field(default_factory=dict)
+    own_input: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)  # scenario -> its own q
+    own_payments: dict[str, list[tuple[str, int, float]]] = field(default_factory=dict)  # scenario -> its own
+
+    def of(self, scenario: str) -> "Conversions":
+        """The conversions that hold in ``scenario``: the shared rows and its own."""
+        return Conversions({**self.input, **self.own_input.get(scenario, {})},
+                           self.payments + self.own_payments.get(scenario, []), self.stock_columns)
+
+    def inputs_of(self, scenario: str) -> dict[tuple[str, int], float]:
+        """Where a Conversions row of ``scenario`` ("" for a shared one) is recorded."""
+        return self.input if not scenario else self.own_input.setdefault(scenario, {})
 
     def flows(self, data: PlanningData, scenario: Scenario, mineral: str, period: int) -> tuple[float, float]:
         """(converted_in, converted_out) of a Stock row, recomputed: output kept = (1 - the toll processor's
@@ -1457,10 +1484,13 @@ def read_conversions(path: Path, data: PlanningData, tol: Tolerance) -> tuple[Co
         return Conversions(), problems
     rows = _parse_rows(sheets["conversions"], "Conversions", ConversionRow, problems)
     paid_rows = _parse_rows(sheets["conversion funding"], "Conversion funding", ConversionFundingRow, problems)
+    scenario_of = {**_scenario_column(sheets["conversions"]), **{
+        -row: name for row, name in _scenario_column(sheets["conversion funding"]).items()}}  # funding rows: < 0
+    problems += _conversion_scenarios(scenario_of, data)
     result = Conversions()
     for r in rows:
-        problems += _check_conversion_row(r, data, result.input, tol)
-    paid: dict[tuple[str, int], float] = defaultdict(float)
+        problems += _check_conversion_row(r, data, result.inputs_of(scenario_of.get(r.row, "")), tol)
+    paid: dict[str, dict[tuple[str, int], float]] = defaultdict(lambda: defaultdict(float))  # by scenario
     for r in paid_rows:
         where = f"Conversion funding row {r.row} ({r.source}: {r.conversion}, period {r.period})"
         if r.source not in data.funding or r.conversion not in data.conversions:
@@ -1471,16 +1501,67 @@ def read_conversions(path: Path, data: PlanningData, tol: Tolerance) -> tuple[Co
             problems.append(f"{where}: source may not pay this conversion (window, countries, minerals, budget)")
         if not tol.at_most(0.0, r.amount):
             problems.append(f"{where}: amount {_fmt(r.amount)} is negative")
-        paid[r.conversion, r.period] += r.amount
-        result.payments.append((r.source, r.period, r.amount))
-    for (name, period) in sorted(set(result.input) | set(paid)):
-        cost = data.conversions[name].unit_cost * result.input.get((name, period), 0.0)
-        if not tol.close(paid[name, period], cost):
-            problems.append(f"conversion ({name}, period {period}): funding adds up to "
-                            f"{_fmt(paid[name, period])}, its cost is {_fmt(cost)}")
+        scenario = scenario_of.get(-r.row, "")
+        paid[scenario][r.conversion, r.period] += r.amount
+        (result.own_payments.setdefault(scenario, []) if scenario else result.payments).append(
+            (r.source, r.period, r.amount))
+    problems += _conversions_paid(result, paid, data, tol) + _frozen_conversions_kept(result, data, tol)
     for r in _parse_rows(sheets["stock"], "Stock", ConversionStockRow, problems):
         result.stock_columns[(r.scenario, r.mineral, r.period)] = r
     return result, problems
+
+
+def _conversion_scenarios(scenario_of: dict[int, str], data: PlanningData) -> list[str]:
+    """A Conversions or Conversion funding row (funding rows keyed by minus their row) names a scenario only
+    with recourse, and then one of the workbook's."""
+    names = {k.name for k in data.all_scenarios}
+    problems = []
+    for row, name in sorted(scenario_of.items(), key=lambda item: abs(item[0])):
+        where = f"{'Conversions' if row > 0 else 'Conversion funding'} row {abs(row)}"
+        if name and data.settings.recourse != "yes":
+            problems.append(f"{where}: names scenario {name!r}, and a plan without recourse converts alike in "
+                            "every scenario (blank)")
+        elif name and name not in names:
+            problems.append(f"{where}: scenario {name!r} is not base or a Scenarios name")
+    return problems
+
+
+def _conversions_paid(result: Conversions, paid: dict[str, dict[tuple[str, int], float]], data: PlanningData,
+                      tol: Tolerance) -> list[str]:
+    """Each conversion's funding adds up to its cost, in every scenario naming rows (the shared rows and its
+    own), else once."""
+    named = sorted(set(result.own_input) | set(result.own_payments))
+    problems = []
+    for scenario in [k.name for k in data.all_scenarios] if named else [""]:
+        started = result.of(scenario).input
+        paid_in = {**paid.get("", {})}
+        for key, amount in paid.get(scenario, {}).items() if scenario else ():
+            paid_in[key] = paid_in.get(key, 0.0) + amount
+        whose = f" in scenario {scenario}" if scenario else ""
+        for (name, period) in sorted(set(started) | set(paid_in)):
+            cost = data.conversions[name].unit_cost * started.get((name, period), 0.0)
+            if not tol.close(paid_in.get((name, period), 0.0), cost):
+                problems.append(f"conversion ({name}, period {period}){whose}: funding adds up to "
+                                f"{_fmt(paid_in.get((name, period), 0.0))}, its cost is {_fmt(cost)}")
+    return problems
+
+
+def _frozen_conversions_kept(result: Conversions, data: PlanningData, tol: Tolerance) -> list[str]:
+    """--freeze: in every frozen period each conversion is the previous plan's (data.frozen_conversions, with
+    recourse and each scenario's own too; none started where it started none), in every scenario."""
+    if data.frozen_periods <= 0:
+        return []
+    problems = []
+    for scenario in [k.name for k in data.all_scenarios] if data.settings.recourse == "yes" else [""]:
+        started = result.of(scenario).input
+        frozen = {**data.frozen_conversions, **data.scenario_frozen_conversions.get(scenario, {})}
+        for (name, period) in sorted(set(started) | set(frozen)):
+            kept, planned = frozen.get((name, period), 0.0), started.get((name, period), 0.0)
+            if period <= data.frozen_periods and not tol.close(planned, kept):
+                whose = f" in scenario {scenario}" if scenario else ""
+                problems.append(f"conversion ({name}, period {period}){whose}: input {_fmt(planned)} in a frozen "
+                                f"period, where the previous plan's is {_fmt(kept)}")
+    return problems
 
 
 def _check_conversion_row(r: ConversionRow, data: PlanningData, converted: dict, tol: Tolerance) -> list[str]:

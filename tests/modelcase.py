@@ -119,7 +119,7 @@ def funded(plan, source: str) -> float:
 
 
 def optimum(data) -> float:
-    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check).
+    """The optimal objective of ``data`` solved in memory (no workbook: nothing to check), in currency.
 
     For property tests that compare many variants of one checked instance: building a
     ``PlanningData`` variant with ``dataclasses.replace`` skips writing and reading workbooks.
@@ -127,9 +127,10 @@ def optimum(data) -> float:
     from models import build_model
     from optimizer.solving.highs import solve_model
 
-    result = solve_model(build_model(data), 0.0, 60.0)
+    model = build_model(data)
+    result = solve_model(model, 0.0, 60.0)
     assert result.status == OPTIMAL, (result.status, result.message)
-    return result.objective
+    return result.objective * model.facts.money_unit
 
 
 def build_or_buy(capex: float, **project) -> dict:
@@ -164,4 +165,38 @@ def canada_priced(book: dict, scenario: str, probability: float, factor: float) 
                           "last_period": 1, "supply_loss": 0}]
     book["ScenarioPrices"] = [{"scenario": scenario, "country": "Canada", "first_period": 1,
                                "last_period": book["Settings"]["num_periods"], "factor": factor}]
+    return book
+
+
+def china_contract_book() -> dict:
+    """ga over 3 periods, 10 t demanded in period 3 (shortfall_penalty 100, holding 0); the offer K (Canada)
+    at 10; contract C1 with C (China) at 4 a t, delivered only in period 2 (lead time 1: arriving in 3), at most
+    6 t; 'ban' (0.5) loses China's arrivals in period 3, known then."""
+    book = sheets(3, Demand=demand(0, 0, 10))
+    book["Settings"]["recourse"] = "yes"
+    book["Suppliers"] = [{"supplier": "K", "country": "Canada"}, {"supplier": "C", "country": "China"}]
+    book["Offers"] = [{"supplier": "K", "mineral": "ga", "unit_price": 10}]
+    book["Contracts"] = [{"contract": "C1", "supplier": "C", "mineral": "ga", "unit_price": 4, "lead_time": 1,
+                          "max_per_period": 6, "first_period": 2, "last_period": 2}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "China", "first_period": 3,
+                          "last_period": 3, "supply_loss": 1}]
+    return book
+
+
+def smelt_book(probability: float, lead_time: int) -> dict:
+    """Conversions with recourse (tests/models/test_model_recourse_conversions.py): three periods, 5 t of fecr
+    demanded in period 3, 10 t of ore in stock (held at no cost); C (China) sells fecr at 20, K (Canada) at 40;
+    ``smelt`` turns ore into fecr (yield 0.5, unit_cost 12, ``lead_time``); 'ban' (``probability``) loses
+    China's arrivals in period 3, told apart then; fecr held at 5."""
+    book = sheets(3, Demand=[{"mineral": "fecr", "period": 3, "quantity": 5}])
+    book["Settings"]["recourse"] = "yes"
+    book["Minerals"] = [{"mineral": "ore", "unit": "t", "shortfall_penalty": 100, "initial_stock": 10},
+                        {"mineral": "fecr", "unit": "t", "shortfall_penalty": 100, "holding_cost": 5}]
+    book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"}]
+    book["Offers"] = [{"supplier": "C", "mineral": "fecr", "unit_price": 20},
+                      {"supplier": "K", "mineral": "fecr", "unit_price": 40}]
+    book["Conversions"] = [{"conversion": "smelt", "from_mineral": "ore", "to_mineral": "fecr", "yield": 0.5,
+                            "unit_cost": 12, "lead_time": lead_time}]
+    book["Scenarios"] = [{"scenario": "ban", "probability": probability, "country": "China", "first_period": 3,
+                          "last_period": 3, "supply_loss": 1}]
     return book

@@ -313,6 +313,10 @@ class PlanningData:
     # only, besides ``commitments``) and their agreed prices (optimizer/replan/freeze.py)
     scenario_commitments: dict[str, dict[Slot, float]] = field(default_factory=dict)
     scenario_commitment_prices: dict[str, dict[Slot, float]] = field(default_factory=dict)
+    # --freeze N with conversions: the previous plan's conversions started in periods 1..N, (conversion, period)
+    # -> input, fixed (no other conversion starts in those periods); with recourse each scenario's own besides
+    frozen_conversions: dict[tuple[str, int], float] = field(default_factory=dict)
+    scenario_frozen_conversions: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
     country_max_share: dict[str, float] = field(default_factory=dict)
     # Origins: (supplier, mineral or None for every mineral) -> {country: share of the supplier's material}
     origins: dict[tuple[str, str | None], dict[str, float]] = field(default_factory=dict)
@@ -344,14 +348,17 @@ class PlanningData:
 
     def with_scenario_commitments(self, scenario: str) -> PlanningData:
         """The data as ``scenario`` sees them: its own frozen orders (scenario_commitments) among the
-        commitments, at their agreed prices; itself when it has none."""
-        own = self.scenario_commitments.get(scenario)
-        if not own:
+        commitments, at their agreed prices, and its own frozen conversions among the frozen ones; itself
+        when it has none."""
+        own = self.scenario_commitments.get(scenario, {})
+        converted = self.scenario_frozen_conversions.get(scenario, {})
+        if not own and not converted:
             return self
         return replace(self, commitments={**self.commitments, **own},
                        commitment_prices={**self.commitment_prices, **self.scenario_commitment_prices.get(scenario, {})},
                        frozen_orders=self.frozen_orders | frozenset(own), scenario_commitments={},
-                       scenario_commitment_prices={})
+                       scenario_commitment_prices={}, frozen_conversions={**self.frozen_conversions, **converted},
+                       scenario_frozen_conversions={})
 
     def demand_of(self, scenario: str, mineral: str, period: int) -> float:
         """demand[k,m,t]: the ScenarioDemand row of the scenario, else the Demand row (0 without one)."""

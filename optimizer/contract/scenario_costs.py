@@ -35,7 +35,8 @@ def scenario_terms(data: PlanningData) -> tuple[str, ...]:
 def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
     """Each scenario's cost from a plan's tables (currency): one row per scenario, base first.
 
-    A scenario's orders and funding are the rows without a scenario and, with recourse, its own rows.
+    A scenario's orders, funding, conversions and their funding are the rows without a scenario and, with
+    recourse, its own rows.
     Columns scenario, probability, then each cost term of scenario_terms priced in that scenario, and cost
     (their sum):
       purchase_cost     the orders at the scenario's prices after discount (agreed commitment prices as
@@ -62,6 +63,8 @@ def scenario_cost_frame(plan, data: PlanningData) -> pd.DataFrame:
                **_stock_terms(plan.stock[plan.stock["scenario"] == scenario.name], data, scenario.name)}
         row["purchase_cost"] += _delivered(plan.deliveries, data, scenario.name)
         row["financing_cost"] += _financed(of_scenario(_capex(plan), scenario.name), data)  # with recourse: its own
+        row["financing_cost"] += _financed(of_scenario(plan.conversion_funding, scenario.name), data)
+        row["conversion_cost"] = float(of_scenario(plan.conversions, scenario.name)["cost"].sum())
         priced = {term: row.get(term, 0.0) + shared.get(term, 0.0) for term in terms}
         rows.append({"scenario": scenario.name, "probability": scenario.probability, **priced,
                      "cost": math.fsum(priced.values())})
@@ -109,12 +112,11 @@ def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
 
 
 def _shared_terms(plan, data: PlanningData) -> dict:
-    """What the decisions every scenario shares add to each term: conversions, sales, projects and contracts
-    (their risk within risk_cost; deliveries are priced per scenario, ``_delivered``), and the financing of
-    conversion payments (capex payments may differ by scenario with recourse: financed per scenario)."""
+    """What the decisions every scenario shares add to each term: sales, projects and contracts (their risk
+    within risk_cost; deliveries are priced per scenario, ``_delivered``). Conversions and their payments, and
+    capex payments, may differ by scenario with recourse: costed per scenario (scenario_cost_frame)."""
     contracts = plan.contracts if plan.contracts is not None else pd.DataFrame(columns=CONTRACT_COLUMNS)
     return {
-        "conversion_cost": float(plan.conversions["cost"].sum()),
         "sales_revenue": -float(plan.sales["revenue"].sum()),
         "capex_cost": math.fsum(data.projects[p].capex * data.capex_share(data.projects[p], d)
                                 for p, d in plan.builds.items()),
@@ -122,7 +124,6 @@ def _shared_terms(plan, data: PlanningData) -> dict:
         "signing_cost": float(contracts["signing_cost_paid"].sum()),
         "risk_cost": data.settings.risk_weight * math.fsum(
             data.risk_score(r.supplier) * (r.delivery_cost + r.take_or_pay_paid) for r in contracts.itertuples()),
-        "financing_cost": _financed(plan.conversion_funding, data),  # capex's: per scenario (scenario_cost_frame)
     }
 
 
@@ -260,7 +261,10 @@ def expected_view(plan, data: PlanningData):
         return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
 
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
-                   funding=weighted(plan.funding, ("amount",)))
+                   funding=weighted(plan.funding, ("amount",)),
+                   **({"conversions": weighted(plan.conversions, ("input", "output", "cost")),
+                       "conversion_funding": weighted(plan.conversion_funding, ("amount",))}
+                      if "scenario" in plan.conversions else {}))
 
 
 def with_cvar_cost(plan, data: PlanningData):

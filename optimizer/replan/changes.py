@@ -54,6 +54,8 @@ class Decisions:
     builds: dict[str, int] = field(default_factory=dict)  # project -> decision period
     signed: dict[str, bool] = field(default_factory=dict)  # contract -> signed by the plan
     deliveries: dict[tuple[str, int], float] = field(default_factory=dict)  # (contract, period) -> quantity
+    # (scenario or "" for a shared one, conversion, period) -> input: the plan's Conversions rows
+    conversions: dict[tuple[str, str, int], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,13 +118,17 @@ def plan_decisions(plan: Plan) -> Decisions:
 
 
 def book_decisions(book) -> Decisions:
-    """A plan workbook's decisions: Projects' decision_period, Contracts' signed, and the Orders rows that
-    name a contract (its deliveries)."""
+    """A plan workbook's decisions: Projects' decision_period, Contracts' signed, the Orders rows that
+    name a contract (its deliveries) and the Conversions rows (with their scenario, blank when shared)."""
     builds = {str(row["project"]): int(row["decision_period"]) for _, row in book.projects or []
               if row.get("decision_period") not in (None, "")}
     signed = {str(row["contract"]): row.get("signed") == "yes" for _, row in book.contracts or []}
     rows = [row for _, row in book.orders or [] if row.get("contract") not in (None, "")]
-    return Decisions(builds, signed, _summed_deliveries(rows))
+    converted: dict[tuple[str, str, int], float] = {}
+    for _, row in book.conversions or []:
+        key = (str(row.get("scenario") or "").strip(), str(row["conversion"]), int(row["period"]))
+        converted[key] = converted.get(key, 0.0) + float(row["input"])
+    return Decisions(builds, signed, _summed_deliveries(rows), converted)
 
 
 def _summed_deliveries(rows: list[dict]) -> dict[tuple[str, int], float]:

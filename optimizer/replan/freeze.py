@@ -19,7 +19,9 @@ periods); a contract whose first_period (its signing, where signing_cost is bill
 in the frozen periods keeps the previous plan's choice: signed stays signed, unsigned
 stays unsigned; and the previous plan's contract deliveries in the frozen periods are
 fixed, no other delivery placed in them. A frozen order of a project's output is an
-error when the project is not decided by then.
+error when the project is not decided by then. The previous plan's conversions started in
+the frozen periods (its Conversions sheet) are fixed likewise, no other conversion started
+in them; with recourse a scenario's own conversions are kept for that scenario alone.
 
 A plan with recourse (orders by scenario) freezes its shared orders as above and each scenario's own
 orders of periods 1..N as commitments of that scenario alone (``PlanningData.scenario_commitments``):
@@ -220,8 +222,46 @@ def carry_decisions(data: PlanningData, previous: PlanView, periods: int, shift:
                                     **where))
         elif moved <= T:
             deliveries[name, moved] = quantity
+    shared, own = _frozen_conversions(data, decisions, periods, shift, previous, problems)
     return replace(data, projects=projects, contracts=contracts, unsigned_contracts=frozenset(unsigned),
-                   frozen_deliveries=deliveries)
+                   frozen_deliveries=deliveries, frozen_conversions={**data.frozen_conversions, **shared},
+                   scenario_frozen_conversions=own)
+
+
+def _frozen_conversions(data: PlanningData, decisions: Decisions, periods: int, shift: int, previous: PlanView,
+                        problems: list[Problem]) -> tuple[dict, dict]:
+    """(shared, scenario -> own): the previous plan's conversions started in its first ``periods`` periods, in
+    the new plan's periods; with recourse a scenario's own are kept for it. A conversion before the new
+    horizon is left out (warning); one the input no longer has or that no longer fits its horizon, or one
+    of a scenario alone without recourse, is an error; one of a scenario the workbook lacks is left out."""
+    where = {"file": str(previous.path or previous.label), "sheet": "Conversions"}
+    names = {k.name for k in data.all_scenarios} if data.settings.recourse == "yes" else set()
+    shared: dict[tuple[str, int], float] = {}
+    own: dict[str, dict[tuple[str, int], float]] = {}
+    for (scenario, name, period), quantity in sorted(decisions.conversions.items()):
+        if period > periods or quantity <= 0:
+            continue
+        moved = period - shift
+        what = f"frozen conversion {name} of {quantity:g} started in period {period} of {previous.label}" + (
+            f" for scenario {scenario}" if scenario else "")
+        conversion = data.conversions.get(name)
+        if moved < 1:
+            problems.append(Problem("warning", f"{what} lies before the new horizon and is left out", **where))
+        elif conversion is None or moved not in conversion.start_periods(data.settings.num_periods):
+            problems.append(Problem("error", f"{what} no longer fits: the input has no such conversion starting "
+                                    f"in period {moved}; expected it in Conversions, or a smaller --freeze", **where))
+        elif scenario and scenario not in names and data.settings.recourse != "yes":
+            problems.append(Problem("error", f"{what} alone, and a plan without recourse cannot keep conversions "
+                                    "that differ by scenario; expected Settings recourse yes", **where))
+        elif scenario and scenario not in names:
+            problems.append(Problem("warning", f"{what} is left out: the workbook has no scenario {scenario}",
+                                    **where))
+        elif conversion.max_per_period is not None and quantity > conversion.max_per_period * (1 + 1e-9):
+            problems.append(Problem("error", f"{what} is above max_per_period {conversion.max_per_period:g}",
+                                    **where))
+        else:
+            (own.setdefault(scenario, {}) if scenario else shared)[name, moved] = quantity
+    return shared, own
 
 
 def delivery_misfit(data: PlanningData, name: str, period: int, quantity: float) -> str:

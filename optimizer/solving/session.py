@@ -23,10 +23,12 @@ from typing import Callable
 from models import build_model
 from models.blocks import mineral_of
 from models.contracts import solved_deliveries
+from models.conversions import planned_conversions
 from models.ordering import order_upper_bounds
 from models.projects import decided_in, force_build, forbidden
 from models.recourse import (
-    build_recourse_model, expected_value_data, extract_recourse_plan, scenario_alone, with_first_stage, with_recourse,
+    build_recourse_model, expected_value_data, extract_recourse_plan, fix_first_stage_conversions, scenario_alone,
+    with_first_stage, with_recourse,
 )
 from models.recourse_deals import fix_deals
 from models.release import apply_serve_first
@@ -198,7 +200,8 @@ def recourse_marginals(data: PlanningData, plan: Plan, budget: TimeBudget) -> li
     by equality rows): the node form's shared columns have no per-copy rows for the LP to restate."""
     model = build_recourse_model(data, by_node=False)
     add_recourse_risk_aversion(model, data)
-    recourse_sensitivity_model(model, data, plan.orders, plan.builds, plan.contracts, plan.deliveries, plan.sales)
+    recourse_sensitivity_model(model, data, plan.orders, plan.builds, plan.contracts, plan.deliveries, plan.sales,
+                               plan.conversions)
     result = solve_model(model, 0.0, budget.remaining())
     if result.status != OPTIMAL:
         return []
@@ -383,6 +386,7 @@ def expected_value_plan_cost(data: PlanningData, budget: TimeBudget) -> tuple[fl
         return no_time_left(budget)
     model = build_recourse_model(fixed)
     fix_deals(model, plan.builds, plan.signed_contracts(), deliveries)
+    fix_first_stage_conversions(model, data, planned_conversions(plan.conversions))
     result = solve_model(model, fixed.settings.mip_gap, seconds, blocks=mineral_of)
     if result.status not in (OPTIMAL, FEASIBLE):
         return f"the expected-value plan's first stage leaves no plan in some scenario ({result.message})"

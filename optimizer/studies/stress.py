@@ -92,6 +92,8 @@ class PlanOrders:
     release_revenue: float | None = None  # the plan's Summary release_revenue (0 where it states none)
     sold: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the plan's Sales
     conversions: dict[tuple[str, int], float] = field(default_factory=dict)  # (conversion, period) -> input
+    # a plan with recourse: scenario -> its own conversions ((conversion, period) -> input) beside the shared ones
+    scenario_conversions: dict[str, dict[tuple[str, int], float]] = field(default_factory=dict)
 
 
 def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
@@ -114,7 +116,8 @@ def read_plan_orders(path: Path, data: PlanningData) -> PlanOrders:
     if problems.errors:
         raise InputRefused(problems.items)
     return PlanOrders(orders, summary.get("input_sha256"), _float_or_none(summary.get("penalty_cost")),
-                      _float_or_none(summary.get("release_revenue", 0.0)), sold, conversions)
+                      _float_or_none(summary.get("release_revenue", 0.0)), sold, conversions.pop("", {}),
+                      conversions)
 
 
 def _sales(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
@@ -132,13 +135,20 @@ def _sales(rows: list[Row], data: PlanningData, problems: Problems, file: str) -
     return dict(sold)
 
 
-def _conversions(rows: list[Row], data: PlanningData, problems: Problems, file: str) -> dict[tuple[str, int], float]:
-    """(conversion, period) -> input of the plan's Conversions sheet: a conversion of the input, started in
-    a period its output arrives within the horizon."""
-    started: dict[tuple[str, int], float] = defaultdict(float)
+def _conversions(rows: list[Row], data: PlanningData, problems: Problems,
+                 file: str) -> dict[str, dict[tuple[str, int], float]]:
+    """scenario -> (conversion, period) -> input of the plan's Conversions sheet: a conversion of the input,
+    started in a period its output arrives within the horizon; "" the shared rows (every row of a plan without
+    recourse), a scenario of the input (a plan with recourse) its own."""
+    started: dict[str, dict[tuple[str, int], float]] = defaultdict(lambda: defaultdict(float))
     for number, cells in rows:
         where = dict(file=file, sheet="Conversions", row=number)
         name = str(cells.get("conversion") or "").strip()
+        scenario = str(cells.get("scenario") or "").strip()
+        if scenario and scenario not in {k.name for k in data.all_scenarios}:
+            problems.error("expected base or a scenario of the input's Scenarios sheet", column="scenario",
+                           value=scenario, **where)
+            continue
         if name not in data.conversions:
             problems.error("expected a conversion of the input's Conversions sheet", column="conversion",
                            value=name, **where)
@@ -150,8 +160,8 @@ def _conversions(rows: list[Row], data: PlanningData, problems: Problems, file: 
                 data.settings.num_periods):
             problems.error("expected a period the conversion can start in", column="period", value=period, **where)
             continue
-        started[name, int(period)] += max(0.0, quantity)
-    return dict(started)
+        started[scenario][name, int(period)] += max(0.0, quantity)
+    return {scenario: dict(inputs) for scenario, inputs in started.items()}
 
 
 def _float_or_none(value: object) -> float | None:
@@ -276,12 +286,24 @@ class ConversionArrays:
     started: np.ndarray  # [N, T] input converted, by start period
     origin: np.ndarray  # [N, C] share of the output from each country (0 at home: never lost)
     order: tuple[int, ...]  # mineral indices, every from_mineral before its to_minerals
+    # a plan with recourse: [K + 1, N, T] each scenario's conversions (base first), its own and the shared ones;
+    # None when every scenario converts alike (``started``)
+    by_scenario: np.ndarray | None = None
+
+    def started_in(self, t: int, which: np.ndarray) -> np.ndarray:
+        """[S, N] (or [1, N] alike in every sample) the input each conversion starts in period index ``t`` in
+        each sample, ``which`` its scenario (0: base; exclusive sampling)."""
+        if self.by_scenario is None:
+            return self.started[None, :, t]
+        return self.by_scenario[which, :, t]
 
 
 def exposure(data: PlanningData, orders: list[FixedOrder], sold: dict[tuple[str, int], float] | None = None,
-             converted: dict[tuple[str, int], float] | None = None) -> Exposure:
+             converted: dict[tuple[str, int], float] | None = None,
+             scenario_converted: dict[str, dict[tuple[str, int], float]] | None = None) -> Exposure:
     """The arrays of ``data`` with the fixed ``orders``, sales ``sold`` ((mineral, period) -> quantity) and
-    conversions ``converted`` ((conversion, period) -> input; periods 1..T are columns 0..T-1)."""
+    conversions ``converted`` ((conversion, period) -> input; periods 1..T are columns 0..T-1; with recourse
+    ``scenario_converted``, each scenario's own besides them)."""
     minerals = tuple(data.minerals)
     countries = tuple(sorted(data.countries))
     arrivals = _arrival_array(data, [o for o in orders if not o.scenario], minerals, countries)
@@ -303,7 +325,8 @@ def exposure(data: PlanningData, orders: list[FixedOrder], sold: dict[tuple[str,
         np.array([data.minerals[m].shortfall_penalty for m in minerals], dtype=float),
         np.array([data.minerals[m].target_penalty for m in minerals], dtype=float), loss, scenario_arrivals,
         np.array([data.minerals[m].kept for m in minerals], dtype=float), _by_period(sold or {}, minerals, periods),
-        *emergency_arrays(data, minerals), conversion_arrays(data, minerals, countries, converted or {}),
+        *emergency_arrays(data, minerals),
+        conversion_arrays(data, minerals, countries, converted or {}, scenario_converted or {}),
         _by_period({key: data.release_price(*key) for key in data.demand_revenue}, minerals, periods)
         if data.demand_revenue else None)
 
@@ -324,8 +347,11 @@ def _arrival_array(data: PlanningData, orders: list[FixedOrder], minerals: tuple
 
 
 def conversion_arrays(data: PlanningData, minerals: tuple[str, ...], countries: tuple[str, ...],
-                      converted: dict[tuple[str, int], float]) -> ConversionArrays | None:
-    """The plan's conversions (``converted``: (conversion, period) -> input) as arrays; None without any."""
+                      converted: dict[tuple[str, int], float],
+                      scenario_converted: dict[str, dict[tuple[str, int], float]] | None = None
+                      ) -> ConversionArrays | None:
+    """The plan's conversions (``converted``: (conversion, period) -> input; ``scenario_converted``, a plan with
+    recourse: scenario -> its own) as arrays; None without any."""
     if not data.conversions:
         return None
     names = list(data.conversions)
@@ -340,11 +366,16 @@ def conversion_arrays(data: PlanningData, minerals: tuple[str, ...], countries: 
         if conversion.supplier is not None:
             for country, share in data.origin_shares(conversion.supplier, conversion.to_mineral).items():
                 origin[n, c_index[country]] = share
+    by_scenario = None
+    if any(scenario_converted or {}):  # recourse: each scenario's own conversions besides the shared ones
+        by_scenario = np.stack([started + np.array([[scenario_converted.get(k.name, {}).get((name, t), 0.0)
+                                                     for t in data.periods] for name in names])
+                                for k in data.all_scenarios])
     every = [data.conversions[name] for name in names]
     return ConversionArrays(
         np.array([m_index[c.from_mineral] for c in every]), np.array([m_index[c.to_mineral] for c in every]),
         np.array([c.yield_ for c in every], dtype=float), np.array([c.lead_time for c in every]), started, origin,
-        tuple(m_index[m] for m in data.conversion_order()))
+        tuple(m_index[m] for m in data.conversion_order()), by_scenario)
 
 
 def emergency_arrays(data: PlanningData, minerals: tuple[str, ...]) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -415,25 +446,28 @@ def period_demand(exposure: Exposure, occurs: np.ndarray,
 
 
 def convert(conversions: ConversionArrays, loss: np.ndarray, t: int, at_hand: np.ndarray,
-            converted_in: np.ndarray) -> None:
+            converted_in: np.ndarray, which: np.ndarray | None = None) -> None:
     """Start period t's conversions in place: each takes its input from ``at_hand`` [S, M] (before demand;
     where a sample has less than the plan's conversions of a mineral take, each takes its share of what
     there is) and adds yield x input x (1 - its origin countries' loss at arrival) to ``converted_in``
-    [S, M, T] lead_time later (to ``at_hand`` too when that is now). Minerals from forms to upgrades."""
+    [S, M, T] lead_time later (to ``at_hand`` too when that is now). Minerals from forms to upgrades.
+    ``which``: each sample's scenario (a plan with recourse: its conversions, ConversionArrays.started_in)."""
     periods = converted_in.shape[2]
+    started = conversions.started_in(t, which)  # [S, N] or [1, N]
     for mineral in conversions.order:
-        out = np.flatnonzero((conversions.from_mineral == mineral) & (conversions.started[:, t] > 0))
+        out = np.flatnonzero((conversions.from_mineral == mineral) & (started > 0).any(axis=0))
         if out.size == 0:
             continue
-        planned = float(conversions.started[out, t].sum())
-        share = np.minimum(1.0, at_hand[:, mineral] / planned)  # [S]: 1 wherever the input is there
+        planned = started[:, out].sum(axis=1)  # [S] or [1]
+        share = np.minimum(1.0, np.divide(at_hand[:, mineral], planned, out=np.ones_like(at_hand[:, mineral]),
+                                          where=planned > 0))  # [S]: 1 wherever the input is there
         at_hand[:, mineral] -= share * planned
         for n in out:
             arrival = t + int(conversions.lead_time[n])
             if arrival >= periods:
                 continue
             kept = 1.0 - loss[:, :, arrival] @ conversions.origin[n]  # [S]
-            output = share * conversions.started[n, t] * conversions.yields[n] * kept
+            output = share * started[:, n] * conversions.yields[n] * kept
             converted_in[:, conversions.to_mineral[n], arrival] += output
             if arrival == t:
                 at_hand[:, conversions.to_mineral[n]] += output
@@ -460,7 +494,7 @@ def simulate_costs(exposure: Exposure,
         demand, penalty, replaced = period_demand(exposure, occurs, t)
         at_hand = stock + arrivals[:, :, t] + converted_in[:, :, t]
         if exposure.conversions is not None:
-            convert(exposure.conversions, loss, t, at_hand, converted_in)
+            convert(exposure.conversions, loss, t, at_hand, converted_in, sample_scenario(occurs))
         available = at_hand - demand
         unmet += np.maximum(0.0, -available)
         unmet_penalty += penalty * np.maximum(0.0, -available)
@@ -482,12 +516,17 @@ def _arrivals_after_loss(exposure: Exposure, occurs: np.ndarray, kept: np.ndarra
     exclusive sampling) times the share each country's arrivals keep."""
     if exposure.scenario_arrivals is None:
         return np.einsum("sct,mct->smt", kept, exposure.arrivals)
-    which = np.where(occurs.any(axis=1), occurs.argmax(axis=1) + 1, 0)  # 0: base
+    which = sample_scenario(occurs)
     arrivals = np.zeros((occurs.shape[0], len(exposure.minerals), kept.shape[2]))
     for scenario in np.unique(which):
         chosen = which == scenario
         arrivals[chosen] = np.einsum("sct,mct->smt", kept[chosen], exposure.scenario_arrivals[scenario])
     return arrivals
+
+
+def sample_scenario(occurs: np.ndarray) -> np.ndarray:
+    """[S] the scenario of each sample under exclusive sampling: 0 for base, k + 1 for the k-th scenario."""
+    return np.where(occurs.any(axis=1), occurs.argmax(axis=1) + 1, 0)
 
 
 @dataclass(frozen=True)
@@ -597,7 +636,8 @@ def prepare_stress(plan_path: Path, input_path: Path, progress: Progress = quiet
     if plan.input_sha256 and plan.input_sha256 != data.input_sha256:
         warnings = warnings + [Problem("warning", "the plan was made from another version of the input "
                                                   "(its Summary's input_sha256 differs)", file=str(plan_path))]
-    return StressInput(plan_path, input_path, data, exposure(data, plan.orders, plan.sold, plan.conversions),
+    return StressInput(plan_path, input_path, data,
+                       exposure(data, plan.orders, plan.sold, plan.conversions, plan.scenario_conversions),
                        warnings, plan.penalty_cost, plan.release_revenue)
 
 
@@ -607,7 +647,10 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
 
     A plan with recourse (orders by scenario) is simulated under ``exclusive`` sampling only: each sample is
     one scenario, whose orders the plan holds; ``independent`` is refused (InputRefused)."""
-    if prepared.exposure.scenario_arrivals is not None and mode != EXCLUSIVE:
+    conversions = prepared.exposure.conversions
+    by_scenario = prepared.exposure.scenario_arrivals is not None or (
+        conversions is not None and conversions.by_scenario is not None)
+    if by_scenario and mode != EXCLUSIVE:
         raise InputRefused([Problem("error", "the plan's orders differ by scenario (Settings recourse yes), so "
                                     "each sample must be one scenario; expected --sampling exclusive",
                                     file=str(prepared.plan_path), sheet="Orders", column="scenario")])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from modelcase import approx, build_or_buy, demand, run_case, sheets, solve
+from modelcase import approx, build_or_buy, china_contract_book, demand, run_case, sheets, solve
 from workbooks import write_workbook
 
 from inputcheck import read_and_validate
@@ -55,21 +55,6 @@ def test_a_project_is_decided_once_for_every_scenario(tmp_path, capex, probabili
     else:
         orders = by_scenario(plan)  # holding costs nothing: period 2 or 3 alike for period 3's 10 t
         assert {(k, s) for k, s, _ in orders} == {("", "S1")} and sum(orders.values()) == approx(20)
-
-
-def china_contract_book() -> dict:
-    """ga over 3 periods, 10 t demanded in period 3 (shortfall_penalty 100, holding 0); the offer K (Canada)
-    at 10; contract C1 with C (China) at 4 a t, delivered only in period 2 (lead time 1: arriving in 3), at most
-    6 t; 'ban' (0.5) loses China's arrivals in period 3, known then."""
-    book = sheets(3, Demand=demand(0, 0, 10))
-    book["Settings"]["recourse"] = "yes"
-    book["Suppliers"] = [{"supplier": "K", "country": "Canada"}, {"supplier": "C", "country": "China"}]
-    book["Offers"] = [{"supplier": "K", "mineral": "ga", "unit_price": 10}]
-    book["Contracts"] = [{"contract": "C1", "supplier": "C", "mineral": "ga", "unit_price": 4, "lead_time": 1,
-                          "max_per_period": 6, "first_period": 2, "last_period": 2}]
-    book["Scenarios"] = [{"scenario": "ban", "probability": 0.5, "country": "China", "first_period": 3,
-                          "last_period": 3, "supply_loss": 1}]
-    return book
 
 
 def test_deliveries_are_the_same_in_every_scenario_while_orders_differ(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from modelcase import approx, build_or_buy, demand, optimum, run_case, sheets
-from workbooks import write_workbook
+from workbooks import upgrade_sheets, write_workbook
 
 from optimizer.pipeline import load
 from optimizer.replan.changes import Decisions, PlanView, read_plan
@@ -160,3 +160,26 @@ def test_the_checker_holds_a_plan_to_its_frozen_deliveries(tmp_path):
     assert any("frozen period 1: 6 delivered where the previous plan's frozen delivery is 5" in p for p in wrong)
     unsigned = check_result_workbook(frozen.output, replace(data, unsigned_contracts=frozenset({"K1"})))
     assert any("contract K1: signed, though the previous plan left it unsigned" in p for p in unsigned)
+
+
+def test_a_frozen_conversion_is_kept_and_no_other_starts_in_a_frozen_period(tmp_path):
+    """workbooks.upgrade_sheets with fecr at 23: buying 5 t of fecr (115) beats smelting 10 t of ore in period 1
+    (100 + 20 = 120). The previous plan bought 10 t of ore and smelted them in period 1: frozen 1 period, both
+    stand (120). At fecr 30 smelting wins (120 < 150); a previous plan that bought the ore but smelted nothing
+    in period 1 leaves nothing to start there: the ore is bought and fecr too, 100 + 150 = 250."""
+    ore = {("S1", "ore", 1): {"quantity": 10.0, "unit_price": 10.0}}
+    data = loaded(tmp_path, upgrade_sheets(23))
+    assert optimum(data) == approx(115)
+    kept = freeze_orders(data, previous(Decisions(conversions={("", "smelt", 1): 10.0}), ore), 1)
+    assert kept.problems == [] and kept.data.frozen_conversions == {("smelt", 1): 10.0}
+    assert optimum(kept.data) == approx(120)
+    cheap = loaded(tmp_path, upgrade_sheets(30))
+    assert optimum(cheap) == approx(120)
+    assert optimum(freeze_orders(cheap, previous(Decisions(), ore), 1).data) == approx(250)
+
+
+def test_a_frozen_conversion_of_a_scenario_without_recourse_is_an_error(tmp_path):
+    data = loaded(tmp_path, upgrade_sheets(23))
+    frozen = freeze_orders(data, previous(Decisions(conversions={("ban", "smelt", 1): 10.0})), 1)
+    assert [p.severity for p in frozen.problems] == ["error"]
+    assert "cannot keep conversions that differ by scenario" in frozen.problems[0].expected

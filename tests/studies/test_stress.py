@@ -19,6 +19,7 @@ import numpy as np
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from modelcase import china_contract_book, smelt_book
 from workbooks import base_sheets, write_workbook
 
 from optimizer.studies import stress
@@ -379,3 +380,39 @@ def test_the_stress_test_of_a_floored_plan_says_its_prices_are_not_simulated(tmp
     assert summary["mean_penalty"] == 0 and summary["plan penalty_cost"] == 0
     assert summary["prices"].startswith("not simulated") and "Scenario costs" in summary["prices"]
     assert summary["price floors"] == "contract K1 (floor 8)"
+
+
+def test_a_plan_with_recourse_and_a_contract_counts_its_deliveries_in_every_sample(tmp_path):
+    """modelcase.china_contract_book: 6 t under C1 (China) ordered in period 2 arrive in period 3 for every
+    scenario; base buys 4 t of K, ban 10 t. Exclusive sampling: base serves its 10 t with the delivery (without
+    it 6 t would go unmet), ban loses the delivery and serves its 10 t with K's: no sample leaves demand unmet,
+    as the plan's Stock sheet says, and the mean penalty is the plan's penalty_cost, 0."""
+    source = write_workbook(tmp_path / "contract.xlsx", china_contract_book())
+    result = run(source, tmp_path / "contract_plan.xlsx", tmp_path)
+    assert set(result.plan.deliveries["scenario"]) == {""} and set(result.plan.orders["scenario"]) == {"base", "ban"}
+    fixed = exposure(result.data, read_plan_orders(result.output, result.data).orders)
+    unmet, _ = simulate(fixed, np.array([[False], [True]]))
+    assert unmet[:, 0] == pytest.approx([0, 0], abs=1e-6)
+    exclusive = stress_test(prepare_stress(result.output, source), 500, 0, EXCLUSIVE, Workers(0))
+    assert exclusive.failed_chunks == [] and len(exclusive.penalty) == 500
+    assert exclusive.penalty.mean() == pytest.approx(result.plan.costs["penalty_cost"], abs=1e-6)
+
+
+def test_a_plan_with_recourse_converts_what_each_samples_scenario_converts(tmp_path):
+    """modelcase.smelt_book (lead time 0, ban 0.1): base buys 5 t of fecr from C, ban smelts its 10 t of ore
+    in period 3 instead (its own Conversions row). Exclusive sampling: base serves the 5 t from C, ban from its
+    conversion (C's are lost there, and converted in nothing else): no demand unmet in either; without ban's
+    own conversion ban would miss 5 t. Independent sampling is refused: the conversions differ by scenario."""
+    source = write_workbook(tmp_path / "smelt.xlsx", smelt_book(0.1, lead_time=0))
+    result = run(source, tmp_path / "smelt_plan.xlsx", tmp_path)
+    assert list(result.plan.conversions["scenario"]) == ["ban"]
+    read = read_plan_orders(result.output, result.data)
+    assert read.conversions == {} and read.scenario_conversions == {"ban": {("smelt", 3): pytest.approx(10)}}
+    fixed = exposure(result.data, read.orders, read.sold, read.conversions, read.scenario_conversions)
+    unmet, _ = simulate(fixed, np.array([[False], [True]]))
+    fecr = list(result.data.minerals).index("fecr")
+    assert unmet[:, fecr] == pytest.approx([0, 0], abs=1e-6)
+    prepared = prepare_stress(result.output, source)
+    with pytest.raises(stress.InputRefused):
+        stress_test(prepared, 10, 0, INDEPENDENT, Workers(0))
+    assert stress_test(prepared, 200, 0, EXCLUSIVE, Workers(0)).penalty.max() == pytest.approx(0, abs=1e-6)
