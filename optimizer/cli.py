@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -24,11 +24,12 @@ from optimizer.pipeline import RunResult, load
 from optimizer.contract.results import INFEASIBLE
 from optimizer.files import CannotWrite
 from optimizer.contract.problems import InputRefused, Problem
+from optimizer.contract.words import plural
 from optimizer.reporting.workbook import summary_frame
 from optimizer.intake.template import write_template
 from optimizer.reporting.terminal import summary_lines
 from optimizer.replan import changes as plan_changes
-from optimizer.replan.history import History, HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
+from optimizer.replan.records import HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
 from optimizer.replan.replan import Options, Outcome, plan_input
 from optimizer.replan.schedule import Schedule, make_trigger
 from optimizer.replan.watch import Watch
@@ -41,6 +42,9 @@ from optimizer.studies.stress_report import WORST_SAMPLES, against_plan, write_s
 from optimizer.reporting.studybook import refuse_overwriting
 from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
 from optimizer.studies.sweep_report import write_sweep_workbook
+
+if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
+    from optimizer.replan.history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_INFEASIBLE = 0, 1, 2, 3
 
@@ -57,7 +61,7 @@ def _report_problems(problems: list[Problem]) -> None:
 def _refused(refusal: InputRefused) -> None:
     _report_problems(refusal.problems)
     errors = sum(1 for p in refusal.problems if p.severity == "error")
-    click.echo(f"input refused: {errors} error(s); nothing was written", err=True)
+    click.echo(f"input refused: {plural(errors, 'error')}; nothing was written", err=True)
     sys.exit(EXIT_REFUSED)
 
 
@@ -92,6 +96,8 @@ def _open_history(db: str | None, outputs_dir: Path, no_history: bool, required:
     """The run history, or None (--no-history, or it cannot be opened: then a warning, unless required)."""
     if no_history:
         return None
+    from optimizer.replan.history import History  # SQLAlchemy, only when a history is opened
+
     try:
         return History(db or default_url(outputs_dir))
     except Exception as exc:
@@ -192,11 +198,6 @@ def _guarded() -> Iterator[None]:
     except Exception as exc:  # the last line of defence: a message, never a traceback
         click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-
-
-def plural(count: int, noun: str) -> str:
-    """1 scenario, 2 scenarios."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @main.command("validate")
@@ -332,7 +333,7 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
         result = sweep(prepared, Workers(workers, scheduler), _progress)
         write_sweep_workbook(output, result)
     _report_problems(result.warnings)
-    click.echo(f"\n{len(result.rows)} point(s), {result.failed} failed, in {result.seconds:.1f} s "
+    click.echo(f"\n{plural(len(result.rows), 'point')}, {result.failed} failed, in {result.seconds:.1f} s "
                f"({result.solves_per_minute:.1f} solves per minute) on {result.workers.describe()}", err=True)
     click.echo(f"sweep written to {output}", err=True)
     sys.exit(EXIT_OK if result.failed < len(result.rows) else EXIT_FAILED)
@@ -379,15 +380,15 @@ def _changes_text(plan) -> str:
     changes = plan.changes
     if changes is None or changes.previous_label is None:
         return ""
-    counts = ", ".join(f"{n} {k.replace('orders_', '').replace('_', ' ')}" for k, n in changes.counts.items() if n)
-    return f"vs {changes.previous_label}: {counts or 'no order changed'}"
+    return f"vs {changes.previous_label}: {plan_changes.counts_text(changes.counts, orders=False) or 'no order changed'}"
 
 
 def _print_changes(result: RunResult) -> None:
     text = _changes_text(result.plan) if result.output is not None else ""
     if text:
         click.echo(f"{text} (sheet Changes)", err=True)
-        for line in plan_changes.reason_lines(result.plan.changes.frame):
+        units = {name: mineral.unit for name, mineral in result.data.minerals.items()}
+        for line in plan_changes.reason_lines(result.plan.changes.frame, units):
             click.echo(line, err=True)
         if result.plan.stability is not None:
             click.echo(f"stability pass {result.plan.stability.outcome}: {result.plan.stability.note}", err=True)
@@ -399,7 +400,8 @@ def _outcome_line(target: Path, outcome: Outcome) -> str:
     run_id = f" (run {outcome.run_id})" if outcome.run_id else ""
     if outcome.refusal is not None:
         errors = [p for p in outcome.refusal.problems if p.severity == "error"]
-        return f"{stamp} {target.name}: input refused, {len(errors)} error(s){run_id}: {errors[0] if errors else ''}"
+        return (f"{stamp} {target.name}: input refused, {plural(len(errors), 'error')}{run_id}: "
+                f"{errors[0] if errors else ''}")
     if outcome.error is not None:
         return f"{stamp} {target.name}: error{run_id}: {outcome.error}"
     plan = outcome.result.plan

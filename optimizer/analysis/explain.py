@@ -14,7 +14,7 @@ import pandas as pd
 from optimizer.analysis.analyse import ALL_LIMITS, NO_OFFER, Cause
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import Plan
-from optimizer.contract.words import money  # noqa: F401 (explain.money: the words of money)
+from optimizer.contract.words import money, number  # noqa: F401 (explain.money, explain.number: in words)
 from optimizer.reporting.charts import period_label
 from optimizer.analysis.metrics import EVERY_SCENARIO
 from optimizer.analysis.relax import PENALTY, TARGETS
@@ -35,15 +35,6 @@ RESOLVE_DIFFERS = 0.01
 
 
 # --- numbers as words --------------------------------------------------------------------------
-
-def number(value: float) -> str:
-    """A quantity for a sentence: 1,638 / 12.3 / 0.27."""
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) < 1e-9:
-        return "0"
-    return f"{value:.3g}"
-
 
 def percent(share: float) -> str:
     """``share`` as a percentage for a sentence: whole percents, one significant figure below 1%."""
@@ -399,7 +390,8 @@ def contract_sentences(plan: Plan, data: PlanningData) -> list[str]:
                 f" (minimum {number(row.min_quantity)} {unit}")
         text += ")" if row.max_quantity is None or pd.isna(row.max_quantity) else \
             f", maximum {number(row.max_quantity)} {unit})"
-        if row.take_or_pay_paid > 0:
+        # the solver's round-off (1e-12 t short of the minimum) is no take-or-pay
+        if row.take_or_pay_paid > 0 and row.take_or_pay_quantity > BINDING * max(1.0, row.min_quantity):
             text += (f"; pays {money(row.take_or_pay_paid, currency)} take-or-pay for "
                      f"{number(row.take_or_pay_quantity)} {unit} not taken")
         if row.signing_cost_paid > 0:

@@ -226,10 +226,16 @@ class ScenarioValues:
         """How far the true VSS may lie from ``vss``: the plan's gap plus EEV's."""
         return None if self.expected_value_gap is None else self.plan_gap + self.expected_value_gap
 
+    @property
+    def vss_reason(self) -> str:
+        """Why VSS is not measured: its own note, else (EEV not tried when a scenario was not solved alone)
+        that scenario's ("not measured: " with nothing after read as a fault)."""
+        return self.vss_note or (f"EEV not tried, as {self.note}" if self.note else "EEV not tried")
+
     def vss_text(self, currency: str) -> str:
         """VSS in words: "about 0" within the gaps, else the amount and the gap behind it."""
         if self.vss is None:
-            return "not measured: " + self.vss_note
+            return "not measured: " + self.vss_reason
         return self._amount_text(self.vss, self.vss_gap, currency)
 
     def _amount_text(self, value: float, gap: float, currency: str) -> str:
@@ -249,9 +255,10 @@ class ScenarioValues:
 
 
 def expected_view(plan, data: PlanningData):
-    """A plan with recourse as its expected orders and funding, for the sheets that sum them (Mix, Spending,
-    Concentration, Dashboard...): each scenario's own rows weighted by its probability, shared rows whole.
-    A plan without recourse is returned as it is."""
+    """A plan with recourse as its expected orders, funding, capex payments and conversions, for the sheets
+    that sum them (Mix, Spending, Concentration, Dashboard...): each scenario's own rows weighted by its
+    probability, shared rows whole (capex rows by scenario summed whole showed a source paying 248% of its
+    amount). A plan without recourse is returned as it is."""
     if "scenario" not in plan.orders:
         return plan
     probability = {k.name: k.probability for k in data.all_scenarios}
@@ -260,8 +267,11 @@ def expected_view(plan, data: PlanningData):
         weight = frame["scenario"].map(lambda name: probability.get(name, 1.0) if name else 1.0)
         return frame.assign(**{c: frame[c] * weight for c in columns if c in frame})
 
+    capex = plan.capex
+    if capex is not None and not capex.empty and "scenario" in capex:  # weighted once: a view's view no more
+        capex = weighted(capex.assign(scenario=capex["scenario"].fillna("")), ("amount",)).assign(scenario="")
     return replace(plan, orders=weighted(plan.orders, ("quantity", "cost", "floor_cost")),
-                   funding=weighted(plan.funding, ("amount",)),
+                   funding=weighted(plan.funding, ("amount",)), capex=capex,
                    **({"conversions": weighted(plan.conversions, ("input", "output", "cost")),
                        "conversion_funding": weighted(plan.conversion_funding, ("amount",))}
                       if "scenario" in plan.conversions else {}))

@@ -20,6 +20,7 @@ import pandas as pd
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
 from optimizer.contract.scenario_costs import of_scenario
+from optimizer.contract.words import money, plural, price, quantity, signed_money
 from optimizer.intake.plans import NotAPlan, read_plan_workbook
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "scenario", "previous_quantity", "quantity", "quantity_change",
@@ -30,6 +31,7 @@ NOT_MEASURED = "not measured"  # a row naming what was skipped for lack of time
 QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
 PRICE_TOLERANCE = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
+COUNTED = {"prices_moved": ("price", "moved")}  # summary_counts' keys of things other than orders: noun, verb
 BINDING = 1e-6  # relative: a source or budget used to within this share of its amount binds
 
 # Why an order changed, by the first rule that holds (order_reasons).
@@ -80,6 +82,9 @@ class PlanView:
     # The (supplier, mineral) offers of the input the plan was made with; None when unknown (a plan workbook
     # that no run of the history wrote).
     offers: frozenset[tuple[str, str]] | None = None
+    # For the sentences: the plan's currency and each mineral's unit, where known ("" and {} where not).
+    currency: str = ""
+    units: dict[str, str] = field(default_factory=dict)
 
     def quantities(self, scenario: str | None = None) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period); with ``scenario``, of the
@@ -92,8 +97,7 @@ class PlanView:
 
     def in_scenario(self, scenario: str) -> PlanView:
         """The plan as seen in ``scenario``: its orders those that hold there, without scenarios."""
-        return PlanView(self.label, self.orders_in(scenario), self.costs, self.prices, self.start_date,
-                        self.period_unit, self.run_id, self.path, self.terms, self.decisions, offers=self.offers)
+        return replace(self, orders=self.orders_in(scenario), scenario_orders={}, scenarios=())
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -107,7 +111,8 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
     names = tuple(k.name for k in data.all_scenarios) if own or "scenario" in plan.orders else ()
     return PlanView(label, shared, costs, input_prices(data), data.settings.start_date,
                     data.settings.period_unit, terms=terms, decisions=plan_decisions(plan), scenario_orders=own,
-                    scenarios=names, offers=frozenset(data.offers))
+                    scenarios=names, offers=frozenset(data.offers), currency=data.settings.currency,
+                    units={name: mineral.unit for name, mineral in data.minerals.items()})
 
 
 def plan_decisions(plan: Plan) -> Decisions:
@@ -211,7 +216,8 @@ def from_record(record) -> PlanView:
     return PlanView(f"run {record.id}", orders, costs, prices, _as_date(settings.get("start_date")),
                     settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
                     terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()),
-                    offers=frozenset((o["supplier"], o["mineral"]) for o in record.prices) or None)
+                    offers=frozenset((o["supplier"], o["mineral"]) for o in record.prices) or None,
+                    currency=str(settings.get("currency") or ""))
 
 
 def with_input_of(view: PlanView, record) -> PlanView:
@@ -240,7 +246,8 @@ def read_plan(path: Path) -> PlanView:
               if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
                     summary.get("period_unit"), path=Path(path), decisions=book_decisions(book),
-                    scenario_orders=own, scenarios=book.scenarios if own else ())
+                    scenario_orders=own, scenarios=book.scenarios if own else (),
+                    currency=str(summary.get("currency") or ""))
 
 
 def _order_values(row: dict) -> dict:
@@ -277,9 +284,8 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
     if not shift:
         return view
     move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
-    return PlanView(view.label, move(view.orders), view.costs, move(view.prices), view.start_date,
-                    view.period_unit, view.run_id, view.path, view.terms, view.decisions,
-                    {k: move(rows) for k, rows in view.scenario_orders.items()}, view.scenarios, view.offers)
+    return replace(view, orders=move(view.orders), prices=move(view.prices),
+                   scenario_orders={k: move(rows) for k, rows in view.scenario_orders.items()})
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -302,7 +308,10 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     table gains a ``scenario`` column: blank for a row every scenario has alike, else its scenario.
     """
     before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
-    rows = _cost_rows(before, after, currency)
+    # the sentences' currency and units: the caller's, else either plan's
+    after = replace(after, currency=currency or after.currency or before.currency,
+                    units={**before.units, **after.units})
+    rows = _cost_rows(before, after)
     names = _scenario_names(before, after)
     if names:
         order_rows = _merge_scenarios({
@@ -477,17 +486,20 @@ def _reasons_row(reasons: list[str]) -> dict:
     counts = {reason: reasons.count(reason) for reason in REASONS if reason in reasons}
     parts = [f"{n} as {reason}" if reason != WITHIN_GAP else f"{n} {reason}" for reason, n in counts.items()]
     tail = NO_OTHER if WITHIN_GAP not in counts else "the orders within the gap moved with no news behind them"
-    return {"change": "reasons", "finding": f"{len(reasons)} order(s) changed: " + ", ".join(parts) + f"; {tail}"}
+    return {"change": "reasons", "finding": f"{plural(len(reasons), 'order')} changed: " + ", ".join(parts)
+            + f"; {tail}"}
 
 
-def reason_lines(frame: pd.DataFrame, limit: int = 20) -> list[str]:
-    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why."""
+def reason_lines(frame: pd.DataFrame, units: dict[str, str] | None = None, limit: int = 20) -> list[str]:
+    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why
+    (quantities in each mineral's unit of ``units``)."""
     lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
     orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
     for row in orders.head(limit).itertuples():
+        unit = (units or {}).get(row.mineral, "")
         scenario = f" in scenario {row.scenario}" if getattr(row, "scenario", "") else ""
         lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}{scenario}: "
-                     f"{_qty(row.previous_quantity)} -> {_qty(row.quantity)} ({row.reason})")
+                     f"{quantity(row.previous_quantity, unit)} to {quantity(row.quantity, unit)} ({row.reason})")
     if len(orders) > limit:
         lines.append(f"  ... and {len(orders) - limit} more")
     return lines
@@ -498,7 +510,8 @@ def no_previous(reason: str) -> pd.DataFrame:
     return pd.DataFrame([{"change": "none", "finding": reason}], columns=CHANGE_COLUMNS)
 
 
-def _cost_rows(before: PlanView, after: PlanView, currency: str) -> list[dict]:
+def _cost_rows(before: PlanView, after: PlanView) -> list[dict]:
+    """The objective's change, then each cost term that moved: "$792M to $799M (+$7.83M, +1.0%)"."""
     rows = []
     for key in ("objective", *COST_TERMS, *EXTRA_TERMS):
         old, new = before.costs.get(key), after.costs.get(key)
@@ -508,10 +521,10 @@ def _cost_rows(before: PlanView, after: PlanView, currency: str) -> list[dict]:
             continue
         delta = (new or 0.0) - (old or 0.0)
         rows.append({"change": "cost", "previous_cost": old, "cost": new, "cost_change": delta,
-                     "finding": f"{key}: {_money(old)} -> {_money(new)} {currency}".rstrip()
-                                + f" ({_signed(delta)}{_percent_of(delta, old)})"})
+                     "finding": f"{key}: {_money(old, after.currency)} to {_money(new, after.currency)} "
+                                f"({signed_money(delta, after.currency)}{_percent_of(delta, old)})"})
     if rows:
-        rows[0]["finding"] = f"{before.label} -> {after.label}: " + rows[0]["finding"]
+        rows[0]["finding"] = f"{before.label} to {after.label}: " + rows[0]["finding"]
     return rows
 
 
@@ -542,13 +555,14 @@ def _order_row(kind: str, slot: Slot, old: dict | None, new: dict | None, before
     old_cost, new_cost = (old or {}).get("cost") or 0.0, (new or {}).get("cost") or 0.0
     supplier, mineral, period = slot
     what = f"{mineral} from {supplier} in period {period}"
+    old_text, new_text = (quantity(q, after.units.get(mineral, "")) for q in (old_q, new_q))
     finding = {
-        "added": f"new order: {_qty(new_q)} of {what}",
-        "removed": f"order dropped: {_qty(old_q)} of {what}",
-        "changed": f"order of {what} {'raised' if new_q > old_q else 'cut'} from {_qty(old_q)} to {_qty(new_q)}",
-        "frozen": f"frozen: {_qty(new_q)} of {what} kept from the previous plan as a commitment",
+        "added": f"new order: {new_text} of {what}",
+        "removed": f"order dropped: {old_text} of {what}",
+        "changed": f"order of {what} {'raised' if new_q > old_q else 'cut'} from {old_text} to {new_text}",
+        "frozen": f"frozen: {new_text} of {what} kept from the previous plan as a commitment",
     }[kind]
-    move = _price_move(before.prices.get(slot), after.prices.get(slot))
+    move = _price_move(before.prices.get(slot), after.prices.get(slot), after.currency)
     if move and kind != "frozen":
         finding += f"; list price {move}"
     return {"change": kind, "supplier": supplier, "mineral": mineral, "period": period, "previous_quantity": old_q,
@@ -562,17 +576,18 @@ def _held_rows(before: PlanView, after: PlanView, unpenalised: dict[Slot, float]
     rows = []
     kept = after.quantities()
     for slot in sorted(set(kept) | set(unpenalised), key=_slot_order):
-        quantity, free = kept.get(slot, 0.0), unpenalised.get(slot, 0.0)
-        if _same(quantity, free, QUANTITY_TOLERANCE):
+        kept_q, free = kept.get(slot, 0.0), unpenalised.get(slot, 0.0)
+        if _same(kept_q, free, QUANTITY_TOLERANCE):
             continue
         supplier, mineral, period = slot
         previous = before.orders.get(slot, {}).get("quantity", 0.0)
+        unit = after.units.get(mineral, "")
         rows.append({"change": "held", "supplier": supplier, "mineral": mineral, "period": period,
-                     "previous_quantity": previous, "quantity": quantity, "quantity_change": quantity - previous,
+                     "previous_quantity": previous, "quantity": kept_q, "quantity_change": kept_q - previous,
                      "without_change_penalty": free,
-                     "finding": f"the change penalty keeps {_qty(quantity)} of {mineral} from {supplier} in period "
-                                f"{period} (previous plan {_qty(previous)}); without it the plan would order "
-                                f"{_qty(free)}"})
+                     "finding": f"the change penalty keeps {quantity(kept_q, unit)} of {mineral} from {supplier} in "
+                                f"period {period} (previous plan {quantity(previous, unit)}); without it the plan "
+                                f"would order {quantity(free, unit)}"})
     return rows
 
 
@@ -587,13 +602,14 @@ def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
     for (supplier, mineral), moves in moved.items():
         old = sum(m[1] for m in moves) / len(moves)
         new = sum(m[2] for m in moves) / len(moves)
-        periods = _span([m[0] for m in moves])
+        periods = [m[0] for m in moves]
         ratios = [m[2] / m[1] - 1 for m in moves if m[1]]
         spread = f" (from {_pct(min(ratios))} to {_pct(max(ratios))})" if ratios and max(ratios) - min(ratios) > 1e-9 else ""
         rows.append({"change": "price", "supplier": supplier, "mineral": mineral, "period": moves[0][0],
                      "previous_unit_price": old, "unit_price": new, "price_change": _ratio(old, new),
-                     "finding": f"list price of {mineral} from {supplier} {_price_move(old, new)} on average in "
-                                f"period(s) {periods}{spread}"})
+                     "finding": f"list price of {mineral} from {supplier} {_price_move(old, new, after.currency)} "
+                                f"on average in {'period' if len(periods) == 1 else 'periods'} {_span(periods)}"
+                                f"{spread}"})
     return rows
 
 
@@ -602,6 +618,22 @@ def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
     counts = frame["change"].value_counts()
     names = {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
     return {name: int(counts.get(kind, 0)) for kind, name in names.items()}
+
+
+def counts_text(counts: dict[str, int], orders: bool = True, separator: str = ", ") -> str:
+    """``summary_counts`` in words, those not 0: "1 order added; 2 prices moved" (``orders``: the noun
+    named, else "1 added, 2 prices moved" as a terminal line says it)."""
+    parts = []
+    for name, count in counts.items():
+        if not count:
+            continue
+        if name.startswith("orders_"):
+            kind = name.removeprefix("orders_").replace("_", " ")
+            parts.append(f"{plural(count, 'order')} {kind}" if orders else f"{count:,} {kind}")
+        else:
+            noun, verb = COUNTED[name]
+            parts.append(f"{plural(count, noun)} {verb}")
+    return separator.join(parts)
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -644,10 +676,12 @@ def _ratio(old: float | None, new: float | None) -> float | None:
     return new / old - 1
 
 
-def _price_move(old: float | None, new: float | None) -> str:
+def _price_move(old: float | None, new: float | None, currency: str) -> str:
+    """"rose 5.0% ($26,875.00 to $28,218.75)"; "" when the price did not move."""
     if old is None or new is None or _same(old, new, PRICE_TOLERANCE):
         return ""
-    return f"{'rose' if new > old else 'fell'} {100 * abs(new / old - 1):.1f}% ({old:,.2f} -> {new:,.2f})"
+    return (f"{'rose' if new > old else 'fell'} {100 * abs(new / old - 1):.1f}% "
+            f"({price(old, currency)} to {price(new, currency)})")
 
 
 def _span(periods: list[int]) -> str:
@@ -671,16 +705,8 @@ def _percent_of(delta: float, base: float | None) -> str:
     return f", {_pct(delta / base)}" if base else ""
 
 
-def _signed(value: float) -> str:
-    return f"{value:+,.2f}"
-
-
-def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _qty(value: float) -> str:
-    return f"{value:,.6g}"
+def _money(value: float | None, currency: str) -> str:
+    return "n/a" if value is None else money(value, currency)
 
 
 def _number(value: object) -> float | None:

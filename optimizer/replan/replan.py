@@ -20,13 +20,14 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer.replan import changes
 from optimizer.replan.changes import NotAPlan, PlanChanges, PlanView
 from optimizer.contract.data import BASE, PlanningData, Slot
 from optimizer.files import CannotWrite
 from optimizer.replan.freeze import freeze_orders
-from optimizer.replan.history import History, RunRecord, content_hash, input_key, now_utc
+from optimizer.replan.records import RunRecord, content_hash, input_key, now_utc
 from optimizer.pipeline import RunResult, run
 from optimizer.contract.results import ERROR, INFEASIBLE, Plan
 from optimizer.contract.problems import InputRefused, Problem
@@ -35,6 +36,9 @@ from optimizer.solving.session import (
     recourse_plan_without_change_cost,
 )
 from optimizer.stages import Progress, quiet
+
+if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
+    from optimizer.replan.history import History
 
 REFUSED = "refused"
 RECOURSE = "yes"

@@ -17,12 +17,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from optimizer.replan.history import History, content_hash
+from optimizer.replan.records import content_hash
+
+if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
+    from optimizer.replan.history import History
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LONGEST_NAP = 60.0  # seconds: a long wait is slept in naps, so Ctrl-C and stop() are heard

@@ -26,10 +26,13 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from optimizer.replan.history import History, content_hash
+from optimizer.replan.records import content_hash
 from optimizer.intake.reader import workbook_paths
+
+if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
+    from optimizer.replan.history import History
 
 BROKEN_AFTER_S = 30.0  # a copy may stall for seconds; half a minute still and no zip: a broken file
 Planner = Callable[[Path], object]  # plans one input, returns its outcome (optimizer/replan/replan.py Outcome)

@@ -49,8 +49,9 @@ def provenance(data: PlanningData | None = None) -> list[tuple[str, object]]:
     if data is not None:
         for file in data.input_files:
             rows.append((f"input {Path(file.path).name}", f"SHA-256 {file.sha256} ({file.path})"))
-        if len(data.input_files) != 1 and data.input_sha256:
-            rows.append(("input_sha256 (all files)", data.input_sha256))
+        if data.input_sha256:  # not any one file's SHA-256: said, so the two never read as contradicting
+            rows.append(("input_sha256", f"{data.input_sha256} (the Summary's and the history's: the SHA-256 of "
+                                         "every input file's name and SHA-256 together)"))
         for field in dataclasses.fields(data.settings):
             value = getattr(data.settings, field.name)
             shown = "not set" if value is None else value if isinstance(value, (int, float, str)) else str(value)

@@ -23,9 +23,9 @@ from optimizer.reporting.xlsx import Book, quantity_format, size_decimals
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
+from optimizer.replan.changes import counts_text
 
 SHARE = "0.0%"
-QUANTITY = "#,##0.##"  # the Dashboard rounds quantities more than the tables (xlsx.QUANTITY)
 RISK = "0.00"
 NO_SUPPLY = "none"  # the value-weighted risk of a view with no supply in it
 COVER = "0.0"
@@ -196,12 +196,11 @@ def _changes(page: _Page, plan: Plan, currency: str) -> None:
         return
     page.section(f"Since the previous plan ({changes.previous_label or 'none found'})")
     frame = changes.frame
-    counts = [f"{count} {name.replace('orders_', 'orders ').replace('_', ' ')}"
-              for name, count in changes.counts.items() if count]
+    counts = counts_text(changes.counts, separator="; ")
     texts = list(frame.loc[frame["change"] == "cost", "finding"].head(CHANGES_SHOWN))
     texts += list(frame.loc[frame["change"].isin(("reasons", "none")), "finding"])
     if counts:
-        texts.append("; ".join(counts) + " (see Changes)")
+        texts.append(counts + " (see Changes)")
     if changes.change_cost:  # notional as risk and shortfall are: a weight on change, in money's words
         texts.append(f"the change penalty (notional: nobody pays it) added {explain.money(changes.change_cost, currency)}"
                      " to what was optimised, beside the objective")
@@ -301,10 +300,11 @@ def _upgraded(page: _Page, plan: Plan, data: PlanningData) -> None:
         return
     page.section("Upgraded (conversions)", "conversion", "input", "output", "cost")
     totals = plan.conversions.groupby("conversion")[["input", "output", "cost"]].sum()
-    for name in data.conversions:
+    for name, conversion in data.conversions.items():
         row = totals.loc[name] if name in totals.index else {"input": 0.0, "output": 0.0, "cost": 0.0}
+        units = (data.minerals[conversion.from_mineral].unit, data.minerals[conversion.to_mineral].unit)
         page.add(name, float(row["input"]), float(row["output"]), float(row["cost"]),
-                 formats=(None, QUANTITY, QUANTITY, page.book.money()))
+                 formats=(None, *(quantity_format(unit) for unit in units), page.book.money()))
     for name, c in data.conversions.items():
         page.add(f"{name}: {c.from_mineral} ({data.minerals[c.from_mineral].unit}) in, {c.to_mineral} "
                  f"({data.minerals[c.to_mineral].unit}) out, over the horizon, before losses.", style="note")
@@ -328,13 +328,15 @@ def _shortfall(page: _Page, shortfall: pd.DataFrame) -> None:
              "period.", style="note")
 
 
-def _table(page: _Page, title: str, headers: tuple[str, ...], rows: list[tuple], formats: tuple, note: str) -> None:
-    """A section of one row per item, with a note below; nothing when there are no rows."""
+def _table(page: _Page, title: str, headers: tuple[str, ...], rows: list[tuple], formats: tuple | list[tuple],
+           note: str) -> None:
+    """A section of one row per item, with a note below; nothing when there are no rows. ``formats``: the
+    number formats of every row, or (a list) of each row."""
     if not rows:
         return
     page.section(title, *headers)
-    for row in rows:
-        page.add(*row, formats=formats)
+    for index, row in enumerate(rows):
+        page.add(*row, formats=formats[index] if isinstance(formats, list) else formats)
     page.add(note, style="note")
 
 
@@ -343,17 +345,18 @@ def _repayment(page: _Page, plan: Plan, data: PlanningData) -> None:
     rows = [(r.source, chart_module.period_label(data, r.period), r.drawn, r.expected_repayment)
             for r in metrics.drawn_and_repaid(plan, data).itertuples()]
     _table(page, "Money drawn and expected repayment by participants",
-           ("source", "period", "drawn", "expected repayment"), rows, (None, None, page.book.money(), page.book.money()),
+           ("source", "period", "drawn", "repaid (expected)"), rows, (None, None, page.book.money(), page.book.money()),
            "Repayment: what participants pay for the demand served (Demand.unit_price), weighed over the "
            "scenarios; it is not re-spent in the plan.")
 
 
 def _sold_and_lost(page: _Page, plan: Plan, data: PlanningData) -> None:
     """Per mineral that is sold or decays: quantity sold, its revenue, and the expected stock lost to decay."""
-    rows = [(f"{r.mineral} ({r.unit})", r.sold, r.revenue, r.expected_lost)
-            for r in metrics.sold_and_lost(plan, data).itertuples()]
-    _table(page, "Sold / lost to decay", ("mineral (unit)", "sold", "revenue", "decayed (expected)"), rows,
-           (None, QUANTITY, page.book.money(), QUANTITY),
+    sold = list(metrics.sold_and_lost(plan, data).itertuples())
+    rows = [(r.mineral, r.sold, r.revenue, r.expected_lost) for r in sold]
+    money = page.book.money()
+    formats = [(None, quantity_format(r.unit), money, quantity_format(r.unit)) for r in sold]
+    _table(page, "Sold / lost to decay", ("mineral", "sold", "revenue", "lost (expected)"), rows, formats,
            "Sales are the same in every scenario; revenue funds the receiving source from the next period on.")
 
 
@@ -392,19 +395,29 @@ def _uncertainty(page: _Page, plan: Plan, data: PlanningData) -> None:
     values = plan.scenario_values
     if values is None:
         return
-    currency = data.settings.currency
+    page.section("What the uncertainty is worth")
+    page.sentences(uncertainty_sentences(values, data.settings.currency, data.settings.recourse == "yes"),
+                   numbered=False)
+
+
+def uncertainty_sentences(values, currency: str, recourse: bool) -> list[str]:
+    """The scenarios' cost range, EVPI and (with recourse) VSS in words (``values``: the plan's ScenarioValues);
+    a figure not measured says so and why ("would save not measured: ..." read as nonsense)."""
     costs = values.frame[values.frame["probability"] > 0]
     cheapest, dearest = costs.loc[costs["cost"].idxmin()], costs.loc[costs["cost"].idxmax()]
-    page.section("What the uncertainty is worth")
-    page.sentences([
-        f"The plan costs from {explain.money(cheapest['cost'], currency)} ({cheapest['scenario']}) to "
-        f"{explain.money(dearest['cost'], currency)} ({dearest['scenario']}), "
-        f"{explain.money(values.expected_cost, currency)} in expectation.",
-        "Knowing which scenario happens before ordering would save " + values.evpi_text(currency)
-        + " in expectation (EVPI, the Scenario costs sheet).",
-    ] + ([] if data.settings.recourse != "yes" else [
-        "Planning for the bans instead of for the average saves " + values.vss_text(currency)
-        + " in expectation (VSS)."]), numbered=False)
+    sentences = [f"The plan costs from {explain.money(cheapest['cost'], currency)} ({cheapest['scenario']}) to "
+                 f"{explain.money(dearest['cost'], currency)} ({dearest['scenario']}), "
+                 f"{explain.money(values.expected_cost, currency)} in expectation."]
+    evpi = "what knowing which scenario happens before ordering would save"
+    sentences.append(f"{evpi[0].upper()}{evpi[1:]} (EVPI) was not measured: {values.note}." if values.evpi is None
+                     else f"Knowing which scenario happens before ordering would save {values.evpi_text(currency)} "
+                          "in expectation (EVPI, the Scenario costs sheet).")
+    if recourse:
+        sentences.append(f"What planning for the bans instead of for the average saves (VSS) was not measured: "
+                         f"{values.vss_reason}." if values.vss is None else
+                         f"Planning for the bans instead of for the average saves {values.vss_text(currency)} in "
+                         "expectation (VSS).")
+    return sentences
 
 
 def _what_helps(page: _Page, plan: Plan, data: PlanningData) -> None:

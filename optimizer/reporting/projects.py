@@ -17,6 +17,7 @@ import pandas as pd
 from optimizer.analysis.explain import money
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import CAPEX_COLUMNS, Plan, ProjectValue
+from optimizer.contract.scenario_costs import expected_view
 
 # The sentence first, as on the other sheets of findings: it is what a reader reads; the numbers follow.
 PROJECT_COLUMNS = ["project", "finding", "built", "decision_period", "first_output_period", "capex", "capex_paid",
@@ -30,8 +31,9 @@ def capex_frame(plan: Plan) -> pd.DataFrame:
 
 
 def projects_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
-    """One row per project: the decision, its cash and its cost, its output, and what it is worth."""
-    capex = capex_frame(plan)
+    """One row per project: the decision, its cash and its cost, its output, and what it is worth (with recourse,
+    capex paid as expected: the rows each scenario pays weighted by its probability)."""
+    capex = capex_frame(expected_view(plan, data))
     values = {value.project: value for value in (plan.analysis.projects if plan.analysis else [])}
     currency = data.settings.currency
     rows = []
@@ -53,15 +55,17 @@ def projects_frame(plan: Plan, data: PlanningData) -> pd.DataFrame:
             "output_cost": float(output["cost"].sum()),
             "objective": plan.objective,
         }
-        row.update(_value_columns(values.get(name), plan.objective, name, currency, len(data.minerals)))
+        row.update(_value_columns(values.get(name), plan.objective, name, currency, len(data.minerals),
+                                  project.decided))
         rows.append(row)
     return pd.DataFrame(rows, columns=PROJECT_COLUMNS)
 
 
 def _value_columns(value: ProjectValue | None, objective: float | None, name: str, currency: str,
-                   minerals: int) -> dict:
+                   minerals: int, decided: bool = False) -> dict:
     """objective_other_way, saving and the finding: what funding the project saves (or would cost); the
-    finding names the block re-solved when it is fewer than the workbook's ``minerals``."""
+    finding names the block re-solved when it is fewer than the workbook's ``minerals``, and says why a
+    project that costs more is funded all the same when the input ``decided`` it."""
     if value is None or value.objective is None or objective is None:
         why = value.note if value is not None and value.note else "the plan was not re-solved with it the other way"
         return {"objective_other_way": None, "saving": None, "finding": f"Not measured: {why}."}
@@ -74,6 +78,8 @@ def _value_columns(value: ProjectValue | None, objective: float | None, name: st
     elif value.built:
         finding = (f"Funding {name} costs {money(-saving, currency)} more in expectation over the horizon than "
                    f"not funding it ({costs}): its capex_cost outweighs what its output saves within the horizon.")
+        if decided:  # the plan did not choose it: the input did
+            finding += " The plan funds it because the input decides it (Projects.decided: yes)."
     elif saving >= 0:
         finding = (f"Funding {name} (best in period {value.decision_period}) would save {money(saving, currency)} "
                    f"in expectation ({costs}), within the plan's mip_gap.")
@@ -97,7 +103,8 @@ def project_sentences(plan: Plan, data: PlanningData) -> list[str]:
         if row.decision_period is None or row.decision_period != row.decision_period:  # None or NaN
             decision = "not funded"
         else:
-            decision = (f"{'decided' if row.built == 'decided' else 'funded'} in period {row.decision_period:.0f}, "
+            decision = (f"{'decided in the input' if row.built == 'decided' else 'funded'} in period "
+                        f"{row.decision_period:.0f}, "
                         f"output from period {row.first_output_period:.0f} ({money(row.capex_paid, currency)} of "
                         f"capex paid, {money(row.capex_cost, currency)} of it charged to the horizon)")
         sentences.append(f"{row.project} ({row.supplier}): {decision}. {row.finding}")

@@ -16,10 +16,11 @@ from optimizer.contract.data import PlanningData
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.files import write_atomically
 from optimizer.reporting.about import about_spec
-from optimizer.reporting.charts import Block, ChartData, axis, category_axis, finish, place_rows
+from optimizer.reporting.charts import CHART_HEIGHT_CM, Block, ChartData, axis, category_axis, finish, place_rows
 from optimizer.reporting.workbook import TableSpec, plan_book, write_table
 
 CHARTS_PER_ROW = 2
+LABEL_CM_PER_CHARACTER = 0.15  # what a slanted category name of 8 pt takes below a chart, per character
 COLOURS = ("#1F3864", "#C00000", "#2E75B6", "#7F7F7F", "#548235", "#BF8F00", "#7030A0", "#F4B183")
 
 
@@ -46,19 +47,25 @@ def write_study_workbook(path: Path, tables: list[TableSpec], make_charts: Calla
 
 def line_chart(charts: ChartData, blocks: list[Block], title: str, x_title: str, y_title: str,
                y_format: str | None = None, x_format: str | None = None, y_min: float | None = None,
-               markers: bool = True, y_max: float | None = None):
+               markers: bool = True, y_max: float | None = None, labels: list[list[str] | None] | None = None):
     """Straight lines through points at numeric x: one series per block of two columns (x, then y named by
     its header).
 
     ``y_min`` starts the value axis there instead of at 0 (small differences between large costs show);
-    ``y_max`` ends it there (a point far above the rest would flatten them).
+    ``y_max`` ends it there (a point far above the rest would flatten them); ``labels``, per block, a label
+    beside each of its points (None: none), when x is not what was varied (which point is which weight).
     """
     chart = charts.chart("scatter", "straight_with_markers" if markers else "straight")
     for index, block in enumerate(blocks):
         colour = COLOURS[index % len(COLOURS)]
         marker = ({"type": "circle", "size": 6, "fill": {"color": colour}, "border": {"color": colour}}
                   if markers else {"type": "none"})
-        chart.add_series(block.series(2, line={"color": colour, "width": 1.75}, marker=marker, smooth=False))
+        named = labels[index] if labels and index < len(labels) else None
+        # "value" on: LibreOffice draws custom labels only where the series shows labels at all
+        points = {"data_labels": {"value": True, "custom": [{"value": text} for text in named], "position": "right",
+                                  "font": {"size": 8}}} if named else {}
+        chart.add_series(block.series(2, line={"color": colour, "width": 1.75}, marker=marker, smooth=False,
+                                      **points))
     chart.set_x_axis(axis(x_title, x_format, major_gridlines={"visible": False}))
     chart.set_y_axis(axis(y_title, y_format, **({"min": y_min} if y_min is not None else {}),
                           **({"max": y_max} if y_max is not None else {})))
@@ -80,14 +87,17 @@ def axis_start(values: list[float | None]) -> float | None:
     return max(0.0, step * math.floor((low - 0.2 * span) / step))
 
 
-def bar_chart(charts: ChartData, block: Block, title: str, y_title: str, y_format: str | None = None):
-    """Clustered columns: categories from the block's first column, one series per further column."""
+def bar_chart(charts: ChartData, block: Block, title: str, y_title: str, y_format: str | None = None,
+              categories: list[str] = ()):
+    """Clustered columns: categories from the block's first column, one series per further column; the chart
+    taller by the longest of the ``categories``' names, which stand slanted below it (the plot keeps its height)."""
     chart = charts.chart("column")
     for index, column in enumerate(range(2, block.columns + 1)):
         chart.add_series(block.series(column, fill={"color": COLOURS[index % len(COLOURS)]}))
     chart.set_x_axis(category_axis())
     chart.set_y_axis(axis(y_title, y_format))
-    finish(chart, title)
+    longest = max((len(str(name)) for name in categories), default=0)
+    finish(chart, title, height=CHART_HEIGHT_CM + LABEL_CM_PER_CHARACTER * longest)
     return chart
 
 

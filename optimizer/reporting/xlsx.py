@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -51,6 +51,7 @@ LARGE_SHEET = 100_000  # rows: a table's filter and style no longer help; writte
 IN_MEMORY_CELLS = 200_000
 WIDEST = 64  # characters: a sentence column wraps beyond this
 NARROWEST = 8
+TEXT_WIDEST = 60  # characters: a text column no wider; a longer text in it wraps (_sentence_columns)
 PAGE_WIDTH = 100  # characters of column width on a landscape A4 page at 100% in LibreOffice (measured: 105)
 SMALLEST_SCALE = 65  # percent: below this a printed sheet is split, not shrunk
 HEADER_COLOUR = "#1F3864"
@@ -92,8 +93,11 @@ MILLIONS = '#,##0,,"M"'
 
 
 def money_axis(largest: float) -> str:
-    """The number format of a money axis reaching ``largest``: millions from 10M (20M), millions with a
-    decimal from 1M (2.5M), thousands from 10K (40K), else whole units: never "0M" ticks on a small plan."""
+    """The number format of a money axis reaching ``largest``: billions with a decimal from 1B (2.5B, not
+    2,500M), millions from 10M (20M), millions with a decimal from 1M (2.5M), thousands from 10K (40K), else
+    whole units: never "0M" ticks on a small plan."""
+    if largest >= 1e9:
+        return '#,##0.0,,,"B"'
     if largest >= 1e7:
         return MILLIONS
     if largest >= 1e6:
@@ -298,6 +302,7 @@ def _is_number(value) -> bool:
 
 def write_table(book: Book, spec: TableSpec) -> None:
     """``spec`` as a new sheet of ``book``: an Excel table (or, over LARGE_SHEET rows, a filtered range)."""
+    spec = replace(spec, wide=_sentence_columns(spec))
     frame = spec.frame
     columns = [str(c) for c in frame.columns]
     large = len(frame) > LARGE_SHEET
@@ -453,6 +458,20 @@ def table_name(title: str) -> str:
     return (name if name[:1].isalpha() else "T" + name) + "Table"
 
 
+def _sentence_columns(spec: TableSpec) -> tuple[str, ...]:
+    """``spec.wide`` and every other text column with words longer together than the widest column
+    (TEXT_WIDEST): wrapped at their spaces, not cut off at the column's edge (a hash, one word, is not)."""
+    frame = spec.frame
+    long = [column for column in frame.columns if column not in spec.wide and not _numeric(frame[column])
+            and _has_long_sentence(frame[column])]
+    return (*spec.wide, *long)
+
+
+def _has_long_sentence(series: pd.Series) -> bool:
+    texts = series.dropna().astype(str)
+    return bool((texts.str.contains(" ") & (texts.str.len() > TEXT_WIDEST)).any())
+
+
 def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
     """Characters: the longest of the header (wrapped on two lines) and the values as shown, plus a gap."""
     number_format = spec.formats.get(column)
@@ -467,7 +486,7 @@ def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
         header = max(math.ceil(header / 2) + 1, max(len(word) for word in str(column).split()))
     if column in spec.wide:
         return min(WIDEST, max(30, longest + 2))
-    return min(60, max(NARROWEST, longest + 2, header + 2))
+    return min(TEXT_WIDEST, max(NARROWEST, longest + 2, header + 2))
 
 
 def page_width(scale: int) -> float:

@@ -35,7 +35,10 @@ blocks take that time too and their polished plan is the answer (``search``).
 With recourse, scenarios alike on a mineral (no loss, price factor or demand change on it) plan it with one
 copy in its block (``twin_of_column``; models/recourse.py block_twins): each such column takes its twin's
 value, and the linking rows are shared out by the relaxation with the twins held equal (``_twinned``), solved on
-the smaller LP where each twin stands for its followers (``twin_reduced_lp``: at L, 100k of 218k columns).
+the smaller LP where each twin stands for its followers (``twin_reduced_lp``: at L, 100k of 218k columns). While
+that LP is below ``BLOCKWISE_COLUMNS`` columns the whole relaxation is not solved at all (the tied route,
+``_tied_start``): the bound is the blocks' Lagrangian one (block_bound.py) at the tied relaxation's prices of the
+linking rows (``_tied_prices``; at L 0.04% below the tied relaxation, where the blocks' LPs at price 0 give 1.1%).
 
 The assembled plan meets every row by construction. It is only a start: the
 full solve that follows keeps every binary free, so the optimum is unchanged,
@@ -88,6 +91,9 @@ FIRST_PLAN_SECONDS = 2.0
 # the hardest blocks of L with recourse spent their whole time at the root (sub-MIP heuristics) without a plan;
 # with it off their first plan comes in 0.1-0.4 s (docs/performance.md).
 FIRST_PLAN_OPTIONS = {"presolve": "off"}
+# ... for at most this many seconds each: under load 7-11 one block of L with recourse found none in
+# FIRST_PLAN_SECONDS, and the search then took 320 s to complete the partial plan (docs/performance.md).
+MISSING_PLAN_SECONDS = 10.0
 # When the search is not worth starting (``block_start``), this share of the whole time is left for the polish LP.
 POLISH_SHARE = 0.05
 # The whole model's LP relaxation may take this share of the block start's time; past it (XXL: 250,000 columns,
@@ -205,8 +211,15 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
     integer = _integer_columns(lp)
-    blockwise = lp.num_col_ >= BLOCKWISE_COLUMNS  # the whole relaxation is the wall: not tried (block_bound.py)
-    relaxed, objective = (None, None) if blockwise else _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
+    tied = _tied_route(lp, twin_of_column)  # recourse: the tied relaxation shares, the blocks' LPs bound
+    blockwise = lp.num_col_ >= BLOCKWISE_COLUMNS and not tied  # the whole relaxation is the wall: not tried
+    split = None
+    if tied:
+        split, objective = _tied_start(lp, block_of_column, twin_of_column, integer, RELAXATION_SHARE * time_limit_s,
+                                       workers, stop)
+        relaxed = None if split is None else split.relaxed
+    else:
+        relaxed, objective = (None, None) if blockwise else _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
     relaxation_s = time.perf_counter() - started
     search = whole_s is None or (not blockwise and whole_s - time_limit_s >= relaxation_s)
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
@@ -216,6 +229,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     where = f"on the Dask cluster at {cluster}" if cluster else ""
     relaxations = None
     if relaxed is None and not (stop is not None and stop.interrupted):
+        split = None
         relaxations = BlockRelaxations(lp, block_of_column)
         relaxed, objective = _blockwise_relaxation(relaxations, started + time_limit_s, workers, stop)
     blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
@@ -226,20 +240,22 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
         ended = time.perf_counter()
         return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
                           ended - blocks_started, search=search, fallbacks=fallbacks,
-                          blockwise_bound=relaxations is not None and objective is not None)
+                          blockwise_bound=(tied or relaxations is not None) and objective is not None)
 
     if relaxed is None:
         return result()
-    split = _Split.of(lp, block_of_column, relaxed, integer)
-    if split is None:
-        return result()
-    if fallback is not None and relaxations is not None:
-        split.leave_room_for(fallback)
-    if twin_of_column is not None:
-        if relaxations is None:
-            split = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(), stop)
-        else:
-            split.share_twins(twin_of_column)
+    if split is None:  # the tied route's split is made already
+        split = _Split.of(lp, block_of_column, relaxed, integer)
+        if split is None:
+            return result()
+        if fallback is not None and relaxations is not None:
+            split.leave_room_for(fallback)
+        if twin_of_column is not None:
+            if relaxations is None:
+                split, _ = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(),
+                                    stop)
+            else:
+                split.share_twins(twin_of_column)
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
@@ -396,7 +412,7 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
                  stop: Stop | None = None) -> list[tuple | None]:
     """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
     here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
-    here, for at most ``FIRST_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
+    here, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
     complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
     from its bound first). A block that still finds none stays without (the plan is then partial and the search
     completes it)."""
@@ -406,7 +422,7 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
 
     def first_plan(b: int) -> tuple | None:
         block = split.block(b)
-        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
         return None if values is None else (block.columns, values, finished, bound)
 
@@ -417,37 +433,67 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
 
 
 def _twinned(lp, split: _Split, twin_of_column: np.ndarray, integer: np.ndarray, time_limit_s: float,
-             stop: Stop | None = None) -> _Split:
+             stop: Stop | None = None) -> tuple[_Split, np.ndarray | None]:
     """``split`` with its blocks' twins (``_Split.share_twins``), its linking rows shared out by the LP relaxation
     with every column held at its twin's value: the relaxation's own solution may plan two twins apart where
     they cost the same (a degenerate optimum: an order placed a period earlier in one scenario than in
     another), and then the twin's share of each linking row (the least of its group's) would be too small for
     the plan of either. That LP is solved on the reduced model where twins share one column
     (``_twin_reduced_relaxation``). ``split`` as it was when it is not solved in time. Its objective is no bound
-    on the model's: the bound stays the whole relaxation's."""
+    on the model's (the tie is a restriction); also the rows' prices there (``_tied_prices``), None with ``split``
+    as it was."""
     split.share_twins(twin_of_column)
     if not np.any(split.twin >= 0):
-        return split
-    relaxed = _twin_reduced_relaxation(lp, split.twin, time_limit_s, stop,
-                                       matrix=(split.start, split.index, split.value))
-    if relaxed is None:
-        return split
+        return split, None
+    tied = _twin_reduced_relaxation(lp, split.twin, time_limit_s, stop, matrix=(split.start, split.index, split.value))
+    if tied is None:
+        return split, None
+    relaxed, prices = tied
     twinned = _Split.of(lp, split.block_of, relaxed, integer)
     if twinned is None:
-        return split
+        return split, None
     twinned.share_twins(split.twin)
-    return twinned
+    return twinned, prices
+
+
+def _tied_route(lp: highspy.HighsLp, twin_of_column: np.ndarray | None) -> bool:
+    """Whether the block start takes the tied route (``_tied_start``): a model with twins (recourse) whose reduced
+    LP (each twin standing for its followers) is below ``BLOCKWISE_COLUMNS`` columns."""
+    return twin_of_column is not None and int(np.sum(twin_of_column < 0)) < BLOCKWISE_COLUMNS
+
+
+def _tied_start(lp: highspy.HighsLp, block_of_column: np.ndarray, twin_of_column: np.ndarray, integer: np.ndarray,
+                share_s: float, workers: int, stop: Stop | None) -> tuple[_Split | None, float | None]:
+    """The tied route of a model with twins: the linking rows shared out by the relaxation with the twins held
+    equal (``_twinned``, on the reduced LP, in ``share_s``), and the bound the blocks' own LPs give at its prices
+    (block_bound.py: the Lagrangian bound, valid whatever the prices; in ``share_s`` again). The whole
+    relaxation, the bound otherwise (L with recourse: 47 s at load 2-3, 80-105 s at load 6-8 and once not
+    ended in its share), is not solved. (None, None) when the tied relaxation is not solved in time (the
+    blocks' own relaxations then share the rows out, as from ``BLOCKWISE_COLUMNS``); the bound None when the
+    blocks' LPs are not."""
+    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    twin, _, _ = _taken_twins(twin_of_column, block_of_column, integer, lower, upper)
+    tied = _twin_reduced_relaxation(lp, twin, share_s, stop)
+    if tied is None:
+        return None, None
+    relaxed, prices = tied
+    split = _Split.of(lp, block_of_column, relaxed, integer)
+    if split is None:
+        return None, None
+    split.share_twins(twin)
+    priced = BlockRelaxations(lp, block_of_column).bound(prices, time.perf_counter() + share_s, workers, stop)
+    return split, None if priced is None else priced.bound
 
 
 def twin_reduced_lp(lp: highspy.HighsLp, twin: np.ndarray,
-                    matrix: tuple | None = None) -> tuple[highspy.HighsLp, np.ndarray]:
+                    matrix: tuple | None = None) -> tuple[highspy.HighsLp, np.ndarray, np.ndarray]:
     """The LP relaxation of ``lp`` with every column j with ``twin[j] >= 0`` held at its twin's value, as a smaller
     LP: x_j = x_twin substituted, so the twin's column carries j's cost and matrix entries (summed row by row)
     and the intersection of both bounds, and the rows this leaves alike (a scenario's copy of a row its twin's
     copy has) are kept once with the intersection of their bounds. The same optimum as ``lp`` relaxed with the
     rows x_j = x_twin added, on a fraction of the columns (L with recourse: 100k of 218k). Also each column's
-    column in it (a follower's is its twin's). A twin must not itself have a twin. ``matrix``: ``_by_column(lp)``
-    when the caller has it."""
+    column in it (a follower's is its twin's) and each row's row in it (a row kept once for another: that row's).
+    A twin must not itself have a twin. ``matrix``: ``_by_column(lp)`` when the caller has it."""
     start, index, value = matrix or _by_column(lp)
     twin = np.asarray(twin, dtype=np.int64)
     count = lp.num_col_
@@ -467,7 +513,7 @@ def twin_reduced_lp(lp: highspy.HighsLp, twin: np.ndarray,
     nonzero = summed != 0  # a follower's entry cancelling its twin's
     column, row, summed = keys[nonzero] // lp.num_row_, keys[nonzero] % lp.num_row_, summed[nonzero]
     row_lower, row_upper = np.array(lp.row_lower_, dtype=np.float64), np.array(lp.row_upper_, dtype=np.float64)
-    kept = _alike_rows_once(row, column, summed, row_lower, row_upper)
+    kept, alike = _alike_rows_once(row, column, summed, row_lower, row_upper)
     entry_kept = kept[row] >= 0
     column, row, summed = column[entry_kept], kept[row[entry_kept]], summed[entry_kept]
     keep = np.flatnonzero(kept >= 0)
@@ -483,15 +529,15 @@ def twin_reduced_lp(lp: highspy.HighsLp, twin: np.ndarray,
     reduced.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=len(own)))]).astype(np.int32)
     reduced.a_matrix_.index_ = row[order].astype(np.int32)
     reduced.a_matrix_.value_ = summed[order]
-    return reduced, reduced_of
+    return reduced, reduced_of, kept[alike]
 
 
 def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s: float, stop: Stop | None = None,
-                             matrix: tuple | None = None) -> np.ndarray | None:
+                             matrix: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The column values of ``lp``'s LP relaxation with every column held at its twin's (``twin_reduced_lp``), each
-    follower given its twin's value; None when it is not solved to optimality within ``time_limit_s`` (or
-    ``stop``'s deadline: it watches this solve)."""
-    reduced, reduced_of = twin_reduced_lp(lp, twin, matrix)
+    follower given its twin's value, and a price of each row of ``lp`` (``_tied_prices``); None when it is not
+    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve)."""
+    reduced, reduced_of, row_of = twin_reduced_lp(lp, twin, matrix)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
@@ -501,7 +547,41 @@ def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return np.asarray(highs.getSolution().col_value)[reduced_of]
+    solution = highs.getSolution()
+    return np.asarray(solution.col_value)[reduced_of], _tied_prices(np.asarray(solution.row_dual), row_of)
+
+
+def _tied_prices(reduced_duals: np.ndarray, row_of: np.ndarray) -> np.ndarray:
+    """Each row's price from the reduced LP's dual values (``twin_reduced_lp``'s ``row_of``: each row's row there):
+    the dual value of its row there, shared evenly among the rows kept once as that one (their scenarios' copies
+    alike). On a tied plan, where alike rows have one activity, any split of the dual value prices the rows
+    as the reduced LP does; the blocks' Lagrangian bound at these prices (block_bound.py) is valid whatever
+    they are, and near the whole LP relaxation's where the tie costs little (``_tied_split``)."""
+    group = np.bincount(row_of, minlength=len(reduced_duals))
+    return reduced_duals[row_of] / group[row_of]
+
+
+def _taken_twins(twin: np.ndarray, block_of: np.ndarray, integer: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The twins ``_Split.share_twins`` takes (-1 for the others: a twin outside the column's block, itself a
+    twin's, of another kind or with bounds disjoint from the column's), and each column's bounds intersected
+    with its followers'."""
+    twin = np.array(twin, dtype=np.int64)
+    followers = np.flatnonzero(twin >= 0)
+    leaders = twin[followers]
+    taken = ((block_of[followers] >= 0) & (block_of[leaders] == block_of[followers])
+             & (twin[leaders] < 0) & (integer[leaders] == integer[followers]))
+    twin[followers[~taken]] = -1
+    for _ in range(2):  # a second pass after dropping the followers of a twin whose bounds turned out disjoint
+        followers = np.flatnonzero(twin >= 0)
+        shared_lower, shared_upper = lower.astype(np.float64), upper.astype(np.float64)
+        np.maximum.at(shared_lower, twin[followers], lower[followers])
+        np.minimum.at(shared_upper, twin[followers], upper[followers])
+        disjoint = np.flatnonzero(shared_lower > shared_upper + _TOLERANCE)
+        if not len(disjoint):
+            break
+        twin[np.isin(twin, disjoint)] = -1
+    return twin, shared_lower, shared_upper
 
 
 def _relaxation(highs: highspy.Highs, integer: np.ndarray, time_limit_s: float):
@@ -622,22 +702,10 @@ class _Split:
         bounds the intersection of the two. Every block plan then gives each column of the whole model a
         value meeting every row of its block, so the assembly is unchanged; the blocks are smaller. A twin
         outside j's block, itself a twin's, of another kind or with bounds disjoint from j's is not taken."""
-        twin = np.array(twin, dtype=np.int64)
+        twin, self.shared_lower, self.shared_upper = _taken_twins(twin, self.block_of, self.integer, self.lower,
+                                                                  self.upper)
         followers = np.flatnonzero(twin >= 0)
-        leaders = twin[followers]
-        taken = ((self.block_of[followers] >= 0) & (self.block_of[leaders] == self.block_of[followers])
-                 & (twin[leaders] < 0) & (self.integer[leaders] == self.integer[followers]))
-        twin[followers[~taken]] = -1
-        for _ in range(2):  # a second pass after dropping the followers of a twin whose bounds turned out disjoint
-            followers = np.flatnonzero(twin >= 0)
-            lower, upper = self.lower.astype(np.float64), self.upper.astype(np.float64)
-            np.maximum.at(lower, twin[followers], self.lower[followers])
-            np.minimum.at(upper, twin[followers], self.upper[followers])
-            disjoint = np.flatnonzero(lower > upper + _TOLERANCE)
-            if not len(disjoint):
-                break
-            twin[np.isin(twin, disjoint)] = -1
-        self.twin, self.shared_lower, self.shared_upper = twin, lower, upper
+        self.twin = twin
         self.shared_cost = self.cost + np.bincount(twin[followers], weights=self.cost[followers],
                                                    minlength=len(self.cost))
 
@@ -774,7 +842,7 @@ class _Split:
         row_lower, row_upper = self.row_lower[rows].copy(), self.row_upper[rows].copy()
         for position in np.flatnonzero(self.row_block[rows] == -2):
             row_lower[position], row_upper[position] = self.shares[int(rows[position]), b]
-        kept = _alike_rows_once(row, column, value, row_lower, row_upper)
+        kept, _ = _alike_rows_once(row, column, value, row_lower, row_upper)
         entry_kept = kept[row] >= 0
         column, row, value = column[entry_kept], kept[row[entry_kept]], value[entry_kept]
         starts = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=len(own)))])
@@ -968,23 +1036,25 @@ def _room(shares: np.ndarray, uses: np.ndarray, bound: float) -> np.ndarray:
 
 
 def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row_lower: np.ndarray,
-                     row_upper: np.ndarray) -> np.ndarray:
+                     row_upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's number among the rows kept (-1: dropped, the same as a row before it, whose bounds become the
-    intersection of both: ``row_lower`` and ``row_upper`` are tightened in place)."""
+    intersection of both: ``row_lower`` and ``row_upper`` are tightened in place), and each row's first alike
+    row (itself when kept)."""
     order = np.lexsort((column, row))
     row, column, value = row[order], column[order], value[order]
     bounds = np.searchsorted(row, np.arange(len(row_lower) + 1))
     first: dict[tuple[bytes, bytes], int] = {}
     kept = np.full(len(row_lower), -1, dtype=np.int64)
+    alike = np.arange(len(row_lower))
     for r in range(len(row_lower)):
         entries = slice(bounds[r], bounds[r + 1])
-        same = first.setdefault((column[entries].tobytes(), value[entries].tobytes()), r)
+        same = alike[r] = first.setdefault((column[entries].tobytes(), value[entries].tobytes()), r)
         if same == r:
             kept[r] = 0
         else:
             row_lower[same], row_upper[same] = max(row_lower[same], row_lower[r]), min(row_upper[same], row_upper[r])
     kept[kept >= 0] = np.arange(int(np.sum(kept >= 0)))
-    return kept
+    return kept, alike
 
 
 def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,

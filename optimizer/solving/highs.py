@@ -509,10 +509,14 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
 def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
     """The commitments-only plan (models/start.py ``commitments_only_plan``) as a value of each column (a fixed
     variable's own value where the plan leaves it out; NaN where neither gives one), on a model of at least
-    ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None."""
+    ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None,
+    also for a model with recourse (no ``facts`` of its own: its scenarios' copies have theirs, and their
+    commitments-only plans are not assembled into one; its blocks without a plan stay without)."""
     if highs_of(solver).getNumCol() < BLOCKWISE_COLUMNS or not columns:
         return None
     model = columns[0][0].model()
+    if not hasattr(model, "facts"):
+        return None
     start = commitments_only_plan(model, model.facts.data)
     if not start:
         return None

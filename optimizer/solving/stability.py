@@ -28,6 +28,7 @@ from models.blocks import mineral_of
 from models.results import extract_plan
 from models.recourse import extract_recourse_plan
 from models.stability import add_recourse_stability_pass, add_stability_pass, allowed_objective, change_value
+from optimizer.contract.words import money, signed_money
 from optimizer.contract.scenario_costs import with_cvar_cost
 from optimizer.solving.budget import TimeBudget
 from optimizer.contract.data import PlanningData, Slot
@@ -94,6 +95,13 @@ def _not_run(data: PlanningData, plan: Plan, previous_orders: dict[Slot, float] 
     return ""
 
 
+def objective_move(first: float, after: float, allowance: float, currency: str) -> str:
+    """"$799M to $799M, +$1.03K of the +$1.03K allowed": the objective's move beside what the gap allows
+    (the totals alike to 3 figures, the moves are what a reader compares)."""
+    return (f"{money(first, currency)} to {money(after, currency)}, {signed_money(after - first, currency)} of the "
+            f"{signed_money(allowance - first, currency)} allowed")
+
+
 def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, result: SolveResult,
                  record: StabilityPass) -> Plan:
     """The pass's plan, with the first solve's bound and the gap it now has."""
@@ -106,9 +114,10 @@ def _stable_plan(model, data: PlanningData, plan: Plan, solved: SolveResult, res
     stable = extract_plan(model, data, replace(solved, objective=objective, gap=gap, message=message))
     change_after = change_value(data, stable.order_quantities(), model.facts.previous_orders or {},
                                 model.ORDER_SLOTS)
-    note = (f"change from the previous plan {record.change_before:,.2f} -> {change_after:,.2f} "
-            f"{data.settings.currency} of orders at list price, objective {record.first_objective:,.2f} -> "
-            f"{objective * model.facts.money_unit:,.2f} (allowed {record.allowance:,.2f})"
+    currency = data.settings.currency
+    note = (f"change from the previous plan {money(record.change_before, currency)} to "
+            f"{money(change_after, currency)} of orders at list price, objective "
+            + objective_move(record.first_objective, objective * model.facts.money_unit, record.allowance, currency)
             + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept" if cut else "")
             + f" ({result.message})")
     record = replace(record, outcome=CUT_SHORT if cut else RAN, change_after=change_after, note=note)
@@ -149,9 +158,10 @@ def stabilise_recourse(model: pyo.ConcreteModel, data: PlanningData, plan: Plan,
     stable = with_cvar_cost(extract_recourse_plan(model, data, replace(
         solved, objective=objective, gap=gap,
         message=f"{solved.message}; stability pass: the closest plan to the previous one within the gap")), data)
-    note = (f"change from the previous plan {before:,.2f} -> {after:,.2f} {data.settings.currency} of orders "
-            f"(each scenario's decision once) at list price, objective {first:,.2f} -> {objective * unit:,.2f} "
-            f"(allowed {allowance:,.2f})" + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept"
+    currency = data.settings.currency
+    note = (f"change from the previous plan {money(before, currency)} to {money(after, currency)} of orders "
+            f"(each scenario's decision once) at list price, objective "
+            + objective_move(first, objective * unit, allowance, currency) + (f"; cut short after {record.seconds:.1f} s, its best plan so far kept"
                                              if cut else "") + f" ({result.message})")
     return replace(stable, model_size=plan.model_size, stability=replace(
         record, outcome=CUT_SHORT if cut else RAN, change_after=after, note=note))

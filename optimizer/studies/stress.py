@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer.contract.words import plural
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import CONTRACT_ORDER_COLUMNS
 from optimizer.execution import Progress, Workers, run_tasks
@@ -655,7 +656,7 @@ def stress_test(prepared: StressInput, samples: int, seed: int, mode: str, worke
                                     "each sample must be one scenario; expected --sampling exclusive",
                                     file=str(prepared.plan_path), sheet="Orders", column="scenario")])
     tasks = chunks(samples, seed, mode)
-    progress(f"stress  {samples} sample(s) in {len(tasks)} chunk(s) on {workers.describe()}")
+    progress(f"stress  {plural(samples, 'sample')} in {plural(len(tasks), 'chunk')} on {workers.describe()}")
     started = time.perf_counter()
     results, failed = [], []
     for outcome in run_tasks(simulate_chunk, prepared.exposure, tasks, workers, progress,

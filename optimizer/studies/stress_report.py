@@ -20,6 +20,7 @@ from optimizer.reporting.charts import ChartData, axis
 from optimizer.reporting.xlsx import money_axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec, summary_format
 from optimizer.contract.data import SERVE_FIRST
+from optimizer.contract.words import money, signed_money
 from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
 from optimizer.reporting.studybook import bar_chart, line_chart, write_study_workbook
 
@@ -57,15 +58,49 @@ def stress_tables(result: StressResult, worst: int = WORST_SAMPLES) -> list[Tabl
                   {"rank": WHOLE, "sample": WHOLE, "penalty": MONEY, **quantities,
                    **{c: QUANTITY for c in worst_frame.columns if c.endswith(" unmet_demand")}},
                   "the samples with the largest penalty: which scenarios occurred and what went unmet"),
-        TableSpec("Scenarios", pd.DataFrame(scenario_harm(result), columns=[
-            "scenario", "probability", "disruptions", "occurred", "mean_penalty_when_it_occurs",
-            "mean_penalty_otherwise", "added_penalty", "share_of_worst_5pct"]),
+        TableSpec("Scenarios", scenarios_frame(result),
             {"probability": SHARE, "occurred": SHARE, "mean_penalty_when_it_occurs": MONEY,
-             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "share_of_worst_5pct": SHARE},
-            "each scenario, most harmful first: the mean penalty when it occurs and otherwise"),
+             "mean_penalty_otherwise": MONEY, "added_penalty": MONEY, "added_penalty_noise": MONEY,
+             "share_of_worst_5pct": SHARE},
+            "each scenario, most harmful first: the mean penalty when it occurs and otherwise; "
+            "added_penalty_noise: twice its standard error", wide=("finding",)),
         TableSpec("Distribution", distribution_frame(result), {"percentile": WHOLE, "penalty": MONEY},
                   "the shortfall penalty at every percentile of the samples"),
     ]
+
+
+SCENARIO_COLUMNS = ["scenario", "finding", "probability", "disruptions", "occurred", "mean_penalty_when_it_occurs",
+                    "mean_penalty_otherwise", "added_penalty", "added_penalty_noise", "share_of_worst_5pct"]
+
+
+def scenarios_frame(result: StressResult) -> pd.DataFrame:
+    """scenario_harm's rows, each with the sampling noise of its added_penalty (twice the standard error of
+    the difference of the two means) and a finding: an added penalty within that noise (even below 0) is
+    no harm the samples can tell, not a scenario that helps."""
+    rows = []
+    for row in scenario_harm(result):
+        k = result.exposure.scenarios.index(row["scenario"])
+        occurred = result.occurs[:, k]
+        noise = 2 * _difference_error(result.penalty[occurred], result.penalty[~occurred])
+        rows.append({**row, "added_penalty_noise": noise, "finding": _harm_finding(row["added_penalty"], noise,
+                                                                                  result.data.settings.currency)})
+    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+
+
+def _difference_error(first: np.ndarray, second: np.ndarray) -> float | None:
+    if first.size < 2 or second.size < 2:
+        return None
+    return float(np.sqrt(first.var(ddof=1) / first.size + second.var(ddof=1) / second.size))
+
+
+def _harm_finding(added: float | None, noise: float | None, currency: str) -> str:
+    if added is None or noise is None:
+        return "not measured: too few samples with it and without it"
+    if abs(added) <= noise:
+        return (f"no harm the samples can tell: {signed_money(added, currency)} is within the sampling noise "
+                f"(+- {money(noise, currency)}); more --samples narrow it")
+    verb = "adds" if added > 0 else "lowers the penalty by"
+    return f"{verb} {money(abs(added), currency)} (+- {money(noise, currency)}) when it occurs"
 
 
 def summary_frame(result: StressResult) -> pd.DataFrame:
@@ -171,7 +206,8 @@ def mineral_penalty_chart(result: StressResult, charts: ChartData):
     block = charts.block(f"Shortfall penalty per mineral across the samples ({money})",
                          ["mineral", "mean", "95th percentile", "worst"], rows, [None] + [money_format] * 3)
     return bar_chart(charts, block, "Shortfall penalty per mineral: mean, 95th percentile, worst",
-                     f"penalty ({money})", money_axis(max((r[3] for r in rows), default=0.0)))
+                     f"penalty ({money})", money_axis(max((r[3] for r in rows), default=0.0)),
+                     categories=[r[0] for r in rows])
 
 
 def penalty_chart(result: StressResult, charts: ChartData):

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.contract.results import COST_TERMS
+from optimizer.contract.words import money as money_words, plural
 from optimizer.reporting.charts import ChartData
 from optimizer.reporting.xlsx import MILLIONS, money_axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec
@@ -35,6 +36,7 @@ from optimizer.studies.sweep import (
 )
 
 MAX_LINES = 8
+YES_NO = '"yes";"yes";"no"'  # a project's built (1 or 0) as the plan says it; the cell keeps the number
 _NOT_SHOWN = ("shortfall_by_mineral", "seconds", "cpu_seconds")
 
 
@@ -53,6 +55,7 @@ def sweep_tables(result: SweepResult) -> list[TableSpec]:
                or c in ("objective", "cost_excluding_risk", "expected_cost", "cvar", "spent")}
     formats.update({c: SHARE for c in table.columns if c.endswith((" share", " max_share"))})
     formats.update({c: MONEY for c in table.columns if c.endswith(" amount")})
+    formats.update({c: YES_NO for c in table.columns if c.endswith(" built")})
     formats.update({"point": WHOLE, "expected_unmet_demand": QUANTITY, "expected_shortfall": QUANTITY,
                     "value_weighted_risk": "0.000", "mip_gap": "0.00%", "solve_seconds": "0.00", "attempts": WHOLE})
     money = result.data.settings.currency
@@ -93,7 +96,7 @@ def shortfall_frame(result: SweepResult) -> pd.DataFrame:
 def about_rows(result: SweepResult) -> list[tuple[str, object]]:
     """What was swept, where it ran and how fast, and how to read the measures (the About sheet's first rows)."""
     rows: list[tuple[str, object]] = [
-        ("input", str(result.input_path)), ("input_sha256", result.data.input_sha256),
+        ("input", str(result.input_path)),  # input_sha256: provenance's row (About), explained there
         *[(OPTION[v.kind], _describe(v)) for v in result.variations],
         *[(f"break-even {v.name} capex", break_even(result, v)) for v in result.variations if v.kind == CAPEX],
         ("points", len(result.rows)), ("points failed", result.failed),
@@ -105,8 +108,27 @@ def about_rows(result: SweepResult) -> list[tuple[str, object]]:
                                "summed over periods and minerals (each in its own unit)"),
         ("value_weighted_risk", "supplier risk_score of the plan's orders, weighted by value at reference prices"),
         ("<country> share", "the country's share of the plan's ordered value (at reference prices)"),
+        *[(f"finding {OPTION[v.kind]}", text) for v in result.variations if (text := flat_finding(result, v))],
     ]
     return rows
+
+
+def flat_finding(result: SweepResult, variation: Variation) -> str:
+    """A sentence when the expected cost does not move over ``variation`` (every other varied input at its
+    first value) by more than the points' solver gap: a flat line read without it looks like a fault."""
+    others = [v for v in result.variations if v is not variation]
+    rows = [row for row in result.rows if row.get("objective") is not None
+            and all(row[o.column] == o.values[0] for o in others)]
+    if len(rows) < 2:
+        return ""
+    costs = [row["objective"] for row in rows]
+    gap = max((abs(row.get("mip_gap") or 0.0) * abs(row["objective"]) for row in rows), default=0.0)
+    if max(costs) - min(costs) > max(gap, 1e-9 * max(abs(c) for c in costs)):
+        return ""
+    currency = result.data.settings.currency
+    return (f"the expected cost is {money_words(costs[0], currency)} at every {variation.column} swept, within "
+            f"the solver's gap: over this range it does not bind, another limit does (a plan's Sensitivities "
+            f"sheet names which)")
 
 
 def break_even(result: SweepResult, variation: Variation) -> str:
@@ -144,37 +166,40 @@ def frontier_chart(result: SweepResult, variation: Variation, charts: ChartData)
     """The chart of one varied input: one line per combination of the other varied inputs."""
     others = [v for v in result.variations if v is not variation]
     x_column, y_column, title, x_title, y_title, y_format, x_format = _axes(result, variation)
-    lines = []
+    lines, labels = [], []
     for combination in itertools.islice(itertools.product(*[o.values for o in others]), MAX_LINES):
         rows = [row for row in result.rows
                 if all(row[o.column] == value for o, value in zip(others, combination))]
         name = ", ".join(f"{o.column} {readable(value)}" for o, value in zip(others, combination)) or y_title
-        points = [[row.get(x_column or variation.column), _y(row, y_column)] for row in rows]
+        points = [[row.get(x_column or variation.column), _y(row, y_column), row[variation.column]] for row in rows]
         points = sorted((p for p in points if p[0] is not None), key=lambda p: p[0])
         if points:
-            lines.append((name, points))
+            # x is not the varied value (a frontier of cost against risk): each point says its value
+            labels.append([f"{variation.column} {readable(p[2])}" for p in points] if x_column else None)
+            lines.append((name, [p[:2] for p in points]))
     if not lines:
         return None
     shown = [y for _, points in lines for _, y in points if y is not None]
     top, above = axis_end(shown)
     if above:
-        title += f" (off the top: {len(above)} point(s), up to {readable(max(above))})"
+        title += f" (off the top: {plural(len(above), 'point')}, up to {readable(max(above))})"
     # the numbers in full money (the axis's millions would show a small sweep's costs as 0M)
     cells = [charts.book.money() if f == MILLIONS else f for f in (x_format, y_format)]
     blocks = [charts.block(f"{title} ({name})", [x_title, name], points, cells) for name, points in lines]
     y_format = _money_axis(y_format, shown)
     x_format = _money_axis(x_format, [x for _, points in lines for x, _ in points])
     return line_chart(charts, blocks, title, x_title, y_title, y_format, x_format,
-                      axis_start([y for y in shown if top is None or y <= top]), y_max=top)
+                      axis_start([y for y in shown if top is None or y <= top]), y_max=top, labels=labels)
 
 
 def _money_axis(number_format: str, values: list[float]) -> str:
     """A money axis (MILLIONS asked) in the units its values need: millions with two decimals from 1M, one from
-    10M (a frontier's small steps show), none from 100M; below 1M as money_axis says (no "0.00M" ticks)."""
+    10M (a frontier's small steps show), none from 100M; below 1M and from 1B as money_axis says (no "0.00M"
+    ticks, no "3,000M")."""
     if number_format != MILLIONS:
         return number_format
     largest = max((abs(v) for v in values if v is not None), default=0.0)
-    if largest >= 1e8:
+    if 1e8 <= largest < 1e9:
         return MILLIONS
     if largest >= 1e6:
         return '#,##0.0,,"M"' if largest >= 1e7 else '#,##0.00,,"M"'

@@ -84,6 +84,7 @@ def test_refused_input_exits_2_and_writes_nothing(tmp_path):
     result = invoke("run", bad, "--outputs-dir", outputs)
     assert result.exit_code == 2
     assert "sheet 'Offers', row 2, column 'unit_price': found 'ten'" in result.stderr
+    assert "input refused: 1 error; nothing was written" in result.stderr  # was "1 error(s)"
     assert "Traceback" not in result.output
     assert not outputs.exists() or not any(outputs.iterdir())
     assert bad.read_bytes() == before

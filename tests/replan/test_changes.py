@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import openpyxl
@@ -11,7 +12,8 @@ from replancase import replan, sheets, write
 from workbooks import write_workbook
 
 from optimizer.replan.changes import (COMMITMENT, FUNDING, GONE_OFFER, NEVER_ORDERED, NEW_OFFER, NEW_RIVAL, NO_OTHER,
-                                     OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare, read_plan, render)
+                                     OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare, counts_text,
+                                     read_plan, reason_lines, render)
 from optimizer.cli import main
 from optimizer.replan.history import History
 
@@ -31,16 +33,16 @@ def test_orders_added_removed_changed_the_cost_and_the_prices_behind_them():
     assert kinds == ["cost", "cost", "removed", "changed", "added", "price"]
     objective = frame.iloc[0]
     assert objective["cost_change"] == pytest.approx(43.0)
-    assert objective["finding"] == "run 1 -> run 2: objective: 100.00 -> 143.00 USD (+43.00, +43.0%)"
+    assert objective["finding"] == "run 1 to run 2: objective: $100 to $143 (+$43, +43.0%)"
     changed = frame[frame["change"] == "changed"].iloc[0]
     assert (changed["previous_quantity"], changed["quantity"], changed["quantity_change"]) == (5.0, 8.0, 3.0)
     assert changed["price_change"] == pytest.approx(0.1)
-    assert "raised from 5 to 8; list price rose 10.0% (10.00 -> 11.00)" in changed["finding"]
+    assert "raised from 5 to 8; list price rose 10.0% ($10.00 to $11.00)" in changed["finding"]
     price = frame[frame["change"] == "price"].iloc[0]
     assert (price["previous_unit_price"], price["unit_price"]) == (10.0, 11.0)
-    assert "in period(s) 2-3" in price["finding"]
+    assert "in periods 2-3" in price["finding"]
     text = render(frame)
-    assert "objective: 100.00 -> 143.00" in text and "removed" in text and "added" in text
+    assert "objective: $100 to $143" in text and "removed" in text and "added" in text
 
 
 def test_a_moved_horizon_compares_the_same_calendar_quarters():
@@ -73,13 +75,13 @@ def test_every_plan_gets_a_changes_sheet_against_the_previous_plan_of_its_input(
     rows = changes_sheet(second.output)
     assert [r["change"] for r in rows] == ["cost", "cost", "reasons", "removed", "removed", "removed", "added",
                                            "added", "added", "price"]
-    assert rows[0]["finding"].startswith("run 1 -> this plan: objective: 150.00 -> 180.00 USD")
+    assert rows[0]["finding"].startswith("run 1 to this plan: objective: $150 to $180 (+$30, +20.0%)")
     # Why: S1's own price rose; S2's orders follow a price of the same mineral.
     assert {r["reason"] for r in rows if r["change"] == "removed"} == {OWN_OFFER}
     assert {r["reason"] for r in rows if r["change"] == "added"} == {SAME_MINERAL}
-    assert rows[2]["finding"] == (f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; no other order "
+    assert rows[2]["finding"] == (f"6 orders changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; no other order "
                                   "changed")
-    assert rows[-1]["finding"].startswith("list price of ga from S1 rose 30.0% (10.00 -> 13.00)")
+    assert rows[-1]["finding"].startswith("list price of ga from S1 rose 30.0% ($10.00 to $13.00)")
     assert second.result.plan.changes.counts == {"orders_added": 3, "orders_removed": 3, "orders_changed": 0,
                                                  "orders_frozen": 0, "orders_held": 0, "prices_moved": 1}
 
@@ -89,11 +91,11 @@ def test_optimize_diff_between_two_plan_workbooks_and_two_runs(two_runs, tmp_pat
     runner = CliRunner()
     by_file = runner.invoke(main, ["diff", str(first.output), str(second.output)], catch_exceptions=False)
     assert by_file.exit_code == 0
-    assert "objective: 150.00 -> 180.00" in by_file.stdout
+    assert "objective: $150 to $180" in by_file.stdout
     assert by_file.stdout.count("removed") == 3 and by_file.stdout.count("added") == 3
     by_id = runner.invoke(main, ["diff", str(first.run_id), str(second.run_id), "--db", history.url],
                           catch_exceptions=False)
-    assert by_id.exit_code == 0 and "run 1 -> run 2" in by_id.stdout
+    assert by_id.exit_code == 0 and "run 1 to run 2" in by_id.stdout
     # From the history every list price of the input is known, not only those of ordered offers.
     assert "list price of ga from S2" not in by_id.stdout and "price" in by_id.stdout
     missing = runner.invoke(main, ["diff", "1", "99", "--db", history.url])
@@ -149,7 +151,7 @@ def test_each_changed_order_gets_the_first_rule_that_holds():
                        ("U1", "in", 1): SAME_MINERAL, ("U2", "in", 1): OWN_OFFER, ("L1", "li", 1): FUNDING,
                        ("C1", "co", 1): WITHIN_GAP, ("C2", "co", 1): NEVER_ORDERED}
     sentence = frame.loc[frame["change"] == "reasons", "finding"].item()
-    assert sentence.startswith(f"8 order(s) changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
+    assert sentence.startswith(f"8 orders changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
                                f"1 as {FUNDING}, 1 as {NEVER_ORDERED}, 1 {WITHIN_GAP}")
     assert NO_OTHER not in sentence
     assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons
@@ -212,5 +214,31 @@ def test_the_dashboard_says_what_changed_since_the_previous_plan_only_on_a_re_pl
     assert not any(text.startswith("Since the previous plan") for text in dashboard(first.output))
     text = dashboard(second.output)
     assert "Since the previous plan (run 1)" in text
-    assert any("objective: 150.00 -> 180.00 USD" in line for line in text)
-    assert any("3 orders added; 3 orders removed; 1 prices moved (see Changes)" in line for line in text)
+    assert any("objective: $150 to $180 (+$30, +20.0%)" in line for line in text)
+    assert any("3 orders added; 3 orders removed; 1 price moved (see Changes)" in line for line in text)
+
+
+def test_counts_and_moves_read_in_the_singular_and_the_plural():
+    """The Dashboard said "1 prices moved", the terminal "1 order(s) changed", a price row "period(s) 3"."""
+    counts = {"orders_added": 1, "orders_removed": 2, "orders_changed": 0, "orders_frozen": 0, "orders_held": 0,
+              "prices_moved": 1}
+    assert counts_text(counts, separator="; ") == "1 order added; 2 orders removed; 1 price moved"
+    assert counts_text(counts, orders=False) == "1 added, 2 removed, 1 price moved"
+    assert counts_text({**counts, "prices_moved": 3}, orders=False).endswith("3 prices moved")
+    before = view("run 1", {1: 5.0}, {1: 10.0, 2: 10.0}, 50)
+    after = view("run 2", {1: 6.0}, {1: 10.0, 2: 10.5}, 60)
+    [price] = compare(before, after, "EUR").query("change == 'price'")["finding"]
+    assert price == "list price of ga from S1 rose 5.0% (€10.00 to €10.50) on average in period 2"
+
+
+def test_order_quantities_carry_their_unit_on_the_sheet_and_the_terminal():
+    """A re-plan's changed order read "cut from 3,000 to 2,751.71" (terminal: "3,000 -> 2,751.71"), no unit,
+    six figures. Now in the mineral's unit, as every sentence writes quantities."""
+    before = replace(view("run 1", {1: 3000.0}, {1: 10.0}, 50), units={"ga": "t"})
+    after = replace(view("run 2", {1: 2751.71}, {1: 10.0}, 40), units={"ga": "t"})
+    frame = compare(before, after, "USD")
+    [finding] = frame.loc[frame["change"] == "changed", "finding"]
+    assert finding == "order of ga from S1 in period 1 cut from 3,000 t to 2,752 t"
+    frame["reason"] = frame["reason"].astype(object).where(frame["change"] != "changed", "within the gap")
+    assert reason_lines(frame, {"ga": "t WO3"})[-1] == (
+        "  changed ga from S1 in period 1: 3,000 t WO3 to 2,752 t WO3 (within the gap)")

@@ -97,7 +97,7 @@ def test_the_changes_compare_each_scenario_and_name_it(tmp_path, first_plan):
     outcome = plan_of(tmp_path, source, output_path=tmp_path / "second.xlsx", previous_plan=tmp_path / "first.xlsx")
     assert changes_of(outcome) == [("removed", "C", 3, "base", 10, 0), ("added", "K", 3, "base", 0, 10)]
     frame = outcome.result.plan.changes.frame
-    assert "new order: 10 of ga from K in period 3 (scenario base)" in list(frame["finding"])
+    assert "new order: 10 t of ga from K in period 3 (scenario base)" in list(frame["finding"])
     sheet = openpyxl.load_workbook(tmp_path / "second.xlsx", read_only=True)["Changes"]
     assert "scenario" in [cell.value for cell in next(sheet.iter_rows(max_row=1))]
     diff = invoke("diff", tmp_path / "first.xlsx", tmp_path / "second.xlsx")

@@ -46,7 +46,7 @@ def test_a_high_change_penalty_keeps_every_order_and_shows_what_it_held_back(tmp
     # Without the penalty every quarter would move from S1 to S2: six slots held where they were.
     assert len(held) == 6 and plan.changes.counts["orders_held"] == 6
     assert set(held["without_change_penalty"]) == {0.0, 5.0}
-    assert "the change penalty keeps 5 of ga from S1 in period 1" in " ".join(held["finding"])
+    assert "the change penalty keeps 5 t of ga from S1 in period 1" in " ".join(held["finding"])
 
 
 def test_a_low_change_penalty_lets_the_orders_move_and_reports_its_cost(tmp_path):

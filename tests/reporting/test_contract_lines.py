@@ -47,3 +47,14 @@ def _data(tmp_path, book):
     from inputcheck import read_and_validate
     from workbooks import write_workbook
     return read_and_validate(write_workbook(Path(tmp_path) / "again.xlsx", book))[0]
+
+
+def test_round_off_below_the_minimum_is_no_take_or_pay(tmp_path):
+    """The example's offtake took its 240 t minimum to within 1e-12 t, and its line read "pays $1.6e-08
+    take-or-pay for 0 t not taken": the solver's round-off, said as money in scientific notation."""
+    plan = solve(tmp_path, offtake_book())
+    data = _data(tmp_path, offtake_book())
+    plan.contracts["take_or_pay_quantity"] = 2e-12
+    plan.contracts["take_or_pay_paid"] = 1.6e-8
+    sentence, = explain.contract_sentences(plan, data)
+    assert "take-or-pay" not in sentence and "e-0" not in sentence

@@ -143,6 +143,10 @@ def test_about_says_where_the_workbook_came_from_and_how_to_read_each_sheet(book
     rows = dict(book["About"].iter_rows(min_row=2, values_only=True))
     [source] = result.data.input_files
     assert rows[f"input {Path(source.path).name}"].startswith(f"SHA-256 {source.sha256}")
+    # the Summary's input_sha256 hashes every file's name and hash: not the file's SHA-256, and said so (the
+    # two read as contradicting each other)
+    summary = dict(book["Summary"].iter_rows(min_row=2, values_only=True))
+    assert rows["input_sha256"].startswith(f"{summary['input_sha256']} (the Summary's and the history's")
     assert rows["setting currency"] == result.data.settings.currency
     assert rows["highs_version"] == metadata.version("highspy")
     assert rows["engine_version"] == __version__ and rows["command"] and rows["written_at"].endswith("UTC")
@@ -162,7 +166,13 @@ def test_dashboard_and_sales_sheet_show_what_is_sold_and_lost_to_decay(tmp_path)
     workbook = openpyxl.load_workbook(result.output)
     cells = {row[0].value: [c.value for c in row[1:]] for row in workbook["Dashboard"].iter_rows() if row[0].value}
     assert "Sold / lost to decay" in cells
-    assert cells["ga (t)"][:3] == [pytest.approx(20), pytest.approx(100), pytest.approx(5.7)]
+    assert cells["ga"][:3] == [pytest.approx(20), pytest.approx(100), pytest.approx(5.7)]
+    # the quantities in the mineral's unit ("#,##0.##" showed "20." in Excel, and no unit)
+    rows = list(workbook["Dashboard"].iter_rows())
+    at = next(i for i, r in enumerate(rows) if r[0].value == "Sold / lost to decay")
+    row = next(r for r in rows[at:] if r[0].value == "ga")
+    assert row[1].number_format.endswith('" t"') and row[3].number_format.endswith('" t"')
+    assert_headers_fit(workbook["Dashboard"])
     rows = list(workbook["Sales"].iter_rows(values_only=True))
     assert rows[0] == ("sale", "mineral", "period", "quantity", "unit_price", "revenue", "source")
     assert rows[1] == (1, "ga", 1, pytest.approx(20), 5, pytest.approx(100), "F1")
@@ -203,3 +213,14 @@ def test_sparkline_data_in_each_minerals_unit_and_round_off_is_zero(book):
         assert {c.number_format for c in cells["ga"]} <= {quantity_format("t", d) for d in (0, 1, 2)}
     assert _snapped(-9.094947018e-13, 4274) == 0 and _snapped(135.999999999999) == 136
     assert _snapped(-0.1523529411765, 7.4) == -0.15235  # a real shortfall below target stays
+
+
+def assert_headers_fit(sheet) -> None:
+    """Every header of the Dashboard's tables fits its column: "decayed (expected)", bold and indented in a
+    column 18 wide, lost its first letter when rendered."""
+    from optimizer.reporting.dashboard import WIDTHS
+
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.fill.fgColor.rgb == "FF1F3864" and isinstance(cell.value, str) and cell.column <= len(WIDTHS):
+                assert len(cell.value) <= WIDTHS[cell.column - 1] - 1, cell.value

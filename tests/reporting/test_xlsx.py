@@ -165,3 +165,21 @@ def test_a_sized_column_shows_about_four_figures_whatever_the_size_and_sign(tmp_
     sheet = write(tmp_path / "t.xlsx", TableSpec("Sensitivities", frame, {"cost_change_per_unit": xlsx.SIZED}))
     assert [sheet["Sensitivities"].cell(row=r, column=1).number_format for r in (2, 3, 4, 5)] == [
         "#,##0", "#,##0.00", "#,##0.00##", "#,##0.00##"]
+
+
+def test_a_long_text_outside_the_sentence_columns_wraps_instead_of_being_cut_off(tmp_path):
+    """The Changes sheet's reason ("a budget or funding source it uses binds and another mineral's orders
+    changed", 74 characters) was cut at the column's 60: only ``finding`` wrapped. A text column with a
+    sentence longer than the widest column now wraps; a long word (a SHA-256) is left whole."""
+    reason = "a budget or funding source it uses binds and another mineral's orders changed"
+    frame = pd.DataFrame({"reason": [reason, "within the gap"], "sha": ["f" * 64, "e" * 64], "cost": [1.0, 2.0]})
+    sheet = write(tmp_path / "t.xlsx", TableSpec("Changes", frame, {"cost": MONEY}))["Changes"]
+    assert sheet["A2"].alignment.wrap_text and sheet.column_dimensions["A"].width <= xlsx.WIDEST + 1
+    assert sheet.row_dimensions[2].height and sheet.row_dimensions[2].height >= 30
+    assert not sheet["B2"].alignment.wrap_text
+
+
+def test_a_money_axis_of_billions_reads_in_billions():
+    """A sweep of a $1B-$3B fund read "1,000M ... 3,500M" along its axis."""
+    assert xlsx.money_axis(3.5e9) == '#,##0.0,,,"B"'
+    assert xlsx.money_axis(8e8) == '#,##0,,"M"'

@@ -444,11 +444,11 @@ def test_the_reduced_lp_gives_twins_one_column_and_keeps_alike_rows_once():
     lp.a_matrix_.start_, lp.a_matrix_.index_ = [0, 2, 4], [0, 1, 0, 2]
     lp.a_matrix_.value_ = [1.0, 1.0, 1.0, 1.0]
     twin = np.array([-1, 0])
-    reduced, reduced_of = decompose.twin_reduced_lp(lp, twin)
+    reduced, reduced_of, _ = decompose.twin_reduced_lp(lp, twin)
     assert reduced.num_col_ == 1 and list(reduced_of) == [0, 0]
     assert list(reduced.col_cost_) == [4.0] and (reduced.col_lower_[0], reduced.col_upper_[0]) == (0.0, 3.0)
     assert sorted(zip(reduced.row_lower_, reduced.a_matrix_.value_)) == [(1.5, 1.0), (4.0, 2.0)]
-    relaxed = decompose._twin_reduced_relaxation(lp, twin, 60.0)
+    relaxed, _ = decompose._twin_reduced_relaxation(lp, twin, 60.0)
     assert list(relaxed) == [2.0, 2.0]
     assert tied_relaxation(lp, twin)[0] == pytest.approx(8.0)
 
@@ -473,9 +473,9 @@ def test_the_reduced_lp_has_the_tied_relaxations_optimum_on_random_trees(tmp_pat
     split.share_twins(solve_module._twin_of_column(solver, columns))
     followers = np.flatnonzero(split.twin >= 0)
     assert len(followers) > 0
-    reduced, _ = decompose.twin_reduced_lp(lp, split.twin)
+    reduced, _, _ = decompose.twin_reduced_lp(lp, split.twin)
     assert reduced.num_col_ == lp.num_col_ - len(followers) and reduced.num_row_ < lp.num_row_
-    relaxed = decompose._twin_reduced_relaxation(lp, split.twin, 60.0)
+    relaxed, _ = decompose._twin_reduced_relaxation(lp, split.twin, 60.0)
     tied, _ = tied_relaxation(lp, split.twin)
     assert float(np.dot(lp.col_cost_, relaxed) + lp.offset_) == pytest.approx(tied, rel=1e-7)
     assert decompose.feasible(lp, relaxed) and np.array_equal(relaxed[followers], relaxed[split.twin[followers]])
@@ -575,18 +575,19 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     """The shared-budget pair: block 1 finds no plan in the first pass (made so). Without a first plan the block
     plan would be partial (1 of 2 blocks); with one (presolve off, first plan only), it is complete: block 1's
     first plan is any plan of its MIP (x1 <= 10 y1, s1 >= 10 - x1, x1 within its budget share 4), and the whole
-    plan meets every row."""
+    plan meets every row. The first plan may take ``MISSING_PLAN_SECONDS`` (10 s, not the 2 s of a late block's)."""
     highs = two_minerals_sharing_a_budget()
     solve_block = decompose.solve_block
     monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
                         else solve_block(limits, block, stop))
-    options = []
+    options, seconds = [], []
     first_plan = decompose._solve_block
     monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: options.append(kwargs.get("options"))
-                        or first_plan(*args, **kwargs))
+                        or seconds.append(args[2]) or first_plan(*args, **kwargs))
     start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
     assert start.solved == start.blocks == 2 and start.columns is None
     assert options == [None, decompose.FIRST_PLAN_OPTIONS]  # block 0 as usual, then block 1's first plan
+    assert seconds[1] == decompose.MISSING_PLAN_SECONDS == 10.0  # not a late block's 2 s (FIRST_PLAN_SECONDS)
     assert decompose.feasible(highs.getLp(), start.values)
     assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
 
@@ -693,3 +694,49 @@ def test_the_shares_dual_values_price_the_blocks_bound():
     later = decompose.time.perf_counter() + 60.0
     assert 10.2 + 1e-6 < decompose._share_priced_bound(relaxations, split, 10.2, later, 1, None) <= 17.1 + 1e-6
     assert decompose._share_priced_bound(relaxations, split, 18.0, later, 1, None) == 18.0
+
+
+def test_past_blockwise_columns_a_model_with_recourse_gets_its_block_plan(tmp_path, every_model_is_large,
+                                                                          monkeypatch):
+    """A model with recourse on the blockwise route (``BLOCKWISE_COLUMNS`` 0; L with recourse, 218,466 columns,
+    is past it): the model has no ``facts`` of its own (its scenarios' copies have theirs), so there is no
+    commitments-only fallback plan, and the block start still assembles a complete plan whose bound is no
+    higher than the optimum (the solve once failed here: 'ConcreteModel' object has no attribute 'facts')."""
+    from models.recourse import build_recourse_model
+
+    data = recourse_tree(tmp_path, 0)
+    exact = solve_model(build_recourse_model(data), 0.0, 60.0).objective
+    monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
+    monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
+    result = solve_model(build_recourse_model(data), 0.0, 60.0, blocks=mineral_of)
+    assert result.status in (OPTIMAL, FEASIBLE) and "complete block plan" in result.start
+    assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
+
+
+def test_with_twins_the_bound_is_the_blocks_at_the_tied_relaxations_prices(monkeypatch):
+    """min x0 + x1 + 2 x2 + 10 u2 (integers in [0, 20]) with x0 >= 3, x1 >= 3 (block 0; x1 the twin of x0),
+    x2 + u2 >= 4 (block 1: u2 is need left unmet) and x0 + x1 + x2 <= 8 (linking). Optimum: x0 = x1 = 3,
+    x2 = 2, u2 = 2 at 6 + 4 + 20 = 30. The tied relaxation (x1 = x0) has the same optimum and prices the
+    linking row at -8 (a unit more of it moves a unit from u2 to x2). The blocks' LPs at that price (block 0:
+    9 x0 + 9 x1, 54; block 1: 10 x2 + 10 u2, 40; less 8 x 8) bound the model at 30, the optimum, where at price 0
+    they would give 6 + 8 = 14. The whole relaxation is not solved (the tied route)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    highs.addVars(4, np.zeros(4), np.full(4, 20.0))
+    highs.changeColsCost(4, np.arange(4, dtype=np.int32), np.array([1.0, 1.0, 2.0, 10.0]))
+    highs.changeColsIntegrality(4, np.arange(4, dtype=np.int32), [highspy.HighsVarType.kInteger] * 4)
+    for lower, upper, columns in [(3, inf, [0]), (3, inf, [1]), (4, inf, [2, 3]), (-inf, 8, [0, 1, 2])]:
+        highs.addRow(lower, upper, len(columns), np.array(columns, dtype=np.int32), np.ones(len(columns)))
+    blocks, twins = np.array([0, 0, 1, 1]), np.array([-1, 0, -1, -1])
+    monkeypatch.setattr(decompose, "_relaxation", lambda *args: pytest.fail("the whole relaxation was solved"))
+    start = decompose.block_start(highs, blocks, mip_gap=0.0, time_limit_s=60.0, twin_of_column=twins)
+    assert start.relaxed_objective == pytest.approx(30.0) and start.blockwise_bound
+    assert list(start.values) == [3.0, 3.0, 2.0, 2.0] and start.objective == pytest.approx(30.0)
+
+
+def test_the_tied_prices_share_a_kept_rows_dual_value_among_its_alike_rows():
+    """Rows 1 and 2 of the model were kept once as the reduced LP's row 1 (dual value 0.5), row 0 as its row 0
+    (dual value 2): the prices are 2, 0.25 and 0.25."""
+    prices = decompose._tied_prices(np.array([2.0, 0.5]), np.array([0, 1, 1]))
+    assert prices.tolist() == [2.0, 0.25, 0.25]

@@ -139,10 +139,11 @@ def test_the_terminal_says_why_each_order_changed(tmp_path, ample):
     result = CliRunner().invoke(main, ["run", str(source), "--previous", str(previous), "--no-history",
                                        "--outputs-dir", str(tmp_path / "outputs")], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    assert f"6 order(s) changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; {NO_OTHER}" in result.stderr
-    assert f"  removed ga from S1 in period 1: 5 -> 0 ({OWN_OFFER})" in result.stderr
-    assert f"  added   ga from S2 in period 3: 0 -> 5 ({SAME_MINERAL})" in result.stderr
-    assert "stability pass ran: change from the previous plan 675.00 -> 375.00 USD" in result.stderr
+    assert f"6 orders changed: 3 as {OWN_OFFER}, 3 as {SAME_MINERAL}; {NO_OTHER}" in result.stderr
+    assert f"  removed ga from S1 in period 1: 5 t to 0 t ({OWN_OFFER})" in result.stderr
+    assert f"  added   ga from S2 in period 3: 0 t to 5 t ({SAME_MINERAL})" in result.stderr
+    assert ("stability pass ran: change from the previous plan $675 to $375 of orders at list price, objective $330 "
+            "to $330, $0 of the $0 allowed") in result.stderr
 
 
 def test_without_the_pass_the_tied_orders_move_within_the_gap(tmp_path, ample):
