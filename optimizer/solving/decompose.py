@@ -8,8 +8,8 @@ columns (supplier onboarding). So:
 
 1. solve the LP relaxation of the whole model (from ``BLOCKWISE_COLUMNS``
    columns, XL and XXL, or when it does not end within ``RELAXATION_SHARE``
-   of the time, each block's own LP relaxation instead, priced by a search of
-   the linking rows' prices, which also bounds the model: see
+   of the time, each block's own LP relaxation instead, priced by Dantzig-Wolfe's
+   master over the blocks' minima, which also bounds the model: see
    ``_blockwise_relaxation`` and optimizer/solving/block_bound.py);
 2. fix the linking columns (those of no block) at their relaxed value, rounded
    up for integers (a supplier the relaxation uses at all is onboarded);
@@ -75,7 +75,7 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
-from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, price_search
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search
 from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
@@ -103,10 +103,11 @@ RELAXATION_SHARE = 0.25
 # From BLOCKWISE_COLUMNS (block_bound.py): the blocks' first plans take this share of the block start's time, each
 # block its even share of it (so every block has a plan, its own or its fallback, before any is improved).
 FIRST_PASS_SHARE = 0.5
-# ... after the search of prices that shares the linking rows out (this share of the time), and before the bound at
+# ... after the master's search of prices that shares the linking rows out (this share of the time left after the
+# blocks' LPs at zero prices; it ends sooner once converged: XL 8 rounds, 12 s at load 7), and before the bound at
 # the shares' prices (``_share_priced_bound``: three passes of the blocks' LPs), for which this share of the time
 # the blocks leave is kept.
-PRICE_SEARCH_SHARE = 0.1
+PRICE_SEARCH_SHARE = 0.25
 BOUND_SHARE = 0.15
 _TOLERANCE = 1e-7
 
@@ -604,19 +605,20 @@ def _blockwise_relaxation(relaxations: BlockRelaxations, deadline: float, worker
     """Column values to split the linking rows by, and a bound, when the whole model's relaxation is not
     solved (too large, ``BLOCKWISE_COLUMNS``, or not ended in its share): each block's own LP relaxation
     (block_bound.py ``BlockRelaxations``: each linking row open to a block up to what the rest of the row
-    leaves it), priced by a search of the linking rows' prices in ``PRICE_SEARCH_SHARE`` of the time left
-    before ``deadline`` (its first step, zero prices, up to ``RELAXATION_SHARE``). The bound is the best Lagrangian bound the search found (block_bound.py: valid for
-    the whole model, whatever the prices); the values, the blocks' minima averaged over its steps (the LP
-    solution the steps approach), with every linking column at its upper bound (each supplier onboarded;
+    leaves it), at zero prices first (up to ``RELAXATION_SHARE`` of the time left before ``deadline``), then
+    priced by Dantzig-Wolfe's master in ``PRICE_SEARCH_SHARE`` of the time then left (block_bound.py
+    ``master_search``). The bound is the best Lagrangian bound it found (block_bound.py: valid for the whole
+    model, whatever the prices); the values, the master's combination of the blocks' minima (the whole
+    relaxation's solution once it has converged), with every linking column at its upper bound (each supplier onboarded;
     ``lower_linking_columns`` later drops those no block orders from). What a block uses there is its
     demand on each shared row; ``_Split.of`` then gives each block that use scaled to the row's bound, so
     the shares still add up to it. (None, None) when a block's LP is not solved."""
-    time_left = deadline - time.perf_counter()
-    search_deadline = time.perf_counter() + PRICE_SEARCH_SHARE * time_left
-    first = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * time_left, workers, stop)
+    first = relaxations.bound(None, time.perf_counter() + RELAXATION_SHARE * (deadline - time.perf_counter()),
+                              workers, stop)
     if first is None:
         return None, None
-    best, values = price_search(relaxations, first, None, search_deadline, workers, stop)
+    search_deadline = time.perf_counter() + PRICE_SEARCH_SHARE * (deadline - time.perf_counter())
+    best, values = master_search(relaxations, first, search_deadline, workers, stop)
     lp = relaxations.lp
     upper = np.asarray(lp.col_upper_)
     linking = np.where(np.isfinite(upper), upper, np.asarray(lp.col_lower_))
@@ -655,8 +657,10 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     """Every block's first plan before any is improved (at XXL one block alone needs half a minute or more
     for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
     none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
-    block's rows (``_Split.holds``); the blocks still without a plan are solved again in half the time then
-    left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    block's rows (``_Split.holds``); a block still without one gets its first plan with presolve off
+    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a mix cap
+    of three blocks, found their plans so in 1-4 s where presolve on found none in their share, and the run
+    ended without a plan); the blocks still without a plan are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
     each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
@@ -667,6 +671,8 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
             if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
                 solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
                 fallbacks += 1
+    if cluster is None:
+        solutions = _first_plans(split, solutions, mip_gap, workers, stop)
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
         again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,

@@ -3,13 +3,14 @@ out by hand on models small enough to solve in the head."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import highspy
 import numpy as np
 import pytest
 
-from optimizer.solving.block_bound import BlockRelaxations, price_search
+from optimizer.solving.block_bound import BlockRelaxations, master_search, solve_lp
 from tests.solving.test_decompose import two_minerals_sharing_a_budget
 
 LATER = 60.0
@@ -55,14 +56,27 @@ def joint_floor():
     return lp
 
 
-def test_the_price_search_raises_the_bound_to_the_optimum_and_never_past_it():
-    """From L(0) = 0 the blocks' minima (0, 0) miss the floor by 10: Polyak's step (10 - 0) / 10^2 x 10 = 1
-    sets y = 1, L(1) = 10, the optimum; no step finds more."""
+def test_the_masters_prices_raise_the_bound_to_the_optimum_and_its_values_meet_the_floor():
+    """From L(0) = 0 the blocks' minima (0, 0) miss the floor by 10: the master pays its penalty (1e3 x 2 a unit),
+    whose price gives the minima (10, 10). The master then takes x0 = 10 of block 0's (cost 10) and nothing of
+    block 1's; one unit more of the floor would need x1 at 2: y = 2, L(2) = 20 - 10 + 0 = 10, the optimum, and
+    the master's cost 10 meets it: converged, with the values (10, 0)."""
     relaxations = BlockRelaxations(joint_floor(), np.array([0, 1]))
     first = relaxations.bound(None, time.perf_counter() + LATER, 1)
     assert first.bound == pytest.approx(0.0)
-    best, _ = price_search(relaxations, first, upper=10.0, deadline=time.perf_counter() + LATER, workers=1)
-    assert best.bound == pytest.approx(10.0) and best.prices[0] == pytest.approx(1.0)
+    best, values = master_search(relaxations, first, deadline=time.perf_counter() + LATER, workers=1)
+    assert best.bound == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
+
+
+def test_the_masters_search_reaches_the_whole_relaxations_bound_of_the_shared_budget():
+    """The shared-budget pair from L(0) = 10.2: the master's search ends at the whole LP relaxation's 17.1 (the
+    budget's price -0.85, as worked out above), below the optimum 19, and its values keep within the budget
+    (x0 + x1 <= 14) with the relaxation's x0 = 10, x1 = 4."""
+    relaxations = BlockRelaxations(two_minerals_sharing_a_budget().getLp(), np.array([0, 0, 0, 0, 1, 1, 1]))
+    first = relaxations.bound(None, time.perf_counter() + LATER, 1)
+    best, values = master_search(relaxations, first, deadline=time.perf_counter() + LATER, workers=1)
+    assert best.bound == pytest.approx(17.1)
+    assert values[0] == pytest.approx(10.0) and values[4] == pytest.approx(4.0)
 
 
 def test_a_linking_column_is_each_blocks_free_copy_and_its_least_cost_is_counted_once():
@@ -83,3 +97,38 @@ def test_a_linking_column_is_each_blocks_free_copy_and_its_least_cost_is_counted
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 3, 5, 6], [0, 1, 3, 0, 2, 1], \
         [-1.0, -1.0, 1.0, 1.0, 1.0, 1.0]
     assert bound_of(lp, [-1, 0, 1]).bound == pytest.approx(7.0)
+
+
+def test_an_lp_is_solved_in_a_thread_whose_highs_scheduler_has_more_threads():
+    """The joint floor's relaxation (x0 + x1 >= 10, x0 at 1 the cheaper): x0 = 10, 10. Solved in a thread that
+    first ran HiGHS with two threads (as the main thread has, once the whole solve has run), where a solve
+    with ``threads=1`` in that thread itself is refused."""
+    answer = {}
+
+    def after_a_two_thread_solve():
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 2)
+        highs.passModel(joint_floor())
+        highs.run()
+        answer["lp"] = solve_lp(joint_floor(), LATER)
+
+    thread = threading.Thread(target=after_a_two_thread_solve)
+    thread.start()
+    thread.join()
+    values, objective = answer["lp"]
+    assert objective == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
+
+
+def test_the_blocks_lps_kept_between_prices_give_the_bound_a_fresh_solve_gives():
+    """The shared-budget pair priced at y = -0.85 after y = 0 (each block's HiGHS kept, its costs changed): 17.1,
+    as on relaxations built anew; back at y = 0: 10.2 again (the linking columns' copies stay free)."""
+    lp = two_minerals_sharing_a_budget().getLp()
+    relaxations = BlockRelaxations(lp, np.array([0, 0, 0, 0, 1, 1, 1]))
+    prices = np.zeros(5)
+    prices[4] = -0.85
+    at_zero = relaxations.bound(None, time.perf_counter() + LATER, 1).bound
+    priced = relaxations.bound(prices, time.perf_counter() + LATER, 1).bound
+    again = relaxations.bound(None, time.perf_counter() + LATER, 1).bound
+    assert (at_zero, priced, again) == pytest.approx((10.2, 17.1, 10.2))
+    assert relaxations.solvers  # kept

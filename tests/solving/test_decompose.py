@@ -134,10 +134,11 @@ def test_linking_rows_are_shared_so_the_shares_add_up_to_the_row_bound():
 
 def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_demand():
     """Two blocks (columns 0 and 1, each in [0, 8], cost -1: each wants all it can get) share x0 + x1 <= 10.
-    Alone, each block's relaxation (the row open to it up to 10) uses 8: L(0) = -16. The price search
-    then charges the row (the blocks ask 16 of 10) and the blocks' minima, averaged over its steps, stay
-    alike; the shares are their use scaled to the row's bound: 5 and 5, adding up to 10. The bound is at
-    most the optimum, -10, and above L(0)."""
+    Alone, each block's relaxation (the row open to it up to 10) uses 8: L(0) = -16. The master (block_bound.py
+    ``master_search``) then pays its penalty for the 6 overdrawn, prices the row at it (the minima: 0 and 0),
+    and combines the minima within the row at least cost: x0 + x1 = 10, each in [0, 8] (any such split: both
+    cost -1); the row's price -1 gives L(-1) = -10 + 0 + 0 = -10, the optimum, where it stops. The shares are
+    the blocks' uses, adding up to 10."""
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = 2, 1
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([-1.0, -1.0]), np.zeros(2), np.full(2, 8.0)
@@ -147,10 +148,11 @@ def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_de
     blocks = np.array([0, 1])
     relaxed, bound = decompose._blockwise_relaxation(decompose.BlockRelaxations(lp, blocks),
                                                      decompose.time.perf_counter() + 60.0, 1, None)
-    assert relaxed[0] == pytest.approx(relaxed[1]) and -16.0 < bound <= -10.0 + 1e-9
+    assert relaxed[0] + relaxed[1] == pytest.approx(10.0) and max(relaxed) <= 8.0 + 1e-9
+    assert bound == pytest.approx(-10.0)
     split = decompose._Split.of(lp, blocks, relaxed, np.zeros(2, dtype=bool))
-    assert split.shares[0, 0] == pytest.approx((-np.inf, 5.0))
-    assert split.shares[0, 1] == pytest.approx((-np.inf, 5.0))
+    assert split.shares[0, 0] == pytest.approx((-np.inf, relaxed[0]))
+    assert split.shares[0, 1] == pytest.approx((-np.inf, relaxed[1]))
 
 
 def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch):
@@ -634,7 +636,8 @@ def test_the_shares_leave_room_for_each_blocks_fallback_plan():
 def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     """Block 0 finds no plan in its first pass: it takes its columns' values of the fallback (no order, 20
     short: 3 x 10 + 0.5 x 10 = 35) with no bound of its own; block 1 keeps its plan. Without a value for
-    each of its columns a block stays without a plan."""
+    each of its columns it gets its first plan with presolve off, within its share of the budget (10): an
+    order (y0 = 1, x0 = 10, 6 short: 1 + 5 = 6) or none (35)."""
     _, split = shared_budget_split()
     found = (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)
     split.solve_blocks = lambda *args, **kwargs: [None, found]
@@ -647,7 +650,9 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     fallback[1] = np.nan
     solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
                                                   None, None)
-    assert fallbacks == 0 and solutions[0] is None
+    assert fallbacks == 0 and solutions[0] is not None  # its first plan with presolve off instead
+    assert split.holds(0, np.concatenate([solutions[0][1], np.zeros(3)]))
+    assert split.block_cost(solutions[0]) in (pytest.approx(6.0), pytest.approx(35.0))  # y0 = 1, x0 = 10; or none
 
 
 def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
