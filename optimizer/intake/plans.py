@@ -43,7 +43,8 @@ class PlanWorkbook:
     conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
     projects: list[Row] | None = None  # the Projects sheet's rows (issue 13), when the plan has one
     contracts: list[Row] | None = None  # the Contracts sheet's rows (issue 13), when the plan has one
-    scenarios: tuple[str, ...] = ()  # a plan with recourse (orders by scenario): every scenario, from its Stock sheet
+    # a plan with recourse (orders or conversions by scenario): every scenario, from its Stock sheet
+    scenarios: tuple[str, ...] = ()
 
 
 def has_recourse_orders(header: tuple[str, ...], orders: list[Row] | None) -> bool:
@@ -77,7 +78,8 @@ def _read(path: Path) -> PlanWorkbook:
         optional = {name: _rows(sheets[name])[1] if name in sheets else None
                     for name in ("sales", "conversions", "projects", "contracts")}
         scenarios = ()
-        if has_recourse_orders(header, orders) and "stock" in sheets:  # the Stock sheet names every scenario
+        by_scenario = has_recourse_orders(header, orders) or has_recourse_orders(("scenario",), optional["conversions"])
+        if by_scenario and "stock" in sheets:  # the Stock sheet names every scenario
             names = (row.get("scenario") for _, row in _rows(sheets["stock"])[1])
             scenarios = tuple(dict.fromkeys(str(name) for name in names if name not in (None, "")))
         return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, scenarios=scenarios, **optional)

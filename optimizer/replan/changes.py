@@ -1,4 +1,5 @@
-"""What changed between two plans: orders added, removed and changed, the cost change, the price moves.
+"""What changed between two plans: orders added, removed and changed, the cost change, the price moves,
+the conversions started, stopped or resized.
 
 A plan is seen here as a ``PlanView``: its orders, its costs, the list prices it
 was made with (all of them when the run history stored them, else those of its
@@ -27,11 +28,14 @@ CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "scenario
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
                   "cost", "cost_change", "finding"]
 ORDER_KINDS = ("added", "removed", "changed")
+# A conversion's rows (change column) and their Summary counts: "conversion added" -> conversions_added.
+CONVERSION_KINDS = {kind: f"conversion {kind}" for kind in ORDER_KINDS}
 NOT_MEASURED = "not measured"  # a row naming what was skipped for lack of time
 QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
 PRICE_TOLERANCE = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
-COUNTED = {"prices_moved": ("price", "moved")}  # summary_counts' keys of things other than orders: noun, verb
+# summary_counts' keys of things other than orders: noun, verb
+COUNTED = {"prices_moved": ("price", "moved"), **{f"conversions_{kind}": ("conversion", kind) for kind in ORDER_KINDS}}
 BINDING = 1e-6  # relative: a source or budget used to within this share of its amount binds
 
 # Why an order changed, by the first rule that holds (order_reasons).
@@ -58,6 +62,7 @@ class Decisions:
     deliveries: dict[tuple[str, int], float] = field(default_factory=dict)  # (contract, period) -> quantity
     # (scenario or "" for a shared one, conversion, period) -> input: the plan's Conversions rows
     conversions: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    conversion_minerals: dict[str, str] = field(default_factory=dict)  # conversion -> its from_mineral
 
 
 @dataclass
@@ -119,7 +124,8 @@ def plan_decisions(plan: Plan) -> Decisions:
     """The fresh plan's project decisions, contract signatures and contract deliveries."""
     signed = {} if plan.contracts is None else {r.contract: r.signed == "yes" for r in plan.contracts.itertuples()}
     rows = [] if plan.deliveries is None else plan.deliveries.to_dict("records")
-    return Decisions(dict(plan.builds), signed, _summed_deliveries(rows))
+    return Decisions(dict(plan.builds), signed, _summed_deliveries(rows),
+                     *_summed_conversions(plan.conversions.to_dict("records")))
 
 
 def book_decisions(book) -> Decisions:
@@ -129,11 +135,24 @@ def book_decisions(book) -> Decisions:
               if row.get("decision_period") not in (None, "")}
     signed = {str(row["contract"]): row.get("signed") == "yes" for _, row in book.contracts or []}
     rows = [row for _, row in book.orders or [] if row.get("contract") not in (None, "")]
+    return Decisions(builds, signed, _summed_deliveries(rows),
+                     *_summed_conversions([row for _, row in book.conversions or []]))
+
+
+def _summed_conversions(rows: list[dict]) -> tuple[dict[tuple[str, str, int], float], dict[str, str]]:
+    """Conversions rows (scenario, conversion, from_mineral, period, input) as (scenario or "" for a shared one,
+    conversion, period) -> the input started, and conversion -> its from_mineral."""
     converted: dict[tuple[str, str, int], float] = {}
-    for _, row in book.conversions or []:
-        key = (str(row.get("scenario") or "").strip(), str(row["conversion"]), int(row["period"]))
+    for row in rows:
+        key = (_scenario_of(row), str(row["conversion"]), int(row["period"]))
         converted[key] = converted.get(key, 0.0) + float(row["input"])
-    return Decisions(builds, signed, _summed_deliveries(rows), converted)
+    return converted, {str(row["conversion"]): str(row["from_mineral"]) for row in rows if row.get("from_mineral")}
+
+
+def _scenario_of(row: dict) -> str:
+    """A row's scenario: blank (a shared row) when it has none."""
+    scenario = row.get("scenario")
+    return "" if _missing(scenario) else str(scenario).strip()
 
 
 def _summed_deliveries(rows: list[dict]) -> dict[tuple[str, int], float]:
@@ -163,8 +182,7 @@ def _split_by_scenario(rows: list[dict]) -> tuple[dict[Slot, dict], dict[str, di
     shared: dict[Slot, dict] = {}
     own: dict[str, dict[Slot, dict]] = {}
     for row in rows:
-        scenario = row.get("scenario")
-        scenario = "" if scenario is None or (isinstance(scenario, float) and math.isnan(scenario)) else str(scenario)
+        scenario = _scenario_of(row)
         slot = (str(row["supplier"]), str(row["mineral"]), int(row["period"]))
         (own.setdefault(scenario, {}) if scenario else shared)[slot] = _order_values(row)
     return shared, own
@@ -246,7 +264,7 @@ def read_plan(path: Path) -> PlanView:
               if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
                     summary.get("period_unit"), path=Path(path), decisions=book_decisions(book),
-                    scenario_orders=own, scenarios=book.scenarios if own else (),
+                    scenario_orders=own, scenarios=book.scenarios,
                     currency=str(summary.get("currency") or ""))
 
 
@@ -323,6 +341,7 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     if funding is not None:
         rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS]))
     rows += order_rows
+    rows += _conversion_change_rows(before, after, names)
     if unpenalised is not None and names:  # with recourse: scenario -> the orders without the penalty held there
         rows += _merge_scenarios({k: _held_rows(before.in_scenario(k), after.in_scenario(k), unpenalised.get(k, {}))
                                   for k in names})
@@ -332,8 +351,62 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
         rows.append({"change": NOT_MEASURED, "finding": f"Orders held back by the change penalty not measured: "
                                                         f"{held_note}."})
     rows += _price_rows(before, after)
-    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=_change_columns(rows))
     return frame if names else frame.drop(columns="scenario")
+
+
+def _change_columns(rows: list[dict]) -> list[str]:
+    """CHANGE_COLUMNS, with ``conversion`` before ``supplier`` when a conversion changed."""
+    if not any("conversion" in row for row in rows):
+        return CHANGE_COLUMNS
+    at = CHANGE_COLUMNS.index("supplier")
+    return [*CHANGE_COLUMNS[:at], "conversion", *CHANGE_COLUMNS[at:]]
+
+
+def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...]) -> list[dict]:
+    """The conversions added, removed or changed (their input started, by conversion and period), from each
+    plan's Conversions rows (``before``'s in ``after``'s periods); with recourse compared in each scenario
+    (the shared conversions and its own), as orders are. None when either plan's decisions are unknown."""
+    old, new = decisions_of(before), decisions_of(after)
+    if old is None or new is None:
+        return []
+    shift = period_shift(before, after.start_date, after.period_unit)
+    minerals = {**old.conversion_minerals, **new.conversion_minerals}
+
+    def rows_in(scenario: str) -> list[dict]:
+        return _conversion_rows(_started(old, scenario, shift), _started(new, scenario, 0), minerals, after.units)
+
+    return _merge_scenarios({k: rows_in(k) for k in names}) if names else rows_in("")
+
+
+def _started(decisions: Decisions, scenario: str, shift: int) -> dict[tuple[str, int], float]:
+    """(conversion, period) -> the input started in ``scenario`` (the shared conversions and its own), in the
+    periods of a plan starting ``shift`` periods later; those before it dropped."""
+    started: dict[tuple[str, int], float] = {}
+    for (k, name, period), quantity in decisions.conversions.items():
+        if k in ("", scenario) and period - shift >= 1:
+            started[name, period - shift] = started.get((name, period - shift), 0.0) + quantity
+    return started
+
+
+def _conversion_rows(old: dict[tuple[str, int], float], new: dict[tuple[str, int], float],
+                     minerals: dict[str, str], units: dict[str, str]) -> list[dict]:
+    """One row per conversion and period whose input was added, removed or changed, worded as orders are (its
+    input in its from_mineral's unit of ``units``)."""
+    rows = []
+    for name, period in sorted(set(old) | set(new), key=lambda key: (minerals.get(key[0], ""), *key)):
+        old_q, new_q = old.get((name, period), 0.0), new.get((name, period), 0.0)
+        kind = _change_kind(old_q, new_q)
+        if kind is None:
+            continue
+        mineral = minerals.get(name)
+        what = f"{mineral} by {name} in period {period}" if mineral else f"{name} in period {period}"
+        old_text, new_text = (quantity(q, units.get(mineral or "", "")) for q in (old_q, new_q))
+        rows.append({"change": CONVERSION_KINDS[kind], "conversion": name, "supplier": None, "mineral": mineral,
+                     "period": period, "previous_quantity": old_q, "quantity": new_q,
+                     "quantity_change": _round_off(new_q - old_q),
+                     "finding": _quantity_finding(kind, "conversion", what, old_text, new_text, new_q > old_q)})
+    return rows
 
 
 def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot],
@@ -533,15 +606,8 @@ def _order_change_rows(before: PlanView, after: PlanView, frozen: set[Slot]) -> 
     for slot in sorted(set(before.orders) | set(after.orders), key=_slot_order):
         old, new = before.orders.get(slot), after.orders.get(slot)
         old_q, new_q = (old or {}).get("quantity", 0.0), (new or {}).get("quantity", 0.0)
-        if slot in frozen:
-            kind = "frozen"
-        elif old is None or old_q <= 0 < new_q:
-            kind = "added"
-        elif new is None or new_q <= 0 < old_q:
-            kind = "removed"
-        elif not _same(old_q, new_q, QUANTITY_TOLERANCE):
-            kind = "changed"
-        else:
+        kind = "frozen" if slot in frozen else _change_kind(old_q, new_q)
+        if kind is None:
             continue
         rows.append(_order_row(kind, slot, old, new, before, after))
     return rows
@@ -556,12 +622,7 @@ def _order_row(kind: str, slot: Slot, old: dict | None, new: dict | None, before
     supplier, mineral, period = slot
     what = f"{mineral} from {supplier} in period {period}"
     old_text, new_text = (quantity(q, after.units.get(mineral, "")) for q in (old_q, new_q))
-    finding = {
-        "added": f"new order: {new_text} of {what}",
-        "removed": f"order dropped: {old_text} of {what}",
-        "changed": f"order of {what} {'raised' if new_q > old_q else 'cut'} from {old_text} to {new_text}",
-        "frozen": f"frozen: {new_text} of {what} kept from the previous plan as a commitment",
-    }[kind]
+    finding = _quantity_finding(kind, "order", what, old_text, new_text, new_q > old_q)
     move = _price_move(before.prices.get(slot), after.prices.get(slot), after.currency)
     if move and kind != "frozen":
         finding += f"; list price {move}"
@@ -569,6 +630,25 @@ def _order_row(kind: str, slot: Slot, old: dict | None, new: dict | None, before
             "quantity": new_q, "quantity_change": _round_off(new_q - old_q), "previous_unit_price": old_price,
             "unit_price": new_price, "price_change": _ratio(old_price, new_price), "previous_cost": old_cost,
             "cost": new_cost, "cost_change": _round_off(new_cost - old_cost), "finding": finding}
+
+
+def _change_kind(old_q: float, new_q: float) -> str | None:
+    """added (from none), removed (to none), changed (beyond round-off) or None (the same)."""
+    if old_q <= 0 < new_q:
+        return "added"
+    if new_q <= 0 < old_q:
+        return "removed"
+    return None if _same(old_q, new_q, QUANTITY_TOLERANCE) else "changed"
+
+
+def _quantity_finding(kind: str, noun: str, what: str, old: str, new: str, raised: bool) -> str:
+    """An order's or a conversion's (``noun``) change in words, its quantities ``old`` and ``new`` as written."""
+    return {
+        "added": f"new {noun}: {new} of {what}",
+        "removed": f"{noun} dropped: {old} of {what}",
+        "changed": f"{noun} of {what} {'raised' if raised else 'cut'} from {old} to {new}",
+        "frozen": f"frozen: {new} of {what} kept from the previous plan as a commitment",
+    }[kind]
 
 
 def _held_rows(before: PlanView, after: PlanView, unpenalised: dict[Slot, float]) -> list[dict]:
@@ -614,9 +694,12 @@ def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
 
 
 def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Summary keys: orders added, removed, changed, frozen and held back; offers whose price moved."""
+    """Summary keys: orders added, removed, changed, frozen and held back; offers whose price moved; and, when a
+    conversion changed, conversions added, removed and changed."""
     counts = frame["change"].value_counts()
     names = {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
+    if any(kind in counts for kind in CONVERSION_KINDS.values()):
+        names |= {change: f"conversions_{kind}" for kind, change in CONVERSION_KINDS.items()}
     return {name: int(counts.get(kind, 0)) for kind, name in names.items()}
 
 
@@ -646,7 +729,8 @@ def render(frame: pd.DataFrame) -> str:
     lines = [str(text) for text in costs["finding"]]
     if rest.empty:
         return "\n".join(lines + ["no order or price changed"])
-    columns = ["change", "supplier", "mineral", "period", *(["scenario"] if "scenario" in frame else []),
+    columns = ["change", *(["conversion"] if "conversion" in frame else []), "supplier", "mineral", "period",
+               *(["scenario"] if "scenario" in frame else []),
                "previous_quantity", "quantity", "previous_unit_price", "unit_price", "cost_change", "reason"]
     shown = rest[columns].astype(object)
     shown["period"] = shown["period"].map(lambda v: "" if _missing(v) else str(int(v)))
