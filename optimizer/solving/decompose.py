@@ -178,7 +178,7 @@ class BlockStart:
         shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
         if self.blockwise_bound:
             shares = ", shares and bound from each block's own LP relaxation (priced blocks)"
-        fallbacks = f", {self.fallbacks} at their fallback plan (commitments only)" if self.fallbacks else ""
+        fallbacks = f", {self.fallbacks} at their fallback plan (the commitments, diluted within their caps)" if self.fallbacks else ""
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
                 f"{fallbacks}{shares}{polished}")
 
@@ -205,7 +205,8 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     out the linking rows and give the bound (optimizer/solving/block_bound.py), and there is no search
     (its root LP would not end). Each block then gets its first plan in its even share of
     ``FIRST_PASS_SHARE`` of the time (``_blockwise_first_plans``); a block without one takes its part of ``fallback``
-    (a plan of every column meeting every row, NaN where not given: the commitments-only start), for which
+    (a plan of every column meeting every row, NaN where not given: the commitments-only start, its commitments
+    diluted within their mineral's caps, models/dilution.py, so every block holds its part), for which
     the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
     started = time.perf_counter()
     lp = highs.getLp()
@@ -658,9 +659,11 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
     none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
     block's rows (``_Split.holds``); a block still without one gets its first plan with presolve off
-    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a mix cap
-    of three blocks, found their plans so in 1-4 s where presolve on found none in their share, and the run
-    ended without a plan); the blocks still without a plan are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a supplier share
+    of five blocks, found their plans so in 1-4 s where presolve on found none in their share, but under load two
+    found none in 10 s and the run ended without a plan; the fallback now dilutes such commitments,
+    models/dilution.py, so this is only for a cap no diluting order can mend); the blocks still without a plan
+    are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
     each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
