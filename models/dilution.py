@@ -145,8 +145,8 @@ def _next_order(model, data: PlanningData, rows: list[CapRow], broken: list[CapR
 def _quantity(model, data: PlanningData, rows: list[CapRow], broken: list[CapRow], totals: dict, offer: tuple,
               slot: Slot) -> float | None:
     """What to order in ``slot``: enough to mend the most broken row it dilutes, within what the holding rows
-    allow it, the arrival's demand (where that is at least the minimum order) and the slot's bounds; None when
-    that is less than ``min_order``."""
+    allow it, the arrival's demand (where there is some, at least the minimum order) and the slot's bounds; None
+    when that is less than ``min_order``."""
     low = data.offers[offer].min_order
     high = model.facts.order_upper[slot]
     if data.offers[offer].max_per_period is not None:
@@ -155,7 +155,7 @@ def _quantity(model, data: PlanningData, rows: list[CapRow], broken: list[CapRow
     room = min((-row.excess(totals) / row.coefficients[offer] for row in rows
                 if row not in broken and row.coefficients.get(offer, 0.0) > 0), default=float("inf"))
     demand = _demand_on_arrival(data, slot)
-    quantity = min(need * (1 + 1e-6), room, high, demand if demand >= low else float("inf"))
+    quantity = min(need * (1 + 1e-6), room, high, demand if 0 < demand and low <= demand else float("inf"))
     quantity = max(quantity, low)
     if quantity > min(room, high) or quantity <= 0:
         return None

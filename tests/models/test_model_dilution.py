@@ -75,3 +75,19 @@ def test_a_cap_no_other_offer_can_mend_leaves_the_commitments_alone(tmp_path):
     plan = commitments_only_plan(model, data)
     assert plan[model.Order["S2", "ga", 1]] == 0.0
     assert broken_rows(model, plan) == ["con_supplier_share[S1,ga]"]
+
+
+def test_a_diluting_order_arriving_where_no_demand_is_left_is_held(tmp_path):
+    """Two periods, the 20 t demanded in period 1; S2 can only be ordered in period 2 (first_period 2), where
+    nothing is demanded: its 6.667 t are not capped by the demand on their arrival (none) but held in stock
+    (period 1: S1's 10 t against 20 t, 10 t short, nothing held)."""
+    book = committed_book()
+    book["Settings"]["num_periods"] = 2
+    book["Offers"][1]["first_period"] = 2
+    data, _ = load(write_workbook(tmp_path / "late.xlsx", book))
+    model = build_model(data)
+    plan = commitments_only_plan(model, data)
+    assert plan[model.Order["S2", "ga", 2]] == near(10 / 0.6 - 10)
+    assert plan[model.Stock["base", "ga", 1]] == 0.0 and plan[model.Unmet["base", "ga", 1]] == near(10)
+    assert plan[model.Stock["base", "ga", 2]] == near(10 / 0.6 - 10)
+    assert broken_rows(model, plan) == []
