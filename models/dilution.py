@@ -46,6 +46,7 @@ class CapRow:
         self.coefficients, self.bound = coefficients, bound
 
     def value(self, totals: dict[tuple[str, str], float]) -> float:
+        """The row's left-hand side at offer ``totals``."""
         return sum(a * totals.get(offer, 0.0) for offer, a in self.coefficients.items())
 
     def excess(self, totals: dict[tuple[str, str], float]) -> float:
