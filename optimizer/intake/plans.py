@@ -32,7 +32,8 @@ class NotAPlan(ValueError):
 
 @dataclass(frozen=True)
 class PlanWorkbook:
-    """The Summary, Orders, Sales and Conversions sheets of a plan workbook, as read; any may be missing (None)."""
+    """The Summary, Orders, Sales, Conversions, Projects, Contracts and Stock sheets of a plan workbook, as read;
+    any may be missing (None)."""
 
     path: Path
     sheet_names: tuple[str, ...]
@@ -43,6 +44,7 @@ class PlanWorkbook:
     conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
     projects: list[Row] | None = None  # the Projects sheet's rows (issue 13), when the plan has one
     contracts: list[Row] | None = None  # the Contracts sheet's rows (issue 13), when the plan has one
+    stock: list[Row] | None = None  # the Stock sheet's rows (demand and stock per scenario), when the plan has one
     # a plan with recourse (orders or conversions by scenario): every scenario, from its Stock sheet
     scenarios: tuple[str, ...] = ()
 
@@ -76,11 +78,11 @@ def _read(path: Path) -> PlanWorkbook:
                        if row.get("key") is not None}
         header, orders = _rows(sheets["orders"]) if "orders" in sheets else ((), None)
         optional = {name: _rows(sheets[name])[1] if name in sheets else None
-                    for name in ("sales", "conversions", "projects", "contracts")}
+                    for name in ("sales", "conversions", "projects", "contracts", "stock")}
         scenarios = ()
         by_scenario = has_recourse_orders(header, orders) or has_recourse_orders(("scenario",), optional["conversions"])
-        if by_scenario and "stock" in sheets:  # the Stock sheet names every scenario
-            names = (row.get("scenario") for _, row in _rows(sheets["stock"])[1])
+        if by_scenario and optional["stock"] is not None:  # the Stock sheet names every scenario
+            names = (row.get("scenario") for _, row in optional["stock"])
             scenarios = tuple(dict.fromkeys(str(name) for name in names if name not in (None, "")))
         return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, scenarios=scenarios, **optional)
     finally:

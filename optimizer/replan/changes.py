@@ -62,6 +62,7 @@ NEW_OFFER = "a new offer"
 GONE_OFFER = "its offer is no longer in the input"
 NEVER_ORDERED = "an offer the previous plan never ordered from"
 NEW_RIVAL = "a new offer of the same mineral"
+DEMAND = "the demand of the same mineral moved"
 NEW_DEAL = "a new deal in the input"
 GONE_DEAL = "the deal is no longer in the input"
 OWN_TERMS = "the deal's own terms moved"
@@ -70,7 +71,7 @@ WITHIN_GAP = "within the gap"
 NO_REASON = "no reason found: optimize diff does not know which budgets bind"
 NO_OTHER = "no other order changed"
 REASONS = (NEW_DEAL, GONE_DEAL, OWN_TERMS, NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL,
-           FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
+           DEMAND, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
 # The reasons of rows that are no change of the plan's own choosing, so that no row is without one.
 ROW_REASONS = {"cost": "the changes below", "price": "the input's list price moved",
                "frozen": "frozen by --freeze: a commitment carried from the previous plan",
@@ -104,6 +105,9 @@ class Decisions:
     projects: dict[str, Deal] = field(default_factory=dict)  # every project of the input, funded (builds) or not
     contracts: dict[str, Deal] = field(default_factory=dict)  # every contract of the input, signed or not
     sales: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)  # (mineral, period) -> sold, revenue
+    # (mineral, period) -> the sale's unit_price: of every sale of the input (a fresh plan), of those sold (a workbook)
+    sale_prices: dict[tuple[str, int], float] = field(default_factory=dict)
+    demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the first scenario's
 
 
 @dataclass
@@ -170,7 +174,16 @@ def plan_decisions(plan: Plan, data: PlanningData) -> Decisions:
                      _summed_deliveries(rows), *_summed_conversions(plan.conversions.to_dict("records")),
                      projects=_plan_projects(plan, data),
                      contracts={str(r["contract"]): _contract_deal(r) for r in contracts},
-                     sales=_summed_sales(plan.sales.to_dict("records")))
+                     sales=_summed_sales(plan.sales.to_dict("records")),
+                     sale_prices={(sale.mineral, t): sale.unit_price for sale in data.sales for t in sale.periods},
+                     demand=_first_demand(plan.stock.to_dict("records")))
+
+
+def _first_demand(rows: list[dict]) -> dict[tuple[str, int], float]:
+    """Stock rows (scenario, mineral, period, demand) as (mineral, period) -> the demand of the first scenario."""
+    first = next((row.get("scenario") for row in rows), None)
+    return {(str(row["mineral"]), int(row["period"])): _number(row.get("demand")) or 0.0 for row in rows
+            if row.get("scenario") == first}
 
 
 def _plan_projects(plan: Plan, data: PlanningData) -> dict[str, Deal]:
@@ -223,7 +236,10 @@ def book_decisions(book) -> Decisions:
                      *_summed_conversions([row for _, row in book.conversions or []]),
                      projects={str(row["project"]): _project_deal(row) for _, row in book.projects or []},
                      contracts={str(row["contract"]): _contract_deal(row) for _, row in book.contracts or []},
-                     sales=_summed_sales([row for _, row in book.sales or []]))
+                     sales=_summed_sales([row for _, row in book.sales or []]),
+                     sale_prices={(str(row["mineral"]), int(row["period"])): float(row["unit_price"])
+                                  for _, row in book.sales or [] if _number(row.get("unit_price")) is not None},
+                     demand=_first_demand([row for _, row in book.stock or []]))
 
 
 def _summed_conversions(rows: list[dict]) -> tuple[dict[tuple[str, str, int], float], dict[str, str],
@@ -391,11 +407,19 @@ def aligned_quantities(before: PlanView, start_date: date | None, period_unit: s
 
 
 def _aligned(view: PlanView, shift: int) -> PlanView:
+    """``view``'s orders, prices and demand in the periods of a plan starting ``shift`` periods later."""
     if not shift:
         return view
-    move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
-    return replace(view, orders=move(view.orders), prices=move(view.prices),
-                   scenario_orders={k: move(rows) for k, rows in view.scenario_orders.items()})
+    decisions = view.decisions and replace(view.decisions, demand=_shifted(view.decisions.demand, shift))
+    return replace(view, orders=_shifted(view.orders, shift), prices=_shifted(view.prices, shift),
+                   scenario_orders={k: _shifted(rows, shift) for k, rows in view.scenario_orders.items()},
+                   decisions=decisions)
+
+
+def _shifted(values: dict[tuple, object], shift: int) -> dict[tuple, object]:
+    """``values`` keyed by (..., period) in the periods of a plan starting ``shift`` periods later; past ones
+    dropped."""
+    return {(*key[:-1], key[-1] - shift): v for key, v in values.items() if key[-1] - shift >= 1}
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -420,10 +444,11 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     table gains a ``scenario`` column: blank for a row every scenario has alike, else its scenario. Deals
     are decided before any scenario is known (models/recourse_deals.py): their rows are every scenario's.
     """
-    before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
+    shift = period_shift(before, after.start_date, after.period_unit)
+    before = _aligned(replace(before, decisions=decisions_of(before)), shift)  # read once from its file, if need be
     # the sentences' currency and units: the caller's, else either plan's
     after = replace(after, currency=currency or after.currency or before.currency,
-                    units={**before.units, **after.units})
+                    units={**before.units, **after.units}, decisions=decisions_of(after))
     names = _scenario_names(before, after)
     if names:
         order_rows = _merge_scenarios({
@@ -436,8 +461,8 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     base = (funding.in_scenario(names[0]) if names else funding) if funding is not None else None
     news = News(before.in_scenario(names[0]) if names else before, after.in_scenario(names[0]) if names else after,
                 changed, frozen or set(), base)
-    deal_rows = _deal_change_rows(before, after, news, names)
-    conversion_rows = _conversion_change_rows(before, after, names, news)
+    deal_rows = _deal_change_rows(before, after, news, names, shift)
+    conversion_rows = _conversion_change_rows(before, after, names, news, shift)
     rows = _cost_rows(before, after)
     if funding is not None:
         rows += _reasons_rows(deal_rows, order_rows, conversion_rows)
@@ -468,15 +493,15 @@ def _change_columns(rows: list[dict]) -> list[str]:
     return [*CHANGE_COLUMNS[:at], *named, *CHANGE_COLUMNS[at:]]
 
 
-def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...], news: News) -> list[dict]:
+def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...], news: News,
+                            shift: int) -> list[dict]:
     """The conversions added, removed or changed (their input started, by conversion and period), from each
     plan's Conversions rows (``before``'s in ``after``'s periods); with recourse compared in each scenario
     (the shared conversions and its own), as orders are. Each says why: news of its to_mineral, then of its
     from_mineral (``news``), else news.otherwise. None when either plan's decisions are unknown."""
-    old, new = decisions_of(before), decisions_of(after)
+    old, new = before.decisions, after.decisions
     if old is None or new is None:
         return []
-    shift = period_shift(before, after.start_date, after.period_unit)
     minerals = {**old.conversion_minerals, **new.conversion_minerals}
     products = {**old.conversion_products, **new.conversion_products}
 
@@ -536,15 +561,15 @@ def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot
 # --- deals: projects, contracts, sales ------------------------------------------------------
 
 
-def _deal_change_rows(before: PlanView, after: PlanView, news: News, names: tuple[str, ...]) -> list[dict]:
+def _deal_change_rows(before: PlanView, after: PlanView, news: News, names: tuple[str, ...],
+                      shift: int) -> list[dict]:
     """The projects funded, dropped or changed, the contracts signed, dropped or changed, and the stock sold
     added, removed or changed (``before``'s in ``after``'s periods), each with its reason; with recourse
     (``names``) every scenario's (blank scenario): deals are decided before any scenario is known. None
     when either plan's decisions are unknown."""
-    old, new = decisions_of(before), decisions_of(after)
+    old, new = before.decisions, after.decisions
     if old is None or new is None:
         return []
-    shift = period_shift(before, after.start_date, after.period_unit)
     rows = [*_project_rows(old, new, shift, news), *_contract_rows(old, new, shift, news),
             *_sale_rows(old, new, shift, news)]
     return [{**row, "scenario": ""} for row in rows] if names else rows
@@ -652,8 +677,8 @@ def _contract_finding(kind: str, name: str, deal: Deal, taken: tuple[float, floa
 
 def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
     """One row per mineral and period whose stock sold was added, removed or changed, worded as orders are
-    (its revenue in the finding: the Sales sheet's; unit_price the revenue per unit sold)."""
-    sold_old = {(m, t - shift): v for (m, t), v in old.sales.items() if t - shift >= 1}
+    (its revenue in the finding: the Sales sheet's; unit_price the sale's, where known)."""
+    sold_old, prices_old = _shifted(old.sales, shift), _shifted(old.sale_prices, shift)
     rows = []
     for mineral, period in sorted({*sold_old, *new.sales}):
         (old_q, old_revenue), (new_q, new_revenue) = (sold.get((mineral, period), (0.0, 0.0))
@@ -661,13 +686,14 @@ def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[d
         kind = _change_kind(old_q, new_q)
         if kind is None:
             continue
-        price_old, price_new = (revenue / q if q > 0 else None for q, revenue in ((old_q, old_revenue),
-                                                                                  (new_q, new_revenue)))
+        price_old, price_new = prices_old.get((mineral, period)), new.sale_prices.get((mineral, period))
         moved = price_old is not None and price_new is not None and _moved(price_old, price_new)
         reason = OWN_TERMS if moved else news.of_mineral(mineral) or news.otherwise()
         unit, currency = news.after.units.get(mineral, ""), news.after.currency
         old_text, new_text = (quantity(q, unit) for q in (old_q, new_q))
         finding = _quantity_finding(kind, "sale", f"{mineral} in period {period}", old_text, new_text, new_q > old_q)
+        if moved:
+            finding += f"; sale price {_price_move(price_old, price_new, currency)}"
         rows.append({"change": change_of("sale", kind), "reason": reason, "supplier": None, "mineral": mineral,
                      "period": period, "previous_quantity": old_q, "quantity": new_q,
                      "quantity_change": _round_off(new_q - old_q), "previous_unit_price": price_old,
@@ -800,6 +826,7 @@ class News:
         known = before.offers is not None and after.offers is not None
         self.new_offers = after.offers - before.offers if known else set()
         self.committed = _commitment_news(before, after, frozen)
+        self.demand_moved = _demand_news(before.decisions, after.decisions)
         # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
         repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
                     and slot in before.prices and slot in after.prices
@@ -829,6 +856,8 @@ class News:
             return SAME_MINERAL
         if any(m == mineral for _, m in self.new_offers):
             return NEW_RIVAL
+        if mineral in self.demand_moved:
+            return DEMAND
         return None
 
     def of_funding(self, slot: Slot) -> str | None:
@@ -864,6 +893,14 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     never_ordered = lambda slot: NEVER_ORDERED if before.offers is None and slot[:2] not in ordered_before else None  # noqa: E731
     return {slot: news.of_offer(*slot[:2]) or news.of_funding(slot) or never_ordered(slot) or news.otherwise()
             for slot in changed}
+
+
+def _demand_news(before: Decisions | None, after: Decisions | None) -> set[str]:
+    """Minerals whose demand moved in a period both plans know (none when either plan's is unknown)."""
+    if before is None or after is None:
+        return set()
+    return {key[0] for key in set(before.demand) & set(after.demand)
+            if _moved(before.demand[key], after.demand[key])}
 
 
 def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> set[str]:
