@@ -63,6 +63,7 @@ GONE_OFFER = "its offer is no longer in the input"
 NEVER_ORDERED = "an offer the previous plan never ordered from"
 NEW_RIVAL = "a new offer of the same mineral"
 DEMAND = "the demand of the same mineral moved"
+DEAL_NEWS = "a deal of the same mineral changed"
 NEW_DEAL = "a new deal in the input"
 GONE_DEAL = "the deal is no longer in the input"
 OWN_TERMS = "the deal's own terms moved"
@@ -71,7 +72,7 @@ WITHIN_GAP = "within the gap"
 NO_REASON = "no reason found: optimize diff does not know which budgets bind"
 NO_OTHER = "no other order changed"
 REASONS = (NEW_DEAL, GONE_DEAL, OWN_TERMS, NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL,
-           DEMAND, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
+           DEMAND, DEAL_NEWS, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
 # The reasons of rows that are no change of the plan's own choosing, so that no row is without one.
 ROW_REASONS = {"cost": "the changes below", "price": "the input's list price moved",
                "frozen": "frozen by --freeze: a commitment carried from the previous plan",
@@ -450,18 +451,19 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
     after = replace(after, currency=currency or after.currency or before.currency,
                     units={**before.units, **after.units}, decisions=decisions_of(after))
     names = _scenario_names(before, after)
+    first = (lambda view: view.in_scenario(names[0])) if names else (lambda view: view)  # noqa: E731
+    base = funding.in_scenario(names[0]) if names and funding is not None else funding
+    news = News(first(before), first(after), _changed_slots(first(before), first(after), frozen or set()),
+                frozen or set(), base)
+    deal_rows = _deal_change_rows(before, after, news, names, shift)
+    news.deal_minerals = {m for row in deal_rows for m in str(row["mineral"]).split(", ")}
     if names:
         order_rows = _merge_scenarios({
             k: _order_rows_with_reasons(before.in_scenario(k), after.in_scenario(k),
                                         (frozen or set()) | (scenario_frozen or {}).get(k, set()),
-                                        funding and funding.in_scenario(k)) for k in names})
+                                        funding and funding.in_scenario(k), news.deal_minerals) for k in names})
     else:
-        order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding)
-    changed = [_slot_of(r) for r in order_rows if r["change"] in ORDER_KINDS and not r.get("scenario")]
-    base = (funding.in_scenario(names[0]) if names else funding) if funding is not None else None
-    news = News(before.in_scenario(names[0]) if names else before, after.in_scenario(names[0]) if names else after,
-                changed, frozen or set(), base)
-    deal_rows = _deal_change_rows(before, after, news, names, shift)
+        order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding, news.deal_minerals)
     conversion_rows = _conversion_change_rows(before, after, names, news, shift)
     rows = _cost_rows(before, after)
     if funding is not None:
@@ -483,6 +485,13 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
 
 def _slot_of(row: dict) -> Slot:
     return (row["supplier"], row["mineral"], row["period"])
+
+
+def _changed_slots(before: PlanView, after: PlanView, frozen: set[Slot]) -> list[Slot]:
+    """The orders added, removed or changed from ``before`` to ``after`` (frozen ones aside)."""
+    quantities = before.quantities(), after.quantities()
+    return [slot for slot in {*quantities[0], *quantities[1]} - frozen
+            if _change_kind(quantities[0].get(slot, 0.0), quantities[1].get(slot, 0.0))]
 
 
 def _change_columns(rows: list[dict]) -> list[str]:
@@ -546,12 +555,12 @@ def _conversion_rows(old: dict[tuple[str, int], float], new: dict[tuple[str, int
 
 
 def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot],
-                             funding: FundingUse | None) -> list[dict]:
+                             funding: FundingUse | None, deal_minerals: set[str]) -> list[dict]:
     """The order rows of two plans without scenarios, each added, removed or changed one with its reason
-    (order_reasons; the funding rule only with ``funding``)."""
+    (order_reasons; the funding rule only with ``funding``; ``deal_minerals`` those of the deals changed)."""
     order_rows = _order_change_rows(before, after, frozen)
     changed = [_slot_of(r) for r in order_rows if r["change"] in ORDER_KINDS]
-    reasons = order_reasons(before, after, changed, frozen, funding)
+    reasons = order_reasons(before, after, changed, frozen, funding, deal_minerals)
     for row in order_rows:
         if row["change"] in ORDER_KINDS:
             row["reason"] = reasons[_slot_of(row)]
@@ -827,6 +836,7 @@ class News:
         self.new_offers = after.offers - before.offers if known else set()
         self.committed = _commitment_news(before, after, frozen)
         self.demand_moved = _demand_news(before.decisions, after.decisions)
+        self.deal_minerals: set[str] = set()  # the minerals of the deals changed, once they are known
         # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
         repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
                     and slot in before.prices and slot in after.prices
@@ -849,7 +859,8 @@ class News:
         return self.of_mineral(mineral)
 
     def of_mineral(self, mineral: str) -> str | None:
-        """A commitment of ``mineral`` appeared or ended, a price of it moved, or it has a new offer."""
+        """A commitment of ``mineral`` appeared or ended, a price of it moved, it has a new offer, its demand
+        moved, or a deal of it changed."""
         if mineral in self.committed:
             return COMMITMENT
         if any(m == mineral for _, m in self.moved):
@@ -858,6 +869,8 @@ class News:
             return NEW_RIVAL
         if mineral in self.demand_moved:
             return DEMAND
+        if mineral in self.deal_minerals:
+            return DEAL_NEWS
         return None
 
     def of_funding(self, slot: Slot) -> str | None:
@@ -873,7 +886,7 @@ class News:
 
 
 def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen: set[Slot],
-                  funding: FundingUse | None) -> dict[Slot, str]:
+                  funding: FundingUse | None, deal_minerals: set[str] = frozenset()) -> dict[Slot, str]:
     """Why each ``changed`` order moved, by the first of these rules that holds:
 
     0. its offer was not in ``before``'s input (a new offer), or, an order ``after`` no longer has, its offer
@@ -881,7 +894,9 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     1. a commitment of its mineral appeared (not an order frozen from ``before``) or one of ``before``'s
        ended (a frozen period over);
     2. its own offer's list price moved in a period both plans know, or its terms moved;
-    3. the list price of another offer of the same mineral moved, or (second) its mineral has a new offer;
+    3. the list price of another offer of the same mineral moved, or (second) its mineral has a new offer,
+       or (third) its demand moved (each plan's Stock sheet, the first scenario's), or (fourth) a deal of its
+       mineral changed (``deal_minerals``: a project funded or dropped, a contract, a sale);
     4. a funding source that may pay it binds (funding) and an order of another mineral that the same
        source may pay changed (its quantity, or its cost: a kept order whose price moved);
     5. ``before``'s input is unknown (a plan workbook no run of the history wrote) and ``before`` never
@@ -889,6 +904,7 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     6. otherwise the plan moved within the gap (without ``funding``, rule 4 untried: no reason found).
     """
     news = News(before, after, changed, frozen, funding)
+    news.deal_minerals = set(deal_minerals)
     ordered_before = {slot[:2] for slot, row in before.orders.items() if row["quantity"] > 0}
     never_ordered = lambda slot: NEVER_ORDERED if before.offers is None and slot[:2] not in ordered_before else None  # noqa: E731
     return {slot: news.of_offer(*slot[:2]) or news.of_funding(slot) or never_ordered(slot) or news.otherwise()
