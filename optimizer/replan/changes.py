@@ -581,7 +581,14 @@ def _deal_change_rows(before: PlanView, after: PlanView, news: News, names: tupl
         return []
     rows = [*_project_rows(old, new, shift, news), *_contract_rows(old, new, shift, news),
             *_sale_rows(old, new, shift, news)]
+    for row in rows:  # no other rule holds: another deal of its mineral changed (a contract signed as a plant fell)
+        if row["reason"] == news.otherwise() and any(_shares_mineral(row, other) for other in rows if other is not row):
+            row["reason"] = DEAL_NEWS
     return [{**row, "scenario": ""} for row in rows] if names else rows
+
+
+def _shares_mineral(row: dict, other: dict) -> bool:
+    return bool(set(str(row["mineral"]).split(", ")) & set(str(other["mineral"]).split(", ")))
 
 
 def _deal_kind(was: bool, now: bool, moved: bool) -> str | None:
@@ -672,16 +679,17 @@ def _taken(decisions: Decisions, contract: str, shift: int) -> float:
 
 def _contract_finding(kind: str, name: str, deal: Deal, taken: tuple[float, float], deals: tuple,
                       news: News) -> str:
-    """"contract K1 signed: takes 12 t of ga from S1 (take-or-pay $0)"."""
+    """"contract K1 signed: takes 12 t of ga from S1 ($70 paid, take-or-pay $10)"."""
     unit, currency = news.after.units.get(deal.mineral, ""), news.after.currency
     old_text, new_text = (quantity(q, unit) for q in taken)
-    pays = [money(d.take_or_pay if d else 0.0, currency) for d in deals]
+    paid = [f"{money(d.paid if d else 0.0, currency)} paid, take-or-pay {money(d.take_or_pay if d else 0.0, currency)}"
+            for d in deals]
     what = f"{deal.mineral} from {deal.supplier}"
     if kind == "added":
-        return f"contract {name} signed: takes {new_text} of {what} (take-or-pay {pays[1]})"
+        return f"contract {name} signed: takes {new_text} of {what} ({paid[1]})"
     if kind == "removed":
-        return f"contract {name} dropped: no longer signed (took {old_text} of {what}, take-or-pay {pays[0]})"
-    return f"contract {name} takes {new_text} of {what} instead of {old_text}; take-or-pay {pays[0]} to {pays[1]}"
+        return f"contract {name} dropped: no longer signed (took {old_text} of {what}; {paid[0]})"
+    return f"contract {name} takes {new_text} of {what} instead of {old_text} ({paid[0]} before; {paid[1]} now)"
 
 
 def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
@@ -720,7 +728,8 @@ def deal_reason(news: News, old: Deal | None, new: Deal | None, slots: list[Slot
     2. news of its offers (``own_offers``: a project's plant, order_reasons' rules 0-3) or of its mineral (a
        contract: a commitment, a price of it moved, a new offer of it);
     3. the funding rule (order_reasons' rule 4) for one of its ``slots`` (supplier, mineral, period);
-    4. otherwise within the gap (without funding: no reason found).
+    4. otherwise within the gap (without funding: no reason found); but where another deal of its mineral
+       changed, that (_deal_change_rows).
     """
     if old is None or new is None:
         return NEW_DEAL if old is None else GONE_DEAL
