@@ -82,8 +82,8 @@ def test_a_contract_signed_then_dropped_when_its_price_rose_or_the_offer_fell(tm
     assert undercut == [("contract dropped", SAME_MINERAL, "", pytest.approx(10), 0, pytest.approx(60), 0)]
     row = next(r for r in changes_sheet(runs[1].output) if r["change"] == "contract dropped")
     assert (row["contract"], row["previous_unit_price"], row["unit_price"]) == ("K1", 6, 12)
-    assert row["finding"] == ("contract K1 dropped: no longer signed (took 10 t of ga from S1, take-or-pay $0); "
-                              "its unit_price $6.00 to $12.00")
+    assert row["finding"] == ("contract K1 dropped: no longer signed (took 10 t of ga from S1; $60 paid, take-or-pay "
+                              "$0); its unit_price $6.00 to $12.00")
     assert summary(runs[1].output)["contracts_dropped"] == 1
 
 
@@ -166,26 +166,28 @@ def contract(signed: str, taken: float, take_or_pay: float) -> dict:
 
 
 def test_optimize_diff_compares_the_deals_of_two_plan_workbooks_first(tmp_path):
-    """A: P funded in period 1 (capex 1,000, all paid), K1 takes 10 t, 4 t of ga sold in period 2 at 12.
-    B: P moved to period 2 (500 paid within the horizon), K1 takes 6 t (take-or-pay 4 x 6 = 24), 4 t sold in
-    period 3. Neither workbook knows its input's budgets: where no other rule holds, no reason found."""
-    sold = lambda period: {"sale": 1, "mineral": "ga", "period": period, "quantity": 4.0, "unit_price": 12.0,  # noqa: E731
-                           "revenue": 48.0, "source": "F1"}
-    before = plan_book([project(1, 1_000, 1_000)], [contract("yes", 10, 0)], [sold(2)])
-    after = plan_book([project(2, 1_000, 500)], [contract("yes", 6, 24)], [sold(3)])
+    """A: P funded in period 1 (capex 1,000, all paid), K1 takes 10 t of ga. B: P moved to period 2 (500 paid
+    within the horizon), K1 takes 6 t (take-or-pay 4 x 6 = 24), 4 t of ge sold in period 3. Neither workbook
+    knows its input's budgets: the sale, alone of its mineral, has no reason found; P and K1, both of ga, each
+    changed with the other."""
+    sold = {"sale": 1, "mineral": "ge", "period": 3, "quantity": 4.0, "unit_price": 12.0, "revenue": 48.0,
+            "source": "F1"}
+    before = plan_book([project(1, 1_000, 1_000)], [contract("yes", 10, 0)], [])
+    after = plan_book([project(2, 1_000, 500)], [contract("yes", 6, 24)], [sold])
     paths = [write_workbook(tmp_path / f"{name}.xlsx", book) for name, book in (("A", before), ("B", after))]
     result = CliRunner().invoke(main, ["diff", *map(str, paths), "--json"], catch_exceptions=False)
     records = [r for r in json.loads(result.stdout) if r["change"] != "cost"]
     assert [(r["change"], r["period"], r["previous_quantity"], r["quantity"], r["previous_cost"], r["cost"],
              r["reason"]) for r in records] == [
-        ("project changed", 2, None, None, 1_000.0, 500.0, NO_REASON),
-        ("contract changed", 1, 10.0, 6.0, 60.0, 60.0, NO_REASON),
-        ("sale removed", 2, 4.0, 0.0, None, None, NO_REASON),
+        ("project changed", 2, None, None, 1_000.0, 500.0, DEAL_NEWS),
+        ("contract changed", 1, 10.0, 6.0, 60.0, 60.0, DEAL_NEWS),
         ("sale added", 3, 0.0, 4.0, None, None, NO_REASON)]
     assert records[0]["finding"] == "project P decided in period 2 instead of 1; capex paid $1K to $500 (Plant: ga)"
-    assert records[1]["finding"] == "contract K1 takes 6 of ga from S1 instead of 10; take-or-pay $0 to $24"
+    assert records[1]["finding"] == ("contract K1 takes 6 of ga from S1 instead of 10 ($60 paid, take-or-pay $0 "
+                                     "before; $60 paid, take-or-pay $24 now)")
+    assert records[2]["finding"] == "new sale: 4 of ge in period 3; revenue $0 to $48"
     text = CliRunner().invoke(main, ["diff", *map(str, paths)], catch_exceptions=False).stdout.splitlines()
-    assert text[1].startswith("project P decided in period 2 instead of 1") and text[1].endswith(f"({NO_REASON})")
+    assert text[1].startswith("project P decided in period 2 instead of 1") and text[1].endswith(f"({DEAL_NEWS})")
 
 
 def test_every_conversion_row_says_why(tmp_path):
