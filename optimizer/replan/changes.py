@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
+from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, LATER_TERMS, OPTIONAL_COST_TERMS, Plan, PlanChanges
 from optimizer.contract.scenario_costs import expected_view, of_scenario
 from optimizer.contract.words import money, plural, price, quantity, signed_money
 from optimizer.intake.plans import NotAPlan, read_plan_workbook
@@ -369,6 +369,9 @@ def read_plan(path: Path) -> PlanView:
         raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
     summary = book.summary
     costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, *EXTRA_TERMS)}
+    # a term a plan states only where not 0 (the revenues) is 0 where missing, when the plan states another later term
+    if any(costs[key] is not None for key in LATER_TERMS):
+        costs |= {key: 0.0 for key in OPTIONAL_COST_TERMS if costs[key] is None}
     prices = {slot: row["list_price"] for rows in (orders, *own.values()) for slot, row in rows.items()
               if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),

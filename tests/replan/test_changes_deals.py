@@ -202,3 +202,13 @@ def test_every_conversion_row_says_why(tmp_path):
     assert reasons == [[SAME_MINERAL], [DEMAND], [SAME_MINERAL]]
     lines = reason_lines(runs[2].result.plan.changes.frame)
     assert any(line.startswith("1 conversion changed: 1 as the demand") for line in lines)
+
+
+def test_optimize_diff_reads_a_revenue_a_plan_leaves_out_as_0(tmp_path):
+    """A Summary states sales_revenue only where not 0: B sold nothing, so its revenue is 0, not unknown."""
+    books = [plan_book([], [], []) for _ in range(2)]
+    books[0]["Summary"] += [{"key": "conversion_cost", "value": 0.0}, {"key": "sales_revenue", "value": -120.0}]
+    books[1]["Summary"] += [{"key": "conversion_cost", "value": 0.0}]
+    paths = [write_workbook(tmp_path / f"{name}.xlsx", book) for name, book in zip("AB", books)]
+    text = CliRunner().invoke(main, ["diff", *map(str, paths)], catch_exceptions=False).stdout
+    assert "sales_revenue: -$120 to $0 (+$120, -100.0%)" in text
