@@ -965,12 +965,16 @@ def _deal_row(change: object) -> bool:
     return str(change).split(" ")[0] in DEALS
 
 
+def deal_sentences(frame: pd.DataFrame) -> list[str]:
+    """Each deal changed in words, with why: "project P dropped: ... (the deal's own terms moved)"."""
+    return [f"{row.finding} ({row.reason})" for row in frame[frame["change"].map(_deal_row)].itertuples()]
+
+
 def reason_lines(frame: pd.DataFrame, units: dict[str, str] | None = None, limit: int = 20) -> list[str]:
     """For the terminal: the reasons sentences, then one line per deal changed (first: the most money), then
     per order added, removed or changed, each with why (quantities in each mineral's unit of ``units``)."""
     lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
-    deals = frame[frame["change"].map(_deal_row)]
-    lines += [f"  {row.finding} ({row.reason})" for row in deals.itertuples()]
+    lines += [f"  {sentence}" for sentence in deal_sentences(frame)]
     orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
     for row in orders.head(limit).itertuples():
         unit = (units or {}).get(row.mineral, "")
@@ -1136,8 +1140,7 @@ def render(frame: pd.DataFrame) -> str:
     in_sentences = frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))
     deals = frame["change"].map(_deal_row)
     costs, rest = frame[in_sentences], frame[~in_sentences & ~deals]
-    lines = [str(text) for text in costs["finding"]]
-    lines += [f"{row.finding} ({row.reason})" for row in frame[deals].itertuples()]
+    lines = [str(text) for text in costs["finding"]] + deal_sentences(frame)
     if rest.empty:
         return "\n".join(lines + ([] if deals.any() else ["no deal, order, conversion or price changed"]))
     columns = ["change", *(["conversion"] if "conversion" in frame else []), "supplier", "mineral", "period",

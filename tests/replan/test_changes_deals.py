@@ -60,6 +60,11 @@ def test_a_project_funded_then_dropped_when_its_capex_rose_then_funded_again(tmp
     counts = {k: v for k, v in summary(runs[1].output).items() if k.startswith("projects_")}
     assert counts == {"projects_funded": 0, "projects_dropped": 1, "projects_changed": 0}
     assert "projects_funded" not in summary(runs[0].output)  # a first plan: nothing compared
+    dashboard = openpyxl.load_workbook(runs[1].output)["Dashboard"]
+    text = " ".join(str(c.value) for row in dashboard.iter_rows() for c in row if c.value is not None)
+    deal = text.index("project P dropped: no longer funded")  # the deal first, with why
+    assert text.index(f"{OWN_TERMS})", deal) < text.index("objective: $900 to $2K")
+    assert deal < text.index("objective: $900 to $2K") < text.index("1 project dropped; 2 orders added")
 
 
 def contract_book(contract_price: float, offer_price: float = 10) -> dict:
