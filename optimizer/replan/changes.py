@@ -1119,7 +1119,7 @@ def counts_text(counts: dict[str, int], orders: bool = True, separator: str = ",
     """``summary_counts`` in words, those not 0, the deals first: "1 project dropped; 1 order added; 2 prices
     moved" (``orders``: the noun named, else "1 added, 2 prices moved" as a terminal line says it)."""
     parts = []
-    for name, count in sorted(counts.items(), key=lambda item: not COUNTED.get(item[0], ("",))[0] in DEALS):
+    for name, count in sorted(counts.items(), key=lambda item: COUNTED.get(item[0], ("",))[0] not in DEALS):
         if not count:
             continue
         if name.startswith("orders_"):
