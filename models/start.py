@@ -27,6 +27,7 @@ from pyomo.repn import generate_standard_repn
 from models.ordering import TIER_GAP
 from models.projects import capex_payments, start_builds
 from models.conversions import conversion_variables
+from models.dilution import diluting_orders
 from models.release import serve_first_stock, stock_values
 from models.sales import start_funds_left
 from optimizer.contract.data import PlanningData, Slot
@@ -40,12 +41,18 @@ def commitments_only_start(model: pyo.ConcreteModel, data: PlanningData) -> Star
 
 
 def commitments_only_plan(model: pyo.ConcreteModel, data: PlanningData) -> Start | None:
-    """Every variable of the plan that places only the commitments, even where it breaks a share, risk or
-    market cap (commitments alone can: one committed offer is all of its mineral's orders), or None when it
-    breaks a funding limit or max_stock. Those caps are rows of one mineral each, so the plan still holds
-    for every other mineral: the block start of the largest models (optimizer/solving/decompose.py) takes
-    a mineral's part of it where its MIP finds no plan in time, after checking that mineral's own rows."""
-    return _full_start(model, data, dict(data.commitments), mix_checked=False)
+    """Every variable of the plan that places the commitments and, where they alone break a share or risk cap
+    of their mineral (one committed offer is all of its mineral's orders), the orders that dilute them back
+    within it (models/dilution.py); None when it breaks a funding limit or max_stock (without the diluting
+    orders when only they break one). A cap the orders cannot mend (or a market cap) stays broken: those caps
+    are rows of one mineral each, so the plan still holds for every other mineral. The block start of the
+    largest models (optimizer/solving/decompose.py) takes a mineral's part of it where its MIP finds no plan
+    in time, after checking that mineral's own rows."""
+    commitments = dict(data.commitments)
+    added = {slot: _snap_to_tier(model, slot, quantity)
+             for slot, quantity in diluting_orders(model, data, commitments).items()}
+    diluted = _full_start(model, data, {**commitments, **added}, mix_checked=False) if added else None
+    return diluted or _full_start(model, data, commitments, mix_checked=False)
 
 
 def start_from_orders(model: pyo.ConcreteModel, data: PlanningData, orders: dict[Slot, float]) -> Start:

@@ -178,7 +178,7 @@ class BlockStart:
         shares = "" if self.relaxed_objective is not None else ", shares from each block's own LP relaxation"
         if self.blockwise_bound:
             shares = ", shares and bound from each block's own LP relaxation (priced blocks)"
-        fallbacks = f", {self.fallbacks} at their fallback plan (commitments only)" if self.fallbacks else ""
+        fallbacks = f", {self.fallbacks} at their fallback plan (the commitments, diluted within their caps)" if self.fallbacks else ""
         return (f"{whole} block plan: {self.solved} of {self.blocks} blocks solved in {self.seconds:.1f} s{where}"
                 f"{fallbacks}{shares}{polished}")
 
@@ -205,84 +205,183 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     out the linking rows and give the bound (optimizer/solving/block_bound.py), and there is no search
     (its root LP would not end). Each block then gets its first plan in its even share of
     ``FIRST_PASS_SHARE`` of the time (``_blockwise_first_plans``); a block without one takes its part of ``fallback``
-    (a plan of every column meeting every row, NaN where not given: the commitments-only start), for which
+    (a plan of every column meeting every row, NaN where not given: the commitments-only start, its commitments
+    diluted within their mineral's caps, models/dilution.py, so every block holds its part), for which
     the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
     started = time.perf_counter()
     lp = highs.getLp()
-    blocks = int(block_of_column.max(initial=-1)) + 1
-    integer = _integer_columns(lp)
-    tied = _tied_route(lp, twin_of_column)  # recourse: the tied relaxation shares, the blocks' LPs bound
-    blockwise = lp.num_col_ >= BLOCKWISE_COLUMNS and not tied  # the whole relaxation is the wall: not tried
-    split = None
-    if tied:
-        split, objective = _tied_start(lp, block_of_column, twin_of_column, integer, RELAXATION_SHARE * time_limit_s,
-                                       workers, stop)
-        relaxed = None if split is None else split.relaxed
+    run = _Run(lp, block_of_column, _integer_columns(lp), mip_gap, started, time_limit_s, workers, stop, cluster,
+               twin_of_column, fallback)
+    if _tied_route(lp, twin_of_column):
+        shares = _tied_route_shares(run, whole_s)
+    elif lp.num_col_ >= BLOCKWISE_COLUMNS:
+        shares = _blockwise_route_shares(run, whole_s)
     else:
-        relaxed, objective = (None, None) if blockwise else _relaxation(highs, integer, RELAXATION_SHARE * time_limit_s)
-    relaxation_s = time.perf_counter() - started
-    search = whole_s is None or (not blockwise and whole_s - time_limit_s >= relaxation_s)
+        shares = _relaxation_route_shares(highs, run, whole_s)
+    return _blocks_within(run, shares)
+
+
+@dataclass
+class _Run:
+    """What every route of ``block_start`` shares: the model, its blocks, the time and where the blocks run.
+    ``time_limit_s`` is lengthened when the search after the block start is not worth starting
+    (``_time_for_search``)."""
+
+    lp: highspy.HighsLp
+    block_of: np.ndarray
+    integer: np.ndarray
+    mip_gap: float
+    started: float
+    time_limit_s: float
+    workers: int
+    stop: Stop | None
+    cluster: str | None
+    twin: np.ndarray | None
+    fallback: np.ndarray | None
+
+    @property
+    def blocks(self) -> int:
+        return int(self.block_of.max(initial=-1)) + 1
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.time_limit_s
+
+    def interrupted(self) -> bool:
+        return self.stop is not None and self.stop.interrupted
+
+
+@dataclass
+class _Shares:
+    """How a route of ``block_start`` shared the linking rows out: the split (None: not shared, the relaxation
+    not solved or a row of linking columns alone broken), the bound (None: none), the blocks' own relaxations
+    when they shared the rows out (the blockwise route's: its first plans, its bound at the shares' prices),
+    whether the tied relaxation did, and whether the search after the block start is worth starting."""
+
+    split: _Split | None
+    bound: float | None
+    relaxations: BlockRelaxations | None = None
+    tied: bool = False
+    search: bool = True
+
+    @property
+    def lagrangian(self) -> bool:
+        """Whether the bound is the blocks' Lagrangian one (block_bound.py), not the whole LP's."""
+        return self.tied or self.relaxations is not None
+
+
+def _time_for_search(run: _Run, whole_s: float | None, blockwise: bool) -> bool:
+    """Whether the search after the block start is worth starting (``block_start``'s ``whole_s``): not on the
+    blockwise route, nor when the search's time is less than the relaxation took; then the blocks' time
+    (``run.time_limit_s``) becomes the whole solve's to its deadline, less ``POLISH_SHARE`` of it."""
+    relaxation_s = time.perf_counter() - run.started
+    search = whole_s is None or (not blockwise and whole_s - run.time_limit_s >= relaxation_s)
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
-        left = stop.remaining() if stop is not None else whole_s - relaxation_s
-        time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
+        left = run.stop.remaining() if run.stop is not None else whole_s - relaxation_s
+        run.time_limit_s = relaxation_s + min(left, whole_s - relaxation_s) - POLISH_SHARE * whole_s
+    return search
 
-    where = f"on the Dask cluster at {cluster}" if cluster else ""
-    relaxations = None
-    if relaxed is None and not (stop is not None and stop.interrupted):
-        split = None
-        relaxations = BlockRelaxations(lp, block_of_column)
-        relaxed, objective = _blockwise_relaxation(relaxations, started + time_limit_s, workers, stop)
-    blocks_started = time.perf_counter()  # set again when the block MIPs begin (read by ``result`` when called)
 
-    def result(values=None, columns=None, solved=0, fallbacks=0) -> BlockStart:
-        complete = values is not None and columns is None
-        plan_objective = float(np.dot(lp.col_cost_, values) + lp.offset_) if complete else None
-        ended = time.perf_counter()
-        return BlockStart(values, columns, objective, blocks, solved, ended - started, plan_objective, where,
-                          ended - blocks_started, search=search, fallbacks=fallbacks,
-                          blockwise_bound=(tied or relaxations is not None) and objective is not None)
+def _tied_route_shares(run: _Run, whole_s: float | None) -> _Shares:
+    """The tied route (recourse, ``_tied_start``): the tied relaxation shares the rows out, the blocks' LPs
+    bound; the blockwise shares when the tied relaxation is not solved in its share of the time."""
+    split, bound = _tied_start(run.lp, run.block_of, run.twin, run.integer, RELAXATION_SHARE * run.time_limit_s,
+                               run.workers, run.stop)
+    search = _time_for_search(run, whole_s, blockwise=False)
+    if split is None:
+        return _blockwise_shares(run, search)
+    return _Shares(split, bound, tied=True, search=search)
 
+
+def _relaxation_route_shares(highs: highspy.Highs, run: _Run, whole_s: float | None) -> _Shares:
+    """The whole relaxation's route: its solution shares the rows out (with twins, the relaxation with them held
+    equal: ``_twinned``) and its objective bounds; the blockwise shares when it is not solved in its share."""
+    relaxed, bound = _relaxation(highs, run.integer, RELAXATION_SHARE * run.time_limit_s)
+    search = _time_for_search(run, whole_s, blockwise=False)
     if relaxed is None:
-        return result()
-    if split is None:  # the tied route's split is made already
-        split = _Split.of(lp, block_of_column, relaxed, integer)
-        if split is None:
-            return result()
-        if fallback is not None and relaxations is not None:
-            split.leave_room_for(fallback)
-        if twin_of_column is not None:
-            if relaxations is None:
-                split, _ = _twinned(lp, split, twin_of_column, integer, started + time_limit_s - time.perf_counter(),
-                                    stop)
-            else:
-                split.share_twins(twin_of_column)
+        return _blockwise_shares(run, search)
+    split = _Split.of(run.lp, run.block_of, relaxed, run.integer)
+    if split is not None and run.twin is not None:
+        split, _ = _twinned(run.lp, split, run.twin, run.integer, run.deadline - time.perf_counter(), run.stop)
+    return _Shares(split, bound, search=search)
+
+
+def _blockwise_route_shares(run: _Run, whole_s: float | None) -> _Shares:
+    """The blockwise route (from ``BLOCKWISE_COLUMNS`` columns): the whole relaxation is not tried, and there is
+    no search after the block start (its root LP would not end)."""
+    return _blockwise_shares(run, _time_for_search(run, whole_s, blockwise=True))
+
+
+def _blockwise_shares(run: _Run, search: bool) -> _Shares:
+    """The rows shared out and bounded by the blocks' own relaxations (``_blockwise_relaxation``), the shares
+    leaving room for each block's part of the fallback plan; no shares after a Ctrl-C."""
+    if run.interrupted():
+        return _Shares(None, None, search=search)
+    relaxations = BlockRelaxations(run.lp, run.block_of)
+    relaxed, bound = _blockwise_relaxation(relaxations, run.deadline, run.workers, run.stop)
+    split = None if relaxed is None else _Split.of(run.lp, run.block_of, relaxed, run.integer)
+    if split is not None:
+        if run.fallback is not None:
+            split.leave_room_for(run.fallback)
+        if run.twin is not None:
+            split.share_twins(run.twin)
+    return _Shares(split, bound, relaxations, search=search)
+
+
+def _blocks_within(run: _Run, shares: _Shares) -> BlockStart:
+    """Each block's MIP within its shares of the linking rows (the blockwise route: every block's first plan or
+    its fallback first, ``_blockwise_first_plans``, and the bound at the shares' prices after the refinement),
+    the furthest refined in the time left, the plan assembled: complete, partial or none."""
+    blocks_started = time.perf_counter()
+    split = shares.split
+    if split is None:
+        return _block_start_result(run, shares, blocks_started)
     # The blocks share what the relaxation left of ``time_limit_s`` (counted from ``started``, once: a deadline
     # of started + the time left would take the relaxation's time off twice, which left L with recourse,
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
-    blocks_started = time.perf_counter()
-    block_gap, deadline = max(mip_gap * BLOCK_GAP_SHARE, 1e-4), started + time_limit_s
-    if relaxations is None:
-        solutions = split.solve_blocks(block_gap, deadline, workers, stop=stop, cluster=cluster)
-        if cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
-            solutions = _first_plans(split, solutions, block_gap, workers, stop)
+    block_gap, deadline = max(run.mip_gap * BLOCK_GAP_SHARE, 1e-4), run.deadline
+    if shares.relaxations is None:
+        solutions = split.solve_blocks(block_gap, deadline, run.workers, stop=run.stop, cluster=run.cluster)
+        if run.cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
+            solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop)
         fallbacks = 0
     else:
-        solutions, fallbacks = _blockwise_first_plans(split, fallback, block_gap, deadline, workers, stop, cluster)
-    bound_time = 0.0 if relaxations is None else BOUND_SHARE * (deadline - time.perf_counter())
-    solutions = split.refine(solutions, block_gap, deadline - bound_time, workers, stop=stop, cluster=cluster,
-                             enough=_within_gap(mip_gap, objective))
-    if relaxations is not None:  # the time kept back: the bound at the shares' prices
-        objective = _share_priced_bound(relaxations, split, objective, deadline, workers, stop)
+        solutions, fallbacks = _blockwise_first_plans(split, run.fallback, block_gap, deadline, run.workers,
+                                                      run.stop, run.cluster)
+    bound_time = 0.0 if shares.relaxations is None else BOUND_SHARE * (deadline - time.perf_counter())
+    solutions = split.refine(solutions, block_gap, deadline - bound_time, run.workers, stop=run.stop,
+                             cluster=run.cluster, enough=_within_gap(run.mip_gap, shares.bound))
+    if shares.relaxations is not None:  # the time kept back: the bound at the shares' prices
+        shares.bound = _share_priced_bound(shares.relaxations, split, shares.bound, deadline, run.workers, run.stop)
+    return _assembled(run, shares, split, solutions, fallbacks, blocks_started)
+
+
+def _assembled(run: _Run, shares: _Shares, split: _Split, solutions: list[tuple | None], fallbacks: int,
+               blocks_started: float) -> BlockStart:
+    """The block start of the blocks' ``solutions``: complete when every block has a plan and their assembly
+    meets every row (linking columns no block needs lowered), partial when some have none, none else."""
     solved = sum(solution is not None for solution in solutions)
     values, given = split.assemble(solutions)
     if solved == 0:
-        return result(solved=0)
-    if solved < blocks:
-        return result(values[given], np.flatnonzero(given), solved - fallbacks)
+        return _block_start_result(run, shares, blocks_started)
+    if solved < run.blocks:
+        return _block_start_result(run, shares, blocks_started, values[given], np.flatnonzero(given),
+                                   solved - fallbacks)
     split.lower_linking_columns(values)
     if not split.feasible(values):
-        return result(solved=solved - fallbacks)
-    return result(values, None, solved - fallbacks, fallbacks)
+        return _block_start_result(run, shares, blocks_started, solved=solved - fallbacks)
+    return _block_start_result(run, shares, blocks_started, values, None, solved - fallbacks, fallbacks)
+
+
+def _block_start_result(run: _Run, shares: _Shares, blocks_started: float, values=None, columns=None, solved=0,
+                        fallbacks=0) -> BlockStart:
+    complete = values is not None and columns is None
+    plan_objective = float(np.dot(run.lp.col_cost_, values) + run.lp.offset_) if complete else None
+    ended = time.perf_counter()
+    where = f"on the Dask cluster at {run.cluster}" if run.cluster else ""
+    return BlockStart(values, columns, shares.bound, run.blocks, solved, ended - run.started, plan_objective, where,
+                      ended - blocks_started, search=shares.search, fallbacks=fallbacks,
+                      blockwise_bound=shares.lagrangian and shares.bound is not None)
 
 
 def hand_over(highs: highspy.Highs, start: BlockStart) -> None:
@@ -658,9 +757,11 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     for a first plan): each block in its even share of ``FIRST_PASS_SHARE`` of the time left; a block with
     none then takes its part of ``fallback`` where that gives each of the block's columns and meets the
     block's rows (``_Split.holds``); a block still without one gets its first plan with presolve off
-    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a mix cap
-    of three blocks, found their plans so in 1-4 s where presolve on found none in their share, and the run
-    ended without a plan); the blocks still without a plan are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    (``_first_plans``, as on the whole relaxation's route: serve_first XL, whose commitments break a supplier share
+    of five blocks, found their plans so in 1-4 s where presolve on found none in their share, but under load two
+    found none in 10 s and the run ended without a plan; the fallback now dilutes such commitments,
+    models/dilution.py, so this is only for a cap no diluting order can mend); the blocks still without a plan
+    are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
     each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)

@@ -507,7 +507,8 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
 
 
 def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
-    """The commitments-only plan (models/start.py ``commitments_only_plan``) as a value of each column (a fixed
+    """The commitments-only plan (models/start.py ``commitments_only_plan``: commitments that break their mineral's
+    share or risk cap diluted by orders from its other offers, models/dilution.py) as a value of each column (a fixed
     variable's own value where the plan leaves it out; NaN where neither gives one), on a model of at least
     ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None,
     also for a model with recourse (no ``facts`` of its own: its scenarios' copies have theirs, and their

@@ -24,6 +24,8 @@ from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load, run
 from optimizer.contract.results import FEASIBLE, OPTIMAL
 from optimizer.solving.highs import solve_model
+from modelcase import demand, sheets
+from workbooks import write_workbook
 
 
 @pytest.fixture
@@ -658,10 +660,11 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
 def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
         tmp_path, every_model_is_large, monkeypatch):
     """The blockwise route of XL and XXL on a small workbook (``BLOCKWISE_COLUMNS`` 0): no whole relaxation,
-    the blocks' Lagrangian bound, every block's first pass made to find nothing. The blocks whose rows the
-    commitments-only plan meets take their part of it (seed 1: not every block, one mineral's commitments
-    break its supplier share), the others are solved again; the refinement improves on them, the plan meets
-    every row and is the answer (no search), and its bound is no higher than the optimum."""
+    the blocks' Lagrangian bound, every block's first pass made to find nothing. Every block takes its part of
+    the commitments-only plan (seed 1: one mineral's commitments break its supplier share, and the fallback
+    dilutes them with orders from its other offers, models/dilution.py, so that block holds its part too); the
+    refinement starts from them, the plan meets every row and is the answer (no search), and its bound is no
+    higher than the optimum."""
     data = generated(tmp_path, seed=1, mip_gap=0.0)
     exact = solve_model(build_model(data), 0.0, 60.0).objective
     monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
@@ -677,7 +680,7 @@ def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_
     model = build_model(data)
     result = solve_model(model, 0.0, 60.0, blocks=mineral_of)
     fallbacks = int(result.start.split(" at their fallback plan")[0].rsplit(", ", 1)[1])
-    assert result.status == FEASIBLE and "complete block plan" in result.start and 1 <= fallbacks < 4
+    assert result.status == FEASIBLE and "complete block plan" in result.start and fallbacks == 4
     assert "priced blocks" in result.start
     assert result.bound <= exact + 1e-6 <= result.objective + 2e-6
     assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
@@ -740,3 +743,32 @@ def test_the_tied_prices_share_a_kept_rows_dual_value_among_its_alike_rows():
     (dual value 2): the prices are 2, 0.25 and 0.25."""
     prices = decompose._tied_prices(np.array([2.0, 0.5]), np.array([0, 1, 1]))
     assert prices.tolist() == [2.0, 0.25, 0.25]
+
+
+def test_past_blockwise_columns_a_plan_is_complete_when_no_block_mip_finds_one_and_commitments_break_a_cap(
+        tmp_path, every_model_is_large, monkeypatch):
+    """serve_first XL's failure (docs/performance.md, serve-first-xl): blocks whose MIPs find no plan in their time,
+    among them minerals whose commitments alone break their supplier share, so their part of the commitments-only
+    plan meets no row set of theirs; the block plan was partial and the run ended without a plan. Here every
+    block MIP finds nothing. ga: 20 t demanded (shortfall_penalty 100), max_supplier_share 0.6, S1 at 10 with 10 t
+    committed, S2 at 12; ge: 5 t demanded, S1 at 10. The fallback dilutes S1's 10 t with 10 / 0.6 - 10 = 6.667 t
+    from S2 (models/dilution.py): ga costs 100 + 80 + 3.333 x 100 short, ge 5 x 100 short, 1,013.33. The polish
+    (the block plan's yes/no choices fixed) raises S2's order to 10 t, the whole demand (S1's share 0.5): ga 220,
+    ge still 500 (no order placed), 720: the answer, with no search."""
+    book = sheets(1, Demand=demand(20) + demand(5, mineral="ge"))
+    book["Minerals"][0]["max_supplier_share"] = 0.6
+    book["Minerals"].append({"mineral": "ge", "unit": "t", "shortfall_penalty": 100})
+    book["Suppliers"].append({"supplier": "S2", "country": "Brazil"})
+    book["Offers"] += [{"supplier": "S2", "mineral": "ga", "unit_price": 12},
+                       {"supplier": "S1", "mineral": "ge", "unit_price": 10}]
+    book["Commitments"] = [{"supplier": "S1", "mineral": "ga", "period": 1, "quantity": 10}]
+    data, _ = load(write_workbook(tmp_path / "committed.xlsx", book))
+    monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
+    monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
+    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False, -np.inf))
+    model = build_model(data)
+    result = solve_model(model, 0.0, 60.0, blocks=mineral_of)
+    assert result.status == FEASIBLE and "complete block plan" in result.start
+    assert "0 of 2 blocks solved" in result.start and "2 at their fallback plan" in result.start
+    assert result.objective * model.facts.money_unit == pytest.approx(720.0, rel=1e-6)
+    assert pyo.value(model.Order["S2", "ga", 1]) == pytest.approx(10.0, rel=1e-6)
