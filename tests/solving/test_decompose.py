@@ -362,10 +362,10 @@ def test_the_blocks_share_what_the_relaxation_left_of_the_limit(tmp_path, monkey
 def test_the_block_start_plans_per_mineral_with_recourse(tmp_path, every_model_is_large):
     """With recourse (models/recourse.py: each mineral's block holds its orders of every scenario-tree node,
     each scenario's funding rows link the minerals), the block start assembles a plan, and the optimum is
-    the one found without it. Seed 2: recourse pays there (946,208 against 946,661 without it)."""
+    the one found without it."""
     from models.recourse import build_recourse_model
 
-    data = generated(tmp_path, size=Size(4, 3, 6, 2), seed=2, mip_gap=0.0, recourse="yes")
+    data = generated(tmp_path, size=Size(4, 3, 6, 2), seed=1, mip_gap=0.0, recourse="yes")
     plain = solve_model(build_recourse_model(data), 0.0, 60.0)
     blocked = solve_model(build_recourse_model(data), 0.0, 60.0, blocks=mineral_of)
     assert plain.status == blocked.status == OPTIMAL
