@@ -39,6 +39,23 @@ def generated(tmp_path, size=Size(4, 3, 6, 2), seed=0, **settings):
     return dataclasses.replace(data, settings=dataclasses.replace(data.settings, **settings))
 
 
+@pytest.fixture(scope="module")
+def exact_optimum(tmp_path_factory):
+    """The optimum (gap 0, no block start) of ``generated``'s workbook at ``seed`` and ``size``, solved once for
+    the module: several tests compare with the same one (seed 1 takes seconds). Only the objective is shared."""
+    known: dict[tuple[Size, int], float] = {}
+
+    def optimum(seed: int, size: Size = Size(4, 3, 6, 2)) -> float:
+        if (size, seed) not in known:
+            data = generated(tmp_path_factory.mktemp("exact"), size=size, seed=seed, mip_gap=0.0)
+            result = solve_model(build_model(data), 0.0, 60.0)
+            assert result.status == OPTIMAL, result.message
+            known[size, seed] = result.objective
+        return known[size, seed]
+
+    return optimum
+
+
 def handed_over(data):
     """The model in HiGHS, and each column's block (mineral) as an integer, -1 for linking columns."""
     model = build_model(data)
@@ -60,22 +77,22 @@ def mineral_blocks(solver, model) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_optimum_is_the_same_with_and_without_the_block_start(tmp_path, every_model_is_large, seed):
+def test_the_optimum_is_the_same_with_and_without_the_block_start(tmp_path, every_model_is_large, exact_optimum,
+                                                                  seed):
     data = generated(tmp_path, seed=seed, mip_gap=0.0)
-    plain = solve_model(build_model(data), 0.0, 60.0)
     blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
-    assert plain.status == blocked.status == OPTIMAL
-    assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
+    assert blocked.status == OPTIMAL
+    assert blocked.objective == pytest.approx(exact_optimum(seed), rel=1e-6)
     assert "block plan" in blocked.start
 
 
-def test_market_caps_stay_within_their_minerals_blocks(tmp_path, every_model_is_large):
+def test_market_caps_stay_within_their_minerals_blocks(tmp_path, every_model_is_large, exact_optimum):
     """Every mineral of a generated workbook with a world_supply at 0.5 x its largest demand in a period
     (or twice its largest committed period, so the commitments fit), market share 0.5: each row holds one
     mineral's orders, and the block start reaches the optimum of the plain solve, dearer than without
     the caps (they bind: 957,721 against 697,613 for seed 0)."""
     data = generated(tmp_path, mip_gap=0.0)
-    uncapped = solve_model(build_model(data), 0.0, 60.0).objective
+    uncapped = exact_optimum(0)
     peak = {m: max((q for (mm, _), q in data.demand.items() if mm == m), default=1.0) for m in data.minerals}
     committed: dict[tuple[str, int], float] = {}
     for (_, m, t), q in data.commitments.items():
@@ -106,7 +123,7 @@ def test_sales_and_decay_keep_the_block_start_exact(tmp_path, every_model_is_lar
     assert blocked.objective == pytest.approx(plain.objective, rel=1e-6)
 
 
-def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_path):
+def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_path, exact_optimum):
     data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4)
     _, highs, blocks = handed_over(data)
     start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
@@ -116,7 +133,7 @@ def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_pat
     integer = decompose._integer_columns(lp)
     assert np.allclose(start.values[integer], np.round(start.values[integer]))
     assert start.objective >= start.relaxed_objective - 1e-9
-    optimum = solve_model(build_model(data), 0.0, 60.0).objective
+    optimum = exact_optimum(4, Size(5, 4, 8, 2))
     assert start.relaxed_objective <= optimum + 1e-6 <= start.objective + 2e-6
 
 
@@ -157,7 +174,8 @@ def test_without_the_whole_relaxation_each_block_relaxes_alone_and_shares_its_de
     assert split.shares[0, 1] == pytest.approx((-np.inf, relaxed[1]))
 
 
-def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch):
+def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same_optimum(tmp_path, monkeypatch,
+                                                                                           exact_optimum):
     """XXL's whole relaxation does not end in the block start's share: the blocks' own relaxations split the
     funding rows and bound the model (block_bound.py: at most the optimum), the assembled plan meets every row,
     and the optimum found from it is the one without it."""
@@ -167,7 +185,7 @@ def test_a_whole_relaxation_out_of_time_still_gives_a_complete_plan_and_the_same
     start = decompose.block_start(highs, blocks, mip_gap=0.001, time_limit_s=60.0)
     assert start.columns is None and start.solved == start.blocks == 5
     assert decompose.feasible(highs.getLp(), start.values)
-    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    exact = exact_optimum(4, Size(5, 4, 8, 2))
     assert start.relaxed_objective <= exact + 1e-6 and "each block's own LP relaxation" in start.describe()
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
     blocked = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
@@ -187,7 +205,8 @@ def test_a_row_wise_matrix_is_read_column_by_column():
 
 
 def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimum_to_the_search(tmp_path,
-                                                                                                monkeypatch):
+                                                                                                monkeypatch,
+                                                                                                exact_optimum):
     data = generated(tmp_path, seed=1, mip_gap=0.0)
     _, highs, blocks = handed_over(data)
     lp = highs.getLp()
@@ -202,17 +221,17 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False, -np.inf))  # every block fails
     failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
-    assert failed.objective == pytest.approx(solve_model(build_model(data), 0.0, 60.0).objective, rel=1e-6)
+    assert failed.objective == pytest.approx(exact_optimum(1), rel=1e-6)
 
 
 def test_a_plan_within_the_gap_of_the_lp_bound_is_the_answer_and_passes_the_checker(tmp_path,
-                                                                                    every_model_is_large):
+                                                                                    every_model_is_large,
+                                                                                    exact_optimum):
     """With a 5% gap the block plan is accepted without a full search: the model's variables hold it, the
     bound is the LP relaxation's, and the written plan passes the independent checker."""
     source = write_generated_workbook(tmp_path / "in.xlsx", Size(4, 3, 6, 2), seed=2)
     data, _ = load(source)
-    exact = solve_model(build_model(dataclasses.replace(
-        data, settings=dataclasses.replace(data.settings, mip_gap=0.0))), 0.0, 60.0).objective
+    exact = exact_optimum(2)
     model = build_model(data)
     result = solve_model(model, 0.05, 60.0, blocks=mineral_of)
     assert result.status == OPTIMAL and "LP relaxation" in result.message
@@ -606,11 +625,12 @@ def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_
     assert start.search is search and start.solved == start.blocks == 5
 
 
-def test_without_a_search_worth_starting_the_block_plan_is_the_answer(tmp_path, every_model_is_large, monkeypatch):
+def test_without_a_search_worth_starting_the_block_plan_is_the_answer(tmp_path, every_model_is_large, monkeypatch,
+                                                                     exact_optimum):
     """A block start that says the search is not worth starting: its plan (polished) is the answer, held by
     the model's variables, FEASIBLE at its distance from the LP bound, never below the optimum."""
     data = generated(tmp_path, seed=2, mip_gap=0.0)
-    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    exact = exact_optimum(2)
     block_start = solve_module.block_start
     monkeypatch.setattr(solve_module, "block_start",
                         lambda *args, **kwargs: dataclasses.replace(block_start(*args, **kwargs), search=False))
@@ -658,7 +678,7 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
 
 
 def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
-        tmp_path, every_model_is_large, monkeypatch):
+        tmp_path, every_model_is_large, monkeypatch, exact_optimum):
     """The blockwise route of XL and XXL on a small workbook (``BLOCKWISE_COLUMNS`` 0): no whole relaxation,
     the blocks' Lagrangian bound, every block's first pass made to find nothing. Every block takes its part of
     the commitments-only plan (seed 1: one mineral's commitments break its supplier share, and the fallback
@@ -666,7 +686,7 @@ def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_
     refinement starts from them, the plan meets every row and is the answer (no search), and its bound is no
     higher than the optimum."""
     data = generated(tmp_path, seed=1, mip_gap=0.0)
-    exact = solve_model(build_model(data), 0.0, 60.0).objective
+    exact = exact_optimum(1)
     monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
     monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
     solve_blocks = decompose._Split.solve_blocks
