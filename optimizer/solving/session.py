@@ -353,7 +353,7 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
         with PYOMO_TURN:
             model = build(alone)
             start = None if solved is None else start_from_solved(model, solved)
-        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start)
+        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start, blocks=mineral_of)
     else:
         model = build(alone)
         result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone),
