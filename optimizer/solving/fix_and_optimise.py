@@ -28,17 +28,17 @@ import highspy
 import numpy as np
 
 from optimizer.solving.block_bound import in_own_thread
-from optimizer.solving.decompose import _integer_columns, _solve_block
+from optimizer.solving.decompose import integer_columns, solve_mip
 from optimizer.solving.stopping import Stop
 
 # Each block's MIP stops within this share of the whole objective: the search after it needs a plan within about
 # 0.02% of the optimum (the example's 0.1% gap, its root bound 0.08% below the optimum).
 BLOCK_GAP = 1e-4
-# HiGHS's sub-MIPs (RINS, RENS, the root reduced-cost one) and its restart cost each block's small MIP more
-# than they find: on the example's six models the pass took 0.6-0.7 of its CPU without them.
 # The engine's integrality and row tolerance (highs.py MIP_FEASIBILITY_TOLERANCE): at HiGHS's looser default the
 # pass ended 0.009% dearer on the example.
 _TOLERANCE = {"mip_feasibility_tolerance": 1e-7}
+# HiGHS's sub-MIPs (RINS, RENS, the root reduced-cost one) and its restart cost each block's small MIP more
+# than they find: on the example the pass took 0.6-0.75 of its CPU without them, the same plans.
 BLOCK_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
                  "mip_heuristic_run_root_reduced_cost": False, "mip_allow_restart": False, **_TOLERANCE}
 # The first plan (when none is given): HiGHS's first, without its sub-MIPs (0.15 s on the example, 15% dearer).
@@ -82,7 +82,7 @@ def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: n
     """``fix_and_optimise`` in the calling thread."""
     began = time.perf_counter()
     lp = highs.getLp()
-    integer = _integer_columns(lp)
+    integer = integer_columns(lp)
     blocks = int(block_of_column.max(initial=-1)) + 1
     if blocks < 2 or not integer.any():
         return None
@@ -109,7 +109,7 @@ def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: n
 def _first_plan(lp: highspy.HighsLp, stop: Stop | None) -> np.ndarray | None:
     """HiGHS's first plan of the whole model, or None when it finds none before ``stop``."""
     seconds = np.inf if stop is None else stop.remaining()
-    values, _, _ = _solve_block(lp, BLOCK_GAP, seconds, first_only=True, stop=stop, options=FIRST_PLAN_OPTIONS)
+    values, _, _ = solve_mip(lp, BLOCK_GAP, seconds, first_only=True, stop=stop, options=FIRST_PLAN_OPTIONS)
     return values
 
 
@@ -121,7 +121,7 @@ def _block_solved(lp: highspy.HighsLp, held: np.ndarray, plan: np.ndarray, stop:
     lp.col_lower_, lp.col_upper_ = np.where(held, np.round(plan), lower), np.where(held, np.round(plan), upper)
     try:  # HiGHS takes its own copy of ``lp`` (passModel)
         seconds = np.inf if stop is None else stop.remaining()
-        values, _, _ = _solve_block(lp, BLOCK_GAP, seconds, start=plan, stop=stop, options=BLOCK_OPTIONS)
+        values, _, _ = solve_mip(lp, BLOCK_GAP, seconds, start=plan, stop=stop, options=BLOCK_OPTIONS)
     finally:
         lp.col_lower_, lp.col_upper_ = lower, upper
     return values
