@@ -32,7 +32,8 @@ class NotAPlan(ValueError):
 
 @dataclass(frozen=True)
 class PlanWorkbook:
-    """The Summary, Orders, Sales and Conversions sheets of a plan workbook, as read; any may be missing (None)."""
+    """The Summary, Orders, Sales, Conversions, Projects, Contracts and Stock sheets of a plan workbook, as read;
+    any may be missing (None)."""
 
     path: Path
     sheet_names: tuple[str, ...]
@@ -43,6 +44,9 @@ class PlanWorkbook:
     conversions: list[Row] | None = None  # the Conversions sheet's rows (issue 14), when the plan has one
     projects: list[Row] | None = None  # the Projects sheet's rows (issue 13), when the plan has one
     contracts: list[Row] | None = None  # the Contracts sheet's rows (issue 13), when the plan has one
+    # the Stock sheet's rows (demand and stock per scenario), when the plan has one: every scenario's in a plan
+    # with recourse (they name its scenarios), else the first scenario's (the Changes sheet's demand)
+    stock: list[Row] | None = None
     # a plan with recourse (orders or conversions by scenario): every scenario, from its Stock sheet
     scenarios: tuple[str, ...] = ()
 
@@ -79,18 +83,28 @@ def _read(path: Path) -> PlanWorkbook:
                     for name in ("sales", "conversions", "projects", "contracts")}
         scenarios = ()
         by_scenario = has_recourse_orders(header, orders) or has_recourse_orders(("scenario",), optional["conversions"])
-        if by_scenario and "stock" in sheets:  # the Stock sheet names every scenario
-            names = (row.get("scenario") for _, row in _rows(sheets["stock"])[1])
+        # the first scenario's rows come first: a plan without recourse needs no more
+        stock = _rows(sheets["stock"], None if by_scenario else "scenario")[1] if "stock" in sheets else None
+        if by_scenario and stock is not None:  # the Stock sheet names every scenario
+            names = (row.get("scenario") for _, row in stock)
             scenarios = tuple(dict.fromkeys(str(name) for name in names if name not in (None, "")))
-        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, scenarios=scenarios, **optional)
+        return PlanWorkbook(path, tuple(book.sheetnames), summary, header, orders, scenarios=scenarios,
+                            stock=stock, **optional)
     finally:
         book.close()
 
 
-def _rows(sheet) -> tuple[tuple[str, ...], list[Row]]:
-    """A sheet's header (lower case) and its non-blank rows below it as dicts by that header."""
+def _rows(sheet, first_block: str | None = None) -> tuple[tuple[str, ...], list[Row]]:
+    """A sheet's header (lower case) and its non-blank rows below it as dicts by that header; with
+    ``first_block`` (a column), only the rows up to the first whose value there differs from the first row's."""
     sheet.reset_dimensions()  # a workbook written in write-only mode may not record its size
     rows = sheet.iter_rows(values_only=True)
     header = tuple(str(h).strip().lower() if h is not None else "" for h in next(rows, ()))
-    return header, [(number, dict(zip(header, values))) for number, values in enumerate(rows, start=2)
-                    if any(v is not None for v in values)]
+    found: list[Row] = []
+    for number, values in enumerate(rows, start=2):
+        if any(v is not None for v in values):
+            row = dict(zip(header, values))
+            if first_block is not None and found and row.get(first_block) != found[0][1].get(first_block):
+                break
+            found.append((number, row))
+    return header, found

@@ -1,5 +1,6 @@
-"""What changed between two plans: orders added, removed and changed, the cost change, the price moves,
-the conversions started, stopped or resized.
+"""What changed between two plans: the deals (projects funded or dropped, contracts signed or dropped, stock
+sold), orders added, removed and changed, the cost change, the price moves, the conversions started, stopped or
+resized; each with why.
 
 A plan is seen here as a ``PlanView``: its orders, its costs, the list prices it
 was made with (all of them when the run history stored them, else those of its
@@ -19,26 +20,40 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.contract.data import PlanningData, Slot
-from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, Plan, PlanChanges
-from optimizer.contract.scenario_costs import of_scenario
+from optimizer.contract.results import COST_TERMS, EXTRA_TERMS, LATER_TERMS, OPTIONAL_COST_TERMS, Plan, PlanChanges
+from optimizer.contract.scenario_costs import expected_view, of_scenario
 from optimizer.contract.words import money, plural, price, quantity, signed_money
 from optimizer.intake.plans import NotAPlan, read_plan_workbook
 
 CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "scenario", "previous_quantity", "quantity", "quantity_change",
                   "without_change_penalty", "previous_unit_price", "unit_price", "price_change", "previous_cost",
                   "cost", "cost_change", "finding"]
+# The columns naming a deal or a conversion, before ``supplier``, each only when a row of its kind changed.
+NAME_COLUMNS = ("project", "contract", "conversion")
 ORDER_KINDS = ("added", "removed", "changed")
-# A conversion's rows (change column) and their Summary counts: "conversion added" -> conversions_added.
-CONVERSION_KINDS = {kind: f"conversion {kind}" for kind in ORDER_KINDS}
+# The words of each kind of row besides orders for added, removed and changed (ORDER_KINDS): a row's change
+# ("project dropped") and its Summary count ("projects_dropped"). The deals first: they are the most money.
+FAMILIES = {"project": ("funded", "dropped", "changed"), "contract": ("signed", "dropped", "changed"),
+            "sale": ("added", "removed", "changed"), "conversion": ("added", "removed", "changed")}
+DEALS = ("project", "contract", "sale")
+
+
+def change_of(noun: str, kind: str) -> str:
+    """A row's change: ``noun``'s word for ``kind`` (one of ORDER_KINDS): "project funded", "sale removed"."""
+    return f"{noun} {FAMILIES[noun][ORDER_KINDS.index(kind)]}"
+
+
+CONVERSION_KINDS = {kind: change_of("conversion", kind) for kind in ORDER_KINDS}
 NOT_MEASURED = "not measured"  # a row naming what was skipped for lack of time
 QUANTITY_TOLERANCE = 1e-6  # relative: solver round-off is no change
 PRICE_TOLERANCE = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
 # summary_counts' keys of things other than orders: noun, verb
-COUNTED = {"prices_moved": ("price", "moved"), **{f"conversions_{kind}": ("conversion", kind) for kind in ORDER_KINDS}}
+COUNTED = {"prices_moved": ("price", "moved"),
+           **{f"{noun}s_{verb}": (noun, verb) for noun, verbs in FAMILIES.items() for verb in verbs}}
 BINDING = 1e-6  # relative: a source or budget used to within this share of its amount binds
 
-# Why an order changed, by the first rule that holds (order_reasons).
+# Why an order, a deal or a conversion changed, by the first rule that holds (order_reasons, deal_reason).
 COMMITMENT = "a commitment appeared or a frozen period ended"
 OWN_OFFER = "the offer's own price or terms moved"
 SAME_MINERAL = "a price of the same mineral moved"
@@ -47,15 +62,39 @@ NEW_OFFER = "a new offer"
 GONE_OFFER = "its offer is no longer in the input"
 NEVER_ORDERED = "an offer the previous plan never ordered from"
 NEW_RIVAL = "a new offer of the same mineral"
+DEMAND = "the demand of the same mineral moved"
+DEAL_NEWS = "a deal of the same mineral changed"
+NEW_DEAL = "a new deal in the input"
+GONE_DEAL = "the deal is no longer in the input"
+OWN_TERMS = "the deal's own terms moved"
 WITHIN_GAP = "within the gap"
+# where the funding rule cannot be tried (optimize diff: the plans alone, not their inputs' budgets)
+NO_REASON = "no reason found: optimize diff does not know which budgets bind"
 NO_OTHER = "no other order changed"
-REASONS = (NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL, FUNDING, NEVER_ORDERED,
-           WITHIN_GAP)
+REASONS = (NEW_DEAL, GONE_DEAL, OWN_TERMS, NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL,
+           DEMAND, DEAL_NEWS, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
+# The reasons of rows that are no change of the plan's own choosing, so that no row is without one.
+ROW_REASONS = {"cost": "the changes below", "price": "the input's list price moved",
+               "frozen": "frozen by --freeze: a commitment carried from the previous plan",
+               "held": "the change penalty (Settings change_penalty)", "reasons": "the rows below, counted",
+               "none": "nothing to compare", NOT_MEASURED: "no time left of analysis_time_s"}
+
+@dataclass(frozen=True)
+class Deal:
+    """A project or a contract of a plan's input as the Changes sheet compares it (its Projects or Contracts
+    row): who and what it supplies, its own terms, and what the plan pays for it."""
+
+    supplier: str
+    mineral: str  # a project's minerals, joined by ", "
+    terms: dict[str, float | None]  # project: capex, life_periods; contract: unit_price, quantities, window, floor
+    paid: float = 0.0  # project: capex paid within the horizon; contract: delivery, take-or-pay and signing paid
+    take_or_pay: float = 0.0  # contract: take_or_pay_paid
 
 
 @dataclass
 class Decisions:
-    """A plan's decisions besides its orders, as --freeze carries them (optimizer/replan/freeze.py)."""
+    """A plan's decisions besides its orders, as --freeze carries them (optimizer/replan/freeze.py) and the
+    Changes sheet compares them (every project and contract of its input, the stock it sells)."""
 
     builds: dict[str, int] = field(default_factory=dict)  # project -> decision period
     signed: dict[str, bool] = field(default_factory=dict)  # contract -> signed by the plan
@@ -63,6 +102,13 @@ class Decisions:
     # (scenario or "" for a shared one, conversion, period) -> input: the plan's Conversions rows
     conversions: dict[tuple[str, str, int], float] = field(default_factory=dict)
     conversion_minerals: dict[str, str] = field(default_factory=dict)  # conversion -> its from_mineral
+    conversion_products: dict[str, str] = field(default_factory=dict)  # conversion -> its to_mineral
+    projects: dict[str, Deal] = field(default_factory=dict)  # every project of the input, funded (builds) or not
+    contracts: dict[str, Deal] = field(default_factory=dict)  # every contract of the input, signed or not
+    sales: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)  # (mineral, period) -> sold, revenue
+    # (mineral, period) -> the sale's unit_price: of every sale of the input (a fresh plan), of those sold (a workbook)
+    sale_prices: dict[tuple[str, int], float] = field(default_factory=dict)
+    demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the first scenario's
 
 
 @dataclass
@@ -115,38 +161,101 @@ def from_plan(plan: Plan, data: PlanningData, label: str = "this plan") -> PlanV
     shared, own = _split_by_scenario(plan.orders.to_dict("records"))
     names = tuple(k.name for k in data.all_scenarios) if own or "scenario" in plan.orders else ()
     return PlanView(label, shared, costs, input_prices(data), data.settings.start_date,
-                    data.settings.period_unit, terms=terms, decisions=plan_decisions(plan), scenario_orders=own,
+                    data.settings.period_unit, terms=terms, decisions=plan_decisions(plan, data), scenario_orders=own,
                     scenarios=names, offers=frozenset(data.offers), currency=data.settings.currency,
                     units={name: mineral.unit for name, mineral in data.minerals.items()})
 
 
-def plan_decisions(plan: Plan) -> Decisions:
-    """The fresh plan's project decisions, contract signatures and contract deliveries."""
-    signed = {} if plan.contracts is None else {r.contract: r.signed == "yes" for r in plan.contracts.itertuples()}
+def plan_decisions(plan: Plan, data: PlanningData) -> Decisions:
+    """The fresh plan's project decisions, contract signatures and deliveries, conversions, sales, and every
+    project and contract of ``data`` as the Projects and Contracts sheets show them."""
+    contracts = [] if plan.contracts is None else plan.contracts.to_dict("records")
     rows = [] if plan.deliveries is None else plan.deliveries.to_dict("records")
-    return Decisions(dict(plan.builds), signed, _summed_deliveries(rows),
-                     *_summed_conversions(plan.conversions.to_dict("records")))
+    return Decisions(dict(plan.builds), {str(r["contract"]): r["signed"] == "yes" for r in contracts},
+                     _summed_deliveries(rows), *_summed_conversions(plan.conversions.to_dict("records")),
+                     projects=_plan_projects(plan, data),
+                     contracts={str(r["contract"]): _contract_deal(r) for r in contracts},
+                     sales=_summed_sales(plan.sales.to_dict("records")),
+                     sale_prices={(sale.mineral, t): sale.unit_price for sale in data.sales for t in sale.periods},
+                     demand=_first_demand(plan.stock.to_dict("records")))
+
+
+def _first_demand(rows: list[dict]) -> dict[tuple[str, int], float]:
+    """Stock rows (scenario, mineral, period, demand) as (mineral, period) -> the demand of the first scenario."""
+    first = next((row.get("scenario") for row in rows), None)
+    return {(str(row["mineral"]), int(row["period"])): _number(row.get("demand")) or 0.0 for row in rows
+            if row.get("scenario") == first}
+
+
+def _plan_projects(plan: Plan, data: PlanningData) -> dict[str, Deal]:
+    """Every project of ``data``: its supplier, minerals, capex and life, and the capex the plan pays (with
+    recourse as expected, as the Projects sheet's capex_paid)."""
+    capex = expected_view(plan, data).capex
+    paid = capex.groupby("project")["amount"].sum() if capex is not None and not capex.empty else {}
+    return {name: Deal(project.supplier, ", ".join(data.project_minerals(project)),
+                       {"capex": project.capex, "life_periods": project.life_periods}, float(paid.get(name, 0.0)))
+            for name, project in data.projects.items()}
+
+
+def _project_deal(row: dict) -> Deal:
+    """A Projects sheet row as a Deal."""
+    return Deal(str(row.get("supplier") or ""), str(row.get("minerals") or ""),
+                {"capex": _number(row.get("capex")), "life_periods": _number(row.get("life_periods"))},
+                _number(row.get("capex_paid")) or 0.0)
+
+
+CONTRACT_TERMS = ("unit_price", "min_quantity", "max_quantity", "first_period", "last_period", "floor_price")
+
+
+def _contract_deal(row: dict) -> Deal:
+    """A Contracts row (the plan's table or the sheet, CONTRACT_COLUMNS) as a Deal: what it pays is its
+    deliveries, its take-or-pay and its signing cost."""
+    paid = sum(_number(row.get(c)) or 0.0 for c in ("delivery_cost", "take_or_pay_paid", "signing_cost_paid"))
+    return Deal(str(row["supplier"]), str(row["mineral"]), {c: _number(row.get(c)) for c in CONTRACT_TERMS},
+                paid, _number(row.get("take_or_pay_paid")) or 0.0)
+
+
+def _summed_sales(rows: list[dict]) -> dict[tuple[str, int], tuple[float, float]]:
+    """Sales rows (mineral, period, quantity, revenue) as (mineral, period) -> (quantity sold, revenue)."""
+    sold: dict[tuple[str, int], tuple[float, float]] = {}
+    for row in rows:
+        key = (str(row["mineral"]), int(row["period"]))
+        quantity, revenue = sold.get(key, (0.0, 0.0))
+        sold[key] = (quantity + float(row["quantity"]), revenue + (_number(row.get("revenue")) or 0.0))
+    return sold
 
 
 def book_decisions(book) -> Decisions:
     """A plan workbook's decisions: Projects' decision_period, Contracts' signed, the Orders rows that
-    name a contract (its deliveries) and the Conversions rows (with their scenario, blank when shared)."""
+    name a contract (its deliveries), the Conversions rows (with their scenario, blank when shared), each
+    project and contract as its row shows it, and the Sales rows."""
     builds = {str(row["project"]): int(row["decision_period"]) for _, row in book.projects or []
               if row.get("decision_period") not in (None, "")}
     signed = {str(row["contract"]): row.get("signed") == "yes" for _, row in book.contracts or []}
     rows = [row for _, row in book.orders or [] if row.get("contract") not in (None, "")]
     return Decisions(builds, signed, _summed_deliveries(rows),
-                     *_summed_conversions([row for _, row in book.conversions or []]))
+                     *_summed_conversions([row for _, row in book.conversions or []]),
+                     projects={str(row["project"]): _project_deal(row) for _, row in book.projects or []},
+                     contracts={str(row["contract"]): _contract_deal(row) for _, row in book.contracts or []},
+                     sales=_summed_sales([row for _, row in book.sales or []]),
+                     sale_prices={(str(row["mineral"]), int(row["period"])): float(row["unit_price"])
+                                  for _, row in book.sales or [] if _number(row.get("unit_price")) is not None},
+                     demand=_first_demand([row for _, row in book.stock or []]))
 
 
-def _summed_conversions(rows: list[dict]) -> tuple[dict[tuple[str, str, int], float], dict[str, str]]:
-    """Conversions rows (scenario, conversion, from_mineral, period, input) as (scenario or "" for a shared one,
-    conversion, period) -> the input started, and conversion -> its from_mineral."""
+def _summed_conversions(rows: list[dict]) -> tuple[dict[tuple[str, str, int], float], dict[str, str],
+                                                     dict[str, str]]:
+    """Conversions rows (scenario, conversion, from_mineral, to_mineral, period, input) as (scenario or "" for a
+    shared one, conversion, period) -> the input started, conversion -> its from_mineral and -> its to_mineral."""
     converted: dict[tuple[str, str, int], float] = {}
     for row in rows:
         key = (_scenario_of(row), str(row["conversion"]), int(row["period"]))
         converted[key] = converted.get(key, 0.0) + float(row["input"])
-    return converted, {str(row["conversion"]): str(row["from_mineral"]) for row in rows if row.get("from_mineral")}
+
+    def minerals(column: str) -> dict[str, str]:
+        return {str(row["conversion"]): str(row[column]) for row in rows if row.get(column)}
+
+    return converted, minerals("from_mineral"), minerals("to_mineral")
 
 
 def _scenario_of(row: dict) -> str:
@@ -260,6 +369,9 @@ def read_plan(path: Path) -> PlanView:
         raise NotAPlan(path, f"the file cannot be read as a plan ({type(failure).__name__}: {failure})") from None
     summary = book.summary
     costs = {key: _number(summary.get(key)) for key in ("objective", *COST_TERMS, *EXTRA_TERMS)}
+    # a term a plan states only where not 0 (the revenues) is 0 where missing, when the plan states another later term
+    if any(costs[key] is not None for key in LATER_TERMS):
+        costs |= {key: 0.0 for key in OPTIONAL_COST_TERMS if costs[key] is None}
     prices = {slot: row["list_price"] for rows in (orders, *own.values()) for slot, row in rows.items()
               if row["list_price"] is not None}
     return PlanView(Path(path).name, orders, costs, prices, _as_date(summary.get("start_date")),
@@ -299,11 +411,19 @@ def aligned_quantities(before: PlanView, start_date: date | None, period_unit: s
 
 
 def _aligned(view: PlanView, shift: int) -> PlanView:
+    """``view``'s orders, prices and demand in the periods of a plan starting ``shift`` periods later."""
     if not shift:
         return view
-    move = lambda slots: {(s, m, t - shift): v for (s, m, t), v in slots.items() if t - shift >= 1}  # noqa: E731
-    return replace(view, orders=move(view.orders), prices=move(view.prices),
-                   scenario_orders={k: move(rows) for k, rows in view.scenario_orders.items()})
+    decisions = view.decisions and replace(view.decisions, demand=_shifted(view.decisions.demand, shift))
+    return replace(view, orders=_shifted(view.orders, shift), prices=_shifted(view.prices, shift),
+                   scenario_orders={k: _shifted(rows, shift) for k, rows in view.scenario_orders.items()},
+                   decisions=decisions)
+
+
+def _shifted(values: dict[tuple, object], shift: int) -> dict[tuple, object]:
+    """``values`` keyed by (..., period) in the periods of a plan starting ``shift`` periods later; past ones
+    dropped."""
+    return {(*key[:-1], key[-1] - shift): v for key, v in values.items() if key[-1] - shift >= 1}
 
 
 # --- comparison -----------------------------------------------------------------------------
@@ -312,36 +432,46 @@ def _aligned(view: PlanView, shift: int) -> PlanView:
 def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[Slot] | None = None,
             unpenalised: dict | None = None, funding: FundingUse | None = None,
             held_note: str = "", scenario_frozen: dict[str, set[Slot]] | None = None) -> pd.DataFrame:
-    """The Changes table: cost change first, then order changes, then price moves.
+    """The Changes table: cost change first, then the deals, the order changes, the conversions, the
+    orders held back, then price moves; every row with its reason.
 
     ``frozen`` slots are shown as kept from ``before``; ``unpenalised`` (the plan
     without the change penalty; with recourse, scenario -> its orders that hold there) shows the order
     changes the penalty held back (with recourse, in each scenario);
     ``held_note`` says why they are not shown (no time left of analysis_time_s).
-    With ``funding`` (a re-plan: the new plan's sources that bind), each order
-    added, removed or changed says why (order_reasons), and one row sums them up.
+    Each order, deal and conversion added, removed or changed says why (order_reasons, deal_reason); with
+    ``funding`` (a re-plan: the new plan's sources that bind) the funding rule is tried too, and one row per
+    kind sums them up; without it (optimize diff) a row no other rule explains says no reason was found.
 
     When either plan has recourse (orders by scenario), orders are compared in each scenario (the
     orders that hold there: shared and its own; ``scenario_frozen`` its own frozen orders) and the
-    table gains a ``scenario`` column: blank for a row every scenario has alike, else its scenario.
+    table gains a ``scenario`` column: blank for a row every scenario has alike, else its scenario. Deals
+    are decided before any scenario is known (models/recourse_deals.py): their rows are every scenario's.
     """
-    before = _aligned(before, period_shift(before, after.start_date, after.period_unit))
+    shift = period_shift(before, after.start_date, after.period_unit)
+    before = _aligned(replace(before, decisions=decisions_of(before)), shift)  # read once from its file, if need be
     # the sentences' currency and units: the caller's, else either plan's
     after = replace(after, currency=currency or after.currency or before.currency,
-                    units={**before.units, **after.units})
-    rows = _cost_rows(before, after)
+                    units={**before.units, **after.units}, decisions=decisions_of(after))
     names = _scenario_names(before, after)
+    first = (lambda view: view.in_scenario(names[0])) if names else (lambda view: view)  # noqa: E731
+    base = funding.in_scenario(names[0]) if names and funding is not None else funding
+    news = News(first(before), first(after), _changed_slots(first(before), first(after), frozen or set()),
+                frozen or set(), base)
+    deal_rows = _deal_change_rows(before, after, news, names, shift)
+    news.deal_minerals = {m for row in deal_rows for m in str(row["mineral"]).split(", ")}
     if names:
         order_rows = _merge_scenarios({
             k: _order_rows_with_reasons(before.in_scenario(k), after.in_scenario(k),
                                         (frozen or set()) | (scenario_frozen or {}).get(k, set()),
-                                        funding and funding.in_scenario(k)) for k in names})
+                                        funding and funding.in_scenario(k), news.deal_minerals) for k in names})
     else:
-        order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding)
+        order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding, news.deal_minerals)
+    conversion_rows = _conversion_change_rows(before, after, names, news, shift)
+    rows = _cost_rows(before, after)
     if funding is not None:
-        rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS]))
-    rows += order_rows
-    rows += _conversion_change_rows(before, after, names)
+        rows += _reasons_rows(deal_rows, order_rows, conversion_rows)
+    rows += deal_rows + order_rows + conversion_rows
     if unpenalised is not None and names:  # with recourse: scenario -> the orders without the penalty held there
         rows += _merge_scenarios({k: _held_rows(before.in_scenario(k), after.in_scenario(k), unpenalised.get(k, {}))
                                   for k in names})
@@ -351,32 +481,50 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
         rows.append({"change": NOT_MEASURED, "finding": f"Orders held back by the change penalty not measured: "
                                                         f"{held_note}."})
     rows += _price_rows(before, after)
+    rows = [{**row, "reason": row.get("reason") or ROW_REASONS[row["change"]]} for row in rows]
     frame = pd.DataFrame(rows, columns=_change_columns(rows))
     return frame if names else frame.drop(columns="scenario")
 
 
+def _slot_of(row: dict) -> Slot:
+    return (row["supplier"], row["mineral"], row["period"])
+
+
+def _changed_slots(before: PlanView, after: PlanView, frozen: set[Slot]) -> list[Slot]:
+    """The orders added, removed or changed from ``before`` to ``after`` (frozen ones aside)."""
+    quantities = before.quantities(), after.quantities()
+    return [slot for slot in {*quantities[0], *quantities[1]} - frozen
+            if _change_kind(quantities[0].get(slot, 0.0), quantities[1].get(slot, 0.0))]
+
+
 def _change_columns(rows: list[dict]) -> list[str]:
-    """CHANGE_COLUMNS, with ``conversion`` before ``supplier`` when a conversion changed."""
-    if not any("conversion" in row for row in rows):
-        return CHANGE_COLUMNS
+    """CHANGE_COLUMNS, with ``project``, ``contract`` and ``conversion`` before ``supplier``, each when a row of
+    its kind changed."""
+    named = [column for column in NAME_COLUMNS if any(column in row for row in rows)]
     at = CHANGE_COLUMNS.index("supplier")
-    return [*CHANGE_COLUMNS[:at], "conversion", *CHANGE_COLUMNS[at:]]
+    return [*CHANGE_COLUMNS[:at], *named, *CHANGE_COLUMNS[at:]]
 
 
-def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...]) -> list[dict]:
+def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...], news: News,
+                            shift: int) -> list[dict]:
     """The conversions added, removed or changed (their input started, by conversion and period), from each
     plan's Conversions rows (``before``'s in ``after``'s periods); with recourse compared in each scenario
-    (the shared conversions and its own), as orders are. None when either plan's decisions are unknown."""
-    old, new = decisions_of(before), decisions_of(after)
+    (the shared conversions and its own), as orders are. Each says why: news of its to_mineral, then of its
+    from_mineral (``news``), else news.otherwise. None when either plan's decisions are unknown."""
+    old, new = before.decisions, after.decisions
     if old is None or new is None:
         return []
-    shift = period_shift(before, after.start_date, after.period_unit)
     minerals = {**old.conversion_minerals, **new.conversion_minerals}
+    products = {**old.conversion_products, **new.conversion_products}
 
     def rows_in(scenario: str) -> list[dict]:
         return _conversion_rows(_started(old, scenario, shift), _started(new, scenario, 0), minerals, after.units)
 
-    return _merge_scenarios({k: rows_in(k) for k in names}) if names else rows_in("")
+    rows = _merge_scenarios({k: rows_in(k) for k in names}) if names else rows_in("")
+    for row in rows:
+        row["reason"] = (news.of_mineral(products.get(row["conversion"], "")) or news.of_mineral(row["mineral"] or "")
+                         or news.otherwise())
+    return rows
 
 
 def _started(decisions: Decisions, scenario: str, shift: int) -> dict[tuple[str, int], float]:
@@ -410,17 +558,210 @@ def _conversion_rows(old: dict[tuple[str, int], float], new: dict[tuple[str, int
 
 
 def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot],
-                             funding: FundingUse | None) -> list[dict]:
+                             funding: FundingUse | None, deal_minerals: set[str]) -> list[dict]:
     """The order rows of two plans without scenarios, each added, removed or changed one with its reason
-    when ``funding`` is given."""
+    (order_reasons; the funding rule only with ``funding``; ``deal_minerals`` those of the deals changed)."""
     order_rows = _order_change_rows(before, after, frozen)
-    if funding is not None:
-        changed = [(r["supplier"], r["mineral"], r["period"]) for r in order_rows if r["change"] in ORDER_KINDS]
-        reasons = order_reasons(before, after, changed, frozen, funding)
-        for row in order_rows:
-            if row["change"] in ORDER_KINDS:
-                row["reason"] = reasons[row["supplier"], row["mineral"], row["period"]]
+    changed = [_slot_of(r) for r in order_rows if r["change"] in ORDER_KINDS]
+    reasons = order_reasons(before, after, changed, frozen, funding, deal_minerals)
+    for row in order_rows:
+        if row["change"] in ORDER_KINDS:
+            row["reason"] = reasons[_slot_of(row)]
     return order_rows
+
+
+# --- deals: projects, contracts, sales ------------------------------------------------------
+
+
+def _deal_change_rows(before: PlanView, after: PlanView, news: News, names: tuple[str, ...],
+                      shift: int) -> list[dict]:
+    """The projects funded, dropped or changed, the contracts signed, dropped or changed, and the stock sold
+    added, removed or changed (``before``'s in ``after``'s periods), each with its reason; with recourse
+    (``names``) every scenario's (blank scenario): deals are decided before any scenario is known. None
+    when either plan's decisions are unknown."""
+    old, new = before.decisions, after.decisions
+    if old is None or new is None:
+        return []
+    rows = [*_project_rows(old, new, shift, news), *_contract_rows(old, new, shift, news),
+            *_sale_rows(old, new, shift, news)]
+    for row in rows:  # no other rule holds: another deal of its mineral changed (a contract signed as a plant fell)
+        if row["reason"] == news.otherwise() and any(_shares_mineral(row, other) for other in rows if other is not row):
+            row["reason"] = DEAL_NEWS
+    return [{**row, "scenario": ""} for row in rows] if names else rows
+
+
+def _shares_mineral(row: dict, other: dict) -> bool:
+    return bool(set(str(row["mineral"]).split(", ")) & set(str(other["mineral"]).split(", ")))
+
+
+def _deal_kind(was: bool, now: bool, moved: bool) -> str | None:
+    """added (taken up), removed (let go), changed (kept, ``moved``) or None."""
+    if was != now:
+        return "added" if now else "removed"
+    return "changed" if was and moved else None
+
+
+def _moved(old: float | None, new: float | None) -> bool:
+    return not _same(old or 0.0, new or 0.0, QUANTITY_TOLERANCE)
+
+
+def _project_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
+    """One row per project funded (not before), dropped (no longer funded) or changed (its decision period
+    or the capex it pays moved); money: the capex paid within the horizon."""
+    rows = []
+    for name in sorted({*old.projects, *new.projects, *old.builds, *new.builds}):
+        was = old.builds[name] - shift if name in old.builds else None
+        now = new.builds.get(name)
+        deal_old, deal_new = old.projects.get(name), new.projects.get(name)
+        paid_old, paid_new = (deal.paid if deal else 0.0 for deal in (deal_old, deal_new))
+        kind = _deal_kind(was is not None, now is not None, was != now or _moved(paid_old, paid_new))
+        if kind is None:
+            continue
+        deal = deal_new or deal_old or Deal("", "", {})
+        minerals = [m for m in deal.mineral.split(", ") if m]
+        period = now if now is not None else was
+        reason = deal_reason(news, deal_old, deal_new, [(deal.supplier, m, period) for m in minerals], True)
+        rows.append({"change": change_of("project", kind), "reason": reason, "project": name,
+                     "supplier": deal.supplier, "mineral": deal.mineral, "period": period,
+                     "previous_cost": paid_old, "cost": paid_new, "cost_change": _round_off(paid_new - paid_old),
+                     "finding": _project_finding(kind, name, deal, (was, now), (paid_old, paid_new), news)
+                     + _terms_moved(deal_old, deal_new, news.after.currency)})
+    return rows
+
+
+def _project_finding(kind: str, name: str, deal: Deal, periods: tuple, paid: tuple[float, float],
+                     news: News) -> str:
+    """"project P dropped: no longer funded (was decided in period 1, $500 of capex paid; Plant: ga)"."""
+    was, now = periods
+    currency = news.after.currency
+    plant = f"{deal.supplier}: {deal.mineral}" if deal.mineral else deal.supplier
+    if kind == "added":
+        return f"project {name} funded: decided in period {now}, {money(paid[1], currency)} of capex paid ({plant})"
+    if kind == "removed":
+        return (f"project {name} dropped: no longer funded (was decided in period {was}, "
+                f"{money(paid[0], currency)} of capex paid; {plant})")
+    moved = f"decided in period {now} instead of {was}" if was != now else f"still decided in period {now}"
+    return (f"project {name} {moved}; capex paid {money(paid[0], currency)} to {money(paid[1], currency)} "
+            f"({plant})")
+
+
+def _contract_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
+    """One row per contract signed (not before), dropped (no longer signed) or changed (what it takes in the
+    plan's periods, its take-or-pay or what it pays moved); money: delivery, take-or-pay and signing paid."""
+    rows = []
+    for name in sorted({*old.contracts, *new.contracts, *old.signed, *new.signed}):
+        was, now = old.signed.get(name, False), new.signed.get(name, False)
+        deal_old, deal_new = old.contracts.get(name), new.contracts.get(name)
+        taken_old, taken_new = _taken(old, name, shift), _taken(new, name, 0)
+        paid_old, paid_new = (deal.paid if deal and signed else 0.0
+                              for deal, signed in ((deal_old, was), (deal_new, now)))
+        moved = _moved(taken_old, taken_new) or _moved(paid_old, paid_new) or _moved(
+            deal_old and deal_old.take_or_pay, deal_new and deal_new.take_or_pay)
+        kind = _deal_kind(was, now, moved)
+        if kind is None:
+            continue
+        deal = deal_new or deal_old or Deal("", "", {})
+        price_old, price_new = ((d.terms.get("unit_price") if d else None) for d in (deal_old, deal_new))
+        period = deal.terms.get("first_period")
+        reason = deal_reason(news, deal_old, deal_new, [(deal.supplier, deal.mineral, int(period or 1))], False)
+        rows.append({"change": change_of("contract", kind), "reason": reason, "contract": name,
+                     "supplier": deal.supplier, "mineral": deal.mineral, "period": period,
+                     "previous_quantity": taken_old, "quantity": taken_new,
+                     "quantity_change": _round_off(taken_new - taken_old), "previous_unit_price": price_old,
+                     "unit_price": price_new, "price_change": _ratio(price_old, price_new),
+                     "previous_cost": paid_old, "cost": paid_new, "cost_change": _round_off(paid_new - paid_old),
+                     "finding": _contract_finding(kind, name, deal, (taken_old, taken_new), (deal_old, deal_new),
+                                                  news) + _terms_moved(deal_old, deal_new, news.after.currency)})
+    return rows
+
+
+def _taken(decisions: Decisions, contract: str, shift: int) -> float:
+    """What ``contract`` takes in the periods of a plan starting ``shift`` periods later."""
+    return sum(q for (name, period), q in decisions.deliveries.items() if name == contract and period - shift >= 1)
+
+
+def _contract_finding(kind: str, name: str, deal: Deal, taken: tuple[float, float], deals: tuple,
+                      news: News) -> str:
+    """"contract K1 signed: takes 12 t of ga from S1 ($70 paid, take-or-pay $10)"."""
+    unit, currency = news.after.units.get(deal.mineral, ""), news.after.currency
+    old_text, new_text = (quantity(q, unit) for q in taken)
+    paid = [f"{money(d.paid if d else 0.0, currency)} paid, take-or-pay {money(d.take_or_pay if d else 0.0, currency)}"
+            for d in deals]
+    what = f"{deal.mineral} from {deal.supplier}"
+    if kind == "added":
+        return f"contract {name} signed: takes {new_text} of {what} ({paid[1]})"
+    if kind == "removed":
+        return f"contract {name} dropped: no longer signed (took {old_text} of {what}; {paid[0]})"
+    return f"contract {name} takes {new_text} of {what} instead of {old_text} ({paid[0]} before; {paid[1]} now)"
+
+
+def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
+    """One row per mineral and period whose stock sold was added, removed or changed, worded as orders are
+    (its revenue in the finding: the Sales sheet's; unit_price the sale's, where known)."""
+    sold_old, prices_old = _shifted(old.sales, shift), _shifted(old.sale_prices, shift)
+    rows = []
+    for mineral, period in sorted({*sold_old, *new.sales}):
+        (old_q, old_revenue), (new_q, new_revenue) = (sold.get((mineral, period), (0.0, 0.0))
+                                                      for sold in (sold_old, new.sales))
+        kind = _change_kind(old_q, new_q)
+        if kind is None:
+            continue
+        price_old, price_new = prices_old.get((mineral, period)), new.sale_prices.get((mineral, period))
+        moved = price_old is not None and price_new is not None and _moved(price_old, price_new)
+        reason = OWN_TERMS if moved else news.of_mineral(mineral) or news.otherwise()
+        unit, currency = news.after.units.get(mineral, ""), news.after.currency
+        old_text, new_text = (quantity(q, unit) for q in (old_q, new_q))
+        finding = _quantity_finding(kind, "sale", f"{mineral} in period {period}", old_text, new_text, new_q > old_q)
+        if moved:
+            finding += f"; sale price {_price_move(price_old, price_new, currency)}"
+        rows.append({"change": change_of("sale", kind), "reason": reason, "supplier": None, "mineral": mineral,
+                     "period": period, "previous_quantity": old_q, "quantity": new_q,
+                     "quantity_change": _round_off(new_q - old_q), "previous_unit_price": price_old,
+                     "unit_price": price_new, "price_change": _ratio(price_old, price_new),
+                     "finding": f"{finding}; revenue {money(old_revenue, currency)} to {money(new_revenue, currency)}"})
+    return rows
+
+
+def deal_reason(news: News, old: Deal | None, new: Deal | None, slots: list[Slot], own_offers: bool) -> str:
+    """Why a project or a contract changed, by the first of these rules that holds:
+
+    0. it is new to the input (``old`` None: not in the previous plan's Projects or Contracts) or gone from it;
+    1. its own terms moved (a project's capex or life_periods; a contract's unit_price, quantities, window or
+       floor_price);
+    2. news of its offers (``own_offers``: a project's plant, order_reasons' rules 0-3) or of its mineral (a
+       contract: a commitment, a price of it moved, a new offer of it);
+    3. the funding rule (order_reasons' rule 4) for one of its ``slots`` (supplier, mineral, period);
+    4. otherwise within the gap (without funding: no reason found); but where another deal of its mineral
+       changed, that (_deal_change_rows).
+    """
+    if old is None or new is None:
+        return NEW_DEAL if old is None else GONE_DEAL
+    if _moved_terms(old, new):
+        return OWN_TERMS
+    for supplier, mineral, _ in slots:
+        reason = news.of_offer(supplier, mineral) if own_offers else news.of_mineral(mineral)
+        if reason:
+            return reason
+    return next((reason for slot in slots if (reason := news.of_funding(slot))), None) or news.otherwise()
+
+
+def _moved_terms(old: Deal | None, new: Deal | None) -> list[str]:
+    """The terms of a deal that moved between the two inputs (none when either is unknown)."""
+    if old is None or new is None:
+        return []
+    return [term for term, value in new.terms.items() if term in old.terms
+            and ((old.terms[term] is None) != (value is None) or _moved(old.terms[term], value))]
+
+
+def _terms_moved(old: Deal | None, new: Deal | None, currency: str) -> str:
+    """"; its capex $500 to $5,000" for each term that moved ("" when none did)."""
+    def shown(term: str, value: float | None) -> str:
+        words = {"capex": money, "unit_price": price, "floor_price": price}
+        return "none" if value is None else words[term](value, currency) if term in words else f"{value:,.6g}"
+
+    parts = [f"{term} {shown(term, old.terms[term])} to {shown(term, new.terms[term])}"
+             for term in _moved_terms(old, new)]
+    return f"; its {', '.join(parts)}" if parts else ""
 
 
 def _scenario_names(before: PlanView, after: PlanView) -> tuple[str, ...]:
@@ -491,8 +832,73 @@ def _reaches(spent: float, limit: float | None) -> bool:
     return limit is not None and spent >= limit * (1 - BINDING) - 1e-9
 
 
+class News:
+    """What moved between two plans and their inputs, as the reasons read it: the offers whose price or terms
+    moved, the new offers, the minerals with commitment news, and (a re-plan) the funding that binds."""
+
+    def __init__(self, before: PlanView, after: PlanView, changed: list[Slot], frozen: set[Slot],
+                 funding: FundingUse | None):
+        self.before, self.after, self.funding = before, after, funding
+        self.moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
+                      if not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)}
+        if before.terms is not None and after.terms is not None:
+            self.moved |= {key for key, terms in after.terms.items()
+                           if key in before.terms and before.terms[key] != terms}
+        known = before.offers is not None and after.offers is not None
+        self.new_offers = after.offers - before.offers if known else set()
+        self.committed = _commitment_news(before, after, frozen)
+        self.demand_moved = _demand_news(before.decisions, after.decisions)
+        self.deal_minerals: set[str] = set()  # the minerals of the deals changed, once they are known
+        # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
+        repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
+                    and slot in before.prices and slot in after.prices
+                    and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
+        self.binding = {slot: self.sources(slot) for slot in [*changed, *repriced]}
+
+    def sources(self, slot: Slot) -> set[str]:
+        """The funding sources that may pay ``slot`` and bind (none without funding: optimize diff)."""
+        return set() if self.funding is None else self.funding.binding(slot)
+
+    def of_offer(self, supplier: str, mineral: str) -> str | None:
+        """Rules 0-3 of order_reasons for an offer: new or gone, commitment news, its own price or terms,
+        then its mineral's news (of_mineral)."""
+        if self.before.offers is not None and (supplier, mineral) not in self.before.offers:
+            return NEW_OFFER
+        if self.after.offers is not None and (supplier, mineral) not in self.after.offers:
+            return GONE_OFFER
+        if mineral not in self.committed and (supplier, mineral) in self.moved:
+            return OWN_OFFER
+        return self.of_mineral(mineral)
+
+    def of_mineral(self, mineral: str) -> str | None:
+        """A commitment of ``mineral`` appeared or ended, a price of it moved, it has a new offer, its demand
+        moved, or a deal of it changed."""
+        if mineral in self.committed:
+            return COMMITMENT
+        if any(m == mineral for _, m in self.moved):
+            return SAME_MINERAL
+        if any(m == mineral for _, m in self.new_offers):
+            return NEW_RIVAL
+        if mineral in self.demand_moved:
+            return DEMAND
+        if mineral in self.deal_minerals:
+            return DEAL_NEWS
+        return None
+
+    def of_funding(self, slot: Slot) -> str | None:
+        """Rule 4: a source that may pay ``slot`` binds and an order of another mineral it may pay changed."""
+        sources = self.binding[slot] if slot in self.binding else self.sources(slot)
+        if any(other[1] != slot[1] and sources & self.binding[other] for other in self.binding):
+            return FUNDING
+        return None
+
+    def otherwise(self) -> str:
+        """The last rule: within the gap, or, where the funding rule could not be tried, no reason found."""
+        return WITHIN_GAP if self.funding is not None else NO_REASON
+
+
 def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen: set[Slot],
-                  funding: FundingUse) -> dict[Slot, str]:
+                  funding: FundingUse | None, deal_minerals: set[str] = frozenset()) -> dict[Slot, str]:
     """Why each ``changed`` order moved, by the first of these rules that holds:
 
     0. its offer was not in ``before``'s input (a new offer), or, an order ``after`` no longer has, its offer
@@ -500,47 +906,29 @@ def order_reasons(before: PlanView, after: PlanView, changed: list[Slot], frozen
     1. a commitment of its mineral appeared (not an order frozen from ``before``) or one of ``before``'s
        ended (a frozen period over);
     2. its own offer's list price moved in a period both plans know, or its terms moved;
-    3. the list price of another offer of the same mineral moved, or (second) its mineral has a new offer;
+    3. the list price of another offer of the same mineral moved, or (second) its mineral has a new offer,
+       or (third) its demand moved (each plan's Stock sheet, the first scenario's), or (fourth) a deal of its
+       mineral changed (``deal_minerals``: a project funded or dropped, a contract, a sale);
     4. a funding source that may pay it binds (funding) and an order of another mineral that the same
        source may pay changed (its quantity, or its cost: a kept order whose price moved);
     5. ``before``'s input is unknown (a plan workbook no run of the history wrote) and ``before`` never
        ordered from its offer (in any period): the offer may be new to the input or one it passed over;
-    6. otherwise the plan moved within the gap.
+    6. otherwise the plan moved within the gap (without ``funding``, rule 4 untried: no reason found).
     """
-    moved = {slot[:2] for slot in set(before.prices) & set(after.prices)
-             if not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)}
-    if before.terms is not None and after.terms is not None:
-        moved |= {key for key, terms in after.terms.items() if key in before.terms and before.terms[key] != terms}
-    new_offers = after.offers - before.offers if before.offers is not None and after.offers is not None else set()
-    committed = _commitment_news(before, after, frozen)
-    # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
-    repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
-                and slot in before.prices and slot in after.prices
-                and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
-    binding = {slot: funding.binding(slot) for slot in [*changed, *repriced]}
+    news = News(before, after, changed, frozen, funding)
+    news.deal_minerals = set(deal_minerals)
     ordered_before = {slot[:2] for slot, row in before.orders.items() if row["quantity"] > 0}
-    reasons = {}
-    for slot in changed:
-        supplier, mineral, _ = slot
-        if before.offers is not None and (supplier, mineral) not in before.offers:
-            reasons[slot] = NEW_OFFER
-        elif after.offers is not None and (supplier, mineral) not in after.offers:
-            reasons[slot] = GONE_OFFER
-        elif mineral in committed:
-            reasons[slot] = COMMITMENT
-        elif (supplier, mineral) in moved:
-            reasons[slot] = OWN_OFFER
-        elif any(m == mineral for _, m in moved):
-            reasons[slot] = SAME_MINERAL
-        elif any(m == mineral for _, m in new_offers):
-            reasons[slot] = NEW_RIVAL
-        elif any(other[1] != mineral and binding[slot] & binding[other] for other in binding):
-            reasons[slot] = FUNDING
-        elif before.offers is None and (supplier, mineral) not in ordered_before:
-            reasons[slot] = NEVER_ORDERED
-        else:
-            reasons[slot] = WITHIN_GAP
-    return reasons
+    never_ordered = lambda slot: NEVER_ORDERED if before.offers is None and slot[:2] not in ordered_before else None  # noqa: E731
+    return {slot: news.of_offer(*slot[:2]) or news.of_funding(slot) or never_ordered(slot) or news.otherwise()
+            for slot in changed}
+
+
+def _demand_news(before: Decisions | None, after: Decisions | None) -> set[str]:
+    """Minerals whose demand moved in a period both plans know (none when either plan's is unknown)."""
+    if before is None or after is None:
+        return set()
+    return {key[0] for key in set(before.demand) & set(after.demand)
+            if _moved(before.demand[key], after.demand[key])}
 
 
 def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> set[str]:
@@ -552,21 +940,41 @@ def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> se
     return {slot[1] for slot in (new - old - frozen) | (old - new)}
 
 
-def _reasons_row(reasons: list[str]) -> dict:
-    """One sentence: how many orders changed for each reason, and whether any changed with no news."""
+def _reasons_rows(deal_rows: list[dict], order_rows: list[dict], conversion_rows: list[dict]) -> list[dict]:
+    """The reasons rows: the deals' (when one changed), the orders', the conversions' (when one changed)."""
+    rows = [_reasons_row([r["reason"] for r in deal_rows], "deal")] if deal_rows else []
+    rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS], "order"))
+    if conversion_rows:
+        rows.append(_reasons_row([r["reason"] for r in conversion_rows], "conversion"))
+    return rows
+
+
+def _reasons_row(reasons: list[str], noun: str) -> dict:
+    """One sentence: how many of ``noun`` changed for each reason, and whether any changed with no news."""
     if not reasons:
-        return {"change": "reasons", "finding": "no order changed"}
+        return {"change": "reasons", "finding": f"no {noun} changed"}
     counts = {reason: reasons.count(reason) for reason in REASONS if reason in reasons}
     parts = [f"{n} as {reason}" if reason != WITHIN_GAP else f"{n} {reason}" for reason, n in counts.items()]
-    tail = NO_OTHER if WITHIN_GAP not in counts else "the orders within the gap moved with no news behind them"
-    return {"change": "reasons", "finding": f"{plural(len(reasons), 'order')} changed: " + ", ".join(parts)
+    tail = (f"no other {noun} changed" if WITHIN_GAP not in counts
+            else f"the {noun}s within the gap moved with no news behind them")
+    return {"change": "reasons", "finding": f"{plural(len(reasons), noun)} changed: " + ", ".join(parts)
             + f"; {tail}"}
 
 
+def _deal_row(change: object) -> bool:
+    return str(change).split(" ")[0] in DEALS
+
+
+def deal_sentences(frame: pd.DataFrame) -> list[str]:
+    """Each deal changed in words, with why: "project P dropped: ... (the deal's own terms moved)"."""
+    return [f"{row.finding} ({row.reason})" for row in frame[frame["change"].map(_deal_row)].itertuples()]
+
+
 def reason_lines(frame: pd.DataFrame, units: dict[str, str] | None = None, limit: int = 20) -> list[str]:
-    """For the terminal: the reasons sentence, then one line per order added, removed or changed and why
-    (quantities in each mineral's unit of ``units``)."""
+    """For the terminal: the reasons sentences, then one line per deal changed (first: the most money), then
+    per order added, removed or changed, each with why (quantities in each mineral's unit of ``units``)."""
     lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
+    lines += [f"  {sentence}" for sentence in deal_sentences(frame)]
     orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
     for row in orders.head(limit).itertuples():
         unit = (units or {}).get(row.mineral, "")
@@ -694,20 +1102,24 @@ def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
 
 
 def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """Summary keys: orders added, removed, changed, frozen and held back; offers whose price moved; and, when a
-    conversion changed, conversions added, removed and changed."""
+    """Summary keys: when a deal changed, its kind's counts first (projects funded, dropped, changed; contracts
+    signed...; sales added...); orders added, removed, changed, frozen and held back; offers whose price moved;
+    and, when a conversion changed, conversions added, removed and changed."""
     counts = frame["change"].value_counts()
-    names = {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
-    if any(kind in counts for kind in CONVERSION_KINDS.values()):
+    present = {noun for noun in FAMILIES if any(change_of(noun, kind) in counts for kind in ORDER_KINDS)}
+    names = {change_of(noun, kind): f"{noun}s_{FAMILIES[noun][i]}" for noun in DEALS if noun in present
+             for i, kind in enumerate(ORDER_KINDS)}
+    names |= {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
+    if "conversion" in present:
         names |= {change: f"conversions_{kind}" for kind, change in CONVERSION_KINDS.items()}
     return {name: int(counts.get(kind, 0)) for kind, name in names.items()}
 
 
 def counts_text(counts: dict[str, int], orders: bool = True, separator: str = ", ") -> str:
-    """``summary_counts`` in words, those not 0: "1 order added; 2 prices moved" (``orders``: the noun
-    named, else "1 added, 2 prices moved" as a terminal line says it)."""
+    """``summary_counts`` in words, those not 0, the deals first: "1 project dropped; 1 order added; 2 prices
+    moved" (``orders``: the noun named, else "1 added, 2 prices moved" as a terminal line says it)."""
     parts = []
-    for name, count in counts.items():
+    for name, count in sorted(counts.items(), key=lambda item: COUNTED.get(item[0], ("",))[0] not in DEALS):
         if not count:
             continue
         if name.startswith("orders_"):
@@ -723,12 +1135,14 @@ def counts_text(counts: dict[str, int], orders: bool = True, separator: str = ",
 
 
 def render(frame: pd.DataFrame) -> str:
-    """For the terminal: the cost change in sentences, then one line per order and price change."""
+    """For the terminal: the cost change in sentences, then each deal changed with why (the most money), then
+    one line per order, conversion and price change."""
     in_sentences = frame["change"].isin(("cost", "none", "reasons", NOT_MEASURED))
-    costs, rest = frame[in_sentences], frame[~in_sentences]
-    lines = [str(text) for text in costs["finding"]]
+    deals = frame["change"].map(_deal_row)
+    costs, rest = frame[in_sentences], frame[~in_sentences & ~deals]
+    lines = [str(text) for text in costs["finding"]] + deal_sentences(frame)
     if rest.empty:
-        return "\n".join(lines + ["no order or price changed"])
+        return "\n".join(lines + ([] if deals.any() else ["no deal, order, conversion or price changed"]))
     columns = ["change", *(["conversion"] if "conversion" in frame else []), "supplier", "mineral", "period",
                *(["scenario"] if "scenario" in frame else []),
                "previous_quantity", "quantity", "previous_unit_price", "unit_price", "cost_change", "reason"]

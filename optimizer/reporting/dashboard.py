@@ -23,7 +23,7 @@ from optimizer.reporting.xlsx import Book, quantity_format, size_decimals
 from optimizer.contract.data import BASE, PlanningData
 from optimizer.contract.results import Plan
 from optimizer.reporting.projects import project_sentences
-from optimizer.replan.changes import counts_text
+from optimizer.replan.changes import counts_text, deal_sentences
 
 SHARE = "0.0%"
 RISK = "0.00"
@@ -190,14 +190,16 @@ def _row_formats(data: PlanningData, rows: list[tuple], at: int) -> list[tuple]:
 
 
 def _changes(page: _Page, plan: Plan, currency: str) -> None:
-    """A re-plan: what moved since the previous plan (costs, order counts, why), from the Changes sheet."""
+    """A re-plan: what moved since the previous plan (the deals changed and why first: the most money; costs,
+    counts, why), from the Changes sheet."""
     changes = plan.changes
     if changes is None or changes.previous_label is None:  # a first plan: nothing to compare
         return
     page.section(f"Since the previous plan ({changes.previous_label or 'none found'})")
     frame = changes.frame
     counts = counts_text(changes.counts, separator="; ")
-    texts = list(frame.loc[frame["change"] == "cost", "finding"].head(CHANGES_SHOWN))
+    texts = deal_sentences(frame)[:CHANGES_SHOWN]
+    texts += list(frame.loc[frame["change"] == "cost", "finding"].head(CHANGES_SHOWN))
     texts += list(frame.loc[frame["change"].isin(("reasons", "none")), "finding"])
     if counts:
         texts.append(counts + " (see Changes)")

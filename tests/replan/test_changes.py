@@ -12,7 +12,7 @@ from replancase import replan, sheets, write
 from workbooks import write_workbook
 
 from optimizer.replan.changes import (COMMITMENT, FUNDING, GONE_OFFER, NEVER_ORDERED, NEW_OFFER, NEW_RIVAL, NO_OTHER,
-                                     OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare, counts_text,
+                                     NO_REASON, OWN_OFFER, SAME_MINERAL, WITHIN_GAP, PlanView, compare, counts_text,
                                      read_plan, reason_lines, render)
 from optimizer.cli import main
 from optimizer.replan.history import History
@@ -154,7 +154,12 @@ def test_each_changed_order_gets_the_first_rule_that_holds():
     assert sentence.startswith(f"8 orders changed: 2 as {COMMITMENT}, 2 as {OWN_OFFER}, 1 as {SAME_MINERAL}, "
                                f"1 as {FUNDING}, 1 as {NEVER_ORDERED}, 1 {WITHIN_GAP}")
     assert NO_OTHER not in sentence
-    assert compare(before, after)["reason"].isna().all()  # optimize diff: no funding known, no reasons
+    # optimize diff: no funding known, so the rows the funding rule or the gap would explain say so
+    diffed = compare(before, after)
+    assert diffed["reason"].notna().all()
+    assert {(r.supplier, r.mineral, int(r.period)): r.reason for r in diffed.itertuples()
+            if r.change in ("added", "removed", "changed")} == {**reasons, ("L1", "li", 1): NO_REASON,
+                                                                 ("C1", "co", 1): NO_REASON}
 
 
 def offer_case(before_offers, after_offers):
