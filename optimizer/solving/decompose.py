@@ -210,7 +210,7 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
     started = time.perf_counter()
     lp = highs.getLp()
-    run = _Run(lp, block_of_column, _integer_columns(lp), mip_gap, started, time_limit_s, workers, stop, cluster,
+    run = _Run(lp, block_of_column, integer_columns(lp), mip_gap, started, time_limit_s, workers, stop, cluster,
                twin_of_column, fallback)
     if _tied_route(lp, twin_of_column):
         shares = _tied_route_shares(run, whole_s)
@@ -417,7 +417,7 @@ def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.nd
     started = time.perf_counter()
     lp = highs.getLp()
     blocks = int(block_of_column.max(initial=-1)) + 1
-    split = _Split.of(lp, block_of_column, plan, _integer_columns(lp))
+    split = _Split.of(lp, block_of_column, plan, integer_columns(lp))
     if split is None:
         return BlockStart(None, None, None, blocks, 0, time.perf_counter() - started)
     solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan, cluster=cluster)
@@ -484,12 +484,12 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
     if remaining > 0:
-        values, finished, bound = _solve_block(lp, limits.mip_gap, min(remaining, limits.longest),
+        values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
     elif block.plan is not None:
         return None  # out of time: the block keeps its part of the start
     else:  # out of time (a loaded machine): the block's first plan still completes the whole
-        values, finished, bound = _solve_block(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+        values, finished, bound = solve_mip(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False)
     return None if values is None else (block.columns, values, finished, bound)
 
@@ -521,7 +521,7 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
 
     def first_plan(b: int) -> tuple | None:
         block = split.block(b)
-        values, finished, bound = _solve_block(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
+        values, finished, bound = solve_mip(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
         return None if values is None else (block.columns, values, finished, bound)
 
@@ -1098,7 +1098,8 @@ def _activity(lp, start, index, value, values: np.ndarray) -> np.ndarray:
     return np.bincount(index, weights=value * values[column_of_entry], minlength=lp.num_row_)
 
 
-def _integer_columns(lp: highspy.HighsLp) -> np.ndarray:
+def integer_columns(lp: highspy.HighsLp) -> np.ndarray:
+    """Whether each column of ``lp`` is integer."""
     if not len(lp.integrality_):
         return np.zeros(lp.num_col_, dtype=bool)
     return np.array([kind == highspy.HighsVarType.kInteger for kind in lp.integrality_])
@@ -1158,11 +1159,12 @@ def _alike_rows_once(row: np.ndarray, column: np.ndarray, value: np.ndarray, row
     return kept, alike
 
 
-def _solve_block(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
-                 start: np.ndarray | None = None, stop: Stop | None = None,
-                 until_deadline: bool = True, options: dict | None = None) -> tuple[np.ndarray | None, bool, float]:
-    """The block's plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that
-    bound (HiGHS's dual bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
+def solve_mip(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_only: bool = False,
+              start: np.ndarray | None = None, stop: Stop | None = None,
+              until_deadline: bool = True, options: dict | None = None) -> tuple[np.ndarray | None, bool, float]:
+    """A block's MIP (or any MIP held in ``lp``: optimizer/solving/fix_and_optimise.py) in one thread: the block's
+    plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that bound (HiGHS's dual
+    bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
     ``until_deadline``. ``options``: HiGHS options besides these."""
     highs = highspy.Highs()
     if stop is not None:
@@ -1219,7 +1221,7 @@ def _fixed_integers_lp(highs: highspy.Highs, lp: highspy.HighsLp, plan: np.ndarr
                        stop: Stop | None) -> np.ndarray | None:
     """The column values of the LP in ``highs`` with its integer columns fixed at ``plan``'s (None: not
     solved to optimality in time); their bounds and integrality are restored afterwards."""
-    integer = np.flatnonzero(_integer_columns(lp))
+    integer = np.flatnonzero(integer_columns(lp))
     count = len(integer)
     at = np.round(plan[integer])
     lower, upper = np.asarray(lp.col_lower_)[integer], np.asarray(lp.col_upper_)[integer]

@@ -36,6 +36,8 @@ from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
+from optimizer.solving.fix_and_optimise import SEARCH_OPTIONS as BLOCKWISE_SEARCH_OPTIONS
+from optimizer.solving.fix_and_optimise import BlockwisePlan, fix_and_optimise
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
 
@@ -146,28 +148,39 @@ PYOMO_TURN = threading.RLock()
 
 
 def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
-                    options: dict | None = None, start: dict | None = None) -> SolveResult:
+                    options: dict | None = None, start: dict | None = None,
+                    blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
     """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
     take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
 
     For small models solved side by side (the why-short re-solves, the scenarios alone): no block start;
-    ``start`` (variable -> value) as in ``solve_model``; a plan with stray orders is repaired as there."""
+    ``start`` (variable -> value) as in ``solve_model``; a plan with stray orders is repaired as there. With
+    ``blocks`` (as in ``solve_model``) and a ``start`` of every column that meets every row, the search starts
+    from the plan the fix-and-optimise pass finds from it (optimizer/solving/fix_and_optimise.py), without the
+    sub-MIPs that pass makes unneeded (``BLOCKWISE_SEARCH_OPTIONS``)."""
     started = time.perf_counter()
     with PYOMO_TURN:
         solver = persistent_highs()
         solver.set_instance(model)
         columns = _columns(solver, model)
-        if start:
+        given = _complete_start(solver, start) if blocks and start else None
+        if start and given is None:
             _set_start(solver, start)
     handover = time.perf_counter() - started
     highs = highs_of(solver)
+    found = None
+    if given is not None:
+        block_of_column, _ = _labelled(solver, columns, blocks)
+        found = fix_and_optimise(highs, block_of_column, given, Stop.after(time_limit_s))
+        set_solution(highs, given if found is None else found.values)
+    time_left = time_limit_s - (time.perf_counter() - started) + handover
     for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
-                        "time_limit": max(time_limit_s, 1e-3),
-                        "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE, **(options or {})}.items():
+                        "time_limit": max(time_left, 1e-3), "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                        **(options or {}), **(BLOCKWISE_SEARCH_OPTIONS if found else {})}.items():
         highs.setOptionValue(name, value)
-    started = time.perf_counter()
+    began = time.perf_counter()
     highs.run()
-    result = _result_of(highs, time.perf_counter() - started, handover)
+    result = _result_of(highs, time.perf_counter() - began, handover)
     with PYOMO_TURN:
         if result.status in (OPTIMAL, FEASIBLE):
             values = highs.getSolution().col_value
@@ -295,8 +308,9 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
-        start_note = _hand_over_start(solver, block_plan, start)
-        options = _search_options(columns, blocks, options)
+        found = _blockwise_plan(solver, columns, blocks, block_plan, stop)
+        start_note = _hand_over_start(solver, block_plan, start, found)
+        options = _search_options(columns, blocks, options, found is not None)
         time_left = stop.remaining()
         with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
             results = solver.solve(
@@ -318,7 +332,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         results.solution_loader.load_vars()
         _load_duals(model, results)
         _load_ranging(model, solver)
-        if (start or block_plan) and _misvalued(model, results.incumbent_objective):
+        if (start or block_plan or found) and _misvalued(model, results.incumbent_objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
@@ -410,10 +424,14 @@ def _slots(slots: list) -> str:
 GIVEN_START = "a start plan handed to HiGHS (the commitments alone, or on a re-plan the previous plan)"
 
 
-def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None) -> str:
-    """Give HiGHS its starting solution and say which: a complete block plan first, then the caller's
-    start (a known feasible plan keeps a plan in hand when the time limit hits), then a partial block
-    plan for HiGHS to complete. Set after the block start's own runs, which would drop it."""
+def _hand_over_start(solver, block_plan: BlockStart | None, start: dict | None,
+                     found: BlockwisePlan | None = None) -> str:
+    """Give HiGHS its starting solution and say which: the fix-and-optimise plan of a small model, a complete
+    block plan, then the caller's start (a known feasible plan keeps a plan in hand when the time limit hits),
+    then a partial block plan for HiGHS to complete. Set after the block start's own runs, which would drop it."""
+    if found is not None:
+        set_solution(highs_of(solver), found.values)
+        return found.describe()
     if block_plan is not None and block_plan.values is not None and (block_plan.columns is None or not start):
         hand_over(highs_of(solver), block_plan)
         return block_plan.describe()
@@ -478,13 +496,28 @@ def _binaries(columns: list[tuple[VarData, int]]) -> int:
 
 
 def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
-                    options: dict | None) -> dict | None:
-    """The HiGHS options of the search: ``SMALL_SEARCH_OPTIONS`` under the caller's ``options`` for a search
-    that would take the block start (``blocks`` given; ``columns``, the model's) on a MIP too small for it,
-    else ``options``."""
-    if blocks is None or not 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES:
+                    options: dict | None, found: bool = False) -> dict | None:
+    """The HiGHS options of the search: ``SMALL_SEARCH_OPTIONS`` (and ``BLOCKWISE_SEARCH_OPTIONS`` when it starts
+    from the plan the fix-and-optimise pass ``found``) under the caller's ``options`` for a search that would take
+    the block start (``blocks`` given; ``columns``, the model's) on a MIP too small for it, else ``options``."""
+    if not _small_blocked(columns, blocks):
         return options
-    return {**SMALL_SEARCH_OPTIONS, **(options or {})}
+    return {**SMALL_SEARCH_OPTIONS, **(BLOCKWISE_SEARCH_OPTIONS if found else {}), **(options or {})}
+
+
+def _small_blocked(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None) -> bool:
+    """Whether a solve that would take the block start (``blocks`` given) has a MIP too small for it."""
+    return blocks is not None and 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES
+
+
+def _blockwise_plan(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
+                    block_plan: BlockStart | None, stop: Stop) -> BlockwisePlan | None:
+    """For a MIP too small for the block start (``_small_blocked``): the plan the fix-and-optimise pass finds
+    from HiGHS's first plan (optimizer/solving/fix_and_optimise.py), the search's start; else None."""
+    if block_plan is not None or not _small_blocked(columns, blocks):
+        return None
+    labelled = _labelled(solver, columns, blocks)
+    return fix_and_optimise(highs_of(solver), labelled[0], stop=stop) if labelled[1] >= 2 else None
 
 
 def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None],
@@ -548,19 +581,25 @@ def _block_of_column(solver, columns: list[tuple[VarData, int]],
                      blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
     """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
     (else None: HiGHS is quicker on the whole)."""
-    highs = highs_of(solver)
     if _binaries(columns) < BLOCK_START_MIN_BINARIES:
         return None
+    block_of_column, count = _labelled(solver, columns, blocks)
+    if count < 2:
+        return None
+    highs_of(solver).setOptionValue("output_flag", False)
+    return block_of_column
+
+
+def _labelled(solver, columns: list[tuple[VarData, int]],
+              blocks: Callable[[VarData], Hashable | None]) -> tuple[np.ndarray, int]:
+    """Each column's block (0, 1, ...; -1 a linking column) and how many blocks there are."""
     labels: dict[Hashable, int] = {}
-    block_of_column = np.full(highs.getNumCol(), -1, dtype=np.int64)
+    block_of_column = np.full(highs_of(solver).getNumCol(), -1, dtype=np.int64)
     for var, column in columns:
         label = blocks(var)
         if label is not None:
             block_of_column[column] = labels.setdefault(label, len(labels))
-    if len(labels) < 2:
-        return None
-    highs.setOptionValue("output_flag", False)
-    return block_of_column
+    return block_of_column, len(labels)
 
 
 def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
@@ -661,6 +700,16 @@ def _loaded(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[tupl
         if not var.fixed:
             var.set_value(float(block_plan.values[column]), skip_validation=True)
     return not _misvalued(model, block_plan.objective)  # the model's own objective agrees
+
+
+def _complete_start(solver, start: dict) -> np.ndarray | None:
+    """``start`` as a value of every column HiGHS holds, or None when it leaves a column out."""
+    highs, columns = highs_of(solver), column_of(solver)
+    values = np.full(highs.getNumCol(), np.nan)
+    for var, value in start.items():
+        if id(var) in columns:
+            values[columns[id(var)]] = float(value)
+    return None if np.isnan(values).any() else values
 
 
 def _set_start(solver, start: dict) -> None:

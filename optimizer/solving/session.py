@@ -324,9 +324,10 @@ def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
                 plan: Plan | None = None) -> list[tuple[float, float] | None]:
     """``cost_alone`` of each scenario, in order. A model the block start would leave whole (the ``plan``'s
     binaries below BLOCK_START_MIN_BINARIES) is solved side by side on the worker pool, each HiGHS single-threaded
-    without its RINS and RENS sub-MIPs, started from the plan (``plan.solved``, when the plan has it); a larger one
-    (or no plan) one after another, each with the block start. The shipped example's five: 32 s of CPU to 18 s,
-    then two at once, then from the plan (docs/performance.md)."""
+    without its RINS and RENS sub-MIPs, started from the plan (``plan.solved``, when the plan has it) improved block by
+    block (optimizer/solving/fix_and_optimise.py); a larger one (or no plan) one after another, each with the block
+    start. The shipped example's five: 32 s of CPU to 18 s, then two at once, then from the plan, then from the
+    plan improved block by block (docs/performance.md)."""
     binaries = None if plan is None else plan.model_size.get("binaries")
     if binaries is not None and binaries < BLOCK_START_MIN_BINARIES:
         return side_by_side(lambda scenario: cost_alone(data, scenario, budget, in_worker=True,
@@ -341,7 +342,7 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
     of what is left of ``budget``; None when no plan is found in that time. ``in_worker``: solved as
     in a worker thread (``solve_in_worker``, Pyomo's part taking its turn), no block start, started from
     ``solved`` (models/start.py ``start_from_solved``: the plan, every column, meets every row of the scenario
-    alone) when given.
+    alone) when given, improved mineral by mineral first (optimizer/solving/fix_and_optimise.py).
 
     Not from the plan's orders alone: as a start (partial, the contracts' payments left to HiGHS) they made the
     example's five solves 20% slower in CPU, not faster; the whole plan made them faster (docs/performance.md)."""
@@ -353,7 +354,7 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
         with PYOMO_TURN:
             model = build(alone)
             start = None if solved is None else start_from_solved(model, solved)
-        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start)
+        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start, blocks=mineral_of)
     else:
         model = build(alone)
         result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone),

@@ -41,7 +41,7 @@ def test_a_block_is_plain_data_that_solves_the_same_after_pickling(tmp_path):
     """The task a worker receives: a Block of numpy arrays, pickled and unpickled, gives the same plan."""
     _, highs, blocks = handed_over(generated(tmp_path, size=Size(5, 4, 8, 2), seed=4))
     lp = highs.getLp()
-    integer = decompose._integer_columns(lp)
+    integer = decompose.integer_columns(lp)
     relaxed, _ = decompose._relaxation(highs, integer, 60.0)
     split = decompose._Split.of(lp, blocks, relaxed, integer)
     block = split.block(1)

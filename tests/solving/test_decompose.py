@@ -130,7 +130,7 @@ def test_the_assembled_plan_meets_every_row_and_stays_above_the_lp_bound(tmp_pat
     assert start.columns is None and start.solved == start.blocks == 5  # complete: every mineral solved
     lp = highs.getLp()
     assert decompose.feasible(lp, start.values)
-    integer = decompose._integer_columns(lp)
+    integer = decompose.integer_columns(lp)
     assert np.allclose(start.values[integer], np.round(start.values[integer]))
     assert start.objective >= start.relaxed_objective - 1e-9
     optimum = exact_optimum(4, Size(5, 4, 8, 2))
@@ -210,7 +210,7 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     data = generated(tmp_path, seed=1, mip_gap=0.0)
     _, highs, blocks = handed_over(data)
     lp = highs.getLp()
-    integer = decompose._integer_columns(lp)
+    integer = decompose.integer_columns(lp)
     relaxed, _ = decompose._relaxation(highs, integer, 60.0)
     split = decompose._Split.of(lp, blocks, relaxed, integer)
     late = split.solve_blocks(0.01, deadline=0.0, workers=1)  # a deadline already passed: first plans only
@@ -218,7 +218,7 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     values, given = split.assemble(late)
     assert given.all() and decompose.feasible(lp, values)
     monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
-    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False, -np.inf))  # every block fails
+    monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: (None, False, -np.inf))  # every block fails
     failed = solve_model(build_model(data), 0.0, 60.0, blocks=mineral_of)
     assert failed.status == OPTIMAL and "no block plan (0 of 4" in failed.start
     assert failed.objective == pytest.approx(exact_optimum(1), rel=1e-6)
@@ -445,7 +445,7 @@ def tied_relaxation(lp, twin):
     followers = np.flatnonzero(twin >= 0)
     for j in followers:
         highs.addRow(0.0, 0.0, 2, np.array([j, twin[j]], dtype=np.int32), np.array([1.0, -1.0]))
-    integer = np.flatnonzero(decompose._integer_columns(lp))
+    integer = np.flatnonzero(decompose.integer_columns(lp))
     highs.changeColsIntegrality(len(integer), integer, [highspy.HighsVarType.kContinuous] * len(integer))
     highs.run()
     assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -487,7 +487,7 @@ def test_the_reduced_lp_has_the_tied_relaxations_optimum_on_random_trees(tmp_pat
     solver.set_instance(model)
     highs = solve_module.highs_of(solver)
     highs.setOptionValue("output_flag", False)
-    lp, integer = highs.getLp(), decompose._integer_columns(highs.getLp())
+    lp, integer = highs.getLp(), decompose.integer_columns(highs.getLp())
     relaxed, _ = decompose._relaxation(highs, integer, 60.0)
     split = decompose._Split.of(lp, mineral_blocks(solver, model), relaxed, integer)
     columns = solve_module._columns(solver, model)
@@ -506,7 +506,7 @@ def shared_budget_split():
     """The shared-budget pair's model and its split at the LP relaxation (block 0's budget 10, block 1's 4)."""
     highs = two_minerals_sharing_a_budget()
     lp = highs.getLp()
-    integer = decompose._integer_columns(lp)
+    integer = decompose.integer_columns(lp)
     relaxed, _ = decompose._relaxation(highs, integer, 60.0)
     return lp, decompose._Split.of(lp, np.array([0, 0, 0, 0, 1, 1, 1]), relaxed, integer)
 
@@ -602,8 +602,8 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
                         else solve_block(limits, block, stop))
     options, seconds = [], []
-    first_plan = decompose._solve_block
-    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: options.append(kwargs.get("options"))
+    first_plan = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: options.append(kwargs.get("options"))
                         or seconds.append(args[2]) or first_plan(*args, **kwargs))
     start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
     assert start.solved == start.blocks == 2 and start.columns is None

@@ -1,0 +1,131 @@
+"""A start for a small MIP, found block by block: fix every block's integer columns but one, solve, go on.
+
+On the shipped example (740 binaries, too few for the block start of decompose.py) HiGHS's root proves the
+0.1% gap in about 1 s once it holds a plan within about 0.02% of the optimum; without one its RINS and RENS
+sub-MIPs spend 4-5 s finding it (docs/performance.md, example-fast3 and example-polish). This finds such a plan
+cheaply. Minerals are linked only by rows (funding amounts and budgets) and a few columns (supplier onboarding),
+so from a first plan that meets every row:
+
+1. for each block b in turn, hold every other block's integer columns at the plan's values and solve the whole
+   model's MIP for the rest: b's integer columns, the linking integer columns (onboarding) and every continuous
+   column of every block, so funding stays shared and each block's choice is priced against all the others;
+2. a block's plan replaces the plan when it costs less (it meets every row: it is the whole model's solution
+   with some bounds tightened); the next block starts from it.
+
+One pass over the blocks (``ROUNDS``): a second pass, over the blocks solved before the last change, found
+0.008-0.012% more on two of the example's six models at a third more of the pass's time (docs/performance.md).
+
+The plan is only a start: the search that follows keeps every binary free, so the optimum it proves is the
+model's; what changes is which plan within the gap it ends on. Works on highspy's arrays, as decompose.py does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from optimizer.solving.block_bound import in_own_thread
+from optimizer.solving.decompose import integer_columns, solve_mip
+from optimizer.solving.stopping import Stop
+
+# Each block's MIP stops within this share of the whole objective: the search after it needs a plan within about
+# 0.02% of the optimum (the example's 0.1% gap, its root bound 0.08% below the optimum).
+BLOCK_GAP = 1e-4
+# The engine's integrality and row tolerance (highs.py MIP_FEASIBILITY_TOLERANCE): at HiGHS's looser default the
+# pass ended 0.009% dearer on the example.
+_TOLERANCE = {"mip_feasibility_tolerance": 1e-7}
+# HiGHS's sub-MIPs (RINS, RENS, the root reduced-cost one) and its restart cost each block's small MIP more
+# than they find: on the example the pass took 0.6-0.75 of its CPU without them, the same plans.
+BLOCK_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                 "mip_heuristic_run_root_reduced_cost": False, "mip_allow_restart": False, **_TOLERANCE}
+# The first plan (when none is given): HiGHS's first, without its sub-MIPs (0.15 s on the example, 15% dearer).
+FIRST_PLAN_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False, **_TOLERANCE}
+# The search from such a plan: it has the plan, so its sub-MIPs would only look for what the pass found
+# (the example's main solve 1.3-1.5 s from it, against 5.1-5.4 s without; docs/performance.md).
+SEARCH_OPTIONS = {**BLOCK_OPTIONS}
+ROUNDS = 1
+
+
+@dataclass(frozen=True)
+class BlockwisePlan:
+    """The plan the pass found: every column's value, its objective, the first plan's, how many blocks lowered it."""
+
+    values: np.ndarray
+    objective: float
+    first: float
+    blocks: int
+    improved: int
+    seconds: float
+
+    def describe(self) -> str:
+        """The start in words (Summary solver_start)."""
+        lower = (self.first - self.objective) / max(1e-9, abs(self.first))
+        return (f"a plan found block by block: {self.improved} of {self.blocks} blocks' yes/no choices re-solved "
+                f"with the others held lowered the first plan by {100 * lower:.3g}% in {self.seconds:.1f} s")
+
+
+def fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray | None = None,
+                     stop: Stop | None = None, rounds: int = ROUNDS) -> BlockwisePlan | None:
+    """The plan the pass finds for the model in ``highs`` (left as it is), each column in block
+    ``block_of_column`` (-1: a column linking blocks), from ``plan`` (every column's value, meeting every row)
+    or, when None, HiGHS's first plan. None when there is no first plan, fewer than two blocks, or the model has
+    no integer column. Each MIP stops at ``stop`` (its deadline, a Ctrl-C). Run in a thread of its own: its
+    MIPs are single-threaded, and the caller's thread may hold a HiGHS scheduler of more (block_bound.py)."""
+    return in_own_thread(lambda: _fix_and_optimise(highs, block_of_column, plan, stop, rounds))
+
+
+def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray | None,
+                      stop: Stop | None, rounds: int) -> BlockwisePlan | None:
+    """``fix_and_optimise`` in the calling thread."""
+    began = time.perf_counter()
+    lp = highs.getLp()
+    integer = integer_columns(lp)
+    blocks = int(block_of_column.max(initial=-1)) + 1
+    if blocks < 2 or not integer.any():
+        return None
+    if plan is None:
+        plan = _first_plan(lp, stop)
+        if plan is None:
+            return None
+    first = _objective(lp, plan)
+    best, improved = plan, set()
+    for _ in range(rounds):
+        changed = False
+        for block in range(blocks):
+            if stop is not None and stop.due():
+                break
+            better = _block_solved(lp, integer & (block_of_column >= 0) & (block_of_column != block), best, stop)
+            if better is not None and _objective(lp, better) < _objective(lp, best) - 1e-9 * max(1.0, abs(first)):
+                best, changed = better, True
+                improved.add(block)
+        if not changed:
+            break
+    return BlockwisePlan(best, _objective(lp, best), first, blocks, len(improved), time.perf_counter() - began)
+
+
+def _first_plan(lp: highspy.HighsLp, stop: Stop | None) -> np.ndarray | None:
+    """HiGHS's first plan of the whole model, or None when it finds none before ``stop``."""
+    seconds = np.inf if stop is None else stop.remaining()
+    values, _, _ = solve_mip(lp, BLOCK_GAP, seconds, first_only=True, stop=stop, options=FIRST_PLAN_OPTIONS)
+    return values
+
+
+def _block_solved(lp: highspy.HighsLp, held: np.ndarray, plan: np.ndarray, stop: Stop | None) -> np.ndarray | None:
+    """The whole model's plan with the integer columns ``held`` at ``plan``'s values, started from ``plan``
+    (which meets every row, so HiGHS has it in hand); None when the MIP was stopped before returning one.
+    ``lp`` (the caller's copy of the model) is left as it was."""
+    lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    lp.col_lower_, lp.col_upper_ = np.where(held, np.round(plan), lower), np.where(held, np.round(plan), upper)
+    try:  # HiGHS takes its own copy of ``lp`` (passModel)
+        seconds = np.inf if stop is None else stop.remaining()
+        values, _, _ = solve_mip(lp, BLOCK_GAP, seconds, start=plan, stop=stop, options=BLOCK_OPTIONS)
+    finally:
+        lp.col_lower_, lp.col_upper_ = lower, upper
+    return values
+
+
+def _objective(lp: highspy.HighsLp, values: np.ndarray) -> float:
+    return float(np.dot(lp.col_cost_, values) + lp.offset_)

@@ -1,0 +1,118 @@
+"""The fix-and-optimise start of a small MIP (optimizer/solving/fix_and_optimise.py) and the searches that take it
+(optimizer/solving/highs.py: the main solve's, each scenario alone's).
+
+The hand instance: two minerals, each needs one of two offers, and one budget of 3 links them.
+ga: a costs 5 (spends 1), b costs 3 (spends 2); co: a costs 4.5 (spends 1), b costs 2 (spends 2).
+Both b's spend 4 > 3, so the plans are (a, a) 9.5, (a, b) 7 (the optimum) and (b, a) 7.5.
+From (a, a): ga alone, co's a held, takes b (7.5: spends 3); then co alone, ga's b held, cannot take b
+(spends 4) and keeps a. So the pass ends at 7.5, a plan that meets every row; the search from it ends at 7.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from pyomo.common.collections import ComponentMap
+
+import optimizer.solving.highs as highs
+from optimizer.contract.results import OPTIMAL
+from optimizer.solving.block_bound import in_own_thread
+from optimizer.solving.decompose import feasible
+from optimizer.solving.fix_and_optimise import fix_and_optimise
+from optimizer.solving.highs import solve_in_worker, solve_model
+
+COST = {("ga", "a"): 5.0, ("ga", "b"): 3.0, ("co", "a"): 4.5, ("co", "b"): 2.0}
+SPEND = {"a": 1.0, "b": 2.0}
+BUDGET = 3.0
+
+
+def two_minerals_lp() -> highspy.HighsLp:
+    """Columns ga a, ga b, co a, co b (binaries); rows: ga's need, co's need, the budget."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 4, 3
+    lp.col_cost_ = np.array(list(COST.values()))
+    lp.col_lower_, lp.col_upper_ = np.zeros(4), np.ones(4)
+    lp.row_lower_, lp.row_upper_ = np.array([1.0, 1.0, -np.inf]), np.array([np.inf, np.inf, BUDGET])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = [0, 2, 4, 6, 8]
+    lp.a_matrix_.index_ = [0, 2, 0, 2, 1, 2, 1, 2]
+    lp.a_matrix_.value_ = [1.0, SPEND["a"], 1.0, SPEND["b"], 1.0, SPEND["a"], 1.0, SPEND["b"]]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * 4
+    return lp
+
+
+def holding(lp: highspy.HighsLp) -> highspy.Highs:
+    model = highspy.Highs()
+    model.setOptionValue("output_flag", False)
+    model.passModel(lp)
+    return model
+
+
+def two_minerals() -> pyo.ConcreteModel:
+    """The hand instance as a Pyomo model, each offer's yes/no in its mineral's block."""
+    model = pyo.ConcreteModel()
+    model.Take = pyo.Var(list(COST), domain=pyo.Binary)
+    model.need = pyo.Constraint(["ga", "co"], rule=lambda m, mineral: m.Take[mineral, "a"] + m.Take[mineral, "b"] >= 1)
+    model.budget = pyo.Constraint(expr=sum(SPEND[offer] * model.Take[m, offer] for m, offer in COST) <= BUDGET)
+    model.objective = pyo.Objective(expr=sum(cost * model.Take[key] for key, cost in COST.items()))
+    return model
+
+
+def mineral(var) -> str:
+    return var.index()[0]
+
+
+def test_the_pass_lowers_a_plan_block_by_block_to_one_that_meets_every_row():
+    lp = two_minerals_lp()
+    model = holding(lp)
+    found = fix_and_optimise(model, np.array([0, 0, 1, 1]), np.array([1.0, 0.0, 1.0, 0.0]))
+    assert found.first == pytest.approx(9.5)
+    assert found.objective == pytest.approx(7.5)  # ga's b; co's b would overdraw the budget
+    assert found.values == pytest.approx([0.0, 1.0, 1.0, 0.0])
+    assert found.improved == 1 and found.blocks == 2
+    assert feasible(lp, found.values)
+    assert "1 of 2 blocks" in found.describe()
+    assert np.asarray(model.getLp().col_upper_) == pytest.approx(np.ones(4))  # the model is left as it was
+
+
+def test_the_pass_starts_from_highs_first_plan_when_given_none():
+    lp = two_minerals_lp()
+    found = fix_and_optimise(holding(lp), np.array([0, 0, 1, 1]))
+    assert found is not None and feasible(lp, found.values)
+    assert found.objective in (pytest.approx(7.0), pytest.approx(7.5)) and found.objective <= found.first
+
+
+def test_one_block_has_nothing_to_hold():
+    assert fix_and_optimise(holding(two_minerals_lp()), np.zeros(4, dtype=np.int64), np.ones(4)) is None
+
+
+def test_the_main_solve_of_a_small_mip_starts_from_the_pass_and_ends_at_the_optimum():
+    model = two_minerals()
+    result = solve_model(model, 0.0, 30.0, blocks=mineral)
+    assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
+    assert "block by block" in result.start
+    assert [model.Take[key].value for key in COST] == pytest.approx([1, 0, 0, 1])
+
+
+def test_a_solve_without_blocks_takes_no_pass():
+    result = solve_model(two_minerals(), 0.0, 30.0)
+    assert result.objective == pytest.approx(7.0) and "block by block" not in result.start
+
+
+def test_a_scenario_alone_starts_from_the_pass_around_its_start_and_ends_at_the_optimum(monkeypatch):
+    """solve_in_worker (the scenarios alone): from the complete start (a, a), the pass's 7.5, then the search's 7."""
+    found = []
+
+    def noting(*args, **kwargs):
+        found.append(fix_and_optimise(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(highs, "fix_and_optimise", noting)
+    model = two_minerals()
+    start = ComponentMap((model.Take[key], 1.0 if key[1] == "a" else 0.0) for key in COST)
+    result = in_own_thread(lambda: solve_in_worker(model, 0.0, 30.0, start=start, blocks=mineral))
+    assert [plan.objective for plan in found] == [pytest.approx(7.5)]
+    assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
+    assert [model.Take[key].value for key in COST] == pytest.approx([1, 0, 0, 1])
