@@ -785,7 +785,7 @@ def test_past_blockwise_columns_a_plan_is_complete_when_no_block_mip_finds_one_a
     data, _ = load(write_workbook(tmp_path / "committed.xlsx", book))
     monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
     monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
-    monkeypatch.setattr(decompose, "_solve_block", lambda *args, **kwargs: (None, False, -np.inf))
+    monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: (None, False, -np.inf))
     model = build_model(data)
     result = solve_model(model, 0.0, 60.0, blocks=mineral_of)
     assert result.status == FEASIBLE and "complete block plan" in result.start
