@@ -176,7 +176,7 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     time_left = time_limit_s - (time.perf_counter() - started) + handover
     for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
                         "time_limit": max(time_left, 1e-3), "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
-                        **(options or {}), **(BLOCKWISE_SEARCH_OPTIONS if found else {})}.items():
+                        **(BLOCKWISE_SEARCH_OPTIONS if found else {}), **(options or {})}.items():
         highs.setOptionValue(name, value)
     began = time.perf_counter()
     highs.run()
