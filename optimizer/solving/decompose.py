@@ -376,10 +376,10 @@ def _assembled(run: _Run, shares: _Shares, split: _Split, solutions: list[tuple 
 def _block_start_result(run: _Run, shares: _Shares, blocks_started: float, values=None, columns=None, solved=0,
                         fallbacks=0) -> BlockStart:
     complete = values is not None and columns is None
-    plan_objective = float(np.dot(run.lp.col_cost_, values) + run.lp.offset_) if complete else None
+    objective = plan_objective(run.lp, values) if complete else None
     ended = time.perf_counter()
     where = f"on the Dask cluster at {run.cluster}" if run.cluster else ""
-    return BlockStart(values, columns, shares.bound, run.blocks, solved, ended - run.started, plan_objective, where,
+    return BlockStart(values, columns, shares.bound, run.blocks, solved, ended - run.started, objective, where,
                       ended - blocks_started, search=shares.search, fallbacks=fallbacks,
                       blockwise_bound=shares.lagrangian and shares.bound is not None)
 
@@ -425,7 +425,7 @@ def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.nd
     values, _ = split.assemble(solutions)
     if not split.feasible(values):
         return BlockStart(None, None, None, blocks, finished, time.perf_counter() - started)
-    objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
+    objective = plan_objective(lp, values)
     return BlockStart(values, None, None, blocks, finished, time.perf_counter() - started, objective)
 
 
@@ -1098,6 +1098,11 @@ def _activity(lp, start, index, value, values: np.ndarray) -> np.ndarray:
     return np.bincount(index, weights=value * values[column_of_entry], minlength=lp.num_row_)
 
 
+def plan_objective(lp: highspy.HighsLp, values: np.ndarray) -> float:
+    """The objective of the plan ``values`` (every column's) in ``lp``: its costs and the constant."""
+    return float(np.dot(lp.col_cost_, values) + lp.offset_)
+
+
 def integer_columns(lp: highspy.HighsLp) -> np.ndarray:
     """Whether each column of ``lp`` is integer."""
     if not len(lp.integrality_):
@@ -1210,7 +1215,7 @@ def polish(highs: highspy.Highs, start: BlockStart, stop: Stop | None = None) ->
     seconds = start.seconds + time.perf_counter() - began
     if values is None or not feasible(lp, values):
         return dataclasses.replace(start, seconds=seconds)
-    objective = float(np.dot(lp.col_cost_, values) + lp.offset_)
+    objective = plan_objective(lp, values)
     if objective >= start.objective - _TOLERANCE * max(1.0, abs(start.objective)):
         return dataclasses.replace(start, seconds=seconds)
     return dataclasses.replace(start, values=values, objective=objective, seconds=seconds,

@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 
 from optimizer.solving.block_bound import in_own_thread
-from optimizer.solving.decompose import integer_columns, solve_mip
+from optimizer.solving.decompose import integer_columns, plan_objective, solve_mip
 from optimizer.solving.stopping import Stop
 
 # Each block's MIP stops within this share of the whole objective: the search after it needs a plan within about
@@ -90,20 +90,21 @@ def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: n
         plan = _first_plan(lp, stop)
         if plan is None:
             return None
-    first = _objective(lp, plan)
+    first = plan_objective(lp, plan)
     best, improved = plan, set()
+    tolerance = 1e-9 * max(1.0, abs(first))  # a block's plan must be lower by more than rounding
     for _ in range(rounds):
         changed = False
         for block in range(blocks):
             if stop is not None and stop.due():
                 break
             better = _block_solved(lp, integer & (block_of_column >= 0) & (block_of_column != block), best, stop)
-            if better is not None and _objective(lp, better) < _objective(lp, best) - 1e-9 * max(1.0, abs(first)):
+            if better is not None and plan_objective(lp, better) < plan_objective(lp, best) - tolerance:
                 best, changed = better, True
                 improved.add(block)
         if not changed:
             break
-    return BlockwisePlan(best, _objective(lp, best), first, blocks, len(improved), time.perf_counter() - began)
+    return BlockwisePlan(best, plan_objective(lp, best), first, blocks, len(improved), time.perf_counter() - began)
 
 
 def _first_plan(lp: highspy.HighsLp, stop: Stop | None) -> np.ndarray | None:
@@ -125,7 +126,3 @@ def _block_solved(lp: highspy.HighsLp, held: np.ndarray, plan: np.ndarray, stop:
     finally:
         lp.col_lower_, lp.col_upper_ = lower, upper
     return values
-
-
-def _objective(lp: highspy.HighsLp, values: np.ndarray) -> float:
-    return float(np.dot(lp.col_cost_, values) + lp.offset_)
