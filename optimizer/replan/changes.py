@@ -66,6 +66,7 @@ NEVER_ORDERED = "an offer the previous plan never ordered from"
 NEW_RIVAL = "a new offer of the same mineral"
 DEMAND = "the demand of the same mineral moved"
 DEAL_NEWS = "a deal of the same mineral changed"
+FEEDSTOCK = "orders of its input mineral changed"  # a conversion following its feedstock's orders
 NEW_DEAL = "a new deal in the input"
 GONE_DEAL = "the deal is no longer in the input"
 OWN_TERMS = "the deal's own terms moved"
@@ -74,7 +75,7 @@ WITHIN_GAP = "within the gap"
 NO_REASON = "no reason found: optimize diff does not know which budgets bind"
 NO_OTHER = "no other order changed"
 REASONS = (NEW_DEAL, GONE_DEAL, OWN_TERMS, NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL,
-           DEMAND, DEAL_NEWS, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
+           DEMAND, DEAL_NEWS, FEEDSTOCK, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
 # The reasons of rows that are no change of the plan's own choosing, so that no row is without one.
 ROW_REASONS = {"cost": "the changes below", "price": "the input's list price moved",
                "frozen": "frozen by --freeze: a commitment carried from the previous plan",
@@ -483,7 +484,9 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
                                         funding and funding.in_scenario(k), news.deal_minerals) for k in names})
     else:
         order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding, news.deal_minerals)
-    conversion_rows = _conversion_change_rows(before, after, names, news, shift)
+    ordered = {row["mineral"] for row in order_rows if row["change"] in ORDER_CHANGES
+               and row["reason"] not in (WITHIN_GAP, NO_REASON)}  # minerals whose orders changed with news
+    conversion_rows = _conversion_change_rows(before, after, names, news, shift, ordered)
     rows = _cost_rows(before, after)
     if funding is not None:
         rows += _reasons_rows(deal_rows, order_rows, conversion_rows)
@@ -523,11 +526,12 @@ def _change_columns(rows: list[dict]) -> list[str]:
 
 
 def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...], news: News,
-                            shift: int) -> list[dict]:
+                            shift: int, ordered: set[str] = frozenset()) -> list[dict]:
     """The conversions added, removed or changed (their input started, by conversion and period), from each
     plan's Conversions rows (``before``'s in ``after``'s periods); with recourse compared in each scenario
     (the shared conversions and its own), as orders are. Each says why: news of its to_mineral, then of its
-    from_mineral (``news``), else news.otherwise. None when either plan's decisions are unknown."""
+    from_mineral (``news``), then orders of its from_mineral that changed with a reason (``ordered``: it
+    follows its feedstock), else news.otherwise. None when either plan's decisions are unknown."""
     old, new = before.decisions, after.decisions
     if old is None or new is None:
         return []
@@ -540,7 +544,7 @@ def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str,
     rows = _merge_scenarios({k: rows_in(k) for k in names}) if names else rows_in("")
     for row in rows:
         row["reason"] = (news.of_mineral(products.get(row["conversion"], "")) or news.of_mineral(row["mineral"] or "")
-                         or news.otherwise())
+                         or (FEEDSTOCK if row["mineral"] in ordered else None) or news.otherwise())
     return rows
 
 
@@ -747,14 +751,16 @@ def _by_period(decisions: Decisions, contract: str, shift: int) -> dict[int, flo
 
 
 def _delivery_shift(old: dict[int, float], new: dict[int, float]) -> tuple[float, list[int], list[int]] | tuple[()]:
-    """What moved between the periods of a contract's deliveries: (the quantity taken out of periods, the
-    periods that lost, the periods that gained); empty when no period's delivery moved."""
+    """What moved between the periods of a contract's deliveries: (the quantity moved: taken out of some
+    periods and put into others, the periods that lost, the periods that gained); empty when no period's
+    delivery moved."""
     changes = {t: new.get(t, 0.0) - old.get(t, 0.0) for t in {*old, *new}}
     changes = {t: change for t, change in changes.items() if _moved(old.get(t, 0.0), new.get(t, 0.0))}
     if not changes:
         return ()
     lost = sorted(t for t, change in changes.items() if change < 0)
-    return -sum(change for change in changes.values() if change < 0), lost, sorted(set(changes) - set(lost))
+    out, into = (sum(abs(changes[t]) for t in periods) for periods in (lost, set(changes) - set(lost)))
+    return min(out, into), lost, sorted(set(changes) - set(lost))
 
 
 def _deliveries_moved(kind: str, shifted: tuple, mineral: str, news: News) -> str:
@@ -910,6 +916,17 @@ class FundingUse:
         by_period = funding.groupby(["source", "period"])["amount"].sum() if not funding.empty else {}
         self.exhausted = {f for f, source in data.funding.items() if _reaches(spent.get(f, 0.0), source.amount)}
         self.budget_spent = {(f, int(t)): float(v) for (f, t), v in dict(by_period).items()}
+
+    @classmethod
+    def of_plan(cls, data: PlanningData, plan: Plan) -> FundingUse:
+        """The sources that bind in ``plan``: what it pays for orders, capex and conversions (a source spent to
+        its amount by all three binds, though its orders alone do not reach it)."""
+        payments = plan.payments()
+        spent = plan.conversion_funding
+        if not spent.empty:
+            extra = spent if "scenario" in spent or "scenario" not in payments else spent.assign(scenario="")
+            payments = pd.concat([payments, extra[list(payments.columns)]], ignore_index=True)
+        return cls(data, payments)
 
     def in_scenario(self, scenario: str) -> FundingUse:
         """The sources that bind in ``scenario`` (a plan with recourse: the shared funding rows and its own)."""
@@ -1220,15 +1237,15 @@ def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
 
 def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
     """Summary keys: when a deal changed, its kind's counts first (projects funded, dropped, changed; contracts
-    signed...; sales added...); orders added, removed, changed, frozen and held back; offers whose price moved;
+    signed...; sales added...); orders added, removed, changed, moved (only when one did), frozen and held
+    back; offers whose price moved;
     and, when a conversion changed, conversions added, removed and changed."""
     counts = frame["change"].value_counts()
     present = {noun for noun in FAMILIES if any(change_of(noun, kind) in counts for kind in ORDER_KINDS)}
     names = {change_of(noun, kind): f"{noun}s_{FAMILIES[noun][i]}" for noun in DEALS if noun in present
              for i, kind in enumerate(ORDER_KINDS)}
-    names |= {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
-    if MOVED in counts:  # only when an order moved, as conversions (older Summaries have no such key)
-        names[MOVED] = "orders_moved"
+    moved = (MOVED,) if MOVED in counts else ()  # only when an order moved, as conversions
+    names |= {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, *moved, "frozen", "held")}, "price": "prices_moved"}
     if "conversion" in present:
         names |= {change: f"conversions_{kind}" for kind, change in CONVERSION_KINDS.items()}
     return {name: int(counts.get(kind, 0)) for kind, name in names.items()}

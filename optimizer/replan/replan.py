@@ -134,7 +134,7 @@ class Replan:
             unpenalised, held_note = self._unpenalised(data, plan)
         after.costs["change_cost"] = cost
         frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
-                                changes.FundingUse(data, plan.funding), held_note, self.scenario_frozen)
+                                changes.FundingUse.of_plan(data, plan), held_note, self.scenario_frozen)
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
 
     @staticmethod
