@@ -593,18 +593,45 @@ def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot
 
 def _with_moves(rows: list[dict], before: PlanView, after: PlanView) -> list[dict]:
     """``rows`` with each order removed and an order added of the same offer and quantity (the nearest period
-    first) as one ``moved`` row: the order went to another period, the same quantity."""
-    removed = [row for row in rows if row["change"] == "removed"]
-    pairs: dict[int, dict] = {}  # id of the added row -> the removed row it pairs with
-    for added in (row for row in rows if row["change"] == "added"):
-        match = [row for row in removed if row["supplier"] == added["supplier"] and row["mineral"] == added["mineral"]
-                 and _same(row["previous_quantity"], added["quantity"], QUANTITY_TOLERANCE)]
+    first) as one ``moved`` row: the order went to another period, the same quantity. Of the others, an order
+    cut and one of the same offer raised (or added, or removed) by as much are the two sides of one move:
+    each finding says so, and a side no rule explains takes the other side's reason."""
+    whole = _opposite_pairs(rows, lambda cut, raised: cut["change"] == "removed" and raised["change"] == "added")
+    for cut, raised in _opposite_pairs([row for row in rows if not any(row is r for pair in whole for r in pair)],
+                                       lambda cut, raised: True):
+        _mark_partial_move(cut, raised, after)
+    moved = {id(raised): cut for cut, raised in whole}
+    gone = {id(cut) for cut, _ in whole}
+    return [_moved_row(moved[id(row)], row, before, after) if id(row) in moved else row for row in rows
+            if id(row) not in gone]
+
+
+def _opposite_pairs(rows: list[dict], fits) -> list[tuple[dict, dict]]:
+    """(cut, raised) order rows of the same offer whose quantities moved by as much in opposite directions,
+    ``fits`` them, the nearest periods paired first; each row in one pair at most."""
+    cuts = [row for row in rows if row["change"] in ORDER_KINDS and row["quantity_change"] < 0]
+    pairs = []
+    for raised in (row for row in rows if row["change"] in ORDER_KINDS and row["quantity_change"] > 0):
+        match = [cut for cut in cuts if cut["supplier"] == raised["supplier"] and cut["mineral"] == raised["mineral"]
+                 and _same(-cut["quantity_change"], raised["quantity_change"], QUANTITY_TOLERANCE)
+                 and fits(cut, raised)]
         if match:
-            pairs[id(added)] = min(match, key=lambda row: abs(row["period"] - added["period"]))
-            removed.remove(pairs[id(added)])
-    paired = {id(row) for row in pairs.values()}
-    return [_moved_row(pairs[id(row)], row, before, after) if id(row) in pairs else row for row in rows
-            if id(row) not in paired]
+            pairs.append((min(match, key=lambda cut: abs(cut["period"] - raised["period"])), raised))
+            cuts.remove(pairs[-1][0])
+    return pairs
+
+
+def _mark_partial_move(cut: dict, raised: dict, after: PlanView) -> None:
+    """Two sides of one move (``cut`` and ``raised``: by as much, the same offer) say so in their findings;
+    a side whose reason is the last rule takes the other's."""
+    amount = quantity(raised["quantity_change"], after.units.get(raised["mineral"], ""))
+    cut["finding"] += f"; {amount} of it moved to period {raised['period']}"
+    raised["finding"] += f"; {amount} of it moved from period {cut['period']}"
+    last = (WITHIN_GAP, NO_REASON)
+    if cut["reason"] in last and raised["reason"] not in last:
+        cut["reason"] = raised["reason"]
+    elif raised["reason"] in last and cut["reason"] not in last:
+        raised["reason"] = cut["reason"]
 
 
 def _moved_row(removed: dict, added: dict, before: PlanView, after: PlanView) -> dict:

@@ -4,11 +4,12 @@ is one ``moved`` row; a contract whose deliveries moved between periods is chang
 
 from __future__ import annotations
 
+import pytest
 from modelcase import demand, sheets
 from test_changes import changes_sheet
 from test_changes_deals import re_plans, summary
 
-from optimizer.replan.changes import OWN_OFFER, OWN_TERMS, reason_lines
+from optimizer.replan.changes import FUNDING, OWN_OFFER, OWN_TERMS, reason_lines
 
 
 def late_book(period_3_price: float) -> dict:
@@ -56,3 +57,29 @@ def test_a_contract_whose_deliveries_moved_with_the_same_total_is_changed(tmp_pa
                               "paid, take-or-pay $0 now); 10 t of its deliveries moved from period 3 to period 2; "
                               "its last_period 3 to 2")
     assert summary(second.output)["contracts_changed"] == 1
+
+
+def budget_book(ge_price: float) -> dict:
+    """Two periods. 10 t of ge demanded in period 1 from S1 at ``ge_price``; 10 t of ga in period 2 from S1 at 10
+    in period 1, 12 in period 2, holding 1: bought in period 1 (11 < 12). F1's budget in period 1 is 150. At 5:
+    ge 50 + ga 100 = 150, all ga in period 1. At 6: ge 60 leaves 90, 9 t of ga in period 1 and 1 t in period 2
+    (a t short costs 100)."""
+    book = sheets(2, Demand=[*demand(0, 10), *demand(10, mineral="ge")])
+    book["Minerals"][0]["holding_cost"] = 1
+    book["Minerals"].append({"mineral": "ge", "unit": "t", "shortfall_penalty": 100})
+    book["Offers"].append({"supplier": "S1", "mineral": "ge", "unit_price": ge_price})
+    book["Prices"] = [{"supplier": "S1", "mineral": "ga", "period": 2, "unit_price": 12}]
+    book["Budgets"] = [{"source": "F1", "period": 1, "amount": 150}]
+    return book
+
+
+def test_the_two_sides_of_a_partial_move_say_so_and_share_the_reason_found(tmp_path):
+    """ga's period-1 order is cut 10 -> 9 t because F1's period-1 budget binds and ge's price moved (the
+    funding rule); the 1 t added in period 2 is the other side of that move: it said "within the gap"."""
+    first, second = re_plans(tmp_path, [budget_book(5), budget_book(6)], "budget")
+    rows = {(r["change"], r["period"]): r for r in changes_sheet(second.output) if r.get("mineral") == "ga"}
+    cut, added = rows["changed", 1], rows["added", 2]
+    assert (cut["quantity"], added["quantity"]) == (pytest.approx(9), pytest.approx(1))
+    assert cut["reason"] == added["reason"] == FUNDING
+    assert cut["finding"] == "order of ga from S1 in period 1 cut from 10 t to 9 t; 1 t of it moved to period 2"
+    assert added["finding"] == "new order: 1 t of ga from S1 in period 2; 1 t of it moved from period 1"
