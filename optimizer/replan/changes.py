@@ -112,6 +112,7 @@ class Decisions:
     # (mineral, period) -> the sale's unit_price: of every sale of the input (a fresh plan), of those sold (a workbook)
     sale_prices: dict[tuple[str, int], float] = field(default_factory=dict)
     demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the first scenario's
+    sales_known: bool = False  # sale_prices holds every sale of the input (a fresh plan, or told by the history)
 
 
 @dataclass
@@ -140,8 +141,8 @@ class PlanView:
     currency: str = ""
     units: dict[str, str] = field(default_factory=dict)
     # (mineral, period) -> the unit_price of every sale of the input, when the history knows it (a plan
-    # workbook lists the sales made only): so a sale added can say its price moved
-    sale_prices: dict[tuple[str, int], float] = field(default_factory=dict)
+    # workbook lists the sales made only): so a sale added can say its price moved; None when unknown
+    sale_prices: dict[tuple[str, int], float] | None = None
 
     def quantities(self, scenario: str | None = None) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period); with ``scenario``, of the
@@ -183,7 +184,7 @@ def plan_decisions(plan: Plan, data: PlanningData) -> Decisions:
                      contracts={str(r["contract"]): _contract_deal(r) for r in contracts},
                      sales=_summed_sales(plan.sales.to_dict("records")),
                      sale_prices={(sale.mineral, t): sale.unit_price for sale in data.sales for t in sale.periods},
-                     demand=_first_demand(plan.stock.to_dict("records")))
+                     demand=_first_demand(plan.stock.to_dict("records")), sales_known=True)
 
 
 def _first_demand(rows: list[dict]) -> dict[tuple[str, int], float]:
@@ -291,8 +292,15 @@ def decisions_of(view: PlanView) -> Decisions | None:
         decisions = book_decisions(read_plan_workbook(Path(view.path)))
     except NotAPlan:
         return None
-    decisions.sale_prices = {**view.sale_prices, **decisions.sale_prices}  # the input's sales not made too
-    return decisions
+    return _told_sales(decisions, view.sale_prices)
+
+
+def _told_sales(decisions: Decisions, sale_prices: dict[tuple[str, int], float] | None) -> Decisions:
+    """A workbook's ``decisions`` told every sale price of its input (``sale_prices``, from the history; None:
+    unknown, the workbook's sales made only)."""
+    if sale_prices is None:
+        return decisions
+    return replace(decisions, sale_prices={**sale_prices, **decisions.sale_prices}, sales_known=True)
 
 
 def _split_by_scenario(rows: list[dict]) -> tuple[dict[Slot, dict], dict[str, dict[Slot, dict]]]:
@@ -359,15 +367,15 @@ def from_record(record) -> PlanView:
                     terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()),
                     offers=frozenset((o["supplier"], o["mineral"]) for o in record.prices) or None,
                     currency=str(settings.get("currency") or ""),
-                    sale_prices={(str(m), int(t)): float(p) for m, t, p in settings.get("sale_prices") or ()})
+                    sale_prices=None if "sale_prices" not in settings else
+                    {(str(m), int(t)): float(p) for m, t, p in settings["sale_prices"]})
 
 
 def with_input_of(view: PlanView, record) -> PlanView:
     """A plan read from its workbook, told the input it was made with by the history run that wrote it
     (``record``): every offer, its list prices and terms. Its orders and decisions stay the workbook's."""
     known = from_record(record)
-    decisions = view.decisions and replace(view.decisions,
-                                           sale_prices={**known.sale_prices, **view.decisions.sale_prices})
+    decisions = view.decisions and _told_sales(view.decisions, known.sale_prices)
     return replace(view, prices={**known.prices, **view.prices}, terms=known.terms, offers=known.offers,
                    run_id=known.run_id, sale_prices=known.sale_prices, decisions=decisions)
 
@@ -650,7 +658,8 @@ def _moved_row(removed: dict, added: dict, before: PlanView, after: PlanView) ->
     return {**added, "change": MOVED, "previous_period": removed["period"], "previous_quantity": added["quantity"],
             "quantity_change": 0.0, "previous_unit_price": removed["previous_unit_price"],
             "price_change": _ratio(removed["previous_unit_price"], added["unit_price"]),
-            "previous_cost": removed["previous_cost"], "cost_change": _round_off(added["cost"] - removed["previous_cost"]),
+            "previous_cost": removed["previous_cost"],
+            "cost_change": _round_off(added["cost"] - removed["previous_cost"]),
             "reason": reason, "finding": finding + (f"; {tail}" if tail else "")}
 
 
@@ -827,6 +836,7 @@ def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[d
     (its revenue in the finding: the Sales sheet's; unit_price the sale's, where known). Its finding names the
     sale's price move, else the list price moves of its mineral's offers (news.purchase_moves)."""
     sold_old, prices_old = _shifted(old.sales, shift), _shifted(old.sale_prices, shift)
+    old = replace(old, sale_prices=prices_old)  # its demand is in the new plan's periods already (_aligned)
     rows = []
     for mineral, period in sorted({*sold_old, *new.sales}):
         (old_q, old_revenue), (new_q, new_revenue) = (sold.get((mineral, period), (0.0, 0.0))
@@ -836,7 +846,8 @@ def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[d
             continue
         price_old, price_new = prices_old.get((mineral, period)), new.sale_prices.get((mineral, period))
         moved = price_old is not None and price_new is not None and _moved(price_old, price_new)
-        reason = OWN_TERMS if moved else news.of_mineral(mineral) or news.otherwise()
+        reason = OWN_TERMS if moved else (_sale_news(old, new, (mineral, period)) or news.of_mineral(mineral)
+                                          or news.otherwise())
         unit, currency = news.after.units.get(mineral, ""), news.after.currency
         old_text, new_text = (quantity(q, unit) for q in (old_q, new_q))
         finding = _quantity_finding(kind, "sale", f"{mineral} in period {period}", old_text, new_text, new_q > old_q)
@@ -850,6 +861,17 @@ def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[d
                      "unit_price": price_new, "price_change": _ratio(price_old, price_new),
                      "finding": f"{finding}; revenue {money(old_revenue, currency)} to {money(new_revenue, currency)}"})
     return rows
+
+
+def _sale_news(old: Decisions, new: Decisions, key: tuple[str, int]) -> str | None:
+    """A sale new to the input (none of ``key``'s mineral and period in the previous input, whose every sale
+    is known, in a period its horizon covered) or gone from it (none in the new input); else None. ``old``
+    in the new plan's periods."""
+    if old.sales_known and key not in old.sale_prices and key[1] in {t for _, t in old.demand}:
+        return NEW_DEAL
+    if new.sales_known and key not in new.sale_prices:
+        return GONE_DEAL
+    return None
 
 
 def deal_reason(news: News, old: Deal | None, new: Deal | None, slots: list[Slot], own_offers: bool) -> str:

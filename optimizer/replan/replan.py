@@ -253,8 +253,7 @@ def run_record(input_path: Path, outcome: Outcome, options: Options, replan: Rep
     if with_recourse(data):  # every scenario, so a later comparison knows those without orders of their own
         record.settings["scenarios"] = [k.name for k in data.all_scenarios]
     record.prices = changes.prices_as_records(data)
-    if data.sales:  # so a later comparison can say a sale added came with its price
-        record.settings["sale_prices"] = changes.sale_prices_as_records(data)
+    record.settings["sale_prices"] = changes.sale_prices_as_records(data)  # so a sale added can say why
     return record
 
 

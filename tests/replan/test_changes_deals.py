@@ -16,7 +16,7 @@ from test_changes import changes_sheet
 from workbooks import write_workbook
 
 from optimizer.cli import main
-from optimizer.replan.changes import (DEAL_NEWS, DEMAND, NO_REASON, OWN_TERMS, SAME_MINERAL, counts_text,
+from optimizer.replan.changes import (DEAL_NEWS, DEMAND, NEW_DEAL, NO_REASON, OWN_TERMS, SAME_MINERAL, counts_text,
                                       reason_lines)
 from optimizer.replan.history import History
 
@@ -246,7 +246,8 @@ def test_a_sale_added_when_its_price_rose_says_so(tmp_path):
     assert deal_rows(second.output) == [("sale added", OWN_TERMS, "", 0, pytest.approx(10), None, None)]
     row = next(r for r in changes_sheet(second.output) if r["change"] == "sale added")
     assert (row["previous_unit_price"], row["unit_price"]) == (8, 12)
-    assert row["finding"] == "new sale: 10 t of ga in period 1; sale price rose 50.0% ($8.00 to $12.00); revenue $0 to $120"
+    assert row["finding"] == ("new sale: 10 t of ga in period 1; sale price rose 50.0% ($8.00 to $12.00); "
+                              "revenue $0 to $120")
 
 
 def test_a_sale_added_when_the_mineral_s_purchase_price_fell_says_so(tmp_path):
@@ -259,3 +260,12 @@ def test_a_sale_added_when_the_mineral_s_purchase_price_fell_says_so(tmp_path):
     row = next(r for r in changes_sheet(second.output) if r["change"] == "sale added")
     assert row["finding"] == ("new sale: 10 t of ga in period 1; list price of ga from S1 fell 90.0% ($10.00 to $1.00) "
                               "in period 1; revenue $0 to $80")
+
+
+def test_a_sale_new_to_the_input_says_so(tmp_path):
+    """sale_book without its Sales row, then with it at 12: sold (10 t). The history knows the first input had
+    no sale: a new deal, not news of its mineral."""
+    without = sale_book(12)
+    del without["Sales"]
+    first, second = re_plans(tmp_path, [without, sale_book(12)], "sale")
+    assert deal_rows(second.output) == [("sale added", NEW_DEAL, "", 0, pytest.approx(10), None, None)]
