@@ -605,8 +605,8 @@ def _with_moves(rows: list[dict], before: PlanView, after: PlanView) -> list[dic
     cut and one of the same offer raised (or added, or removed) by as much are the two sides of one move:
     each finding says so, and a side no rule explains takes the other side's reason."""
     whole = _opposite_pairs(rows, lambda cut, raised: cut["change"] == "removed" and raised["change"] == "added")
-    for cut, raised in _opposite_pairs([row for row in rows if not any(row is r for pair in whole for r in pair)],
-                                       lambda cut, raised: True):
+    paired = {id(row) for pair in whole for row in pair}
+    for cut, raised in _opposite_pairs([row for row in rows if id(row) not in paired], lambda cut, raised: True):
         _mark_partial_move(cut, raised, after)
     moved = {id(raised): cut for cut, raised in whole}
     gone = {id(cut) for cut, _ in whole}
@@ -617,15 +617,18 @@ def _with_moves(rows: list[dict], before: PlanView, after: PlanView) -> list[dic
 def _opposite_pairs(rows: list[dict], fits) -> list[tuple[dict, dict]]:
     """(cut, raised) order rows of the same offer whose quantities moved by as much in opposite directions,
     ``fits`` them, the nearest periods paired first; each row in one pair at most."""
-    cuts = [row for row in rows if row["change"] in ORDER_KINDS and row["quantity_change"] < 0]
+    cuts: dict[tuple[str, str], list[dict]] = {}  # by offer: a large plan's thousands of rows, paired per offer
+    for row in rows:
+        if row["change"] in ORDER_KINDS and row["quantity_change"] < 0:
+            cuts.setdefault((row["supplier"], row["mineral"]), []).append(row)
     pairs = []
     for raised in (row for row in rows if row["change"] in ORDER_KINDS and row["quantity_change"] > 0):
-        match = [cut for cut in cuts if cut["supplier"] == raised["supplier"] and cut["mineral"] == raised["mineral"]
-                 and _same(-cut["quantity_change"], raised["quantity_change"], QUANTITY_TOLERANCE)
+        offer = cuts.get((raised["supplier"], raised["mineral"]), [])
+        match = [cut for cut in offer if _same(-cut["quantity_change"], raised["quantity_change"], QUANTITY_TOLERANCE)
                  and fits(cut, raised)]
         if match:
             pairs.append((min(match, key=lambda cut: abs(cut["period"] - raised["period"])), raised))
-            cuts.remove(pairs[-1][0])
+            offer.remove(pairs[-1][0])
     return pairs
 
 
@@ -1013,10 +1016,14 @@ class News:
         self.demand_moved = _demand_news(before.decisions, after.decisions)
         self.deal_minerals: set[str] = set()  # the minerals of the deals changed, once they are known
         # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
-        repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
-                    and slot in before.prices and slot in after.prices
+        kept = set(before.orders) & set(after.orders) - set(changed)
+        repriced = [slot for slot in kept if slot in before.prices and slot in after.prices
                     and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
         self.binding = {slot: self.sources(slot) for slot in [*changed, *repriced]}
+        self.paid_minerals: dict[str, set[str]] = {}  # a binding source -> the minerals of the orders above it pays
+        for slot, sources in self.binding.items():
+            for source in sources:
+                self.paid_minerals.setdefault(source, set()).add(slot[1])
 
     def sources(self, slot: Slot) -> set[str]:
         """The funding sources that may pay ``slot`` and bind (none without funding: optimize diff)."""
@@ -1067,7 +1074,7 @@ class News:
     def of_funding(self, slot: Slot) -> str | None:
         """Rule 4: a source that may pay ``slot`` binds and an order of another mineral it may pay changed."""
         sources = self.binding[slot] if slot in self.binding else self.sources(slot)
-        if any(other[1] != slot[1] and sources & self.binding[other] for other in self.binding):
+        if any(self.paid_minerals.get(source, set()) - {slot[1]} for source in sources):
             return FUNDING
         return None
 
