@@ -60,3 +60,47 @@ def test_the_other_commands_still_find_what_they_import():
     from optimizer.studies.stress_report import WORST_SAMPLES, against_plan, write_stress_workbook  # noqa: F401
     from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options  # noqa: F401
     from optimizer.studies.sweep_report import write_sweep_workbook  # noqa: F401
+
+
+# Runs the CLI as the process's own command line (``main()``, no args: as the ``optimize`` script does), with an
+# exit handler and an object left to the interpreter's teardown, each of which notes that it ran.
+AS_A_PROCESS = """
+import atexit, sys
+from pathlib import Path
+notes = Path(sys.argv[1])
+
+class Left:
+    def __init__(self, write):
+        self.write = write
+
+    def __del__(self):
+        self.write("yes")
+
+left = Left((notes / "torn_down").write_text)
+atexit.register(lambda: (notes / "exit_handler").write_text("yes"))
+sys.argv = ["optimize", *sys.argv[2:]]
+from optimizer.cli import main
+main()
+"""
+
+
+def _as_a_process(tmp_path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", AS_A_PROCESS, str(tmp_path), *arguments], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_finished_run_leaves_at_once_after_its_exit_handlers(tmp_path):
+    source = write_workbook(tmp_path / "small.xlsx", base_sheets())
+    completed = _as_a_process(tmp_path, "run", str(source), "--no-history", "--output", str(tmp_path / "plan.xlsx"))
+    assert completed.returncode == 0, completed.stderr
+    assert "plan written to" in completed.stderr  # the output flushed before the process ended
+    assert (tmp_path / "plan.xlsx").exists()
+    assert (tmp_path / "exit_handler").exists()
+    assert not (tmp_path / "torn_down").exists()  # no teardown: what was left is never finalised
+
+
+def test_a_refused_run_exits_as_usual(tmp_path):
+    completed = _as_a_process(tmp_path, "run", str(tmp_path / "missing.xlsx"), "--no-history")
+    assert completed.returncode == 2
+    assert (tmp_path / "exit_handler").exists()
+    assert (tmp_path / "torn_down").exists()
