@@ -191,6 +191,8 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
     if as_json:
         summary = summary_frame(result.plan, result.data, result.timings)
         click.echo(json.dumps(dict(zip(summary["key"], summary["value"])), default=str))
+    if history is not None:  # its last connection closed checkpoints SQLite's WAL into the file before the exit
+        history.dispose()
     if scheduler is None:
         _QUICK_EXIT.append(True)
     sys.exit(result.exit_code)

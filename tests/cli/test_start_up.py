@@ -104,3 +104,15 @@ def test_a_refused_run_exits_as_usual(tmp_path):
     assert completed.returncode == 2
     assert (tmp_path / "exit_handler").exists()
     assert (tmp_path / "torn_down").exists()
+
+
+def test_a_finished_run_leaves_its_history_whole_in_one_file(tmp_path):
+    """The quick exit skips the teardown that used to close the history's SQLite connections; the run closes
+    them itself, so SQLite's write-ahead log is checkpointed into ``history.sqlite`` and removed: the file alone
+    (copied, mailed, backed up) holds every run."""
+    source = write_workbook(tmp_path / "small.xlsx", base_sheets())
+    completed = _as_a_process(tmp_path, "run", str(source), "--db", str(tmp_path / "history.sqlite"),
+                              "--outputs-dir", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "history.sqlite").exists()
+    assert not (tmp_path / "history.sqlite-wal").exists()
