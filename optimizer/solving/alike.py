@@ -20,7 +20,7 @@ decompose.py does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -51,7 +51,7 @@ class Alike:
     and ``solved``, this one's, filled by its solve for those that follow it."""
 
     source: SolvedModel | None = None
-    solved: SolvedModel | None = field(default=None)
+    solved: SolvedModel | None = None
 
 
 def alike_sources(scenarios: list[str], stock_scenario: dict[tuple[str, str], str],
