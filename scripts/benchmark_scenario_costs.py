@@ -3,6 +3,13 @@ workbook's with recourse, without solving it: one order per offer and period (sh
 are known, one per scenario after), a Funding row per order and each scenario's Stock rows.
 
     python scripts/benchmark_scenario_costs.py --size L --repeat 3
+
+With ``--alone WORKBOOK``: time the solves behind the sheet's WS instead, each scenario solved alone
+(optimizer/solving/session.py ``costs_alone``) after the plan is made: wall and process CPU seconds, each
+scenario's cost and gap, WS and EVPI. For an A/B against another checkout, run this file with
+``PYTHONPATH`` set to that checkout.
+
+    python scripts/benchmark_scenario_costs.py --alone inputs/example.xlsx --repeat 3
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -48,6 +56,34 @@ def synthetic_plan(data, rng: random.Random):
                 pd.DataFrame(stock, columns=STOCK_COLUMNS), SolveResult("optimal", "optimal"))
 
 
+def process_cpu() -> float:
+    """User and system CPU seconds of this process so far, every thread counted."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_alone(workbook: Path, repeat: int) -> None:
+    """Make the plan of ``workbook``, then solve its scenarios alone ``repeat`` times; print each time's figures."""
+    from optimizer.pipeline import load
+    from optimizer.solving.budget import TimeBudget
+    from optimizer.solving.session import costs_alone, plan_from_data
+    from optimizer.stages import Stages
+
+    data, _ = load(workbook)
+    plan = plan_from_data(data, Stages())
+    weighing = [k for k in data.all_scenarios if k.probability > 0]
+    expected = plan.objective - plan.costs.get("cvar_cost", 0.0)
+    for _ in range(repeat):
+        cpu, wall = process_cpu(), time.perf_counter()
+        solved = costs_alone(data, [k.name for k in weighing], TimeBudget(600.0), plan)
+        wall, cpu = time.perf_counter() - wall, process_cpu() - cpu
+        ws = sum(k.probability * cost for k, (cost, _) in zip(weighing, solved))
+        gap = sum(k.probability * (cost - bound) for k, (cost, bound) in zip(weighing, solved))
+        print(f"scenarios alone: wall {wall:.2f} s, CPU {cpu:.2f} s; WS {ws:,.0f} (+- {gap:,.0f}), "
+              f"EVPI {expected - ws:,.0f}; " + ", ".join(f"{k.name} {cost:,.0f} ({100 * (cost - bound) / cost:.3f}%)"
+                                                         for k, (cost, bound) in zip(weighing, solved)))
+
+
 def main() -> None:
     """Generate the workbook of --size with 5 scenarios, a synthetic plan of it, and time scenario_cost_frame."""
     from optimizer.contract.scenario_costs import scenario_cost_frame
@@ -57,7 +93,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="L")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--alone", type=Path, help="time the scenarios alone of this workbook instead")
     args = parser.parse_args()
+    if args.alone is not None:
+        time_alone(args.alone, args.repeat)
+        return
     size = dataclasses.replace(SIZES[args.size], scenarios=5)
     sheets = generate_sheets(size, seed=0)
     header, *rows = sheets["Scenarios"]

@@ -12,6 +12,9 @@ so from a first plan that meets every row:
 2. a block's plan replaces the plan when it costs less (it meets every row: it is the whole model's solution
    with some bounds tightened); the next block starts from it.
 
+With ``only``, the pass re-solves those blocks alone: a scenario alone started from another one's plan, in whose
+model only those blocks differ (optimizer/solving/alike.py).
+
 One pass over the blocks (``ROUNDS``): a second pass, over the blocks solved before the last change, found
 0.008-0.012% more on two of the example's six models at a third more of the pass's time (docs/performance.md).
 
@@ -68,17 +71,19 @@ class BlockwisePlan:
 
 
 def fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray | None = None,
-                     stop: Stop | None = None, rounds: int = ROUNDS) -> BlockwisePlan | None:
+                     stop: Stop | None = None, rounds: int = ROUNDS,
+                     only: set[int] | None = None) -> BlockwisePlan | None:
     """The plan the pass finds for the model in ``highs`` (left as it is), each column in block
     ``block_of_column`` (-1: a column linking blocks), from ``plan`` (every column's value, meeting every row)
     or, when None, HiGHS's first plan. None when there is no first plan, fewer than two blocks, or the model has
-    no integer column. Each MIP stops at ``stop`` (its deadline, a Ctrl-C). Run in a thread of its own: its
-    MIPs are single-threaded, and the caller's thread may hold a HiGHS scheduler of more (block_bound.py)."""
-    return in_own_thread(lambda: _fix_and_optimise(highs, block_of_column, plan, stop, rounds))
+    no integer column. Each MIP stops at ``stop`` (its deadline, a Ctrl-C). ``only``: the blocks to re-solve
+    (None: every block). Run in a thread of its own: its MIPs are single-threaded, and the caller's thread may
+    hold a HiGHS scheduler of more (block_bound.py)."""
+    return in_own_thread(lambda: _fix_and_optimise(highs, block_of_column, plan, stop, rounds, only))
 
 
 def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray | None,
-                      stop: Stop | None, rounds: int) -> BlockwisePlan | None:
+                      stop: Stop | None, rounds: int, only: set[int] | None = None) -> BlockwisePlan | None:
     """``fix_and_optimise`` in the calling thread."""
     began = time.perf_counter()
     lp = highs.getLp()
@@ -95,7 +100,7 @@ def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: n
     tolerance = 1e-9 * max(1.0, abs(first))  # a block's plan must be lower by more than rounding
     for _ in range(rounds):
         changed = False
-        for block in range(blocks):
+        for block in range(blocks) if only is None else sorted(only):
             if stop is not None and stop.due():
                 break
             better = _block_solved(lp, integer & (block_of_column >= 0) & (block_of_column != block), best, stop)

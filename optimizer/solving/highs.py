@@ -23,7 +23,7 @@ from typing import Callable, Hashable, Iterator
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -34,6 +34,7 @@ from models.repair import cut_to_need, fix_binaries, release, round_strays, stra
 from models.blocks import twin_of
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
+from optimizer.solving.alike import Alike, SolvedModel, alike_start
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
 from optimizer.solving.fix_and_optimise import SEARCH_OPTIONS as BLOCKWISE_SEARCH_OPTIONS
@@ -62,6 +63,8 @@ def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
     For a reviewer or another solver (``optimize run --save-lp``). The file is
     written atomically (optimizer/files.py): whole, or not at all.
     """
+    import pyomo.environ  # noqa: F401  (registers Pyomo's LP writer: loaded only here, for --save-lp)
+
     write_atomically(path, lambda temporary: model.write(
         str(temporary), format="lp", io_options={"symbolic_solver_labels": True}))
 
@@ -149,7 +152,8 @@ PYOMO_TURN = threading.RLock()
 
 def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                     options: dict | None = None, start: dict | None = None,
-                    blocks: Callable[[VarData], Hashable | None] | None = None) -> SolveResult:
+                    blocks: Callable[[VarData], Hashable | None] | None = None,
+                    alike: Alike | None = None) -> SolveResult:
     """``solve_model`` for a worker thread (optimizer/solving/workers.py): the hand-over and the read-back
     take their turn (``PYOMO_TURN``), HiGHS runs beside the other workers, single-threaded.
 
@@ -157,7 +161,9 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     ``start`` (variable -> value) as in ``solve_model``; a plan with stray orders is repaired as there. With
     ``blocks`` (as in ``solve_model``) and a ``start`` of every column that meets every row, the search starts
     from the plan the fix-and-optimise pass finds from it (optimizer/solving/fix_and_optimise.py), without the
-    sub-MIPs that pass makes unneeded (``BLOCKWISE_SEARCH_OPTIONS``)."""
+    sub-MIPs that pass makes unneeded (``BLOCKWISE_SEARCH_OPTIONS``). With ``alike`` (a scenario alone,
+    optimizer/solving/alike.py), the pass may start from ``alike.source``'s plan instead and re-solve only the
+    blocks in which the two models differ; ``alike.solved`` is set to this model's once solved."""
     started = time.perf_counter()
     with PYOMO_TURN:
         solver = persistent_highs()
@@ -171,7 +177,9 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     found = None
     if given is not None:
         block_of_column, _ = _labelled(solver, columns, blocks)
-        found = fix_and_optimise(highs, block_of_column, given, Stop.after(time_limit_s))
+        stop = Stop.after(time_limit_s)
+        given, only = alike_start(highs, block_of_column, given, None if alike is None else alike.source, stop)
+        found = fix_and_optimise(highs, block_of_column, given, stop, only=only)
         set_solution(highs, given if found is None else found.values)
     time_left = time_limit_s - (time.perf_counter() - started) + handover
     for name, value in {"output_flag": False, "threads": 1, "mip_rel_gap": mip_gap,
@@ -181,6 +189,8 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     began = time.perf_counter()
     highs.run()
     result = _result_of(highs, time.perf_counter() - began, handover)
+    if alike is not None and result.status in (OPTIMAL, FEASIBLE):
+        alike.solved = SolvedModel(highs.getLp(), np.asarray(highs.getSolution().col_value))
     with PYOMO_TURN:
         if result.status in (OPTIMAL, FEASIBLE):
             values = highs.getSolution().col_value

@@ -46,12 +46,13 @@ from models.start import (
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.contract.scenario_costs import with_cvar_cost
+from optimizer.solving.alike import Alike, SolvedModel, alike_sources
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import (
     BLOCK_START_MIN_BINARIES, PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp,
 )
 from optimizer.solving.stability import stabilise, stabilise_recourse
-from optimizer.solving.workers import cores, in_workers
+from optimizer.solving.workers import cores, in_workers, in_workers_after
 from optimizer.stages import Stages
 
 RESOLVE_TIME_LIMIT_S = 30.0  # per why-short re-solve: each holds one mineral's decisions only
@@ -325,24 +326,32 @@ def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
     """``cost_alone`` of each scenario, in order. A model the block start would leave whole (the ``plan``'s
     binaries below BLOCK_START_MIN_BINARIES) is solved side by side on the worker pool, each HiGHS single-threaded
     without its RINS and RENS sub-MIPs, started from the plan (``plan.solved``, when the plan has it) improved block by
-    block (optimizer/solving/fix_and_optimise.py); a larger one (or no plan) one after another, each with the block
-    start. The shipped example's five: 32 s of CPU to 18 s, then two at once, then from the plan, then from the
-    plan improved block by block (docs/performance.md)."""
+    block (optimizer/solving/fix_and_optimise.py), or, for a scenario whose stock classes are close to an earlier
+    one's (optimizer/solving/alike.py ``alike_sources``), after that one and from its plan, re-solving only the
+    blocks in which their models differ; a larger one (or no plan) one after another, each with the block start.
+    The shipped example's five: 32 s of CPU to 18 s, then two at once, then from the plan, then from the plan
+    improved block by block (8.7 s of CPU), then two of the five after an alike one (5.9 s; docs/performance.md)."""
     binaries = None if plan is None else plan.model_size.get("binaries")
-    if binaries is not None and binaries < BLOCK_START_MIN_BINARIES:
-        return side_by_side(lambda scenario: cost_alone(data, scenario, budget, in_worker=True,
-                                                        solved=plan.solved), scenarios)
-    return [cost_alone(data, scenario, budget) for scenario in scenarios]
+    if binaries is None or binaries >= BLOCK_START_MIN_BINARIES:
+        return [cost_alone(data, scenario, budget) for scenario in scenarios]
+    sources = {} if plan.solved is None else alike_sources(scenarios, plan.solved.stock_scenario)
+
+    def solve(scenario: str, earlier: tuple | None) -> tuple[tuple[float, float] | None, SolvedModel | None]:
+        alike = Alike(None if earlier is None else earlier[1])
+        return cost_alone(data, scenario, budget, in_worker=True, solved=plan.solved, alike=alike), alike.solved
+
+    return [cost for cost, _ in in_workers_after(solve, scenarios, sources, cores())]
 
 
-def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
-               in_worker: bool = False, solved: SolvedValues | None = None) -> tuple[float, float] | None:
+def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget, in_worker: bool = False,
+               solved: SolvedValues | None = None, alike: Alike | None = None) -> tuple[float, float] | None:
     """(cost, proven bound) in currency of the best plan for ``scenario`` alone (probability 1, every other
     scenario dropped; base: no scenario), risk-neutral, at the workbook's mip_gap, in at most time_limit_s
     of what is left of ``budget``; None when no plan is found in that time. ``in_worker``: solved as
     in a worker thread (``solve_in_worker``, Pyomo's part taking its turn), no block start, started from
     ``solved`` (models/start.py ``start_from_solved``: the plan, every column, meets every row of the scenario
-    alone) when given, improved mineral by mineral first (optimizer/solving/fix_and_optimise.py).
+    alone) when given, improved mineral by mineral first (optimizer/solving/fix_and_optimise.py); with ``alike``
+    (optimizer/solving/alike.py), from the plan of the alike scenario solved before it when that costs less here.
 
     Not from the plan's orders alone: as a start (partial, the contracts' payments left to HiGHS) they made the
     example's five solves 20% slower in CPU, not faster; the whole plan made them faster (docs/performance.md)."""
@@ -354,7 +363,8 @@ def cost_alone(data: PlanningData, scenario: str, budget: TimeBudget,
         with PYOMO_TURN:
             model = build(alone)
             start = None if solved is None else start_from_solved(model, solved)
-        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start, blocks=mineral_of)
+        result = solve_in_worker(model, alone.settings.mip_gap, seconds, SMALL_MIP_OPTIONS, start, blocks=mineral_of,
+                                 alike=alike)
     else:
         model = build(alone)
         result = solve_model(model, alone.settings.mip_gap, seconds, start=first_start(model, alone),

@@ -4,7 +4,8 @@ HiGHS releases Python's lock while it solves, so two threads keep two cores busy
 worker thread gets its own HiGHS scheduler, which must be started with ``threads=1``
 (HiGHS PR #818): the calling thread's scheduler, already started with more threads,
 would refuse it. Used by the block start (optimizer/solving/decompose.py), the
-why-short re-solves and each scenario solved alone (optimizer/solving/session.py).
+why-short re-solves and each scenario solved alone (optimizer/solving/session.py: ``in_workers_after``, a scenario
+alone after the one it starts from, optimizer/solving/alike.py).
 
 Past one machine, the block start's MIPs go to a Dask cluster instead
 (``optimize run --scheduler``): ``blocks_on_cluster`` names it for every solve
@@ -16,7 +17,7 @@ once around the run rather than passed down through every solve.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -47,6 +48,34 @@ def in_workers(work: Callable[[Item], Result], items: Iterable[Item], workers: i
         raise
     pool.shutdown(wait=True)
     return results
+
+
+def in_workers_after(work: Callable[[Item, Result | None], Result], items: list[Item], after: dict[Item, Item | None],
+                     workers: int) -> list[Result]:
+    """``work(item, earlier)`` of each item, in the items' order, on ``workers`` threads, where ``earlier`` is the
+    result of the item ``after[item]`` (an earlier item of ``items``, finished first) or None.
+
+    The items are handed to the pool in order of how many they wait behind (those that wait for none first, in
+    their order), and the pool starts them in that order, so an item waits only for one already started: no
+    worker waits for an item that no worker holds. An item whose awaited one failed fails with its error."""
+    done: dict[Item, Future] = {item: Future() for item in items}
+
+    def run(item: Item) -> Result:
+        earlier = None if after.get(item) is None else done[after[item]].result()
+        try:
+            result = work(item, earlier)
+        except BaseException as exc:
+            done[item].set_exception(exc)
+            raise
+        done[item].set_result(result)
+        return result
+
+    def depth(item: Item) -> int:
+        return 0 if after.get(item) is None else 1 + depth(after[item])
+
+    ordered = sorted(items, key=depth)  # stable: each depth in the items' order
+    results = dict(zip(ordered, in_workers(run, ordered, workers)))
+    return [results[item] for item in items]
 
 
 @contextmanager

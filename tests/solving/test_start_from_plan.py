@@ -63,9 +63,9 @@ def test_the_scenarios_alone_of_a_small_plan_are_handed_its_start(tmp_path, monk
     starts = []
     solve = session.solve_in_worker
 
-    def noting(model, mip_gap, seconds, options=None, start=None, blocks=None):
+    def noting(model, mip_gap, seconds, options=None, start=None, blocks=None, **more):
         starts.append(None if start is None else start[model.Order["C", "ga", 1]])
-        return solve(model, mip_gap, seconds, options, start, blocks)
+        return solve(model, mip_gap, seconds, options, start, blocks, **more)
 
     monkeypatch.setattr(session, "solve_in_worker", noting)
     costs = session.costs_alone(data, ["base", "ban", "peru"], TimeBudget(60.0), plan)
