@@ -31,6 +31,8 @@ CHANGE_COLUMNS = ["change", "reason", "supplier", "mineral", "period", "scenario
 # The columns naming a deal or a conversion, before ``supplier``, each only when a row of its kind changed.
 NAME_COLUMNS = ("project", "contract", "conversion")
 ORDER_KINDS = ("added", "removed", "changed")
+MOVED = "moved"  # an order removed from one period and added in another, the same quantity: one row
+ORDER_CHANGES = (*ORDER_KINDS, MOVED)  # the rows of orders that changed, each with why
 # The words of each kind of row besides orders for added, removed and changed (ORDER_KINDS): a row's change
 # ("project dropped") and its Summary count ("projects_dropped"). The deals first: they are the most money.
 FAMILIES = {"project": ("funded", "dropped", "changed"), "contract": ("signed", "dropped", "changed"),
@@ -64,6 +66,7 @@ NEVER_ORDERED = "an offer the previous plan never ordered from"
 NEW_RIVAL = "a new offer of the same mineral"
 DEMAND = "the demand of the same mineral moved"
 DEAL_NEWS = "a deal of the same mineral changed"
+FEEDSTOCK = "orders of its input mineral changed"  # a conversion following its feedstock's orders
 NEW_DEAL = "a new deal in the input"
 GONE_DEAL = "the deal is no longer in the input"
 OWN_TERMS = "the deal's own terms moved"
@@ -72,7 +75,7 @@ WITHIN_GAP = "within the gap"
 NO_REASON = "no reason found: optimize diff does not know which budgets bind"
 NO_OTHER = "no other order changed"
 REASONS = (NEW_DEAL, GONE_DEAL, OWN_TERMS, NEW_OFFER, GONE_OFFER, COMMITMENT, OWN_OFFER, SAME_MINERAL, NEW_RIVAL,
-           DEMAND, DEAL_NEWS, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
+           DEMAND, DEAL_NEWS, FEEDSTOCK, FUNDING, NEVER_ORDERED, WITHIN_GAP, NO_REASON)
 # The reasons of rows that are no change of the plan's own choosing, so that no row is without one.
 ROW_REASONS = {"cost": "the changes below", "price": "the input's list price moved",
                "frozen": "frozen by --freeze: a commitment carried from the previous plan",
@@ -109,6 +112,7 @@ class Decisions:
     # (mineral, period) -> the sale's unit_price: of every sale of the input (a fresh plan), of those sold (a workbook)
     sale_prices: dict[tuple[str, int], float] = field(default_factory=dict)
     demand: dict[tuple[str, int], float] = field(default_factory=dict)  # (mineral, period) -> the first scenario's
+    sales_known: bool = False  # sale_prices holds every sale of the input (a fresh plan, or told by the history)
 
 
 @dataclass
@@ -136,6 +140,9 @@ class PlanView:
     # For the sentences: the plan's currency and each mineral's unit, where known ("" and {} where not).
     currency: str = ""
     units: dict[str, str] = field(default_factory=dict)
+    # (mineral, period) -> the unit_price of every sale of the input, when the history knows it (a plan
+    # workbook lists the sales made only): so a sale added can say its price moved; None when unknown
+    sale_prices: dict[tuple[str, int], float] | None = None
 
     def quantities(self, scenario: str | None = None) -> dict[Slot, float]:
         """The quantity of each order of the plan, by (supplier, mineral, period); with ``scenario``, of the
@@ -177,7 +184,7 @@ def plan_decisions(plan: Plan, data: PlanningData) -> Decisions:
                      contracts={str(r["contract"]): _contract_deal(r) for r in contracts},
                      sales=_summed_sales(plan.sales.to_dict("records")),
                      sale_prices={(sale.mineral, t): sale.unit_price for sale in data.sales for t in sale.periods},
-                     demand=_first_demand(plan.stock.to_dict("records")))
+                     demand=_first_demand(plan.stock.to_dict("records")), sales_known=True)
 
 
 def _first_demand(rows: list[dict]) -> dict[tuple[str, int], float]:
@@ -275,15 +282,25 @@ def _summed_deliveries(rows: list[dict]) -> dict[tuple[str, int], float]:
 
 def decisions_of(view: PlanView) -> Decisions | None:
     """``view``'s decisions; of a run from the history (which keeps its orders only), read from the plan file it
-    wrote. None when that file is gone or no longer a plan."""
+    wrote, with the sale prices of its input the history keeps. None when that file is gone or no longer a
+    plan."""
     if view.decisions is not None:
         return view.decisions
     if view.path is None or not Path(view.path).is_file():
         return None
     try:
-        return book_decisions(read_plan_workbook(Path(view.path)))
+        decisions = book_decisions(read_plan_workbook(Path(view.path)))
     except NotAPlan:
         return None
+    return _told_sales(decisions, view.sale_prices)
+
+
+def _told_sales(decisions: Decisions, sale_prices: dict[tuple[str, int], float] | None) -> Decisions:
+    """A workbook's ``decisions`` told every sale price of its input (``sale_prices``, from the history; None:
+    unknown, the workbook's sales made only)."""
+    if sale_prices is None:
+        return decisions
+    return replace(decisions, sale_prices={**sale_prices, **decisions.sale_prices}, sales_known=True)
 
 
 def _split_by_scenario(rows: list[dict]) -> tuple[dict[Slot, dict], dict[str, dict[Slot, dict]]]:
@@ -320,6 +337,11 @@ def prices_as_records(data: PlanningData) -> list[dict]:
             for (s, m), offer in data.offers.items()]
 
 
+def sale_prices_as_records(data: PlanningData) -> list[list]:
+    """The input's sale prices for the run history: [mineral, period, unit_price] of every sale's period."""
+    return [[sale.mineral, t, sale.unit_price] for sale in data.sales for t in sale.periods]
+
+
 def orders_as_records(plan: Plan) -> list[dict]:
     """The plan's orders as plain records for the run history (the columns a later comparison needs); of a plan
     with recourse, each with its ``scenario`` ("" for a shared order)."""
@@ -344,15 +366,18 @@ def from_record(record) -> PlanView:
                     settings.get("period_unit"), record.id, Path(record.output_path) if record.output_path else None,
                     terms, scenario_orders=own, scenarios=tuple(settings.get("scenarios") or ()),
                     offers=frozenset((o["supplier"], o["mineral"]) for o in record.prices) or None,
-                    currency=str(settings.get("currency") or ""))
+                    currency=str(settings.get("currency") or ""),
+                    sale_prices=None if "sale_prices" not in settings else
+                    {(str(m), int(t)): float(p) for m, t, p in settings["sale_prices"]})
 
 
 def with_input_of(view: PlanView, record) -> PlanView:
     """A plan read from its workbook, told the input it was made with by the history run that wrote it
     (``record``): every offer, its list prices and terms. Its orders and decisions stay the workbook's."""
     known = from_record(record)
+    decisions = view.decisions and _told_sales(view.decisions, known.sale_prices)
     return replace(view, prices={**known.prices, **view.prices}, terms=known.terms, offers=known.offers,
-                   run_id=known.run_id)
+                   run_id=known.run_id, sale_prices=known.sale_prices, decisions=decisions)
 
 
 def read_plan(path: Path) -> PlanView:
@@ -467,7 +492,9 @@ def compare(before: PlanView, after: PlanView, currency: str = "", frozen: set[S
                                         funding and funding.in_scenario(k), news.deal_minerals) for k in names})
     else:
         order_rows = _order_rows_with_reasons(before, after, frozen or set(), funding, news.deal_minerals)
-    conversion_rows = _conversion_change_rows(before, after, names, news, shift)
+    ordered = {row["mineral"] for row in order_rows if row["change"] in ORDER_CHANGES
+               and row["reason"] not in (WITHIN_GAP, NO_REASON)}  # minerals whose orders changed with news
+    conversion_rows = _conversion_change_rows(before, after, names, news, shift, ordered)
     rows = _cost_rows(before, after)
     if funding is not None:
         rows += _reasons_rows(deal_rows, order_rows, conversion_rows)
@@ -499,18 +526,20 @@ def _changed_slots(before: PlanView, after: PlanView, frozen: set[Slot]) -> list
 
 def _change_columns(rows: list[dict]) -> list[str]:
     """CHANGE_COLUMNS, with ``project``, ``contract`` and ``conversion`` before ``supplier``, each when a row of
-    its kind changed."""
+    its kind changed, and ``previous_period`` before ``period`` when an order moved."""
     named = [column for column in NAME_COLUMNS if any(column in row for row in rows)]
-    at = CHANGE_COLUMNS.index("supplier")
-    return [*CHANGE_COLUMNS[:at], *named, *CHANGE_COLUMNS[at:]]
+    at, period = CHANGE_COLUMNS.index("supplier"), CHANGE_COLUMNS.index("period")
+    moved = ["previous_period"] if any("previous_period" in row for row in rows) else []
+    return [*CHANGE_COLUMNS[:at], *named, *CHANGE_COLUMNS[at:period], *moved, *CHANGE_COLUMNS[period:]]
 
 
 def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str, ...], news: News,
-                            shift: int) -> list[dict]:
+                            shift: int, ordered: set[str] = frozenset()) -> list[dict]:
     """The conversions added, removed or changed (their input started, by conversion and period), from each
     plan's Conversions rows (``before``'s in ``after``'s periods); with recourse compared in each scenario
     (the shared conversions and its own), as orders are. Each says why: news of its to_mineral, then of its
-    from_mineral (``news``), else news.otherwise. None when either plan's decisions are unknown."""
+    from_mineral (``news``), then orders of its from_mineral that changed with a reason (``ordered``: it
+    follows its feedstock), else news.otherwise. None when either plan's decisions are unknown."""
     old, new = before.decisions, after.decisions
     if old is None or new is None:
         return []
@@ -523,7 +552,7 @@ def _conversion_change_rows(before: PlanView, after: PlanView, names: tuple[str,
     rows = _merge_scenarios({k: rows_in(k) for k in names}) if names else rows_in("")
     for row in rows:
         row["reason"] = (news.of_mineral(products.get(row["conversion"], "")) or news.of_mineral(row["mineral"] or "")
-                         or news.otherwise())
+                         or (FEEDSTOCK if row["mineral"] in ordered else None) or news.otherwise())
     return rows
 
 
@@ -567,7 +596,74 @@ def _order_rows_with_reasons(before: PlanView, after: PlanView, frozen: set[Slot
     for row in order_rows:
         if row["change"] in ORDER_KINDS:
             row["reason"] = reasons[_slot_of(row)]
-    return order_rows
+    return _with_moves(order_rows, before, after)
+
+
+def _with_moves(rows: list[dict], before: PlanView, after: PlanView) -> list[dict]:
+    """``rows`` with each order removed and an order added of the same offer and quantity (the nearest period
+    first) as one ``moved`` row: the order went to another period, the same quantity. Of the others, an order
+    cut and one of the same offer raised (or added, or removed) by as much are the two sides of one move:
+    each finding says so, and a side no rule explains takes the other side's reason."""
+    whole = _opposite_pairs(rows, lambda cut, raised: cut["change"] == "removed" and raised["change"] == "added")
+    paired = {id(row) for pair in whole for row in pair}
+    for cut, raised in _opposite_pairs([row for row in rows if id(row) not in paired], lambda cut, raised: True):
+        _mark_partial_move(cut, raised, after)
+    moved = {id(raised): cut for cut, raised in whole}
+    gone = {id(cut) for cut, _ in whole}
+    return [_moved_row(moved[id(row)], row, before, after) if id(row) in moved else row for row in rows
+            if id(row) not in gone]
+
+
+def _opposite_pairs(rows: list[dict], fits) -> list[tuple[dict, dict]]:
+    """(cut, raised) order rows of the same offer whose quantities moved by as much in opposite directions,
+    ``fits`` them, the nearest periods paired first; each row in one pair at most."""
+    cuts: dict[tuple[str, str], list[dict]] = {}  # by offer: a large plan's thousands of rows, paired per offer
+    for row in rows:
+        if row["change"] in ORDER_KINDS and row["quantity_change"] < 0:
+            cuts.setdefault((row["supplier"], row["mineral"]), []).append(row)
+    pairs = []
+    for raised in (row for row in rows if row["change"] in ORDER_KINDS and row["quantity_change"] > 0):
+        offer = cuts.get((raised["supplier"], raised["mineral"]), [])
+        match = [cut for cut in offer if _same(-cut["quantity_change"], raised["quantity_change"], QUANTITY_TOLERANCE)
+                 and fits(cut, raised)]
+        if match:
+            pairs.append((min(match, key=lambda cut: abs(cut["period"] - raised["period"])), raised))
+            offer.remove(pairs[-1][0])
+    return pairs
+
+
+def _mark_partial_move(cut: dict, raised: dict, after: PlanView) -> None:
+    """Two sides of one move (``cut`` and ``raised``: by as much, the same offer) say so in their findings;
+    a side whose reason is the last rule takes the other's."""
+    amount = quantity(raised["quantity_change"], after.units.get(raised["mineral"], ""))
+    cut["finding"] += f"; {amount} of it moved to period {raised['period']}"
+    raised["finding"] += f"; {amount} of it moved from period {cut['period']}"
+    last = (WITHIN_GAP, NO_REASON)
+    if cut["reason"] in last and raised["reason"] not in last:
+        cut["reason"] = raised["reason"]
+    elif raised["reason"] in last and cut["reason"] not in last:
+        raised["reason"] = cut["reason"]
+
+
+def _moved_row(removed: dict, added: dict, before: PlanView, after: PlanView) -> dict:
+    """One order moved from ``removed``'s period to ``added``'s: the added row's prices and reason (the removed
+    one's when only it found news), its cost change the two rows'; the finding names the list price move of
+    either period."""
+    supplier, mineral = added["supplier"], added["mineral"]
+    amount = quantity(added["quantity"], after.units.get(mineral, ""))
+    finding = (f"order of {amount} of {mineral} from {supplier} moved from period {removed['period']} to period "
+               f"{added['period']}")
+    moves = [(period, _price_move(before.prices.get(slot), after.prices.get(slot), after.currency))
+             for period, slot in ((row["period"], _slot_of(row)) for row in (removed, added))]
+    tail = "; ".join(f"list price in period {period} {move}" for period, move in moves if move)
+    last = (WITHIN_GAP, NO_REASON)
+    reason = added["reason"] if added["reason"] not in last or removed["reason"] in last else removed["reason"]
+    return {**added, "change": MOVED, "previous_period": removed["period"], "previous_quantity": added["quantity"],
+            "quantity_change": 0.0, "previous_unit_price": removed["previous_unit_price"],
+            "price_change": _ratio(removed["previous_unit_price"], added["unit_price"]),
+            "previous_cost": removed["previous_cost"],
+            "cost_change": _round_off(added["cost"] - removed["previous_cost"]),
+            "reason": reason, "finding": finding + (f"; {tail}" if tail else "")}
 
 
 # --- deals: projects, contracts, sales ------------------------------------------------------
@@ -614,7 +710,8 @@ def _project_rows(old: Decisions, new: Decisions, shift: int, news: News) -> lis
         now = new.builds.get(name)
         deal_old, deal_new = old.projects.get(name), new.projects.get(name)
         paid_old, paid_new = (deal.paid if deal else 0.0 for deal in (deal_old, deal_new))
-        kind = _deal_kind(was is not None, now is not None, was != now or _moved(paid_old, paid_new))
+        repriced = bool(_moved_terms(deal_old, deal_new)) and _moved(paid_old, paid_new)
+        kind = _deal_kind(was is not None, now is not None, not _same_decision(was, now) or repriced)
         if kind is None:
             continue
         deal = deal_new or deal_old or Deal("", "", {})
@@ -629,6 +726,13 @@ def _project_rows(old: Decisions, new: Decisions, shift: int, news: News) -> lis
     return rows
 
 
+def _same_decision(was: int | None, now: int | None) -> bool:
+    """Whether a project funded in both plans keeps its decision: the same period in the new plan's periods,
+    or decided before the new horizon (``was`` < 1: its capex partly paid in periods now past) and decided in
+    the new plan's first period (the input marking it decided, as --freeze asks)."""
+    return was == now or (was is not None and was < 1 and now == 1)
+
+
 def _project_finding(kind: str, name: str, deal: Deal, periods: tuple, paid: tuple[float, float],
                      news: News) -> str:
     """"project P dropped: no longer funded (was decided in period 1, $500 of capex paid; Plant: ga)"."""
@@ -640,7 +744,9 @@ def _project_finding(kind: str, name: str, deal: Deal, periods: tuple, paid: tup
     if kind == "removed":
         return (f"project {name} dropped: no longer funded (was decided in period {was}, "
                 f"{money(paid[0], currency)} of capex paid; {plant})")
-    moved = f"decided in period {now} instead of {was}" if was != now else f"still decided in period {now}"
+    before = f"{was}" if was >= 1 else f"before this plan's horizon (its period {was})"
+    moved = f"decided in period {now} instead of {before}" if not _same_decision(was, now) else \
+        f"still decided in period {now}"
     return (f"project {name} {moved}; capex paid {money(paid[0], currency)} to {money(paid[1], currency)} "
             f"({plant})")
 
@@ -655,8 +761,9 @@ def _contract_rows(old: Decisions, new: Decisions, shift: int, news: News) -> li
         taken_old, taken_new = _taken(old, name, shift), _taken(new, name, 0)
         paid_old, paid_new = (deal.paid if deal and signed else 0.0
                               for deal, signed in ((deal_old, was), (deal_new, now)))
+        shifted = _delivery_shift(_by_period(old, name, shift), _by_period(new, name, 0))
         moved = _moved(taken_old, taken_new) or _moved(paid_old, paid_new) or _moved(
-            deal_old and deal_old.take_or_pay, deal_new and deal_new.take_or_pay)
+            deal_old and deal_old.take_or_pay, deal_new and deal_new.take_or_pay) or bool(shifted)
         kind = _deal_kind(was, now, moved)
         if kind is None:
             continue
@@ -671,8 +778,39 @@ def _contract_rows(old: Decisions, new: Decisions, shift: int, news: News) -> li
                      "unit_price": price_new, "price_change": _ratio(price_old, price_new),
                      "previous_cost": paid_old, "cost": paid_new, "cost_change": _round_off(paid_new - paid_old),
                      "finding": _contract_finding(kind, name, deal, (taken_old, taken_new), (deal_old, deal_new),
-                                                  news) + _terms_moved(deal_old, deal_new, news.after.currency)})
+                                                  news) + _deliveries_moved(kind, shifted, deal.mineral, news)
+                     + _terms_moved(deal_old, deal_new, news.after.currency)})
     return rows
+
+
+def _by_period(decisions: Decisions, contract: str, shift: int) -> dict[int, float]:
+    """What ``contract`` takes in each period of a plan starting ``shift`` periods later (past ones dropped)."""
+    return {period - shift: q for (name, period), q in decisions.deliveries.items()
+            if name == contract and period - shift >= 1}
+
+
+def _delivery_shift(old: dict[int, float], new: dict[int, float]) -> tuple[float, list[int], list[int]] | tuple[()]:
+    """What moved between the periods of a contract's deliveries: (the quantity moved: taken out of some
+    periods and put into others, the periods that lost, the periods that gained); empty when no period's
+    delivery moved."""
+    changes = {t: new.get(t, 0.0) - old.get(t, 0.0) for t in {*old, *new}}
+    changes = {t: change for t, change in changes.items() if _moved(old.get(t, 0.0), new.get(t, 0.0))}
+    if not changes:
+        return ()
+    lost = sorted(t for t, change in changes.items() if change < 0)
+    out, into = (sum(abs(changes[t]) for t in periods) for periods in (lost, set(changes) - set(lost)))
+    return min(out, into), lost, sorted(set(changes) - set(lost))
+
+
+def _deliveries_moved(kind: str, shifted: tuple, mineral: str, news: News) -> str:
+    """"; 10 t of its deliveries moved from period 3 to period 5" for a contract signed in both plans whose
+    deliveries moved between periods ("" otherwise)."""
+    if kind != "changed" or not shifted or not shifted[1] or not shifted[2]:
+        return ""
+    amount, lost, gained = shifted
+    where = (f"from {'period' if len(lost) == 1 else 'periods'} {_span(lost)} to "
+             f"{'period' if len(gained) == 1 else 'periods'} {_span(gained)}")
+    return f"; {quantity(amount, news.after.units.get(mineral, ''))} of its deliveries moved {where}"
 
 
 def _taken(decisions: Decisions, contract: str, shift: int) -> float:
@@ -692,13 +830,16 @@ def _contract_finding(kind: str, name: str, deal: Deal, taken: tuple[float, floa
         return f"contract {name} signed: takes {new_text} of {what} ({paid[1]})"
     if kind == "removed":
         return f"contract {name} dropped: no longer signed (took {old_text} of {what}; {paid[0]})"
-    return f"contract {name} takes {new_text} of {what} instead of {old_text} ({paid[0]} before; {paid[1]} now)"
+    instead = "as before" if not _moved(*taken) else f"instead of {old_text}"
+    return f"contract {name} takes {new_text} of {what} {instead} ({paid[0]} before; {paid[1]} now)"
 
 
 def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[dict]:
     """One row per mineral and period whose stock sold was added, removed or changed, worded as orders are
-    (its revenue in the finding: the Sales sheet's; unit_price the sale's, where known)."""
+    (its revenue in the finding: the Sales sheet's; unit_price the sale's, where known). Its finding names the
+    sale's price move, else the list price moves of its mineral's offers (news.purchase_moves)."""
     sold_old, prices_old = _shifted(old.sales, shift), _shifted(old.sale_prices, shift)
+    old = replace(old, sale_prices=prices_old)  # its demand is in the new plan's periods already (_aligned)
     rows = []
     for mineral, period in sorted({*sold_old, *new.sales}):
         (old_q, old_revenue), (new_q, new_revenue) = (sold.get((mineral, period), (0.0, 0.0))
@@ -708,18 +849,32 @@ def _sale_rows(old: Decisions, new: Decisions, shift: int, news: News) -> list[d
             continue
         price_old, price_new = prices_old.get((mineral, period)), new.sale_prices.get((mineral, period))
         moved = price_old is not None and price_new is not None and _moved(price_old, price_new)
-        reason = OWN_TERMS if moved else news.of_mineral(mineral) or news.otherwise()
+        reason = OWN_TERMS if moved else (_sale_news(old, new, (mineral, period)) or news.of_mineral(mineral)
+                                          or news.otherwise())
         unit, currency = news.after.units.get(mineral, ""), news.after.currency
         old_text, new_text = (quantity(q, unit) for q in (old_q, new_q))
         finding = _quantity_finding(kind, "sale", f"{mineral} in period {period}", old_text, new_text, new_q > old_q)
         if moved:
             finding += f"; sale price {_price_move(price_old, price_new, currency)}"
+        elif reason == SAME_MINERAL:
+            finding += news.purchase_moves(mineral, period)
         rows.append({"change": change_of("sale", kind), "reason": reason, "supplier": None, "mineral": mineral,
                      "period": period, "previous_quantity": old_q, "quantity": new_q,
                      "quantity_change": _round_off(new_q - old_q), "previous_unit_price": price_old,
                      "unit_price": price_new, "price_change": _ratio(price_old, price_new),
                      "finding": f"{finding}; revenue {money(old_revenue, currency)} to {money(new_revenue, currency)}"})
     return rows
+
+
+def _sale_news(old: Decisions, new: Decisions, key: tuple[str, int]) -> str | None:
+    """A sale new to the input (none of ``key``'s mineral and period in the previous input, whose every sale
+    is known, in a period its horizon covered) or gone from it (none in the new input); else None. ``old``
+    in the new plan's periods."""
+    if old.sales_known and key not in old.sale_prices and key[1] in {t for _, t in old.demand}:
+        return NEW_DEAL
+    if new.sales_known and key not in new.sale_prices:
+        return GONE_DEAL
+    return None
 
 
 def deal_reason(news: News, old: Deal | None, new: Deal | None, slots: list[Slot], own_offers: bool) -> str:
@@ -814,6 +969,17 @@ class FundingUse:
         self.exhausted = {f for f, source in data.funding.items() if _reaches(spent.get(f, 0.0), source.amount)}
         self.budget_spent = {(f, int(t)): float(v) for (f, t), v in dict(by_period).items()}
 
+    @classmethod
+    def of_plan(cls, data: PlanningData, plan: Plan) -> FundingUse:
+        """The sources that bind in ``plan``: what it pays for orders, capex and conversions (a source spent to
+        its amount by all three binds, though its orders alone do not reach it)."""
+        payments = plan.payments()
+        spent = plan.conversion_funding
+        if not spent.empty:
+            extra = spent if "scenario" in spent or "scenario" not in payments else spent.assign(scenario="")
+            payments = pd.concat([payments, extra[list(payments.columns)]], ignore_index=True)
+        return cls(data, payments)
+
     def in_scenario(self, scenario: str) -> FundingUse:
         """The sources that bind in ``scenario`` (a plan with recourse: the shared funding rows and its own)."""
         return FundingUse(self.data, of_scenario(self.funding, scenario))
@@ -850,10 +1016,14 @@ class News:
         self.demand_moved = _demand_news(before.decisions, after.decisions)
         self.deal_minerals: set[str] = set()  # the minerals of the deals changed, once they are known
         # Orders of a mineral that changed for funding's sake: changed ones, and kept ones whose price moved.
-        repriced = [slot for slot in set(before.orders) & set(after.orders) if slot not in changed
-                    and slot in before.prices and slot in after.prices
+        kept = set(before.orders) & set(after.orders) - set(changed)
+        repriced = [slot for slot in kept if slot in before.prices and slot in after.prices
                     and not _same(before.prices[slot], after.prices[slot], PRICE_TOLERANCE)]
         self.binding = {slot: self.sources(slot) for slot in [*changed, *repriced]}
+        self.paid_minerals: dict[str, set[str]] = {}  # a binding source -> the minerals of the orders above it pays
+        for slot, sources in self.binding.items():
+            for source in sources:
+                self.paid_minerals.setdefault(source, set()).add(slot[1])
 
     def sources(self, slot: Slot) -> set[str]:
         """The funding sources that may pay ``slot`` and bind (none without funding: optimize diff)."""
@@ -885,10 +1055,26 @@ class News:
             return DEAL_NEWS
         return None
 
+    def purchase_moves(self, mineral: str, period: int) -> str:
+        """"; list price of ga from S1 fell 30.0% ($10.00 to $7.00) in period 1" for each offer of ``mineral``
+        whose list price moved in ``period`` (else in its first period that moved); "" when none did."""
+        parts = []
+        for supplier, moved_mineral in sorted(self.moved):
+            periods = sorted(t for s, m, t in set(self.before.prices) & set(self.after.prices)
+                             if (s, m) == (supplier, mineral) and _price_move(self.before.prices[s, m, t],
+                                                                              self.after.prices[s, m, t], ""))
+            if moved_mineral != mineral or not periods:
+                continue
+            t = period if period in periods else periods[0]
+            move = _price_move(self.before.prices[supplier, mineral, t], self.after.prices[supplier, mineral, t],
+                               self.after.currency)
+            parts.append(f"; list price of {mineral} from {supplier} {move} in period {t}")
+        return "".join(parts)
+
     def of_funding(self, slot: Slot) -> str | None:
         """Rule 4: a source that may pay ``slot`` binds and an order of another mineral it may pay changed."""
         sources = self.binding[slot] if slot in self.binding else self.sources(slot)
-        if any(other[1] != slot[1] and sources & self.binding[other] for other in self.binding):
+        if any(self.paid_minerals.get(source, set()) - {slot[1]} for source in sources):
             return FUNDING
         return None
 
@@ -943,7 +1129,7 @@ def _commitment_news(before: PlanView, after: PlanView, frozen: set[Slot]) -> se
 def _reasons_rows(deal_rows: list[dict], order_rows: list[dict], conversion_rows: list[dict]) -> list[dict]:
     """The reasons rows: the deals' (when one changed), the orders', the conversions' (when one changed)."""
     rows = [_reasons_row([r["reason"] for r in deal_rows], "deal")] if deal_rows else []
-    rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_KINDS], "order"))
+    rows.append(_reasons_row([r["reason"] for r in order_rows if r["change"] in ORDER_CHANGES], "order"))
     if conversion_rows:
         rows.append(_reasons_row([r["reason"] for r in conversion_rows], "conversion"))
     return rows
@@ -975,10 +1161,14 @@ def reason_lines(frame: pd.DataFrame, units: dict[str, str] | None = None, limit
     per order added, removed or changed, each with why (quantities in each mineral's unit of ``units``)."""
     lines = [str(text) for text in frame.loc[frame["change"] == "reasons", "finding"]]
     lines += [f"  {sentence}" for sentence in deal_sentences(frame)]
-    orders = frame[frame["change"].isin(ORDER_KINDS) & frame["reason"].notna()]
+    orders = frame[frame["change"].isin(ORDER_CHANGES) & frame["reason"].notna()]
     for row in orders.head(limit).itertuples():
         unit = (units or {}).get(row.mineral, "")
         scenario = f" in scenario {row.scenario}" if getattr(row, "scenario", "") else ""
+        if row.change == MOVED:
+            lines.append(f"  {row.change:<7} {quantity(row.quantity, unit)} of {row.mineral} from {row.supplier} from "
+                         f"period {int(row.previous_period)} to period {int(row.period)}{scenario} ({row.reason})")
+            continue
         lines.append(f"  {row.change:<7} {row.mineral} from {row.supplier} in period {int(row.period)}{scenario}: "
                      f"{quantity(row.previous_quantity, unit)} to {quantity(row.quantity, unit)} ({row.reason})")
     if len(orders) > limit:
@@ -1103,13 +1293,15 @@ def _price_rows(before: PlanView, after: PlanView) -> list[dict]:
 
 def summary_counts(frame: pd.DataFrame) -> dict[str, int]:
     """Summary keys: when a deal changed, its kind's counts first (projects funded, dropped, changed; contracts
-    signed...; sales added...); orders added, removed, changed, frozen and held back; offers whose price moved;
+    signed...; sales added...); orders added, removed, changed, moved (only when one did), frozen and held
+    back; offers whose price moved;
     and, when a conversion changed, conversions added, removed and changed."""
     counts = frame["change"].value_counts()
     present = {noun for noun in FAMILIES if any(change_of(noun, kind) in counts for kind in ORDER_KINDS)}
     names = {change_of(noun, kind): f"{noun}s_{FAMILIES[noun][i]}" for noun in DEALS if noun in present
              for i, kind in enumerate(ORDER_KINDS)}
-    names |= {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, "frozen", "held")}, "price": "prices_moved"}
+    moved = (MOVED,) if MOVED in counts else ()  # only when an order moved, as conversions
+    names |= {**{kind: f"orders_{kind}" for kind in (*ORDER_KINDS, *moved, "frozen", "held")}, "price": "prices_moved"}
     if "conversion" in present:
         names |= {change: f"conversions_{kind}" for kind, change in CONVERSION_KINDS.items()}
     return {name: int(counts.get(kind, 0)) for kind, name in names.items()}
@@ -1143,11 +1335,13 @@ def render(frame: pd.DataFrame) -> str:
     lines = [str(text) for text in costs["finding"]] + deal_sentences(frame)
     if rest.empty:
         return "\n".join(lines + ([] if deals.any() else ["no deal, order, conversion or price changed"]))
-    columns = ["change", *(["conversion"] if "conversion" in frame else []), "supplier", "mineral", "period",
+    columns = ["change", *(["conversion"] if "conversion" in frame else []), "supplier", "mineral",
+               *(["previous_period"] if "previous_period" in frame else []), "period",
                *(["scenario"] if "scenario" in frame else []),
                "previous_quantity", "quantity", "previous_unit_price", "unit_price", "cost_change", "reason"]
     shown = rest[columns].astype(object)
-    shown["period"] = shown["period"].map(lambda v: "" if _missing(v) else str(int(v)))
+    for column in ("previous_period", "period")[0 if "previous_period" in shown else 1:]:
+        shown[column] = shown[column].map(lambda v: "" if _missing(v) else str(int(v)))
     shown["reason"] = shown["reason"].map(lambda v: "" if _missing(v) else v)
     if "scenario" in shown:
         shown["scenario"] = shown["scenario"].map(lambda v: "" if _missing(v) else v)

@@ -134,7 +134,7 @@ class Replan:
             unpenalised, held_note = self._unpenalised(data, plan)
         after.costs["change_cost"] = cost
         frame = changes.compare(self.previous, after, data.settings.currency, self.frozen, unpenalised,
-                                changes.FundingUse(data, plan.funding), held_note, self.scenario_frozen)
+                                changes.FundingUse.of_plan(data, plan), held_note, self.scenario_frozen)
         return PlanChanges(frame, self.previous.label, cost, changes.summary_counts(frame))
 
     @staticmethod
@@ -253,6 +253,7 @@ def run_record(input_path: Path, outcome: Outcome, options: Options, replan: Rep
     if with_recourse(data):  # every scenario, so a later comparison knows those without orders of their own
         record.settings["scenarios"] = [k.name for k in data.all_scenarios]
     record.prices = changes.prices_as_records(data)
+    record.settings["sale_prices"] = changes.sale_prices_as_records(data)  # so a sale added can say why
     return record
 
 

@@ -199,7 +199,7 @@ def _changes(page: _Page, plan: Plan, currency: str) -> None:
     frame = changes.frame
     counts = counts_text(changes.counts, separator="; ")
     texts = deal_sentences(frame)[:CHANGES_SHOWN]
-    texts += list(frame.loc[frame["change"] == "cost", "finding"].head(CHANGES_SHOWN))
+    texts += cost_sentences(frame)
     texts += list(frame.loc[frame["change"].isin(("reasons", "none")), "finding"])
     if counts:
         texts.append(counts + " (see Changes)")
@@ -207,6 +207,18 @@ def _changes(page: _Page, plan: Plan, currency: str) -> None:
         texts.append(f"the change penalty (notional: nobody pays it) added {explain.money(changes.change_cost, currency)}"
                      " to what was optimised, beside the objective")
     page.sentences(texts or ["nothing changed"], numbered=False)
+
+
+def cost_sentences(frame, shown: int = CHANGES_SHOWN) -> list[str]:
+    """The Changes sheet's cost rows for the Dashboard: the objective's, then the cost terms that moved most
+    (by how much money), ``shown`` in all: the sheet lists the terms in the Summary's order, where a small
+    move can come before the one that matters."""
+    costs = frame[frame["change"] == "cost"]
+    if costs.empty:
+        return []
+    terms = costs.iloc[1:].assign(size=costs["cost_change"].iloc[1:].abs()).sort_values("size", ascending=False,
+                                                                                         kind="stable")
+    return [costs["finding"].iloc[0], *terms["finding"].head(shown - 1)]
 
 
 def _costs(page: _Page, plan: Plan, currency: str) -> None:

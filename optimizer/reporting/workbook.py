@@ -214,10 +214,10 @@ def changes_tables(plan: Plan) -> list[TableSpec]:
     money = {c: MONEY for c in ("previous_unit_price", "unit_price", "previous_cost", "cost", "cost_change")}
     quantities = {c: QUANTITY for c in ("previous_quantity", "quantity", "quantity_change", "without_change_penalty")}
     return [TableSpec("Changes", _finding_first(plan.changes.frame),
-                      {"period": WHOLE, "price_change": SHARE, **money, **quantities},
+                      {"period": WHOLE, "previous_period": WHOLE, "price_change": SHARE, **money, **quantities},
                       "against the previous plan of the same input: costs; deals (projects funded or dropped, "
                       "contracts signed or dropped, stock sold), orders and conversions added, removed and changed; "
-                      "prices moved; each row's reason",
+                      "orders moved between periods; prices moved; each row's reason",
                       wide=("finding",))]
 
 

@@ -55,7 +55,7 @@ TEXT_WIDEST = 60  # characters: a text column no wider; a longer text in it wrap
 PAGE_WIDTH = 100  # characters of column width on a landscape A4 page at 100% in LibreOffice (measured: 105)
 SMALLEST_SCALE = 65  # percent: below this a printed sheet is split, not shrunk
 HEADER_COLOUR = "#1F3864"
-PERIOD_COLUMNS = ("period", "arrival_period", "first_period", "last_period")
+PERIOD_COLUMNS = ("period", "previous_period", "arrival_period", "first_period", "last_period")
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "AUD": "A$", "CAD": "C$"}
 
 

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from modelcase import smelt_book
 from replancase import replan
 from test_changes import changes_sheet
-from workbooks import write_workbook
+from workbooks import upgrade_sheets, write_workbook
 
 from optimizer.cli import main
-from optimizer.replan.changes import read_plan
+from optimizer.replan.changes import FEEDSTOCK, FUNDING, read_plan
 from optimizer.replan.history import History
 
 
@@ -136,3 +136,32 @@ def test_optimize_diff_of_a_conversion_that_became_one_scenario_s_own(tmp_path):
         ("conversion changed", "ban", 10.0, 8.0, "conversion of ore by smelt in period 3 cut from 10 to 8 "
                                                  "(scenario ban)")]
     assert before.decisions.conversions == {("", "smelt", 3): 10.0}
+
+
+def budget_book(ge_price: float) -> dict:
+    """modelcase.upgrade_sheets (fecr at 25, smelting 2 t of ore at 10 plus 2 a t: 24 a t of fecr, so 5 t of
+    fecr are smelted from 10 t of ore, 120) and 10 t of ge in period 1 from S1 at ``ge_price``; one source F1
+    of 170 pays all. At 5: ge 50 + 120 = 170, all of it met. At 6 ge costs 60: 110 left, and a dollar short of
+    ge costs 100/6 of penalty where one short of fecr costs 100/24: ge bought in full, 110/24 t of fecr smelted
+    from 2 x 110/24 = 9.17 t of ore."""
+    book = upgrade_sheets()
+    book["Minerals"].append({"mineral": "ge", "unit": "t", "shortfall_penalty": 100})
+    book["Offers"].append({"supplier": "S1", "mineral": "ge", "unit_price": ge_price})
+    book["Demand"].append({"mineral": "ge", "period": 1, "quantity": 10})
+    book["Funding"] = [{"source": "F1", "amount": 170}]
+    return book
+
+
+def test_a_conversion_cut_with_its_feedstock_says_it_followed_its_orders(tmp_path):
+    """The ore order is cut because F1 binds and ge's price moved (the funding rule); smelting, with no news of
+    ore or fecr, follows the ore ordered."""
+    history = History(str(tmp_path / "history.sqlite"))
+    source = tmp_path / "in" / "budget.xlsx"
+    runs = [replan(write_workbook(source, budget_book(price)), tmp_path, history) for price in (5, 6)]
+    rows = changes_sheet(runs[1].output)
+    [ore] = [r for r in rows if r["change"] == "changed" and r["mineral"] == "ore"]
+    assert (ore["previous_quantity"], ore["quantity"], ore["reason"]) == (pytest.approx(10), pytest.approx(220 / 24),
+                                                                        FUNDING)
+    [smelt] = [r for r in rows if r["change"] == "conversion changed"]
+    assert (smelt["previous_quantity"], smelt["quantity"], smelt["reason"]) == (
+        pytest.approx(10), pytest.approx(220 / 24), FEEDSTOCK)

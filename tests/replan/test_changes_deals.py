@@ -5,6 +5,7 @@ says why, the deals first: they are the most money."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import openpyxl
 import pytest
@@ -15,7 +16,7 @@ from test_changes import changes_sheet
 from workbooks import write_workbook
 
 from optimizer.cli import main
-from optimizer.replan.changes import (DEAL_NEWS, DEMAND, NO_REASON, OWN_TERMS, SAME_MINERAL, counts_text,
+from optimizer.replan.changes import (DEAL_NEWS, DEMAND, NEW_DEAL, NO_REASON, OWN_TERMS, SAME_MINERAL, counts_text,
                                       reason_lines)
 from optimizer.replan.history import History
 
@@ -217,3 +218,54 @@ def test_optimize_diff_reads_a_revenue_a_plan_leaves_out_as_0(tmp_path):
     paths = [write_workbook(tmp_path / f"{name}.xlsx", book) for name, book in zip("AB", books)]
     text = CliRunner().invoke(main, ["diff", *map(str, paths)], catch_exceptions=False).stdout
     assert "sales_revenue: -$120 to $0 (+$120, -100.0%)" in text
+
+
+def test_a_rolling_re_plan_keeps_a_project_decided_before_its_horizon_unchanged(tmp_path):
+    """build_or_buy with P decided in period 1 (capex 1,000 paid in periods 1 and 2), then re-planned one quarter
+    later with --freeze 1, the workbook still deciding P (now in its period 1; the previous decision is in its
+    period 0, half its capex already paid). P's decision did not change: no project row, and no order says a deal
+    of its mineral changed."""
+    first_book, later_book = build_or_buy(1_000, decided="yes"), build_or_buy(1_000, decided="yes")
+    first_book["Settings"].update(start_date=date(2027, 1, 1), period_unit="quarter")
+    later_book["Settings"].update(start_date=date(2027, 4, 1), period_unit="quarter")
+    later_book["Demand"] = demand(0, 10, 10, 10)
+    history = History(str(tmp_path / "history.sqlite"))
+    source = tmp_path / "in" / "rolling.xlsx"
+    replan(write_workbook(source, first_book), tmp_path, history)
+    later = replan(write_workbook(source, later_book), tmp_path, history, freeze=1)
+    rows = changes_sheet(later.output)
+    assert deal_rows(later.output) == []
+    assert DEAL_NEWS not in {r["reason"] for r in rows}
+    assert "projects_changed" not in summary(later.output)
+
+
+def test_a_sale_added_when_its_price_rose_says_so(tmp_path):
+    """sale_book at 8: kept; at 12: sold (10 t, revenue 120). The first plan's workbook lists no sale, but the
+    history knows its input's sale price: the sale's own price moved."""
+    first, second = re_plans(tmp_path, [sale_book(8), sale_book(12)], "sale")
+    assert deal_rows(second.output) == [("sale added", OWN_TERMS, "", 0, pytest.approx(10), None, None)]
+    row = next(r for r in changes_sheet(second.output) if r["change"] == "sale added")
+    assert (row["previous_unit_price"], row["unit_price"]) == (8, 12)
+    assert row["finding"] == ("new sale: 10 t of ga in period 1; sale price rose 50.0% ($8.00 to $12.00); "
+                              "revenue $0 to $120")
+
+
+def test_a_sale_added_when_the_mineral_s_purchase_price_fell_says_so(tmp_path):
+    """sale_book at 8 with S1 at 10: kept (selling and buying back costs 100 - 80 = 20 > 10 of holding). S1 at 1:
+    selling 10 t at 8 and buying them back in period 2 at 1 gains 80 - 10 + 10 of holding saved: sold."""
+    cheaper = sale_book(8)
+    cheaper["Offers"][0]["unit_price"] = 1
+    first, second = re_plans(tmp_path, [sale_book(8), cheaper], "sale")
+    assert deal_rows(second.output) == [("sale added", SAME_MINERAL, "", 0, pytest.approx(10), None, None)]
+    row = next(r for r in changes_sheet(second.output) if r["change"] == "sale added")
+    assert row["finding"] == ("new sale: 10 t of ga in period 1; list price of ga from S1 fell 90.0% ($10.00 to $1.00) "
+                              "in period 1; revenue $0 to $80")
+
+
+def test_a_sale_new_to_the_input_says_so(tmp_path):
+    """sale_book without its Sales row, then with it at 12: sold (10 t). The history knows the first input had
+    no sale: a new deal, not news of its mineral."""
+    without = sale_book(12)
+    del without["Sales"]
+    first, second = re_plans(tmp_path, [without, sale_book(12)], "sale")
+    assert deal_rows(second.output) == [("sale added", NEW_DEAL, "", 0, pytest.approx(10), None, None)]

@@ -6,8 +6,11 @@ Each test is a defect found by rendering the merged example's plan (scripts/rend
 from __future__ import annotations
 
 import openpyxl
+import pandas as pd
 from modelcase import build_or_buy, run_case
 from workbooks import upgrade_sheets
+
+from optimizer.reporting.dashboard import cost_sentences
 
 
 def _rows_after(path, heading: str) -> list[tuple]:
@@ -72,3 +75,15 @@ def test_a_vss_not_tried_says_why():
     values = ScenarioValues(pd.DataFrame(), 130.0, 1.0, note="ban not solved alone: no time left")
     assert values.vss_text("USD") == "not measured: EEV not tried, as ban not solved alone: no time left"
     assert ScenarioValues(pd.DataFrame(), 130.0, 1.0, vss_note="no plan").vss_text("USD") == "not measured: no plan"
+
+
+def test_since_the_previous_plan_shows_the_cost_terms_that_moved_most():
+    """The example re-planned with its smelter's capex raised showed "holding_cost: $67.5M to $67.5M (-$985)" and
+    left out capex_cost (+$2M) and take_or_pay_cost (+$1.09M): the first six rows in the Summary's order. Now the
+    objective, then the terms by how much they moved."""
+    moves = {"objective": 3_760, "purchase_cost": 655, "financing_cost": 1_510, "risk_cost": 48, "holding_cost": -1,
+             "penalty_cost": -832, "capex_cost": 2_000, "take_or_pay_cost": 1_090}
+    frame = pd.DataFrame([{"change": "cost", "cost_change": v, "finding": k} for k, v in moves.items()]
+                         + [{"change": "added", "cost_change": 10_000, "finding": "an order"}])
+    assert cost_sentences(frame, 5) == ["objective", "capex_cost", "financing_cost", "take_or_pay_cost",
+                                        "penalty_cost"]
