@@ -1,0 +1,75 @@
+"""A serve_first block's plan by relaxing its release binaries w, then repairing them.
+
+Symbols (one block's MIP, as HiGHS holds it; models/release.py for the rows)
+    w[t]     the release binaries: 1 when demand may go unmet in period t (``release``: which columns)
+    u[t]     unmet demand            I[t]  stock            cap[t], demand[t]: the rows' big-M values
+    y        every other integer column (orders placed, tiers, onboarding copies)
+
+The rule's two rows per period, u[t] <= demand[t] x w[t] and I[t] <= cap[t] x (1 - w[t]), make a
+block of serve_first XL hard: in its share of the time its MIP often finds no plan of its own
+(docs/performance.md, serve-first-xl: 46 of 60 at their fallback). With w continuous they only ask
+u[t] / demand[t] + I[t] / cap[t] <= 1, and the block finds a plan as soon as under release_rule
+optimal; that plan may hold stock in a period whose demand goes partly unmet (0 < w[t] < 1). The
+repair (``repair_lp``, then the block's MIP with y still fixed):
+
+1. w from the relaxed plan's pattern (``release_pattern``): w[t] = 1 where the plan leaves demand unmet
+   (a row of w[t]'s breaks at w[t] = 0: u[t] > 0), else 0; y fixed at the relaxed plan's values; the LP
+   of the rest (stock, unmet demand, quantities, money) then gives each such period no stock left and every
+   other period its demand served, the plan's choices kept;
+2. the block's MIP with y still fixed and w binary again, from that LP's plan when it has one: the best w
+   for the relaxed plan's choices (the serve-first simulation of its orders is one, models/release.py).
+
+Both meet every row of the block with w binary: the rule holds as stated (model.md constraint 7). The
+relaxed MIP's dual bound is a bound on the block (it drops only w's integrality).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from optimizer.solving.decompose import Block
+
+# A relaxed plan's unmet demand below this (relative to its row's coefficients) is round-off: w stays 0 there.
+_TOLERANCE = 1e-6
+
+
+def relaxed(block: Block) -> Block:
+    """``block`` with its release columns (``block.release``) continuous within their bounds."""
+    return dataclasses.replace(block, integer=block.integer & ~block.release, release=None)
+
+
+def release_pattern(block: Block, plan: np.ndarray) -> np.ndarray:
+    """Each release column's value in the repair (step 1): 1 where ``plan`` (the block's columns) breaks one of
+    its rows with the column at 0 (u[t] > 0: u[t] <= demand[t] x w[t] needs w[t] > 0), else 0; the block's
+    other columns 0."""
+    column_of_entry = np.repeat(np.arange(len(block.columns)), np.diff(block.start))
+    activity = np.bincount(block.index, weights=block.value * plan[column_of_entry], minlength=len(block.row_lower))
+    pattern = np.zeros(len(block.columns))
+    for j in np.flatnonzero(block.release):
+        entries = slice(block.start[j], block.start[j + 1])
+        rows, coefficients = block.index[entries], block.value[entries]
+        at_zero = activity[rows] - coefficients * plan[j]
+        slack = _TOLERANCE * np.maximum(1.0, np.abs(coefficients))
+        broken = np.any(at_zero < block.row_lower[rows] - slack) or np.any(at_zero > block.row_upper[rows] + slack)
+        pattern[j] = 1.0 if broken else 0.0
+    return pattern
+
+
+def repaired(block: Block, plan: np.ndarray, binary: bool) -> Block:
+    """``block`` with every integer column but the release ones fixed at ``plan``'s (rounded) value; the release
+    columns fixed at ``release_pattern`` (an LP: step 1) or, with ``binary``, integer within their bounds
+    again (step 2)."""
+    fixed = block.integer & ~block.release
+    lower, upper = block.col_lower.astype(np.float64), block.col_upper.astype(np.float64)
+    lower[fixed] = upper[fixed] = np.round(plan[fixed])
+    if binary:
+        integer = block.integer & block.release
+    else:
+        pattern = release_pattern(block, plan)
+        lower[block.release] = upper[block.release] = pattern[block.release]
+        integer = np.zeros(len(block.columns), dtype=bool)
+    return dataclasses.replace(block, col_lower=lower, col_upper=upper, integer=integer, release=None, plan=None)
