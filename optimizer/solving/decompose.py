@@ -111,8 +111,9 @@ FIRST_PASS_SHARE = 0.5
 PRICE_SEARCH_SHARE = 0.25
 BOUND_SHARE = 0.15
 # On the blockwise route a serve_first block's MIP is solved with its release binaries w relaxed, then repaired
-# (``_relaxed_then_repaired``, optimizer/solving/serve_first.py): the relaxed MIP takes this share of the block's
-# time, the repair the rest, at least REPAIR_SECONDS (to the late deadline: a plan in hand beats the fallback).
+# (``_relaxed_then_repaired``, optimizer/solving/serve_first.py): the relaxed MIP's first plan takes at most this
+# share of the block's time, the repair the rest, at least REPAIR_SECONDS (to the late deadline: a plan in hand
+# beats the fallback; at XL the repair took 0.2-0.8 s at load 5).
 RELAXED_SHARE = 0.7
 REPAIR_SECONDS = 1.0
 _TOLERANCE = 1e-7
@@ -511,25 +512,19 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
 
 def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float,
                            stop: Stop | None = None) -> tuple[np.ndarray | None, bool, float]:
-    """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, from its
-    plan if it has one, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py):
-    the LP with every other integer at the relaxed plan's value and w at its pattern, then the MIP with w binary
-    again from that LP's plan, in the time left (at least ``REPAIR_SECONDS`` each, to ``stop``'s late deadline).
-    The bound is the relaxed MIP's; no plan (None) when the relaxed MIP found none or neither repair step did."""
+    """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
+    plan (from its own plan if it has one), in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair
+    (optimizer/solving/serve_first.py): the MIP with w fixed at that plan's pattern and every other integer free,
+    in the time left (at least ``REPAIR_SECONDS``, to ``stop``'s late deadline). The bound is the relaxed MIP's;
+    no plan (None) when either found none."""
     began = time.perf_counter()
     relaxed, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), mip_gap, RELAXED_SHARE * time_limit_s,
-                                  start=block.plan, stop=stop)
+                                  first_only=True, start=block.plan, stop=stop)
     if relaxed is None:
         return None, False, -np.inf
-
-    def repair(binary: bool, start: np.ndarray | None) -> np.ndarray | None:
-        left = max(REPAIR_SECONDS, time_limit_s - (time.perf_counter() - began))
-        lp = serve_first.repaired(block, relaxed, binary).highs_lp()
-        return solve_mip(lp, mip_gap, left, start=start, stop=stop, until_deadline=False)[0]
-
-    pattern = repair(binary=False, start=None)
-    values = repair(binary=True, start=pattern)
-    values = pattern if values is None else values
+    left = max(REPAIR_SECONDS, time_limit_s - (time.perf_counter() - began))
+    values, _, _ = solve_mip(serve_first.repaired(block, relaxed).highs_lp(), mip_gap, left, stop=stop,
+                             until_deadline=False)
     if values is None:
         return None, False, -np.inf
     return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
