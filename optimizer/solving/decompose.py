@@ -494,11 +494,15 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     """The block's (columns, values, finished, bound), or None when no plan was found; in a worker thread
     here or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
-    completes the whole (within ``stop``'s late deadline)."""
+    completes the whole (within ``stop``'s late deadline). A block whose ``release`` is marked is solved with its
+    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
-    if remaining > 0 and block.release is not None:
-        values, finished, bound = _relaxed_then_repaired(block, limits.mip_gap, min(remaining, limits.longest), stop)
+    if block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
+        late = remaining <= 0
+        values, finished, bound = _relaxed_then_repaired(
+            block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
+            until_deadline=not late)
     elif remaining > 0:
         values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
@@ -510,24 +514,27 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     return None if values is None else (block.columns, values, finished, bound)
 
 
-def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float,
-                           stop: Stop | None = None) -> tuple[np.ndarray | None, bool, float]:
+def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, stop: Stop | None = None,
+                           until_deadline: bool = True) -> tuple[np.ndarray | None, bool, float]:
     """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
-    plan (from its own plan if it has one), in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair
-    (optimizer/solving/serve_first.py): the MIP with w fixed at that plan's pattern and every other integer free,
-    in the time left (at least ``REPAIR_SECONDS``, to ``stop``'s late deadline). The bound is the relaxed MIP's;
-    no plan (None) when either found none."""
+    plan, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py): the MIP
+    with w fixed at that plan's pattern and every other integer free, and where that finds none, with only the
+    pattern's w = 1 fixed, each in the time left (at least ``REPAIR_SECONDS``, to ``stop``'s late deadline).
+    The bound is the relaxed MIP's; no plan (None) when the relaxed MIP or both repairs found none. The block's
+    own plan (``block.plan``: its fallback, in the refinement) is not its start: the relaxed MIP would stop at it.
+    ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late)."""
     began = time.perf_counter()
     relaxed, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), mip_gap, RELAXED_SHARE * time_limit_s,
-                                  first_only=True, start=block.plan, stop=stop)
+                                  first_only=True, stop=stop, until_deadline=until_deadline)
     if relaxed is None:
         return None, False, -np.inf
-    left = max(REPAIR_SECONDS, time_limit_s - (time.perf_counter() - began))
-    values, _, _ = solve_mip(serve_first.repaired(block, relaxed).highs_lp(), mip_gap, left, stop=stop,
-                             until_deadline=False)
-    if values is None:
-        return None, False, -np.inf
-    return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
+    for loose in (False, True):
+        left = max(REPAIR_SECONDS, time_limit_s - (time.perf_counter() - began))
+        values, _, _ = solve_mip(serve_first.repaired(block, relaxed, loose).highs_lp(), mip_gap, left, stop=stop,
+                                 until_deadline=False)
+        if values is not None:
+            return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
+    return None, False, -np.inf
 
 
 def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> list[tuple | None]:

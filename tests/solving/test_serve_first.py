@@ -86,6 +86,10 @@ def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tm
     fixed = serve_first.repaired(block, served)
     w = list(block.columns).index(columns["Release[base,ga,1]"])
     assert fixed.col_lower[w] == fixed.col_upper[w] == 0.0 and fixed.release is None
+    loose = serve_first.repaired(block, served, loose=True)  # the second try: w1 free, 0 or 1
+    assert (loose.col_lower[w], loose.col_upper[w]) == (0.0, 1.0)
+    loose = serve_first.repaired(block, relaxed, loose=True)  # demand unmet: w1 = 1 fixed either way
+    assert loose.col_lower[w] == loose.col_upper[w] == 1.0
     assert split.holds(0, _whole(split, block, values))
 
 
