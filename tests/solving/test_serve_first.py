@@ -13,8 +13,9 @@ lead time of 1 (an order of period 1 arrives in period 2, after period 1's deman
 - w1 relaxed: u1 / 10 + I1 / 10 <= 1, so I1 = u1 <= 5; with the order, the cost is
   100 u1 + 100 (10 - I1) + 50 + 10 (10 - I1) = 1,150 - 10 I1: **1,100 at I1 = u1 = 5**, x = 5 (without the
   order 2,000 - 100 I1 = 1,500). That plan holds 5 t while 5 t of demand go unmet: it breaks the rule.
-- The repair: w1 = 1 where u1 > 0 (fixed), so I1 = 0 and, by the balance, u1 = I1 = 0; the block's MIP again
-  (the order's yes/no free) orders 10 t: 1,150, the serve_first optimum.
+- The repair: the 5 t held would serve the 5 t unmet (u1 > I1 does not hold), so w1 = 0 (fixed): u1 = 0 and,
+  by the balance, I1 = u1 = 0; the block's MIP again (the order's yes/no free) orders 10 t: 1,150, the
+  serve_first optimum.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def value(block, values, columns, name):
 
 def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tmp_path):
     """By hand (module docstring): w relaxed, the block's MIP holds I1 = 5 while u1 = 5 go unmet, at 1,100 (its
-    bound); the repair fixes w1 = 1, serves period 1 from stock and orders 10: 1,150, the serve_first
+    bound); the repair fixes w1 = 0, serves period 1 from stock and orders 10: 1,150, the serve_first
     optimum, meeting every row of the block with w binary."""
     split, columns = one_block(tmp_path)
     block = split.block(0, repair=True)
@@ -73,7 +74,7 @@ def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tm
 
     values, finished, bound = decompose._relaxed_then_repaired(block, 0.0, 30.0)
     assert values is not None
-    assert value(block, values, columns, "Release[base,ga,1]") == pytest.approx(1.0)
+    assert value(block, values, columns, "Release[base,ga,1]") == pytest.approx(0.0)
     assert value(block, values, columns, "Order[S1,ga,1]") == pytest.approx(10.0)
     assert value(block, values, columns, "Stock[base,ga,1]") == pytest.approx(0.0, abs=1e-6)
     assert value(block, values, columns, "Unmet[base,ga,1]") == pytest.approx(0.0, abs=1e-6)
@@ -81,29 +82,28 @@ def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tm
     assert bound == pytest.approx(cost(relaxed))  # the relaxed MIP's bound: 1,100 in the model's units
     assert not finished  # 1,150 is 4.3% above that bound, beyond the gap 0
 
-    served = relaxed.copy()  # a relaxed plan that serves period 1 in full: w1 = 0 fixed, the same plan
-    served[list(block.columns).index(columns["Unmet[base,ga,1]"])] = 0.0
-    fixed = serve_first.repaired(block, served)
-    w = list(block.columns).index(columns["Release[base,ga,1]"])
-    assert fixed.col_lower[w] == fixed.col_upper[w] == 0.0 and fixed.release is None
-    loose = serve_first.repaired(block, served, loose=True)  # the second try: w1 free, 0 or 1
-    assert (loose.col_lower[w], loose.col_upper[w]) == (0.0, 1.0)
-    loose = serve_first.repaired(block, relaxed, loose=True)  # demand unmet: w1 = 1 fixed either way
-    assert loose.col_lower[w] == loose.col_upper[w] == 1.0
     assert split.holds(0, _whole(split, block, values))
 
 
-def test_the_release_pattern_sets_w_where_demand_goes_unmet(tmp_path):
-    """w = 1 where the plan leaves demand unmet (u1 = 5: the row u1 <= 10 w1 breaks at w1 = 0), 0 where it
-    serves it all (u1 = 0), whatever w's own value in the plan."""
+def test_the_repairs_patterns_set_w_from_the_relaxed_plans_stock_and_unmet_demand(tmp_path):
+    """w1's rows (u1 <= 10 w1, I1 <= 10 (1 - w1)) break by u1 at w1 = 0 and by I1 at w1 = 1. The relaxed plan
+    (u1 = I1 = 5): serve_first's pattern 0 (the 5 t held would serve the 5 t unmet), "unmet" 1, "decided" leaves
+    w1 free (both values break a row); served (u1 = 0, I1 = 5): 0, 0, 0; short (u1 = 5, I1 = 0): 1, 1, 1."""
     split, columns = one_block(tmp_path)
     block = split.block(0, repair=True)
     relaxed, _, _ = decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0)
-    w = list(block.columns).index(columns["Release[base,ga,1]"])
-    assert serve_first.release_pattern(block, relaxed)[w] == 1.0
-    served = relaxed.copy()
-    served[list(block.columns).index(columns["Unmet[base,ga,1]"])] = 0.0
-    assert serve_first.release_pattern(block, served)[w] == 0.0
+    w, unmet, stock = (list(block.columns).index(columns[f"{name}[base,ga,1]"]) for name in ("Release", "Unmet", "Stock"))
+    served, short = relaxed.copy(), relaxed.copy()
+    served[unmet], short[stock] = 0.0, 0.0
+    at_zero, at_one = serve_first.release_breaches(block, relaxed)
+    assert (at_zero[w], at_one[w]) == (pytest.approx(5.0), pytest.approx(5.0))
+    expected = {"relaxed": ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)), "served": ((0.0, 0.0),) * 3,
+                "short": ((1.0, 1.0),) * 3}
+    for name, plan in (("relaxed", relaxed), ("served", served), ("short", short)):
+        for pattern, bounds in zip(serve_first.TRIES, expected[name]):
+            repaired = serve_first.repaired(block, plan, pattern)
+            assert (repaired.col_lower[w], repaired.col_upper[w]) == bounds, (name, pattern)
+            assert repaired.release is None
 
 
 def test_only_blocks_marked_for_repair_solve_with_w_relaxed(tmp_path, monkeypatch):
@@ -116,7 +116,7 @@ def test_only_blocks_marked_for_repair_solve_with_w_relaxed(tmp_path, monkeypatc
         sum(kind == decompose.highspy.HighsVarType.kInteger for kind in lp.integrality_)) or solve_mip(lp, *args, **kwargs))
     limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
     decompose.solve_block(limits, split.block(0, repair=True))
-    assert kinds == [2, 3]  # relaxed (the order's and the supplier's yes/no), then the repair (w too, fixed)
+    assert kinds == [2, 3]  # relaxed (the order's and the supplier's yes/no), then the repair (w too, fixed at 0)
     kinds.clear()
     decompose.solve_block(limits, split.block(0))
     assert kinds == [3]  # the order's, the supplier's and w
