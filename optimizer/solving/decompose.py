@@ -519,7 +519,8 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
     """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
     plan, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py): the MIP
     with w fixed at that plan's pattern and every other integer free, where that finds none the next pattern
-    (``serve_first.TRIES``), each in the time left (at least ``REPAIR_SECONDS``, to ``stop``'s late deadline).
+    (``serve_first.TRIES``), each in the time left (the first at least ``REPAIR_SECONDS``, to ``stop``'s late
+    deadline; the next only while time is left: most tries that find nothing end in 0.3 s, infeasible).
     The bound is the relaxed MIP's; no plan (None) when the relaxed MIP or every try found none. The block's
     own plan (``block.plan``: its fallback, in the refinement) is not its start: the relaxed MIP would stop at it.
     ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late)."""
@@ -528,10 +529,12 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
                                   first_only=True, stop=stop, until_deadline=until_deadline)
     if relaxed is None:
         return None, False, -np.inf
-    for pattern in serve_first.TRIES:
-        left = max(REPAIR_SECONDS, time_limit_s - (time.perf_counter() - began))
-        values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap, left, stop=stop,
-                                 until_deadline=False)
+    for tried, pattern in enumerate(serve_first.TRIES):
+        left = time_limit_s - (time.perf_counter() - began)
+        if tried and left <= 0:
+            break
+        values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap,
+                                 left if tried else max(REPAIR_SECONDS, left), stop=stop, until_deadline=False)
         if values is not None:
             return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
     return None, False, -np.inf
