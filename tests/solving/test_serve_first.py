@@ -31,6 +31,7 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from models import build_model
 from optimizer.pipeline import load
 from optimizer.solving import decompose, serve_first
+from optimizer.solving.block_bound import in_own_thread
 from workbooks import write_workbook
 
 
@@ -55,6 +56,12 @@ def one_block(tmp_path):
     return split, columns
 
 
+def relaxed_plan(block):
+    """The block's MIP with w relaxed, solved to its optimum (in a thread of its own: single-thread HiGHS runs
+    need a scheduler not yet started with more threads, block_bound.py ``in_own_thread``)."""
+    return in_own_thread(lambda: decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0))[0]
+
+
 def value(block, values, columns, name):
     return values[list(block.columns).index(columns[name])]
 
@@ -67,12 +74,12 @@ def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tm
     block = split.block(0, repair=True)
     assert block.release is not None and block.release.sum() == 1  # w in period 1 only
 
-    relaxed, _, _ = decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0)
+    relaxed = relaxed_plan(block)
     stock, unmet = (value(block, relaxed, columns, f"{name}[base,ga,1]") for name in ("Stock", "Unmet"))
     assert stock == pytest.approx(5.0) and unmet == pytest.approx(5.0)  # stock held while demand goes unmet
     cost = lambda values: float(np.dot(block.cost, values))
 
-    values, finished, bound = decompose._relaxed_then_repaired(block, 0.0, 30.0)
+    values, finished, bound = in_own_thread(lambda: decompose._relaxed_then_repaired(block, 0.0, 30.0))
     assert values is not None
     assert value(block, values, columns, "Release[base,ga,1]") == pytest.approx(0.0)
     assert value(block, values, columns, "Order[S1,ga,1]") == pytest.approx(10.0)
@@ -91,7 +98,7 @@ def test_the_repairs_patterns_set_w_from_the_relaxed_plans_stock_and_unmet_deman
     w1 free (both values break a row); served (u1 = 0, I1 = 5): 0, 0, 0; short (u1 = 5, I1 = 0): 1, 1, 1."""
     split, columns = one_block(tmp_path)
     block = split.block(0, repair=True)
-    relaxed, _, _ = decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0)
+    relaxed = relaxed_plan(block)
     w, unmet, stock = (list(block.columns).index(columns[f"{name}[base,ga,1]"]) for name in ("Release", "Unmet", "Stock"))
     served, short = relaxed.copy(), relaxed.copy()
     served[unmet], short[stock] = 0.0, 0.0
@@ -115,10 +122,10 @@ def test_only_blocks_marked_for_repair_solve_with_w_relaxed(tmp_path, monkeypatc
     monkeypatch.setattr(decompose, "solve_mip", lambda lp, *args, **kwargs: kinds.append(
         sum(kind == decompose.highspy.HighsVarType.kInteger for kind in lp.integrality_)) or solve_mip(lp, *args, **kwargs))
     limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
-    decompose.solve_block(limits, split.block(0, repair=True))
+    in_own_thread(lambda: decompose.solve_block(limits, split.block(0, repair=True)))
     assert kinds == [2, 3]  # relaxed (the order's and the supplier's yes/no), then the repair (w too, fixed at 0)
     kinds.clear()
-    decompose.solve_block(limits, split.block(0))
+    in_own_thread(lambda: decompose.solve_block(limits, split.block(0)))
     assert kinds == [3]  # the order's, the supplier's and w
     split.release = None
     assert split.block(0, repair=True).release is None
