@@ -7,7 +7,7 @@ terms the concerns registered. Nothing here touches files.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import add_contracts
 from models.conversions import add_conversions

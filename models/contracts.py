@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import Contract, PlanningData

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Mapping
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.contract.data import Conversion, PlanningData, Scenario
 

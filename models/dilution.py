@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 
 from optimizer.contract.data import BASE, PlanningData, Slot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 
 def add_slack(model: pyo.ConcreteModel, constraint_name: str, index) -> pyo.Var | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import DeliverySlot, delivery_upper_bounds
 from models.inventory import scenario_classes

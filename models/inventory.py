@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import delivery_arrivals
 from models.decay import stock_balance, stock_upper

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import deliveries_of
 from models.elastic import add_slack, slack_of

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import bought_by_offer, contract_risk_cost
 from models.elastic import add_slack, slack_of

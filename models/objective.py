@@ -12,7 +12,7 @@ the hard limits, which names the limits that cannot be met.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.contract.data import PlanningData
 from optimizer.contract.results import COST_TERMS, EXTRA_TERMS

@@ -24,7 +24,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.decay import needed_ahead
 from models.conversions import conversion_use, most_converted_out

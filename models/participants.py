@@ -17,7 +17,7 @@ shortfall_penalty + price. Without a priced Demand row no term is registered.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.contract.data import PlanningData
 

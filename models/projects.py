@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.elastic import add_slack, slack_of
 from optimizer.contract.data import PlanningData, Slot

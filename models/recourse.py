@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models import build_model
 from models.conversions import ConversionSlot, conversion_slots

@@ -28,7 +28,7 @@ meet the tightest copy's bound.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.contract.data import PlanningData
 

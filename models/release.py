@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.collections import ComponentMap
 
 from models.contracts import solved_deliveries

@@ -21,7 +21,7 @@ Symbols are those of models/ordering.py and models/funding.py.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.base.var import VarData
 
 from models.ordering import order_need

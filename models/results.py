@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.contracts import solved_deliveries
 from models.conversions import converted_in_and_out, solved_conversions

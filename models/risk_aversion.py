@@ -27,7 +27,7 @@ cost[k]); the block start of optimizer/solving/decompose.py treats eta and u as 
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.ordering import purchase_at
 from optimizer.contract.data import PlanningData

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from models.conversions import conversion_payments
 from models.elastic import add_slack, slack_of

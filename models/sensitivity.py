@@ -39,7 +39,7 @@ plan's Stock table.
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.core.expr.visitor import identify_variables
 

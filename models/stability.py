@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.contract.data import PlanningData, Slot
 

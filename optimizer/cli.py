@@ -6,9 +6,11 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,30 +21,26 @@ from typing import TYPE_CHECKING, Iterator
 import click
 
 from optimizer import __version__
-from optimizer.intake.generate import SIZES, Size, write_generated_workbook
+from optimizer.intake.generate import SIZES, Size
 from optimizer.pipeline import RunResult, load
 from optimizer.contract.results import INFEASIBLE
 from optimizer.files import CannotWrite
 from optimizer.contract.problems import InputRefused, Problem
 from optimizer.contract.words import plural
 from optimizer.reporting.workbook import summary_frame
-from optimizer.intake.template import write_template
 from optimizer.reporting.terminal import summary_lines
 from optimizer.replan import changes as plan_changes
 from optimizer.replan.records import HistoryUnavailable, as_json as history_json, as_table as history_table, default_url
 from optimizer.replan.replan import Options, Outcome, plan_input
-from optimizer.replan.schedule import Schedule, make_trigger
-from optimizer.replan.watch import Watch
 from optimizer.execution import CannotConnect, Workers, default_workers, cluster_threads
 from optimizer.solving.workers import blocks_on_cluster
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
-from optimizer.studies.stress import INDEPENDENT, MODES, prepare_stress, stress_test
-from optimizer.studies.stress_report import WORST_SAMPLES, against_plan, write_stress_workbook
-from optimizer.reporting.studybook import refuse_overwriting
-from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
-from optimizer.studies.sweep_report import write_sweep_workbook
+from optimizer.studies.stress import INDEPENDENT, MODES, WORST_SAMPLES
 
+# What only another command needs is imported by that command, so that `optimize run` starts without it: the
+# template, the studies' solving and workbooks, the schedule (APScheduler) and the watch; the history's
+# database (SQLAlchemy) only where a history is opened (docs/performance.md, "Start-up").
 if TYPE_CHECKING:  # SQLAlchemy only where a history is opened (optimizer/replan/records.py)
     from optimizer.replan.history import History
 
@@ -73,7 +71,46 @@ def _interrupted(interrupt: KeyboardInterrupt) -> None:
     sys.exit(EXIT_FAILED)
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; as the process's own command line (no ``args`` given: the ``optimize`` script,
+    ``python -m optimizer.cli``), a finished ``run`` leaves without tearing down the interpreter.
+
+    Python's teardown after a run frees every module and object one by one (Pyomo, pandas, numpy, the
+    models): 0.3-0.7 s of wall after the plan is written, nothing of which the run needs
+    (docs/performance.md, "Start-up and exit"). So after ``run`` the exit handlers run, the output is
+    flushed, and the process ends there (``_leave``). Anything else (a test's ``CliRunner`` passes ``args``,
+    the other commands, a run on a Dask cluster) exits as usual."""
+
+    def main(self, args=None, **extra):
+        if args is not None:
+            return super().main(args, **extra)
+        try:
+            return super().main(args, **extra)
+        except SystemExit as leaving:
+            if _QUICK_EXIT:
+                _leave(leaving.code)
+            raise
+
+
+_QUICK_EXIT: list[bool] = []  # set by a finished ``run`` that may end its process at once (_Commands)
+
+
+def _leave(code) -> None:
+    """End the process with exit status ``code`` (SystemExit's: None 0, a text printed and 1), after the
+    exit handlers (atexit: temporary files, logging) and the flush of the output, without the teardown."""
+    if code is not None and not isinstance(code, int):
+        click.echo(str(code), err=True)
+        code = 1
+    atexit._run_exitfuncs()  # what the interpreter's own exit would run first
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said
+            pass
+    os._exit(code or 0)
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="optimize")
 def main() -> None:
     """Plan critical-mineral purchases from planning workbooks."""
@@ -154,6 +191,8 @@ def run_command(input_path: Path, output_path: Path | None, outputs_dir: Path, a
     if as_json:
         summary = summary_frame(result.plan, result.data, result.timings)
         click.echo(json.dumps(dict(zip(summary["key"], summary["value"])), default=str))
+    if scheduler is None:
+        _QUICK_EXIT.append(True)
     sys.exit(result.exit_code)
 
 
@@ -238,6 +277,8 @@ def generate_command(output_path: Path, size: str | None, minerals: int, supplie
                      scenarios: int, seed: int, projects: int, contracts: int, conversions: int,
                      emergencies: int, sales: int, decaying: int) -> None:
     """Write a synthetic planning workbook that uses every sheet of the contract."""
+    from optimizer.intake.generate import write_generated_workbook
+
     chosen = SIZES[size] if size else Size(minerals, suppliers, periods, scenarios)
     chosen = replace(chosen, projects=projects, conversions=conversions, emergencies=emergencies, sales=sales,
                      decaying=decaying)
@@ -253,6 +294,8 @@ def generate_command(output_path: Path, size: str | None, minerals: int, supplie
               help="Fill in a few example rows of a small plan, or leave every sheet blank.")
 def template_command(output_path: Path, examples: bool) -> None:
     """Write an input workbook to fill in: every sheet and column, notes, validation, examples."""
+    from optimizer.intake.template import write_template
+
     if output_path.exists():
         click.echo(f"error: {output_path} exists; expected a new file name", err=True)
         sys.exit(EXIT_FAILED)
@@ -283,6 +326,8 @@ def _output_options(command):
 def _study_output(output_path: Path | None, outputs_dir: Path, named_after: Path, kind: str,
                   *inputs: Path) -> Path:
     """Where the study's workbook goes; refused over an input, checked writable before solving."""
+    from optimizer.reporting.studybook import refuse_overwriting
+
     output = output_path or default_output_path(named_after, outputs_dir, kind=kind)
     refuse_overwriting(output, *inputs)
     check_writable(output)
@@ -319,6 +364,9 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
 
     Several options combine as a grid: every combination of their values is solved.
     """
+    from optimizer.studies.sweep import prepare_sweep, sweep, variations_from_options
+    from optimizer.studies.sweep_report import write_sweep_workbook
+
     try:
         variations = variations_from_options(funding, risk_weight, country_share, price_shock, capex, cvar_weight,
                                              sale_price, conversion_capacity)
@@ -356,6 +404,9 @@ def sweep_command(input_path: Path, funding: tuple[str, ...], risk_weight: str |
 def stress_command(plan_path: Path, input_path: Path, samples: int, seed: int, sampling: str, worst: int,
                    workers: int, scheduler: str | None, output_path: Path | None, outputs_dir: Path) -> None:
     """Fix PLAN's orders and simulate its stock under sampled disruptions; write the stress workbook."""
+    from optimizer.studies.stress import prepare_stress, stress_test
+    from optimizer.studies.stress_report import against_plan, write_stress_workbook
+
     with _guarded():
         prepared = prepare_stress(plan_path, input_path, _progress)
         output = _study_output(output_path, outputs_dir, plan_path, "stress", plan_path, input_path)
@@ -436,6 +487,8 @@ def _report_outcome(target: Path, outcome: Outcome) -> None:
 def watch_command(folder: Path, each: bool, debounce: float, interval: float, once: bool, outputs_dir: Path,
                   freeze: int, db: str | None, no_history: bool) -> None:
     """Re-plan whenever a workbook in INPUT_DIR is added or changed (Ctrl-C stops)."""
+    from optimizer.replan.watch import Watch
+
     history = _open_history(db, outputs_dir, no_history)
     options = Options(outputs_dir, freeze=freeze, command="watch")
     watch = Watch(folder, lambda target: plan_input(target, options, history, progress=_quiet_progress),
@@ -467,6 +520,8 @@ def _quiet_progress(message: str) -> None:
 def schedule_command(input_path: Path, cron: str | None, every: str | None, force: bool, outputs_dir: Path,
                      freeze: int, db: str | None, no_history: bool) -> None:
     """Re-plan INPUT on a schedule, in the foreground (Ctrl-C stops)."""
+    from optimizer.replan.schedule import Schedule, make_trigger  # APScheduler
+
     try:
         trigger = make_trigger(cron, every)
     except ValueError as exc:

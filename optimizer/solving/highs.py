@@ -23,7 +23,7 @@ from typing import Callable, Hashable, Iterator
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -62,6 +62,8 @@ def write_lp(model: pyo.ConcreteModel, path: Path) -> None:
     For a reviewer or another solver (``optimize run --save-lp``). The file is
     written atomically (optimizer/files.py): whole, or not at all.
     """
+    import pyomo.environ  # noqa: F401  (registers Pyomo's LP writer: loaded only here, for --save-lp)
+
     write_atomically(path, lambda temporary: model.write(
         str(temporary), format="lp", io_options={"symbolic_solver_labels": True}))
 

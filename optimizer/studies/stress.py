@@ -65,6 +65,7 @@ from optimizer.stages import quiet
 
 INDEPENDENT, EXCLUSIVE = "independent", "exclusive"
 MODES = (INDEPENDENT, EXCLUSIVE)
+WORST_SAMPLES = 20  # samples listed on the Worst samples sheet (stress_report.py), unless told
 CHUNK_SAMPLES = 20_000  # samples per task: about 50 MB of arrays for 10 minerals, 20 countries, 12 periods
 # The Orders columns a stress test needs, as contract/results.py names them; the arrival comes from
 # arrival_period, or period plus the offer's lead_time.

@@ -21,10 +21,8 @@ from optimizer.reporting.xlsx import money_axis
 from optimizer.reporting.workbook import MONEY, QUANTITY, SHARE, WHOLE, TableSpec, summary_format
 from optimizer.contract.data import SERVE_FIRST
 from optimizer.contract.words import money, signed_money
-from optimizer.studies.stress import EXCLUSIVE, SHORT, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
+from optimizer.studies.stress import EXCLUSIVE, SHORT, WORST_SAMPLES, StressResult, mineral_statistics, percentile, scenario_harm, worst_samples
 from optimizer.reporting.studybook import bar_chart, line_chart, write_study_workbook
-
-WORST_SAMPLES = 20
 
 
 def write_stress_workbook(path: Path, result: StressResult, worst: int = WORST_SAMPLES) -> None:
