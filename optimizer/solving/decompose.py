@@ -69,7 +69,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 import highspy
 import numpy as np
@@ -77,6 +77,7 @@ import numpy as np
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search
 from optimizer.solving.block_bound import by_column as _by_column
+from optimizer.solving import serve_first
 from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import in_workers
 
@@ -109,6 +110,12 @@ FIRST_PASS_SHARE = 0.5
 # the blocks leave is kept.
 PRICE_SEARCH_SHARE = 0.25
 BOUND_SHARE = 0.15
+# On the blockwise route a serve_first block's MIP is solved with its release binaries w relaxed, then repaired
+# (``_relaxed_then_repaired``, optimizer/solving/serve_first.py): the relaxed MIP's first plan takes at most this
+# share of the block's time, the repair the rest, at least REPAIR_SECONDS (to the late deadline: a plan in hand
+# beats the fallback; at XL the repair took 0.2-0.8 s at load 5).
+RELAXED_SHARE = 0.7
+REPAIR_SECONDS = 1.0
 _TOLERANCE = 1e-7
 
 
@@ -186,7 +193,7 @@ class BlockStart:
 def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: float, time_limit_s: float,
                 workers: int = 2, stop: Stop | None = None, cluster: str | None = None,
                 twin_of_column: np.ndarray | None = None, whole_s: float | None = None,
-                fallback: np.ndarray | None = None) -> BlockStart:
+                fallback: np.ndarray | None = None, release: np.ndarray | None = None) -> BlockStart:
     """A plan for the model in ``highs`` from one MIP per block; ``block_of_column[j]`` is column j's
     block (0, 1, ...) or -1 for a column that links blocks. ``twin_of_column[j]``: a column of j's block
     whose value j takes in the block MIPs (-1: none; ``_Split.share_twins``), a restriction of the blocks
@@ -207,11 +214,14 @@ def block_start(highs: highspy.Highs, block_of_column: np.ndarray, mip_gap: floa
     ``FIRST_PASS_SHARE`` of the time (``_blockwise_first_plans``); a block without one takes its part of ``fallback``
     (a plan of every column meeting every row, NaN where not given: the commitments-only start, its commitments
     diluted within their mineral's caps, models/dilution.py, so every block holds its part), for which
-    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan."""
+    the shares leave room (``_Split.leave_room_for``); the refinement then starts each block from its plan.
+    ``release``: which columns are serve_first's release binaries w (models/release.py); on the blockwise route each
+    block's first plan, and a block at its fallback plan in the refinement, is its MIP with w relaxed, then
+    repaired (``_relaxed_then_repaired``)."""
     started = time.perf_counter()
     lp = highs.getLp()
     run = _Run(lp, block_of_column, integer_columns(lp), mip_gap, started, time_limit_s, workers, stop, cluster,
-               twin_of_column, fallback)
+               twin_of_column, fallback, release)
     if _tied_route(lp, twin_of_column):
         shares = _tied_route_shares(run, whole_s)
     elif lp.num_col_ >= BLOCKWISE_COLUMNS:
@@ -238,6 +248,7 @@ class _Run:
     cluster: str | None
     twin: np.ndarray | None
     fallback: np.ndarray | None
+    release: np.ndarray | None = None  # the serve_first release binaries w (blockwise route: relaxed, then repaired)
 
     @property
     def blocks(self) -> int:
@@ -325,6 +336,7 @@ def _blockwise_shares(run: _Run, search: bool) -> _Shares:
             split.leave_room_for(run.fallback)
         if run.twin is not None:
             split.share_twins(run.twin)
+        split.release = run.release
     return _Shares(split, bound, relaxations, search=search)
 
 
@@ -435,7 +447,8 @@ class Block:
 
     ``columns``: the whole model's columns it gives (its plan goes back there); the matrix is stored
     column by column (``start``, ``index``, ``value``), its rows numbered within the block; linking rows
-    carry the block's share of their bounds. ``plan``: the block's part of a plan to start from."""
+    carry the block's share of their bounds. ``plan``: the block's part of a plan to start from. ``release``:
+    its serve_first release binaries, when its MIP is to be solved with them relaxed, then repaired."""
 
     columns: np.ndarray
     sense: int
@@ -449,6 +462,7 @@ class Block:
     value: np.ndarray
     integer: np.ndarray
     plan: np.ndarray | None = None
+    release: np.ndarray | None = None  # which columns are release binaries w to relax, then repair (None: none)
 
     def highs_lp(self) -> highspy.HighsLp:
         """The block as HiGHS's model."""
@@ -480,10 +494,16 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     """The block's (columns, values, finished, bound), or None when no plan was found; in a worker thread
     here or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
-    completes the whole (within ``stop``'s late deadline)."""
+    completes the whole (within ``stop``'s late deadline). A block whose ``release`` is marked is solved with its
+    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
-    if remaining > 0:
+    if block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
+        late = remaining <= 0
+        values, finished, bound = _relaxed_then_repaired(
+            block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
+            until_deadline=not late)
+    elif remaining > 0:
         values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
     elif block.plan is not None:
@@ -492,6 +512,32 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
         values, finished, bound = solve_mip(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False)
     return None if values is None else (block.columns, values, finished, bound)
+
+
+def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, stop: Stop | None = None,
+                           until_deadline: bool = True) -> tuple[np.ndarray | None, bool, float]:
+    """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
+    plan, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py): the MIP
+    with w fixed at that plan's pattern and every other integer free, where that finds none the next pattern
+    (``serve_first.TRIES``), each in the time left (the first at least ``REPAIR_SECONDS``, to ``stop``'s late
+    deadline; the next only while time is left: most tries that find nothing end in 0.3 s, infeasible).
+    The bound is the relaxed MIP's; no plan (None) when the relaxed MIP or every try found none. The block's
+    own plan (``block.plan``: its fallback, in the refinement) is not its start: the relaxed MIP would stop at it.
+    ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late)."""
+    began = time.perf_counter()
+    relaxed, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), mip_gap, RELAXED_SHARE * time_limit_s,
+                                  first_only=True, stop=stop, until_deadline=until_deadline)
+    if relaxed is None:
+        return None, False, -np.inf
+    for tried, pattern in enumerate(serve_first.TRIES):
+        left = time_limit_s - (time.perf_counter() - began)
+        if tried and left <= 0:
+            break
+        values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap,
+                                 left if tried else max(REPAIR_SECONDS, left), stop=stop, until_deadline=False)
+        if values is not None:
+            return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
+    return None, False, -np.inf
 
 
 def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> list[tuple | None]:
@@ -761,10 +807,14 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     of five blocks, found their plans so in 1-4 s where presolve on found none in their share, but under load two
     found none in 10 s and the run ended without a plan; the fallback now dilutes such commitments,
     models/dilution.py, so this is only for a cap no diluting order can mend); the blocks still without a plan
-    are solved again in half the time then left. Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
+    are solved again in half the time then left. Under serve_first (``split.release``) each block's MIP in the first
+    pass and again is solved with its release binaries relaxed, then repaired (``_relaxed_then_repaired``: at XL
+    the full MIP found a plan for 14 of 60 blocks in its share). Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
     each block from its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
-    solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0)
+    every = range(int(split.block_of.max(initial=-1)) + 1)
+    solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0,
+                                   repair=every)
     fallbacks = 0
     for b, solution in enumerate(solutions):
         if solution is None and fallback is not None:
@@ -777,7 +827,7 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
         again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
-                                   which=missing, time_share=1.0)
+                                   which=missing, time_share=1.0, repair=missing)
         for b, solution in zip(missing, again):
             solutions[b] = solution
     return solutions, fallbacks
@@ -796,6 +846,7 @@ class _Split:
         self.shares = shares  # (row, block) -> (lower, upper) for linking rows
         self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
         self.twin = None  # share_twins: each column's twin in its block (-1 none)
+        self.release = None  # which columns are serve_first's release binaries w (``block``'s ``repair``)
 
     def share_twins(self, twin: np.ndarray) -> None:
         """Let each column j with ``twin[j] >= 0`` take its twin's value in the block MIPs: the block holds the
@@ -905,11 +956,20 @@ class _Split:
         rows_hold = np.all(activity >= block.row_lower - slack) and np.all(activity <= block.row_upper + slack)
         return bool(rows_hold and np.all(x >= block.col_lower - 1e-6) and np.all(x <= block.col_upper + 1e-6))
 
-    def block(self, b: int, start: np.ndarray | None = None) -> Block:
+    def block(self, b: int, start: np.ndarray | None = None, repair: bool = False) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
-        ``start`` (a complete plan), its part of it."""
+        ``start`` (a complete plan), its part of it; with ``repair``, its release binaries (``release``), when it
+        has any, to relax, then repair (``_relaxed_then_repaired``)."""
         if self.twin is not None:  # the block start only (blocks_around starts from a plan and takes no twins)
-            return self._shared_block(b, start)
+            return self._with_release(self._shared_block(b, start), repair)
+        return self._with_release(self._own_block(b, start), repair)
+
+    def _with_release(self, block: Block, repair: bool) -> Block:
+        release = None if self.release is None or not repair else self.release[block.columns]
+        return block if release is None or not release.any() else dataclasses.replace(block, release=release)
+
+    def _own_block(self, b: int, start: np.ndarray | None = None) -> Block:
+        """Block b without twins (``block``)."""
         columns = np.flatnonzero(self.block_of == b)
         lengths = self.start[columns + 1] - self.start[columns]
         starts = np.concatenate([[0], np.cumsum(lengths)])
@@ -957,14 +1017,15 @@ class _Split:
                      stop: Stop | None = None, cluster: str | None = None,
                      which: list[int] | None = None,
                      on_plan: Callable[[int, tuple | None], None] | None = None,
-                     time_share: float = BLOCK_TIME_SHARE) -> list[tuple | None]:
+                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = ()) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
         bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
         after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
         cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
         solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
-        longest time, in even shares of the time left."""
+        longest time, in even shares of the time left. ``repair``: blocks whose MIP is solved with their release
+        binaries relaxed, then repaired (``block``)."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -976,12 +1037,12 @@ class _Split:
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
         if cluster is not None:
-            return _on_cluster(limits, [self.block(b, start) for b in blocks], cluster)
+            return _on_cluster(limits, [self.block(b, start, b in repair) for b in blocks], cluster)
 
         def solve(b: int):
             if stop is not None and stop.interrupted:
                 return None  # Ctrl-C: no block is begun any more
-            solution = solve_block(limits, self.block(b, start), stop)
+            solution = solve_block(limits, self.block(b, start, b in repair), stop)
             if on_plan is not None:
                 on_plan(b, solution)
             return solution
@@ -999,7 +1060,8 @@ class _Split:
         (the blocks still running are stopped and keep their plan so far, the rest are not begun).
 
         Only complete sets are refined (each block's plan is its start); a block without a bound of its own
-        (at its fallback plan) counts as furthest. At XL the first pass gives each
+        (at its fallback plan) counts as furthest, and under serve_first is solved with its release binaries
+        relaxed, then repaired (``_relaxed_then_repaired``), from its fallback plan. At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
         finish early and leave time that the furthest can use; the plan can only get cheaper.
         """
@@ -1022,8 +1084,9 @@ class _Split:
                 if enough is not None and enough(self.objective(refined)):
                     until.interrupt()
 
+        at_fallback = [b for b in furthest if not np.isfinite(solutions[b][3])]
         again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
-                                  which=furthest, on_plan=keep_cheaper)
+                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback)
         for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
             keep_cheaper(b, solution)
         return refined

@@ -542,7 +542,8 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     workers = threads or cores()
     assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
                             stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
-                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns))
+                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns),
+                            release=_release_of_column(solver, columns))
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
@@ -571,6 +572,15 @@ def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | Non
         elif var.fixed and var.value is not None:
             fallback[j] = var.value
     return fallback
+
+
+def _release_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
+    """Which columns are serve_first's release binaries w (models/release.py ``Release``, in every scenario's copy),
+    which the blockwise block start relaxes, then repairs (optimizer/solving/serve_first.py); None when none is."""
+    release = np.zeros(highs_of(solver).getNumCol(), dtype=bool)
+    for var, j in columns:
+        release[j] = var.parent_component().local_name == "Release"
+    return release if release.any() else None
 
 
 def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:

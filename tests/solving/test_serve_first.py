@@ -1,0 +1,137 @@
+"""A serve_first block's plan by relaxing its release binaries w, then repairing them
+(optimizer/solving/serve_first.py, decompose.py ``_relaxed_then_repaired``).
+
+The workbook, by hand: one mineral, two periods, 10 t in stock, 10 t demanded in period 1, a target of
+10 t in both periods; shortfall_penalty and target_penalty 100 a t, holding free (so w exists in period
+1, the only period with demand); one offer at 10 a t with an order_cost of 50 (a yes/no order) and a
+lead time of 1 (an order of period 1 arrives in period 2, after period 1's demand). Balance: I1 = u1
+(10 in, 10 demanded, u1 unmet), I2 = I1 + x.
+
+- serve_first (w1 binary, I1 <= 10 (1 - w1), u1 <= 10 w1): u1 > 0 needs I1 = 0 = u1, so the stock serves
+  period 1 (10 t below target, 1,000) and an order of 10 t meets period 2's target (50 + 100): **1,150**
+  (without the order: 1,000 + 1,000 = 2,000).
+- w1 relaxed: u1 / 10 + I1 / 10 <= 1, so I1 = u1 <= 5; with the order, the cost is
+  100 u1 + 100 (10 - I1) + 50 + 10 (10 - I1) = 1,150 - 10 I1: **1,100 at I1 = u1 = 5**, x = 5 (without the
+  order 2,000 - 100 I1 = 1,500). That plan holds 5 t while 5 t of demand go unmet: it breaks the rule.
+- The repair: the 5 t held would serve the 5 t unmet (u1 > I1 does not hold), so w1 = 0 (fixed): u1 = 0 and,
+  by the balance, I1 = u1 = 0; the block's MIP again (the order's yes/no free) orders 10 t: 1,150, the
+  serve_first optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from modelcase import sheets
+from pyomo.contrib.solver.common.factory import SolverFactory
+
+from models import build_model
+from optimizer.pipeline import load
+from optimizer.solving import decompose, serve_first
+from optimizer.solving.block_bound import in_own_thread
+from workbooks import write_workbook
+
+
+def one_block(tmp_path):
+    """The workbook above as one block (every column of the mineral block 0, onboarding fixed at 1) with its
+    release binaries marked, and each named variable's column."""
+    book = sheets(2, Demand=[{"mineral": "ga", "period": 1, "quantity": 10}],
+                  Targets=[{"mineral": "ga", "period": t, "min_stock": 10} for t in (1, 2)])
+    book["Settings"]["release_rule"] = "serve_first"
+    book["Minerals"][0].update(initial_stock=10, target_penalty=100)
+    book["Offers"][0].update(lead_time=1, order_cost=50)
+    data, _ = load(write_workbook(tmp_path / "book.xlsx", book))
+    model = build_model(data)
+    solver = SolverFactory("highs")
+    solver.set_instance(model)
+    lp = solver._solver_model.getLp()
+    column_of = solver._pyomo_var_to_solver_var_map
+    columns = {var.name: column_of[id(var)] for var in model.component_data_objects(pyo.Var) if id(var) in column_of}
+    block_of = np.zeros(lp.num_col_, dtype=np.int64)
+    split = decompose._Split.of(lp, block_of, np.zeros(lp.num_col_), decompose.integer_columns(lp))
+    split.release = np.array([name.startswith("Release[") for name in sorted(columns, key=columns.get)])
+    return split, columns
+
+
+def relaxed_plan(block):
+    """The block's MIP with w relaxed, solved to its optimum (in a thread of its own: single-thread HiGHS runs
+    need a scheduler not yet started with more threads, block_bound.py ``in_own_thread``)."""
+    return in_own_thread(lambda: decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0))[0]
+
+
+def value(block, values, columns, name):
+    return values[list(block.columns).index(columns[name])]
+
+
+def test_the_relaxed_plan_breaks_serve_first_and_the_repair_gives_the_optimum(tmp_path):
+    """By hand (module docstring): w relaxed, the block's MIP holds I1 = 5 while u1 = 5 go unmet, at 1,100 (its
+    bound); the repair fixes w1 = 0, serves period 1 from stock and orders 10: 1,150, the serve_first
+    optimum, meeting every row of the block with w binary."""
+    split, columns = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    assert block.release is not None and block.release.sum() == 1  # w in period 1 only
+
+    relaxed = relaxed_plan(block)
+    stock, unmet = (value(block, relaxed, columns, f"{name}[base,ga,1]") for name in ("Stock", "Unmet"))
+    assert stock == pytest.approx(5.0) and unmet == pytest.approx(5.0)  # stock held while demand goes unmet
+    cost = lambda values: float(np.dot(block.cost, values))
+
+    values, finished, bound = in_own_thread(lambda: decompose._relaxed_then_repaired(block, 0.0, 30.0))
+    assert values is not None
+    assert value(block, values, columns, "Release[base,ga,1]") == pytest.approx(0.0)
+    assert value(block, values, columns, "Order[S1,ga,1]") == pytest.approx(10.0)
+    assert value(block, values, columns, "Stock[base,ga,1]") == pytest.approx(0.0, abs=1e-6)
+    assert value(block, values, columns, "Unmet[base,ga,1]") == pytest.approx(0.0, abs=1e-6)
+    assert cost(values) / cost(relaxed) == pytest.approx(1150 / 1100)
+    assert bound == pytest.approx(cost(relaxed))  # the relaxed MIP's bound: 1,100 in the model's units
+    assert not finished  # 1,150 is 4.3% above that bound, beyond the gap 0
+
+    assert split.holds(0, _whole(split, block, values))
+
+
+def test_the_repairs_patterns_set_w_from_the_relaxed_plans_stock_and_unmet_demand(tmp_path):
+    """w1's rows (u1 <= 10 w1, I1 <= 10 (1 - w1)) break by u1 at w1 = 0 and by I1 at w1 = 1. The relaxed plan
+    (u1 = I1 = 5): serve_first's pattern 0 (the 5 t held would serve the 5 t unmet), "unmet" 1, "decided" leaves
+    w1 free (both values break a row); served (u1 = 0, I1 = 5): 0, 0, 0; short (u1 = 5, I1 = 0): 1, 1, 1."""
+    split, columns = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    relaxed = relaxed_plan(block)
+    w, unmet, stock = (list(block.columns).index(columns[f"{name}[base,ga,1]"]) for name in ("Release", "Unmet", "Stock"))
+    served, short = relaxed.copy(), relaxed.copy()
+    served[unmet], short[stock] = 0.0, 0.0
+    at_zero, at_one = serve_first.release_breaches(block, relaxed)
+    assert (at_zero[w], at_one[w]) == (pytest.approx(5.0), pytest.approx(5.0))
+    expected = {"relaxed": ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)), "served": ((0.0, 0.0),) * 3,
+                "short": ((1.0, 1.0),) * 3}
+    for name, plan in (("relaxed", relaxed), ("served", served), ("short", short)):
+        for pattern, bounds in zip(serve_first.TRIES, expected[name]):
+            repaired = serve_first.repaired(block, plan, pattern)
+            assert (repaired.col_lower[w], repaired.col_upper[w]) == bounds, (name, pattern)
+            assert repaired.release is None
+
+
+def test_only_blocks_marked_for_repair_solve_with_w_relaxed(tmp_path, monkeypatch):
+    """``solve_block`` of a block marked for repair solves its MIP with w continuous first; an unmarked block (or
+    one of a model without w) solves its MIP as it is: w binary in the only MIP solved."""
+    split, _ = one_block(tmp_path)
+    kinds = []
+    solve_mip = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda lp, *args, **kwargs: kinds.append(
+        sum(kind == decompose.highspy.HighsVarType.kInteger for kind in lp.integrality_)) or solve_mip(lp, *args, **kwargs))
+    limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
+    in_own_thread(lambda: decompose.solve_block(limits, split.block(0, repair=True)))
+    assert kinds == [2, 3]  # relaxed (the order's and the supplier's yes/no), then the repair (w too, fixed at 0)
+    kinds.clear()
+    in_own_thread(lambda: decompose.solve_block(limits, split.block(0)))
+    assert kinds == [3]  # the order's, the supplier's and w
+    split.release = None
+    assert split.block(0, repair=True).release is None
+
+
+def _whole(split, block, values):
+    whole = np.zeros(split.lp.num_col_)
+    whole[block.columns] = values
+    return whole
