@@ -101,7 +101,8 @@ def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
     """
     started = time.perf_counter()
     with _noting_interrupts() as stop:
-        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop, search_beside_pass)
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop,
+                        search_beside_pass=search_beside_pass)
         return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
 
 
