@@ -189,9 +189,11 @@ class PassBesideSearch:
         return f"{found.describe()}, handed to the search at the end of its root"
 
     def _separated(self, event) -> None:
+        """HiGHS hands its cut pool once, when the root's cut loop ends: the next query is the hand-over's."""
         self.separated = True
 
     def _ask(self, event) -> None:
+        """HiGHS asks for a user plan: at the hand-over point, wait for the pass and give it its plan."""
         if self.handed or not (self.separated or event.data_out.mip_node_count > 0):
             return
         self.handed = True
