@@ -12,7 +12,10 @@ From (a, a): ga alone, co's a held, takes b (7.5: spends 3); then co alone, ga's
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 
 import highspy
 import numpy as np
@@ -193,3 +196,27 @@ def test_a_search_that_ends_before_asking_for_the_pass_plan_takes_it_when_cheape
 def test_a_search_beside_the_pass_of_the_hand_instance_ends_at_the_optimum():
     result = solve_model(two_minerals(), 0.0, 30.0, blocks=mineral, search_beside_pass=True)
     assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
+
+
+def test_a_ctrl_c_while_the_search_runs_beside_the_pass_stops_both_and_is_raised_after(tmp_path, monkeypatch):
+    """Ctrl-C lands as the pass begins, the search already running beside it: the solve's stop notes it, the pass
+    (watched by the same stop) and the search return, nothing waits on the other, and the solve raises
+    KeyboardInterrupt with the Ctrl-C handler restored."""
+    data = generated(tmp_path, Size(3, 3, 6))
+    the_pass, noted = fix_and_optimise_module._fix_and_optimise, []
+
+    def interrupted_pass(lp, block_of_column, plan, stop, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # handled in the main thread, at the search's next callback
+        for _ in range(10_000):
+            if stop.due():
+                break
+            time.sleep(0.001)
+        noted.append(stop.interrupted)
+        return the_pass(lp, block_of_column, plan, stop, *args, **kwargs)
+
+    monkeypatch.setattr(fix_and_optimise_module, "_fix_and_optimise", interrupted_pass)
+    model = build(data)
+    with pytest.raises(KeyboardInterrupt):
+        solve_model(model, 0.0, 60.0, start=first_start(model, data), blocks=mineral_of, search_beside_pass=True)
+    assert noted == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
