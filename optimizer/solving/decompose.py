@@ -75,7 +75,7 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
-from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search, solve_lp
 from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving import serve_first
 from optimizer.solving.stopping import Stop
@@ -683,19 +683,14 @@ def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s
                              matrix: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The column values of ``lp``'s LP relaxation with every column held at its twin's (``twin_reduced_lp``), each
     follower given its twin's value, and a price of each row of ``lp`` (``_tied_prices``); None when it is not
-    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve)."""
+    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve). Solved by
+    block_bound.py's ``solve_lp`` (one function owns an LP solved in a thread of its own, one HiGHS thread, watched
+    by ``stop``), as the blocks' own LPs are."""
     reduced, reduced_of, row_of = twin_reduced_lp(lp, twin, matrix)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
-    if stop is not None:
-        stop.watch(highs)
-    highs.passModel(reduced)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    values, _, duals = solve_lp(reduced, time_limit_s, stop, row_duals=True)
+    if values is None:
         return None
-    solution = highs.getSolution()
-    return np.asarray(solution.col_value)[reduced_of], _tied_prices(np.asarray(solution.row_dual), row_of)
+    return values[reduced_of], _tied_prices(duals, row_of)
 
 
 def _tied_prices(reduced_duals: np.ndarray, row_of: np.ndarray) -> np.ndarray:
