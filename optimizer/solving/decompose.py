@@ -483,8 +483,8 @@ class Block:
 @dataclass(frozen=True)
 class BlockLimits:
     """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time; with
-    ``first_plans``, each block's first plan only, with ``FIRST_PLAN_OPTIONS``, in at most ``longest`` (a block
-    the first pass left without a plan: ``_first_plans``)."""
+    ``first_plans``, each block's first plan only, with ``FIRST_PLAN_OPTIONS``, in at most ``longest``, to the
+    deadline (a block the first pass left without a plan: ``_first_plans``)."""
 
     mip_gap: float
     deadline: float
@@ -501,9 +501,9 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     its first plan only (``_first_plans``)."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
-    if limits.first_plans:
-        values, finished, bound = solve_mip(lp, limits.mip_gap, limits.longest, first_only=True, stop=stop,
-                                            until_deadline=False, options=FIRST_PLAN_OPTIONS)
+    if limits.first_plans:  # to the deadline (the late one: ``_first_plans``), at most ``longest``
+        values, finished, bound = solve_mip(lp, limits.mip_gap, min(limits.longest, remaining), first_only=True,
+                                            stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
     elif block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
         late = remaining <= 0
         values, finished, bound = _relaxed_then_repaired(
@@ -572,8 +572,10 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if not missing or (stop is not None and stop.interrupted):
         return solutions
+    # On a cluster the worker has no ``stop``: the late deadline goes with the block as its deadline.
+    late = np.inf if stop is None or stop.deadline is None else time.perf_counter() + stop.late_deadline - stop.clock()
     completed = list(solutions)
-    for b, solution in zip(missing, split.solve_blocks(mip_gap, np.inf, workers, stop=stop, cluster=cluster,
+    for b, solution in zip(missing, split.solve_blocks(mip_gap, late, workers, stop=stop, cluster=cluster,
                                                        which=missing, first_plans=True)):
         completed[b] = solution
     return completed
@@ -1023,7 +1025,7 @@ class _Split:
         solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
         longest time, in even shares of the time left. ``repair``: blocks whose MIP is solved with their release
         binaries relaxed, then repaired (``block``). ``first_plans``: each block's first plan only, in at most
-        ``MISSING_PLAN_SECONDS`` whatever the deadline (``_first_plans``)."""
+        ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``: the late one)."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -1035,7 +1037,7 @@ class _Split:
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
         if first_plans:
-            limits = BlockLimits(mip_gap, np.inf, MISSING_PLAN_SECONDS, first_plans=True)
+            limits = BlockLimits(mip_gap, time.time() + remaining, MISSING_PLAN_SECONDS, first_plans=True)
         if cluster is not None:
             return _on_cluster(limits, [self.block(b, start, b in repair) for b in blocks], cluster)
 

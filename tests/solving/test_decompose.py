@@ -613,6 +613,20 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
 
 
+def test_a_first_plan_has_until_the_late_deadline_also_where_no_stop_watches_it(monkeypatch):
+    """A block's first plan after the first pass (``_first_plans``) ends at the stop's late deadline. On a cluster's
+    worker no stop watches it, so its time limit says so: what is left to the late deadline (3 s + 2% here), not
+    ``MISSING_PLAN_SECONDS`` (10 s), which would let a cluster's first plans run past the whole solve's limit."""
+    _, split = shared_budget_split()
+    seconds = []
+    first_plan = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: seconds.append(args[2])
+                        or first_plan(*args, **kwargs))
+    solutions = decompose._first_plans(split, [None, None], 1e-4, 1, decompose.Stop.after(3.0))
+    assert all(solution is not None for solution in solutions)
+    assert len(seconds) == 2 and all(1.0 < limit <= 3.06 for limit in seconds)
+
+
 @pytest.mark.parametrize("whole, search, deadline", [(200.0, True, 1070.0), (100.0, False, 1095.0)])
 def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_path, monkeypatch, whole, search,
                                                                             deadline):
