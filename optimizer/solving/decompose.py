@@ -75,7 +75,7 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
-from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search, solve_lp
 from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving import serve_first
 from optimizer.solving.stopping import Stop
@@ -354,8 +354,7 @@ def _blocks_within(run: _Run, shares: _Shares) -> BlockStart:
     block_gap, deadline = max(run.mip_gap * BLOCK_GAP_SHARE, 1e-4), run.deadline
     if shares.relaxations is None:
         solutions = split.solve_blocks(block_gap, deadline, run.workers, stop=run.stop, cluster=run.cluster)
-        if run.cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
-            solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop)
+        solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop, run.cluster)
         fallbacks = 0
     else:
         solutions, fallbacks = _blockwise_first_plans(split, run.fallback, block_gap, deadline, run.workers,
@@ -483,11 +482,14 @@ class Block:
 
 @dataclass(frozen=True)
 class BlockLimits:
-    """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time."""
+    """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time; with
+    ``first_plans``, each block's first plan only, with ``FIRST_PLAN_OPTIONS``, in at most ``longest``, to the
+    deadline (a block the first pass left without a plan: ``_first_plans``)."""
 
     mip_gap: float
     deadline: float
     longest: float
+    first_plans: bool = False
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
@@ -495,10 +497,14 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     here or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
     completes the whole (within ``stop``'s late deadline). A block whose ``release`` is marked is solved with its
-    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan."""
+    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan. With ``limits.first_plans``,
+    its first plan only (``_first_plans``)."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
-    if block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
+    if limits.first_plans:  # to the deadline (the late one: ``_first_plans``), at most ``longest``
+        values, finished, bound = solve_mip(lp, limits.mip_gap, min(limits.longest, remaining), first_only=True,
+                                            stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
+    elif block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
         late = remaining <= 0
         values, finished, bound = _relaxed_then_repaired(
             block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
@@ -554,25 +560,23 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> lis
 
 
 def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, workers: int,
-                 stop: Stop | None = None) -> list[tuple | None]:
-    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
-    here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
-    here, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
-    complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
-    from its bound first). A block that still finds none stays without (the plan is then partial and the search
-    completes it)."""
+                 stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
+    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one) solved again for
+    its first plan only, with ``FIRST_PLAN_OPTIONS``, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late
+    deadline, as a late block's first plan: a complete plan keeps a plan in hand, and the refinement then starts
+    each such block from its plan, furthest from its bound first). In worker threads here or, with ``cluster``, on
+    its workers: the same step in both places, so the cluster's blocks plan as this process's do (without it the
+    cluster solved such blocks again with presolve on, in half the time then left: at L one block still had no
+    plan, and the refinement lost that time; docs/performance.md, cluster-equal). A block that still finds none
+    stays without (the plan is then partial and the search completes it); so do blocks whose cluster is gone."""
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if not missing or (stop is not None and stop.interrupted):
         return solutions
-
-    def first_plan(b: int) -> tuple | None:
-        block = split.block(b)
-        values, finished, bound = solve_mip(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
-                                               stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
-        return None if values is None else (block.columns, values, finished, bound)
-
+    # On a cluster the worker has no ``stop``: the late deadline goes with the block as its deadline.
+    late = np.inf if stop is None or stop.deadline is None else time.perf_counter() + stop.late_deadline - stop.clock()
     completed = list(solutions)
-    for b, solution in zip(missing, in_workers(first_plan, missing, workers)):
+    for b, solution in zip(missing, split.solve_blocks(mip_gap, late, workers, stop=stop, cluster=cluster,
+                                                       which=missing, first_plans=True)):
         completed[b] = solution
     return completed
 
@@ -681,19 +685,14 @@ def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s
                              matrix: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The column values of ``lp``'s LP relaxation with every column held at its twin's (``twin_reduced_lp``), each
     follower given its twin's value, and a price of each row of ``lp`` (``_tied_prices``); None when it is not
-    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve)."""
+    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve). Solved by
+    block_bound.py's ``solve_lp`` (one function owns an LP solved in a thread of its own, one HiGHS thread, watched
+    by ``stop``), as the blocks' own LPs are."""
     reduced, reduced_of, row_of = twin_reduced_lp(lp, twin, matrix)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
-    if stop is not None:
-        stop.watch(highs)
-    highs.passModel(reduced)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    values, _, duals = solve_lp(reduced, time_limit_s, stop, row_duals=True)
+    if values is None:
         return None
-    solution = highs.getSolution()
-    return np.asarray(solution.col_value)[reduced_of], _tied_prices(np.asarray(solution.row_dual), row_of)
+    return values[reduced_of], _tied_prices(duals, row_of)
 
 
 def _tied_prices(reduced_duals: np.ndarray, row_of: np.ndarray) -> np.ndarray:
@@ -822,8 +821,7 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
             if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
                 solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
                 fallbacks += 1
-    if cluster is None:
-        solutions = _first_plans(split, solutions, mip_gap, workers, stop)
+    solutions = _first_plans(split, solutions, mip_gap, workers, stop, cluster)
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
         again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
@@ -1017,7 +1015,8 @@ class _Split:
                      stop: Stop | None = None, cluster: str | None = None,
                      which: list[int] | None = None,
                      on_plan: Callable[[int, tuple | None], None] | None = None,
-                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = ()) -> list[tuple | None]:
+                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = (),
+                     first_plans: bool = False) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
         bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
@@ -1025,7 +1024,8 @@ class _Split:
         cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
         solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
         longest time, in even shares of the time left. ``repair``: blocks whose MIP is solved with their release
-        binaries relaxed, then repaired (``block``)."""
+        binaries relaxed, then repaired (``block``). ``first_plans``: each block's first plan only, in at most
+        ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``: the late one)."""
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -1036,6 +1036,8 @@ class _Split:
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest)
+        if first_plans:
+            limits = BlockLimits(mip_gap, time.time() + remaining, MISSING_PLAN_SECONDS, first_plans=True)
         if cluster is not None:
             return _on_cluster(limits, [self.block(b, start, b in repair) for b in blocks], cluster)
 
