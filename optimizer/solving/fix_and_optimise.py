@@ -25,6 +25,7 @@ model's; what changes is which plan within the gap it ends on. Works on highspy'
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import highspy
@@ -33,6 +34,7 @@ import numpy as np
 from optimizer.solving.block_bound import in_own_thread
 from optimizer.solving.decompose import integer_columns, plan_objective, solve_mip
 from optimizer.solving.stopping import Stop
+from optimizer.solving.workers import beside
 
 # Each block's MIP stops within this share of the whole objective: the search after it needs a plan within about
 # 0.02% of the optimum (the example's 0.1% gap, its root bound 0.08% below the optimum).
@@ -79,14 +81,14 @@ def fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np
     no integer column. Each MIP stops at ``stop`` (its deadline, a Ctrl-C). ``only``: the blocks to re-solve
     (None: every block). Run in a thread of its own: its MIPs are single-threaded, and the caller's thread may
     hold a HiGHS scheduler of more (block_bound.py)."""
-    return in_own_thread(lambda: _fix_and_optimise(highs, block_of_column, plan, stop, rounds, only))
-
-
-def _fix_and_optimise(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.ndarray | None,
-                      stop: Stop | None, rounds: int, only: set[int] | None = None) -> BlockwisePlan | None:
-    """``fix_and_optimise`` in the calling thread."""
-    began = time.perf_counter()
     lp = highs.getLp()
+    return in_own_thread(lambda: _fix_and_optimise(lp, block_of_column, plan, stop, rounds, only))
+
+
+def _fix_and_optimise(lp: highspy.HighsLp, block_of_column: np.ndarray, plan: np.ndarray | None,
+                      stop: Stop | None, rounds: int, only: set[int] | None = None) -> BlockwisePlan | None:
+    """``fix_and_optimise`` of the model ``lp`` (a copy of its own) in the calling thread."""
+    began = time.perf_counter()
     integer = integer_columns(lp)
     blocks = int(block_of_column.max(initial=-1)) + 1
     if blocks < 2 or not integer.any():
@@ -131,3 +133,73 @@ def _block_solved(lp: highspy.HighsLp, held: np.ndarray, plan: np.ndarray, stop:
     finally:
         lp.col_lower_, lp.col_upper_ = lower, upper
     return values
+
+
+class PassBesideSearch:
+    """The pass run beside the search of the same model, its plan handed to the search at the end of the
+    search's root: both cores at work, the same plan and bound on every run.
+
+    The example's main solve was the pass (one core, 1.8 s) and then the search (one core, 1.2 s, all of it its
+    root: cut rounds and the proof at node 1); the second core waited throughout. The root's cut rounds do not
+    need the plan, only the reduced-cost fixing and the proof after them: handed the pass's plan at the root's
+    last queries, the example's root still proves the gap at node 1, 0.2 s of CPU after the plan arrives
+    (docs/performance.md, example-solve). So the search starts at once, and HiGHS asks for a user plan after each
+    cut round (``cbMipUserSolution``); the answer waits for the pass at the first query after the cut loop (HiGHS
+    hands its cut pool then, ``cbMipGetCutPool``) or, should the root not get there, at the first query in the
+    tree. Where the plan arrives is a point of the search's own (deterministic) path, never a time: however loaded
+    the machine, the same plan reaches the same point.
+
+    A search that ends before that point (its own plan proven within the gap at the root) may end on a plan dearer
+    than the pass's: the caller then takes the pass's (``better_than``), within the search's bound all the same.
+
+    ``attach`` before the search runs (after its start is set); ``finish`` after it returns, always."""
+
+    def __init__(self, highs: highspy.Highs, block_of_column: np.ndarray, stop: Stop):
+        self.highs = highs
+        lp = highs.getLp()  # before the search runs: the pass works on its own copy
+        self.plan: Future = beside(lambda: _fix_and_optimise(lp, block_of_column, None, stop, ROUNDS))
+        self.separated = False
+        self.handed = False
+
+    def attach(self) -> None:
+        """Make the search ask for the pass's plan (``_ask``) and tell when its cut loop is done."""
+        self.highs.cbMipGetCutPool += self._separated
+        self.highs.cbMipUserSolution += self._ask
+
+    def finish(self) -> BlockwisePlan | None:
+        """After the search: the pass's plan once the pass has ended (None: none found)."""
+        self.highs.cbMipUserSolution -= self._ask
+        self.highs.cbMipGetCutPool -= self._separated
+        return self.plan.result()
+
+    def better_than(self, found: BlockwisePlan | None, objective: float | None) -> bool:
+        """Whether the pass's plan ``found`` was never handed over and costs less than the search's ``objective``."""
+        if self.handed or found is None:
+            return False
+        return objective is None or found.objective < objective - 1e-9 * max(1.0, abs(objective))
+
+    def describe(self, found: BlockwisePlan | None, taken: bool = False) -> str:
+        """The start in words (Summary solver_start); ``taken``: the pass's plan is the answer (``better_than``)."""
+        if found is None:
+            return "no plan found block by block beside the search"
+        if taken:
+            return f"{found.describe()}; the search ended before asking for it, on a dearer plan"
+        if not self.handed:
+            return f"{found.describe()}; the search ended before asking for it"
+        return f"{found.describe()}, handed to the search at the end of its root"
+
+    def _separated(self, event) -> None:
+        """HiGHS hands its cut pool once, when the root's cut loop ends: the next query is the hand-over's."""
+        self.separated = True
+
+    def _ask(self, event) -> None:
+        """HiGHS asks for a user plan: at the hand-over point, wait for the pass and give it its plan."""
+        if self.handed or not (self.separated or event.data_out.mip_node_count > 0):
+            return
+        self.handed = True
+        if self.plan.exception() is not None:  # waits for the pass (a Ctrl-C or the deadline stops it too)
+            return  # raised by ``finish``, outside HiGHS
+        found = self.plan.result()
+        if found is not None:
+            event.data_in.user_solution[:] = found.values
+            event.data_in.user_has_solution = True

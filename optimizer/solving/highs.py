@@ -38,7 +38,7 @@ from optimizer.solving.alike import Alike, SolvedModel, alike_start
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
 from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
 from optimizer.solving.fix_and_optimise import SEARCH_OPTIONS as BLOCKWISE_SEARCH_OPTIONS
-from optimizer.solving.fix_and_optimise import BlockwisePlan, fix_and_optimise
+from optimizer.solving.fix_and_optimise import BlockwisePlan, PassBesideSearch, fix_and_optimise
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
 from optimizer.files import write_atomically
 
@@ -88,16 +88,21 @@ def column_of(solver) -> dict[int, int]:
 def solve_model(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float,
                 threads: int | None = None, start: dict | None = None,
                 blocks: Callable[[VarData], Hashable | None] | None = None,
-                options: dict | None = None) -> SolveResult:
+                options: dict | None = None, search_beside_pass: bool = False) -> SolveResult:
     """Solve ``model`` in place; variable values are loaded when a plan exists.
 
     A plan with stray orders (a quantity, its yes/no variable below 0.5: models/repair.py)
     is repaired before it is returned, with its true objective and gap (``repair_plan``).
     ``options``: more HiGHS options for this solve (e.g. ``SMALL_MIP_OPTIONS``).
+    ``search_beside_pass``: a MIP too small for the block start (with ``blocks``) runs its search beside its
+    fix-and-optimise pass rather than after it, the pass's plan handed over at the end of the search's root
+    (optimizer/solving/fix_and_optimise.py ``PassBesideSearch``): for a solve that has both cores to itself
+    (the main solve), not for solves already run side by side.
     """
     started = time.perf_counter()
     with _noting_interrupts() as stop:
-        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop)
+        result = _solve(model, mip_gap, time_limit_s, threads, start, blocks, options, stop,
+                        search_beside_pass=search_beside_pass)
         return _without_strays(model, result, mip_gap, time_limit_s - (time.perf_counter() - started), threads)
 
 
@@ -278,7 +283,7 @@ def _noting_interrupts() -> Iterator[Stop]:
 
 def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, threads: int | None = None,
            start: dict | None = None, blocks: Callable[[VarData], Hashable | None] | None = None,
-           options: dict | None = None, stop: Stop | None = None) -> SolveResult:
+           options: dict | None = None, stop: Stop | None = None, search_beside_pass: bool = False) -> SolveResult:
     """One solve of ``model`` as it stands (solve_model without the repair).
 
     ``start`` (variable -> value) is handed to HiGHS as a starting solution: a
@@ -318,17 +323,25 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
-        found = _blockwise_plan(solver, columns, blocks, block_plan, stop)
+        pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
+        found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
-        options = _search_options(columns, blocks, options, found is not None)
+        options = _search_options(columns, blocks, options, found is not None or pass_beside is not None)
         time_left = stop.remaining()
-        with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
-            results = solver.solve(
-                model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
-                raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-                solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
-                                **(options or {})},
-            )
+        if pass_beside:
+            pass_beside.attach()
+        try:
+            with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
+                results = solver.solve(
+                    model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
+                    raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
+                    solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                                    **(options or {})},
+                )
+        finally:
+            if pass_beside:
+                found = pass_beside.finish()
+                start_note = pass_beside.describe(found)
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
@@ -348,7 +361,15 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
             return _solve(model, mip_gap, time_left, threads, stop=stop)
-    objective = results.incumbent_objective
+    objective = results.incumbent_objective if has_plan else None
+    if pass_beside is not None and pass_beside.better_than(found, objective):
+        # The search ended before asking for the pass's plan, on a dearer one or none: the pass's is the answer,
+        # and the search's bound holds for it as for any plan of the model.
+        if _loaded_values(model, columns, found):
+            objective, has_plan = found.objective, True
+            start_note = pass_beside.describe(found, taken=True)
+        elif has_plan:
+            results.solution_loader.load_vars()  # the search's plan back
     bound = best_bound(results.objective_bound, block_plan)
     gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
@@ -518,6 +539,16 @@ def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarDat
 def _small_blocked(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None) -> bool:
     """Whether a solve that would take the block start (``blocks`` given) has a MIP too small for it."""
     return blocks is not None and 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES
+
+
+def _pass_beside(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
+                 block_plan: BlockStart | None, stop: Stop) -> PassBesideSearch | None:
+    """For a MIP too small for the block start (``_small_blocked``) of two blocks or more: its fix-and-optimise pass,
+    begun now beside the search (optimizer/solving/fix_and_optimise.py ``PassBesideSearch``); else None."""
+    if block_plan is not None or not _small_blocked(columns, blocks):
+        return None
+    block_of_column, count = _labelled(solver, columns, blocks)
+    return PassBesideSearch(highs_of(solver), block_of_column, stop) if count >= 2 else None
 
 
 def _blockwise_plan(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
@@ -720,6 +751,15 @@ def _loaded(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[tupl
         if not var.fixed:
             var.set_value(float(block_plan.values[column]), skip_validation=True)
     return not _misvalued(model, block_plan.objective)  # the model's own objective agrees
+
+
+def _loaded_values(model: pyo.ConcreteModel, columns: list[tuple[VarData, int]], found: BlockwisePlan) -> bool:
+    """Load the plan ``found`` (every column's value) into the model's variables; whether the model's objective
+    agrees with the plan's."""
+    for var, column in columns:
+        if not var.fixed:
+            var.set_value(float(found.values[column]), skip_validation=True)
+    return not _misvalued(model, found.objective)
 
 
 def _complete_start(solver, start: dict) -> np.ndarray | None:

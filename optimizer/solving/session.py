@@ -76,9 +76,12 @@ def first_start(model, data: PlanningData, previous_orders: dict[Slot, float] | 
 
 
 def solve_main(model, data: PlanningData, start) -> SolveResult:
-    """The main solve: ``time_limit_s`` for the block start (per mineral) and the search, to ``mip_gap``."""
+    """The main solve: ``time_limit_s`` for the block start (per mineral) and the search, to ``mip_gap``; a model
+    too small for the block start has its search begun beside its fix-and-optimise pass (both cores at work:
+    nothing else runs during the main solve)."""
     settings = data.settings
-    return solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of)
+    return solve_model(model, settings.mip_gap, settings.time_limit_s, start=start, blocks=mineral_of,
+                       search_beside_pass=True)
 
 
 def read_back(model, data: PlanningData, result: SolveResult) -> Plan:

@@ -1,6 +1,7 @@
 """The worker pool of the solving wing: small solves run side by side in threads.
 
-HiGHS releases Python's lock while it solves, so two threads keep two cores busy. Each
+HiGHS releases Python's lock while it solves, so two threads keep two cores busy (``beside``: the main
+search's root beside the fix-and-optimise pass of a small MIP, optimizer/solving/highs.py). Each
 worker thread gets its own HiGHS scheduler, which must be started with ``threads=1``
 (HiGHS PR #818): the calling thread's scheduler, already started with more threads,
 would refuse it. Used by the block start (optimizer/solving/decompose.py), the
@@ -48,6 +49,17 @@ def in_workers(work: Callable[[Item], Result], items: Iterable[Item], workers: i
         raise
     pool.shutdown(wait=True)
     return results
+
+
+def beside(work: Callable[[], Result]) -> Future:
+    """``work()`` begun now in a thread of its own (whose HiGHS scheduler is its own), while the caller goes on:
+    the fix-and-optimise pass beside the main search (optimizer/solving/fix_and_optimise.py ``PassBesideSearch``).
+    Its result (or error) is the future's."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(work)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with ``work``
 
 
 def in_workers_after(work: Callable[[Item, Result | None], Result], items: list[Item], after: dict[Item, Item | None],

@@ -1,5 +1,7 @@
 """The fix-and-optimise start of a small MIP (optimizer/solving/fix_and_optimise.py) and the searches that take it
-(optimizer/solving/highs.py: the main solve's, each scenario alone's).
+(optimizer/solving/highs.py: the main solve's, each scenario alone's). The main solve runs its search beside the
+pass (``PassBesideSearch``): tested on small generated workbooks for the same plan every run, within mip_gap of the
+optimum, and never dearer than the search after the pass.
 
 The hand instance: two minerals, each needs one of two offers, and one budget of 3 links them.
 ga: a costs 5 (spends 1), b costs 3 (spends 2); co: a costs 4.5 (spends 1), b costs 2 (spends 2).
@@ -10,18 +12,29 @@ From (a, a): ga alone, co's a held, takes b (7.5: spends 3); then co alone, ga's
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
 from pyomo.common.collections import ComponentMap
+from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
+import optimizer.solving.fix_and_optimise as fix_and_optimise_module
 import optimizer.solving.highs as highs
+from models.blocks import mineral_of
 from optimizer.contract.results import OPTIMAL
+from optimizer.intake.generate import Size, write_generated_workbook
+from optimizer.pipeline import load
 from optimizer.solving.block_bound import in_own_thread
 from optimizer.solving.decompose import feasible
 from optimizer.solving.fix_and_optimise import fix_and_optimise
 from optimizer.solving.highs import solve_in_worker, solve_model
+from optimizer.solving.session import build, first_start, solve_main
 
 COST = {("ga", "a"): 5.0, ("ga", "b"): 3.0, ("co", "a"): 4.5, ("co", "b"): 2.0}
 SPEND = {"a": 1.0, "b": 2.0}
@@ -116,3 +129,94 @@ def test_a_scenario_alone_starts_from_the_pass_around_its_start_and_ends_at_the_
     assert [plan.objective for plan in found] == [pytest.approx(7.5)]
     assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
     assert [model.Take[key].value for key in COST] == pytest.approx([1, 0, 0, 1])
+
+
+def generated(tmp_path, size: Size, seed: int = 0):
+    """A small generated workbook (its own mip_gap, 1%) and its model, built."""
+    data, _ = load(write_generated_workbook(tmp_path / f"generated_{seed}.xlsx", size, seed))
+    return data
+
+
+def values_of(model) -> list[float]:
+    return [var.value for var in model.component_data_objects(pyo.Var)]
+
+
+def test_the_main_solve_searches_beside_the_pass_and_ends_on_the_same_optimal_plan_every_run(tmp_path, monkeypatch):
+    """3 minerals x 3 suppliers x 6 periods (102 binaries): the pass waits until the search has begun, so the two
+    run side by side (after the search, as before, it would wait in vain); the search's root takes the pass's plan
+    at its end. Two runs, the same plan to the last value; at mip_gap 0 HiGHS alone proves the optimum it is at."""
+    data = generated(tmp_path, Size(3, 3, 6))
+    searching, waited_in_vain = threading.Event(), []
+    search, the_pass = PyomoHighs.solve, fix_and_optimise_module._fix_and_optimise
+
+    def noting_the_search(self, *args, **kwargs):
+        searching.set()
+        return search(self, *args, **kwargs)
+
+    def waiting_for_the_search(*args, **kwargs):
+        if not searching.wait(5.0):
+            waited_in_vain.append(True)
+        return the_pass(*args, **kwargs)
+
+    monkeypatch.setattr(PyomoHighs, "solve", noting_the_search)
+    monkeypatch.setattr(fix_and_optimise_module, "_fix_and_optimise", waiting_for_the_search)
+    runs = []
+    for _ in range(2):
+        searching.clear()
+        model = build(data)
+        result = solve_main(model, data, first_start(model, data))
+        runs.append((result, values_of(model)))
+    assert not waited_in_vain
+    (first, first_values), (second, second_values) = runs
+    assert "handed to the search at the end of its root" in first.start
+    assert first.status == OPTIMAL and first.gap <= data.settings.mip_gap
+    assert (second.objective, second.bound, second_values) == (first.objective, first.bound, first_values)
+    monkeypatch.undo()
+    optimum = solve_model(build(data), 0.0, 60.0)
+    assert optimum.status == OPTIMAL
+    assert optimum.objective <= first.objective <= optimum.objective * (1 + data.settings.mip_gap)
+
+
+def test_a_search_that_ends_before_asking_for_the_pass_plan_takes_it_when_cheaper(tmp_path):
+    """4 x 3 x 6: at its 1% gap the search proves its own plan at the root before the end of its cut rounds, on a
+    plan dearer than the pass's; the pass's is the answer, within the search's bound: never dearer than the search
+    after the pass (the route before)."""
+    data = generated(tmp_path, Size(4, 3, 6))
+    gap, seconds = data.settings.mip_gap, 60.0
+    beside_model, after_model = build(data), build(data)
+    beside = solve_model(beside_model, gap, seconds, start=first_start(beside_model, data), blocks=mineral_of,
+                         search_beside_pass=True)
+    after = solve_model(after_model, gap, seconds, start=first_start(after_model, data), blocks=mineral_of)
+    assert "the search ended before asking for it, on a dearer plan" in beside.start
+    assert beside.status == OPTIMAL and beside.gap <= gap
+    assert beside.objective <= after.objective * (1 + 1e-9)
+    assert pyo.value(beside_model.objective) == pytest.approx(beside.objective, rel=1e-9)  # the plan loaded is it
+
+
+def test_a_search_beside_the_pass_of_the_hand_instance_ends_at_the_optimum():
+    result = solve_model(two_minerals(), 0.0, 30.0, blocks=mineral, search_beside_pass=True)
+    assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
+
+
+def test_a_ctrl_c_while_the_search_runs_beside_the_pass_stops_both_and_is_raised_after(tmp_path, monkeypatch):
+    """Ctrl-C lands as the pass begins, the search already running beside it: the solve's stop notes it, the pass
+    (watched by the same stop) and the search return, nothing waits on the other, and the solve raises
+    KeyboardInterrupt with the Ctrl-C handler restored."""
+    data = generated(tmp_path, Size(3, 3, 6))
+    the_pass, noted = fix_and_optimise_module._fix_and_optimise, []
+
+    def interrupted_pass(lp, block_of_column, plan, stop, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # handled in the main thread, at the search's next callback
+        for _ in range(10_000):
+            if stop.due():
+                break
+            time.sleep(0.001)
+        noted.append(stop.interrupted)
+        return the_pass(lp, block_of_column, plan, stop, *args, **kwargs)
+
+    monkeypatch.setattr(fix_and_optimise_module, "_fix_and_optimise", interrupted_pass)
+    model = build(data)
+    with pytest.raises(KeyboardInterrupt):
+        solve_model(model, 0.0, 60.0, start=first_start(model, data), blocks=mineral_of, search_beside_pass=True)
+    assert noted == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -159,7 +159,7 @@ def test_an_interrupt_during_the_solve_is_noted_and_raised_after_it(monkeypatch)
     (optimizer/solving/stopping.py), and raised as KeyboardInterrupt once the solver has returned."""
     noted = []
 
-    def solve_receiving_ctrl_c(*args):
+    def solve_receiving_ctrl_c(*args, **kwargs):
         stop = args[-1]
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(1000):  # the signal is handled between two bytecodes
