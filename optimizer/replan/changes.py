@@ -815,7 +815,7 @@ def _deliveries_moved(kind: str, shifted: tuple, mineral: str, news: News) -> st
 
 def _taken(decisions: Decisions, contract: str, shift: int) -> float:
     """What ``contract`` takes in the periods of a plan starting ``shift`` periods later."""
-    return sum(q for (name, period), q in decisions.deliveries.items() if name == contract and period - shift >= 1)
+    return sum(_by_period(decisions, contract, shift).values())
 
 
 def _contract_finding(kind: str, name: str, deal: Deal, taken: tuple[float, float], deals: tuple,
