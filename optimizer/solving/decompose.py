@@ -1164,8 +1164,10 @@ class _Split:
         Only complete sets are refined (each block's plan is its start); a block without a bound of its own
         (at its fallback plan) counts as furthest, and under serve_first is solved with its release binaries
         relaxed, then repaired (``_relaxed_then_repaired``), from its fallback plan (its relaxed plan, when the first
-        pass kept it, is not solved again); a repaired block whose relaxed plan was kept is improved from its plan
-        with only the w that relaxed plan leaves open free (``_within_pattern``). At XL the first pass gives each
+        pass kept it, is not solved again), to its first plan (at XL under load 6-9 a repair that ran on to the gap
+        took its whole 5.5 s where its first plan came in 1-3 s, while other blocks stayed at their fallback, about 3
+        times their bound); a repaired block whose relaxed plan was kept is improved from its plan with only the w
+        that relaxed plan leaves open free (``_within_pattern``). At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
         finish early and leave time that the furthest can use; the plan can only get cheaper.
         """
@@ -1191,7 +1193,8 @@ class _Split:
         at_fallback = [b for b in furthest if not np.isfinite(solutions[b][3])]
         repaired = [b for b in furthest if np.isfinite(solutions[b][3]) and b in self.relaxed_plans]
         again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
-                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback, improve=repaired)
+                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback, improve=repaired,
+                                  first_plans=True)
         for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
             keep_cheaper(b, solution)
         return refined

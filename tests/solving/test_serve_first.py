@@ -230,3 +230,19 @@ def test_the_refinement_improves_a_repaired_block_with_the_w_its_relaxed_plan_de
     in_own_thread(lambda: split.refine([(block.columns, whole[block.columns], False, cost(relaxed))], 0.0,
                                        decompose.time.perf_counter() + 30.0, workers=1))
     assert marked == [True]
+
+
+def test_the_refinement_repairs_a_block_at_its_fallback_to_its_first_plan(tmp_path, monkeypatch):
+    """A block at its fallback plan (no bound of its own) in the refinement is repaired to its first plan: any plan
+    of its own beats the fallback, and the time a repair would spend closing its gap goes to the next block at
+    its fallback."""
+    split, _ = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    first_only = []
+    repair = decompose._relaxed_then_repaired
+    monkeypatch.setattr(decompose, "_relaxed_then_repaired", lambda *args, **kwargs: first_only.append(
+        kwargs.get("first_only")) or repair(*args, **kwargs))
+    fallback = np.zeros(len(block.columns))
+    in_own_thread(lambda: split.refine([(block.columns, fallback, False, -np.inf)], 0.0,
+                                       decompose.time.perf_counter() + 30.0, workers=1))
+    assert first_only == [True]
