@@ -499,7 +499,7 @@ class BlockLimits:
     mip_gap: float
     deadline: float
     longest: float
-    first_plans: bool = False  # a serve_first block's repair stops at its first plan (the repair pass: ``_relaxed_then_repaired_passes``)
+    first_plans: bool = False  # a serve_first repair stops at its first plan (``_relaxed_then_repaired_passes``)
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
@@ -545,7 +545,8 @@ def relax_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
 
 
 def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, stop: Stop | None = None,
-                           until_deadline: bool = True, first_only: bool = False) -> tuple[np.ndarray | None, bool, float]:
+                           until_deadline: bool = True,
+                           first_only: bool = False) -> tuple[np.ndarray | None, bool, float]:
     """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
     plan, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py): the MIP
     with w fixed at that plan's pattern and every other integer free, where that finds none the next pattern
@@ -594,8 +595,8 @@ def _within_pattern(block: Block, mip_gap: float, time_limit_s: float,
 
 
 def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str, task: Callable) -> list[tuple | None]:
-    """``task`` (``solve_block``, ``relax_block``) of each block on the Dask cluster at ``scheduler`` (optimizer/execution.py:
-    a failed task is tried once more); a block whose task failed, or a cluster that cannot be reached,
+    """``task`` (``solve_block``, ``relax_block``) of each block on the Dask cluster at ``scheduler``
+    (optimizer/execution.py: a failed task is tried once more); a block whose task failed, or a cluster that cannot be reached,
     leaves the block without a plan, as a block not solved in time would."""
     solutions: list[tuple | None] = [None] * len(blocks)
     try:
@@ -895,11 +896,10 @@ def _relaxed_then_repaired_passes(split: _Split, mip_gap: float, deadline: float
     """Every serve_first block's first plan (``_relaxed_then_repaired``) in two passes before ``deadline``: every
     block's relaxed step (``relax_block``) in ``RELAXED_PASS_SHARE`` of the time (each up to ``BLOCK_TIME_SHARE`` times
     its even share: it stops at its first plan, and at load 5-8 an even share of 0.4-0.6 s cut a third of them
-    short), kept in ``split.relaxed_plans``
-    (a block at its fallback is repaired from it again in the refinement), then every block's repair from it in
-    the rest; in both a block that ends early hands its time on (``solve_blocks``' ``hand_on``). One pass gave each
-    block its even share for both steps: a block whose relaxed step or repair needs more than that found nothing,
-    while others ended early and left their time unused."""
+    short), kept in ``split.relaxed_plans`` (a block at its fallback is repaired from it again in the refinement),
+    then every block's repair from it, to its first plan, in the rest; in both a block that ends early hands its
+    time on (``solve_blocks``' ``hand_on``). One pass gave each block its even share for both steps: a block whose
+    relaxed step or repair needs more than that found nothing, while others ended early and left their time unused."""
     every = list(range(int(split.block_of.max(initial=-1)) + 1))
     relaxed_deadline = time.perf_counter() + RELAXED_PASS_SHARE * (deadline - time.perf_counter())
     relaxed = split.solve_blocks(mip_gap, relaxed_deadline, workers, stop=stop, cluster=cluster, repair=every,
@@ -1113,8 +1113,8 @@ class _Split:
         binaries relaxed, then repaired (``block``). ``hand_on`` (threads here only): a block is given, when it begins,
         at least its even share of the time then left among the blocks not yet begun (and those running), so the
         time of a block that ended early goes to the blocks after it. ``task``: what is done with each block
-        (default ``solve_block``; ``relax_block``: its relaxed step alone, returning (values, bound)). ``improve``: blocks
-        whose plan in ``start`` is improved within their relaxed plan's pattern (``Block.within_pattern``).
+        (default ``solve_block``; ``relax_block``: its relaxed step alone, returning (values, bound)). ``improve``:
+        blocks whose plan in ``start`` is improved within their relaxed plan's pattern (``Block.within_pattern``).
         ``first_plans``: the repairs stop at their first plan (``BlockLimits.first_plans``)."""
         task = solve_block if task is None else task
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
@@ -1128,8 +1128,8 @@ class _Split:
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
         limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_plans)
         if cluster is not None:
-            return _on_cluster(limits, [self.block(b, start, b in repair or b in improve, b in improve) for b in blocks],
-                               cluster, task)
+            blocks_sent = [self.block(b, start, b in repair or b in improve, b in improve) for b in blocks]
+            return _on_cluster(limits, blocks_sent, cluster, task)
         not_begun = [len(blocks)]
         lock = threading.Lock()
 

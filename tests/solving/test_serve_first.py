@@ -153,7 +153,7 @@ def test_a_block_with_its_relaxed_plan_is_repaired_from_it_without_solving_it_re
     limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
     relaxed, bound = in_own_thread(lambda: decompose.relax_block(limits, block))
     cost = lambda values: float(np.dot(block.cost, values))
-    assert value(block, relaxed, columns, "Stock[base,ga,1]") > 0 and value(block, relaxed, columns, "Unmet[base,ga,1]") > 0
+    assert all(value(block, relaxed, columns, f"{name}[base,ga,1]") > 0 for name in ("Stock", "Unmet"))
     assert bound <= cost(relaxed)
     kinds = []
     solve_mip = decompose.solve_mip
