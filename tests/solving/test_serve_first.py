@@ -246,3 +246,19 @@ def test_the_refinement_repairs_a_block_at_its_fallback_to_its_first_plan(tmp_pa
     in_own_thread(lambda: split.refine([(block.columns, fallback, False, -np.inf)], 0.0,
                                        decompose.time.perf_counter() + 30.0, workers=1))
     assert first_only == [True]
+
+
+def test_a_relaxed_step_reached_after_its_passs_deadline_is_not_begun(tmp_path, monkeypatch):
+    """The relaxed pass gives a block reached after its deadline nothing (not a late first plan): the repair pass
+    takes both steps for it, once, as a late first plan (``solve_block``), so a late block costs one late solve, not
+    two. By hand: the block's relaxed MIP has a plan (1,100), yet none is sought."""
+    split, _ = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    solves = []
+    solve_mip = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip",
+                        lambda *args, **kwargs: solves.append(args[2]) or solve_mip(*args, **kwargs))
+    late = decompose.BlockLimits(0.0, decompose.time.time() - 1.0, 30.0)
+    assert in_own_thread(lambda: decompose.relax_block(late, block)) is None and solves == []
+    assert in_own_thread(lambda: decompose.solve_block(late, block)) is not None  # the repair pass, late: both steps
+    assert len(solves) == 2
