@@ -311,16 +311,15 @@ class Master:
         return lp
 
 
-def solve_lp(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None = None):
+def solve_lp(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None = None, row_duals: bool = False):
     """An LP's optimal column values and objective (None, None when not solved to optimality in time), from
     any thread: the solve runs in a thread of its own (``_solve_lp_here``), because each thread's HiGHS
     scheduler is its own and one already started with more threads (the main thread's, once the whole solve
-    has run) refuses ``threads=1`` (optimizer/solving/workers.py)."""
-    if lp.num_col_ == 0:
-        return np.zeros(0), 0.0
-    if time_limit_s <= 0:
-        return None, None
-    return in_own_thread(lambda: _solve_lp_here(lp, time_limit_s, stop))
+    has run) refuses ``threads=1`` (optimizer/solving/workers.py). With ``row_duals``, also each row's dual value
+    (HiGHS's sign; None when not solved): the tied relaxation's prices (optimizer/solving/decompose.py)."""
+    if lp.num_col_ == 0 or time_limit_s <= 0:
+        return _solve_lp_here(lp, time_limit_s, stop, row_duals)
+    return in_own_thread(lambda: _solve_lp_here(lp, time_limit_s, stop, row_duals))
 
 
 def in_own_thread(work):
@@ -328,12 +327,18 @@ def in_own_thread(work):
     return in_workers(lambda _: work(), [None], 1)[0]
 
 
-def _solve_lp_here(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None):
+def _solve_lp_here(lp: highspy.HighsLp, time_limit_s: float, stop: Stop | None, row_duals: bool = False):
     """``solve_lp`` in the calling thread, with ``threads=1``: only where this thread's scheduler is not started
     with more (a fresh thread's)."""
     if lp.num_col_ == 0:
-        return np.zeros(0), 0.0
-    return run_lp(lp_solver(lp, stop), time_limit_s)
+        values, objective, duals = np.zeros(0), 0.0, np.zeros(lp.num_row_)
+    elif time_limit_s <= 0:
+        values, objective, duals = None, None, None
+    else:
+        highs = lp_solver(lp, stop)
+        values, objective = run_lp(highs, time_limit_s)
+        duals = None if values is None else np.asarray(highs.getSolution().row_dual)
+    return (values, objective, duals) if row_duals else (values, objective)
 
 
 def lp_solver(lp: highspy.HighsLp, stop: Stop | None = None) -> highspy.Highs:

@@ -75,7 +75,7 @@ import highspy
 import numpy as np
 
 from optimizer.execution import CannotConnect, Workers, cluster_threads, run_tasks
-from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search
+from optimizer.solving.block_bound import BLOCKWISE_COLUMNS, BlockRelaxations, master_search, solve_lp
 from optimizer.solving.block_bound import by_column as _by_column
 from optimizer.solving import serve_first
 from optimizer.solving.stopping import Stop
@@ -360,8 +360,7 @@ def _blocks_within(run: _Run, shares: _Shares) -> BlockStart:
     block_gap, deadline = max(run.mip_gap * BLOCK_GAP_SHARE, 1e-4), run.deadline
     if shares.relaxations is None:
         solutions = split.solve_blocks(block_gap, deadline, run.workers, stop=run.stop, cluster=run.cluster)
-        if run.cluster is None:  # blocks sent to a cluster that failed them stay without: the search here finds the plan
-            solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop)
+        solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop, run.cluster)
         fallbacks = 0
     else:
         solutions, fallbacks = _blockwise_first_plans(split, run.fallback, block_gap, deadline, run.workers,
@@ -494,12 +493,15 @@ class Block:
 
 @dataclass(frozen=True)
 class BlockLimits:
-    """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time."""
+    """What every block's solve shares: its gap, the wall-clock deadline (``time.time``), its longest time; with
+    ``first_plans``, each block's first plan only, with ``FIRST_PLAN_OPTIONS``, in at most ``longest``, to the
+    deadline (a block the first pass left without a plan: ``_first_plans``)."""
 
     mip_gap: float
     deadline: float
     longest: float
-    first_plans: bool = False  # a serve_first repair stops at its first plan (``_relaxed_then_repaired_passes``)
+    first_plans: bool = False
+    first_repairs: bool = False  # a serve_first repair stops at its first plan (``_relaxed_then_repaired_passes``)
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
@@ -508,16 +510,20 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
     completes the whole (within ``stop``'s late deadline). A block whose ``release`` is marked is solved with its
     w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan; one marked ``within_pattern``
-    is improved from its repaired plan (``_within_pattern``)."""
+    is improved from its repaired plan (``_within_pattern``). With ``limits.first_plans``, its first plan only
+    (``_first_plans``)."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
-    if block.within_pattern and remaining > 0:
+    if limits.first_plans:  # to the deadline (the late one: ``_first_plans``), at most ``longest``
+        values, finished, bound = solve_mip(lp, limits.mip_gap, min(limits.longest, remaining), first_only=True,
+                                            stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
+    elif block.within_pattern and remaining > 0:
         values, finished, bound = _within_pattern(block, limits.mip_gap, min(remaining, limits.longest), stop)
     elif block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
         late = remaining <= 0
         values, finished, bound = _relaxed_then_repaired(
             block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
-            until_deadline=not late, first_only=limits.first_plans)
+            until_deadline=not late, first_only=limits.first_repairs)
     elif remaining > 0:
         values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
@@ -607,25 +613,23 @@ def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str, task: 
 
 
 def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, workers: int,
-                 stop: Stop | None = None) -> list[tuple | None]:
-    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one; blocks solved
-    here, not on a cluster) solved again for its first plan only, with ``FIRST_PLAN_OPTIONS``, in worker threads
-    here, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late deadline, as a late block's first plan: a
-    complete plan keeps a plan in hand, and the refinement then starts each such block from its plan, furthest
-    from its bound first). A block that still finds none stays without (the plan is then partial and the search
-    completes it)."""
+                 stop: Stop | None = None, cluster: str | None = None) -> list[tuple | None]:
+    """``solutions`` with each block left without a plan (its time ran out before HiGHS found one) solved again for
+    its first plan only, with ``FIRST_PLAN_OPTIONS``, for at most ``MISSING_PLAN_SECONDS`` each (to ``stop``'s late
+    deadline, as a late block's first plan: a complete plan keeps a plan in hand, and the refinement then starts
+    each such block from its plan, furthest from its bound first). In worker threads here or, with ``cluster``, on
+    its workers: the same step in both places, so the cluster's blocks plan as this process's do (without it the
+    cluster solved such blocks again with presolve on, in half the time then left: at L one block still had no
+    plan, and the refinement lost that time; docs/performance.md, cluster-equal). A block that still finds none
+    stays without (the plan is then partial and the search completes it); so do blocks whose cluster is gone."""
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if not missing or (stop is not None and stop.interrupted):
         return solutions
-
-    def first_plan(b: int) -> tuple | None:
-        block = split.block(b)
-        values, finished, bound = solve_mip(block.highs_lp(), mip_gap, MISSING_PLAN_SECONDS, first_only=True,
-                                               stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
-        return None if values is None else (block.columns, values, finished, bound)
-
+    # On a cluster the worker has no ``stop``: the late deadline goes with the block as its deadline.
+    late = np.inf if stop is None or stop.deadline is None else time.perf_counter() + stop.late_deadline - stop.clock()
     completed = list(solutions)
-    for b, solution in zip(missing, in_workers(first_plan, missing, workers)):
+    for b, solution in zip(missing, split.solve_blocks(mip_gap, late, workers, stop=stop, cluster=cluster,
+                                                       which=missing, first_plans=True)):
         completed[b] = solution
     return completed
 
@@ -734,19 +738,14 @@ def _twin_reduced_relaxation(lp: highspy.HighsLp, twin: np.ndarray, time_limit_s
                              matrix: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """The column values of ``lp``'s LP relaxation with every column held at its twin's (``twin_reduced_lp``), each
     follower given its twin's value, and a price of each row of ``lp`` (``_tied_prices``); None when it is not
-    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve)."""
+    solved to optimality within ``time_limit_s`` (or ``stop``'s deadline: it watches this solve). Solved by
+    block_bound.py's ``solve_lp`` (one function owns an LP solved in a thread of its own, one HiGHS thread, watched
+    by ``stop``), as the blocks' own LPs are."""
     reduced, reduced_of, row_of = twin_reduced_lp(lp, twin, matrix)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", max(time_limit_s, 1e-3))
-    if stop is not None:
-        stop.watch(highs)
-    highs.passModel(reduced)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    values, _, duals = solve_lp(reduced, time_limit_s, stop, row_duals=True)
+    if values is None:
         return None
-    solution = highs.getSolution()
-    return np.asarray(solution.col_value)[reduced_of], _tied_prices(np.asarray(solution.row_dual), row_of)
+    return values[reduced_of], _tied_prices(duals, row_of)
 
 
 def _tied_prices(reduced_duals: np.ndarray, row_of: np.ndarray) -> np.ndarray:
@@ -879,8 +878,7 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
             if np.all(np.isfinite(fallback[columns])) and split.holds(b, fallback):
                 solutions[b] = (columns, fallback[columns].copy(), False, -np.inf)
                 fallbacks += 1
-    if cluster is None:
-        solutions = _first_plans(split, solutions, mip_gap, workers, stop)
+    solutions = _first_plans(split, solutions, mip_gap, workers, stop, cluster)
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
         again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
@@ -905,7 +903,7 @@ def _relaxed_then_repaired_passes(split: _Split, mip_gap: float, deadline: float
                                  hand_on=True, task=relax_block)
     split.relaxed_plans.update((b, plan) for b, plan in zip(every, relaxed) if plan is not None)
     return split.solve_blocks(mip_gap, deadline, workers, stop=stop, cluster=cluster, time_share=1.0, repair=every,
-                              hand_on=True, first_plans=True)
+                              hand_on=True, first_repairs=True)
 
 
 class _Split:
@@ -1100,7 +1098,7 @@ class _Split:
                      which: list[int] | None = None,
                      on_plan: Callable[[int, tuple | None], None] | None = None,
                      time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = (), hand_on: bool = False,
-                     task: Callable | None = None, improve: Collection[int] = (),
+                     task: Callable | None = None, improve: Collection[int] = (), first_repairs: bool = False,
                      first_plans: bool = False) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
@@ -1114,7 +1112,9 @@ class _Split:
         time of a block that ended early goes to the blocks after it. ``task``: what is done with each block
         (default ``solve_block``; ``relax_block``: its relaxed step alone, returning (values, bound)). ``improve``:
         blocks whose plan in ``start`` is improved within their relaxed plan's pattern (``Block.within_pattern``).
-        ``first_plans``: the repairs stop at their first plan (``BlockLimits.first_plans``)."""
+        ``first_repairs``: the repairs stop at their first plan (``BlockLimits.first_repairs``). ``first_plans``:
+        each block's first plan only, in at most ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``:
+        the late one)."""
         task = solve_block if task is None else task
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
@@ -1125,7 +1125,9 @@ class _Split:
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
-        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_plans)
+        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_repairs=first_repairs)
+        if first_plans:
+            limits = BlockLimits(mip_gap, time.time() + remaining, MISSING_PLAN_SECONDS, first_plans=True)
         if cluster is not None:
             blocks_sent = [self.block(b, start, b in repair or b in improve, b in improve) for b in blocks]
             return _on_cluster(limits, blocks_sent, cluster, task)
@@ -1193,7 +1195,7 @@ class _Split:
         repaired = [b for b in furthest if np.isfinite(solutions[b][3]) and b in self.relaxed_plans]
         again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
                                   which=furthest, on_plan=keep_cheaper, repair=at_fallback, improve=repaired,
-                                  first_plans=True)
+                                  first_repairs=True)
         for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
             keep_cheaper(b, solution)
         return refined

@@ -120,6 +120,16 @@ def test_an_lp_is_solved_in_a_thread_whose_highs_scheduler_has_more_threads():
     assert objective == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
 
 
+def test_an_lp_solved_with_its_row_duals_prices_each_row():
+    """The joint floor's relaxation: x0 = 10 at cost 1 meets the floor, so a unit more of floor costs 1 (its dual
+    value, HiGHS's sign: a floor's at least 0), the price the tied relaxation hands the blocks' bound
+    (optimizer/solving/decompose.py ``_twin_reduced_relaxation``). Out of time: no values, no duals."""
+    values, objective, duals = solve_lp(joint_floor(), LATER, row_duals=True)
+    assert objective == pytest.approx(10.0) and values == pytest.approx([10.0, 0.0])
+    assert duals == pytest.approx([1.0])
+    assert solve_lp(joint_floor(), 0.0, row_duals=True) == (None, None, None)
+
+
 def test_the_blocks_lps_kept_between_prices_give_the_bound_a_fresh_solve_gives():
     """The shared-budget pair priced at y = -0.85 after y = 0 (each block's HiGHS kept, its costs changed): 17.1,
     as on relaxations built anew; back at y = 0: 10.2 again (the linking columns' copies stay free)."""

@@ -68,6 +68,43 @@ def test_the_block_start_on_the_cluster_is_the_block_start_here(tmp_path, schedu
     assert f"on the Dask cluster at {scheduler}" in there.describe()
 
 
+def test_a_block_the_first_pass_left_without_a_plan_gets_the_same_first_plan_on_the_cluster(tmp_path, scheduler,
+                                                                                            monkeypatch):
+    """The blockwise route of XL and XXL (``BLOCKWISE_COLUMNS`` 0) on 5 minerals, the first pass made to leave
+    block 1 without a plan on both sides: its first plan (presolve off, ``_first_plans``) comes from the cluster's
+    workers as from the threads here, so every block's plan after the first plans, and the assembled plan, are
+    the same column for column. (The cluster used to skip that step and solve the block again, presolve on, in
+    half the time then left: another plan, and less time for the refinement.)"""
+    monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
+    solve_blocks, first_plans = decompose._Split.solve_blocks, decompose._blockwise_first_plans
+
+    def block_1_without_a_plan(self, *args, **kwargs):
+        solutions = solve_blocks(self, *args, **kwargs)
+        first_pass = kwargs.get("time_share") == 1.0 and kwargs.get("which") is None
+        return [None if first_pass and b == 1 else solution for b, solution in enumerate(solutions)]
+
+    after_first_plans: list[list] = []
+
+    def recorded(*args, **kwargs):
+        solutions, fallbacks = first_plans(*args, **kwargs)
+        after_first_plans.append(solutions)
+        return solutions, fallbacks
+
+    monkeypatch.setattr(decompose._Split, "solve_blocks", block_1_without_a_plan)
+    monkeypatch.setattr(decompose, "_blockwise_first_plans", recorded)
+    data = generated(tmp_path, size=Size(5, 4, 8, 2), seed=4, mip_gap=0.0)
+    starts = [decompose.block_start(handed_over(data)[1], handed_over(data)[2], mip_gap=0.0, time_limit_s=120.0,
+                                    cluster=cluster) for cluster in (None, scheduler)]
+    here, there = after_first_plans
+    assert all(solution is not None for solution in here + there)
+    assert not here[1][2]  # a first plan only: not proven within the gap, so the refinement starts from it
+    for mine, theirs in zip(here, there):
+        assert np.array_equal(mine[0], theirs[0]) and np.allclose(mine[1], theirs[1]) and mine[2] == theirs[2]
+    assert starts[0].solved == starts[1].solved == 5
+    assert np.allclose(starts[1].values, starts[0].values)
+    assert starts[1].objective == pytest.approx(starts[0].objective, rel=1e-9)
+
+
 def test_optimize_run_with_a_scheduler_plans_as_without(tmp_path, scheduler, every_model_is_large):
     """The whole run: the same objective as in one process, and the Summary says where the blocks ran."""
     workbook = write_generated_workbook(tmp_path / "generated.xlsx", Size(4, 3, 6, 2), seed=1)

@@ -599,8 +599,8 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     plan meets every row. The first plan may take ``MISSING_PLAN_SECONDS`` (10 s, not the 2 s of a late block's)."""
     highs = two_minerals_sharing_a_budget()
     solve_block = decompose.solve_block
-    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None if block.columns[0] == 4
-                        else solve_block(limits, block, stop))
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: None
+                        if block.columns[0] == 4 and not limits.first_plans else solve_block(limits, block, stop))
     options, seconds = [], []
     first_plan = decompose.solve_mip
     monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: options.append(kwargs.get("options"))
@@ -611,6 +611,20 @@ def test_a_block_left_without_a_plan_gets_its_first_plan(monkeypatch):
     assert seconds[1] == decompose.MISSING_PLAN_SECONDS == 10.0  # not a late block's 2 s (FIRST_PLAN_SECONDS)
     assert decompose.feasible(highs.getLp(), start.values)
     assert start.objective >= 21.0 - 1e-5  # no cheaper than the block plan solved to its optimum
+
+
+def test_a_first_plan_has_until_the_late_deadline_also_where_no_stop_watches_it(monkeypatch):
+    """A block's first plan after the first pass (``_first_plans``) ends at the stop's late deadline. On a cluster's
+    worker no stop watches it, so its time limit says so: what is left to the late deadline (3 s + 2% here), not
+    ``MISSING_PLAN_SECONDS`` (10 s), which would let a cluster's first plans run past the whole solve's limit."""
+    _, split = shared_budget_split()
+    seconds = []
+    first_plan = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda *args, **kwargs: seconds.append(args[2])
+                        or first_plan(*args, **kwargs))
+    solutions = decompose._first_plans(split, [None, None], 1e-4, 1, decompose.Stop.after(3.0))
+    assert all(solution is not None for solution in solutions)
+    assert len(seconds) == 2 and all(1.0 < limit <= 3.06 for limit in seconds)
 
 
 @pytest.mark.parametrize("whole, search, deadline", [(200.0, True, 1070.0), (100.0, False, 1095.0)])
@@ -662,7 +676,9 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     order (y0 = 1, x0 = 10, 6 short: 1 + 5 = 6) or none (35)."""
     _, split = shared_budget_split()
     found = (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)
-    split.solve_blocks = lambda *args, **kwargs: [None, found]
+    solve_blocks = split.solve_blocks  # the first pass made so; the first plans (``_first_plans``) solved
+    split.solve_blocks = lambda *args, **kwargs: (solve_blocks(*args, **kwargs) if kwargs.get("first_plans")
+                                                  else [None, found])
     fallback = np.array([0.0, 0.0, 10.0, 10.0, 0.0, 0.0, 10.0])
     solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
                                                   None, None)
