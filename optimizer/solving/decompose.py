@@ -116,6 +116,12 @@ BOUND_SHARE = 0.15
 # beats the fallback; at XL the repair took 0.2-0.8 s at load 5).
 RELAXED_SHARE = 0.7
 REPAIR_SECONDS = 1.0
+# Under serve_first the blockwise first pass is two passes (``_blockwise_first_plans``): every block's relaxed MIP to
+# its first plan (at XL 0.1-0.7 s a block), in at most this share of the first pass's time, then every block's
+# repair from its relaxed plan in the rest; in both, a block that ends early hands its time on to those not yet
+# begun (``solve_blocks``' ``hand_on``). In one pass, a block's 1.3 s (load 5) held its relaxed step and a repair
+# cut at REPAIR_SECONDS: 20 of 60 repairs found nothing in it, most of them timed out rather than infeasible.
+RELAXED_PASS_SHARE = 0.3
 _TOLERANCE = 1e-7
 
 
@@ -447,7 +453,10 @@ class Block:
     ``columns``: the whole model's columns it gives (its plan goes back there); the matrix is stored
     column by column (``start``, ``index``, ``value``), its rows numbered within the block; linking rows
     carry the block's share of their bounds. ``plan``: the block's part of a plan to start from. ``release``:
-    its serve_first release binaries, when its MIP is to be solved with them relaxed, then repaired."""
+    its serve_first release binaries, when its MIP is to be solved with them relaxed, then repaired; ``relaxed``: the
+    relaxed step's plan and bound when a pass of its own found them (``relax_block``): the repair starts from them;
+    ``within_pattern``: in the refinement, its repaired plan (``plan``) improved with the w its relaxed plan decides
+    held (``_within_pattern``)."""
 
     columns: np.ndarray
     sense: int
@@ -462,6 +471,8 @@ class Block:
     integer: np.ndarray
     plan: np.ndarray | None = None
     release: np.ndarray | None = None  # which columns are release binaries w to relax, then repair (None: none)
+    relaxed: tuple[np.ndarray, float] | None = None  # its MIP's first plan with w relaxed and that MIP's bound
+    within_pattern: bool = False  # improve ``plan`` (its repaired plan) with only the w ``relaxed`` leaves open free
 
     def highs_lp(self) -> highspy.HighsLp:
         """The block as HiGHS's model."""
@@ -490,6 +501,7 @@ class BlockLimits:
     deadline: float
     longest: float
     first_plans: bool = False
+    first_repairs: bool = False  # a serve_first repair stops at its first plan (``_relaxed_then_repaired_passes``)
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
@@ -497,18 +509,21 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     here or as a task on a Dask worker (then without ``stop``: the deadline alone ends it). A block reached
     after the deadline: with a plan to start from, left at it (None); else its first plan, which still
     completes the whole (within ``stop``'s late deadline). A block whose ``release`` is marked is solved with its
-    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan. With ``limits.first_plans``,
-    its first plan only (``_first_plans``)."""
+    w relaxed, then repaired (``_relaxed_then_repaired``), also for a late first plan; one marked ``within_pattern``
+    is improved from its repaired plan (``_within_pattern``). With ``limits.first_plans``, its first plan only
+    (``_first_plans``)."""
     remaining = limits.deadline - time.time()
     lp = block.highs_lp()
     if limits.first_plans:  # to the deadline (the late one: ``_first_plans``), at most ``longest``
         values, finished, bound = solve_mip(lp, limits.mip_gap, min(limits.longest, remaining), first_only=True,
                                             stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
+    elif block.within_pattern and remaining > 0:
+        values, finished, bound = _within_pattern(block, limits.mip_gap, min(remaining, limits.longest), stop)
     elif block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
         late = remaining <= 0
         values, finished, bound = _relaxed_then_repaired(
             block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
-            until_deadline=not late)
+            until_deadline=not late, first_only=limits.first_repairs)
     elif remaining > 0:
         values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
@@ -520,8 +535,23 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     return None if values is None else (block.columns, values, finished, bound)
 
 
+def relax_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple[np.ndarray, float] | None:
+    """The relaxed step of ``_relaxed_then_repaired`` alone, for a pass of its own (``_blockwise_first_plans``): the
+    block's MIP with its release binaries w relaxed, to its first plan, and that MIP's bound (None: no plan found),
+    in its time (``limits``). A block reached after the deadline is not begun (None): the repair pass then takes
+    both steps for it as a late first plan, once (at load 11 late relaxed steps of 0.8 s each took the first pass
+    and the solve past their time). On a worker thread here or as a task on a Dask worker."""
+    remaining = limits.deadline - time.time()
+    if block.release is None or remaining <= 0:
+        return None  # no release binaries (its MIP is solved as it is), or out of time
+    values, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), limits.mip_gap,
+                                 min(remaining, limits.longest), first_only=True, stop=stop)
+    return None if values is None else (values, bound)
+
+
 def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, stop: Stop | None = None,
-                           until_deadline: bool = True) -> tuple[np.ndarray | None, bool, float]:
+                           until_deadline: bool = True,
+                           first_only: bool = False) -> tuple[np.ndarray | None, bool, float]:
     """``solve_mip``'s answer for a serve_first block (``block.release`` its w): its MIP with w relaxed, to its first
     plan, in ``RELAXED_SHARE`` of ``time_limit_s``; then the repair (optimizer/solving/serve_first.py): the MIP
     with w fixed at that plan's pattern and every other integer free, where that finds none the next pattern
@@ -529,10 +559,16 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
     deadline; the next only while time is left: most tries that find nothing end in 0.3 s, infeasible).
     The bound is the relaxed MIP's; no plan (None) when the relaxed MIP or every try found none. The block's
     own plan (``block.plan``: its fallback, in the refinement) is not its start: the relaxed MIP would stop at it.
-    ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late)."""
+    ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late).
+    A block that comes with its relaxed plan (``block.relaxed``, from ``relax_block``) is repaired from it at once:
+    the whole time is the repair's. ``first_only``: the repair stops at its first plan (the refinement improves it:
+    ``_within_pattern``)."""
     began = time.perf_counter()
-    relaxed, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), mip_gap, RELAXED_SHARE * time_limit_s,
-                                  first_only=True, stop=stop, until_deadline=until_deadline)
+    if block.relaxed is not None:
+        relaxed, bound = block.relaxed
+    else:
+        relaxed, _, bound = solve_mip(serve_first.relaxed(block).highs_lp(), mip_gap, RELAXED_SHARE * time_limit_s,
+                                      first_only=True, stop=stop, until_deadline=until_deadline)
     if relaxed is None:
         return None, False, -np.inf
     for tried, pattern in enumerate(serve_first.TRIES):
@@ -540,19 +576,36 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
         if tried and left <= 0:
             break
         values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap,
-                                 left if tried else max(REPAIR_SECONDS, left), stop=stop, until_deadline=False)
+                                 left if tried else max(REPAIR_SECONDS, left), first_only=first_only, stop=stop,
+                                 until_deadline=False)
         if values is not None:
             return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
     return None, False, -np.inf
 
 
-def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str) -> list[tuple | None]:
-    """``solve_block`` of each block as a task on the Dask cluster at ``scheduler`` (optimizer/execution.py:
-    a failed task is tried once more); a block whose task failed, or a cluster that cannot be reached,
+def _within_pattern(block: Block, mip_gap: float, time_limit_s: float,
+                    stop: Stop | None = None) -> tuple[np.ndarray | None, bool, float]:
+    """``solve_mip``'s answer for a serve_first block's refinement, from its repaired plan (``block.plan``): its MIP
+    with the w its relaxed plan decides held (``serve_first.repaired``'s "decided": demand unmet and no stock, or
+    stock and no demand unmet), the others binary again, every other integer free. The repaired plan meets it
+    (every pattern sets those w as "decided" does), so the search only improves on it; the w fixed by a pattern are
+    what a repaired plan loses against its relaxed bound (at XL 1-10% a block), the block's whole MIP (every w free)
+    is what serve-first-xl found too hard. The bound is the relaxed MIP's (``block.relaxed``)."""
+    relaxed, bound = block.relaxed
+    values, _, _ = solve_mip(serve_first.repaired(block, relaxed, "decided").highs_lp(), mip_gap, time_limit_s,
+                             start=block.plan, stop=stop)
+    if values is None:
+        return None, False, -np.inf
+    return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
+
+
+def _on_cluster(limits: BlockLimits, blocks: list[Block], scheduler: str, task: Callable) -> list[tuple | None]:
+    """``task`` (``solve_block``, ``relax_block``) of each block on the Dask cluster at ``scheduler``
+    (optimizer/execution.py: a failed task is tried once more); a block whose task failed, or a cluster that cannot be reached,
     leaves the block without a plan, as a block not solved in time would."""
     solutions: list[tuple | None] = [None] * len(blocks)
     try:
-        for outcome in run_tasks(solve_block, limits, blocks, Workers(scheduler=scheduler)):
+        for outcome in run_tasks(task, limits, blocks, Workers(scheduler=scheduler)):
             solutions[outcome.index] = None if outcome.failed else outcome.value
     except CannotConnect:
         pass  # every block without a plan: the whole search, here, finds the plan
@@ -808,12 +861,16 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     models/dilution.py, so this is only for a cap no diluting order can mend); the blocks still without a plan
     are solved again in half the time then left. Under serve_first (``split.release``) each block's MIP in the first
     pass and again is solved with its release binaries relaxed, then repaired (``_relaxed_then_repaired``: at XL
-    the full MIP found a plan for 14 of 60 blocks in its share). Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts
-    each block from its plan with the rest."""
+    the full MIP found a plan for 14 of 60 blocks in its share), in two passes (``_relaxed_then_repaired_passes``).
+    Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts each block from
+    its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
     every = range(int(split.block_of.max(initial=-1)) + 1)
-    solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0,
-                                   repair=every)
+    if split.release is not None:
+        solutions = _relaxed_then_repaired_passes(split, mip_gap, first_deadline, workers, stop, cluster)
+    else:
+        solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0,
+                                       repair=every)
     fallbacks = 0
     for b, solution in enumerate(solutions):
         if solution is None and fallback is not None:
@@ -831,6 +888,24 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     return solutions, fallbacks
 
 
+def _relaxed_then_repaired_passes(split: _Split, mip_gap: float, deadline: float, workers: int, stop: Stop | None,
+                                  cluster: str | None) -> list[tuple | None]:
+    """Every serve_first block's first plan (``_relaxed_then_repaired``) in two passes before ``deadline``: every
+    block's relaxed step (``relax_block``) in ``RELAXED_PASS_SHARE`` of the time (each up to ``BLOCK_TIME_SHARE`` times
+    its even share: it stops at its first plan, and at load 5-8 an even share of 0.4-0.6 s cut a third of them
+    short), kept in ``split.relaxed_plans`` (a block at its fallback is repaired from it again in the refinement),
+    then every block's repair from it, to its first plan, in the rest; in both a block that ends early hands its
+    time on (``solve_blocks``' ``hand_on``). One pass gave each block its even share for both steps: a block whose
+    relaxed step or repair needs more than that found nothing, while others ended early and left their time unused."""
+    every = list(range(int(split.block_of.max(initial=-1)) + 1))
+    relaxed_deadline = time.perf_counter() + RELAXED_PASS_SHARE * (deadline - time.perf_counter())
+    relaxed = split.solve_blocks(mip_gap, relaxed_deadline, workers, stop=stop, cluster=cluster, repair=every,
+                                 hand_on=True, task=relax_block)
+    split.relaxed_plans.update((b, plan) for b, plan in zip(every, relaxed) if plan is not None)
+    return split.solve_blocks(mip_gap, deadline, workers, stop=stop, cluster=cluster, time_share=1.0, repair=every,
+                              hand_on=True, first_repairs=True)
+
+
 class _Split:
     """The model cut into blocks: the matrix by column, each row's block, linking rows' shares."""
 
@@ -845,6 +920,7 @@ class _Split:
         self.cost, self.lower, self.upper = (np.asarray(a) for a in (lp.col_cost_, lp.col_lower_, lp.col_upper_))
         self.twin = None  # share_twins: each column's twin in its block (-1 none)
         self.release = None  # which columns are serve_first's release binaries w (``block``'s ``repair``)
+        self.relaxed_plans: dict[int, tuple[np.ndarray, float]] = {}  # a block's relaxed step (``relax_block``)
 
     def share_twins(self, twin: np.ndarray) -> None:
         """Let each column j with ``twin[j] >= 0`` take its twin's value in the block MIPs: the block holds the
@@ -954,17 +1030,23 @@ class _Split:
         rows_hold = np.all(activity >= block.row_lower - slack) and np.all(activity <= block.row_upper + slack)
         return bool(rows_hold and np.all(x >= block.col_lower - 1e-6) and np.all(x <= block.col_upper + 1e-6))
 
-    def block(self, b: int, start: np.ndarray | None = None, repair: bool = False) -> Block:
+    def block(self, b: int, start: np.ndarray | None = None, repair: bool = False, improve: bool = False) -> Block:
         """Block b's own model: its columns, the rows they are in (linking rows with b's share); with
         ``start`` (a complete plan), its part of it; with ``repair``, its release binaries (``release``), when it
-        has any, to relax, then repair (``_relaxed_then_repaired``)."""
+        has any, to relax, then repair (``_relaxed_then_repaired``), with its relaxed step's plan when a pass found
+        it (``relaxed_plans``); with ``improve`` too, its plan in ``start`` improved within its relaxed plan's pattern
+        (``Block.within_pattern``), when that relaxed plan is known."""
         if self.twin is not None:  # the block start only (blocks_around starts from a plan and takes no twins)
-            return self._with_release(self._shared_block(b, start), repair)
-        return self._with_release(self._own_block(b, start), repair)
+            return self._with_release(self._shared_block(b, start), repair, b, improve)
+        return self._with_release(self._own_block(b, start), repair, b, improve)
 
-    def _with_release(self, block: Block, repair: bool) -> Block:
+    def _with_release(self, block: Block, repair: bool, b: int | None = None, improve: bool = False) -> Block:
         release = None if self.release is None or not repair else self.release[block.columns]
-        return block if release is None or not release.any() else dataclasses.replace(block, release=release)
+        if release is None or not release.any():
+            return block
+        relaxed = self.relaxed_plans.get(b)
+        within = improve and relaxed is not None and block.plan is not None
+        return dataclasses.replace(block, release=release, relaxed=relaxed, within_pattern=within)
 
     def _own_block(self, b: int, start: np.ndarray | None = None) -> Block:
         """Block b without twins (``block``)."""
@@ -1015,7 +1097,8 @@ class _Split:
                      stop: Stop | None = None, cluster: str | None = None,
                      which: list[int] | None = None,
                      on_plan: Callable[[int, tuple | None], None] | None = None,
-                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = (),
+                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = (), hand_on: bool = False,
+                     task: Callable | None = None, improve: Collection[int] = (), first_repairs: bool = False,
                      first_plans: bool = False) -> list[tuple | None]:
         """Each block's (columns, values, finished, bound), or None where no plan was found before the
         deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
@@ -1024,8 +1107,15 @@ class _Split:
         cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
         solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
         longest time, in even shares of the time left. ``repair``: blocks whose MIP is solved with their release
-        binaries relaxed, then repaired (``block``). ``first_plans``: each block's first plan only, in at most
-        ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``: the late one)."""
+        binaries relaxed, then repaired (``block``). ``hand_on`` (threads here only): a block is given, when it begins,
+        at least its even share of the time then left among the blocks not yet begun (and those running), so the
+        time of a block that ended early goes to the blocks after it. ``task``: what is done with each block
+        (default ``solve_block``; ``relax_block``: its relaxed step alone, returning (values, bound)). ``improve``:
+        blocks whose plan in ``start`` is improved within their relaxed plan's pattern (``Block.within_pattern``).
+        ``first_repairs``: the repairs stop at their first plan (``BlockLimits.first_repairs``). ``first_plans``:
+        each block's first plan only, in at most ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``:
+        the late one)."""
+        task = solve_block if task is None else task
         blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
         if cluster is not None:
             try:
@@ -1035,16 +1125,27 @@ class _Split:
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
-        limits = BlockLimits(mip_gap, time.time() + remaining, longest)
+        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_repairs=first_repairs)
         if first_plans:
             limits = BlockLimits(mip_gap, time.time() + remaining, MISSING_PLAN_SECONDS, first_plans=True)
         if cluster is not None:
-            return _on_cluster(limits, [self.block(b, start, b in repair) for b in blocks], cluster)
+            blocks_sent = [self.block(b, start, b in repair or b in improve, b in improve) for b in blocks]
+            return _on_cluster(limits, blocks_sent, cluster, task)
+        not_begun = [len(blocks)]
+        lock = threading.Lock()
+
+        def handed_on() -> BlockLimits:
+            with lock:
+                not_begun[0] -= 1
+                waiting = not_begun[0] + max(1, workers)  # those not begun, this one and the others running
+            left = max(1, workers) * (deadline - time.perf_counter()) / waiting
+            return dataclasses.replace(limits, longest=max(longest, left))
 
         def solve(b: int):
             if stop is not None and stop.interrupted:
                 return None  # Ctrl-C: no block is begun any more
-            solution = solve_block(limits, self.block(b, start, b in repair), stop)
+            solution = task(handed_on() if hand_on else limits,
+                            self.block(b, start, b in repair or b in improve, b in improve), stop)
             if on_plan is not None:
                 on_plan(b, solution)
             return solution
@@ -1063,7 +1164,11 @@ class _Split:
 
         Only complete sets are refined (each block's plan is its start); a block without a bound of its own
         (at its fallback plan) counts as furthest, and under serve_first is solved with its release binaries
-        relaxed, then repaired (``_relaxed_then_repaired``), from its fallback plan. At XL the first pass gives each
+        relaxed, then repaired (``_relaxed_then_repaired``), from its fallback plan (its relaxed plan, when the first
+        pass kept it, is not solved again), to its first plan (at XL under load 6-9 a repair that ran on to the gap
+        took its whole 5.5 s where its first plan came in 1-3 s, while other blocks stayed at their fallback, about 3
+        times their bound); a repaired block whose relaxed plan was kept is improved from its plan with only the w
+        that relaxed plan leaves open free (``_within_pattern``). At XL the first pass gives each
         block about a second: most stop at their time limit 5-15% from their own bound, while a few
         finish early and leave time that the furthest can use; the plan can only get cheaper.
         """
@@ -1087,8 +1192,10 @@ class _Split:
                     until.interrupt()
 
         at_fallback = [b for b in furthest if not np.isfinite(solutions[b][3])]
+        repaired = [b for b in furthest if np.isfinite(solutions[b][3]) and b in self.relaxed_plans]
         again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
-                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback)
+                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback, improve=repaired,
+                                  first_repairs=True)
         for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
             keep_cheaper(b, solution)
         return refined

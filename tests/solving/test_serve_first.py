@@ -62,6 +62,16 @@ def relaxed_plan(block):
     return in_own_thread(lambda: decompose.solve_mip(serve_first.relaxed(block).highs_lp(), 0.0, 30.0))[0]
 
 
+def three_plans(block, columns):
+    """w1's column in the block, and three plans to read w1's pattern from: the relaxed plan (u1 = I1 = 5), that
+    plan served (u1 = 0) and short (I1 = 0)."""
+    relaxed = relaxed_plan(block)
+    w, unmet, stock = (list(block.columns).index(columns[f"{name}[base,ga,1]"]) for name in ("Release", "Unmet", "Stock"))
+    served, short = relaxed.copy(), relaxed.copy()
+    served[unmet], short[stock] = 0.0, 0.0
+    return w, relaxed, served, short
+
+
 def value(block, values, columns, name):
     return values[list(block.columns).index(columns[name])]
 
@@ -98,10 +108,7 @@ def test_the_repairs_patterns_set_w_from_the_relaxed_plans_stock_and_unmet_deman
     w1 free (both values break a row); served (u1 = 0, I1 = 5): 0, 0, 0; short (u1 = 5, I1 = 0): 1, 1, 1."""
     split, columns = one_block(tmp_path)
     block = split.block(0, repair=True)
-    relaxed = relaxed_plan(block)
-    w, unmet, stock = (list(block.columns).index(columns[f"{name}[base,ga,1]"]) for name in ("Release", "Unmet", "Stock"))
-    served, short = relaxed.copy(), relaxed.copy()
-    served[unmet], short[stock] = 0.0, 0.0
+    w, relaxed, served, short = three_plans(block, columns)
     at_zero, at_one = serve_first.release_breaches(block, relaxed)
     assert (at_zero[w], at_one[w]) == (pytest.approx(5.0), pytest.approx(5.0))
     expected = {"relaxed": ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)), "served": ((0.0, 0.0),) * 3,
@@ -135,3 +142,123 @@ def _whole(split, block, values):
     whole = np.zeros(split.lp.num_col_)
     whole[block.columns] = values
     return whole
+
+
+def test_a_block_with_its_relaxed_plan_is_repaired_from_it_without_solving_it_relaxed_again(tmp_path, monkeypatch):
+    """The relaxed step in a pass of its own (``relax_block``: w relaxed, 1,100, its first plan) and the repair in
+    another: given that plan (``Block.relaxed``), ``_relaxed_then_repaired`` solves only the repair (w fixed at 0,
+    the order's and the supplier's yes/no free: 3 integer columns), to the serve_first optimum 1,150."""
+    split, columns = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
+    relaxed, bound = in_own_thread(lambda: decompose.relax_block(limits, block))
+    cost = lambda values: float(np.dot(block.cost, values))
+    assert all(value(block, relaxed, columns, f"{name}[base,ga,1]") > 0 for name in ("Stock", "Unmet"))
+    assert bound <= cost(relaxed)
+    kinds = []
+    solve_mip = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda lp, *args, **kwargs: kinds.append(
+        sum(kind == decompose.highspy.HighsVarType.kInteger for kind in lp.integrality_)) or solve_mip(lp, *args, **kwargs))
+    with_plan = dataclasses.replace(block, relaxed=(relaxed, bound))
+    values, _, repaired_bound = in_own_thread(lambda: decompose._relaxed_then_repaired(with_plan, 0.0, 30.0))
+    assert kinds == [3]  # the repair alone
+    assert repaired_bound == bound
+    assert cost(values) / cost(relaxed) == pytest.approx(1150 / 1100, rel=1e-6)
+
+
+def test_the_first_pass_relaxes_every_block_then_repairs_each_to_its_first_plan(tmp_path, monkeypatch):
+    """Under serve_first the blockwise first pass is two passes: the relaxed steps (kept in ``relaxed_plans`` for
+    the refinement), then the repairs from them, each stopping at its first plan (the refinement improves it):
+    both solves first plans only, the relaxed one (2 integer columns) before the repair (3)."""
+    split, _ = one_block(tmp_path)
+    solves = []
+    solve_mip = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip", lambda lp, *args, **kwargs: solves.append(
+        (sum(kind == decompose.highspy.HighsVarType.kInteger for kind in lp.integrality_),
+         kwargs.get("first_only", False))) or solve_mip(lp, *args, **kwargs))
+    solutions, fallbacks = decompose._blockwise_first_plans(split, None, 0.0, decompose.time.perf_counter() + 60.0,
+                                                            workers=1, stop=None, cluster=None)
+    assert solves == [(2, True), (3, True)]
+    assert list(split.relaxed_plans) == [0] and solutions[0] is not None and fallbacks == 0
+
+
+def test_a_block_ending_early_hands_its_time_on_to_the_blocks_not_yet_begun(monkeypatch):
+    """``solve_blocks(hand_on=True)``, one worker, 60 s to the deadline on a clock that stands still, two blocks
+    that end at once: the first gets its even share (30 s), the second what is then left for it alone (60 s);
+    without ``hand_on`` each gets the even share it was given at the start."""
+    from test_decompose import shared_budget_split
+
+    _, split = shared_budget_split()
+    monkeypatch.setattr(decompose, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: 0.0),
+                                                              "time": staticmethod(lambda: 0.0)}))
+    for hand_on, expected in ((True, [30.0, 60.0]), (False, [30.0, 30.0])):
+        given = []
+        split.solve_blocks(0.0, 60.0, workers=1, time_share=1.0, hand_on=hand_on,
+                           task=lambda limits, block, stop=None: given.append(limits.longest))
+        assert given == pytest.approx(expected)
+
+
+def test_the_refinement_improves_a_repaired_block_with_the_w_its_relaxed_plan_decides_held(tmp_path, monkeypatch):
+    """A repaired block in the refinement (``Block.within_pattern``) is solved from its plan with only the w its
+    relaxed plan leaves open free (``_within_pattern``). By hand: w1 is decided where the relaxed plan is short
+    (u1 > 0 = I1: w1 = 1) or served (I1 > 0 = u1: w1 = 0); held there, the block's best is still 1,150 (u1 = I1 =
+    0 meets both: the stock serves period 1, the order period 2's target). ``refine`` sends the repaired block
+    there (and a block at its fallback to its repair)."""
+    split, columns = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    w, relaxed, served, short = three_plans(block, columns)
+    cost = lambda values: float(np.dot(block.cost, values))
+    optimum = in_own_thread(lambda: decompose._relaxed_then_repaired(block, 0.0, 30.0))[0]
+    for pattern, held in ((short, 1.0), (served, 0.0)):
+        improving = dataclasses.replace(block, relaxed=(pattern, cost(relaxed)), plan=optimum, within_pattern=True)
+        fixed = []
+        solve_mip = decompose.solve_mip
+        monkeypatch.setattr(decompose, "solve_mip", lambda lp, *args, **kwargs: fixed.append(
+            lp.col_lower_[w] == lp.col_upper_[w]) or solve_mip(lp, *args, **kwargs))
+        limits = decompose.BlockLimits(0.0, decompose.time.time() + 30.0, 30.0)
+        _, values, _, bound = in_own_thread(lambda: decompose.solve_block(limits, improving))
+        monkeypatch.setattr(decompose, "solve_mip", solve_mip)
+        assert fixed == [True] and value(block, values, columns, "Release[base,ga,1]") == pytest.approx(held)
+        assert cost(values) == pytest.approx(cost(optimum)) and bound == cost(relaxed)
+
+    split.relaxed_plans[0] = (short, cost(relaxed))
+    marked = []
+    solve_block = decompose.solve_block
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: marked.append(
+        block.within_pattern) or solve_block(limits, block, stop))
+    whole = _whole(split, block, optimum)
+    in_own_thread(lambda: split.refine([(block.columns, whole[block.columns], False, cost(relaxed))], 0.0,
+                                       decompose.time.perf_counter() + 30.0, workers=1))
+    assert marked == [True]
+
+
+def test_the_refinement_repairs_a_block_at_its_fallback_to_its_first_plan(tmp_path, monkeypatch):
+    """A block at its fallback plan (no bound of its own) in the refinement is repaired to its first plan: any plan
+    of its own beats the fallback, and the time a repair would spend closing its gap goes to the next block at
+    its fallback."""
+    split, _ = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    first_only = []
+    repair = decompose._relaxed_then_repaired
+    monkeypatch.setattr(decompose, "_relaxed_then_repaired", lambda *args, **kwargs: first_only.append(
+        kwargs.get("first_only")) or repair(*args, **kwargs))
+    fallback = np.zeros(len(block.columns))
+    in_own_thread(lambda: split.refine([(block.columns, fallback, False, -np.inf)], 0.0,
+                                       decompose.time.perf_counter() + 30.0, workers=1))
+    assert first_only == [True]
+
+
+def test_a_relaxed_step_reached_after_its_passs_deadline_is_not_begun(tmp_path, monkeypatch):
+    """The relaxed pass gives a block reached after its deadline nothing (not a late first plan): the repair pass
+    takes both steps for it, once, as a late first plan (``solve_block``), so a late block costs one late solve, not
+    two. By hand: the block's relaxed MIP has a plan (1,100), yet none is sought."""
+    split, _ = one_block(tmp_path)
+    block = split.block(0, repair=True)
+    solves = []
+    solve_mip = decompose.solve_mip
+    monkeypatch.setattr(decompose, "solve_mip",
+                        lambda *args, **kwargs: solves.append(args[2]) or solve_mip(*args, **kwargs))
+    late = decompose.BlockLimits(0.0, decompose.time.time() - 1.0, 30.0)
+    assert in_own_thread(lambda: decompose.relax_block(late, block)) is None and solves == []
+    assert in_own_thread(lambda: decompose.solve_block(late, block)) is not None  # the repair pass, late: both steps
+    assert len(solves) == 2
