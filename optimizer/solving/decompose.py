@@ -1125,12 +1125,16 @@ class _Split:
         remaining = deadline - time.perf_counter()
         # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
         longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
-        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_repairs=first_repairs)
         if first_plans:
-            limits = BlockLimits(mip_gap, time.time() + remaining, MISSING_PLAN_SECONDS, first_plans=True)
+            longest = MISSING_PLAN_SECONDS  # a first plan only, each block at most this long
+        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_plans=first_plans,
+                             first_repairs=first_repairs)
+
+        def block(b: int) -> Block:
+            return self.block(b, start, b in repair or b in improve, b in improve)
+
         if cluster is not None:
-            blocks_sent = [self.block(b, start, b in repair or b in improve, b in improve) for b in blocks]
-            return _on_cluster(limits, blocks_sent, cluster, task)
+            return _on_cluster(limits, [block(b) for b in blocks], cluster, task)
         not_begun = [len(blocks)]
         lock = threading.Lock()
 
@@ -1144,8 +1148,7 @@ class _Split:
         def solve(b: int):
             if stop is not None and stop.interrupted:
                 return None  # Ctrl-C: no block is begun any more
-            solution = task(handed_on() if hand_on else limits,
-                            self.block(b, start, b in repair or b in improve, b in improve), stop)
+            solution = task(handed_on() if hand_on else limits, block(b), stop)
             if on_plan is not None:
                 on_plan(b, solution)
             return solution
