@@ -513,10 +513,10 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
     is improved from its repaired plan (``_within_pattern``). With ``limits.first_plans``, its first plan only
     (``_first_plans``)."""
     remaining = limits.deadline - time.time()
-    lp = block.highs_lp()
     if limits.first_plans:  # to the deadline (the late one: ``_first_plans``), at most ``longest``
-        values, finished, bound = solve_mip(lp, limits.mip_gap, min(limits.longest, remaining), first_only=True,
-                                            stop=stop, until_deadline=False, options=FIRST_PLAN_OPTIONS)
+        values, finished, bound = solve_mip(block.highs_lp(), limits.mip_gap, min(limits.longest, remaining),
+                                            first_only=True, stop=stop, until_deadline=False,
+                                            options=FIRST_PLAN_OPTIONS)
     elif block.within_pattern and remaining > 0:
         values, finished, bound = _within_pattern(block, limits.mip_gap, min(remaining, limits.longest), stop)
     elif block.release is not None and (remaining > 0 or block.plan is None):  # late: as a first plan
@@ -525,12 +525,12 @@ def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> 
             block, limits.mip_gap, FIRST_PLAN_SECONDS if late else min(remaining, limits.longest), stop,
             until_deadline=not late, first_only=limits.first_repairs)
     elif remaining > 0:
-        values, finished, bound = solve_mip(lp, limits.mip_gap, min(remaining, limits.longest),
+        values, finished, bound = solve_mip(block.highs_lp(), limits.mip_gap, min(remaining, limits.longest),
                                                start=block.plan, stop=stop)
     elif block.plan is not None:
         return None  # out of time: the block keeps its part of the start
     else:  # out of time (a loaded machine): the block's first plan still completes the whole
-        values, finished, bound = solve_mip(lp, limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
+        values, finished, bound = solve_mip(block.highs_lp(), limits.mip_gap, FIRST_PLAN_SECONDS, first_only=True,
                                                stop=stop, until_deadline=False)
     return None if values is None else (block.columns, values, finished, bound)
 
