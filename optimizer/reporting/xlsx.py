@@ -478,7 +478,8 @@ def _texts(series: pd.Series) -> list[str]:
     "the write")."""
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return series.dropna().astype(str).tolist()
-    return [value if type(value) is str else str(value) for value in series.tolist() if not pd.isna(value)]
+    return [value if type(value) is str else str(value) for value in series.tolist()
+            if type(value) is str or not pd.isna(value)]
 
 
 def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
