@@ -10,7 +10,7 @@ import gc
 
 # The imports below make about 90,000 objects (modules, classes, functions) that live as long as the process. Left
 # on, the collector scanned them again and again while they were being made, and every full collection of a run
-# scanned them once more (docs/performance.md, "the collector"): it is off while they are made, on again after
+# scanned them once more (docs/performance.md, "the collector, the write's texts"): it is off while they are made, on again after
 # them, and the process's own command line sets them apart for good (``gc.freeze``, _Commands.main), so that a
 # run's collections scan only what the run makes. Its garbage is collected as before.
 _COLLECTING = gc.isenabled()

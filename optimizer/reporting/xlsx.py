@@ -475,11 +475,12 @@ def _texts(series: pd.Series) -> list[str]:
     """A column's values as text, blanks left out, as ``series.dropna().astype(str)`` has them: for a column of
     text (or of anything, ``object``) in one Python pass, since pandas' own steps (dropna, astype, the ``str``
     accessor) cost more on a plan's tables of tens of rows than the texts themselves (docs/performance.md,
-    "the write")."""
+    "the write's texts"). ``pd.isna`` is True for a blank alone (a list in a cell gives an array: kept, as dropna
+    keeps it)."""
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return series.dropna().astype(str).tolist()
     return [value if type(value) is str else str(value) for value in series.tolist()
-            if type(value) is str or not pd.isna(value)]
+            if type(value) is str or pd.isna(value) is not True]
 
 
 def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
