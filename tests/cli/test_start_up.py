@@ -4,6 +4,9 @@
 Pyomo's plugin registry (``pyomo.environ``: every solver interface and transformation Pyomo ships), the
 schedule's APScheduler, the history's SQLAlchemy, Dask, nor the other commands' modules (the studies and
 their workbooks, the template, the watch and the schedule).
+
+How a run starts and ends: its imports made without the garbage collector and then frozen for the run (docs/
+performance.md, "the collector, the write's texts"), and a finished run leaving without Python's teardown.
 """
 
 from __future__ import annotations
