@@ -21,7 +21,9 @@ The plan itself is alike every scenario alone on some minerals: one on which eve
 same (one stock class, ``settled_minerals``) has in the plan's model one set of stock columns weighted by the
 scenarios' summed probability, 1: the scenario alone's block of that mineral, its choice made against the same
 data. A pass from the plan leaves those blocks (their rows differ from the scenario alone's only through the other
-blocks' share of the linking rows), as it leaves those an alike source already holds. On the example, ferroniobium
+blocks' share of the linking rows), as it leaves those an alike source already holds; what the classes do not see
+(a scenario's price factor on such a mineral) is left to the search, which keeps every binary free and proves the
+scenario's own gap, as after any start. On the example, ferroniobium
 and tungsten concentrate: ferroniobium's block was the longest of each pass from the plan (0.23-0.33 s of CPU, 29
 nodes) and never lowered a plan; the three whole passes 0.6x their CPU, every plan the same (docs/performance.md,
 pass-gap).

@@ -15,7 +15,7 @@ so from a first plan that meets every row:
 A block whose MIP could not lower the plan by more than its own gap (``BLOCK_GAP``) is left as it is, its MIP never
 run: the LP relaxation of that same MIP (``BlockRelaxation``, one LP kept warm from block to block) bounds what it
 can reach, and HiGHS's root bound is never below it, so the MIP would end at its root on the plan it was handed.
-On the example six or seven of the 11 blocks of each pass are such, 0.02-0.09 s of MIP each against about 3 ms of
+On the example five or six of the 11 blocks of each whole pass are such, 0.02-0.09 s of MIP each against about 3 ms of
 LP: the passes 0.9x their CPU, every plan the same (docs/performance.md, pass-gap).
 
 With ``only``, the pass re-solves those blocks alone: a scenario alone started from another one's plan, in whose
