@@ -6,6 +6,16 @@ Exit status: 0 a plan was written, 2 the input was refused (nothing written),
 
 from __future__ import annotations
 
+import gc
+
+# The imports below make about 90,000 objects (modules, classes, functions) that live as long as the process. Left
+# on, the collector scanned them again and again while they were being made, and every full collection of a run
+# scanned them once more (docs/performance.md, "the collector, the write's texts"): it is off while they are made, on again after
+# them, and the process's own command line sets them apart for good (``gc.freeze``, _Commands.main), so that a
+# run's collections scan only what the run makes. Its garbage is collected as before.
+_COLLECTING = gc.isenabled()
+gc.disable()
+
 import atexit
 import dataclasses
 
@@ -37,6 +47,13 @@ from optimizer.solving.workers import blocks_on_cluster
 from optimizer.pipeline import default_output_path
 from optimizer.files import check_writable
 from optimizer.studies.stress import INDEPENDENT, MODES, WORST_SAMPLES
+
+# Made without the collector, they would all be scanned by its first run once it is back on: moved to its oldest
+# generation first, unscanned (freeze, then unfreeze: neither scans), where they sit as collections had left them.
+gc.freeze()
+gc.unfreeze()
+if _COLLECTING:
+    gc.enable()
 
 # What only another command needs is imported by that command, so that `optimize run` starts without it: the
 # template, the studies' solving and workbooks, the schedule (APScheduler) and the watch; the history's
@@ -73,7 +90,8 @@ def _interrupted(interrupt: KeyboardInterrupt) -> None:
 
 class _Commands(click.Group):
     """The command group; as the process's own command line (no ``args`` given: the ``optimize`` script,
-    ``python -m optimizer.cli``), a finished ``run`` leaves without tearing down the interpreter.
+    ``python -m optimizer.cli``), what the imports made is set apart from the collector (``gc.freeze``: see the
+    imports) and a finished ``run`` leaves without tearing down the interpreter.
 
     Python's teardown after a run frees every module and object one by one (Pyomo, pandas, numpy, the
     models): 0.3-0.7 s of wall after the plan is written, nothing of which the run needs
@@ -84,12 +102,15 @@ class _Commands(click.Group):
     def main(self, args=None, **extra):
         if args is not None:
             return super().main(args, **extra)
+        gc.freeze()  # what the imports made is never garbage: out of every collection's scan (see the imports)
         try:
             return super().main(args, **extra)
         except SystemExit as leaving:
             if _QUICK_EXIT:
                 _leave(leaving.code)
             raise
+        finally:
+            gc.unfreeze()  # an exit as usual: the teardown finalises what the imports made, as before
 
 
 _QUICK_EXIT: list[bool] = []  # set by a finished ``run`` that may end its process at once (_Commands)

@@ -468,8 +468,19 @@ def _sentence_columns(spec: TableSpec) -> tuple[str, ...]:
 
 
 def _has_long_sentence(series: pd.Series) -> bool:
-    texts = series.dropna().astype(str)
-    return bool((texts.str.contains(" ") & (texts.str.len() > TEXT_WIDEST)).any())
+    return any(" " in text and len(text) > TEXT_WIDEST for text in _texts(series))
+
+
+def _texts(series: pd.Series) -> list[str]:
+    """A column's values as text, blanks left out, as ``series.dropna().astype(str)`` has them: for a column of
+    text (or of anything, ``object``) in one Python pass, since pandas' own steps (dropna, astype, the ``str``
+    accessor) cost more on a plan's tables of tens of rows than the texts themselves (docs/performance.md,
+    "the write's texts"). ``pd.isna`` is True for a blank alone (a list in a cell gives an array: kept, as dropna
+    keeps it)."""
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return series.dropna().astype(str).tolist()
+    return [value if type(value) is str else str(value) for value in series.tolist()
+            if type(value) is str or pd.isna(value) is not True]
 
 
 def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
@@ -480,7 +491,7 @@ def _width(book: Book, frame: pd.DataFrame, column, spec: TableSpec) -> float:
         sample = values.head(500).tolist() + [values.max(), values.min()] if len(values) else []
         longest = max([0] + [len(book.shown(v, number_format, str(column))) for v in sample])
     else:  # every text: a long scenario name may come only in the last rows
-        longest = int(values.dropna().astype(str).str.len().max()) if values.notna().any() else 0
+        longest = max(map(len, _texts(values)), default=0)
     header = len(str(column))
     if " " in str(column) and header > max(longest, 12):  # wraps at a space rather than widen its column
         header = max(math.ceil(header / 2) + 1, max(len(word) for word in str(column).split()))

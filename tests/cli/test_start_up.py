@@ -4,10 +4,14 @@
 Pyomo's plugin registry (``pyomo.environ``: every solver interface and transformation Pyomo ships), the
 schedule's APScheduler, the history's SQLAlchemy, Dask, nor the other commands' modules (the studies and
 their workbooks, the template, the watch and the schedule).
+
+How a run starts and ends: its imports made without the garbage collector and then frozen for the run (docs/
+performance.md, "the collector, the write's texts"), and a finished run leaving without Python's teardown.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +69,7 @@ def test_the_other_commands_still_find_what_they_import():
 # Runs the CLI as the process's own command line (``main()``, no args: as the ``optimize`` script does), with an
 # exit handler and an object left to the interpreter's teardown, each of which notes that it ran.
 AS_A_PROCESS = """
-import atexit, sys
+import atexit, gc, sys
 from pathlib import Path
 notes = Path(sys.argv[1])
 
@@ -78,6 +82,7 @@ class Left:
 
 left = Left((notes / "torn_down").write_text)
 atexit.register(lambda: (notes / "exit_handler").write_text("yes"))
+atexit.register(lambda: (notes / "collector").write_text(f"{gc.get_freeze_count()} {gc.isenabled()}"))
 sys.argv = ["optimize", *sys.argv[2:]]
 from optimizer.cli import main
 main()
@@ -116,3 +121,41 @@ def test_a_finished_run_leaves_its_history_whole_in_one_file(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "history.sqlite").exists()
     assert not (tmp_path / "history.sqlite-wal").exists()
+
+
+# Imports the CLI in a fresh process, counting the collector's runs while it does; the CLI's own module compiled
+# first (where no bytecode may be written it is compiled on import, before its first line runs).
+IMPORTS_COLLECTED = """
+import gc, importlib.util, py_compile
+spec = importlib.util.find_spec("optimizer.cli")
+py_compile.compile(spec.origin, cfile=spec.cached)
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(info["generation"]) if phase == "start" else None)
+import optimizer.cli
+print("collections:", len(collections), "collecting:", gc.isenabled())
+"""
+
+
+def test_the_imports_make_no_collection_and_leave_the_collector_on(tmp_path):
+    """The CLI's imports (about 90,000 objects that live as long as the process) run without the collector,
+    which scanned them over and over while they were made; it is on again after them."""
+    completed = subprocess.run([sys.executable, "-c", IMPORTS_COLLECTED], cwd=ROOT, capture_output=True, text=True,
+                               timeout=300, env={**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path)})
+    assert completed.returncode == 0, completed.stderr
+    assert "collections: 0 collecting: True" in completed.stdout
+
+
+def test_a_run_sets_what_its_imports_made_apart_from_the_collector(tmp_path):
+    """As the process's own command line, the objects its imports made are frozen (out of every collection's
+    scan) for the whole run, and the collector stays on for what the run itself makes; a command that exits as
+    usual unfreezes them first, so that the teardown finalises them as before."""
+    source = write_workbook(tmp_path / "small.xlsx", base_sheets())
+    completed = _as_a_process(tmp_path, "run", str(source), "--no-history", "--output", str(tmp_path / "plan.xlsx"))
+    assert completed.returncode == 0, completed.stderr
+    frozen, collecting = (tmp_path / "collector").read_text().split()
+    assert int(frozen) > 10_000  # the modules, classes and functions of the imports (about 90,000)
+    assert collecting == "True"
+    completed = _as_a_process(tmp_path, "validate", str(source))
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "collector").read_text() == "0 True"
+    assert (tmp_path / "torn_down").exists()

@@ -179,6 +179,24 @@ def test_a_long_text_outside_the_sentence_columns_wraps_instead_of_being_cut_off
     assert not sheet["B2"].alignment.wrap_text
 
 
+def test_a_columns_width_and_wrap_read_its_values_as_text_with_blanks_left_out(tmp_path):
+    """Widths and wrapping read a text column's values as text (``_texts``: one Python pass, not pandas' steps):
+    None and NaN are blanks, not the words "None" or "nan" (a column of blanks keeps the narrowest width);
+    numbers, yes/no and dates count as they are shown; a sentence after blanks in the last row still wraps."""
+    sentence = "the supplier's offer ends before the period in which the stock would have to arrive"  # 84
+    frame = pd.DataFrame({
+        "note": pd.Series([None, float("nan"), None, sentence], dtype=object),
+        "mixed": pd.Series([None, 12345.5, True, date(2027, 3, 31)], dtype=object),
+        "blank": pd.Series([None, None, None, None], dtype=object),
+        "code": pd.Series(["ab", None, "abcdefghij", None], dtype="str")})
+    sheet = write(tmp_path / "t.xlsx", TableSpec("Notes", frame, {}))["Notes"]
+    widths = {column: sheet.column_dimensions[column].width for column in "ABCD"}
+    assert sheet["A5"].alignment.wrap_text and widths["A"] == pytest.approx(xlsx.WIDEST, abs=1)
+    assert widths["B"] == pytest.approx(len("2027-03-31") + 2, abs=1)  # 12345.5 shows as "12345.5", 7
+    assert widths["C"] == pytest.approx(max(xlsx.NARROWEST, len("blank") + 2), abs=1)
+    assert widths["D"] == pytest.approx(max(xlsx.NARROWEST, len("abcdefghij") + 2), abs=1)
+
+
 def test_a_money_axis_of_billions_reads_in_billions():
     """A sweep of a $1B-$3B fund read "1,000M ... 3,500M" along its axis."""
     assert xlsx.money_axis(3.5e9) == '#,##0.0,,,"B"'
