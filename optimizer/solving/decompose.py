@@ -829,8 +829,12 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
     is, row by row, the mean of those, their median, or the one of least magnitude (a degenerate block LP
     can price a row far above its margin). Where the shares are the whole relaxation's use, its blocks'
     dual values are its own and L(y) its bound (LP duality); any y gives a valid bound (block_bound.py), so
-    each is kept only where it is higher. Stops at ``deadline``."""
+    each is kept only where it is higher. Stops at ``deadline``; not begun after it, nor a pass of the blocks' LPs
+    (at L under load 15 the blocks' LPs, begun after it, took the solve 2.8 s past its limit).
+    """
     share_deadline = deadline
+    if _past(deadline, stop):
+        return bound
     blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
     duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
     if any(dual is None for dual in duals):
@@ -840,6 +844,8 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
         for row, value in zip(rows.tolist(), values.tolist()):
             of_row.setdefault(row, []).append(value)
     for pick in (np.mean, np.median, lambda values: min(values, key=abs)):
+        if _past(deadline, stop):
+            break
         prices = np.zeros(split.lp.num_row_)
         for row, values in of_row.items():
             prices[row] = pick(values)
@@ -847,6 +853,11 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
         if priced is not None:
             bound = max(bound, priced.bound)
     return bound
+
+
+def _past(deadline: float, stop: Stop | None) -> bool:
+    """Whether ``deadline`` (``time.perf_counter``) or ``stop`` has passed: a step not begun then."""
+    return time.perf_counter() >= deadline or (stop is not None and stop.due())
 
 
 def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
@@ -1146,8 +1157,8 @@ class _Split:
             return dataclasses.replace(limits, longest=max(longest, left))
 
         def solve(b: int):
-            if stop is not None and stop.interrupted:
-                return None  # Ctrl-C: no block is begun any more
+            if stop is not None and stop.late_due():
+                return None  # Ctrl-C, or past even a late first plan's deadline: no block is begun any more
             solution = task(handed_on() if hand_on else limits, block(b), stop)
             if on_plan is not None:
                 on_plan(b, solution)
@@ -1345,7 +1356,11 @@ def solve_mip(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_on
     """A block's MIP (or any MIP held in ``lp``: optimizer/solving/fix_and_optimise.py) in one thread: the block's
     plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that bound (HiGHS's dual
     bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
-    ``until_deadline``. ``options``: HiGHS options besides these."""
+    ``until_deadline``. ``options``: HiGHS options besides these. A MIP whose deadline has passed is not begun
+    (no plan): HiGHS would stop at its first check, but only after its set-up and presolve, which under load
+    (XL, L at load 10-15) ran past the deadline by 0.5 s or more a block, and by seconds over a pass."""
+    if stop is not None and (stop.due() if until_deadline else stop.late_due()):
+        return None, False, -np.inf
     highs = highspy.Highs()
     if stop is not None:
         stop.watch(highs, simplex=False, late=not until_deadline)
@@ -1383,6 +1398,8 @@ def polish(highs: highspy.Highs, start: BlockStart, stop: Stop | None = None) ->
     Stops at ``stop`` (the whole solve's deadline, a Ctrl-C: it watches ``highs``).
     """
     if start.values is None or start.columns is not None or start.objective is None:
+        return start
+    if stop is not None and stop.due():  # not begun after the deadline: its LP would stop at once, after its set-up
         return start
     began = time.perf_counter()
     lp = highs.getLp()
