@@ -562,8 +562,12 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
     ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late).
     A block that comes with its relaxed plan (``block.relaxed``, from ``relax_block``) is repaired from it at once:
     the whole time is the repair's. ``first_only``: the repair stops at its first plan (the refinement improves it:
-    ``_within_pattern``)."""
+    ``_within_pattern``). A block with a plan in hand (``block.plan``: its fallback, in the refinement) has no first
+    plan to keep: its repair ends within ``time_limit_s`` and at ``stop``'s deadline (at XL under load 12-15 the
+    refinement's repairs, each given ``REPAIR_SECONDS`` to the late deadline, ran 2 s past the whole solve's).
+    """
     began = time.perf_counter()
+    in_hand = block.plan is not None
     if block.relaxed is not None:
         relaxed, bound = block.relaxed
     else:
@@ -573,11 +577,11 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
         return None, False, -np.inf
     for tried, pattern in enumerate(serve_first.TRIES):
         left = time_limit_s - (time.perf_counter() - began)
-        if tried and left <= 0:
+        if (tried or in_hand) and left <= 0:
             break
         values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap,
-                                 left if tried else max(REPAIR_SECONDS, left), first_only=first_only, stop=stop,
-                                 until_deadline=False)
+                                 left if tried or in_hand else max(REPAIR_SECONDS, left), first_only=first_only,
+                                 stop=stop, until_deadline=in_hand)
         if values is not None:
             return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
     return None, False, -np.inf
