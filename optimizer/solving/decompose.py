@@ -1163,6 +1163,8 @@ class _Split:
         def solve(b: int):
             if stop is not None and stop.late_due():
                 return None  # Ctrl-C, or past even a late first plan's deadline: no block is begun any more
+            if start is not None and time.perf_counter() >= deadline:
+                return None  # a plan in hand, out of time: left at it (``solve_block``), its block not even made
             solution = task(handed_on() if hand_on else limits, block(b), stop)
             if on_plan is not None:
                 on_plan(b, solution)

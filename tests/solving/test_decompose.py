@@ -368,6 +368,23 @@ def test_past_the_late_deadline_no_block_is_begun():
     assert begun == [0, 4]
 
 
+def test_past_the_deadline_a_block_with_a_plan_in_hand_is_not_begun():
+    """The shared-budget pair's blocks, their deadline passed: from a plan (the refinement's) neither block is
+    begun, nor made (at XL under load 12-15 making each of the 60 blocks the refinement reached after its
+    deadline took 0.1 s: the refinement ended 9 s after it, past the whole solve's limit); without one (a first
+    pass) each is, for its late first plan."""
+    _, split = shared_budget_split()
+    begun = []
+
+    def task(limits, block, stop=None):
+        begun.append(int(block.columns[0]))
+
+    past = decompose.time.perf_counter() - 1.0
+    assert split.solve_blocks(1e-4, past, 1, start=np.zeros(7), task=task) == [None, None] and begun == []
+    split.solve_blocks(1e-4, past, 1, task=task)
+    assert begun == [0, 4]
+
+
 @pytest.mark.parametrize("ahead, now", [(-1.0, 0.0), (60.0, 100.5)])
 def test_the_bound_at_the_shares_prices_is_not_begun_after_the_deadline(ahead, now):
     """Past its own deadline (1 s ago), or the whole solve's (``stop``, a 100 s limit at 100.5 s), the bound at
