@@ -323,7 +323,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
-        if block_plan is not None and (stop.due() or not block_plan.search):
+        if block_plan is not None and (stop.due() or (not block_plan.search and block_plan.values is None)):
             return _unsearched(block_plan, model, columns, started, handover, stop.due())
         pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
@@ -393,7 +393,7 @@ def _unsearched(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[
                 started: float, handover: float, due: bool) -> SolveResult:
     """The answer when the search is not begun: the block start ended at the deadline (``due``: its late first
     plans run past it), or it said the search could not end its root LP in the time left (``BlockStart.search``)
-    and its plan is not complete. Begun with no time left, HiGHS stopped at its first check, but only after
+    and has no plan at all (a partial one is still handed to the search to complete). Begun with no time left, HiGHS stopped at its first check, but only after
     Pyomo's update and its own set-up: at L under load 10-15, 1-3 s past the limit, to return the block plan it
     was handed or no plan at all. Begun where its root LP could not end (XL under load 15, the blocks' own
     relaxations unfinished: no block plan), the search stopped 38 s past the limit, without a plan. A complete
