@@ -16,11 +16,23 @@ stock classes (models/inventory.py ``scenario_classes``: the minerals on which t
 same); which blocks differ (``differing_blocks``), from the two models themselves, so a price factor or a
 scenario's own commitments, which the classes do not see, still count. Works on highspy's arrays, as
 decompose.py does.
+
+The plan itself is alike every scenario alone on some minerals: one on which every scenario loses and needs the
+same (one stock class, ``settled_minerals``) has in the plan's model one set of stock columns weighted by the
+scenarios' summed probability, 1: the scenario alone's block of that mineral, its choice made against the same
+data. A pass from the plan leaves those blocks (their rows differ from the scenario alone's only through the other
+blocks' share of the linking rows), as it leaves those an alike source already holds; what the classes do not see
+(a scenario's price factor on such a mineral) is left to the search, which keeps every binary free and proves the
+scenario's own gap, as after any start. On the example, ferroniobium
+and tungsten concentrate: ferroniobium's block was the longest of each pass from the plan (0.23-0.33 s of CPU, 29
+nodes) and never lowered a plan; the three whole passes 0.6x their CPU, every plan the same (docs/performance.md,
+pass-gap).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -48,10 +60,21 @@ class SolvedModel:
 @dataclass
 class Alike:
     """A scenario alone's link to the one it follows: ``source``, that one's solved model (None: it follows none),
-    and ``solved``, this one's, filled by its solve for those that follow it."""
+    and ``solved``, this one's, filled by its solve for those that follow it; ``settled``, the minerals on which the
+    plan it starts from is already its own (``settled_minerals``)."""
 
     source: SolvedModel | None = None
     solved: SolvedModel | None = None
+    settled: frozenset[str] = field(default_factory=frozenset)
+
+
+def settled_minerals(stock_scenario: dict[tuple[str, str], str]) -> frozenset[str]:
+    """The minerals on which every scenario shares one stock class (``stock_scenario``: (scenario, mineral) -> the
+    scenario whose stock it shares, models/facts.py): the plan's model holds them as each scenario alone does."""
+    classes: dict[str, set[str]] = defaultdict(set)
+    for (_, mineral), representative in stock_scenario.items():
+        classes[mineral].add(representative)
+    return frozenset(mineral for mineral, representatives in classes.items() if len(representatives) == 1)
 
 
 def alike_sources(scenarios: list[str], stock_scenario: dict[tuple[str, str], str],

@@ -168,7 +168,8 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     from the plan the fix-and-optimise pass finds from it (optimizer/solving/fix_and_optimise.py), without the
     sub-MIPs that pass makes unneeded (``BLOCKWISE_SEARCH_OPTIONS``). With ``alike`` (a scenario alone,
     optimizer/solving/alike.py), the pass may start from ``alike.source``'s plan instead and re-solve only the
-    blocks in which the two models differ; ``alike.solved`` is set to this model's once solved."""
+    blocks in which the two models differ, and leaves the blocks of ``alike.settled`` (labels of ``blocks``: there the
+    start is already the model's own); ``alike.solved`` is set to this model's once solved."""
     started = time.perf_counter()
     with PYOMO_TURN:
         solver = persistent_highs()
@@ -181,9 +182,12 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
     highs = highs_of(solver)
     found = None
     if given is not None:
-        block_of_column, _ = _labelled(solver, columns, blocks)
+        block_of_column, count = _labelled(solver, columns, blocks)
         stop = Stop.after(time_limit_s)
         given, only = alike_start(highs, block_of_column, given, None if alike is None else alike.source, stop)
+        if alike is not None and alike.settled:
+            settled = {int(block_of_column[column]) for var, column in columns if blocks(var) in alike.settled}
+            only = (set(range(count)) if only is None else only) - settled
         found = fix_and_optimise(highs, block_of_column, given, stop, only=only)
         set_solution(highs, given if found is None else found.values)
     time_left = time_limit_s - (time.perf_counter() - started) + handover

@@ -46,7 +46,7 @@ from models.start import (
 from optimizer.contract.data import PlanningData, Slot
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, Marginal, Plan, ProjectValue, SolveResult
 from optimizer.contract.scenario_costs import with_cvar_cost
-from optimizer.solving.alike import Alike, SolvedModel, alike_sources
+from optimizer.solving.alike import Alike, SolvedModel, alike_sources, settled_minerals
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.highs import (
     BLOCK_START_MIN_BINARIES, PYOMO_TURN, SMALL_MIP_OPTIONS, solve_in_worker, solve_model, write_lp,
@@ -331,16 +331,18 @@ def costs_alone(data: PlanningData, scenarios: list[str], budget: TimeBudget,
     without its RINS and RENS sub-MIPs, started from the plan (``plan.solved``, when the plan has it) improved block by
     block (optimizer/solving/fix_and_optimise.py), or, for a scenario whose stock classes are close to an earlier
     one's (optimizer/solving/alike.py ``alike_sources``), after that one and from its plan, re-solving only the
-    blocks in which their models differ; a larger one (or no plan) one after another, each with the block start.
+    blocks in which their models differ; either way leaving the minerals on which every scenario is alike
+    (``settled_minerals``); a larger one (or no plan) one after another, each with the block start.
     The shipped example's five: 32 s of CPU to 18 s, then two at once, then from the plan, then from the plan
     improved block by block (8.7 s of CPU), then two of the five after an alike one (5.9 s; docs/performance.md)."""
     binaries = None if plan is None else plan.model_size.get("binaries")
     if binaries is None or binaries >= BLOCK_START_MIN_BINARIES:
         return [cost_alone(data, scenario, budget) for scenario in scenarios]
     sources = {} if plan.solved is None else alike_sources(scenarios, plan.solved.stock_scenario)
+    settled = frozenset() if plan.solved is None else settled_minerals(plan.solved.stock_scenario)
 
     def solve(scenario: str, earlier: tuple | None) -> tuple[tuple[float, float] | None, SolvedModel | None]:
-        alike = Alike(None if earlier is None else earlier[1])
+        alike = Alike(None if earlier is None else earlier[1], settled=settled)
         return cost_alone(data, scenario, budget, in_worker=True, solved=plan.solved, alike=alike), alike.solved
 
     return [cost for cost, _ in in_workers_after(solve, scenarios, sources, cores())]

@@ -11,7 +11,8 @@ co, 20 t to receive 10 (10 per t arriving < 12), 80 + 100 = 180. WS = 0.7 x 130 
 EVPI = 175 - 144 = 31.
 
 'ban' differs from base on ga alone (China sells no co), 'drc' on co alone: each is solved after base, from its
-plan, re-solving one mineral's block.
+plan, re-solving one mineral's block. With a third mineral, in, bought in Canada (no scenario touches it), every
+scenario shares in's stock class: the plan holds in as each scenario alone does, and no pass re-solves its block.
 """
 
 from __future__ import annotations
@@ -25,27 +26,35 @@ from workbooks import write_workbook
 
 import optimizer.solving.highs as highs
 from optimizer.analysis.uncertainty import scenario_values
-from optimizer.solving.alike import SolvedModel, alike_sources, alike_start, differing_blocks, held_plan
+import optimizer.solving.session as session
+from optimizer.contract.results import OPTIMAL
+from optimizer.solving.alike import (
+    Alike, SolvedModel, alike_sources, alike_start, differing_blocks, held_plan, settled_minerals,
+)
 from optimizer.solving.block_bound import in_own_thread
 from optimizer.solving.budget import TimeBudget
 from optimizer.solving.session import costs_alone, plan_from_data
 from optimizer.solving.workers import in_workers_after
 from optimizer.stages import Stages
-from test_fix_and_optimise import holding, two_minerals_lp
+from pyomo.common.collections import ComponentMap
+from test_fix_and_optimise import COST, holding, mineral, two_minerals, two_minerals_lp
 
 BLOCKS = np.array([0, 0, 1, 1])  # ga a, ga b | co a, co b (tests/solving/test_fix_and_optimise.py)
 
 
-def two_disruptions(tmp_path):
-    book = sheets(1, Demand=[{"mineral": "ga", "period": 1, "quantity": 10},
-                             {"mineral": "co", "period": 1, "quantity": 10}])
-    book["Minerals"] = [{"mineral": m, "unit": "t", "shortfall_penalty": 30} for m in ("ga", "co")]
+def two_disruptions(tmp_path, untouched: bool = False):
+    """The hand workbook; ``untouched``: with in too (10 t needed, from L at 1 per t: 10 in every scenario)."""
+    minerals = ("ga", "co", "in") if untouched else ("ga", "co")
+    book = sheets(1, Demand=[{"mineral": m, "period": 1, "quantity": 10} for m in minerals])
+    book["Minerals"] = [{"mineral": m, "unit": "t", "shortfall_penalty": 30} for m in minerals]
     book["Suppliers"] = [{"supplier": "C", "country": "China"}, {"supplier": "K", "country": "Canada"},
                          {"supplier": "D", "country": "DRC"}, {"supplier": "L", "country": "Canada"}]
     book["Offers"] = [{"supplier": "C", "mineral": "ga", "unit_price": 8},
                       {"supplier": "K", "mineral": "ga", "unit_price": 12},
                       {"supplier": "D", "mineral": "co", "unit_price": 5},
                       {"supplier": "L", "mineral": "co", "unit_price": 12}]
+    if untouched:
+        book["Offers"].append({"supplier": "L", "mineral": "in", "unit_price": 1})
     book["Scenarios"] = [{"scenario": "ban", "probability": 0.1, "country": "China", "first_period": 1,
                           "last_period": 1, "supply_loss": 0.5},
                          {"scenario": "drc", "probability": 0.2, "country": "DRC", "first_period": 1,
@@ -73,6 +82,53 @@ def test_each_scenario_alone_after_base_costs_what_it_costs_by_hand_and_ws_and_e
     assert values.expected_cost == approx(175)
     assert values.wait_and_see == approx(144)
     assert values.evpi == approx(31)
+
+
+def test_no_pass_re_solves_a_mineral_every_scenario_shares(tmp_path, monkeypatch):
+    """in: no scenario touches it, so each scenario alone is passed the settled minerals {in}; the costs are the
+    hand ones plus in's 10 (base 140, ban 180, drc 190)."""
+    data = two_disruptions(tmp_path, untouched=True)
+    plan = plan_from_data(data, Stages())
+    assert plan.objective == approx(185)
+    settled, cost_alone = [], session.cost_alone
+
+    def noting(*args, alike=None, **kwargs):
+        settled.append(alike.settled)
+        return cost_alone(*args, alike=alike, **kwargs)
+
+    monkeypatch.setattr(session, "cost_alone", noting)
+    solved = costs_alone(data, ["base", "ban", "drc"], TimeBudget(60.0), plan)
+    assert [cost for cost, _ in solved] == [approx(140), approx(180), approx(190)]
+    assert settled == [frozenset({"in"})] * 3
+
+
+def test_the_minerals_every_scenario_shares_are_settled():
+    classes = {("base", "ga"): "base", ("base", "co"): "base", ("base", "in"): "base", ("ban", "ga"): "ban",
+               ("ban", "co"): "base", ("ban", "in"): "base", ("drc", "ga"): "base", ("drc", "co"): "drc",
+               ("drc", "in"): "base"}
+    assert settled_minerals(classes) == {"in"}
+
+
+def test_a_scenario_alone_leaves_the_settled_blocks_as_its_start_holds_them(monkeypatch):
+    """The hand instance (tests/solving/test_fix_and_optimise.py) from (a, a), ga settled: the pass re-solves co
+    alone, ga's a held (spends 1 of 3), and co takes b (spends 2): 5 + 2 = 7, the optimum at once;
+    without ga settled, ga goes first and takes b (7.5), and co's b no longer fits. With co settled where it is not
+    (its a is dearer than the optimum's b), the pass stops at 7.5 and the search, every binary free, still ends at 7."""
+    found = []
+
+    def noting(*args, **kwargs):
+        found.append(highs_fix_and_optimise(*args, **kwargs))
+        return found[-1]
+
+    highs_fix_and_optimise = highs.fix_and_optimise
+    monkeypatch.setattr(highs, "fix_and_optimise", noting)
+    for settled in (frozenset({"ga"}), frozenset(), frozenset({"co"})):
+        model = two_minerals()
+        start = ComponentMap((model.Take[key], 1.0 if key[1] == "a" else 0.0) for key in COST)
+        result = in_own_thread(lambda: highs.solve_in_worker(model, 0.0, 30.0, start=start, blocks=mineral,
+                                                             alike=Alike(settled=settled)))
+        assert result.status == OPTIMAL and result.objective == approx(7.0)
+    assert [plan.objective for plan in found] == [approx(7.0), approx(7.5), approx(7.5)]
 
 
 def test_the_scenarios_that_follow_are_those_close_in_stock_classes():

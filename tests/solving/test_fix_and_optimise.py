@@ -8,6 +8,9 @@ ga: a costs 5 (spends 1), b costs 3 (spends 2); co: a costs 4.5 (spends 1), b co
 Both b's spend 4 > 3, so the plans are (a, a) 9.5, (a, b) 7 (the optimum) and (b, a) 7.5.
 From (a, a): ga alone, co's a held, takes b (7.5: spends 3); then co alone, ga's b held, cannot take b
 (spends 4) and keeps a. So the pass ends at 7.5, a plan that meets every row; the search from it ends at 7.
+Co's block need not be searched to know it: with ga's b held, co's LP relaxation (x_a + x_b >= 1, x_a + 2 x_b <= 1)
+is x_a = 1, 4.5 + 3 = 7.5, the plan's own cost, so its MIP is never run (``BlockRelaxation``). Ga's, from (a, a)
+with co's a held, is 3 + 4.5 = 7.5 < 9.5 (x_b = 1, spends 2 of the 2 left): its MIP runs.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load
 from optimizer.solving.block_bound import in_own_thread
 from optimizer.solving.decompose import feasible
-from optimizer.solving.fix_and_optimise import fix_and_optimise
+from optimizer.solving.fix_and_optimise import BLOCK_GAP, BlockRelaxation, fix_and_optimise
+from optimizer.solving.decompose import integer_columns
 from optimizer.solving.highs import solve_in_worker, solve_model
 from optimizer.solving.session import build, first_start, solve_main
 
@@ -88,6 +92,38 @@ def test_the_pass_lowers_a_plan_block_by_block_to_one_that_meets_every_row():
     assert feasible(lp, found.values)
     assert "1 of 2 blocks" in found.describe()
     assert np.asarray(model.getLp().col_upper_) == pytest.approx(np.ones(4))  # the model is left as it was
+
+
+def test_a_block_whose_lp_cannot_lower_the_plan_is_left_as_it_is_its_mip_never_run(monkeypatch):
+    """The hand instance from (a, a): ga's MIP runs and takes b (7.5); co's LP relaxation with ga's b held is 7.5,
+    the plan's cost, so co's MIP is never run; the plan is the one the pass ended on before (7.5, ga b and co a)."""
+    solved, block_solved = [], fix_and_optimise_module._block_solved
+
+    def noting(lp, held, plan, stop):
+        solved.append(held.copy())
+        return block_solved(lp, held, plan, stop)
+
+    monkeypatch.setattr(fix_and_optimise_module, "_block_solved", noting)
+    found = fix_and_optimise(holding(two_minerals_lp()), np.array([0, 0, 1, 1]), np.array([1.0, 0.0, 1.0, 0.0]))
+    assert [list(held) for held in solved] == [[False, False, True, True]]  # ga's MIP alone, co's held
+    assert found.relaxed_out == 1 and found.improved == 1
+    assert found.objective == pytest.approx(7.5) and found.values == pytest.approx([0.0, 1.0, 1.0, 0.0])
+    assert "1 left as they were" in found.describe()
+
+
+@pytest.mark.parametrize("room, could_lower", [(1e-4, False), (1e-3, True)])
+def test_a_block_lp_rules_its_mip_out_only_within_the_mip_gap(room, could_lower):
+    """From (a, a), co's a held, ga's LP reaches 7.5 against the plan's 9.5: ga's MIP could lower it. With the
+    budget 3 + room and ga's b held (the plan ga b, co a at 7.5), co's LP takes x_b = room (x_a + 2 x_b <= 1 + room):
+    7.5 - 2.5 room. Ruled out when that is within BLOCK_GAP (1e-4) of 7.5, 7.5e-4: room 1e-4 (2.5e-4 lower) is,
+    room 1e-3 (2.5e-3 lower) is not. In a thread of its own, as the pass runs it (a single-thread HiGHS)."""
+    lp = two_minerals_lp()
+    co_held, a_a = np.array([False, False, True, True]), np.array([1.0, 0.0, 1.0, 0.0])
+    assert in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(co_held, a_a))
+    lp.row_upper_ = np.array([np.inf, np.inf, BUDGET + room])
+    assert 2.5 * room < BLOCK_GAP * 7.5 or could_lower
+    ga_held, b_a = np.array([True, True, False, False]), np.array([0.0, 1.0, 1.0, 0.0])
+    assert in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(ga_held, b_a)) == could_lower
 
 
 def test_the_pass_starts_from_highs_first_plan_when_given_none():
@@ -175,6 +211,30 @@ def test_the_main_solve_searches_beside_the_pass_and_ends_on_the_same_optimal_pl
     optimum = solve_model(build(data), 0.0, 60.0)
     assert optimum.status == OPTIMAL
     assert optimum.objective <= first.objective <= optimum.objective * (1 + data.settings.mip_gap)
+
+
+def test_the_pass_leaves_the_same_blocks_and_ends_on_the_same_plan_every_run(tmp_path, monkeypatch):
+    """4 minerals x 3 suppliers x 6 periods: the pass before the search (``solve_model`` with blocks), twice. Which
+    blocks its LPs rule out is the same each time (decided by the plan and the model, never by time), and so are
+    the plan and the search's answer; some blocks are ruled out, or this would test nothing."""
+    data = generated(tmp_path, Size(4, 3, 6))
+    found = []
+
+    def noting(*args, **kwargs):
+        found.append(fix_and_optimise(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(highs, "fix_and_optimise", noting)
+    runs = []
+    for _ in range(2):
+        model = build(data)
+        result = solve_model(model, data.settings.mip_gap, 60.0, start=first_start(model, data), blocks=mineral_of)
+        runs.append((result.objective, result.bound, values_of(model)))
+    first, second = found
+    assert 0 < first.relaxed_out == second.relaxed_out < first.blocks
+    assert (second.objective, second.improved) == (first.objective, first.improved)
+    assert np.array_equal(second.values, first.values)
+    assert runs[1] == runs[0]
 
 
 def test_a_search_that_ends_before_asking_for_the_pass_plan_takes_it_when_cheaper(tmp_path):
