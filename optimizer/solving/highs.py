@@ -327,8 +327,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
-        if block_plan is not None and (stop.due() or (not block_plan.search and block_plan.values is None)):
-            return _unsearched(block_plan, model, columns, started, handover, stop.due())
+        if stop.due() and _complete(block_plan) and _loaded(block_plan, model, columns):
+            return _unsearched(block_plan, started, handover)
         pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
@@ -393,24 +393,21 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
 
 
-def _unsearched(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[tuple[VarData, int]],
-                started: float, handover: float, due: bool) -> SolveResult:
-    """The answer when the search is not begun: the block start ended at the deadline (``due``: its late first
-    plans run past it), or it said the search could not end its root LP in the time left (``BlockStart.search``)
-    and has no plan at all (a partial one is still handed to the search to complete). Begun with no time left, HiGHS stopped at its first check, but only after
-    Pyomo's update and its own set-up: at L under load 10-15, 1-3 s past the limit, to return the block plan it
-    was handed or no plan at all. Begun where its root LP could not end (XL under load 15, the blocks' own
-    relaxations unfinished: no block plan), the search stopped 38 s past the limit, without a plan. A complete
-    block plan is the answer, held by the model's variables; else there is no plan."""
-    why = "no time was left for the search" if due else "the search could not end its root LP in the time left"
-    if block_plan.columns is None and block_plan.values is not None and _loaded(block_plan, model, columns):
-        return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
-                           block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
-                           f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} ({why})",
-                           handover, block_plan.describe())
-    return SolveResult(ERROR, TerminationCondition.maxTimeLimit.name, seconds=time.perf_counter() - started,
-                       handover_seconds=handover, message=f"the solver stopped (maxTimeLimit) without a plan ({why})",
-                       start=block_plan.describe())
+def _complete(block_plan: BlockStart | None) -> bool:
+    """Whether the block start gave a plan of every column."""
+    return block_plan is not None and block_plan.columns is None and block_plan.values is not None
+
+
+def _unsearched(block_plan: BlockStart, started: float, handover: float) -> SolveResult:
+    """The answer when the block start ended at the deadline (its late first plans run past it) with a complete
+    plan, loaded into the model's variables: the search is not begun. Begun with no time left, HiGHS stopped at
+    its first check, but only after Pyomo's update and its own set-up (at L under load 10-15, 1-3 s past the
+    limit), to return the plan it was handed. A partial block plan, or none, still goes to the search: there
+    HiGHS may complete it, or keep the caller's start, in that time."""
+    return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
+                       block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
+                       f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (no time was "
+                       "left for the search)", handover, block_plan.describe())
 
 
 def _bound_name(block_plan: BlockStart) -> str:
