@@ -562,8 +562,12 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
     ``until_deadline`` False: the relaxed MIP too runs to ``stop``'s late deadline (a block reached late).
     A block that comes with its relaxed plan (``block.relaxed``, from ``relax_block``) is repaired from it at once:
     the whole time is the repair's. ``first_only``: the repair stops at its first plan (the refinement improves it:
-    ``_within_pattern``)."""
+    ``_within_pattern``). A block with a plan in hand (``block.plan``: its fallback, in the refinement) has no first
+    plan to keep: its repair ends within ``time_limit_s`` and at ``stop``'s deadline (at XL under load 12-15 the
+    refinement's repairs, each given ``REPAIR_SECONDS`` to the late deadline, ran 2 s past the whole solve's).
+    """
     began = time.perf_counter()
+    in_hand = block.plan is not None
     if block.relaxed is not None:
         relaxed, bound = block.relaxed
     else:
@@ -573,11 +577,11 @@ def _relaxed_then_repaired(block: Block, mip_gap: float, time_limit_s: float, st
         return None, False, -np.inf
     for tried, pattern in enumerate(serve_first.TRIES):
         left = time_limit_s - (time.perf_counter() - began)
-        if tried and left <= 0:
+        if (tried or in_hand) and left <= 0:
             break
         values, _, _ = solve_mip(serve_first.repaired(block, relaxed, pattern).highs_lp(), mip_gap,
-                                 left if tried else max(REPAIR_SECONDS, left), first_only=first_only, stop=stop,
-                                 until_deadline=False)
+                                 left if tried or in_hand else max(REPAIR_SECONDS, left), first_only=first_only,
+                                 stop=stop, until_deadline=in_hand)
         if values is not None:
             return values, _relative_gap(float(np.dot(block.cost, values)), bound) <= mip_gap, bound
     return None, False, -np.inf
@@ -829,8 +833,12 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
     is, row by row, the mean of those, their median, or the one of least magnitude (a degenerate block LP
     can price a row far above its margin). Where the shares are the whole relaxation's use, its blocks'
     dual values are its own and L(y) its bound (LP duality); any y gives a valid bound (block_bound.py), so
-    each is kept only where it is higher. Stops at ``deadline``."""
+    each is kept only where it is higher. Stops at ``deadline``; not begun after it, nor a pass of the blocks' LPs
+    (at L under load 15 the blocks' LPs, begun after it, took the solve 2.8 s past its limit).
+    """
     share_deadline = deadline
+    if _past(deadline, stop):
+        return bound
     blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
     duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
     if any(dual is None for dual in duals):
@@ -840,6 +848,8 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
         for row, value in zip(rows.tolist(), values.tolist()):
             of_row.setdefault(row, []).append(value)
     for pick in (np.mean, np.median, lambda values: min(values, key=abs)):
+        if _past(deadline, stop):
+            break
         prices = np.zeros(split.lp.num_row_)
         for row, values in of_row.items():
             prices[row] = pick(values)
@@ -847,6 +857,11 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
         if priced is not None:
             bound = max(bound, priced.bound)
     return bound
+
+
+def _past(deadline: float, stop: Stop | None) -> bool:
+    """Whether ``deadline`` (``time.perf_counter``) or ``stop`` has passed: a step not begun then."""
+    return time.perf_counter() >= deadline or (stop is not None and stop.due())
 
 
 def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: float, deadline: float, workers: int,
@@ -1146,8 +1161,10 @@ class _Split:
             return dataclasses.replace(limits, longest=max(longest, left))
 
         def solve(b: int):
-            if stop is not None and stop.interrupted:
-                return None  # Ctrl-C: no block is begun any more
+            if stop is not None and stop.late_due():
+                return None  # Ctrl-C, or past even a late first plan's deadline: no block is begun any more
+            if start is not None and time.perf_counter() >= deadline:
+                return None  # a plan in hand, out of time: left at it (``solve_block``), its block not even made
             solution = task(handed_on() if hand_on else limits, block(b), stop)
             if on_plan is not None:
                 on_plan(b, solution)
@@ -1345,7 +1362,11 @@ def solve_mip(lp: highspy.HighsLp, mip_gap: float, time_limit_s: float, first_on
     """A block's MIP (or any MIP held in ``lp``: optimizer/solving/fix_and_optimise.py) in one thread: the block's
     plan (None: none found), whether it is within ``mip_gap`` of the block's bound, and that bound (HiGHS's dual
     bound); it stops at ``stop``'s deadline, or its late one (``Stop.late``) when not
-    ``until_deadline``. ``options``: HiGHS options besides these."""
+    ``until_deadline``. ``options``: HiGHS options besides these. A MIP whose deadline has passed is not begun
+    (no plan): HiGHS would stop at its first check, but only after its set-up and presolve, which under load
+    (XL, L at load 10-15) ran past the deadline by 0.5 s or more a block, and by seconds over a pass."""
+    if stop is not None and (stop.due() if until_deadline else stop.late_due()):
+        return None, False, -np.inf
     highs = highspy.Highs()
     if stop is not None:
         stop.watch(highs, simplex=False, late=not until_deadline)
@@ -1383,6 +1404,8 @@ def polish(highs: highspy.Highs, start: BlockStart, stop: Stop | None = None) ->
     Stops at ``stop`` (the whole solve's deadline, a Ctrl-C: it watches ``highs``).
     """
     if start.values is None or start.columns is not None or start.objective is None:
+        return start
+    if stop is not None and stop.due():  # not begun after the deadline: its LP would stop at once, after its set-up
         return start
     began = time.perf_counter()
     lp = highs.getLp()

@@ -327,6 +327,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
+        if stop.due() and _complete(block_plan) and _loaded(block_plan, model, columns):
+            return _unsearched(block_plan, started, handover)
         pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
@@ -389,6 +391,23 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+def _complete(block_plan: BlockStart | None) -> bool:
+    """Whether the block start gave a plan of every column."""
+    return block_plan is not None and block_plan.columns is None and block_plan.values is not None
+
+
+def _unsearched(block_plan: BlockStart, started: float, handover: float) -> SolveResult:
+    """The answer when the block start ended at the deadline (its late first plans run past it) with a complete
+    plan, loaded into the model's variables: the search is not begun. Begun with no time left, HiGHS stopped at
+    its first check, but only after Pyomo's update and its own set-up (at L under load 10-15, 1-3 s past the
+    limit), to return the plan it was handed. A partial block plan, or none, still goes to the search: there
+    HiGHS may complete it, or keep the caller's start, in that time."""
+    return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
+                       block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
+                       f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (no time was "
+                       "left for the search)", handover, block_plan.describe())
 
 
 def _bound_name(block_plan: BlockStart) -> str:

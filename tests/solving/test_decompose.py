@@ -8,6 +8,7 @@ row of the model and, through the pipeline, against the independent checker.
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import highspy
 import numpy as np
@@ -316,6 +317,106 @@ def test_a_plan_polishing_cannot_lower_or_a_partial_one_is_left_as_it_is():
     assert np.array_equal(again.values, start.values)
     partial = decompose.BlockStart(start.values[:4], np.arange(4), start.relaxed_objective, 2, 1, 1.0)
     assert decompose.polish(highs, partial) is partial
+
+
+def passed(now: float, limit_s: float = 100.0) -> decompose.Stop:
+    """A stop of ``limit_s`` set at 0 on a fake clock that now reads ``now`` (its late deadline 2% after it)."""
+    stop = decompose.Stop.after(limit_s, clock=lambda: 0.0)
+    stop.clock = lambda: now
+    return stop
+
+
+def test_polishing_is_not_begun_after_the_deadline():
+    """The shared-budget pair's plan (21), which polishing lowers to 19 (above): with the deadline passed it is
+    left as it is, not copied and re-solved (at XL under load that LP's set-up alone runs on past the limit)."""
+    highs = two_minerals_sharing_a_budget()
+    start = decompose.block_start(highs, np.array([0, 0, 0, 0, 1, 1, 1]), mip_gap=1e-4, time_limit_s=60.0, workers=1)
+    assert decompose.polish(highs, start, passed(100.5)) is start
+    assert decompose.polish(highs, start, passed(99.5)).objective == pytest.approx(19.0)
+
+
+@pytest.mark.parametrize("now, until_deadline, begun", [(99.0, True, True), (101.0, True, False),
+                                                        (101.0, False, True), (102.5, False, False)])
+def test_a_block_mip_past_its_deadline_is_not_begun(monkeypatch, now, until_deadline, begun):
+    """The shared-budget pair's MIP against a 100 s stop: a step to the deadline is not begun at 101 s (no HiGHS
+    is made, no plan), a late first plan (``until_deadline`` False) only past its late deadline (102 s). Begun,
+    HiGHS stopped at its first check, but after its set-up and presolve: at L under load 10-15 that ran each
+    block 0.5 s and more past the deadline."""
+    lp = two_minerals_sharing_a_budget().getLp()
+    made = []
+    highs = decompose.highspy.Highs
+    monkeypatch.setattr(decompose.highspy, "Highs", lambda: made.append(1) or highs())
+    values, _, bound = decompose.solve_mip(lp, 1e-4, 60.0, stop=passed(now), until_deadline=until_deadline)
+    assert (len(made) == 1) is begun
+    if not begun:
+        assert values is None and bound == -np.inf
+
+
+def test_past_the_late_deadline_no_block_is_begun():
+    """The shared-budget pair's two blocks against a 100 s stop, at 102.5 s: no block's task is begun (not even
+    its block made), where at 101 s both still are (a late first plan runs to 102 s). At XL under load a late
+    pass's blocks, each begun to be stopped at once, took the solve seconds past its limit."""
+    _, split = shared_budget_split()
+    begun = []
+
+    def task(limits, block, stop=None):
+        begun.append(int(block.columns[0]))
+
+    deadline = decompose.time.perf_counter() + 60.0
+    assert split.solve_blocks(1e-4, deadline, 1, stop=passed(102.5), task=task) == [None, None] and begun == []
+    split.solve_blocks(1e-4, deadline, 1, stop=passed(101.0), task=task)
+    assert begun == [0, 4]
+
+
+def test_past_the_deadline_a_block_with_a_plan_in_hand_is_not_begun():
+    """The shared-budget pair's blocks, their deadline passed: from a plan (the refinement's) neither block is
+    begun, nor made (at XL under load 12-15 making each of the 60 blocks the refinement reached after its
+    deadline took 0.1 s: the refinement ended 9 s after it, past the whole solve's limit); without one (a first
+    pass) each is, for its late first plan."""
+    _, split = shared_budget_split()
+    begun = []
+
+    def task(limits, block, stop=None):
+        begun.append(int(block.columns[0]))
+
+    past = decompose.time.perf_counter() - 1.0
+    assert split.solve_blocks(1e-4, past, 1, start=np.zeros(7), task=task) == [None, None] and begun == []
+    split.solve_blocks(1e-4, past, 1, task=task)
+    assert begun == [0, 4]
+
+
+@pytest.mark.parametrize("ahead, now", [(-1.0, 0.0), (60.0, 100.5)])
+def test_the_bound_at_the_shares_prices_is_not_begun_after_the_deadline(ahead, now):
+    """Past its own deadline (1 s ago), or the whole solve's (``stop``, a 100 s limit at 100.5 s), the bound at
+    the shares' prices keeps the bound it has (7) and solves no block LP: at L under load 15 those LPs, begun
+    after the deadline, took the solve 2.8 s past its limit."""
+    _, split = shared_budget_split()
+
+    class Unsolved:
+        def bound(self, *args, **kwargs):
+            pytest.fail("a block LP solved after the deadline")
+
+    split.share_duals = Unsolved().bound
+    deadline = decompose.time.perf_counter() + ahead
+    assert decompose._share_priced_bound(Unsolved(), split, 7.0, deadline, 1, passed(now)) == 7.0
+
+
+@pytest.mark.parametrize("plan, seconds, until_deadline", [(None, decompose.REPAIR_SECONDS, False),
+                                                          (np.zeros(3), 0.25, True)])
+def test_a_repair_with_a_plan_in_hand_ends_in_its_time_and_at_the_deadline(monkeypatch, plan, seconds,
+                                                                           until_deadline):
+    """A serve_first block's repair from its kept relaxed plan, in 0.25 s: without a plan in hand (a first pass) it
+    still gets ``REPAIR_SECONDS`` to the late deadline, to keep a plan; at its fallback plan (the refinement) it has
+    one, and ends in its 0.25 s and at the deadline (at XL under load 12-15 the refinement's repairs ran 2 s past
+    the whole solve's deadline). The repair itself is the test's: it returns a plan of cost 0 at once."""
+    block = SimpleNamespace(relaxed=(np.zeros(3), 0.0), plan=plan, cost=np.ones(3))
+    monkeypatch.setattr(decompose.serve_first, "repaired", lambda *args: SimpleNamespace(highs_lp=lambda: None))
+    asked = []
+    monkeypatch.setattr(decompose, "solve_mip", lambda lp, gap, limit, **kwargs: asked.append(
+        (limit, kwargs["until_deadline"])) or (np.zeros(3), True, 0.0))
+    values, finished, bound = decompose._relaxed_then_repaired(block, 1e-4, 0.25, passed(0.0))
+    assert finished and bound == 0.0 and len(asked) == 1
+    assert (asked[0][0] == seconds if plan is None else 0.0 < asked[0][0] <= seconds) and asked[0][1] is until_deadline
 
 
 class _Clock:

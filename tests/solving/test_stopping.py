@@ -11,11 +11,14 @@ import os
 import signal
 
 import highspy
+import numpy as np
+import pyomo.environ as pyo
 import pytest
 from pyomo.contrib.solver.solvers.highs import Highs as PyomoHighs
 
 import optimizer.solving.highs as solve_module
 from models import build_model
+from models.blocks import mineral_of
 from optimizer.contract.results import ERROR, FEASIBLE
 from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load
@@ -116,6 +119,35 @@ def test_the_solve_ends_at_its_deadline_even_where_highs_would_not_look(model, m
     result = solve_module.solve_model(model, 0.0, 3600.0)
     assert result.status in (FEASIBLE, ERROR)
     assert result.termination == "maxTimeLimit"
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_block_start_ending_past_the_deadline_with_a_complete_plan_leaves_no_search_begun(model, monkeypatch,
+                                                                                          complete):
+    """The block start (every model large enough for it) ends after the deadline, as its late first plans may. With
+    a complete plan the search is not begun (begun, HiGHS stopped at its first check, but only after Pyomo's update
+    and its own set-up: at L under load 10-15, 1-3 s past the limit): the block plan is the answer, held by the
+    model's variables and FEASIBLE at the time limit. A partial plan still goes to the search, which may complete
+    it or keep the caller's start. The clock is the test's."""
+    now = [0.0]
+    monkeypatch.setattr(solve_module, "solver_clock", lambda: now[0])
+    monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
+    block_start = solve_module.block_start
+
+    def ended(*args, **kwargs):
+        start = block_start(*args, **kwargs)
+        now[0] = 61.0
+        return start if complete else dataclasses.replace(start, values=start.values[:3], columns=np.arange(3))
+
+    monkeypatch.setattr(solve_module, "block_start", ended)
+    searched = []
+    search = PyomoHighs._solve
+    monkeypatch.setattr(PyomoHighs, "_solve", lambda self: searched.append(1) or search(self))
+    result = solve_module.solve_model(model, 0.0, 60.0, blocks=mineral_of)
+    assert result.termination == "maxTimeLimit" and searched == ([] if complete else [1])
+    if complete:
+        assert result.status == FEASIBLE and "no time was left for the search" in result.message
+        assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
 
 
 def test_ctrl_c_in_pyomos_set_up_of_the_solver_is_raised_after_it(model, monkeypatch):
