@@ -106,7 +106,7 @@ def _fix_and_optimise(lp: highspy.HighsLp, block_of_column: np.ndarray, plan: np
         if plan is None:
             return None
     first = plan_objective(lp, plan)
-    best, improved, relaxed_out = plan, set(), 0
+    best, best_cost, improved, relaxed_out = plan, first, set(), 0
     tolerance = 1e-9 * max(1.0, abs(first))  # a block's plan must be lower by more than rounding
     relaxation = BlockRelaxation(lp, integer, stop)
     for _ in range(rounds):
@@ -115,16 +115,17 @@ def _fix_and_optimise(lp: highspy.HighsLp, block_of_column: np.ndarray, plan: np
             if stop is not None and stop.due():
                 break
             held = integer & (block_of_column >= 0) & (block_of_column != block)
-            if not relaxation.could_lower(held, best):
+            if not relaxation.could_lower(held, best, best_cost):
                 relaxed_out += 1
                 continue
             better = _block_solved(lp, held, best, stop)
-            if better is not None and plan_objective(lp, better) < plan_objective(lp, best) - tolerance:
-                best, changed = better, True
+            cost = None if better is None else plan_objective(lp, better)
+            if cost is not None and cost < best_cost - tolerance:
+                best, best_cost, changed = better, cost, True
                 improved.add(block)
         if not changed:
             break
-    return BlockwisePlan(best, plan_objective(lp, best), first, blocks, len(improved), time.perf_counter() - began,
+    return BlockwisePlan(best, best_cost, first, blocks, len(improved), time.perf_counter() - began,
                          relaxed_out)
 
 
@@ -165,13 +166,13 @@ class BlockRelaxation:
                                          np.full(len(self.columns), highspy.HighsVarType.kContinuous))
         self.lower = np.asarray(lp.col_lower_)[self.columns]
         self.upper = np.asarray(lp.col_upper_)[self.columns]
-        self.cost, self.offset = np.asarray(lp.col_cost_), lp.offset_
 
-    def could_lower(self, held: np.ndarray, plan: np.ndarray) -> bool:
-        """Whether the MIP of the block with ``held`` at ``plan``'s values could end below ``plan`` by more than its
-        gap (``BLOCK_GAP``, as HiGHS measures it: the gap to the plan's cost): false only when the LP proves it
-        cannot. A MIP started from ``plan`` whose root bound is within that gap ends there, on ``plan`` or on one
-        no lower by more than the gap, so leaving the block as it is keeps what the MIP would guarantee."""
+    def could_lower(self, held: np.ndarray, plan: np.ndarray, cost: float) -> bool:
+        """Whether the MIP of the block with ``held`` at ``plan``'s values could end below ``plan`` (its objective
+        ``cost``, the pass's ``plan_objective``) by more than its gap (``BLOCK_GAP``, as HiGHS measures it: the gap
+        to the plan's cost): false only when the LP proves it cannot. A MIP started from ``plan`` whose root bound
+        is within that gap ends there, on ``plan`` or on one no lower by more than the gap, so leaving the block as
+        it is keeps what the MIP would guarantee."""
         if self.stop is not None and self.stop.due():
             return True
         at, value = held[self.columns], np.round(plan[self.columns])
@@ -181,7 +182,6 @@ class BlockRelaxation:
         self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return True
-        cost = float(np.dot(self.cost, plan) + self.offset)
         return cost - self.highs.getInfo().objective_function_value > BLOCK_GAP * max(1e-9, abs(cost))
 
 

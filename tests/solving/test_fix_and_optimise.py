@@ -34,7 +34,7 @@ from optimizer.contract.results import OPTIMAL
 from optimizer.intake.generate import Size, write_generated_workbook
 from optimizer.pipeline import load
 from optimizer.solving.block_bound import in_own_thread
-from optimizer.solving.decompose import feasible
+from optimizer.solving.decompose import feasible, plan_objective
 from optimizer.solving.fix_and_optimise import BLOCK_GAP, BlockRelaxation, fix_and_optimise
 from optimizer.solving.decompose import integer_columns
 from optimizer.solving.highs import solve_in_worker, solve_model
@@ -119,11 +119,14 @@ def test_a_block_lp_rules_its_mip_out_only_within_the_mip_gap(room, could_lower)
     room 1e-3 (2.5e-3 lower) is not. In a thread of its own, as the pass runs it (a single-thread HiGHS)."""
     lp = two_minerals_lp()
     co_held, a_a = np.array([False, False, True, True]), np.array([1.0, 0.0, 1.0, 0.0])
-    assert in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(co_held, a_a))
+    assert in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(co_held, a_a,
+                                                                                      plan_objective(lp, a_a)))
     lp.row_upper_ = np.array([np.inf, np.inf, BUDGET + room])
     assert 2.5 * room < BLOCK_GAP * 7.5 or could_lower
     ga_held, b_a = np.array([True, True, False, False]), np.array([0.0, 1.0, 1.0, 0.0])
-    assert in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(ga_held, b_a)) == could_lower
+    ruled = in_own_thread(lambda: BlockRelaxation(lp, integer_columns(lp)).could_lower(ga_held, b_a,
+                                                                                       plan_objective(lp, b_a)))
+    assert ruled == could_lower
 
 
 def test_the_pass_starts_from_highs_first_plan_when_given_none():
