@@ -150,6 +150,27 @@ def test_a_block_start_ending_past_the_deadline_with_a_complete_plan_leaves_no_s
         assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
 
 
+def test_highs_own_time_limit_is_what_is_left_when_its_run_begins(model, monkeypatch):
+    """A 60 s limit; Pyomo's update before the search takes 50 s on the test's clock: HiGHS's own time limit, counted
+    from its run, is the 10 s left then, not the 60 s left before the update (HiGHS stops an LP inside a cut round by
+    that limit alone)."""
+    now = [0.0]
+    monkeypatch.setattr(solve_module, "solver_clock", lambda: now[0])
+    update = PyomoHighs.update
+
+    def slow_update(self, *args, **kwargs):
+        now[0] += 50.0
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(PyomoHighs, "update", slow_update)
+    limits = []
+    search = PyomoHighs._solve
+    monkeypatch.setattr(PyomoHighs, "_solve", lambda self: limits.append(self._active_config.time_limit)
+                        or search(self))
+    solve_module.solve_model(model, 0.0, 60.0)
+    assert limits == [pytest.approx(10.0)]
+
+
 def test_ctrl_c_in_pyomos_set_up_of_the_solver_is_raised_after_it(model, monkeypatch):
     """Ctrl-C lands inside Pyomo's set_instance (the hand-over, before HiGHS runs), where it once escaped
     as a traceback: it is noted, Pyomo's set-up finishes, HiGHS never searches, and the solve raises
