@@ -26,7 +26,8 @@ columns (supplier onboarding). So:
    from their plan, the blocks furthest from their own bound with any time left
    (``refine``, until the assembled plan is within the run's gap of the
    bound: ``_within_gap``), assemble the full plan and lower the linking
-   columns that no block needs.
+   columns that no block needs. Each pass over the blocks names its kind,
+   a ``BlockPass``: which blocks, how much time each, what is done with each.
 
 Where the search after the block start could not even end its root LP in the
 time left (at XL the relaxation alone takes a third of the limit and more), the
@@ -518,7 +519,7 @@ class BlockPass:
     relaxed_step_only: bool = False  # its relaxed step alone (``relax_block``), else its solve (``solve_block``)
     first_plan_only: bool = False  # its first plan only, with FIRST_PLAN_OPTIONS, in MISSING_PLAN_SECONDS at most
     repair: frozenset[int] = frozenset()  # its release binaries w, when it has any, relaxed, then repaired
-    improve: frozenset[int] = frozenset()  # (of ``repair``) its repaired plan improved within its relaxed pattern
+    improve: frozenset[int] = frozenset()  # (within ``repair``) its repaired plan improved within its pattern
     repair_to_first_plan: bool = False  # a repair stops at its first plan
 
     @classmethod
