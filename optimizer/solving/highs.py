@@ -161,7 +161,7 @@ class _ColumnsInOneCall(PyomoHighs):
 
     # Pyomo's update before each run (``solve``) removes what left the model, even with every automatic update off
     # (``_NO_UPDATES``): three removals of nothing, each renumbering every row or column in Python. At L 0.28 s of
-    # the 0.6 s a search spent before HiGHS's ``run``, 2.5 s at XL under load, before HiGHS's own clock started
+    # the 0.6 s a search spent before HiGHS's ``run`` (0.15-0.55 s under load), before HiGHS's own clock started
     # (docs/performance.md, issue 17, target 4, load-values). Nothing removed, nothing is renumbered.
     def _remove_constraints(self, cons) -> None:
         if cons:
