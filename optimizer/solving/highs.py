@@ -36,7 +36,8 @@ from optimizer.solving.stopping import Stop
 from optimizer.solving.workers import block_cluster, cores
 from optimizer.solving.alike import Alike, SolvedModel, alike_start
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
-from optimizer.solving.decompose import BlockStart, block_start, blocks_around, hand_over, polish, set_solution
+from optimizer.solving.decompose import (BlockStart, block_start, blocks_around, hand_over, plan_objective, polish,
+                                         set_solution)
 from optimizer.solving.fix_and_optimise import SEARCH_OPTIONS as BLOCKWISE_SEARCH_OPTIONS
 from optimizer.solving.fix_and_optimise import BlockwisePlan, PassBesideSearch, fix_and_optimise
 from optimizer.contract.results import ERROR, FEASIBLE, INFEASIBLE, OPTIMAL, SolveResult
@@ -119,10 +120,24 @@ class _ColumnsInOneCall(PyomoHighs):
     they are kept until the rows go in, then added at once, in the same order, so every variable gets the
     same column and HiGHS the same model. 1.4x faster at L (docs/performance.md, issue 17, target 3)."""
 
-    def __init__(self, **options):
+    def __init__(self, stop: Stop | None = None, **options):
         super().__init__(**options)
         self._waiting: list = []  # columns of the rows being added, not yet in HiGHS
         self._gathering = False
+        self._stop = stop
+
+    def _reinit(self) -> None:
+        stop = self._stop
+        super()._reinit()  # Pyomo's set_instance calls __init__ again
+        self._stop = stop
+
+    def _solve(self):
+        """HiGHS's own ``time_limit`` is what is left of the stop's deadline when its ``run`` begins, after Pyomo's
+        update and set-up, not before them: HiGHS counts it from its ``run``, and it is what stops an LP inside a
+        cut round, which no interrupt callback reaches (stopping.py)."""
+        if self._stop is not None and self._stop.deadline is not None:
+            self._active_config.time_limit = max(self._stop.remaining(), 1e-3)
+        return super()._solve()
 
     def add_constraints(self, cons) -> None:
         self._gathering = True
@@ -144,10 +159,23 @@ class _ColumnsInOneCall(PyomoHighs):
             super()._add_variables(waiting)
         super()._add_constraints(cons)
 
+    # Pyomo's update before each run (``solve``) removes what left the model, even with every automatic update off
+    # (``_NO_UPDATES``): three removals of nothing, each renumbering every row or column in Python. At L 0.28 s of
+    # the 0.6 s a search spent before HiGHS's ``run`` (0.15-0.55 s under load), before HiGHS's own clock started
+    # (docs/performance.md, issue 17, target 4, load-values). Nothing removed, nothing is renumbered.
+    def _remove_constraints(self, cons) -> None:
+        if cons:
+            super()._remove_constraints(cons)
 
-def persistent_highs() -> PyomoHighs:
-    """The persistent HiGHS interface a solve hands its Pyomo model to (``set_instance``)."""
-    return _ColumnsInOneCall()
+    def _remove_variables(self, variables) -> None:
+        if variables:
+            super()._remove_variables(variables)
+
+
+def persistent_highs(stop: Stop | None = None) -> PyomoHighs:
+    """The persistent HiGHS interface a solve hands its Pyomo model to (``set_instance``); HiGHS's own time limit
+    at each run is what is left of ``stop``'s deadline then, when it has one."""
+    return _ColumnsInOneCall(stop)
 
 
 # Pyomo's solver interface redirects the process's output (file descriptors 1 and 2) while HiGHS runs, and
@@ -202,10 +230,7 @@ def solve_in_worker(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: floa
         alike.solved = SolvedModel(highs.getLp(), np.asarray(highs.getSolution().col_value))
     with PYOMO_TURN:
         if result.status in (OPTIMAL, FEASIBLE):
-            values = highs.getSolution().col_value
-            for var, column in columns:
-                if not var.fixed:
-                    var.set_value(values[column], skip_validation=True)
+            load_plan(columns, highs.getSolution().col_value)
         return _without_strays(model, result, mip_gap, time_limit_s - result.seconds, 1)
 
 
@@ -299,7 +324,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     its deadline is set here, ``time_limit_s`` after the hand-over.
     """
     stop = stop or Stop()
-    solver = persistent_highs()
+    solver = persistent_highs(stop)
     started = time.perf_counter()
     try:
         solver.set_instance(model)  # the hand-over: Pyomo's rows and columns into highspy
@@ -311,7 +336,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         columns = _columns(solver, model) if blocks else []  # only the block start needs them
         block_plan = _block_start(solver, columns, blocks, mip_gap, time_limit_s, threads, stop) if blocks else None
         stop.check()
-        if _accepted(block_plan, mip_gap, model, columns):
+        if _accepted(block_plan, mip_gap, solver, columns):
             # The assembled plan is already within the gap of the LP bound: the full search could only
             # confirm it (after another root LP), so it is the answer.
             return SolveResult(OPTIMAL, TerminationCondition.convergenceCriteriaSatisfied.name,
@@ -319,7 +344,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                time.perf_counter() - started, "optimal within the gap (the block plan is within "
                                f"{_percent(block_plan.gap())} of {_bound_name(block_plan)})", handover,
                                block_plan.describe())
-        if _without_search(block_plan, model, columns):
+        if _without_search(block_plan, solver, columns):
             # The search would not end its root LP in the time left (at XL the relaxation alone takes a
             # third of the limit): the block plan, refined with that time instead, is the answer.
             return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
@@ -327,7 +352,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (the "
                                "search could not end its root LP in the time left)", handover,
                                block_plan.describe())
-        if stop.due() and _complete(block_plan) and _loaded(block_plan, model, columns):
+        if stop.due() and _complete(block_plan) and _loaded(block_plan, solver, columns):
             return _unsearched(block_plan, started, handover)
         pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
@@ -351,17 +376,18 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - started
     stop.check()
     termination = results.termination_condition
     if termination in (TerminationCondition.interrupted, TerminationCondition.unknown) and stop.due():
         termination = TerminationCondition.maxTimeLimit  # stopped at the deadline (Pyomo: "unknown")
     has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
-        results.solution_loader.load_vars()
+        columns = columns or _columns(solver, model)
+        searched = np.asarray(highs_of(solver).getSolution().col_value)
+        held = load_plan(columns, searched)
         _load_duals(model, results)
         _load_ranging(model, solver)
-        if (start or block_plan or found) and _misvalued(model, results.incumbent_objective):
+        if (start or block_plan or found) and _misvalued(highs_of(solver), held, results.incumbent_objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
@@ -371,11 +397,12 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     if pass_beside is not None and pass_beside.better_than(found, objective):
         # The search ended before asking for the pass's plan, on a dearer one or none: the pass's is the answer,
         # and the search's bound holds for it as for any plan of the model.
-        if _loaded_values(model, columns, found):
+        if _loaded_values(solver, columns, found):
             objective, has_plan = found.objective, True
             start_note = pass_beside.describe(found, taken=True)
         elif has_plan:
-            results.solution_loader.load_vars()  # the search's plan back
+            load_plan(columns, searched)  # the search's plan back
+    seconds = time.perf_counter() - started  # the plan loaded and checked too: the solver's time (issue 17, target 4)
     bound = best_bound(results.objective_bound, block_plan)
     gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
@@ -737,27 +764,23 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
     if result.values is None:
         return SolveResult(ERROR, "error", seconds=seconds, handover_seconds=handover,
                            message="the blocks' plans did not combine into one that meets every limit")
-    for var, column in columns:
-        if not var.fixed:
-            var.set_value(float(result.values[column]), skip_validation=True)
+    load_plan(columns, result.values)
     every = result.solved == result.blocks
     return SolveResult(OPTIMAL if every else FEASIBLE, "blocks", pyo.value(model.objective), None, None, seconds,
                        f"{result.solved} of {result.blocks} blocks solved within the gap", handover)
 
 
-def _accepted(block_plan: BlockStart | None, mip_gap: float, model: pyo.ConcreteModel,
-              columns: list[tuple[VarData, int]]) -> bool:
+def _accepted(block_plan: BlockStart | None, mip_gap: float, solver, columns: list[tuple[VarData, int]]) -> bool:
     """Load a complete block plan within ``mip_gap`` of the LP bound into the model's variables."""
     if block_plan is None or block_plan.columns is not None or block_plan.values is None:
         return False
     gap = block_plan.gap()
     if gap is None or gap > mip_gap:
         return False
-    return _loaded(block_plan, model, columns)
+    return _loaded(block_plan, solver, columns)
 
 
-def _without_search(block_plan: BlockStart | None, model: pyo.ConcreteModel,
-                    columns: list[tuple[VarData, int]]) -> bool:
+def _without_search(block_plan: BlockStart | None, solver, columns: list[tuple[VarData, int]]) -> bool:
     """Load a complete block plan into the model's variables when the search after it is not worth starting
     (``BlockStart.search``). Not without an LP bound (shares from each block's own relaxation): the answer
     must say how far it is from one."""
@@ -765,24 +788,40 @@ def _without_search(block_plan: BlockStart | None, model: pyo.ConcreteModel,
         return False
     if block_plan.gap() is None:
         return False
-    return _loaded(block_plan, model, columns)
+    return _loaded(block_plan, solver, columns)
 
 
-def _loaded(block_plan: BlockStart, model: pyo.ConcreteModel, columns: list[tuple[VarData, int]]) -> bool:
-    """Load the complete ``block_plan`` into the model's variables; whether the model's objective agrees."""
+def _loaded(block_plan: BlockStart, solver, columns: list[tuple[VarData, int]]) -> bool:
+    """Load the complete ``block_plan`` into the model's variables (``columns``, as ``solver`` holds them); whether
+    the model's objective agrees."""
+    return not _misvalued(highs_of(solver), load_plan(columns, block_plan.values), block_plan.objective)
+
+
+def _loaded_values(solver, columns: list[tuple[VarData, int]], found: BlockwisePlan) -> bool:
+    """Load the plan ``found`` (every column's value) into the model's variables (``columns``, as ``solver`` holds
+    them); whether the model's objective agrees with the plan's."""
+    return not _misvalued(highs_of(solver), load_plan(columns, found.values), found.objective)
+
+
+def load_plan(columns: list[tuple[VarData, int]], values) -> np.ndarray:
+    """Set each variable of ``columns`` (variable, column) that is not fixed to its column's value in ``values``
+    (every column's); return the values the model now holds, column by column (a fixed variable keeps its own).
+
+    One pass: the columns gathered from a numpy array at once, each variable set without validation (the values are
+    HiGHS's, within its bounds). Loading the plan at XL under load took 4.7 s of the solver's time, three quarters
+    of it the model's objective evaluated term by term in Pyomo to check it (``_misvalued`` now values the held
+    plan with HiGHS's copy of that objective; docs/performance.md, issue 17, target 4, load-values)."""
+    held = np.array(values, dtype=np.float64)
+    free, free_columns = [], []
     for var, column in columns:
-        if not var.fixed:
-            var.set_value(float(block_plan.values[column]), skip_validation=True)
-    return not _misvalued(model, block_plan.objective)  # the model's own objective agrees
-
-
-def _loaded_values(model: pyo.ConcreteModel, columns: list[tuple[VarData, int]], found: BlockwisePlan) -> bool:
-    """Load the plan ``found`` (every column's value) into the model's variables; whether the model's objective
-    agrees with the plan's."""
-    for var, column in columns:
-        if not var.fixed:
-            var.set_value(float(found.values[column]), skip_validation=True)
-    return not _misvalued(model, found.objective)
+        if var.fixed:
+            held[column] = var.value
+        else:
+            free.append(var)
+            free_columns.append(column)
+    for var, value in zip(free, held[free_columns].tolist()):
+        var.set_value(value, skip_validation=True)
+    return held
 
 
 def _complete_start(solver, start: dict) -> np.ndarray | None:
@@ -810,11 +849,14 @@ def _set_start(solver, start: dict) -> None:
     set_solution(highs, values)
 
 
-def _misvalued(model: pyo.ConcreteModel, reported: float | None) -> bool:
-    """Whether the objective of the loaded plan differs from the value the solver reported for it."""
+def _misvalued(highs: highspy.Highs, held: np.ndarray, reported: float | None) -> bool:
+    """Whether the objective of the loaded plan (``held``: the values the model holds, column by column, as
+    ``load_plan`` returns them) differs from the value the solver reported for it. Valued with the objective
+    ``highs`` was handed (Pyomo's, linear, as set_instance gave it: the model's own at those values), not by
+    evaluating the model's objective term by term in Pyomo (0.25 s at XL quiet, most of loading a plan)."""
     if reported is None:
         return False
-    actual = pyo.value(model.objective)
+    actual = plan_objective(highs.getLp(), held)
     return abs(actual - reported) > 1e-6 * max(1.0, abs(actual), abs(reported))
 
 

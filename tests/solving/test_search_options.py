@@ -25,8 +25,8 @@ def handed_over(monkeypatch) -> list:
     """Every persistent HiGHS interface the solves make, in order."""
     made = []
 
-    def recording():
-        made.append(highs.persistent_highs.__wrapped__())
+    def recording(*args):
+        made.append(highs.persistent_highs.__wrapped__(*args))
         return made[-1]
 
     recording.__wrapped__ = highs.persistent_highs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+from types import SimpleNamespace
 
 import highspy
 import numpy as np
@@ -148,6 +149,44 @@ def test_a_block_start_ending_past_the_deadline_with_a_complete_plan_leaves_no_s
     if complete:
         assert result.status == FEASIBLE and "no time was left for the search" in result.message
         assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
+
+
+def test_highs_own_time_limit_is_what_is_left_when_its_run_begins(model, monkeypatch):
+    """A 60 s limit; Pyomo's update before the search takes 50 s on the test's clock: HiGHS's own time limit, counted
+    from its run, is the 10 s left then, not the 60 s left before the update (HiGHS stops an LP inside a cut round by
+    that limit alone)."""
+    now = [0.0]
+    monkeypatch.setattr(solve_module, "solver_clock", lambda: now[0])
+    update = PyomoHighs.update
+
+    def slow_update(self, *args, **kwargs):
+        now[0] += 50.0
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(PyomoHighs, "update", slow_update)
+    limits = []
+    search = PyomoHighs._solve
+    monkeypatch.setattr(PyomoHighs, "_solve", lambda self: limits.append(self._active_config.time_limit)
+                        or search(self))
+    solve_module.solve_model(model, 0.0, 60.0)
+    assert limits == [pytest.approx(10.0)]
+
+
+def test_the_solvers_time_counts_loading_the_searchs_plan(model, monkeypatch):
+    """Loading the search's plan into the model's variables and checking it (at L under load 1.5 s after HiGHS
+    returned) is the solver's time too: on the module's clock, which loading moves 100 s on, the solve took 100 s
+    or more."""
+    now = [0.0]
+    monkeypatch.setattr(solve_module, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    load_plan = solve_module.load_plan
+
+    def slow_load(*args):
+        now[0] += 100.0
+        return load_plan(*args)
+
+    monkeypatch.setattr(solve_module, "load_plan", slow_load)
+    result = solve_module.solve_model(model, 0.0, 60.0)
+    assert result.status == "optimal" and result.seconds >= 100.0
 
 
 def test_ctrl_c_in_pyomos_set_up_of_the_solver_is_raised_after_it(model, monkeypatch):
