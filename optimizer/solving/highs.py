@@ -335,7 +335,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         options = _search_options(columns, blocks, options, found is not None or pass_beside is not None)
         rootless = _root_out_of_reach(block_plan)
         if rootless:
-            options = {**(options or {}), **ROOTLESS_SEARCH_OPTIONS}
+            handed = block_plan.values is not None or bool(start)
+            options = {**(options or {}), **(ROOTLESS_SEARCH_OPTIONS if handed else STARTLESS_ROOTLESS_OPTIONS)}
         time_left = stop.remaining()
         if pass_beside:
             pass_beside.attach()
@@ -557,9 +558,12 @@ SMALL_SEARCH_OPTIONS = {"mip_allow_restart": False}
 # feasibility jump runs to an effort limit (20 s at XL under load 15), and the root node's analytic centre, an
 # interior-point solve of the whole model on HiGHS's second thread with no time limit of its own, is waited for when
 # the root LP stops at the time limit. Begun with 66 s left at XL under load 15, that search returned 38 s after the
-# deadline, past HiGHS's own time_limit too, without a plan. Presolve off: taking a start needs none, and at XL under
-# load 20 it took 40 s (docs/performance.md, search-stop).
-ROOTLESS_SEARCH_OPTIONS = {"mip_max_nodes": 0, "presolve": "off"}
+# deadline, past HiGHS's own time_limit too, without a plan (docs/performance.md, search-stop).
+ROOTLESS_SEARCH_OPTIONS = {"mip_max_nodes": 0}
+# ... and when it was handed no start (no block plan, no caller's start), presolve off too: it has nothing to complete
+# (completing a partial start solves the model with the start's discrete values fixed, which presolve shrinks to what
+# is left), only a plan HiGHS may still hold to check, and XL's presolve took 40-45 s under load 17-22.
+STARTLESS_ROOTLESS_OPTIONS = {**ROOTLESS_SEARCH_OPTIONS, "presolve": "off"}
 
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).

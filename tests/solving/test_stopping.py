@@ -206,7 +206,7 @@ def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, mon
 
     def spied(self):
         outcome = search(self)
-        info = self._solver_model.getInfo()
+        info = solve_module.highs_of(self).getInfo()
         searched.append((info.mip_node_count, info.simplex_iteration_count))
         return outcome
 
