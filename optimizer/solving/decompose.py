@@ -26,7 +26,8 @@ columns (supplier onboarding). So:
    from their plan, the blocks furthest from their own bound with any time left
    (``refine``, until the assembled plan is within the run's gap of the
    bound: ``_within_gap``), assemble the full plan and lower the linking
-   columns that no block needs.
+   columns that no block needs. Each pass over the blocks names its kind,
+   a ``BlockPass``: which blocks, how much time each, what is done with each.
 
 Where the search after the block start could not even end its root LP in the
 time left (at XL the relaxation alone takes a third of the limit and more), the
@@ -69,7 +70,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Collection
+from typing import Callable, Iterable
 
 import highspy
 import numpy as np
@@ -119,7 +120,7 @@ REPAIR_SECONDS = 1.0
 # Under serve_first the blockwise first pass is two passes (``_blockwise_first_plans``): every block's relaxed MIP to
 # its first plan (at XL 0.1-0.7 s a block), in at most this share of the first pass's time, then every block's
 # repair from its relaxed plan in the rest; in both, a block that ends early hands its time on to those not yet
-# begun (``solve_blocks``' ``hand_on``). In one pass, a block's 1.3 s (load 5) held its relaxed step and a repair
+# begun (``BlockPass.hand_on``). In one pass, a block's 1.3 s (load 5) held its relaxed step and a repair
 # cut at REPAIR_SECONDS: 20 of 60 repairs found nothing in it, most of them timed out rather than infeasible.
 RELAXED_PASS_SHARE = 0.3
 _TOLERANCE = 1e-7
@@ -359,7 +360,8 @@ def _blocks_within(run: _Run, shares: _Shares) -> BlockStart:
     # whose relaxation takes 40% of the limit, a few seconds per block and no plan)
     block_gap, deadline = max(run.mip_gap * BLOCK_GAP_SHARE, 1e-4), run.deadline
     if shares.relaxations is None:
-        solutions = split.solve_blocks(block_gap, deadline, run.workers, stop=run.stop, cluster=run.cluster)
+        solutions = split.solve_blocks(BlockPass.each_mip(split.every_block), block_gap, deadline, run.workers,
+                                       stop=run.stop, cluster=run.cluster)
         solutions = _first_plans(split, solutions, block_gap, run.workers, run.stop, run.cluster)
         fallbacks = 0
     else:
@@ -437,7 +439,8 @@ def blocks_around(highs: highspy.Highs, block_of_column: np.ndarray, plan: np.nd
     split = _Split.of(lp, block_of_column, plan, integer_columns(lp))
     if split is None:
         return BlockStart(None, None, None, blocks, 0, time.perf_counter() - started)
-    solutions = split.solve_blocks(mip_gap, started + time_limit_s, workers, start=plan, cluster=cluster)
+    solutions = split.solve_blocks(BlockPass.each_mip(split.every_block), mip_gap, started + time_limit_s, workers,
+                                   start=plan, cluster=cluster)
     finished = sum(solution is not None and solution[2] for solution in solutions)
     values, _ = split.assemble(solutions)
     if not split.feasible(values):
@@ -501,7 +504,90 @@ class BlockLimits:
     deadline: float
     longest: float
     first_plans: bool = False
-    first_repairs: bool = False  # a serve_first repair stops at its first plan (``_relaxed_then_repaired_passes``)
+    first_repairs: bool = False  # a serve_first repair stops at its first plan (``BlockPass.repair_to_first_plan``)
+
+
+@dataclass(frozen=True)
+class BlockPass:
+    """One pass of ``_Split.solve_blocks``: which blocks, in this order; how much time each gets; what is done with
+    each. Each kind of pass the block start and the stability pass run has its constructor below, which says why
+    it is set so: a caller names its pass, and no other combination is run."""
+
+    blocks: tuple[int, ...]
+    time_share: float = BLOCK_TIME_SHARE  # a block's longest time, in even shares of the time left on the workers
+    hand_on: bool = False  # a block beginning gets at least its even share of the time then left (threads only)
+    relaxed_step_only: bool = False  # its relaxed step alone (``relax_block``), else its solve (``solve_block``)
+    first_plan_only: bool = False  # its first plan only, with FIRST_PLAN_OPTIONS, in MISSING_PLAN_SECONDS at most
+    repair: frozenset[int] = frozenset()  # its release binaries w, when it has any, relaxed, then repaired
+    improve: frozenset[int] = frozenset()  # (within ``repair``) its repaired plan improved within its pattern
+    repair_to_first_plan: bool = False  # a repair stops at its first plan
+
+    @classmethod
+    def each_mip(cls, blocks: Iterable[int]) -> BlockPass:
+        """Each block's MIP (from its part of the plan, when the pass starts from one), up to ``BLOCK_TIME_SHARE``
+        times its even share of the time: one hard block cannot starve the rest, and the time of those that end
+        early goes to the slow ones. The first pass of the whole relaxation's route and of the tied route; the
+        stability pass (``blocks_around``)."""
+        return cls(tuple(blocks))
+
+    @classmethod
+    def first_plans(cls, blocks: Iterable[int]) -> BlockPass:
+        """Each block's first plan only, with ``FIRST_PLAN_OPTIONS`` (presolve off), in at most
+        ``MISSING_PLAN_SECONDS`` each: the blocks a pass left without a plan (``_first_plans``), to the late
+        deadline; a complete plan keeps a plan in hand, and the refinement improves it."""
+        return cls(tuple(blocks), first_plan_only=True)
+
+    @classmethod
+    def even_shares(cls, blocks: Iterable[int]) -> BlockPass:
+        """Each block in its even share of the time, its release binaries (serve_first) relaxed, then repaired: the
+        blockwise route's first pass (at XXL one block alone needs half a minute or more for its first plan: no
+        block takes another's time before every block has a plan) and its pass again over the blocks still
+        without one (``_blockwise_first_plans``)."""
+        blocks = tuple(blocks)
+        return cls(blocks, time_share=1.0, repair=frozenset(blocks))
+
+    @classmethod
+    def relaxed_steps(cls, blocks: Iterable[int]) -> BlockPass:
+        """Each serve_first block's relaxed step alone (``relax_block``: its MIP with w relaxed, to its first plan),
+        up to ``BLOCK_TIME_SHARE`` times its even share (at load 5-8 an even share of 0.4-0.6 s cut a third of them
+        short), a block that ends early handing its time on: the first of the blockwise first pass's two passes
+        under serve_first (``_relaxed_then_repaired_passes``)."""
+        blocks = tuple(blocks)
+        return cls(blocks, hand_on=True, relaxed_step_only=True, repair=frozenset(blocks))
+
+    @classmethod
+    def first_repairs(cls, blocks: Iterable[int]) -> BlockPass:
+        """Each serve_first block's repair from its relaxed plan (both steps, late, for a block the relaxed pass did
+        not begin), to its first plan, in its even share, a block that ends early handing its time on: the second
+        of the two passes (``_relaxed_then_repaired_passes``); the refinement improves the plans."""
+        blocks = tuple(blocks)
+        return cls(blocks, time_share=1.0, hand_on=True, repair=frozenset(blocks), repair_to_first_plan=True)
+
+    @classmethod
+    def refinement(cls, furthest: Iterable[int], at_fallback: Iterable[int], repaired: Iterable[int]) -> BlockPass:
+        """The blocks furthest from their own bound, furthest first, each from its plan, up to ``BLOCK_TIME_SHARE``
+        times its even share (``_Split.refine``): a block at its fallback plan repaired to its first plan (any plan
+        of its own beats the fallback; a repair that ran on to the gap took the time of the next block at its
+        fallback), a repaired block whose relaxed plan was kept improved within that plan's pattern
+        (``_within_pattern``), any other block's MIP solved from its plan."""
+        repaired = frozenset(repaired)
+        return cls(tuple(furthest), repair=frozenset(at_fallback) | repaired, improve=repaired,
+                   repair_to_first_plan=True)
+
+    def limits(self, mip_gap: float, deadline: float, workers: int) -> BlockLimits:
+        """What each block of the pass is given from now to ``deadline`` (``time.perf_counter``) on ``workers``:
+        ``time_share`` times its even share of the time left (a first plan: ``MISSING_PLAN_SECONDS``), to that
+        deadline on the wall clock (``time.time``, which a cluster's worker reads too)."""
+        remaining = deadline - time.perf_counter()
+        even_share = max(1, workers) * remaining / max(1, len(self.blocks))
+        longest = MISSING_PLAN_SECONDS if self.first_plan_only else self.time_share * even_share
+        return BlockLimits(mip_gap, time.time() + remaining, longest, first_plans=self.first_plan_only,
+                           first_repairs=self.repair_to_first_plan)
+
+    def task(self) -> Callable:
+        """What is done with each block, on a worker thread here or a Dask worker: its relaxed step alone
+        (``relax_block``: (values, bound)) or its solve (``solve_block``)."""
+        return relax_block if self.relaxed_step_only else solve_block
 
 
 def solve_block(limits: BlockLimits, block: Block, stop: Stop | None = None) -> tuple | None:
@@ -632,8 +718,8 @@ def _first_plans(split: _Split, solutions: list[tuple | None], mip_gap: float, w
     # On a cluster the worker has no ``stop``: the late deadline goes with the block as its deadline.
     late = np.inf if stop is None or stop.deadline is None else time.perf_counter() + stop.late_deadline - stop.clock()
     completed = list(solutions)
-    for b, solution in zip(missing, split.solve_blocks(mip_gap, late, workers, stop=stop, cluster=cluster,
-                                                       which=missing, first_plans=True)):
+    for b, solution in zip(missing, split.solve_blocks(BlockPass.first_plans(missing), mip_gap, late, workers,
+                                                       stop=stop, cluster=cluster)):
         completed[b] = solution
     return completed
 
@@ -839,8 +925,7 @@ def _share_priced_bound(relaxations: BlockRelaxations, split: _Split, bound: flo
     share_deadline = deadline
     if _past(deadline, stop):
         return bound
-    blocks = list(range(int(split.block_of.max(initial=-1)) + 1))
-    duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), blocks, workers)
+    duals = in_workers(lambda b: split.share_duals(b, share_deadline, stop), list(split.every_block), workers)
     if any(dual is None for dual in duals):
         return bound
     of_row: dict[int, list[float]] = {}
@@ -880,12 +965,11 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     Returns the solutions and how many are fallbacks. The refinement (``_Split.refine``) then starts each block from
     its plan with the rest."""
     first_deadline = time.perf_counter() + FIRST_PASS_SHARE * (deadline - time.perf_counter())
-    every = range(int(split.block_of.max(initial=-1)) + 1)
     if split.release is not None:
         solutions = _relaxed_then_repaired_passes(split, mip_gap, first_deadline, workers, stop, cluster)
     else:
-        solutions = split.solve_blocks(mip_gap, first_deadline, workers, stop=stop, cluster=cluster, time_share=1.0,
-                                       repair=every)
+        solutions = split.solve_blocks(BlockPass.even_shares(split.every_block), mip_gap, first_deadline, workers,
+                                       stop=stop, cluster=cluster)
     fallbacks = 0
     for b, solution in enumerate(solutions):
         if solution is None and fallback is not None:
@@ -896,8 +980,8 @@ def _blockwise_first_plans(split: _Split, fallback: np.ndarray | None, mip_gap: 
     solutions = _first_plans(split, solutions, mip_gap, workers, stop, cluster)
     missing = [b for b, solution in enumerate(solutions) if solution is None]
     if missing and time.perf_counter() < deadline:
-        again = split.solve_blocks(mip_gap, (time.perf_counter() + deadline) / 2, workers, stop=stop, cluster=cluster,
-                                   which=missing, time_share=1.0, repair=missing)
+        again = split.solve_blocks(BlockPass.even_shares(missing), mip_gap, (time.perf_counter() + deadline) / 2,
+                                   workers, stop=stop, cluster=cluster)
         for b, solution in zip(missing, again):
             solutions[b] = solution
     return solutions, fallbacks
@@ -910,15 +994,32 @@ def _relaxed_then_repaired_passes(split: _Split, mip_gap: float, deadline: float
     its even share: it stops at its first plan, and at load 5-8 an even share of 0.4-0.6 s cut a third of them
     short), kept in ``split.relaxed_plans`` (a block at its fallback is repaired from it again in the refinement),
     then every block's repair from it, to its first plan, in the rest; in both a block that ends early hands its
-    time on (``solve_blocks``' ``hand_on``). One pass gave each block its even share for both steps: a block whose
+    time on (``BlockPass.hand_on``). One pass gave each block its even share for both steps: a block whose
     relaxed step or repair needs more than that found nothing, while others ended early and left their time unused."""
-    every = list(range(int(split.block_of.max(initial=-1)) + 1))
+    every = split.every_block
     relaxed_deadline = time.perf_counter() + RELAXED_PASS_SHARE * (deadline - time.perf_counter())
-    relaxed = split.solve_blocks(mip_gap, relaxed_deadline, workers, stop=stop, cluster=cluster, repair=every,
-                                 hand_on=True, task=relax_block)
+    relaxed = split.solve_blocks(BlockPass.relaxed_steps(every), mip_gap, relaxed_deadline, workers, stop=stop,
+                                 cluster=cluster)
     split.relaxed_plans.update((b, plan) for b, plan in zip(every, relaxed) if plan is not None)
-    return split.solve_blocks(mip_gap, deadline, workers, stop=stop, cluster=cluster, time_share=1.0, repair=every,
-                              hand_on=True, first_repairs=True)
+    return split.solve_blocks(BlockPass.first_repairs(every), mip_gap, deadline, workers, stop=stop, cluster=cluster)
+
+
+def _handing_on(limits: BlockLimits, deadline: float, workers: int, count: int) -> Callable[[], BlockLimits]:
+    """Each block's limits as it begins, in a pass of ``count`` blocks that hand their time on
+    (``BlockPass.hand_on``): at least its even share of the time then left to ``deadline`` among the blocks not yet
+    begun, itself and the others running (``workers``), so the time of a block that ended early goes to the blocks
+    after it."""
+    not_begun = [count]
+    lock = threading.Lock()
+
+    def handed_on() -> BlockLimits:
+        with lock:
+            not_begun[0] -= 1
+            waiting = not_begun[0] + max(1, workers)  # those not begun, this one and the others running
+        left = max(1, workers) * (deadline - time.perf_counter()) / waiting
+        return dataclasses.replace(limits, longest=max(limits.longest, left))
+
+    return handed_on
 
 
 class _Split:
@@ -936,6 +1037,11 @@ class _Split:
         self.twin = None  # share_twins: each column's twin in its block (-1 none)
         self.release = None  # which columns are serve_first's release binaries w (``block``'s ``repair``)
         self.relaxed_plans: dict[int, tuple[np.ndarray, float]] = {}  # a block's relaxed step (``relax_block``)
+
+    @property
+    def every_block(self) -> range:
+        """Every block's number, in order (0, 1, ...)."""
+        return range(int(self.block_of.max(initial=-1)) + 1)
 
     def share_twins(self, twin: np.ndarray) -> None:
         """Let each column j with ``twin[j] >= 0`` take its twin's value in the block MIPs: the block holds the
@@ -1108,70 +1214,42 @@ class _Split:
                      row_lower[keep], row_upper[keep], starts, row[order].astype(np.int64), value[order],
                      self.integer[own], None if start is None else start[own])
 
-    def solve_blocks(self, mip_gap: float, deadline: float, workers: int, start: np.ndarray | None = None,
-                     stop: Stop | None = None, cluster: str | None = None,
-                     which: list[int] | None = None,
-                     on_plan: Callable[[int, tuple | None], None] | None = None,
-                     time_share: float = BLOCK_TIME_SHARE, repair: Collection[int] = (), hand_on: bool = False,
-                     task: Callable | None = None, improve: Collection[int] = (), first_repairs: bool = False,
-                     first_plans: bool = False) -> list[tuple | None]:
-        """Each block's (columns, values, finished, bound), or None where no plan was found before the
-        deadline (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own
-        bound. With ``start`` (a complete plan), each block starts from its part of it, and a block reached
-        after the deadline is left as it is there. On ``workers`` threads here, or as tasks on the Dask
-        cluster at ``cluster``. ``which``: these blocks only, in this order (default: every block). ``on_plan(b,
-        solution)`` is called as each block here ends (threads only; not on a cluster). ``time_share``: a block's
-        longest time, in even shares of the time left. ``repair``: blocks whose MIP is solved with their release
-        binaries relaxed, then repaired (``block``). ``hand_on`` (threads here only): a block is given, when it begins,
-        at least its even share of the time then left among the blocks not yet begun (and those running), so the
-        time of a block that ended early goes to the blocks after it. ``task``: what is done with each block
-        (default ``solve_block``; ``relax_block``: its relaxed step alone, returning (values, bound)). ``improve``:
-        blocks whose plan in ``start`` is improved within their relaxed plan's pattern (``Block.within_pattern``).
-        ``first_repairs``: the repairs stop at their first plan (``BlockLimits.first_repairs``). ``first_plans``:
-        each block's first plan only, in at most ``MISSING_PLAN_SECONDS`` each, to ``deadline`` (``_first_plans``:
-        the late one)."""
-        task = solve_block if task is None else task
-        blocks = list(range(int(self.block_of.max(initial=-1)) + 1)) if which is None else which
+    def solve_blocks(self, kind: BlockPass, mip_gap: float, deadline: float, workers: int,
+                     start: np.ndarray | None = None, stop: Stop | None = None, cluster: str | None = None,
+                     on_plan: Callable[[int, tuple | None], None] | None = None) -> list[tuple | None]:
+        """The pass ``kind`` (``BlockPass``: which blocks, how much time each, what is done with each): each of its
+        blocks' (columns, values, finished, bound), or None where no plan was found before the deadline
+        (``time.perf_counter``); ``finished``: solved within ``mip_gap``; ``bound``: the block's own bound (its
+        relaxed step alone: (values, bound)). With ``start`` (a complete plan), each block starts from its part of
+        it, and a block reached after the deadline is left as it is there. On ``workers`` threads here, or as tasks
+        on the Dask cluster at ``cluster``. ``on_plan(b, solution)`` is called as each block here ends (threads
+        only; not on a cluster)."""
         if cluster is not None:
             try:
                 workers = cluster_threads(cluster)  # the cluster's threads share the time, not this machine's
             except CannotConnect:
-                return [None] * len(blocks)  # every block without a plan: the whole search, here, finds the plan
-        remaining = deadline - time.perf_counter()
-        # No block may take much more than its fair share of the time, so one hard block cannot starve the rest.
-        longest = time_share * max(1, workers) * remaining / max(1, len(blocks))
-        if first_plans:
-            longest = MISSING_PLAN_SECONDS  # a first plan only, each block at most this long
-        limits = BlockLimits(mip_gap, time.time() + remaining, longest, first_plans=first_plans,
-                             first_repairs=first_repairs)
+                return [None] * len(kind.blocks)  # every block without a plan: the whole search, here, finds the plan
+        limits, task = kind.limits(mip_gap, deadline, workers), kind.task()
 
         def block(b: int) -> Block:
-            return self.block(b, start, b in repair or b in improve, b in improve)
+            return self.block(b, start, repair=b in kind.repair, improve=b in kind.improve)
 
         if cluster is not None:
-            return _on_cluster(limits, [block(b) for b in blocks], cluster, task)
-        not_begun = [len(blocks)]
-        lock = threading.Lock()
-
-        def handed_on() -> BlockLimits:
-            with lock:
-                not_begun[0] -= 1
-                waiting = not_begun[0] + max(1, workers)  # those not begun, this one and the others running
-            left = max(1, workers) * (deadline - time.perf_counter()) / waiting
-            return dataclasses.replace(limits, longest=max(longest, left))
+            return _on_cluster(limits, [block(b) for b in kind.blocks], cluster, task)
+        limits_now = _handing_on(limits, deadline, workers, len(kind.blocks)) if kind.hand_on else lambda: limits
 
         def solve(b: int):
             if stop is not None and stop.late_due():
                 return None  # Ctrl-C, or past even a late first plan's deadline: no block is begun any more
             if start is not None and time.perf_counter() >= deadline:
                 return None  # a plan in hand, out of time: left at it (``solve_block``), its block not even made
-            solution = task(handed_on() if hand_on else limits, block(b), stop)
+            solution = task(limits_now(), block(b), stop)
             if on_plan is not None:
                 on_plan(b, solution)
             return solution
 
         # In worker threads (optimizer/solving/workers.py): each with its own single-thread HiGHS scheduler.
-        return in_workers(solve, blocks, workers)
+        return in_workers(solve, list(kind.blocks), workers)
 
     def refine(self, solutions: list[tuple | None], mip_gap: float, deadline: float, workers: int,
                stop: Stop | None = None, cluster: str | None = None,
@@ -1213,9 +1291,8 @@ class _Split:
 
         at_fallback = [b for b in furthest if not np.isfinite(solutions[b][3])]
         repaired = [b for b in furthest if np.isfinite(solutions[b][3]) and b in self.relaxed_plans]
-        again = self.solve_blocks(mip_gap, deadline, workers, start=plan, stop=until, cluster=cluster,
-                                  which=furthest, on_plan=keep_cheaper, repair=at_fallback, improve=repaired,
-                                  first_repairs=True)
+        again = self.solve_blocks(BlockPass.refinement(furthest, at_fallback, repaired), mip_gap, deadline, workers,
+                                  start=plan, stop=until, cluster=cluster, on_plan=keep_cheaper)
         for b, solution in zip(furthest, again):  # on a cluster, where blocks report only at the end
             keep_cheaper(b, solution)
         return refined

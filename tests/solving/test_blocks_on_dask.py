@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from cluster import local_cluster
-from test_decompose import every_model_is_large, generated, handed_over  # noqa: F401 - a fixture
+from test_decompose import blockwise_first_pass, every_model_is_large, generated, handed_over  # noqa: F401 - a fixture
 
 from models import build_model
 from models.blocks import mineral_of
@@ -78,9 +78,9 @@ def test_a_block_the_first_pass_left_without_a_plan_gets_the_same_first_plan_on_
     monkeypatch.setattr(decompose, "BLOCKWISE_COLUMNS", 0)
     solve_blocks, first_plans = decompose._Split.solve_blocks, decompose._blockwise_first_plans
 
-    def block_1_without_a_plan(self, *args, **kwargs):
-        solutions = solve_blocks(self, *args, **kwargs)
-        first_pass = kwargs.get("time_share") == 1.0 and kwargs.get("which") is None
+    def block_1_without_a_plan(self, kind, *args, **kwargs):
+        solutions = solve_blocks(self, kind, *args, **kwargs)
+        first_pass = blockwise_first_pass(self, kind)
         return [None if first_pass and b == 1 else solution for b, solution in enumerate(solutions)]
 
     after_first_plans: list[list] = []

@@ -214,7 +214,8 @@ def test_blocks_out_of_time_still_give_a_plan_and_failed_blocks_leave_the_optimu
     integer = decompose.integer_columns(lp)
     relaxed, _ = decompose._relaxation(highs, integer, 60.0)
     split = decompose._Split.of(lp, blocks, relaxed, integer)
-    late = split.solve_blocks(0.01, deadline=0.0, workers=1)  # a deadline already passed: first plans only
+    late = split.solve_blocks(decompose.BlockPass.each_mip(split.every_block), 0.01, deadline=0.0,
+                              workers=1)  # a deadline already passed: first plans only
     assert all(solution is not None for solution in late)
     values, given = split.assemble(late)
     assert given.all() and decompose.feasible(lp, values)
@@ -352,36 +353,32 @@ def test_a_block_mip_past_its_deadline_is_not_begun(monkeypatch, now, until_dead
         assert values is None and bound == -np.inf
 
 
-def test_past_the_late_deadline_no_block_is_begun():
+def test_past_the_late_deadline_no_block_is_begun(monkeypatch):
     """The shared-budget pair's two blocks against a 100 s stop, at 102.5 s: no block's task is begun (not even
     its block made), where at 101 s both still are (a late first plan runs to 102 s). At XL under load a late
     pass's blocks, each begun to be stopped at once, took the solve seconds past its limit."""
     _, split = shared_budget_split()
     begun = []
-
-    def task(limits, block, stop=None):
-        begun.append(int(block.columns[0]))
-
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: begun.append(int(block.columns[0])))
+    each_mip = decompose.BlockPass.each_mip(split.every_block)
     deadline = decompose.time.perf_counter() + 60.0
-    assert split.solve_blocks(1e-4, deadline, 1, stop=passed(102.5), task=task) == [None, None] and begun == []
-    split.solve_blocks(1e-4, deadline, 1, stop=passed(101.0), task=task)
+    assert split.solve_blocks(each_mip, 1e-4, deadline, 1, stop=passed(102.5)) == [None, None] and begun == []
+    split.solve_blocks(each_mip, 1e-4, deadline, 1, stop=passed(101.0))
     assert begun == [0, 4]
 
 
-def test_past_the_deadline_a_block_with_a_plan_in_hand_is_not_begun():
+def test_past_the_deadline_a_block_with_a_plan_in_hand_is_not_begun(monkeypatch):
     """The shared-budget pair's blocks, their deadline passed: from a plan (the refinement's) neither block is
     begun, nor made (at XL under load 12-15 making each of the 60 blocks the refinement reached after its
     deadline took 0.1 s: the refinement ended 9 s after it, past the whole solve's limit); without one (a first
     pass) each is, for its late first plan."""
     _, split = shared_budget_split()
     begun = []
-
-    def task(limits, block, stop=None):
-        begun.append(int(block.columns[0]))
-
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: begun.append(int(block.columns[0])))
+    each_mip = decompose.BlockPass.each_mip(split.every_block)
     past = decompose.time.perf_counter() - 1.0
-    assert split.solve_blocks(1e-4, past, 1, start=np.zeros(7), task=task) == [None, None] and begun == []
-    split.solve_blocks(1e-4, past, 1, task=task)
+    assert split.solve_blocks(each_mip, 1e-4, past, 1, start=np.zeros(7)) == [None, None] and begun == []
+    split.solve_blocks(each_mip, 1e-4, past, 1)
     assert begun == [0, 4]
 
 
@@ -431,6 +428,26 @@ class _Clock:
     time = perf_counter  # the blocks' wall-clock deadline (BlockLimits) reads the same clock
 
 
+def test_each_kind_of_pass_gives_its_blocks_their_time(monkeypatch):
+    """How long each of 4 blocks may take with 60 s left on 2 workers (a clock that stands still; the even share
+    2 x 60 / 4 = 30 s): up to ``BLOCK_TIME_SHARE`` (4) times it, 120 s, in the first pass, the relaxed steps and the
+    refinement (the time of blocks that end early goes to the slow ones); its even share, 30 s, in the blockwise
+    first pass and the repairs (every block a plan before any takes another's time); ``MISSING_PLAN_SECONDS``
+    (10 s) for a first plan, however long the time left. Every block to the same deadline on the wall clock (60 s
+    on); the first plans alone are first plans only, the repairs and the refinement's alone stop at their first
+    plan."""
+    clock = _Clock()
+    monkeypatch.setattr(decompose, "time", clock)
+    Pass, four = decompose.BlockPass, range(4)
+    longest = {Pass.each_mip(four): 120.0, Pass.relaxed_steps(four): 120.0, Pass.refinement(four, [3], [1]): 120.0,
+               Pass.even_shares(four): 30.0, Pass.first_repairs(four): 30.0, Pass.first_plans(four): 10.0}
+    for kind, seconds in longest.items():
+        limits = kind.limits(1e-3, clock.now + 60.0, workers=2)
+        assert (limits.mip_gap, limits.deadline, limits.longest) == (1e-3, clock.now + 60.0, pytest.approx(seconds))
+        assert limits.first_plans is (kind == Pass.first_plans(four))
+        assert limits.first_repairs is (kind in (Pass.first_repairs(four), Pass.refinement(four, [3], [1])))
+
+
 def after_a_40_s_relaxation(tmp_path, monkeypatch, **limits):
     """The block start of a 5-mineral workbook whose relaxation takes 40 s on a fake clock (starting at
     1000 s), and the deadline each call of ``solve_blocks`` was given."""
@@ -445,9 +462,9 @@ def after_a_40_s_relaxation(tmp_path, monkeypatch, **limits):
         clock.now += 40.0
         return relaxation(*args)
 
-    def recording(split, mip_gap, deadline, *args, **kwargs):
+    def recording(split, kind, mip_gap, deadline, *args, **kwargs):
         deadlines.append(deadline)
-        return solve_blocks(split, mip_gap, deadline, *args, **kwargs)
+        return solve_blocks(split, kind, mip_gap, deadline, *args, **kwargs)
 
     monkeypatch.setattr(decompose, "_relaxation", slow_relaxation)
     monkeypatch.setattr(decompose._Split, "solve_blocks", recording)
@@ -625,9 +642,9 @@ def test_the_refinement_solves_the_block_furthest_from_its_bound_again_and_keeps
     order = []
     solve_blocks = split.solve_blocks
 
-    def recording(*args, which=None, **kwargs):
-        order.append(which)
-        return solve_blocks(*args, which=which, **kwargs)
+    def recording(kind, *args, **kwargs):
+        order.append(list(kind.blocks))
+        return solve_blocks(kind, *args, **kwargs)
 
     split.solve_blocks = recording
     refined = split.refine(stopped_early, 1e-4, deadline=decompose.time.perf_counter() + 60.0, workers=1)
@@ -778,8 +795,8 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     _, split = shared_budget_split()
     found = (np.arange(4, 7), np.array([0.0, 0.0, 10.0]), True, 15.0)
     solve_blocks = split.solve_blocks  # the first pass made so; the first plans (``_first_plans``) solved
-    split.solve_blocks = lambda *args, **kwargs: (solve_blocks(*args, **kwargs) if kwargs.get("first_plans")
-                                                  else [None, found])
+    split.solve_blocks = lambda kind, *args, **kwargs: (solve_blocks(kind, *args, **kwargs) if kind.first_plan_only
+                                                        else [None, found])
     fallback = np.array([0.0, 0.0, 10.0, 10.0, 0.0, 0.0, 10.0])
     solutions, fallbacks = decompose._blockwise_first_plans(split, fallback, 1e-4, decompose.time.perf_counter() + 60.0, 1,
                                                   None, None)
@@ -792,6 +809,13 @@ def test_a_block_without_a_first_plan_takes_its_part_of_the_fallback_plan():
     assert fallbacks == 0 and solutions[0] is not None  # its first plan with presolve off instead
     assert split.holds(0, np.concatenate([solutions[0][1], np.zeros(3)]))
     assert split.block_cost(solutions[0]) in (pytest.approx(6.0), pytest.approx(35.0))  # y0 = 1, x0 = 10; or none
+
+
+def blockwise_first_pass(split, kind) -> bool:
+    """Whether ``kind`` is the pass whose plans the blockwise first pass keeps, before the fallbacks: every block in
+    its even share or, under serve_first, every block's repair from its relaxed plan."""
+    return kind in (decompose.BlockPass.even_shares(split.every_block),
+                    decompose.BlockPass.first_repairs(split.every_block))
 
 
 def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_stays_below_the_optimum(
@@ -808,10 +832,9 @@ def test_past_blockwise_columns_a_block_without_a_plan_falls_back_and_the_bound_
     monkeypatch.setattr(solve_module, "BLOCKWISE_COLUMNS", 0)
     solve_blocks = decompose._Split.solve_blocks
 
-    def no_first_plans(self, *args, **kwargs):
-        solutions = solve_blocks(self, *args, **kwargs)
-        first_pass = kwargs.get("time_share") == 1.0 and kwargs.get("which") is None
-        return [None] * len(solutions) if first_pass else solutions
+    def no_first_plans(self, kind, *args, **kwargs):
+        solutions = solve_blocks(self, kind, *args, **kwargs)
+        return [None] * len(solutions) if blockwise_first_pass(self, kind) else solutions
 
     monkeypatch.setattr(decompose._Split, "solve_blocks", no_first_plans)
     model = build_model(data)

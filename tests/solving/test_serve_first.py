@@ -183,18 +183,21 @@ def test_the_first_pass_relaxes_every_block_then_repairs_each_to_its_first_plan(
 
 
 def test_a_block_ending_early_hands_its_time_on_to_the_blocks_not_yet_begun(monkeypatch):
-    """``solve_blocks(hand_on=True)``, one worker, 60 s to the deadline on a clock that stands still, two blocks
-    that end at once: the first gets its even share (30 s), the second what is then left for it alone (60 s);
-    without ``hand_on`` each gets the even share it was given at the start."""
+    """The repairs' pass (``BlockPass.first_repairs``: ``hand_on``), one worker, 60 s to the deadline on a clock that
+    stands still, two blocks that end at once: the first gets its even share (30 s), the second what is then left for
+    it alone (60 s); in the blockwise first pass without serve_first (``BlockPass.even_shares``, which does not hand
+    its time on) each gets the even share it was given at the start."""
     from test_decompose import shared_budget_split
 
     _, split = shared_budget_split()
     monkeypatch.setattr(decompose, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: 0.0),
                                                               "time": staticmethod(lambda: 0.0)}))
-    for hand_on, expected in ((True, [30.0, 60.0]), (False, [30.0, 30.0])):
-        given = []
-        split.solve_blocks(0.0, 60.0, workers=1, time_share=1.0, hand_on=hand_on,
-                           task=lambda limits, block, stop=None: given.append(limits.longest))
+    given = []
+    monkeypatch.setattr(decompose, "solve_block", lambda limits, block, stop=None: given.append(limits.longest))
+    for kind, expected in ((decompose.BlockPass.first_repairs, [30.0, 60.0]),
+                           (decompose.BlockPass.even_shares, [30.0, 30.0])):
+        given.clear()
+        split.solve_blocks(kind(split.every_block), 0.0, 60.0, workers=1)
         assert given == pytest.approx(expected)
 
 
