@@ -423,7 +423,8 @@ def _unsearched(block_plan: BlockStart, started: float, handover: float) -> Solv
     plan, loaded into the model's variables: the search is not begun. Begun with no time left, HiGHS stopped at
     its first check, but only after Pyomo's update and its own set-up (at L under load 10-15, 1-3 s past the
     limit), to return the plan it was handed. A partial block plan, or none, still goes to the search: there
-    HiGHS may complete it, or keep the caller's start, in that time."""
+    HiGHS may complete it, or keep the caller's start, in that time (before its root node, where the block start
+    found that out of reach: ``ROOTLESS_SEARCH_OPTIONS``)."""
     return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
                        block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
                        f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (no time was "
