@@ -358,6 +358,10 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
         options = _search_options(columns, blocks, options, found is not None or pass_beside is not None)
+        rootless = _root_out_of_reach(block_plan)
+        if rootless:
+            handed = block_plan.values is not None or bool(start)
+            options = {**(options or {}), **(ROOTLESS_SEARCH_OPTIONS if handed else STARTLESS_ROOTLESS_OPTIONS)}
         time_left = stop.remaining()
         if pass_beside:
             pass_beside.attach()
@@ -380,6 +384,8 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     termination = results.termination_condition
     if termination in (TerminationCondition.interrupted, TerminationCondition.unknown) and stop.due():
         termination = TerminationCondition.maxTimeLimit  # stopped at the deadline (Pyomo: "unknown")
+    if rootless and termination == TerminationCondition.iterationLimit:
+        termination = TerminationCondition.maxTimeLimit  # stopped before the root the time left could not hold
     has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
         columns = columns or _columns(solver, model)
@@ -417,7 +423,21 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     else:
         status = ERROR
         message = f"the solver stopped ({termination.name}) without a plan"
+    if rootless and status in (FEASIBLE, ERROR):
+        message += f" ({ROOTLESS_NOTE})"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+# Said of a search stopped before its root node (``ROOTLESS_SEARCH_OPTIONS``).
+ROOTLESS_NOTE = "the search could not end its root LP in the time left: HiGHS only took or completed its start"
+
+
+def _root_out_of_reach(block_plan: BlockStart | None) -> bool:
+    """Whether the search after ``block_plan`` is to stop before its root node (``ROOTLESS_SEARCH_OPTIONS``): the
+    block start found the root LP out of reach in the time left (``BlockStart.search`` False; at XL, always), and the
+    search is begun all the same only for a plan the block start cannot answer with alone: partial, none, or
+    complete without a bound (``_without_search``)."""
+    return block_plan is not None and not block_plan.search
 
 
 def _complete(block_plan: BlockStart | None) -> bool:
@@ -430,7 +450,8 @@ def _unsearched(block_plan: BlockStart, started: float, handover: float) -> Solv
     plan, loaded into the model's variables: the search is not begun. Begun with no time left, HiGHS stopped at
     its first check, but only after Pyomo's update and its own set-up (at L under load 10-15, 1-3 s past the
     limit), to return the plan it was handed. A partial block plan, or none, still goes to the search: there
-    HiGHS may complete it, or keep the caller's start, in that time."""
+    HiGHS may complete it, or keep the caller's start, in that time (before its root node, where the block start
+    found that out of reach: ``ROOTLESS_SEARCH_OPTIONS``)."""
     return SolveResult(FEASIBLE, TerminationCondition.maxTimeLimit.name, block_plan.objective,
                        block_plan.relaxed_objective, block_plan.gap(), time.perf_counter() - started,
                        f"the block plan, {_percent(block_plan.gap())} from {_bound_name(block_plan)} (no time was "
@@ -558,6 +579,19 @@ SMALL_MIP_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": 
 # again once the root has fixed columns, then a new root) cost more than it saved on the shipped example's main
 # solve: 0.6-0.7x its CPU, the plan within the same 0.1% gap (docs/performance.md, example-5s).
 SMALL_SEARCH_OPTIONS = {"mip_allow_restart": False}
+
+# The search after a block start that found its root LP out of reach in the time left (``BlockStart.search`` False)
+# with no complete plan: HiGHS stops at its first look at its limits (no node is ever reached), after taking, or
+# completing, the start it was handed, before its feasibility jump and its root node. Neither looks at a clock: the
+# feasibility jump runs to an effort limit (20 s at XL under load 15), and the root node's analytic centre, an
+# interior-point solve of the whole model on HiGHS's second thread with no time limit of its own, is waited for when
+# the root LP stops at the time limit. Begun with 66 s left at XL under load 15, that search returned 38 s after the
+# deadline, past HiGHS's own time_limit too, without a plan (docs/performance.md, search-stop).
+ROOTLESS_SEARCH_OPTIONS = {"mip_max_nodes": 0}
+# ... and when it was handed no start (no block plan, no caller's start), presolve off too: it has nothing to complete
+# (completing a partial start solves the model with the start's discrete values fixed, which presolve shrinks to what
+# is left), only a plan HiGHS may still hold to check, and XL's presolve took 40-45 s under load 17-22.
+STARTLESS_ROOTLESS_OPTIONS = {**ROOTLESS_SEARCH_OPTIONS, "presolve": "off"}
 
 # The block start pays off on models HiGHS's own root heuristics struggle with; small models solve
 # faster without it (docs/performance.md).

@@ -219,3 +219,40 @@ def test_a_search_stopped_early_keeps_the_block_starts_lp_bound():
     assert solve_module.best_bound(float("-inf"), block_plan) == 100.0
     assert solve_module.best_bound(120.0, block_plan) == 120.0
     assert solve_module.best_bound(5.0, None) == 5.0
+
+
+@pytest.mark.parametrize("plan", ["partial", "none"])
+def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, monkeypatch, plan):
+    """The block start found the search's root LP out of reach in the time left (``search`` False, as at XL) and left
+    a partial plan, or none. The search is begun only to take or complete its start: HiGHS stops before its root node
+    (no node, no LP iteration), whose analytic centre and feasibility jump look at no clock (at XL under load 15 such a
+    search ended 38 s past the limit). With a partial plan the completed plan is the answer, at the time limit; with
+    none, whatever start HiGHS holds (here the block MIPs' last). The limit (an hour) is never reached: the outcome is
+    HiGHS's own; without the stop before the root the search proves this small model optimal."""
+    monkeypatch.setattr(solve_module, "BLOCK_START_MIN_BINARIES", 0)
+    block_start = solve_module.block_start
+
+    def out_of_reach(*args, **kwargs):
+        start = block_start(*args, **kwargs)
+        assert start.values is not None and start.columns is None  # this model's block plan is complete
+        binaries = np.flatnonzero(np.asarray(args[0].getLp().integrality_) == highspy.HighsVarType.kInteger)
+        kept = {"partial": (start.values[binaries], binaries), "none": (None, None)}[plan]
+        return dataclasses.replace(start, values=kept[0], columns=kept[1], objective=None, search=False)
+
+    monkeypatch.setattr(solve_module, "block_start", out_of_reach)
+    searched = []
+    search = PyomoHighs._solve
+
+    def spied(self):
+        outcome = search(self)
+        info = solve_module.highs_of(self).getInfo()
+        searched.append((info.mip_node_count, info.simplex_iteration_count))
+        return outcome
+
+    monkeypatch.setattr(PyomoHighs, "_solve", spied)
+    result = solve_module.solve_model(model, 0.0, 3600.0, blocks=mineral_of)
+    assert searched == [(0, 0)]
+    assert result.termination == "maxTimeLimit" and solve_module.ROOTLESS_NOTE in result.message
+    if plan == "partial":
+        assert result.status == FEASIBLE
+        assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
