@@ -170,6 +170,9 @@ class BlockStart:
     blocks_seconds: float = 0.0  # of ``seconds``: the block MIPs alone (sent, solved, returned)
     assembled: float | None = None  # the assembled plan's objective, when ``polish`` lowered it
     search: bool = True  # False: the search after it could not end its root LP in the time left (``block_start``)
+    # The time the search's root LP needs at least: the whole relaxation's, as it took here (``_time_for_search``);
+    # None where no search was weighed. A search begun with less left than this cannot end its root LP either.
+    root_seconds: float | None = None
     fallbacks: int = 0  # blocks planned by their part of the fallback plan (none of their own in their first pass)
     blockwise_bound: bool = False  # the bound is the blocks' Lagrangian one (block_bound.py), not the whole LP's
 
@@ -256,6 +259,7 @@ class _Run:
     twin: np.ndarray | None
     fallback: np.ndarray | None
     release: np.ndarray | None = None  # the serve_first release binaries w (blockwise route: relaxed, then repaired)
+    root_seconds: float | None = None  # the search's root LP's time at least (``_time_for_search``)
 
     @property
     def blocks(self) -> int:
@@ -293,6 +297,7 @@ def _time_for_search(run: _Run, whole_s: float | None, blockwise: bool) -> bool:
     blockwise route, nor when the search's time is less than the relaxation took; then the blocks' time
     (``run.time_limit_s``) becomes the whole solve's to its deadline, less ``POLISH_SHARE`` of it."""
     relaxation_s = time.perf_counter() - run.started
+    run.root_seconds = relaxation_s  # the search's root LP takes about the relaxation's time, and more
     search = whole_s is None or (not blockwise and whole_s - run.time_limit_s >= relaxation_s)
     if not search:  # to the whole solve's deadline (``stop``'s, when it has one), less the polish's share
         left = run.stop.remaining() if run.stop is not None else whole_s - relaxation_s
@@ -399,7 +404,8 @@ def _block_start_result(run: _Run, shares: _Shares, blocks_started: float, value
     ended = time.perf_counter()
     where = f"on the Dask cluster at {run.cluster}" if run.cluster else ""
     return BlockStart(values, columns, shares.bound, run.blocks, solved, ended - run.started, objective, where,
-                      ended - blocks_started, search=shares.search, fallbacks=fallbacks,
+                      ended - blocks_started, search=shares.search, root_seconds=run.root_seconds,
+                      fallbacks=fallbacks,
                       blockwise_bound=shares.lagrangian and shares.bound is not None)
 
 

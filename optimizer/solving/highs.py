@@ -358,7 +358,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
         options = _search_options(columns, blocks, options, found is not None or pass_beside is not None)
-        rootless = _root_out_of_reach(block_plan)
+        rootless = _root_out_of_reach(block_plan, stop)
         if rootless:
             handed = block_plan.values is not None or bool(start)
             options = {**(options or {}), **(ROOTLESS_SEARCH_OPTIONS if handed else STARTLESS_ROOTLESS_OPTIONS)}
@@ -432,12 +432,16 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
 ROOTLESS_NOTE = "the search could not end its root LP in the time left: HiGHS only took or completed its start"
 
 
-def _root_out_of_reach(block_plan: BlockStart | None) -> bool:
+def _root_out_of_reach(block_plan: BlockStart | None, stop: Stop) -> bool:
     """Whether the search after ``block_plan`` is to stop before its root node (``ROOTLESS_SEARCH_OPTIONS``): the
     block start found the root LP out of reach in the time left (``BlockStart.search`` False; at XL, always), and the
     search is begun all the same only for a plan the block start cannot answer with alone: partial, none, or
-    complete without a bound (``_without_search``)."""
-    return block_plan is not None and not block_plan.search
+    complete without a bound (``_without_search``); or it found it within reach, but the block start ran on (under
+    load) and less is left now than the relaxation took (``BlockStart.root_seconds``)."""
+    if block_plan is None:
+        return False
+    shrunk = block_plan.root_seconds is not None and stop.remaining() < block_plan.root_seconds
+    return not block_plan.search or shrunk
 
 
 def _complete(block_plan: BlockStart | None) -> bool:

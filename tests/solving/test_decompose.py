@@ -751,10 +751,13 @@ def test_the_blocks_take_the_searchs_time_when_it_could_not_end_its_root_lp(tmp_
     """The relaxation takes 40 s of a 70 s share. Of a 200 s solve the search would get 130 s, more than the
     relaxation took: the blocks keep their share (until 70 s after the start). Of a 100 s solve it would get
     30 s, less than its root LP alone (about the relaxation's 40 s): the blocks get the whole 100 s less the
-    polish's 5% (until 95 s after the start), and the block start says the search is not worth starting."""
+    polish's 5% (until 95 s after the start), and the block start says the search is not worth starting. Either way
+    it gives the search's root LP's time as the relaxation's 40 s (``root_seconds``): a search begun with less left
+    stops before its root."""
     start, deadlines = after_a_40_s_relaxation(tmp_path, monkeypatch, time_limit_s=70.0, whole_s=whole)
     assert deadlines[0] == pytest.approx(deadline)
     assert start.search is search and start.solved == start.blocks == 5
+    assert start.root_seconds == pytest.approx(40.0)
 
 
 def test_without_a_search_worth_starting_the_block_plan_is_the_answer(tmp_path, every_model_is_large, monkeypatch,

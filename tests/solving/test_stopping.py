@@ -221,10 +221,11 @@ def test_a_search_stopped_early_keeps_the_block_starts_lp_bound():
     assert solve_module.best_bound(5.0, None) == 5.0
 
 
-@pytest.mark.parametrize("plan", ["partial", "none"])
-def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, monkeypatch, plan):
-    """The block start found the search's root LP out of reach in the time left (``search`` False, as at XL) and left
-    a partial plan, or none. The search is begun only to take or complete its start: HiGHS stops before its root node
+@pytest.mark.parametrize("plan, reach", [("partial", "judged"), ("none", "judged"), ("partial", "shrunk")])
+def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, monkeypatch, plan, reach):
+    """The block start found the search's root LP out of reach in the time left (``search`` False, as at XL), or
+    found it within reach but less is left when the search begins than the relaxation took (``root_seconds``, here
+    longer than the hour's limit: a block start that ran on under load), and left a partial plan, or none. The search is begun only to take or complete its start: HiGHS stops before its root node
     (no node, no LP iteration), whose analytic centre and feasibility jump look at no clock (at XL under load 15 such a
     search ended 38 s past the limit). With a partial plan the completed plan is the answer, at the time limit; with
     none, whatever start HiGHS holds (here the block MIPs' last). The limit (an hour) is never reached: the outcome is
@@ -237,7 +238,8 @@ def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, mon
         assert start.values is not None and start.columns is None  # this model's block plan is complete
         binaries = np.flatnonzero(np.asarray(args[0].getLp().integrality_) == highspy.HighsVarType.kInteger)
         kept = {"partial": (start.values[binaries], binaries), "none": (None, None)}[plan]
-        return dataclasses.replace(start, values=kept[0], columns=kept[1], objective=None, search=False)
+        reached = {"judged": {"search": False}, "shrunk": {"search": True, "root_seconds": 7200.0}}[reach]
+        return dataclasses.replace(start, values=kept[0], columns=kept[1], objective=None, **reached)
 
     monkeypatch.setattr(solve_module, "block_start", out_of_reach)
     searched = []
