@@ -403,7 +403,7 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
     if pass_beside is not None and pass_beside.better_than(found, objective):
         # The search ended before asking for the pass's plan, on a dearer one or none: the pass's is the answer,
         # and the search's bound holds for it as for any plan of the model.
-        if _loaded_values(solver, columns, found):
+        if _loaded(found, solver, columns):
             objective, has_plan = found.objective, True
             start_note = pass_beside.describe(found, taken=True)
         elif has_plan:
@@ -829,16 +829,11 @@ def _without_search(block_plan: BlockStart | None, solver, columns: list[tuple[V
     return _loaded(block_plan, solver, columns)
 
 
-def _loaded(block_plan: BlockStart, solver, columns: list[tuple[VarData, int]]) -> bool:
-    """Load the complete ``block_plan`` into the model's variables (``columns``, as ``solver`` holds them); whether
-    the model's objective agrees."""
-    return not _misvalued(highs_of(solver), load_plan(columns, block_plan.values), block_plan.objective)
-
-
-def _loaded_values(solver, columns: list[tuple[VarData, int]], found: BlockwisePlan) -> bool:
-    """Load the plan ``found`` (every column's value) into the model's variables (``columns``, as ``solver`` holds
-    them); whether the model's objective agrees with the plan's."""
-    return not _misvalued(highs_of(solver), load_plan(columns, found.values), found.objective)
+def _loaded(plan: BlockStart | BlockwisePlan, solver, columns: list[tuple[VarData, int]]) -> bool:
+    """Load a complete ``plan`` (every column's value: a complete block plan, or the fix-and-optimise pass's) into
+    the model's variables (``columns``, as ``solver`` holds them); whether the model's objective agrees with the
+    plan's."""
+    return not _misvalued(highs_of(solver), load_plan(columns, plan.values), plan.objective)
 
 
 def load_plan(columns: list[tuple[VarData, int]], values) -> np.ndarray:
