@@ -40,10 +40,12 @@ class Stop:
     clock: Callable[[], float] = field(default=time.perf_counter, repr=False)
     interrupted: bool = False
     grace: float = 0.0
+    seconds: float = 0.0
 
     def limit(self, seconds: float) -> None:
-        """Set the deadline ``seconds`` from now, and the late one ``LATE_SHARE`` of them after it."""
+        """Set the deadline ``seconds`` (the limit, kept) from now, and the late one ``LATE_SHARE`` of them after it."""
         self.deadline = self.clock() + seconds
+        self.seconds = seconds
         self.grace = LATE_SHARE * seconds
 
     @property
