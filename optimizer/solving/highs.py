@@ -617,7 +617,7 @@ def _uncollected() -> Iterator[None]:
     """Python's cyclic garbage collector held off for the block (then as it was), for the block start's set-up: its
     walks of every column make hundreds of thousands of objects, each a reason for a collection, none of them garbage
     while they are used (the columns, the commitments-only plan). A collection they set off scans every object of
-    the process, the model's millions: at XL, 0.42 s quiet and 2.7-5.2 s under load of the set-up's 1.1 and 7-13 s
+    the process, the model's millions: at XL, 0.42-0.47 s quiet and 2.7-6.0 s under load of the set-up's 1.2 and 7-15 s
     (docs/performance.md, setup-passes). What the walks leave behind is counted afterwards as usual; the plan they
     drop is freed by its reference count, never scanned."""
     collecting = gc.isenabled()
@@ -705,7 +705,8 @@ def _fallback_of(solver, columns: list[tuple[VarData, int]], fixed: np.ndarray) 
     decompose.py, the only one that takes it); else None, also for a model with recourse (no ``facts`` of its own:
     its scenarios' copies have theirs, and their commitments-only plans are not assembled into one; its blocks
     without a plan stay without). The plan's values go to their columns through HiGHS's own map of them, not by
-    looking each column's variable up in the plan (at XL under load, 5-20 s: docs/performance.md, setup-passes)."""
+    looking each column's variable up in the plan twice (``var in start``, ``start[var]``: docs/performance.md,
+    setup-passes)."""
     if highs_of(solver).getNumCol() < BLOCKWISE_COLUMNS or not columns:
         return None
     model = columns[0][0].model()
@@ -744,7 +745,9 @@ class _ColumnFacts:
 
     block_of_column: np.ndarray  # each column's block (0, 1, ...; -1 a linking column)
     blocks: int  # how many blocks there are
-    release: np.ndarray  # whether the column is one of serve_first's release binaries w (models/release.py Release)
+    # whether the column is one of serve_first's release binaries w (models/release.py Release, in every scenario's
+    # copy), which the blockwise block start relaxes, then repairs (optimizer/solving/serve_first.py)
+    release: np.ndarray
     fixed: np.ndarray  # a fixed variable's own value in its column, NaN in every other
 
 
@@ -753,8 +756,8 @@ def _column_facts(solver, columns: list[tuple[VarData, int]],
     """Each column's facts (``_ColumnFacts``) in one walk of the model's variables, component by component, in the
     order of ``columns`` (``_columns``; the blocks numbered in the order they first appear there). Under
     ``mineral_of`` each component's minerals are read from its index at once (models/blocks.py ``minerals_of``),
-    any other ``blocks`` is asked variable by variable. Main walked the columns once per fact, each variable looked
-    up again each time (at XL under load, 0.6-2 s a walk: docs/performance.md, setup-passes)."""
+    any other ``blocks`` is asked variable by variable. One walk per fact, each variable looked up again in each,
+    took 0.6-2 s a walk at XL under load (docs/performance.md, setup-passes)."""
     count = highs_of(solver).getNumCol()
     block_of_column = np.full(count, -1, dtype=np.int64)
     release = np.zeros(count, dtype=bool)

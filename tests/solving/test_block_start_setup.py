@@ -109,3 +109,24 @@ def test_the_collector_is_held_off_in_the_set_up_then_as_it_was(collecting):
         assert gc.isenabled() == collecting
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_the_walk_labels_as_the_columns_are_listed_in_a_model_with_recourse(tmp_path):
+    """A generated workbook with recourse (scenario copies in sub-blocks, orders as references to node orders): the
+    walk's blocks are those of each column's variable in ``columns`` (``mineral_of``), numbered in that order."""
+    from optimizer.intake.generate import generate_sheets, write_sheets
+    from models.recourse import build_recourse_model
+
+    sheets = generate_sheets(Size(4, 3, 6, 3), seed=0)
+    header, *rows = sheets["Scenarios"]
+    sheets["Scenarios"] = [[*header, "known_from"]] + [[*row, 4] for row in rows]
+    data, _ = load(write_sheets(tmp_path / "tree.xlsx", sheets))
+    model = build_recourse_model(data)
+    solver, columns = handed_over(model)
+    labels: dict = {}
+    expected = np.full(len(column_of(solver)), -1)
+    for var, j in columns:
+        if mineral_of(var) is not None:
+            expected[j] = labels.setdefault(mineral_of(var), len(labels))
+    facts = solve_module._column_facts(solver, columns, mineral_of)
+    assert facts.blocks == 4 and np.array_equal(facts.block_of_column, expected)
