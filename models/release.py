@@ -159,14 +159,15 @@ def stock_values(model: pyo.ConcreteModel, data: PlanningData,
                  simulated: dict[StockKey, tuple[float, float]]) -> ComponentMap:
     """Every inventory variable's value in a simulated plan: I, u, e = max(0, target - I) and w = [u > 0]."""
     values = ComponentMap()
+    unmet_of, shortfall_of, release_of = model.Unmet, model.Shortfall, model.component("Release")
     for index, (stock, unmet) in simulated.items():
         values[model.Stock[index]] = stock
-        if index in model.Unmet:
-            values[model.Unmet[index]] = unmet
-        if index in model.Shortfall:
-            values[model.Shortfall[index]] = max(0.0, data.targets[index[1:]] - stock)
-        if model.component("Release") is not None and index in model.Release:
-            values[model.Release[index]] = 1.0 if unmet > 0 else 0.0
+        if index in unmet_of:
+            values[unmet_of[index]] = unmet
+        if index in shortfall_of:
+            values[shortfall_of[index]] = max(0.0, data.targets[index[1:]] - stock)
+        if release_of is not None and index in release_of:
+            values[release_of[index]] = 1.0 if unmet > 0 else 0.0
     return values
 
 

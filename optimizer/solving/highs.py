@@ -12,6 +12,8 @@ never prints; success is judged by the termination condition.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import itertools
 import logging
 import math
 import signal
@@ -31,7 +33,7 @@ from pyomo.core.base.var import VarData
 
 from models.start import commitments_only_plan
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
-from models.blocks import twin_of
+from models.blocks import mineral_of, minerals_of, twin_of
 from optimizer.solving.stopping import Stop
 from optimizer.solving.killable import Died, Failed, Finished, PlanBuffer, can_fork, in_child
 from optimizer.solving.workers import block_cluster, cores
@@ -740,14 +742,35 @@ BLOCK_START_SHARE = 0.7  # of the time limit, at most: the full solve then needs
 
 
 def _columns(solver, model: pyo.ConcreteModel) -> list[tuple[VarData, int]]:
-    """Each variable HiGHS holds, with its column."""
+    """Each variable HiGHS holds, with its column (made without the collector: ``_uncollected``)."""
     columns = column_of(solver)
-    return [(var, columns[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in columns]
+    with _uncollected():
+        return [(var, columns[id(var)]) for var in model.component_data_objects(pyo.Var) if id(var) in columns]
 
 
-def _binaries(columns: list[tuple[VarData, int]]) -> int:
-    """The integer variables among ``columns``."""
-    return sum(var.is_integer() for var, _ in columns)
+@contextmanager
+def _uncollected() -> Iterator[None]:
+    """Python's cyclic garbage collector held off for the block (then as it was), for the block start's set-up: its
+    walks of every column make hundreds of thousands of objects, each a reason for a collection, none of them garbage
+    while they are used (the columns, the commitments-only plan). A collection they set off scans every object of
+    the process, the model's millions: at XL, 0.42-0.47 s quiet and 2.7-6.0 s under load of the set-up's 1.2 and 7-15 s
+    (docs/performance.md, setup-passes). What the walks leave behind is counted afterwards as usual; the plan they
+    drop is freed by its reference count, never scanned."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _binaries(columns: list[tuple[VarData, int]], enough: int = BLOCK_START_MIN_BINARIES) -> int:
+    """The integer variables among ``columns``, counted up to ``enough`` (all that is asked of it is whether a model
+    has fewer than ``BLOCK_START_MIN_BINARIES``): at XL the first 1,000 are found among the first columns, and the
+    other 208,000 are not looked at."""
+    integers = (1 for var, _ in columns if var.is_integer())
+    return sum(1 for _ in itertools.islice(integers, enough))
 
 
 def _search_options(columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
@@ -791,28 +814,36 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     """A plan assembled from one small MIP per block (optimizer/solving/decompose.py), for large models; on the
     Dask cluster of ``blocks_on_cluster`` (optimizer/solving/workers.py) when the run names one. From
     ``BLOCKWISE_COLUMNS`` columns, each block whose MIP finds no plan in its time falls back to its part of the
-    commitments-only plan (``_fallback_of``) where that meets the block's rows."""
-    block_of_column = _block_of_column(solver, columns, blocks)
-    if block_of_column is None:
+    commitments-only plan (``_fallback_of``) where that meets the block's rows. Every column's facts come from one
+    walk of the model's variables (``_column_facts``)."""
+    if _binaries(columns) < BLOCK_START_MIN_BINARIES:
         return None
-    workers = threads or cores()
-    assembled = block_start(highs_of(solver), block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s, workers,
-                            stop, cluster=block_cluster(), twin_of_column=_twin_of_column(solver, columns),
-                            whole_s=time_limit_s, fallback=_fallback_of(solver, columns),
-                            release=_release_of_column(solver, columns))
+    with _uncollected():
+        facts = _column_facts(solver, columns, blocks)
+        if facts.blocks < 2:
+            return None
+        twin_of_column, fallback = _twin_of_column(solver, columns), _fallback_of(solver, columns, facts.fixed)
+    highs_of(solver).setOptionValue("output_flag", False)
+    assembled = block_start(highs_of(solver), facts.block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s,
+                            threads or cores(), stop, cluster=block_cluster(), twin_of_column=twin_of_column,
+                            whole_s=time_limit_s, fallback=fallback,
+                            release=facts.release if facts.release.any() else None)
     # The blocks planned at the relaxation's split of conversions, funding and sale revenue: re-optimise those
     # jointly with the blocks' yes/no choices fixed, so the plan is compared with the gap, and the search
     # starts, from the best plan those choices allow (docs/performance.md, "Polishing the block plan").
     return polish(highs_of(solver), assembled, stop)
 
 
-def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
+def _fallback_of(solver, columns: list[tuple[VarData, int]], fixed: np.ndarray) -> np.ndarray | None:
     """The commitments-only plan (models/start.py ``commitments_only_plan``: commitments that break their mineral's
     share or risk cap diluted by orders from its other offers, models/dilution.py) as a value of each column (a fixed
-    variable's own value where the plan leaves it out; NaN where neither gives one), on a model of at least
-    ``BLOCKWISE_COLUMNS`` columns (the blockwise route of decompose.py, the only one that takes it); else None,
-    also for a model with recourse (no ``facts`` of its own: its scenarios' copies have theirs, and their
-    commitments-only plans are not assembled into one; its blocks without a plan stay without)."""
+    variable's own value where the plan leaves it out: ``fixed``, NaN elsewhere, as ``_column_facts`` gives it; NaN
+    where neither gives one), on a model of at least ``BLOCKWISE_COLUMNS`` columns (the blockwise route of
+    decompose.py, the only one that takes it); else None, also for a model with recourse (no ``facts`` of its own:
+    its scenarios' copies have theirs, and their commitments-only plans are not assembled into one; its blocks
+    without a plan stay without). The plan's values go to their columns through HiGHS's own map of them, not by
+    looking each column's variable up in the plan twice (``var in start``, ``start[var]``: docs/performance.md,
+    setup-passes)."""
     if highs_of(solver).getNumCol() < BLOCKWISE_COLUMNS or not columns:
         return None
     model = columns[0][0].model()
@@ -821,22 +852,13 @@ def _fallback_of(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | Non
     start = commitments_only_plan(model, model.facts.data)
     if not start:
         return None
-    fallback = np.full(highs_of(solver).getNumCol(), np.nan)
-    for var, j in columns:
-        if var in start:
-            fallback[j] = start[var]
-        elif var.fixed and var.value is not None:
-            fallback[j] = var.value
+    column = column_of(solver)
+    fallback = np.array(fixed, dtype=np.float64)
+    for var, value in start.items():
+        j = column.get(id(var))
+        if j is not None:
+            fallback[j] = value
     return fallback
-
-
-def _release_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
-    """Which columns are serve_first's release binaries w (models/release.py ``Release``, in every scenario's copy),
-    which the blockwise block start relaxes, then repairs (optimizer/solving/serve_first.py); None when none is."""
-    release = np.zeros(highs_of(solver).getNumCol(), dtype=bool)
-    for var, j in columns:
-        release[j] = var.parent_component().local_name == "Release"
-    return release if release.any() else None
 
 
 def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | None:
@@ -853,6 +875,57 @@ def _twin_of_column(solver, columns: list[tuple[VarData, int]]) -> np.ndarray | 
     return twin_of_column if np.any(twin_of_column >= 0) else None
 
 
+@dataclasses.dataclass(frozen=True)
+class _ColumnFacts:
+    """What the block start reads of each column HiGHS holds, from one walk of the model's variables
+    (``_column_facts``)."""
+
+    block_of_column: np.ndarray  # each column's block (0, 1, ...; -1 a linking column)
+    blocks: int  # how many blocks there are
+    # whether the column is one of serve_first's release binaries w (models/release.py Release, in every scenario's
+    # copy), which the blockwise block start relaxes, then repairs (optimizer/solving/serve_first.py)
+    release: np.ndarray
+    fixed: np.ndarray  # a fixed variable's own value in its column, NaN in every other
+
+
+def _column_facts(solver, columns: list[tuple[VarData, int]],
+                  blocks: Callable[[VarData], Hashable | None]) -> _ColumnFacts:
+    """Each column's facts (``_ColumnFacts``) in one walk of the model's variables, component by component, in the
+    order of ``columns`` (``_columns``; the blocks numbered in the order they first appear there). Under
+    ``mineral_of`` each component's minerals are read from its index at once (models/blocks.py ``minerals_of``),
+    any other ``blocks`` is asked variable by variable. One walk per fact, each variable looked up again in each,
+    took 0.6-2 s a walk at XL under load (docs/performance.md, setup-passes)."""
+    count = highs_of(solver).getNumCol()
+    block_of_column = np.full(count, -1, dtype=np.int64)
+    release = np.zeros(count, dtype=bool)
+    fixed = np.full(count, np.nan)
+    labels: dict[Hashable, int] = {}
+    if not columns:
+        return _ColumnFacts(block_of_column, 0, release, fixed)
+    column = column_of(solver)
+    for component in columns[0][0].model().component_objects(pyo.Var, descend_into=True):
+        variables = list(component.values())
+        held = [column.get(id(var), -1) for var in variables]
+        named = minerals_of(component) if blocks is mineral_of else [blocks(var) for var in variables]
+        for var, j, label in zip(variables, held, named):
+            if j < 0:
+                continue
+            if label is not None:
+                block_of_column[j] = labels.setdefault(label, len(labels))
+            if var.fixed and var.value is not None:
+                fixed[j] = var.value
+        if component.local_name == "Release":
+            release[[j for j in held if j >= 0]] = True
+    return _ColumnFacts(block_of_column, len(labels), release, fixed)
+
+
+def _labelled(solver, columns: list[tuple[VarData, int]],
+              blocks: Callable[[VarData], Hashable | None]) -> tuple[np.ndarray, int]:
+    """Each column's block (0, 1, ...; -1 a linking column) and how many blocks there are."""
+    facts = _column_facts(solver, columns, blocks)
+    return facts.block_of_column, facts.blocks
+
+
 def _block_of_column(solver, columns: list[tuple[VarData, int]],
                      blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
     """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
@@ -864,18 +937,6 @@ def _block_of_column(solver, columns: list[tuple[VarData, int]],
         return None
     highs_of(solver).setOptionValue("output_flag", False)
     return block_of_column
-
-
-def _labelled(solver, columns: list[tuple[VarData, int]],
-              blocks: Callable[[VarData], Hashable | None]) -> tuple[np.ndarray, int]:
-    """Each column's block (0, 1, ...; -1 a linking column) and how many blocks there are."""
-    labels: dict[Hashable, int] = {}
-    block_of_column = np.full(highs_of(solver).getNumCol(), -1, dtype=np.int64)
-    for var, column in columns:
-        label = blocks(var)
-        if label is not None:
-            block_of_column[column] = labels.setdefault(label, len(labels))
-    return block_of_column, len(labels)
 
 
 def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
