@@ -25,7 +25,9 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +69,8 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
     data = dataclasses.replace(data, settings=settings)
     model = timed("build", lambda: build(data))
     start = timed("start", lambda: first_start(model, data))
-    result = solve_main(model, data, start)
+    with _memory_with_children() as memory:
+        result = solve_main(model, data, start)
     seconds["handover"], seconds["solve"] = result.handover_seconds, result.seconds
     violations: list[str] = []
     objective, built = None, None
@@ -78,7 +81,7 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
         timed("write", lambda: write_result_workbook(output, plan, data, [], seconds))
         violations = timed("check", lambda: check_result_workbook(output, data))
         objective, built = plan.objective, len(plan.builds)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, memory.peak_mb)
 
     floor = _highspy_floor(model, settings, np, highspy) if floor else {"handover": 0.0, "solve": 0.0,
                                                                        "status": "not run"}
@@ -92,6 +95,43 @@ def measure(size_name: str, seed: int, time_limit: float, gap: float | None, rel
         "not_solve_share": overhead / (overhead + seconds["solve"]),
         "floor": floor, "violations": len(violations),
     }
+
+
+class _Memory:
+    """The peak of this process's resident memory plus its children's private memory, sampled (``peak_mb``)."""
+
+    peak_mb = 0.0
+
+
+@contextmanager
+def _memory_with_children(every_s: float = 0.25):
+    """Sample, while the block runs, this process's resident memory plus the private memory (copied or new pages,
+    not the pages still shared) of each child: the main search runs in a copy-on-write child
+    (optimizer/solving/killable.py), whose own ``ru_maxrss`` would count the pages it shares with this process
+    again. Linux's /proc; elsewhere nothing is sampled (the figure is then this process's peak alone)."""
+    memory, done = _Memory(), threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every_s):
+            try:
+                own = int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize()
+                private = 0
+                for task in Path("/proc/self/task").iterdir():
+                    for pid in (task / "children").read_text().split():
+                        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                                private += int(line.split()[1]) * 1024
+            except OSError:  # a child ended between the listing and the reading, or no /proc
+                continue
+            memory.peak_mb = max(memory.peak_mb, (own + private) / 2**20)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield memory
+    finally:
+        done.set()
+        sampler.join()
 
 
 def _highspy_floor(model, settings, np, highspy) -> dict:

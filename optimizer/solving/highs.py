@@ -35,6 +35,7 @@ from models.start import commitments_only_plan
 from models.repair import cut_to_need, fix_binaries, release, round_strays, stray_orders
 from models.blocks import mineral_of, minerals_of, twin_of
 from optimizer.solving.stopping import Stop
+from optimizer.solving.killable import Died, Failed, Finished, PlanBuffer, can_fork, in_child
 from optimizer.solving.workers import block_cluster, cores
 from optimizer.solving.alike import Alike, SolvedModel, alike_start
 from optimizer.solving.block_bound import BLOCKWISE_COLUMNS
@@ -356,62 +357,54 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
                                block_plan.describe())
         if stop.due() and _complete(block_plan) and _loaded(block_plan, solver, columns):
             return _unsearched(block_plan, started, handover)
-        pass_beside = _pass_beside(solver, columns, blocks, block_plan, stop) if search_beside_pass else None
-        found = None if pass_beside else _blockwise_plan(solver, columns, blocks, block_plan, stop)
+        beside = _beside_blocks(solver, columns, blocks, block_plan) if search_beside_pass else None
+        found = None if beside is not None else _blockwise_plan(solver, columns, blocks, block_plan, stop)
         start_note = _hand_over_start(solver, block_plan, start, found)
-        options = _search_options(columns, blocks, options, found is not None or pass_beside is not None)
+        options = _search_options(columns, blocks, options, found is not None or beside is not None)
         rootless = _root_out_of_reach(block_plan, stop)
         if rootless:
             handed = block_plan.values is not None or bool(start)
             options = {**(options or {}), **(ROOTLESS_SEARCH_OPTIONS if handed else STARTLESS_ROOTLESS_OPTIONS)}
-        time_left = stop.remaining()
-        if pass_beside:
-            pass_beside.attach()
-        try:
-            with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
-                results = solver.solve(
-                    model, rel_gap=mip_gap, time_limit=max(time_left, 1e-3), threads=threads, load_solutions=False,
-                    raise_exception_on_nonoptimal_result=False, auto_updates=_NO_UPDATES,
-                    solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
-                                    **(options or {})},
-                )
-        finally:
-            if pass_beside:
-                found = pass_beside.finish()
-                start_note = pass_beside.describe(found)
+        search = _Search(solver, model, mip_gap, threads, options, beside, stop, start_note)
+        if _killable(solver, model, stop):
+            searched = _searched_in_child(search, _complete_plans(block_plan, found), stop)
+        else:
+            searched = search(None)
     except Exception as exc:  # a solver crash is reported, never raised through the CLI
         return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
                            message=f"the solver failed: {type(exc).__name__}: {exc}")
     stop.check()
-    termination = results.termination_condition
+    if isinstance(searched, str):  # the child failed or died: the solver's fault, as a crash here would be
+        return SolveResult(ERROR, "error", seconds=time.perf_counter() - started,
+                           message=f"the solver failed: {searched}")
+    termination, has_plan, start_note = searched.termination, searched.plan is not None, searched.start_note
     if termination in (TerminationCondition.interrupted, TerminationCondition.unknown) and stop.due():
         termination = TerminationCondition.maxTimeLimit  # stopped at the deadline (Pyomo: "unknown")
     if rootless and termination == TerminationCondition.iterationLimit:
         termination = TerminationCondition.maxTimeLimit  # stopped before the root the time left could not hold
-    has_plan = results.solution_status in _HAS_PLAN
     if has_plan:
         columns = columns or _columns(solver, model)
-        searched = np.asarray(highs_of(solver).getSolution().col_value)
-        held = load_plan(columns, searched)
-        _load_duals(model, results)
-        _load_ranging(model, solver)
-        if (start or block_plan or found) and _misvalued(highs_of(solver), held, results.incumbent_objective):
+        held = load_plan(columns, searched.plan)
+        if searched.results is not None:
+            _load_duals(model, searched.results)
+            _load_ranging(model, solver)
+        if (start or block_plan or found or searched.found) and _misvalued(highs_of(solver), held, searched.objective):
             # HiGHS (1.16) can value a starting solution wrongly in its presolved space when the model
             # has fixed columns (commitments), then keep that start as "optimal". Caught here: the
             # plan's own objective disagrees with the solver's; solve again without the start.
             time_left = max(1.0, time_limit_s - (time.perf_counter() - started))
             return _solve(model, mip_gap, time_left, threads, stop=stop)
-    objective = results.incumbent_objective if has_plan else None
-    if pass_beside is not None and pass_beside.better_than(found, objective):
+    objective = searched.objective
+    if searched.pass_plan is not None:
         # The search ended before asking for the pass's plan, on a dearer one or none: the pass's is the answer,
         # and the search's bound holds for it as for any plan of the model.
-        if _loaded(found, solver, columns):
-            objective, has_plan = found.objective, True
-            start_note = pass_beside.describe(found, taken=True)
+        if _loaded(searched.pass_plan, solver, columns):
+            objective, has_plan = searched.pass_plan.objective, True
+            start_note = searched.pass_note
         elif has_plan:
-            load_plan(columns, searched)  # the search's plan back
+            load_plan(columns, searched.plan)  # the search's plan back
     seconds = time.perf_counter() - started  # the plan loaded and checked too: the solver's time (issue 17, target 4)
-    bound = best_bound(results.objective_bound, block_plan)
+    bound = best_bound(searched.bound, block_plan)
     gap = relative_gap(objective, bound)
     if termination == TerminationCondition.convergenceCriteriaSatisfied and has_plan:
         status = OPTIMAL
@@ -427,7 +420,150 @@ def _solve(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, thread
         message = f"the solver stopped ({termination.name}) without a plan"
     if rootless and status in (FEASIBLE, ERROR):
         message += f" ({ROOTLESS_NOTE})"
+    if searched.killed:
+        message += f" ({KILLED_NOTE}{'; the plan is the last it reported' if searched.plan is not None else ''})"
     return SolveResult(status, termination.name, objective, bound, gap, seconds, message, handover, start_note)
+
+
+@dataclasses.dataclass
+class Searched:
+    """What the search came back with, in this process or from the child that ran it (``_searched_in_child``).
+
+    ``plan``: every column's value (None: no plan); ``objective``, ``bound``: the search's. ``found``: the plan of the
+    fix-and-optimise pass beside the search, if it ran one; ``pass_plan`` that plan again when it is the answer
+    (``PassBesideSearch.better_than``), ``pass_note`` then the start's words. ``killed``: the child was killed at the
+    deadline, ``plan`` the last it reported. ``results``: Pyomo's, for the duals of an LP (only in this process)."""
+
+    termination: TerminationCondition
+    plan: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    start_note: str
+    found: BlockwisePlan | None = None
+    pass_plan: BlockwisePlan | None = None
+    pass_note: str = ""
+    killed: bool = False
+    results: object = None
+
+
+@dataclasses.dataclass
+class _Search:
+    """The search of ``_solve``, ready to run (``__call__``) here or in a child: HiGHS from the start it was handed,
+    with the fix-and-optimise pass beside it when ``beside`` (each column's block) is given. With a ``PlanBuffer``
+    (optimizer/solving/killable.py), each improving plan, the pass's too, is reported there as it comes."""
+
+    solver: PyomoHighs
+    model: pyo.ConcreteModel
+    mip_gap: float
+    threads: int | None
+    options: dict | None
+    beside: np.ndarray | None
+    stop: Stop
+    start_note: str
+
+    def __call__(self, buffer: PlanBuffer | None) -> Searched:
+        highs = highs_of(self.solver)
+        pass_beside = None if self.beside is None else PassBesideSearch(highs, self.beside, self.stop)
+        if buffer is not None:
+            buffer.watch(highs)
+            if pass_beside is not None:
+                pass_beside.plan.add_done_callback(lambda done: _offer_pass(buffer, done))
+        if pass_beside:
+            pass_beside.attach()
+        found, start_note = None, self.start_note
+        try:
+            with _quiet(_PYOMO_HIGHS_LOG):  # a stop at the deadline is "unhandled status kInterrupt" to Pyomo
+                results = self.solver.solve(
+                    self.model, rel_gap=self.mip_gap, time_limit=max(self.stop.remaining(), 1e-3),
+                    threads=self.threads, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                    auto_updates=_NO_UPDATES,
+                    solver_options={"output_flag": False, "mip_feasibility_tolerance": MIP_FEASIBILITY_TOLERANCE,
+                                    **(self.options or {})},
+                )
+        finally:
+            if pass_beside:
+                found = pass_beside.finish()
+                start_note = pass_beside.describe(found)
+        has_plan = results.solution_status in _HAS_PLAN
+        objective = results.incumbent_objective if has_plan else None
+        preferred = pass_beside is not None and pass_beside.better_than(found, objective)
+        return Searched(results.termination_condition,
+                        np.asarray(highs.getSolution().col_value) if has_plan else None, objective,
+                        results.objective_bound, start_note, found, found if preferred else None,
+                        pass_beside.describe(found, taken=True) if preferred else "", results=results)
+
+
+def _offer_pass(buffer: PlanBuffer, done) -> None:
+    """The pass's plan, once it ends, into the child's buffer: a search killed before it took that plan keeps it."""
+    if not done.cancelled() and done.exception() is None and done.result() is not None:
+        buffer.offer(done.result().values, done.result().objective)
+
+
+def _sent(search: _Search, buffer: PlanBuffer) -> Searched:
+    """The child's search, as it is sent back: without Pyomo's results (an LP's duals, not forked), and a Ctrl-C the
+    child alone received (its HiGHS stopped at it) raised, so that the parent raises it too."""
+    searched = search(buffer)
+    search.stop.check()
+    return dataclasses.replace(searched, results=None)
+
+
+# Said of a search killed past the deadline (``_searched_in_child``).
+KILLED_NOTE = ("the search had not returned past the deadline and was stopped there (some of HiGHS's steps look at no "
+               "clock)")
+# How long past the deadline a search's child may run before it is killed: this share of the limit, at least
+# ``KILL_FLOOR_S``. A search ends a little past the deadline on its own (HiGHS's next look at its limits, then Pyomo's
+# results and the plan sent back: at L under load 22 HiGHS returned 1.11 s past it, and a kill at 2% of the limit,
+# 1.2 s, came before its plan was sent); the plan is loaded and checked after it (0.4-0.8 s at L under load), within
+# the 5% the solver may take past the limit (issue 17, target 4). The floor is for short limits: a search begun at or
+# past the deadline must still take, or complete, the start it was handed (docs/performance.md, killable-search).
+KILL_SHARE = 0.03
+KILL_FLOOR_S = 1.0
+# The smallest MIP whose search runs in a child: the models the block start takes (``BLOCK_START_MIN_BINARIES``).
+# Below it the steps that look at no clock take milliseconds, and the fork costs more (the example: 21 ms a search;
+# the suite's many small solves: 245 s to 332 s wall, 11 s to 48 s of system CPU, when every MIP forked).
+KILLABLE_MIN_BINARIES = 1000
+
+
+def _killable(solver, model: pyo.ConcreteModel, stop: Stop) -> bool:
+    """Whether the search runs in a child killed at the deadline (optimizer/solving/killable.py): a MIP of at least
+    ``KILLABLE_MIN_BINARIES`` integer columns (an LP's simplex and interior point look at the clock: ``Stop.watch``)
+    under a deadline, from the main thread of a platform that forks, and no ``dual`` Suffix to fill (its duals are
+    Pyomo's, from the process that searched)."""
+    if stop.deadline is None or model.component("dual") is not None or not can_fork():
+        return False
+    return int(np.count_nonzero(np.asarray(highs_of(solver).getLp().integrality_))) >= KILLABLE_MIN_BINARIES
+
+
+def _complete_plans(block_plan: BlockStart | None, found: BlockwisePlan | None) -> list[tuple[np.ndarray, float]]:
+    """The plans of every column the search is handed that meet every row (a complete block plan, the pass's): the
+    answer should the search be killed before it reported one."""
+    plans = [(found.values, found.objective)] if found is not None else []
+    if _complete(block_plan) and block_plan.objective is not None:
+        plans.append((block_plan.values, block_plan.objective))
+    return plans
+
+
+def _searched_in_child(search: _Search, handed: list[tuple[np.ndarray, float]], stop: Stop) -> Searched | str:
+    """``search`` run in a forked child (optimizer/solving/killable.py), killed once past the deadline by ``KILL_SHARE``
+    of the limit, at least ``KILL_FLOOR_S``: what it came back with, or killed, the last plan it reported (else the
+    cheapest of ``handed``), or the fault in words when it failed or died."""
+    buffer = PlanBuffer(highs_of(search.solver).getNumCol())
+    for values, objective in handed:
+        buffer.offer(values, objective)
+    kill_after = stop.deadline + max(KILL_SHARE * stop.seconds, KILL_FLOOR_S) - stop.clock()
+    came = in_child(lambda into: _sent(search, into), buffer, max(kill_after, 0.0), lambda: stop.interrupted)
+    if isinstance(came, Finished):
+        return came.outcome
+    if isinstance(came, Failed):
+        if came.interrupt:
+            raise KeyboardInterrupt
+        return f"{came.kind}: {came.text}"
+    if isinstance(came, Died):
+        return came.how
+    plan = came.plan
+    return Searched(TerminationCondition.maxTimeLimit, None if plan is None else plan.values,
+                    None if plan is None else plan.objective, None if plan is None else plan.bound,
+                    search.start_note, killed=True)
 
 
 # Said of a search stopped before its root node (``ROOTLESS_SEARCH_OPTIONS``).
@@ -652,14 +788,15 @@ def _small_blocked(columns: list[tuple[VarData, int]], blocks: Callable[[VarData
     return blocks is not None and 0 < _binaries(columns) < BLOCK_START_MIN_BINARIES
 
 
-def _pass_beside(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
-                 block_plan: BlockStart | None, stop: Stop) -> PassBesideSearch | None:
-    """For a MIP too small for the block start (``_small_blocked``) of two blocks or more: its fix-and-optimise pass,
-    begun now beside the search (optimizer/solving/fix_and_optimise.py ``PassBesideSearch``); else None."""
+def _beside_blocks(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,
+                   block_plan: BlockStart | None) -> np.ndarray | None:
+    """For a MIP too small for the block start (``_small_blocked``) of two blocks or more: each column's block, for
+    the fix-and-optimise pass begun beside the search (optimizer/solving/fix_and_optimise.py ``PassBesideSearch``,
+    with the search: ``_Search``); else None."""
     if block_plan is not None or not _small_blocked(columns, blocks):
         return None
     block_of_column, count = _labelled(solver, columns, blocks)
-    return PassBesideSearch(highs_of(solver), block_of_column, stop) if count >= 2 else None
+    return block_of_column if count >= 2 else None
 
 
 def _blockwise_plan(solver, columns: list[tuple[VarData, int]], blocks: Callable[[VarData], Hashable | None] | None,

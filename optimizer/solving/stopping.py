@@ -34,16 +34,19 @@ LATE_SHARE = 0.02
 @dataclass
 class Stop:
     """Stop at ``deadline`` (on ``clock``; None: no deadline) or once ``interrupt`` was called; a late
-    first plan (``watch(late=True)``) at ``late_deadline``, ``grace`` seconds after the deadline."""
+    first plan (``watch(late=True)``) at ``late_deadline``, ``grace`` seconds after the deadline. ``seconds``: the
+    limit the deadline was set from (a search's child is killed a share of it past the deadline: highs.py)."""
 
     deadline: float | None = None
     clock: Callable[[], float] = field(default=time.perf_counter, repr=False)
     interrupted: bool = False
     grace: float = 0.0
+    seconds: float = 0.0
 
     def limit(self, seconds: float) -> None:
-        """Set the deadline ``seconds`` from now, and the late one ``LATE_SHARE`` of them after it."""
+        """Set the deadline ``seconds`` (the limit, kept) from now, and the late one ``LATE_SHARE`` of them after it."""
         self.deadline = self.clock() + seconds
+        self.seconds = seconds
         self.grace = LATE_SHARE * seconds
 
     @property

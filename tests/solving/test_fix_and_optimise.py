@@ -261,7 +261,8 @@ def test_a_search_beside_the_pass_of_the_hand_instance_ends_at_the_optimum():
     assert result.status == OPTIMAL and result.objective == pytest.approx(7.0)
 
 
-def test_a_ctrl_c_while_the_search_runs_beside_the_pass_stops_both_and_is_raised_after(tmp_path, monkeypatch):
+def test_a_ctrl_c_while_the_search_runs_beside_the_pass_stops_both_and_is_raised_after(tmp_path, monkeypatch,
+                                                                                     search_here):
     """Ctrl-C lands as the pass begins, the search already running beside it: the solve's stop notes it, the pass
     (watched by the same stop) and the search return, nothing waits on the other, and the solve raises
     KeyboardInterrupt with the Ctrl-C handler restored."""

@@ -21,8 +21,9 @@ def two_of_three() -> pyo.ConcreteModel:
 
 
 @pytest.fixture
-def handed_over(monkeypatch) -> list:
-    """Every persistent HiGHS interface the solves make, in order."""
+def handed_over(monkeypatch, search_here) -> list:
+    """Every persistent HiGHS interface the solves make, in order (the search in this process: its options are
+    set where it runs)."""
     made = []
 
     def recording(*args):

@@ -124,6 +124,7 @@ def test_the_solve_ends_at_its_deadline_even_where_highs_would_not_look(model, m
 
 @pytest.mark.parametrize("complete", [True, False])
 def test_a_block_start_ending_past_the_deadline_with_a_complete_plan_leaves_no_search_begun(model, monkeypatch,
+                                                                                          search_here,
                                                                                           complete):
     """The block start (every model large enough for it) ends after the deadline, as its late first plans may. With
     a complete plan the search is not begun (begun, HiGHS stopped at its first check, but only after Pyomo's update
@@ -151,7 +152,7 @@ def test_a_block_start_ending_past_the_deadline_with_a_complete_plan_leaves_no_s
         assert result.objective == pytest.approx(pyo.value(model.objective), rel=1e-9)
 
 
-def test_highs_own_time_limit_is_what_is_left_when_its_run_begins(model, monkeypatch):
+def test_highs_own_time_limit_is_what_is_left_when_its_run_begins(model, monkeypatch, search_here):
     """A 60 s limit; Pyomo's update before the search takes 50 s on the test's clock: HiGHS's own time limit, counted
     from its run, is the 10 s left then, not the 60 s left before the update (HiGHS stops an LP inside a cut round by
     that limit alone)."""
@@ -222,7 +223,7 @@ def test_a_search_stopped_early_keeps_the_block_starts_lp_bound():
 
 
 @pytest.mark.parametrize("plan, reach", [("partial", "judged"), ("none", "judged"), ("partial", "shrunk")])
-def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, monkeypatch, plan, reach):
+def test_a_search_whose_root_lp_is_out_of_reach_stops_before_its_root(model, monkeypatch, search_here, plan, reach):
     """The block start found the search's root LP out of reach in the time left (``search`` False, as at XL), or
     found it within reach but less is left when the search begins than the relaxation took (``root_seconds``, here
     longer than the hour's limit: a block start that ran on under load), and left a partial plan, or none. The search is begun only to take or complete its start: HiGHS stops before its root node
