@@ -816,14 +816,11 @@ def _block_start(solver, columns: list[tuple[VarData, int]], blocks: Callable[[V
     ``BLOCKWISE_COLUMNS`` columns, each block whose MIP finds no plan in its time falls back to its part of the
     commitments-only plan (``_fallback_of``) where that meets the block's rows. Every column's facts come from one
     walk of the model's variables (``_column_facts``)."""
-    if _binaries(columns) < BLOCK_START_MIN_BINARIES:
+    facts = _block_facts(solver, columns, blocks)
+    if facts is None:
         return None
     with _uncollected():
-        facts = _column_facts(solver, columns, blocks)
-        if facts.blocks < 2:
-            return None
         twin_of_column, fallback = _twin_of_column(solver, columns), _fallback_of(solver, columns, facts.fixed)
-    highs_of(solver).setOptionValue("output_flag", False)
     assembled = block_start(highs_of(solver), facts.block_of_column, mip_gap, BLOCK_START_SHARE * time_limit_s,
                             threads or cores(), stop, cluster=block_cluster(), twin_of_column=twin_of_column,
                             whole_s=time_limit_s, fallback=fallback,
@@ -926,17 +923,19 @@ def _labelled(solver, columns: list[tuple[VarData, int]],
     return facts.block_of_column, facts.blocks
 
 
-def _block_of_column(solver, columns: list[tuple[VarData, int]],
-                     blocks: Callable[[VarData], Hashable | None]) -> np.ndarray | None:
-    """Each column's block (0, 1, ...; -1 a linking column), on a large model of two blocks or more
-    (else None: HiGHS is quicker on the whole)."""
+def _block_facts(solver, columns: list[tuple[VarData, int]],
+                 blocks: Callable[[VarData], Hashable | None]) -> _ColumnFacts | None:
+    """Each column's facts (``_column_facts``, walked without the collector: ``_uncollected``), on a large model of
+    two blocks or more, the models solved block by block (the block start, the stability pass's blocks), HiGHS's log
+    then off; else None: HiGHS is quicker on the whole."""
     if _binaries(columns) < BLOCK_START_MIN_BINARIES:
         return None
-    block_of_column, count = _labelled(solver, columns, blocks)
-    if count < 2:
+    with _uncollected():
+        facts = _column_facts(solver, columns, blocks)
+    if facts.blocks < 2:
         return None
     highs_of(solver).setOptionValue("output_flag", False)
-    return block_of_column
+    return facts
 
 
 def solve_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s: float, start: dict,
@@ -985,9 +984,10 @@ def _solve_blocks_around(model: pyo.ConcreteModel, mip_gap: float, time_limit_s:
         handover = time.perf_counter() - started
         started = time.perf_counter()
         columns = _columns(solver, model)
-        block_of_column = _block_of_column(solver, columns, blocks)
-        if block_of_column is None:
+        facts = _block_facts(solver, columns, blocks)
+        if facts is None:
             return None
+        block_of_column = facts.block_of_column
         plan = np.zeros(len(block_of_column))
         for var, column in columns:
             plan[column] = start[var] if var in start else (var.value or 0.0)
